@@ -1,0 +1,145 @@
+"""Expectation over one batch, taken from moment rules.
+
+A *batch law* describes what one sample contributes: its per-sample gradient
+``G_b`` as a :class:`~derivations.vectors.LinearVector` in the sample's random
+quantities (Bernoulli mask ``m_b``, Gaussian noise ``ξ_b``, Gaussian input
+``x_b``).  The batch gradient is the mean ``g = (1/B) Σ_b G_b``.  The engine takes
+``E[·]`` of any polynomial in the step-activity indicator ``a``, the fixed inner
+products, and inner products involving ``g``, by these rules:
+
+* batch sums: a product of ``k`` factors of ``g`` is a sum over ``k``-tuples of
+  sample indices; grouping equal indices (set partitions ``π`` of the factors),
+  ``E Π_j ⟨G_{b_j}, ·⟩ = Σ_π B(B−1)…(B−|π|+1) / B^k · E[one term with |π| distinct
+  samples]`` (samples i.i.d.);
+* step activity: ``a = 1 − Π_{b=1}^B (1 − m_b)``, ``a² = a``; for ``F`` depending on
+  samples ``1..n``, ``E[aF] = E[F] − (1 − p)^{B−n} E[F Π_{b≤n}(1 − m_b)]``;
+* masks: ``m_b^k = m_b``, ``E m_b = p``, independent across samples;
+* noise: ``E ξ^{2j} = (s²)^j (2j − 1)!!``, odd moments vanish;
+* Gaussian inputs: Wick/Isserlis (:mod:`derivations.wick`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import sympy as sp
+
+from . import symbols as S
+from .symbols import SampleSymbols, sample_symbols
+from .vectors import Dot, LinearVector
+from .wick import gaussian_expectation
+
+#: Per-sample gradient of a data law: (sample symbols, current error atom) → G_b.
+SampleGradient = Callable[[SampleSymbols, sp.Symbol], LinearVector]
+
+
+def _set_partitions(items: list[int]) -> Iterator[list[list[int]]]:
+    if not items:
+        yield []
+        return
+    first, rest = items[0], items[1:]
+    for part in _set_partitions(rest):
+        yield [[first], *part]
+        for i in range(len(part)):
+            yield part[:i] + [[first, *part[i]]] + part[i + 1 :]
+
+
+def _falling(n: sp.Expr, k: int) -> sp.Expr:
+    return sp.Mul(*(n - j for j in range(k)))
+
+
+def _gaussian_moment(k: int, variance: sp.Expr) -> sp.Expr:
+    if k % 2:
+        return sp.Integer(0)
+    return variance ** (k // 2) * sp.factorial2(k - 1)
+
+
+class BatchExpectation:
+    """``E[·]`` over one batch of a data law (see module docstring)."""
+
+    def __init__(self, sample_gradient: SampleGradient, gradient_atom: sp.Symbol,
+                 error_atom: sp.Symbol):
+        self.sample_gradient = sample_gradient
+        self.g = gradient_atom
+        self.e = error_atom
+
+    def __call__(self, expr: sp.Expr) -> sp.Expr:
+        total = sp.Integer(0)
+        for term in sp.Add.make_args(sp.expand(expr)):
+            total += self._term(term)
+        return sp.expand(total)
+
+    # -- batch sums ---------------------------------------------------------
+    def _term(self, term: sp.Expr) -> sp.Expr:
+        coeff, factors = term.as_coeff_mul()
+        activity = 0
+        g_slots: list[tuple[Dot, int]] = []  # (factor, how many g in it)
+        rest = sp.Integer(coeff)
+        for f in factors:
+            base, exp = f.as_base_exp()
+            if base == S.active:
+                activity = 1  # a^k = a
+            elif isinstance(base, Dot) and self.g in base.args:
+                g_slots.extend([(base, base.args.count(self.g))] * int(exp))
+            else:
+                rest *= f
+        occurrences = [i for i, (_, n) in enumerate(g_slots) for _ in range(n)]
+        k = len(occurrences)
+        if k == 0:
+            prob = S.active_probability if activity else 1
+            return rest * prob
+        total = sp.Integer(0)
+        for partition in _set_partitions(list(range(k))):
+            samples = [sample_symbols(b + 1) for b in range(len(partition))]
+            label = {}
+            for b, block in enumerate(partition):
+                for occ in block:
+                    label[occ] = samples[b]
+            # Substitute ⟨g, w⟩ → ⟨G_b, w⟩, occurrence by occurrence.
+            product = sp.Integer(1)
+            occ = 0
+            for dot, n in g_slots:
+                other = [a for a in dot.args if a != self.g]
+                vec = self.sample_gradient(label[occ], self.e)
+                if n == 2:
+                    product *= vec.dot(self.sample_gradient(label[occ + 1], self.e))
+                else:
+                    product *= vec.dot(LinearVector.atom(other[0]))
+                occ += n
+            weight = _falling(S.batch, len(partition)) / S.batch**k
+            total += weight * self._samples_expectation(product, samples, activity)
+        return rest * total
+
+    # -- activity, masks, noise, Gaussians -------------------------------------
+    def _samples_expectation(self, expr: sp.Expr, samples: list[SampleSymbols],
+                             activity: int) -> sp.Expr:
+        plain = self._independent_expectation(expr, samples)
+        if not activity:
+            return plain
+        none_active = sp.Mul(*(1 - s.mask for s in samples))
+        untouched = (1 - S.p) ** (S.batch - len(samples))
+        return plain - untouched * self._independent_expectation(expr * none_active, samples)
+
+    def _independent_expectation(self, expr: sp.Expr, samples: list[SampleSymbols]) -> sp.Expr:
+        masks = {s.mask for s in samples}
+        noises = {s.noise for s in samples}
+        gaussian = {s.x: s.index for s in samples}
+        total = sp.Integer(0)
+        for term in sp.Add.make_args(sp.expand(expr)):
+            coeff, factors = term.as_coeff_mul()
+            value = sp.Integer(coeff)
+            dots: list[Dot] = []
+            for f in factors:
+                base, exp = f.as_base_exp()
+                if base in masks:
+                    value *= S.p
+                elif base in noises:
+                    value *= _gaussian_moment(int(exp), S.sigma2)
+                elif isinstance(base, Dot) and any(a in gaussian for a in base.args):
+                    dots.extend([base] * int(exp))
+                else:
+                    value *= f
+            if value == 0:
+                continue
+            total += value * gaussian_expectation(dots, gaussian, S.d)
+        return total

@@ -1,0 +1,127 @@
+"""Optimizer definitions: each one-step update written once, symbolically.
+
+An update rule maps the state vectors (``e = θ − θ*`` and, with momentum, the
+buffer ``v``) and the batch gradient ``g`` to the next state vectors, with scalar
+coefficients in ``lr`` (η), ``beta`` (β) and the step-activity indicator ``a``.
+Everything else — moment recursions, simulators, LaTeX — is derived from these.
+Adding an optimizer is adding one rule to :data:`UPDATE_RULES`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+from . import symbols as S
+from .validation import check_integer, check_per_row, common_rows
+from .vectors import LinearVector
+
+#: Vector atoms of the optimizer state and of the batch gradient.
+e = sp.Symbol("e")
+v = sp.Symbol("v")
+g = sp.Symbol("g")
+
+Vectors = dict[sp.Symbol, LinearVector]
+
+
+@dataclass(frozen=True)
+class UpdateRule:
+    """One optimizer step ``(e, v) ↦ (e', v')`` as linear vectors in ``(e, v, g)``."""
+
+    name: str
+    state: tuple[sp.Symbol, ...]
+    step: Callable[[Vectors, LinearVector], Vectors]
+    summary: str
+    latex: str
+
+    def apply(self) -> Vectors:
+        """The next state vectors in terms of the atoms ``e``, ``v``, ``g``."""
+        current = {u: LinearVector.atom(u) for u in self.state}
+        return self.step(current, LinearVector.atom(g))
+
+    @property
+    def has_momentum(self) -> bool:
+        return v in self.state
+
+
+def _sgd(x: Vectors, grad: LinearVector) -> Vectors:
+    # θ ← θ − η g
+    return {e: x[e] - S.lr * grad}
+
+
+def _heavy_ball(x: Vectors, grad: LinearVector) -> Vectors:
+    # v ← β v + g,  θ ← θ − η v
+    v_new = S.beta * x[v] + grad
+    return {e: x[e] - S.lr * v_new, v: v_new}
+
+
+def _nesterov(x: Vectors, grad: LinearVector) -> Vectors:
+    # v ← β v + g,  θ ← θ − η (g + β v)
+    v_new = S.beta * x[v] + grad
+    return {e: x[e] - S.lr * (grad + S.beta * v_new), v: v_new}
+
+
+def _lazy(x: Vectors, grad: LinearVector) -> Vectors:
+    # active step (a = 1): v ← β v + g, θ ← θ − η v;  inactive step (a = 0): nothing moves
+    a = S.active
+    v_new = (1 - a) * x[v] + a * (S.beta * x[v] + grad)
+    return {e: x[e] - a * S.lr * v_new, v: v_new}
+
+
+UPDATE_RULES: dict[str, UpdateRule] = {
+    rule.name: rule
+    for rule in (
+        UpdateRule("sgd", (e,), _sgd, "θ ← θ − η g", r"\theta \leftarrow \theta - \eta g"),
+        UpdateRule("heavy-ball", (e, v), _heavy_ball, "v ← β v + g, θ ← θ − η v",
+                   r"v \leftarrow \beta v + g,\ \theta \leftarrow \theta - \eta v"),
+        UpdateRule("nesterov", (e, v), _nesterov, "v ← β v + g, θ ← θ − η (g + β v)",
+                   r"v \leftarrow \beta v + g,\ \theta \leftarrow \theta - \eta (g + \beta v)"),
+        UpdateRule("lazy", (e, v), _lazy,
+                   "active step: v ← β v + g, θ ← θ − η v; inactive step: nothing moves",
+                   r"\text{active step: } v \leftarrow \beta v + g,\ \theta \leftarrow \theta - \eta v;"
+                   r"\ \text{inactive step: nothing moves}"),
+    )
+}
+
+
+def update_rule(name: str) -> UpdateRule:
+    """The update rule called ``name``; a ``ValueError`` lists the valid names."""
+    if name not in UPDATE_RULES:
+        raise ValueError(
+            f"optimizer name must be one of {', '.join(map(repr, UPDATE_RULES))}; got {name!r}"
+        )
+    return UPDATE_RULES[name]
+
+
+class Optimizer:
+    """An optimizer with its hyper-parameters.
+
+    ``lr`` (η > 0) and ``beta`` (β ∈ [0, 1)) are scalars or per-row arrays (one
+    entry per row of a token stream); ``batch`` (B) is a positive integer.
+    ``sgd`` has no momentum buffer, so its ``beta`` must be 0.
+    """
+
+    def __init__(self, name: str, lr, beta=0, batch: int = 1):
+        self.rule = update_rule(name)
+        self.name = name
+        self.lr = check_per_row("lr", lr, lower=0, lower_open=True)
+        self.beta = check_per_row("beta", beta, lower=0, upper=1, upper_open=True)
+        if not self.rule.has_momentum and np.any(self.beta != 0):
+            raise ValueError(f"beta must be 0 for optimizer {name!r}, which has no momentum "
+                             f"buffer; got beta={beta!r} (use 'heavy-ball' for momentum)")
+        self.batch = check_integer("batch", batch, minimum=1)
+        self.rows = common_rows(lr=self.lr, beta=self.beta)
+
+    def __repr__(self) -> str:
+        return (f"Optimizer({self.name!r}, lr={_show(self.lr)}, beta={_show(self.beta)}, "
+                f"batch={self.batch})")
+
+
+def _show(values: np.ndarray):
+    return values[0] if values.size == 1 else f"<{values.size} rows>"
+
+
+__all__ = ["Optimizer", "UpdateRule", "UPDATE_RULES", "update_rule", "e", "v", "g"]

@@ -1,0 +1,54 @@
+"""The SymPy symbols shared by every derivation.
+
+Parameters carry the names of the mathematics (η, β, p, B, d, s²); the Python
+names follow the public API (``lr``, ``beta``, ``p``, ``batch``, ``d``,
+``sigma2``).  Random quantities of one batch (masks, noise, Gaussian inputs and
+the step-activity indicator) are created per sample by :func:`sample_symbols`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+lr = sp.Symbol("eta", positive=True)
+beta = sp.Symbol("beta", nonnegative=True)
+p = sp.Symbol("p", positive=True)
+batch = sp.Symbol("B", positive=True, integer=True)
+d = sp.Symbol("d", positive=True, integer=True)
+sigma2 = sp.Symbol("s^2", nonnegative=True)
+
+#: Step-activity indicator a = 1 − Π_b (1 − m_b): 1 when any sample of the
+#: batch carries the row's token.
+active = sp.Symbol("a", nonnegative=True)
+
+#: Probability that a step is active, p_B = 1 − (1 − p)^B.
+active_probability = 1 - (1 - p) ** batch
+
+#: Parameters of the least-squares recursion, in the order numeric code uses.
+PARAMETERS = (lr, beta, p, batch, d, sigma2)
+
+
+@dataclass(frozen=True)
+class SampleSymbols:
+    """The random quantities of sample ``b`` of a batch.
+
+    ``mask`` is the Bernoulli(p) activity m_b, ``noise`` the label noise ξ_b,
+    ``x`` the Gaussian input vector x_b ~ N(0, I_d) (a vector atom).
+    """
+
+    index: int
+    mask: sp.Symbol
+    noise: sp.Symbol
+    x: sp.Symbol
+
+
+def sample_symbols(b: int) -> SampleSymbols:
+    """Symbols for sample ``b`` (1-based) of a batch."""
+    return SampleSymbols(
+        index=b,
+        mask=sp.Symbol(f"m_{b}", nonnegative=True),
+        noise=sp.Symbol(f"xi_{b}", real=True),
+        x=sp.Symbol(f"x_{b}"),
+    )

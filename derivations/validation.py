@@ -1,0 +1,87 @@
+"""Input validation: every violated condition is a ``ValueError`` naming the parameter.
+
+Numbers given exactly (``int``, :class:`fractions.Fraction`, SymPy rationals) are
+kept exact, as object arrays of ``Fraction``, so the exact-arithmetic rung sees
+the very values the user wrote; anything else becomes float64.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from numbers import Integral, Rational, Real
+
+import numpy as np
+import sympy as sp
+
+
+def _is_exact(x) -> bool:
+    return (isinstance(x, (Integral, Rational)) and not isinstance(x, bool)) or (
+        isinstance(x, sp.Rational)
+    )
+
+
+def _exact(x) -> Fraction:
+    if isinstance(x, sp.Rational):
+        return Fraction(int(x.p), int(x.q))
+    return Fraction(x)
+
+
+def as_values(name: str, value) -> np.ndarray:
+    """``value`` as a 0-d (scalar) or 1-d (per-row) array, exact where possible."""
+    if isinstance(value, bool):
+        raise ValueError(f"{name} must be a number or an array of numbers; got a bool")
+    items = np.asarray(value, dtype=object)
+    if items.ndim > 1:
+        raise ValueError(f"{name} must be a scalar or a 1-d array over rows; got shape {items.shape}")
+    if items.ndim == 1 and items.size == 0:
+        raise ValueError(f"{name} must not be empty")
+    flat = list(items.ravel())
+    for x in flat:
+        if isinstance(x, bool) or not (isinstance(x, (Real, np.number)) or isinstance(x, sp.Rational)):
+            raise ValueError(f"{name} must hold real numbers; got {x!r}")
+    if all(_is_exact(x) for x in flat):
+        out = np.empty(items.shape, dtype=object)
+        out[...] = _exact(flat[0]) if items.ndim == 0 else [_exact(x) for x in flat]
+        return out
+    out = np.asarray(np.asarray(value, dtype=object).astype(float), dtype=np.float64)
+    if not np.all(np.isfinite(out)):
+        raise ValueError(f"{name} must be finite (no NaN or inf); got {value!r}")
+    return out
+
+
+def check_per_row(name: str, value, *, lower=None, upper=None,
+                  lower_open=False, upper_open=False) -> np.ndarray:
+    """Validate a scalar or per-row parameter against the interval bounds."""
+    values = as_values(name, value)
+    flat = values.ravel()
+    if lower is not None:
+        bad = [x for x in flat if (x <= lower if lower_open else x < lower)]
+        if bad:
+            op = ">" if lower_open else "≥"
+            raise ValueError(f"{name} must be {op} {lower}; got {bad[0]!r}")
+    if upper is not None:
+        bad = [x for x in flat if (x >= upper if upper_open else x > upper)]
+        if bad:
+            op = "<" if upper_open else "≤"
+            raise ValueError(f"{name} must be {op} {upper}; got {bad[0]!r}")
+    return values
+
+
+def check_integer(name: str, value, *, minimum: int) -> int:
+    """Validate an integer parameter ``value ≥ minimum``."""
+    if isinstance(value, bool) or not isinstance(value, (Integral, np.integer)):
+        kind = "a positive integer" if minimum == 1 else f"an integer ≥ {minimum}"
+        raise ValueError(f"{name} must be {kind}; got {value!r}")
+    if value < minimum:
+        kind = "a positive integer" if minimum == 1 else f"an integer ≥ {minimum}"
+        raise ValueError(f"{name} must be {kind}; got {value!r}")
+    return int(value)
+
+
+def common_rows(**arrays: np.ndarray) -> int:
+    """The number of rows shared by the per-row arrays (scalars broadcast)."""
+    sizes = {name: a.size for name, a in arrays.items() if a.ndim == 1}
+    if len(set(sizes.values())) > 1:
+        listed = ", ".join(f"{n} has {s}" for n, s in sizes.items())
+        raise ValueError(f"per-row arrays must have the same length; {listed} rows")
+    return next(iter(sizes.values()), 1)

@@ -1,0 +1,88 @@
+"""Abstract vectors in R^d and their inner products.
+
+A vector is a finite linear combination ``Σ c_i u_i`` of *vector atoms* ``u_i``
+(SymPy symbols standing for vectors: the error ``e``, the buffer ``v``, the batch
+gradient ``g``, a Gaussian input ``x_b``) with scalar SymPy coefficients.  The
+inner product is bilinear, ``⟨Σ c_i u_i, Σ c'_j w_j⟩ = Σ c_i c'_j Dot(u_i, w_j)``,
+and :class:`Dot` is symmetric, so every expectation the engine takes is one of
+a polynomial in ``Dot`` atoms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import sympy as sp
+
+
+class Dot(sp.Function):
+    """Inner product ⟨u, w⟩ of two vector atoms (symmetric: arguments sorted)."""
+
+    nargs = 2
+    is_commutative = True
+
+    @classmethod
+    def eval(cls, u, w):
+        if sp.default_sort_key(w) < sp.default_sort_key(u):
+            return cls(w, u)
+        return None
+
+    def _latex(self, printer):
+        u, w = self.args
+        if u == w:
+            return rf"\left\|{printer._print(u)}\right\|^{{2}}"
+        return rf"\left\langle {printer._print(u)}, {printer._print(w)}\right\rangle"
+
+    def _sympystr(self, printer):
+        u, w = (printer._print(a) for a in self.args)
+        return f"‖{u}‖²" if u == w else f"⟨{u}, {w}⟩"
+
+
+class LinearVector:
+    """A vector ``Σ c_u u`` over vector atoms ``u`` with SymPy coefficients ``c_u``."""
+
+    __slots__ = ("terms",)
+
+    def __init__(self, terms: Mapping[sp.Symbol, sp.Expr] | None = None):
+        self.terms: dict[sp.Symbol, sp.Expr] = {
+            atom: sp.sympify(c) for atom, c in (terms or {}).items() if c != 0
+        }
+
+    @classmethod
+    def atom(cls, u: sp.Symbol) -> "LinearVector":
+        return cls({u: sp.Integer(1)})
+
+    def __add__(self, other: "LinearVector") -> "LinearVector":
+        out = dict(self.terms)
+        for atom, c in other.terms.items():
+            out[atom] = out.get(atom, 0) + c
+        return LinearVector(out)
+
+    def __neg__(self) -> "LinearVector":
+        return LinearVector({u: -c for u, c in self.terms.items()})
+
+    def __sub__(self, other: "LinearVector") -> "LinearVector":
+        return self + (-other)
+
+    def __mul__(self, scalar) -> "LinearVector":
+        scalar = sp.sympify(scalar)
+        return LinearVector({u: scalar * c for u, c in self.terms.items()})
+
+    __rmul__ = __mul__
+
+    def coefficient(self, atom: sp.Symbol) -> sp.Expr:
+        """The scalar coefficient of ``atom`` (0 when absent)."""
+        return sp.expand(self.terms.get(atom, sp.Integer(0)))
+
+    def dot(self, other: "LinearVector") -> sp.Expr:
+        """⟨self, other⟩ expanded bilinearly into :class:`Dot` atoms."""
+        return sp.Add(
+            *(
+                cu * cw * Dot(u, w)
+                for u, cu in self.terms.items()
+                for w, cw in other.terms.items()
+            )
+        )
+
+    def __repr__(self) -> str:
+        return " + ".join(f"({c})*{u}" for u, c in self.terms.items()) or "0"

@@ -1,0 +1,92 @@
+"""The ``sparsemom`` command line.
+
+``sparsemom derive --model lsq --optimizer heavy-ball`` prints a derived
+recursion; ``sparsemom verify`` runs the verification rungs and exits non-zero
+when any check fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import sympy as sp
+
+from derivations import MODELS, UPDATE_RULES, derive_recursion
+
+
+def _print_recursion(model: str, optimizer: str, fmt: str, out) -> None:
+    rec = derive_recursion(model, optimizer)
+    law, rule = MODELS[model], UPDATE_RULES[optimizer]
+    render = {"pretty": lambda x: sp.pretty(x, use_unicode=True, wrap_line=False),
+              "latex": sp.latex, "text": sp.sstr}[fmt]
+    print(f"# {law.title} ({model}) under {optimizer}: {rule.summary}", file=out)
+    print(f"# fingerprint {rec.fingerprint[:16]}", file=out)
+    print("state (expectations):", file=out)
+    for s, meaning in zip(rec.state, rec.meaning):
+        print(f"  {s} = E {sp.sstr(meaning)}", file=out)
+    print("second moments:", file=out)
+    for eq in rec.equations():
+        print(render(eq), file=out)
+    print("means:", file=out)
+    for eq in rec.mean_equations():
+        print(render(eq), file=out)
+    print("risk:", render(sp.Eq(sp.Symbol("E R_k"), rec.risk.subs(rec.state[0], sp.Symbol(
+        f"{rec.state[0].name}_k")))), file=out)
+
+
+def _derive(args) -> int:
+    optimizers = list(UPDATE_RULES) if args.optimizer == "all" else [args.optimizer]
+    for i, name in enumerate(optimizers):
+        if i:
+            print(file=sys.stdout)
+        _print_recursion(args.model, name, args.format, sys.stdout)
+    return 0
+
+
+def _verify(args) -> int:
+    from numerics.progress import progress
+    from numerics.verification import run_all
+
+    start = time.perf_counter()
+    for model in MODELS:
+        for name in UPDATE_RULES:
+            derive_recursion(model, name)
+    print(f"derived {len(MODELS) * len(UPDATE_RULES)} recursions "
+          f"in {time.perf_counter() - start:.1f} s")
+    failures = 0
+    counts: dict[str, list[int]] = {}
+    for result in progress(run_all(), desc="verifying", unit="check"):
+        mark = "PASS" if result.passed else "FAIL"
+        print(f"[{mark}] {result.rung:18s} {result.case}: {result.detail}")
+        tally = counts.setdefault(result.rung, [0, 0])
+        tally[0] += result.passed
+        tally[1] += 1
+        failures += not result.passed
+    print("\nsummary:")
+    for rung, (ok, total) in counts.items():
+        print(f"  {rung:18s} {ok}/{total} passed")
+    print(f"  total time {time.perf_counter() - start:.1f} s")
+    return 1 if failures else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="sparsemom", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    derive = sub.add_parser("derive", help="print a derived second-moment recursion")
+    derive.add_argument("--model", choices=sorted(MODELS), default="lsq")
+    derive.add_argument("--optimizer", choices=[*UPDATE_RULES, "all"], default="heavy-ball")
+    derive.add_argument("--format", choices=["pretty", "latex", "text"], default="pretty")
+    derive.set_defaults(run=_derive)
+
+    verify = sub.add_parser("verify", help="derive every recursion and run the verification rungs")
+    verify.set_defaults(run=_verify)
+
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""A derived :class:`~derivations.MomentRecursion` evaluated at numbers.
+
+The SymPy matrices ``A``, ``c``, the risk weights ``w`` and the initial state
+``X_0`` are evaluated row by row, either in float64 (entries lambdified with
+NumPy once per recursion) or exactly (entries evaluated in rationals).  Nothing
+here derives: it only substitutes numbers into the derived objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import lru_cache
+
+import numpy as np
+import sympy as sp
+
+from derivations import MomentRecursion
+from derivations.recursion import R0
+
+
+@dataclass(frozen=True)
+class NumericRecursion:
+    """``X_{k+1} = A X_k + c``, ``E R_k = Σ_rows w · X_k`` with per-row numbers.
+
+    Shapes: ``transition`` (n, n, rows), ``forcing``, ``risk_weights`` and
+    ``initial`` (n, rows).  Float64 arrays, or object arrays of ``Fraction``.
+    """
+
+    transition: np.ndarray
+    forcing: np.ndarray
+    risk_weights: np.ndarray
+    initial: np.ndarray
+
+
+def _symbols(recursion: MomentRecursion) -> tuple[sp.Symbol, ...]:
+    return (*recursion.parameters, R0)
+
+
+def _entries(recursion: MomentRecursion) -> dict[str, list[sp.Expr]]:
+    return {
+        "transition": list(recursion.transition),
+        "forcing": list(recursion.forcing),
+        "risk_weights": list(recursion.risk_weights),
+        "initial": list(recursion.initial),
+    }
+
+
+@lru_cache(maxsize=None)
+def _lambdified(recursion: MomentRecursion):
+    args = _symbols(recursion)
+    return {name: [sp.lambdify(args, x, "numpy") for x in exprs]
+            for name, exprs in _entries(recursion).items()}
+
+
+def evaluate_float(recursion: MomentRecursion, values: dict, rows: int) -> NumericRecursion:
+    """Float64 evaluation for ``rows`` rows (``values``: symbol → scalar or per-row array)."""
+    args = [np.asarray(values[s], dtype=np.float64) for s in _symbols(recursion)]
+    n = len(recursion.state)
+    out = {}
+    with np.errstate(all="ignore"):
+        for name, funcs in _lambdified(recursion).items():
+            cols = [np.broadcast_to(np.asarray(f(*args), dtype=np.float64), (rows,)) for f in funcs]
+            out[name] = np.stack(cols)
+    out["transition"] = out["transition"].reshape(n, n, rows)
+    return NumericRecursion(**out)
+
+
+def evaluate_exact(recursion: MomentRecursion, values: dict, rows: int) -> NumericRecursion:
+    """Exact rational evaluation (floats are taken at their exact binary value)."""
+    symbols = _symbols(recursion)
+    columns = [np.broadcast_to(np.asarray(values[s], dtype=object), (rows,)) for s in symbols]
+    entries = _entries(recursion)
+    n = len(recursion.state)
+    out = {name: np.empty((len(exprs), rows), dtype=object) for name, exprs in entries.items()}
+    cache: dict[tuple, dict[str, list[Fraction]]] = {}
+    for r in range(rows):
+        key = tuple(Fraction(col[r]) for col in columns)
+        if key not in cache:
+            sub = {s: sp.Rational(x.numerator, x.denominator) for s, x in zip(symbols, key)}
+            cache[key] = {name: [_fraction(x.xreplace(sub)) for x in exprs]
+                          for name, exprs in entries.items()}
+        for name, vals in cache[key].items():
+            out[name][:, r] = vals
+    out["transition"] = out["transition"].reshape(n, n, rows)
+    return NumericRecursion(**out)
+
+
+def _fraction(x: sp.Expr) -> Fraction:
+    if not x.is_Rational:
+        raise ArithmeticError(f"entry did not evaluate to a rational number: {x}")
+    return Fraction(int(x.p), int(x.q))

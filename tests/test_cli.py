@@ -1,0 +1,27 @@
+"""The sparsemom command line."""
+
+import subprocess
+import sys
+
+import pytest
+
+from numerics.cli import main
+
+
+@pytest.mark.parametrize("name", ["sgd", "heavy-ball", "nesterov", "lazy"])
+def test_derive_prints_recursion(name, capsys):
+    assert main(["derive", "--model", "lsq", "--optimizer", name]) == 0
+    out = capsys.readouterr().out
+    assert f"under {name}" in out and "R = E ‖e‖²" in out and "Rₖ₊₁" in out
+
+
+def test_derive_latex(capsys):
+    assert main(["derive", "--optimizer", "heavy-ball", "--format", "latex"]) == 0
+    out = capsys.readouterr().out
+    assert r"V_{k+1} = " in out and r"\beta^{2}" in out
+
+
+def test_bad_optimizer_is_a_usage_error():
+    proc = subprocess.run([sys.executable, "-m", "numerics.cli", "derive", "--optimizer", "adam"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "invalid choice: 'adam'" in proc.stderr

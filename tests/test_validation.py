@@ -1,0 +1,81 @@
+"""Every bad input is a ValueError naming the parameter and the violated condition."""
+
+import math
+
+import numpy as np
+import pytest
+
+from derivations import Optimizer, SparseLeastSquares
+from numerics import exact_risk
+from numerics.simulate import monte_carlo_risk
+
+GOOD_MODEL = dict(d=4, p=0.5, R0=1.0, sigma2=0.0)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(d=0), r"d must be a positive integer"),
+    (dict(d=2.5), r"d must be a positive integer"),
+    (dict(d=True), r"d must be a positive integer"),
+    (dict(p=0.0), r"p must be > 0"),
+    (dict(p=1.5), r"p must be ≤ 1"),
+    (dict(p=[0.5, -0.1]), r"p must be > 0"),
+    (dict(p=[]), r"p must not be empty"),
+    (dict(p=math.nan), r"p must be finite"),
+    (dict(p=[0.1, math.inf]), r"p must be finite"),
+    (dict(p=[[0.1]]), r"p must be a scalar or a 1-d array"),
+    (dict(p="0.5"), r"p must hold real numbers"),
+    (dict(R0=-1.0), r"R0 must be ≥ 0"),
+    (dict(R0=math.nan), r"R0 must be finite"),
+    (dict(p=[0.1, 0.2], R0=[1.0, 2.0, 3.0]), r"per-row arrays must have the same length; "
+                                             r"p has 2, R0 has 3 rows"),
+    (dict(sigma2=-0.1), r"sigma2 must be ≥ 0"),
+    (dict(sigma2=math.inf), r"sigma2 must be finite"),
+])
+def test_model_rejects(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        SparseLeastSquares(**{**GOOD_MODEL, **kwargs})
+
+
+@pytest.mark.parametrize("args, kwargs, message", [
+    (("adam",), dict(lr=0.1), r"optimizer name must be one of 'sgd', 'heavy-ball', "
+                              r"'nesterov', 'lazy'; got 'adam'"),
+    (("heavy-ball",), dict(lr=0.0), r"lr must be > 0"),
+    (("heavy-ball",), dict(lr=-1.0), r"lr must be > 0"),
+    (("heavy-ball",), dict(lr=math.nan), r"lr must be finite"),
+    (("heavy-ball",), dict(lr=0.1, beta=1.0), r"beta must be < 1"),
+    (("heavy-ball",), dict(lr=0.1, beta=-0.1), r"beta must be ≥ 0"),
+    (("heavy-ball",), dict(lr=0.1, beta=[0.5, math.nan]), r"beta must be finite"),
+    (("heavy-ball",), dict(lr=0.1, batch=0), r"batch must be a positive integer"),
+    (("heavy-ball",), dict(lr=0.1, batch=2.0), r"batch must be a positive integer"),
+    (("heavy-ball",), dict(lr=[0.1, 0.2], beta=[0.5, 0.5, 0.5]),
+     r"per-row arrays must have the same length"),
+    (("sgd",), dict(lr=0.1, beta=0.9), r"beta must be 0 for optimizer 'sgd'"),
+])
+def test_optimizer_rejects(args, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        Optimizer(*args, **kwargs)
+
+
+@pytest.mark.parametrize("steps", [-1, 2.0, 1.5, None])
+def test_steps_rejected(steps):
+    with pytest.raises(ValueError, match="steps must be an integer ≥ 0"):
+        exact_risk(SparseLeastSquares(**GOOD_MODEL), Optimizer("sgd", lr=0.1), steps)
+
+
+def test_rows_must_agree_between_model_and_optimizer():
+    m = SparseLeastSquares(d=3, p=np.full(3, 0.1))
+    with pytest.raises(ValueError, match="p has 3, .*lr has 2 rows"):
+        exact_risk(m, Optimizer("sgd", lr=[0.1, 0.2]), 5)
+
+
+def test_unknown_backend():
+    with pytest.raises(ValueError, match="backend must be one of 'numpy', 'exact'"):
+        exact_risk(SparseLeastSquares(**GOOD_MODEL), Optimizer("sgd", lr=0.1), 5, backend="gpu")
+
+
+def test_monte_carlo_rejects():
+    m, o = SparseLeastSquares(**GOOD_MODEL), Optimizer("sgd", lr=0.1)
+    with pytest.raises(ValueError, match="runs must be an integer ≥ 2"):
+        monte_carlo_risk(m, o, 5, runs=1, seed=0)
+    with pytest.raises(ValueError, match="seed must be an integer ≥ 0"):
+        monte_carlo_risk(m, o, 5, runs=10, seed=-3)

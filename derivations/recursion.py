@@ -143,3 +143,11 @@ def recursion_for(model, optimizer) -> MomentRecursion:
     model_name = model if isinstance(model, str) else model.name
     optimizer_name = optimizer if isinstance(optimizer, str) else optimizer.name
     return derive_recursion(model_name, optimizer_name)
+
+
+def all_recursions() -> list[MomentRecursion]:
+    """Every derived recursion: each model under each optimizer."""
+    from .models import MODELS
+    from .optimizers import UPDATE_RULES
+
+    return [derive_recursion(m, o) for m in MODELS for o in UPDATE_RULES]

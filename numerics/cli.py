@@ -1,8 +1,10 @@
 """The ``sparsemom`` command line.
 
 ``sparsemom derive --model lsq --optimizer heavy-ball`` prints a derived
-recursion; ``sparsemom verify`` runs the verification rungs and exits non-zero
-when any check fails.
+recursion; ``sparsemom codegen`` regenerates the checked-in kernels
+(``--check`` only reports whether they are current); ``sparsemom verify`` runs
+the verification rungs and exits non-zero when any check fails;
+``sparsemom benchmark`` measures the backends.
 """
 
 from __future__ import annotations
@@ -71,6 +73,30 @@ def _verify(args) -> int:
     return 1 if failures else 0
 
 
+def _codegen(args) -> int:
+    from numerics.codegen import GENERATED_DIR, generated_files, write_sources
+
+    if args.check:
+        stale = [name for name, text in generated_files().items()
+                 if not (GENERATED_DIR / name).exists()
+                 or (GENERATED_DIR / name).read_text(encoding="utf-8") != text]
+        for name in stale:
+            print(f"stale: {GENERATED_DIR / name}")
+        print("generated code is current" if not stale else
+              f"{len(stale)} generated files differ: run `sparsemom codegen`")
+        return 1 if stale else 0
+    for path in write_sources():
+        print(f"wrote {path}")
+    return 0
+
+
+def _benchmark(args) -> int:
+    from numerics.benchmarks import print_exact_risk_benchmark
+
+    print_exact_risk_benchmark(rows=args.rows, steps=args.steps)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sparsemom", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -80,6 +106,16 @@ def main(argv: list[str] | None = None) -> int:
     derive.add_argument("--optimizer", choices=[*UPDATE_RULES, "all"], default="heavy-ball")
     derive.add_argument("--format", choices=["pretty", "latex", "text"], default="pretty")
     derive.set_defaults(run=_derive)
+
+    codegen = sub.add_parser("codegen", help="regenerate numerics/generated from the derivations")
+    codegen.add_argument("--check", action="store_true",
+                         help="only report whether the checked-in sources are current")
+    codegen.set_defaults(run=_codegen)
+
+    bench = sub.add_parser("benchmark", help="row-steps per second of each exact_risk backend")
+    bench.add_argument("--rows", type=int, default=1_000_000)
+    bench.add_argument("--steps", type=int, default=200)
+    bench.set_defaults(run=_benchmark)
 
     verify = sub.add_parser("verify", help="derive every recursion and run the verification rungs")
     verify.set_defaults(run=_verify)

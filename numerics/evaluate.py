@@ -1,16 +1,15 @@
 """A derived :class:`~derivations.MomentRecursion` evaluated at numbers.
 
 The SymPy matrices ``A``, ``c``, the risk weights ``w`` and the initial state
-``X_0`` are evaluated row by row, either in float64 (entries lambdified with
-NumPy once per recursion) or exactly (entries evaluated in rationals).  Nothing
-here derives: it only substitutes numbers into the derived objects.
+``X_0`` are evaluated row by row in exact rational arithmetic (float inputs at
+their exact binary value).  Nothing here derives: it only substitutes numbers
+into the derived objects.  (Float backends use the generated code instead.)
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import lru_cache
 
 import numpy as np
 import sympy as sp
@@ -44,26 +43,6 @@ def _entries(recursion: MomentRecursion) -> dict[str, list[sp.Expr]]:
         "risk_weights": list(recursion.risk_weights),
         "initial": list(recursion.initial),
     }
-
-
-@lru_cache(maxsize=None)
-def _lambdified(recursion: MomentRecursion):
-    args = _symbols(recursion)
-    return {name: [sp.lambdify(args, x, "numpy") for x in exprs]
-            for name, exprs in _entries(recursion).items()}
-
-
-def evaluate_float(recursion: MomentRecursion, values: dict, rows: int) -> NumericRecursion:
-    """Float64 evaluation for ``rows`` rows (``values``: symbol → scalar or per-row array)."""
-    args = [np.asarray(values[s], dtype=np.float64) for s in _symbols(recursion)]
-    n = len(recursion.state)
-    out = {}
-    with np.errstate(all="ignore"):
-        for name, funcs in _lambdified(recursion).items():
-            cols = [np.broadcast_to(np.asarray(f(*args), dtype=np.float64), (rows,)) for f in funcs]
-            out[name] = np.stack(cols)
-    out["transition"] = out["transition"].reshape(n, n, rows)
-    return NumericRecursion(**out)
 
 
 def evaluate_exact(recursion: MomentRecursion, values: dict, rows: int) -> NumericRecursion:

@@ -25,3 +25,20 @@ def test_bad_optimizer_is_a_usage_error():
     proc = subprocess.run([sys.executable, "-m", "numerics.cli", "derive", "--optimizer", "adam"],
                           capture_output=True, text=True)
     assert proc.returncode == 2 and "invalid choice: 'adam'" in proc.stderr
+
+
+def test_codegen_check_reports_current(capsys):
+    assert main(["codegen", "--check"]) == 0
+    assert "generated code is current" in capsys.readouterr().out
+
+
+def test_codegen_check_detects_a_stale_file(tmp_path, monkeypatch, capsys):
+    from numerics import codegen
+    from numerics.codegen import sources
+    for name, text in codegen.generated_files().items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / "lsq_sgd_steps.c").write_text("/* edited by hand */\n")
+    monkeypatch.setattr(codegen, "GENERATED_DIR", tmp_path)
+    monkeypatch.setattr(sources, "GENERATED_DIR", tmp_path)
+    assert main(["codegen", "--check"]) == 1
+    assert "stale:" in capsys.readouterr().out

@@ -69,7 +69,7 @@ def test_rows_must_agree_between_model_and_optimizer():
 
 
 def test_unknown_backend():
-    with pytest.raises(ValueError, match="backend must be one of 'numpy', 'exact'"):
+    with pytest.raises(ValueError, match="backend must be one of 'auto', 'numpy', 'c', 'mpmath', 'exact'"):
         exact_risk(SparseLeastSquares(**GOOD_MODEL), Optimizer("sgd", lr=0.1), 5, backend="gpu")
 
 

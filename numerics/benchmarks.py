@@ -1,0 +1,95 @@
+"""Benchmarks (scripts, not tests): ``sparsemom benchmark``.
+
+``exact-risk``: row-steps per second of ``exact_risk`` on a Zipf token stream
+(heavy-ball), for the C kernel (one and all threads), the generated NumPy
+backend, a plain full-array NumPy loop (the baseline), and mpmath at 50 digits;
+next to the machine's limit (:mod:`numerics.machine_limit`).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import mpmath
+import numpy as np
+
+from derivations import Optimizer, SparseLeastSquares
+from derivations.recursion import recursion_for
+
+from .backends import _float_args, generated_module
+from .exact_risk import exact_risk
+from .machine_limit import peak_fma_per_second
+from .parameters import parameter_values
+
+
+def zipf_stream(rows: int, exponent: float = 1.1, tokens_per_sample: float = 1.0):
+    """Token frequencies ``p_i ∝ i^(−s)`` normalised to sum to ``tokens_per_sample``."""
+    p = np.arange(1, rows + 1, dtype=float) ** -exponent
+    return np.minimum(p * (tokens_per_sample / p.sum()), 1.0)
+
+
+def _plain_numpy_loop(model, optimizer, steps: int) -> np.ndarray:
+    """Baseline: the generated coefficients iterated over full arrays, step by step."""
+    rows, values = parameter_values(model, optimizer)
+    rec = recursion_for(model, optimizer)
+    A, c, w, x = ([np.broadcast_to(np.asarray(e, dtype=float), (rows,)) for e in g]
+                  for g in generated_module(rec).coefficients(*_float_args(rec, values)))
+    n = len(x)
+    A, c = np.stack(A).reshape(n, n, rows), np.stack(c)
+    w, X = np.stack(w), np.stack(x)
+    risk = [float(np.sum(w * X))]
+    for _ in range(steps):
+        X = np.einsum("ijr,jr->ir", A, X) + c
+        risk.append(float(np.sum(w * X)))
+    return np.array(risk)
+
+
+def _rate(fn, row_steps: int, repeat: int = 3) -> tuple[float, object]:
+    best, out = np.inf, None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - start)
+    return row_steps / best, out
+
+
+def benchmark_exact_risk(rows: int = 1_000_000, steps: int = 200, mp_rows: int = 200,
+                         mp_steps: int = 100) -> list[tuple[str, float, str]]:
+    """Measured row-steps per second of each backend; rows of ``(name, rate, note)``."""
+    model = SparseLeastSquares(d=64, p=zipf_stream(rows), R0=1.0, sigma2=0.01)
+    opt = Optimizer("heavy-ball", lr=0.01, beta=0.9, batch=8)
+    exact_risk(model, opt, 1, backend="c")  # compile / load once, outside the timing
+    work = rows * steps
+    results = []
+    rate_c1, ref = _rate(lambda: exact_risk(model, opt, steps, backend="c", threads=1), work)
+    results.append(("c, 1 thread", rate_c1, ""))
+    cores = os.cpu_count() or 1
+    rate_cn, _ = _rate(lambda: exact_risk(model, opt, steps, backend="c", threads=cores), work)
+    results.append((f"c, {cores} threads", rate_cn, ""))
+    rate_np, out = _rate(lambda: exact_risk(model, opt, steps, backend="numpy"), work, 1)
+    results.append(("numpy (generated, blocked)", rate_np,
+                    f"max rel. diff to c {np.max(np.abs(out / ref - 1)):.1e}"))
+    rate_base, out = _rate(lambda: _plain_numpy_loop(model, opt, steps), work, 1)
+    results.append(("plain numpy loop (baseline)", rate_base,
+                    f"c is {rate_c1 / rate_base:.0f}x faster on 1 thread"))
+    small = SparseLeastSquares(d=64, p=zipf_stream(mp_rows), R0=1.0, sigma2=0.01)
+    rate_mp, _ = _rate(lambda: exact_risk(small, opt, mp_steps, backend="mpmath", dps=50),
+                       mp_rows * mp_steps, 1)
+    results.append(("mpmath, dps=50", rate_mp, f"{mp_rows} rows x {mp_steps} steps"))
+    n = len(recursion_for(model, opt).state)
+    fma = n * n + 1
+    peak = peak_fma_per_second()
+    results.append(("machine limit, 1 core", peak / fma,
+                    f"{peak / 1e9:.1f} GFMA/s measured / {fma} FMA per row-step"))
+    return results
+
+
+def print_exact_risk_benchmark(**kwargs) -> None:
+    rows = kwargs.get("rows", 1_000_000)
+    steps = kwargs.get("steps", 200)
+    print(f"exact_risk, heavy-ball, Zipf(1.1) token stream of {rows} rows, {steps} steps, "
+          f"mpmath {mpmath.__version__}")
+    print(f"{'backend':32s} {'row-steps/s':>12s}  note")
+    for name, rate, note in benchmark_exact_risk(**kwargs):
+        print(f"{name:32s} {rate:12.3g}  {note}")

@@ -1,0 +1,1 @@
+"""Generated kernels (see numerics/codegen). Do not edit."""

@@ -97,9 +97,33 @@ def _linear_map(rows: list[sp.Expr], variables: list[sp.Symbol], what: str):
     return sp.ImmutableMatrix(matrix), sp.ImmutableMatrix(constant)
 
 
+#: Time rules: every step, or active iterates (idle stretches integrated out).
+TIME_RULES = ("steps", "active")
+
+
+def _moments(vectors, pairs, to_state, transform) -> list[sp.Expr]:
+    return [transform(vectors[u].dot(vectors[w])).xreplace(to_state) for u, w in pairs]
+
+
 @lru_cache(maxsize=None)
-def derive_recursion(model: str, optimizer: str) -> MomentRecursion:
-    """Derive the exact second-moment recursion of ``model`` under ``optimizer``."""
+def derive_recursion(model: str, optimizer: str, time_rule: str = "steps") -> MomentRecursion:
+    """Derive the exact second-moment recursion of ``model`` under ``optimizer``.
+
+    ``time_rule="steps"``: one map per step, ``X_{k+1} = E[step] X_k + c``.
+    ``time_rule="active"``: one map per *active* step (one whose batch holds the
+    row's token).  With ``q = 1 − p_B`` and the idle stretch ``N ~ Geometric``,
+    ``P(N = n) = q^n p_B``, the map between consecutive active iterates is
+
+        T = A_1 Σ_n q^n p_B M_0^n = p_B A_1 (I − q M_0)^{-1},   c_1,
+
+    where ``M_0`` is the (deterministic) idle-step map (``g = 0``, ``a = 0``) and
+    ``A_1``, ``c_1`` the moments of a step conditioned on being active,
+    ``E[a ·]/p_B``.  For the buffer this gives the effective retention
+    ``β̄ = E β^{N+1} = p_B β / (1 − q β)`` of dense-decay momentum.
+    """
+    if time_rule not in TIME_RULES:
+        raise ValueError(f"time rule must be one of {', '.join(map(repr, TIME_RULES))}; "
+                         f"got {time_rule!r}")
     law = model_class(model)
     rule: UpdateRule = update_rule(optimizer)
     expect = BatchExpectation(law.sample_gradient, g, e)
@@ -108,17 +132,33 @@ def derive_recursion(model: str, optimizer: str) -> MomentRecursion:
     pairs = [(u, w) for i, u in enumerate(rule.state) for w in rule.state[i:]]
     state = tuple(sp.Symbol(MOMENT_NAMES[pair]) for pair in pairs)
     to_state = {Dot(u, w): s for (u, w), s in zip(pairs, state)}
-    rows = [expect(nxt[u].dot(nxt[w])).xreplace(to_state) for u, w in pairs]
-    transition, forcing = _linear_map(rows, list(state), "second-moment update")
-    if any(c.has(*state) for c in forcing):
-        raise ArithmeticError("noise forcing depends on the state")
-
     probe = sp.Symbol("w")
     means = tuple(sp.Symbol(u.name) for u in rule.state)
     to_mean = {Dot(u, probe): m for u, m in zip(rule.state, means)}
-    mean_rows = [expect(nxt[u].dot(LinearVector.atom(probe))).xreplace(to_mean)
-                 for u in rule.state]
-    mean_transition, mean_constant = _linear_map(mean_rows, list(means), "mean update")
+    probe_vec = {probe: LinearVector.atom(probe)}
+    mean_pairs = [(u, probe) for u in rule.state]
+
+    if time_rule == "steps":
+        rows = _moments(nxt, pairs, to_state, expect)
+        mean_rows = _moments({**nxt, **probe_vec}, mean_pairs, to_mean, expect)
+        transition, forcing = _linear_map(rows, list(state), "second-moment update")
+        mean_transition, mean_constant = _linear_map(mean_rows, list(means), "mean update")
+    else:
+        p_b = S.active_probability
+        idle = {u: vec.subs({S.active: 0, g: 0}) for u, vec in nxt.items()}
+        conditioned = lambda x: expect(S.active * x) / p_b  # noqa: E731
+        A1, forcing = _linear_map(_moments(nxt, pairs, to_state, conditioned), list(state),
+                                  "active-step update")
+        M0, _ = _linear_map(_moments(idle, pairs, to_state, sp.expand), list(state), "idle step")
+        transition = _geometric_stretch(A1, M0, p_b)
+        mean_A1, mean_constant = _linear_map(
+            _moments({**nxt, **probe_vec}, mean_pairs, to_mean, conditioned), list(means),
+            "active-step mean update")
+        mean_M0, _ = _linear_map(_moments({**idle, **probe_vec}, mean_pairs, to_mean, sp.expand),
+                                 list(means), "idle-step mean update")
+        mean_transition = _geometric_stretch(mean_A1, mean_M0, p_b)
+    if any(c.has(*state) for c in forcing):
+        raise ArithmeticError("noise forcing depends on the state")
     if any(c != 0 for c in mean_constant):
         raise ArithmeticError("mean update has a constant term")
 
@@ -126,7 +166,7 @@ def derive_recursion(model: str, optimizer: str) -> MomentRecursion:
     return MomentRecursion(
         model=model,
         optimizer=optimizer,
-        time_rule="steps",
+        time_rule=time_rule,
         state=state,
         meaning=tuple(Dot(u, w) for u, w in pairs),
         transition=transition,
@@ -138,16 +178,25 @@ def derive_recursion(model: str, optimizer: str) -> MomentRecursion:
     )
 
 
-def recursion_for(model, optimizer) -> MomentRecursion:
+def _geometric_stretch(active: sp.ImmutableMatrix, idle: sp.ImmutableMatrix,
+                       p_b: sp.Expr) -> sp.ImmutableMatrix:
+    """``p_B · active · (I − (1 − p_B) idle)^{-1}``: an active step after a
+    geometric number of idle steps."""
+    n = idle.shape[0]
+    stretch = (sp.eye(n) - (1 - p_b) * idle).inv(method="LU")
+    return sp.ImmutableMatrix((p_b * active * stretch).applyfunc(lambda x: sp.factor(sp.cancel(x))))
+
+
+def recursion_for(model, optimizer, time_rule: str = "steps") -> MomentRecursion:
     """The recursion of a model instance (or name) under an optimizer (or name)."""
     model_name = model if isinstance(model, str) else model.name
     optimizer_name = optimizer if isinstance(optimizer, str) else optimizer.name
-    return derive_recursion(model_name, optimizer_name)
+    return derive_recursion(model_name, optimizer_name, time_rule)
 
 
 def all_recursions() -> list[MomentRecursion]:
-    """Every derived recursion: each model under each optimizer."""
+    """Every derived recursion: each model under each optimizer and time rule."""
     from .models import MODELS
     from .optimizers import UPDATE_RULES
 
-    return [derive_recursion(m, o) for m in MODELS for o in UPDATE_RULES]
+    return [derive_recursion(m, o, t) for m in MODELS for o in UPDATE_RULES for t in TIME_RULES]

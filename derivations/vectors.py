@@ -70,6 +70,11 @@ class LinearVector:
 
     __rmul__ = __mul__
 
+    def subs(self, mapping: dict) -> "LinearVector":
+        """Substitute scalar symbols in the coefficients; atoms mapped to 0 are dropped."""
+        return LinearVector({u: sp.expand(c.xreplace(mapping)) for u, c in self.terms.items()
+                             if mapping.get(u, u) != 0})
+
     def coefficient(self, atom: sp.Symbol) -> sp.Expr:
         """The scalar coefficient of ``atom`` (0 when absent)."""
         return sp.expand(self.terms.get(atom, sp.Integer(0)))

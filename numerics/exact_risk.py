@@ -32,8 +32,11 @@ _C_UNAVAILABLE: str | None = None
 
 
 def exact_risk(model, optimizer, steps: int, backend: str = "auto", dps: int = 50,
-               threads: int | None = None) -> np.ndarray:
+               threads: int | None = None, time: str = "steps") -> np.ndarray:
     """``E R(θ_k)`` for ``k = 0..steps`` (shape ``(steps + 1,)``).
+
+    ``time="steps"`` counts every step; ``time="active"`` counts active iterates
+    (``k`` = number of active steps taken; idle stretches integrated out exactly).
 
     Backends: ``"c"`` (generated C kernel, compiled at run time), ``"numpy"``
     (generated NumPy code), ``"auto"`` (C when a compiler works, else NumPy with
@@ -53,7 +56,7 @@ def exact_risk(model, optimizer, steps: int, backend: str = "auto", dps: int = 5
     if threads is not None:
         threads = check_integer("threads", threads, minimum=1)
     rows, values = parameter_values(model, optimizer)
-    rec = recursion_for(model, optimizer)
+    rec = recursion_for(model, optimizer, time)
 
     if backend == "exact":
         return backends.risk_exact(rec, values, rows, steps)[0]

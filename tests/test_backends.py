@@ -10,7 +10,7 @@ import mpmath
 import numpy as np
 import pytest
 
-from derivations import UPDATE_RULES, Optimizer, SparseLeastSquares
+from derivations import TIME_RULES, UPDATE_RULES, Optimizer, SparseLeastSquares
 from numerics import DivergenceWarning, exact_risk
 
 
@@ -26,28 +26,30 @@ def stable_stream(name, rows, seed):
     return model, Optimizer(name, lr=lr, beta=beta, batch=batch)
 
 
+@pytest.mark.parametrize("time", TIME_RULES)
 @pytest.mark.parametrize("name", list(UPDATE_RULES))
 @pytest.mark.parametrize("rows, seed", [(1, 0), (23, 1), (25, 2), (300, 3)])
-def test_c_numpy_mpmath_agree(name, rows, seed):
+def test_c_numpy_mpmath_agree(name, rows, seed, time):
     model, opt = stable_stream(name, rows, seed)
     steps = 150
-    c = exact_risk(model, opt, steps, backend="c")
-    numpy = exact_risk(model, opt, steps, backend="numpy")
-    mp = exact_risk(model, opt, steps, backend="mpmath", dps=30).astype(float)
+    c = exact_risk(model, opt, steps, backend="c", time=time)
+    numpy = exact_risk(model, opt, steps, backend="numpy", time=time)
+    mp = exact_risk(model, opt, steps, backend="mpmath", dps=30, time=time).astype(float)
     assert np.all(np.isfinite(c)) and c[-1] < c[0]
     np.testing.assert_allclose(c, mp, rtol=1e-12, atol=0)
     np.testing.assert_allclose(numpy, mp, rtol=1e-12, atol=0)
-    assert np.array_equal(exact_risk(model, opt, steps, backend="auto"), c)
+    assert np.array_equal(exact_risk(model, opt, steps, backend="auto", time=time), c)
 
 
+@pytest.mark.parametrize("time", TIME_RULES)
 @pytest.mark.parametrize("name", list(UPDATE_RULES))
-def test_mpmath_matches_exact_rationals(name):
+def test_mpmath_matches_exact_rationals(name, time):
     beta = 0 if name == "sgd" else [F(1, 2), F(9, 10), F(0)]
     model = SparseLeastSquares(d=9, p=[F(1, 3), F(1, 1000), F(1)], R0=[1, F(5, 2), 2],
                                sigma2=F(3, 10))
     opt = Optimizer(name, lr=[F(1, 20), F(1, 7), F(1, 30)], beta=beta, batch=3)
-    exact = exact_risk(model, opt, 60, backend="exact")
-    mp = exact_risk(model, opt, 60, backend="mpmath", dps=50)
+    exact = exact_risk(model, opt, 60, backend="exact", time=time)
+    mp = exact_risk(model, opt, 60, backend="mpmath", dps=50, time=time)
     with mpmath.workdps(60):
         rel = max(abs(m - mpmath.mpf(e.numerator) / e.denominator)
                   / (mpmath.mpf(e.numerator) / e.denominator) for m, e in zip(mp, exact))

@@ -72,3 +72,28 @@ def test_fingerprints_differ_and_are_stable():
     prints = {name: derive_recursion("lsq", name).fingerprint for name in UPDATE_RULES}
     assert len(set(prints.values())) == len(prints)
     assert derive_recursion("lsq", "lazy").fingerprint == prints["lazy"]
+
+
+@pytest.mark.parametrize("name", list(UPDATE_RULES))
+def test_active_iterates_equal_steps_when_every_step_is_active(name):
+    """p = 1: no idle steps, so the active-iterate map is the step map."""
+    steps, active = derive_recursion("lsq", name, "steps"), derive_recursion("lsq", name, "active")
+    diff = (active.transition - steps.transition).subs(S.p, 1)
+    assert sp.simplify(diff) == sp.zeros(*diff.shape)
+    assert sp.simplify((active.forcing - steps.forcing).subs(S.p, 1)) == sp.zeros(*diff.shape[:1], 1)
+
+
+def test_effective_retention_of_dense_decay_momentum():
+    """Heavy-ball buffer between active iterates: β̄ = E β^{N+1} = p_B β / (1 − (1 − p_B) β)."""
+    pB = 1 - (1 - S.p) ** S.batch
+    beta_bar = pB * S.beta / (1 - (1 - pB) * S.beta)
+    for name in ("heavy-ball", "nesterov"):
+        rec = derive_recursion("lsq", name, "active")
+        assert sp.simplify(rec.mean_transition[1, 1].subs(S.lr, 0) - beta_bar) == 0
+    lazy = derive_recursion("lsq", "lazy", "active")
+    assert sp.simplify(lazy.mean_transition[1, 1] - S.beta) == 0  # lazy retains β per active step
+
+
+def test_unknown_time_rule():
+    with pytest.raises(ValueError, match="time rule must be one of 'steps', 'active'"):
+        derive_recursion("lsq", "sgd", "wallclock")

@@ -6,7 +6,7 @@ rewritings that change no value:
 
 * symbols get the API's names (``lr``, ``beta``, ``p``, ``batch``, ``d``,
   ``sigma2``, ``R0``);
-* ``(1 − p)^B`` is replaced by ``1 − p_B`` with ``p_B = −expm1(B log1p(−p))``,
+* ``(1 − p)^{jB}`` is replaced by ``(1 − p_B)^j`` with ``p_B = −expm1(B log1p(−p))``,
   which keeps full relative precision for rare tokens (``p ≪ 1/B``), where
   ``1 − (1 − p)^B`` in floating point would cancel.
 
@@ -53,9 +53,14 @@ class KernelExpressions:
         return self.outputs[start: start + (n * n if which == "transition" else n)]
 
 
+def _is_idle_power(x) -> bool:
+    """``(1 − p)^(jB)`` for an integer ``j``: a power of ``1 − p_B``."""
+    return x.is_Pow and x.base == 1 - S.p and (x.exp / S.batch).is_Integer
+
+
 def _stabilise(expr: sp.Expr) -> sp.Expr:
-    q = (1 - S.p) ** S.batch
-    out = sp.factor(sp.expand(expr.xreplace({q: 1 - ACTIVE_PROBABILITY})))
+    out = expr.replace(_is_idle_power, lambda x: (1 - ACTIVE_PROBABILITY) ** (x.exp / S.batch))
+    out = sp.factor(sp.expand(out))
     if out.has(S.batch) and any(isinstance(a, sp.Pow) and a.base.has(S.p) and a.exp.has(S.batch)
                                 for a in sp.preorder_traversal(out)):
         raise ArithmeticError(f"a power (1 − p)^(…B…) is left after rewriting: {out}")

@@ -1,0 +1,149 @@
+"""Closed forms of a derived recursion ``X_{k+1} = A X_k + c``, ``E R_k = w · X_k``.
+
+* characteristic polynomial ``χ(λ) = det(λ I − A)``;
+* generating function ``F(z) = Σ_k z^k E R_k = w · (I − zA)^{-1} (X_0 + z c / (1 − z))``,
+  a rational function of ``z``;
+* stationary state ``X_∞ = (I − A)^{-1} c`` and stationary risk ``R_∞ = w · X_∞``
+  (``= lim_{z→1} (1 − z) F(z)`` when ``A`` is stable);
+* the ``k``-step closed form as a sum over the roots ``λ_i`` of ``χ`` (Sylvester's
+  formula, distinct roots):
+  ``E R_k = R_∞ + Σ_i λ_i^k γ_i``,
+  ``γ_i = w · Π_{j≠i} (A − λ_j I) (X_0 − X_∞) / Π_{j≠i} (λ_i − λ_j)``.
+  Repeated roots are handled when evaluating at numbers
+  (:mod:`numerics.closed_form`: confluent partial fractions of ``F``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import sympy as sp
+from sympy.polys.matrices import DomainMatrix
+
+from . import symbols as S
+from .recursion import MomentRecursion
+
+#: Stand-in for (1 − p)^B while simplifying: polynomial algebra in q is fast,
+#: algebra with symbolic powers is not.
+_q = sp.Dummy("q")
+
+
+def _polynomial_in_q(x):
+    """Replace ``(1 − p)^{jB}`` by ``q^j``."""
+    if isinstance(x, (sp.MatrixBase,)):
+        return x.applyfunc(_polynomial_in_q)
+    return sp.sympify(x).replace(
+        lambda y: y.is_Pow and y.base == 1 - S.p and (y.exp / S.batch).is_Integer,
+        lambda y: _q ** (y.exp / S.batch))
+
+
+def _restore(x):
+    if isinstance(x, (sp.MatrixBase,)):
+        return sp.ImmutableMatrix(x.applyfunc(_restore))
+    return x.xreplace({_q: (1 - S.p) ** S.batch})
+
+z = sp.Symbol("z")
+lam = sp.Symbol("lambda")
+k = sp.Symbol("k", integer=True, nonnegative=True)
+
+
+def _tidy(x: sp.Expr) -> sp.Expr:
+    """A readable form that stays cheap: factor small expressions, combine large ones."""
+    x = sp.together(x)
+    return sp.factor(x) if sp.count_ops(x) < 400 else x
+
+
+def characteristic_polynomial(rec: MomentRecursion) -> sp.Expr:
+    """``χ(λ) = det(λ I − A)``, a monic polynomial in ``λ`` (collected in powers)."""
+    chi = sp.Matrix(_polynomial_in_q(rec.transition)).charpoly(lam)
+    return _restore(sp.Add(*(_tidy(c) * lam**m for (m,), c in chi.as_expr().as_poly(lam).terms())))
+
+
+def _in_field(*matrices: sp.Matrix) -> list[DomainMatrix]:
+    """The matrices over one rational-function field (sparse polynomial arithmetic
+    with gcd cancellation: far faster than simplifying expression trees)."""
+    dms = [DomainMatrix.from_Matrix(_polynomial_in_q(sp.Matrix(m))) for m in matrices]
+    first = dms[0]
+    for other in dms[1:]:
+        first, _ = first.unify(other)
+    return [d.convert_to(first.domain).to_field() for d in dms]
+
+
+def _to_expr(dm: DomainMatrix, i: int = 0, j: int = 0) -> sp.Expr:
+    return _restore(_tidy(dm.domain.to_sympy(dm[i, j].element)))
+
+
+@lru_cache(maxsize=None)
+def generating_function(rec: MomentRecursion) -> sp.Expr:
+    """``F(z) = w · (I − zA)^{-1} (X_0 + z c / (1 − z))`` as one fraction in ``z``."""
+    n = rec.transition.shape[0]
+    vec = (1 - z) * sp.Matrix(rec.initial) + z * sp.Matrix(rec.forcing)
+    M, v, w, den = _in_field(sp.eye(n) - z * rec.transition, vec, rec.risk_weights,
+                             sp.Matrix([[1 - z]]))
+    numerator = w * M.adjugate() * v
+    denominator = den * M.det()
+    return _restore(_tidy(numerator.domain.to_sympy(numerator[0, 0].element)
+                          / denominator.domain.to_sympy(denominator[0, 0].element)))
+
+
+@lru_cache(maxsize=None)
+def stationary_state(rec: MomentRecursion) -> sp.ImmutableMatrix:
+    """``X_∞ = (I − A)^{-1} c``: the fixed point of the recursion."""
+    n = rec.transition.shape[0]
+    M, c = _in_field(sp.eye(n) - rec.transition, rec.forcing)
+    x = M.lu_solve(c)
+    return sp.ImmutableMatrix([_to_expr(x, i) for i in range(n)])
+
+
+def stationary_risk(rec: MomentRecursion) -> sp.Expr:
+    """``R_∞ = w · X_∞``: the risk floor set by the label noise."""
+    x_inf = _polynomial_in_q(stationary_state(rec))
+    return _restore(_tidy((_polynomial_in_q(rec.risk_weights) * x_inf)[0]))
+
+
+@dataclass(frozen=True)
+class ClosedForm:
+    """``E R_k = R_∞ + Σ_i γ_i λ_i^k`` with ``λ_i`` the roots of ``χ`` (distinct).
+
+    ``entries`` names the symbols used for the matrix entries: ``a_{ij}`` for ``A``,
+    ``w_i`` for the risk weights and ``u_i`` for ``X_0 − X_∞``; ``definitions``
+    gives each in terms of the parameters.
+    """
+
+    roots: tuple[sp.Symbol, ...]
+    coefficients: tuple[sp.Expr, ...]
+    stationary: sp.Expr
+    definitions: dict
+
+    @property
+    def expression(self) -> sp.Expr:
+        return self.stationary + sp.Add(*(g * r**k for g, r in zip(self.coefficients, self.roots)))
+
+    def substituted(self) -> sp.Expr:
+        """The closed form with the entry symbols replaced by their definitions."""
+        return self.expression.xreplace(self.definitions)
+
+
+@lru_cache(maxsize=None)
+def closed_form(rec: MomentRecursion) -> ClosedForm:
+    """Sylvester's formula for ``w · A^k (X_0 − X_∞)`` with symbolic distinct roots."""
+    n = rec.transition.shape[0]
+    a = sp.Matrix(n, n, lambda i, j: sp.Symbol(f"a_{i + 1}{j + 1}"))
+    w = sp.Matrix(1, n, lambda _, i: sp.Symbol(f"w_{i + 1}"))
+    u = sp.Matrix(n, 1, lambda i, _: sp.Symbol(f"u_{i + 1}"))
+    roots = tuple(sp.Symbol(f"lambda_{i + 1}") for i in range(n))
+    coefficients = []
+    for i, li in enumerate(roots):
+        P = sp.eye(n)
+        den = sp.Integer(1)
+        for j, lj in enumerate(roots):
+            if j != i:
+                P = P * (a - lj * sp.eye(n))
+                den *= li - lj
+        coefficients.append(sp.expand((w * P * u)[0]) / den)
+    x_inf = stationary_state(rec)
+    definitions = {a[i, j]: rec.transition[i, j] for i in range(n) for j in range(n)}
+    definitions.update({w[i]: rec.risk_weights[i] for i in range(n)})
+    definitions.update({u[i]: _tidy(rec.initial[i] - x_inf[i]) for i in range(n)})
+    return ClosedForm(roots, tuple(coefficients), stationary_risk(rec), definitions)

@@ -5,10 +5,16 @@ from . import symbols
 from .models import MODELS, SparseLeastSquares, model_class
 from .optimizers import UPDATE_RULES, Optimizer, UpdateRule, update_rule
 from .recursion import TIME_RULES, MomentRecursion, all_recursions, derive_recursion, recursion_for
+from .closed_forms import (ClosedForm, characteristic_polynomial, closed_form,
+                           generating_function, stationary_risk, stationary_state)
+from .stability import stability_conditions
+from .timescales import Timescales, timescales
 from .vectors import Dot, LinearVector
 
 __all__ = [
     "MODELS", "SparseLeastSquares", "model_class", "UPDATE_RULES", "Optimizer", "UpdateRule",
     "update_rule", "TIME_RULES", "MomentRecursion", "all_recursions", "derive_recursion", "recursion_for", "Dot",
-    "LinearVector", "symbols",
+    "LinearVector", "symbols", "ClosedForm", "characteristic_polynomial", "closed_form",
+    "generating_function", "stationary_risk", "stationary_state", "stability_conditions",
+    "Timescales", "timescales",
 ]

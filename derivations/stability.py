@@ -1,0 +1,67 @@
+"""Exact stability regions: Schur–Cohn conditions on the characteristic polynomial.
+
+The recursion ``X_{k+1} = A X_k + c`` converges for every start iff all roots of
+``χ(λ) = det(λ I − A)`` lie in the open unit disk.  Schur–Cohn test (real
+coefficients): for ``p(λ) = b_0 λ^m + … + b_m`` the roots lie inside iff
+``δ = b_0² − b_m² > 0`` and the same holds for the reduced polynomial
+``(b_0 p(λ) − b_m p^*(λ))/λ`` (``p^*`` the reversed polynomial), of degree ``m − 1``,
+whose leading coefficient is ``δ``.  The test is run once on a generic monic
+polynomial ``λ^n + χ_1 λ^{n−1} + … + χ_n`` (conditions factored, compact), then the
+coefficients ``χ_j`` of the derived ``χ`` are substituted: polynomial inequalities
+in the coefficients, which are explicit functions of ``(lr, beta, p, batch, d)``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import sympy as sp
+
+from .closed_forms import _polynomial_in_q, _restore, _tidy, lam
+from .recursion import recursion_for
+
+
+def schur_cohn_conditions(poly: sp.Poly) -> list[sp.Expr]:
+    """Expressions ``δ_m, …, δ_1`` that are all ``> 0`` iff the roots of ``poly``
+    (real coefficients) lie in the open unit disk."""
+    b = list(poly.all_coeffs())
+    conditions = []
+    while len(b) > 1:
+        lead, last = b[0], b[-1]
+        conditions.append(sp.expand(lead**2 - last**2))
+        m = len(b) - 1
+        b = [sp.expand(lead * b[i] - last * b[m - i]) for i in range(m)]
+    return conditions
+
+
+def characteristic_coefficients(model: str, optimizer: str, time_rule: str = "steps"):
+    """``{χ_j: coefficient}`` of the monic ``χ(λ) = λ^n + χ_1 λ^{n−1} + … + χ_n``."""
+    rec = recursion_for(model, optimizer, time_rule)
+    chi = sp.Matrix(_polynomial_in_q(rec.transition)).charpoly(lam)
+    coeffs = chi.all_coeffs()[1:]
+    return {sp.Symbol(f"chi_{j + 1}"): _restore(_tidy(c)) for j, c in enumerate(coeffs)}
+
+
+@lru_cache(maxsize=None)
+def generic_conditions(n: int) -> tuple[sp.Expr, ...]:
+    """Schur–Cohn conditions of the generic monic polynomial of degree ``n``."""
+    chi = [sp.Symbol(f"chi_{j + 1}") for j in range(n)]
+    poly = sp.Poly([1, *chi], lam)
+    return tuple(sp.factor(c) for c in schur_cohn_conditions(poly))
+
+
+@lru_cache(maxsize=None)
+def _conditions(model: str, optimizer: str, time_rule: str) -> tuple[sp.Expr, ...]:
+    coefficients = characteristic_coefficients(model, optimizer, time_rule)
+    return tuple(c.xreplace(coefficients) for c in generic_conditions(len(coefficients)))
+
+
+def stability_conditions(model, optimizer, time_rule: str = "steps") -> list[sp.StrictGreaterThan]:
+    """Polynomial inequalities, all true exactly on the stability region.
+
+    ``model``/``optimizer`` are instances or names; ``time_rule`` picks the step
+    map or the active-iterate map.
+    """
+    model = model if isinstance(model, str) else model.name
+    optimizer = optimizer if isinstance(optimizer, str) else optimizer.name
+    return [sp.StrictGreaterThan(c, 0) for c in _conditions(model, optimizer, time_rule)]

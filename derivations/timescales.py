@@ -1,0 +1,70 @@
+"""Timescales of momentum under sparse updates, in active updates (active iterates).
+
+Both are read off the derived active-iterate mean map
+``(ē, v̄) ↦ M (ē, v̄)``, ``M = [[1 − η m_ee, −η m_ev], [m_ve, β̄]] + O(η²)``:
+
+* **retention** ``τ_R = 1 / (1 − β̄)``: the number of active updates a gradient
+  survives in the buffer, ``β̄ = M_vv |_{η=0}`` its retention per active update
+  (``β̄ = p_B β / (1 − (1 − p_B) β)`` for dense decay, ``β̄ = β`` for lazy
+  momentum, 0 without a buffer);
+* **learning** ``τ_L = 1 / (2 η κ)``: the number of active updates to cut the
+  squared error ``E‖e‖²`` by a factor e when the buffer follows the error
+  adiabatically (``v̄ = m_ve ē / (1 − β̄)``), with effective curvature per active
+  update ``κ = m_ee + m_ev m_ve / (1 − β̄)``;
+* their **ratio** ``τ_R / τ_L = 2 η κ τ_R``: ≪ 1 SGD-like (memory short against
+  learning), ≈ 1 heavy-ball, ≫ 1 unstable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import sympy as sp
+
+from . import symbols as S
+from .closed_forms import _polynomial_in_q, _restore
+from .recursion import recursion_for
+
+
+@dataclass(frozen=True)
+class Timescales:
+    """``β̄``, ``κ``, ``τ_R``, ``τ_L`` and ``τ_R / τ_L`` as SymPy expressions."""
+
+    effective_retention: sp.Expr
+    curvature: sp.Expr
+    retention: sp.Expr
+    learning: sp.Expr
+
+    @property
+    def ratio(self) -> sp.Expr:
+        return _simplify(self.retention / self.learning)
+
+
+def _simplify(x: sp.Expr) -> sp.Expr:
+    return _restore(sp.factor(sp.cancel(_polynomial_in_q(x))))
+
+
+@lru_cache(maxsize=None)
+def _timescales(model: str, optimizer: str) -> Timescales:
+    M = recursion_for(model, optimizer, "active").mean_transition
+    at0 = {S.lr: 0}
+    m_ee = _simplify(-sp.diff(M[0, 0], S.lr).xreplace(at0))
+    if M.shape[0] == 1:
+        beta_bar, kappa = sp.Integer(0), m_ee
+    else:
+        beta_bar = _simplify(M[1, 1].xreplace(at0))
+        m_ev = -sp.diff(M[0, 1], S.lr).xreplace(at0)
+        m_ve = M[1, 0].xreplace(at0)
+        kappa = _simplify(m_ee + m_ev * m_ve / (1 - beta_bar))
+    retention = _simplify(1 / (1 - beta_bar))
+    learning = _simplify(1 / (2 * S.lr * kappa))
+    return Timescales(beta_bar, kappa, retention, learning)
+
+
+def timescales(model, optimizer) -> Timescales:
+    """The retention and learning timescales of ``optimizer`` on ``model`` (names
+    or instances), counted in active updates."""
+    model = model if isinstance(model, str) else model.name
+    optimizer = optimizer if isinstance(optimizer, str) else optimizer.name
+    return _timescales(model, optimizer)

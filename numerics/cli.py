@@ -15,7 +15,7 @@ import time
 
 import sympy as sp
 
-from derivations import MODELS, UPDATE_RULES, derive_recursion
+from derivations import MODELS, TIME_RULES, UPDATE_RULES, derive_recursion
 
 
 def _print_recursion(model: str, optimizer: str, fmt: str, out) -> None:
@@ -90,6 +90,26 @@ def _codegen(args) -> int:
     return 0
 
 
+def _latex(args) -> int:
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from derivations.latex import latex_document
+
+    text = latex_document(args.model, args.optimizer, args.time)
+    if args.output == "-":
+        sys.stdout.write(text)
+        return 0
+    out = Path(args.output)
+    fd, tmp = tempfile.mkstemp(dir=out.parent if str(out.parent) else ".", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, out)
+    print(f"wrote {out}")
+    return 0
+
+
 def _benchmark(args) -> int:
     from numerics.benchmarks import print_exact_risk_benchmark
 
@@ -111,6 +131,15 @@ def main(argv: list[str] | None = None) -> int:
     codegen.add_argument("--check", action="store_true",
                          help="only report whether the checked-in sources are current")
     codegen.set_defaults(run=_codegen)
+
+    latex = sub.add_parser("latex", help="write a standalone LaTeX document of every derived "
+                           "object (recursion, generating function, closed form, stability, "
+                           "timescales, stationary risk)")
+    latex.add_argument("--model", choices=sorted(MODELS), default="lsq")
+    latex.add_argument("--optimizer", choices=list(UPDATE_RULES), default="heavy-ball")
+    latex.add_argument("--time", choices=list(TIME_RULES), default="steps")
+    latex.add_argument("-o", "--output", default="-", help="output .tex file (- for stdout)")
+    latex.set_defaults(run=_latex)
 
     bench = sub.add_parser("benchmark", help="row-steps per second of each exact_risk backend")
     bench.add_argument("--rows", type=int, default=1_000_000)

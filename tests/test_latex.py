@@ -1,0 +1,68 @@
+"""LaTeX export: every equation parses back to what it came from; the document
+compiles with pdflatex."""
+
+import shutil
+import subprocess
+
+import pytest
+import sympy as sp
+from sympy.parsing.latex import parse_latex
+from sympy.polys.domains import ZZ
+
+from derivations import TIME_RULES, UPDATE_RULES
+from derivations.latex import latex_document, latex_equations
+from numerics.cli import main
+
+P, B = sp.Symbol("p"), sp.Symbol("B")
+
+
+def is_zero(expr: sp.Expr) -> bool:
+    """Exact zero test in a rational-function field: ``(1 − p)^{jB}`` becomes ``q^j``
+    and every other symbolic power (``λ_i^k``) an independent indeterminate."""
+    q = sp.Dummy("q")
+    expr = expr.replace(
+        lambda x: x.is_Pow and sp.expand(x.base - (1 - P)) == 0
+        and (sp.expand(x.exp) / B).is_Integer,
+        lambda x: q ** (sp.expand(x.exp) / B))
+    atoms = {}
+    expr = expr.replace(lambda x: x.is_Pow and not x.exp.is_Integer,
+                        lambda x: atoms.setdefault((sp.expand(x.base), sp.expand(x.exp)),
+                                                   sp.Dummy()))
+    field = ZZ.frac_field(*sorted(expr.free_symbols, key=str))
+    return field.from_sympy(expr) == field.zero
+
+
+@pytest.mark.parametrize("time", TIME_RULES)
+@pytest.mark.parametrize("name", list(UPDATE_RULES))
+def test_every_equation_round_trips(name, time):
+    equations = latex_equations("lsq", name, time)
+    sections = {section for section, _, _ in equations}
+    assert sections == {"Second-moment recursion", "Risk", "Generating function",
+                        "Characteristic polynomial", "Closed form", "Stability", "Timescales",
+                        "Stationary risk"}
+    for section, relation, text in equations:
+        parsed = parse_latex(text)
+        source = relation.xreplace({s: parse_latex(sp.latex(s)) for s in relation.free_symbols})
+        source = source.xreplace({s: sp.Symbol(s.name) for s in source.free_symbols})
+        assert type(parsed) is type(source), (section, text[:80])
+        assert is_zero((source.lhs - source.rhs) - (parsed.lhs - parsed.rhs)), (section, text[:80])
+
+
+def test_document_compiles(tmp_path):
+    pdflatex = shutil.which("pdflatex")
+    assert pdflatex, "pdflatex is needed (.ci/run installs Debian's texlive-latex-base)"
+    out = tmp_path / "heavy_ball.tex"
+    assert main(["latex", "--model", "lsq", "--optimizer", "heavy-ball", "-o", str(out)]) == 0
+    text = out.read_text()
+    assert text.startswith(r"\documentclass") and r"\usepackage{amsmath" in text
+    proc = subprocess.run([pdflatex, "-interaction=nonstopmode", "-halt-on-error", out.name],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    assert (tmp_path / "heavy_ball.pdf").stat().st_size > 1000
+
+
+def test_document_lists_all_sections():
+    doc = latex_document("lsq", "lazy", "active")
+    for title in ("Second-moment recursion", "Generating function", "Closed form", "Stability",
+                  "Timescales", "Stationary risk"):
+        assert rf"\subsection*{{{title}}}" in doc

@@ -24,10 +24,11 @@ def test_checked_in_sources_are_current(tmp_path):
 
 
 def test_headers_name_derivation_and_fingerprint():
+    files = generated_files()
     for rec in all_recursions():
         for suffix in (".py", ".c"):
             name = f"{rec.model}_{rec.optimizer.replace('-', '_')}_{rec.time_rule}{suffix}"
-            head = generated_files()[name][:600]
+            head = files[name][:600]
             assert "Do not edit" in head and rec.fingerprint in head and rec.optimizer in head
 
 

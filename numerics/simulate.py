@@ -41,10 +41,20 @@ class MonteCarloResult:
     trajectories: np.ndarray | None = None
 
 
+TIME_RULES = ("steps", "active")
+
+
 def monte_carlo_risk(model, optimizer, steps: int, runs: int, seed: int,
-                     keep_trajectories: bool = False) -> MonteCarloResult:
-    """Simulate ``runs`` independent trajectories and average the risk ``½ Σ p ‖e‖²``."""
+                     keep_trajectories: bool = False, time: str = "steps") -> MonteCarloResult:
+    """Simulate ``runs`` independent trajectories and average the risk ``½ Σ p ‖e‖²``.
+
+    ``time="steps"`` records the risk after every step; ``time="active"`` records
+    each row's risk after its ``k``-th active step (a step whose batch holds the
+    row's token), simulating until every row of every run has ``steps`` of them.
+    """
     steps = check_integer("steps", steps, minimum=0)
+    if time not in TIME_RULES:
+        raise ValueError(f"time must be one of {', '.join(map(repr, TIME_RULES))}; got {time!r}")
     runs = check_integer("runs", runs, minimum=2)
     seed = check_integer("seed", seed, minimum=0)
     rows, values = parameter_values(model, optimizer)
@@ -56,7 +66,7 @@ def monte_carlo_risk(model, optimizer, steps: int, runs: int, seed: int,
     for i, stream in enumerate(streams):
         lo, hi = i * RUNS_PER_BLOCK, min(runs, (i + 1) * RUNS_PER_BLOCK)
         risk[lo:hi] = _simulate_block(model, optimizer, per_row, rows, steps, hi - lo,
-                                      np.random.default_rng(stream))
+                                      np.random.default_rng(stream), time == "active")
     finite = np.all(np.isfinite(risk), axis=1)
     diverged = int(runs - finite.sum())
     if diverged:
@@ -64,12 +74,13 @@ def monte_carlo_risk(model, optimizer, steps: int, runs: int, seed: int,
                       RuntimeWarning, stacklevel=2)
     kept = risk[finite]
     n = kept.shape[0]
-    mean = kept.mean(axis=0) if n else np.full(steps + 1, np.inf)
-    stderr = kept.std(axis=0, ddof=1) / np.sqrt(n) if n > 1 else np.full(steps + 1, np.inf)
+    with np.errstate(over="ignore"):  # huge but finite runs: the spread is inf, honestly
+        mean = kept.mean(axis=0) if n else np.full(steps + 1, np.inf)
+        stderr = kept.std(axis=0, ddof=1) / np.sqrt(n) if n > 1 else np.full(steps + 1, np.inf)
     return MonteCarloResult(mean, stderr, runs, diverged, risk if keep_trajectories else None)
 
 
-def _simulate_block(model, optimizer, per_row, rows, steps, n, rng) -> np.ndarray:
+def _simulate_block(model, optimizer, per_row, rows, steps, n, rng, active_time) -> np.ndarray:
     d, B = model.d, optimizer.batch
     p, lr, beta = (per_row[s][None, :, None] for s in (S.p, S.lr, S.beta))
     noise_sd = float(np.sqrt(float(model.sigma2)))
@@ -78,10 +89,11 @@ def _simulate_block(model, optimizer, per_row, rows, steps, n, rng) -> np.ndarra
     error[:, :, 0] = np.sqrt(per_row[R0])
     buffer = np.zeros_like(error) if optimizer.rule.has_momentum else None
     weights = per_row[S.p] / 2
-    out = np.empty((n, steps + 1))
-    out[:, 0] = (np.sum(error**2, axis=2) * weights).sum(axis=1)
+    row_risk = np.zeros((n, rows, steps + 1))      # risk of each row at its k-th record
+    row_risk[:, :, 0] = np.sum(error**2, axis=2) * weights
+    recorded = np.zeros((n, rows), dtype=np.int64)
     with np.errstate(over="ignore", invalid="ignore"):
-        for k in range(1, steps + 1):
+        while recorded.min() < steps:
             mask = rng.random((n, B, rows, 1)) < p[:, None]
             x = rng.standard_normal((n, B, rows, d))
             xi = noise_sd * rng.standard_normal((n, B, rows, 1))
@@ -89,5 +101,10 @@ def _simulate_block(model, optimizer, per_row, rows, steps, n, rng) -> np.ndarra
             grad = np.mean(mask * x * residual, axis=1)
             active = np.any(mask, axis=1).astype(float)
             error, buffer = apply_update(optimizer.name, error, buffer, grad, lr, beta, active)
-            out[:, k] = (np.sum(error**2, axis=2) * weights).sum(axis=1)
-    return out
+            record = (active[:, :, 0] > 0) if active_time else np.ones((n, rows), dtype=bool)
+            record &= recorded < steps
+            recorded += record
+            runs_idx, rows_idx = np.nonzero(record)
+            row_risk[runs_idx, rows_idx, recorded[runs_idx, rows_idx]] = (
+                np.sum(error[runs_idx, rows_idx] ** 2, axis=1) * weights[rows_idx])
+    return row_risk.sum(axis=1)

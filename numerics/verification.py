@@ -2,9 +2,8 @@
 
 * exact moments: :func:`~numerics.exact_risk` in rational arithmetic vs the
   brute-force expansion of :mod:`numerics.exact_moments` — must be *equal*;
-* Monte Carlo smoke: the dense simulator vs ``exact_risk``; every step's
-  z-score within a Bonferroni bound (a smoke check; the statistical harness
-  with controlled false-alarm rates is separate).
+* Monte Carlo: the dense simulator vs ``exact_risk`` for every optimizer and
+  time rule, through the statistical harness (:mod:`numerics.harness`).
 """
 
 from __future__ import annotations
@@ -13,13 +12,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction as F
 
+import mpmath
 import numpy as np
-from scipy import stats
 
-from derivations import UPDATE_RULES, Optimizer, SparseLeastSquares
+from derivations import TIME_RULES, UPDATE_RULES, Optimizer, SparseLeastSquares
 
+from .closed_form import closed_form_risk
 from .exact_moments import expanded_risk
 from .exact_risk import exact_risk
+from .harness import compare_with_theory
 from .simulate import monte_carlo_risk
 
 
@@ -87,32 +88,68 @@ def check_exact_moments(case: ExactMomentCase) -> CheckResult:
     return CheckResult("exact moments", case.label, equal, detail)
 
 
-#: Monte Carlo smoke cases: a single row and a two-row stream, per-row lr/beta.
-SMOKE_RUNS = 20_000
-SMOKE_STEPS = 30
-SMOKE_FAMILY_ALPHA = 1e-3
+#: Monte Carlo rung: every optimizer and time rule on a two-row stream with
+#: per-row lr/beta, compared through the statistical harness.
+MC_RUNS = 20_000
+MC_STEPS = 30
+MC_ALPHA = 0.01
 
 
-def monte_carlo_smoke_cases():
+def monte_carlo_cases():
     for name in UPDATE_RULES:
-        beta = 0.0 if name == "sgd" else [0.7, 0.5]
-        yield name, SparseLeastSquares(d=5, p=[0.3, 0.05], R0=[1.0, 2.0], sigma2=0.1), \
-            Optimizer(name, lr=[0.1, 0.2], beta=beta, batch=3)
+        for time in TIME_RULES:
+            beta = 0.0 if name == "sgd" else [0.7, 0.5]
+            yield name, time, SparseLeastSquares(d=5, p=[0.4, 0.15], R0=[1.0, 2.0], sigma2=0.1), \
+                Optimizer(name, lr=[0.1, 0.2], beta=beta, batch=3)
 
 
-def check_monte_carlo_smoke(name, model, opt, seed: int = 2026) -> CheckResult:
-    exact = exact_risk(model, opt, SMOKE_STEPS)
-    mc = monte_carlo_risk(model, opt, SMOKE_STEPS, SMOKE_RUNS, seed=seed)
-    z = np.abs(mc.mean[1:] - exact[1:]) / mc.stderr[1:]
-    bound = stats.norm.isf(SMOKE_FAMILY_ALPHA / (2 * SMOKE_STEPS))
-    passed = bool(np.all(z < bound)) and mc.diverged == 0
-    return CheckResult("Monte Carlo smoke", f"{name}, {model!r}", passed,
-                       f"max |z| = {z.max():.2f} < {bound:.2f} over {SMOKE_STEPS} steps, "
-                       f"{SMOKE_RUNS} runs")
+def check_monte_carlo(name, time, model, opt, seed: int = 2026) -> CheckResult:
+    exact = exact_risk(model, opt, MC_STEPS, time=time)
+    mc = monte_carlo_risk(model, opt, MC_STEPS, MC_RUNS, seed=seed, keep_trajectories=True,
+                          time=time)
+    result = compare_with_theory(mc.trajectories, exact, alpha=MC_ALPHA)
+    return CheckResult("Monte Carlo", f"{name}, time={time}, {model!r}",
+                       result.passed and mc.diverged == 0, f"{result}; {MC_RUNS} runs")
+
+
+def check_closed_form(name: str, time: str) -> CheckResult:
+    """Closed form at 50 digits vs the exact rational recursion."""
+    beta = F(0) if name == "sgd" else F(3, 4)
+    model = SparseLeastSquares(7, [F(1, 3), F(1, 40)], R0=[1, F(5, 2)], sigma2=F(1, 10))
+    opt = Optimizer(name, lr=F(1, 30), beta=beta, batch=2)
+    ks = [1, 10, 80]
+    exact = exact_risk(model, opt, max(ks), backend="exact", time=time)
+    closed = closed_form_risk(model, opt, ks, time=time, dps=50)
+    with mpmath.workdps(60):
+        err = max(abs(c / (mpmath.mpf(exact[k].numerator) / exact[k].denominator) - 1)
+                  for c, k in zip(closed, ks))
+    return CheckResult("closed form", f"{name}, time={time}", bool(err < mpmath.mpf("1e-40")),
+                       f"max relative error {mpmath.nstr(err, 3)} < 1e-40 at k = {ks}")
+
+
+def check_backends(name: str, time: str) -> CheckResult:
+    """C vs NumPy vs mpmath (30 digits) on a stream with rare tokens."""
+    rng = np.random.default_rng(1)
+    rows = 50
+    p = 10.0 ** rng.uniform(-8, -0.3, rows)
+    beta = 0.0 if name == "sgd" else rng.uniform(0, 0.9, rows)
+    model = SparseLeastSquares(20, p, R0=rng.uniform(0.5, 2, rows), sigma2=0.3)
+    opt = Optimizer(name, lr=rng.uniform(0.01, 0.1, rows) * (1 - np.asarray(beta)), beta=beta,
+                    batch=4)
+    c = exact_risk(model, opt, 100, backend="c", time=time)
+    num = exact_risk(model, opt, 100, backend="numpy", time=time)
+    mp = exact_risk(model, opt, 100, backend="mpmath", dps=30, time=time).astype(float)
+    err = max(np.max(np.abs(c / mp - 1)), np.max(np.abs(num / mp - 1)))
+    return CheckResult("backends", f"{name}, time={time}", bool(err <= 1e-12),
+                       f"max relative difference c/numpy vs mpmath {err:.1e} ≤ 1e-12")
 
 
 def run_all() -> Iterator[CheckResult]:
     for case in exact_moment_cases():
         yield check_exact_moments(case)
-    for name, model, opt in monte_carlo_smoke_cases():
-        yield check_monte_carlo_smoke(name, model, opt)
+    for name in UPDATE_RULES:
+        for time in TIME_RULES:
+            yield check_closed_form(name, time)
+            yield check_backends(name, time)
+    for name, time, model, opt in monte_carlo_cases():
+        yield check_monte_carlo(name, time, model, opt)

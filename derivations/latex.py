@@ -21,7 +21,7 @@ from .stability import characteristic_coefficients, generic_conditions
 from .timescales import timescales
 
 RISK_K = sp.Symbol("r_k")          # r_k = E R(θ_k)
-RISK_INF = sp.Symbol("r_infty")    # r_∞ = lim r_k
+RISK_INF = sp.Symbol(r"r_\infty")   # r_∞ = lim r_k
 F = sp.Symbol("F")                 # F = Σ_k r_k z^k
 CHI = sp.Symbol("chi")
 BETA_EFF, KAPPA = sp.Symbol("beta_eff"), sp.Symbol("kappa")

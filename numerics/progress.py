@@ -13,6 +13,6 @@ def show_progress() -> bool:
     return sys.stderr.isatty() and not os.environ.get("CI")
 
 
-def progress(iterable, **kwargs):
-    """``tqdm(iterable)`` in a terminal; the bare iterable otherwise."""
-    return tqdm(iterable, disable=not show_progress(), **kwargs)
+def progress(iterable, disable: bool = False, **kwargs):
+    """``tqdm(iterable)`` in a terminal; silent in CI, in pipes, or when ``disable``."""
+    return tqdm(iterable, disable=disable or not show_progress(), **kwargs)

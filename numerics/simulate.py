@@ -20,6 +20,7 @@ from derivations.validation import check_integer
 from .parameters import parameter_values
 from derivations import symbols as S
 from derivations.recursion import R0
+from .progress import progress
 from .update import apply_update
 
 #: Runs simulated together; fixed so results depend on ``seed`` only.
@@ -63,7 +64,8 @@ def monte_carlo_risk(model, optimizer, steps: int, runs: int, seed: int,
     blocks = -(-runs // RUNS_PER_BLOCK)
     streams = np.random.SeedSequence(seed).spawn(blocks)
     risk = np.empty((runs, steps + 1))
-    for i, stream in enumerate(streams):
+    for i, stream in enumerate(progress(streams, desc="Monte Carlo", unit="block",
+                                         disable=blocks < 4)):
         lo, hi = i * RUNS_PER_BLOCK, min(runs, (i + 1) * RUNS_PER_BLOCK)
         risk[lo:hi] = _simulate_block(model, optimizer, per_row, rows, steps, hi - lo,
                                       np.random.default_rng(stream), time == "active")

@@ -42,3 +42,11 @@ def test_codegen_check_detects_a_stale_file(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(sources, "GENERATED_DIR", tmp_path)
     assert main(["codegen", "--check"]) == 1
     assert "stale:" in capsys.readouterr().out
+
+
+def test_progress_bars_silent_without_a_terminal(capsys, monkeypatch):
+    from numerics.progress import progress, show_progress
+    monkeypatch.setenv("CI", "true")
+    assert not show_progress()
+    assert list(progress(range(3))) == [0, 1, 2]
+    assert capsys.readouterr().err == ""

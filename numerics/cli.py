@@ -10,20 +10,22 @@ the verification rungs and exits non-zero when any check fails;
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
 import sympy as sp
 
-from derivations import MODELS, TIME_RULES, UPDATE_RULES, derive_recursion
+from derivations import MODELS, TIME_RULES, UPDATE_RULES, all_recursions, derive_recursion
 
 
-def _print_recursion(model: str, optimizer: str, fmt: str, out) -> None:
-    rec = derive_recursion(model, optimizer)
+def _print_recursion(model: str, optimizer: str, time: str, fmt: str, out) -> None:
+    rec = derive_recursion(model, optimizer, time)
     law, rule = MODELS[model], UPDATE_RULES[optimizer]
     render = {"pretty": lambda x: sp.pretty(x, use_unicode=True, wrap_line=False),
               "latex": sp.latex, "text": sp.sstr}[fmt]
-    print(f"# {law.title} ({model}) under {optimizer}: {rule.summary}", file=out)
+    print(f"# {law.title} ({model}) under {optimizer}: {rule.summary}; time rule {time!r}",
+          file=out)
     print(f"# fingerprint {rec.fingerprint[:16]}", file=out)
     print("state (expectations):", file=out)
     for s, meaning in zip(rec.state, rec.meaning):
@@ -43,7 +45,7 @@ def _derive(args) -> int:
     for i, name in enumerate(optimizers):
         if i:
             print(file=sys.stdout)
-        _print_recursion(args.model, name, args.format, sys.stdout)
+        _print_recursion(args.model, name, args.time, args.format, sys.stdout)
     return 0
 
 
@@ -52,10 +54,8 @@ def _verify(args) -> int:
     from numerics.verification import run_all
 
     start = time.perf_counter()
-    for model in MODELS:
-        for name in UPDATE_RULES:
-            derive_recursion(model, name)
-    print(f"derived {len(MODELS) * len(UPDATE_RULES)} recursions "
+    recursions = all_recursions()
+    print(f"derived {len(recursions)} recursions (models × optimizers × time rules) "
           f"in {time.perf_counter() - start:.1f} s")
     failures = 0
     counts: dict[str, list[int]] = {}
@@ -124,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     derive = sub.add_parser("derive", help="print a derived second-moment recursion")
     derive.add_argument("--model", choices=sorted(MODELS), default="lsq")
     derive.add_argument("--optimizer", choices=[*UPDATE_RULES, "all"], default="heavy-ball")
+    derive.add_argument("--time", choices=list(TIME_RULES), default="steps",
+                        help="every step, or active iterates (idle stretches integrated out)")
     derive.add_argument("--format", choices=["pretty", "latex", "text"], default="pretty")
     derive.set_defaults(run=_derive)
 
@@ -150,7 +152,11 @@ def main(argv: list[str] | None = None) -> int:
     verify.set_defaults(run=_verify)
 
     args = parser.parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except BrokenPipeError:  # `sparsemom derive | head`: the reader left; end quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -50,3 +50,8 @@ def test_progress_bars_silent_without_a_terminal(capsys, monkeypatch):
     assert not show_progress()
     assert list(progress(range(3))) == [0, 1, 2]
     assert capsys.readouterr().err == ""
+
+
+def test_derive_active_time_rule(capsys):
+    assert main(["derive", "--optimizer", "lazy", "--time", "active"]) == 0
+    assert "time rule 'active'" in capsys.readouterr().out

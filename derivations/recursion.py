@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import sympy as sp
 
@@ -59,7 +59,7 @@ class MomentRecursion:
         """Row vector ``w`` with ``E R = w · X``."""
         return sp.ImmutableMatrix([[sp.diff(self.risk, s) for s in self.state]])
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
         """SHA-256 of the recursion's canonical form (identifies generated code)."""
         parts = (self.model, self.optimizer, self.time_rule, self.state, self.transition,

@@ -93,3 +93,54 @@ def print_exact_risk_benchmark(**kwargs) -> None:
     print(f"{'backend':32s} {'row-steps/s':>12s}  note")
     for name, rate, note in benchmark_exact_risk(**kwargs):
         print(f"{name:32s} {rate:12.3g}  {note}")
+
+
+def _seconds(fn, repeat: int = 1) -> float:
+    best = np.inf
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def benchmark_monte_carlo(rows: int = 100_000, d: int = 8, batch: int = 8, runs: int = 4,
+                          dense_steps: int = 10, sparse_steps: int = 2_000) -> list[tuple]:
+    """Seconds per step of the dense and sparse simulators (uniform stream, heavy-ball);
+    sparse per-step time for 1e3…``rows`` rows; and the time each of Monte Carlo and
+    the exact theory needs for the risk curve within 1 % relative."""
+    from .simulate import monte_carlo_risk
+    from .sparse_simulate import sparse_monte_carlo_risk
+
+    opt = Optimizer("heavy-ball", lr=0.05, beta=0.9, batch=batch)
+    out = []
+    model = SparseLeastSquares(d, np.full(rows, 1.0 / rows), R0=1.0, sigma2=0.1)
+    dense = _seconds(lambda: monte_carlo_risk(model, opt, dense_steps, runs, 0)) / dense_steps
+    sparse = _seconds(lambda: sparse_monte_carlo_risk(model, opt, sparse_steps, runs, 0)) \
+        / sparse_steps
+    out.append((f"dense, {rows} rows, {runs} runs", dense, ""))
+    out.append((f"sparse, {rows} rows, {runs} runs", sparse, f"{dense / sparse:.0f}x faster"))
+    for r in (1_000, 10_000):
+        m = SparseLeastSquares(d, np.full(r, 1.0 / r), R0=1.0, sigma2=0.1)
+        out.append((f"sparse, {r} rows, {runs} runs",
+                    _seconds(lambda: sparse_monte_carlo_risk(m, opt, sparse_steps, runs, 0))
+                    / sparse_steps, "per step"))
+    # Monte Carlo vs theory for one curve within 1 % (one row, 200 steps).
+    one = SparseLeastSquares(d, 0.3, R0=1.0, sigma2=0.1)
+    steps, pilot = 200, 2_000
+    mc_time = _seconds(lambda: monte_carlo_risk(one, opt, steps, pilot, 1))
+    traj = monte_carlo_risk(one, opt, steps, pilot, 1, keep_trajectories=True).trajectories
+    rel_sd = np.max(traj[:, 1:].std(axis=0) / traj[:, 1:].mean(axis=0))
+    needed = int(np.ceil((rel_sd / 0.01) ** 2))  # runs for a standard error of 1 %
+    mc_needed = mc_time * needed / pilot
+    theory = _seconds(lambda: exact_risk(one, opt, steps), repeat=5)
+    out.append(("Monte Carlo to 1 % (extrapolated)", mc_needed,
+                f"{needed} runs from a {pilot}-run pilot"))
+    out.append(("exact theory (exact_risk)", theory, f"theory {mc_needed / theory:.0f}x faster"))
+    return out
+
+
+def print_monte_carlo_benchmark(**kwargs) -> None:
+    print("Monte Carlo: heavy-ball, uniform token stream, d = 8, B = 8 (seconds)")
+    for name, seconds, note in benchmark_monte_carlo(**kwargs):
+        print(f"{name:40s} {seconds:12.3g}  {note}")

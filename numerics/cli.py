@@ -111,9 +111,12 @@ def _latex(args) -> int:
 
 
 def _benchmark(args) -> int:
-    from numerics.benchmarks import print_exact_risk_benchmark
+    from numerics.benchmarks import print_exact_risk_benchmark, print_monte_carlo_benchmark
 
-    print_exact_risk_benchmark(rows=args.rows, steps=args.steps)
+    if args.which in ("exact-risk", "all"):
+        print_exact_risk_benchmark(rows=args.rows, steps=args.steps)
+    if args.which in ("monte-carlo", "all"):
+        print_monte_carlo_benchmark()
     return 0
 
 
@@ -144,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     latex.set_defaults(run=_latex)
 
     bench = sub.add_parser("benchmark", help="row-steps per second of each exact_risk backend")
+    bench.add_argument("--which", choices=["exact-risk", "monte-carlo", "all"], default="all")
     bench.add_argument("--rows", type=int, default=1_000_000)
     bench.add_argument("--steps", type=int, default=200)
     bench.set_defaults(run=_benchmark)

@@ -83,3 +83,26 @@ def compare_with_theory(trajectories: np.ndarray, predicted: np.ndarray, alpha: 
     adjusted = holm(p)
     worst = int(np.argmin(adjusted))
     return Comparison(bool(adjusted.min() >= alpha), adjusted, worst, alpha, groups)
+
+
+def compare_samples(first: np.ndarray, second: np.ndarray, alpha: float = 0.01,
+                    groups: int = 40) -> Comparison:
+    """Test that two simulators have the same mean risk at every step: batch means
+    of each, Welch t-test per step, Holm over the grid."""
+    if first.shape[1] != second.shape[1]:
+        raise ValueError("both samples must cover the same steps")
+    means = []
+    for runs in (first, second):
+        if runs.shape[0] < 2 * groups or not np.all(np.isfinite(runs)):
+            raise ValueError("each sample needs ≥ 2 finite runs per group")
+        size = runs.shape[0] // groups
+        means.append(runs[: size * groups].reshape(groups, size, -1).mean(axis=1))
+    a, b = means
+    spread = np.sqrt(a.var(axis=0, ddof=1) / groups + b.var(axis=0, ddof=1) / groups)
+    p = np.ones(first.shape[1])
+    live = spread > 0
+    result = stats.ttest_ind(a[:, live], b[:, live], equal_var=False)
+    p[live] = result.pvalue
+    adjusted = holm(p)
+    worst = int(np.argmin(adjusted))
+    return Comparison(bool(adjusted.min() >= alpha), adjusted, worst, alpha, groups)

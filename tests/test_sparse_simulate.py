@@ -1,0 +1,71 @@
+"""The sparse-aware simulator: agreement with theory and with the dense reference,
+exact bookkeeping of the running risk sums, and the derived idle catch-up."""
+
+import numpy as np
+import pytest
+
+from derivations import UPDATE_RULES, Optimizer, SparseLeastSquares
+from derivations.idle import idle_stretch, n
+from derivations import symbols as S
+from numerics import exact_risk
+from numerics.harness import compare_samples, compare_with_theory
+from numerics.simulate import monte_carlo_risk
+from numerics.sparse_simulate import sparse_monte_carlo_risk
+from numerics.update import apply_update
+
+STREAM = SparseLeastSquares(d=4, p=[0.3, 0.2, 0.1, 0.05], R0=[1.0, 2.0, 0.5, 1.0], sigma2=0.1)
+
+
+def optimizer(name):
+    return Optimizer(name, lr=0.1, beta=0.0 if name == "sgd" else 0.7, batch=3)
+
+
+@pytest.mark.parametrize("name", list(UPDATE_RULES))
+def test_sparse_agrees_with_theory_and_dense(name):
+    opt = optimizer(name)
+    sparse = sparse_monte_carlo_risk(STREAM, opt, 40, 8_000, seed=3,
+                                     keep_trajectories=True).trajectories
+    assert compare_with_theory(sparse, exact_risk(STREAM, opt, 40)).passed
+    dense = monte_carlo_risk(STREAM, opt, 40, 8_000, seed=4, keep_trajectories=True).trajectories
+    assert compare_samples(sparse, dense).passed
+
+
+def test_sparse_detects_wrong_theory():
+    sparse = sparse_monte_carlo_risk(STREAM, optimizer("heavy-ball"), 40, 8_000, seed=3,
+                                     keep_trajectories=True).trajectories
+    wrong = exact_risk(STREAM, Optimizer("heavy-ball", lr=0.1, beta=0.49, batch=3), 40)
+    assert not compare_with_theory(sparse, wrong).passed
+
+
+@pytest.mark.parametrize("name", ["heavy-ball", "nesterov"])
+def test_running_sums_match_exact_recomputation(name):
+    """Same seed, running sums never resynchronised vs recomputed every step."""
+    kwargs = dict(steps=300, runs=50, seed=1, keep_trajectories=True)
+    a = sparse_monte_carlo_risk(STREAM, optimizer(name), resync=1, **kwargs).trajectories
+    b = sparse_monte_carlo_risk(STREAM, optimizer(name), resync=10**9, **kwargs).trajectories
+    np.testing.assert_allclose(a, b, rtol=1e-10)
+
+
+@pytest.mark.parametrize("name", list(UPDATE_RULES))
+def test_idle_power_equals_repeated_idle_steps(name):
+    """M_0^n (derived in closed form) = n idle steps of the update rule."""
+    rng = np.random.default_rng(0)
+    e, v = rng.standard_normal((2, 5))
+    lr, beta = 0.3, (0.0 if name == "sgd" else 0.8)
+    stretch = idle_stretch(name)
+    for steps in (0, 1, 7):
+        ee, vv = e.copy(), (v.copy() if stretch.power.shape[0] == 2 else None)
+        for _ in range(steps):
+            ee, vv = apply_update(name, ee, vv, np.zeros(5), lr, beta, 0.0)
+        P = np.array(stretch.power.subs({S.lr: lr, S.beta: beta, n: steps}), dtype=float)
+        got = P @ np.vstack([e, v][: P.shape[0]])
+        np.testing.assert_allclose(got[0], ee, rtol=1e-13, atol=1e-13)
+        if vv is not None:
+            np.testing.assert_allclose(got[1], vv, rtol=1e-13, atol=1e-13)
+
+
+def test_sparse_simulator_rejects():
+    with pytest.raises(ValueError, match="lr and beta must be scalars"):
+        sparse_monte_carlo_risk(STREAM, Optimizer("lazy", lr=[0.1] * 4, beta=0.5), 5, 10, 0)
+    with pytest.raises(ValueError, match="p must sum to at most 1"):
+        sparse_monte_carlo_risk(SparseLeastSquares(3, [0.7, 0.6]), optimizer("lazy"), 5, 10, 0)

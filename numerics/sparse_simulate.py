@@ -15,6 +15,7 @@ steps to stop rounding drift.  ``lr`` and ``beta`` must be shared by all rows
 
 from __future__ import annotations
 
+import warnings
 from functools import lru_cache
 
 import numpy as np
@@ -27,7 +28,7 @@ from derivations.validation import check_integer
 
 from .parameters import parameter_values
 from .progress import progress
-from .simulate import MonteCarloResult
+from .simulate import RUNS_PER_BLOCK, MonteCarloResult
 from .update import apply_update
 
 
@@ -50,7 +51,7 @@ def sparse_monte_carlo_risk(model, optimizer, steps: int, runs: int, seed: int,
     runs = check_integer("runs", runs, minimum=2)
     seed = check_integer("seed", seed, minimum=0)
     resync = check_integer("resync", resync, minimum=1)
-    rows, values = parameter_values(model, optimizer)
+    rows, _ = parameter_values(model, optimizer)
     if optimizer.lr.ndim or optimizer.beta.ndim:
         raise ValueError("lr and beta must be scalars for the sparse simulator "
                          "(use numerics.simulate.monte_carlo_risk for per-row values)")
@@ -58,6 +59,25 @@ def sparse_monte_carlo_risk(model, optimizer, steps: int, runs: int, seed: int,
     if p.sum() > 1 + 1e-12:
         raise ValueError(f"p must sum to at most 1 (one token per sample); sums to {p.sum():.6g}")
     lr, beta = float(optimizer.lr), float(optimizer.beta)
+    blocks = -(-runs // RUNS_PER_BLOCK)
+    risk = np.empty((runs, steps + 1))
+    for i, stream in enumerate(np.random.SeedSequence(seed).spawn(blocks)):
+        lo, hi = i * RUNS_PER_BLOCK, min(runs, (i + 1) * RUNS_PER_BLOCK)
+        risk[lo:hi] = _simulate(model, optimizer, steps, hi - lo, resync, rows, p, lr, beta,
+                                np.random.default_rng(stream))
+    finite = np.all(np.isfinite(risk), axis=1)
+    diverged = int(runs - finite.sum())
+    if diverged:
+        warnings.warn(f"{diverged} of {runs} runs overflowed and are excluded from the mean",
+                      RuntimeWarning, stacklevel=2)
+    kept = risk[finite]
+    with np.errstate(over="ignore"):
+        mean = kept.mean(axis=0)
+        stderr = kept.std(axis=0, ddof=1) / np.sqrt(max(kept.shape[0], 1))
+    return MonteCarloResult(mean, stderr, runs, diverged, risk if keep_trajectories else None)
+
+
+def _simulate(model, optimizer, steps, runs, resync, rows, p, lr, beta, rng) -> np.ndarray:
     d, B = model.d, optimizer.batch
     momentum = optimizer.rule.has_momentum
     power, mode_fns, coefficient_fns = _idle_functions(optimizer.name)
@@ -65,8 +85,6 @@ def sparse_monte_carlo_risk(model, optimizer, steps: int, runs: int, seed: int,
     weights = p / 2
     cumulative = np.cumsum(p)
     noise_sd = float(np.sqrt(float(model.sigma2)))
-    rng = np.random.default_rng(np.random.SeedSequence(seed))
-
     error = np.zeros((runs, rows, d))
     error[:, :, 0] = np.sqrt(np.broadcast_to(np.asarray(model.R0, dtype=float), (rows,)))
     buf = np.zeros_like(error) if momentum else None
@@ -128,10 +146,4 @@ def sparse_monte_carlo_risk(model, optimizer, steps: int, runs: int, seed: int,
             if t % resync == 0:
                 sums = exact_sums(t)
             risk[:, t] = sums.sum(axis=0)
-    finite = np.all(np.isfinite(risk), axis=1)
-    kept = risk[finite]
-    with np.errstate(over="ignore"):
-        mean = kept.mean(axis=0)
-        stderr = kept.std(axis=0, ddof=1) / np.sqrt(max(kept.shape[0], 1))
-    return MonteCarloResult(mean, stderr, runs, int(runs - finite.sum()),
-                            risk if keep_trajectories else None)
+    return risk

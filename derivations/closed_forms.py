@@ -29,18 +29,17 @@ from .recursion import MomentRecursion
 _q = sp.Dummy("q")
 
 
-def _polynomial_in_q(x):
-    """Replace ``(1 − p)^{jB}`` by ``q^j``."""
-    if isinstance(x, (sp.MatrixBase,)):
-        return x.applyfunc(_polynomial_in_q)
-    return sp.sympify(x).replace(
-        lambda y: y.is_Pow and y.base == 1 - S.p and (y.exp / S.batch).is_Integer,
-        lambda y: _q ** (y.exp / S.batch))
+def in_idle_symbol(x):
+    """Replace ``(1 − p)^{jB}`` by ``q^j`` (a scalar or a matrix)."""
+    if isinstance(x, sp.MatrixBase):
+        return x.applyfunc(in_idle_symbol)
+    return S.replace_idle_powers(x, _q)
 
 
-def _restore(x):
-    if isinstance(x, (sp.MatrixBase,)):
-        return sp.ImmutableMatrix(x.applyfunc(_restore))
+def from_idle_symbol(x):
+    """Undo :func:`in_idle_symbol`."""
+    if isinstance(x, sp.MatrixBase):
+        return sp.ImmutableMatrix(x.applyfunc(from_idle_symbol))
     return x.xreplace({_q: (1 - S.p) ** S.batch})
 
 z = sp.Symbol("z")
@@ -56,14 +55,14 @@ def _tidy(x: sp.Expr) -> sp.Expr:
 
 def characteristic_polynomial(rec: MomentRecursion) -> sp.Expr:
     """``χ(λ) = det(λ I − A)``, a monic polynomial in ``λ`` (collected in powers)."""
-    chi = sp.Matrix(_polynomial_in_q(rec.transition)).charpoly(lam)
-    return _restore(sp.Add(*(_tidy(c) * lam**m for (m,), c in chi.as_expr().as_poly(lam).terms())))
+    chi = sp.Matrix(in_idle_symbol(rec.transition)).charpoly(lam)
+    return from_idle_symbol(sp.Add(*(_tidy(c) * lam**m for (m,), c in chi.as_expr().as_poly(lam).terms())))
 
 
 def _in_field(*matrices: sp.Matrix) -> list[DomainMatrix]:
     """The matrices over one rational-function field (sparse polynomial arithmetic
     with gcd cancellation: far faster than simplifying expression trees)."""
-    dms = [DomainMatrix.from_Matrix(_polynomial_in_q(sp.Matrix(m))) for m in matrices]
+    dms = [DomainMatrix.from_Matrix(in_idle_symbol(sp.Matrix(m))) for m in matrices]
     first = dms[0]
     for other in dms[1:]:
         first, _ = first.unify(other)
@@ -71,7 +70,7 @@ def _in_field(*matrices: sp.Matrix) -> list[DomainMatrix]:
 
 
 def _to_expr(dm: DomainMatrix, i: int = 0, j: int = 0) -> sp.Expr:
-    return _restore(_tidy(dm.domain.to_sympy(dm[i, j].element)))
+    return from_idle_symbol(_tidy(dm.domain.to_sympy(dm[i, j].element)))
 
 
 @lru_cache(maxsize=None)
@@ -83,7 +82,7 @@ def generating_function(rec: MomentRecursion) -> sp.Expr:
                              sp.Matrix([[1 - z]]))
     numerator = w * M.adjugate() * v
     denominator = den * M.det()
-    return _restore(_tidy(numerator.domain.to_sympy(numerator[0, 0].element)
+    return from_idle_symbol(_tidy(numerator.domain.to_sympy(numerator[0, 0].element)
                           / denominator.domain.to_sympy(denominator[0, 0].element)))
 
 
@@ -98,8 +97,8 @@ def stationary_state(rec: MomentRecursion) -> sp.ImmutableMatrix:
 
 def stationary_risk(rec: MomentRecursion) -> sp.Expr:
     """``R_∞ = w · X_∞``: the risk floor set by the label noise."""
-    x_inf = _polynomial_in_q(stationary_state(rec))
-    return _restore(_tidy((_polynomial_in_q(rec.risk_weights) * x_inf)[0]))
+    x_inf = in_idle_symbol(stationary_state(rec))
+    return from_idle_symbol(_tidy((in_idle_symbol(rec.risk_weights) * x_inf)[0]))
 
 
 @dataclass(frozen=True)

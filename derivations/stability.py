@@ -17,7 +17,7 @@ from functools import lru_cache
 
 import sympy as sp
 
-from .closed_forms import _polynomial_in_q, _restore, _tidy, lam
+from .closed_forms import in_idle_symbol, from_idle_symbol, _tidy, lam
 from .recursion import recursion_for
 
 
@@ -37,9 +37,9 @@ def schur_cohn_conditions(poly: sp.Poly) -> list[sp.Expr]:
 def characteristic_coefficients(model: str, optimizer: str, time_rule: str = "steps"):
     """``{χ_j: coefficient}`` of the monic ``χ(λ) = λ^n + χ_1 λ^{n−1} + … + χ_n``."""
     rec = recursion_for(model, optimizer, time_rule)
-    chi = sp.Matrix(_polynomial_in_q(rec.transition)).charpoly(lam)
+    chi = sp.Matrix(in_idle_symbol(rec.transition)).charpoly(lam)
     coeffs = chi.all_coeffs()[1:]
-    return {sp.Symbol(f"chi_{j + 1}"): _restore(_tidy(c)) for j, c in enumerate(coeffs)}
+    return {sp.Symbol(f"chi_{j + 1}"): from_idle_symbol(_tidy(c)) for j, c in enumerate(coeffs)}
 
 
 @lru_cache(maxsize=None)

@@ -52,3 +52,14 @@ def sample_symbols(b: int) -> SampleSymbols:
         noise=sp.Symbol(f"xi_{b}", real=True),
         x=sp.Symbol(f"x_{b}"),
     )
+
+
+def is_idle_power(x: sp.Expr) -> bool:
+    """``(1 − p)^{jB}`` for an integer ``j``: the chance of ``j`` idle batches."""
+    return bool(x.is_Pow and x.base == 1 - p and (x.exp / batch).is_Integer)
+
+
+def replace_idle_powers(expr: sp.Expr, idle: sp.Expr) -> sp.Expr:
+    """Write every ``(1 − p)^{jB}`` in ``expr`` as ``idle^j`` (``idle`` stands for
+    ``(1 − p)^B``: a symbol for fast algebra, or ``1 − p_B`` for stable numerics)."""
+    return sp.sympify(expr).replace(is_idle_power, lambda x: idle ** (x.exp / batch))

@@ -23,7 +23,7 @@ from functools import lru_cache
 import sympy as sp
 
 from . import symbols as S
-from .closed_forms import _polynomial_in_q, _restore
+from .closed_forms import in_idle_symbol, from_idle_symbol
 from .recursion import recursion_for
 
 
@@ -42,7 +42,7 @@ class Timescales:
 
 
 def _simplify(x: sp.Expr) -> sp.Expr:
-    return _restore(sp.factor(sp.cancel(_polynomial_in_q(x))))
+    return from_idle_symbol(sp.factor(sp.cancel(in_idle_symbol(x))))
 
 
 @lru_cache(maxsize=None)

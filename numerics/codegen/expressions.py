@@ -53,13 +53,8 @@ class KernelExpressions:
         return self.outputs[start: start + (n * n if which == "transition" else n)]
 
 
-def _is_idle_power(x) -> bool:
-    """``(1 − p)^(jB)`` for an integer ``j``: a power of ``1 − p_B``."""
-    return x.is_Pow and x.base == 1 - S.p and (x.exp / S.batch).is_Integer
-
-
 def _stabilise(expr: sp.Expr) -> sp.Expr:
-    out = expr.replace(_is_idle_power, lambda x: (1 - ACTIVE_PROBABILITY) ** (x.exp / S.batch))
+    out = S.replace_idle_powers(expr, 1 - ACTIVE_PROBABILITY)
     out = sp.factor(sp.expand(out))
     if out.has(S.batch) and any(isinstance(a, sp.Pow) and a.base.has(S.p) and a.exp.has(S.batch)
                                 for a in sp.preorder_traversal(out)):

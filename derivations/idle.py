@@ -19,7 +19,7 @@ from functools import lru_cache
 import sympy as sp
 
 from . import symbols as S
-from .optimizers import e, g, update_rule, v
+from .optimizers import g, update_rule
 
 n = sp.Symbol("n", integer=True, nonnegative=True)
 energy, cross, buffer_energy = sp.symbols("E_e C_ev E_v")

@@ -12,8 +12,8 @@ from __future__ import annotations
 import sympy as sp
 
 from . import symbols as S
-from .closed_forms import (characteristic_polynomial, closed_form, generating_function, k,
-                           lam, stationary_risk, z)
+from .closed_forms import (characteristic_polynomial, closed_form, generating_function,
+                           stationary_risk)
 from .models import model_class
 from .optimizers import update_rule
 from .recursion import recursion_for

@@ -30,11 +30,23 @@ from derivations.symbols import SampleSymbols
 from derivations.validation import check_integer
 from derivations.vectors import Dot, LinearVector
 
+from .data_law import risk_weight
+
 
 def _require_exact(name: str, values: np.ndarray) -> list[Fraction]:
     if values.dtype != object:
         raise ValueError(f"{name} must be given exactly (int or Fraction) for the exact rung")
     return [Fraction(x) for x in values.ravel()]
+
+
+def _rational(x: Fraction) -> sp.Rational:
+    return sp.Rational(x.numerator, x.denominator)
+
+
+def _fraction(x: sp.Expr) -> Fraction:
+    if not x.is_Rational:
+        raise ArithmeticError(f"risk did not evaluate to a rational number: {x}")
+    return Fraction(int(x.p), int(x.q))
 
 
 def _double_factorial(n: int) -> int:
@@ -171,11 +183,14 @@ def expanded_risk(model, optimizer, steps: int, initial_errors) -> list[Fraction
     state = [{E_ATOM: [zero + QQ(x.numerator, x.denominator) for x in row],
               V_ATOM: [zero] * model.d} for row in e0]
 
+    weight = risk_weight(model.name)  # E R = w(p) E‖e‖²: the model's risk is linear in ‖e‖²
+
     def risk() -> Fraction:
         total = Fraction(0)
         for i in range(rows):
             energy = data.reduce(sum((x * x for x in state[i][E_ATOM]), zero))
-            total += p[i] / 2 * data.expectation(energy, p, sigma2)
+            value = data.expectation(energy, p, sigma2)
+            total += _fraction(weight.xreplace({S.p: _rational(p[i])})) * value
         return total
 
     out = [risk()]

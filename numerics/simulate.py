@@ -3,7 +3,7 @@
 Simulates the stochastic process of SPEC.md — never the moment recursion: each
 step draws, per run and row, ``B`` Bernoulli(p) masks, Gaussian inputs
 ``x ~ N(0, I_d)`` and label noise ``ξ ~ N(0, s²)``, forms the batch-mean gradient
-``g = (1/B) Σ_b m_b x_b (⟨x_b, e⟩ − ξ_b)`` and applies the optimizer's update
+``g = (1/B) Σ_b G_b`` (the model's per-sample gradient, :mod:`numerics.data_law`) and applies the optimizer's update
 rule.  Rows of a token stream are simulated with independent masks; their
 expected risk only depends on each row's own law, so it matches a stream whose
 samples carry one token each.  Cost: O(runs · B · rows · d) per step.
@@ -20,6 +20,7 @@ from derivations.validation import check_integer
 from .parameters import parameter_values
 from derivations import symbols as S
 from derivations.recursion import R0
+from .data_law import gradient_coefficient, risk_function
 from .progress import progress
 from .update import apply_update
 
@@ -90,23 +91,24 @@ def _simulate_block(model, optimizer, per_row, rows, steps, n, rng, active_time)
     error = np.zeros((n, rows, d))
     error[:, :, 0] = np.sqrt(per_row[R0])
     buffer = np.zeros_like(error) if optimizer.rule.has_momentum else None
-    weights = per_row[S.p] / 2
+    risk_of = risk_function(model.name)
+    gradient_coefficient_of = gradient_coefficient(model.name)
     row_risk = np.zeros((n, rows, steps + 1))      # risk of each row at its k-th record
-    row_risk[:, :, 0] = np.sum(error**2, axis=2) * weights
+    row_risk[:, :, 0] = risk_of(per_row[S.p], np.sum(error**2, axis=2))
     recorded = np.zeros((n, rows), dtype=np.int64)
     with np.errstate(over="ignore", invalid="ignore"):
         while recorded.min() < steps:
             mask = rng.random((n, B, rows, 1)) < p[:, None]
             x = rng.standard_normal((n, B, rows, d))
             xi = noise_sd * rng.standard_normal((n, B, rows, 1))
-            residual = np.sum(x * error[:, None], axis=3, keepdims=True) - xi
-            grad = np.mean(mask * x * residual, axis=1)
+            projection = np.sum(x * error[:, None], axis=3, keepdims=True)
+            grad = np.mean(gradient_coefficient_of(mask, xi, projection) * x, axis=1)
             active = np.any(mask, axis=1).astype(float)
             error, buffer = apply_update(optimizer.name, error, buffer, grad, lr, beta, active)
             record = (active[:, :, 0] > 0) if active_time else np.ones((n, rows), dtype=bool)
             record &= recorded < steps
             recorded += record
             runs_idx, rows_idx = np.nonzero(record)
-            row_risk[runs_idx, rows_idx, recorded[runs_idx, rows_idx]] = (
-                np.sum(error[runs_idx, rows_idx] ** 2, axis=1) * weights[rows_idx])
+            row_risk[runs_idx, rows_idx, recorded[runs_idx, rows_idx]] = risk_of(
+                per_row[S.p][rows_idx], np.sum(error[runs_idx, rows_idx] ** 2, axis=1))
     return row_risk.sum(axis=1)

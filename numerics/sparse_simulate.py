@@ -23,9 +23,9 @@ import sympy as sp
 
 from derivations import symbols as S
 from derivations.idle import buffer_energy, cross, energy, idle_stretch, n
-from derivations.recursion import R0
 from derivations.validation import check_integer
 
+from .data_law import gradient_coefficient, risk_weight
 from .parameters import parameter_values
 from .progress import progress
 from .simulate import RUNS_PER_BLOCK, MonteCarloResult
@@ -82,7 +82,8 @@ def _simulate(model, optimizer, steps, runs, resync, rows, p, lr, beta, rng) -> 
     momentum = optimizer.rule.has_momentum
     power, mode_fns, coefficient_fns = _idle_functions(optimizer.name)
     modes = np.array([float(np.broadcast_to(f(lr, beta), ())) for f in mode_fns])
-    weights = p / 2
+    weights = np.broadcast_to(sp.lambdify(S.p, risk_weight(model.name), "numpy")(p), p.shape)
+    gradient_coefficient_of = gradient_coefficient(model.name)
     cumulative = np.cumsum(p)
     noise_sd = float(np.sqrt(float(model.sigma2)))
     error = np.zeros((runs, rows, d))
@@ -133,9 +134,10 @@ def _simulate(model, optimizer, steps, runs, resync, rows, p, lr, beta, rng) -> 
                                         idle - 1)
                 x = rng.standard_normal((run_of.size, d))
                 xi = noise_sd * rng.standard_normal(run_of.size)
-                residual = np.sum(x * e_now[inverse], axis=1) - xi
+                projection = np.sum(x * e_now[inverse], axis=1)
+                contribution = gradient_coefficient_of(1.0, xi, projection)[:, None] * x / B
                 grad = np.zeros_like(e_now)
-                np.add.at(grad, inverse, x * residual[:, None] / B)
+                np.add.at(grad, inverse, contribution)
                 e_new, v_new = apply_update(optimizer.name, e_now, v_now, grad, lr, beta, 1.0)
                 error[tr, tc] = e_new
                 if momentum:

@@ -19,7 +19,7 @@ import numpy as np
 from derivations.validation import check_integer
 from .parameters import parameter_values
 from derivations import symbols as S
-from derivations.recursion import R0
+from derivations.recursion import R0, TIME_RULES
 from .data_law import gradient_coefficient, risk_function
 from .progress import progress
 from .update import apply_update
@@ -43,7 +43,34 @@ class MonteCarloResult:
     trajectories: np.ndarray | None = None
 
 
-TIME_RULES = ("steps", "active")
+def simulate_in_blocks(runs: int, steps: int, seed: int, simulate_block) -> np.ndarray:
+    """Risk trajectories (runs × steps+1): ``simulate_block(n, rng)`` for blocks of
+    :data:`RUNS_PER_BLOCK` runs, each with its own spawned ``SeedSequence``."""
+    blocks = -(-runs // RUNS_PER_BLOCK)
+    risk = np.empty((runs, steps + 1))
+    streams = np.random.SeedSequence(seed).spawn(blocks)
+    for i, stream in enumerate(progress(streams, desc="Monte Carlo", unit="block",
+                                         disable=blocks < 4)):
+        lo, hi = i * RUNS_PER_BLOCK, min(runs, (i + 1) * RUNS_PER_BLOCK)
+        risk[lo:hi] = simulate_block(hi - lo, np.random.default_rng(stream))
+    return risk
+
+
+def summarise(risk: np.ndarray, keep_trajectories: bool) -> MonteCarloResult:
+    """Mean and standard error over the runs that stayed finite; the others are
+    counted as diverged (with a warning), never averaged in."""
+    runs, width = risk.shape
+    finite = np.all(np.isfinite(risk), axis=1)
+    diverged = int(runs - finite.sum())
+    if diverged:
+        warnings.warn(f"{diverged} of {runs} runs overflowed and are excluded from the mean",
+                      RuntimeWarning, stacklevel=3)
+    kept = risk[finite]
+    n = kept.shape[0]
+    with np.errstate(over="ignore"):  # huge but finite runs: the spread is inf, honestly
+        mean = kept.mean(axis=0) if n else np.full(width, np.inf)
+        stderr = kept.std(axis=0, ddof=1) / np.sqrt(n) if n > 1 else np.full(width, np.inf)
+    return MonteCarloResult(mean, stderr, runs, diverged, risk if keep_trajectories else None)
 
 
 def monte_carlo_risk(model, optimizer, steps: int, runs: int, seed: int,
@@ -55,32 +82,16 @@ def monte_carlo_risk(model, optimizer, steps: int, runs: int, seed: int,
     row's token), simulating until every row of every run has ``steps`` of them.
     """
     steps = check_integer("steps", steps, minimum=0)
-    if time not in TIME_RULES:
+    if time not in TIME_RULES:  # the time rules of the derivations
         raise ValueError(f"time must be one of {', '.join(map(repr, TIME_RULES))}; got {time!r}")
     runs = check_integer("runs", runs, minimum=2)
     seed = check_integer("seed", seed, minimum=0)
     rows, values = parameter_values(model, optimizer)
     per_row = {s: np.broadcast_to(np.asarray(values[s], dtype=float), (rows,))
                for s in (S.p, S.lr, S.beta, R0)}
-    blocks = -(-runs // RUNS_PER_BLOCK)
-    streams = np.random.SeedSequence(seed).spawn(blocks)
-    risk = np.empty((runs, steps + 1))
-    for i, stream in enumerate(progress(streams, desc="Monte Carlo", unit="block",
-                                         disable=blocks < 4)):
-        lo, hi = i * RUNS_PER_BLOCK, min(runs, (i + 1) * RUNS_PER_BLOCK)
-        risk[lo:hi] = _simulate_block(model, optimizer, per_row, rows, steps, hi - lo,
-                                      np.random.default_rng(stream), time == "active")
-    finite = np.all(np.isfinite(risk), axis=1)
-    diverged = int(runs - finite.sum())
-    if diverged:
-        warnings.warn(f"{diverged} of {runs} runs overflowed and are excluded from the mean",
-                      RuntimeWarning, stacklevel=2)
-    kept = risk[finite]
-    n = kept.shape[0]
-    with np.errstate(over="ignore"):  # huge but finite runs: the spread is inf, honestly
-        mean = kept.mean(axis=0) if n else np.full(steps + 1, np.inf)
-        stderr = kept.std(axis=0, ddof=1) / np.sqrt(n) if n > 1 else np.full(steps + 1, np.inf)
-    return MonteCarloResult(mean, stderr, runs, diverged, risk if keep_trajectories else None)
+    risk = simulate_in_blocks(runs, steps, seed, lambda n, rng: _simulate_block(
+        model, optimizer, per_row, rows, steps, n, rng, time == "active"))
+    return summarise(risk, keep_trajectories)
 
 
 def _simulate_block(model, optimizer, per_row, rows, steps, n, rng, active_time) -> np.ndarray:

@@ -15,7 +15,6 @@ steps to stop rounding drift.  ``lr`` and ``beta`` must be shared by all rows
 
 from __future__ import annotations
 
-import warnings
 from functools import lru_cache
 
 import numpy as np
@@ -27,8 +26,7 @@ from derivations.validation import check_integer
 
 from .data_law import gradient_coefficient, risk_weight
 from .parameters import parameter_values
-from .progress import progress
-from .simulate import RUNS_PER_BLOCK, MonteCarloResult
+from .simulate import MonteCarloResult, simulate_in_blocks, summarise
 from .update import apply_update
 
 
@@ -59,22 +57,9 @@ def sparse_monte_carlo_risk(model, optimizer, steps: int, runs: int, seed: int,
     if p.sum() > 1 + 1e-12:
         raise ValueError(f"p must sum to at most 1 (one token per sample); sums to {p.sum():.6g}")
     lr, beta = float(optimizer.lr), float(optimizer.beta)
-    blocks = -(-runs // RUNS_PER_BLOCK)
-    risk = np.empty((runs, steps + 1))
-    for i, stream in enumerate(np.random.SeedSequence(seed).spawn(blocks)):
-        lo, hi = i * RUNS_PER_BLOCK, min(runs, (i + 1) * RUNS_PER_BLOCK)
-        risk[lo:hi] = _simulate(model, optimizer, steps, hi - lo, resync, rows, p, lr, beta,
-                                np.random.default_rng(stream))
-    finite = np.all(np.isfinite(risk), axis=1)
-    diverged = int(runs - finite.sum())
-    if diverged:
-        warnings.warn(f"{diverged} of {runs} runs overflowed and are excluded from the mean",
-                      RuntimeWarning, stacklevel=2)
-    kept = risk[finite]
-    with np.errstate(over="ignore"):
-        mean = kept.mean(axis=0)
-        stderr = kept.std(axis=0, ddof=1) / np.sqrt(max(kept.shape[0], 1))
-    return MonteCarloResult(mean, stderr, runs, diverged, risk if keep_trajectories else None)
+    risk = simulate_in_blocks(runs, steps, seed, lambda n, rng: _simulate(
+        model, optimizer, steps, n, resync, rows, p, lr, beta, rng))
+    return summarise(risk, keep_trajectories)
 
 
 def _simulate(model, optimizer, steps, runs, resync, rows, p, lr, beta, rng) -> np.ndarray:
@@ -116,8 +101,7 @@ def _simulate(model, optimizer, steps, runs, resync, rows, p, lr, beta, rng) -> 
     risk = np.empty((runs, steps + 1))
     risk[:, 0] = sums.sum(axis=0)
     with np.errstate(over="ignore", invalid="ignore"):
-        for t in progress(range(1, steps + 1), desc="sparse Monte Carlo", unit="step",
-                          disable=steps < 10_000):
+        for t in range(1, steps + 1):
             sums *= modes[:, None]                             # every row idles one step
             token = np.searchsorted(cumulative, rng.random((runs, B)), side="right")
             run_of, slot = np.nonzero(token < rows)

@@ -63,8 +63,8 @@ def generated_c_source(rec: MomentRecursion) -> str:
     return source
 
 
-def _float_args(rec, values) -> list[np.ndarray]:
-    """Float64 arguments: 0-d for scalars, contiguous 1-d for per-row arrays."""
+def float_arguments(rec, values) -> list[np.ndarray]:
+    """Float64 arguments of the generated code: 0-d for scalars, contiguous 1-d per row."""
     out = []
     for s in _symbols(rec):
         a = np.asarray(values[s], dtype=np.float64)
@@ -72,9 +72,18 @@ def _float_args(rec, values) -> list[np.ndarray]:
     return out
 
 
+def coefficient_arrays(rec: MomentRecursion, args: list[np.ndarray], rows: int):
+    """``(A, c, w, X_0)`` from the generated NumPy code, shapes (n, n, rows) and (n, rows)."""
+    n = len(rec.state)
+    with np.errstate(all="ignore"):
+        A, c, w, x = (np.stack([np.broadcast_to(np.asarray(e, dtype=np.float64), (rows,))
+                                for e in group])
+                      for group in generated_module(rec).coefficients(*args))
+    return A.reshape(n, n, rows), c, w, x
+
+
 def risk_numpy(rec: MomentRecursion, values: dict, rows: int, steps: int):
-    coefficients = generated_module(rec).coefficients
-    args = _float_args(rec, values)
+    args = float_arguments(rec, values)
     n = len(rec.state)
     risk = np.zeros(steps + 1)
     diverged = -1
@@ -82,10 +91,8 @@ def risk_numpy(rec: MomentRecursion, values: dict, rows: int, steps: int):
         for first in range(0, rows, NUMPY_BLOCK):
             count = min(NUMPY_BLOCK, rows - first)
             block = [a if a.ndim == 0 else a[first:first + count] for a in args]
-            A, c, w, x = ([np.broadcast_to(np.asarray(e, dtype=np.float64), (count,)) for e in g]
-                          for g in coefficients(*block))
-            A = [A[i * n:(i + 1) * n] for i in range(n)]
-            X = [np.array(xi) for xi in x]
+            A, c, w, x = coefficient_arrays(rec, block, count)
+            X = list(x)
             stop = _accumulate(risk, 0, sum(wi @ xi for wi, xi in zip(w, X)))
             for t in range(1, steps + 1):
                 if stop:
@@ -118,7 +125,7 @@ def risk_c(rec: MomentRecursion, values: dict, rows: int, steps: int, threads: i
     fn.restype = ctypes.c_long
     fn.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.POINTER(ctypes.POINTER(ctypes.c_double)),
                    ctypes.POINTER(ctypes.c_long), ctypes.POINTER(ctypes.c_double), ctypes.c_int]
-    args = _float_args(rec, values)
+    args = float_arguments(rec, values)
     pointers = (ctypes.POINTER(ctypes.c_double) * len(args))(
         *[a.ctypes.data_as(ctypes.POINTER(ctypes.c_double)) for a in args])
     strides = (ctypes.c_long * len(args))(*[0 if a.ndim == 0 else 1 for a in args])

@@ -17,7 +17,7 @@ import numpy as np
 from derivations import Optimizer, SparseLeastSquares
 from derivations.recursion import recursion_for
 
-from .backends import _float_args, generated_module
+from .backends import coefficient_arrays, float_arguments
 from .exact_risk import exact_risk
 from .machine_limit import peak_fma_per_second
 from .parameters import parameter_values
@@ -33,11 +33,7 @@ def _plain_numpy_loop(model, optimizer, steps: int) -> np.ndarray:
     """Baseline: the generated coefficients iterated over full arrays, step by step."""
     rows, values = parameter_values(model, optimizer)
     rec = recursion_for(model, optimizer)
-    A, c, w, x = ([np.broadcast_to(np.asarray(e, dtype=float), (rows,)) for e in g]
-                  for g in generated_module(rec).coefficients(*_float_args(rec, values)))
-    n = len(x)
-    A, c = np.stack(A).reshape(n, n, rows), np.stack(c)
-    w, X = np.stack(w), np.stack(x)
+    A, c, w, X = coefficient_arrays(rec, float_arguments(rec, values), rows)
     risk = [float(np.sum(w * X))]
     for _ in range(steps):
         X = np.einsum("ijr,jr->ir", A, X) + c

@@ -18,14 +18,14 @@ from derivations import symbols as S
 from derivations.recursion import R0, recursion_for
 from derivations.stability import stability_conditions
 
-from .backends import _float_args, _mpf, generated_module
+from .backends import _mpf, coefficient_arrays, float_arguments, generated_module
 from .parameters import parameter_values
 
 
 def _rows_of_args(model, optimizer, time):
     rows, values = parameter_values(model, optimizer)
     rec = recursion_for(model, optimizer, time)
-    return rows, rec, _float_args(rec, values)
+    return rows, rec, float_arguments(rec, values)
 
 
 def _per_row(args, rows):
@@ -36,18 +36,14 @@ def spectral_radius(model, optimizer, time: str = "steps", dps: int | None = Non
     """``max |λ|`` over the eigenvalues of ``A``, per row (a float for one row)."""
     rows, rec, args = _rows_of_args(model, optimizer, time)
     n = len(rec.state)
-    module = generated_module(rec)
     if dps is None:
-        with np.errstate(all="ignore"):
-            coefficients = module.coefficients(*args)[0]
-            A = np.stack([np.broadcast_to(np.asarray(a, dtype=float), (rows,))
-                          for a in coefficients]).reshape(n, n, rows).transpose(2, 0, 1)
+        A = coefficient_arrays(rec, args, rows)[0].transpose(2, 0, 1)
         radius = np.max(np.abs(np.linalg.eigvals(A)), axis=1)
     else:
         radius = np.empty(rows, dtype=object)
         with mpmath.workdps(dps):
             for r, row in enumerate(_per_row(args, rows)):
-                a = module.coefficients_mp(*row)[0]
+                a = generated_module(rec).coefficients_mp(*row)[0]
                 M = mpmath.matrix([[a[i * n + j] for j in range(n)] for i in range(n)])
                 eigenvalues, _ = mpmath.eig(M)
                 radius[r] = max(abs(x) for x in eigenvalues)

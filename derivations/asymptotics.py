@@ -1,0 +1,216 @@
+"""Leading-order asymptotics of derived expressions under the power-law ansatz.
+
+With ``p = p*·d^(−κ)``, ``B = B*·d^σ``, ``ε = 1 − β = ε*·d^(−γ)`` and
+``η = η*·d^θ``, a derived expression becomes a rational function of the *atoms*
+``η, ε, p, B, d, s²`` and ``P = p_B = 1 − (1 − p)^B``, each of them
+``prefactor · d^(linear form in κ, σ, γ, θ)``:
+
+* ``β`` is rewritten as ``1 − ε`` and ``(1 − p)^{jB}`` as ``(1 − P)^j``, so the
+  cancellations near ``β = 1`` and ``p_B = 0`` happen exactly in the algebra;
+* the batch regime fixes ``P``: **dense** batches (``σ > κ``) have ``1 − P =
+  e^{−p*B* d^(σ−κ)}``, smaller than every power of ``d``, so ``P = 1`` to all
+  orders; **sparse** batches (``σ < κ``) have ``P = p*B*·d^(σ−κ)(1 + o(1))``;
+  **critical** batches (``σ = κ``) have ``P → 1 − e^{−p*B*}``.
+
+A polynomial in the atoms is a sum of monomials ``c·d^{L(κ,σ,γ,θ)}``; monomials
+with the same linear form ``L`` are collected into a *group*.  At an exponent
+point the group with the largest ``L`` leads (a tropical polynomial), and the
+point's cell — the set of exponents where the same group leads — is the set of
+linear inequalities ``L_lead > L_other``.  A leading coefficient that cancels
+exactly is skipped in favour of the next group, except where ``P`` enters (its
+expansion is only asymptotic): then :class:`ArithmeticError` is raised rather
+than a wrong limit returned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import sympy as sp
+
+from . import symbols as S
+from .closed_forms import in_idle_symbol, _q
+
+#: Exponents of the ansatz (sparsity, batch, momentum decay, learning rate).
+kappa, sigma, gamma, theta = sp.symbols("kappa sigma gamma theta", real=True)
+EXPONENTS = (kappa, sigma, gamma, theta)
+
+#: Atoms: 1 − β and the active-batch probability p_B.
+eps = sp.Symbol("epsilon", positive=True)
+P = sp.Symbol("P", positive=True)
+
+BATCH_REGIMES = ("sparse", "critical", "dense")
+
+
+def batch_regime(kappa_value, sigma_value) -> str:
+    """``sparse`` (``σ < κ``: most batches miss the token), ``critical``
+    (``σ = κ``) or ``dense`` (``σ > κ``: almost every batch holds it)."""
+    return "sparse" if sigma_value < kappa_value else "critical" if sigma_value == kappa_value else "dense"
+
+
+@dataclass(frozen=True)
+class ExponentPoint:
+    """A point of exponent space with the prefactors of the ansatz.
+
+    Exponents are exact rationals; prefactors positive rationals (``batch_star``
+    a positive integer when ``σ = 0``)."""
+
+    kappa: Fraction
+    sigma: Fraction
+    gamma: Fraction
+    theta: Fraction
+    p_star: Fraction = Fraction(1)
+    batch_star: Fraction = Fraction(1)
+    eps_star: Fraction = Fraction(1)
+    lr_star: Fraction = Fraction(1)
+
+    def __post_init__(self):
+        for name in ("kappa", "sigma", "gamma", "theta", "p_star", "batch_star", "eps_star", "lr_star"):
+            object.__setattr__(self, name, Fraction(getattr(self, name)).limit_denominator(10**9))
+        if self.kappa < 0:
+            raise ValueError(f"kappa must be >= 0 (p = p*·d^-kappa ≤ 1); got {self.kappa}")
+        if self.sigma < 0:
+            raise ValueError(f"sigma must be >= 0 (B = B*·d^sigma ≥ 1); got {self.sigma}")
+        if self.gamma < 0:
+            raise ValueError(f"gamma must be >= 0 (1 - beta = eps*·d^-gamma ≤ 1); got {self.gamma}")
+        for name in ("p_star", "batch_star", "eps_star", "lr_star"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0; got {getattr(self, name)}")
+        if self.kappa == 0 and self.p_star > 1:
+            raise ValueError(f"p_star must be <= 1 when kappa = 0; got {self.p_star}")
+        if self.gamma == 0 and self.eps_star > 1:
+            raise ValueError(f"eps_star must be <= 1 when gamma = 0; got {self.eps_star}")
+        if self.sigma == 0 and self.batch_star.denominator != 1:
+            raise ValueError(f"batch_star must be an integer when sigma = 0; got {self.batch_star}")
+
+    @property
+    def regime(self) -> str:
+        return batch_regime(self.kappa, self.sigma)
+
+    @property
+    def values(self) -> dict[sp.Symbol, sp.Rational]:
+        return {kappa: _rat(self.kappa), sigma: _rat(self.sigma), gamma: _rat(self.gamma),
+                theta: _rat(self.theta)}
+
+    def with_theta(self, value, lr_star=None) -> "ExponentPoint":
+        return ExponentPoint(self.kappa, self.sigma, self.gamma, value, self.p_star,
+                             self.batch_star, self.eps_star, self.lr_star if lr_star is None else lr_star)
+
+    def atoms(self, lr_star=None) -> dict[sp.Symbol, tuple[sp.Expr, sp.Expr]]:
+        """``{atom: (prefactor, exponent as a linear form)}`` (``lr_star`` may be
+        given as a symbol to keep the learning-rate prefactor free)."""
+        lr_star = _rat(self.lr_star) if lr_star is None else lr_star
+        table = {S.lr: (lr_star, theta), eps: (_rat(self.eps_star), -gamma),
+                 S.p: (_rat(self.p_star), -kappa), S.batch: (_rat(self.batch_star), sigma),
+                 S.d: (sp.Integer(1), sp.Integer(1)), S.sigma2: (sp.Integer(1), sp.Integer(0))}
+        if self.regime == "sparse":
+            table[P] = (_rat(self.p_star * self.batch_star), sigma - kappa)
+        elif self.regime == "critical":
+            table[P] = (1 - sp.exp(-_rat(self.p_star * self.batch_star)), sp.Integer(0))
+        return table
+
+
+def _rat(x) -> sp.Rational:
+    x = Fraction(x)
+    return sp.Rational(x.numerator, x.denominator)
+
+
+def in_atoms(expr: sp.Expr, regime: str) -> tuple[sp.Poly, sp.Poly]:
+    """``expr`` as ``numerator / denominator``, polynomials in the atoms.
+
+    ``β → 1 − ε``, ``(1 − p)^{jB} → (1 − P)^j``; dense batches set ``P = 1``."""
+    x = in_idle_symbol(sp.sympify(expr)).xreplace({S.beta: 1 - eps, _q: 1 - P})
+    if regime == "dense":
+        x = x.xreplace({P: 1})
+    num, den = sp.fraction(sp.cancel(sp.together(x)))
+    gens = (S.lr, eps, S.p, S.batch, S.d, S.sigma2, P)
+    return sp.Poly(num, *gens), sp.Poly(den, *gens)
+
+
+@dataclass(frozen=True)
+class Group:
+    """Monomials sharing one exponent ``L``: their sum is ``coefficient · d^L``
+    (``coefficient`` exact; ``uses_P`` when ``P``'s asymptotic form entered)."""
+
+    exponent: sp.Expr
+    coefficient: sp.Expr
+    uses_P: bool
+
+
+def groups(poly: sp.Poly, point: ExponentPoint, lr_star=None) -> list[Group]:
+    """The monomials of ``poly`` collected by their exponent's linear form."""
+    table = point.atoms(lr_star)
+    gens = poly.gens
+    collected: dict[sp.Expr, list] = {}
+    for monom, coeff in poly.terms():
+        exponent, value, uses_P = sp.Integer(0), sp.sympify(coeff), False
+        for g, power in zip(gens, monom):
+            if power:
+                pref, lin = table[g]
+                exponent += power * lin
+                value *= pref**power
+                uses_P |= g is P
+        exponent = sp.expand(exponent)
+        entry = collected.setdefault(exponent, [0, False])
+        entry[0] += value
+        entry[1] |= uses_P
+    return [Group(L, c, u) for L, (c, u) in collected.items()]
+
+
+@dataclass(frozen=True)
+class LeadingTerm:
+    """``expr ~ coefficient · d^exponent`` at a point, with the inequalities
+    (linear in ``κ, σ, γ, θ``) under which the same groups keep leading."""
+
+    coefficient: sp.Expr
+    exponent: sp.Expr            # the linear form L_num − L_den
+    value: Fraction              # the exponent at the point
+    conditions: tuple[sp.Expr, ...]  # each ``c > 0`` (strict) ...
+    ties: tuple[sp.Expr, ...]        # ... and each ``t = 0``
+
+    @property
+    def sign(self) -> int:
+        c = sp.sympify(self.coefficient)
+        return int(sp.sign(c.evalf(30)))
+
+
+def _lead(poly: sp.Poly, point: ExponentPoint, lr_star=None):
+    at = point.values
+    gs = sorted(groups(poly, point, lr_star), key=lambda g: -Fraction(str(g.exponent.xreplace(at))))
+    if not gs:
+        raise ArithmeticError("leading term of zero")
+    values = [Fraction(str(g.exponent.xreplace(at))) for g in gs]
+    i = 0
+    while i < len(gs):
+        tied = [j for j in range(i, len(gs)) if values[j] == values[i]]
+        coefficient = sp.expand(sum(gs[j].coefficient for j in tied))
+        if coefficient != 0:
+            lead = gs[i].exponent
+            conditions = tuple(sp.expand(lead - gs[j].exponent) for j in range(len(gs))
+                               if values[j] < values[i])
+            ties = tuple(sp.expand(lead - gs[j].exponent) for j in tied if gs[j].exponent != lead)
+            return coefficient, lead, values[i], conditions, ties
+        if any(gs[j].uses_P for j in tied) and point.regime != "dense":
+            raise ArithmeticError("leading terms cancel where p_B = 1 - (1 - p)^B enters only "
+                                  "asymptotically; a higher-order expansion is needed")
+        i = tied[-1] + 1
+    raise ArithmeticError("expression vanishes identically at this point")
+
+
+def leading_term(expr: sp.Expr, point: ExponentPoint, lr_star=None) -> LeadingTerm:
+    """The leading behaviour ``c · d^L`` of ``expr`` as ``d → ∞`` at ``point``
+    (``lr_star``: a symbol to keep the learning-rate prefactor free)."""
+    num, den = in_atoms(expr, point.regime)
+    cn, ln, vn, condn, tien = _lead(num, point, lr_star)
+    cd, ld, vd, condd, tied = _lead(den, point, lr_star)
+    return LeadingTerm(sp.cancel(cn / cd), sp.expand(ln - ld), vn - vd, condn + condd, tien + tied)
+
+
+def regime_conditions(regime: str) -> tuple[tuple[sp.Expr, ...], tuple[sp.Expr, ...]]:
+    """(strict inequalities ``> 0``, equalities ``= 0``) defining a batch regime."""
+    if regime == "sparse":
+        return (kappa - sigma,), ()
+    if regime == "dense":
+        return (sigma - kappa,), ()
+    return (), (kappa - sigma,)

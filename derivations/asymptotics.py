@@ -64,9 +64,11 @@ class ExponentPoint:
     batch_star: Fraction = Fraction(1)
     eps_star: Fraction = Fraction(1)
     lr_star: Fraction = Fraction(1)
+    sigma2_star: Fraction = Fraction(0)
 
     def __post_init__(self):
-        for name in ("kappa", "sigma", "gamma", "theta", "p_star", "batch_star", "eps_star", "lr_star"):
+        for name in ("kappa", "sigma", "gamma", "theta", "p_star", "batch_star", "eps_star", "lr_star",
+                     "sigma2_star"):
             object.__setattr__(self, name, Fraction(getattr(self, name)).limit_denominator(10**9))
         if self.kappa < 0:
             raise ValueError(f"kappa must be >= 0 (p = p*·d^-kappa ≤ 1); got {self.kappa}")
@@ -77,6 +79,8 @@ class ExponentPoint:
         for name in ("p_star", "batch_star", "eps_star", "lr_star"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be > 0; got {getattr(self, name)}")
+        if self.sigma2_star < 0:
+            raise ValueError(f"sigma2_star must be >= 0; got {self.sigma2_star}")
         if self.kappa == 0 and self.p_star > 1:
             raise ValueError(f"p_star must be <= 1 when kappa = 0; got {self.p_star}")
         if self.gamma == 0 and self.eps_star > 1:
@@ -95,7 +99,8 @@ class ExponentPoint:
 
     def with_theta(self, value, lr_star=None) -> "ExponentPoint":
         return ExponentPoint(self.kappa, self.sigma, self.gamma, value, self.p_star,
-                             self.batch_star, self.eps_star, self.lr_star if lr_star is None else lr_star)
+                             self.batch_star, self.eps_star,
+                             self.lr_star if lr_star is None else lr_star, self.sigma2_star)
 
     def atoms(self, lr_star=None) -> dict[sp.Symbol, tuple[sp.Expr, sp.Expr]]:
         """``{atom: (prefactor, exponent as a linear form)}`` (``lr_star`` may be
@@ -103,7 +108,7 @@ class ExponentPoint:
         lr_star = _rat(self.lr_star) if lr_star is None else lr_star
         table = {S.lr: (lr_star, theta), eps: (_rat(self.eps_star), -gamma),
                  S.p: (_rat(self.p_star), -kappa), S.batch: (_rat(self.batch_star), sigma),
-                 S.d: (sp.Integer(1), sp.Integer(1)), S.sigma2: (sp.Integer(1), sp.Integer(0))}
+                 S.d: (sp.Integer(1), sp.Integer(1)), S.sigma2: (_rat(self.sigma2_star), sp.Integer(0))}
         if self.regime == "sparse":
             table[P] = (_rat(self.p_star * self.batch_star), sigma - kappa)
         elif self.regime == "critical":
@@ -136,6 +141,7 @@ class Group:
     exponent: sp.Expr
     coefficient: sp.Expr
     uses_P: bool
+    atoms: frozenset = frozenset()
 
 
 def groups(poly: sp.Poly, point: ExponentPoint, lr_star=None) -> list[Group]:
@@ -144,18 +150,18 @@ def groups(poly: sp.Poly, point: ExponentPoint, lr_star=None) -> list[Group]:
     gens = poly.gens
     collected: dict[sp.Expr, list] = {}
     for monom, coeff in poly.terms():
-        exponent, value, uses_P = sp.Integer(0), sp.sympify(coeff), False
+        exponent, value = sp.Integer(0), sp.sympify(coeff)
+        present = frozenset(g for g, power in zip(gens, monom) if power)
         for g, power in zip(gens, monom):
             if power:
                 pref, lin = table[g]
                 exponent += power * lin
                 value *= pref**power
-                uses_P |= g is P
         exponent = sp.expand(exponent)
-        entry = collected.setdefault(exponent, [0, False])
+        entry = collected.setdefault(exponent, [0, frozenset()])
         entry[0] += value
-        entry[1] |= uses_P
-    return [Group(L, c, u) for L, (c, u) in collected.items()]
+        entry[1] |= present
+    return [Group(L, c, P in a, a) for L, (c, a) in collected.items()]
 
 
 @dataclass(frozen=True)
@@ -166,6 +172,7 @@ class LeadingTerm:
     coefficient: sp.Expr
     exponent: sp.Expr            # the linear form L_num − L_den
     value: Fraction              # the exponent at the point
+    atoms: frozenset             # atoms of the leading numerator groups
     conditions: tuple[sp.Expr, ...]  # each ``c > 0`` (strict) ...
     ties: tuple[sp.Expr, ...]        # ... and each ``t = 0``
 
@@ -190,7 +197,8 @@ def _lead(poly: sp.Poly, point: ExponentPoint, lr_star=None):
             conditions = tuple(sp.expand(lead - gs[j].exponent) for j in range(len(gs))
                                if values[j] < values[i])
             ties = tuple(sp.expand(lead - gs[j].exponent) for j in tied if gs[j].exponent != lead)
-            return coefficient, lead, values[i], conditions, ties
+            atoms = frozenset().union(*(gs[j].atoms for j in tied))
+            return coefficient, lead, values[i], conditions, ties, atoms
         if any(gs[j].uses_P for j in tied) and point.regime != "dense":
             raise ArithmeticError("leading terms cancel where p_B = 1 - (1 - p)^B enters only "
                                   "asymptotically; a higher-order expansion is needed")
@@ -202,9 +210,10 @@ def leading_term(expr: sp.Expr, point: ExponentPoint, lr_star=None) -> LeadingTe
     """The leading behaviour ``c · d^L`` of ``expr`` as ``d → ∞`` at ``point``
     (``lr_star``: a symbol to keep the learning-rate prefactor free)."""
     num, den = in_atoms(expr, point.regime)
-    cn, ln, vn, condn, tien = _lead(num, point, lr_star)
-    cd, ld, vd, condd, tied = _lead(den, point, lr_star)
-    return LeadingTerm(sp.cancel(cn / cd), sp.expand(ln - ld), vn - vd, condn + condd, tien + tied)
+    cn, ln, vn, condn, tien, atoms = _lead(num, point, lr_star)
+    cd, ld, vd, condd, tied, _ = _lead(den, point, lr_star)
+    return LeadingTerm(sp.cancel(cn / cd), sp.expand(ln - ld), vn - vd, atoms, condn + condd,
+                       tien + tied)
 
 
 def regime_conditions(regime: str) -> tuple[tuple[sp.Expr, ...], tuple[sp.Expr, ...]]:

@@ -1,0 +1,461 @@
+"""High-dimensional limits of the active-iterate recursion, region by region.
+
+Per active update the second moments obey ``X' = X + G X + c`` (``G = T − I``,
+:func:`~derivations.recursion.derive_recursion` with ``time_rule="active"``).
+Under the ansatz of :mod:`derivations.asymptotics` the dominant balance is read
+off the leading terms:
+
+* **timescales** ``τ_R ~ d^{r}``, ``τ_L ~ d^{ℓ}`` (:mod:`derivations.timescales`);
+  their ratio exponent ``r − ℓ`` sets the family: ``< 0`` SGD-like (the buffer
+  follows the error adiabatically), ``= 0`` heavy-ball (both scales coincide),
+  ``> 0`` learning faster than retention;
+* **SGD-like limit** (1-D): eliminating the fast buffer moments exactly gives the
+  Schur complement ``S = G_RR − G_Rf G_ff^{-1} G_fR`` (and forcing
+  ``c_R − G_Rf G_ff^{-1} c_f``); with ``S ~ a·d^{−τ}`` and ``t = k/d^τ``:
+  ``dR/dt = a R (+ f)``;
+* **heavy-ball limit** (3-D): ``t = k/d^τ`` with ``τ = r``, the buffer rescaled
+  by ``v ~ d^{a}`` (``a`` from the mean map: ``v̄ ≈ τ_R M_ve ē``), and
+  ``dX̃/dt = L X̃ + f``, ``L = lim d^τ D^{-1} G D``;
+* **learning rate**: ``free`` takes ``θ`` as given; ``largest-stable`` takes
+  ``θ_max = min(θ_res, θ_noise)``: ``θ_res`` where ``τ_R`` and ``τ_L`` meet and
+  ``θ_noise`` where the gradient-noise term of ``S`` overtakes its drift (the
+  largest ``θ`` at which the limit stays stable for a small prefactor).  Which
+  bound binds is *above resonance* (``θ_res``) or *below resonance* (``θ_noise``).
+
+Every retained leading term contributes the inequalities under which it keeps
+leading; every dropped term the inequality that keeps it below the balance.  Their
+conjunction (with ``θ = θ_max`` substituted) is the region, as linear
+inequalities in ``κ, σ, γ``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from functools import lru_cache
+
+import sympy as sp
+
+from . import symbols as S
+from .asymptotics import (ExponentPoint, LeadingTerm, P, eps, gamma, groups, in_atoms, kappa,
+                          leading_term, regime_conditions, sigma, theta)
+from .closed_forms import _q, in_idle_symbol
+from .expectation import BatchExpectation
+from .models import model_class
+from .optimizers import g
+from .recursion import recursion_for
+from .timescales import timescales
+from .vectors import Dot
+
+LR_RULES = ("largest-stable", "free")
+FAMILIES = ("sgd", "heavy-ball", "unstable")
+
+#: Rescaled time and the free learning-rate prefactor in printed limits.
+t = sp.Symbol("t", nonnegative=True)
+lr_star = sp.Symbol("eta_*", positive=True)
+
+
+def _atomize(x: sp.Expr, regime: str) -> sp.Expr:
+    x = in_idle_symbol(sp.sympify(x)).xreplace({S.beta: 1 - eps, _q: 1 - P})
+    if regime == "dense":
+        x = x.xreplace({P: 1})
+    return sp.cancel(sp.together(x))
+
+
+@dataclass(frozen=True)
+class _Drift:
+    G: sp.Matrix
+    c: sp.Matrix
+    reduced_rate: sp.Expr
+    reduced_forcing: sp.Expr
+    mean_ve: sp.Expr | None
+    gradient_energy: sp.Expr
+    retention: sp.Expr
+    learning: sp.Expr
+
+
+@lru_cache(maxsize=None)
+def _drift(model: str, optimizer: str, regime: str) -> _Drift:
+    """The active-iterate drift in atoms, its Schur complement and timescales."""
+    rec = recursion_for(model, optimizer, "active")
+    n = len(rec.state)
+    G = (rec.transition - sp.eye(n)).applyfunc(lambda x: _atomize(x, regime))
+    c = rec.forcing.applyfunc(lambda x: _atomize(x, regime))
+    if n == 1:
+        rate, forcing, mean_ve = G[0, 0], c[0], None
+    else:
+        Gff = G[1:, 1:]
+        inv = Gff.adjugate() / Gff.det()
+        rate = sp.cancel(sp.together(G[0, 0] - (G[0, 1:] * inv * G[1:, 0])[0, 0]))
+        forcing = sp.cancel(sp.together(c[0] - (G[0, 1:] * inv * c[1:, 0])[0, 0]))
+        mean_ve = _atomize(rec.mean_transition[1, 0], regime)
+    ts = timescales(model, optimizer)
+    return _Drift(G, c, rate, forcing, mean_ve, _atomize(gradient_energy(model), regime),
+                  _atomize(ts.retention, regime), _atomize(ts.learning, regime))
+
+
+def gradient_energy(model: str) -> sp.Expr:
+    """``E‖g‖² / ‖e‖²`` of one step's batch gradient (noise-free), derived from
+    the model's per-sample gradient: the sum of the incoherent part (``∝ d``,
+    sample-to-sample fluctuation) and the coherent part (``∝ p²``, the mean)."""
+    law = model_class(model)
+    from .optimizers import e
+    expect = BatchExpectation(law.sample_gradient, g, e)
+    R = sp.Symbol("R")
+    energy = expect(Dot(g, g)).xreplace({Dot(e, e): R, S.sigma2: 0})
+    return sp.cancel(energy / R)
+
+
+@dataclass(frozen=True)
+class ScalingLimit:
+    """The ``d → ∞`` limit at an exponent point.
+
+    ``time_exponent``: ``k = t·d^τ`` active updates; ``matrix``/``forcing``: the
+    limit ``dX̃/dt = L X̃ + f`` (``X̃ = D^{-1} X``, ``D = diag(d^{state_exponents})``)
+    or, when ``τ = 0``, the limiting map ``X̃' = (I + L) X̃ + f``; ``initial``:
+    ``X̃(0)`` for ``R_0 = 1``; ``region``: strict inequalities ``> 0`` and
+    equalities ``= 0`` in ``κ, σ, γ`` (and ``θ`` for a free learning rate).
+    """
+
+    model: str
+    optimizer: str
+    point: ExponentPoint
+    lr_rule: str
+    phase: str
+    family: str
+    time_exponent: Fraction
+    retention_exponent: Fraction
+    learning_exponent: Fraction
+    state: tuple[str, ...]
+    state_exponents: tuple[Fraction, ...]
+    matrix: sp.Matrix
+    forcing: sp.Matrix
+    initial: tuple[sp.Expr, ...]
+    inequalities: tuple[sp.Expr, ...]
+    equalities: tuple[sp.Expr, ...]
+    lr_bound: str = ""
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def dimension(self) -> int:
+        return len(self.state)
+
+    @property
+    def discrete(self) -> bool:
+        return self.time_exponent == 0
+
+    def limit_latex(self) -> str:
+        """The limit dynamics in LaTeX."""
+        X = sp.Matrix([sp.Symbol(r"\tilde{%s}" % s) for s in self.state])
+        rhs = self.matrix * X + self.forcing
+        if self.discrete:
+            lhs = [sp.Symbol(r"\tilde{%s}_{k+1} - \tilde{%s}_{k}" % (s, s)) for s in self.state]
+        else:
+            lhs = [sp.Symbol(r"\frac{d\tilde{%s}}{dt}" % s) for s in self.state]
+        scale = []
+        for s, a in zip(self.state, self.state_exponents):
+            scale.append(r"%s = d^{%s}\,\tilde{%s}" % (s, sp.latex(_rat(a)), s))
+        eqs = [f"{sp.latex(left)} = {sp.latex(sp.expand(right))}" for left, right in zip(lhs, rhs)]
+        time = r"k = t\,d^{%s}" % sp.latex(_rat(self.time_exponent))
+        return r",\quad ".join(eqs + [time] + scale)
+
+    def inequality_strings(self) -> list[str]:
+        return ([f"{sp.sstr(c)} > 0" for c in self.inequalities]
+                + [f"{sp.sstr(c)} = 0" for c in self.equalities])
+
+
+def _rat(x) -> sp.Rational:
+    x = Fraction(x)
+    return sp.Rational(x.numerator, x.denominator)
+
+
+def _at(expr: sp.Expr, point: ExponentPoint) -> Fraction:
+    return Fraction(str(sp.nsimplify(expr.xreplace(point.values))))
+
+
+def _theta_breakpoints(expr: sp.Expr, point: ExponentPoint) -> list[tuple[Fraction, sp.Expr]]:
+    """``θ`` values (with their linear forms in ``κ, σ, γ``) where two monomial
+    groups of ``expr`` tie at the point's ``κ, σ, γ``."""
+    out = {}
+    for poly in in_atoms(expr, point.regime):
+        gs = [gr.exponent for gr in groups(poly, point)]
+        for i, a in enumerate(gs):
+            for b in gs[i + 1:]:
+                diff = sp.expand(a - b)
+                slope = diff.coeff(theta)
+                if slope != 0:
+                    form = sp.expand(-(diff - slope * theta) / slope)
+                    out[_at(form, point)] = form
+    return sorted(out.items())
+
+
+def _noise_bound(rate: sp.Expr, point: ExponentPoint):
+    """The largest ``θ`` with ``S < 0`` at leading order for a small prefactor:
+    the first breakpoint after which the leading coefficient turns non-negative."""
+    cuts = _theta_breakpoints(rate, point)
+    probes = [c for c, _ in cuts]
+    if not probes:
+        return None
+    for i, (value, form) in enumerate(cuts):
+        right = (value + probes[i + 1]) / 2 if i + 1 < len(probes) else value + 1
+        lead = leading_term(rate, point.with_theta(right))
+        if lead.sign >= 0:
+            return value, form
+    return None
+
+
+def _lr_prefactor_bound(rate: sp.Expr, point: ExponentPoint):
+    """The largest stable ``η*`` at the point's ``θ`` (``None``: no bound)."""
+    lead = leading_term(rate, point, lr_star=lr_star)
+    roots = [r for r in sp.solve(sp.numer(sp.together(lead.coefficient)), lr_star)
+             if r.is_real and r > 0]
+    return min(roots) if roots else None
+
+
+def _cell(lead: LeadingTerm, shift=0):
+    """The conditions of a retained leading term (exponent ``lead + shift = 0``)."""
+    return list(lead.conditions), list(lead.ties)
+
+
+def _below(expr: sp.Expr, point: ExponentPoint, shift: sp.Expr):
+    """Conditions keeping ``expr · d^shift`` below order one (every numerator
+    group under the denominator's leading group)."""
+    num, den = in_atoms(expr, point.regime)
+    dl = leading_term(den.as_expr(), point)
+    conditions = list(dl.conditions)
+    for gr in groups(num, point):
+        conditions.append(sp.expand(dl.exponent - gr.exponent - shift))
+    return conditions, list(dl.ties)
+
+
+def scaling_limit(model: str, optimizer: str, point: ExponentPoint,
+                  lr_rule: str = "largest-stable") -> ScalingLimit:
+    """Dominant balance, family, timescale exponents, limit dynamics and region
+    of ``model`` under ``optimizer`` at ``point`` (see the module docstring)."""
+    if lr_rule not in LR_RULES:
+        raise ValueError(f"lr_rule must be one of {', '.join(map(repr, LR_RULES))}; got {lr_rule!r}")
+    rec = recursion_for(model, optimizer, "active")
+    momentum = len(rec.state) > 1
+    dr = _drift(model, optimizer, point.regime)
+    notes = []
+
+    retention = leading_term(dr.retention, point)
+    learning0 = leading_term(dr.learning, point.with_theta(0))
+    theta_res_form = sp.expand(learning0.exponent.xreplace({theta: 0}) - retention.exponent)
+    theta_res = _at(theta_res_form, point)
+
+    conds, ties = list(retention.conditions), list(retention.ties)
+    conds += list(learning0.conditions)
+    ties += list(learning0.ties)
+    lr_bound = ""
+    if lr_rule == "largest-stable":
+        noise = _noise_bound(dr.reduced_rate, point.with_theta(theta_res))
+        if noise is None or noise[0] >= theta_res:
+            theta_value, theta_form = theta_res, theta_res_form
+            binding = "resonance" if noise is None or noise[0] > theta_res else "both"
+        else:
+            theta_value, theta_form = noise
+            binding = "noise"
+        if noise is not None:
+            if binding == "resonance":
+                conds.append(sp.expand(noise[1] - theta_res_form))
+            elif binding == "noise":
+                conds.append(sp.expand(theta_res_form - noise[1]))
+            else:
+                ties.append(sp.expand(theta_res_form - noise[1]))
+        point = point.with_theta(theta_value)
+        bound = _lr_prefactor_bound(dr.reduced_rate, point) if binding != "resonance" else None
+        if bound is not None and point.lr_star >= Fraction(str(sp.nsimplify(bound.evalf(30)))):
+            notes.append(f"lr prefactor {point.lr_star} outside the stable range eta* < {bound}; "
+                         "using half the bound")
+            point = point.with_theta(theta_value, lr_star=Fraction(str(sp.nsimplify(bound / 2))))
+        lr_bound = binding
+    else:
+        theta_form = theta
+
+    learning = leading_term(dr.learning, point)
+    ratio = retention.value - learning.value
+    base = _base_name(point, dr, conds, ties)
+
+    if not momentum or ratio < 0:
+        limit = _reduced_limit(dr, point)
+        family = "sgd" if limit[2][0, 0].evalf(30) < 0 or limit[0] == 0 and \
+            abs(1 + limit[2][0, 0].evalf(30)) < 1 else "unstable"
+        if momentum:
+            conds.append(sp.expand(learning.exponent - retention.exponent))
+    else:
+        clock = retention if ratio == 0 else learning
+        limit = _heavy_ball_limit(dr, point, clock.value, clock.exponent)
+        eig = [complex(v) for v in sp.Matrix(limit[2]).evalf(30).eigenvals()]
+        family = "heavy-ball" if max(v.real for v in eig) < 0 else "unstable"
+        if ratio == 0:
+            ties.append(sp.expand(learning.exponent - retention.exponent))
+        else:
+            conds.append(sp.expand(retention.exponent - learning.exponent))
+            if family != "unstable":
+                family = "unstable"
+                notes.append("learning faster than retention: the limit on the learning "
+                             "timescale does not decay (no continuous-time limit)")
+    tau, scales, L, f, x0, lconds, lties = limit
+    conds += lconds
+    ties += lties
+
+    sub = {theta: theta_form} if lr_rule == "largest-stable" else {}
+    rc, rt = regime_conditions(point.regime)
+    inequalities, equalities = _reduce([sp.expand(c.xreplace(sub)) for c in conds] + list(rc),
+                                       [sp.expand(c.xreplace(sub)) for c in ties] + list(rt), point)
+    phase = _phase_name(base, family, lr_rule, lr_bound, retention.value, momentum)
+    return ScalingLimit(model, optimizer, point, lr_rule, phase, family, tau, retention.value,
+                        learning.value, tuple(s.name for s in rec.state), scales, L, f, x0,
+                        inequalities, equalities, lr_bound, tuple(notes))
+
+
+def _base_name(point, dr, conds, ties) -> str:
+    """``coherent`` when the batch gradient's energy is led by its mean (no factor
+    ``d``), else ``incoherent`` with the batch regime."""
+    energy = leading_term(dr.gradient_energy, point)
+    conds += list(energy.conditions)
+    ties += list(energy.ties)
+    if energy.ties:
+        return f"coherence boundary {point.regime}"
+    return f"incoherent {point.regime}" if S.d in energy.atoms else "coherent"
+
+
+def _phase_name(base, family, lr_rule, binding, retention_value, momentum) -> str:
+    if base == "coherent":
+        return "coherent" if family != "unstable" else "coherent, unstable"
+    words = [base]
+    if momentum and retention_value == 0:
+        words.append("memoryless")
+    if lr_rule == "largest-stable" and momentum and retention_value != 0:
+        words.append({"resonance": "above resonance", "noise": "below resonance",
+                      "both": "at resonance"}[binding])
+    elif lr_rule == "largest-stable" and momentum and binding == "resonance":
+        words.append("above resonance")
+    if lr_rule == "free" or family == "unstable":
+        words.append({"sgd": "(SGD-like)", "heavy-ball": "(heavy-ball)", "unstable": "(unstable)"}[family])
+    return " ".join(words)
+
+
+def _reduced_limit(dr: _Drift, point: ExponentPoint):
+    """1-D limit: ``dR/dt = a R + f`` from the Schur complement."""
+    lead = leading_term(dr.reduced_rate, point)
+    tau, tau_form = -lead.value, -lead.exponent
+    conds, ties = list(lead.conditions), list(lead.ties)
+    x0, f, scale = [sp.Integer(1)], sp.Integer(0), Fraction(0)
+    if point.sigma2_star != 0 and dr.reduced_forcing != 0:
+        fl = leading_term(dr.reduced_forcing, point)
+        level, level_form = fl.value + tau, sp.expand(fl.exponent + tau_form)
+        if level >= 0:
+            scale, f = level, fl.coefficient
+            conds += list(fl.conditions)
+            ties += list(fl.ties)
+            (ties if level == 0 else conds).append(level_form)
+            if level > 0:
+                x0 = [sp.Integer(0)]
+        else:
+            c, tt = _below(dr.reduced_forcing, point, tau_form)
+            conds += c
+            ties += tt
+    return (tau, (scale,), sp.Matrix([[lead.coefficient]]), sp.Matrix([f]), tuple(x0), conds, ties)
+
+
+def _heavy_ball_limit(dr: _Drift, point: ExponentPoint, tau: Fraction, tau_form: sp.Expr):
+    """3-D limit ``dX̃/dt = L X̃ + f`` on the timescale ``d^τ``, buffer scaled by the
+    mean map: ``v ~ d^a``, ``a = τ + exponent(M_ve)``."""
+    mean = leading_term(dr.mean_ve, point)
+    a, a_form = mean.value + tau, sp.expand(mean.exponent + tau_form)
+    scales, forms = (Fraction(0), a, 2 * a), (sp.Integer(0), a_form, 2 * a_form)
+    conds, ties = list(mean.conditions), list(mean.ties)
+    L = sp.zeros(3, 3)
+    for i in range(3):
+        for j in range(3):
+            if dr.G[i, j] == 0:
+                continue
+            lead = leading_term(dr.G[i, j], point)
+            order = lead.value + tau + scales[j] - scales[i]
+            shift = sp.expand(tau_form + forms[j] - forms[i])
+            if order == 0:
+                L[i, j] = lead.coefficient
+                conds += list(lead.conditions)
+                ties += list(lead.ties) + [sp.expand(lead.exponent + shift)]
+            elif order < 0:
+                c, tt = _below(dr.G[i, j], point, shift)
+                conds += c
+                ties += tt
+            else:
+                raise _Inconsistent(i, j, order)
+    f = sp.zeros(3, 1)
+    if point.sigma2_star != 0:
+        for i in range(3):
+            if dr.c[i] != 0:
+                lead = leading_term(dr.c[i], point)
+                order = lead.value + tau - scales[i]
+                if order == 0:
+                    f[i] = lead.coefficient
+                    ties.append(sp.expand(lead.exponent + tau_form - forms[i]))
+                elif order > 0:
+                    raise _Inconsistent(i, None, order)
+                else:
+                    c, tt = _below(dr.c[i], point, sp.expand(tau_form - forms[i]))
+                    conds += c
+                    ties += tt
+    return (tau, scales, L, f, (sp.Integer(1), sp.Integer(0), sp.Integer(0)), conds, ties)
+
+
+class _Inconsistent(ArithmeticError):
+    def __init__(self, i, j, order):
+        super().__init__(f"entry ({i}, {j}) grows like d^{order} on the chosen timescale")
+
+
+def _reduce(inequalities, equalities, point: ExponentPoint):
+    """Deduplicate and drop implied inequalities (linear programs over κ, σ, γ, θ ≥ 0)."""
+    from scipy.optimize import linprog
+
+    variables = [kappa, sigma, gamma, theta]
+
+    def normal(expr):
+        expr = sp.expand(expr)
+        coeffs = [expr.coeff(v) for v in variables]
+        const = expr.subs({v: 0 for v in variables})
+        scale = max(abs(c) for c in coeffs + [const]) or 1
+        return sp.expand(expr / scale)
+
+    eqs = []
+    for e_ in equalities:
+        if e_ == 0:
+            continue
+        n = normal(e_)
+        lead = next(c for c in [n.coeff(v) for v in variables] + [n] if c != 0)
+        n = sp.expand(n if lead > 0 else -n)
+        if n not in eqs:
+            eqs.append(n)
+    ineqs = []
+    for c in inequalities:
+        if c.is_number:
+            if c <= 0:
+                raise ArithmeticError(f"inconsistent region condition {c} > 0")
+            continue
+        n = normal(c)
+        if n not in ineqs:
+            ineqs.append(n)
+    used = [v for v in variables if any(e_.has(v) for e_ in ineqs + eqs)]
+    if not used:
+        return tuple(ineqs), tuple(eqs)
+
+    def row(expr):
+        return [float(expr.coeff(v)) for v in used], float(expr.subs({v: 0 for v in used}))
+
+    kept = list(ineqs)
+    for c in list(ineqs):
+        others = [o for o in kept if o is not c]
+        A_ub = [[-x for x in row(o)[0]] for o in others] or None
+        b_ub = [row(o)[1] for o in others] or None
+        A_eq = [row(e_)[0] for e_ in eqs] or None
+        b_eq = [-row(e_)[1] for e_ in eqs] or None
+        obj, const = row(c)
+        res = linprog(obj, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=b_eq,
+                      bounds=[(0, None) if v != theta else (None, None) for v in used])
+        if res.status == 0 and res.fun + const >= -1e-12:
+            kept.remove(c)
+    return tuple(kept), tuple(eqs)

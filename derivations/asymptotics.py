@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 
 import sympy as sp
 
@@ -83,8 +84,9 @@ class ExponentPoint:
             raise ValueError(f"sigma2_star must be >= 0; got {self.sigma2_star}")
         if self.kappa == 0 and self.p_star > 1:
             raise ValueError(f"p_star must be <= 1 when kappa = 0; got {self.p_star}")
-        if self.gamma == 0 and self.eps_star > 1:
-            raise ValueError(f"eps_star must be <= 1 when gamma = 0; got {self.eps_star}")
+        if self.gamma == 0 and self.eps_star >= 1:
+            raise ValueError(f"eps_star must be < 1 when gamma = 0 (beta = 1 - eps_star > 0); "
+                             f"got {self.eps_star}")
         if self.sigma == 0 and self.batch_star.denominator != 1:
             raise ValueError(f"batch_star must be an integer when sigma = 0; got {self.batch_star}")
 
@@ -121,6 +123,7 @@ def _rat(x) -> sp.Rational:
     return sp.Rational(x.numerator, x.denominator)
 
 
+@lru_cache(maxsize=4096)
 def in_atoms(expr: sp.Expr, regime: str) -> tuple[sp.Poly, sp.Poly]:
     """``expr`` as ``numerator / denominator``, polynomials in the atoms.
 
@@ -131,6 +134,10 @@ def in_atoms(expr: sp.Expr, regime: str) -> tuple[sp.Poly, sp.Poly]:
     num, den = sp.fraction(sp.cancel(sp.together(x)))
     gens = (S.lr, eps, S.p, S.batch, S.d, S.sigma2, P)
     return sp.Poly(num, *gens), sp.Poly(den, *gens)
+
+
+class VanishingExpression(ArithmeticError):
+    """Every monomial cancels at the point (the expression is 0 to all orders there)."""
 
 
 @dataclass(frozen=True)
@@ -203,7 +210,7 @@ def _lead(poly: sp.Poly, point: ExponentPoint, lr_star=None):
             raise ArithmeticError("leading terms cancel where p_B = 1 - (1 - p)^B enters only "
                                   "asymptotically; a higher-order expansion is needed")
         i = tied[-1] + 1
-    raise ArithmeticError("expression vanishes identically at this point")
+    raise VanishingExpression("expression vanishes identically at this point")
 
 
 def leading_term(expr: sp.Expr, point: ExponentPoint, lr_star=None) -> LeadingTerm:

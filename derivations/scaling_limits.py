@@ -37,8 +37,8 @@ from functools import lru_cache
 import sympy as sp
 
 from . import symbols as S
-from .asymptotics import (ExponentPoint, LeadingTerm, P, eps, gamma, groups, in_atoms, kappa,
-                          leading_term, regime_conditions, sigma, theta)
+from .asymptotics import (ExponentPoint, LeadingTerm, P, VanishingExpression, eps, gamma, groups,
+                          in_atoms, kappa, leading_term, regime_conditions, sigma, theta)
 from .closed_forms import _q, in_idle_symbol
 from .expectation import BatchExpectation
 from .models import model_class
@@ -279,15 +279,13 @@ def scaling_limit(model: str, optimizer: str, point: ExponentPoint,
 
     if not momentum or ratio < 0:
         limit = _reduced_limit(dr, point)
-        family = "sgd" if limit[2][0, 0].evalf(30) < 0 or limit[0] == 0 and \
-            abs(1 + limit[2][0, 0].evalf(30)) < 1 else "unstable"
+        family = "sgd" if _limit_stable(limit[2], limit[0] == 0) else "unstable"
         if momentum:
             conds.append(sp.expand(learning.exponent - retention.exponent))
     else:
         clock = retention if ratio == 0 else learning
         limit = _heavy_ball_limit(dr, point, clock.value, clock.exponent)
-        eig = [complex(v) for v in sp.Matrix(limit[2]).evalf(30).eigenvals()]
-        family = "heavy-ball" if max(v.real for v in eig) < 0 else "unstable"
+        family = "heavy-ball" if _limit_stable(limit[2], limit[0] == 0) else "unstable"
         if ratio == 0:
             ties.append(sp.expand(learning.exponent - retention.exponent))
         else:
@@ -308,6 +306,14 @@ def scaling_limit(model: str, optimizer: str, point: ExponentPoint,
     return ScalingLimit(model, optimizer, point, lr_rule, phase, family, tau, retention.value,
                         learning.value, tuple(s.name for s in rec.state), scales, L, f, x0,
                         inequalities, equalities, lr_bound, tuple(notes))
+
+
+def _limit_stable(L: sp.Matrix, discrete: bool) -> bool:
+    """``dX/dt = L X`` decays (every ``Re λ < 0``), or for a map ``X' = (I + L) X``
+    every ``|1 + λ| < 1``."""
+    import numpy as np
+    lam = np.linalg.eigvals(np.array(L.evalf(30).tolist(), dtype=float))
+    return bool(np.abs(1 + lam).max() < 1) if discrete else bool(lam.real.max() < 0)
 
 
 def _base_name(point, dr, conds, ties) -> str:
@@ -370,9 +376,10 @@ def _heavy_ball_limit(dr: _Drift, point: ExponentPoint, tau: Fraction, tau_form:
     L = sp.zeros(3, 3)
     for i in range(3):
         for j in range(3):
-            if dr.G[i, j] == 0:
+            try:
+                lead = leading_term(dr.G[i, j], point)
+            except VanishingExpression:
                 continue
-            lead = leading_term(dr.G[i, j], point)
             order = lead.value + tau + scales[j] - scales[i]
             shift = sp.expand(tau_form + forms[j] - forms[i])
             if order == 0:

@@ -84,8 +84,8 @@ class ExponentPoint:
             raise ValueError(f"sigma2_star must be >= 0; got {self.sigma2_star}")
         if self.kappa == 0 and self.p_star > 1:
             raise ValueError(f"p_star must be <= 1 when kappa = 0; got {self.p_star}")
-        if self.gamma == 0 and self.eps_star >= 1:
-            raise ValueError(f"eps_star must be < 1 when gamma = 0 (beta = 1 - eps_star > 0); "
+        if self.gamma == 0 and self.eps_star > 1:
+            raise ValueError(f"eps_star must be <= 1 when gamma = 0 (beta = 1 - eps_star >= 0); "
                              f"got {self.eps_star}")
         if self.sigma == 0 and self.batch_star.denominator != 1:
             raise ValueError(f"batch_star must be an integer when sigma = 0; got {self.batch_star}")

@@ -282,6 +282,13 @@ def scaling_limit(model: str, optimizer: str, point: ExponentPoint,
         family = "sgd" if _limit_stable(limit[2], limit[0] == 0) else "unstable"
         if momentum:
             conds.append(sp.expand(learning.exponent - retention.exponent))
+        if momentum and family == "unstable" and limit[0] <= retention.value:
+            # growth as fast as the buffer's memory: no adiabatic elimination; the
+            # 3-D system on the growth timescale
+            rate = leading_term(dr.reduced_rate, point)
+            notes.append("growth on the retention timescale: 3-D limit instead of the 1-D reduction")
+            limit = _heavy_ball_limit(dr, point, -rate.value, -rate.exponent)
+            family = "heavy-ball" if _limit_stable(limit[2], limit[0] == 0) else "unstable"
     else:
         clock = retention if ratio == 0 else learning
         limit = _heavy_ball_limit(dr, point, clock.value, clock.exponent)
@@ -367,12 +374,13 @@ def _reduced_limit(dr: _Drift, point: ExponentPoint):
 
 
 def _heavy_ball_limit(dr: _Drift, point: ExponentPoint, tau: Fraction, tau_form: sp.Expr):
-    """3-D limit ``dX̃/dt = L X̃ + f`` on the timescale ``d^τ``, buffer scaled by the
-    mean map: ``v ~ d^a``, ``a = τ + exponent(M_ve)``."""
-    mean = leading_term(dr.mean_ve, point)
-    a, a_form = mean.value + tau, sp.expand(mean.exponent + tau_form)
-    scales, forms = (Fraction(0), a, 2 * a), (sp.Integer(0), a_form, 2 * a_form)
-    conds, ties = list(mean.conditions), list(mean.ties)
+    """3-D limit ``dX̃/dt = L X̃ + f`` on the timescale ``d^τ``.
+
+    Scales ``X_i ~ d^{a_i}`` (``a_R = 0``) balance each buffer moment against its
+    sources: ``a_i = max_{j≠i} (e_ij + a_j) − max(e_ii, −τ)`` (``e_ij`` the
+    exponent of ``G_ij``; relaxation at rate ``G_ii`` or over the time ``d^τ``),
+    solved as a longest-path fixed point."""
+    scales, forms, conds, ties = _balanced_scales(dr.G, point, tau, tau_form)
     L = sp.zeros(3, 3)
     for i in range(3):
         for j in range(3):
@@ -408,6 +416,50 @@ def _heavy_ball_limit(dr: _Drift, point: ExponentPoint, tau: Fraction, tau_form:
                     conds += c
                     ties += tt
     return (tau, scales, L, f, (sp.Integer(1), sp.Integer(0), sp.Integer(0)), conds, ties)
+
+
+def _balanced_scales(G, point: ExponentPoint, tau: Fraction, tau_form: sp.Expr):
+    n = G.shape[0]
+    lead = {}
+    for i in range(n):
+        for j in range(n):
+            try:
+                lead[i, j] = leading_term(G[i, j], point)
+            except VanishingExpression:
+                pass
+    conds, ties = [], []
+    values = [Fraction(0)] + [None] * (n - 1)
+    forms = [sp.Integer(0)] + [None] * (n - 1)
+    for _ in range(2 * n):
+        for i in range(1, n):
+            sources = [(lead[i, j].value + values[j], sp.expand(lead[i, j].exponent + forms[j]), j)
+                       for j in range(n) if j != i and (i, j) in lead and values[j] is not None]
+            if not sources:
+                continue
+            top = max(v for v, _, _ in sources)
+            best = next(f for v, f, _ in sources if v == top)
+            relax = lead[i, i].value if (i, i) in lead else None
+            if relax is not None and relax > -tau:
+                values[i], forms[i] = top - relax, sp.expand(best - lead[i, i].exponent)
+            else:
+                values[i], forms[i] = top + tau, sp.expand(best + tau_form)
+    for i in range(1, n):
+        if values[i] is None:
+            values[i], forms[i] = Fraction(0), sp.Integer(0)
+            continue
+        for j in range(n):
+            if j != i and (i, j) in lead:
+                other = sp.expand(lead[i, j].exponent + forms[j])
+                v = lead[i, j].value + values[j]
+                target = values[i] - (tau if not ((i, i) in lead and lead[i, i].value > -tau)
+                                      else -lead[i, i].value)
+                expr = sp.expand(forms[i] - (tau_form if not ((i, i) in lead and lead[i, i].value > -tau)
+                                             else -lead[i, i].exponent) - other)
+                (ties if v == target else conds).append(expr)
+        if (i, i) in lead:
+            expr = sp.expand(lead[i, i].exponent + tau_form)
+            (ties if lead[i, i].value == -tau else conds).append(expr if lead[i, i].value > -tau else -expr)
+    return tuple(values), tuple(forms), conds, ties
 
 
 class _Inconsistent(ArithmeticError):

@@ -92,20 +92,18 @@ def _codegen(args) -> int:
 
 def _latex(args) -> int:
     import os
-    import tempfile
     from pathlib import Path
 
     from derivations.latex import latex_document
+
+    from .atomic import write_text_atomic
 
     text = latex_document(args.model, args.optimizer, args.time)
     if args.output == "-":
         sys.stdout.write(text)
         return 0
     out = Path(args.output)
-    fd, tmp = tempfile.mkstemp(dir=out.parent if str(out.parent) else ".", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, out)
+    write_text_atomic(out, text)
     print(f"wrote {out}")
     return 0
 

@@ -7,8 +7,6 @@ and a test regenerates them into a temporary folder and diffs.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import sympy as sp
@@ -18,6 +16,7 @@ from sympy.printing.pycode import MpmathPrinter
 
 from derivations import MODELS, MomentRecursion, all_recursions
 
+from ..atomic import write_text_atomic
 from .expressions import KernelExpressions, kernel_expressions
 
 GENERATED_DIR = Path(__file__).resolve().parent.parent / "generated"
@@ -242,18 +241,6 @@ def generated_files() -> dict[str, str]:
     return files
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def write_sources(folder: Path = GENERATED_DIR) -> list[Path]:
     """Write every generated source into ``folder``; stale generated files are removed."""
     folder = Path(folder)
@@ -262,7 +249,7 @@ def write_sources(folder: Path = GENERATED_DIR) -> list[Path]:
     written = []
     for fname, text in files.items():
         path = folder / fname
-        _write_atomic(path, text)
+        write_text_atomic(path, text)
         written.append(path)
     for old in list(folder.glob("*.py")) + list(folder.glob("*.c")):
         if old.name not in files:

@@ -159,6 +159,28 @@ class ScalingLimit:
         time = r"k = t\,d^{%s}" % sp.latex(_rat(self.time_exponent))
         return r",\quad ".join(eqs + [time] + scale)
 
+    def as_dict(self) -> dict:
+        """A JSON-ready summary (exponents as floats, exact values as fractions)."""
+        pt = self.point
+        return {
+            "model": self.model, "optimizer": self.optimizer, "phase": self.phase,
+            "family": self.family, "lr_rule": self.lr_rule,
+            "time_exponent": float(self.time_exponent),
+            "retention_exponent": float(self.retention_exponent),
+            "learning_exponent": float(self.learning_exponent),
+            "lr_exponent": float(pt.theta),
+            "exact": {"time_exponent": str(self.time_exponent),
+                      "retention_exponent": str(self.retention_exponent),
+                      "learning_exponent": str(self.learning_exponent),
+                      "lr_exponent": str(pt.theta), "lr_prefactor": str(pt.lr_star)},
+            "exponents": {"kappa": str(pt.kappa), "sigma": str(pt.sigma), "gamma": str(pt.gamma)},
+            "batch_regime": pt.regime, "lr_bound": self.lr_bound,
+            "state": list(self.state), "state_exponents": [str(a) for a in self.state_exponents],
+            "limit_matrix": [[sp.sstr(x) for x in row] for row in self.matrix.tolist()],
+            "limit_latex": self.limit_latex(), "discrete_time": self.discrete,
+            "inequalities": self.inequality_strings(), "notes": list(self.notes),
+        }
+
     def inequality_strings(self) -> list[str]:
         return ([f"{sp.sstr(c)} > 0" for c in self.inequalities]
                 + [f"{sp.sstr(c)} = 0" for c in self.equalities])
@@ -311,7 +333,7 @@ def scaling_limit(model: str, optimizer: str, point: ExponentPoint,
                                        [sp.expand(c.xreplace(sub)) for c in ties] + list(rt), point)
     phase = _phase_name(base, family, lr_rule, lr_bound, retention.value, momentum)
     return ScalingLimit(model, optimizer, point, lr_rule, phase, family, tau, retention.value,
-                        learning.value, tuple(s.name for s in rec.state), scales, L, f, x0,
+                        learning.value, tuple(s.name for s in rec.state[:L.shape[0]]), scales, L, f, x0,
                         inequalities, equalities, lr_bound, tuple(notes))
 
 

@@ -118,6 +118,56 @@ def _benchmark(args) -> int:
     return 0
 
 
+def _exponent(text: str):
+    from fractions import Fraction
+
+    try:
+        return Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        raise argparse.ArgumentTypeError(f"not a number or fraction: {text!r}") from None
+
+
+def _phase(args) -> int:
+    import json
+
+    from derivations.asymptotics import ExponentPoint
+    from derivations.scaling_limits import scaling_limit
+
+    if args.lr_rule == "free" and args.lr_exponent is None:
+        raise SystemExit("--lr-rule free needs --lr-exponent THETA")
+    if args.lr_rule != "free" and args.lr_exponent is not None:
+        raise SystemExit("--lr-exponent is only used with --lr-rule free")
+    try:
+        point = ExponentPoint(args.sparsity, args.batch, args.momentum, args.lr_exponent or 0,
+                              args.p_star, args.batch_star, args.eps_star, args.lr_star, args.noise)
+    except ValueError as exc:
+        raise SystemExit(f"error: {exc}") from None
+    limit = scaling_limit(args.model, args.optimizer, point, args.lr_rule)
+    report = limit.as_dict()
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(f"phase:       {report['phase']}  (family: {report['family']})")
+    print(f"exponents:   kappa={point.kappa}, sigma={point.sigma}, gamma={point.gamma}, "
+          f"theta={limit.point.theta} ({args.lr_rule}; eta*={limit.point.lr_star}; "
+          f"batches {point.regime})")
+    print(f"timescales:  tau_R ~ d^{limit.retention_exponent}, tau_L ~ d^{limit.learning_exponent} "
+          "(active updates)")
+    print(f"time:        k = t * d^{limit.time_exponent} active updates"
+          + (" (discrete-time limit)" if limit.discrete else ""))
+    print(f"limit:       {report['limit_latex']}")
+    print("region:      " + "\n             ".join(report["inequalities"]))
+    for note in limit.notes:
+        print(f"note:        {note}")
+    return 0
+
+
+def _sweep(args) -> int:
+    from numerics import sweep
+
+    return sweep.run(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sparsemom", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -152,6 +202,35 @@ def main(argv: list[str] | None = None) -> int:
 
     verify = sub.add_parser("verify", help="derive every recursion and run the verification rungs")
     verify.set_defaults(run=_verify)
+
+    phase = sub.add_parser("phase", help="the d → ∞ phase at exponents (κ, σ, γ[, θ]): region, "
+                           "family, timescale exponents, limit dynamics")
+    phase.add_argument("--model", choices=["lsq"], default="lsq",
+                       help="model (the logistic rare class joins with its derivation)")
+    phase.add_argument("--optimizer", choices=list(UPDATE_RULES), default="heavy-ball")
+    phase.add_argument("--sparsity", type=_exponent, required=True, metavar="KAPPA",
+                       help="p = p*·d^-KAPPA")
+    phase.add_argument("--batch", type=_exponent, required=True, metavar="SIGMA",
+                       help="B = B*·d^SIGMA")
+    phase.add_argument("--momentum", type=_exponent, required=True, metavar="GAMMA",
+                       help="1 - beta = eps*·d^-GAMMA")
+    phase.add_argument("--lr-rule", choices=["largest-stable", "free"], default="largest-stable")
+    phase.add_argument("--lr-exponent", type=_exponent, default=None, metavar="THETA",
+                       help="lr = eta*·d^THETA (with --lr-rule free)")
+    phase.add_argument("--p-star", type=_exponent, default=1)
+    phase.add_argument("--batch-star", type=_exponent, default=1)
+    phase.add_argument("--eps-star", type=_exponent, default=1)
+    phase.add_argument("--lr-star", type=_exponent, default=1)
+    phase.add_argument("--noise", type=_exponent, default=0, metavar="S2", help="label-noise variance s²")
+    phase.add_argument("--json", action="store_true", help="print a JSON object")
+    phase.set_defaults(run=_phase)
+
+    from numerics import sweep as sweep_module
+
+    sweep = sub.add_parser("sweep", help="scaling-limit sweep: finite-d exact curves vs the limit "
+                           "at 25 exponent points; table and figure")
+    sweep_module.add_arguments(sweep)
+    sweep.set_defaults(run=_sweep)
 
     args = parser.parse_args(argv)
     try:

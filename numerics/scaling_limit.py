@@ -21,6 +21,7 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from derivations import Optimizer, SparseLeastSquares
+from derivations.optimizers import update_rule
 from derivations.scaling_limits import ScalingLimit
 
 from .exact_risk import exact_risk_at
@@ -68,7 +69,7 @@ def finite_d_problem(limit: ScalingLimit, d: int):
     beta = 1.0 - float(pt.eps_star) * d ** -float(pt.gamma)
     lr = float(pt.lr_star) * d ** float(pt.theta)
     model = SparseLeastSquares(d=d, p=p, R0=1.0, sigma2=float(pt.sigma2_star))
-    momentum = len(limit.state) > 1
+    momentum = update_rule(limit.optimizer).has_momentum
     return model, Optimizer(limit.optimizer, lr=lr, beta=beta if momentum else 0.0, batch=batch)
 
 

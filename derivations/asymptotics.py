@@ -70,7 +70,10 @@ class ExponentPoint:
     def __post_init__(self):
         for name in ("kappa", "sigma", "gamma", "theta", "p_star", "batch_star", "eps_star", "lr_star",
                      "sigma2_star"):
-            object.__setattr__(self, name, Fraction(getattr(self, name)).limit_denominator(10**9))
+            value = getattr(self, name)
+            # floats are read as the nearest simple fraction (0.1 → 1/10); exact input stays exact
+            value = Fraction(value).limit_denominator(10**9) if isinstance(value, float) else Fraction(value)
+            object.__setattr__(self, name, value)
         if self.kappa < 0:
             raise ValueError(f"kappa must be >= 0 (p = p*·d^-kappa ≤ 1); got {self.kappa}")
         if self.sigma < 0:

@@ -192,7 +192,8 @@ def _rat(x) -> sp.Rational:
 
 
 def _at(expr: sp.Expr, point: ExponentPoint) -> Fraction:
-    return Fraction(str(sp.nsimplify(expr.xreplace(point.values))))
+    v = sp.Rational(expr.xreplace(point.values))
+    return Fraction(int(v.p), int(v.q))
 
 
 def _theta_breakpoints(expr: sp.Expr, point: ExponentPoint) -> list[tuple[Fraction, sp.Expr]]:
@@ -287,10 +288,11 @@ def scaling_limit(model: str, optimizer: str, point: ExponentPoint,
                 ties.append(sp.expand(theta_res_form - noise[1]))
         point = point.with_theta(theta_value)
         bound = _lr_prefactor_bound(dr.reduced_rate, point) if binding != "resonance" else None
-        if bound is not None and point.lr_star >= Fraction(str(sp.nsimplify(bound.evalf(30)))):
+        bound = None if bound is None else Fraction(str(sp.Float(bound.evalf(30), 30))).limit_denominator(10**12)
+        if bound is not None and point.lr_star >= bound:
             notes.append(f"lr prefactor {point.lr_star} outside the stable range eta* < {bound}; "
                          "using half the bound")
-            point = point.with_theta(theta_value, lr_star=Fraction(str(sp.nsimplify(bound / 2))))
+            point = point.with_theta(theta_value, lr_star=bound / 2)
         lr_bound = binding
     else:
         theta_form = theta

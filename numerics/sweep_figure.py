@@ -18,13 +18,13 @@ PANEL_SIGMA = Fraction(3, 2)
 PANEL_OPTIMIZERS = ("heavy-ball", "lazy")
 
 
-def _grid(lo: float, hi: float, n: int) -> list[Fraction]:
-    # offset by 1/997 so no grid point falls exactly on a rational boundary
-    return [Fraction(x).limit_denominator(1000) + Fraction(1, 997) for x in np.linspace(lo, hi, n)]
+def _grid(lo: float, hi: float, n: int, offset: Fraction) -> list[Fraction]:
+    # distinct small prime offsets per axis: no grid point falls on a boundary
+    return [Fraction(x).limit_denominator(1000) + offset for x in np.linspace(lo, hi, n)]
 
 
 def atlas(optimizer: str, n: int, scheduler=None, workers=None):
-    kappas, gammas = _grid(0.0, 3.5, n), _grid(0.0, 3.0, n)
+    kappas, gammas = _grid(0.0, 3.5, n, Fraction(1, 997)), _grid(0.0, 3.0, n, Fraction(1, 991))
     tasks = [("lsq", optimizer, k, PANEL_SIGMA, g, "largest-stable") for g in gammas for k in kappas]
     points = parallel_map(classify, tasks, scheduler=scheduler, workers=workers,
                           description=f"phase diagram ({optimizer})")

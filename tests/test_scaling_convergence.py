@@ -1,0 +1,111 @@
+"""Finite-d exact curves converge to the derived limits; unstable points blow up
+on the predicted timescale; exact_risk_at agrees with the C backend; sweeps run
+the same in a process pool and on a Dask LocalCluster."""
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from derivations.asymptotics import ExponentPoint
+from derivations.scaling_limits import scaling_limit
+from numerics.exact_risk import exact_risk, exact_risk_at
+from numerics.parallel import parallel_map
+from numerics.scaling_limit import convergence, finite_d_problem, limit_curve, rescaled_times
+from numerics.sweep import SWEEP_POINTS, SweepPoint, run_point
+
+DIMS = (10**2, 10**3, 10**4, 10**5)
+
+
+@pytest.mark.parametrize("optimizer, k, g, family", [
+    ("heavy-ball", "27/10", "5/2", "heavy-ball"),   # sparse above resonance (3-D)
+    ("heavy-ball", "27/10", "2/5", "sgd"),          # sparse memoryless (1-D)
+    ("lazy", "27/10", "3/2", "heavy-ball"),
+])
+def test_finite_d_curves_converge_to_the_limit(optimizer, k, g, family):
+    limit = scaling_limit("lsq", optimizer, ExponentPoint(Fraction(k), Fraction(3, 2), Fraction(g), 0))
+    assert limit.family == family
+    conv = convergence(limit, DIMS, points=20)
+    errors = np.array(conv.errors)
+    assert np.all(np.diff(errors) < 0), errors
+    assert conv.rate > 0.25 and errors[-1] < 0.02
+
+
+def test_unstable_point_blows_up_on_the_predicted_timescale():
+    limit = scaling_limit("lsq", "heavy-ball", ExponentPoint(Fraction(27, 10), Fraction(3, 2),
+                                                             Fraction(8, 5), Fraction(-4, 5)), "free")
+    assert limit.family == "unstable"
+    conv = convergence(limit, DIMS, points=20)
+    assert conv.observed_family == "unstable"
+    assert np.all(np.diff(conv.errors) < 0) and conv.rate > 0.2
+
+
+def test_limit_is_the_derived_ode():
+    """The 3-D heavy-ball limit at η* = ε* = 1 is the damped oscillator's second moments."""
+    limit = scaling_limit("lsq", "heavy-ball", ExponentPoint(Fraction(27, 10), Fraction(3, 2), Fraction(5, 2), 0))
+    assert limit.matrix.tolist() == [[0, -2, 0], [1, -1, -1], [0, 2, -2]]
+    t = rescaled_times(limit, 10)
+    # ē'' + ē' + ē = 0 from ē(0) = 1, ē'(0) = 0 has ‖ē‖² = R̃ (no noise at this order)
+    w = np.sqrt(3) / 2
+    e = np.exp(-t / 2) * (np.cos(w * t) + np.sin(w * t) / (2 * w))
+    np.testing.assert_allclose(limit_curve(limit, t), e**2, atol=1e-9)
+
+
+def test_exact_risk_at_matches_the_c_backend_in_active_time():
+    limit = scaling_limit("lsq", "heavy-ball", ExponentPoint(Fraction(27, 10), Fraction(3, 2), Fraction(8, 5), 0))
+    model, optimizer = finite_d_problem(limit, 100)
+    ks = [0, 1, 17, 400, 3000]
+    powered = [float(x) for x in exact_risk_at(model, optimizer, ks, time="active")]
+    iterated = exact_risk(model, optimizer, 3000, backend="c", time="active")[ks]
+    np.testing.assert_allclose(powered, iterated, rtol=1e-11)
+
+
+def test_exact_risk_at_rejects_negative_steps():
+    limit = scaling_limit("lsq", "sgd", ExponentPoint(Fraction(27, 10), Fraction(3, 2), 0, 0))
+    model, optimizer = finite_d_problem(limit, 100)
+    with pytest.raises(ValueError, match="ks"):
+        exact_risk_at(model, optimizer, [3, -1])
+
+
+def _square(x):
+    return x * x
+
+
+def test_parallel_map_process_pool_and_dask_local_cluster_agree():
+    distributed = pytest.importorskip("dask.distributed")
+    tasks = list(range(7))
+    serial = [_square(t) for t in tasks]
+    assert parallel_map(_square, tasks, workers=2) == serial
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=None) as cluster:
+        assert parallel_map(_square, tasks, scheduler=cluster) == serial
+        with distributed.Client(cluster) as client:
+            assert parallel_map(_square, tasks, scheduler=client) == serial
+            assert parallel_map(_square, tasks, scheduler=cluster.scheduler_address) == serial
+
+
+def test_sweep_point_on_dask_equals_local():
+    distributed = pytest.importorskip("dask.distributed")
+    from functools import partial
+
+    point = SweepPoint("sgd sparse", "sgd", "27/10", "3/2", "0")
+    local = run_point(point, dimensions=(100, 1000))
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        remote = parallel_map(partial(run_point, dimensions=(100, 1000)), [point], scheduler=cluster)[0]
+    assert remote == local
+
+
+def test_parallel_map_rejects_bad_workers():
+    with pytest.raises(ValueError, match="workers must be >= 1"):
+        parallel_map(_square, [1], workers=0)
+
+
+def test_sweep_covers_every_phase_and_at_least_twenty_points():
+    assert len(SWEEP_POINTS) >= 20
+    phases = {scaling_limit("lsq", p.optimizer, p.exponent_point(), p.lr_rule).phase
+              for p in SWEEP_POINTS if p.optimizer == "heavy-ball"}
+    for name in ("coherent", "incoherent dense above resonance", "incoherent sparse above resonance",
+                 "incoherent dense below resonance", "incoherent sparse memoryless",
+                 "incoherent sparse below resonance", "incoherent dense at resonance"):
+        assert name in phases

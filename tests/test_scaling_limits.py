@@ -1,0 +1,137 @@
+"""High-dimensional limits: dominant balance, regions, timescales, convergence."""
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from derivations.asymptotics import ExponentPoint, gamma, kappa, leading_term, sigma
+from derivations.phase_diagram import phase_atlas, regions
+from derivations.scaling_limits import scaling_limit
+from derivations.timescales import timescales
+
+SIGMA = Fraction(3, 2)
+
+#: One interior point per region at σ = 3/2 and the region the algebra must give.
+REGIONS = {
+    "coherent": ((Fraction(1, 8), Fraction(4, 5)), {-kappa + sigma - 1}, "heavy-ball"),
+    "incoherent dense above resonance": ((Fraction(23, 20), Fraction(1)),
+                                         {sigma - kappa, kappa - sigma + 1, gamma - kappa + sigma - 1},
+                                         "heavy-ball"),
+    "incoherent sparse above resonance": ((Fraction(27, 10), Fraction(5, 2)),
+                                          {gamma - kappa + sigma - 1, kappa - sigma}, "heavy-ball"),
+    "incoherent dense below resonance": ((Fraction(23, 20), Fraction(1, 10)),
+                                         {1 + kappa - sigma - gamma, sigma - kappa}, "sgd"),
+    "incoherent sparse memoryless": ((Fraction(27, 10), Fraction(2, 5)), {kappa - sigma - gamma}, "sgd"),
+    "incoherent sparse below resonance": ((Fraction(27, 10), Fraction(8, 5)),
+                                          {gamma - kappa + sigma, 1 + kappa - sigma - gamma,
+                                           kappa - sigma}, "sgd"),
+}
+
+
+def _exprs(limit):
+    return {sp.expand(c) for c in limit.inequalities}
+
+
+@pytest.mark.parametrize("name", list(REGIONS))
+def test_heavy_ball_regions_are_derived_with_their_inequalities(name):
+    (k, g), inequalities, family = REGIONS[name]
+    limit = scaling_limit("lsq", "heavy-ball", ExponentPoint(k, SIGMA, g, 0))
+    assert limit.phase == name
+    assert limit.family == family
+    assert _exprs(limit) == {sp.expand(c) for c in inequalities}
+    assert limit.dimension == (3 if family == "heavy-ball" else 1)
+
+
+@pytest.mark.parametrize("name", list(REGIONS))
+def test_every_point_satisfying_a_region_gets_its_phase(name):
+    """The inequalities are the region: random points inside classify the same."""
+    (k, g), _, _ = REGIONS[name]
+    limit = scaling_limit("lsq", "heavy-ball", ExponentPoint(k, SIGMA, g, 0))
+    rng = np.random.default_rng(7)
+    found = 0
+    while found < 4:
+        kk, ss, gg = (Fraction(int(x * 100), 100) + Fraction(1, 997) for x in rng.uniform(0, 3.5, 3))
+        values = {kappa: kk, sigma: ss, gamma: gg}
+        if all(c.xreplace(values) > 0 for c in limit.inequalities):
+            other = scaling_limit("lsq", "heavy-ball", ExponentPoint(kk, ss, gg, 0))
+            assert other.phase == name, (kk, ss, gg, other.phase)
+            found += 1
+
+
+def test_timescale_exponents_and_phase_ratio():
+    """τ_R ~ d^(γ−κ+σ) with memory (sparse), τ_L at the resonant lr equals it,
+    and below resonance τ_L ~ d (the noise-limited lr)."""
+    above = scaling_limit("lsq", "heavy-ball", ExponentPoint(Fraction(27, 10), SIGMA, Fraction(5, 2), 0))
+    assert above.retention_exponent == Fraction(5, 2) - Fraction(27, 10) + SIGMA
+    assert above.learning_exponent == above.retention_exponent == above.time_exponent
+    assert above.point.theta == Fraction(27, 10) - 2 * Fraction(5, 2)  # lr ~ ε²/p: critical damping
+    below = scaling_limit("lsq", "heavy-ball", ExponentPoint(Fraction(27, 10), SIGMA, Fraction(8, 5), 0))
+    assert below.learning_exponent == 1 and below.retention_exponent < 1
+    assert below.point.theta == SIGMA - 1 - Fraction(8, 5)  # noise bound: η/ε ~ B/d
+
+
+def test_lazy_momentum_resonates_at_gamma_one_whatever_the_sparsity():
+    """Lazy retention 1/(1−β) ignores p: its sparse resonance is γ = 1, no memoryless region."""
+    for k in (Fraction(21, 10), Fraction(27, 10), Fraction(33, 10)):
+        above = scaling_limit("lsq", "lazy", ExponentPoint(k, SIGMA, Fraction(6, 5), 0))
+        below = scaling_limit("lsq", "lazy", ExponentPoint(k, SIGMA, Fraction(4, 5), 0))
+        assert above.phase == "incoherent sparse above resonance"
+        assert below.phase == "incoherent sparse below resonance"
+        assert sp.expand(gamma - 1) in _exprs(above)
+    assert "memoryless" not in scaling_limit("lsq", "lazy", ExponentPoint(Fraction(27, 10), SIGMA,
+                                                                         Fraction(1, 5), 0)).phase
+
+
+def test_boundaries_and_triple_point_are_reported():
+    at = scaling_limit("lsq", "heavy-ball", ExponentPoint(Fraction(23, 20), SIGMA, Fraction(13, 20), 0))
+    assert at.phase == "incoherent dense at resonance"
+    assert {sp.expand(e) for e in at.equalities} == {sp.expand(kappa - sigma + 1 - gamma)}
+    triple = scaling_limit("lsq", "heavy-ball", ExponentPoint(SIGMA - 1, SIGMA, 0, 0, eps_star=Fraction(1, 2)))
+    assert triple.phase.startswith("coherence boundary")
+    assert {sp.expand(e) for e in triple.equalities} == {sp.expand(kappa - sigma + 1), gamma}
+    critical = scaling_limit("lsq", "heavy-ball", ExponentPoint(SIGMA, SIGMA, Fraction(1, 2), 0))
+    assert "critical" in critical.phase
+
+
+def test_free_lr_above_the_noise_bound_is_unstable_and_below_is_sgd():
+    pt = ExponentPoint(Fraction(23, 20), SIGMA, Fraction(1, 10), Fraction(3, 5))
+    assert scaling_limit("lsq", "heavy-ball", pt, "free").family == "unstable"
+    assert scaling_limit("lsq", "heavy-ball", pt.with_theta(0), "free").family == "sgd"
+
+
+def test_leading_terms_of_the_retention():
+    """τ_R = (p_B + ε − p_B ε)/ε: memoryless (→ 1) when ε ≫ p_B, else p_B/ε."""
+    tau_r = timescales("lsq", "heavy-ball").retention
+    memoryless = leading_term(tau_r, ExponentPoint(2, 1, Fraction(1, 2), 0))
+    assert (memoryless.coefficient, memoryless.exponent) == (1, 0)
+    memory = leading_term(tau_r, ExponentPoint(2, 1, Fraction(3, 2), 0, p_star=Fraction(1, 3),
+                                               batch_star=2))
+    assert memory.coefficient == Fraction(2, 3) and sp.expand(memory.exponent - (gamma - kappa + sigma)) == 0
+    dense = leading_term(tau_r, ExponentPoint(Fraction(1, 2), 1, Fraction(1, 2), 0, eps_star=3))
+    assert dense.coefficient == sp.Rational(1, 3) and dense.exponent == gamma
+
+
+@pytest.mark.parametrize("bad, match", [
+    (dict(kappa=-1), "kappa must be >= 0"), (dict(sigma=-1), "sigma must be >= 0"),
+    (dict(gamma=-1), "gamma must be >= 0"), (dict(lr_star=0), "lr_star must be > 0"),
+    (dict(gamma=0, eps_star=2), "eps_star must be <= 1"),
+    (dict(sigma=0, batch_star=Fraction(3, 2)), "batch_star must be an integer"),
+])
+def test_bad_exponent_points_raise(bad, match):
+    args = dict(kappa=1, sigma=1, gamma=1, theta=0) | bad
+    with pytest.raises(ValueError, match=match):
+        ExponentPoint(**args)
+
+
+def test_bad_lr_rule_raises():
+    with pytest.raises(ValueError, match="lr_rule must be one of"):
+        scaling_limit("lsq", "heavy-ball", ExponentPoint(1, 1, 1, 0), "biggest")
+
+
+def test_atlas_finds_the_six_regions_and_no_other_interior_phase():
+    kappas = [Fraction(x).limit_denominator(100) + Fraction(1, 997) for x in np.linspace(0.05, 3.4, 9)]
+    gammas = [Fraction(x).limit_denominator(100) + Fraction(1, 991) for x in np.linspace(0.05, 2.9, 8)]
+    found = regions(phase_atlas("lsq", "heavy-ball", SIGMA, kappas, gammas))
+    assert set(found) == set(REGIONS)

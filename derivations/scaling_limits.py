@@ -37,7 +37,7 @@ from functools import lru_cache
 import sympy as sp
 
 from . import symbols as S
-from .asymptotics import (ExponentPoint, LeadingTerm, P, VanishingExpression, eps, gamma, groups,
+from .asymptotics import (ExponentPoint, P, VanishingExpression, eps, gamma, groups,
                           in_atoms, kappa, leading_term, regime_conditions, sigma, theta)
 from .closed_forms import _q, in_idle_symbol
 from .expectation import BatchExpectation
@@ -233,11 +233,6 @@ def _lr_prefactor_bound(rate: sp.Expr, point: ExponentPoint):
     roots = [r for r in sp.solve(sp.numer(sp.together(lead.coefficient)), lr_star)
              if r.is_real and r > 0]
     return min(roots) if roots else None
-
-
-def _cell(lead: LeadingTerm, shift=0):
-    """The conditions of a retained leading term (exponent ``lead + shift = 0``)."""
-    return list(lead.conditions), list(lead.ties)
 
 
 def _below(expr: sp.Expr, point: ExponentPoint, shift: sp.Expr):

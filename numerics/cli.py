@@ -91,7 +91,6 @@ def _codegen(args) -> int:
 
 
 def _latex(args) -> int:
-    import os
     from pathlib import Path
 
     from derivations.latex import latex_document

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
-import os
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -115,9 +115,9 @@ def run_sweep(points=SWEEP_POINTS, scheduler=None, workers=None, dimensions=DIME
 
 def table_markdown(results) -> str:
     """The sweep table (markdown)."""
-    dims = results[0].point and len(results[0].errors)
+    dims = len(results[0].errors)
     head = ("| point | optimizer | κ, σ, γ | θ | predicted phase | family | τ | finite d | "
-            + " | ".join(f"err d=1e{int(round(__import__('math').log10(d)))}" for d in DIMENSIONS[:dims])
+            + " | ".join(f"err d=1e{round(math.log10(d))}" for d in DIMENSIONS[:dims])
             + " | rate |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in results:

@@ -12,6 +12,7 @@ from derivations.phase_diagram import classify
 
 from .atomic import atomic_path
 from .parallel import parallel_map
+from .scaling_limit import DIMENSIONS
 
 #: Batch exponent of the phase-diagram panels and the optimizers shown.
 PANEL_SIGMA = Fraction(3, 2)
@@ -66,11 +67,9 @@ def sweep_figure(results, out: Path, n: int = 25, scheduler=None, workers=None) 
     fig.legend(handles, names, loc="upper center", ncol=3, fontsize=9, frameon=False)
 
     ax = fig.add_subplot(gs[1, :])
-    dims = None
     for r in results:
         if r.family == "unstable":
             continue
-        from .scaling_limit import DIMENSIONS
         dims = np.array(DIMENSIONS[:len(r.errors)], dtype=float)
         ax.loglog(dims, r.errors, "o-", lw=1.2, ms=4, label=f"{r.point.label} ({r.point.optimizer}): rate {r.rate:.2f}")
     ax.set_xlabel("dimension d")

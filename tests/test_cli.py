@@ -55,3 +55,29 @@ def test_progress_bars_silent_without_a_terminal(capsys, monkeypatch):
 def test_derive_active_time_rule(capsys):
     assert main(["derive", "--optimizer", "lazy", "--time", "active"]) == 0
     assert "time rule 'active'" in capsys.readouterr().out
+
+
+def test_phase_json_has_the_documented_fields(capsys):
+    import json
+
+    from numerics.cli import main
+
+    assert main(["phase", "--optimizer", "heavy-ball", "--sparsity", "27/10", "--batch", "3/2",
+                 "--momentum", "5/2", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["phase"] == "incoherent sparse above resonance"
+    assert report["family"] == "heavy-ball"
+    assert report["time_exponent"] == report["retention_exponent"] == report["learning_exponent"] == 1.3
+    assert "frac{d\\tilde{R}}{dt}" in report["limit_latex"]
+    assert report["inequalities"] == ["gamma - kappa + sigma - 1 > 0", "kappa - sigma > 0"]
+
+
+def test_phase_rejects_bad_input():
+    import pytest
+
+    from numerics.cli import main
+
+    with pytest.raises(SystemExit, match="needs --lr-exponent"):
+        main(["phase", "--sparsity", "1", "--batch", "1", "--momentum", "1", "--lr-rule", "free"])
+    with pytest.raises(SystemExit, match="kappa must be >= 0"):
+        main(["phase", "--sparsity", "-1", "--batch", "1", "--momentum", "1"])

@@ -109,3 +109,14 @@ def test_sweep_covers_every_phase_and_at_least_twenty_points():
                  "incoherent dense below resonance", "incoherent sparse memoryless",
                  "incoherent sparse below resonance", "incoherent dense at resonance"):
         assert name in phases
+
+
+def test_sweep_writes_table_and_figure_atomically(tmp_path):
+    from numerics.sweep import table_markdown, write_sweep
+
+    results = [run_point(p, dimensions=(100, 1000)) for p in SWEEP_POINTS if p.optimizer == "sgd"]
+    paths = write_sweep(results, tmp_path, atlas_grid=3, workers=1)
+    assert sorted(p.name for p in paths) == ["sweep.csv", "sweep.md", "sweep.pdf", "sweep.png"]
+    assert all(p.stat().st_size > 0 for p in paths)
+    assert (tmp_path / "sweep.md").read_text() == table_markdown(results)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp files left

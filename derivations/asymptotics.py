@@ -107,6 +107,14 @@ class ExponentPoint:
                              self.batch_star, self.eps_star,
                              self.lr_star if lr_star is None else lr_star, self.sigma2_star)
 
+    def at_dimension(self, d: int) -> dict[sp.Symbol, sp.Expr]:
+        """The ansatz evaluated at ``d``: ``{lr, ε, p, B, s²: prefactor · d^exponent}``
+        (exact SymPy numbers; ``B`` not yet rounded to an integer)."""
+        at = self.values
+        table = self.atoms()
+        return {atom: pref * sp.Integer(d) ** lin.xreplace(at)
+                for atom, (pref, lin) in table.items() if atom in (S.lr, eps, S.p, S.batch, S.sigma2)}
+
     def atoms(self, lr_star=None) -> dict[sp.Symbol, tuple[sp.Expr, sp.Expr]]:
         """``{atom: (prefactor, exponent as a linear form)}`` (``lr_star`` may be
         given as a symbol to keep the learning-rate prefactor free)."""
@@ -126,15 +134,19 @@ def _rat(x) -> sp.Rational:
     return sp.Rational(x.numerator, x.denominator)
 
 
-@lru_cache(maxsize=4096)
-def in_atoms(expr: sp.Expr, regime: str) -> tuple[sp.Poly, sp.Poly]:
-    """``expr`` as ``numerator / denominator``, polynomials in the atoms.
-
+def to_atoms(expr: sp.Expr, regime: str) -> sp.Expr:
+    """``expr`` as a cancelled rational function of the atoms:
     ``β → 1 − ε``, ``(1 − p)^{jB} → (1 − P)^j``; dense batches set ``P = 1``."""
     x = in_idle_symbol(sp.sympify(expr)).xreplace({S.beta: 1 - eps, _q: 1 - P})
     if regime == "dense":
         x = x.xreplace({P: 1})
-    num, den = sp.fraction(sp.cancel(sp.together(x)))
+    return sp.cancel(sp.together(x))
+
+
+@lru_cache(maxsize=4096)
+def in_atoms(expr: sp.Expr, regime: str) -> tuple[sp.Poly, sp.Poly]:
+    """``expr`` as ``numerator / denominator``, polynomials in the atoms (:func:`to_atoms`)."""
+    num, den = sp.fraction(to_atoms(expr, regime))
     gens = (S.lr, eps, S.p, S.batch, S.d, S.sigma2, P)
     return sp.Poly(num, *gens), sp.Poly(den, *gens)
 

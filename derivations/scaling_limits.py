@@ -37,12 +37,11 @@ from functools import lru_cache
 import sympy as sp
 
 from . import symbols as S
-from .asymptotics import (ExponentPoint, P, VanishingExpression, eps, gamma, groups,
-                          in_atoms, kappa, leading_term, regime_conditions, sigma, theta)
-from .closed_forms import _q, in_idle_symbol
+from .asymptotics import (ExponentPoint, VanishingExpression, gamma, groups, in_atoms, kappa,
+                          leading_term, regime_conditions, sigma, theta, to_atoms)
 from .expectation import BatchExpectation
 from .models import model_class
-from .optimizers import g
+from .optimizers import e, g
 from .recursion import recursion_for
 from .timescales import timescales
 from .vectors import Dot
@@ -53,13 +52,6 @@ FAMILIES = ("sgd", "heavy-ball", "unstable")
 #: Rescaled time and the free learning-rate prefactor in printed limits.
 t = sp.Symbol("t", nonnegative=True)
 lr_star = sp.Symbol("eta_*", positive=True)
-
-
-def _atomize(x: sp.Expr, regime: str) -> sp.Expr:
-    x = in_idle_symbol(sp.sympify(x)).xreplace({S.beta: 1 - eps, _q: 1 - P})
-    if regime == "dense":
-        x = x.xreplace({P: 1})
-    return sp.cancel(sp.together(x))
 
 
 @dataclass(frozen=True)
@@ -79,8 +71,8 @@ def _drift(model: str, optimizer: str, regime: str) -> _Drift:
     """The active-iterate drift in atoms, its Schur complement and timescales."""
     rec = recursion_for(model, optimizer, "active")
     n = len(rec.state)
-    G = (rec.transition - sp.eye(n)).applyfunc(lambda x: _atomize(x, regime))
-    c = rec.forcing.applyfunc(lambda x: _atomize(x, regime))
+    G = (rec.transition - sp.eye(n)).applyfunc(lambda x: to_atoms(x, regime))
+    c = rec.forcing.applyfunc(lambda x: to_atoms(x, regime))
     if n == 1:
         rate, forcing, mean_ve = G[0, 0], c[0], None
     else:
@@ -88,10 +80,10 @@ def _drift(model: str, optimizer: str, regime: str) -> _Drift:
         inv = Gff.adjugate() / Gff.det()
         rate = sp.cancel(sp.together(G[0, 0] - (G[0, 1:] * inv * G[1:, 0])[0, 0]))
         forcing = sp.cancel(sp.together(c[0] - (G[0, 1:] * inv * c[1:, 0])[0, 0]))
-        mean_ve = _atomize(rec.mean_transition[1, 0], regime)
+        mean_ve = to_atoms(rec.mean_transition[1, 0], regime)
     ts = timescales(model, optimizer)
-    return _Drift(G, c, rate, forcing, mean_ve, _atomize(gradient_energy(model), regime),
-                  _atomize(ts.retention, regime), _atomize(ts.learning, regime))
+    return _Drift(G, c, rate, forcing, mean_ve, to_atoms(gradient_energy(model), regime),
+                  to_atoms(ts.retention, regime), to_atoms(ts.learning, regime))
 
 
 def gradient_energy(model: str) -> sp.Expr:
@@ -99,7 +91,6 @@ def gradient_energy(model: str) -> sp.Expr:
     the model's per-sample gradient: the sum of the incoherent part (``∝ d``,
     sample-to-sample fluctuation) and the coherent part (``∝ p²``, the mean)."""
     law = model_class(model)
-    from .optimizers import e
     expect = BatchExpectation(law.sample_gradient, g, e)
     R = sp.Symbol("R")
     energy = expect(Dot(g, g)).xreplace({Dot(e, e): R, S.sigma2: 0})
@@ -354,16 +345,15 @@ def _base_name(point, dr, conds, ties) -> str:
 
 
 def _phase_name(base, family, lr_rule, binding, retention_value, momentum) -> str:
+    """``base`` (coherence and batch regime), then memory and which lr bound binds."""
     if base == "coherent":
         return "coherent" if family != "unstable" else "coherent, unstable"
     words = [base]
     if momentum and retention_value == 0:
         words.append("memoryless")
-    if lr_rule == "largest-stable" and momentum and retention_value != 0:
+    if lr_rule == "largest-stable" and momentum and (retention_value != 0 or binding == "resonance"):
         words.append({"resonance": "above resonance", "noise": "below resonance",
                       "both": "at resonance"}[binding])
-    elif lr_rule == "largest-stable" and momentum and binding == "resonance":
-        words.append("above resonance")
     if lr_rule == "free" or family == "unstable":
         words.append({"sgd": "(SGD-like)", "heavy-ball": "(heavy-ball)", "unstable": "(unstable)"}[family])
     return " ".join(words)
@@ -446,35 +436,35 @@ def _balanced_scales(G, point: ExponentPoint, tau: Fraction, tau_form: sp.Expr):
                 lead[i, j] = leading_term(G[i, j], point)
             except VanishingExpression:
                 pass
-    conds, ties = [], []
+
+    def relaxation(i):
+        """Exponent of the time over which moment ``i`` forgets its past:
+        ``1/|G_ii|`` when that is shorter than ``d^τ``, else ``d^τ``."""
+        if (i, i) in lead and lead[i, i].value > -tau:
+            return -lead[i, i].value, -lead[i, i].exponent
+        return tau, tau_form
+
     values = [Fraction(0)] + [None] * (n - 1)
     forms = [sp.Integer(0)] + [None] * (n - 1)
-    for _ in range(2 * n):
+    sources = {i: [j for j in range(n) if j != i and (i, j) in lead] for i in range(1, n)}
+    for _ in range(2 * n):  # longest-path fixed point (a_R = 0 anchors it)
         for i in range(1, n):
-            sources = [(lead[i, j].value + values[j], sp.expand(lead[i, j].exponent + forms[j]), j)
-                       for j in range(n) if j != i and (i, j) in lead and values[j] is not None]
-            if not sources:
-                continue
-            top = max(v for v, _, _ in sources)
-            best = next(f for v, f, _ in sources if v == top)
-            relax = lead[i, i].value if (i, i) in lead else None
-            if relax is not None and relax > -tau:
-                values[i], forms[i] = top - relax, sp.expand(best - lead[i, i].exponent)
-            else:
-                values[i], forms[i] = top + tau, sp.expand(best + tau_form)
+            known = [(lead[i, j].value + values[j], sp.expand(lead[i, j].exponent + forms[j]))
+                     for j in sources[i] if values[j] is not None]
+            if known:
+                top = max(v for v, _ in known)
+                best = next(f for v, f in known if v == top)
+                rv, rf = relaxation(i)
+                values[i], forms[i] = top + rv, sp.expand(best + rf)
+    conds, ties = [], []
     for i in range(1, n):
         if values[i] is None:
             values[i], forms[i] = Fraction(0), sp.Integer(0)
             continue
-        for j in range(n):
-            if j != i and (i, j) in lead:
-                other = sp.expand(lead[i, j].exponent + forms[j])
-                v = lead[i, j].value + values[j]
-                target = values[i] - (tau if not ((i, i) in lead and lead[i, i].value > -tau)
-                                      else -lead[i, i].value)
-                expr = sp.expand(forms[i] - (tau_form if not ((i, i) in lead and lead[i, i].value > -tau)
-                                             else -lead[i, i].exponent) - other)
-                (ties if v == target else conds).append(expr)
+        rv, rf = relaxation(i)
+        for j in sources[i]:  # the source that sets the scale ties, the others stay below
+            gap = sp.expand(forms[i] - rf - lead[i, j].exponent - forms[j])
+            (ties if values[i] - rv == lead[i, j].value + values[j] else conds).append(gap)
         if (i, i) in lead:
             expr = sp.expand(lead[i, i].exponent + tau_form)
             (ties if lead[i, i].value == -tau else conds).append(expr if lead[i, i].value > -tau else -expr)

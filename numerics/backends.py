@@ -138,16 +138,21 @@ def risk_c(rec: MomentRecursion, values: dict, rows: int, steps: int, threads: i
     return risk, int(code)
 
 
-def risk_mpmath(rec: MomentRecursion, values: dict, rows: int, steps: int, dps: int):
+def mpmath_rows(rec: MomentRecursion, values: dict, rows: int):
+    """Per row, ``(A, c, w, X_0)`` as lists of ``mpf`` from the generated mpmath
+    coefficients (``A`` row-major), at the working precision of the caller."""
     coefficients = generated_module(rec).coefficients_mp
     columns = [np.broadcast_to(np.asarray(values[s], dtype=object), (rows,))
                for s in _symbols(rec)]
+    for r in range(rows):
+        yield tuple(list(map(mpmath.mpf, g)) for g in coefficients(*[_mpf(col[r]) for col in columns]))
+
+
+def risk_mpmath(rec: MomentRecursion, values: dict, rows: int, steps: int, dps: int):
     n = len(rec.state)
     with mpmath.workdps(dps):
         risk = [mpmath.mpf(0)] * (steps + 1)
-        for r in range(rows):
-            args = [_mpf(col[r]) for col in columns]
-            A, c, w, X = (list(map(mpmath.mpf, g)) for g in coefficients(*args))
+        for A, c, w, X in mpmath_rows(rec, values, rows):
             risk[0] += mpmath.fdot(w, X)
             for t in range(1, steps + 1):
                 X = [mpmath.fdot(A[i * n:(i + 1) * n], X) + c[i] for i in range(n)]

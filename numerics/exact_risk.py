@@ -11,7 +11,7 @@ import warnings
 import mpmath
 import numpy as np
 
-from derivations.recursion import R0, recursion_for
+from derivations.recursion import recursion_for
 from derivations.validation import check_integer
 
 from . import backends
@@ -101,16 +101,11 @@ def exact_risk_at(model, optimizer, ks, time: str = "steps", dps: int = 40) -> l
     dps = check_integer("dps", dps, minimum=1)
     rows, values = parameter_values(model, optimizer)
     rec = recursion_for(model, optimizer, time)
-    coefficients = backends.generated_module(rec).coefficients_mp
-    columns = [np.broadcast_to(np.asarray(values[s], dtype=object), (rows,))
-               for s in (*rec.parameters, R0)]
     n = len(rec.state)
     order = sorted(set(ks))
     with mpmath.workdps(dps):
         totals = {k: mpmath.mpf(0) for k in order}
-        for r in range(rows):
-            A, c, w, X = (list(map(mpmath.mpf, v)) for v in
-                          coefficients(*[backends._mpf(col[r]) for col in columns]))
+        for A, c, w, X in backends.mpmath_rows(rec, values, rows):
             aug = mpmath.matrix(n + 1, n + 1)
             for i in range(n):
                 for j in range(n):
@@ -119,17 +114,8 @@ def exact_risk_at(model, optimizer, ks, time: str = "steps", dps: int = 40) -> l
             aug[n, n] = 1
             state, done = mpmath.matrix([*X, 1]), 0
             for k in order:
-                state = _power(aug, k - done) * state
+                state = aug ** (k - done) * state  # mpmath: binary powering
                 done = k
                 totals[k] += mpmath.fdot(w, [state[i] for i in range(n)])
     return [totals[k] for k in ks]
 
-
-def _power(M, k: int):
-    result = mpmath.eye(M.rows)
-    while k:
-        if k & 1:
-            result = result * M
-        M = M * M
-        k >>= 1
-    return result

@@ -39,12 +39,8 @@ def parallel_map(func, tasks, scheduler: str | None = None, workers: int | None 
 def _dask_map(func, tasks, scheduler, description):
     from dask.distributed import Client, as_completed as dask_completed
 
-    if isinstance(scheduler, Client):
-        client, own = scheduler, False
-    elif isinstance(scheduler, str):
-        client, own = Client(scheduler), True
-    else:  # a cluster object
-        client, own = Client(scheduler), True
+    own = not isinstance(scheduler, Client)  # an address or a cluster: connect, and close after
+    client = Client(scheduler) if own else scheduler
     try:
         futures = client.map(func, tasks, pure=False)
         index = {f.key: i for i, f in enumerate(futures)}

@@ -21,6 +21,8 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from derivations import Optimizer, SparseLeastSquares
+from derivations import symbols as S
+from derivations.asymptotics import eps
 from derivations.optimizers import update_rule
 from derivations.scaling_limits import ScalingLimit
 
@@ -63,12 +65,10 @@ def limit_curve(limit: ScalingLimit, times) -> np.ndarray:
 
 def finite_d_problem(limit: ScalingLimit, d: int):
     """``(model, optimizer)`` at dimension ``d`` on the ansatz of ``limit.point``."""
-    pt = limit.point
-    p = float(pt.p_star) * d ** -float(pt.kappa)
-    batch = max(1, int(round(float(pt.batch_star) * d ** float(pt.sigma))))
-    beta = 1.0 - float(pt.eps_star) * d ** -float(pt.gamma)
-    lr = float(pt.lr_star) * d ** float(pt.theta)
-    model = SparseLeastSquares(d=d, p=p, R0=1.0, sigma2=float(pt.sigma2_star))
+    v = {atom: float(x) for atom, x in limit.point.at_dimension(d).items()}
+    p, lr, beta = v[S.p], v[S.lr], 1.0 - v[eps]
+    batch = max(1, int(round(v[S.batch])))  # a batch holds a whole number of samples
+    model = SparseLeastSquares(d=d, p=p, R0=1.0, sigma2=v[S.sigma2])
     momentum = update_rule(limit.optimizer).has_momentum
     return model, Optimizer(limit.optimizer, lr=lr, beta=beta if momentum else 0.0, batch=batch)
 

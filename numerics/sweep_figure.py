@@ -4,11 +4,12 @@ points, and the error against ``d`` of each point (log–log)."""
 from __future__ import annotations
 
 from fractions import Fraction
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
-from derivations.phase_diagram import classify
+from derivations.phase_diagram import phase_atlas
 
 from .atomic import atomic_path
 from .parallel import parallel_map
@@ -26,10 +27,9 @@ def _grid(lo: float, hi: float, n: int, offset: Fraction) -> list[Fraction]:
 
 def atlas(optimizer: str, n: int, scheduler=None, workers=None):
     kappas, gammas = _grid(0.0, 3.5, n, Fraction(1, 997)), _grid(0.0, 3.0, n, Fraction(1, 991))
-    tasks = [("lsq", optimizer, k, PANEL_SIGMA, g, "largest-stable") for g in gammas for k in kappas]
-    points = parallel_map(classify, tasks, scheduler=scheduler, workers=workers,
-                          description=f"phase diagram ({optimizer})")
-    return kappas, gammas, points
+    mapper = partial(parallel_map, scheduler=scheduler, workers=workers,
+                     description=f"phase diagram ({optimizer})")
+    return kappas, gammas, phase_atlas("lsq", optimizer, PANEL_SIGMA, kappas, gammas, mapper=mapper)
 
 
 def sweep_figure(results, out: Path, n: int = 25, scheduler=None, workers=None) -> list[Path]:

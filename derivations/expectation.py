@@ -16,6 +16,10 @@ products, and inner products involving ``g``, by these rules:
 * masks: ``m_b^k = m_b``, ``E m_b = p``, independent across samples;
 * noise: ``E ξ^{2j} = (s²)^j (2j − 1)!!``, odd moments vanish;
 * Gaussian inputs: Wick/Isserlis (:mod:`derivations.wick`).
+
+A law whose gradient is not polynomial (the logistic model) supplies its own
+expectation over independent samples (Stein's lemma, :mod:`derivations.rare_class`);
+the batch sums above are shared.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ from .wick import gaussian_expectation
 
 #: Per-sample gradient of a data law: (sample symbols, current error atom) → G_b.
 SampleGradient = Callable[[SampleSymbols, sp.Symbol], LinearVector]
+#: A law's own ``E[·]`` over independent samples (default: masks, noise, Wick).
+SampleExpectation = Callable[[sp.Expr, list[SampleSymbols]], sp.Expr]
 
 
 def _set_partitions(items: list[int]) -> Iterator[list[list[int]]]:
@@ -58,10 +64,11 @@ class BatchExpectation:
     """``E[·]`` over one batch of a data law (see module docstring)."""
 
     def __init__(self, sample_gradient: SampleGradient, gradient_atom: sp.Symbol,
-                 error_atom: sp.Symbol):
+                 error_atom: sp.Symbol, sample_expectation: SampleExpectation | None = None):
         self.sample_gradient = sample_gradient
         self.g = gradient_atom
         self.e = error_atom
+        self.sample_expectation = sample_expectation
 
     def __call__(self, expr: sp.Expr) -> sp.Expr:
         total = sp.Integer(0)
@@ -113,6 +120,11 @@ class BatchExpectation:
     # -- activity, masks, noise, Gaussians -------------------------------------
     def _samples_expectation(self, expr: sp.Expr, samples: list[SampleSymbols],
                              activity: int) -> sp.Expr:
+        if self.sample_expectation is not None:
+            if activity:
+                raise ValueError("a law with its own sample expectation has every step active; "
+                                 "substitute a = 1 first")
+            return self.sample_expectation(expr, samples)
         plain = self._independent_expectation(expr, samples)
         if not activity:
             return plain

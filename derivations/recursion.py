@@ -109,6 +109,9 @@ def _moments(vectors, pairs, to_state, transform) -> list[sp.Expr]:
 def derive_recursion(model: str, optimizer: str, time_rule: str = "steps") -> MomentRecursion:
     """Derive the exact second-moment recursion of ``model`` under ``optimizer``.
 
+    For a mean-field law (the logistic model) this is the recursion of its
+    linearisation at the optimum (:func:`derivations.linearisation.linearise`).
+
     ``time_rule="steps"``: one map per step, ``X_{k+1} = E[step] X_k + c``.
     ``time_rule="active"``: one map per *active* step (one whose batch holds the
     row's token).  With ``q = 1 − p_B`` and the idle stretch ``N ~ Geometric``,
@@ -125,6 +128,12 @@ def derive_recursion(model: str, optimizer: str, time_rule: str = "steps") -> Mo
         raise ValueError(f"time rule must be one of {', '.join(map(repr, TIME_RULES))}; "
                          f"got {time_rule!r}")
     law = model_class(model)
+    if law.statistics == "mean field":
+        # No finite-d closure: the exact second moments are those of the linearisation
+        # at the optimum (its bulk block), derived from the statistics map.
+        from .linearisation import linearise
+
+        return linearise(optimizer, time_rule).bulk
     rule: UpdateRule = update_rule(optimizer)
     expect = BatchExpectation(law.sample_gradient, g, e)
     nxt = rule.apply()
@@ -195,8 +204,10 @@ def recursion_for(model, optimizer, time_rule: str = "steps") -> MomentRecursion
 
 
 def all_recursions() -> list[MomentRecursion]:
-    """Every derived recursion: each model under each optimizer and time rule."""
+    """Every exact finite-d recursion (the code-generation targets): each model with
+    closed second moments under each optimizer and time rule."""
     from .models import MODELS
     from .optimizers import UPDATE_RULES
 
-    return [derive_recursion(m, o, t) for m in MODELS for o in UPDATE_RULES for t in TIME_RULES]
+    return [derive_recursion(m, o, t) for m, law in MODELS.items()
+            if law.statistics == "second moments" for o in UPDATE_RULES for t in TIME_RULES]

@@ -18,6 +18,8 @@ p = sp.Symbol("p", positive=True)
 batch = sp.Symbol("B", positive=True, integer=True)
 d = sp.Symbol("d", positive=True, integer=True)
 sigma2 = sp.Symbol("s^2", nonnegative=True)
+#: Norm ρ = ‖μ‖ of the rare-class mean (logistic model).
+rho = sp.Symbol("rho", positive=True)
 
 #: Step-activity indicator a = 1 − Π_b (1 − m_b): 1 when any sample of the
 #: batch carries the row's token.

@@ -1,0 +1,107 @@
+"""The logistic model's predicted trajectory: the derived statistics map, iterated.
+
+``X_{k+1} = F(X_k)`` with ``X = (s, u, R⊥, C⊥, V⊥)`` (``(s, R⊥)`` for sgd) is the
+derived :class:`~derivations.drift.StatisticsMap`, lambdified once with its
+logistic-normal integrals evaluated by error-controlled Gauss–Hermite
+(:mod:`numerics.logistic_normal`).  Along the trajectory the model's risks are
+evaluated from the statistics: the excess cross-entropy (population KL from the
+Bayes posterior) and the squared error ``s² + R⊥``.  This is the mean-field
+counterpart of :func:`numerics.exact_risk.exact_risk`: exact as ``d → ∞`` with
+``η = O(1/d)``; at finite ``d`` it is the prediction Monte Carlo is compared with.
+
+A trajectory whose statistics overflow (unstable parameters) is reported as
+diverged at that step, with ``inf`` from there on — never NaN.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import sympy as sp
+
+from derivations import rare_class as M2
+from derivations.drift import statistics_map_for
+from derivations.validation import check_integer
+
+from .logistic_normal import NUMPY_INTEGRALS
+
+#: Statistics beyond this magnitude count as diverged.
+DIVERGENCE = 1e100
+
+
+@dataclass(frozen=True)
+class MeanFieldTrajectory:
+    """Predicted statistics ``state[k, i]`` (``names[i]``) and risks at steps ``0..steps``."""
+
+    names: tuple[str, ...]
+    state: np.ndarray
+    risks: dict
+    diverged_at: int | None
+
+    def statistic(self, name: str) -> np.ndarray:
+        return self.state[:, self.names.index(name)]
+
+
+@lru_cache(maxsize=None)
+def _compiled(model_name: str, optimizer_name: str, time_rule: str):
+    stats = statistics_map_for(model_name, optimizer_name, time_rule)
+    args = (*stats.state, *stats.parameters, M2.bias)
+    modules = [NUMPY_INTEGRALS, "numpy"]
+    step = sp.lambdify(args, list(stats.update), modules=modules, cse=True)
+    risks = {name: sp.lambdify((M2.s, M2.R_perp, *stats.parameters, M2.bias), expr,
+                               modules=modules, cse=True)
+             for name, expr in stats.risks.items()}
+    return stats, step, risks
+
+
+def parameter_tuple(model, optimizer) -> tuple[float, ...]:
+    """``(lr, beta, B, d, p, rho, b*)`` as floats, in the order of the compiled map."""
+    if optimizer.rows != 1:
+        raise ValueError("the logistic model has one row: lr and beta must be scalars")
+    lr, beta = float(optimizer.lr[()]), float(optimizer.beta[()])
+    p, rho = float(model.p), float(model.rho)
+    bias = float(np.log(p / (1 - p)) - rho**2 / 2)
+    return (lr, beta, float(optimizer.batch), float(model.d), p, rho, bias)
+
+
+def initial_state(model, names) -> np.ndarray:
+    """``X_0``: ``s = s0``, ``R⊥ = R0``, buffers and correlations 0."""
+    start = {"s": float(model.s0), "R_perp": float(model.R0)}
+    return np.array([start.get(n, 0.0) for n in names])
+
+
+def risks_of(model, optimizer, s: np.ndarray, R: np.ndarray, time_rule: str = "steps") -> dict:
+    """The model's risks (excess cross-entropy, squared error) at statistics ``(s, R⊥)``."""
+    _, _, risks = _compiled(model.name, optimizer.name, time_rule)
+    params = parameter_tuple(model, optimizer)
+    return {name: np.broadcast_to(f(s, R, *params), np.shape(s)).astype(float)
+            for name, f in risks.items()}
+
+
+def mean_field(model, optimizer, steps: int, time_rule: str = "steps") -> MeanFieldTrajectory:
+    """Iterate the derived statistics map ``steps`` times from ``X_0``."""
+    steps = check_integer("steps", steps, minimum=0)
+    stats, step, _ = _compiled(model.name, optimizer.name, time_rule)
+    names = tuple(x.name for x in stats.state)
+    params = parameter_tuple(model, optimizer)
+    state = np.full((steps + 1, len(names)), np.inf)
+    state[0] = initial_state(model, names)
+    diverged = None
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(steps):
+            nxt = np.array(step(*state[k], *params), dtype=float)
+            if not np.all(np.isfinite(nxt)) or np.max(np.abs(nxt)) > DIVERGENCE:
+                diverged = k + 1
+                warnings.warn(f"mean-field statistics diverged at step {diverged}: the "
+                              "parameters are unstable", RuntimeWarning, stacklevel=2)
+                break
+            state[k + 1] = nxt
+    live = slice(0, diverged if diverged is not None else steps + 1)
+    risks = {name: np.full(steps + 1, np.inf) for name in stats.risks}
+    s, R = state[live, names.index("s")], state[live, names.index("R_perp")]
+    for name, values in risks_of(model, optimizer, s, R, time_rule).items():
+        risks[name][live] = values
+    return MeanFieldTrajectory(names, state, risks, diverged)

@@ -63,19 +63,48 @@ def monte_carlo_logistic(model, optimizer, steps: int, runs: int, seed: int,
     with np.errstate(over="ignore", invalid="ignore"):
         for k in progress(range(1, steps + 1), desc="logistic Monte Carlo", unit="step",
                           disable=steps * runs * d < 5e8):
-            labels = (rng.random((runs, B)) < p).astype(float)
-            x = rng.standard_normal((runs, B, d))
-            x += labels[:, :, None] * mu
-            theta = error + mu
-            logits = np.einsum("rbd,rd->rb", x, theta) + bias
-            residual = expit(logits) - labels
-            grad = np.einsum("rb,rbd->rd", residual, x) / B
+            grad = sampled_gradient(rng, error, mu, p, bias, B)
             error, buffer = apply_update(optimizer.name, error, buffer, grad, lr, beta, 1.0)
             if slot < grid.size and k == grid[slot]:
                 record[:, slot] = _statistics(error, buffer)
                 slot += 1
     s, R = record[:, :, 0], record[:, :, 2]
     return LogisticMonteCarlo(grid, record, risks_of(model, optimizer, s, R))
+
+
+def sampled_gradient(rng, error: np.ndarray, mu: np.ndarray, p: float, bias: float,
+                     batch: int) -> np.ndarray:
+    """Batch-mean cross-entropy gradient at ``θ = μ + e`` for each row of ``error``."""
+    runs, d = error.shape
+    labels = (rng.random((runs, batch)) < p).astype(float)
+    x = rng.standard_normal((runs, batch, d))
+    x += labels[:, :, None] * mu
+    logits = np.einsum("rbd,rd->rb", x, error + mu) + bias
+    residual = expit(logits) - labels
+    return np.einsum("rb,rbd->rd", residual, x) / batch
+
+
+def one_step_statistics(model, optimizer, error: np.ndarray, buffer: np.ndarray | None,
+                        draws: int, seed: int) -> np.ndarray:
+    """Statistics after one step from the fixed iterate ``(e, v)``, for ``draws``
+    independent batches (``draws × 5``): samples of ``X_1`` given ``X_0``."""
+    draws = check_integer("draws", draws, minimum=2)
+    lr, beta, _, _, p, rho, bias = parameter_tuple(model, optimizer)
+    if error.shape != (model.d,):
+        raise ValueError(f"error must have shape ({model.d},); got {error.shape}")
+    mu = np.zeros(model.d)
+    mu[0] = rho
+    rng = np.random.default_rng(seed)
+    e = np.broadcast_to(error, (draws, model.d)).copy()
+    v = None if buffer is None else np.broadcast_to(buffer, (draws, model.d)).copy()
+    grad = sampled_gradient(rng, e, mu, p, bias, optimizer.batch)
+    e, v = apply_update(optimizer.name, e, v, grad, lr, beta, 1.0)
+    return _statistics(e, v)
+
+
+def statistics_of(error: np.ndarray, buffer: np.ndarray | None) -> np.ndarray:
+    """``(s, u, R⊥, C⊥, V⊥)`` of one iterate (``μ̂ = e_1``)."""
+    return _statistics(error[None, :], None if buffer is None else buffer[None, :])[0]
 
 
 def _statistics(error: np.ndarray, buffer: np.ndarray | None) -> np.ndarray:

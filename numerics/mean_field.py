@@ -105,3 +105,33 @@ def mean_field(model, optimizer, steps: int, time_rule: str = "steps") -> MeanFi
     for name, values in risks_of(model, optimizer, s, R, time_rule).items():
         risks[name][live] = values
     return MeanFieldTrajectory(names, state, risks, diverged)
+
+
+def expected_next(model, optimizer, state: dict, time_rule: str = "steps") -> dict:
+    """``F(X)``: the derived expected statistics after one step from ``X`` (by name)."""
+    stats, step, _ = _compiled(model.name, optimizer.name, time_rule)
+    names = [x.name for x in stats.state]
+    missing = set(names) - set(state)
+    if missing:
+        raise ValueError(f"state is missing {sorted(missing)}")
+    values = step(*(float(state[n]) for n in names), *parameter_tuple(model, optimizer))
+    return dict(zip(names, (float(x) for x in values)))
+
+
+def fixed_point(model, optimizer, guess: dict, time_rule: str = "steps") -> dict:
+    """The stationary statistics ``X* = F(X*)`` of the full map, by
+    ``scipy.optimize.root`` (hybrid Powell) from ``guess``; an ``ArithmeticError``
+    when it does not converge."""
+    from scipy.optimize import root
+
+    stats, step, _ = _compiled(model.name, optimizer.name, time_rule)
+    names = [x.name for x in stats.state]
+    params = parameter_tuple(model, optimizer)
+    start = np.array([float(guess.get(n, 0.0)) for n in names])
+    scale = np.maximum(np.abs(start), max(1e-3 * np.max(np.abs(start)), 1e-12))
+    residual = lambda y: (np.array(step(*(y * scale), *params), dtype=float) - y * scale) / scale  # noqa: E731
+    found = root(residual, start / scale,
+                 method="hybr", options={"xtol": 1e-13})
+    if not found.success:
+        raise ArithmeticError(f"no fixed point found: {found.message}")
+    return dict(zip(names, found.x * scale))

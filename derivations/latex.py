@@ -30,8 +30,15 @@ TAU_R, TAU_L = sp.Symbol("tau_R"), sp.Symbol("tau_L")
 
 def to_latex(expr) -> str:
     r"""LaTeX with explicit products; ``d`` braced so that ``d \cdot x`` is never read
-    as a differential."""
-    return sp.latex(expr, mul_symbol="dot", symbol_names={S.d: "{d}"})
+    as a differential; ``R_perp_k`` printed as ``R_{\perp,k}``, ``h_parallel`` as
+    ``h_{\parallel}``."""
+    names = {S.d: "{d}"}
+    for symbol in getattr(expr, "free_symbols", ()):
+        base, _, rest = symbol.name.partition("_")
+        head, _, step = rest.partition("_")
+        if head in ("perp", "parallel"):
+            names[symbol] = f"{base}_{{\\{head}{',' + step if step else ''}}}"
+    return sp.latex(expr, mul_symbol="dot", symbol_names=names)
 
 
 def latex_equations(model: str, optimizer: str, time_rule: str = "steps"):
@@ -41,6 +48,9 @@ def latex_equations(model: str, optimizer: str, time_rule: str = "steps"):
 
     def add(section, relation):
         out.append((section, relation, to_latex(relation)))
+
+    if model_class(model).statistics == "mean field":
+        _mean_field_sections(optimizer, time_rule, add)
 
     for eq in rec.equations():
         add("Second-moment recursion", eq)
@@ -66,7 +76,32 @@ def latex_equations(model: str, optimizer: str, time_rule: str = "steps"):
     return out
 
 
+def _mean_field_sections(optimizer: str, time_rule: str, add) -> None:
+    """The logistic model: its Fisher constants, their rare-class expansion and the
+    linearised signal block; the bulk second moments follow as for least squares."""
+    from .linearisation import constant_definitions, linearise, rare_class_constants
+
+    for symbol, value in constant_definitions().items():
+        add("Fisher constants", sp.Eq(symbol, value))
+    for symbol, value in rare_class_constants(order=2).items():
+        add("Rare-class expansion", sp.Eq(symbol, value + sp.O(S.p**3)))
+    lin = linearise(optimizer, time_rule)
+    for eq in lin.equations()[: lin.signal_size]:
+        add("Linearised signal", eq)
+
+
 _TEXT = {
+    "Fisher constants": r"At the optimum $\theta = \mu$ the logit is $c^* \sim "
+    r"\mathcal{N}(b^*, \rho^2)$ in class 0 ($b^* = \log\frac{p}{1-p} - \frac{\rho^2}{2}$); "
+    r"$\mathcal{S}_k(m, v) = \mathbb{E}\,\sigma(G)^k$, $G \sim \mathcal{N}(m, v)$. "
+    r"The curvature $h = \mathbb{E}\,\sigma'(c^*)$ (also the gradient-noise level), "
+    r"$w = \mathbb{E}\,\sigma'(c^*)^2$ and the signal curvature "
+    r"$h_\parallel = \mathbb{E}\,\sigma'(c^*)\langle x, \hat\mu\rangle^2$, class-1 moments "
+    r"eliminated by the change of measure between the classes:",
+    "Rare-class expansion": r"For a rare class ($\lambda = p/(1-p) \to 0$): the curvature "
+    r"and the noise are $O(p)$, the fourth-moment term $O(p^2)$:",
+    "Linearised signal": r"Near the optimum, $s = \langle\theta - \mu, \hat\mu\rangle$ and "
+    r"$u = \langle v, \hat\mu\rangle$ are driven by the bulk energy $R_\perp$:",
     "Second-moment recursion": r"With $e = \theta - \theta^*$ and buffer $v$ ($v_0 = 0$), "
     r"$R = \mathbb{E}\|e\|^2$, $C = \mathbb{E}\langle e, v\rangle$, $V = \mathbb{E}\|v\|^2$ "
     r"obey exactly:",
@@ -88,6 +123,24 @@ _TEXT = {
 }
 
 
+#: Section texts that differ for a mean-field law (the logistic model).
+_MEAN_FIELD_TEXT = {
+    "Second-moment recursion": r"The bulk energies $R_\perp = \|\theta_\perp\|^2$, "
+    r"$C_\perp = \langle\theta_\perp, v_\perp\rangle$, $V_\perp = \|v_\perp\|^2$ of the "
+    r"linearisation at the optimum obey exactly (they do not depend on the signal):",
+    "Risk": r"The tracked quantity is the bulk part of the squared error, "
+    r"$r_k = R_{\perp,k}$:",
+}
+_PARAMETERS = {
+    "second moments": r"Parameters: $\eta$ learning rate, $\beta$ momentum, $p$ activity "
+    r"probability, $B$ batch size, $d$ dimension, $s^2$ label-noise variance, "
+    r"$R_0 = \|e_0\|^2$.",
+    "mean field": r"Parameters: $\eta$ learning rate, $\beta$ momentum, $p$ rare-class "
+    r"probability, $\rho = \|\mu\|$, $B$ batch size, $d$ dimension; every step is active "
+    r"(dense gradients), so lazy momentum is heavy ball and active iterates are steps.",
+}
+
+
 def latex_document(model: str, optimizer: str, time_rule: str = "steps") -> str:
     """A standalone, compilable amsmath document with all exported equations."""
     law, rule = model_class(model), update_rule(optimizer)
@@ -101,14 +154,14 @@ def latex_document(model: str, optimizer: str, time_rule: str = "steps") -> str:
         + ("every step." if time_rule == "steps" else
            "active iterates (steps whose batch holds the row's token; idle stretches "
            "integrated out)."),
-        r"Parameters: $\eta$ learning rate, $\beta$ momentum, $p$ activity probability, "
-        r"$B$ batch size, $d$ dimension, $s^2$ label-noise variance, $R_0 = \|e_0\|^2$.",
+        _PARAMETERS[law.statistics],
     ]
+    intro = {**_TEXT, **(_MEAN_FIELD_TEXT if law.statistics == "mean field" else {})}
     section = None
     for name, _, text in latex_equations(model, optimizer, time_rule):
         if name != section:
             section = name
-            lines += [rf"\subsection*{{{name}}}", _TEXT[name]]
+            lines += [rf"\subsection*{{{name}}}", intro[name]]
         lines += [r"\begin{equation*}", text, r"\end{equation*}"]
     lines.append(r"\end{document}")
     return "\n".join(lines) + "\n"

@@ -26,6 +26,19 @@ def _print_recursion(model: str, optimizer: str, time: str, fmt: str, out) -> No
               "latex": sp.latex, "text": sp.sstr}[fmt]
     print(f"# {law.title} ({model}) under {optimizer}: {rule.summary}; time rule {time!r}",
           file=out)
+    if law.statistics == "mean field":
+        from derivations.drift import derive_statistics_map
+
+        stats = derive_statistics_map(model, optimizer, time)
+        print(f"# statistics map, fingerprint {stats.fingerprint[:16]}", file=out)
+        print("statistics:", file=out)
+        for x, meaning in zip(stats.state, stats.meaning):
+            print(f"  {x} = {sp.sstr(meaning)}", file=out)
+        print("expected next statistics given the current ones (exact at every d):", file=out)
+        for eq in stats.equations():
+            print(render(eq), file=out)
+        print("# linearisation at the optimum: its bulk block (below) in the Fisher constants "
+              "h, w", file=out)
     print(f"# fingerprint {rec.fingerprint[:16]}", file=out)
     print("state (expectations):", file=out)
     for s, meaning in zip(rec.state, rec.meaning):
@@ -223,6 +236,14 @@ def main(argv: list[str] | None = None) -> int:
     phase.add_argument("--noise", type=_exponent, default=0, metavar="S2", help="label-noise variance s²")
     phase.add_argument("--json", action="store_true", help="print a JSON object")
     phase.set_defaults(run=_phase)
+
+    from numerics import logistic_study
+
+    logistic = sub.add_parser("logistic", help="logistic rare class: Monte Carlo at d = 100…2000 "
+                              "vs the mean-field prediction (harness, convergence rate), phase "
+                              "picture; table and figure")
+    logistic_study.add_arguments(logistic)
+    logistic.set_defaults(run=logistic_study.run)
 
     from numerics import sweep as sweep_module
 

@@ -3,7 +3,9 @@
 * exact moments: :func:`~numerics.exact_risk` in rational arithmetic vs the
   brute-force expansion of :mod:`numerics.exact_moments` — must be *equal*;
 * Monte Carlo: the dense simulator vs ``exact_risk`` for every optimizer and
-  time rule, through the statistical harness (:mod:`numerics.harness`).
+  time rule, through the statistical harness (:mod:`numerics.harness`);
+* the logistic model's rungs (:mod:`numerics.logistic_checks`): quadrature vs
+  mpmath, exact one-step drift, linearisation, mean field vs Monte Carlo.
 """
 
 from __future__ import annotations
@@ -153,3 +155,6 @@ def run_all() -> Iterator[CheckResult]:
             yield check_backends(name, time)
     for name, time, model, opt in monte_carlo_cases():
         yield check_monte_carlo(name, time, model, opt)
+    from .logistic_checks import run_all as logistic_checks
+
+    yield from logistic_checks()

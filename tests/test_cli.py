@@ -81,3 +81,20 @@ def test_phase_rejects_bad_input():
         main(["phase", "--sparsity", "1", "--batch", "1", "--momentum", "1", "--lr-rule", "free"])
     with pytest.raises(SystemExit, match="kappa must be >= 0"):
         main(["phase", "--sparsity", "-1", "--batch", "1", "--momentum", "1"])
+
+
+def test_derive_logistic_prints_the_statistics_map_and_the_linearisation(capsys):
+    assert main(["derive", "--model", "logistic", "--optimizer", "heavy-ball", "--format",
+                 "text"]) == 0
+    out = capsys.readouterr().out
+    assert "expected next statistics" in out and "LogisticNormalMoment" in out
+    assert "Eq(V_perp_k+1" in out and "Fisher constants h, w" in out
+
+
+def test_logistic_study_writes_table_and_figure(tmp_path, capsys):
+    assert main(["logistic", "--dimensions", "40", "80", "--runs", "40", "--out",
+                 str(tmp_path)]) == 0
+    table = (tmp_path / "logistic.md").read_text()
+    assert "| 40 | agrees |" in table and "RMS deviation ∝ d^-" in table
+    assert (tmp_path / "logistic.png").stat().st_size > 10_000
+    assert (tmp_path / "logistic.pdf").stat().st_size > 10_000

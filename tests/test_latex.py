@@ -66,3 +66,19 @@ def test_document_lists_all_sections():
     for title in ("Second-moment recursion", "Generating function", "Closed form", "Stability",
                   "Timescales", "Stationary risk"):
         assert rf"\subsection*{{{title}}}" in doc
+
+
+def test_logistic_document_compiles_and_shows_how_p_enters(tmp_path):
+    """The rare class: Fisher constants, their expansion in p, the linearised signal,
+    then the bulk recursion with the engine's closed forms; pdflatex accepts it."""
+    doc = latex_document("logistic", "heavy-ball")
+    for title in ("Fisher constants", "Rare-class expansion", "Linearised signal",
+                  "Second-moment recursion", "Stability", "Timescales"):
+        assert rf"\subsection*{{{title}}}" in doc
+    assert r"h = p - p^{2} \cdot e^{\rho^{2}} + O\left(p^{3}\right)" in doc
+    assert r"R_{\perp,k+1}" in doc and r"\mathcal{S}_{1}\left(b^{*}, \rho^{2}\right)" in doc
+    out = tmp_path / "logistic.tex"
+    out.write_text(doc)
+    proc = subprocess.run([shutil.which("pdflatex"), "-interaction=nonstopmode", "-halt-on-error",
+                           out.name], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:]

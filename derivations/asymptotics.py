@@ -66,10 +66,11 @@ class ExponentPoint:
     eps_star: Fraction = Fraction(1)
     lr_star: Fraction = Fraction(1)
     sigma2_star: Fraction = Fraction(0)
+    rho: Fraction = Fraction(1)
 
     def __post_init__(self):
         for name in ("kappa", "sigma", "gamma", "theta", "p_star", "batch_star", "eps_star", "lr_star",
-                     "sigma2_star"):
+                     "sigma2_star", "rho"):
             value = getattr(self, name)
             # floats are read as the nearest simple fraction (0.1 → 1/10); exact input stays exact
             value = Fraction(value).limit_denominator(10**9) if isinstance(value, float) else Fraction(value)
@@ -85,6 +86,8 @@ class ExponentPoint:
                 raise ValueError(f"{name} must be > 0; got {getattr(self, name)}")
         if self.sigma2_star < 0:
             raise ValueError(f"sigma2_star must be >= 0; got {self.sigma2_star}")
+        if self.rho <= 0:
+            raise ValueError(f"rho must be > 0; got {self.rho}")
         if self.kappa == 0 and self.p_star > 1:
             raise ValueError(f"p_star must be <= 1 when kappa = 0; got {self.p_star}")
         if self.gamma == 0 and self.eps_star > 1:
@@ -105,7 +108,8 @@ class ExponentPoint:
     def with_theta(self, value, lr_star=None) -> "ExponentPoint":
         return ExponentPoint(self.kappa, self.sigma, self.gamma, value, self.p_star,
                              self.batch_star, self.eps_star,
-                             self.lr_star if lr_star is None else lr_star, self.sigma2_star)
+                             self.lr_star if lr_star is None else lr_star, self.sigma2_star,
+                             self.rho)
 
     def at_dimension(self, d: int) -> dict[sp.Symbol, sp.Expr]:
         """The ansatz evaluated at ``d``: ``{lr, ε, p, B, s²: prefactor · d^exponent}``
@@ -121,7 +125,8 @@ class ExponentPoint:
         lr_star = _rat(self.lr_star) if lr_star is None else lr_star
         table = {S.lr: (lr_star, theta), eps: (_rat(self.eps_star), -gamma),
                  S.p: (_rat(self.p_star), -kappa), S.batch: (_rat(self.batch_star), sigma),
-                 S.d: (sp.Integer(1), sp.Integer(1)), S.sigma2: (_rat(self.sigma2_star), sp.Integer(0))}
+                 S.d: (sp.Integer(1), sp.Integer(1)), S.sigma2: (_rat(self.sigma2_star), sp.Integer(0)),
+                 S.fisher_w: (sp.exp(_rat(self.rho) ** 2), sp.Integer(0))}
         if self.regime == "sparse":
             table[P] = (_rat(self.p_star * self.batch_star), sigma - kappa)
         elif self.regime == "critical":
@@ -147,7 +152,7 @@ def to_atoms(expr: sp.Expr, regime: str) -> sp.Expr:
 def in_atoms(expr: sp.Expr, regime: str) -> tuple[sp.Poly, sp.Poly]:
     """``expr`` as ``numerator / denominator``, polynomials in the atoms (:func:`to_atoms`)."""
     num, den = sp.fraction(to_atoms(expr, regime))
-    gens = (S.lr, eps, S.p, S.batch, S.d, S.sigma2, P)
+    gens = (S.lr, eps, S.p, S.batch, S.d, S.sigma2, P, S.fisher_w)
     return sp.Poly(num, *gens), sp.Poly(den, *gens)
 
 

@@ -156,6 +156,11 @@ def linearise(optimizer: str, time_rule: str = "steps") -> Linearisation:
                          sp.ImmutableMatrix(c), bulk)
 
 
+#: Leading order of the Fisher constants for a vanishing rare class (p → 0 at fixed ρ):
+#: h → p, w → p² W with W = e^{ρ²} (:func:`rare_class_constants`, order 2).
+RARE_CLASS_LIMIT = {curvature: S.p, fourth_moment: S.p**2 * S.fisher_w}
+
+
 def rare_class_constants(order: int = 2) -> dict[sp.Symbol, sp.Expr]:
     """``h, w, h_∥`` expanded in ``λ = p/(1 − p)`` to ``O(λ^order)``, then in ``p``."""
     out = {}

@@ -71,8 +71,9 @@ def _drift(model: str, optimizer: str, regime: str) -> _Drift:
     """The active-iterate drift in atoms, its Schur complement and timescales."""
     rec = recursion_for(model, optimizer, "active")
     n = len(rec.state)
-    G = (rec.transition - sp.eye(n)).applyfunc(lambda x: to_atoms(x, regime))
-    c = rec.forcing.applyfunc(lambda x: to_atoms(x, regime))
+    limit = _rare_class_limit(model)
+    G = (rec.transition - sp.eye(n)).applyfunc(lambda x: to_atoms(x.xreplace(limit), regime))
+    c = rec.forcing.applyfunc(lambda x: to_atoms(x.xreplace(limit), regime))
     if n == 1:
         rate, forcing, mean_ve = G[0, 0], c[0], None
     else:
@@ -80,10 +81,23 @@ def _drift(model: str, optimizer: str, regime: str) -> _Drift:
         inv = Gff.adjugate() / Gff.det()
         rate = sp.cancel(sp.together(G[0, 0] - (G[0, 1:] * inv * G[1:, 0])[0, 0]))
         forcing = sp.cancel(sp.together(c[0] - (G[0, 1:] * inv * c[1:, 0])[0, 0]))
-        mean_ve = to_atoms(rec.mean_transition[1, 0], regime)
+        mean_ve = to_atoms(rec.mean_transition[1, 0].xreplace(limit), regime)
     ts = timescales(model, optimizer)
-    return _Drift(G, c, rate, forcing, mean_ve, to_atoms(gradient_energy(model), regime),
-                  to_atoms(ts.retention, regime), to_atoms(ts.learning, regime))
+    return _Drift(G, c, rate, forcing, mean_ve,
+                  to_atoms(gradient_energy(model).xreplace(limit), regime),
+                  to_atoms(ts.retention.xreplace(limit), regime),
+                  to_atoms(ts.learning.xreplace(limit), regime))
+
+
+def _rare_class_limit(model: str) -> dict:
+    """For a mean-field law (the logistic model) the linearised recursion is in the
+    Fisher constants ``h, w``; under the ansatz they take their rare-class leading
+    order (``h → p``, ``w → p² W``), which needs ``p → 0`` (``κ > 0``)."""
+    if model_class(model).statistics != "mean field":
+        return {}
+    from .linearisation import RARE_CLASS_LIMIT
+
+    return RARE_CLASS_LIMIT
 
 
 def gradient_energy(model: str) -> sp.Expr:
@@ -91,6 +105,10 @@ def gradient_energy(model: str) -> sp.Expr:
     the model's per-sample gradient: the sum of the incoherent part (``∝ d``,
     sample-to-sample fluctuation) and the coherent part (``∝ p²``, the mean)."""
     law = model_class(model)
+    if law.statistics == "mean field":
+        # sgd's bulk map is R' = (1 − 2ηh + η² E‖g‖²/R) R near the optimum
+        T = recursion_for(model, "sgd", "steps").transition[0, 0]
+        return sp.cancel(sp.diff(T, S.lr, 2) / 2)
     expect = BatchExpectation(law.sample_gradient, g, e)
     R = sp.Symbol("R")
     energy = expect(Dot(g, g)).xreplace({Dot(e, e): R, S.sigma2: 0})
@@ -243,6 +261,9 @@ def scaling_limit(model: str, optimizer: str, point: ExponentPoint,
     of ``model`` under ``optimizer`` at ``point`` (see the module docstring)."""
     if lr_rule not in LR_RULES:
         raise ValueError(f"lr_rule must be one of {', '.join(map(repr, LR_RULES))}; got {lr_rule!r}")
+    if model_class(model).statistics == "mean field" and point.kappa == 0:
+        raise ValueError("the logistic scaling limit needs a vanishing rare class (kappa > 0): "
+                         "at fixed p its Fisher constants are O(1) functions of p and rho")
     rec = recursion_for(model, optimizer, "active")
     momentum = len(rec.state) > 1
     dr = _drift(model, optimizer, point.regime)
@@ -285,7 +306,9 @@ def scaling_limit(model: str, optimizer: str, point: ExponentPoint,
 
     learning = leading_term(dr.learning, point)
     ratio = retention.value - learning.value
-    base = _base_name(point, dr, conds, ties)
+    # a law whose every step is active has no idle stretches, hence no batch regime
+    regime = point.regime if model_class(model).active_probability != 1 else None
+    base = _base_name(point, dr, conds, ties, regime)
 
     if not momentum or ratio < 0:
         limit = _reduced_limit(dr, point)
@@ -316,7 +339,7 @@ def scaling_limit(model: str, optimizer: str, point: ExponentPoint,
     ties += lties
 
     sub = {theta: theta_form} if lr_rule == "largest-stable" else {}
-    rc, rt = regime_conditions(point.regime)
+    rc, rt = regime_conditions(point.regime) if regime else ((), ())
     inequalities, equalities = _reduce([sp.expand(c.xreplace(sub)) for c in conds] + list(rc),
                                        [sp.expand(c.xreplace(sub)) for c in ties] + list(rt), point)
     phase = _phase_name(base, family, lr_rule, lr_bound, retention.value, momentum)
@@ -333,15 +356,17 @@ def _limit_stable(L: sp.Matrix, discrete: bool) -> bool:
     return bool(np.abs(1 + lam).max() < 1) if discrete else bool(lam.real.max() < 0)
 
 
-def _base_name(point, dr, conds, ties) -> str:
+def _base_name(point, dr, conds, ties, regime: str | None) -> str:
     """``coherent`` when the batch gradient's energy is led by its mean (no factor
-    ``d``), else ``incoherent`` with the batch regime."""
+    ``d``), else ``incoherent`` with the batch regime (none for a law whose every
+    step is active)."""
     energy = leading_term(dr.gradient_energy, point)
     conds += list(energy.conditions)
     ties += list(energy.ties)
+    suffix = f" {regime}" if regime else ""
     if energy.ties:
-        return f"coherence boundary {point.regime}"
-    return f"incoherent {point.regime}" if S.d in energy.atoms else "coherent"
+        return f"coherence boundary{suffix}"
+    return f"incoherent{suffix}" if S.d in energy.atoms else "coherent"
 
 
 def _phase_name(base, family, lr_rule, binding, retention_value, momentum) -> str:

@@ -20,6 +20,8 @@ d = sp.Symbol("d", positive=True, integer=True)
 sigma2 = sp.Symbol("s^2", nonnegative=True)
 #: Norm ρ = ‖μ‖ of the rare-class mean (logistic model).
 rho = sp.Symbol("rho", positive=True)
+#: Rare-class limit of the logistic fourth-moment constant: w / p² → W = e^{ρ²}.
+fisher_w = sp.Symbol("W", positive=True)
 
 #: Step-activity indicator a = 1 − Π_b (1 − m_b): 1 when any sample of the
 #: batch carries the row's token.

@@ -151,18 +151,19 @@ def _phase(args) -> int:
         raise SystemExit("--lr-exponent is only used with --lr-rule free")
     try:
         point = ExponentPoint(args.sparsity, args.batch, args.momentum, args.lr_exponent or 0,
-                              args.p_star, args.batch_star, args.eps_star, args.lr_star, args.noise)
+                              args.p_star, args.batch_star, args.eps_star, args.lr_star, args.noise,
+                              args.rho)
+        limit = scaling_limit(args.model, args.optimizer, point, args.lr_rule)
     except ValueError as exc:
         raise SystemExit(f"error: {exc}") from None
-    limit = scaling_limit(args.model, args.optimizer, point, args.lr_rule)
     report = limit.as_dict()
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
     print(f"phase:       {report['phase']}  (family: {report['family']})")
     print(f"exponents:   kappa={point.kappa}, sigma={point.sigma}, gamma={point.gamma}, "
-          f"theta={limit.point.theta} ({args.lr_rule}; eta*={limit.point.lr_star}; "
-          f"batches {point.regime})")
+          f"theta={limit.point.theta} ({args.lr_rule}; eta*={limit.point.lr_star}"
+          + (f"; batches {point.regime})" if args.model == "lsq" else ")"))
     print(f"timescales:  tau_R ~ d^{limit.retention_exponent}, tau_L ~ d^{limit.learning_exponent} "
           "(active updates)")
     print(f"time:        k = t * d^{limit.time_exponent} active updates"
@@ -217,8 +218,9 @@ def main(argv: list[str] | None = None) -> int:
 
     phase = sub.add_parser("phase", help="the d → ∞ phase at exponents (κ, σ, γ[, θ]): region, "
                            "family, timescale exponents, limit dynamics")
-    phase.add_argument("--model", choices=["lsq"], default="lsq",
-                       help="model (the logistic rare class joins with its derivation)")
+    phase.add_argument("--model", choices=sorted(MODELS), default="lsq",
+                       help="lsq, or logistic (rare class p = p*·d^-KAPPA with KAPPA > 0: its "
+                       "linearisation at the optimum with h → p, w → p²·e^(rho²))")
     phase.add_argument("--optimizer", choices=list(UPDATE_RULES), default="heavy-ball")
     phase.add_argument("--sparsity", type=_exponent, required=True, metavar="KAPPA",
                        help="p = p*·d^-KAPPA")
@@ -234,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     phase.add_argument("--eps-star", type=_exponent, default=1)
     phase.add_argument("--lr-star", type=_exponent, default=1)
     phase.add_argument("--noise", type=_exponent, default=0, metavar="S2", help="label-noise variance s²")
+    phase.add_argument("--rho", type=_exponent, default=1, help="logistic: rho = ‖mu‖")
     phase.add_argument("--json", action="store_true", help="print a JSON object")
     phase.set_defaults(run=_phase)
 

@@ -135,3 +135,22 @@ def test_atlas_finds_the_six_regions_and_no_other_interior_phase():
     gammas = [Fraction(x).limit_denominator(100) + Fraction(1, 991) for x in np.linspace(0.05, 2.9, 8)]
     found = regions(phase_atlas("lsq", "heavy-ball", SIGMA, kappas, gammas))
     assert set(found) == set(REGIONS)
+
+
+def test_logistic_rare_class_regions_do_not_depend_on_kappa():
+    """M2 (h → p, w → p²e^{ρ²}): every step is active, retention is 1/(1−β) whatever
+    p, and curvature and noise both scale with p, so the regions are κ-free:
+    coherent σ > 1; above resonance γ > 1 − σ; below resonance γ < 1 − σ."""
+    F = Fraction
+    kappas = [F(1, 3), F(1), F(2), F(3)]
+    gammas = [F(1, 10), F(1, 3), F(3, 4), F(2)]
+    found = regions(phase_atlas("logistic", "heavy-ball", F(1, 2), kappas, gammas))
+    assert found == {"incoherent below resonance": ("-gamma - sigma + 1 > 0",),
+                     "incoherent above resonance": ("gamma + sigma - 1 > 0", "1 - sigma > 0")}
+    coherent = scaling_limit("logistic", "heavy-ball", ExponentPoint(F(1, 2), F(3, 2), F(1), 0))
+    assert coherent.phase == "coherent" and coherent.inequality_strings() == ["sigma - 1 > 0"]
+    lazy = scaling_limit("logistic", "lazy", ExponentPoint(F(2), F(1, 2), F(1), 0))
+    hb = scaling_limit("logistic", "heavy-ball", ExponentPoint(F(2), F(1, 2), F(1), 0))
+    assert (lazy.phase, lazy.time_exponent, lazy.matrix) == (hb.phase, hb.time_exponent, hb.matrix)
+    with pytest.raises(ValueError, match="kappa > 0"):
+        scaling_limit("logistic", "heavy-ball", ExponentPoint(0, 0, 1, 0))

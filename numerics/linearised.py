@@ -20,7 +20,7 @@ from derivations.closed_forms import stationary_state
 from derivations.linearisation import CONSTANTS, constant_definitions, linearise
 
 from .logistic_normal import NUMPY_INTEGRALS
-from .mean_field import parameter_tuple
+from .mean_field import bayes_bias, parameter_tuple
 
 _MODEL_ARGS = (S.p, S.rho, M2.bias)
 
@@ -28,8 +28,7 @@ _MODEL_ARGS = (S.p, S.rho, M2.bias)
 def fisher_constants(model) -> dict[str, float]:
     """``{"h": …, "w": …, "h_parallel": …}`` at the model's ``p`` and ``ρ``."""
     p, rho = float(model.p), float(model.rho)
-    bias = float(np.log(p / (1 - p)) - rho**2 / 2)
-    return {c.name: float(_constant(c)(p, rho, bias)) for c in CONSTANTS}
+    return {c.name: float(_constant(c)(p, rho, bayes_bias(p, rho))) for c in CONSTANTS}
 
 
 @lru_cache(maxsize=None)

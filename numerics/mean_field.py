@@ -23,6 +23,7 @@ import numpy as np
 import sympy as sp
 
 from derivations import rare_class as M2
+from derivations import symbols as S
 from derivations.drift import statistics_map_for
 from derivations.validation import check_integer
 
@@ -63,8 +64,11 @@ def parameter_tuple(model, optimizer) -> tuple[float, ...]:
         raise ValueError("the logistic model has one row: lr and beta must be scalars")
     lr, beta = float(optimizer.lr[()]), float(optimizer.beta[()])
     p, rho = float(model.p), float(model.rho)
-    bias = float(np.log(p / (1 - p)) - rho**2 / 2)
-    return (lr, beta, float(optimizer.batch), float(model.d), p, rho, bias)
+    return (lr, beta, float(optimizer.batch), float(model.d), p, rho, bayes_bias(p, rho))
+
+
+#: b* = log(p/(1 − p)) − ρ²/2, from its symbolic definition.
+bayes_bias = sp.lambdify((S.p, S.rho), M2.bias_value, "math")
 
 
 def initial_state(model, names) -> np.ndarray:

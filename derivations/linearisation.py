@@ -156,9 +156,17 @@ def linearise(optimizer: str, time_rule: str = "steps") -> Linearisation:
                          sp.ImmutableMatrix(c), bulk)
 
 
-#: Leading order of the Fisher constants for a vanishing rare class (p → 0 at fixed ρ):
-#: h → p, w → p² W with W = e^{ρ²} (:func:`rare_class_constants`, order 2).
-RARE_CLASS_LIMIT = {curvature: S.p, fourth_moment: S.p**2 * S.fisher_w}
+@lru_cache(maxsize=None)
+def rare_class_limit() -> dict[sp.Symbol, sp.Expr]:
+    """Leading order of ``h, w`` for a vanishing rare class (``p → 0`` at fixed ρ): the
+    lowest power of ``p`` in :func:`rare_class_constants`, with ``e^{ρ²}`` named ``W``
+    (``h → p``, ``w → p² W``)."""
+    out = {}
+    for name in (curvature, fourth_moment):
+        series = sp.Poly(rare_class_constants(order=2)[name], S.p)
+        (power,), coeff = min(series.terms(), key=lambda term: term[0])
+        out[name] = coeff.xreplace({sp.exp(S.rho**2): S.fisher_w}) * S.p**power
+    return out
 
 
 def rare_class_constants(order: int = 2) -> dict[sp.Symbol, sp.Expr]:

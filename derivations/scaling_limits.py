@@ -95,9 +95,9 @@ def _rare_class_limit(model: str) -> dict:
     order (``h → p``, ``w → p² W``), which needs ``p → 0`` (``κ > 0``)."""
     if model_class(model).statistics != "mean field":
         return {}
-    from .linearisation import RARE_CLASS_LIMIT
+    from .linearisation import rare_class_limit
 
-    return RARE_CLASS_LIMIT
+    return rare_class_limit()
 
 
 def gradient_energy(model: str) -> sp.Expr:

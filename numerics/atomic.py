@@ -28,3 +28,15 @@ def write_text_atomic(path, text: str) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+def write_figure(fig, directory, stem: str, dpi: int = 120, formats=("png", "pdf")) -> list[Path]:
+    """Save a Matplotlib figure as ``directory/stem.<format>`` for each format,
+    each file atomically; return the paths."""
+    paths = []
+    for suffix in formats:
+        path = Path(directory) / f"{stem}.{suffix}"
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=dpi, format=suffix)
+        paths.append(path)
+    return paths

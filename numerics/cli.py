@@ -30,27 +30,30 @@ def _print_recursion(model: str, optimizer: str, time: str, fmt: str, out) -> No
         from derivations.drift import derive_statistics_map
 
         stats = derive_statistics_map(model, optimizer, time)
-        print(f"# statistics map, fingerprint {stats.fingerprint[:16]}", file=out)
-        print("statistics:", file=out)
-        for x, meaning in zip(stats.state, stats.meaning):
-            print(f"  {x} = {sp.sstr(meaning)}", file=out)
-        print("expected next statistics given the current ones (exact at every d):", file=out)
-        for eq in stats.equations():
-            print(render(eq), file=out)
+        _print_map(f"statistics map, fingerprint {stats.fingerprint[:16]}", "statistics:", "",
+                   stats, "expected next statistics given the current ones (exact at every d):",
+                   render, out)
         print("# linearisation at the optimum: its bulk block (below) in the Fisher constants "
               "h, w", file=out)
-    print(f"# fingerprint {rec.fingerprint[:16]}", file=out)
-    print("state (expectations):", file=out)
-    for s, meaning in zip(rec.state, rec.meaning):
-        print(f"  {s} = E {sp.sstr(meaning)}", file=out)
-    print("second moments:", file=out)
-    for eq in rec.equations():
-        print(render(eq), file=out)
+    _print_map(f"fingerprint {rec.fingerprint[:16]}", "state (expectations):", "E ", rec,
+               "second moments:", render, out)
     print("means:", file=out)
     for eq in rec.mean_equations():
         print(render(eq), file=out)
     print("risk:", render(sp.Eq(sp.Symbol("E R_k"), rec.risk.subs(rec.state[0], sp.Symbol(
         f"{rec.state[0].name}_k")))), file=out)
+
+
+def _print_map(header: str, state_title: str, prefix: str, derived, equations_title: str,
+               render, out) -> None:
+    """A derived map: its header, what each state symbol stands for, its equations."""
+    print(f"# {header}", file=out)
+    print(state_title, file=out)
+    for x, meaning in zip(derived.state, derived.meaning):
+        print(f"  {x} = {prefix}{sp.sstr(meaning)}", file=out)
+    print(equations_title, file=out)
+    for eq in derived.equations():
+        print(render(eq), file=out)
 
 
 def _derive(args) -> int:

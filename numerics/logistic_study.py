@@ -32,7 +32,7 @@ from derivations.optimizers import Optimizer
 from derivations.stability import stability_conditions
 from derivations.timescales import timescales
 
-from .atomic import atomic_path, write_text_atomic
+from .atomic import write_figure, write_text_atomic
 from .harness import compare_with_theory
 from .linearised import fisher_constants
 from .logistic_simulate import monte_carlo_logistic
@@ -223,12 +223,7 @@ def study_figure(setup: StudySetup, points, rate: float, out: Path, phase_n: int
                  "(linearised, black boundary)", fontsize=9)
     fig.colorbar(mesh, ax=ax, label="log10 τ_R / τ_L   (< 0 SGD-like, ≈ 0 heavy ball)")
     fig.tight_layout()
-    paths = []
-    for suffix in ("png", "pdf"):
-        path = Path(out) / f"logistic.{suffix}"
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, dpi=120, format=suffix)
-        paths.append(path)
+    paths = write_figure(fig, out, "logistic", dpi=120)
     plt.close(fig)
     return paths
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from derivations.phase_diagram import phase_atlas
 
-from .atomic import atomic_path
+from .atomic import write_figure
 from .parallel import parallel_map
 from .scaling_limit import DIMENSIONS
 
@@ -78,11 +78,6 @@ def sweep_figure(results, out: Path, n: int = 25, scheduler=None, workers=None) 
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7, ncol=2, loc="lower left")
     fig.tight_layout(rect=(0, 0, 1, 0.93))
-    paths = []
-    for suffix in ("png", "pdf"):
-        path = Path(out) / f"sweep.{suffix}"
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, dpi=130, format=suffix)
-        paths.append(path)
+    paths = write_figure(fig, out, "sweep", dpi=130)
     plt.close(fig)
     return paths

@@ -21,12 +21,7 @@ from .backends import coefficient_arrays, float_arguments
 from .exact_risk import exact_risk
 from .machine_limit import peak_fma_per_second
 from .parameters import parameter_values
-
-
-def zipf_stream(rows: int, exponent: float = 1.1, tokens_per_sample: float = 1.0):
-    """Token frequencies ``p_i ∝ i^(−s)`` normalised to sum to ``tokens_per_sample``."""
-    p = np.arange(1, rows + 1, dtype=float) ** -exponent
-    return np.minimum(p * (tokens_per_sample / p.sum()), 1.0)
+from .token_stream import zipf_frequencies
 
 
 def _plain_numpy_loop(model, optimizer, steps: int) -> np.ndarray:
@@ -53,7 +48,7 @@ def _rate(fn, row_steps: int, repeat: int = 3) -> tuple[float, object]:
 def benchmark_exact_risk(rows: int = 1_000_000, steps: int = 200, mp_rows: int = 200,
                          mp_steps: int = 100) -> list[tuple[str, float, str]]:
     """Measured row-steps per second of each backend; rows of ``(name, rate, note)``."""
-    model = SparseLeastSquares(d=64, p=zipf_stream(rows), R0=1.0, sigma2=0.01)
+    model = SparseLeastSquares(d=64, p=zipf_frequencies(rows), R0=1.0, sigma2=0.01)
     opt = Optimizer("heavy-ball", lr=0.01, beta=0.9, batch=8)
     exact_risk(model, opt, 1, backend="c")  # compile / load once, outside the timing
     work = rows * steps
@@ -69,7 +64,7 @@ def benchmark_exact_risk(rows: int = 1_000_000, steps: int = 200, mp_rows: int =
     rate_base, out = _rate(lambda: _plain_numpy_loop(model, opt, steps), work, 1)
     results.append(("plain numpy loop (baseline)", rate_base,
                     f"c is {rate_c1 / rate_base:.0f}x faster on 1 thread"))
-    small = SparseLeastSquares(d=64, p=zipf_stream(mp_rows), R0=1.0, sigma2=0.01)
+    small = SparseLeastSquares(d=64, p=zipf_frequencies(mp_rows), R0=1.0, sigma2=0.01)
     rate_mp, _ = _rate(lambda: exact_risk(small, opt, mp_steps, backend="mpmath", dps=50),
                        mp_rows * mp_steps, 1)
     results.append(("mpmath, dps=50", rate_mp, f"{mp_rows} rows x {mp_steps} steps"))

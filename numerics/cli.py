@@ -251,6 +251,14 @@ def main(argv: list[str] | None = None) -> int:
     logistic_study.add_arguments(logistic)
     logistic.set_defaults(run=logistic_study.run)
 
+    from numerics import spectral_conflict
+
+    conflict = sub.add_parser("conflict", help="spectral conflict on a Zipf token stream: phases per "
+                              "frequency, best global β vs frequency-adapted β_i = f(p_i), evaluated "
+                              "exactly; table and figure")
+    spectral_conflict.add_arguments(conflict)
+    conflict.set_defaults(run=spectral_conflict.run)
+
     from numerics import sweep as sweep_module
 
     sweep = sub.add_parser("sweep", help="scaling-limit sweep: finite-d exact curves vs the limit "

@@ -1,0 +1,225 @@
+"""The spectral conflict: oscillation discriminant, per-row horizon risk, phases and
+momentum thresholds per frequency, the global-vs-adapted momentum study."""
+
+import warnings
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from derivations import Optimizer, SparseLeastSquares
+from derivations.oscillation import generic_discriminant, oscillation_discriminant
+from numerics import DivergenceWarning, exact_risk, spectral_radius
+from numerics.backends import coefficient_arrays, float_arguments
+from numerics.cli import main
+from numerics.horizon_risk import row_risk_at
+from numerics.parameters import parameter_values
+from numerics.row_phases import HEAVY_BALL, SGD_LIKE, UNSTABLE, momentum_thresholds, positive, row_phases
+from numerics.spectral_conflict import (ADAPTED, ConflictSetup, best_global_beta, horizon_optimal_rule,
+                                        run_conflict, write_conflict, _horizon_risk)
+from numerics.token_stream import decade_bands, zipf_frequencies
+from derivations.recursion import recursion_for
+
+
+def _eigenvalues(model, opt, time="active"):
+    rows, values = parameter_values(model, opt)
+    rec = recursion_for(model, opt, time)
+    A = coefficient_arrays(rec, float_arguments(rec, values), rows)[0].transpose(2, 0, 1)
+    return np.linalg.eigvals(A)
+
+
+# ---- oscillation discriminant -------------------------------------------------------
+
+def test_generic_discriminant_sign_counts_complex_pairs():
+    D = generic_discriminant(3)
+    cases = {(1, 2, 3): False, (1, 1j, -1j): True, (0.5, -0.2 + 0.3j, -0.2 - 0.3j): True,
+             (-0.9, 0.1, 0.7): False}
+    for roots, complex_pair in cases.items():
+        coeffs = np.poly(roots).real                      # monic, real
+        value = float(D.subs({f"chi_{j}": coeffs[j] for j in (1, 2, 3)}))
+        assert (value < 0) is complex_pair
+
+
+@pytest.mark.parametrize("name", ["heavy-ball", "nesterov", "lazy"])
+@pytest.mark.parametrize("time", ["steps", "active"])
+def test_discriminant_sign_matches_eigenvalues(name, time):
+    """Δ(χ) < 0 (sign certified by :func:`numerics.row_phases.positive`) exactly where
+    the numeric transition has a complex pair (points with |Im λ| clearly nonzero or zero),
+    including clustered roots near 1 where float64 alone loses the sign."""
+    rng = np.random.default_rng(7)
+    n = 400
+    p = 10 ** rng.uniform(-5, 0, n)
+    m = SparseLeastSquares(8, p=p, R0=1.0, sigma2=0.1)
+    o = Optimizer(name, lr=10 ** rng.uniform(-2, 0, n), beta=1 - 10 ** rng.uniform(-3, 0, n), batch=16)
+    ev = _eigenvalues(m, o, time)
+    imag = np.max(np.abs(ev.imag), axis=1)
+    rows, values = parameter_values(m, o)
+    complex_pair = positive(-oscillation_discriminant("lsq", name, time),
+                            float_arguments(recursion_for(m, o, time), values), rows)
+    clear = (imag > 1e-6) | (imag == 0)
+    assert clear.sum() > 300
+    assert np.array_equal(complex_pair[clear], (imag > 0)[clear])
+    assert 0 < np.mean(imag > 0) < 1                      # both kinds were sampled
+
+
+def test_plain_sgd_cannot_oscillate():
+    with pytest.raises(ValueError, match="cannot oscillate"):
+        oscillation_discriminant("lsq", "sgd")
+
+
+def test_onset_without_noise_is_critical_damping():
+    """p = 1 (every step active) and B → ∞: the moments are products of the mean
+    map's roots, which turn complex at β = (1 − √(η p))² (critical damping)."""
+    lr = 0.1
+    th = momentum_thresholds(SparseLeastSquares(8, p=np.array([1.0])), "heavy-ball", lr=lr, batch=10**9)
+    assert th.beta_onset[0] == pytest.approx((1 - np.sqrt(lr)) ** 2, abs=1e-6)
+
+
+# ---- per-row risk at a horizon ------------------------------------------------------
+
+def test_row_risk_sums_to_the_exact_risk_curve():
+    p = zipf_frequencies(3000, 1.1)
+    m = SparseLeastSquares(8, p=p, R0=1.0, sigma2=0.25)
+    o = Optimizer("heavy-ball", lr=0.5, beta=np.linspace(0, 0.9, p.size), batch=64)
+    curve = exact_risk(m, o, 777, backend="c")
+    rows = row_risk_at(m, o, 777)
+    assert rows.shape == (3000,)
+    assert np.sum(rows) == pytest.approx(curve[-1], rel=1e-11)
+    assert np.sum(row_risk_at(m, o, 0)) == pytest.approx(curve[0], rel=1e-14)
+
+
+def test_row_risk_against_rational_arithmetic():
+    m = SparseLeastSquares(3, p=[Fraction(1, 3), Fraction(1, 7)], R0=1, sigma2=Fraction(1, 10))
+    o = Optimizer("lazy", lr=Fraction(1, 4), beta=[Fraction(1, 2), Fraction(9, 10)], batch=2)
+    exact = exact_risk(m, o, 37, backend="exact")[-1]
+    assert float(np.sum(row_risk_at(m, o, 37, time="steps"))) == pytest.approx(float(exact), rel=1e-13)
+
+
+def test_row_risk_flags_overflow_with_inf():
+    m = SparseLeastSquares(8, p=np.array([0.5, 0.5]))
+    o = Optimizer("heavy-ball", lr=np.array([0.01, 5.0]), beta=0.5, batch=1)
+    with pytest.warns(DivergenceWarning, match="1 of 2 rows"):
+        r = row_risk_at(m, o, 10**6)
+    assert np.isfinite(r[0]) and r[1] == np.inf
+
+
+def test_row_risk_rejects_a_negative_step():
+    m, o = SparseLeastSquares(4, p=0.5), Optimizer("sgd", lr=0.1)
+    with pytest.raises(ValueError, match="k must be"):
+        row_risk_at(m, o, -1)
+
+
+# ---- token streams ------------------------------------------------------------------
+
+def test_zipf_frequencies_and_bands():
+    p = zipf_frequencies(12345, 1.2)
+    assert p.sum() == pytest.approx(1.0) and np.all(np.diff(p) < 0)
+    assert p[0] / p[9] == pytest.approx(10 ** 1.2)
+    bands = decade_bands(12345)
+    covered = np.concatenate([np.arange(p.size)[b.rows] for b in bands])
+    assert np.array_equal(covered, np.arange(p.size))
+    assert [(b.first, b.last) for b in decade_bands(1000)] == [(1, 9), (10, 99), (100, 1000)]
+    for bad, match in [(dict(rows=0), "rows"), (dict(rows=10, exponent=-1), "exponent"),
+                       (dict(rows=10, tokens_per_sample=0), "tokens_per_sample")]:
+        with pytest.raises(ValueError, match=match):
+            zipf_frequencies(**bad)
+
+
+# ---- phases and thresholds ----------------------------------------------------------
+
+def test_thresholds_bracket_the_phases():
+    """Just above ε_osc the transition has real roots, just below a complex pair;
+    just above ε_stab the spectral radius is < 1, just below > 1."""
+    p = np.geomspace(1e-6, 0.1, 9)
+    m = SparseLeastSquares(8, p=p, R0=1.0, sigma2=0.25)
+    for name in ("heavy-ball", "lazy"):
+        th = momentum_thresholds(m, name, lr=0.5, batch=64)
+        assert np.all(th.stability_edge < th.oscillation_onset)
+        for factor, complex_pair in [(1.001, False), (0.999, True)]:
+            ev = _eigenvalues(m, Optimizer(name, lr=0.5, beta=1 - factor * th.oscillation_onset, batch=64))
+            assert np.all((np.max(np.abs(ev.imag), axis=1) > 0) == complex_pair)
+        for factor, stable in [(1.001, True), (0.999, False)]:
+            o = Optimizer(name, lr=0.5, beta=1 - factor * th.stability_edge, batch=64)
+            assert np.all((spectral_radius(m, o, time="active") < 1) == stable)
+
+
+def test_row_phases_agree_with_eigenvalues():
+    p = np.geomspace(1e-6, 0.2, 200)
+    m = SparseLeastSquares(8, p=p, R0=1.0, sigma2=0.25)
+    for beta in (0.5, 0.9, 0.97):
+        o = Optimizer("heavy-ball", lr=0.5, beta=beta, batch=64)
+        ev = _eigenvalues(m, o)
+        expected = np.where(np.max(np.abs(ev), axis=1) >= 1, UNSTABLE,
+                            np.where(np.max(np.abs(ev.imag), axis=1) > 0, HEAVY_BALL, SGD_LIKE))
+        assert np.array_equal(row_phases(m, o), expected)
+
+
+# ---- the study ----------------------------------------------------------------------
+
+SMALL = ConflictSetup(rows=3000, horizon=600, scan=13, frequencies=12)
+
+
+@pytest.fixture(scope="module")
+def small_result():
+    return run_conflict(SMALL, show=False, threshold_points=24)
+
+
+def test_best_global_beta_beats_every_scanned_momentum(small_result):
+    g = small_result.global_momentum
+    assert g.risk <= np.min(g.risk_scan) + 1e-15
+    total = lambda beta: float(np.sum(_horizon_risk(SMALL, SMALL.model(), beta)))
+    assert total(g.beta) == pytest.approx(g.risk, rel=1e-12)
+    for beta in (g.beta - 0.01, g.beta + 0.01):
+        assert total(beta) > g.risk
+
+
+def test_adapted_rule_is_optimal_per_frequency(small_result):
+    rule = small_result.rules[ADAPTED]
+    model = SMALL.model(rule.p_grid)
+    best = _horizon_risk(SMALL, model, 1 - rule.eps_grid)
+    for factor in (0.97, 1.03):
+        eps = np.minimum(rule.eps_grid * factor, 1.0)
+        assert np.all(best <= _horizon_risk(SMALL, model, 1 - eps) * (1 + 1e-12))
+
+
+def test_gap_and_band_split_are_consistent(small_result):
+    r = small_result
+    assert r.gap > 1.0
+    assert r.risk_at_horizon[ADAPTED] < r.risk_at_horizon["best global β"] < r.risk_at_horizon["SGD (β = 0)"]
+    for name, per_band in r.band_risk.items():
+        assert per_band.sum() == pytest.approx(r.risk_at_horizon[name], rel=1e-12)
+    assert r.split_global.curves[:, -1].sum() == pytest.approx(r.risk_at_horizon["best global β"], rel=1e-10)
+    assert r.split_adapted.curves[:, -1].sum() == pytest.approx(r.risk_at_horizon[ADAPTED], rel=1e-10)
+    assert r.phases_global.sum() == SMALL.rows and r.unstable_rows == 0
+    # the frequent rows want no momentum (they sit at the noise floor): f(p_max) = 0
+    assert r.rules[ADAPTED](r.p.max()) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_outputs_are_written(small_result, tmp_path):
+    paths = write_conflict(small_result, tmp_path)
+    assert {p.name for p in paths} == {"conflict.md", "spectral_conflict.png", "spectral_conflict.pdf"}
+    assert "Gap" in (tmp_path / "conflict.md").read_text()
+
+
+@pytest.mark.parametrize("bad, match", [
+    (dict(rows=0), "rows"), (dict(lr=0), "lr"), (dict(optimizer="sgd"), "momentum"),
+    (dict(optimizer="adam"), "optimizer"), (dict(smallest_eps=1.5), "smallest_eps"),
+    (dict(horizon=0), "horizon"),
+])
+def test_setup_rejects_bad_input(bad, match):
+    with pytest.raises(ValueError, match=match):
+        ConflictSetup(**bad)
+
+
+def test_all_unstable_is_a_clear_error():
+    setup = ConflictSetup(rows=50, lr=100.0, horizon=5000, scan=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(ValueError, match="unstable"):
+            best_global_beta(setup, show=False)
+
+
+def test_cli_conflict(tmp_path, capsys):
+    assert main(["conflict", "--rows", "300", "--horizon", "200", "--out", str(tmp_path)]) == 0
+    assert "Gap" in capsys.readouterr().out
+    assert (tmp_path / "spectral_conflict.png").exists()

@@ -1,0 +1,38 @@
+"""``python -m paper_figures [--full] [--only NAME ...] [--out DIR]``: regenerate every
+paper figure as PNG and PDF into ``paper_figures/out/`` with ``manifest.json``.
+
+Quick sizes by default (what ``sparsemom reproduce`` runs); ``--full`` for the paper.
+Exit status 1 if a check on a figure's data fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .manifest import regenerate
+
+OUT = Path(__file__).resolve().parent / "out"
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .figures import FIGURES
+
+    parser = argparse.ArgumentParser(prog="python -m paper_figures", description=__doc__.splitlines()[0])
+    parser.add_argument("--full", action="store_true", help="paper-size runs (default: quick)")
+    parser.add_argument("--only", nargs="+", choices=sorted(FIGURES), help="regenerate these only")
+    parser.add_argument("--out", type=Path, default=OUT, help=f"output directory (default {OUT})")
+    args = parser.parse_args(argv)
+    figures = regenerate(args.out, args.full, args.only)
+    for fig in figures:
+        mark = "PASS" if fig.passed else "FAIL"
+        print(f"[{mark}] {fig.name:22s} {fig.seconds:7.1f} s  {', '.join(str(p) for p in fig.paths)}")
+        for check in fig.checks:
+            print(f"         [{'PASS' if check.passed else 'FAIL'}] {check.case}: {check.detail}")
+    print(f"manifest: {args.out / 'manifest.json'}")
+    return 0 if all(f.passed for f in figures) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

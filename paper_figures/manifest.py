@@ -1,0 +1,52 @@
+"""Regenerate figures and record them in ``manifest.json`` (written atomically).
+
+The manifest lists, per figure: its files, what it shows, its parameters, the
+checks on its data with their results, the run time, the mode (quick or full),
+and the git revision of the code that made it.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import asdict
+from datetime import datetime, timezone
+from pathlib import Path
+
+from numerics.atomic import write_text_atomic
+from numerics.progress import progress
+
+
+def git_revision() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              cwd=Path(__file__).resolve().parent, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def _entry(fig, out: Path) -> dict:
+    return {"name": fig.name, "description": fig.description,
+            "files": [str(Path(p).resolve().relative_to(out.resolve())) for p in fig.paths],
+            "parameters": fig.parameters, "seconds": round(fig.seconds, 2), "passed": fig.passed,
+            "checks": [asdict(c) for c in fig.checks]}
+
+
+def regenerate(out: Path, full: bool, only=None) -> list:
+    """Make the figures (``only`` a subset of names) into ``out``; update the manifest
+    (entries of figures not remade are kept)."""
+    from .figures import FIGURES, make
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    names = list(only) if only else list(FIGURES)
+    figures = [make(name, out, full) for name in progress(names, desc="figures", unit="figure")]
+    path = out / "manifest.json"
+    previous = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    entries = {e["name"]: e for e in previous.get("figures", [])}
+    entries.update({fig.name: _entry(fig, out) for fig in figures})
+    manifest = {"generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "revision": git_revision(), "mode": "full" if full else "quick",
+                "figures": [entries[n] for n in FIGURES if n in entries]}
+    write_text_atomic(path, json.dumps(manifest, indent=2, default=str) + "\n")
+    return figures

@@ -251,6 +251,13 @@ def main(argv: list[str] | None = None) -> int:
     logistic_study.add_arguments(logistic)
     logistic.set_defaults(run=logistic_study.run)
 
+    from paper_figures import reproduce
+
+    reproduce_parser = sub.add_parser("reproduce", help="derive, codegen, verify every rung, regenerate "
+                                      "the figures and write a markdown report (quick by default)")
+    reproduce.add_arguments(reproduce_parser)
+    reproduce_parser.set_defaults(run=reproduce.run)
+
     from numerics import spectral_conflict
 
     conflict = sub.add_parser("conflict", help="spectral conflict on a Zipf token stream: phases per "

@@ -1,0 +1,130 @@
+"""``sparsemom reproduce [--full] [--out DIR]``: everything, from the definitions to the report.
+
+1. **derive** every second-moment recursion (models × optimizers × time rules), the
+   logistic statistics maps and the linearisation;
+2. **codegen**: the generated kernels are regenerated from the derivations when they
+   differ from the checked-in sources (a changed model), and reported;
+3. **verify**: every rung of ``sparsemom verify`` (exact moments, high precision,
+   backends, Monte Carlo, quadrature, one-step drift, linearisation, mean field);
+4. **figures**: ``python -m paper_figures`` (their checks are rungs too: Monte Carlo
+   per phase, scaling-limit convergence, stability, the spectral conflict);
+5. **report**: ``report.md`` beside the figures, one line per check and the figure paths.
+
+Quick sizes by default (well under 10 minutes on 2 cores); ``--full`` for paper-size
+runs.  Exit status 1 if any check fails.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from pathlib import Path
+
+from numerics.atomic import write_text_atomic
+from numerics.progress import progress
+from numerics.verification import CheckResult
+
+
+def derive_all() -> CheckResult:
+    from derivations import MODELS, UPDATE_RULES, all_recursions
+    from derivations.drift import derive_statistics_map
+    from derivations.linearisation import linearise
+
+    start = time.perf_counter()
+    recursions = all_recursions()
+    maps = [derive_statistics_map(m, o) for m, cls in MODELS.items() if cls.statistics == "mean field"
+            for o in UPDATE_RULES]
+    lin = [linearise(o) for o in UPDATE_RULES]
+    return CheckResult("derive", "every model × optimizer × time rule", True,
+                       f"{len(recursions)} moment recursions, {len(maps)} statistics maps, "
+                       f"{len(lin)} linearisations in {time.perf_counter() - start:.1f} s")
+
+
+def codegen() -> CheckResult:
+    from numerics.codegen import GENERATED_DIR, generated_files, write_sources
+
+    files = generated_files()
+    stale = [n for n, text in files.items()
+             if not (GENERATED_DIR / n).exists() or (GENERATED_DIR / n).read_text(encoding="utf-8") != text]
+    if stale:
+        write_sources()
+        importlib.invalidate_caches()
+        return CheckResult("codegen", f"{len(files)} generated sources", True,
+                           f"regenerated {len(stale)} stale files from the derivations: {', '.join(stale)}")
+    return CheckResult("codegen", f"{len(files)} generated sources", True,
+                       "checked-in kernels match the derivations (fingerprints current)")
+
+
+def _table(checks: list[CheckResult]) -> list[str]:
+    lines = ["| result | rung | case | detail |", "|---|---|---|---|"]
+    for c in checks:
+        detail = c.detail.replace("|", "\\|").replace("\n", " ")
+        lines.append(f"| {'PASS' if c.passed else '**FAIL**'} | {c.rung} | {c.case} | {detail} |")
+    return lines
+
+
+def report_markdown(stages: list[CheckResult], checks: list[CheckResult], figures, full: bool,
+                    seconds: float, out: Path, revision: str) -> str:
+    everything = stages + checks + [c for f in figures for c in f.checks]
+    failed = [c for c in everything if not c.passed]
+    lines = [f"# sparsemom reproduce ({'full' if full else 'quick'}), revision {revision}", "",
+             f"**{'ALL CHECKS PASSED' if not failed else f'{len(failed)} CHECKS FAILED'}**: "
+             f"{len(everything) - len(failed)}/{len(everything)} passed in {seconds / 60:.1f} min.", ""]
+    if failed:
+        lines += ["## Failed", "", *_table(failed), ""]
+    lines += ["## Derive and codegen", "", *_table(stages), "",
+              "## Verification rungs", "", *_table(checks), "", "## Figures", "",
+              "| figure | what it shows | files | time | checks |", "|---|---|---|---|---|"]
+    for f in figures:
+        files = ", ".join(f"[{Path(p).name}]({Path(p).resolve().relative_to(out.resolve())})" for p in f.paths)
+        ok = sum(c.passed for c in f.checks)
+        lines.append(f"| {f.name} | {f.description} | {files} | {f.seconds:.0f} s | {ok}/{len(f.checks)} |")
+    lines += ["", "### Checks on the figures' data", "", *_table([c for f in figures for c in f.checks]), ""]
+    conflict = next((f for f in figures if f.name == "spectral_conflict"), None)
+    if conflict is not None:
+        lines += ["## Spectral conflict", "",
+                  f"One global β leaves **{conflict.parameters['gap']:.4f}×** the risk of the "
+                  "frequency-adapted β_i = f(p_i) at the horizon (table: spectral_conflict.md).", ""]
+    return "\n".join(lines)
+
+
+def reproduce(out: Path, full: bool) -> tuple[int, Path]:
+    """Run every stage; write ``out/report.md``; return (exit status, report path)."""
+    from numerics.verification import run_all
+
+    from .figures import FIGURES
+    from .manifest import git_revision, regenerate
+
+    start = time.perf_counter()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    stages = []
+    for stage in progress((derive_all, codegen), desc="derive, codegen", unit="stage"):
+        stages.append(stage())
+        print(f"[{'PASS' if stages[-1].passed else 'FAIL'}] {stages[-1].rung}: {stages[-1].detail}")
+    checks = []
+    for check in progress(run_all(), desc="verifying", unit="check"):
+        checks.append(check)
+        print(f"[{'PASS' if check.passed else 'FAIL'}] {check.rung:18s} {check.case}: {check.detail}")
+    figures = regenerate(out, full, list(FIGURES))
+    for f in figures:
+        print(f"[{'PASS' if f.passed else 'FAIL'}] figure {f.name} ({f.seconds:.0f} s): "
+              f"{', '.join(str(p) for p in f.paths)}")
+    seconds = time.perf_counter() - start
+    text = report_markdown(stages, checks, figures, full, seconds, out, git_revision())
+    report = out / "report.md"
+    write_text_atomic(report, text)
+    ok = all(c.passed for c in stages + checks) and all(f.passed for f in figures)
+    return (0 if ok else 1), report
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--full", action="store_true", help="paper-size runs (default: quick, < 10 min)")
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "out",
+                        help="figures and report.md (default: paper_figures/out)")
+
+
+def run(args) -> int:
+    status, report = reproduce(args.out, args.full)
+    print(f"\nreport: {report}  ({'all checks passed' if status == 0 else 'SOME CHECKS FAILED'})")
+    return status

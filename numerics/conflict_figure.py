@@ -77,7 +77,7 @@ def conflict_figure(result, out: Path) -> list[Path]:
     unstable = ~finite
     if unstable.any():
         ax.axvspan(glob.eps_scan[unstable].min() / 1.5, glob.eps_scan[unstable].max(), color="0.5",
-                   alpha=0.3, label="global β unstable (some rows diverge)")
+                   alpha=0.3, label="risk at T > 10× its β = 0 value (rows diverging)")
     ax.plot([1 - glob.beta], [glob.risk], "*", ms=16, color="tab:red", label="best global β*")
     for name, style in ((ADAPTED, "-"), (ONSET, ":"), ("SGD (β = 0)", "--")):
         ax.axhline(result.risk_at_horizon[name], ls=style, color="tab:green" if name != "SGD (β = 0)"

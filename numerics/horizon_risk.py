@@ -54,7 +54,9 @@ def row_risk_at(model, optimizer, k: int, time: str = "steps") -> np.ndarray:
     with ``time="active"``).
 
     Rows whose moments overflow float64 (unstable parameters) get ``inf`` — never
-    NaN — and one :class:`DivergenceWarning` counts them.
+    NaN — and one :class:`DivergenceWarning` counts them.  An unstable row that has
+    not overflowed by step ``k`` keeps its large finite value: stability itself is
+    decided by :func:`numerics.row_phases.row_phases` or :func:`numerics.is_stable`.
     """
     k = check_integer("k", k, minimum=0)
     rows, values = parameter_values(model, optimizer)

@@ -100,7 +100,7 @@ class GlobalMomentum:
     """The scan of the total risk at ``T`` over a common ``β`` and its minimiser."""
 
     eps_scan: np.ndarray            # 1 − β of the scan
-    risk_scan: np.ndarray           # Σ_i E R_i(T) (inf: some row unstable)
+    risk_scan: np.ndarray           # Σ_i E R_i(T) (inf: some row overflowed float64)
     beta: float
     risk: float
 

@@ -10,6 +10,7 @@ the verification rungs and exits non-zero when any check fails;
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 import time
@@ -178,10 +179,17 @@ def _phase(args) -> int:
     return 0
 
 
-def _sweep(args) -> int:
-    from numerics import sweep
-
-    return sweep.run(args)
+#: Studies with their own module (``add_arguments``, ``run``): name, module, help.
+STUDIES = (
+    ("logistic", "numerics.logistic_study", "logistic rare class: Monte Carlo at d = 100…2000 vs the "
+     "mean-field prediction (harness, convergence rate), phase picture; table and figure"),
+    ("reproduce", "paper_figures.reproduce", "derive, codegen, verify every rung, regenerate the figures "
+     "and write a markdown report (quick by default)"),
+    ("conflict", "numerics.spectral_conflict", "spectral conflict on a Zipf token stream: phases per "
+     "frequency, best global β vs frequency-adapted β_i = f(p_i), evaluated exactly; table and figure"),
+    ("sweep", "numerics.sweep", "scaling-limit sweep: finite-d exact curves vs the limit at 25 exponent "
+     "points; table and figure"),
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -243,35 +251,11 @@ def main(argv: list[str] | None = None) -> int:
     phase.add_argument("--json", action="store_true", help="print a JSON object")
     phase.set_defaults(run=_phase)
 
-    from numerics import logistic_study
-
-    logistic = sub.add_parser("logistic", help="logistic rare class: Monte Carlo at d = 100…2000 "
-                              "vs the mean-field prediction (harness, convergence rate), phase "
-                              "picture; table and figure")
-    logistic_study.add_arguments(logistic)
-    logistic.set_defaults(run=logistic_study.run)
-
-    from paper_figures import reproduce
-
-    reproduce_parser = sub.add_parser("reproduce", help="derive, codegen, verify every rung, regenerate "
-                                      "the figures and write a markdown report (quick by default)")
-    reproduce.add_arguments(reproduce_parser)
-    reproduce_parser.set_defaults(run=reproduce.run)
-
-    from numerics import spectral_conflict
-
-    conflict = sub.add_parser("conflict", help="spectral conflict on a Zipf token stream: phases per "
-                              "frequency, best global β vs frequency-adapted β_i = f(p_i), evaluated "
-                              "exactly; table and figure")
-    spectral_conflict.add_arguments(conflict)
-    conflict.set_defaults(run=spectral_conflict.run)
-
-    from numerics import sweep as sweep_module
-
-    sweep = sub.add_parser("sweep", help="scaling-limit sweep: finite-d exact curves vs the limit "
-                           "at 25 exponent points; table and figure")
-    sweep_module.add_arguments(sweep)
-    sweep.set_defaults(run=_sweep)
+    for name, module, text in STUDIES:
+        study = importlib.import_module(module)
+        study_parser = sub.add_parser(name, help=text)
+        study.add_arguments(study_parser)
+        study_parser.set_defaults(run=study.run)
 
     args = parser.parse_args(argv)
     try:

@@ -77,8 +77,7 @@ def _verify(args) -> int:
     failures = 0
     counts: dict[str, list[int]] = {}
     for result in progress(run_all(), desc="verifying", unit="check"):
-        mark = "PASS" if result.passed else "FAIL"
-        print(f"[{mark}] {result.rung:18s} {result.case}: {result.detail}")
+        print(result)
         tally = counts.setdefault(result.rung, [0, 0])
         tally[0] += result.passed
         tally[1] += 1
@@ -91,12 +90,10 @@ def _verify(args) -> int:
 
 
 def _codegen(args) -> int:
-    from numerics.codegen import GENERATED_DIR, generated_files, write_sources
+    from numerics.codegen import GENERATED_DIR, stale_sources, write_sources
 
     if args.check:
-        stale = [name for name, text in generated_files().items()
-                 if not (GENERATED_DIR / name).exists()
-                 or (GENERATED_DIR / name).read_text(encoding="utf-8") != text]
+        stale = stale_sources()
         for name in stale:
             print(f"stale: {GENERATED_DIR / name}")
         print("generated code is current" if not stale else

@@ -24,14 +24,14 @@ import numpy as np
 import sympy as sp
 
 from derivations import Optimizer
-from derivations import symbols as S
 from derivations.oscillation import oscillation_discriminant
-from derivations.recursion import R0, recursion_for
+from derivations.recursion import recursion_for
 from derivations.stability import stability_conditions
 from derivations.validation import check_integer
 
 from .backends import _mpf, float_arguments
 from .parameters import parameter_values
+from .stability import lambdified
 
 PHASES = ("SGD-like", "heavy-ball", "unstable")
 SGD_LIKE, HEAVY_BALL, UNSTABLE = range(3)
@@ -52,11 +52,6 @@ def _expressions(model: str, optimizer: str) -> tuple:
     return oscillation_discriminant(model, optimizer), conditions
 
 
-@lru_cache(maxsize=None)
-def _lambdified(expr: sp.Expr, module: str):
-    return sp.lambdify((*S.PARAMETERS, R0), expr, module, cse=True)
-
-
 def _arguments(model, optimizer):
     rows, values = parameter_values(model, optimizer)
     return rows, float_arguments(recursion_for(model, optimizer, "active"), values)
@@ -68,12 +63,12 @@ def positive(expr: sp.Expr, args, rows: int) -> np.ndarray:
     clustered roots of a nearly defective transition cancel most digits of ``Δ``)
     are evaluated again in mpmath at ``FALLBACK_DPS`` digits."""
     with np.errstate(all="ignore"):
-        fast = np.broadcast_to(np.asarray(_lambdified(expr, "numpy")(*args), dtype=float), (rows,))
-        wide = np.broadcast_to(_lambdified(expr, "numpy")(*[a.astype(np.longdouble) for a in args]), (rows,))
+        fast = np.broadcast_to(np.asarray(lambdified(expr, "numpy")(*args), dtype=float), (rows,))
+        wide = np.broadcast_to(lambdified(expr, "numpy")(*[a.astype(np.longdouble) for a in args]), (rows,))
     doubtful = ~(np.abs(fast - wide) < 0.5 * np.abs(wide))
     out = wide > 0
     if doubtful.any():
-        f = _lambdified(expr, "mpmath")
+        f = lambdified(expr, "mpmath")
         out = out.copy()
         with mpmath.workdps(FALLBACK_DPS):
             for r in np.flatnonzero(doubtful):

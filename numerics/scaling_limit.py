@@ -73,6 +73,12 @@ def finite_d_problem(limit: ScalingLimit, d: int):
     return model, Optimizer(limit.optimizer, lr=lr, beta=beta if momentum else 0.0, batch=batch)
 
 
+def in_limit_units(limit: ScalingLimit, d: int, risk, initial):
+    """``E R_k`` in the limit's units: ``risk / initial / d^{state exponent of R}``
+    (``initial = E R_0``; the limit starts from ``R̃(0) = 1``)."""
+    return risk / initial / d ** float(limit.state_exponents[0])
+
+
 def finite_d_curve(limit: ScalingLimit, d: int, times, dps: int = 40) -> np.ndarray:
     """``E R_k / E R_0`` at ``k = round(t·d^τ)`` active updates, exactly at ``d``.
 
@@ -81,7 +87,7 @@ def finite_d_curve(limit: ScalingLimit, d: int, times, dps: int = 40) -> np.ndar
     scale = d ** float(limit.time_exponent)
     ks = [int(round(t * scale)) for t in np.asarray(times, dtype=float)]
     risk = exact_risk_at(model, optimizer, [0, *ks], time="active", dps=dps)
-    return np.array([float(r / risk[0]) for r in risk[1:]]) / d ** float(limit.state_exponents[0])
+    return in_limit_units(limit, d, np.array([float(r / risk[0]) for r in risk[1:]]), 1.0)
 
 
 @dataclass(frozen=True)

@@ -139,15 +139,16 @@ class FrequencyRule:
         return 1.0 - np.exp(np.interp(logp, np.log(self.p_grid), np.log(self.eps_grid)))
 
 
-def _grid_of_p(setup: ConflictSetup, p: np.ndarray) -> np.ndarray:
-    return np.geomspace(p.min(), p.max(), setup.frequencies) if p.max() > p.min() else p[:1].copy()
+def _grid_of_p(p: np.ndarray, points: int) -> np.ndarray:
+    """``points`` log-spaced frequencies spanning ``p`` (one when all are equal)."""
+    return np.geomspace(p.min(), p.max(), points) if p.max() > p.min() else p[:1].copy()
 
 
 def horizon_optimal_rule(setup: ConflictSetup, p: np.ndarray) -> FrequencyRule:
     """``f(p)``: per frequency of the grid, the ``β`` minimising ``E R(T)`` of a row
     with that frequency (log-grid scan in ``1 − β``, then golden section in
     ``log(1 − β)`` between the best point's neighbours)."""
-    grid = _grid_of_p(setup, p)
+    grid = _grid_of_p(p, setup.frequencies)
     eps = np.geomspace(1.0, setup.smallest_eps, 2 * setup.scan - 1)
     P, E = np.meshgrid(grid, eps, indexing="ij")
     risk = _horizon_risk(setup, setup.model(P.ravel()), 1.0 - E.ravel()).reshape(P.shape)
@@ -182,7 +183,7 @@ def onset_rule(setup: ConflictSetup, p: np.ndarray) -> FrequencyRule:
     """``f(p) = β_osc(p)``: per frequency, the largest momentum without oscillation of
     the moments (critical damping on the active clock), kept inside the stability
     region."""
-    grid = _grid_of_p(setup, p)
+    grid = _grid_of_p(p, setup.frequencies)
     th = momentum_thresholds(setup.model(grid), setup.optimizer, setup.lr, setup.batch)
     eps = np.maximum(th.oscillation_onset, np.nextafter(th.stability_edge, 1))
     return FrequencyRule(grid, np.clip(eps, setup.smallest_eps, 1.0), "oscillation onset per frequency")
@@ -258,7 +259,7 @@ def run_conflict(setup: ConflictSetup = ConflictSetup(), show: bool = True,
     assignments = {"SGD (β = 0)": 0.0, "best global β": glob.beta,
                    ADAPTED: adapted(p), ONSET: onset(p)}
     risk_rows = {name: _horizon_risk(setup, model, beta) for name, beta in assignments.items()}
-    grid = np.geomspace(p.min(), p.max(), threshold_points) if p.size > 1 else p
+    grid = _grid_of_p(p, threshold_points)
     return ConflictResult(
         setup=setup, p=p, global_momentum=glob, rules={ADAPTED: adapted, ONSET: onset},
         risk_at_horizon={k: float(np.sum(v)) for k, v in risk_rows.items()},

@@ -32,21 +32,26 @@ def _per_row(args, rows):
     return [[_mpf(float(np.broadcast_to(a, (rows,))[r])) for a in args] for r in range(rows)]
 
 
+def eigenvalues(model, optimizer, time: str = "steps") -> np.ndarray:
+    """Eigenvalues of the derived transition ``A`` of every row (float64), shape ``(rows, n)``."""
+    rows, rec, args = _rows_of_args(model, optimizer, time)
+    return np.linalg.eigvals(coefficient_arrays(rec, args, rows)[0].transpose(2, 0, 1))
+
+
 def spectral_radius(model, optimizer, time: str = "steps", dps: int | None = None):
     """``max |λ|`` over the eigenvalues of ``A``, per row (a float for one row)."""
     rows, rec, args = _rows_of_args(model, optimizer, time)
     n = len(rec.state)
     if dps is None:
-        A = coefficient_arrays(rec, args, rows)[0].transpose(2, 0, 1)
-        radius = np.max(np.abs(np.linalg.eigvals(A)), axis=1)
+        radius = np.max(np.abs(eigenvalues(model, optimizer, time)), axis=1)
     else:
         radius = np.empty(rows, dtype=object)
         with mpmath.workdps(dps):
             for r, row in enumerate(_per_row(args, rows)):
                 a = generated_module(rec).coefficients_mp(*row)[0]
                 M = mpmath.matrix([[a[i * n + j] for j in range(n)] for i in range(n)])
-                eigenvalues, _ = mpmath.eig(M)
-                radius[r] = max(abs(x) for x in eigenvalues)
+                roots, _ = mpmath.eig(M)
+                radius[r] = max(abs(x) for x in roots)
     return radius[0] if rows == 1 else radius
 
 
@@ -57,10 +62,14 @@ def is_stable(model, optimizer, time: str = "steps", dps: int | None = None):
 
 
 @lru_cache(maxsize=None)
+def lambdified(expr: sp.Expr, module: str):
+    """``expr`` (a derived expression in the recursion's parameters and ``R_0``) as a
+    function of ``(*parameters, R0)`` in ``module`` ("numpy" or "mpmath"); cached."""
+    return sp.lambdify((*S.PARAMETERS, R0), expr, module, cse=True)
+
+
 def _lambdified_conditions(model: str, optimizer: str, time: str, module: str):
-    args = (*S.PARAMETERS, R0)
-    return [sp.lambdify(args, c.lhs, module)
-            for c in stability_conditions(model, optimizer, time)]
+    return [lambdified(c.lhs, module) for c in stability_conditions(model, optimizer, time)]
 
 
 def conditions_hold(model, optimizer, time: str = "steps", dps: int | None = None):

@@ -33,6 +33,10 @@ class CheckResult:
     passed: bool
     detail: str
 
+    def __str__(self) -> str:
+        """One line: ``[PASS] rung  case: detail``."""
+        return f"[{'PASS' if self.passed else 'FAIL'}] {self.rung:18s} {self.case}: {self.detail}"
+
 
 @dataclass(frozen=True)
 class ExactMomentCase:

@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
         mark = "PASS" if fig.passed else "FAIL"
         print(f"[{mark}] {fig.name:22s} {fig.seconds:7.1f} s  {', '.join(str(p) for p in fig.paths)}")
         for check in fig.checks:
-            print(f"         [{'PASS' if check.passed else 'FAIL'}] {check.case}: {check.detail}")
+            print(f"         {check}")
     print(f"manifest: {args.out / 'manifest.json'}")
     return 0 if all(f.passed for f in figures) else 1
 

@@ -59,7 +59,8 @@ def risk_curves_by_phase(out: Path, full: bool) -> Figure:
     Monte Carlo mean ± 2 SE (harness-tested against it) and at ``d = 10⁴``, and the
     ``d → ∞`` limit, per phase."""
     from numerics.harness import compare_with_theory
-    from numerics.scaling_limit import finite_d_curve, finite_d_problem, limit_curve, rescaled_times
+    from numerics.scaling_limit import (finite_d_curve, finite_d_problem, in_limit_units, limit_curve,
+                                        rescaled_times)
     from numerics.simulate import monte_carlo_risk
 
     d, runs = (100, 800) if full else (48, 200)
@@ -79,8 +80,7 @@ def risk_curves_by_phase(out: Path, full: bool) -> Figure:
         model, optimizer = finite_d_problem(limit, d)
         mc = monte_carlo_risk(model, optimizer, int(ks[-1]), runs, seed=2026, keep_trajectories=True,
                               time="active")
-        unit = float(exact_r0(model, optimizer)) * d ** float(limit.state_exponents[0])
-        traj = mc.trajectories[:, ks] / unit
+        traj = in_limit_units(limit, d, mc.trajectories[:, ks], mc.trajectories[:, :1])
         cmp = compare_with_theory(traj, exact, alpha=0.01, groups=40)
         dense_t = np.linspace(0, t[-1], 200)[1:]
         ax.plot(t, exact, "-", color="C0", lw=2, label=f"exact, d = {d}")
@@ -105,40 +105,16 @@ def risk_curves_by_phase(out: Path, full: bool) -> Figure:
     return figure
 
 
-def exact_r0(model, optimizer) -> float:
-    from numerics.exact_risk import exact_risk
-
-    return float(exact_risk(model, optimizer, 0, backend="numpy")[0])
-
-
 # ---- the phase diagram in exponent space --------------------------------------------
 
 def phase_diagram(out: Path, full: bool) -> Figure:
     """Derived phases in ``(κ, γ)`` at ``σ = 3/2`` for heavy ball and lazy momentum."""
-    from numerics.sweep_figure import PANEL_OPTIMIZERS, PANEL_SIGMA, atlas
+    from numerics.sweep_figure import PANEL_OPTIMIZERS, atlas, draw_phase_panels
 
     n = 41 if full else 13
     plt = _pyplot()
-    from matplotlib.colors import ListedColormap
-
-    panels = [atlas(opt, n) for opt in PANEL_OPTIMIZERS]
-    names: list[str] = []
-    for _, _, points in panels:
-        for p in points:
-            if p.phase not in names:
-                names.append(p.phase)
-    colors = plt.get_cmap("tab20").colors
-    cmap = ListedColormap([colors[(2 * i) % 20 + (2 * i) // 20] for i in range(len(names))])
-    fig, axes = plt.subplots(1, 2, figsize=(15, 6.5))
-    for ax, opt, (kappas, gammas, points) in zip(axes, PANEL_OPTIMIZERS, panels):
-        grid = np.array([names.index(p.phase) for p in points], dtype=float).reshape(len(gammas), len(kappas))
-        ax.pcolormesh([float(k) for k in kappas], [float(g) for g in gammas], grid, cmap=cmap,
-                      vmin=-0.5, vmax=len(names) - 0.5, shading="nearest", alpha=0.85)
-        ax.set_xlabel(r"sparsity exponent $\kappa$  ($p = d^{-\kappa}$)")
-        ax.set_ylabel(r"momentum-decay exponent $\gamma$  ($1-\beta = d^{-\gamma}$)")
-        ax.set_title(f"{opt}, σ = {PANEL_SIGMA}, largest stable lr ({n}×{n} grid)")
-    handles = [plt.Rectangle((0, 0), 1, 1, color=cmap(i), alpha=0.85) for i in range(len(names))]
-    fig.legend(handles, names, loc="upper center", ncol=3, fontsize=9, frameon=False)
+    fig, axes = plt.subplots(1, len(PANEL_OPTIMIZERS), figsize=(15, 6.5))
+    draw_phase_panels(fig, axes, [atlas(opt, n) for opt in PANEL_OPTIMIZERS])
     fig.tight_layout(rect=(0, 0, 1, 0.88))
     figure = Figure("phase_diagram", "phase diagram in exponent space (κ, γ)", parameters={"grid": n})
     figure.paths = write_figure(fig, out, figure.name)
@@ -252,6 +228,7 @@ def convergence(out: Path, full: bool) -> Figure:
 
     from numerics.parallel import parallel_map
     from numerics.sweep import SWEEP_POINTS, run_point
+    from numerics.sweep_figure import draw_convergence
 
     if full:
         points, dims = SWEEP_POINTS, (10**2, 10**3, 10**4, 10**5, 10**6)
@@ -260,24 +237,18 @@ def convergence(out: Path, full: bool) -> Figure:
                   "sparse memoryless", "lazy sparse above resonance (gamma > 1)"}
         points, dims = [p for p in SWEEP_POINTS if p.label in wanted], (10**2, 10**3, 10**4)
     results = parallel_map(partial(run_point, dimensions=dims), points, description="convergence")
+
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(10, 6.5))
     figure = Figure("convergence", "convergence of exact finite-d risk to the d → ∞ limit",
                     parameters={"dimensions": list(dims), "points": len(points)})
-    for r in results:
-        if r.family == "unstable":
-            continue
-        ax.loglog(dims, r.errors, "o-", ms=4, label=f"{r.point.label} ({r.point.optimizer}): rate {r.rate:.2f}")
+    draw_convergence(ax, results, dims)
+    ax.legend(fontsize=8)
     for r in results:
         ok = r.observed in ("converges to the limit", "blows up at the predicted rate")
         figure.checks.append(CheckResult("scaling limit", f"{r.point.label} ({r.point.optimizer})", ok,
                                          f"{r.observed}; errors {', '.join(f'{e:.2e}' for e in r.errors)}; "
                                          f"rate {r.rate:.2f}"))
-    ax.set_xlabel("dimension d")
-    ax.set_ylabel(r"$\max_t\,|E R_{t d^\tau}/R_0 - \tilde R(t)|$")
-    ax.set_title("exact finite-d risk vs the d → ∞ limit in rescaled time")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
     fig.tight_layout()
     figure.paths = write_figure(fig, out, figure.name)
     plt.close(fig)

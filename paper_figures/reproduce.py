@@ -41,11 +41,10 @@ def derive_all() -> CheckResult:
 
 
 def codegen() -> CheckResult:
-    from numerics.codegen import GENERATED_DIR, generated_files, write_sources
+    from numerics.codegen import generated_files, stale_sources, write_sources
 
     files = generated_files()
-    stale = [n for n, text in files.items()
-             if not (GENERATED_DIR / n).exists() or (GENERATED_DIR / n).read_text(encoding="utf-8") != text]
+    stale = stale_sources()
     if stale:
         write_sources()
         importlib.invalidate_caches()
@@ -101,11 +100,11 @@ def reproduce(out: Path, full: bool) -> tuple[int, Path]:
     stages = []
     for stage in progress((derive_all, codegen), desc="derive, codegen", unit="stage"):
         stages.append(stage())
-        print(f"[{'PASS' if stages[-1].passed else 'FAIL'}] {stages[-1].rung}: {stages[-1].detail}")
+        print(stages[-1])
     checks = []
     for check in progress(run_all(), desc="verifying", unit="check"):
         checks.append(check)
-        print(f"[{'PASS' if check.passed else 'FAIL'}] {check.rung:18s} {check.case}: {check.detail}")
+        print(check)
     figures = regenerate(out, full, list(FIGURES))
     for f in figures:
         print(f"[{'PASS' if f.passed else 'FAIL'}] figure {f.name} ({f.seconds:.0f} s): "

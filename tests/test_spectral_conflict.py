@@ -10,22 +10,20 @@ import pytest
 from derivations import Optimizer, SparseLeastSquares
 from derivations.oscillation import generic_discriminant, oscillation_discriminant
 from numerics import DivergenceWarning, exact_risk, spectral_radius
-from numerics.backends import coefficient_arrays, float_arguments
+from numerics.stability import eigenvalues
+from numerics.backends import float_arguments
 from numerics.cli import main
 from numerics.horizon_risk import row_risk_at
 from numerics.parameters import parameter_values
 from numerics.row_phases import HEAVY_BALL, SGD_LIKE, UNSTABLE, momentum_thresholds, positive, row_phases
-from numerics.spectral_conflict import (ADAPTED, ConflictSetup, best_global_beta, horizon_optimal_rule,
+from numerics.spectral_conflict import (ADAPTED, ConflictSetup, best_global_beta,
                                         run_conflict, write_conflict, _horizon_risk)
 from numerics.token_stream import decade_bands, zipf_frequencies
 from derivations.recursion import recursion_for
 
 
 def _eigenvalues(model, opt, time="active"):
-    rows, values = parameter_values(model, opt)
-    rec = recursion_for(model, opt, time)
-    A = coefficient_arrays(rec, float_arguments(rec, values), rows)[0].transpose(2, 0, 1)
-    return np.linalg.eigvals(A)
+    return eigenvalues(model, opt, time)
 
 
 # ---- oscillation discriminant -------------------------------------------------------

@@ -241,6 +241,14 @@ def generated_files() -> dict[str, str]:
     return files
 
 
+def stale_sources(folder: Path | None = None) -> list[str]:
+    """Names of the generated files missing from ``folder`` (default: the package's
+    ``generated/``) or differing from what the current derivations generate."""
+    folder = Path(GENERATED_DIR if folder is None else folder)
+    return [name for name, text in generated_files().items()
+            if not (folder / name).exists() or (folder / name).read_text(encoding="utf-8") != text]
+
+
 def write_sources(folder: Path = GENERATED_DIR) -> list[Path]:
     """Write every generated source into ``folder``; stale generated files are removed."""
     folder = Path(folder)

@@ -35,6 +35,14 @@ class Figure:
         return all(c.passed for c in self.checks)
 
 
+def _save(figure: Figure, fig, out: Path, rect=(0, 0, 1, 1)) -> Figure:
+    """Lay out ``fig``, write it as PNG and PDF (atomically) into ``figure.paths``, close it."""
+    fig.tight_layout(rect=rect)
+    figure.paths = write_figure(fig, out, figure.name)
+    _pyplot().close(fig)
+    return figure
+
+
 def _pyplot():
     import matplotlib
 
@@ -99,10 +107,7 @@ def risk_curves_by_phase(out: Path, full: bool) -> Figure:
             "Monte Carlo", f"{title}: simulation vs exact at d = {d}", cmp.passed,
             f"harness vs exact: min Holm p = {cmp.adjusted_p.min():.3g} (alpha {cmp.alpha}); "
             f"family {limit.family}"))
-    fig.tight_layout()
-    figure.paths = write_figure(fig, out, figure.name)
-    plt.close(fig)
-    return figure
+    return _save(figure, fig, out)
 
 
 # ---- the phase diagram in exponent space --------------------------------------------
@@ -115,11 +120,8 @@ def phase_diagram(out: Path, full: bool) -> Figure:
     plt = _pyplot()
     fig, axes = plt.subplots(1, len(PANEL_OPTIMIZERS), figsize=(15, 6.5))
     draw_phase_panels(fig, axes, [atlas(opt, n) for opt in PANEL_OPTIMIZERS])
-    fig.tight_layout(rect=(0, 0, 1, 0.88))
     figure = Figure("phase_diagram", "phase diagram in exponent space (κ, γ)", parameters={"grid": n})
-    figure.paths = write_figure(fig, out, figure.name)
-    plt.close(fig)
-    return figure
+    return _save(figure, fig, out, rect=(0, 0, 1, 0.88))
 
 
 # ---- stability region in (lr, β) ----------------------------------------------------
@@ -164,9 +166,7 @@ def stability_region(out: Path, full: bool) -> Figure:
         ax.set_title(f"{name}: stable region (inside = left of each curve), d = {d}, B = {batch}")
         ax.legend(title="row frequency")
         ax.grid(True, which="both", alpha=0.3)
-    fig.tight_layout()
-    figure.paths = write_figure(fig, out, figure.name)
-    plt.close(fig)
+    _save(figure, fig, out)
     figure.checks.append(CheckResult("stability", f"Schur–Cohn vs spectral radius on {2 * len(STABILITY_P) * n * n} "
                                      "grid points", disagreements == 0,
                                      f"{disagreements} disagreements away from |ρ − 1| ≤ 1e-6"))
@@ -249,10 +249,7 @@ def convergence(out: Path, full: bool) -> Figure:
         figure.checks.append(CheckResult("scaling limit", f"{r.point.label} ({r.point.optimizer})", ok,
                                          f"{r.observed}; errors {', '.join(f'{e:.2e}' for e in r.errors)}; "
                                          f"rate {r.rate:.2f}"))
-    fig.tight_layout()
-    figure.paths = write_figure(fig, out, figure.name)
-    plt.close(fig)
-    return figure
+    return _save(figure, fig, out)
 
 
 FIGURES = {

@@ -3,7 +3,8 @@ exact second-moment recursions derived from them with SymPy."""
 
 from . import symbols
 from .models import MODELS, RareClassLogistic, SparseLeastSquares, model_class
-from .optimizers import UPDATE_RULES, Optimizer, UpdateRule, update_rule
+from .optimizers import (BUILT_IN_RULES, UPDATE_RULES, Optimizer, UpdateRule, register_rule,
+                         unregister_rule, update_rule)
 from .recursion import TIME_RULES, MomentRecursion, all_recursions, derive_recursion, recursion_for
 from .closed_forms import (ClosedForm, characteristic_polynomial, closed_form,
                            generating_function, stationary_risk, stationary_state)
@@ -12,8 +13,8 @@ from .timescales import Timescales, timescales
 from .vectors import Dot, LinearVector
 
 __all__ = [
-    "MODELS", "SparseLeastSquares", "RareClassLogistic", "model_class", "UPDATE_RULES", "Optimizer", "UpdateRule",
-    "update_rule", "TIME_RULES", "MomentRecursion", "all_recursions", "derive_recursion", "recursion_for", "Dot",
+    "MODELS", "SparseLeastSquares", "RareClassLogistic", "model_class", "UPDATE_RULES", "BUILT_IN_RULES", "Optimizer",
+    "UpdateRule", "register_rule", "unregister_rule", "update_rule", "TIME_RULES", "MomentRecursion", "all_recursions", "derive_recursion", "recursion_for", "Dot",
     "LinearVector", "symbols", "ClosedForm", "characteristic_polynomial", "closed_form",
     "generating_function", "stationary_risk", "stationary_state", "stability_conditions",
     "Timescales", "timescales",

@@ -81,7 +81,7 @@ class BatchExpectation:
         coeff, factors = term.as_coeff_mul()
         activity = 0
         g_slots: list[tuple[Dot, int]] = []  # (factor, how many g in it)
-        rest = sp.Integer(coeff)
+        rest = sp.sympify(coeff)
         for f in factors:
             base, exp = f.as_base_exp()
             if base == S.active:
@@ -139,7 +139,7 @@ class BatchExpectation:
         total = sp.Integer(0)
         for term in sp.Add.make_args(sp.expand(expr)):
             coeff, factors = term.as_coeff_mul()
-            value = sp.Integer(coeff)
+            value = sp.sympify(coeff)
             dots: list[Dot] = []
             for f in factors:
                 base, exp = f.as_base_exp()

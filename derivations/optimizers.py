@@ -4,7 +4,10 @@ An update rule maps the state vectors (``e = θ − θ*`` and, with momentum, th
 buffer ``v``) and the batch gradient ``g`` to the next state vectors, with scalar
 coefficients in ``lr`` (η), ``beta`` (β) and the step-activity indicator ``a``.
 Everything else — moment recursions, simulators, LaTeX — is derived from these.
-Adding an optimizer is adding one rule to :data:`UPDATE_RULES`.
+Adding an optimizer is one :class:`UpdateRule` passed to :func:`register_rule`
+(the built-ins in :data:`UPDATE_RULES` are registered the same way).  Code that
+needs to know what a rule does asks its properties (:attr:`UpdateRule.has_momentum`,
+:attr:`UpdateRule.uses_beta`), never its name.
 """
 
 from __future__ import annotations
@@ -44,7 +47,23 @@ class UpdateRule:
 
     @property
     def has_momentum(self) -> bool:
+        """The rule carries a momentum buffer ``v``."""
         return v in self.state
+
+    @property
+    def coefficients(self) -> tuple[sp.Expr, ...]:
+        """Every scalar coefficient of the update (on ``e``, ``v`` and ``g``)."""
+        return tuple(c for vec in self.apply().values() for c in vec.terms.values())
+
+    @property
+    def uses_beta(self) -> bool:
+        """The update depends on the momentum parameter ``β``."""
+        return any(c.has(S.beta) for c in self.coefficients)
+
+    def example_beta(self, value):
+        """``value`` when the rule uses ``β``, else 0: example parameters for checks
+        that run every rule."""
+        return value if self.uses_beta else 0
 
 
 def _sgd(x: Vectors, grad: LinearVector) -> Vectors:
@@ -71,20 +90,68 @@ def _lazy(x: Vectors, grad: LinearVector) -> Vectors:
     return {e: x[e] - a * S.lr * v_new, v: v_new}
 
 
-UPDATE_RULES: dict[str, UpdateRule] = {
-    rule.name: rule
-    for rule in (
-        UpdateRule("sgd", (e,), _sgd, "θ ← θ − η g", r"\theta \leftarrow \theta - \eta g"),
-        UpdateRule("heavy-ball", (e, v), _heavy_ball, "v ← β v + g, θ ← θ − η v",
-                   r"v \leftarrow \beta v + g,\ \theta \leftarrow \theta - \eta v"),
-        UpdateRule("nesterov", (e, v), _nesterov, "v ← β v + g, θ ← θ − η (g + β v)",
-                   r"v \leftarrow \beta v + g,\ \theta \leftarrow \theta - \eta (g + \beta v)"),
-        UpdateRule("lazy", (e, v), _lazy,
-                   "active step: v ← β v + g, θ ← θ − η v; inactive step: nothing moves",
-                   r"\text{active step: } v \leftarrow \beta v + g,\ \theta \leftarrow \theta - \eta v;"
-                   r"\ \text{inactive step: nothing moves}"),
-    )
-}
+UPDATE_RULES: dict[str, UpdateRule] = {}
+BUILT_IN_RULES = (
+    UpdateRule("sgd", (e,), _sgd, "θ ← θ − η g", r"\theta \leftarrow \theta - \eta g"),
+    UpdateRule("heavy-ball", (e, v), _heavy_ball, "v ← β v + g, θ ← θ − η v",
+               r"v \leftarrow \beta v + g,\ \theta \leftarrow \theta - \eta v"),
+    UpdateRule("nesterov", (e, v), _nesterov, "v ← β v + g, θ ← θ − η (g + β v)",
+               r"v \leftarrow \beta v + g,\ \theta \leftarrow \theta - \eta (g + \beta v)"),
+    UpdateRule("lazy", (e, v), _lazy,
+               "active step: v ← β v + g, θ ← θ − η v; inactive step: nothing moves",
+               r"\text{active step: } v \leftarrow \beta v + g,\ \theta \leftarrow \theta - \eta v;"
+               r"\ \text{inactive step: nothing moves}"),
+)
+
+
+_ALLOWED_COEFFICIENT_SYMBOLS = {S.lr, S.beta, S.active}
+
+
+def register_rule(rule: UpdateRule) -> UpdateRule:
+    """Make ``rule`` available by name everywhere (``Optimizer(rule.name, ...)``).
+
+    The rule's state must start with the error ``e`` and may carry the buffer
+    ``v``; its step must return a :class:`LinearVector` for each state vector,
+    linear in ``(e, v, g)`` with coefficients in ``lr``, ``beta``, the step
+    activity ``a`` and exact numbers.  A name can be registered once.
+    """
+    if not isinstance(rule, UpdateRule):
+        raise ValueError(f"rule must be an UpdateRule; got {type(rule).__name__}")
+    if rule.name in UPDATE_RULES:
+        if UPDATE_RULES[rule.name] is rule:
+            return rule
+        raise ValueError(f"rule name {rule.name!r} is already registered")
+    if not rule.state or rule.state[0] != e or not set(rule.state) <= {e, v}:
+        raise ValueError(f"rule state must be (e,) or (e, v); got {rule.state}")
+    new = rule.apply()
+    if set(new) != set(rule.state):
+        raise ValueError(f"rule step must return one vector per state vector {rule.state}; "
+                         f"got {tuple(new)}")
+    for u, vec in new.items():
+        if not isinstance(vec, LinearVector):
+            raise ValueError(f"rule step must return LinearVectors; got {type(vec).__name__} for {u}")
+        if not set(vec.terms) <= {*rule.state, g}:
+            raise ValueError(f"rule step for {u} uses vectors outside {(*rule.state, g)}: "
+                             f"{tuple(vec.terms)}")
+        for c in vec.terms.values():
+            extra = c.free_symbols - _ALLOWED_COEFFICIENT_SYMBOLS
+            if extra:
+                raise ValueError(f"rule coefficient {c} has symbols {sorted(map(str, extra))}; "
+                                 "allowed: eta (lr), beta, a (step activity)")
+    UPDATE_RULES[rule.name] = rule
+    return rule
+
+
+def unregister_rule(name: str) -> None:
+    """Forget a rule registered with :func:`register_rule` (built-in rules stay)."""
+    rule = update_rule(name)
+    if rule in BUILT_IN_RULES:
+        raise ValueError(f"rule {name!r} is built in and cannot be unregistered")
+    del UPDATE_RULES[name]
+
+
+for _rule in BUILT_IN_RULES:
+    register_rule(_rule)
 
 
 def update_rule(name: str) -> UpdateRule:
@@ -109,9 +176,9 @@ class Optimizer:
         self.name = name
         self.lr = check_per_row("lr", lr, lower=0, lower_open=True)
         self.beta = check_per_row("beta", beta, lower=0, upper=1, upper_open=True)
-        if not self.rule.has_momentum and np.any(self.beta != 0):
-            raise ValueError(f"beta must be 0 for optimizer {name!r}, which has no momentum "
-                             f"buffer; got beta={beta!r} (use 'heavy-ball' for momentum)")
+        if not self.rule.uses_beta and np.any(self.beta != 0):
+            raise ValueError(f"beta must be 0 for optimizer {name!r}, whose update does not "
+                             f"use it; got beta={beta!r} (use 'heavy-ball' for momentum)")
         self.batch = check_integer("batch", batch, minimum=1)
         self.rows = common_rows(lr=self.lr, beta=self.beta)
 
@@ -121,7 +188,10 @@ class Optimizer:
 
 
 def _show(values: np.ndarray):
+    if values.ndim == 0:
+        return values.item()
     return values[0] if values.size == 1 else f"<{values.size} rows>"
 
 
-__all__ = ["Optimizer", "UpdateRule", "UPDATE_RULES", "update_rule", "e", "v", "g"]
+__all__ = ["Optimizer", "UpdateRule", "UPDATE_RULES", "BUILT_IN_RULES", "register_rule", "unregister_rule",
+           "update_rule", "e", "v", "g"]

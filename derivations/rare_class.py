@@ -103,7 +103,7 @@ class SteinExpectation:
             coeff, factors = term.as_coeff_mul()
             powers: dict[int, int] = defaultdict(int)
             dots: list[Dot] = []
-            rest = sp.Integer(coeff)
+            rest = sp.sympify(coeff)
             for f in factors:
                 base, exp = f.as_base_exp()
                 index = _residual_index(base) if isinstance(base, sp.Symbol) else None

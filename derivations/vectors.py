@@ -70,6 +70,13 @@ class LinearVector:
 
     __rmul__ = __mul__
 
+    def __truediv__(self, scalar) -> "LinearVector":
+        """``self / c`` for a non-zero scalar ``c`` (exact: ``1/2`` stays ``1/2``)."""
+        scalar = sp.sympify(scalar)
+        if scalar == 0:
+            raise ZeroDivisionError("a LinearVector divided by 0")
+        return self * (1 / scalar)
+
     def subs(self, mapping: dict) -> "LinearVector":
         """Substitute scalar symbols in the coefficients; atoms mapped to 0 are dropped."""
         return LinearVector({u: sp.expand(c.xreplace(mapping)) for u, c in self.terms.items()

@@ -15,15 +15,17 @@ from __future__ import annotations
 import ctypes
 import importlib
 import os
+import types
+import warnings
 from fractions import Fraction
 
 import mpmath
 import numpy as np
 
-from derivations import MomentRecursion
+from derivations import MomentRecursion, all_recursions
 from derivations.recursion import R0
 
-from .codegen.sources import GENERATED_DIR, module_name
+from .codegen.sources import GENERATED_DIR, c_source, module_name, python_source
 from .compiler import load_kernel
 from .evaluate import evaluate_exact
 
@@ -32,15 +34,21 @@ NUMPY_BLOCK = 16_384
 
 
 class StaleGeneratedCode(RuntimeError):
-    """Generated code does not match the current derivation: run ``sparsemom codegen``."""
+    """Checked-in generated code does not match the current derivation."""
+
+
+class GeneratedCodeWarning(RuntimeWarning):
+    """The package's generated code is missing or stale; code was generated from the
+    derivation at run time instead (run ``sparsemom codegen`` to update the package)."""
 
 
 def _symbols(rec: MomentRecursion):
     return (*rec.parameters, R0)
 
 
-def generated_module(rec: MomentRecursion):
-    """The generated Python module of ``rec``, checked against its fingerprint."""
+def checked_in_module(rec: MomentRecursion):
+    """The package's generated Python module of ``rec``; :class:`StaleGeneratedCode`
+    when it is missing or its fingerprint differs from the derivation's."""
     name = module_name(rec)
     try:
         module = importlib.import_module(f"numerics.generated.{name}")
@@ -53,7 +61,8 @@ def generated_module(rec: MomentRecursion):
     return module
 
 
-def generated_c_source(rec: MomentRecursion) -> str:
+def checked_in_c_source(rec: MomentRecursion) -> str:
+    """The package's generated C kernel of ``rec`` (:class:`StaleGeneratedCode` as above)."""
     path = GENERATED_DIR / f"{module_name(rec)}.c"
     if not path.exists():
         raise StaleGeneratedCode(f"no generated C kernel {path.name}: run `sparsemom codegen`")
@@ -61,6 +70,50 @@ def generated_c_source(rec: MomentRecursion) -> str:
     if rec.fingerprint not in source:
         raise StaleGeneratedCode(f"generated C kernel {path.name} is stale: run `sparsemom codegen`")
     return source
+
+
+def _ships_code(rec: MomentRecursion) -> bool:
+    """The package is meant to carry generated code for ``rec`` (a built-in target)."""
+    return any(rec is target for target in all_recursions())
+
+
+def _fallback(rec: MomentRecursion, exc: StaleGeneratedCode) -> None:
+    if _ships_code(rec):
+        warnings.warn(f"{exc}; using code generated from the derivation at run time",
+                      GeneratedCodeWarning, stacklevel=4)
+
+
+#: Code printed at run time, keyed by the derivation's fingerprint.
+_RUNTIME_MODULES: dict[str, types.ModuleType] = {}
+_RUNTIME_C: dict[str, str] = {}
+
+
+def generated_module(rec: MomentRecursion):
+    """The generated Python module of ``rec``: the package's when it matches the
+    derivation's fingerprint, else printed from the derivation now (a user-defined
+    rule, or a stale or missing package file: :class:`GeneratedCodeWarning`).
+    Numbers never come from code of another derivation."""
+    try:
+        return checked_in_module(rec)
+    except StaleGeneratedCode as exc:
+        _fallback(rec, exc)
+    if rec.fingerprint not in _RUNTIME_MODULES:
+        module = types.ModuleType(f"sparsemom_runtime_{module_name(rec)}")
+        exec(compile(python_source(rec), f"<generated {module_name(rec)}>", "exec"),
+             module.__dict__)
+        _RUNTIME_MODULES[rec.fingerprint] = module
+    return _RUNTIME_MODULES[rec.fingerprint]
+
+
+def generated_c_source(rec: MomentRecursion) -> str:
+    """The generated C kernel of ``rec``, resolved as :func:`generated_module`."""
+    try:
+        return checked_in_c_source(rec)
+    except StaleGeneratedCode as exc:
+        _fallback(rec, exc)
+    if rec.fingerprint not in _RUNTIME_C:
+        _RUNTIME_C[rec.fingerprint] = c_source(rec)
+    return _RUNTIME_C[rec.fingerprint]
 
 
 def float_arguments(rec, values) -> list[np.ndarray]:

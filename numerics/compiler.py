@@ -18,10 +18,13 @@ import ctypes
 import hashlib
 import os
 import platform
+import shlex
 import subprocess
 import tempfile
 from functools import lru_cache
 from pathlib import Path
+
+from .atomic import current_umask
 
 FLAGS = ("-O3", "-march=native", "-fPIC", "-shared", "-fopenmp-simd", "-std=gnu11")
 OPENMP_FLAG = "-fopenmp"
@@ -39,8 +42,11 @@ def cache_dir() -> Path:
     return Path(xdg) / "sparsemom" / "kernels"
 
 
-def compiler() -> str:
-    return os.environ.get("CC", "cc")
+def compiler() -> tuple[str, ...]:
+    """The C compiler command: ``$CC`` split like make and the shell do (``CC="gcc -O2"``
+    is the program ``gcc`` with the flag ``-O2``), else ``cc``."""
+    words = tuple(shlex.split(os.environ.get("CC", "") or "cc"))
+    return words or ("cc",)
 
 
 def _cpu_flags() -> str:
@@ -55,23 +61,24 @@ def _cpu_flags() -> str:
 
 
 @lru_cache(maxsize=None)
-def _compiler_identity(cc: str) -> str:
+def _compiler_identity(cc: tuple[str, ...]) -> str:
+    shown = " ".join(cc)
     try:
-        proc = subprocess.run([cc, "--version"], capture_output=True, text=True, timeout=30)
+        proc = subprocess.run([*cc, "--version"], capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise CompileError(f"C compiler {cc!r} not usable: {exc}") from exc
+        raise CompileError(f"C compiler {shown!r} not usable: {exc}") from exc
     if proc.returncode != 0:
-        raise CompileError(f"C compiler {cc!r} not usable: {proc.stderr.strip()}")
-    return proc.stdout.splitlines()[0] if proc.stdout else cc
+        raise CompileError(f"C compiler {shown!r} not usable: {proc.stderr.strip()}")
+    return " ".join([proc.stdout.splitlines()[0] if proc.stdout else cc[0], *cc[1:]])
 
 
 @lru_cache(maxsize=None)
-def _openmp_works(cc: str) -> bool:
+def _openmp_works(cc: tuple[str, ...]) -> bool:
     src = "#include <omp.h>\nint f(void) { return omp_get_max_threads(); }\n"
     with tempfile.TemporaryDirectory() as tmp:
         c, so = Path(tmp) / "probe.c", Path(tmp) / "probe.so"
         c.write_text(src)
-        proc = subprocess.run([cc, *FLAGS, OPENMP_FLAG, str(c), "-o", str(so)],
+        proc = subprocess.run([*cc, *FLAGS, OPENMP_FLAG, str(c), "-o", str(so)],
                               capture_output=True, text=True)
         return proc.returncode == 0
 
@@ -95,6 +102,21 @@ def _is_intact(path: Path, symbol: str, fingerprint: str) -> bool:
     return (len(data) > size and body[:4] == b"\x7fELF" and magic == TRAILER_MAGIC
             and hashlib.sha256(body).digest() == digest
             and fingerprint.encode() in body and symbol.encode() in body)
+
+
+def _build(cc, flags, source: str, symbol: str, tmp: Path, path: Path) -> None:
+    """Compile ``source`` in ``tmp`` and rename the library (with its trailer) to ``path``."""
+    c_file = tmp / f"{symbol}.c"
+    c_file.write_text(source, encoding="utf-8")
+    built = tmp / f"{symbol}.so"
+    proc = subprocess.run([*cc, *flags, str(c_file), "-o", str(built), "-lm"],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise CompileError(f"compiling {symbol} failed:\n{proc.stderr}")
+    final = tmp / f"{symbol}.kernel"
+    final.write_bytes(_with_trailer(built.read_bytes()))
+    final.chmod(0o755 & ~current_umask())
+    os.replace(final, path)  # atomic: readers see the old file or the whole new one
 
 
 class Kernel:
@@ -131,22 +153,17 @@ def load_kernel(source: str, symbol: str, fingerprint: str) -> Kernel:
     key = hashlib.sha256("\0".join([source, identity, " ".join(flags), _cpu_flags()])
                          .encode()).hexdigest()[:24]
     folder = cache_dir()
-    folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{symbol}-{key}.so"
     kernel = _load(path, symbol, fingerprint, openmp)
     if kernel is not None:
         return kernel
-    with tempfile.TemporaryDirectory(dir=folder, prefix=".build-") as tmp:
-        c_file = Path(tmp) / f"{symbol}.c"
-        c_file.write_text(source, encoding="utf-8")
-        built = Path(tmp) / f"{symbol}.so"
-        proc = subprocess.run([cc, *flags, str(c_file), "-o", str(built), "-lm"],
-                              capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise CompileError(f"compiling {symbol} failed:\n{proc.stderr}")
-        final = Path(tmp) / f"{symbol}.kernel"
-        final.write_bytes(_with_trailer(built.read_bytes()))
-        os.replace(final, path)  # atomic: readers see the old file or the whole new one
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=folder, prefix=".build-") as tmp:
+            _build(cc, flags, source, symbol, Path(tmp), path)
+    except OSError as exc:
+        raise CompileError(f"kernel cache {folder} is not usable ({exc.strerror or exc}); "
+                           "set SPARSEMOM_CACHE_DIR to a writable folder") from exc
     kernel = _load(path, symbol, fingerprint, openmp)
     if kernel is None:
         raise CompileError(f"compiled {path} does not carry fingerprint {fingerprint}")

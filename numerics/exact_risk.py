@@ -6,6 +6,7 @@ Iterates ``X_{k+1} = A X_k + c`` row by row from ``X_0 = (R_0, 0, 0)`` and sums
 
 from __future__ import annotations
 
+import os
 import warnings
 
 import mpmath
@@ -56,6 +57,8 @@ def exact_risk(model, optimizer, steps: int, backend: str = "auto", dps: int = 5
     dps = check_integer("dps", dps, minimum=1)
     if threads is not None:
         threads = check_integer("threads", threads, minimum=1)
+    require_closed_moments(model)
+    check_curve_memory(steps, backend)
     rows, values = parameter_values(model, optimizer)
     rec = recursion_for(model, optimizer, time)
 
@@ -79,6 +82,39 @@ def exact_risk(model, optimizer, steps: int, backend: str = "auto", dps: int = 5
         warnings.warn(f"expected risk overflowed float64 at step {diverged}: the parameters "
                       "are outside the stability region", DivergenceWarning, stacklevel=2)
     return risk
+
+
+def require_closed_moments(model) -> None:
+    """``exact_risk`` iterates an exact second-moment recursion: a model whose
+    statistics only close in the mean-field limit (the logistic rare class) has none."""
+    if getattr(model, "statistics", None) != "second moments":
+        raise ValueError(
+            f"model must have exact second-moment dynamics (SparseLeastSquares); "
+            f"{type(model).__name__} has a mean-field statistics map instead: use "
+            "numerics.mean_field.mean_field(model, optimizer, steps) for its predicted "
+            "trajectory and risks")
+
+
+#: Bytes per stored risk value, by backend (float64, mpf, Fraction: typical sizes).
+_BYTES_PER_VALUE = {"auto": 8, "numpy": 8, "c": 8, "mpmath": 120, "exact": 200}
+
+
+def _available_memory() -> int:
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 8 << 30
+
+
+def check_curve_memory(steps: int, backend: str) -> None:
+    """Refuse, before any work, a curve that would take more than half the free memory."""
+    need = (steps + 1) * _BYTES_PER_VALUE[backend]
+    free = _available_memory()
+    if need > free // 2:
+        raise ValueError(
+            f"steps={steps} needs {need / 2**30:.1f} GiB for the risk curve ({backend} backend), "
+            f"more than half of the {free / 2**30:.1f} GiB of free memory; ask for fewer steps, "
+            "or for the risk at chosen steps only with numerics.exact_risk.exact_risk_at")
 
 
 def _mark_c_unavailable(exc: Exception) -> None:

@@ -21,6 +21,7 @@ import numpy as np
 from derivations.models import RareClassLogistic
 from derivations.optimizers import UPDATE_RULES, Optimizer
 
+from .checks import Check, CheckResult
 from .harness import compare_with_theory
 from .linearised import linear_map
 from .logistic_normal import (gauss_hermite, logistic_normal_moment, mpmath_moment,
@@ -28,7 +29,7 @@ from .logistic_normal import (gauss_hermite, logistic_normal_moment, mpmath_mome
 from .logistic_simulate import NAMES, one_step_statistics, statistics_of
 from .logistic_study import StudySetup, convergence_rate, run_point
 from .mean_field import expected_next
-from .verification import CheckResult
+
 
 QUADRATURE_MEANS = (-9.2, -5.0, -2.0, 0.0, 1.5)
 QUADRATURE_VARIANCES = (0.25, 1.0, 4.0, 9.0, 16.0)
@@ -51,11 +52,12 @@ def check_quadrature() -> CheckResult:
 
 
 def check_one_step(name: str, batch: int, draws: int = 40_000, d: int = 12) -> CheckResult:
+    rule = UPDATE_RULES[name]
     model = RareClassLogistic(d, 0.2, 1.5)
-    opt = Optimizer(name, lr=0.3, beta=0.0 if name == "sgd" else 0.6, batch=batch)
+    opt = Optimizer(name, lr=0.3, beta=rule.example_beta(0.6), batch=batch)
     rng = np.random.default_rng(5)
     error = 0.4 * rng.standard_normal(d)
-    buffer = None if name == "sgd" else 0.3 * rng.standard_normal(d)
+    buffer = 0.3 * rng.standard_normal(d) if rule.has_momentum else None
     predicted = expected_next(model, opt, dict(zip(NAMES, statistics_of(error, buffer))))
     columns = [NAMES.index(n) for n in predicted]
     samples = one_step_statistics(model, opt, error, buffer, draws=draws, seed=11)[:, columns]
@@ -66,7 +68,7 @@ def check_one_step(name: str, batch: int, draws: int = 40_000, d: int = 12) -> C
 
 def check_linearisation(name: str) -> CheckResult:
     model = RareClassLogistic(50, 0.1, 2.0)
-    opt = Optimizer(name, lr=0.02, beta=0.0 if name == "sgd" else 0.5)
+    opt = Optimizer(name, lr=0.02, beta=UPDATE_RULES[name].example_beta(0.5))
     names, J, c = linear_map(model, opt)
     direction = np.array([0.3, -0.2, 0.5, 0.1, 0.4])[: len(names)]
     ratios = []
@@ -90,9 +92,12 @@ def check_mean_field(dimensions=(100, 400), runs: int = 100) -> CheckResult:
                        passed, f"{detail}; RMS deviation ∝ d^-{rate:.2f} (expected 1/2)")
 
 
-def run_all() -> Iterator[CheckResult]:
-    yield check_quadrature()
-    for name in UPDATE_RULES:
-        yield check_one_step(name, 1 if name == "sgd" else 3)
-        yield check_linearisation(name)
-    yield check_mean_field()
+def checks() -> Iterator[Check]:
+    """The logistic rungs, for every registered rule."""
+    yield Check("quadrature", "S_1..S_4 and L", check_quadrature)
+    for name, rule in UPDATE_RULES.items():
+        batch = 3 if rule.has_momentum else 1
+        yield Check("one-step drift", f"{name}, B={batch}",
+                    lambda name=name, batch=batch: check_one_step(name, batch))
+        yield Check("linearisation", name, lambda name=name: check_linearisation(name))
+    yield Check("mean field", "heavy-ball", check_mean_field)

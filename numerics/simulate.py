@@ -89,9 +89,33 @@ def monte_carlo_risk(model, optimizer, steps: int, runs: int, seed: int,
     rows, values = parameter_values(model, optimizer)
     per_row = {s: np.broadcast_to(np.asarray(values[s], dtype=float), (rows,))
                for s in (S.p, S.lr, S.beta, R0)}
+    _warn_if_long(runs, optimizer.batch, rows, model.d, steps, per_row[S.p], time == "active")
     risk = simulate_in_blocks(runs, steps, seed, lambda n, rng: _simulate_block(
         model, optimizer, per_row, rows, steps, n, rng, time == "active"))
     return summarise(risk, keep_trajectories)
+
+
+class LongSimulationWarning(RuntimeWarning):
+    """The dense simulation will sample very many values (minutes or more)."""
+
+
+#: Sampled values (masks, inputs, noise) above which a dense simulation warns:
+#: about half a minute at the ~3·10⁷ values/s the dense simulator reaches.
+LONG_SIMULATION = 10**9
+
+
+def _warn_if_long(runs, batch, rows, d, steps, p, active_time) -> None:
+    """Estimate the work up front: per step ``runs·B·rows·(d + 2)`` sampled values; with
+    active time the slowest row needs about ``steps / p_B`` steps (``p_B = 1 − (1 − p)^B``)."""
+    p_b = -np.expm1(batch * np.log1p(-np.min(p)))
+    expected_steps = steps / p_b if active_time else steps
+    work = float(runs) * batch * rows * (d + 2) * expected_steps
+    if work > LONG_SIMULATION:
+        warnings.warn(
+            f"this dense simulation needs about {expected_steps:.3g} steps and {work:.2g} sampled "
+            f"values (minutes to hours); for rare tokens use "
+            "numerics.sparse_simulate.sparse_monte_carlo_risk, whose cost per step is the "
+            "tokens in the batch", LongSimulationWarning, stacklevel=3)
 
 
 def _simulate_block(model, optimizer, per_row, rows, steps, n, rng, active_time) -> np.ndarray:

@@ -19,23 +19,13 @@ import numpy as np
 
 from derivations import TIME_RULES, UPDATE_RULES, Optimizer, SparseLeastSquares
 
+from .checks import Check, CheckResult, run_checks
 from .closed_form import closed_form_risk
 from .exact_moments import expanded_risk
 from .exact_risk import exact_risk
 from .harness import compare_with_theory
+from .logistic_checks import checks as logistic_checks
 from .simulate import monte_carlo_risk
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    rung: str
-    case: str
-    passed: bool
-    detail: str
-
-    def __str__(self) -> str:
-        """One line: ``[PASS] rung  case: detail``."""
-        return f"[{'PASS' if self.passed else 'FAIL'}] {self.rung:18s} {self.case}: {self.detail}"
 
 
 @dataclass(frozen=True)
@@ -73,13 +63,13 @@ def exact_moment_cases() -> Iterator[ExactMomentCase]:
     """Every optimizer at d ∈ {1, 2}, B ∈ {1, 2}, k ≤ 3, and token streams with
     per-row ``lr``/``beta`` (two rows, one token per sample)."""
     e0 = {1: ((F(3, 2),),), 2: ((F(3, 5), F(-4, 5)),)}
-    for name in UPDATE_RULES:
-        beta = (F(0),) if name == "sgd" else (F(3, 5),)
+    for name, rule in UPDATE_RULES.items():
+        beta = (rule.example_beta(F(3, 5)),)
         for d in (1, 2):
             for batch in (1, 2):
                 yield ExactMomentCase(name, d, batch, 3, (F(1, 3),), (F(1, 4),), beta,
                                       F(1, 5), e0[d])
-        stream_beta = (F(0), F(0)) if name == "sgd" else (F(1, 2), F(4, 5))
+        stream_beta = tuple(rule.example_beta(b) for b in (F(1, 2), F(4, 5)))
         yield ExactMomentCase(name, 1, 2, 3, (F(1, 2), F(1, 5)), (F(1, 3), F(1, 2)),
                               stream_beta, F(1, 10), ((F(1),), (F(-2),)))
 
@@ -101,12 +91,17 @@ MC_STEPS = 30
 MC_ALPHA = 0.01
 
 
+def monte_carlo_case(name: str, time: str):
+    """``(name, time, model, optimizer)`` of the Monte Carlo rung for one rule."""
+    beta = UPDATE_RULES[name].example_beta([0.7, 0.5])
+    return (name, time, SparseLeastSquares(d=5, p=[0.4, 0.15], R0=[1.0, 2.0], sigma2=0.1),
+            Optimizer(name, lr=[0.1, 0.2], beta=beta, batch=3))
+
+
 def monte_carlo_cases():
     for name in UPDATE_RULES:
         for time in TIME_RULES:
-            beta = 0.0 if name == "sgd" else [0.7, 0.5]
-            yield name, time, SparseLeastSquares(d=5, p=[0.4, 0.15], R0=[1.0, 2.0], sigma2=0.1), \
-                Optimizer(name, lr=[0.1, 0.2], beta=beta, batch=3)
+            yield monte_carlo_case(name, time)
 
 
 def check_monte_carlo(name, time, model, opt, seed: int = 2026) -> CheckResult:
@@ -120,7 +115,7 @@ def check_monte_carlo(name, time, model, opt, seed: int = 2026) -> CheckResult:
 
 def check_closed_form(name: str, time: str) -> CheckResult:
     """Closed form at 50 digits vs the exact rational recursion."""
-    beta = F(0) if name == "sgd" else F(3, 4)
+    beta = UPDATE_RULES[name].example_beta(F(3, 4))
     model = SparseLeastSquares(7, [F(1, 3), F(1, 40)], R0=[1, F(5, 2)], sigma2=F(1, 10))
     opt = Optimizer(name, lr=F(1, 30), beta=beta, batch=2)
     ks = [1, 10, 80]
@@ -138,7 +133,7 @@ def check_backends(name: str, time: str) -> CheckResult:
     rng = np.random.default_rng(1)
     rows = 50
     p = 10.0 ** rng.uniform(-8, -0.3, rows)
-    beta = 0.0 if name == "sgd" else rng.uniform(0, 0.9, rows)
+    beta = UPDATE_RULES[name].example_beta(rng.uniform(0, 0.9, rows))
     model = SparseLeastSquares(20, p, R0=rng.uniform(0.5, 2, rows), sigma2=0.3)
     opt = Optimizer(name, lr=rng.uniform(0.01, 0.1, rows) * (1 - np.asarray(beta)), beta=beta,
                     batch=4)
@@ -150,15 +145,24 @@ def check_backends(name: str, time: str) -> CheckResult:
                        f"max relative difference c/numpy vs mpmath {err:.1e} ≤ 1e-12")
 
 
-def run_all() -> Iterator[CheckResult]:
+def checks() -> Iterator[Check]:
+    """Every least-squares rung, for every registered rule (built-in or user-defined)."""
     for case in exact_moment_cases():
-        yield check_exact_moments(case)
+        yield Check("exact moments", case.label, lambda case=case: check_exact_moments(case))
     for name in UPDATE_RULES:
         for time in TIME_RULES:
-            yield check_closed_form(name, time)
-            yield check_backends(name, time)
-    for name, time, model, opt in monte_carlo_cases():
-        yield check_monte_carlo(name, time, model, opt)
-    from .logistic_checks import run_all as logistic_checks
+            yield Check("closed form", f"{name}, time={time}",
+                        lambda name=name, time=time: check_closed_form(name, time))
+            yield Check("backends", f"{name}, time={time}",
+                        lambda name=name, time=time: check_backends(name, time))
+    for name in UPDATE_RULES:
+        for time in TIME_RULES:
+            yield Check("Monte Carlo", f"{name}, time={time}",
+                        lambda name=name, time=time: check_monte_carlo(*monte_carlo_case(name, time)))
 
-    yield from logistic_checks()
+
+def run_all() -> Iterator[CheckResult]:
+    """Run every rung (least squares, then the logistic model's); a check that raises
+    is reported as a FAIL with its message."""
+    yield from run_checks(checks())
+    yield from run_checks(logistic_checks())

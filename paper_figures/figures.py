@@ -18,7 +18,7 @@ from derivations import Optimizer, SparseLeastSquares
 from derivations.asymptotics import ExponentPoint
 from derivations.scaling_limits import scaling_limit
 from numerics.atomic import write_figure
-from numerics.verification import CheckResult
+from numerics.checks import CheckResult
 
 
 @dataclass

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from numerics.atomic import write_text_atomic
 from numerics.progress import progress
-from numerics.verification import CheckResult
+from numerics.checks import CheckResult
 
 
 def derive_all() -> CheckResult:

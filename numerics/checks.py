@@ -1,0 +1,63 @@
+"""Check results and the runner that turns every failure into a result.
+
+A :class:`Check` is a named, deferred verification (its rung, its case, and a
+function returning a :class:`CheckResult`); :func:`run_checks` runs checks one by
+one and records an exception raised by a check as a FAIL carrying the exception's
+message, so one broken check never hides the others behind a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+#: Status of a check: passed, failed, or an action the run took that is not a check
+#: (e.g. generated kernels regenerated after a model change).
+STATUSES = ("PASS", "FAIL", "CHANGED")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    rung: str
+    case: str
+    passed: bool
+    detail: str
+    #: "PASS"/"FAIL" follow ``passed``; "CHANGED" marks an action taken (not a failure).
+    status: str = ""
+
+    def __post_init__(self):
+        status = self.status or ("PASS" if self.passed else "FAIL")
+        if status not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}; got {status!r}")
+        if status == "FAIL" and self.passed or status == "PASS" and not self.passed:
+            raise ValueError(f"status {status!r} contradicts passed={self.passed}")
+        object.__setattr__(self, "status", status)
+
+    def __str__(self) -> str:
+        """One line: ``[PASS] rung  case: detail``."""
+        return f"[{self.status}] {self.rung:18s} {self.case}: {self.detail}"
+
+
+@dataclass(frozen=True)
+class Check:
+    """A deferred check: ``run()`` returns its :class:`CheckResult`."""
+
+    rung: str
+    case: str
+    run: Callable[[], CheckResult]
+
+
+def run_check(check: Check) -> CheckResult:
+    """``check.run()``, or a FAIL naming the exception it raised."""
+    try:
+        return check.run()
+    except Exception as exc:  # a crashing check is a failed check, reported with its message
+        message = str(exc).splitlines()[0] if str(exc) else ""
+        return CheckResult(check.rung, check.case, False,
+                           f"raised {type(exc).__name__}: {message}")
+
+
+def run_checks(checks: Iterable[Check]) -> Iterator[CheckResult]:
+    """Run ``checks`` in order, each through :func:`run_check`."""
+    for check in checks:
+        yield run_check(check)

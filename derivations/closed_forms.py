@@ -86,11 +86,27 @@ def generating_function(rec: MomentRecursion) -> sp.Expr:
                           / denominator.domain.to_sympy(denominator[0, 0].element)))
 
 
+class NoStationaryState(ValueError):
+    """``I − A`` is singular for generic parameters: 1 is an eigenvalue of the
+    transition (e.g. a rule that never moves ``θ``), so there is no unique fixed point."""
+
+
+def has_stationary_state(rec: MomentRecursion) -> bool:
+    """``det(I − A) ≠ 0`` as a rational function of the parameters."""
+    n = rec.transition.shape[0]
+    (M,) = _in_field(sp.eye(n) - rec.transition)
+    return M.det() != M.domain.zero
+
+
 @lru_cache(maxsize=None)
 def stationary_state(rec: MomentRecursion) -> sp.ImmutableMatrix:
-    """``X_∞ = (I − A)^{-1} c``: the fixed point of the recursion."""
+    """``X_∞ = (I − A)^{-1} c``: the fixed point of the recursion
+    (:class:`NoStationaryState` when ``I − A`` is singular)."""
     n = rec.transition.shape[0]
     M, c = _in_field(sp.eye(n) - rec.transition, rec.forcing)
+    if M.det() == M.domain.zero:
+        raise NoStationaryState(f"1 is an eigenvalue of the transition of {rec.optimizer} "
+                                f"({rec.time_rule}) for every parameter: no stationary state")
     x = M.lu_solve(c)
     return sp.ImmutableMatrix([_to_expr(x, i) for i in range(n)])
 

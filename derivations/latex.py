@@ -13,7 +13,7 @@ import sympy as sp
 
 from . import symbols as S
 from .closed_forms import (characteristic_polynomial, closed_form, generating_function,
-                           stationary_risk)
+                           has_stationary_state, stationary_risk)
 from .models import model_class
 from .optimizers import update_rule
 from .recursion import recursion_for
@@ -57,10 +57,12 @@ def latex_equations(model: str, optimizer: str, time_rule: str = "steps"):
     add("Risk", sp.Eq(RISK_K, rec.risk.subs(rec.state[0], sp.Symbol(f"{rec.state[0].name}_k"))))
     add("Generating function", sp.Eq(F, generating_function(rec)))
     add("Characteristic polynomial", sp.Eq(CHI, characteristic_polynomial(rec)))
-    form = closed_form(rec)
-    add("Closed form", sp.Eq(RISK_K, form.expression))
-    for symbol, value in form.definitions.items():
-        add("Closed form", sp.Eq(symbol, value))
+    stationary = has_stationary_state(rec)
+    if stationary:  # else: no fixed point to expand around (said in the document's text)
+        form = closed_form(rec)
+        add("Closed form", sp.Eq(RISK_K, form.expression))
+        for symbol, value in form.definitions.items():
+            add("Closed form", sp.Eq(symbol, value))
     coefficients = characteristic_coefficients(model, optimizer, time_rule)
     for symbol, value in coefficients.items():
         add("Stability", sp.Eq(symbol, value))
@@ -70,9 +72,11 @@ def latex_equations(model: str, optimizer: str, time_rule: str = "steps"):
     add("Timescales", sp.Eq(BETA_EFF, t.effective_retention))
     add("Timescales", sp.Eq(KAPPA, t.curvature))
     add("Timescales", sp.Eq(TAU_R, t.retention))
-    add("Timescales", sp.Eq(TAU_L, t.learning))
-    add("Timescales", sp.Eq(TAU_R / TAU_L, t.ratio))
-    add("Stationary risk", sp.Eq(RISK_INF, stationary_risk(rec)))
+    if t.learning.is_finite:  # κ = 0 (no learning): τ_L = ∞, said in the text instead
+        add("Timescales", sp.Eq(TAU_L, t.learning))
+        add("Timescales", sp.Eq(TAU_R / TAU_L, t.ratio))
+    if stationary:
+        add("Stationary risk", sp.Eq(RISK_INF, stationary_risk(rec)))
     return out
 
 
@@ -157,11 +161,18 @@ def latex_document(model: str, optimizer: str, time_rule: str = "steps") -> str:
         _PARAMETERS[law.statistics],
     ]
     intro = {**_TEXT, **(_MEAN_FIELD_TEXT if law.statistics == "mean field" else {})}
+    if not timescales(model, optimizer).learning.is_finite:
+        intro["Timescales"] += (r" here $\kappa = 0$: the update does not reduce the error, "
+                                r"so $\tau_L = \infty$ (no learning).")
     section = None
     for name, _, text in latex_equations(model, optimizer, time_rule):
         if name != section:
             section = name
             lines += [rf"\subsection*{{{name}}}", intro[name]]
         lines += [r"\begin{equation*}", text, r"\end{equation*}"]
+    if not has_stationary_state(recursion_for(model, optimizer, time_rule)):
+        lines += [r"\subsection*{Stationary risk}",
+                  r"$1$ is an eigenvalue of $A$ for every parameter value: there is no "
+                  r"stationary state, hence no noise floor and no closed form around it."]
     lines.append(r"\end{document}")
     return "\n".join(lines) + "\n"

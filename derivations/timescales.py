@@ -11,6 +11,7 @@ Both are read off the derived active-iterate mean map
   squared error ``E‖e‖²`` by a factor e when the buffer follows the error
   adiabatically (``v̄ = m_ve ē / (1 − β̄)``), with effective curvature per active
   update ``κ = m_ee + m_ev m_ve / (1 − β̄)``;
+  (``τ_L = ∞`` when ``κ = 0``: a rule that does not learn);
 * their **ratio** ``τ_R / τ_L = 2 η κ τ_R``: ≪ 1 SGD-like (memory short against
   learning), ≈ 1 heavy-ball, ≫ 1 unstable.
 """
@@ -58,7 +59,8 @@ def _timescales(model: str, optimizer: str) -> Timescales:
         m_ve = M[1, 0].xreplace(at0)
         kappa = _simplify(m_ee + m_ev * m_ve / (1 - beta_bar))
     retention = _simplify(1 / (1 - beta_bar))
-    learning = _simplify(1 / (2 * S.lr * kappa))
+    # κ = 0: the update does not reduce the error at first order; it never learns.
+    learning = sp.oo if kappa == 0 else _simplify(1 / (2 * S.lr * kappa))
     return Timescales(beta_bar, kappa, retention, learning)
 
 

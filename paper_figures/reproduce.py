@@ -20,6 +20,7 @@ import importlib
 import time
 from pathlib import Path
 
+from numerics import codegen as generated
 from numerics.atomic import write_text_atomic
 from numerics.progress import progress
 from numerics.checks import CheckResult
@@ -41,15 +42,19 @@ def derive_all() -> CheckResult:
 
 
 def codegen() -> CheckResult:
-    from numerics.codegen import generated_files, stale_sources, write_sources
-
-    files = generated_files()
-    stale = stale_sources()
+    files = generated.generated_files()
+    stale = generated.stale_sources()
+    if stale and not generated.source_checkout():
+        return CheckResult("codegen", f"{len(files)} generated sources", True,
+                           f"the installed package's generated code differs from the derivations in "
+                           f"{len(stale)} files ({', '.join(stale)}): code is generated from the "
+                           "derivations at run time", status="CHANGED")
     if stale:
-        write_sources()
+        generated.write_sources()
         importlib.invalidate_caches()
         return CheckResult("codegen", f"{len(files)} generated sources", True,
-                           f"regenerated {len(stale)} stale files from the derivations: {', '.join(stale)}")
+                           f"kernels regenerated after a model change: {len(stale)} files "
+                           f"changed: {', '.join(stale)}", status="CHANGED")
     return CheckResult("codegen", f"{len(files)} generated sources", True,
                        "checked-in kernels match the derivations (fingerprints current)")
 
@@ -58,7 +63,7 @@ def _table(checks: list[CheckResult]) -> list[str]:
     lines = ["| result | rung | case | detail |", "|---|---|---|---|"]
     for c in checks:
         detail = c.detail.replace("|", "\\|").replace("\n", " ")
-        lines.append(f"| {'PASS' if c.passed else '**FAIL**'} | {c.rung} | {c.case} | {detail} |")
+        lines.append(f"| {c.status if c.passed else '**FAIL**'} | {c.rung} | {c.case} | {detail} |")
     return lines
 
 
@@ -66,9 +71,13 @@ def report_markdown(stages: list[CheckResult], checks: list[CheckResult], figure
                     seconds: float, out: Path, revision: str) -> str:
     everything = stages + checks + [c for f in figures for c in f.checks]
     failed = [c for c in everything if not c.passed]
+    changed = [c for c in everything if c.status == "CHANGED"]
+    counted = len(everything) - len(changed)
     lines = [f"# sparsemom reproduce ({'full' if full else 'quick'}), revision {revision}", "",
              f"**{'ALL CHECKS PASSED' if not failed else f'{len(failed)} CHECKS FAILED'}**: "
-             f"{len(everything) - len(failed)}/{len(everything)} passed in {seconds / 60:.1f} min.", ""]
+             f"{counted - len(failed)}/{counted} passed in {seconds / 60:.1f} min.", ""]
+    if changed:
+        lines += ["## Changed", "", *_table(changed), ""]
     if failed:
         lines += ["## Failed", "", *_table(failed), ""]
     lines += ["## Derive and codegen", "", *_table(stages), "",

@@ -6,7 +6,8 @@ the checked-in files under ``numerics/generated/``.
 """
 
 from .expressions import KernelExpressions, kernel_expressions
-from .sources import GENERATED_DIR, generated_files, module_name, stale_sources, write_sources
+from .sources import (GENERATED_DIR, generated_files, module_name, source_checkout, stale_sources,
+                      write_sources)
 
 __all__ = ["KernelExpressions", "kernel_expressions", "GENERATED_DIR", "generated_files",
-           "module_name", "write_sources"]
+           "module_name", "source_checkout", "stale_sources", "write_sources"]

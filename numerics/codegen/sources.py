@@ -249,6 +249,13 @@ def stale_sources(folder: Path | None = None) -> list[str]:
             if not (folder / name).exists() or (folder / name).read_text(encoding="utf-8") != text]
 
 
+def source_checkout() -> bool:
+    """The package runs from a source checkout (``pyproject.toml`` beside it), so
+    ``sparsemom codegen`` may rewrite its ``generated/``; an installed copy is not
+    rewritten (name a folder instead)."""
+    return (GENERATED_DIR.parents[1] / "pyproject.toml").is_file()
+
+
 def write_sources(folder: Path = GENERATED_DIR) -> list[Path]:
     """Write every generated source into ``folder``; stale generated files are removed."""
     folder = Path(folder)

@@ -10,7 +10,8 @@ With ``p = p*·d^(−κ)``, ``B = B*·d^σ``, ``ε = 1 − β = ε*·d^(−γ)``
 * the batch regime fixes ``P``: **dense** batches (``σ > κ``) have ``1 − P =
   e^{−p*B* d^(σ−κ)}``, smaller than every power of ``d``, so ``P = 1`` to all
   orders; **sparse** batches (``σ < κ``) have ``P = p*B*·d^(σ−κ)(1 + o(1))``;
-  **critical** batches (``σ = κ``) have ``P → 1 − e^{−p*B*}``.
+  **critical** batches (``σ = κ``) have ``P → 1 − e^{−p*B*}`` for ``κ > 0`` and
+  ``P = 1 − (1 − p*)^{B*}`` exactly at ``κ = σ = 0``.
 
 A polynomial in the atoms is a sum of monomials ``c·d^{L(κ,σ,γ,θ)}``; monomials
 with the same linear form ``L`` are collected into a *group*.  At an exponent
@@ -101,6 +102,11 @@ class ExponentPoint:
         return batch_regime(self.kappa, self.sigma)
 
     @property
+    def fixed_batches(self) -> bool:
+        """``κ = σ = 0``: ``p`` and ``B`` do not scale, so ``p_B`` is exact, not asymptotic."""
+        return self.kappa == 0 and self.sigma == 0
+
+    @property
     def values(self) -> dict[sp.Symbol, sp.Rational]:
         return {kappa: _rat(self.kappa), sigma: _rat(self.sigma), gamma: _rat(self.gamma),
                 theta: _rat(self.theta)}
@@ -129,7 +135,11 @@ class ExponentPoint:
                  S.fisher_w: (sp.exp(_rat(self.rho) ** 2), sp.Integer(0))}
         if self.regime == "sparse":
             table[P] = (_rat(self.p_star * self.batch_star), sigma - kappa)
+        elif self.fixed_batches:
+            # p = p*, B = B* fixed (σ = κ = 0): p_B is exactly 1 − (1 − p*)^{B*} at every d
+            table[P] = (1 - (1 - _rat(self.p_star)) ** _rat(self.batch_star), sp.Integer(0))
         elif self.regime == "critical":
+            # (1 − p*·d^-κ)^{B*·d^κ} → e^{−p*B*} only as p → 0, i.e. κ > 0
             table[P] = (1 - sp.exp(-_rat(self.p_star * self.batch_star)), sp.Integer(0))
         return table
 
@@ -154,6 +164,10 @@ def in_atoms(expr: sp.Expr, regime: str) -> tuple[sp.Poly, sp.Poly]:
     num, den = sp.fraction(to_atoms(expr, regime))
     gens = (S.lr, eps, S.p, S.batch, S.d, S.sigma2, P, S.fisher_w)
     return sp.Poly(num, *gens), sp.Poly(den, *gens)
+
+
+class AsymptoticCancellation(ArithmeticError):
+    """Leading terms cancel where ``p_B`` entered through its leading order only."""
 
 
 class VanishingExpression(ArithmeticError):
@@ -226,9 +240,9 @@ def _lead(poly: sp.Poly, point: ExponentPoint, lr_star=None):
             ties = tuple(sp.expand(lead - gs[j].exponent) for j in tied if gs[j].exponent != lead)
             atoms = frozenset().union(*(gs[j].atoms for j in tied))
             return coefficient, lead, values[i], conditions, ties, atoms
-        if any(gs[j].uses_P for j in tied) and point.regime != "dense":
-            raise ArithmeticError("leading terms cancel where p_B = 1 - (1 - p)^B enters only "
-                                  "asymptotically; a higher-order expansion is needed")
+        if any(gs[j].uses_P for j in tied) and point.regime != "dense" and not point.fixed_batches:
+            raise AsymptoticCancellation("leading terms cancel where p_B = 1 - (1 - p)^B enters "
+                                         "only asymptotically; a higher-order expansion is needed")
         i = tied[-1] + 1
     raise VanishingExpression("expression vanishes identically at this point")
 
@@ -237,10 +251,48 @@ def leading_term(expr: sp.Expr, point: ExponentPoint, lr_star=None) -> LeadingTe
     """The leading behaviour ``c · d^L`` of ``expr`` as ``d → ∞`` at ``point``
     (``lr_star``: a symbol to keep the learning-rate prefactor free)."""
     num, den = in_atoms(expr, point.regime)
-    cn, ln, vn, condn, tien, atoms = _lead(num, point, lr_star)
-    cd, ld, vd, condd, tied, _ = _lead(den, point, lr_star)
+    try:
+        cn, ln, vn, condn, tien, atoms = _lead(num, point, lr_star)
+        cd, ld, vd, condd, tied, _ = _lead(den, point, lr_star)
+    except AsymptoticCancellation:
+        if point.regime != "sparse":
+            raise
+        return _series_leading_term(expr, point, lr_star)
     return LeadingTerm(sp.cancel(cn / cd), sp.expand(ln - ld), vn - vd, atoms, condn + condd,
                        tien + tied)
+
+
+def _binomial_series(order: int) -> sp.Expr:
+    """``p_B = 1 − (1 − p)^B = Σ_{j=1}^{order} (−1)^{j+1} C(B, j) p^j + O((pB)^{order+1})``."""
+    return sp.Add(*((-1) ** (j + 1) * sp.Mul(*(S.batch - i for i in range(j))) / sp.factorial(j)
+                    * S.p**j for j in range(1, order + 1)))
+
+
+def _top_P_value(poly: sp.Poly, point: ExponentPoint, lr_star) -> Fraction | None:
+    """The largest exponent (at the point) of a group in which ``P`` enters."""
+    values = [Fraction(str(g.exponent.xreplace(point.values)))
+              for g in groups(poly, point, lr_star) if g.uses_P]
+    return max(values) if values else None
+
+
+def _series_leading_term(expr: sp.Expr, point: ExponentPoint, lr_star=None) -> LeadingTerm:
+    """Sparse batches (``σ < κ``), when the leading order of ``p_B`` cancels: ``p_B`` as
+    its binomial series in ``p`` and ``B`` to ``order`` terms.  The dropped terms are
+    ``d^{order·(σ−κ)}`` below the largest ``p_B`` term, so the leading term found is
+    kept only when it lies above that bound (else a higher order is tried)."""
+    num0, den0 = in_atoms(expr, point.regime)
+    gap = point.sigma - point.kappa
+    for order in (2, 3, 4, 6, 8):
+        x = to_atoms(expr, "sparse").xreplace({P: _binomial_series(order)})
+        num, den = (sp.Poly(part, *num0.gens) for part in sp.fraction(sp.cancel(sp.together(x))))
+        cn, ln, vn, condn, tien, atoms = _lead(num, point, lr_star)
+        cd, ld, vd, condd, tied, _ = _lead(den, point, lr_star)
+        bounds = [(_top_P_value(p0, point, lr_star), v) for p0, v in ((num0, vn), (den0, vd))]
+        if all(top is None or v > top + order * gap for top, v in bounds):
+            return LeadingTerm(sp.cancel(cn / cd), sp.expand(ln - ld), vn - vd, atoms,
+                               condn + condd, tien + tied)
+    raise AsymptoticCancellation("leading terms cancel to beyond the 8th order of p_B's series "
+                                 "in p·B at this point")
 
 
 def regime_conditions(regime: str) -> tuple[tuple[sp.Expr, ...], tuple[sp.Expr, ...]]:

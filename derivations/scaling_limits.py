@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
 
+import mpmath
 import sympy as sp
 
 from . import symbols as S
@@ -153,6 +154,17 @@ class ScalingLimit:
     def discrete(self) -> bool:
         return self.time_exponent == 0
 
+    @property
+    def growth_rate(self) -> float:
+        """Largest growth rate of the limit: ``max Re λ(L)`` per unit of ``t``
+        (``k = t·d^τ``), or ``log max |1 + λ|`` per step of a discrete map; > 0 means
+        unstable (a negative ``τ``: growth faster than one per active update)."""
+        with mpmath.workdps(30):
+            lam, _ = mpmath.eig(mpmath.matrix(self.matrix.evalf(30).tolist()))
+            if self.discrete:
+                return float(mpmath.log(max(abs(1 + r) for r in lam)))
+            return float(max(mpmath.re(r) for r in lam))
+
     def limit_latex(self) -> str:
         """The limit dynamics in LaTeX."""
         X = sp.Matrix([sp.Symbol(r"\tilde{%s}" % s) for s in self.state])
@@ -188,6 +200,7 @@ class ScalingLimit:
             "limit_matrix": [[sp.sstr(x) for x in row] for row in self.matrix.tolist()],
             "limit_latex": self.limit_latex(), "discrete_time": self.discrete,
             "inequalities": self.inequality_strings(), "notes": list(self.notes),
+            "growth_rate": self.growth_rate,
         }
 
     def inequality_strings(self) -> list[str]:
@@ -320,11 +333,11 @@ def scaling_limit(model: str, optimizer: str, point: ExponentPoint,
             # 3-D system on the growth timescale
             rate = leading_term(dr.reduced_rate, point)
             notes.append("growth on the retention timescale: 3-D limit instead of the 1-D reduction")
-            limit = _heavy_ball_limit(dr, point, -rate.value, -rate.exponent)
+            limit = _heavy_ball_limit(dr, point, -rate.value, -rate.exponent, notes)
             family = "heavy-ball" if _limit_stable(limit[2], limit[0] == 0) else "unstable"
     else:
         clock = retention if ratio == 0 else learning
-        limit = _heavy_ball_limit(dr, point, clock.value, clock.exponent)
+        limit = _heavy_ball_limit(dr, point, clock.value, clock.exponent, notes)
         family = "heavy-ball" if _limit_stable(limit[2], limit[0] == 0) else "unstable"
         if ratio == 0:
             ties.append(sp.expand(learning.exponent - retention.exponent))
@@ -407,7 +420,24 @@ def _reduced_limit(dr: _Drift, point: ExponentPoint):
     return (tau, (scale,), sp.Matrix([[lead.coefficient]]), sp.Matrix([f]), tuple(x0), conds, ties)
 
 
-def _heavy_ball_limit(dr: _Drift, point: ExponentPoint, tau: Fraction, tau_form: sp.Expr):
+def _heavy_ball_limit(dr: _Drift, point: ExponentPoint, tau: Fraction, tau_form: sp.Expr,
+                      notes: list | None = None):
+    """The 3-D limit on the clock ``d^τ``, or on a faster clock when some entry of the
+    drift acts faster than ``d^τ`` (a free learning rate above the bounds): the clock
+    is shortened by that entry's excess order until every entry balances, and a note
+    says so.  The limit is then classified by its own stability (growth rate)."""
+    for _ in range(8):
+        try:
+            return _heavy_ball_limit_on(dr, point, tau, tau_form)
+        except _Inconsistent as fast:
+            tau, tau_form = tau - fast.order, sp.expand(tau_form - fast.form)
+            if notes is not None:
+                notes.append(f"an entry of the drift acts faster than the clock: limit taken on "
+                             f"the faster timescale d^{tau} active updates")
+    raise ArithmeticError(f"no consistent timescale found for the 3-D limit at {point}")
+
+
+def _heavy_ball_limit_on(dr: _Drift, point: ExponentPoint, tau: Fraction, tau_form: sp.Expr):
     """3-D limit ``dX̃/dt = L X̃ + f`` on the timescale ``d^τ``.
 
     Scales ``X_i ~ d^{a_i}`` (``a_R = 0``) balance each buffer moment against its
@@ -433,7 +463,7 @@ def _heavy_ball_limit(dr: _Drift, point: ExponentPoint, tau: Fraction, tau_form:
                 conds += c
                 ties += tt
             else:
-                raise _Inconsistent(i, j, order)
+                raise _Inconsistent(i, j, order, sp.expand(lead.exponent + shift))
     f = sp.zeros(3, 1)
     if point.sigma2_star != 0:
         for i in range(3):
@@ -444,7 +474,7 @@ def _heavy_ball_limit(dr: _Drift, point: ExponentPoint, tau: Fraction, tau_form:
                     f[i] = lead.coefficient
                     ties.append(sp.expand(lead.exponent + tau_form - forms[i]))
                 elif order > 0:
-                    raise _Inconsistent(i, None, order)
+                    raise _Inconsistent(i, None, order, sp.expand(lead.exponent + tau_form - forms[i]))
                 else:
                     c, tt = _below(dr.c[i], point, sp.expand(tau_form - forms[i]))
                     conds += c
@@ -497,8 +527,12 @@ def _balanced_scales(G, point: ExponentPoint, tau: Fraction, tau_form: sp.Expr):
 
 
 class _Inconsistent(ArithmeticError):
-    def __init__(self, i, j, order):
+    """Entry ``(i, j)`` of the drift grows like ``d^order`` on the chosen timescale
+    (``form``: that order as a linear form in the exponents)."""
+
+    def __init__(self, i, j, order, form):
         super().__init__(f"entry ({i}, {j}) grows like d^{order} on the chosen timescale")
+        self.order, self.form = order, form
 
 
 def _reduce(inequalities, equalities, point: ExponentPoint):
@@ -526,9 +560,9 @@ def _reduce(inequalities, equalities, point: ExponentPoint):
     ineqs = []
     for c in inequalities:
         if c.is_number:
-            if c <= 0:
+            if c < 0:
                 raise ArithmeticError(f"inconsistent region condition {c} > 0")
-            continue
+            continue  # a constant 0: two terms tie at every exponent (fixed p and B)
         n = normal(c)
         if n not in ineqs:
             ineqs.append(n)

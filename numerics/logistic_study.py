@@ -28,10 +28,11 @@ import sympy as sp
 
 from derivations.linearisation import BULK_PARAMETERS
 from derivations.models import RareClassLogistic
-from derivations.optimizers import Optimizer
+from derivations.optimizers import Optimizer, update_rule
 from derivations.stability import stability_conditions
 from derivations.timescales import timescales
 
+from .arguments import integer_at_least, output_dir
 from .atomic import write_figure, write_text_atomic
 from .harness import compare_with_theory
 from .linearised import fisher_constants
@@ -59,7 +60,7 @@ class StudySetup:
     seed: int = 2026
 
     def problem(self, d: int):
-        beta = 0.0 if self.optimizer == "sgd" else self.beta
+        beta = update_rule(self.optimizer).example_beta(self.beta)
         return (RareClassLogistic(d, self.p, self.rho),
                 Optimizer(self.optimizer, lr=self.lr_scale / d, beta=beta, batch=self.batch))
 
@@ -229,15 +230,22 @@ def study_figure(setup: StudySetup, points, rate: float, out: Path, phase_n: int
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--out", type=Path, default=Path("paper_figures/out/logistic"),
-                        help="output directory (default: paper_figures/out/logistic)")
-    parser.add_argument("--dimensions", type=int, nargs="+", default=list(DIMENSIONS))
-    parser.add_argument("--runs", type=int, default=StudySetup.runs)
+    parser.add_argument("--out", type=output_dir, default=Path("paper_figures/out/logistic"),
+                        help="output directory")
+    parser.add_argument("--dimensions", type=integer_at_least(2), nargs="+",
+                        default=list(DIMENSIONS), help="dimensions d (at least two, each ≥ 2)")
+    parser.add_argument("--runs", type=integer_at_least(2), default=StudySetup.runs,
+                        help="Monte Carlo runs per dimension")
+
+
+def validate(args) -> None:
+    """Every option checked before the study starts."""
+    if len(set(args.dimensions)) < 2:
+        raise ValueError("argument --dimensions: needs at least two different values "
+                         f"(a convergence rate); got {args.dimensions}")
 
 
 def run(args) -> int:
-    if any(d < 2 for d in args.dimensions) or len(args.dimensions) < 2:
-        raise SystemExit("--dimensions needs at least two values >= 2")
     setup = StudySetup(runs=args.runs)
     points, rate = run_study(setup, tuple(args.dimensions))
     out = Path(args.out)

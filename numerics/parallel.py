@@ -6,8 +6,11 @@ Results come back in task order whichever executor ran them.
 
 from __future__ import annotations
 
+import importlib.util
+import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import socket
+from urllib.parse import urlsplit
 
 from .progress import progress
 
@@ -29,11 +32,38 @@ def parallel_map(func, tasks, scheduler: str | None = None, workers: int | None 
     if workers == 1 or len(tasks) <= 1:
         return [func(t) for t in progress(tasks, desc=description)]
     results = [None] * len(tasks)
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(func, t): i for i, t in enumerate(tasks)}
-        for future in progress(as_completed(futures), total=len(tasks), desc=description):
-            results[futures[future]] = future.result()
+    # a multiprocessing pool, because leaving its `with` block terminates the workers:
+    # Ctrl-C (or an error) ends the map at once instead of waiting for running tasks
+    with multiprocessing.Pool(workers) as pool:
+        done = pool.imap_unordered(_indexed, [(i, func, t) for i, t in enumerate(tasks)])
+        for i, value in progress(done, total=len(tasks), desc=description):
+            results[i] = value
     return results
+
+
+def _indexed(job):
+    """``(i, func(task))`` for ``job = (i, func, task)``: results carry their place."""
+    i, func, task = job
+    return i, func(task)
+
+
+def reachable_scheduler(address: str, timeout: float = 5.0) -> None:
+    """A ``ValueError`` naming ``--scheduler`` unless a server answers at ``address``
+    (``tcp://host:port``) and Dask is installed."""
+    if importlib.util.find_spec("distributed") is None:
+        raise ValueError("argument --scheduler: needs Dask: pip install 'sparsemom[dask]'")
+    parsed = urlsplit(address if "://" in address else f"tcp://{address}")
+    try:
+        host, port = parsed.hostname, parsed.port
+    except ValueError:
+        host = port = None
+    if not host or not port:
+        raise ValueError(f"argument --scheduler: expected tcp://host:port; got {address!r}")
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as exc:
+        raise ValueError(f"argument --scheduler: no scheduler answers at {address} "
+                         f"({exc.strerror or exc})") from None
 
 
 def _dask_map(func, tasks, scheduler, description):

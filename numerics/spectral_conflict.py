@@ -29,9 +29,10 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import minimize_scalar
 
-from derivations import Optimizer, SparseLeastSquares
+from derivations import UPDATE_RULES, Optimizer, SparseLeastSquares, update_rule
 from derivations.validation import check_integer, check_per_row
 
+from .arguments import output_dir, positive_int, real_in
 from .atomic import write_text_atomic
 from .exact_risk import DivergenceWarning, exact_risk
 from .horizon_risk import row_risk_at
@@ -72,9 +73,9 @@ class ConflictSetup:
         check_integer("scan", self.scan, minimum=3)
         check_integer("frequencies", self.frequencies, minimum=2)
         check_per_row("smallest_eps", self.smallest_eps, lower=0, upper=1, lower_open=True, upper_open=True)
-        if self.optimizer == "sgd":
-            raise ValueError("optimizer must carry momentum (heavy-ball, nesterov or lazy); got 'sgd'")
-        Optimizer(self.optimizer, lr=self.lr)  # names the valid optimizers on a typo
+        if not update_rule(self.optimizer).uses_beta:  # names the valid optimizers on a typo
+            raise ValueError(f"optimizer must use momentum β (e.g. heavy-ball, nesterov or lazy); "
+                             f"got {self.optimizer!r}")
 
     def frequencies_of_rows(self) -> np.ndarray:
         return zipf_frequencies(self.rows, self.exponent)
@@ -315,21 +316,34 @@ def write_conflict(result: ConflictResult, out: Path) -> list[Path]:
 
 def add_arguments(parser) -> None:
     defaults = ConflictSetup()
-    parser.add_argument("--out", type=Path, default=Path("paper_figures/out/spectral_conflict"),
-                        help="output directory (default: paper_figures/out/spectral_conflict)")
-    parser.add_argument("--rows", type=int, default=defaults.rows, help="vocabulary size V (default 10⁶)")
-    parser.add_argument("--exponent", type=float, default=defaults.exponent, help="Zipf exponent s")
-    parser.add_argument("--optimizer", default=defaults.optimizer, help="heavy-ball, nesterov or lazy")
-    parser.add_argument("--lr", type=float, default=defaults.lr)
-    parser.add_argument("--batch", type=int, default=defaults.batch)
-    parser.add_argument("--d", type=int, default=defaults.d, help="dimension of each row")
-    parser.add_argument("--sigma2", type=float, default=defaults.sigma2, help="label-noise variance s²")
-    parser.add_argument("--horizon", type=int, default=defaults.horizon, help="steps T")
+    momentum_rules = [name for name, rule in UPDATE_RULES.items() if rule.uses_beta]
+    parser.add_argument("--out", type=output_dir, default=Path("paper_figures/out/spectral_conflict"),
+                        help="output directory")
+    parser.add_argument("--rows", type=positive_int, default=defaults.rows, help="vocabulary size V")
+    parser.add_argument("--exponent", type=real_in(0), default=defaults.exponent,
+                        help="Zipf exponent s (p_i ∝ i^-s)")
+    parser.add_argument("--optimizer", choices=momentum_rules, default=defaults.optimizer,
+                        help="update rule with momentum")
+    parser.add_argument("--lr", type=real_in(0, lower_open=True), default=defaults.lr,
+                        help="learning rate η")
+    parser.add_argument("--batch", type=positive_int, default=defaults.batch, help="batch size B")
+    parser.add_argument("--d", type=positive_int, default=defaults.d, help="dimension of each row")
+    parser.add_argument("--sigma2", type=real_in(0), default=defaults.sigma2,
+                        help="label-noise variance s²")
+    parser.add_argument("--horizon", type=positive_int, default=defaults.horizon, help="steps T")
 
 
 def setup_from(args) -> ConflictSetup:
     return ConflictSetup(rows=args.rows, exponent=args.exponent, d=args.d, batch=args.batch, lr=args.lr,
                          sigma2=args.sigma2, horizon=args.horizon, optimizer=args.optimizer)
+
+
+def validate(args) -> None:
+    """Every option checked before the study starts (a ``ValueError`` names it)."""
+    try:
+        setup_from(args)
+    except ValueError as exc:
+        raise ValueError(f"argument --{str(exc).split()[0]}: {exc}") from None
 
 
 def run(args) -> int:

@@ -24,7 +24,8 @@ from derivations.asymptotics import ExponentPoint
 from derivations.scaling_limits import scaling_limit
 
 from .atomic import write_text_atomic
-from .parallel import parallel_map
+from .arguments import integer_at_least, output_dir, positive_int
+from .parallel import parallel_map, reachable_scheduler
 from .scaling_limit import DIMENSIONS, convergence
 
 
@@ -163,18 +164,24 @@ def main(argv=None) -> int:
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--out", type=Path, default=Path("paper_figures/out/scaling_sweep"),
-                        help="output directory (default: paper_figures/out/scaling_sweep)")
+    parser.add_argument("--out", type=output_dir, default=Path("paper_figures/out/scaling_sweep"),
+                        help="output directory")
     parser.add_argument("--scheduler", default=None,
-                        help="Dask scheduler address (default: a local process pool)")
-    parser.add_argument("--workers", type=int, default=None, help="local processes (default: all cores)")
-    parser.add_argument("--atlas-grid", type=int, default=25,
+                        help="Dask scheduler address, e.g. tcp://host:8786 (default: a local "
+                        "process pool)")
+    parser.add_argument("--workers", type=positive_int, default=None,
+                        help="local processes (default: all cores)")
+    parser.add_argument("--atlas-grid", type=integer_at_least(2), default=25,
                         help="grid points per axis of the phase-diagram panels")
 
 
+def validate(args) -> None:
+    """The scheduler, when named, must answer before the sweep starts."""
+    if args.scheduler is not None:
+        reachable_scheduler(args.scheduler)
+
+
 def run(args) -> int:
-    if args.atlas_grid < 2:
-        raise SystemExit("--atlas-grid must be >= 2")
     results = run_sweep(scheduler=args.scheduler, workers=args.workers)
     paths = write_sweep(results, args.out, args.atlas_grid, args.scheduler, args.workers)
     print(table_markdown(results))

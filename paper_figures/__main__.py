@@ -11,6 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from numerics.arguments import output_dir
+
 from .manifest import regenerate
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -19,12 +21,19 @@ OUT = Path(__file__).resolve().parent / "out"
 def main(argv: list[str] | None = None) -> int:
     from .figures import FIGURES
 
-    parser = argparse.ArgumentParser(prog="python -m paper_figures", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m paper_figures",
+                                     description="regenerate every paper figure as PNG and PDF, "
+                                     "with manifest.json; exit 1 if a check on a figure's data fails",
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--full", action="store_true", help="paper-size runs (default: quick)")
     parser.add_argument("--only", nargs="+", choices=sorted(FIGURES), help="regenerate these only")
-    parser.add_argument("--out", type=Path, default=OUT, help=f"output directory (default {OUT})")
+    parser.add_argument("--out", type=output_dir, default=OUT, help="output directory")
     args = parser.parse_args(argv)
-    figures = regenerate(args.out, args.full, args.only)
+    try:
+        figures = regenerate(args.out, args.full, args.only)
+    except KeyboardInterrupt:  # workers are terminated by their pool; files written stay whole
+        print("python -m paper_figures: interrupted", file=sys.stderr)
+        return 130
     for fig in figures:
         mark = "PASS" if fig.passed else "FAIL"
         print(f"[{mark}] {fig.name:22s} {fig.seconds:7.1f} s  {', '.join(str(p) for p in fig.paths)}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import warnings
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
@@ -32,6 +33,21 @@ def _entry(fig, out: Path) -> dict:
             "checks": [asdict(c) for c in fig.checks]}
 
 
+def previous_entries(path: Path) -> list[dict]:
+    """The figure entries of an existing manifest; a damaged one is rebuilt (warning)."""
+    if not path.exists():
+        return []
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))["figures"]
+        if not all(isinstance(e, dict) and "name" in e for e in entries):
+            raise ValueError("entries without a name")
+        return entries
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+        warnings.warn(f"{path} is damaged ({exc}); rebuilding it from the figures made now",
+                      RuntimeWarning, stacklevel=2)
+        return []
+
+
 def regenerate(out: Path, full: bool, only=None) -> list:
     """Make the figures (``only`` a subset of names) into ``out``; update the manifest
     (entries of figures not remade are kept)."""
@@ -40,10 +56,10 @@ def regenerate(out: Path, full: bool, only=None) -> list:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     names = list(only) if only else list(FIGURES)
-    figures = [make(name, out, full) for name in progress(names, desc="figures", unit="figure")]
+    figures = [make(name, out, full) for name in progress(names, desc="figures", unit="figure",
+                                                          lines=True)]
     path = out / "manifest.json"
-    previous = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    entries = {e["name"]: e for e in previous.get("figures", [])}
+    entries = {e["name"]: e for e in previous_entries(path)}
     entries.update({fig.name: _entry(fig, out) for fig in figures})
     manifest = {"generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "revision": git_revision(), "mode": "full" if full else "quick",

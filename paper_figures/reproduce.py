@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from numerics import codegen as generated
+from numerics.arguments import output_dir
 from numerics.atomic import write_text_atomic
 from numerics.progress import progress
 from numerics.checks import CheckResult
@@ -107,11 +108,11 @@ def reproduce(out: Path, full: bool) -> tuple[int, Path]:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     stages = []
-    for stage in progress((derive_all, codegen), desc="derive, codegen", unit="stage"):
+    for stage in progress((derive_all, codegen), desc="derive, codegen", unit="stage", lines=True):
         stages.append(stage())
         print(stages[-1])
     checks = []
-    for check in progress(run_all(), desc="verifying", unit="check"):
+    for check in progress(run_all(), desc="verifying", unit="check", lines=True):
         checks.append(check)
         print(check)
     figures = regenerate(out, full, list(FIGURES))
@@ -127,9 +128,9 @@ def reproduce(out: Path, full: bool) -> tuple[int, Path]:
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--full", action="store_true", help="paper-size runs (default: quick, < 10 min)")
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "out",
-                        help="figures and report.md (default: paper_figures/out)")
+    parser.add_argument("--full", action="store_true", help="paper-size runs (default: quick)")
+    parser.add_argument("--out", type=output_dir, default=Path(__file__).resolve().parent / "out",
+                        help="folder for the figures and report.md")
 
 
 def run(args) -> int:

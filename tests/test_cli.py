@@ -72,15 +72,18 @@ def test_phase_json_has_the_documented_fields(capsys):
     assert report["inequalities"] == ["gamma - kappa + sigma - 1 > 0", "kappa - sigma > 0"]
 
 
-def test_phase_rejects_bad_input():
+def test_phase_rejects_bad_input(capsys):
     import pytest
 
     from numerics.cli import main
 
-    with pytest.raises(SystemExit, match="needs --lr-exponent"):
+    with pytest.raises(SystemExit) as exit_:
         main(["phase", "--sparsity", "1", "--batch", "1", "--momentum", "1", "--lr-rule", "free"])
-    with pytest.raises(SystemExit, match="kappa must be >= 0"):
+    assert exit_.value.code == 2 and "needs --lr-exponent" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:
         main(["phase", "--sparsity", "-1", "--batch", "1", "--momentum", "1"])
+    assert exit_.value.code == 2
+    assert "argument --sparsity: kappa must be >= 0" in capsys.readouterr().err
 
 
 def test_derive_logistic_prints_the_statistics_map_and_the_linearisation(capsys):

@@ -120,3 +120,15 @@ def test_sweep_writes_table_and_figure_atomically(tmp_path):
     assert all(p.stat().st_size > 0 for p in paths)
     assert (tmp_path / "sweep.md").read_text() == table_markdown(results)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp files left
+
+
+@pytest.mark.parametrize("gamma", ["1/2", "2"])
+def test_critical_batch_with_dense_data_converges(gamma):
+    """κ = σ = 0 (p, B fixed): p_B = 1 − (1 − p*)^{B*} exactly, not 1 − e^{−p*B*}
+    (which once left the error at 0.115 at γ = 2 and the wrong rate at γ = 1/2)."""
+    point = ExponentPoint(0, 0, Fraction(gamma), 0, p_star=Fraction(1, 2), batch_star=2)
+    limit = scaling_limit("lsq", "heavy-ball", point)
+    conv = convergence(limit, DIMS, points=20)
+    errors = np.array(conv.errors)
+    assert np.all(np.diff(errors) < 0), errors
+    assert conv.rate > 0.4 and errors[-1] < 0.005, errors

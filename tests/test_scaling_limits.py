@@ -154,3 +154,35 @@ def test_logistic_rare_class_regions_do_not_depend_on_kappa():
     assert (lazy.phase, lazy.time_exponent, lazy.matrix) == (hb.phase, hb.time_exponent, hb.matrix)
     with pytest.raises(ValueError, match="kappa > 0"):
         scaling_limit("logistic", "heavy-ball", ExponentPoint(0, 0, 1, 0))
+
+
+#: One point per derived region (heavy ball), and κ = σ = 0.
+REGION_POINTS = [("1/8", "3/2", "4/5"), ("23/20", "3/2", "1"), ("23/20", "3/2", "1/10"),
+                 ("27/10", "3/2", "5/2"), ("27/10", "3/2", "2/5"), ("27/10", "3/2", "8/5"),
+                 ("1/2", "1/2", "1/2"), ("0", "0", "1/2")]
+
+
+@pytest.mark.parametrize("k, s, g", REGION_POINTS)
+def test_every_free_lr_exponent_gets_an_answer(k, s, g):
+    """A free learning-rate exponent once crashed with a private `_Inconsistent` error
+    (e.g. κ = σ = γ = 1/2, θ = −2/5; κ, σ, γ = 27/10, 3/2, 8/5 with θ = 0, 1, 5): every
+    exponent gets a phase with its limit, or unstable with a positive growth rate."""
+    for theta in (Fraction(-2, 5), Fraction(0), Fraction(5)):
+        limit = scaling_limit("lsq", "heavy-ball",
+                              ExponentPoint(Fraction(k), Fraction(s), Fraction(g), theta), "free")
+        assert limit.family in ("sgd", "heavy-ball", "unstable")
+        if limit.family == "unstable":
+            assert limit.growth_rate >= 0, (k, s, g, theta)
+        else:
+            assert limit.growth_rate < 0, (k, s, g, theta)
+    # far above every bound the dynamics blow up
+    assert limit.family == "unstable" and limit.growth_rate > 0
+
+
+def test_cli_accepts_negative_fractions(capsys):
+    from numerics.cli import main
+
+    assert main(["phase", "--sparsity", "27/10", "--batch", "3/2", "--momentum", "8/5",
+                 "--lr-rule", "free", "--lr-exponent", "-4/5"]) == 0
+    out = capsys.readouterr().out
+    assert "theta=-4/5" in out and "growth:" in out

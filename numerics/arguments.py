@@ -1,0 +1,122 @@
+"""Command-line value types: each checks one condition and names it on failure.
+
+argparse turns an :class:`argparse.ArgumentTypeError` raised here into one line,
+``sparsemom SUBCOMMAND: error: argument --rows: must be a positive integer; got '0'``,
+and exit status 2, before any work starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+from fractions import Fraction
+from pathlib import Path
+
+#: A negative number as a user types it: ``-4``, ``-0.5``, ``-4/5``.
+NEGATIVE_NUMBER = re.compile(r"^-(\d+(\.\d*)?|\.\d+)(/\d+)?$")
+
+
+def _bad(what: str, text: str):
+    return argparse.ArgumentTypeError(f"must be {what}; got {text!r}")
+
+
+def integer_at_least(minimum: int):
+    """An integer ``≥ minimum``."""
+    what = "a positive integer" if minimum == 1 else f"an integer ≥ {minimum}"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise _bad(what, text) from None
+        if value < minimum:
+            raise _bad(what, text)
+        return value
+
+    parse.__name__ = "integer"
+    return parse
+
+
+positive_int = integer_at_least(1)
+
+
+def real_in(lower: float | None = None, upper: float | None = None, *, lower_open=False,
+            upper_open=False):
+    """A finite real number within the given bounds."""
+    parts = []
+    if lower is not None:
+        parts.append(f"{'>' if lower_open else '≥'} {lower}")
+    if upper is not None:
+        parts.append(f"{'<' if upper_open else '≤'} {upper}")
+    what = "a finite number" + (f" {' and '.join(parts)}" if parts else "")
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise _bad(what, text) from None
+        if value != value or value in (float("inf"), float("-inf")):
+            raise _bad(what, text)
+        if lower is not None and (value <= lower if lower_open else value < lower):
+            raise _bad(what, text)
+        if upper is not None and (value >= upper if upper_open else value > upper):
+            raise _bad(what, text)
+        return value
+
+    parse.__name__ = "number"
+    return parse
+
+
+def fraction(text: str) -> Fraction:
+    """An exact rational: ``3/2``, ``-4/5``, ``0.1`` (read as 1/10)."""
+    try:
+        return Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        raise _bad("a number or a fraction such as 3/2", text) from None
+
+
+def _writable_folder(folder: Path) -> bool:
+    """``folder`` exists and is writable, or can be created under a writable parent."""
+    while not folder.exists():
+        if folder.parent == folder:
+            return False
+        folder = folder.parent
+    return folder.is_dir() and os.access(folder, os.W_OK | os.X_OK)
+
+
+def output_dir(text: str) -> Path:
+    """A folder that exists and is writable, or can be created."""
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise _bad("a folder (this is a file)", text)
+    if not _writable_folder(path):
+        raise _bad("a folder that can be written", text)
+    return path
+
+
+def output_file(text: str) -> str:
+    """``-`` (standard output) or a file whose folder exists and is writable."""
+    if text == "-":
+        return text
+    path = Path(text)
+    if path.is_dir():
+        raise _bad("a file path (this is a folder)", text)
+    if not path.parent.is_dir() or not os.access(path.parent, os.W_OK | os.X_OK):
+        raise _bad("a file in an existing, writable folder", text)
+    if path.exists() and not os.access(path, os.W_OK):
+        raise _bad("a writable file", text)
+    return text
+
+
+def join_negative_values(argv: list[str]) -> list[str]:
+    """``--lr-exponent -4/5`` → ``--lr-exponent=-4/5``: argparse would read ``-4/5`` as
+    an option (it only knows ``-4`` and ``-0.5`` as numbers)."""
+    out: list[str] = []
+    for token in argv:
+        if (out and NEGATIVE_NUMBER.match(token) and out[-1].startswith("--")
+                and "=" not in out[-1]):
+            out[-1] = f"{out[-1]}={token}"
+        else:
+            out.append(token)
+    return out

@@ -1,0 +1,114 @@
+"""Every subcommand rejects bad values before computing: one ``error:`` line naming the
+option, exit status 2 (argparse's convention), no traceback; Ctrl-C ends a run with
+one line and status 130."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from numerics.cli import main
+
+#: (argv, the option the error line must name)
+BAD = [
+    (["benchmark", "--rows", "0"], "--rows"),
+    (["benchmark", "--steps", "0"], "--steps"),
+    (["benchmark", "--which", "everything"], "--which"),
+    (["logistic", "--runs", "0"], "--runs"),
+    (["logistic", "--dimensions", "100"], "--dimensions"),
+    (["logistic", "--dimensions", "1", "100"], "--dimensions"),
+    (["conflict", "--rows", "0"], "--rows"),
+    (["conflict", "--exponent", "-1"], "--exponent"),
+    (["conflict", "--optimizer", "adam"], "--optimizer"),
+    (["conflict", "--optimizer", "sgd"], "--optimizer"),
+    (["conflict", "--lr", "0"], "--lr"),
+    (["conflict", "--lr", "nan"], "--lr"),
+    (["conflict", "--d", "0"], "--d"),
+    (["conflict", "--batch", "-2"], "--batch"),
+    (["conflict", "--sigma2", "-1"], "--sigma2"),
+    (["conflict", "--horizon", "0"], "--horizon"),
+    (["conflict", "--out", "/etc/passwd"], "--out"),
+    (["sweep", "--workers", "0"], "--workers"),
+    (["sweep", "--atlas-grid", "1"], "--atlas-grid"),
+    (["sweep", "--scheduler", "tcp://127.0.0.1:9"], "--scheduler"),
+    (["sweep", "--scheduler", "not an address"], "--scheduler"),
+    (["sweep", "--out", "/etc/passwd/sub"], "--out"),
+    (["reproduce", "--out", "/etc/passwd"], "--out"),
+    (["latex", "-o", "/nonexistent-folder/x.tex"], "--output"),
+    (["latex", "--optimizer", "adam"], "--optimizer"),
+    (["codegen", "--out", "/etc/passwd"], "--out"),
+    (["derive", "--time", "forever"], "--time"),
+    (["phase", "--sparsity", "-1", "--batch", "0", "--momentum", "1"], "--sparsity"),
+    (["phase", "--sparsity", "1", "--batch", "x", "--momentum", "1"], "--batch"),
+    (["phase", "--sparsity", "1", "--batch", "0", "--momentum", "1", "--eps-star", "0"], "--eps-star"),
+    (["phase", "--sparsity", "1", "--batch", "0", "--momentum", "1", "--lr-rule", "free"],
+     "--lr-exponent"),
+]
+
+
+@pytest.mark.parametrize("argv, option", BAD, ids=[" ".join(a) for a, _ in BAD])
+def test_bad_value_is_one_error_line_with_status_2(argv, option, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith(f"sparsemom {argv[0]}: error:") and option in last, err
+    assert "Traceback" not in err
+
+
+def _run(*argv, **kwargs):
+    return subprocess.run([sys.executable, "-m", "numerics.cli", *argv], capture_output=True,
+                          text=True, timeout=120, **kwargs)
+
+
+def test_bad_value_in_a_fresh_process_has_no_traceback():
+    proc = _run("conflict", "--rows", "0")
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr and "argument --rows" in proc.stderr
+
+
+def test_every_subcommand_and_option_has_help(capsys):
+    from numerics.cli import STUDIES, build_parser
+
+    for name in ["derive", "codegen", "latex", "benchmark", "verify", "phase",
+                 *(s[0] for s in STUDIES)]:
+        parser = build_parser(name)
+        command = parser.parse_args([name, *(
+            ["--sparsity", "0", "--batch", "0", "--momentum", "0"] if name == "phase" else [])])
+        sub = command.command_parser
+        assert sub.description and "``" not in sub.description, name
+        for action in sub._actions:
+            if action.dest in ("help",):
+                continue
+            assert action.help, f"{name} {action.option_strings} has no help"
+        text = sub.format_help()
+        assert "``" not in text and ":func:" not in text, name
+        if any(a.default not in (None, False) for a in sub._actions if a.dest != "help"):
+            assert "(default:" in text, name
+
+
+def test_help_is_fast_and_imports_no_study():
+    code = ("import sys, time; t = time.perf_counter(); from numerics.cli import build_parser; "
+            "build_parser(None).format_help(); "
+            "print(sorted(m for m in sys.modules if m.startswith(('numerics.spectral', "
+            "'numerics.sweep', 'numerics.logistic_study', 'paper_figures', 'matplotlib', 'scipy'))))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.stdout.strip() == "[]", proc.stdout + proc.stderr
+
+
+def test_ctrl_c_ends_reproduce_with_one_line_and_status_130(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-m", "numerics.cli", "reproduce", "--out",
+                             str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env={**os.environ, "CI": "true"})
+    time.sleep(8)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err[-2000:]
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1] == "sparsemom reproduce: interrupted"

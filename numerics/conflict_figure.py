@@ -16,19 +16,16 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import write_figure
+from .plotting import new_figure
 
 
 def conflict_figure(result, out: Path) -> list[Path]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from .spectral_conflict import ADAPTED, ONSET
 
     s = result.setup
     glob = result.global_momentum
-    fig, axes = plt.subplots(2, 2, figsize=(15, 11))
+    fig = new_figure((15, 11))
+    axes = fig.subplots(2, 2)
 
     ax = axes[0, 0]
     th = result.thresholds
@@ -105,5 +102,4 @@ def conflict_figure(result, out: Path) -> list[Path]:
 
     fig.tight_layout()
     paths = write_figure(fig, out, "spectral_conflict", dpi=110)
-    plt.close(fig)
     return paths

@@ -34,6 +34,7 @@ from derivations.timescales import timescales
 
 from .arguments import integer_at_least, output_dir
 from .atomic import write_figure, write_text_atomic
+from .plotting import new_figure
 from .harness import compare_with_theory
 from .linearised import fisher_constants
 from .logistic_simulate import monte_carlo_logistic
@@ -171,12 +172,8 @@ def phase_grid(rho: float, optimizer: str = "heavy-ball", d: int = PHASE_D,
 
 
 def study_figure(setup: StudySetup, points, rate: float, out: Path, phase_n: int = 60) -> list[Path]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 3, figsize=(18, 5.2))
+    fig = new_figure((18, 5.2))
+    axes = fig.subplots(1, 3)
     ax = axes[0]
     shown = [pt for pt in points if pt.d in (points[0].d, points[len(points) // 2].d, points[-1].d)]
     for i, pt in enumerate(shown):
@@ -225,7 +222,6 @@ def study_figure(setup: StudySetup, points, rate: float, out: Path, phase_n: int
     fig.colorbar(mesh, ax=ax, label="log10 τ_R / τ_L   (< 0 SGD-like, ≈ 0 heavy ball)")
     fig.tight_layout()
     paths = write_figure(fig, out, "logistic", dpi=120)
-    plt.close(fig)
     return paths
 
 

@@ -12,6 +12,7 @@ import numpy as np
 from derivations.phase_diagram import phase_atlas
 
 from .atomic import write_figure
+from .plotting import new_figure
 from .parallel import parallel_map
 from .scaling_limit import DIMENSIONS
 
@@ -36,15 +37,16 @@ def draw_phase_panels(fig, axes, panels, optimizers=PANEL_OPTIMIZERS, sigma=PANE
     """One derived phase diagram in ``(κ, γ)`` per axis (``panels``: what :func:`atlas`
     returns), one colour per phase shared by all panels, legend on top of ``fig``;
     returns the phase names in colour order."""
-    import matplotlib.pyplot as plt
+    from matplotlib import colormaps
     from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Rectangle
 
     names: list[str] = []
     for _, _, points in panels:
         for p in points:
             if p.phase not in names:
                 names.append(p.phase)
-    colors = plt.get_cmap("tab20").colors
+    colors = colormaps["tab20"].colors
     cmap = ListedColormap([colors[(2 * i) % 20 + (2 * i) // 20] for i in range(max(len(names), 1))])
     for ax, opt, (kappas, gammas, points) in zip(axes, optimizers, panels):
         grid = np.array([names.index(p.phase) for p in points], dtype=float).reshape(len(gammas), len(kappas))
@@ -54,7 +56,7 @@ def draw_phase_panels(fig, axes, panels, optimizers=PANEL_OPTIMIZERS, sigma=PANE
         ax.set_ylabel(r"momentum-decay exponent $\gamma$  ($1-\beta = d^{-\gamma}$)")
         ax.set_title(f"{opt}: phases at batch exponent $\\sigma$ = {float(sigma)} "
                      f"(largest stable lr, {len(kappas)}×{len(gammas)} grid)")
-    handles = [plt.Rectangle((0, 0), 1, 1, color=cmap(i), alpha=0.85) for i in range(len(names))]
+    handles = [Rectangle((0, 0), 1, 1, color=cmap(i), alpha=0.85) for i in range(len(names))]
     fig.legend(handles, names, loc="upper center", ncol=3, fontsize=9, frameon=False)
     return names
 
@@ -75,12 +77,7 @@ def draw_convergence(ax, results, dimensions) -> None:
 
 
 def sweep_figure(results, out: Path, n: int = 25, scheduler=None, workers=None) -> list[Path]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig = plt.figure(figsize=(16, 11))
+    fig = new_figure((16, 11))
     gs = fig.add_gridspec(2, 2, height_ratios=[1, 1])
     panels = [atlas(opt, n, scheduler, workers) for opt in PANEL_OPTIMIZERS]
     axes = [fig.add_subplot(gs[0, col]) for col in range(len(PANEL_OPTIMIZERS))]
@@ -97,5 +94,4 @@ def sweep_figure(results, out: Path, n: int = 25, scheduler=None, workers=None) 
     ax.legend(fontsize=7, ncol=2, loc="lower left")
     fig.tight_layout(rect=(0, 0, 1, 0.93))
     paths = write_figure(fig, out, "sweep", dpi=130)
-    plt.close(fig)
     return paths

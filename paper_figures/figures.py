@@ -18,6 +18,7 @@ from derivations import Optimizer, SparseLeastSquares
 from derivations.asymptotics import ExponentPoint
 from derivations.scaling_limits import scaling_limit
 from numerics.atomic import write_figure
+from numerics.plotting import new_figure
 from numerics.checks import CheckResult
 
 
@@ -39,17 +40,13 @@ def _save(figure: Figure, fig, out: Path, rect=(0, 0, 1, 1)) -> Figure:
     """Lay out ``fig``, write it as PNG and PDF (atomically) into ``figure.paths``, close it."""
     fig.tight_layout(rect=rect)
     figure.paths = write_figure(fig, out, figure.name)
-    _pyplot().close(fig)
     return figure
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+def _subplots(nrows: int, ncols: int, figsize):
+    """A figure outside pyplot (the user's backend is never switched) and its axes."""
+    fig = new_figure(figsize)
+    return fig, fig.subplots(nrows, ncols)
 
 
 # ---- exact vs Monte Carlo vs limit, one panel per phase -----------------------------
@@ -73,8 +70,7 @@ def risk_curves_by_phase(out: Path, full: bool) -> Figure:
 
     d, runs = (100, 800) if full else (48, 200)
     large = 10**4                       # exact only: the approach to the limit
-    plt = _pyplot()
-    fig, axes = plt.subplots(1, len(PHASE_POINTS), figsize=(6 * len(PHASE_POINTS), 5))
+    fig, axes = _subplots(1, len(PHASE_POINTS), (6 * len(PHASE_POINTS), 5))
     figure = Figure("risk_curves_by_phase", "exact vs Monte Carlo vs limit risk in each phase",
                     parameters={"d": d, "runs": runs})
     for ax, (title, opt, kappa, sigma, gamma, rule, theta) in zip(axes, PHASE_POINTS):
@@ -117,8 +113,7 @@ def phase_diagram(out: Path, full: bool) -> Figure:
     from numerics.sweep_figure import PANEL_OPTIMIZERS, atlas, draw_phase_panels
 
     n = 41 if full else 13
-    plt = _pyplot()
-    fig, axes = plt.subplots(1, len(PANEL_OPTIMIZERS), figsize=(15, 6.5))
+    fig, axes = _subplots(1, len(PANEL_OPTIMIZERS), (15, 6.5))
     draw_phase_panels(fig, axes, [atlas(opt, n) for opt in PANEL_OPTIMIZERS])
     figure = Figure("phase_diagram", "phase diagram in exponent space (κ, γ)", parameters={"grid": n})
     return _save(figure, fig, out, rect=(0, 0, 1, 0.88))
@@ -143,8 +138,7 @@ def stability_region(out: Path, full: bool) -> Figure:
     lrs = np.geomspace(1e-2, 3e2, n)
     eps = np.geomspace(1e-3, 1, n)
     L, E = np.meshgrid(lrs, eps)
-    plt = _pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(14, 5.5))
+    fig, axes = _subplots(1, 2, (14, 5.5))
     figure = Figure("stability_region", "stability region in (lr, β) for several p",
                     parameters={"d": d, "batch": batch, "grid": n, "p": list(STABILITY_P)})
     disagreements = 0
@@ -238,8 +232,7 @@ def convergence(out: Path, full: bool) -> Figure:
         points, dims = [p for p in SWEEP_POINTS if p.label in wanted], (10**2, 10**3, 10**4)
     results = parallel_map(partial(run_point, dimensions=dims), points, description="convergence")
 
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(10, 6.5))
+    fig, ax = _subplots(1, 1, (10, 6.5))
     figure = Figure("convergence", "convergence of exact finite-d risk to the d → ∞ limit",
                     parameters={"dimensions": list(dims), "points": len(points)})
     draw_convergence(ax, results, dims)

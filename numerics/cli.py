@@ -251,7 +251,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                          help="only report whether the sources are current (exit 1 if not)")
     codegen.add_argument("--out", type=output_dir, default=None,
                          help="folder to write into (default: the package's generated/ in a checkout)")
-    codegen.set_defaults(run=_codegen)
+    codegen.set_defaults(run=_codegen, validate=_codegen_folder)
 
     latex = _add(sub, "latex", "write a standalone LaTeX document of every derived object",
                  "write a standalone amsmath document: recursion, generating function, closed "

@@ -1,0 +1,92 @@
+"""A non-editable install works: the wheel carries the generated sources, so `derive`,
+`exact_risk` (auto) and a figure run from site-packages without a stale-code error,
+and `codegen` never writes into site-packages."""
+
+from __future__ import annotations
+
+import shutil
+import site
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """A fresh venv with the wheel installed (its dependencies seen through a .pth line)."""
+    tmp = tmp_path_factory.mktemp("wheel")
+    source = tmp / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    for folder in ("derivations", "numerics", "paper_figures"):
+        shutil.copytree(ROOT / folder, source / folder,
+                        ignore=shutil.ignore_patterns("__pycache__", "out"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp / "dist"),
+                    str(source)], check=True, capture_output=True, timeout=600)
+    wheel = next((tmp / "dist").glob("sparsemom-*.whl"))
+    venv = tmp / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    python = venv / "bin" / "python"
+    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    # the test environment's packages (sympy, numpy, …) without its editable sparsemom
+    (Path(purelib) / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q",
+                    "--no-deps", str(wheel)], check=True, capture_output=True, timeout=600)
+    return python, Path(purelib), tmp
+
+
+def _run(python, *args, cwd):
+    return subprocess.run([str(python), *args], capture_output=True, text=True, cwd=cwd, timeout=600)
+
+
+def test_wheel_ships_the_generated_sources(installed):
+    python, purelib, tmp = installed
+    shipped = sorted(p.name for p in (purelib / "numerics" / "generated").iterdir() if p.suffix in (".c", ".py"))
+    checked_in = sorted(p.name for p in (ROOT / "numerics" / "generated").iterdir() if p.suffix in (".c", ".py"))
+    assert shipped == checked_in
+
+
+def test_installed_package_derives_and_computes(installed):
+    python, purelib, tmp = installed
+    code = """
+import warnings, numerics
+warnings.simplefilter("error")
+assert "site-packages" in numerics.__file__, numerics.__file__
+from derivations import Optimizer, SparseLeastSquares
+from numerics import exact_risk
+r = exact_risk(SparseLeastSquares(8, [0.3, 0.01]), Optimizer("heavy-ball", 0.05, 0.5, batch=2), 20)
+print(r.shape, r[-1] < r[0])
+"""
+    proc = _run(python, "-c", code, cwd=tmp)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.split() == ["(21,)", "True"]
+    proc = _run(python, "-m", "numerics.cli", "derive", "--optimizer", "lazy", cwd=tmp)
+    assert proc.returncode == 0 and "lazy" in proc.stdout, proc.stderr[-3000:]
+
+
+def test_installed_codegen_needs_a_folder(installed):
+    python, purelib, tmp = installed
+    proc = _run(python, "-m", "numerics.cli", "codegen", cwd=tmp)
+    assert proc.returncode == 2 and "--out is needed" in proc.stderr
+    proc = _run(python, "-m", "numerics.cli", "codegen", "--check", cwd=tmp)
+    assert proc.returncode == 0 and "current" in proc.stdout, proc.stdout + proc.stderr
+    out = tmp / "regenerated"
+    proc = _run(python, "-m", "numerics.cli", "codegen", "--out", str(out), cwd=tmp)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        p.name for p in (purelib / "numerics" / "generated").iterdir() if p.suffix in (".c", ".py"))
+
+
+def test_installed_figure(installed):
+    python, purelib, tmp = installed
+    proc = _run(python, "-m", "paper_figures", "--only", "stability_region", "--out",
+                str(tmp / "figures"), cwd=tmp)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (tmp / "figures" / "stability_region.png").stat().st_size > 10_000

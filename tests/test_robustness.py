@@ -1,0 +1,89 @@
+"""Regression tests for faults a user meets: an unusable kernel cache, a compiler with
+flags, file permissions, a model without closed moments, a curve beyond memory, a dense
+simulation that would run for hours."""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+from derivations import Optimizer, RareClassLogistic, SparseLeastSquares
+from numerics import compiler
+from numerics.atomic import write_text_atomic
+from numerics.exact_risk import BackendFallbackWarning, exact_risk
+from numerics.simulate import LongSimulationWarning, monte_carlo_risk
+
+#: The module (the package re-exports its function under the same name).
+exact_risk_module = sys.modules["numerics.exact_risk"]
+MODEL = SparseLeastSquares(6, [0.3, 0.02], R0=[1.0, 2.0], sigma2=0.1)
+OPT = Optimizer("heavy-ball", lr=0.05, beta=0.6, batch=3)
+
+
+@pytest.fixture
+def fresh_backend(monkeypatch):
+    """No memory of an earlier C failure, no kernel loaded in this process."""
+    monkeypatch.setattr(exact_risk_module, "_C_UNAVAILABLE", None)
+    compiler.load_kernel.cache_clear()
+    yield
+    compiler.load_kernel.cache_clear()
+
+
+@pytest.mark.parametrize("kind", ["file in its place", "missing parent under a file",
+                                  "cannot be created"])
+def test_unusable_cache_falls_back_to_numpy_with_one_warning(kind, tmp_path, monkeypatch, fresh_backend):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("not a folder")
+    if kind == "file in its place":
+        cache = blocker
+    elif kind == "missing parent under a file":
+        cache = blocker / "sub" / "kernels"
+    else:  # not even root may create folders in /proc (a read-only cache, whoever runs this)
+        cache = "/proc/sparsemom-kernel-cache"
+    monkeypatch.setenv("SPARSEMOM_CACHE_DIR", str(cache))
+    with pytest.warns(BackendFallbackWarning, match="kernel cache"):
+        risk = exact_risk(MODEL, OPT, 30)
+    np.testing.assert_allclose(risk, exact_risk(MODEL, OPT, 30, backend="numpy"), rtol=1e-14)
+
+
+def test_compiler_with_flags_is_split_like_make(monkeypatch, tmp_path, fresh_backend):
+    monkeypatch.setenv("CC", "gcc -O2")
+    monkeypatch.setenv("SPARSEMOM_CACHE_DIR", str(tmp_path))
+    assert compiler.compiler() == ("gcc", "-O2")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        risk = exact_risk(MODEL, OPT, 30, backend="c")
+    np.testing.assert_allclose(risk, exact_risk(MODEL, OPT, 30, backend="numpy"), rtol=1e-12)
+    assert list(tmp_path.glob("*.so"))
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_written_files_follow_the_umask(umask, mode, tmp_path):
+    old = os.umask(umask)
+    try:
+        write_text_atomic(tmp_path / "report.md", "x")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "report.md").stat().st_mode) == mode
+
+
+def test_exact_risk_of_the_logistic_model_names_mean_field():
+    with pytest.raises(ValueError, match="mean_field"):
+        exact_risk(RareClassLogistic(10, 0.1, 1.5), Optimizer("sgd", 0.1), 5)
+
+
+def test_a_curve_beyond_memory_is_refused_up_front():
+    with pytest.raises(ValueError, match=r"steps=1000000000000 needs .* GiB.*exact_risk_at"):
+        exact_risk(MODEL, OPT, 10**12)
+
+
+def test_a_very_long_dense_simulation_warns_before_it_starts():
+    rare = SparseLeastSquares(8, 1e-7)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LongSimulationWarning)
+        with pytest.raises(LongSimulationWarning, match="sparse_monte_carlo_risk"):
+            monte_carlo_risk(rare, Optimizer("heavy-ball", 0.1, 0.5), 10, 1000, seed=1, time="active")

@@ -20,8 +20,8 @@ def stable_stream(name, rows, seed):
     p = 10.0 ** rng.uniform(-9, np.log10(0.9), rows)
     d, batch = int(rng.integers(1, 200)), int(rng.integers(1, 9))
     lr = rng.uniform(0.05, 0.5, rows) * batch / (d + 2 + batch)
-    beta = 0.0 if name == "sgd" else rng.uniform(0.0, 0.95, rows)
-    lr = lr * (1 - beta) if name != "sgd" else lr
+    beta = UPDATE_RULES[name].example_beta(rng.uniform(0.0, 0.95, rows))
+    lr = lr * (1 - np.asarray(beta))
     model = SparseLeastSquares(d=d, p=p, R0=rng.uniform(0, 3, rows), sigma2=rng.uniform(0, 1))
     return model, Optimizer(name, lr=lr, beta=beta, batch=batch)
 
@@ -44,7 +44,7 @@ def test_c_numpy_mpmath_agree(name, rows, seed, time):
 @pytest.mark.parametrize("time", TIME_RULES)
 @pytest.mark.parametrize("name", list(UPDATE_RULES))
 def test_mpmath_matches_exact_rationals(name, time):
-    beta = 0 if name == "sgd" else [F(1, 2), F(9, 10), F(0)]
+    beta = UPDATE_RULES[name].example_beta([F(1, 2), F(9, 10), F(0)])
     model = SparseLeastSquares(d=9, p=[F(1, 3), F(1, 1000), F(1)], R0=[1, F(5, 2), 2],
                                sigma2=F(3, 10))
     opt = Optimizer(name, lr=[F(1, 20), F(1, 7), F(1, 30)], beta=beta, batch=3)
@@ -71,7 +71,7 @@ def test_divergence_flagged_in_every_float_backend(backend, name):
     naming it, the same step in both backends, never NaN."""
     p = np.array([0.5, 0.01, 0.3])
     lr = np.array([0.05, 0.05, 3.0])  # the last row is far outside the stability region
-    beta = 0.0 if name == "sgd" else np.array([0.5, 0.9, 0.5])
+    beta = UPDATE_RULES[name].example_beta(np.array([0.5, 0.9, 0.5]))
     model, opt = SparseLeastSquares(20, p), Optimizer(name, lr=lr, beta=beta, batch=2)
     with pytest.warns(DivergenceWarning, match=r"overflowed float64 at step (\d+)") as rec:
         r = exact_risk(model, opt, 2000, backend=backend)

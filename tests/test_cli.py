@@ -5,10 +5,12 @@ import sys
 
 import pytest
 
+from derivations.optimizers import UPDATE_RULES
+
 from numerics.cli import main
 
 
-@pytest.mark.parametrize("name", ["sgd", "heavy-ball", "nesterov", "lazy"])
+@pytest.mark.parametrize("name", list(UPDATE_RULES))
 def test_derive_prints_recursion(name, capsys):
     assert main(["derive", "--model", "lsq", "--optimizer", name]) == 0
     out = capsys.readouterr().out

@@ -112,3 +112,18 @@ def test_ctrl_c_ends_reproduce_with_one_line_and_status_130(tmp_path):
     assert proc.returncode == 130, err[-2000:]
     assert "Traceback" not in err
     assert err.strip().splitlines()[-1] == "sparsemom reproduce: interrupted"
+
+
+def test_ctrl_c_ends_paper_figures_promptly_with_workers_terminated(tmp_path):
+    """The process pool once kept `python -m paper_figures` alive 45–70 s after Ctrl-C."""
+    proc = subprocess.Popen([sys.executable, "-m", "paper_figures", "--only", "phase_diagram",
+                             "--out", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env={**os.environ, "CI": "true"}, start_new_session=True)
+    time.sleep(12)  # inside the phase diagram's process pool
+    os.killpg(proc.pid, signal.SIGINT)  # as a terminal does: the whole process group
+    start = time.perf_counter()
+    out, err = proc.communicate(timeout=60)
+    assert time.perf_counter() - start < 15
+    assert proc.returncode == 130, err[-2000:]
+    assert "Traceback" not in err, err[-3000:]
+    assert err.strip().splitlines()[-1] == "python -m paper_figures: interrupted"

@@ -21,7 +21,7 @@ KS = [0, 1, 2, 3, 7, 20, 60]
 def random_rational_case(name, rng):
     d, batch = int(rng.integers(1, 30)), int(rng.integers(1, 5))
     p = F(int(rng.integers(1, 20)), 20)
-    beta = F(0) if name == "sgd" else F(int(rng.integers(0, 19)), 20)
+    beta = UPDATE_RULES[name].example_beta(F(int(rng.integers(0, 19)), 20))
     lr = F(int(rng.integers(1, 10)), 10) * F(batch, d + 2 + batch) * (1 - beta)
     model = SparseLeastSquares(d, p, R0=F(int(rng.integers(1, 9)), 4),
                                sigma2=F(int(rng.integers(0, 5)), 10))

@@ -5,6 +5,8 @@ from fractions import Fraction as F
 
 import pytest
 
+from derivations.optimizers import UPDATE_RULES
+
 from derivations import Optimizer, SparseLeastSquares
 from numerics import exact_risk
 from numerics.exact_moments import expanded_risk
@@ -21,7 +23,7 @@ def test_recursion_equals_expansion(case):
 
 
 def test_cases_cover_the_grid():
-    assert {c.optimizer for c in CASES} == {"sgd", "heavy-ball", "nesterov", "lazy"}
+    assert {c.optimizer for c in CASES} == set(UPDATE_RULES)
     assert {(c.d, c.batch) for c in CASES} >= {(1, 1), (1, 2), (2, 1), (2, 2)}
     assert any(len(c.p) > 1 and len(set(c.lr)) > 1 and len(set(c.beta)) > 1 for c in CASES)
     assert all(c.steps == 3 and c.sigma2 > 0 for c in CASES)

@@ -5,6 +5,8 @@ from fractions import Fraction as F
 import numpy as np
 import pytest
 
+from derivations.optimizers import UPDATE_RULES
+
 from derivations import Optimizer, SparseLeastSquares
 from numerics import DivergenceWarning, exact_risk
 
@@ -20,9 +22,9 @@ def test_public_api_example():
     assert np.all(np.isfinite(r)) and r[-1] < r[0]
 
 
-@pytest.mark.parametrize("name", ["sgd", "heavy-ball", "nesterov", "lazy"])
+@pytest.mark.parametrize("name", list(UPDATE_RULES))
 def test_float_matches_exact(name):
-    beta = 0 if name == "sgd" else [F(1, 2), F(9, 10)]
+    beta = UPDATE_RULES[name].example_beta([F(1, 2), F(9, 10)])
     m = SparseLeastSquares(d=7, p=[F(1, 2), F(1, 50)], R0=[1, 3], sigma2=F(1, 10))
     o = Optimizer(name, lr=[F(1, 10), F(1, 5)], beta=beta, batch=3)
     exact = exact_risk(m, o, 40, backend="exact")

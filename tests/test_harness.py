@@ -19,7 +19,7 @@ def simulate(model, opt, steps, runs, seed, time="steps"):
 @pytest.mark.parametrize("name", list(UPDATE_RULES))
 @pytest.mark.parametrize("stream", [False, True], ids=["one row", "stream"])
 def test_simulation_agrees_with_exact_risk(name, time, stream):
-    beta = 0.0 if name == "sgd" else ([0.7, 0.5] if stream else 0.8)
+    beta = UPDATE_RULES[name].example_beta([0.7, 0.5] if stream else 0.8)
     if stream:
         model = SparseLeastSquares(d=5, p=[0.4, 0.15], R0=[1.0, 2.0], sigma2=0.1)
         opt = Optimizer(name, lr=[0.1, 0.2], beta=beta, batch=3)

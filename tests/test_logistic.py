@@ -11,7 +11,7 @@ from derivations.linearisation import (class0_moment, constant_definitions, curv
                                        fourth_moment, linearise, rare_class_constants)
 from derivations.logistic_normal import LogisticNormalMoment, SoftplusNormalMean
 from derivations.models import RareClassLogistic
-from derivations.optimizers import Optimizer
+from derivations.optimizers import UPDATE_RULES, Optimizer
 from derivations.recursion import recursion_for
 from derivations.stability import stability_conditions
 from derivations.timescales import timescales
@@ -22,7 +22,7 @@ from numerics.logistic_normal import gauss_hermite, sigmoid_power, softplus
 from numerics.logistic_simulate import NAMES, monte_carlo_logistic, one_step_statistics, statistics_of
 from numerics.mean_field import expected_next, fixed_point, mean_field
 
-OPTIMIZERS = ("sgd", "heavy-ball", "nesterov", "lazy")
+OPTIMIZERS = tuple(UPDATE_RULES)
 
 
 # -- the model -----------------------------------------------------------------

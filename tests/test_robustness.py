@@ -87,3 +87,37 @@ def test_a_very_long_dense_simulation_warns_before_it_starts():
         warnings.simplefilter("error", LongSimulationWarning)
         with pytest.raises(LongSimulationWarning, match="sparse_monte_carlo_risk"):
             monte_carlo_risk(rare, Optimizer("heavy-ball", 0.1, 0.5), 10, 1000, seed=1, time="active")
+
+
+def test_a_damaged_manifest_is_rebuilt_with_a_warning(tmp_path):
+    from paper_figures.manifest import previous_entries
+
+    path = tmp_path / "manifest.json"
+    for damaged in ('{"figures": [', '{"figures": [1, 2]}', "[]", "\xff\xfe"):
+        path.write_text(damaged, encoding="latin-1")
+        with pytest.warns(RuntimeWarning, match="damaged"):
+            assert previous_entries(path) == []
+    path.write_text('{"figures": [{"name": "phase_diagram"}]}')
+    assert previous_entries(path) == [{"name": "phase_diagram"}]
+
+
+def test_long_stages_print_one_line_each_when_not_in_a_terminal(capsys, monkeypatch):
+    from numerics.progress import progress
+
+    monkeypatch.setenv("CI", "true")
+    assert list(progress(["derive", "codegen"], desc="stages", lines=True)) == ["derive", "codegen"]
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 2 and lines[0].startswith("stages: 1/2 done (")
+    assert list(progress(range(3), desc="quiet")) == [0, 1, 2]
+    assert capsys.readouterr().err == ""
+
+
+def test_the_project_carries_its_own_mathematics():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    assert "shared/SPEC.md" not in readme and "docs/model.md" in readme
+    model = (root / "docs" / "model.md").read_text(encoding="utf-8")
+    for topic in ("Sparse least squares", "rare class", "Optimizers", "Time rules", "checked"):
+        assert topic in model

@@ -17,7 +17,7 @@ STREAM = SparseLeastSquares(d=4, p=[0.3, 0.2, 0.1, 0.05], R0=[1.0, 2.0, 0.5, 1.0
 
 
 def optimizer(name):
-    return Optimizer(name, lr=0.1, beta=0.0 if name == "sgd" else 0.7, batch=3)
+    return Optimizer(name, lr=0.1, beta=UPDATE_RULES[name].example_beta(0.7), batch=3)
 
 
 @pytest.mark.parametrize("name", list(UPDATE_RULES))
@@ -51,7 +51,7 @@ def test_idle_power_equals_repeated_idle_steps(name):
     """M_0^n (derived in closed form) = n idle steps of the update rule."""
     rng = np.random.default_rng(0)
     e, v = rng.standard_normal((2, 5))
-    lr, beta = 0.3, (0.0 if name == "sgd" else 0.8)
+    lr, beta = 0.3, UPDATE_RULES[name].example_beta(0.8)
     stretch = idle_stretch(name)
     for steps in (0, 1, 7):
         ee, vv = e.copy(), (v.copy() if stretch.power.shape[0] == 2 else None)

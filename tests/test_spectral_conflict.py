@@ -7,7 +7,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from derivations import Optimizer, SparseLeastSquares
+from derivations import UPDATE_RULES, Optimizer, SparseLeastSquares
 from derivations.oscillation import generic_discriminant, oscillation_discriminant
 from numerics import DivergenceWarning, exact_risk, spectral_radius
 from numerics.stability import eigenvalues
@@ -38,7 +38,7 @@ def test_generic_discriminant_sign_counts_complex_pairs():
         assert (value < 0) is complex_pair
 
 
-@pytest.mark.parametrize("name", ["heavy-ball", "nesterov", "lazy"])
+@pytest.mark.parametrize("name", [n for n, rule in UPDATE_RULES.items() if rule.has_momentum])
 @pytest.mark.parametrize("time", ["steps", "active"])
 def test_discriminant_sign_matches_eigenvalues(name, time):
     """Δ(χ) < 0 (sign certified by :func:`numerics.row_phases.positive`) exactly where

@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 
+from derivations.optimizers import UPDATE_RULES
+
 from numerics.update import apply_update
 
 rng = np.random.default_rng(7)
@@ -30,8 +32,8 @@ def spec(name, e, v, g, active):
 @pytest.mark.parametrize("active", [1.0, 0.0])
 def test_rule_matches_spec(name, active):
     g = G0 * active  # an idle step has no gradient
-    buffer = None if name == "sgd" else V0
-    beta = 0.0 if name == "sgd" else BETA
+    buffer = V0 if UPDATE_RULES[name].has_momentum else None
+    beta = UPDATE_RULES[name].example_beta(BETA)
     got_e, got_v = apply_update(name, E0, buffer, g, LR, beta, active)
     want_e, want_v = spec(name, E0, V0, g, active)
     np.testing.assert_allclose(got_e, want_e, rtol=1e-15, atol=1e-15)

@@ -9,6 +9,7 @@ next to the machine's limit (:mod:`numerics.machine_limit`).
 from __future__ import annotations
 
 import os
+import platform
 import time
 
 import mpmath
@@ -19,7 +20,7 @@ from derivations.recursion import recursion_for
 
 from .backends import coefficient_arrays, float_arguments
 from .exact_risk import exact_risk
-from .machine_limit import peak_fma_per_second
+from .machine_limit import peak_fma_per_second, vector_isa
 from .parameters import parameter_values
 from .token_stream import zipf_frequencies
 
@@ -71,9 +72,26 @@ def benchmark_exact_risk(rows: int = 1_000_000, steps: int = 200, mp_rows: int =
     n = len(recursion_for(model, opt).state)
     fma = n * n + 1
     peak = peak_fma_per_second()
-    results.append(("machine limit, 1 core", peak / fma,
-                    f"{peak / 1e9:.1f} GFMA/s measured / {fma} FMA per row-step"))
+    limit = peak / fma
+    results.append(("machine limit, 1 core", limit,
+                    f"{peak / 1e9:.1f} GFMA/s measured at {vector_isa()} width / {fma} FMA per "
+                    "row-step"))
+    results[0] = (*results[0][:2], f"{rate_c1 / limit:.2f} of the 1-core limit")
+    results[1] = (*results[1][:2], f"{rate_cn / (limit * cores):.2f} of the {cores}-core limit; "
+                  f"{rate_cn / rate_c1:.2f}x the 1-thread run")
     return results
+
+
+def cpu_name() -> str:
+    """The CPU's model name (``/proc/cpuinfo``), for naming where a claim was measured."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
 
 
 def print_exact_risk_benchmark(**kwargs) -> None:
@@ -81,6 +99,7 @@ def print_exact_risk_benchmark(**kwargs) -> None:
     steps = kwargs.get("steps", 200)
     print(f"exact_risk, heavy-ball, Zipf(1.1) token stream of {rows} rows, {steps} steps, "
           f"mpmath {mpmath.__version__}")
+    print(f"CPU: {cpu_name()}, {os.cpu_count()} cores, vector ISA {vector_isa()}")
     print(f"{'backend':32s} {'row-steps/s':>12s}  note")
     for name, rate, note in benchmark_exact_risk(**kwargs):
         print(f"{name:32s} {rate:12.3g}  {note}")

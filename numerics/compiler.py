@@ -49,7 +49,8 @@ def compiler() -> tuple[str, ...]:
     return words or ("cc",)
 
 
-def _cpu_flags() -> str:
+def cpu_flags() -> str:
+    """The CPU's feature flags (``/proc/cpuinfo``), part of every kernel's cache key."""
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as fh:
             for line in fh:
@@ -150,7 +151,7 @@ def load_kernel(source: str, symbol: str, fingerprint: str) -> Kernel:
     identity = _compiler_identity(cc)
     openmp = _openmp_works(cc)
     flags = [*FLAGS, *([OPENMP_FLAG] if openmp else [])]
-    key = hashlib.sha256("\0".join([source, identity, " ".join(flags), _cpu_flags()])
+    key = hashlib.sha256("\0".join([source, identity, " ".join(flags), cpu_flags()])
                          .encode()).hexdigest()[:24]
     folder = cache_dir()
     path = folder / f"{symbol}-{key}.so"

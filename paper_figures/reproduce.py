@@ -112,7 +112,7 @@ def reproduce(out: Path, full: bool) -> tuple[int, Path]:
         stages.append(stage())
         print(stages[-1])
     checks = []
-    for check in progress(run_all(), desc="verifying", unit="check", lines=True):
+    for check in progress(run_all(), desc="verifying", unit="check"):
         checks.append(check)
         print(check)
     figures = regenerate(out, full, list(FIGURES))

@@ -53,7 +53,7 @@ def test_heavy_ball_without_gradient_noise_is_classical():
 
 def random_rows(name, rows, rng, d, batch):
     p = 10.0 ** rng.uniform(-3, 0, rows)
-    beta = UPDATE_RULES[name].example_beta(rng.uniform(0, 0.99, rows))
+    beta = np.zeros(rows) + UPDATE_RULES[name].example_beta(rng.uniform(0, 0.99, rows))
     lr = rng.uniform(0, 3, rows) * batch / (d + 2 + batch) / p ** rng.uniform(0, 1, rows)
     return SparseLeastSquares(d, p), Optimizer(name, lr=lr, beta=beta, batch=batch)
 

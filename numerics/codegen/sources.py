@@ -20,9 +20,23 @@ from ..atomic import write_text_atomic
 from .expressions import KernelExpressions, kernel_expressions
 
 GENERATED_DIR = Path(__file__).resolve().parent.parent / "generated"
-#: The C kernel's tile: C_TILE vectors of C_LANES rows each, held in registers.
-C_LANES = 8
-C_TILE = 3
+#: The C kernel's vector width and tile follow the CPU it is compiled on (the
+#: preprocessor macros of ``-march=native``): lanes = doubles per native vector,
+#: TILE vectors of rows per tile, enough independent recurrences to hide the FMA
+#: latency while state and coefficients stay in (or next to) the register file.
+C_VECTOR_WIDTH = """#if defined(__AVX512F__)
+#define LANES 8
+#define TILE 3
+#elif defined(__AVX__)
+#define LANES 4
+#define TILE 6
+#elif defined(__SSE2__) || defined(__ARM_NEON) || defined(__aarch64__)
+#define LANES 2
+#define TILE 6
+#else
+#define LANES 1
+#define TILE 4
+#endif"""
 
 
 def module_name(recursion: MomentRecursion) -> str:
@@ -95,8 +109,8 @@ class _CPrinter(C99CodePrinter):
 def c_source(recursion: MomentRecursion) -> str:
     """The C kernel of ``recursion``.
 
-    Rows are processed in tiles of ``C_TILE`` vectors of ``C_LANES`` rows (GCC/Clang
-    vector extensions); within a tile the state and the coefficients stay in
+    Rows are processed in tiles of ``TILE`` vectors of ``LANES`` rows (GCC/Clang
+    vector extensions; both chosen at compile time for the CPU, :data:`C_VECTOR_WIDTH`); within a tile the state and the coefficients stay in
     registers and the time loop runs inside, each step's partial risk added into
     a per-thread vector accumulator.  OpenMP (optional) distributes tiles over
     threads with a fixed, deterministic reduction order.
@@ -137,8 +151,7 @@ def c_source(recursion: MomentRecursion) -> str:
     update = "\n".join(f"            const vec y{i} = {rhs(i)};" for i in range(n))
     update += "\n" + "\n".join(f"            x{i}[g] = y{i};" for i in range(n))
     body = f"""
-#define LANES {C_LANES}
-#define TILE {C_TILE}
+{C_VECTOR_WIDTH}
 #define TILE_ROWS (LANES * TILE)
 typedef double vec __attribute__((vector_size(LANES * sizeof(double))));
 
@@ -220,6 +233,10 @@ long {name}(long rows, long steps, const double *const *args, const long *stride
     free(partial);
     return diverged;
 }}
+
+/* The vector width and tile this kernel was compiled with (they follow the CPU). */
+long {name}_lanes(void) {{ return LANES; }}
+long {name}_tile_vectors(void) {{ return TILE; }}
 
 const char *{name}_fingerprint(void)
 {{

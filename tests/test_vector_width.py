@@ -1,0 +1,31 @@
+"""The kernels and the machine-limit probe use the CPU's native vector width (AVX-512:
+8 doubles, AVX/AVX2: 4, SSE2/NEON: 2, else 1), chosen by the preprocessor at compile
+time; nothing here times anything (speed is in `sparsemom benchmark`)."""
+
+from __future__ import annotations
+
+import ctypes
+
+from derivations import all_recursions
+from numerics.backends import generated_c_source
+from numerics.codegen.sources import module_name
+from numerics.compiler import load_kernel
+from numerics.machine_limit import probe_rate, vector_isa
+
+NATIVE_LANES = {"AVX512F": 8, "AVX2": 4, "AVX": 4, "SSE2": 2, "ASIMD": 2, "NEON": 2, "scalar": 1}
+
+
+def _kernel_value(rec, what: str) -> int:
+    symbol = f"sparsemom_{module_name(rec)}"
+    kernel = load_kernel(generated_c_source(rec), symbol, rec.fingerprint)
+    fn = getattr(kernel.library, f"{symbol}_{what}")
+    fn.restype = ctypes.c_long
+    return int(fn())
+
+
+def test_kernels_and_probe_use_the_native_width():
+    lanes = NATIVE_LANES[vector_isa()]
+    assert probe_rate(8, seconds=0.0)[1] == lanes
+    for rec in all_recursions()[:2]:
+        assert _kernel_value(rec, "lanes") == lanes
+        assert _kernel_value(rec, "tile_vectors") >= 3

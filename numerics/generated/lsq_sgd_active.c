@@ -30,8 +30,19 @@ static void sparsemom_lsq_sgd_active_coefficients(const double *arg, double *out
     out[3] = R0;
 }
 
+#if defined(__AVX512F__)
 #define LANES 8
 #define TILE 3
+#elif defined(__AVX__)
+#define LANES 4
+#define TILE 6
+#elif defined(__SSE2__) || defined(__ARM_NEON) || defined(__aarch64__)
+#define LANES 2
+#define TILE 6
+#else
+#define LANES 1
+#define TILE 4
+#endif
 #define TILE_ROWS (LANES * TILE)
 typedef double vec __attribute__((vector_size(LANES * sizeof(double))));
 
@@ -120,6 +131,10 @@ long sparsemom_lsq_sgd_active(long rows, long steps, const double *const *args, 
     free(partial);
     return diverged;
 }
+
+/* The vector width and tile this kernel was compiled with (they follow the CPU). */
+long sparsemom_lsq_sgd_active_lanes(void) { return LANES; }
+long sparsemom_lsq_sgd_active_tile_vectors(void) { return TILE; }
 
 const char *sparsemom_lsq_sgd_active_fingerprint(void)
 {

@@ -29,7 +29,7 @@ C_VECTOR_WIDTH = """#if defined(__AVX512F__)
 #define TILE 3
 #elif defined(__AVX__)
 #define LANES 4
-#define TILE 6
+#define TILE 3
 #elif defined(__SSE2__) || defined(__ARM_NEON) || defined(__aarch64__)
 #define LANES 2
 #define TILE 6

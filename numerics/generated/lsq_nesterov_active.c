@@ -143,7 +143,7 @@ static void sparsemom_lsq_nesterov_active_coefficients(const double *arg, double
 #define TILE 3
 #elif defined(__AVX__)
 #define LANES 4
-#define TILE 6
+#define TILE 3
 #elif defined(__SSE2__) || defined(__ARM_NEON) || defined(__aarch64__)
 #define LANES 2
 #define TILE 6

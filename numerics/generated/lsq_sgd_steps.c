@@ -34,7 +34,7 @@ static void sparsemom_lsq_sgd_steps_coefficients(const double *arg, double *out)
 #define TILE 3
 #elif defined(__AVX__)
 #define LANES 4
-#define TILE 6
+#define TILE 3
 #elif defined(__SSE2__) || defined(__ARM_NEON) || defined(__aarch64__)
 #define LANES 2
 #define TILE 6

@@ -102,10 +102,16 @@ def test_help_is_fast_and_imports_no_study():
     assert proc.stdout.strip() == "[]", proc.stdout + proc.stderr
 
 
+def _default_sigint() -> None:
+    """The child reacts to Ctrl-C even when the tests run in a background job (whose
+    SIGINT is ignored, and an ignored SIGINT is inherited: Python keeps it ignored)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_ends_reproduce_with_one_line_and_status_130(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "numerics.cli", "reproduce", "--out",
                              str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env={**os.environ, "CI": "true"})
+                            text=True, env={**os.environ, "CI": "true"}, preexec_fn=_default_sigint)
     time.sleep(8)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
@@ -118,7 +124,8 @@ def test_ctrl_c_ends_paper_figures_promptly_with_workers_terminated(tmp_path):
     """The process pool once kept `python -m paper_figures` alive 45–70 s after Ctrl-C."""
     proc = subprocess.Popen([sys.executable, "-m", "paper_figures", "--only", "phase_diagram",
                              "--out", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env={**os.environ, "CI": "true"}, start_new_session=True)
+                            text=True, env={**os.environ, "CI": "true"}, start_new_session=True,
+                            preexec_fn=_default_sigint)
     time.sleep(12)  # inside the phase diagram's process pool
     os.killpg(proc.pid, signal.SIGINT)  # as a terminal does: the whole process group
     start = time.perf_counter()

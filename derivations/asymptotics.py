@@ -32,17 +32,14 @@ from functools import lru_cache
 import sympy as sp
 
 from . import symbols as S
-from .closed_forms import in_idle_symbol, _q
+from .closed_forms import idle_q, in_idle_symbol
 
 #: Exponents of the ansatz (sparsity, batch, momentum decay, learning rate).
 kappa, sigma, gamma, theta = sp.symbols("kappa sigma gamma theta", real=True)
-EXPONENTS = (kappa, sigma, gamma, theta)
 
 #: Atoms: 1 − β and the active-batch probability p_B.
 eps = sp.Symbol("epsilon", positive=True)
 P = sp.Symbol("P", positive=True)
-
-BATCH_REGIMES = ("sparse", "critical", "dense")
 
 
 def batch_regime(kappa_value, sigma_value) -> str:
@@ -152,7 +149,7 @@ def _rat(x) -> sp.Rational:
 def to_atoms(expr: sp.Expr, regime: str) -> sp.Expr:
     """``expr`` as a cancelled rational function of the atoms:
     ``β → 1 − ε``, ``(1 − p)^{jB} → (1 − P)^j``; dense batches set ``P = 1``."""
-    x = in_idle_symbol(sp.sympify(expr)).xreplace({S.beta: 1 - eps, _q: 1 - P})
+    x = in_idle_symbol(sp.sympify(expr)).xreplace({S.beta: 1 - eps, idle_q: 1 - P})
     if regime == "dense":
         x = x.xreplace({P: 1})
     return sp.cancel(sp.together(x))

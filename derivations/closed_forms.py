@@ -10,7 +10,7 @@
   ``E R_k = R_∞ + Σ_i λ_i^k γ_i``,
   ``γ_i = w · Π_{j≠i} (A − λ_j I) (X_0 − X_∞) / Π_{j≠i} (λ_i − λ_j)``.
   Repeated roots are handled when evaluating at numbers
-  (:mod:`numerics.closed_form`: confluent partial fractions of ``F``).
+  (:mod:`numerics.analysis.closed_form`: confluent partial fractions of ``F``).
 """
 
 from __future__ import annotations
@@ -22,32 +22,32 @@ import sympy as sp
 from sympy.polys.matrices import DomainMatrix
 
 from . import symbols as S
-from .recursion import MomentRecursion
+from .moments import MomentRecursion
 
 #: Stand-in for (1 − p)^B while simplifying: polynomial algebra in q is fast,
 #: algebra with symbolic powers is not.
-_q = sp.Dummy("q")
+idle_q = sp.Dummy("q")
 
 
 def in_idle_symbol(x):
     """Replace ``(1 − p)^{jB}`` by ``q^j`` (a scalar or a matrix)."""
     if isinstance(x, sp.MatrixBase):
         return x.applyfunc(in_idle_symbol)
-    return S.replace_idle_powers(x, _q)
+    return S.replace_idle_powers(x, idle_q)
 
 
 def from_idle_symbol(x):
     """Undo :func:`in_idle_symbol`."""
     if isinstance(x, sp.MatrixBase):
         return sp.ImmutableMatrix(x.applyfunc(from_idle_symbol))
-    return x.xreplace({_q: (1 - S.p) ** S.batch})
+    return x.xreplace({idle_q: (1 - S.p) ** S.batch})
 
 z = sp.Symbol("z")
 lam = sp.Symbol("lambda")
 k = sp.Symbol("k", integer=True, nonnegative=True)
 
 
-def _tidy(x: sp.Expr) -> sp.Expr:
+def tidy(x: sp.Expr) -> sp.Expr:
     """A readable form that stays cheap: factor small expressions, combine large ones."""
     x = sp.together(x)
     return sp.factor(x) if sp.count_ops(x) < 400 else x
@@ -56,7 +56,7 @@ def _tidy(x: sp.Expr) -> sp.Expr:
 def characteristic_polynomial(rec: MomentRecursion) -> sp.Expr:
     """``χ(λ) = det(λ I − A)``, a monic polynomial in ``λ`` (collected in powers)."""
     chi = sp.Matrix(in_idle_symbol(rec.transition)).charpoly(lam)
-    return from_idle_symbol(sp.Add(*(_tidy(c) * lam**m for (m,), c in chi.as_expr().as_poly(lam).terms())))
+    return from_idle_symbol(sp.Add(*(tidy(c) * lam**m for (m,), c in chi.as_expr().as_poly(lam).terms())))
 
 
 def _in_field(*matrices: sp.Matrix) -> list[DomainMatrix]:
@@ -70,7 +70,7 @@ def _in_field(*matrices: sp.Matrix) -> list[DomainMatrix]:
 
 
 def _to_expr(dm: DomainMatrix, i: int = 0, j: int = 0) -> sp.Expr:
-    return from_idle_symbol(_tidy(dm.domain.to_sympy(dm[i, j].element)))
+    return from_idle_symbol(tidy(dm.domain.to_sympy(dm[i, j].element)))
 
 
 @lru_cache(maxsize=None)
@@ -82,7 +82,7 @@ def generating_function(rec: MomentRecursion) -> sp.Expr:
                              sp.Matrix([[1 - z]]))
     numerator = w * M.adjugate() * v
     denominator = den * M.det()
-    return from_idle_symbol(_tidy(numerator.domain.to_sympy(numerator[0, 0].element)
+    return from_idle_symbol(tidy(numerator.domain.to_sympy(numerator[0, 0].element)
                           / denominator.domain.to_sympy(denominator[0, 0].element)))
 
 
@@ -114,7 +114,7 @@ def stationary_state(rec: MomentRecursion) -> sp.ImmutableMatrix:
 def stationary_risk(rec: MomentRecursion) -> sp.Expr:
     """``R_∞ = w · X_∞``: the risk floor set by the label noise."""
     x_inf = in_idle_symbol(stationary_state(rec))
-    return from_idle_symbol(_tidy((in_idle_symbol(rec.risk_weights) * x_inf)[0]))
+    return from_idle_symbol(tidy((in_idle_symbol(rec.risk_weights) * x_inf)[0]))
 
 
 @dataclass(frozen=True)
@@ -160,5 +160,5 @@ def closed_form(rec: MomentRecursion) -> ClosedForm:
     x_inf = stationary_state(rec)
     definitions = {a[i, j]: rec.transition[i, j] for i in range(n) for j in range(n)}
     definitions.update({w[i]: rec.risk_weights[i] for i in range(n)})
-    definitions.update({u[i]: _tidy(rec.initial[i] - x_inf[i]) for i in range(n)})
+    definitions.update({u[i]: tidy(rec.initial[i] - x_inf[i]) for i in range(n)})
     return ClosedForm(roots, tuple(coefficients), stationary_risk(rec), definitions)

@@ -33,9 +33,10 @@ import sympy as sp
 from . import rare_class as M2
 from . import symbols as S
 from .expectation import BatchExpectation
-from .models import model_class
+from .laws import law as law_named
+from .moments import TIME_RULES
+from .names import name_of
 from .optimizers import e, g, update_rule, v
-from .recursion import TIME_RULES
 from .vectors import Dot, LinearVector
 
 #: Statistics along μ̂ (per state vector) and ⊥ to μ (per pair of state vectors).
@@ -83,8 +84,8 @@ def derive_statistics_map(model: str, optimizer: str, time_rule: str = "steps") 
     if time_rule not in TIME_RULES:
         raise ValueError(f"time rule must be one of {', '.join(map(repr, TIME_RULES))}; "
                          f"got {time_rule!r}")
-    law = model_class(model)
-    if law.statistics != "mean field":
+    law = law_named(model)
+    if law.closed_moments:
         raise ValueError(f"model {model!r} has an exact second-moment recursion: use "
                          f"derive_recursion")
     if law.active_probability != 1:
@@ -119,16 +120,16 @@ def derive_statistics_map(model: str, optimizer: str, time_rule: str = "steps") 
                  for x in rule.state]
     mean_map = sp.ImmutableMatrix([[r.coeff(m) for m in means] for r in mean_rows])
     return StatisticsMap(model, optimizer, time_rule, tuple(state), tuple(meaning),
-                         sp.ImmutableMatrix([_tidy(r) for r in rows]), law.risks(),
+                         sp.ImmutableMatrix([tidy(r) for r in rows]), law.risks(),
                          means, mean_map)
 
 
-def _tidy(row: sp.Expr) -> sp.Expr:
+def tidy(row: sp.Expr) -> sp.Expr:
     return sp.collect(sp.expand(row), [S.lr, S.beta], evaluate=True)
 
 
 def statistics_map_for(model, optimizer, time_rule: str = "steps") -> StatisticsMap:
     """The statistics map of a model instance (or name) under an optimizer (or name)."""
-    model_name = model if isinstance(model, str) else model.name
-    optimizer_name = optimizer if isinstance(optimizer, str) else optimizer.name
+    model_name = name_of(model)
+    optimizer_name = name_of(optimizer)
     return derive_statistics_map(model_name, optimizer_name, time_rule)

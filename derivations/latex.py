@@ -12,9 +12,15 @@ from __future__ import annotations
 import sympy as sp
 
 from . import symbols as S
-from .closed_forms import (characteristic_polynomial, closed_form, generating_function,
-                           has_stationary_state, stationary_risk)
-from .models import model_class
+from .closed_forms import (
+    characteristic_polynomial,
+    closed_form,
+    generating_function,
+    has_stationary_state,
+    stationary_risk,
+)
+from .laws import law as law_named
+from .linearisation import constant_definitions, linearise, rare_class_constants
 from .optimizers import update_rule
 from .recursion import recursion_for
 from .stability import characteristic_coefficients, generic_conditions
@@ -49,7 +55,7 @@ def latex_equations(model: str, optimizer: str, time_rule: str = "steps"):
     def add(section, relation):
         out.append((section, relation, to_latex(relation)))
 
-    if model_class(model).statistics == "mean field":
+    if not law_named(model).closed_moments:
         _mean_field_sections(optimizer, time_rule, add)
 
     for eq in rec.equations():
@@ -83,8 +89,6 @@ def latex_equations(model: str, optimizer: str, time_rule: str = "steps"):
 def _mean_field_sections(optimizer: str, time_rule: str, add) -> None:
     """The logistic model: its Fisher constants, their rare-class expansion and the
     linearised signal block; the bulk second moments follow as for least squares."""
-    from .linearisation import constant_definitions, linearise, rare_class_constants
-
     for symbol, value in constant_definitions().items():
         add("Fisher constants", sp.Eq(symbol, value))
     for symbol, value in rare_class_constants(order=2).items():
@@ -135,19 +139,11 @@ _MEAN_FIELD_TEXT = {
     "Risk": r"The tracked quantity is the bulk part of the squared error, "
     r"$r_k = R_{\perp,k}$:",
 }
-_PARAMETERS = {
-    "second moments": r"Parameters: $\eta$ learning rate, $\beta$ momentum, $p$ activity "
-    r"probability, $B$ batch size, $d$ dimension, $s^2$ label-noise variance, "
-    r"$R_0 = \|e_0\|^2$.",
-    "mean field": r"Parameters: $\eta$ learning rate, $\beta$ momentum, $p$ rare-class "
-    r"probability, $\rho = \|\mu\|$, $B$ batch size, $d$ dimension; every step is active "
-    r"(dense gradients), so lazy momentum is heavy ball and active iterates are steps.",
-}
 
 
 def latex_document(model: str, optimizer: str, time_rule: str = "steps") -> str:
     """A standalone, compilable amsmath document with all exported equations."""
-    law, rule = model_class(model), update_rule(optimizer)
+    law, rule = law_named(model), update_rule(optimizer)
     lines = [
         r"\documentclass[10pt]{article}",
         r"\usepackage{amsmath,amssymb}",
@@ -158,9 +154,9 @@ def latex_document(model: str, optimizer: str, time_rule: str = "steps") -> str:
         + ("every step." if time_rule == "steps" else
            "active iterates (steps whose batch holds the row's token; idle stretches "
            "integrated out)."),
-        _PARAMETERS[law.statistics],
+        law.parameter_text,
     ]
-    intro = {**_TEXT, **(_MEAN_FIELD_TEXT if law.statistics == "mean field" else {})}
+    intro = {**_TEXT, **(_MEAN_FIELD_TEXT if not law.closed_moments else {})}
     if not timescales(model, optimizer).learning.is_finite:
         intro["Timescales"] += (r" here $\kappa = 0$: the update does not reduce the error, "
                                 r"so $\tau_L = \infty$ (no learning).")

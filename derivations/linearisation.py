@@ -38,10 +38,15 @@ import sympy as sp
 from . import rare_class as M2
 from . import symbols as S
 from .drift import derive_statistics_map
-from .logistic_normal import (LogisticNormalMoment, bayes_identity, rare_class_expansion,
-                              sig, sigmoid_derivative)
+from .logistic_normal import (
+    LogisticNormalMoment,
+    bayes_identity,
+    rare_class_expansion,
+    sig,
+    sigmoid_derivative,
+)
+from .moments import MomentRecursion
 from .optimizers import e, v
-from .recursion import MomentRecursion
 from .vectors import Dot
 
 #: Fisher-information constants of the optimum (named in derived expressions).

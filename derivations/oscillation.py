@@ -21,6 +21,7 @@ from functools import lru_cache
 import sympy as sp
 
 from .closed_forms import lam
+from .names import name_of
 from .stability import characteristic_coefficients
 
 
@@ -49,6 +50,6 @@ def oscillation_discriminant(model, optimizer, time_rule: str = "active") -> sp.
     where the moments oscillate.  Default clock: active iterates, the clock of
     the timescales and of the phases.  ``ValueError`` for recursions of degree 1
     (plain SGD cannot oscillate) or above 3."""
-    model = model if isinstance(model, str) else model.name
-    optimizer = optimizer if isinstance(optimizer, str) else optimizer.name
+    model = name_of(model)
+    optimizer = name_of(optimizer)
     return _discriminant(model, optimizer, time_rule)

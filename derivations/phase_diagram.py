@@ -40,7 +40,7 @@ def phase_atlas(model: str, optimizer: str, sigma, kappas, gammas, lr_rule: str 
     """Classify every ``(κ, γ)`` of the grid at batch exponent ``sigma``.
 
     ``mapper`` maps :func:`classify` over the argument tuples (``map``, a process
-    pool's ``map``, or :func:`numerics.parallel.parallel_map`)."""
+    pool's ``map``, or :func:`numerics.runtime.parallel.parallel_map`)."""
     tasks = [(model, optimizer, Fraction(k), Fraction(sigma), Fraction(g), lr_rule)
              for g in gammas for k in kappas]
     return list(mapper(classify, tasks))

@@ -1,4 +1,4 @@
-"""The data law of logistic regression with a rare class (model M2 of SPEC.md).
+"""The data law of logistic regression with a rare class (model M2 of docs/model.md).
 
 A sample is ``x = y μ + z`` with label ``y ~ Bernoulli(p)`` and ``z ~ N(0, I_d)``;
 the logit is ``c = ⟨θ, x⟩ + b*`` with the Bayes bias ``b* = log λ − ρ²/2``,

@@ -14,95 +14,27 @@ state by the model's risk functional (``½ p R`` for least squares).
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import lru_cache
 
 import sympy as sp
 
 from . import symbols as S
 from .expectation import BatchExpectation
-from .models import MODELS, model_class
-from .optimizers import BUILT_IN_RULES, UpdateRule, e, g, update_rule, v
+from .laws import LAWS
+from .laws import law as law_named
+from .linearisation import linearise
+from .moments import (
+    MOMENT_NAMES,
+    R0,
+    TIME_RULES,
+    MomentRecursion,
+    geometric_stretch,
+    linear_map,
+    moments_of,
+)
+from .names import name_of
+from .optimizers import BUILT_IN_RULES, UpdateRule, e, g, update_rule
 from .vectors import Dot, LinearVector
-
-#: Names of the second moments of pairs of state vectors.
-MOMENT_NAMES = {(e, e): "R", (e, v): "C", (v, v): "V"}
-#: Initial squared error ‖e_0‖² (the buffer starts at v_0 = 0).
-R0 = sp.Symbol("R_0", nonnegative=True)
-
-
-@dataclass(frozen=True)
-class MomentRecursion:
-    """``X_{k+1} = A X_k + c`` for the second moments, with the mean map ``M``.
-
-    ``state[i]`` is the second moment ``meaning[i]`` (a :class:`Dot`) in
-    expectation; ``risk`` is ``E R`` in terms of ``state``; ``initial`` gives
-    ``X_0`` in terms of ``R_0 = ‖e_0‖²`` (buffers start at 0).
-    """
-
-    model: str
-    optimizer: str
-    time_rule: str
-    state: tuple[sp.Symbol, ...]
-    meaning: tuple[sp.Expr, ...]
-    transition: sp.ImmutableMatrix
-    forcing: sp.ImmutableMatrix
-    mean_state: tuple[sp.Symbol, ...]
-    mean_transition: sp.ImmutableMatrix
-    risk: sp.Expr
-    initial: tuple[sp.Expr, ...]
-    parameters: tuple[sp.Symbol, ...] = field(default=S.PARAMETERS)
-
-    @property
-    def risk_weights(self) -> sp.ImmutableMatrix:
-        """Row vector ``w`` with ``E R = w · X``."""
-        return sp.ImmutableMatrix([[sp.diff(self.risk, s) for s in self.state]])
-
-    @cached_property
-    def fingerprint(self) -> str:
-        """SHA-256 of the recursion's canonical form (identifies generated code)."""
-        parts = (self.model, self.optimizer, self.time_rule, self.state, self.transition,
-                 self.forcing, self.mean_transition, self.risk, self.initial)
-        return hashlib.sha256(sp.srepr(parts).encode()).hexdigest()
-
-    def equations(self) -> list[sp.Eq]:
-        """``X_{k+1} = A X_k + c`` written out, one equation per moment."""
-        now = [sp.Symbol(f"{s.name}_k") for s in self.state]
-        nxt = [sp.Symbol(f"{s.name}_k+1") for s in self.state]
-        rhs = self.transition * sp.Matrix(now) + self.forcing
-        return [sp.Eq(n, _collect(r, now)) for n, r in zip(nxt, rhs)]
-
-    def mean_equations(self) -> list[sp.Eq]:
-        """``(ē, v̄)_{k+1} = M (ē, v̄)_k`` for the means ``ē = E e``, ``v̄ = E v``."""
-        now = [sp.Symbol(f"{s.name}bar_k") for s in self.mean_state]
-        nxt = [sp.Symbol(f"{s.name}bar_k+1") for s in self.mean_state]
-        rhs = self.mean_transition * sp.Matrix(now)
-        return [sp.Eq(n, _collect(r, now)) for n, r in zip(nxt, rhs)]
-
-
-def _collect(expr: sp.Expr, symbols: list[sp.Symbol]) -> sp.Expr:
-    return sp.collect(sp.expand(expr), symbols, func=sp.factor)
-
-
-def _linear_map(rows: list[sp.Expr], variables: list[sp.Symbol], what: str):
-    """Coefficient matrix and constant of expressions affine in ``variables``."""
-    matrix, constant = [], []
-    for row in rows:
-        poly = sp.Poly(row, *variables)
-        if poly.total_degree() > 1:
-            raise ArithmeticError(f"{what} is not linear in {variables}: {row}")
-        matrix.append([sp.factor(poly.coeff_monomial(x)) for x in variables])
-        constant.append(sp.factor(poly.coeff_monomial(1)))
-    return sp.ImmutableMatrix(matrix), sp.ImmutableMatrix(constant)
-
-
-#: Time rules: every step, or active iterates (idle stretches integrated out).
-TIME_RULES = ("steps", "active")
-
-
-def _moments(vectors, pairs, to_state, transform) -> list[sp.Expr]:
-    return [transform(vectors[u].dot(vectors[w])).xreplace(to_state) for u, w in pairs]
 
 
 @lru_cache(maxsize=None)
@@ -127,12 +59,10 @@ def derive_recursion(model: str, optimizer: str, time_rule: str = "steps") -> Mo
     if time_rule not in TIME_RULES:
         raise ValueError(f"time rule must be one of {', '.join(map(repr, TIME_RULES))}; "
                          f"got {time_rule!r}")
-    law = model_class(model)
-    if law.statistics == "mean field":
+    law = law_named(model)
+    if not law.closed_moments:
         # No finite-d closure: the exact second moments are those of the linearisation
         # at the optimum (its bulk block), derived from the statistics map.
-        from .linearisation import linearise
-
         return linearise(optimizer, time_rule).bulk
     rule: UpdateRule = update_rule(optimizer)
     expect = BatchExpectation(law.sample_gradient, g, e)
@@ -148,24 +78,24 @@ def derive_recursion(model: str, optimizer: str, time_rule: str = "steps") -> Mo
     mean_pairs = [(u, probe) for u in rule.state]
 
     if time_rule == "steps":
-        rows = _moments(nxt, pairs, to_state, expect)
-        mean_rows = _moments({**nxt, **probe_vec}, mean_pairs, to_mean, expect)
-        transition, forcing = _linear_map(rows, list(state), "second-moment update")
-        mean_transition, mean_constant = _linear_map(mean_rows, list(means), "mean update")
+        rows = moments_of(nxt, pairs, to_state, expect)
+        mean_rows = moments_of({**nxt, **probe_vec}, mean_pairs, to_mean, expect)
+        transition, forcing = linear_map(rows, list(state), "second-moment update")
+        mean_transition, mean_constant = linear_map(mean_rows, list(means), "mean update")
     else:
         p_b = S.active_probability
         idle = {u: vec.subs({S.active: 0, g: 0}) for u, vec in nxt.items()}
         conditioned = lambda x: expect(S.active * x) / p_b  # noqa: E731
-        A1, forcing = _linear_map(_moments(nxt, pairs, to_state, conditioned), list(state),
+        A1, forcing = linear_map(moments_of(nxt, pairs, to_state, conditioned), list(state),
                                   "active-step update")
-        M0, _ = _linear_map(_moments(idle, pairs, to_state, sp.expand), list(state), "idle step")
-        transition = _geometric_stretch(A1, M0, p_b)
-        mean_A1, mean_constant = _linear_map(
-            _moments({**nxt, **probe_vec}, mean_pairs, to_mean, conditioned), list(means),
+        M0, _ = linear_map(moments_of(idle, pairs, to_state, sp.expand), list(state), "idle step")
+        transition = geometric_stretch(A1, M0, p_b)
+        mean_A1, mean_constant = linear_map(
+            moments_of({**nxt, **probe_vec}, mean_pairs, to_mean, conditioned), list(means),
             "active-step mean update")
-        mean_M0, _ = _linear_map(_moments({**idle, **probe_vec}, mean_pairs, to_mean, sp.expand),
+        mean_M0, _ = linear_map(moments_of({**idle, **probe_vec}, mean_pairs, to_mean, sp.expand),
                                  list(means), "idle-step mean update")
-        mean_transition = _geometric_stretch(mean_A1, mean_M0, p_b)
+        mean_transition = geometric_stretch(mean_A1, mean_M0, p_b)
     if any(c.has(*state) for c in forcing):
         raise ArithmeticError("noise forcing depends on the state")
     if any(c != 0 for c in mean_constant):
@@ -187,19 +117,10 @@ def derive_recursion(model: str, optimizer: str, time_rule: str = "steps") -> Mo
     )
 
 
-def _geometric_stretch(active: sp.ImmutableMatrix, idle: sp.ImmutableMatrix,
-                       p_b: sp.Expr) -> sp.ImmutableMatrix:
-    """``p_B · active · (I − (1 − p_B) idle)^{-1}``: an active step after a
-    geometric number of idle steps."""
-    n = idle.shape[0]
-    stretch = (sp.eye(n) - (1 - p_b) * idle).inv(method="LU")
-    return sp.ImmutableMatrix((p_b * active * stretch).applyfunc(lambda x: sp.factor(sp.cancel(x))))
-
-
 def recursion_for(model, optimizer, time_rule: str = "steps") -> MomentRecursion:
     """The recursion of a model instance (or name) under an optimizer (or name)."""
-    model_name = model if isinstance(model, str) else model.name
-    optimizer_name = optimizer if isinstance(optimizer, str) else optimizer.name
+    model_name = name_of(model)
+    optimizer_name = name_of(optimizer)
     return derive_recursion(model_name, optimizer_name, time_rule)
 
 
@@ -207,5 +128,5 @@ def all_recursions() -> list[MomentRecursion]:
     """Every exact finite-d recursion the package ships generated code for: each model
     with closed second moments under each built-in optimizer and time rule (rules a
     user registers get their code generated at run time)."""
-    return [derive_recursion(m, rule.name, t) for m, law in MODELS.items()
-            if law.statistics == "second moments" for rule in BUILT_IN_RULES for t in TIME_RULES]
+    return [derive_recursion(name, rule.name, t) for name, law in LAWS.items()
+            if law.closed_moments for rule in BUILT_IN_RULES for t in TIME_RULES]

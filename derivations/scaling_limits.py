@@ -36,19 +36,31 @@ from functools import lru_cache
 
 import mpmath
 import sympy as sp
+from sympy.solvers.simplex import InfeasibleLPError, UnboundedLPError, lpmin
 
 from . import symbols as S
-from .asymptotics import (ExponentPoint, VanishingExpression, gamma, groups, in_atoms, kappa,
-                          leading_term, regime_conditions, sigma, theta, to_atoms)
+from .asymptotics import (
+    ExponentPoint,
+    VanishingExpression,
+    gamma,
+    groups,
+    in_atoms,
+    kappa,
+    leading_term,
+    regime_conditions,
+    sigma,
+    theta,
+    to_atoms,
+)
 from .expectation import BatchExpectation
-from .models import model_class
+from .laws import law as law_named
+from .linearisation import rare_class_limit
 from .optimizers import e, g
 from .recursion import recursion_for
 from .timescales import timescales
 from .vectors import Dot
 
 LR_RULES = ("largest-stable", "free")
-FAMILIES = ("sgd", "heavy-ball", "unstable")
 
 #: Rescaled time and the free learning-rate prefactor in printed limits.
 t = sp.Symbol("t", nonnegative=True)
@@ -94,10 +106,8 @@ def _rare_class_limit(model: str) -> dict:
     """For a mean-field law (the logistic model) the linearised recursion is in the
     Fisher constants ``h, w``; under the ansatz they take their rare-class leading
     order (``h → p``, ``w → p² W``), which needs ``p → 0`` (``κ > 0``)."""
-    if model_class(model).statistics != "mean field":
+    if law_named(model).closed_moments:
         return {}
-    from .linearisation import rare_class_limit
-
     return rare_class_limit()
 
 
@@ -105,8 +115,8 @@ def gradient_energy(model: str) -> sp.Expr:
     """``E‖g‖² / ‖e‖²`` of one step's batch gradient (noise-free), derived from
     the model's per-sample gradient: the sum of the incoherent part (``∝ d``,
     sample-to-sample fluctuation) and the coherent part (``∝ p²``, the mean)."""
-    law = model_class(model)
-    if law.statistics == "mean field":
+    law = law_named(model)
+    if not law.closed_moments:
         # sgd's bulk map is R' = (1 − 2ηh + η² E‖g‖²/R) R near the optimum
         T = recursion_for(model, "sgd", "steps").transition[0, 0]
         return sp.cancel(sp.diff(T, S.lr, 2) / 2)
@@ -274,7 +284,7 @@ def scaling_limit(model: str, optimizer: str, point: ExponentPoint,
     of ``model`` under ``optimizer`` at ``point`` (see the module docstring)."""
     if lr_rule not in LR_RULES:
         raise ValueError(f"lr_rule must be one of {', '.join(map(repr, LR_RULES))}; got {lr_rule!r}")
-    if model_class(model).statistics == "mean field" and point.kappa == 0:
+    if not law_named(model).closed_moments and point.kappa == 0:
         raise ValueError("the logistic scaling limit needs a vanishing rare class (kappa > 0): "
                          "at fixed p its Fisher constants are O(1) functions of p and rho")
     rec = recursion_for(model, optimizer, "active")
@@ -320,25 +330,25 @@ def scaling_limit(model: str, optimizer: str, point: ExponentPoint,
     learning = leading_term(dr.learning, point)
     ratio = retention.value - learning.value
     # a law whose every step is active has no idle stretches, hence no batch regime
-    regime = point.regime if model_class(model).active_probability != 1 else None
+    regime = point.regime if law_named(model).active_probability != 1 else None
     base = _base_name(point, dr, conds, ties, regime)
 
     if not momentum or ratio < 0:
         limit = _reduced_limit(dr, point)
-        family = "sgd" if _limit_stable(limit[2], limit[0] == 0) else "unstable"
+        family = "sgd" if limit.decays() else "unstable"
         if momentum:
             conds.append(sp.expand(learning.exponent - retention.exponent))
-        if momentum and family == "unstable" and limit[0] <= retention.value:
+        if momentum and family == "unstable" and limit.tau <= retention.value:
             # growth as fast as the buffer's memory: no adiabatic elimination; the
             # 3-D system on the growth timescale
             rate = leading_term(dr.reduced_rate, point)
             notes.append("growth on the retention timescale: 3-D limit instead of the 1-D reduction")
             limit = _heavy_ball_limit(dr, point, -rate.value, -rate.exponent, notes)
-            family = "heavy-ball" if _limit_stable(limit[2], limit[0] == 0) else "unstable"
+            family = "heavy-ball" if limit.decays() else "unstable"
     else:
         clock = retention if ratio == 0 else learning
         limit = _heavy_ball_limit(dr, point, clock.value, clock.exponent, notes)
-        family = "heavy-ball" if _limit_stable(limit[2], limit[0] == 0) else "unstable"
+        family = "heavy-ball" if limit.decays() else "unstable"
         if ratio == 0:
             ties.append(sp.expand(learning.exponent - retention.exponent))
         else:
@@ -347,7 +357,8 @@ def scaling_limit(model: str, optimizer: str, point: ExponentPoint,
                 family = "unstable"
                 notes.append("learning faster than retention: the limit on the learning "
                              "timescale does not decay (no continuous-time limit)")
-    tau, scales, L, f, x0, lconds, lties = limit
+    tau, scales, L, f, x0, lconds, lties = (limit.tau, limit.scales, limit.matrix, limit.forcing,
+                                            limit.initial, limit.conditions, limit.ties)
     conds += lconds
     ties += lties
 
@@ -363,10 +374,42 @@ def scaling_limit(model: str, optimizer: str, point: ExponentPoint,
 
 def _limit_stable(L: sp.Matrix, discrete: bool) -> bool:
     """``dX/dt = L X`` decays (every ``Re λ < 0``), or for a map ``X' = (I + L) X``
-    every ``|1 + λ| < 1``."""
-    import numpy as np
-    lam = np.linalg.eigvals(np.array(L.evalf(30).tolist(), dtype=float))
-    return bool(np.abs(1 + lam).max() < 1) if discrete else bool(lam.real.max() < 0)
+    every ``|1 + λ| < 1``: decided exactly by the Hurwitz criterion on the
+    characteristic polynomial (for the map after the Cayley transform
+    ``μ = (1 + s)/(1 − s)``, which sends the unit disc to ``Re s < 0``)."""
+    x = sp.Dummy("x")
+    if not discrete:
+        return hurwitz_stable(L.charpoly(x).as_expr(), x)
+    n = L.shape[0]
+    cayley = sp.expand(sp.cancel((sp.eye(n) + L).charpoly(x).as_expr().subs(x, (1 + x) / (1 - x))
+                                 * (1 - x) ** n))
+    if sp.Poly(cayley, x).degree() < n:      # an eigenvalue μ = −1 lies on the circle
+        return False
+    return hurwitz_stable(cayley, x)
+
+
+def hurwitz_stable(polynomial: sp.Expr, x: sp.Symbol) -> bool:
+    """Every root of ``polynomial`` (exact coefficients) has negative real part: the
+    leading Hurwitz minors ``Δ_1, …, Δ_n`` of ``a_0 x^n + … + a_n`` (``a_0 > 0``) are all
+    positive (Routh–Hurwitz)."""
+    coeffs = sp.Poly(polynomial, x).all_coeffs()
+    if not _is_positive(coeffs[0]):
+        coeffs = [-c for c in coeffs]
+    n = len(coeffs) - 1
+    a = lambda k: coeffs[k] if 0 <= k <= n else sp.Integer(0)  # noqa: E731
+    hurwitz = sp.Matrix(n, n, lambda i, j: a(2 * j - i + 1))
+    return all(_is_positive(hurwitz[:k, :k].det(method="berkowitz")) for k in range(1, n + 1))
+
+
+def _is_positive(value: sp.Expr) -> bool:
+    """Sign of an exact constant: SymPy's assumptions, else 50 significant digits."""
+    value = sp.simplify(value)
+    if value.is_positive is not None:
+        return bool(value.is_positive)
+    approx = sp.N(value, 50)
+    if approx == 0 or not approx.is_real:
+        raise ArithmeticError(f"cannot decide the sign of {value}")
+    return bool(approx > 0)
 
 
 def _base_name(point, dr, conds, ties, regime: str | None) -> str:
@@ -397,6 +440,24 @@ def _phase_name(base, family, lr_rule, binding, retention_value, momentum) -> st
     return " ".join(words)
 
 
+@dataclass(frozen=True)
+class _Balance:
+    """A dominant balance: ``dX/dt = L X + f`` (or the map ``X' = (I + L) X + f`` when
+    ``tau = 0``) for the components rescaled by ``d^scales``, from ``X(0) = initial``,
+    valid where ``conditions > 0`` and ``ties = 0``."""
+
+    tau: Fraction
+    scales: tuple
+    matrix: sp.Matrix
+    forcing: sp.Matrix
+    initial: tuple
+    conditions: list
+    ties: list
+
+    def decays(self) -> bool:
+        return _limit_stable(self.matrix, self.tau == 0)
+
+
 def _reduced_limit(dr: _Drift, point: ExponentPoint):
     """1-D limit: ``dR/dt = a R + f`` from the Schur complement."""
     lead = leading_term(dr.reduced_rate, point)
@@ -417,7 +478,8 @@ def _reduced_limit(dr: _Drift, point: ExponentPoint):
             c, tt = _below(dr.reduced_forcing, point, tau_form)
             conds += c
             ties += tt
-    return (tau, (scale,), sp.Matrix([[lead.coefficient]]), sp.Matrix([f]), tuple(x0), conds, ties)
+    return _Balance(tau, (scale,), sp.Matrix([[lead.coefficient]]), sp.Matrix([f]), tuple(x0), conds,
+                    ties)
 
 
 def _heavy_ball_limit(dr: _Drift, point: ExponentPoint, tau: Fraction, tau_form: sp.Expr,
@@ -479,7 +541,7 @@ def _heavy_ball_limit_on(dr: _Drift, point: ExponentPoint, tau: Fraction, tau_fo
                     c, tt = _below(dr.c[i], point, sp.expand(tau_form - forms[i]))
                     conds += c
                     ties += tt
-    return (tau, scales, L, f, (sp.Integer(1), sp.Integer(0), sp.Integer(0)), conds, ties)
+    return _Balance(tau, scales, L, f, (sp.Integer(1), sp.Integer(0), sp.Integer(0)), conds, ties)
 
 
 def _balanced_scales(G, point: ExponentPoint, tau: Fraction, tau_form: sp.Expr):
@@ -536,9 +598,8 @@ class _Inconsistent(ArithmeticError):
 
 
 def _reduce(inequalities, equalities, point: ExponentPoint):
-    """Deduplicate and drop implied inequalities (linear programs over κ, σ, γ, θ ≥ 0)."""
-    from scipy.optimize import linprog
-
+    """Deduplicate and drop implied inequalities: ``c > 0`` goes when the others imply
+    ``c ≥ 0`` (an exact rational linear program over κ, σ, γ ≥ 0 and θ, ``sympy.solvers.simplex``)."""
     variables = [kappa, sigma, gamma, theta]
 
     def normal(expr):
@@ -570,19 +631,14 @@ def _reduce(inequalities, equalities, point: ExponentPoint):
     if not used:
         return tuple(ineqs), tuple(eqs)
 
-    def row(expr):
-        return [float(expr.coeff(v)) for v in used], float(expr.subs({v: 0 for v in used}))
-
+    bounds = [v >= 0 for v in used if v != theta]
     kept = list(ineqs)
     for c in list(ineqs):
-        others = [o for o in kept if o is not c]
-        A_ub = [[-x for x in row(o)[0]] for o in others] or None
-        b_ub = [row(o)[1] for o in others] or None
-        A_eq = [row(e_)[0] for e_ in eqs] or None
-        b_eq = [-row(e_)[1] for e_ in eqs] or None
-        obj, const = row(c)
-        res = linprog(obj, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=b_eq,
-                      bounds=[(0, None) if v != theta else (None, None) for v in used])
-        if res.status == 0 and res.fun + const >= -1e-12:
+        constraints = [o >= 0 for o in kept if o is not c] + [sp.Eq(e_, 0) for e_ in eqs] + bounds
+        try:
+            lowest, _ = lpmin(c, constraints)
+        except (UnboundedLPError, InfeasibleLPError):
+            continue
+        if lowest >= 0:       # implied by the others: exact rational arithmetic
             kept.remove(c)
     return tuple(kept), tuple(eqs)

@@ -17,7 +17,8 @@ from functools import lru_cache
 
 import sympy as sp
 
-from .closed_forms import in_idle_symbol, from_idle_symbol, _tidy, lam
+from .closed_forms import from_idle_symbol, in_idle_symbol, lam, tidy
+from .names import name_of
 from .recursion import recursion_for
 
 
@@ -39,7 +40,7 @@ def characteristic_coefficients(model: str, optimizer: str, time_rule: str = "st
     rec = recursion_for(model, optimizer, time_rule)
     chi = sp.Matrix(in_idle_symbol(rec.transition)).charpoly(lam)
     coeffs = chi.all_coeffs()[1:]
-    return {sp.Symbol(f"chi_{j + 1}"): from_idle_symbol(_tidy(c)) for j, c in enumerate(coeffs)}
+    return {sp.Symbol(f"chi_{j + 1}"): from_idle_symbol(tidy(c)) for j, c in enumerate(coeffs)}
 
 
 @lru_cache(maxsize=None)
@@ -62,6 +63,6 @@ def stability_conditions(model, optimizer, time_rule: str = "steps") -> list[sp.
     ``model``/``optimizer`` are instances or names; ``time_rule`` picks the step
     map or the active-iterate map.
     """
-    model = model if isinstance(model, str) else model.name
-    optimizer = optimizer if isinstance(optimizer, str) else optimizer.name
+    model = name_of(model)
+    optimizer = name_of(optimizer)
     return [sp.StrictGreaterThan(c, 0) for c in _conditions(model, optimizer, time_rule)]

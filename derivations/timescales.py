@@ -24,7 +24,8 @@ from functools import lru_cache
 import sympy as sp
 
 from . import symbols as S
-from .closed_forms import in_idle_symbol, from_idle_symbol
+from .closed_forms import from_idle_symbol, in_idle_symbol
+from .names import name_of
 from .recursion import recursion_for
 
 
@@ -67,6 +68,6 @@ def _timescales(model: str, optimizer: str) -> Timescales:
 def timescales(model, optimizer) -> Timescales:
     """The retention and learning timescales of ``optimizer`` on ``model`` (names
     or instances), counted in active updates."""
-    model = model if isinstance(model, str) else model.name
-    optimizer = optimizer if isinstance(optimizer, str) else optimizer.name
+    model = name_of(model)
+    optimizer = name_of(optimizer)
     return _timescales(model, optimizer)

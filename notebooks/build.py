@@ -40,8 +40,9 @@ def notebook(name: str, title: str, cells: list[tuple[str, str]]) -> None:
 notebook("01_lsq_recursion_and_closed_forms", "Sparse least squares: the exact recursion and its closed forms", [
     ("md", """For the error $e=\\theta-\\theta^*$ and buffer $v$, the state
 $X=(E\\|e\\|^2, E\\langle e,v\\rangle, E\\|v\\|^2)$ obeys exactly $X_{k+1}=AX_k+c$
-(SPEC.md, M1). Derived here from the update rule of heavy ball, then checked exactly."""),
-    ("code", """from derivations import derive_recursion, SparseLeastSquares, Optimizer
+(docs/model.md, M1). Derived here from the update rule of heavy ball, then checked exactly."""),
+    ("code", """from derivations import derive_recursion
+from numerics import Optimizer, SparseLeastSquares
 from derivations.closed_forms import characteristic_polynomial, generating_function, stationary_risk
 rec = derive_recursion("lsq", "heavy-ball")
 for eq in rec.equations():
@@ -50,7 +51,7 @@ for eq in rec.equations():
            "to $E R_k$ expanded as a polynomial in the data (Isserlis for the Gaussians, Bernoulli masks)."),
     ("code", """from fractions import Fraction as F
 from numerics import exact_risk
-from numerics.exact_moments import expanded_risk
+from numerics.simulate.exact_moments import expanded_risk
 model = SparseLeastSquares(d=2, p=F(1, 3), R0=1, sigma2=F(1, 5))
 opt = Optimizer("heavy-ball", lr=F(1, 4), beta=F(1, 2), batch=2)
 by_recursion = list(exact_risk(model, opt, 3, backend="exact"))
@@ -67,7 +68,7 @@ show("F(z) has degree", f"{sp.degree(sp.numer(sp.together(F_z)), sp.Symbol('z'))
     ("md", "**Claim 3** — the $k$-step closed form (sum over the roots of $\\chi$) equals the iterated "
            "recursion to 40 digits at 50 digits' working precision."),
     ("code", """import mpmath
-from numerics.closed_form import closed_form_risk
+from numerics.analysis.closed_form import closed_form_risk
 model = SparseLeastSquares(d=8, p=0.3, R0=1.0, sigma2=0.1)
 opt = Optimizer("heavy-ball", lr=0.05, beta=0.9, batch=4)
 ks = [0, 1, 10, 100]
@@ -93,7 +94,8 @@ assert rel < 1e-13"""),
 notebook("02_stability_and_timescales", "Stability regions and timescales", [
     ("md", "Schur–Cohn conditions on $\\chi$ give the exact stability region; the timescales "
            "$\\tau_R$ (retention) and $\\tau_L$ (learning) are read off the active-iterate mean map."),
-    ("code", """from derivations import stability_conditions, timescales, SparseLeastSquares, Optimizer
+    ("code", """from derivations import stability_conditions, timescales
+from numerics import Optimizer, SparseLeastSquares
 from derivations import symbols as S
 (cond,) = stability_conditions("lsq", "sgd")
 show("SGD stable iff", cond)"""),
@@ -129,7 +131,7 @@ assert sp.simplify(lazy.effective_retention - S.beta) == 0"""),
     ("md", "**Claim 4** — the moments oscillate (complex roots, $\\Delta(\\chi)<0$) past critical damping: "
            "without gradient noise ($p=1$, $B\\to\\infty$) heavy ball oscillates from $\\beta=(1-\\sqrt{\\eta p})^2$."),
     ("code", """from derivations.oscillation import generic_discriminant
-from numerics.row_phases import momentum_thresholds
+from numerics.analysis.row_phases import momentum_thresholds
 show("Δ(λ³ + χ₁λ² + χ₂λ + χ₃) =", generic_discriminant(3))
 lr = 0.1
 th = momentum_thresholds(SparseLeastSquares(8, p=np.array([1.0])), "heavy-ball", lr=lr, batch=10**9)
@@ -142,7 +144,7 @@ assert abs(th.beta_onset[0] - (1 - np.sqrt(lr)) ** 2) < 1e-6"""),
 notebook("03_logistic_rare_class", "Logistic regression with a rare class", [
     ("md", "Model M2: the same engine applies the optimizer's update to the statistics "
            "$(s,u,R_\\perp,C_\\perp,V_\\perp)$; Stein's lemma leaves Gaussian integrals of the sigmoid."),
-    ("code", """from derivations import RareClassLogistic, Optimizer
+    ("code", """from numerics import Optimizer, RareClassLogistic
 from derivations.drift import derive_statistics_map
 from derivations.linearisation import linearise, rare_class_constants, curvature, fourth_moment
 stats = derive_statistics_map("logistic", "heavy-ball")
@@ -163,7 +165,7 @@ assert sp.simplify(sp.expand(const[fourth_moment]) - S.p ** 2 * W) == 0"""),
     ("md", "**Claim 2** — the Gaussian–sigmoid integrals by Gauss–Hermite agree with `mpmath.quad` at 50 digits "
            "to better than $10^{-12}$."),
     ("code", """import mpmath
-from numerics.logistic_normal import logistic_normal_moment, mpmath_moment
+from numerics.kernels.logistic_normal import logistic_normal_moment, mpmath_moment
 worst = 0.0
 for m in (-6.0, -1.0, 0.5):
     for v in (0.25, 2.0, 9.0):
@@ -175,7 +177,7 @@ display(Markdown(f"worst relative error: {worst:.1e}"))
 assert worst < 1e-12"""),
     ("md", "**Claim 3** — Monte Carlo concentrates on the mean-field prediction (statistical harness, "
            "Holm over the time grid, $\\alpha=0.01$)."),
-    ("code", """from numerics.logistic_study import StudySetup, run_point
+    ("code", """from numerics.analysis.mean_field_convergence import StudySetup, run_point
 pt = run_point(StudySetup(runs=100), 200)
 display(Markdown(f"d = 200: harness {pt.harness}; RMS deviation of (s, R⊥) {pt.rms_deviation:.4f}"))
 assert pt.harness.passed"""),
@@ -208,7 +210,7 @@ inside = scaling_limit("lsq", "heavy-ball", ExponentPoint(F(3), F(3, 2), F(27, 1
 assert inside.phase == limit.phase
 display(Markdown(f"{checked} random points in the region: same phase and τ = γ − κ + σ"))"""),
     ("md", "**Claim 2** — exact finite-$d$ curves converge to the limit (error falls with $d$)."),
-    ("code", """from numerics.scaling_limit import convergence
+    ("code", """from numerics.analysis.scaling_limit import convergence
 conv = convergence(limit, dimensions=(10**2, 10**3, 10**4), points=20)
 display(Markdown(f"errors {[f'{e:.2e}' for e in conv.errors]}, rate {conv.rate:.2f}"))
 assert conv.errors[0] > conv.errors[1] > conv.errors[2] and conv.rate > 0.1"""),
@@ -225,7 +227,7 @@ assert len(set(phases.values())) == 1"""),
 notebook("05_spectral_conflict", "The spectral conflict across token frequencies", [
     ("md", "A Zipf token stream trained with one momentum for all rows, against a frequency-adapted "
            "$\\beta_i=f(p_i)$ — evaluated exactly from the derived recursion, row by row."),
-    ("code", """from numerics.spectral_conflict import ConflictSetup, run_conflict, table_markdown, ADAPTED
+    ("code", """from numerics.studies.conflict import ConflictSetup, run_conflict, table_markdown, ADAPTED
 from derivations.oscillation import generic_discriminant, oscillation_discriminant
 from derivations.timescales import timescales
 delta = oscillation_discriminant("lsq", "heavy-ball")
@@ -254,7 +256,7 @@ assert abs(th.stability_edge[0] - kick) < 1e-3 * kick"""),
     ("code", """import tempfile
 from pathlib import Path
 from IPython.display import Image
-from numerics.conflict_figure import conflict_figure
+from numerics.studies.conflict_figure import conflict_figure
 png = conflict_figure(result, Path(tempfile.mkdtemp()))[0]
 Image(filename=str(png))"""),
 ])
@@ -280,7 +282,7 @@ def text(name: str) -> str:
 
 
 def main(argv=None) -> int:
-    from numerics.atomic import write_text_atomic
+    from numerics.runtime.atomic import write_text_atomic
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only report stale notebooks")

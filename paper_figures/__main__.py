@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from numerics.arguments import output_dir
-
-from .manifest import regenerate
-
-OUT = Path(__file__).resolve().parent / "out"
+from numerics.inputs.arguments import output_dir
+from numerics.studies.manifest import regenerate
+from numerics.studies.output import default_output_dir
+from numerics.studies.paper import FIGURES
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .figures import FIGURES
 
     parser = argparse.ArgumentParser(prog="python -m paper_figures",
                                      description="regenerate every paper figure as PNG and PDF, "
@@ -27,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--full", action="store_true", help="paper-size runs (default: quick)")
     parser.add_argument("--only", nargs="+", choices=sorted(FIGURES), help="regenerate these only")
-    parser.add_argument("--out", type=output_dir, default=OUT, help="output directory")
+    parser.add_argument("--out", type=output_dir, default=default_output_dir(), help="output directory")
     args = parser.parse_args(argv)
     try:
         figures = regenerate(args.out, args.full, args.only)

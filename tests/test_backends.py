@@ -10,8 +10,10 @@ import mpmath
 import numpy as np
 import pytest
 
-from derivations import TIME_RULES, UPDATE_RULES, Optimizer, SparseLeastSquares
+from derivations import TIME_RULES, UPDATE_RULES
 from numerics import DivergenceWarning, exact_risk
+from numerics.inputs.models import SparseLeastSquares
+from numerics.inputs.optimizer import Optimizer
 
 
 def stable_stream(name, rows, seed):
@@ -87,7 +89,7 @@ def test_divergence_flagged_in_every_float_backend(backend, name):
 def test_auto_falls_back_to_numpy_without_a_compiler(tmp_path):
     code = (
         "import warnings, numpy as np\n"
-        "from derivations import SparseLeastSquares, Optimizer\n"
+        "from numerics import SparseLeastSquares, Optimizer\n"
         "from numerics import exact_risk, BackendFallbackWarning\n"
         "m, o = SparseLeastSquares(5, [0.2, 0.1]), Optimizer('lazy', lr=0.1, beta=0.5)\n"
         "with warnings.catch_warnings(record=True) as w:\n"

@@ -10,10 +10,10 @@ import pytest
 import sympy as sp
 
 from derivations import symbols as S
-from derivations.optimizers import UPDATE_RULES, UpdateRule, e, register_rule, unregister_rule
-from numerics import verification
-from numerics.checks import Check, CheckResult, run_checks
-from paper_figures import reproduce
+from derivations.optimizers import UpdateRule, e, register_rule, unregister_rule
+from numerics.studies import reproduce
+from numerics.verify import rungs as verification
+from numerics.verify.checks import Check, CheckResult, run_checks
 
 
 def test_a_raising_check_is_a_fail_with_its_message():

@@ -74,10 +74,9 @@ def test_bad_value_in_a_fresh_process_has_no_traceback():
 
 
 def test_every_subcommand_and_option_has_help(capsys):
-    from numerics.cli import STUDIES, build_parser
+    from numerics.cli.main import COMMANDS, build_parser
 
-    for name in ["derive", "codegen", "latex", "benchmark", "verify", "phase",
-                 *(s[0] for s in STUDIES)]:
+    for name in COMMANDS:
         parser = build_parser(name)
         command = parser.parse_args([name, *(
             ["--sparsity", "0", "--batch", "0", "--momentum", "0"] if name == "phase" else [])])
@@ -94,10 +93,10 @@ def test_every_subcommand_and_option_has_help(capsys):
 
 
 def test_help_is_fast_and_imports_no_study():
-    code = ("import sys, time; t = time.perf_counter(); from numerics.cli import build_parser; "
+    code = ("import sys, time; t = time.perf_counter(); from numerics.cli.main import build_parser; "
             "build_parser(None).format_help(); "
-            "print(sorted(m for m in sys.modules if m.startswith(('numerics.spectral', "
-            "'numerics.sweep', 'numerics.logistic_study', 'paper_figures', 'matplotlib', 'scipy'))))")
+            "print(sorted(m for m in sys.modules if m.startswith(('numerics.studies.conflict', "
+            "'numerics.studies.sweep', 'numerics.studies.logistic', 'paper_figures', 'matplotlib', 'scipy'))))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.stdout.strip() == "[]", proc.stdout + proc.stderr
 

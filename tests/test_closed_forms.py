@@ -8,12 +8,14 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from derivations import TIME_RULES, UPDATE_RULES, Optimizer, SparseLeastSquares
+from derivations import TIME_RULES, UPDATE_RULES
 from derivations import symbols as S
-from derivations.closed_forms import (closed_form, generating_function, stationary_risk, z)
+from derivations.closed_forms import closed_form, generating_function, stationary_risk, z
 from derivations.recursion import R0, recursion_for
 from numerics import exact_risk
-from numerics.closed_form import closed_form_risk, closed_form_values
+from numerics.analysis.closed_form import closed_form_risk, closed_form_values
+from numerics.inputs.models import SparseLeastSquares
+from numerics.inputs.optimizer import Optimizer
 
 KS = [0, 1, 2, 3, 7, 20, 60]
 

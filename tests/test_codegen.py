@@ -6,12 +6,16 @@ import sympy as sp
 
 from derivations import all_recursions
 from derivations import symbols as S
-from numerics.backends import (GeneratedCodeWarning, StaleGeneratedCode, checked_in_module,
-                               generated_module)
-from numerics.codegen.sources import c_source
+from derivations.recursion import R0
 from numerics.codegen import GENERATED_DIR, generated_files, kernel_expressions, write_sources
 from numerics.codegen.expressions import ACTIVE_PROBABILITY, ARGUMENTS
-from derivations.recursion import R0
+from numerics.codegen.sources import c_source
+from numerics.kernels.backends import (
+    GeneratedCodeWarning,
+    StaleGeneratedCode,
+    checked_in_module,
+    generated_module,
+)
 
 
 def test_checked_in_sources_are_current(tmp_path):
@@ -78,7 +82,7 @@ def test_stale_generated_code_is_never_used(monkeypatch):
 
 
 def test_missing_c_kernel_is_generated_from_the_derivation(monkeypatch, tmp_path):
-    from numerics import backends
+    from numerics.kernels import backends
     rec = all_recursions()[2]
     monkeypatch.setattr(backends, "GENERATED_DIR", tmp_path)
     with pytest.warns(GeneratedCodeWarning, match="no generated C kernel"):

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from derivations import derive_recursion
-from numerics import compiler
-from numerics.backends import generated_c_source
+from numerics.kernels import compiler
+from numerics.kernels.backends import generated_c_source
 
 REC = derive_recursion("lsq", "nesterov")
 SYMBOL = "sparsemom_lsq_nesterov_steps"
@@ -53,7 +53,7 @@ def replace_atomically(path: Path, data: bytes) -> None:
 
 RUN_NESTEROV = (
     "import numpy as np\n"
-    "from derivations import SparseLeastSquares, Optimizer\n"
+    "from numerics import SparseLeastSquares, Optimizer\n"
     "from numerics import exact_risk\n"
     "r = exact_risk(SparseLeastSquares(7, [0.3, 0.01]), Optimizer('nesterov', lr=0.05,"
     " beta=0.8), 40, backend='c')\n"

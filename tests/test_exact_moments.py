@@ -6,11 +6,11 @@ from fractions import Fraction as F
 import pytest
 
 from derivations.optimizers import UPDATE_RULES
-
-from derivations import Optimizer, SparseLeastSquares
 from numerics import exact_risk
-from numerics.exact_moments import expanded_risk
-from numerics.verification import exact_moment_cases
+from numerics.inputs.models import SparseLeastSquares
+from numerics.inputs.optimizer import Optimizer
+from numerics.simulate.exact_moments import expanded_risk
+from numerics.verify.rungs import exact_moment_cases
 
 CASES = list(exact_moment_cases())
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from derivations.optimizers import UPDATE_RULES
-
-from derivations import Optimizer, SparseLeastSquares
 from numerics import DivergenceWarning, exact_risk
+from numerics.inputs.models import SparseLeastSquares
+from numerics.inputs.optimizer import Optimizer
 
 
 def test_public_api_example():

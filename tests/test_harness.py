@@ -4,10 +4,12 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from derivations import TIME_RULES, UPDATE_RULES, Optimizer, SparseLeastSquares
+from derivations import TIME_RULES, UPDATE_RULES
 from numerics import exact_risk
-from numerics.harness import compare_with_theory, holm
-from numerics.simulate import monte_carlo_risk
+from numerics.inputs.models import SparseLeastSquares
+from numerics.inputs.optimizer import Optimizer
+from numerics.simulate.harness import compare_with_theory, holm
+from numerics.simulate.monte_carlo import monte_carlo_risk
 
 
 def simulate(model, opt, steps, runs, seed, time="steps"):

@@ -5,7 +5,6 @@ and `codegen` never writes into site-packages."""
 from __future__ import annotations
 
 import shutil
-import site
 import subprocess
 import sys
 import sysconfig
@@ -59,7 +58,7 @@ def test_installed_package_derives_and_computes(installed):
 import warnings, numerics
 warnings.simplefilter("error")
 assert "site-packages" in numerics.__file__, numerics.__file__
-from derivations import Optimizer, SparseLeastSquares
+from numerics import Optimizer, SparseLeastSquares
 from numerics import exact_risk
 r = exact_risk(SparseLeastSquares(8, [0.3, 0.01]), Optimizer("heavy-ball", 0.05, 0.5, batch=2), 20)
 print(r.shape, r[-1] < r[0])

@@ -7,14 +7,13 @@ import subprocess
 import sys
 from fractions import Fraction
 
-import numpy as np
-
-from derivations import (UPDATE_RULES, LinearVector, Optimizer, RareClassLogistic,
-                         SparseLeastSquares, closed_form, derive_recursion, timescales)
+from derivations import UPDATE_RULES, LinearVector, closed_form, derive_recursion, timescales
 from derivations.asymptotics import ExponentPoint
 from derivations.scaling_limits import scaling_limit
-from numerics.checks import Check, CheckResult
-from numerics.simulate import monte_carlo_risk
+from numerics.inputs.models import RareClassLogistic, SparseLeastSquares
+from numerics.inputs.optimizer import Optimizer
+from numerics.simulate.monte_carlo import monte_carlo_risk
+from numerics.verify.checks import Check, CheckResult
 
 
 def public_objects():
@@ -53,8 +52,8 @@ def test_figures_do_not_touch_the_backend_or_pyplot(tmp_path):
     code = f"""
 import sys, matplotlib
 matplotlib.use("svg")
-from paper_figures.figures import stability_region
-from numerics.logistic_study import study_figure
+from numerics.studies.paper import stability_region
+from numerics.studies.logistic import study_figure
 fig = stability_region(__import__("pathlib").Path({str(tmp_path)!r}), False)
 assert fig.paths and all(p.exists() for p in fig.paths), fig.paths
 print(matplotlib.get_backend(), "matplotlib.pyplot" in sys.modules)

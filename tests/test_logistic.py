@@ -7,20 +7,32 @@ import sympy as sp
 from derivations import rare_class as M2
 from derivations import symbols as S
 from derivations.drift import derive_statistics_map
-from derivations.linearisation import (class0_moment, constant_definitions, curvature,
-                                       fourth_moment, linearise, rare_class_constants)
+from derivations.linearisation import (
+    class0_moment,
+    constant_definitions,
+    curvature,
+    fourth_moment,
+    linearise,
+    rare_class_constants,
+)
 from derivations.logistic_normal import LogisticNormalMoment, SoftplusNormalMean
-from derivations.models import RareClassLogistic
-from derivations.optimizers import UPDATE_RULES, Optimizer
+from derivations.optimizers import UPDATE_RULES
 from derivations.recursion import recursion_for
 from derivations.stability import stability_conditions
 from derivations.timescales import timescales
-from numerics.harness import compare_with_theory
-from numerics.logistic_checks import check_linearisation, check_one_step, check_quadrature
-from numerics.linearised import fisher_constants, stationary_bulk
-from numerics.logistic_normal import gauss_hermite, sigmoid_power, softplus
-from numerics.logistic_simulate import NAMES, monte_carlo_logistic, one_step_statistics, statistics_of
-from numerics.mean_field import expected_next, fixed_point, mean_field
+from numerics.analysis.linearised import fisher_constants, stationary_bulk
+from numerics.analysis.mean_field import expected_next, fixed_point, mean_field
+from numerics.inputs.models import RareClassLogistic
+from numerics.inputs.optimizer import Optimizer
+from numerics.kernels.logistic_normal import gauss_hermite, sigmoid_power, softplus
+from numerics.simulate.harness import compare_with_theory
+from numerics.simulate.logistic import (
+    NAMES,
+    monte_carlo_logistic,
+    one_step_statistics,
+    statistics_of,
+)
+from numerics.verify.logistic import check_linearisation, check_one_step, check_quadrature
 
 OPTIMIZERS = tuple(UPDATE_RULES)
 

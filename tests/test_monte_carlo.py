@@ -4,9 +4,10 @@ Monte Carlo rung that `sparsemom verify` runs."""
 import numpy as np
 import pytest
 
-from derivations import Optimizer, SparseLeastSquares
-from numerics.simulate import monte_carlo_risk
-from numerics.verification import check_monte_carlo, monte_carlo_cases
+from numerics.inputs.models import SparseLeastSquares
+from numerics.inputs.optimizer import Optimizer
+from numerics.simulate.monte_carlo import monte_carlo_risk
+from numerics.verify.rungs import check_monte_carlo, monte_carlo_cases
 
 CASES = list(monte_carlo_cases())
 

@@ -6,16 +6,16 @@ import sympy as sp
 
 from derivations import UPDATE_RULES, derive_recursion
 from derivations import symbols as S
-from derivations.optimizers import e, g, v
 from derivations.expectation import BatchExpectation
-from derivations.models import SparseLeastSquares
+from derivations.optimizers import e, g, v
 from derivations.vectors import Dot
+from numerics.inputs.models import SparseLeastSquares
 
 R, C, V = sp.symbols("R C V")
 
 
 def expect(expr):
-    return BatchExpectation(SparseLeastSquares.sample_gradient, g, e)(expr)
+    return BatchExpectation(SparseLeastSquares.law.sample_gradient, g, e)(expr)
 
 
 def test_gradient_moments():

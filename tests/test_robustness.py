@@ -12,14 +12,15 @@ import warnings
 import numpy as np
 import pytest
 
-from derivations import Optimizer, RareClassLogistic, SparseLeastSquares
-from numerics import compiler
-from numerics.atomic import write_text_atomic
-from numerics.exact_risk import BackendFallbackWarning, exact_risk
-from numerics.simulate import LongSimulationWarning, monte_carlo_risk
+from numerics.inputs.models import RareClassLogistic, SparseLeastSquares
+from numerics.inputs.optimizer import Optimizer
+from numerics.kernels import compiler
+from numerics.kernels.exact_risk import BackendFallbackWarning, exact_risk
+from numerics.runtime.atomic import write_text_atomic
+from numerics.simulate.monte_carlo import LongSimulationWarning, monte_carlo_risk
 
 #: The module (the package re-exports its function under the same name).
-exact_risk_module = sys.modules["numerics.exact_risk"]
+exact_risk_module = sys.modules["numerics.kernels.exact_risk"]
 MODEL = SparseLeastSquares(6, [0.3, 0.02], R0=[1.0, 2.0], sigma2=0.1)
 OPT = Optimizer("heavy-ball", lr=0.05, beta=0.6, batch=3)
 
@@ -90,7 +91,7 @@ def test_a_very_long_dense_simulation_warns_before_it_starts():
 
 
 def test_a_damaged_manifest_is_rebuilt_with_a_warning(tmp_path):
-    from paper_figures.manifest import previous_entries
+    from numerics.studies.manifest import previous_entries
 
     path = tmp_path / "manifest.json"
     for damaged in ('{"figures": [', '{"figures": [1, 2]}', "[]", "\xff\xfe"):
@@ -102,7 +103,7 @@ def test_a_damaged_manifest_is_rebuilt_with_a_warning(tmp_path):
 
 
 def test_long_stages_print_one_line_each_when_not_in_a_terminal(capsys, monkeypatch):
-    from numerics.progress import progress
+    from numerics.runtime.progress import progress
 
     monkeypatch.setenv("CI", "true")
     assert list(progress(["derive", "codegen"], desc="stages", lines=True)) == ["derive", "codegen"]

@@ -4,7 +4,7 @@ Any rule linear in ``(e, v, g)`` has an exact second-moment recursion.  Here man
 random rules — rational and symbolic coefficients (in ``lr``, ``beta`` and the
 step activity ``a``), with and without a buffer — are registered, derived by the
 engine, and their risk compared ``==`` in rationals with the brute-force
-exact-moment oracle (:mod:`numerics.exact_moments`), which expands the same rule
+exact-moment oracle (:mod:`numerics.simulate.exact_moments`), which expands the same rule
 in coordinates and takes expectations monomial by monomial.
 """
 
@@ -16,13 +16,14 @@ from fractions import Fraction as F
 import pytest
 import sympy as sp
 
-from derivations import SparseLeastSquares, derive_recursion
+from derivations import derive_recursion
 from derivations import symbols as S
-from derivations.optimizers import (UPDATE_RULES, Optimizer, UpdateRule, e, g, register_rule,
-                                    unregister_rule, v)
+from derivations.optimizers import UPDATE_RULES, UpdateRule, e, g, register_rule, unregister_rule, v
 from derivations.vectors import LinearVector
 from numerics import exact_risk
-from numerics.exact_moments import expanded_risk
+from numerics.inputs.models import SparseLeastSquares
+from numerics.inputs.optimizer import Optimizer
+from numerics.simulate.exact_moments import expanded_risk
 
 RULES = 24
 

@@ -9,10 +9,15 @@ import pytest
 
 from derivations.asymptotics import ExponentPoint
 from derivations.scaling_limits import scaling_limit
-from numerics.exact_risk import exact_risk, exact_risk_at
-from numerics.parallel import parallel_map
-from numerics.scaling_limit import convergence, finite_d_problem, limit_curve, rescaled_times
-from numerics.sweep import SWEEP_POINTS, SweepPoint, run_point
+from numerics.analysis.scaling_limit import (
+    convergence,
+    finite_d_problem,
+    limit_curve,
+    rescaled_times,
+)
+from numerics.kernels.exact_risk import exact_risk, exact_risk_at
+from numerics.runtime.parallel import parallel_map
+from numerics.studies.sweep import SWEEP_POINTS, SweepPoint, run_point
 
 DIMS = (10**2, 10**3, 10**4, 10**5)
 
@@ -112,7 +117,7 @@ def test_sweep_covers_every_phase_and_at_least_twenty_points():
 
 
 def test_sweep_writes_table_and_figure_atomically(tmp_path):
-    from numerics.sweep import table_markdown, write_sweep
+    from numerics.studies.sweep import table_markdown, write_sweep
 
     results = [run_point(p, dimensions=(100, 1000)) for p in SWEEP_POINTS if p.optimizer == "sgd"]
     paths = write_sweep(results, tmp_path, atlas_grid=3, workers=1)

@@ -4,14 +4,16 @@ exact bookkeeping of the running risk sums, and the derived idle catch-up."""
 import numpy as np
 import pytest
 
-from derivations import UPDATE_RULES, Optimizer, SparseLeastSquares
-from derivations.idle import idle_stretch, n
+from derivations import UPDATE_RULES
 from derivations import symbols as S
+from derivations.idle import idle_stretch, n
 from numerics import exact_risk
-from numerics.harness import compare_samples, compare_with_theory
-from numerics.simulate import monte_carlo_risk
-from numerics.sparse_simulate import sparse_monte_carlo_risk
-from numerics.update import apply_update
+from numerics.inputs.models import SparseLeastSquares
+from numerics.inputs.optimizer import Optimizer
+from numerics.simulate.harness import compare_samples, compare_with_theory
+from numerics.simulate.monte_carlo import monte_carlo_risk
+from numerics.simulate.sparse import sparse_monte_carlo_risk
+from numerics.simulate.update import apply_update
 
 STREAM = SparseLeastSquares(d=4, p=[0.3, 0.2, 0.1, 0.05], R0=[1.0, 2.0, 0.5, 1.0], sigma2=0.1)
 

@@ -7,19 +7,34 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from derivations import UPDATE_RULES, Optimizer, SparseLeastSquares
+from derivations import UPDATE_RULES
 from derivations.oscillation import generic_discriminant, oscillation_discriminant
-from numerics import DivergenceWarning, exact_risk, spectral_radius
-from numerics.stability import eigenvalues
-from numerics.backends import float_arguments
-from numerics.cli import main
-from numerics.horizon_risk import row_risk_at
-from numerics.parameters import parameter_values
-from numerics.row_phases import HEAVY_BALL, SGD_LIKE, UNSTABLE, momentum_thresholds, positive, row_phases
-from numerics.spectral_conflict import (ADAPTED, ConflictSetup, best_global_beta,
-                                        run_conflict, write_conflict, _horizon_risk)
-from numerics.token_stream import decade_bands, zipf_frequencies
 from derivations.recursion import recursion_for
+from numerics import DivergenceWarning, exact_risk, spectral_radius
+from numerics.analysis.row_phases import (
+    HEAVY_BALL,
+    SGD_LIKE,
+    UNSTABLE,
+    momentum_thresholds,
+    positive,
+    row_phases,
+)
+from numerics.analysis.stability import eigenvalues
+from numerics.cli import main
+from numerics.inputs.models import SparseLeastSquares
+from numerics.inputs.optimizer import Optimizer
+from numerics.inputs.parameters import parameter_values
+from numerics.kernels.backends import float_arguments
+from numerics.kernels.horizon_risk import row_risk_at
+from numerics.simulate.token_stream import decade_bands, zipf_frequencies
+from numerics.studies.conflict import (
+    ADAPTED,
+    ConflictSetup,
+    _horizon_risk,
+    best_global_beta,
+    run_conflict,
+)
+from numerics.studies.conflict_figure import write_conflict
 
 
 def _eigenvalues(model, opt, time="active"):
@@ -41,7 +56,7 @@ def test_generic_discriminant_sign_counts_complex_pairs():
 @pytest.mark.parametrize("name", [n for n, rule in UPDATE_RULES.items() if rule.has_momentum])
 @pytest.mark.parametrize("time", ["steps", "active"])
 def test_discriminant_sign_matches_eigenvalues(name, time):
-    """Δ(χ) < 0 (sign certified by :func:`numerics.row_phases.positive`) exactly where
+    """Δ(χ) < 0 (sign certified by :func:`numerics.analysis.row_phases.positive`) exactly where
     the numeric transition has a complex pair (points with |Im λ| clearly nonzero or zero),
     including clustered roots near 1 where float64 alone loses the sign."""
     rng = np.random.default_rng(7)

@@ -4,12 +4,14 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from derivations import TIME_RULES, UPDATE_RULES, Optimizer, SparseLeastSquares
+from derivations import TIME_RULES, UPDATE_RULES
 from derivations import symbols as S
 from derivations.closed_forms import lam
 from derivations.recursion import derive_recursion
 from derivations.stability import generic_conditions, schur_cohn_conditions, stability_conditions
-from numerics.stability import conditions_hold, is_stable, spectral_radius
+from numerics.analysis.stability import conditions_hold, is_stable, spectral_radius
+from numerics.inputs.models import SparseLeastSquares
+from numerics.inputs.optimizer import Optimizer
 
 
 def test_schur_cohn_on_known_polynomials():

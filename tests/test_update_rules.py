@@ -1,11 +1,10 @@
-"""Each symbolic update rule against a literal transcription of SPEC.md's table."""
+"""Each symbolic update rule against a literal transcription of the table of docs/model.md."""
 
 import numpy as np
 import pytest
 
 from derivations.optimizers import UPDATE_RULES
-
-from numerics.update import apply_update
+from numerics.simulate.update import apply_update
 
 rng = np.random.default_rng(7)
 E0, V0, G0 = rng.standard_normal((3, 4))

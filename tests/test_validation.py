@@ -5,9 +5,10 @@ import math
 import numpy as np
 import pytest
 
-from derivations import Optimizer, SparseLeastSquares
 from numerics import exact_risk
-from numerics.simulate import monte_carlo_risk
+from numerics.inputs.models import SparseLeastSquares
+from numerics.inputs.optimizer import Optimizer
+from numerics.simulate.monte_carlo import monte_carlo_risk
 
 GOOD_MODEL = dict(d=4, p=0.5, R0=1.0, sigma2=0.0)
 

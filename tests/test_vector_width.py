@@ -7,10 +7,10 @@ from __future__ import annotations
 import ctypes
 
 from derivations import all_recursions
-from numerics.backends import generated_c_source
 from numerics.codegen.sources import module_name
-from numerics.compiler import load_kernel
-from numerics.machine_limit import probe_rate, vector_isa
+from numerics.kernels.backends import generated_c_source
+from numerics.kernels.compiler import load_kernel
+from numerics.kernels.machine_limit import probe_rate, vector_isa
 
 NATIVE_LANES = {"AVX512F": 8, "AVX2": 4, "AVX": 4, "SSE2": 2, "ASIMD": 2, "NEON": 2, "scalar": 1}
 

@@ -5,9 +5,15 @@ each backend prints it), several printers, and :func:`write_sources` writing
 the checked-in files under ``numerics/generated/``.
 """
 
-from .expressions import KernelExpressions, kernel_expressions
-from .sources import (GENERATED_DIR, generated_files, module_name, source_checkout, stale_sources,
-                      write_sources)
+from numerics.codegen.expressions import KernelExpressions, kernel_expressions
+from numerics.codegen.sources import (
+                      GENERATED_DIR,
+                      generated_files,
+                      module_name,
+                      source_checkout,
+                      stale_sources,
+                      write_sources,
+)
 
 __all__ = ["KernelExpressions", "kernel_expressions", "GENERATED_DIR", "generated_files",
            "module_name", "source_checkout", "stale_sources", "write_sources"]

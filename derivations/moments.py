@@ -1,0 +1,105 @@
+"""Second-moment recursions as objects: ``X_{k+1} = A X_k + c`` and the mean map.
+
+The engine (:mod:`derivations.recursion`) and the linearisation of a mean-field law
+(:mod:`derivations.linearisation`) both produce a :class:`MomentRecursion`; this
+module holds it and the algebra they share (reading a linear map off expressions,
+integrating out idle stretches).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import sympy as sp
+
+from . import symbols as S
+from .optimizers import e, v
+
+#: Time rules: every step, or active iterates (idle stretches integrated out).
+TIME_RULES = ("steps", "active")
+
+#: Names of the second moments of pairs of state vectors.
+MOMENT_NAMES = {(e, e): "R", (e, v): "C", (v, v): "V"}
+#: Initial squared error ‖e_0‖² (the buffer starts at v_0 = 0).
+R0 = sp.Symbol("R_0", nonnegative=True)
+
+
+@dataclass(frozen=True)
+class MomentRecursion:
+    """``X_{k+1} = A X_k + c`` for the second moments, with the mean map ``M``.
+
+    ``state[i]`` is the second moment ``meaning[i]`` (a :class:`Dot`) in
+    expectation; ``risk`` is ``E R`` in terms of ``state``; ``initial`` gives
+    ``X_0`` in terms of ``R_0 = ‖e_0‖²`` (buffers start at 0).
+    """
+
+    model: str
+    optimizer: str
+    time_rule: str
+    state: tuple[sp.Symbol, ...]
+    meaning: tuple[sp.Expr, ...]
+    transition: sp.ImmutableMatrix
+    forcing: sp.ImmutableMatrix
+    mean_state: tuple[sp.Symbol, ...]
+    mean_transition: sp.ImmutableMatrix
+    risk: sp.Expr
+    initial: tuple[sp.Expr, ...]
+    parameters: tuple[sp.Symbol, ...] = field(default=S.PARAMETERS)
+
+    @property
+    def risk_weights(self) -> sp.ImmutableMatrix:
+        """Row vector ``w`` with ``E R = w · X``."""
+        return sp.ImmutableMatrix([[sp.diff(self.risk, s) for s in self.state]])
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """SHA-256 of the recursion's canonical form (identifies generated code)."""
+        parts = (self.model, self.optimizer, self.time_rule, self.state, self.transition,
+                 self.forcing, self.mean_transition, self.risk, self.initial)
+        return hashlib.sha256(sp.srepr(parts).encode()).hexdigest()
+
+    def equations(self) -> list[sp.Eq]:
+        """``X_{k+1} = A X_k + c`` written out, one equation per moment."""
+        now = [sp.Symbol(f"{s.name}_k") for s in self.state]
+        nxt = [sp.Symbol(f"{s.name}_k+1") for s in self.state]
+        rhs = self.transition * sp.Matrix(now) + self.forcing
+        return [sp.Eq(n, collect_in(r, now)) for n, r in zip(nxt, rhs)]
+
+    def mean_equations(self) -> list[sp.Eq]:
+        """``(ē, v̄)_{k+1} = M (ē, v̄)_k`` for the means ``ē = E e``, ``v̄ = E v``."""
+        now = [sp.Symbol(f"{s.name}bar_k") for s in self.mean_state]
+        nxt = [sp.Symbol(f"{s.name}bar_k+1") for s in self.mean_state]
+        rhs = self.mean_transition * sp.Matrix(now)
+        return [sp.Eq(n, collect_in(r, now)) for n, r in zip(nxt, rhs)]
+
+
+def collect_in(expr: sp.Expr, symbols: list[sp.Symbol]) -> sp.Expr:
+    return sp.collect(sp.expand(expr), symbols, func=sp.factor)
+
+
+def linear_map(rows: list[sp.Expr], variables: list[sp.Symbol], what: str):
+    """Coefficient matrix and constant of expressions affine in ``variables``."""
+    matrix, constant = [], []
+    for row in rows:
+        poly = sp.Poly(row, *variables)
+        if poly.total_degree() > 1:
+            raise ArithmeticError(f"{what} is not linear in {variables}: {row}")
+        matrix.append([sp.factor(poly.coeff_monomial(x)) for x in variables])
+        constant.append(sp.factor(poly.coeff_monomial(1)))
+    return sp.ImmutableMatrix(matrix), sp.ImmutableMatrix(constant)
+
+
+def moments_of(vectors, pairs, to_state, transform) -> list[sp.Expr]:
+    """``transform(⟨u, w⟩)`` for each pair of vectors, written in the state symbols."""
+    return [transform(vectors[u].dot(vectors[w])).xreplace(to_state) for u, w in pairs]
+
+
+def geometric_stretch(active: sp.ImmutableMatrix, idle: sp.ImmutableMatrix,
+                       p_b: sp.Expr) -> sp.ImmutableMatrix:
+    """``p_B · active · (I − (1 − p_B) idle)^{-1}``: an active step after a
+    geometric number of idle steps."""
+    n = idle.shape[0]
+    stretch = (sp.eye(n) - (1 - p_b) * idle).inv(method="LU")
+    return sp.ImmutableMatrix((p_b * active * stretch).applyfunc(lambda x: sp.factor(sp.cancel(x))))

@@ -1,0 +1,151 @@
+"""Phase of every row of a token stream, and the momentum thresholds per frequency.
+
+Read off the derived active-iterate recursion (the clock of the timescales):
+
+* **unstable**: a Schur–Cohn condition fails (``max |λ| ≥ 1``);
+* **heavy-ball**: stable and ``Δ(χ) < 0`` — the transition has a complex pair, the
+  moments oscillate: the buffer's memory outlasts the learning of the error;
+* **SGD-like**: stable with real roots (over-damped).
+
+Per frequency ``p``, in ``ε = 1 − β``: the **oscillation onset** ``ε_osc(p)``, the
+largest ``ε`` with a complex pair (heavy-ball for ``ε < ε_osc``; 0 when no ``β < 1``
+oscillates), and the **stability edge** ``ε_stab(p)`` (stable for ``ε > ε_stab``; 0
+when every ``β < 1`` is stable, 1 when even ``β = 0`` is unstable).  Both are located
+on a logarithmic grid in ``ε`` and refined by bisection on the derived expressions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import mpmath
+import numpy as np
+import sympy as sp
+
+from derivations.oscillation import oscillation_discriminant
+from derivations.recursion import recursion_for
+from derivations.stability import stability_conditions
+from numerics.analysis.stability import lambdified
+from numerics.inputs.optimizer import Optimizer
+from numerics.inputs.parameters import parameter_values
+from numerics.inputs.validation import check_integer
+from numerics.kernels.backends import to_mpf, float_arguments
+
+PHASES = ("SGD-like", "heavy-ball", "unstable")
+SGD_LIKE, HEAVY_BALL, UNSTABLE = range(3)
+#: ε = 1 − β scanned from 1 down to this value before bisection.
+SMALLEST_EPS = 1e-9
+
+
+#: Digits of the fallback for rows whose sign float64 cannot settle.
+FALLBACK_DPS = 50
+
+
+@lru_cache(maxsize=None)
+def _expressions(model: str, optimizer: str) -> tuple:
+    """``(Δ(χ) or None without a buffer, Schur–Cohn left-hand sides)``, active clock."""
+    conditions = tuple(c.lhs for c in stability_conditions(model, optimizer, "active"))
+    if len(recursion_for(model, optimizer, "active").state) < 2:
+        return None, conditions
+    return oscillation_discriminant(model, optimizer), conditions
+
+
+def _arguments(model, optimizer):
+    rows, values = parameter_values(model, optimizer)
+    return rows, float_arguments(recursion_for(model, optimizer, "active"), values)
+
+
+def positive(expr: sp.Expr, args, rows: int) -> np.ndarray:
+    """``expr > 0`` per row, with the sign certified: evaluated in float64 and in
+    extended precision; rows where the two differ by half the value or more (the
+    clustered roots of a nearly defective transition cancel most digits of ``Δ``)
+    are evaluated again in mpmath at ``FALLBACK_DPS`` digits."""
+    with np.errstate(all="ignore"):
+        fast = np.broadcast_to(np.asarray(lambdified(expr, "numpy")(*args), dtype=float), (rows,))
+        wide = np.broadcast_to(lambdified(expr, "numpy")(*[a.astype(np.longdouble) for a in args]), (rows,))
+    doubtful = ~(np.abs(fast - wide) < 0.5 * np.abs(wide))
+    out = wide > 0
+    if doubtful.any():
+        f = lambdified(expr, "mpmath")
+        out = out.copy()
+        with mpmath.workdps(FALLBACK_DPS):
+            for r in np.flatnonzero(doubtful):
+                out[r] = f(*[to_mpf(float(np.broadcast_to(a, (rows,))[r])) for a in args]) > 0
+    return out
+
+
+def _modes(model_name: str, optimizer_name: str, args, rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: (complex pair, i.e. ``Δ(χ) < 0``; all Schur–Cohn conditions hold)."""
+    discriminant, conditions = _expressions(model_name, optimizer_name)
+    oscillating = np.zeros(rows, dtype=bool)
+    if discriminant is not None:
+        oscillating = positive(-discriminant, args, rows)
+    stable = np.ones(rows, dtype=bool)
+    for c in conditions:
+        stable &= positive(c, args, rows)
+    return oscillating, stable
+
+
+def row_phases(model, optimizer) -> np.ndarray:
+    """Phase code per row (``PHASES[code]`` names it): 0 SGD-like, 1 heavy-ball,
+    2 unstable, on the active-iterate recursion."""
+    rows, args = _arguments(model, optimizer)
+    oscillating, stable = _modes(model.name, optimizer.name, args, rows)
+    phase = np.where(oscillating, HEAVY_BALL, SGD_LIKE).astype(np.int8)
+    phase[~stable] = UNSTABLE
+    return phase
+
+
+@dataclass(frozen=True)
+class MomentumThresholds:
+    """``ε_osc(p)`` and ``ε_stab(p)`` per frequency (see the module docstring)."""
+
+    p: np.ndarray
+    oscillation_onset: np.ndarray
+    stability_edge: np.ndarray
+
+    @property
+    def beta_onset(self) -> np.ndarray:
+        """Momentum at which oscillation starts, ``β_osc = 1 − ε_osc``."""
+        return 1 - self.oscillation_onset
+
+
+def _threshold(hit, eps_grid: np.ndarray, bisections: int) -> np.ndarray:
+    """Per row, the largest ``ε`` where ``hit(ε)`` holds (taken to hold on ``(0, ε*)``):
+    grid scan from ``ε = 1`` down, then bisection in ``log ε`` to the first crossing."""
+    inside = np.stack([hit(e) for e in eps_grid])                       # (grid, rows)
+    any_hit = inside.any(axis=0)
+    first = np.argmax(inside, axis=0)                                    # largest ε hit
+    hi = eps_grid[np.maximum(first - 1, 0)]                              # not hit (or ε = 1)
+    lo = eps_grid[first]
+    edge = np.where(any_hit, lo, 0.0)
+    refine = any_hit & (first > 0)
+    log_lo, log_hi = np.log(lo), np.log(hi)
+    for _ in range(bisections):
+        mid = 0.5 * (log_lo + log_hi)
+        h = hit(np.exp(mid))
+        log_lo = np.where(h, mid, log_lo)
+        log_hi = np.where(h, log_hi, mid)
+    edge[refine] = np.exp(log_lo[refine])
+    edge[any_hit & (first == 0)] = 1.0
+    return edge
+
+
+def momentum_thresholds(model, optimizer_name: str, lr, batch: int = 1, grid: int = 181,
+                        bisections: int = 48) -> MomentumThresholds:
+    """``ε_osc`` and ``ε_stab`` for every row of ``model`` (its ``p``), at learning
+    rate ``lr`` and ``batch`` (``lr`` a scalar or per row)."""
+    grid = check_integer("grid", grid, minimum=2)
+    bisections = check_integer("bisections", bisections, minimum=0)
+    rows = np.asarray(model.p).size
+
+    def modes(eps):
+        opt = Optimizer(optimizer_name, lr=lr, beta=1 - np.broadcast_to(eps, (rows,)), batch=batch)
+        _, args = _arguments(model, opt)
+        return _modes(model.name, optimizer_name, args, rows)
+
+    eps_grid = np.geomspace(1.0, SMALLEST_EPS, grid)
+    onset = _threshold(lambda e: modes(e)[0], eps_grid, bisections)
+    edge = _threshold(lambda e: ~modes(e)[1], eps_grid, bisections)
+    return MomentumThresholds(np.asarray(model.p, dtype=float), onset, edge)

@@ -1,0 +1,86 @@
+"""Numeric stability: the spectral radius of the derived transition matrix per row,
+and the symbolic Schur–Cohn conditions evaluated per row.
+
+Both work in float64 by default; with ``dps`` they work in mpmath at ``dps``
+digits (float inputs taken exactly), which resolves points very close to the
+boundary, where float64 cannot tell the sign of ``1 − ρ``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import mpmath
+import numpy as np
+import sympy as sp
+
+from derivations import symbols as S
+from derivations.recursion import R0, recursion_for
+from derivations.stability import stability_conditions
+from numerics.inputs.parameters import parameter_values
+from numerics.kernels.backends import to_mpf, coefficient_arrays, float_arguments, generated_module
+
+
+def _rows_of_args(model, optimizer, time):
+    rows, values = parameter_values(model, optimizer)
+    rec = recursion_for(model, optimizer, time)
+    return rows, rec, float_arguments(rec, values)
+
+
+def _per_row(args, rows):
+    return [[to_mpf(float(np.broadcast_to(a, (rows,))[r])) for a in args] for r in range(rows)]
+
+
+def eigenvalues(model, optimizer, time: str = "steps") -> np.ndarray:
+    """Eigenvalues of the derived transition ``A`` of every row (float64), shape ``(rows, n)``."""
+    rows, rec, args = _rows_of_args(model, optimizer, time)
+    return np.linalg.eigvals(coefficient_arrays(rec, args, rows)[0].transpose(2, 0, 1))
+
+
+def spectral_radius(model, optimizer, time: str = "steps", dps: int | None = None):
+    """``max |λ|`` over the eigenvalues of ``A``, per row (a float for one row)."""
+    rows, rec, args = _rows_of_args(model, optimizer, time)
+    n = len(rec.state)
+    if dps is None:
+        radius = np.max(np.abs(eigenvalues(model, optimizer, time)), axis=1)
+    else:
+        radius = np.empty(rows, dtype=object)
+        with mpmath.workdps(dps):
+            for r, row in enumerate(_per_row(args, rows)):
+                a = generated_module(rec).coefficients_mp(*row)[0]
+                M = mpmath.matrix([[a[i * n + j] for j in range(n)] for i in range(n)])
+                roots, _ = mpmath.eig(M)
+                radius[r] = max(abs(x) for x in roots)
+    return radius[0] if rows == 1 else radius
+
+
+def is_stable(model, optimizer, time: str = "steps", dps: int | None = None):
+    """``spectral_radius < 1``: the second moments converge (per row, or one bool)."""
+    radius = np.asarray(spectral_radius(model, optimizer, time, dps))
+    return bool(radius < 1) if radius.ndim == 0 else np.array(radius < 1, dtype=bool)
+
+
+@lru_cache(maxsize=None)
+def lambdified(expr: sp.Expr, module: str):
+    """``expr`` (a derived expression in the recursion's parameters and ``R_0``) as a
+    function of ``(*parameters, R0)`` in ``module`` ("numpy" or "mpmath"); cached."""
+    return sp.lambdify((*S.PARAMETERS, R0), expr, module, cse=True)
+
+
+def _lambdified_conditions(model: str, optimizer: str, time: str, module: str):
+    return [lambdified(c.lhs, module) for c in stability_conditions(model, optimizer, time)]
+
+
+def conditions_hold(model, optimizer, time: str = "steps", dps: int | None = None):
+    """The symbolic Schur–Cohn inequalities evaluated per row."""
+    rows, rec, args = _rows_of_args(model, optimizer, time)
+    if dps is None:
+        ok = np.ones(rows, dtype=bool)
+        with np.errstate(all="ignore"):
+            for f in _lambdified_conditions(model.name, optimizer.name, time, "numpy"):
+                ok &= np.broadcast_to(np.asarray(f(*args)) > 0, (rows,))
+    else:
+        funcs = _lambdified_conditions(model.name, optimizer.name, time, "mpmath")
+        with mpmath.workdps(dps):
+            ok = np.array([all(f(*row) > 0 for f in funcs) for row in _per_row(args, rows)])
+    return bool(ok[0]) if rows == 1 else ok

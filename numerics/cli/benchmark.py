@@ -1,0 +1,23 @@
+"""``sparsemom benchmark``: row-steps per second of each backend."""
+
+from __future__ import annotations
+
+from numerics.inputs.arguments import positive_int
+from numerics.studies.benchmarks import print_exact_risk_benchmark, print_monte_carlo_benchmark
+
+DESCRIPTION = ('measure the exact-risk backends (and the Monte Carlo simulators) on a Zipf token stream')
+
+
+def run(args) -> int:
+    if args.which in ("exact-risk", "all"):
+        print_exact_risk_benchmark(rows=args.rows, steps=args.steps)
+    if args.which in ("monte-carlo", "all"):
+        print_monte_carlo_benchmark()
+    return 0
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--which", choices=["exact-risk", "monte-carlo", "all"], default="all",
+                        help="what to measure")
+    parser.add_argument("--rows", type=positive_int, default=1_000_000, help="rows of the stream")
+    parser.add_argument("--steps", type=positive_int, default=200, help="steps per run")

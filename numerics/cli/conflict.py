@@ -1,0 +1,50 @@
+"""``sparsemom conflict``: the spectral-conflict study on a Zipf token stream."""
+
+from __future__ import annotations
+
+from derivations import UPDATE_RULES
+from numerics.inputs.arguments import output_dir, positive_int, real_in
+from numerics.studies.conflict import ConflictSetup, run_conflict, table_markdown
+from numerics.studies.conflict_figure import write_conflict
+from numerics.studies.output import default_output_dir
+
+
+def add_arguments(parser) -> None:
+    defaults = ConflictSetup()
+    momentum_rules = [name for name, rule in UPDATE_RULES.items() if rule.uses_beta]
+    parser.add_argument("--out", type=output_dir, default=default_output_dir("spectral_conflict"),
+                        help="output directory")
+    parser.add_argument("--rows", type=positive_int, default=defaults.rows, help="vocabulary size V")
+    parser.add_argument("--exponent", type=real_in(0), default=defaults.exponent,
+                        help="Zipf exponent s (p_i ∝ i^-s)")
+    parser.add_argument("--optimizer", choices=momentum_rules, default=defaults.optimizer,
+                        help="update rule with momentum")
+    parser.add_argument("--lr", type=real_in(0, lower_open=True), default=defaults.lr,
+                        help="learning rate η")
+    parser.add_argument("--batch", type=positive_int, default=defaults.batch, help="batch size B")
+    parser.add_argument("--d", type=positive_int, default=defaults.d, help="dimension of each row")
+    parser.add_argument("--sigma2", type=real_in(0), default=defaults.sigma2,
+                        help="label-noise variance s²")
+    parser.add_argument("--horizon", type=positive_int, default=defaults.horizon, help="steps T")
+
+
+def setup_from(args) -> ConflictSetup:
+    return ConflictSetup(rows=args.rows, exponent=args.exponent, d=args.d, batch=args.batch, lr=args.lr,
+                         sigma2=args.sigma2, horizon=args.horizon, optimizer=args.optimizer)
+
+
+def validate(args) -> None:
+    """Every option checked before the study starts (a ``ValueError`` names it)."""
+    try:
+        setup_from(args)
+    except ValueError as exc:
+        raise ValueError(f"argument --{str(exc).split()[0]}: {exc}") from None
+
+
+def run(args) -> int:
+    result = run_conflict(setup_from(args))
+    paths = write_conflict(result, args.out)
+    print(table_markdown(result))
+    for path in paths:
+        print(f"wrote {path}")
+    return 0 if result.unstable_rows == 0 else 1

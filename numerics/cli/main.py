@@ -1,0 +1,101 @@
+"""sparsemom: exact dynamics of stochastic momentum under sparse updates.
+
+``sparsemom derive --model lsq --optimizer heavy-ball`` prints a derived
+recursion; ``sparsemom codegen`` regenerates the checked-in kernels
+(``--check`` only reports whether they are current); ``sparsemom verify`` runs
+the verification rungs and exits non-zero when any check fails;
+``sparsemom benchmark`` measures the backends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import signal
+import sys
+
+from numerics.inputs.arguments import join_negative_values
+
+#: Every subcommand and its module.  A module holds ``add_arguments(parser)`` and
+#: ``run(args)``, optionally ``DESCRIPTION`` and ``validate(args)``; it is imported only
+#: when its subcommand runs, so ``sparsemom --help`` stays fast.
+COMMANDS = {
+    "derive": "numerics.cli.derive",
+    "codegen": "numerics.cli.codegen",
+    "latex": "numerics.cli.latex",
+    "benchmark": "numerics.cli.benchmark",
+    "verify": "numerics.cli.verify",
+    "phase": "numerics.cli.phase",
+    "logistic": "numerics.cli.logistic",
+    "reproduce": "numerics.cli.reproduce",
+    "conflict": "numerics.cli.conflict",
+    "sweep": "numerics.cli.sweep",
+}
+
+#: One line of help per subcommand, for ``sparsemom --help`` (no module imported).
+SUMMARIES = {
+    'derive': 'print a derived second-moment recursion',
+    'codegen': 'regenerate the generated kernels from the derivations',
+    'latex': 'write a standalone LaTeX document of every derived object',
+    'benchmark': 'row-steps per second of each exact_risk backend',
+    'verify': 'derive every recursion and run the verification rungs',
+    'phase': 'the d → ∞ phase at exponents (κ, σ, γ[, θ])',
+    'logistic': 'logistic rare class: Monte Carlo at d = 100…2000 vs the mean-field prediction (harness, convergence rate), phase picture; table and figure',
+    'reproduce': 'derive, codegen, verify every rung, regenerate the figures and write a markdown report (quick by default)',
+    'conflict': 'spectral conflict on a Zipf token stream: phases per frequency, best global β vs frequency-adapted β_i = f(p_i), evaluated exactly; table and figure',
+    'sweep': 'scaling-limit sweep: finite-d exact curves vs the limit at 25 exponent points; table and figure',
+}
+
+
+def _add(sub, name: str, help_text: str, description: str | None = None):
+    """A subcommand whose help lists every option's default."""
+    command = sub.add_parser(name, help=help_text, description=description or help_text,
+                             formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    command.set_defaults(command_parser=command)
+    return command
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; a subcommand's options are added only when ``command`` names it."""
+    parser = argparse.ArgumentParser(prog="sparsemom", description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, module_name in COMMANDS.items():
+        if name != command:
+            _add(sub, name, SUMMARIES[name])
+            continue
+        module = importlib.import_module(module_name)
+        command_parser = _add(sub, name, SUMMARIES[name], getattr(module, "DESCRIPTION", None))
+        module.add_arguments(command_parser)
+        command_parser.set_defaults(run=module.run, validate=getattr(module, "validate", None))
+    return parser
+
+
+def _command(argv: list[str]) -> str | None:
+    """The subcommand named in ``argv`` (its first word that is not an option)."""
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    argv = join_negative_values(argv)
+    parser = build_parser(_command(argv))
+    args = parser.parse_args(argv)
+    try:
+        if getattr(args, "validate", None) is not None:
+            args.validate(args)        # every value checked before any work starts
+    except ValueError as exc:          # a bad value: one line, argparse's exit status
+        args.command_parser.error(str(exc))
+    try:
+        return args.run(args)
+    except BrokenPipeError:            # `sparsemom derive | head`: the reader left; end quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:          # Ctrl-C: one line, status 130; files written stay whole
+        print(f"sparsemom {args.command}: interrupted", file=sys.stderr)
+        return 128 + signal.SIGINT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

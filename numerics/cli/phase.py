@@ -1,0 +1,86 @@
+"""``sparsemom phase``: the d → ∞ phase at an exponent point."""
+
+from __future__ import annotations
+
+import json
+
+from derivations import LAWS, UPDATE_RULES
+from derivations.asymptotics import ExponentPoint
+from derivations.scaling_limits import scaling_limit
+from numerics.inputs.arguments import fraction
+
+DESCRIPTION = ('the d → ∞ limit at an exponent point: region, family, timescale exponents, limit dynamics and the inequalities bounding the region')
+
+
+#: ExponentPoint's fields and the ``sparsemom phase`` options that set them.
+_PHASE_OPTIONS = {"kappa": "--sparsity", "sigma": "--batch", "gamma": "--momentum",
+                  "theta": "--lr-exponent", "p_star": "--p-star", "batch_star": "--batch-star",
+                  "eps_star": "--eps-star", "lr_star": "--lr-star", "sigma2_star": "--noise",
+                  "rho": "--rho"}
+
+
+def validate(args):
+    """The exponent point of ``sparsemom phase`` (a ``ValueError`` names a bad value)."""
+    if args.lr_rule == "free" and args.lr_exponent is None:
+        raise ValueError("--lr-rule free needs --lr-exponent THETA")
+    if args.lr_rule != "free" and args.lr_exponent is not None:
+        raise ValueError("--lr-exponent is only used with --lr-rule free")
+    try:
+        return ExponentPoint(args.sparsity, args.batch, args.momentum, args.lr_exponent or 0,
+                             args.p_star, args.batch_star, args.eps_star, args.lr_star, args.noise,
+                             args.rho)
+    except ValueError as exc:  # name the option, not the field
+        field = str(exc).split()[0]
+        raise ValueError(f"argument {_PHASE_OPTIONS.get(field, field)}: {exc}") from None
+
+
+def run(args) -> int:
+
+    point = validate(args)
+    limit = scaling_limit(args.model, args.optimizer, point, args.lr_rule)
+    report = limit.as_dict()
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(f"phase:       {report['phase']}  (family: {report['family']})")
+    print(f"exponents:   kappa={point.kappa}, sigma={point.sigma}, gamma={point.gamma}, "
+          f"theta={limit.point.theta} ({args.lr_rule}; eta*={limit.point.lr_star}"
+          + (f"; batches {point.regime})" if args.model == "lsq" else ")"))
+    print(f"timescales:  tau_R ~ d^{limit.retention_exponent}, tau_L ~ d^{limit.learning_exponent} "
+          "(active updates)")
+    print(f"time:        k = t * d^{limit.time_exponent} active updates"
+          + (" (discrete-time limit)" if limit.discrete else ""))
+    print(f"limit:       {report['limit_latex']}")
+    if limit.family == "unstable":
+        unit = "per active update" if limit.discrete else f"per unit of t (k = t·d^{limit.time_exponent})"
+        print(f"growth:      rate {report['growth_rate']:.4g} {unit}")
+    print("region:      " + "\n             ".join(report["inequalities"]))
+    for note in limit.notes:
+        print(f"note:        {note}")
+    return 0
+
+
+def add_arguments(parser) -> None:
+    models, optimizers = sorted(LAWS), list(UPDATE_RULES)
+    parser.add_argument("--model", choices=models, default="lsq",
+                        help="lsq, or logistic (rare class p = p*·d^-KAPPA with KAPPA > 0: its "
+                        "linearisation at the optimum with h → p, w → p²·e^(rho²))")
+    parser.add_argument("--optimizer", choices=optimizers, default="heavy-ball", help="update rule")
+    parser.add_argument("--sparsity", type=fraction, required=True, metavar="KAPPA",
+                        help="p = p*·d^-KAPPA")
+    parser.add_argument("--batch", type=fraction, required=True, metavar="SIGMA",
+                        help="B = B*·d^SIGMA")
+    parser.add_argument("--momentum", type=fraction, required=True, metavar="GAMMA",
+                        help="1 - beta = eps*·d^-GAMMA")
+    parser.add_argument("--lr-rule", choices=["largest-stable", "free"], default="largest-stable",
+                        help="learning-rate exponent: the largest stable one, or --lr-exponent")
+    parser.add_argument("--lr-exponent", type=fraction, default=None, metavar="THETA",
+                        help="lr = eta*·d^THETA (with --lr-rule free; negative values as -4/5)")
+    parser.add_argument("--p-star", type=fraction, default=1, help="prefactor p*")
+    parser.add_argument("--batch-star", type=fraction, default=1, help="prefactor B*")
+    parser.add_argument("--eps-star", type=fraction, default=1, help="prefactor eps*")
+    parser.add_argument("--lr-star", type=fraction, default=1, help="prefactor eta*")
+    parser.add_argument("--noise", type=fraction, default=0, metavar="S2",
+                        help="label-noise variance s²")
+    parser.add_argument("--rho", type=fraction, default=1, help="logistic: rho = ‖mu‖")
+    parser.add_argument("--json", action="store_true", help="print a JSON object")

@@ -1,0 +1,23 @@
+"""Numeric values of the recursion's symbols for a model and an optimizer."""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from derivations import symbols as S
+from derivations.recursion import R0
+from numerics.inputs.validation import common_rows
+
+
+def parameter_values(model, optimizer) -> tuple[int, dict[sp.Symbol, np.ndarray]]:
+    """``(rows, {symbol: values})`` for every parameter symbol and ``R_0``.
+
+    Per-row arrays of the model (``p``, ``R0``) and of the optimizer (``lr``,
+    ``beta``) must agree in length; a ``ValueError`` names them otherwise.
+    """
+    rows = common_rows(p=model.p, R0=model.R0, lr=optimizer.lr, beta=optimizer.beta)
+    values = dict(model.parameter_values())
+    values.update({S.lr: optimizer.lr, S.beta: optimizer.beta,
+                   S.batch: np.array(optimizer.batch), R0: model.R0})
+    return rows, values

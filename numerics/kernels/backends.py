@@ -1,0 +1,236 @@
+"""Backends that iterate a derived recursion ``X_{k+1} = A X_k + c``.
+
+Every backend consumes the generated code of the recursion (``numerics/generated``)
+or, for ``exact``, the SymPy objects themselves; each returns the risk curve
+``E R_k = Σ_rows w · X_k`` and the first step at which it overflowed (or -1).
+
+* ``numpy``: the generated NumPy coefficients, iterated in row blocks;
+* ``c``: the generated C kernel, compiled at run time (:mod:`numerics.kernels.compiler`);
+* ``mpmath``: the generated mpmath coefficients at ``dps`` digits;
+* ``exact``: rational arithmetic on the SymPy matrices.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib
+import os
+import types
+import warnings
+from fractions import Fraction
+
+import mpmath
+import numpy as np
+
+from derivations import MomentRecursion, all_recursions
+from derivations.recursion import R0
+from numerics.codegen.sources import GENERATED_DIR, c_source, module_name, python_source
+from numerics.kernels.compiler import load_kernel
+from numerics.kernels.evaluate import evaluate_exact
+
+#: Rows per block of the NumPy backend (coefficients and state stay in cache).
+NUMPY_BLOCK = 16_384
+
+
+class StaleGeneratedCode(RuntimeError):
+    """Checked-in generated code does not match the current derivation."""
+
+
+class GeneratedCodeWarning(RuntimeWarning):
+    """The package's generated code is missing or stale; code was generated from the
+    derivation at run time instead (run ``sparsemom codegen`` to update the package)."""
+
+
+def _symbols(rec: MomentRecursion):
+    return (*rec.parameters, R0)
+
+
+def checked_in_module(rec: MomentRecursion):
+    """The package's generated Python module of ``rec``; :class:`StaleGeneratedCode`
+    when it is missing or its fingerprint differs from the derivation's."""
+    name = module_name(rec)
+    try:
+        module = importlib.import_module(f"numerics.generated.{name}")
+    except ModuleNotFoundError as exc:
+        raise StaleGeneratedCode(f"no generated code for {name}: run `sparsemom codegen`") from exc
+    if module.FINGERPRINT != rec.fingerprint:
+        raise StaleGeneratedCode(f"generated code for {name} is stale (fingerprint "
+                                 f"{module.FINGERPRINT[:12]} ≠ {rec.fingerprint[:12]}): "
+                                 "run `sparsemom codegen`")
+    return module
+
+
+def checked_in_c_source(rec: MomentRecursion) -> str:
+    """The package's generated C kernel of ``rec`` (:class:`StaleGeneratedCode` as above)."""
+    path = GENERATED_DIR / f"{module_name(rec)}.c"
+    if not path.exists():
+        raise StaleGeneratedCode(f"no generated C kernel {path.name}: run `sparsemom codegen`")
+    source = path.read_text(encoding="utf-8")
+    if rec.fingerprint not in source:
+        raise StaleGeneratedCode(f"generated C kernel {path.name} is stale: run `sparsemom codegen`")
+    return source
+
+
+def _ships_code(rec: MomentRecursion) -> bool:
+    """The package is meant to carry generated code for ``rec`` (a built-in target)."""
+    return any(rec is target for target in all_recursions())
+
+
+def _fallback(rec: MomentRecursion, exc: StaleGeneratedCode) -> None:
+    if _ships_code(rec):
+        warnings.warn(f"{exc}; using code generated from the derivation at run time",
+                      GeneratedCodeWarning, stacklevel=4)
+
+
+#: Code printed at run time, keyed by the derivation's fingerprint.
+_RUNTIME_MODULES: dict[str, types.ModuleType] = {}
+_RUNTIME_C: dict[str, str] = {}
+
+
+def generated_module(rec: MomentRecursion):
+    """The generated Python module of ``rec``: the package's when it matches the
+    derivation's fingerprint, else printed from the derivation now (a user-defined
+    rule, or a stale or missing package file: :class:`GeneratedCodeWarning`).
+    Numbers never come from code of another derivation."""
+    try:
+        return checked_in_module(rec)
+    except StaleGeneratedCode as exc:
+        _fallback(rec, exc)
+    if rec.fingerprint not in _RUNTIME_MODULES:
+        module = types.ModuleType(f"sparsemom_runtime_{module_name(rec)}")
+        exec(compile(python_source(rec), f"<generated {module_name(rec)}>", "exec"),
+             module.__dict__)
+        _RUNTIME_MODULES[rec.fingerprint] = module
+    return _RUNTIME_MODULES[rec.fingerprint]
+
+
+def generated_c_source(rec: MomentRecursion) -> str:
+    """The generated C kernel of ``rec``, resolved as :func:`generated_module`."""
+    try:
+        return checked_in_c_source(rec)
+    except StaleGeneratedCode as exc:
+        _fallback(rec, exc)
+    if rec.fingerprint not in _RUNTIME_C:
+        _RUNTIME_C[rec.fingerprint] = c_source(rec)
+    return _RUNTIME_C[rec.fingerprint]
+
+
+def float_arguments(rec, values) -> list[np.ndarray]:
+    """Float64 arguments of the generated code: 0-d for scalars, contiguous 1-d per row."""
+    out = []
+    for s in _symbols(rec):
+        a = np.asarray(values[s], dtype=np.float64)
+        out.append(a if a.ndim == 0 else np.ascontiguousarray(a))
+    return out
+
+
+def coefficient_arrays(rec: MomentRecursion, args: list[np.ndarray], rows: int):
+    """``(A, c, w, X_0)`` from the generated NumPy code, shapes (n, n, rows) and (n, rows)."""
+    n = len(rec.state)
+    with np.errstate(all="ignore"):
+        A, c, w, x = (np.stack([np.broadcast_to(np.asarray(e, dtype=np.float64), (rows,))
+                                for e in group])
+                      for group in generated_module(rec).coefficients(*args))
+    return A.reshape(n, n, rows), c, w, x
+
+
+def risk_numpy(rec: MomentRecursion, values: dict, rows: int, steps: int):
+    args = float_arguments(rec, values)
+    n = len(rec.state)
+    risk = np.zeros(steps + 1)
+    diverged = -1
+    with np.errstate(all="ignore"):
+        for first in range(0, rows, NUMPY_BLOCK):
+            count = min(NUMPY_BLOCK, rows - first)
+            block = [a if a.ndim == 0 else a[first:first + count] for a in args]
+            A, c, w, x = coefficient_arrays(rec, block, count)
+            X = list(x)
+            stop = _accumulate(risk, 0, sum(wi @ xi for wi, xi in zip(w, X)))
+            for t in range(1, steps + 1):
+                if stop:
+                    break
+                X = [sum(A[i][j] * X[j] for j in range(n)) + c[i] for i in range(n)]
+                stop = _accumulate(risk, t, sum(wi @ xi for wi, xi in zip(w, X)))
+            if stop:
+                t = int(np.argmax(~np.isfinite(risk)))
+                diverged = t if diverged < 0 else min(diverged, t)
+    return risk, diverged
+
+
+def _accumulate(risk: np.ndarray, t: int, value: float) -> bool:
+    if not np.isfinite(value):
+        risk[t:] = np.inf
+        return True
+    risk[t] += value
+    return False
+
+
+def default_threads(rows: int) -> int:
+    """All cores for streams of many blocks, one thread for small problems."""
+    return max(1, min(os.cpu_count() or 1, rows // 16_384 or 1))
+
+
+def risk_c(rec: MomentRecursion, values: dict, rows: int, steps: int, threads: int | None):
+    symbol = f"sparsemom_{module_name(rec)}"
+    kernel = load_kernel(generated_c_source(rec), symbol, rec.fingerprint)
+    fn = kernel.function
+    fn.restype = ctypes.c_long
+    fn.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.POINTER(ctypes.POINTER(ctypes.c_double)),
+                   ctypes.POINTER(ctypes.c_long), ctypes.POINTER(ctypes.c_double), ctypes.c_int]
+    args = float_arguments(rec, values)
+    pointers = (ctypes.POINTER(ctypes.c_double) * len(args))(
+        *[a.ctypes.data_as(ctypes.POINTER(ctypes.c_double)) for a in args])
+    strides = (ctypes.c_long * len(args))(*[0 if a.ndim == 0 else 1 for a in args])
+    risk = np.empty(steps + 1)
+    threads = default_threads(rows) if threads is None else threads
+    code = fn(rows, steps, pointers, strides, risk.ctypes.data_as(ctypes.POINTER(ctypes.c_double)),
+              threads if kernel.openmp else 1)
+    if code == -2:
+        raise MemoryError("the C kernel could not allocate its per-thread risk buffers")
+    return risk, int(code)
+
+
+def mpmath_rows(rec: MomentRecursion, values: dict, rows: int):
+    """Per row, ``(A, c, w, X_0)`` as lists of ``mpf`` from the generated mpmath
+    coefficients (``A`` row-major), at the working precision of the caller."""
+    coefficients = generated_module(rec).coefficients_mp
+    columns = [np.broadcast_to(np.asarray(values[s], dtype=object), (rows,))
+               for s in _symbols(rec)]
+    for r in range(rows):
+        yield tuple(list(map(mpmath.mpf, g)) for g in coefficients(*[to_mpf(col[r]) for col in columns]))
+
+
+def risk_mpmath(rec: MomentRecursion, values: dict, rows: int, steps: int, dps: int):
+    n = len(rec.state)
+    with mpmath.workdps(dps):
+        risk = [mpmath.mpf(0)] * (steps + 1)
+        for A, c, w, X in mpmath_rows(rec, values, rows):
+            risk[0] += mpmath.fdot(w, X)
+            for t in range(1, steps + 1):
+                X = [mpmath.fdot(A[i * n:(i + 1) * n], X) + c[i] for i in range(n)]
+                risk[t] += mpmath.fdot(w, X)
+    out = np.empty(steps + 1, dtype=object)
+    out[:] = risk
+    return out, -1
+
+
+def to_mpf(x) -> mpmath.mpf:
+    if isinstance(x, Fraction):
+        return mpmath.mpf(x.numerator) / x.denominator
+    return mpmath.mpf(x)  # floats are converted exactly
+
+
+def risk_exact(rec: MomentRecursion, values: dict, rows: int, steps: int):
+    num = evaluate_exact(rec, values, rows)
+    A, c, w = num.transition, num.forcing, num.risk_weights
+    n = A.shape[0]
+    risk = np.empty(steps + 1, dtype=object)
+    risk[:] = Fraction(0)
+    for r in range(rows):
+        X = list(num.initial[:, r])
+        risk[0] += sum(w[i, r] * X[i] for i in range(n))
+        for k in range(1, steps + 1):
+            X = [sum(A[i, j, r] * X[j] for j in range(n)) + c[i, r] for i in range(n)]
+            risk[k] += sum(w[i, r] * X[i] for i in range(n))
+    return risk, -1
+

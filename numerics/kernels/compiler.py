@@ -1,0 +1,171 @@
+"""Run-time compilation of generated C kernels, cached and loaded with ctypes.
+
+A kernel is compiled with the system C compiler (``$CC``, else ``cc``) at
+``-O3 -march=native`` (with OpenMP when the compiler has it) into the user
+cache, ``$SPARSEMOM_CACHE_DIR`` or ``$XDG_CACHE_HOME/sparsemom/kernels`` (default
+``~/.cache/sparsemom/kernels``).  The file name is keyed by the SHA-256 of the
+source, the compiler's identity, the flags and the CPU's feature flags.  A
+library is compiled to a temporary file in the same folder and renamed into
+place atomically, so concurrent builders never see a half-written file.  Each
+library ends in a trailer (magic + SHA-256 of everything before it); a cached
+library is loaded only if the trailer checks out and its embedded fingerprint
+matches, and is rebuilt otherwise.  (The dynamic loader ignores trailing bytes.)
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import platform
+import shlex
+import subprocess
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+from numerics.runtime.atomic import current_umask
+
+FLAGS = ("-O3", "-march=native", "-fPIC", "-shared", "-fopenmp-simd", "-std=gnu11")
+OPENMP_FLAG = "-fopenmp"
+
+
+class CompileError(RuntimeError):
+    """The C compiler is missing or failed."""
+
+
+def cache_dir() -> Path:
+    root = os.environ.get("SPARSEMOM_CACHE_DIR")
+    if root:
+        return Path(root)
+    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(xdg) / "sparsemom" / "kernels"
+
+
+def compiler() -> tuple[str, ...]:
+    """The C compiler command: ``$CC`` split like make and the shell do (``CC="gcc -O2"``
+    is the program ``gcc`` with the flag ``-O2``), else ``cc``."""
+    words = tuple(shlex.split(os.environ.get("CC", "") or "cc"))
+    return words or ("cc",)
+
+
+def cpu_flags() -> str:
+    """The CPU's feature flags (``/proc/cpuinfo``), part of every kernel's cache key."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith(("flags", "Features")):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+@lru_cache(maxsize=None)
+def _compiler_identity(cc: tuple[str, ...]) -> str:
+    shown = " ".join(cc)
+    try:
+        proc = subprocess.run([*cc, "--version"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise CompileError(f"C compiler {shown!r} not usable: {exc}") from exc
+    if proc.returncode != 0:
+        raise CompileError(f"C compiler {shown!r} not usable: {proc.stderr.strip()}")
+    return " ".join([proc.stdout.splitlines()[0] if proc.stdout else cc[0], *cc[1:]])
+
+
+@lru_cache(maxsize=None)
+def _openmp_works(cc: tuple[str, ...]) -> bool:
+    src = "#include <omp.h>\nint f(void) { return omp_get_max_threads(); }\n"
+    with tempfile.TemporaryDirectory() as tmp:
+        c, so = Path(tmp) / "probe.c", Path(tmp) / "probe.so"
+        c.write_text(src)
+        proc = subprocess.run([*cc, *FLAGS, OPENMP_FLAG, str(c), "-o", str(so)],
+                              capture_output=True, text=True)
+        return proc.returncode == 0
+
+
+TRAILER_MAGIC = b"SPARSEMOM-KERNEL-SHA256:"
+
+
+def _with_trailer(library: bytes) -> bytes:
+    return library + TRAILER_MAGIC + hashlib.sha256(library).digest()
+
+
+def _is_intact(path: Path, symbol: str, fingerprint: str) -> bool:
+    """Checked before ``dlopen``: a whole shared object as written (ELF header,
+    matching trailer) that carries ``symbol`` and ``fingerprint``."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return False
+    size = len(TRAILER_MAGIC) + 32
+    body, magic, digest = data[:-size], data[-size:-32], data[-32:]
+    return (len(data) > size and body[:4] == b"\x7fELF" and magic == TRAILER_MAGIC
+            and hashlib.sha256(body).digest() == digest
+            and fingerprint.encode() in body and symbol.encode() in body)
+
+
+def _build(cc, flags, source: str, symbol: str, tmp: Path, path: Path) -> None:
+    """Compile ``source`` in ``tmp`` and rename the library (with its trailer) to ``path``."""
+    c_file = tmp / f"{symbol}.c"
+    c_file.write_text(source, encoding="utf-8")
+    built = tmp / f"{symbol}.so"
+    proc = subprocess.run([*cc, *flags, str(c_file), "-o", str(built), "-lm"],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise CompileError(f"compiling {symbol} failed:\n{proc.stderr}")
+    final = tmp / f"{symbol}.kernel"
+    final.write_bytes(_with_trailer(built.read_bytes()))
+    final.chmod(0o755 & ~current_umask())
+    os.replace(final, path)  # atomic: readers see the old file or the whole new one
+
+
+class Kernel:
+    """A loaded kernel: ``function`` (ctypes), and whether it has OpenMP."""
+
+    def __init__(self, library: ctypes.CDLL, symbol: str, openmp: bool, path: Path):
+        self.library = library
+        self.function = getattr(library, symbol)
+        self.openmp = openmp
+        self.path = path
+
+
+def _load(path: Path, symbol: str, fingerprint: str, openmp: bool) -> Kernel | None:
+    if not _is_intact(path, symbol, fingerprint):
+        return None
+    try:
+        lib = ctypes.CDLL(str(path))
+        check = getattr(lib, f"{symbol}_fingerprint")
+    except (OSError, AttributeError):
+        return None
+    check.restype = ctypes.c_char_p
+    if check().decode() != fingerprint:
+        return None
+    return Kernel(lib, symbol, openmp, path)
+
+
+@lru_cache(maxsize=None)
+def load_kernel(source: str, symbol: str, fingerprint: str) -> Kernel:
+    """Compile (or fetch from the cache) and load the kernel ``symbol`` of ``source``."""
+    cc = compiler()
+    identity = _compiler_identity(cc)
+    openmp = _openmp_works(cc)
+    flags = [*FLAGS, *([OPENMP_FLAG] if openmp else [])]
+    key = hashlib.sha256("\0".join([source, identity, " ".join(flags), cpu_flags()])
+                         .encode()).hexdigest()[:24]
+    folder = cache_dir()
+    path = folder / f"{symbol}-{key}.so"
+    kernel = _load(path, symbol, fingerprint, openmp)
+    if kernel is not None:
+        return kernel
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=folder, prefix=".build-") as tmp:
+            _build(cc, flags, source, symbol, Path(tmp), path)
+    except OSError as exc:
+        raise CompileError(f"kernel cache {folder} is not usable ({exc.strerror or exc}); "
+                           "set SPARSEMOM_CACHE_DIR to a writable folder") from exc
+    kernel = _load(path, symbol, fingerprint, openmp)
+    if kernel is None:
+        raise CompileError(f"compiled {path} does not carry fingerprint {fingerprint}")
+    return kernel

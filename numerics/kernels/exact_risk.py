@@ -1,0 +1,156 @@
+"""Expected risk ``E R(θ_k)`` from the derived second-moment recursion.
+
+Iterates ``X_{k+1} = A X_k + c`` row by row from ``X_0 = (R_0, 0, 0)`` and sums
+``E R_k = Σ_rows w · X_k`` (``w · X = ½ p R`` for least squares).
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+import mpmath
+import numpy as np
+
+from derivations.recursion import recursion_for
+from numerics.inputs.parameters import parameter_values
+from numerics.inputs.validation import check_integer
+from numerics.kernels import backends
+from numerics.kernels.compiler import CompileError
+
+BACKENDS = ("auto", "numpy", "c", "mpmath", "exact")
+
+
+class DivergenceWarning(RuntimeWarning):
+    """The expected risk overflowed float64: the parameters are unstable."""
+
+
+class BackendFallbackWarning(RuntimeWarning):
+    """``backend="auto"`` could not use the C compiler and fell back to NumPy."""
+
+
+_C_UNAVAILABLE: str | None = None
+
+
+def exact_risk(model, optimizer, steps: int, backend: str = "auto", dps: int = 50,
+               threads: int | None = None, time: str = "steps") -> np.ndarray:
+    """``E R(θ_k)`` for ``k = 0..steps`` (shape ``(steps + 1,)``).
+
+    ``time="steps"`` counts every step; ``time="active"`` counts active iterates
+    (``k`` = number of active steps taken; idle stretches integrated out exactly).
+
+    Backends: ``"c"`` (generated C kernel, compiled at run time), ``"numpy"``
+    (generated NumPy code), ``"auto"`` (C when a compiler works, else NumPy with
+    a one-line warning), ``"mpmath"`` (``dps`` digits, object array of ``mpf``)
+    and ``"exact"`` (rational arithmetic, object array of ``Fraction``).
+    Per-row ``lr``/``beta`` work in every backend.  ``threads`` (C only) defaults
+    to all cores for large token streams.
+
+    Divergence: in float64 backends, when the risk overflows (unstable
+    parameters) every entry from that step on is ``inf`` — never NaN — and a
+    :class:`DivergenceWarning` names the first such step.
+    """
+    steps = check_integer("steps", steps, minimum=0)
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(map(repr, BACKENDS))}; got {backend!r}")
+    dps = check_integer("dps", dps, minimum=1)
+    if threads is not None:
+        threads = check_integer("threads", threads, minimum=1)
+    require_closed_moments(model)
+    check_curve_memory(steps, backend)
+    rows, values = parameter_values(model, optimizer)
+    rec = recursion_for(model, optimizer, time)
+
+    if backend == "exact":
+        return backends.risk_exact(rec, values, rows, steps)[0]
+    if backend == "mpmath":
+        return backends.risk_mpmath(rec, values, rows, steps, dps)[0]
+    if backend == "auto" and _C_UNAVAILABLE is None:
+        try:
+            risk, diverged = backends.risk_c(rec, values, rows, steps, threads)
+        except CompileError as exc:
+            _mark_c_unavailable(exc)
+            backend = "numpy"
+    elif backend == "auto":
+        backend = "numpy"
+    if backend == "c":
+        risk, diverged = backends.risk_c(rec, values, rows, steps, threads)
+    elif backend == "numpy":
+        risk, diverged = backends.risk_numpy(rec, values, rows, steps)
+    if diverged >= 0:
+        warnings.warn(f"expected risk overflowed float64 at step {diverged}: the parameters "
+                      "are outside the stability region", DivergenceWarning, stacklevel=2)
+    return risk
+
+
+def require_closed_moments(model) -> None:
+    """``exact_risk`` iterates an exact second-moment recursion: a model whose
+    statistics only close in the mean-field limit (the logistic rare class) has none."""
+    if not getattr(getattr(model, "law", None), "closed_moments", False):
+        raise ValueError(
+            f"model must have exact second-moment dynamics (SparseLeastSquares); "
+            f"{type(model).__name__} has a mean-field statistics map instead: use "
+            "numerics.analysis.mean_field.mean_field(model, optimizer, steps) for its predicted "
+            "trajectory and risks")
+
+
+#: Bytes per stored risk value, by backend (float64, mpf, Fraction: typical sizes).
+_BYTES_PER_VALUE = {"auto": 8, "numpy": 8, "c": 8, "mpmath": 120, "exact": 200}
+
+
+def _available_memory() -> int:
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 8 << 30
+
+
+def check_curve_memory(steps: int, backend: str) -> None:
+    """Refuse, before any work, a curve that would take more than half the free memory."""
+    need = (steps + 1) * _BYTES_PER_VALUE[backend]
+    free = _available_memory()
+    if need > free // 2:
+        raise ValueError(
+            f"steps={steps} needs {need / 2**30:.1f} GiB for the risk curve ({backend} backend), "
+            f"more than half of the {free / 2**30:.1f} GiB of free memory; ask for fewer steps, "
+            "or for the risk at chosen steps only with numerics.kernels.exact_risk.exact_risk_at")
+
+
+def _mark_c_unavailable(exc: Exception) -> None:
+    global _C_UNAVAILABLE
+    _C_UNAVAILABLE = str(exc).splitlines()[0]
+    warnings.warn(f"C backend unavailable ({_C_UNAVAILABLE}); using the NumPy backend",
+                  BackendFallbackWarning, stacklevel=3)
+
+
+def exact_risk_at(model, optimizer, ks, time: str = "steps", dps: int = 40) -> list:
+    """``E R_k`` (summed over rows) at the steps ``ks`` only, at ``dps`` digits.
+
+    ``X_k = A^k X_0 + (I + A + … + A^{k−1}) c`` by binary powering of the
+    augmented matrix ``[[A, c], [0, 1]]`` built from the generated mpmath
+    coefficients: ``O(log k)`` products per requested step, so curves over
+    ``10^12`` steps cost no more than over ``10^3``.  Overflow cannot happen in
+    mpmath: unstable parameters give growing values.
+    """
+    ks = [check_integer("ks", k, minimum=0) for k in ks]
+    dps = check_integer("dps", dps, minimum=1)
+    rows, values = parameter_values(model, optimizer)
+    rec = recursion_for(model, optimizer, time)
+    n = len(rec.state)
+    order = sorted(set(ks))
+    with mpmath.workdps(dps):
+        totals = {k: mpmath.mpf(0) for k in order}
+        for A, c, w, X in backends.mpmath_rows(rec, values, rows):
+            aug = mpmath.matrix(n + 1, n + 1)
+            for i in range(n):
+                for j in range(n):
+                    aug[i, j] = A[i * n + j]
+                aug[i, n] = c[i]
+            aug[n, n] = 1
+            state, done = mpmath.matrix([*X, 1]), 0
+            for k in order:
+                state = aug ** (k - done) * state  # mpmath: binary powering
+                done = k
+                totals[k] += mpmath.fdot(w, [state[i] for i in range(n)])
+    return [totals[k] for k in ks]
+

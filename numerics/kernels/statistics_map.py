@@ -1,0 +1,56 @@
+"""The logistic statistics map as numbers: the derived :class:`~derivations.drift.StatisticsMap`
+lambdified once, with its logistic-normal integrals evaluated by error-controlled
+Gauss–Hermite (:mod:`numerics.kernels.logistic_normal`), and the model's risks read off
+the statistics."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import sympy as sp
+
+from derivations import rare_class as M2
+from derivations import symbols as S
+from derivations.drift import statistics_map_for
+from numerics.kernels.logistic_normal import NUMPY_INTEGRALS
+
+
+@lru_cache(maxsize=None)
+def compiled_statistics_map(model_name: str, optimizer_name: str, time_rule: str):
+    """The derived map ``F`` and the risks, lambdified once (NumPy and the integrals)."""
+    stats = statistics_map_for(model_name, optimizer_name, time_rule)
+    args = (*stats.state, *stats.parameters, M2.bias)
+    modules = [NUMPY_INTEGRALS, "numpy"]
+    step = sp.lambdify(args, list(stats.update), modules=modules, cse=True)
+    risks = {name: sp.lambdify((M2.s, M2.R_perp, *stats.parameters, M2.bias), expr,
+                               modules=modules, cse=True)
+             for name, expr in stats.risks.items()}
+    return stats, step, risks
+
+
+def parameter_tuple(model, optimizer) -> tuple[float, ...]:
+    """``(lr, beta, B, d, p, rho, b*)`` as floats, in the order of the compiled map."""
+    if optimizer.rows != 1:
+        raise ValueError("the logistic model has one row: lr and beta must be scalars")
+    lr, beta = float(optimizer.lr[()]), float(optimizer.beta[()])
+    p, rho = float(model.p), float(model.rho)
+    return (lr, beta, float(optimizer.batch), float(model.d), p, rho, bayes_bias(p, rho))
+
+
+#: b* = log(p/(1 − p)) − ρ²/2, from its symbolic definition.
+bayes_bias = sp.lambdify((S.p, S.rho), M2.bias_value, "math")
+
+
+def initial_state(model, names) -> np.ndarray:
+    """``X_0``: ``s = s0``, ``R⊥ = R0``, buffers and correlations 0."""
+    start = {"s": float(model.s0), "R_perp": float(model.R0)}
+    return np.array([start.get(n, 0.0) for n in names])
+
+
+def risks_of(model, optimizer, s: np.ndarray, R: np.ndarray, time_rule: str = "steps") -> dict:
+    """The model's risks (excess cross-entropy, squared error) at statistics ``(s, R⊥)``."""
+    _, _, risks = compiled_statistics_map(model.name, optimizer.name, time_rule)
+    params = parameter_tuple(model, optimizer)
+    return {name: np.broadcast_to(f(s, R, *params), np.shape(s)).astype(float)
+            for name, f in risks.items()}

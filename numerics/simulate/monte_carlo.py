@@ -1,0 +1,149 @@
+"""Monte Carlo simulation of SGD with momentum on sampled data (dense reference).
+
+Simulates the stochastic process of docs/model.md — never the moment recursion: each
+step draws, per run and row, ``B`` Bernoulli(p) masks, Gaussian inputs
+``x ~ N(0, I_d)`` and label noise ``ξ ~ N(0, s²)``, forms the batch-mean gradient
+``g = (1/B) Σ_b G_b`` (the model's per-sample gradient, :mod:`numerics.simulate.data_law`) and applies the optimizer's update
+rule.  Rows of a token stream are simulated with independent masks; their
+expected risk only depends on each row's own law, so it matches a stream whose
+samples carry one token each.  Cost: O(runs · B · rows · d) per step.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from derivations import symbols as S
+from derivations.recursion import R0, TIME_RULES
+from numerics.inputs.parameters import parameter_values
+from numerics.inputs.validation import check_integer
+from numerics.runtime.progress import progress
+from numerics.simulate.data_law import gradient_coefficient, risk_function
+from numerics.simulate.update import apply_update
+
+#: Runs simulated together; fixed so results depend on ``seed`` only.
+RUNS_PER_BLOCK = 1024
+
+
+@dataclass(frozen=True)
+class MonteCarloResult:
+    """Risk statistics over runs: ``mean[k]``, ``stderr[k]`` for ``k = 0..steps``.
+
+    ``diverged`` counts runs whose risk overflowed (excluded from the mean);
+    ``trajectories`` (runs × steps+1) is kept on request.
+    """
+
+    mean: np.ndarray
+    stderr: np.ndarray
+    runs: int
+    diverged: int
+    trajectories: np.ndarray | None = None
+
+
+def simulate_in_blocks(runs: int, steps: int, seed: int, simulate_block) -> np.ndarray:
+    """Risk trajectories (runs × steps+1): ``simulate_block(n, rng)`` for blocks of
+    :data:`RUNS_PER_BLOCK` runs, each with its own spawned ``SeedSequence``."""
+    blocks = -(-runs // RUNS_PER_BLOCK)
+    risk = np.empty((runs, steps + 1))
+    streams = np.random.SeedSequence(seed).spawn(blocks)
+    for i, stream in enumerate(progress(streams, desc="Monte Carlo", unit="block",
+                                         disable=blocks < 4)):
+        lo, hi = i * RUNS_PER_BLOCK, min(runs, (i + 1) * RUNS_PER_BLOCK)
+        risk[lo:hi] = simulate_block(hi - lo, np.random.default_rng(stream))
+    return risk
+
+
+def summarise(risk: np.ndarray, keep_trajectories: bool) -> MonteCarloResult:
+    """Mean and standard error over the runs that stayed finite; the others are
+    counted as diverged (with a warning), never averaged in."""
+    runs, width = risk.shape
+    finite = np.all(np.isfinite(risk), axis=1)
+    diverged = int(runs - finite.sum())
+    if diverged:
+        warnings.warn(f"{diverged} of {runs} runs overflowed and are excluded from the mean",
+                      RuntimeWarning, stacklevel=3)
+    kept = risk[finite]
+    n = kept.shape[0]
+    with np.errstate(over="ignore"):  # huge but finite runs: the spread is inf, honestly
+        mean = kept.mean(axis=0) if n else np.full(width, np.inf)
+        stderr = kept.std(axis=0, ddof=1) / np.sqrt(n) if n > 1 else np.full(width, np.inf)
+    return MonteCarloResult(mean, stderr, runs, diverged, risk if keep_trajectories else None)
+
+
+def monte_carlo_risk(model, optimizer, steps: int, runs: int, seed: int,
+                     keep_trajectories: bool = False, time: str = "steps") -> MonteCarloResult:
+    """Simulate ``runs`` independent trajectories and average the risk ``½ Σ p ‖e‖²``.
+
+    ``time="steps"`` records the risk after every step; ``time="active"`` records
+    each row's risk after its ``k``-th active step (a step whose batch holds the
+    row's token), simulating until every row of every run has ``steps`` of them.
+    """
+    steps = check_integer("steps", steps, minimum=0)
+    if time not in TIME_RULES:  # the time rules of the derivations
+        raise ValueError(f"time must be one of {', '.join(map(repr, TIME_RULES))}; got {time!r}")
+    runs = check_integer("runs", runs, minimum=2)
+    seed = check_integer("seed", seed, minimum=0)
+    rows, values = parameter_values(model, optimizer)
+    per_row = {s: np.broadcast_to(np.asarray(values[s], dtype=float), (rows,))
+               for s in (S.p, S.lr, S.beta, R0)}
+    _warn_if_long(runs, optimizer.batch, rows, model.d, steps, per_row[S.p], time == "active")
+    risk = simulate_in_blocks(runs, steps, seed, lambda n, rng: _simulate_block(
+        model, optimizer, per_row, rows, steps, n, rng, time == "active"))
+    return summarise(risk, keep_trajectories)
+
+
+class LongSimulationWarning(RuntimeWarning):
+    """The dense simulation will sample very many values (minutes or more)."""
+
+
+#: Sampled values (masks, inputs, noise) above which a dense simulation warns:
+#: about half a minute at the ~3·10⁷ values/s the dense simulator reaches.
+LONG_SIMULATION = 10**9
+
+
+def _warn_if_long(runs, batch, rows, d, steps, p, active_time) -> None:
+    """Estimate the work up front: per step ``runs·B·rows·(d + 2)`` sampled values; with
+    active time the slowest row needs about ``steps / p_B`` steps (``p_B = 1 − (1 − p)^B``)."""
+    p_b = -np.expm1(batch * np.log1p(-np.min(p)))
+    expected_steps = steps / p_b if active_time else steps
+    work = float(runs) * batch * rows * (d + 2) * expected_steps
+    if work > LONG_SIMULATION:
+        warnings.warn(
+            f"this dense simulation needs about {expected_steps:.3g} steps and {work:.2g} sampled "
+            f"values (minutes to hours); for rare tokens use "
+            "numerics.simulate.sparse.sparse_monte_carlo_risk, whose cost per step is the "
+            "tokens in the batch", LongSimulationWarning, stacklevel=3)
+
+
+def _simulate_block(model, optimizer, per_row, rows, steps, n, rng, active_time) -> np.ndarray:
+    d, B = model.d, optimizer.batch
+    p, lr, beta = (per_row[s][None, :, None] for s in (S.p, S.lr, S.beta))
+    noise_sd = float(np.sqrt(float(model.sigma2)))
+    # e_0: any vector of norm² R0 (the law is rotation invariant).
+    error = np.zeros((n, rows, d))
+    error[:, :, 0] = np.sqrt(per_row[R0])
+    buffer = np.zeros_like(error) if optimizer.rule.has_momentum else None
+    risk_of = risk_function(model.name)
+    gradient_coefficient_of = gradient_coefficient(model.name)
+    row_risk = np.zeros((n, rows, steps + 1))      # risk of each row at its k-th record
+    row_risk[:, :, 0] = risk_of(per_row[S.p], np.sum(error**2, axis=2))
+    recorded = np.zeros((n, rows), dtype=np.int64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        while recorded.min() < steps:
+            mask = rng.random((n, B, rows, 1)) < p[:, None]
+            x = rng.standard_normal((n, B, rows, d))
+            xi = noise_sd * rng.standard_normal((n, B, rows, 1))
+            projection = np.sum(x * error[:, None], axis=3, keepdims=True)
+            grad = np.mean(gradient_coefficient_of(mask, xi, projection) * x, axis=1)
+            active = np.any(mask, axis=1).astype(float)
+            error, buffer = apply_update(optimizer.name, error, buffer, grad, lr, beta, active)
+            record = (active[:, :, 0] > 0) if active_time else np.ones((n, rows), dtype=bool)
+            record &= recorded < steps
+            recorded += record
+            runs_idx, rows_idx = np.nonzero(record)
+            row_risk[runs_idx, rows_idx, recorded[runs_idx, rows_idx]] = risk_of(
+                per_row[S.p][rows_idx], np.sum(error[runs_idx, rows_idx] ** 2, axis=1))
+    return row_risk.sum(axis=1)

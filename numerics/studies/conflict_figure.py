@@ -1,0 +1,112 @@
+"""Figure of the spectral conflict (``sparsemom conflict``): four panels.
+
+1. the phases in ``(p, 1 − β)`` over the stream's frequencies — SGD-like above the
+   oscillation onset, heavy-ball between it and the stability edge, unstable below —
+   with the best global ``β*`` and the frequency-adapted ``f(p)``;
+2. risk by frequency band over time, global ``β*`` against ``β_i = f(p_i)``;
+3. total risk at the horizon against a global ``1 − β``, with the adapted
+   assignments as horizontal lines: the gap;
+4. the risk of each band at the horizon for every assignment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from numerics.runtime.atomic import write_figure, write_text_atomic
+from numerics.runtime.plotting import new_figure
+from numerics.studies.conflict import ADAPTED, ONSET, ConflictResult, table_markdown
+
+
+def conflict_figure(result, out: Path) -> list[Path]:
+    s = result.setup
+    glob = result.global_momentum
+    fig = new_figure((15, 11))
+    axes = fig.subplots(2, 2)
+
+    ax = axes[0, 0]
+    th = result.thresholds
+    top = np.ones_like(th.p)
+    floor = np.full_like(th.p, max(s.smallest_eps, th.stability_edge.min()) / 3)
+    ax.fill_between(th.p, np.maximum(th.oscillation_onset, floor), top, color="tab:blue", alpha=0.18,
+                    label="SGD-like (real modes)")
+    ax.fill_between(th.p, np.maximum(th.stability_edge, floor), np.maximum(th.oscillation_onset, floor),
+                    color="tab:orange", alpha=0.25, label="heavy-ball (oscillating modes)")
+    ax.fill_between(th.p, floor, np.maximum(th.stability_edge, floor), color="0.5", alpha=0.35,
+                    label="unstable")
+    ax.plot(th.p, np.maximum(th.oscillation_onset, floor), color="tab:orange", lw=1.5,
+            label="oscillation onset 1 − β_osc(p)")
+    ax.plot(th.p, np.maximum(th.stability_edge, floor), color="black", lw=1.5,
+            label="stability edge 1 − β_stab(p)")
+    ax.axhline(1 - glob.beta, color="tab:red", lw=2, label=f"best global β* = {glob.beta:.3f}")
+    for name, style in ((ADAPTED, "-"), (ONSET, ":")):
+        rule = result.rules[name]
+        ax.plot(rule.p_grid, 1 - rule(rule.p_grid), style, color="tab:green", lw=2.2, label=name)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_ylim(floor[0], 1.05)
+    ax.set_xlabel("token frequency p (row active probability per sample)")
+    ax.set_ylabel("1 − β")
+    ax.set_title(f"phases on the active clock: {s.optimizer}, lr = {s.lr}, B = {s.batch}, d = {s.d}")
+    ax.legend(fontsize=8, loc="lower left")
+    ax.grid(True, which="both", alpha=0.3)
+
+    ax = axes[0, 1]
+    k = np.arange(1, s.horizon + 1)
+    for j, band in enumerate(result.split_global.bands):
+        ax.loglog(k, result.split_global.curves[j, 1:], "-", color=f"C{j}", label=band.label)
+        ax.loglog(k, result.split_adapted.curves[j, 1:], "--", color=f"C{j}")
+    ax.plot([], [], "k-", label=f"global β* = {glob.beta:.3f}")
+    ax.plot([], [], "k--", label=ADAPTED)
+    ax.set_xlabel("step k")
+    ax.set_ylabel("Σ over the band of E R_i(k)")
+    ax.set_title(f"risk by frequency band over time ({s.rows:,} rows, Zipf s = {s.exponent})")
+    ax.legend(fontsize=8, ncol=2)
+    ax.grid(True, which="both", alpha=0.3)
+
+    ax = axes[1, 0]
+    finite = np.isfinite(glob.risk_scan) & (glob.risk_scan < 10 * glob.risk_scan[0])
+    ax.semilogx(glob.eps_scan[finite], glob.risk_scan[finite], "o-", color="tab:red",
+                label="one global β (exact, all rows)")
+    unstable = ~finite
+    if unstable.any():
+        ax.axvspan(glob.eps_scan[unstable].min() / 1.5, glob.eps_scan[unstable].max(), color="0.5",
+                   alpha=0.3, label="risk at T > 10× its β = 0 value (rows diverging)")
+    ax.plot([1 - glob.beta], [glob.risk], "*", ms=16, color="tab:red", label="best global β*")
+    for name, style in ((ADAPTED, "-"), (ONSET, ":"), ("SGD (β = 0)", "--")):
+        ax.axhline(result.risk_at_horizon[name], ls=style, color="tab:green" if name != "SGD (β = 0)"
+                   else "tab:blue", label=f"{name}: {result.risk_at_horizon[name]:.4g}")
+    low = min(result.risk_at_horizon.values())
+    ax.set_ylim(0.9 * low, 1.25 * max(result.risk_at_horizon.values()))
+    ax.set_xlabel("1 − β (global)")
+    ax.set_ylabel(f"total risk Σ_i E R_i(T), T = {s.horizon:,}")
+    ax.set_title(f"the gap: best global β leaves {result.gap:.3f}× the risk of f(p_i)")
+    ax.legend(fontsize=8)
+    ax.grid(True, which="both", alpha=0.3)
+
+    ax = axes[1, 1]
+    names = list(result.band_risk)
+    width = 0.8 / len(names)
+    x = np.arange(len(result.split_global.bands))
+    for i, name in enumerate(names):
+        ax.bar(x + (i - (len(names) - 1) / 2) * width, result.band_risk[name], width, label=name)
+    ax.set_yscale("log")
+    ax.set_xticks(x, [b.label for b in result.split_global.bands], rotation=20, fontsize=8)
+    ax.set_ylabel(f"Σ over the band of E R_i(T), T = {s.horizon:,}")
+    ax.set_title("where the risk sits at the horizon")
+    ax.legend(fontsize=8)
+    ax.grid(True, axis="y", which="both", alpha=0.3)
+
+    fig.tight_layout()
+    paths = write_figure(fig, out, "spectral_conflict", dpi=110)
+    return paths
+
+
+def write_conflict(result: ConflictResult, out: Path) -> list[Path]:
+    """Table (markdown) and figure into ``out``; returns the paths written."""
+    out.mkdir(parents=True, exist_ok=True)
+    table = out / "conflict.md"
+    write_text_atomic(table, table_markdown(result))
+    return [table, *conflict_figure(result, out)]

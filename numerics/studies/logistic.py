@@ -1,0 +1,154 @@
+"""Logistic rare class: Monte Carlo at d = 100…2000 against the mean-field prediction.
+
+For each ``d`` the same problem in rescaled time ``t = k/d`` (``η = η̄/d``): the
+derived statistics map is iterated (:func:`numerics.analysis.mean_field.mean_field`) and
+SGD-M is simulated on sampled data (:mod:`numerics.simulate.logistic`).  Reported
+per ``d``:
+
+* the statistical harness on the excess cross-entropy (``H0``: the Monte Carlo
+  mean equals the prediction at every recorded step; batch means, Holm, alpha);
+* the RMS deviation of single runs' ``(s, R⊥)`` from the prediction (concentration;
+  the mean-field claim is that it vanishes, at ``d^{-1/2}``) and the fitted rate;
+* the mean deviation with its standard error (the ``O(1/d)`` bias of mean field).
+
+``sparsemom logistic`` writes the table (markdown, CSV) and a figure with the
+prediction vs simulation, the deviation vs ``d``, and the phase picture of the rare
+class in ``(p, β)`` (timescale ratio and the linearised stability boundary).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+import sympy as sp
+
+from derivations.linearisation import BULK_PARAMETERS
+from derivations.stability import stability_conditions
+from derivations.timescales import timescales
+from numerics.analysis.linearised import fisher_constants
+from numerics.analysis.mean_field_convergence import StudySetup
+from numerics.inputs.models import RareClassLogistic
+from numerics.runtime.atomic import write_figure, write_text_atomic
+from numerics.runtime.plotting import new_figure
+
+
+def table_markdown(points, rate: float) -> str:
+    lines = ["| d | harness (excess CE) | min Holm p | RMS dev (s, R⊥) | max mean dev (CE) | SE at worst |",
+             "|---|---|---|---|---|---|"]
+    for pt in points:
+        worst = int(np.argmax(np.abs(pt.simulated_mean["excess cross-entropy"]
+                                     - pt.predicted["excess cross-entropy"])))
+        lines.append(f"| {pt.d} | {'agrees' if pt.harness.passed else 'DISAGREES'} | "
+                     f"{pt.harness.adjusted_p.min():.3g} | {pt.rms_deviation:.4f} | "
+                     f"{pt.mean_deviation:.2e} | "
+                     f"{pt.simulated_stderr['excess cross-entropy'][worst]:.2e} |")
+    lines.append(f"\nRMS deviation ∝ d^-{rate:.3f} (least squares over d = "
+                 f"{', '.join(str(pt.d) for pt in points)}; mean field predicts 1/2).")
+    return "\n".join(lines) + "\n"
+
+
+def table_csv(points, rate: float) -> str:
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(["d", "harness_passed", "min_holm_p", "rms_deviation", "max_mean_deviation", "rate"])
+    for pt in points:
+        w.writerow([pt.d, pt.harness.passed, f"{pt.harness.adjusted_p.min():.6g}",
+                    f"{pt.rms_deviation:.6e}", f"{pt.mean_deviation:.6e}", f"{rate:.6f}"])
+    return out.getvalue()
+
+
+# -- the phase picture of the rare class ----------------------------------------------
+#: The phase panel: d = 1000 with batch 10 and η = 1/d, where the noise-driven
+#: instability leaves room for the heavy-ball phase (it needs η < B²/(d² h)).
+PHASE_D, PHASE_BATCH, PHASE_LR_SCALE = 1000, 10, 1.0
+
+
+def phase_grid(rho: float, optimizer: str = "heavy-ball", d: int = PHASE_D,
+               batch: int = PHASE_BATCH, lr: float = PHASE_LR_SCALE / PHASE_D, n: int = 60):
+    """``log10(τ_R/τ_L)`` and linearised stability on a ``(p, ε = 1 − β)`` grid.
+
+    ``τ_R = 1/(1 − β)`` (every step is active) and ``τ_L = (1 − β)/(2ηh)``, with the
+    curvature ``h(p, ρ)`` evaluated from its derived definition; stability from the
+    Schur–Cohn conditions of the linearised bulk recursion in ``(η, β, B, d, h, w)``.
+    """
+    ts = timescales("logistic", optimizer)
+    ratio = sp.lambdify(BULK_PARAMETERS, ts.ratio, "numpy")
+    conditions = [sp.lambdify(BULK_PARAMETERS, c.lhs - c.rhs, "numpy")
+                  for c in stability_conditions("logistic", optimizer)]
+    ps = np.logspace(-4, np.log10(0.5), n)
+    eps = np.logspace(-4, 0, n)
+    betas = 1 - eps
+    log_ratio = np.empty((n, n))
+    stable = np.empty((n, n), dtype=bool)
+    for j, p in enumerate(ps):
+        c = fisher_constants(RareClassLogistic(d, p, rho))
+        args = (lr, betas, batch, d, c["h"], c["w"])
+        log_ratio[:, j] = np.log10(ratio(*args))
+        stable[:, j] = np.all([np.broadcast_to(f(*args), betas.shape) > 0 for f in conditions], axis=0)
+    return ps, eps, log_ratio, stable
+
+
+def study_figure(setup: StudySetup, points, rate: float, out: Path, phase_n: int = 60) -> list[Path]:
+    fig = new_figure((18, 5.2))
+    axes = fig.subplots(1, 3)
+    ax = axes[0]
+    shown = [pt for pt in points if pt.d in (points[0].d, points[len(points) // 2].d, points[-1].d)]
+    for i, pt in enumerate(shown):
+        color = f"C{i}"
+        ax.plot(pt.times, pt.predicted["excess cross-entropy"], "-", color=color,
+                label=f"mean field, d = {pt.d}")
+        ax.errorbar(pt.times, pt.simulated_mean["excess cross-entropy"],
+                    yerr=2 * pt.simulated_stderr["excess cross-entropy"], fmt="o", ms=3,
+                    color=color, label=f"Monte Carlo ±2 SE, d = {pt.d}")
+    ax.set_yscale("log")
+    ax.set_xlabel("rescaled time t = k / d")
+    ax.set_ylabel("excess cross-entropy (population KL)")
+    ax.set_title(f"{setup.optimizer}, p = {setup.p}, ρ = {setup.rho}, β = {setup.beta}, "
+                 f"η = {setup.lr_scale}/d, B = {setup.batch}")
+    ax.legend(fontsize=8)
+    ax.grid(True, which="both", alpha=0.3)
+
+    ax = axes[1]
+    d = np.array([pt.d for pt in points], dtype=float)
+    rms = np.array([pt.rms_deviation for pt in points])
+    ax.loglog(d, rms, "o", label="RMS deviation of single runs' (s, R⊥)")
+    fit = np.exp(np.polyfit(np.log(d), np.log(rms), 1))
+    ax.loglog(d, fit[1] * d ** np.log(fit[0]), "--", label=f"fit ∝ d^-{rate:.2f}")
+    ax.loglog(d, rms[0] * np.sqrt(d[0] / d), ":", color="gray", label="d^-1/2 (mean field)")
+    ax.set_xlabel("dimension d")
+    ax.set_ylabel("deviation from the prediction")
+    ax.set_title("concentration on the mean-field trajectory")
+    ax.legend(fontsize=8)
+    ax.grid(True, which="both", alpha=0.3)
+
+    ax = axes[2]
+    ps, eps, log_ratio, stable = phase_grid(setup.rho, setup.optimizer, n=phase_n)
+    mesh = ax.pcolormesh(ps, eps, np.where(stable, log_ratio, np.nan), cmap="coolwarm",
+                         vmin=-4, vmax=4, shading="nearest")
+    ax.pcolormesh(ps, eps, np.where(stable, np.nan, 1.0), cmap="Greys", vmin=0, vmax=2,
+                  shading="nearest")
+    ax.contour(ps, eps, stable.astype(float), levels=[0.5], colors="black", linewidths=1.5)
+    ax.contour(ps, eps, log_ratio, levels=[0.0], colors="white", linestyles="--", linewidths=1.5)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("rare-class probability p")
+    ax.set_ylabel("1 − β")
+    ax.set_title(f"rare-class phases, d = {PHASE_D}, η = {PHASE_LR_SCALE}/d, ρ = {setup.rho}, "
+                 f"B = {PHASE_BATCH}:\nlog10 τ_R/τ_L; white dashed τ_R = τ_L; grey: unstable "
+                 "(linearised, black boundary)", fontsize=9)
+    fig.colorbar(mesh, ax=ax, label="log10 τ_R / τ_L   (< 0 SGD-like, ≈ 0 heavy ball)")
+    fig.tight_layout()
+    paths = write_figure(fig, out, "logistic", dpi=120)
+    return paths
+
+
+def write_study(setup: StudySetup, points, rate: float, out: Path) -> list[Path]:
+    """Table (markdown and CSV) and figure into ``out``; returns the paths written."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(out / "logistic.md", table_markdown(points, rate))
+    write_text_atomic(out / "logistic.csv", table_csv(points, rate))
+    return [out / "logistic.md", out / "logistic.csv", *study_figure(setup, points, rate, out)]

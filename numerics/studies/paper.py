@@ -1,0 +1,273 @@
+"""Every figure of the paper, each from the derived objects and the numerics on them.
+
+One function per figure; each takes ``(out, full)`` and returns a :class:`Figure`
+(files written, what it shows, and the checks its data passed).  ``full=False`` is
+the quick size used by ``sparsemom reproduce``; ``full=True`` the paper size.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+
+from derivations.asymptotics import ExponentPoint
+from derivations.scaling_limits import scaling_limit
+from numerics.analysis.mean_field_convergence import DIMENSIONS, StudySetup, run_study
+from numerics.analysis.scaling_limit import (
+    finite_d_curve,
+    finite_d_problem,
+    in_limit_units,
+    limit_curve,
+    rescaled_times,
+)
+from numerics.analysis.stability import conditions_hold, spectral_radius
+from numerics.inputs.models import SparseLeastSquares
+from numerics.inputs.optimizer import Optimizer
+from numerics.runtime.atomic import write_figure, write_text_atomic
+from numerics.runtime.parallel import parallel_map
+from numerics.runtime.plotting import new_figure
+from numerics.simulate.harness import compare_with_theory
+from numerics.simulate.monte_carlo import monte_carlo_risk
+from numerics.studies.conflict import ConflictSetup, quick_setup, run_conflict, table_markdown
+from numerics.studies.conflict_figure import conflict_figure
+from numerics.studies.logistic import study_figure
+from numerics.studies.sweep import SWEEP_POINTS, run_point
+from numerics.studies.sweep_figure import (
+    PANEL_OPTIMIZERS,
+    atlas,
+    draw_convergence,
+    draw_phase_panels,
+)
+from numerics.verify.checks import CheckResult
+
+
+@dataclass
+class Figure:
+    name: str
+    description: str
+    paths: list[Path] = field(default_factory=list)
+    checks: list[CheckResult] = field(default_factory=list)
+    seconds: float = 0.0
+    parameters: dict = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+
+def _save(figure: Figure, fig, out: Path, rect=(0, 0, 1, 1)) -> Figure:
+    """Lay out ``fig``, write it as PNG and PDF (atomically) into ``figure.paths``, close it."""
+    fig.tight_layout(rect=rect)
+    figure.paths = write_figure(fig, out, figure.name)
+    return figure
+
+
+def _subplots(nrows: int, ncols: int, figsize):
+    """A figure outside pyplot (the user's backend is never switched) and its axes."""
+    fig = new_figure(figsize)
+    return fig, fig.subplots(nrows, ncols)
+
+
+# ---- exact vs Monte Carlo vs limit, one panel per phase -----------------------------
+
+#: (title, optimizer, κ, σ, γ, lr rule, θ): one point per family of the d → ∞ theory.
+PHASE_POINTS = (
+    ("SGD-like: dense below resonance", "heavy-ball", "23/20", "3/2", "1/10", "largest-stable", "0"),
+    ("heavy-ball: dense above resonance", "heavy-ball", "23/20", "3/2", "1", "largest-stable", "0"),
+    ("unstable: lr above the noise bound", "heavy-ball", "23/20", "3/2", "1/10", "free", "3/5"),
+)
+
+
+def risk_curves_by_phase(out: Path, full: bool) -> Figure:
+    """Exact finite-``d`` risk (derived recursion, 40 digits) at a small ``d`` with the
+    Monte Carlo mean ± 2 SE (harness-tested against it) and at ``d = 10⁴``, and the
+    ``d → ∞`` limit, per phase."""
+
+    d, runs = (100, 800) if full else (48, 200)
+    large = 10**4                       # exact only: the approach to the limit
+    fig, axes = _subplots(1, len(PHASE_POINTS), (6 * len(PHASE_POINTS), 5))
+    figure = Figure("risk_curves_by_phase", "exact vs Monte Carlo vs limit risk in each phase",
+                    parameters={"d": d, "runs": runs})
+    for ax, (title, opt, kappa, sigma, gamma, rule, theta) in zip(axes, PHASE_POINTS):
+        point = ExponentPoint(Fraction(kappa), Fraction(sigma), Fraction(gamma), Fraction(theta))
+        limit = scaling_limit("lsq", opt, point, rule)
+        times = rescaled_times(limit, 30)
+        scale = d ** float(limit.time_exponent)
+        ks = np.unique(np.maximum(1, np.rint(times * scale).astype(int)))
+        t = ks / scale
+        exact = finite_d_curve(limit, d, t)
+        model, optimizer = finite_d_problem(limit, d)
+        mc = monte_carlo_risk(model, optimizer, int(ks[-1]), runs, seed=2026, keep_trajectories=True,
+                              time="active")
+        traj = in_limit_units(limit, d, mc.trajectories[:, ks], mc.trajectories[:, :1])
+        cmp = compare_with_theory(traj, exact, alpha=0.01, groups=40)
+        dense_t = np.linspace(0, t[-1], 200)[1:]
+        ax.plot(t, exact, "-", color="C0", lw=2, label=f"exact, d = {d}")
+        ax.plot(t, finite_d_curve(limit, large, t), "-", color="C2", lw=1.5, label=f"exact, d = {large:,}")
+        ax.errorbar(t, traj.mean(axis=0), yerr=2 * traj.std(axis=0, ddof=1) / np.sqrt(runs), fmt="o",
+                    ms=3, color="C1", label=f"Monte Carlo, {runs} runs (±2 SE)")
+        ax.plot(dense_t, limit_curve(limit, dense_t), "--", color="black", label="d → ∞ limit")
+        ax.set_yscale("log")
+        ax.set_xlabel(f"rescaled time t = k / d^{limit.time_exponent} (active updates)")
+        ax.set_ylabel("E R_k / E R_0  (limit units)")
+        ax.set_title(f"{title}\n{opt}, κ = {kappa}, σ = {sigma}, γ = {gamma}"
+                     + (f", θ = {theta}" if rule == "free" else ", largest stable lr"), fontsize=10)
+        ax.legend(fontsize=8)
+        ax.grid(True, which="both", alpha=0.3)
+        figure.checks.append(CheckResult(
+            "Monte Carlo", f"{title}: simulation vs exact at d = {d}", cmp.passed,
+            f"harness vs exact: min Holm p = {cmp.adjusted_p.min():.3g} (alpha {cmp.alpha}); "
+            f"family {limit.family}"))
+    return _save(figure, fig, out)
+
+
+# ---- the phase diagram in exponent space --------------------------------------------
+
+def phase_diagram(out: Path, full: bool) -> Figure:
+    """Derived phases in ``(κ, γ)`` at ``σ = 3/2`` for heavy ball and lazy momentum."""
+
+    n = 41 if full else 13
+    fig, axes = _subplots(1, len(PANEL_OPTIMIZERS), (15, 6.5))
+    draw_phase_panels(fig, axes, [atlas(opt, n) for opt in PANEL_OPTIMIZERS])
+    figure = Figure("phase_diagram", "phase diagram in exponent space (κ, γ)", parameters={"grid": n})
+    return _save(figure, fig, out, rect=(0, 0, 1, 0.88))
+
+
+# ---- stability region in (lr, β) ----------------------------------------------------
+
+STABILITY_P = (1.0, 0.1, 0.01, 0.001)
+
+
+def stability_region(out: Path, full: bool) -> Figure:
+    """The exact (Schur–Cohn) stability region in ``(lr, β)`` for several ``p``
+    (d = 8, B = 256, steps clock), heavy ball and lazy momentum, checked point by
+    point against the spectral radius of the derived transition.  Two bounds shape
+    it: the gradient-noise bound ``η ≲ 2B(1 − β)/(d + 2)`` (an active step's kick is
+    amplified by ``1/(1 − β)``; nearly the same for every ``p``) and, for frequent
+    rows, the mean bound ``η p < 2(1 + β)`` of the deterministic heavy ball."""
+
+    n = 241 if full else 141
+    d, batch = 8, 256
+    lrs = np.geomspace(1e-2, 3e2, n)
+    eps = np.geomspace(1e-3, 1, n)
+    L, E = np.meshgrid(lrs, eps)
+    fig, axes = _subplots(1, 2, (14, 5.5))
+    figure = Figure("stability_region", "stability region in (lr, β) for several p",
+                    parameters={"d": d, "batch": batch, "grid": n, "p": list(STABILITY_P)})
+    disagreements = 0
+    for ax, name in zip(axes, ("heavy-ball", "lazy")):
+        for j, p in enumerate(STABILITY_P):
+            model = SparseLeastSquares(d, p=np.full(L.size, p))
+            opt = Optimizer(name, lr=L.ravel(), beta=1 - E.ravel(), batch=batch)
+            stable = conditions_hold(model, opt).reshape(L.shape)
+            radius = spectral_radius(model, opt).reshape(L.shape)
+            clear = np.abs(radius - 1) > 1e-6
+            disagreements += int(np.sum((stable != (radius < 1)) & clear))
+            ax.contourf(L, E, stable.astype(float), levels=[0.5, 1.5], colors=[f"C{j}"], alpha=0.12)
+            ax.contour(L, E, stable.astype(float), levels=[0.5], colors=[f"C{j}"], linewidths=2)
+            ax.plot([], [], color=f"C{j}", lw=2, label=f"p = {p:g}")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("learning rate η")
+        ax.set_ylabel("1 − β")
+        ax.set_title(f"{name}: stable region (inside = left of each curve), d = {d}, B = {batch}")
+        ax.legend(title="row frequency")
+        ax.grid(True, which="both", alpha=0.3)
+    _save(figure, fig, out)
+    figure.checks.append(CheckResult("stability", f"Schur–Cohn vs spectral radius on {2 * len(STABILITY_P) * n * n} "
+                                     "grid points", disagreements == 0,
+                                     f"{disagreements} disagreements away from |ρ − 1| ≤ 1e-6"))
+    return figure
+
+
+# ---- the spectral conflict ----------------------------------------------------------
+
+def spectral_conflict(out: Path, full: bool) -> Figure:
+    """Best global β vs frequency-adapted ``β_i = f(p_i)`` on a Zipf stream (exact)."""
+
+    setup = ConflictSetup() if full else quick_setup()
+    result = run_conflict(setup)
+    write_text_atomic(out / "spectral_conflict.md", table_markdown(result))
+    figure = Figure("spectral_conflict", "spectral conflict: global β vs β_i = f(p_i)",
+                    parameters={"rows": setup.rows, "horizon": setup.horizon, "lr": setup.lr,
+                                "batch": setup.batch, "d": setup.d, "sigma2": setup.sigma2})
+    figure.paths = [*conflict_figure(result, out), out / "spectral_conflict.md"]
+    figure.checks.append(CheckResult(
+        "spectral conflict", f"{setup.rows:,} rows, T = {setup.horizon:,}",
+        result.unstable_rows == 0 and result.gap >= 1.0,
+        f"gap {result.gap:.4f} (best global β* = {result.global_momentum.beta:.4f}: "
+        f"{result.risk_at_horizon['best global β']:.5g}; β_i = f(p_i): "
+        f"{result.risk_at_horizon['β_i = f(p_i)']:.5g}); unstable rows {result.unstable_rows}"))
+    figure.parameters["gap"] = result.gap
+    return figure
+
+
+# ---- logistic prediction vs simulation ----------------------------------------------
+
+def logistic(out: Path, full: bool) -> Figure:
+    """Mean-field prediction vs Monte Carlo for the rare class, concentration in d."""
+
+    dims = DIMENSIONS if full else (100, 200, 400)
+    setup = StudySetup()
+    points, rate = run_study(setup, dims)
+    figure = Figure("logistic", "logistic rare class: prediction vs simulation",
+                    parameters={"dimensions": list(dims), "runs": setup.runs})
+    figure.paths = study_figure(setup, points, rate, out)
+    for pt in points:
+        figure.checks.append(CheckResult("Monte Carlo", f"logistic mean field at d = {pt.d}",
+                                         pt.harness.passed,
+                                         f"min Holm p = {pt.harness.adjusted_p.min():.3g}; RMS deviation "
+                                         f"{pt.rms_deviation:.4f}"))
+    figure.checks.append(CheckResult("scaling limit", "logistic concentration rate", 0.3 < rate < 0.7,
+                                     f"single runs approach mean field as d^-{rate:.3f} (theory 1/2)"))
+    return figure
+
+
+# ---- convergence to the high-d limit ------------------------------------------------
+
+def convergence(out: Path, full: bool) -> Figure:
+    """Exact finite-``d`` curves against the limit: error vs ``d`` per sweep point."""
+
+
+    if full:
+        points, dims = SWEEP_POINTS, (10**2, 10**3, 10**4, 10**5, 10**6)
+    else:
+        wanted = {"coherent", "dense above resonance", "dense below resonance", "sparse above resonance",
+                  "sparse memoryless", "lazy sparse above resonance (gamma > 1)"}
+        points, dims = [p for p in SWEEP_POINTS if p.label in wanted], (10**2, 10**3, 10**4)
+    results = parallel_map(partial(run_point, dimensions=dims), points, description="convergence")
+
+    fig, ax = _subplots(1, 1, (10, 6.5))
+    figure = Figure("convergence", "convergence of exact finite-d risk to the d → ∞ limit",
+                    parameters={"dimensions": list(dims), "points": len(points)})
+    draw_convergence(ax, results, dims)
+    ax.legend(fontsize=8)
+    for r in results:
+        ok = r.observed in ("converges to the limit", "blows up at the predicted rate")
+        figure.checks.append(CheckResult("scaling limit", f"{r.point.label} ({r.point.optimizer})", ok,
+                                         f"{r.observed}; errors {', '.join(f'{e:.2e}' for e in r.errors)}; "
+                                         f"rate {r.rate:.2f}"))
+    return _save(figure, fig, out)
+
+
+FIGURES = {
+    "risk_curves_by_phase": risk_curves_by_phase,
+    "phase_diagram": phase_diagram,
+    "stability_region": stability_region,
+    "spectral_conflict": spectral_conflict,
+    "logistic": logistic,
+    "convergence": convergence,
+}
+
+
+def make(name: str, out: Path, full: bool) -> Figure:
+    """Run one figure, timed."""
+    start = time.perf_counter()
+    figure = FIGURES[name](out, full)
+    figure.seconds = time.perf_counter() - start
+    return figure

@@ -1,0 +1,151 @@
+"""The layout as a checked map: the import graph (read with ``ast``, nothing imported)
+has no cycle, ``derivations/`` is symbolic only, ``numerics/`` layers import only
+downwards, and imports sit at module top (optional dependencies excepted)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("derivations", "numerics", "paper_figures")
+#: numerics' layers, lowest first: a module may import its own layer and those before it.
+LAYERS = ("runtime", "inputs", "codegen", "generated", "kernels", "simulate", "analysis",
+          "verify", "studies", "cli")
+#: Optional dependencies, imported where they are used (a missing extra fails there).
+OPTIONAL = ("dask",)
+NUMERIC_LIBRARIES = ("numpy", "scipy")
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for package in PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            parts = list(path.relative_to(ROOT).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts.pop()
+            found[".".join(parts)] = path
+    return found
+
+
+MODULES = _modules()
+
+
+def _imported(module: str, path: Path, node: ast.AST) -> list[str]:
+    """Absolute names imported by one statement (``from a import b`` gives ``a.b`` when
+    that is a module, else ``a``)."""
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    if node.level:
+        base = package.split(".")[: len(package.split(".")) - node.level + 1]
+        source = ".".join(base + ([node.module] if node.module else []))
+    else:
+        source = node.module
+    return [f"{source}.{a.name}" if f"{source}.{a.name}" in MODULES else source for a in node.names]
+
+
+def _project_module(name: str) -> str | None:
+    while name not in MODULES and "." in name:
+        name = name.rpartition(".")[0]
+    return name if name in MODULES else None
+
+
+def _imports() -> dict[str, list[tuple[str, ast.AST]]]:
+    graph = {}
+    for module, path in MODULES.items():
+        tree = ast.parse(path.read_text(), filename=str(path))
+        graph[module] = [(name, node) for node in ast.walk(tree)
+                         if isinstance(node, (ast.Import, ast.ImportFrom))
+                         for name in _imported(module, path, node)]
+    return graph
+
+
+GRAPH = _imports()
+
+
+def _edges() -> dict[str, set[str]]:
+    edges = {}
+    for module, imports in GRAPH.items():
+        targets = {_project_module(name) for name, _ in imports}
+        edges[module] = {t for t in targets if t and t != module}
+    return edges
+
+
+def _cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan)."""
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+
+    def visit(v):
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in edges[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in edges:
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_the_walk_sees_the_whole_project():
+    assert {"derivations.recursion", "numerics.kernels.exact_risk", "numerics.cli.main",
+            "paper_figures.__main__"} <= set(MODULES)
+    assert "derivations.recursion" in _edges()["derivations.linearisation"] or \
+        "derivations.moments" in _edges()["derivations.linearisation"]
+
+
+def test_no_import_cycles():
+    assert _cycles(_edges()) == []
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_derivations_are_symbolic_only():
+    offending = [(m, name) for m, imports in GRAPH.items() if m.startswith("derivations")
+                 for name, _ in imports if name.split(".")[0] in NUMERIC_LIBRARIES + ("numerics",)]
+    assert offending == []
+
+
+def _layer(module: str) -> int | None:
+    parts = module.split(".")
+    return LAYERS.index(parts[1]) if len(parts) > 1 and parts[1] in LAYERS else None
+
+
+def test_numerics_layers_import_only_downwards():
+    upward = []
+    for module, targets in _edges().items():
+        if not module.startswith("numerics.") or _layer(module) is None:
+            continue
+        for target in targets:
+            if target.startswith("numerics.") and (_layer(target) or 0) > _layer(module):
+                upward.append((module, target))
+    assert upward == []
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_imports_sit_at_module_top(module):
+    tree = ast.parse(MODULES[module].read_text())
+    inner = [ast.unparse(node) for fn in ast.walk(tree)
+             if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef))
+             for node in ast.walk(fn) if isinstance(node, (ast.Import, ast.ImportFrom))]
+    assert [s for s in inner if not any(f" {o}" in s or f" {o}." in s for o in OPTIONAL)] == []

@@ -377,22 +377,21 @@ def _limit_stable(L: sp.Matrix, discrete: bool) -> bool:
     every ``|1 + λ| < 1``: decided exactly by the Hurwitz criterion on the
     characteristic polynomial (for the map after the Cayley transform
     ``μ = (1 + s)/(1 − s)``, which sends the unit disc to ``Re s < 0``)."""
-    x = sp.Dummy("x")
-    if not discrete:
-        return hurwitz_stable(L.charpoly(x).as_expr(), x)
+    x = sp.Symbol("x")
     n = L.shape[0]
-    cayley = sp.expand(sp.cancel((sp.eye(n) + L).charpoly(x).as_expr().subs(x, (1 + x) / (1 - x))
-                                 * (1 - x) ** n))
-    if sp.Poly(cayley, x).degree() < n:      # an eigenvalue μ = −1 lies on the circle
+    if not discrete:
+        return hurwitz_stable(L.charpoly(x).all_coeffs())
+    polynomial = (sp.eye(n) + L).charpoly(x).as_expr()
+    cayley = sp.Poly(sp.expand(sp.cancel(polynomial.subs(x, (1 + x) / (1 - x)) * (1 - x) ** n)), x)
+    if cayley.degree() < n:      # an eigenvalue μ = −1 lies on the circle
         return False
-    return hurwitz_stable(cayley, x)
+    return hurwitz_stable(cayley.all_coeffs())
 
 
-def hurwitz_stable(polynomial: sp.Expr, x: sp.Symbol) -> bool:
-    """Every root of ``polynomial`` (exact coefficients) has negative real part: the
-    leading Hurwitz minors ``Δ_1, …, Δ_n`` of ``a_0 x^n + … + a_n`` (``a_0 > 0``) are all
+def hurwitz_stable(coeffs: list[sp.Expr]) -> bool:
+    """Every root of ``a_0 x^n + … + a_n`` (exact coefficients, ``a_0 ≠ 0``) has negative
+    real part: the leading Hurwitz minors ``Δ_1, …, Δ_n`` (for ``a_0 > 0``) are all
     positive (Routh–Hurwitz)."""
-    coeffs = sp.Poly(polynomial, x).all_coeffs()
     if not _is_positive(coeffs[0]):
         coeffs = [-c for c in coeffs]
     n = len(coeffs) - 1

@@ -8,7 +8,7 @@ import sympy as sp
 
 from derivations.asymptotics import ExponentPoint, gamma, kappa, leading_term, sigma
 from derivations.phase_diagram import phase_atlas, regions
-from derivations.scaling_limits import scaling_limit
+from derivations.scaling_limits import _limit_stable, hurwitz_stable, scaling_limit
 from derivations.timescales import timescales
 
 SIGMA = Fraction(3, 2)
@@ -186,3 +186,32 @@ def test_cli_accepts_negative_fractions(capsys):
                  "--lr-rule", "free", "--lr-exponent", "-4/5"]) == 0
     out = capsys.readouterr().out
     assert "theta=-4/5" in out and "growth:" in out
+
+
+
+
+def test_exact_hurwitz_criterion_agrees_with_numeric_roots():
+    """The family of a limit is decided exactly (Routh–Hurwitz on the characteristic
+    polynomial); on random integer polynomials it agrees with NumPy's roots wherever
+    those are clear of the imaginary axis."""
+    rng = np.random.default_rng(7)
+    decided = 0
+    for _ in range(300):
+        degree = int(rng.integers(1, 5))
+        coeffs = [int(c) for c in rng.integers(-6, 7, size=degree + 1)]
+        if coeffs[0] == 0:
+            continue
+        real = np.roots(coeffs).real
+        if np.min(np.abs(real)) < 1e-6:
+            continue
+        assert hurwitz_stable([sp.Integer(c) for c in coeffs]) == bool(np.all(real < 0)), coeffs
+        decided += 1
+    assert decided > 200
+    # a map X' = (I + L) X: eigenvalues of I + L inside the unit circle
+    for entries in ([[-1, 0], [0, -1]], [[-3, 0], [0, -1]], [[0, 1], [-1, 0]], [[-2, 0], [0, -1]]):
+        L = sp.Matrix(entries)
+        mu = np.linalg.eigvals(np.eye(2) + np.array(entries, dtype=float))
+        if np.min(np.abs(np.abs(mu) - 1)) > 1e-9:
+            assert _limit_stable(L, discrete=True) == bool(np.all(np.abs(mu) < 1)), entries
+        else:
+            assert not _limit_stable(L, discrete=True), entries

@@ -36,27 +36,25 @@ from functools import lru_cache
 
 import mpmath
 import sympy as sp
-from sympy.solvers.simplex import InfeasibleLPError, UnboundedLPError, lpmin
 
 from . import symbols as S
 from .asymptotics import (
     ExponentPoint,
     VanishingExpression,
-    gamma,
     groups,
     in_atoms,
-    kappa,
     leading_term,
     regime_conditions,
-    sigma,
     theta,
     to_atoms,
 )
+from .decay import linear_dynamics_decay
 from .expectation import BatchExpectation
 from .laws import law as law_named
 from .linearisation import rare_class_limit
 from .optimizers import e, g
 from .recursion import recursion_for
+from .regions import reduce_region
 from .timescales import timescales
 from .vectors import Dot
 
@@ -364,51 +362,12 @@ def scaling_limit(model: str, optimizer: str, point: ExponentPoint,
 
     sub = {theta: theta_form} if lr_rule == "largest-stable" else {}
     rc, rt = regime_conditions(point.regime) if regime else ((), ())
-    inequalities, equalities = _reduce([sp.expand(c.xreplace(sub)) for c in conds] + list(rc),
-                                       [sp.expand(c.xreplace(sub)) for c in ties] + list(rt), point)
+    inequalities, equalities = reduce_region([sp.expand(c.xreplace(sub)) for c in conds] + list(rc),
+                                       [sp.expand(c.xreplace(sub)) for c in ties] + list(rt))
     phase = _phase_name(base, family, lr_rule, lr_bound, retention.value, momentum)
     return ScalingLimit(model, optimizer, point, lr_rule, phase, family, tau, retention.value,
                         learning.value, tuple(s.name for s in rec.state[:L.shape[0]]), scales, L, f, x0,
                         inequalities, equalities, lr_bound, tuple(notes))
-
-
-def _limit_stable(L: sp.Matrix, discrete: bool) -> bool:
-    """``dX/dt = L X`` decays (every ``Re λ < 0``), or for a map ``X' = (I + L) X``
-    every ``|1 + λ| < 1``: decided exactly by the Hurwitz criterion on the
-    characteristic polynomial (for the map after the Cayley transform
-    ``μ = (1 + s)/(1 − s)``, which sends the unit disc to ``Re s < 0``)."""
-    x = sp.Symbol("x")
-    n = L.shape[0]
-    if not discrete:
-        return hurwitz_stable(L.charpoly(x).all_coeffs())
-    polynomial = (sp.eye(n) + L).charpoly(x).as_expr()
-    cayley = sp.Poly(sp.expand(sp.cancel(polynomial.subs(x, (1 + x) / (1 - x)) * (1 - x) ** n)), x)
-    if cayley.degree() < n:      # an eigenvalue μ = −1 lies on the circle
-        return False
-    return hurwitz_stable(cayley.all_coeffs())
-
-
-def hurwitz_stable(coeffs: list[sp.Expr]) -> bool:
-    """Every root of ``a_0 x^n + … + a_n`` (exact coefficients, ``a_0 ≠ 0``) has negative
-    real part: the leading Hurwitz minors ``Δ_1, …, Δ_n`` (for ``a_0 > 0``) are all
-    positive (Routh–Hurwitz)."""
-    if not _is_positive(coeffs[0]):
-        coeffs = [-c for c in coeffs]
-    n = len(coeffs) - 1
-    a = lambda k: coeffs[k] if 0 <= k <= n else sp.Integer(0)  # noqa: E731
-    hurwitz = sp.Matrix(n, n, lambda i, j: a(2 * j - i + 1))
-    return all(_is_positive(hurwitz[:k, :k].det(method="berkowitz")) for k in range(1, n + 1))
-
-
-def _is_positive(value: sp.Expr) -> bool:
-    """Sign of an exact constant: SymPy's assumptions, else 50 significant digits."""
-    value = sp.simplify(value)
-    if value.is_positive is not None:
-        return bool(value.is_positive)
-    approx = sp.N(value, 50)
-    if approx == 0 or not approx.is_real:
-        raise ArithmeticError(f"cannot decide the sign of {value}")
-    return bool(approx > 0)
 
 
 def _base_name(point, dr, conds, ties, regime: str | None) -> str:
@@ -454,7 +413,7 @@ class _Balance:
     ties: list
 
     def decays(self) -> bool:
-        return _limit_stable(self.matrix, self.tau == 0)
+        return linear_dynamics_decay(self.matrix, self.tau == 0)
 
 
 def _reduced_limit(dr: _Drift, point: ExponentPoint):
@@ -594,50 +553,3 @@ class _Inconsistent(ArithmeticError):
     def __init__(self, i, j, order, form):
         super().__init__(f"entry ({i}, {j}) grows like d^{order} on the chosen timescale")
         self.order, self.form = order, form
-
-
-def _reduce(inequalities, equalities, point: ExponentPoint):
-    """Deduplicate and drop implied inequalities: ``c > 0`` goes when the others imply
-    ``c ≥ 0`` (an exact rational linear program over κ, σ, γ ≥ 0 and θ, ``sympy.solvers.simplex``)."""
-    variables = [kappa, sigma, gamma, theta]
-
-    def normal(expr):
-        expr = sp.expand(expr)
-        coeffs = [expr.coeff(v) for v in variables]
-        const = expr.subs({v: 0 for v in variables})
-        scale = max(abs(c) for c in coeffs + [const]) or 1
-        return sp.expand(expr / scale)
-
-    eqs = []
-    for e_ in equalities:
-        if e_ == 0:
-            continue
-        n = normal(e_)
-        lead = next(c for c in [n.coeff(v) for v in variables] + [n] if c != 0)
-        n = sp.expand(n if lead > 0 else -n)
-        if n not in eqs:
-            eqs.append(n)
-    ineqs = []
-    for c in inequalities:
-        if c.is_number:
-            if c < 0:
-                raise ArithmeticError(f"inconsistent region condition {c} > 0")
-            continue  # a constant 0: two terms tie at every exponent (fixed p and B)
-        n = normal(c)
-        if n not in ineqs:
-            ineqs.append(n)
-    used = [v for v in variables if any(e_.has(v) for e_ in ineqs + eqs)]
-    if not used:
-        return tuple(ineqs), tuple(eqs)
-
-    bounds = [v >= 0 for v in used if v != theta]
-    kept = list(ineqs)
-    for c in list(ineqs):
-        constraints = [o >= 0 for o in kept if o is not c] + [sp.Eq(e_, 0) for e_ in eqs] + bounds
-        try:
-            lowest, _ = lpmin(c, constraints)
-        except (UnboundedLPError, InfeasibleLPError):
-            continue
-        if lowest >= 0:       # implied by the others: exact rational arithmetic
-            kept.remove(c)
-    return tuple(kept), tuple(eqs)

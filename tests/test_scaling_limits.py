@@ -7,8 +7,9 @@ import pytest
 import sympy as sp
 
 from derivations.asymptotics import ExponentPoint, gamma, kappa, leading_term, sigma
+from derivations.decay import hurwitz_stable, linear_dynamics_decay
 from derivations.phase_diagram import phase_atlas, regions
-from derivations.scaling_limits import _limit_stable, hurwitz_stable, scaling_limit
+from derivations.scaling_limits import scaling_limit
 from derivations.timescales import timescales
 
 SIGMA = Fraction(3, 2)
@@ -188,8 +189,6 @@ def test_cli_accepts_negative_fractions(capsys):
     assert "theta=-4/5" in out and "growth:" in out
 
 
-
-
 def test_exact_hurwitz_criterion_agrees_with_numeric_roots():
     """The family of a limit is decided exactly (Routh–Hurwitz on the characteristic
     polynomial); on random integer polynomials it agrees with NumPy's roots wherever
@@ -212,6 +211,6 @@ def test_exact_hurwitz_criterion_agrees_with_numeric_roots():
         L = sp.Matrix(entries)
         mu = np.linalg.eigvals(np.eye(2) + np.array(entries, dtype=float))
         if np.min(np.abs(np.abs(mu) - 1)) > 1e-9:
-            assert _limit_stable(L, discrete=True) == bool(np.all(np.abs(mu) < 1)), entries
+            assert linear_dynamics_decay(L, discrete=True) == bool(np.all(np.abs(mu) < 1)), entries
         else:
-            assert not _limit_stable(L, discrete=True), entries
+            assert not linear_dynamics_decay(L, discrete=True), entries

@@ -1,0 +1,60 @@
+"""A region of exponent space as a short list of linear conditions.
+
+Conditions ``c > 0`` and ``e = 0`` (linear forms in κ, σ, γ ≥ 0 and θ) are normalised,
+deduplicated, and a condition implied by the others is dropped, each decided by an
+exact rational linear program (``sympy.solvers.simplex``).
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy.solvers.simplex import InfeasibleLPError, UnboundedLPError, lpmin
+
+from .asymptotics import gamma, kappa, sigma, theta
+
+
+def reduce_region(inequalities, equalities):
+    """Deduplicate and drop implied inequalities: ``c > 0`` goes when the others imply
+    ``c ≥ 0`` (an exact rational linear program over κ, σ, γ ≥ 0 and θ, ``sympy.solvers.simplex``)."""
+    variables = [kappa, sigma, gamma, theta]
+
+    def normal(expr):
+        expr = sp.expand(expr)
+        coeffs = [expr.coeff(v) for v in variables]
+        const = expr.subs({v: 0 for v in variables})
+        scale = max(abs(c) for c in coeffs + [const]) or 1
+        return sp.expand(expr / scale)
+
+    eqs = []
+    for e_ in equalities:
+        if e_ == 0:
+            continue
+        n = normal(e_)
+        lead = next(c for c in [n.coeff(v) for v in variables] + [n] if c != 0)
+        n = sp.expand(n if lead > 0 else -n)
+        if n not in eqs:
+            eqs.append(n)
+    ineqs = []
+    for c in inequalities:
+        if c.is_number:
+            if c < 0:
+                raise ArithmeticError(f"inconsistent region condition {c} > 0")
+            continue  # a constant 0: two terms tie at every exponent (fixed p and B)
+        n = normal(c)
+        if n not in ineqs:
+            ineqs.append(n)
+    used = [v for v in variables if any(e_.has(v) for e_ in ineqs + eqs)]
+    if not used:
+        return tuple(ineqs), tuple(eqs)
+
+    bounds = [v >= 0 for v in used if v != theta]
+    kept = list(ineqs)
+    for c in list(ineqs):
+        constraints = [o >= 0 for o in kept if o is not c] + [sp.Eq(e_, 0) for e_ in eqs] + bounds
+        try:
+            lowest, _ = lpmin(c, constraints)
+        except (UnboundedLPError, InfeasibleLPError):
+            continue
+        if lowest >= 0:       # implied by the others: exact rational arithmetic
+            kept.remove(c)
+    return tuple(kept), tuple(eqs)

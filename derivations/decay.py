@@ -40,11 +40,14 @@ def hurwitz_stable(coeffs: list[sp.Expr]) -> bool:
 
 
 def is_positive(value: sp.Expr) -> bool:
-    """Sign of an exact constant: SymPy's assumptions, else 50 significant digits."""
-    value = sp.simplify(value)
+    """Sign of an exact constant: SymPy's assumptions when they decide it, else its value
+    to 50 significant digits (an exact zero, after simplification, is not positive)."""
+    value = sp.sympify(value)
     if value.is_positive is not None:
         return bool(value.is_positive)
     approx = sp.N(value, 50)
-    if approx == 0 or not approx.is_real:
-        raise ArithmeticError(f"cannot decide the sign of {value}")
-    return bool(approx > 0)
+    if approx.is_real and abs(approx) > sp.Float("1e-40", 50):
+        return bool(approx > 0)
+    if sp.simplify(value) == 0:
+        return False
+    raise ArithmeticError(f"cannot decide the sign of {value}")

@@ -8,7 +8,7 @@ exact rational linear program (``sympy.solvers.simplex``).
 from __future__ import annotations
 
 import sympy as sp
-from sympy.solvers.simplex import InfeasibleLPError, UnboundedLPError, lpmin
+from sympy.solvers.simplex import InfeasibleLPError, UnboundedLPError, linprog
 
 from .asymptotics import gamma, kappa, sigma, theta
 
@@ -47,14 +47,27 @@ def reduce_region(inequalities, equalities):
     if not used:
         return tuple(ineqs), tuple(eqs)
 
-    bounds = [v >= 0 for v in used if v != theta]
+    def row(expr):
+        """Coefficients and constant of a linear form in ``used`` (exact rationals); a free
+        θ is split as ``θ⁺ − θ⁻`` so that every LP variable is non-negative."""
+        coefficients = [expr.coeff(v) for v in used]
+        if theta in used:
+            coefficients.append(-expr.coeff(theta))
+        return coefficients, expr.subs({v: 0 for v in used})
+
+    eq_rows = [row(e_) for e_ in eqs]
+    A_eq = sp.Matrix([r for r, _ in eq_rows]) if eqs else None
+    b_eq = sp.Matrix([-c for _, c in eq_rows]) if eqs else None
     kept = list(ineqs)
     for c in list(ineqs):
-        constraints = [o >= 0 for o in kept if o is not c] + [sp.Eq(e_, 0) for e_ in eqs] + bounds
+        others = [row(o) for o in kept if o is not c]
+        A = sp.Matrix([[-x for x in r] for r, _ in others]) if others else None   # o ≥ 0
+        b = sp.Matrix([k for _, k in others]) if others else None
+        objective, constant = row(c)
         try:
-            lowest, _ = lpmin(c, constraints)
+            lowest, _ = linprog(sp.Matrix([objective]), A, b, A_eq, b_eq)
         except (UnboundedLPError, InfeasibleLPError):
             continue
-        if lowest >= 0:       # implied by the others: exact rational arithmetic
+        if lowest + constant >= 0:       # implied by the others: exact rational arithmetic
             kept.remove(c)
     return tuple(kept), tuple(eqs)

@@ -60,10 +60,11 @@ def reduce_region(inequalities, equalities):
     b_eq = sp.Matrix([-c for _, c in eq_rows]) if eqs else None
     kept = list(ineqs)
     for c in list(ineqs):
-        others = [row(o) for o in kept if o is not c]
-        A = sp.Matrix([[-x for x in r] for r, _ in others]) if others else None   # o ≥ 0
-        b = sp.Matrix([k for _, k in others]) if others else None
         objective, constant = row(c)
+        # o ≥ 0 for the others (a trivial 0 ≤ 0 row when there are none: linprog wants A)
+        others = [row(o) for o in kept if o is not c] or [([0] * len(objective), 0)]
+        A = sp.Matrix([[-x for x in r] for r, _ in others])
+        b = sp.Matrix([k for _, k in others])
         try:
             lowest, _ = linprog(sp.Matrix([objective]), A, b, A_eq, b_eq)
         except (UnboundedLPError, InfeasibleLPError):

@@ -26,9 +26,9 @@ from .timescales import Timescales, timescales
 from .vectors import Dot, LinearVector
 
 __all__ = [
-    "LAWS", "Law", "law", "UPDATE_RULES", "BUILT_IN_RULES",
-    "UpdateRule", "register_rule", "unregister_rule", "update_rule", "TIME_RULES", "MomentRecursion", "all_recursions", "derive_recursion", "recursion_for", "Dot",
-    "LinearVector", "symbols", "ClosedForm", "characteristic_polynomial", "closed_form",
-    "generating_function", "stationary_risk", "stationary_state", "stability_conditions",
-    "Timescales", "timescales",
+    "LAWS", "Law", "law", "UPDATE_RULES", "BUILT_IN_RULES", "UpdateRule", "register_rule",
+    "unregister_rule", "update_rule", "TIME_RULES", "MomentRecursion", "all_recursions",
+    "derive_recursion", "recursion_for", "Dot", "LinearVector", "symbols", "ClosedForm",
+    "characteristic_polynomial", "closed_form", "generating_function", "stationary_risk",
+    "stationary_state", "stability_conditions", "Timescales", "timescales",
 ]

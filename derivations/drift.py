@@ -130,6 +130,4 @@ def tidy(row: sp.Expr) -> sp.Expr:
 
 def statistics_map_for(model, optimizer, time_rule: str = "steps") -> StatisticsMap:
     """The statistics map of a model instance (or name) under an optimizer (or name)."""
-    model_name = name_of(model)
-    optimizer_name = name_of(optimizer)
-    return derive_statistics_map(model_name, optimizer_name, time_rule)
+    return derive_statistics_map(name_of(model), name_of(optimizer), time_rule)

@@ -119,9 +119,7 @@ def derive_recursion(model: str, optimizer: str, time_rule: str = "steps") -> Mo
 
 def recursion_for(model, optimizer, time_rule: str = "steps") -> MomentRecursion:
     """The recursion of a model instance (or name) under an optimizer (or name)."""
-    model_name = name_of(model)
-    optimizer_name = name_of(optimizer)
-    return derive_recursion(model_name, optimizer_name, time_rule)
+    return derive_recursion(name_of(model), name_of(optimizer), time_rule)
 
 
 def all_recursions() -> list[MomentRecursion]:

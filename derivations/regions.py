@@ -15,7 +15,8 @@ from .asymptotics import gamma, kappa, sigma, theta
 
 def reduce_region(inequalities, equalities):
     """Deduplicate and drop implied inequalities: ``c > 0`` goes when the others imply
-    ``c ≥ 0`` (an exact rational linear program over κ, σ, γ ≥ 0 and θ, ``sympy.solvers.simplex``)."""
+    ``c ≥ 0`` (an exact rational linear program over κ, σ, γ ≥ 0 and θ,
+    ``sympy.solvers.simplex``)."""
     variables = [kappa, sigma, gamma, theta]
 
     def normal(expr):

@@ -17,7 +17,6 @@ from numerics.studies.paper import FIGURES
 
 
 def main(argv: list[str] | None = None) -> int:
-
     parser = argparse.ArgumentParser(prog="python -m paper_figures",
                                      description="regenerate every paper figure as PNG and PDF, "
                                      "with manifest.json; exit 1 if a check on a figure's data fails",

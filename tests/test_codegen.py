@@ -6,7 +6,7 @@ import sympy as sp
 
 from derivations import all_recursions
 from derivations import symbols as S
-from derivations.recursion import R0
+from derivations.moments import R0
 from numerics.codegen import GENERATED_DIR, generated_files, kernel_expressions, write_sources
 from numerics.codegen.expressions import ACTIVE_PROBABILITY, ARGUMENTS
 from numerics.codegen.sources import c_source

@@ -25,7 +25,8 @@ import numpy as np
 import sympy as sp
 
 from derivations.closed_forms import z
-from derivations.recursion import R0, recursion_for
+from derivations.moments import R0
+from derivations.recursion import recursion_for
 from numerics.inputs.parameters import parameter_values
 
 

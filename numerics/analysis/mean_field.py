@@ -87,7 +87,6 @@ def fixed_point(model, optimizer, guess: dict, time_rule: str = "steps") -> dict
     """The stationary statistics ``X* = F(X*)`` of the full map, by
     ``scipy.optimize.root`` (hybrid Powell) from ``guess``; an ``ArithmeticError``
     when it does not converge."""
-
     stats, step, _ = compiled_statistics_map(model.name, optimizer.name, time_rule)
     names = [x.name for x in stats.state]
     params = parameter_tuple(model, optimizer)

@@ -30,7 +30,7 @@ from numerics.analysis.stability import lambdified
 from numerics.inputs.optimizer import Optimizer
 from numerics.inputs.parameters import parameter_values
 from numerics.inputs.validation import check_integer
-from numerics.kernels.backends import to_mpf, float_arguments
+from numerics.kernels.backends import float_arguments, to_mpf
 
 PHASES = ("SGD-like", "heavy-ball", "unstable")
 SGD_LIKE, HEAVY_BALL, UNSTABLE = range(3)

@@ -15,10 +15,11 @@ import numpy as np
 import sympy as sp
 
 from derivations import symbols as S
-from derivations.recursion import R0, recursion_for
+from derivations.moments import R0
+from derivations.recursion import recursion_for
 from derivations.stability import stability_conditions
 from numerics.inputs.parameters import parameter_values
-from numerics.kernels.backends import to_mpf, coefficient_arrays, float_arguments, generated_module
+from numerics.kernels.backends import coefficient_arrays, float_arguments, generated_module, to_mpf
 
 
 def _rows_of_args(model, optimizer, time):

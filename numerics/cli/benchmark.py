@@ -5,7 +5,8 @@ from __future__ import annotations
 from numerics.inputs.arguments import positive_int
 from numerics.studies.benchmarks import print_exact_risk_benchmark, print_monte_carlo_benchmark
 
-DESCRIPTION = ('measure the exact-risk backends (and the Monte Carlo simulators) on a Zipf token stream')
+DESCRIPTION = ("measure the exact-risk backends (and the Monte Carlo simulators) on a Zipf token "
+               "stream")
 
 
 def run(args) -> int:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from numerics.codegen import GENERATED_DIR, source_checkout, stale_sources, write_sources
 from numerics.inputs.arguments import output_dir
 
-DESCRIPTION = ('print every derived recursion as NumPy, mpmath and C source into numerics/generated (in a source checkout) or into --out')
+DESCRIPTION = ("print every derived recursion as NumPy, mpmath and C source into "
+               "numerics/generated (in a source checkout) or into --out")
 
 
 def output_folder(args):
@@ -43,4 +44,5 @@ def add_arguments(parser) -> None:
     parser.add_argument("--check", action="store_true",
                         help="only report whether the sources are current (exit 1 if not)")
     parser.add_argument("--out", type=output_dir, default=None,
-                        help="folder to write into (default: the package's generated/ in a checkout)")
+                        help="folder to write into (default: the package's generated/ in a "
+                        "checkout)")

@@ -14,7 +14,8 @@ def add_arguments(parser) -> None:
     momentum_rules = [name for name, rule in UPDATE_RULES.items() if rule.uses_beta]
     parser.add_argument("--out", type=output_dir, default=default_output_dir("spectral_conflict"),
                         help="output directory")
-    parser.add_argument("--rows", type=positive_int, default=defaults.rows, help="vocabulary size V")
+    parser.add_argument("--rows", type=positive_int, default=defaults.rows,
+                        help="vocabulary size V")
     parser.add_argument("--exponent", type=real_in(0), default=defaults.exponent,
                         help="Zipf exponent s (p_i ∝ i^-s)")
     parser.add_argument("--optimizer", choices=momentum_rules, default=defaults.optimizer,
@@ -29,8 +30,9 @@ def add_arguments(parser) -> None:
 
 
 def setup_from(args) -> ConflictSetup:
-    return ConflictSetup(rows=args.rows, exponent=args.exponent, d=args.d, batch=args.batch, lr=args.lr,
-                         sigma2=args.sigma2, horizon=args.horizon, optimizer=args.optimizer)
+    return ConflictSetup(rows=args.rows, exponent=args.exponent, d=args.d, batch=args.batch,
+                         lr=args.lr, sigma2=args.sigma2, horizon=args.horizon,
+                         optimizer=args.optimizer)
 
 
 def validate(args) -> None:

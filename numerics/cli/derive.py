@@ -9,7 +9,8 @@ import sympy as sp
 from derivations import LAWS, TIME_RULES, UPDATE_RULES, derive_recursion
 from derivations.drift import derive_statistics_map
 
-DESCRIPTION = ('print the exact second-moment recursion (and the mean map and risk) of a model under an optimizer, derived from their definitions')
+DESCRIPTION = ("print the exact second-moment recursion (and the mean map and risk) of a model "
+               "under an optimizer, derived from their definitions")
 
 
 def _print_recursion(model: str, optimizer: str, time: str, fmt: str, out) -> None:

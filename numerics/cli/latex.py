@@ -10,7 +10,8 @@ from derivations.latex import latex_document
 from numerics.inputs.arguments import output_file
 from numerics.runtime.atomic import write_text_atomic
 
-DESCRIPTION = ('write a standalone amsmath document: recursion, generating function, closed form, stability conditions, timescales, stationary risk')
+DESCRIPTION = ("write a standalone amsmath document: recursion, generating function, closed "
+               "form, stability conditions, timescales, stationary risk")
 
 
 def run(args) -> int:

@@ -35,16 +35,20 @@ COMMANDS = {
 
 #: One line of help per subcommand, for ``sparsemom --help`` (no module imported).
 SUMMARIES = {
-    'derive': 'print a derived second-moment recursion',
-    'codegen': 'regenerate the generated kernels from the derivations',
-    'latex': 'write a standalone LaTeX document of every derived object',
-    'benchmark': 'row-steps per second of each exact_risk backend',
-    'verify': 'derive every recursion and run the verification rungs',
-    'phase': 'the d → ∞ phase at exponents (κ, σ, γ[, θ])',
-    'logistic': 'logistic rare class: Monte Carlo at d = 100…2000 vs the mean-field prediction (harness, convergence rate), phase picture; table and figure',
-    'reproduce': 'derive, codegen, verify every rung, regenerate the figures and write a markdown report (quick by default)',
-    'conflict': 'spectral conflict on a Zipf token stream: phases per frequency, best global β vs frequency-adapted β_i = f(p_i), evaluated exactly; table and figure',
-    'sweep': 'scaling-limit sweep: finite-d exact curves vs the limit at 25 exponent points; table and figure',
+    "derive": "print a derived second-moment recursion",
+    "codegen": "regenerate the generated kernels from the derivations",
+    "latex": "write a standalone LaTeX document of every derived object",
+    "benchmark": "row-steps per second of each exact_risk backend",
+    "verify": "derive every recursion and run the verification rungs",
+    "phase": "the d → ∞ phase at exponents (κ, σ, γ[, θ])",
+    "logistic": ("logistic rare class: Monte Carlo at d = 100…2000 vs the mean-field prediction "
+                 "(harness, convergence rate), phase picture; table and figure"),
+    "reproduce": ("derive, codegen, verify every rung, regenerate the figures and write a markdown "
+                  "report (quick by default)"),
+    "conflict": ("spectral conflict on a Zipf token stream: phases per frequency, best global "
+                 "β vs frequency-adapted β_i = f(p_i), evaluated exactly; table and figure"),
+    "sweep": ("scaling-limit sweep: finite-d exact curves vs the limit at 25 exponent points; "
+              "table and figure"),
 }
 
 

@@ -9,7 +9,8 @@ from derivations.asymptotics import ExponentPoint
 from derivations.scaling_limits import scaling_limit
 from numerics.inputs.arguments import fraction
 
-DESCRIPTION = ('the d → ∞ limit at an exponent point: region, family, timescale exponents, limit dynamics and the inequalities bounding the region')
+DESCRIPTION = ("the d → ∞ limit at an exponent point: region, family, timescale exponents, limit "
+               "dynamics and the inequalities bounding the region")
 
 
 #: ExponentPoint's fields and the ``sparsemom phase`` options that set them.
@@ -35,7 +36,6 @@ def validate(args):
 
 
 def run(args) -> int:
-
     point = validate(args)
     limit = scaling_limit(args.model, args.optimizer, point, args.lr_rule)
     report = limit.as_dict()
@@ -52,7 +52,8 @@ def run(args) -> int:
           + (" (discrete-time limit)" if limit.discrete else ""))
     print(f"limit:       {report['limit_latex']}")
     if limit.family == "unstable":
-        unit = "per active update" if limit.discrete else f"per unit of t (k = t·d^{limit.time_exponent})"
+        unit = ("per active update" if limit.discrete
+                else f"per unit of t (k = t·d^{limit.time_exponent})")
         print(f"growth:      rate {report['growth_rate']:.4g} {unit}")
     print("region:      " + "\n             ".join(report["inequalities"]))
     for note in limit.notes:

@@ -8,11 +8,11 @@ from derivations import all_recursions
 from numerics.runtime.progress import progress
 from numerics.verify.rungs import run_all
 
-DESCRIPTION = ('run every verification rung (exact moments, closed forms, backends, Monte Carlo, logistic quadrature, drift, linearisation, mean field); exit 1 on a failure')
+DESCRIPTION = ("run every verification rung (exact moments, closed forms, backends, Monte Carlo, "
+               "logistic quadrature, drift, linearisation, mean field); exit 1 on a failure")
 
 
 def run(args) -> int:
-
     start = time.perf_counter()
     recursions = all_recursions()
     print(f"derived {len(recursions)} recursions (models × optimizers × time rules) "

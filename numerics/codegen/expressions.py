@@ -22,7 +22,7 @@ from sympy.codegen.cfunctions import expm1, log1p
 
 from derivations import MomentRecursion
 from derivations import symbols as S
-from derivations.recursion import R0
+from derivations.moments import R0
 
 #: Argument names of generated functions, in order.
 ARGUMENTS = ("lr", "beta", "p", "batch", "d", "sigma2", "R0")

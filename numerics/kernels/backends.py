@@ -23,7 +23,7 @@ import mpmath
 import numpy as np
 
 from derivations import MomentRecursion, all_recursions
-from derivations.recursion import R0
+from derivations.moments import R0
 from numerics.codegen.sources import GENERATED_DIR, c_source, module_name, python_source
 from numerics.kernels.compiler import load_kernel
 from numerics.kernels.evaluate import evaluate_exact

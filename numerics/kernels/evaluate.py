@@ -15,7 +15,7 @@ import numpy as np
 import sympy as sp
 
 from derivations import MomentRecursion
-from derivations.recursion import R0
+from derivations.moments import R0
 
 
 @dataclass(frozen=True)

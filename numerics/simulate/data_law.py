@@ -1,7 +1,7 @@
 """Numeric form of a model's data law, from its symbolic definition.
 
 The per-sample gradient ``G_b = c(m_b, ξ_b, ⟨x_b, e⟩) x_b`` and the risk functional
-``R(‖e‖²)`` are written once in ``derivations/models.py``; simulators evaluate the
+``R(‖e‖²)`` are written once in ``derivations/laws.py``; simulators evaluate the
 lambdified coefficient ``c`` and risk here instead of retyping them.
 """
 

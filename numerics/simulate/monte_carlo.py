@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from derivations import symbols as S
-from derivations.recursion import R0, TIME_RULES
+from derivations.moments import R0, TIME_RULES
 from numerics.inputs.parameters import parameter_values
 from numerics.inputs.validation import check_integer
 from numerics.runtime.progress import progress

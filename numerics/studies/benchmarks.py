@@ -121,7 +121,6 @@ def benchmark_monte_carlo(rows: int = 100_000, d: int = 8, batch: int = 8, runs:
     """Seconds per step of the dense and sparse simulators (uniform stream, heavy-ball);
     sparse per-step time for 1e3…``rows`` rows; and the time each of Monte Carlo and
     the exact theory needs for the risk curve within 1 % relative."""
-
     opt = Optimizer("heavy-ball", lr=0.05, beta=0.9, batch=batch)
     out = []
     model = SparseLeastSquares(d, np.full(rows, 1.0 / rows), R0=1.0, sigma2=0.1)

@@ -44,7 +44,6 @@ def previous_entries(path: Path) -> list[dict]:
 def regenerate(out: Path, full: bool, only=None) -> list:
     """Make the figures (``only`` a subset of names) into ``out``; update the manifest
     (entries of figures not remade are kept)."""
-
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     names = list(only) if only else list(FIGURES)

@@ -87,7 +87,6 @@ def risk_curves_by_phase(out: Path, full: bool) -> Figure:
     """Exact finite-``d`` risk (derived recursion, 40 digits) at a small ``d`` with the
     Monte Carlo mean ± 2 SE (harness-tested against it) and at ``d = 10⁴``, and the
     ``d → ∞`` limit, per phase."""
-
     d, runs = (100, 800) if full else (48, 200)
     large = 10**4                       # exact only: the approach to the limit
     fig, axes = _subplots(1, len(PHASE_POINTS), (6 * len(PHASE_POINTS), 5))
@@ -130,7 +129,6 @@ def risk_curves_by_phase(out: Path, full: bool) -> Figure:
 
 def phase_diagram(out: Path, full: bool) -> Figure:
     """Derived phases in ``(κ, γ)`` at ``σ = 3/2`` for heavy ball and lazy momentum."""
-
     n = 41 if full else 13
     fig, axes = _subplots(1, len(PANEL_OPTIMIZERS), (15, 6.5))
     draw_phase_panels(fig, axes, [atlas(opt, n) for opt in PANEL_OPTIMIZERS])
@@ -150,7 +148,6 @@ def stability_region(out: Path, full: bool) -> Figure:
     it: the gradient-noise bound ``η ≲ 2B(1 − β)/(d + 2)`` (an active step's kick is
     amplified by ``1/(1 − β)``; nearly the same for every ``p``) and, for frequent
     rows, the mean bound ``η p < 2(1 + β)`` of the deterministic heavy ball."""
-
     n = 241 if full else 141
     d, batch = 8, 256
     lrs = np.geomspace(1e-2, 3e2, n)
@@ -189,7 +186,6 @@ def stability_region(out: Path, full: bool) -> Figure:
 
 def spectral_conflict(out: Path, full: bool) -> Figure:
     """Best global β vs frequency-adapted ``β_i = f(p_i)`` on a Zipf stream (exact)."""
-
     setup = ConflictSetup() if full else quick_setup()
     result = run_conflict(setup)
     write_text_atomic(out / "spectral_conflict.md", table_markdown(result))
@@ -211,7 +207,6 @@ def spectral_conflict(out: Path, full: bool) -> Figure:
 
 def logistic(out: Path, full: bool) -> Figure:
     """Mean-field prediction vs Monte Carlo for the rare class, concentration in d."""
-
     dims = DIMENSIONS if full else (100, 200, 400)
     setup = StudySetup()
     points, rate = run_study(setup, dims)
@@ -232,8 +227,6 @@ def logistic(out: Path, full: bool) -> Figure:
 
 def convergence(out: Path, full: bool) -> Figure:
     """Exact finite-``d`` curves against the limit: error vs ``d`` per sweep point."""
-
-
     if full:
         points, dims = SWEEP_POINTS, (10**2, 10**3, 10**4, 10**5, 10**6)
     else:

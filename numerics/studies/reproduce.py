@@ -35,7 +35,7 @@ from numerics.verify.rungs import run_all
 
 
 def derive_all() -> CheckResult:
-
+    """Every recursion, statistics map and linearisation, derived (and cached)."""
     start = time.perf_counter()
     recursions = all_recursions()
     maps = [derive_statistics_map(m, o) for m, law in LAWS.items() if not law.closed_moments
@@ -47,6 +47,7 @@ def derive_all() -> CheckResult:
 
 
 def codegen() -> CheckResult:
+    """Generated kernels against the derivations: current, or regenerated and reported."""
     files = generated.generated_files()
     stale = generated.stale_sources()
     if stale and not generated.source_checkout():
@@ -103,7 +104,6 @@ def report_markdown(stages: list[CheckResult], checks: list[CheckResult], figure
 
 def reproduce(out: Path, full: bool) -> tuple[int, Path]:
     """Run every stage; write ``out/report.md``; return (exit status, report path)."""
-
     start = time.perf_counter()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

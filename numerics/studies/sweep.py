@@ -111,7 +111,6 @@ def run_point(point: SweepPoint, dimensions=DIMENSIONS) -> SweepResult:
 
 def run_sweep(points=SWEEP_POINTS, scheduler=None, workers=None, dimensions=DIMENSIONS):
     """Every point, in parallel (process pool, or Dask at ``scheduler``)."""
-
     return parallel_map(partial(run_point, dimensions=dimensions), points, scheduler=scheduler,
                         workers=workers, description="sweep")
 
@@ -146,7 +145,6 @@ def table_csv(results) -> str:
 
 def write_sweep(results, out: Path, atlas_grid: int = 25, scheduler=None, workers=None) -> list[Path]:
     """Write the table (CSV, markdown) and the figure; return the paths."""
-
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / "sweep.csv", out / "sweep.md"]

@@ -39,7 +39,6 @@ def draw_phase_panels(fig, axes, panels, optimizers=PANEL_OPTIMIZERS, sigma=PANE
     """One derived phase diagram in ``(κ, γ)`` per axis (``panels``: what :func:`atlas`
     returns), one colour per phase shared by all panels, legend on top of ``fig``;
     returns the phase names in colour order."""
-
     names: list[str] = []
     for _, _, points in panels:
         for p in points:

@@ -7,8 +7,10 @@ import sympy as sp
 from derivations import all_recursions
 from derivations import symbols as S
 from derivations.moments import R0
+from derivations.recursion import recursion_for
 from numerics.codegen import GENERATED_DIR, generated_files, kernel_expressions, write_sources
-from numerics.codegen.expressions import ACTIVE_PROBABILITY, ARGUMENTS
+from numerics.codegen.expressions import ACTIVE_PROBABILITY
+from numerics.codegen.signature import Signature
 from numerics.codegen.sources import c_source
 from numerics.kernels.backends import (
     GeneratedCodeWarning,
@@ -43,7 +45,7 @@ def test_kernel_expressions_equal_the_derivation(rec):
     """CSE and the p_B rewrite change no value: substituting the intermediates back
     (p_B as 1 − (1 − p)^B) gives the derived entries exactly."""
     kx = kernel_expressions(rec)
-    back = {sp.Symbol(a): s for a, s in zip(ARGUMENTS, (*S.PARAMETERS, R0))}
+    back = {api: s for s, api in kx.signature.renaming.items()}
     subs = {ACTIVE_PROBABILITY: 1 - (1 - S.p) ** S.batch}
     for sym, expr in kx.intermediates:
         if sym != ACTIVE_PROBABILITY:
@@ -87,3 +89,26 @@ def test_missing_c_kernel_is_generated_from_the_derivation(monkeypatch, tmp_path
     monkeypatch.setattr(backends, "GENERATED_DIR", tmp_path)
     with pytest.warns(GeneratedCodeWarning, match="no generated C kernel"):
         assert backends.generated_c_source(rec) == c_source(rec)
+
+
+def test_signature_names_inputs_and_output_blocks_once():
+    rec = recursion_for("lsq", "heavy-ball", "steps")
+    sig = Signature.of(rec)
+    assert sig.inputs == (*S.PARAMETERS, R0)
+    assert sig.names == ("lr", "beta", "p", "batch", "d", "sigma2", "R0")
+    n = len(rec.state)
+    assert [(name, s.stop - s.start) for name, s in sig.slices().items()] == \
+        [("transition", n * n), ("forcing", n), ("risk_weights", n), ("initial", n)]
+    kx = kernel_expressions(rec)
+    assert kx.block("forcing") == kx.outputs[n * n: n * n + n]
+    # the logistic bulk recursion has its own inputs (Fisher constants h, w), named by them
+    bulk = Signature.of(recursion_for("logistic", "heavy-ball", "steps"))
+    assert "h" in bulk.names and "w" in bulk.names and "p" not in bulk.names
+
+
+def test_an_expression_with_a_symbol_that_is_no_input_is_refused():
+    sig = Signature.of(recursion_for("lsq", "sgd", "steps"))
+    stray = sp.Symbol("tau")
+    with pytest.raises(ValueError, match=r"\['tau'\].*not among the inputs"):
+        sig.check_inputs([S.lr * stray, S.p], "the test expression")
+    sig.check_inputs([S.lr * S.p + R0], "an expression in the inputs")   # no error

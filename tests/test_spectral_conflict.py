@@ -21,6 +21,7 @@ from numerics.analysis.row_phases import (
 )
 from numerics.analysis.stability import eigenvalues
 from numerics.cli import main
+from numerics.codegen.signature import Signature
 from numerics.inputs.models import SparseLeastSquares
 from numerics.inputs.optimizer import Optimizer
 from numerics.inputs.parameters import parameter_values
@@ -67,8 +68,9 @@ def test_discriminant_sign_matches_eigenvalues(name, time):
     ev = _eigenvalues(m, o, time)
     imag = np.max(np.abs(ev.imag), axis=1)
     rows, values = parameter_values(m, o)
-    complex_pair = positive(-oscillation_discriminant("lsq", name, time),
-                            float_arguments(recursion_for(m, o, time), values), rows)
+    rec = recursion_for(m, o, time)
+    complex_pair = positive(-oscillation_discriminant("lsq", name, time), Signature.of(rec).inputs,
+                            float_arguments(rec, values), rows)
     clear = (imag > 1e-6) | (imag == 0)
     assert clear.sum() > 300
     assert np.array_equal(complex_pair[clear], (imag > 0)[clear])

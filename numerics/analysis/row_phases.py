@@ -27,6 +27,7 @@ from derivations.oscillation import oscillation_discriminant
 from derivations.recursion import recursion_for
 from derivations.stability import stability_conditions
 from numerics.analysis.stability import lambdified
+from numerics.codegen.signature import Signature
 from numerics.inputs.optimizer import Optimizer
 from numerics.inputs.parameters import parameter_values
 from numerics.inputs.validation import check_integer
@@ -52,22 +53,25 @@ def _expressions(model: str, optimizer: str) -> tuple:
 
 
 def _arguments(model, optimizer):
+    """``(rows, inputs, float arguments)`` of the active-iterate recursion."""
     rows, values = parameter_values(model, optimizer)
-    return rows, float_arguments(recursion_for(model, optimizer, "active"), values)
+    rec = recursion_for(model, optimizer, "active")
+    return rows, Signature.of(rec).inputs, float_arguments(rec, values)
 
 
-def positive(expr: sp.Expr, args, rows: int) -> np.ndarray:
+def positive(expr: sp.Expr, inputs: tuple[sp.Symbol, ...], args, rows: int) -> np.ndarray:
     """``expr > 0`` per row, with the sign certified: evaluated in float64 and in
     extended precision; rows where the two differ by half the value or more (the
     clustered roots of a nearly defective transition cancel most digits of ``Δ``)
-    are evaluated again in mpmath at ``FALLBACK_DPS`` digits."""
+    are evaluated again in mpmath at ``FALLBACK_DPS`` digits.  ``args`` are the values of
+    ``inputs`` (a recursion's :class:`Signature` inputs), scalars or one per row."""
     with np.errstate(all="ignore"):
-        fast = np.broadcast_to(np.asarray(lambdified(expr, "numpy")(*args), dtype=float), (rows,))
-        wide = np.broadcast_to(lambdified(expr, "numpy")(*[a.astype(np.longdouble) for a in args]), (rows,))
+        fast = np.broadcast_to(np.asarray(lambdified(expr, inputs, "numpy")(*args), dtype=float), (rows,))
+        wide = np.broadcast_to(lambdified(expr, inputs, "numpy")(*[a.astype(np.longdouble) for a in args]), (rows,))
     doubtful = ~(np.abs(fast - wide) < 0.5 * np.abs(wide))
     out = wide > 0
     if doubtful.any():
-        f = lambdified(expr, "mpmath")
+        f = lambdified(expr, inputs, "mpmath")
         out = out.copy()
         with mpmath.workdps(FALLBACK_DPS):
             for r in np.flatnonzero(doubtful):
@@ -75,23 +79,23 @@ def positive(expr: sp.Expr, args, rows: int) -> np.ndarray:
     return out
 
 
-def _modes(model_name: str, optimizer_name: str, args, rows: int) -> tuple[np.ndarray, np.ndarray]:
+def _modes(model_name: str, optimizer_name: str, inputs, args, rows: int) -> tuple[np.ndarray, np.ndarray]:
     """Per row: (complex pair, i.e. ``Δ(χ) < 0``; all Schur–Cohn conditions hold)."""
     discriminant, conditions = _expressions(model_name, optimizer_name)
     oscillating = np.zeros(rows, dtype=bool)
     if discriminant is not None:
-        oscillating = positive(-discriminant, args, rows)
+        oscillating = positive(-discriminant, inputs, args, rows)
     stable = np.ones(rows, dtype=bool)
     for c in conditions:
-        stable &= positive(c, args, rows)
+        stable &= positive(c, inputs, args, rows)
     return oscillating, stable
 
 
 def row_phases(model, optimizer) -> np.ndarray:
     """Phase code per row (``PHASES[code]`` names it): 0 SGD-like, 1 heavy-ball,
     2 unstable, on the active-iterate recursion."""
-    rows, args = _arguments(model, optimizer)
-    oscillating, stable = _modes(model.name, optimizer.name, args, rows)
+    rows, inputs, args = _arguments(model, optimizer)
+    oscillating, stable = _modes(model.name, optimizer.name, inputs, args, rows)
     phase = np.where(oscillating, HEAVY_BALL, SGD_LIKE).astype(np.int8)
     phase[~stable] = UNSTABLE
     return phase
@@ -142,8 +146,8 @@ def momentum_thresholds(model, optimizer_name: str, lr, batch: int = 1, grid: in
 
     def modes(eps):
         opt = Optimizer(optimizer_name, lr=lr, beta=1 - np.broadcast_to(eps, (rows,)), batch=batch)
-        _, args = _arguments(model, opt)
-        return _modes(model.name, optimizer_name, args, rows)
+        _, inputs, args = _arguments(model, opt)
+        return _modes(model.name, optimizer_name, inputs, args, rows)
 
     eps_grid = np.geomspace(1.0, SMALLEST_EPS, grid)
     onset = _threshold(lambda e: modes(e)[0], eps_grid, bisections)

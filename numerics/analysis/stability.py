@@ -14,10 +14,9 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from derivations import symbols as S
-from derivations.moments import R0
 from derivations.recursion import recursion_for
 from derivations.stability import stability_conditions
+from numerics.codegen.signature import Signature
 from numerics.inputs.parameters import parameter_values
 from numerics.kernels.backends import coefficient_arrays, float_arguments, generated_module, to_mpf
 
@@ -62,14 +61,17 @@ def is_stable(model, optimizer, time: str = "steps", dps: int | None = None):
 
 
 @lru_cache(maxsize=None)
-def lambdified(expr: sp.Expr, module: str):
-    """``expr`` (a derived expression in the recursion's parameters and ``R_0``) as a
-    function of ``(*parameters, R0)`` in ``module`` ("numpy" or "mpmath"); cached."""
-    return sp.lambdify((*S.PARAMETERS, R0), expr, module, cse=True)
+def lambdified(expr: sp.Expr, inputs: tuple[sp.Symbol, ...], module: str):
+    """``expr`` (a derived expression in a recursion's inputs, :class:`Signature`) as a
+    function of ``inputs`` in ``module`` ("numpy" or "mpmath"); cached.  A ``ValueError``
+    names any free symbol of ``expr`` that is not an input."""
+    Signature.check(expr, inputs)
+    return sp.lambdify(inputs, expr, module, cse=True)
 
 
 def _lambdified_conditions(model: str, optimizer: str, time: str, module: str):
-    return [lambdified(c.lhs, module) for c in stability_conditions(model, optimizer, time)]
+    inputs = Signature.of(recursion_for(model, optimizer, time)).inputs
+    return [lambdified(c.lhs, inputs, module) for c in stability_conditions(model, optimizer, time)]
 
 
 def conditions_hold(model, optimizer, time: str = "steps", dps: int | None = None):

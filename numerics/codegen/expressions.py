@@ -22,11 +22,8 @@ from sympy.codegen.cfunctions import expm1, log1p
 
 from derivations import MomentRecursion
 from derivations import symbols as S
-from derivations.moments import R0
+from numerics.codegen.signature import Signature
 
-#: Argument names of generated functions, in order.
-ARGUMENTS = ("lr", "beta", "p", "batch", "d", "sigma2", "R0")
-_RENAME = dict(zip((*S.PARAMETERS, R0), (sp.Symbol(a) for a in ARGUMENTS)))
 #: The intermediate holding p_B = 1 − (1 − p)^B.
 ACTIVE_PROBABILITY = sp.Symbol("p_B")
 
@@ -35,22 +32,22 @@ ACTIVE_PROBABILITY = sp.Symbol("p_B")
 class KernelExpressions:
     """Intermediates and outputs of one recursion, ready for any printer.
 
-    ``outputs`` holds, in order, the ``n²`` transition entries (row-major),
-    the ``n`` forcing, ``n`` risk-weight and ``n`` initial-state entries.
+    ``outputs`` holds the signature's output blocks in order (the ``n²`` transition
+    entries row-major, then ``n`` forcing, ``n`` risk-weight and ``n`` initial-state
+    entries); ``arguments`` are the inputs under their API names.
     """
 
     name: str
     fingerprint: str
     size: int
+    signature: Signature
     intermediates: tuple[tuple[sp.Symbol, sp.Expr], ...]
     outputs: tuple[sp.Expr, ...]
     arguments: tuple[sp.Symbol, ...]
 
     def block(self, which: str) -> tuple[sp.Expr, ...]:
-        n = self.size
-        start = {"transition": 0, "forcing": n * n, "risk_weights": n * n + n,
-                 "initial": n * n + 2 * n}[which]
-        return self.outputs[start: start + (n * n if which == "transition" else n)]
+        """The outputs of one named block of the signature."""
+        return self.outputs[self.signature.slices()[which]]
 
 
 def _stabilise(expr: sp.Expr) -> sp.Expr:
@@ -64,21 +61,26 @@ def _stabilise(expr: sp.Expr) -> sp.Expr:
 
 def kernel_expressions(recursion: MomentRecursion) -> KernelExpressions:
     """Prepare ``recursion`` for the printers (see module docstring)."""
-    entries = [*recursion.transition, *recursion.forcing, *recursion.risk_weights,
-               *recursion.initial]
+    signature = Signature.of(recursion)
+    blocks = {"transition": recursion.transition, "forcing": recursion.forcing,
+              "risk_weights": recursion.risk_weights, "initial": recursion.initial}
+    entries = [x for name, _ in signature.outputs for x in blocks[name]]
+    signature.check_inputs(entries, f"the recursion {recursion.fingerprint[:12]}")
+    rename = signature.renaming
     stable = [_stabilise(x) for x in entries]
     uses_pb = any(x.has(ACTIVE_PROBABILITY) for x in stable)
-    stable = [x.xreplace(_RENAME) for x in stable]
+    stable = [x.xreplace(rename) for x in stable]
     replacements, reduced = sp.cse(stable, symbols=sp.numbered_symbols("t"), order="canonical")
     head = []
     if uses_pb:
-        pb = -expm1(_RENAME[S.batch] * log1p(-_RENAME[S.p]))
+        pb = -expm1(rename[S.batch] * log1p(-rename[S.p]))
         head.append((ACTIVE_PROBABILITY, pb))
     return KernelExpressions(
         name=f"{recursion.model}_{recursion.optimizer.replace('-', '_')}_{recursion.time_rule}",
         fingerprint=recursion.fingerprint,
         size=len(recursion.state),
+        signature=signature,
         intermediates=tuple(head + list(replacements)),
         outputs=tuple(reduced),
-        arguments=tuple(_RENAME.values()),
+        arguments=tuple(rename.values()),
     )

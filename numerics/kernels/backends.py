@@ -21,9 +21,10 @@ from fractions import Fraction
 
 import mpmath
 import numpy as np
+import sympy as sp
 
 from derivations import MomentRecursion, all_recursions
-from derivations.moments import R0
+from numerics.codegen.signature import Signature
 from numerics.codegen.sources import GENERATED_DIR, c_source, module_name, python_source
 from numerics.kernels.compiler import load_kernel
 from numerics.kernels.evaluate import evaluate_exact
@@ -41,8 +42,9 @@ class GeneratedCodeWarning(RuntimeWarning):
     derivation at run time instead (run ``sparsemom codegen`` to update the package)."""
 
 
-def _symbols(rec: MomentRecursion):
-    return (*rec.parameters, R0)
+def _symbols(rec: MomentRecursion) -> tuple[sp.Symbol, ...]:
+    """The generated functions' inputs, in call order."""
+    return Signature.of(rec).inputs
 
 
 def checked_in_module(rec: MomentRecursion):

@@ -15,7 +15,7 @@ import numpy as np
 import sympy as sp
 
 from derivations import MomentRecursion
-from derivations.moments import R0
+from numerics.codegen.signature import Signature
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,8 @@ class NumericRecursion:
 
 
 def _symbols(recursion: MomentRecursion) -> tuple[sp.Symbol, ...]:
-    return (*recursion.parameters, R0)
+    """The recursion's inputs, in the order of its generated functions."""
+    return Signature.of(recursion).inputs
 
 
 def _entries(recursion: MomentRecursion) -> dict[str, list[sp.Expr]]:

@@ -19,23 +19,16 @@ from numerics.codegen.expressions import KernelExpressions, kernel_expressions
 from numerics.runtime.atomic import write_text_atomic
 
 GENERATED_DIR = Path(__file__).resolve().parent.parent / "generated"
-#: The C kernel's vector width and tile follow the CPU it is compiled on (the
-#: preprocessor macros of ``-march=native``): lanes = doubles per native vector,
-#: TILE vectors of rows per tile, enough independent recurrences to hide the FMA
-#: latency while state and coefficients stay in (or next to) the register file.
-C_VECTOR_WIDTH = """#if defined(__AVX512F__)
-#define LANES 8
-#define TILE 3
-#elif defined(__AVX__)
-#define LANES 4
-#define TILE 3
-#elif defined(__SSE2__) || defined(__ARM_NEON) || defined(__aarch64__)
-#define LANES 2
-#define TILE 6
-#else
-#define LANES 1
-#define TILE 4
-#endif"""
+#: The hand-written C beside the generator: the native vector width and tile
+#: (``vector_width.h``) and the driver every generated kernel includes
+#: (``recursion_kernel.h``); compiled with ``-I C_INCLUDE_DIR``.
+C_INCLUDE_DIR = Path(__file__).resolve().parent / "c"
+
+
+def c_headers() -> dict[str, str]:
+    """File name → text of every header in :data:`C_INCLUDE_DIR` (part of each kernel's
+    cache key: a changed driver is a different kernel)."""
+    return {path.name: path.read_text(encoding="utf-8") for path in sorted(C_INCLUDE_DIR.glob("*.h"))}
 
 
 def module_name(recursion: MomentRecursion) -> str:
@@ -106,24 +99,22 @@ class _CPrinter(C99CodePrinter):
 
 
 def c_source(recursion: MomentRecursion) -> str:
-    """The C kernel of ``recursion``.
-
-    Rows are processed in tiles of ``TILE`` vectors of ``LANES`` rows (GCC/Clang
-    vector extensions; both chosen at compile time for the CPU, :data:`C_VECTOR_WIDTH`); within a tile the state and the coefficients stay in
-    registers and the time loop runs inside, each step's partial risk added into
-    a per-thread vector accumulator.  OpenMP (optional) distributes tiles over
-    threads with a fixed, deterministic reduction order.
-    """
+    """The C kernel of ``recursion``: its coefficient function and the macros that
+    specialise the driver ``c/recursion_kernel.h`` (included at the end) to it — the
+    per-row coefficient and state vectors (entries identically 0 left out) and the
+    unrolled step ``x ← A x + c``, ``acc += w · x``."""
     kx = kernel_expressions(recursion)
     pr = _CPrinter()
     name = f"sparsemom_{module_name(recursion)}"
     n = kx.size
-    nargs = len(kx.arguments)
     A, c, w = (kx.block(b) for b in ("transition", "forcing", "risk_weights"))
 
     used = set().union(*(x.free_symbols for _, x in kx.intermediates),
                        *(x.free_symbols for x in kx.outputs))
-    coef = [f"static void {name}_coefficients(const double *arg, double *out)", "{"]
+    inputs = ", ".join(a.name for a in kx.arguments)
+    coef = [f"/* One row's outputs ({', '.join(f'{b} {k}' for b, k in kx.signature.outputs)}) "
+            f"from its inputs ({inputs}). */",
+            f"static void {name}_coefficients(const double *arg, double *out)", "{"]
     coef += [f"    const double {a.name} = arg[{i}];"
              for i, a in enumerate(kx.arguments) if a in used]
     coef += [f"    const double {sym.name} = {pr.doprint(expr)};" for sym, expr in kx.intermediates]
@@ -131,13 +122,12 @@ def c_source(recursion: MomentRecursion) -> str:
     coef.append("}")
 
     # Per-row coefficients kept in vectors: only entries that are not identically 0.
-    names = {f"A{i}{j}": i * n + j for i in range(n) for j in range(n) if A[i * n + j] != 0}
-    names.update({f"c{i}": n * n + i for i in range(n) if c[i] != 0})
-    names.update({f"w{i}": n * n + n + i for i in range(n) if w[i] != 0})
-    names.update({f"x{i}": n * n + 2 * n + i for i in range(n)})
-    declare = ", ".join(f"{k}[TILE]" for k in names)
-    load = "\n".join(f"                {k}[g][l] = out[{idx}];" for k, idx in names.items())
-    clear = "\n".join(f"                {k}[g][l] = 0.0;" for k in names)
+    start = {block: s.start for block, s in kx.signature.slices().items()}
+    names = {f"A{i}{j}": start["transition"] + i * n + j
+             for i in range(n) for j in range(n) if A[i * n + j] != 0}
+    names.update({f"c{i}": start["forcing"] + i for i in range(n) if c[i] != 0})
+    names.update({f"w{i}": start["risk_weights"] + i for i in range(n) if w[i] != 0})
+    names.update({f"x{i}": start["initial"] + i for i in range(n)})
 
     def rhs(i):
         terms = [f"A{i}{j}[g] * x{j}[g]" for j in range(n) if f"A{i}{j}" in names]
@@ -147,104 +137,31 @@ def c_source(recursion: MomentRecursion) -> str:
     def risk(state):
         return " + ".join(f"w{i}[g] * {state(i)}" for i in range(n) if f"w{i}" in names) or "zero"
 
-    update = "\n".join(f"            const vec y{i} = {rhs(i)};" for i in range(n))
-    update += "\n" + "\n".join(f"            x{i}[g] = y{i};" for i in range(n))
-    body = f"""
-{C_VECTOR_WIDTH}
-#define TILE_ROWS (LANES * TILE)
-typedef double vec __attribute__((vector_size(LANES * sizeof(double))));
+    def macro(head: str, lines: list[str]) -> list[str]:
+        return [f"#define {head} \\", "    do { \\", *(f"        {x} \\" for x in lines),
+                "    } while (0)"]
 
-/* Rows [first, first + count), count <= TILE_ROWS, for steps 0..steps: adds each
- * step's risk, lane by lane, into partial[0..steps]. Padding lanes are all 0. */
-static void {name}_tile(long first, long count, long steps, const double *const *args,
-                        const long *strides, vec *partial)
-{{
-    vec {declare};
-    const vec zero = {{0}};
-    double arg[{nargs}], out[{len(kx.outputs)}];
-    for (int g = 0; g < TILE; ++g) {{
-        for (int l = 0; l < LANES; ++l) {{
-            const long r = (long)g * LANES + l;
-            if (r < count) {{
-                for (int j = 0; j < {nargs}; ++j)
-                    arg[j] = args[j][(first + r) * strides[j]];
-                {name}_coefficients(arg, out);
-{load}
-            }} else {{
-{clear}
-            }}
-        }}
-    }}
-    for (int g = 0; g < TILE; ++g)
-        partial[0] += {risk(lambda i: f"x{i}[g]")};
-    (void)zero;
-    for (long t = 1; t <= steps; ++t) {{
-        vec acc = zero;
-        for (int g = 0; g < TILE; ++g) {{
-{update}
-            acc += {risk(lambda i: f"y{i}")};
-        }}
-        partial[t] += acc;
-    }}
-}}
-
-/* E R_k for k = 0..steps summed over rows, into risk[0..steps].
- * args[j][r * strides[j]] is argument j ({", ".join(a.name for a in kx.arguments)}) of row r
- * (stride 0 broadcasts a scalar). Once a row's risk overflows it stays non-finite,
- * so the first non-finite step t marks divergence: risk[t..] = inf and t is
- * returned; -1 when nothing overflowed, -2 when memory ran out. */
-long {name}(long rows, long steps, const double *const *args, const long *strides,
-            double *risk, int threads)
-{{
-    const long tiles = (rows + TILE_ROWS - 1) / TILE_ROWS;
-    if (threads < 1)
-        threads = 1;
-    const size_t per_thread = (size_t)(steps + 1);
-    vec *partial = aligned_alloc(sizeof(vec), (size_t)threads * per_thread * sizeof(vec));
-    if (!partial)
-        return -2;
-    for (size_t i = 0; i < (size_t)threads * per_thread; ++i)
-        partial[i] = (vec){{0}};
-#pragma omp parallel num_threads(threads)
-    {{
-        int tid = 0;
-#ifdef _OPENMP
-        tid = omp_get_thread_num();
-#endif
-        vec *mine = partial + (size_t)tid * per_thread;
-#pragma omp for schedule(static)
-        for (long b = 0; b < tiles; ++b) {{
-            const long first = b * TILE_ROWS;
-            const long count = rows - first < TILE_ROWS ? rows - first : TILE_ROWS;
-            {name}_tile(first, count, steps, args, strides, mine);
-        }}
-    }}
-    long diverged = -1;
-    for (long s = 0; s <= steps; ++s) {{
-        double total = 0.0;
-        for (int i = 0; i < threads; ++i)
-            for (int l = 0; l < LANES; ++l)
-                total += partial[(size_t)i * per_thread + (size_t)s][l];
-        if (diverged < 0 && !isfinite(total))
-            diverged = s;
-        risk[s] = diverged < 0 ? total : INFINITY;
-    }}
-    free(partial);
-    return diverged;
-}}
-
-/* The vector width and tile this kernel was compiled with (they follow the CPU). */
-long {name}_lanes(void) {{ return LANES; }}
-long {name}_tile_vectors(void) {{ return TILE; }}
-
-const char *{name}_fingerprint(void)
-{{
-    return "{recursion.fingerprint}";
-}}
-"""
-    head = ["/*", _header(recursion, " * "), " */", "#include <math.h>", "#include <stdlib.h>",
-            "#ifdef _OPENMP", "#include <omp.h>", "#endif", ""]
-    return "\n".join(head + coef) + "\n" + body
+    step = [f"const vec y{i} = {rhs(i)};" for i in range(n)]
+    step += [f"x{i}[g] = y{i};" for i in range(n)]
+    step += [f"acc += {risk(lambda i: f'y{i}')};"]
+    specialise = [
+        "",
+        f"#define KERNEL {name}",
+        f'#define KERNEL_FINGERPRINT "{recursion.fingerprint}"',
+        f"#define N_ARGUMENTS {len(kx.arguments)}",
+        f"#define N_OUTPUTS {len(kx.outputs)}",
+        f"#define COEFFICIENTS(arg, out) {name}_coefficients(arg, out)",
+        "#define COEFFICIENT_VECTORS " + ", ".join(f"{k}[TILE]" for k in names),
+        *macro("LOAD_COEFFICIENTS(g, l)", [f"{k}[g][l] = out[{idx}];" for k, idx in names.items()]),
+        *macro("CLEAR_COEFFICIENTS(g, l)", [f"{k}[g][l] = 0.0;" for k in names]),
+        f"#define RISK_OF_STATE(g) ({risk(lambda i: f'x{i}[g]')})",
+        *macro("STEP(g, acc)", step),
+        "",
+        '#include "recursion_kernel.h"',
+        "",
+    ]
+    head = ["/*", _header(recursion, " * "), " */", ""]
+    return "\n".join(head + coef + specialise)
 
 
 # -- files ----------------------------------------------------------------------------

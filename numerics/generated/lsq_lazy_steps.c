@@ -4,12 +4,8 @@
  * Derivation: sparse least squares (lsq) under lazy, time rule 'steps'.
  * Fingerprint: b83063ee05dd71680aca06a7b8bd3e23246b16dbf4276b5279757d13735fb82f
  */
-#include <math.h>
-#include <stdlib.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
+/* One row's outputs (transition 9, forcing 3, risk_weights 3, initial 3) from its inputs (lr, beta, p, batch, d, sigma2, R0). */
 static void sparsemom_lsq_lazy_steps_coefficients(const double *arg, double *out)
 {
     const double lr = arg[0];
@@ -53,141 +49,60 @@ static void sparsemom_lsq_lazy_steps_coefficients(const double *arg, double *out
     out[17] = 0;
 }
 
-#if defined(__AVX512F__)
-#define LANES 8
-#define TILE 3
-#elif defined(__AVX__)
-#define LANES 4
-#define TILE 3
-#elif defined(__SSE2__) || defined(__ARM_NEON) || defined(__aarch64__)
-#define LANES 2
-#define TILE 6
-#else
-#define LANES 1
-#define TILE 4
-#endif
-#define TILE_ROWS (LANES * TILE)
-typedef double vec __attribute__((vector_size(LANES * sizeof(double))));
+#define KERNEL sparsemom_lsq_lazy_steps
+#define KERNEL_FINGERPRINT "b83063ee05dd71680aca06a7b8bd3e23246b16dbf4276b5279757d13735fb82f"
+#define N_ARGUMENTS 7
+#define N_OUTPUTS 18
+#define COEFFICIENTS(arg, out) sparsemom_lsq_lazy_steps_coefficients(arg, out)
+#define COEFFICIENT_VECTORS A00[TILE], A01[TILE], A02[TILE], A10[TILE], A11[TILE], A12[TILE], A20[TILE], A21[TILE], A22[TILE], c0[TILE], c1[TILE], c2[TILE], w0[TILE], x0[TILE], x1[TILE], x2[TILE]
+#define LOAD_COEFFICIENTS(g, l) \
+    do { \
+        A00[g][l] = out[0]; \
+        A01[g][l] = out[1]; \
+        A02[g][l] = out[2]; \
+        A10[g][l] = out[3]; \
+        A11[g][l] = out[4]; \
+        A12[g][l] = out[5]; \
+        A20[g][l] = out[6]; \
+        A21[g][l] = out[7]; \
+        A22[g][l] = out[8]; \
+        c0[g][l] = out[9]; \
+        c1[g][l] = out[10]; \
+        c2[g][l] = out[11]; \
+        w0[g][l] = out[12]; \
+        x0[g][l] = out[15]; \
+        x1[g][l] = out[16]; \
+        x2[g][l] = out[17]; \
+    } while (0)
+#define CLEAR_COEFFICIENTS(g, l) \
+    do { \
+        A00[g][l] = 0.0; \
+        A01[g][l] = 0.0; \
+        A02[g][l] = 0.0; \
+        A10[g][l] = 0.0; \
+        A11[g][l] = 0.0; \
+        A12[g][l] = 0.0; \
+        A20[g][l] = 0.0; \
+        A21[g][l] = 0.0; \
+        A22[g][l] = 0.0; \
+        c0[g][l] = 0.0; \
+        c1[g][l] = 0.0; \
+        c2[g][l] = 0.0; \
+        w0[g][l] = 0.0; \
+        x0[g][l] = 0.0; \
+        x1[g][l] = 0.0; \
+        x2[g][l] = 0.0; \
+    } while (0)
+#define RISK_OF_STATE(g) (w0[g] * x0[g])
+#define STEP(g, acc) \
+    do { \
+        const vec y0 = A00[g] * x0[g] + A01[g] * x1[g] + A02[g] * x2[g] + c0[g]; \
+        const vec y1 = A10[g] * x0[g] + A11[g] * x1[g] + A12[g] * x2[g] + c1[g]; \
+        const vec y2 = A20[g] * x0[g] + A21[g] * x1[g] + A22[g] * x2[g] + c2[g]; \
+        x0[g] = y0; \
+        x1[g] = y1; \
+        x2[g] = y2; \
+        acc += w0[g] * y0; \
+    } while (0)
 
-/* Rows [first, first + count), count <= TILE_ROWS, for steps 0..steps: adds each
- * step's risk, lane by lane, into partial[0..steps]. Padding lanes are all 0. */
-static void sparsemom_lsq_lazy_steps_tile(long first, long count, long steps, const double *const *args,
-                        const long *strides, vec *partial)
-{
-    vec A00[TILE], A01[TILE], A02[TILE], A10[TILE], A11[TILE], A12[TILE], A20[TILE], A21[TILE], A22[TILE], c0[TILE], c1[TILE], c2[TILE], w0[TILE], x0[TILE], x1[TILE], x2[TILE];
-    const vec zero = {0};
-    double arg[7], out[18];
-    for (int g = 0; g < TILE; ++g) {
-        for (int l = 0; l < LANES; ++l) {
-            const long r = (long)g * LANES + l;
-            if (r < count) {
-                for (int j = 0; j < 7; ++j)
-                    arg[j] = args[j][(first + r) * strides[j]];
-                sparsemom_lsq_lazy_steps_coefficients(arg, out);
-                A00[g][l] = out[0];
-                A01[g][l] = out[1];
-                A02[g][l] = out[2];
-                A10[g][l] = out[3];
-                A11[g][l] = out[4];
-                A12[g][l] = out[5];
-                A20[g][l] = out[6];
-                A21[g][l] = out[7];
-                A22[g][l] = out[8];
-                c0[g][l] = out[9];
-                c1[g][l] = out[10];
-                c2[g][l] = out[11];
-                w0[g][l] = out[12];
-                x0[g][l] = out[15];
-                x1[g][l] = out[16];
-                x2[g][l] = out[17];
-            } else {
-                A00[g][l] = 0.0;
-                A01[g][l] = 0.0;
-                A02[g][l] = 0.0;
-                A10[g][l] = 0.0;
-                A11[g][l] = 0.0;
-                A12[g][l] = 0.0;
-                A20[g][l] = 0.0;
-                A21[g][l] = 0.0;
-                A22[g][l] = 0.0;
-                c0[g][l] = 0.0;
-                c1[g][l] = 0.0;
-                c2[g][l] = 0.0;
-                w0[g][l] = 0.0;
-                x0[g][l] = 0.0;
-                x1[g][l] = 0.0;
-                x2[g][l] = 0.0;
-            }
-        }
-    }
-    for (int g = 0; g < TILE; ++g)
-        partial[0] += w0[g] * x0[g];
-    (void)zero;
-    for (long t = 1; t <= steps; ++t) {
-        vec acc = zero;
-        for (int g = 0; g < TILE; ++g) {
-            const vec y0 = A00[g] * x0[g] + A01[g] * x1[g] + A02[g] * x2[g] + c0[g];
-            const vec y1 = A10[g] * x0[g] + A11[g] * x1[g] + A12[g] * x2[g] + c1[g];
-            const vec y2 = A20[g] * x0[g] + A21[g] * x1[g] + A22[g] * x2[g] + c2[g];
-            x0[g] = y0;
-            x1[g] = y1;
-            x2[g] = y2;
-            acc += w0[g] * y0;
-        }
-        partial[t] += acc;
-    }
-}
-
-/* E R_k for k = 0..steps summed over rows, into risk[0..steps].
- * args[j][r * strides[j]] is argument j (lr, beta, p, batch, d, sigma2, R0) of row r
- * (stride 0 broadcasts a scalar). Once a row's risk overflows it stays non-finite,
- * so the first non-finite step t marks divergence: risk[t..] = inf and t is
- * returned; -1 when nothing overflowed, -2 when memory ran out. */
-long sparsemom_lsq_lazy_steps(long rows, long steps, const double *const *args, const long *strides,
-            double *risk, int threads)
-{
-    const long tiles = (rows + TILE_ROWS - 1) / TILE_ROWS;
-    if (threads < 1)
-        threads = 1;
-    const size_t per_thread = (size_t)(steps + 1);
-    vec *partial = aligned_alloc(sizeof(vec), (size_t)threads * per_thread * sizeof(vec));
-    if (!partial)
-        return -2;
-    for (size_t i = 0; i < (size_t)threads * per_thread; ++i)
-        partial[i] = (vec){0};
-#pragma omp parallel num_threads(threads)
-    {
-        int tid = 0;
-#ifdef _OPENMP
-        tid = omp_get_thread_num();
-#endif
-        vec *mine = partial + (size_t)tid * per_thread;
-#pragma omp for schedule(static)
-        for (long b = 0; b < tiles; ++b) {
-            const long first = b * TILE_ROWS;
-            const long count = rows - first < TILE_ROWS ? rows - first : TILE_ROWS;
-            sparsemom_lsq_lazy_steps_tile(first, count, steps, args, strides, mine);
-        }
-    }
-    long diverged = -1;
-    for (long s = 0; s <= steps; ++s) {
-        double total = 0.0;
-        for (int i = 0; i < threads; ++i)
-            for (int l = 0; l < LANES; ++l)
-                total += partial[(size_t)i * per_thread + (size_t)s][l];
-        if (diverged < 0 && !isfinite(total))
-            diverged = s;
-        risk[s] = diverged < 0 ? total : INFINITY;
-    }
-    free(partial);
-    return diverged;
-}
-
-/* The vector width and tile this kernel was compiled with (they follow the CPU). */
-long sparsemom_lsq_lazy_steps_lanes(void) { return LANES; }
-long sparsemom_lsq_lazy_steps_tile_vectors(void) { return TILE; }
-
-const char *sparsemom_lsq_lazy_steps_fingerprint(void)
-{
-    return "b83063ee05dd71680aca06a7b8bd3e23246b16dbf4276b5279757d13735fb82f";
-}
+#include "recursion_kernel.h"

@@ -1,15 +1,15 @@
 """Run-time compilation of generated C kernels, cached and loaded with ctypes.
 
-A kernel is compiled with the system C compiler (``$CC``, else ``cc``) at
-``-O3 -march=native`` (with OpenMP when the compiler has it) into the user
-cache, ``$SPARSEMOM_CACHE_DIR`` or ``$XDG_CACHE_HOME/sparsemom/kernels`` (default
-``~/.cache/sparsemom/kernels``).  The file name is keyed by the SHA-256 of the
-source, the compiler's identity, the flags and the CPU's feature flags.  A
-library is compiled to a temporary file in the same folder and renamed into
-place atomically, so concurrent builders never see a half-written file.  Each
-library ends in a trailer (magic + SHA-256 of everything before it); a cached
-library is loaded only if the trailer checks out and its embedded fingerprint
-matches, and is rebuilt otherwise.  (The dynamic loader ignores trailing bytes.)
+A kernel is compiled with the system C compiler (``$CC``, else ``cc``) at ``-O3
+-march=native`` (with OpenMP when the compiler has it) into the user cache,
+``$SPARSEMOM_CACHE_DIR`` or ``$XDG_CACHE_HOME/sparsemom/kernels`` (default
+``~/.cache/sparsemom/kernels``). The file name is keyed by the SHA-256 of the source and
+of the C headers it includes (``numerics/codegen/c``), the compiler's identity, the
+flags and the CPU's feature flags. A library is compiled to a temporary file in the same
+folder and renamed into place atomically, so concurrent builders never see a half-
+written file. Each library ends in a trailer (magic + SHA-256 of everything before it);
+a cached library is loaded only if the trailer checks out and its embedded fingerprint
+matches, and is rebuilt otherwise. (The dynamic loader ignores trailing bytes.)
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
+from numerics.codegen.sources import C_INCLUDE_DIR, c_headers
 from numerics.runtime.atomic import current_umask
 
 FLAGS = ("-O3", "-march=native", "-fPIC", "-shared", "-fopenmp-simd", "-std=gnu11")
@@ -110,7 +111,7 @@ def _build(cc, flags, source: str, symbol: str, tmp: Path, path: Path) -> None:
     c_file = tmp / f"{symbol}.c"
     c_file.write_text(source, encoding="utf-8")
     built = tmp / f"{symbol}.so"
-    proc = subprocess.run([*cc, *flags, str(c_file), "-o", str(built), "-lm"],
+    proc = subprocess.run([*cc, *flags, f"-I{C_INCLUDE_DIR}", str(c_file), "-o", str(built), "-lm"],
                           capture_output=True, text=True)
     if proc.returncode != 0:
         raise CompileError(f"compiling {symbol} failed:\n{proc.stderr}")
@@ -151,7 +152,8 @@ def load_kernel(source: str, symbol: str, fingerprint: str) -> Kernel:
     identity = _compiler_identity(cc)
     openmp = _openmp_works(cc)
     flags = [*FLAGS, *([OPENMP_FLAG] if openmp else [])]
-    key = hashlib.sha256("\0".join([source, identity, " ".join(flags), cpu_flags()])
+    headers = "\0".join(f"{name}\0{text}" for name, text in c_headers().items())
+    key = hashlib.sha256("\0".join([source, headers, identity, " ".join(flags), cpu_flags()])
                          .encode()).hexdigest()[:24]
     folder = cache_dir()
     path = folder / f"{symbol}-{key}.so"

@@ -14,15 +14,13 @@ from __future__ import annotations
 import ctypes
 import time
 
-from numerics.codegen.sources import C_VECTOR_WIDTH
 from numerics.kernels.compiler import cpu_flags, load_kernel
 
 
 def _probe_source(chains: int) -> str:
     """``chains`` independent FMA chains ``x = x·a + b`` on the native vector width
-    (the generated kernels' :data:`~numerics.codegen.sources.C_VECTOR_WIDTH`)."""
-    return C_VECTOR_WIDTH + rf"""
-typedef double vec __attribute__((vector_size(LANES * sizeof(double))));
+    (``vector_width.h``, as the generated kernels)."""
+    return rf"""#include "vector_width.h"
 long sparsemom_fma_probe_{chains}_lanes(void) {{ return LANES; }}
 double sparsemom_fma_probe_{chains}(long iterations)
 {{

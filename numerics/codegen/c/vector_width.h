@@ -1,0 +1,26 @@
+/* sparsemom: the native vector width and tile of the CPU this is compiled on.
+ *
+ * Read from the preprocessor macros of -march=native: LANES doubles per native vector,
+ * TILE vectors of rows per tile -- enough independent recurrences to hide the FMA
+ * latency while state and coefficients stay in (or next to) the register file.
+ * Shared by the generated recursion kernels and the machine-limit probe. */
+#ifndef SPARSEMOM_VECTOR_WIDTH_H
+#define SPARSEMOM_VECTOR_WIDTH_H
+
+#if defined(__AVX512F__)
+#define LANES 8
+#define TILE 3
+#elif defined(__AVX__)
+#define LANES 4
+#define TILE 3
+#elif defined(__SSE2__) || defined(__ARM_NEON) || defined(__aarch64__)
+#define LANES 2
+#define TILE 6
+#else
+#define LANES 1
+#define TILE 4
+#endif
+
+typedef double vec __attribute__((vector_size(LANES * sizeof(double))));
+
+#endif

@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
 
 import sympy as sp
 
 from . import rare_class as M2
 from . import symbols as S
+from .definition_cache import cached_by_definition
 from .expectation import BatchExpectation
 from .laws import law as law_named
 from .moments import TIME_RULES
@@ -78,7 +79,7 @@ class StatisticsMap:
         return [sp.Eq(n, f) for n, f in zip(nxt, self.update)]
 
 
-@lru_cache(maxsize=None)
+@cached_by_definition
 def derive_statistics_map(model: str, optimizer: str, time_rule: str = "steps") -> StatisticsMap:
     """Derive ``E[X_{k+1} | X_k]`` of ``model``'s statistics under ``optimizer``."""
     if time_rule not in TIME_RULES:

@@ -14,11 +14,11 @@ running sums of the risk advance all idle rows at once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import sympy as sp
 
 from . import symbols as S
+from .definition_cache import cached_by_definition
 from .optimizers import g, update_rule
 
 n = sp.Symbol("n", integer=True, nonnegative=True)
@@ -34,7 +34,7 @@ class IdleStretch:
     mode_coefficients: tuple[sp.Expr, ...]  # c_j, linear in (E_e, C_ev, E_v)
 
 
-@lru_cache(maxsize=None)
+@cached_by_definition
 def idle_stretch(optimizer: str) -> IdleStretch:
     """Derive ``M_0^n`` and the geometric modes of ``‖e‖²`` over an idle stretch."""
     rule = update_rule(optimizer)

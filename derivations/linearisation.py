@@ -37,6 +37,7 @@ import sympy as sp
 
 from . import rare_class as M2
 from . import symbols as S
+from .definition_cache import cached_by_definition
 from .drift import derive_statistics_map
 from .logistic_normal import (
     LogisticNormalMoment,
@@ -127,7 +128,7 @@ class Linearisation:
                 for x, r in zip(self.state, self.transition * now + self.forcing)]
 
 
-@lru_cache(maxsize=None)
+@cached_by_definition
 def linearise(optimizer: str, time_rule: str = "steps") -> Linearisation:
     """Linearise the logistic statistics map of ``optimizer`` at the optimum."""
     stats = derive_statistics_map("logistic", optimizer, time_rule)

@@ -21,6 +21,7 @@ from functools import lru_cache
 import sympy as sp
 
 from .closed_forms import lam
+from .definition_cache import cached_by_definition
 from .names import name_of
 from .stability import characteristic_coefficients
 
@@ -32,7 +33,7 @@ def generic_discriminant(n: int) -> sp.Expr:
     return sp.factor(sp.discriminant(sp.Poly([1, *chi], lam)))
 
 
-@lru_cache(maxsize=None)
+@cached_by_definition
 def _discriminant(model: str, optimizer: str, time_rule: str) -> sp.Expr:
     coefficients = characteristic_coefficients(model, optimizer, time_rule)
     n = len(coefficients)

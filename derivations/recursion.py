@@ -14,11 +14,10 @@ state by the model's risk functional (``½ p R`` for least squares).
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import sympy as sp
 
 from . import symbols as S
+from .definition_cache import cached_by_definition
 from .expectation import BatchExpectation
 from .laws import LAWS
 from .laws import law as law_named
@@ -37,7 +36,7 @@ from .optimizers import BUILT_IN_RULES, UpdateRule, e, g, update_rule
 from .vectors import Dot, LinearVector
 
 
-@lru_cache(maxsize=None)
+@cached_by_definition
 def derive_recursion(model: str, optimizer: str, time_rule: str = "steps") -> MomentRecursion:
     """Derive the exact second-moment recursion of ``model`` under ``optimizer``.
 

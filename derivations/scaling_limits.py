@@ -32,7 +32,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
-from functools import lru_cache
 
 import mpmath
 import sympy as sp
@@ -49,6 +48,7 @@ from .asymptotics import (
     to_atoms,
 )
 from .decay import linear_dynamics_decay
+from .definition_cache import cached_by_definition
 from .expectation import BatchExpectation
 from .laws import law as law_named
 from .linearisation import rare_class_limit
@@ -77,7 +77,7 @@ class _Drift:
     learning: sp.Expr
 
 
-@lru_cache(maxsize=None)
+@cached_by_definition
 def _drift(model: str, optimizer: str, regime: str) -> _Drift:
     """The active-iterate drift in atoms, its Schur complement and timescales."""
     rec = recursion_for(model, optimizer, "active")

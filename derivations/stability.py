@@ -18,6 +18,7 @@ from functools import lru_cache
 import sympy as sp
 
 from .closed_forms import from_idle_symbol, in_idle_symbol, lam, tidy
+from .definition_cache import cached_by_definition
 from .names import name_of
 from .recursion import recursion_for
 
@@ -51,7 +52,7 @@ def generic_conditions(n: int) -> tuple[sp.Expr, ...]:
     return tuple(sp.factor(c) for c in schur_cohn_conditions(poly))
 
 
-@lru_cache(maxsize=None)
+@cached_by_definition
 def _conditions(model: str, optimizer: str, time_rule: str) -> tuple[sp.Expr, ...]:
     coefficients = characteristic_coefficients(model, optimizer, time_rule)
     return tuple(c.xreplace(coefficients) for c in generic_conditions(len(coefficients)))

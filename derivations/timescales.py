@@ -19,12 +19,12 @@ Both are read off the derived active-iterate mean map
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import sympy as sp
 
 from . import symbols as S
 from .closed_forms import from_idle_symbol, in_idle_symbol
+from .definition_cache import cached_by_definition
 from .names import name_of
 from .recursion import recursion_for
 
@@ -47,7 +47,7 @@ def _simplify(x: sp.Expr) -> sp.Expr:
     return from_idle_symbol(sp.factor(sp.cancel(in_idle_symbol(x))))
 
 
-@lru_cache(maxsize=None)
+@cached_by_definition
 def _timescales(model: str, optimizer: str) -> Timescales:
     M = recursion_for(model, optimizer, "active").mean_transition
     at0 = {S.lr: 0}

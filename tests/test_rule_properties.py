@@ -13,17 +13,21 @@ from __future__ import annotations
 import random
 from fractions import Fraction as F
 
+import numpy as np
 import pytest
 import sympy as sp
 
-from derivations import derive_recursion
+from derivations import derive_recursion, stability_conditions, timescales
 from derivations import symbols as S
+from derivations.idle import idle_stretch
 from derivations.optimizers import UPDATE_RULES, UpdateRule, e, g, register_rule, unregister_rule, v
+from derivations.oscillation import oscillation_discriminant
 from derivations.vectors import LinearVector
 from numerics import exact_risk
 from numerics.inputs.models import SparseLeastSquares
 from numerics.inputs.optimizer import Optimizer
 from numerics.simulate.exact_moments import expanded_risk
+from numerics.simulate.update import apply_update
 
 RULES = 24
 
@@ -115,3 +119,38 @@ def test_register_rule_rejects_bad_rules():
 def test_unregister_rule_keeps_built_ins():
     with pytest.raises(ValueError, match="built in"):
         unregister_rule("sgd")
+
+
+def _scaled_heavy_ball(scale) -> UpdateRule:
+    """``v ← β v + g``, ``θ ← θ − scale·η (β v + g)`` (nesterov-like), named "redefined"."""
+    return UpdateRule("redefined", (e, v),
+                      lambda st, gr: {v: S.beta * st[v] + gr,
+                                      e: st[e] - scale * S.lr * (S.beta * st[v] + gr)},
+                      "test rule", r"\text{test rule}")
+
+
+def test_a_rule_redefined_under_the_same_name_is_derived_afresh_everywhere():
+    """A notebook cell that redefines a rule (unregister, register anew under the same
+    name) must never get the old rule's derivation back from a cache keyed by names:
+    exact risk on every backend, the exact-moment oracle, stability, timescales, the
+    discriminant, the idle stretch and the simulators' update all follow the new rule."""
+    seen = []
+    for scale in (1, F(1, 2)):
+        register_rule(_scaled_heavy_ball(scale))
+        model = SparseLeastSquares(2, F(1, 3), R0=1, sigma2=F(1, 5))
+        opt = Optimizer("redefined", lr=F(1, 4), beta=F(1, 2), batch=2)
+        exact = list(exact_risk(model, opt, 3, backend="exact"))
+        assert exact == expanded_risk(model, opt, 3, [[F(1), F(0)]])
+        step = apply_update("redefined", np.array([1.0]), np.array([0.0]), np.array([1.0]),
+                            0.25, 0.5, 1.0)
+        assert step[0][0] == 1 - float(scale) * 0.25
+        seen.append((derive_recursion("lsq", "redefined").fingerprint, exact,
+                     float(exact_risk(model, opt, 3, backend="numpy")[-1]),
+                     float(exact_risk(model, opt, 3, backend="c")[-1]),
+                     stability_conditions("lsq", "redefined"), timescales("lsq", "redefined"),
+                     oscillation_discriminant("lsq", "redefined"), idle_stretch("redefined")))
+        unregister_rule("redefined")
+    first, second = seen
+    assert all(a != b for a, b in zip(first, second))
+    assert first[2] == pytest.approx(float(first[1][-1]), rel=1e-12)
+    assert second[3] == pytest.approx(float(second[1][-1]), rel=1e-12)

@@ -17,6 +17,7 @@ import sympy as sp
 from derivations import rare_class as M2
 from derivations import symbols as S
 from derivations.closed_forms import stationary_state
+from derivations.definition_cache import cached_by_definition
 from derivations.linearisation import CONSTANTS, constant_definitions, linearise
 from numerics.kernels.logistic_normal import NUMPY_INTEGRALS
 from numerics.kernels.statistics_map import bayes_bias, parameter_tuple
@@ -36,7 +37,7 @@ def _constant(symbol):
                        modules=[NUMPY_INTEGRALS, "numpy"])
 
 
-@lru_cache(maxsize=None)
+@cached_by_definition
 def _linear_map(optimizer_name: str):
     lin = linearise(optimizer_name)
     args = (S.lr, S.beta, S.batch, S.d, S.rho, *CONSTANTS)

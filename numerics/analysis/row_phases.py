@@ -17,12 +17,12 @@ on a logarithmic grid in ``ε`` and refined by bisection on the derived expressi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import mpmath
 import numpy as np
 import sympy as sp
 
+from derivations.definition_cache import cached_by_definition
 from derivations.oscillation import oscillation_discriminant
 from derivations.recursion import recursion_for
 from derivations.stability import stability_conditions
@@ -43,7 +43,7 @@ SMALLEST_EPS = 1e-9
 FALLBACK_DPS = 50
 
 
-@lru_cache(maxsize=None)
+@cached_by_definition
 def _expressions(model: str, optimizer: str) -> tuple:
     """``(Δ(χ) or None without a buffer, Schur–Cohn left-hand sides)``, active clock."""
     conditions = tuple(c.lhs for c in stability_conditions(model, optimizer, "active"))

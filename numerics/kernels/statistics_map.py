@@ -5,18 +5,17 @@ the statistics."""
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 import sympy as sp
 
 from derivations import rare_class as M2
 from derivations import symbols as S
+from derivations.definition_cache import cached_by_definition
 from derivations.drift import statistics_map_for
 from numerics.kernels.logistic_normal import NUMPY_INTEGRALS
 
 
-@lru_cache(maxsize=None)
+@cached_by_definition
 def compiled_statistics_map(model_name: str, optimizer_name: str, time_rule: str):
     """The derived map ``F`` and the risks, lambdified once (NumPy and the integrals)."""
     stats = statistics_map_for(model_name, optimizer_name, time_rule)

@@ -15,12 +15,11 @@ steps to stop rounding drift.  ``lr`` and ``beta`` must be shared by all rows
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 import sympy as sp
 
 from derivations import symbols as S
+from derivations.definition_cache import cached_by_definition
 from derivations.idle import buffer_energy, cross, energy, idle_stretch, n
 from numerics.inputs.parameters import parameter_values
 from numerics.inputs.validation import check_integer
@@ -29,7 +28,7 @@ from numerics.simulate.monte_carlo import MonteCarloResult, simulate_in_blocks, 
 from numerics.simulate.update import apply_update
 
 
-@lru_cache(maxsize=None)
+@cached_by_definition
 def _idle_functions(name: str):
     stretch = idle_stretch(name)
     args = (S.lr, S.beta, n)

@@ -7,16 +7,15 @@ them to sampled gradients.  No update is typed in twice.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 import sympy as sp
 
 from derivations import symbols as S
+from derivations.definition_cache import cached_by_definition
 from derivations.optimizers import e, g, update_rule, v
 
 
-@lru_cache(maxsize=None)
+@cached_by_definition
 def _coefficients(name: str):
     rule = update_rule(name)
     new = rule.apply()

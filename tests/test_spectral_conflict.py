@@ -4,6 +4,7 @@ momentum thresholds per frequency, the global-vs-adapted momentum study."""
 import warnings
 from fractions import Fraction
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
@@ -27,6 +28,7 @@ from numerics.inputs.optimizer import Optimizer
 from numerics.inputs.parameters import parameter_values
 from numerics.kernels.backends import float_arguments
 from numerics.kernels.horizon_risk import row_risk_at
+from numerics.runtime.plotting import new_figure
 from numerics.simulate.token_stream import decade_bands, zipf_frequencies
 from numerics.studies.conflict import (
     ADAPTED,
@@ -35,7 +37,13 @@ from numerics.studies.conflict import (
     best_global_beta,
     run_conflict,
 )
-from numerics.studies.conflict_figure import write_conflict
+from numerics.studies.conflict_figure import (
+    plot_band_risk_at_horizon,
+    plot_band_risk_over_time,
+    plot_global_scan,
+    plot_phases,
+    write_conflict,
+)
 
 
 def _eigenvalues(model, opt, time="active"):
@@ -238,3 +246,21 @@ def test_cli_conflict(tmp_path, capsys):
     assert main(["conflict", "--rows", "300", "--horizon", "200", "--out", str(tmp_path)]) == 0
     assert "Gap" in capsys.readouterr().out
     assert (tmp_path / "spectral_conflict.png").exists()
+
+
+def _drawn(ax) -> int:
+    return len(ax.lines) + len(ax.collections) + len(ax.patches) + len(ax.containers)
+
+
+@pytest.mark.parametrize("plot", [plot_phases, plot_band_risk_over_time, plot_global_scan,
+                                  plot_band_risk_at_horizon])
+def test_every_conflict_panel_draws_into_the_axes_it_is_given(small_result, plot):
+    """Each panel is a function of (result, Axes): it draws there and nowhere else
+    (no pyplot figure, no extra Axes on the caller's figure)."""
+
+    figure = new_figure((4, 3))
+    ax = figure.add_subplot()
+    before = plt.get_fignums()
+    plot(small_result, ax)
+    assert _drawn(ax) > 0 and ax.get_title()
+    assert figure.axes == [ax] and plt.get_fignums() == before

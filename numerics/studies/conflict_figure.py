@@ -1,5 +1,8 @@
 """Figure of the spectral conflict (``sparsemom conflict``): four panels.
 
+Each panel is drawn by a ``plot_*(result, ax)`` function into a given Matplotlib
+``Axes``; :func:`conflict_figure` composes them.
+
 1. the phases in ``(p, 1 − β)`` over the stream's frequencies — SGD-like above the
    oscillation onset, heavy-ball between it and the stability edge, unstable below —
    with the best global ``β*`` and the frequency-adapted ``f(p)``;
@@ -20,13 +23,10 @@ from numerics.runtime.plotting import new_figure
 from numerics.studies.conflict import ADAPTED, ONSET, ConflictResult, table_markdown
 
 
-def conflict_figure(result, out: Path) -> list[Path]:
+def plot_phases(result: ConflictResult, ax) -> None:
+    """The phases in ``(p, 1 − β)`` with the best global ``β*`` and the adapted ``f(p)``."""
     s = result.setup
     glob = result.global_momentum
-    fig = new_figure((15, 11))
-    axes = fig.subplots(2, 2)
-
-    ax = axes[0, 0]
     th = result.thresholds
     top = np.ones_like(th.p)
     floor = np.full_like(th.p, max(s.smallest_eps, th.stability_edge.min()) / 3)
@@ -53,7 +53,11 @@ def conflict_figure(result, out: Path) -> list[Path]:
     ax.legend(fontsize=8, loc="lower left")
     ax.grid(True, which="both", alpha=0.3)
 
-    ax = axes[0, 1]
+
+def plot_band_risk_over_time(result: ConflictResult, ax) -> None:
+    """Risk of each frequency band over time: global ``β*`` (solid) against ``f(p_i)`` (dashed)."""
+    s = result.setup
+    glob = result.global_momentum
     k = np.arange(1, s.horizon + 1)
     for j, band in enumerate(result.split_global.bands):
         ax.loglog(k, result.split_global.curves[j, 1:], "-", color=f"C{j}", label=band.label)
@@ -66,7 +70,11 @@ def conflict_figure(result, out: Path) -> list[Path]:
     ax.legend(fontsize=8, ncol=2)
     ax.grid(True, which="both", alpha=0.3)
 
-    ax = axes[1, 0]
+
+def plot_global_scan(result: ConflictResult, ax) -> None:
+    """Total risk at the horizon against a global ``1 − β``; the adapted assignments as lines."""
+    s = result.setup
+    glob = result.global_momentum
     finite = np.isfinite(glob.risk_scan) & (glob.risk_scan < 10 * glob.risk_scan[0])
     ax.semilogx(glob.eps_scan[finite], glob.risk_scan[finite], "o-", color="tab:red",
                 label="one global β (exact, all rows)")
@@ -86,7 +94,10 @@ def conflict_figure(result, out: Path) -> list[Path]:
     ax.legend(fontsize=8)
     ax.grid(True, which="both", alpha=0.3)
 
-    ax = axes[1, 1]
+
+def plot_band_risk_at_horizon(result: ConflictResult, ax) -> None:
+    """Risk of each band at the horizon for every assignment."""
+    s = result.setup
     names = list(result.band_risk)
     width = 0.8 / len(names)
     x = np.arange(len(result.split_global.bands))
@@ -99,9 +110,17 @@ def conflict_figure(result, out: Path) -> list[Path]:
     ax.legend(fontsize=8)
     ax.grid(True, axis="y", which="both", alpha=0.3)
 
+
+def conflict_figure(result: ConflictResult, out: Path) -> list[Path]:
+    """The four panels into one figure, written as PNG and PDF into ``out``."""
+    fig = new_figure((15, 11))
+    axes = fig.subplots(2, 2)
+    plot_phases(result, axes[0, 0])
+    plot_band_risk_over_time(result, axes[0, 1])
+    plot_global_scan(result, axes[1, 0])
+    plot_band_risk_at_horizon(result, axes[1, 1])
     fig.tight_layout()
-    paths = write_figure(fig, out, "spectral_conflict", dpi=110)
-    return paths
+    return write_figure(fig, out, "spectral_conflict", dpi=110)
 
 
 def write_conflict(result: ConflictResult, out: Path) -> list[Path]:

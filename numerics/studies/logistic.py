@@ -91,10 +91,9 @@ def phase_grid(rho: float, optimizer: str = "heavy-ball", d: int = PHASE_D,
     return ps, eps, log_ratio, stable
 
 
-def study_figure(setup: StudySetup, points, rate: float, out: Path, phase_n: int = 60) -> list[Path]:
-    fig = new_figure((18, 5.2))
-    axes = fig.subplots(1, 3)
-    ax = axes[0]
+def plot_mean_field_vs_monte_carlo(setup: StudySetup, points, ax) -> None:
+    """Excess cross-entropy: the mean-field prediction (lines) and Monte Carlo means with
+    ±2 standard errors, at the smallest, middle and largest ``d``."""
     shown = [pt for pt in points if pt.d in (points[0].d, points[len(points) // 2].d, points[-1].d)]
     for i, pt in enumerate(shown):
         color = f"C{i}"
@@ -111,7 +110,10 @@ def study_figure(setup: StudySetup, points, rate: float, out: Path, phase_n: int
     ax.legend(fontsize=8)
     ax.grid(True, which="both", alpha=0.3)
 
-    ax = axes[1]
+
+def plot_concentration(points, rate: float, ax) -> None:
+    """RMS deviation of single runs from the prediction against ``d``, with its fit and
+    the mean-field rate ``d^{-1/2}``."""
     d = np.array([pt.d for pt in points], dtype=float)
     rms = np.array([pt.rms_deviation for pt in points])
     ax.loglog(d, rms, "o", label="RMS deviation of single runs' (s, R⊥)")
@@ -124,7 +126,10 @@ def study_figure(setup: StudySetup, points, rate: float, out: Path, phase_n: int
     ax.legend(fontsize=8)
     ax.grid(True, which="both", alpha=0.3)
 
-    ax = axes[2]
+
+def plot_rare_class_phases(setup: StudySetup, ax, phase_n: int = 60):
+    """``log10 τ_R/τ_L`` over ``(p, 1 − β)`` with the linearised stability boundary;
+    returns the mesh (for a colorbar)."""
     ps, eps, log_ratio, stable = phase_grid(setup.rho, setup.optimizer, n=phase_n)
     mesh = ax.pcolormesh(ps, eps, np.where(stable, log_ratio, np.nan), cmap="coolwarm",
                          vmin=-4, vmax=4, shading="nearest")
@@ -139,10 +144,19 @@ def study_figure(setup: StudySetup, points, rate: float, out: Path, phase_n: int
     ax.set_title(f"rare-class phases, d = {PHASE_D}, η = {PHASE_LR_SCALE}/d, ρ = {setup.rho}, "
                  f"B = {PHASE_BATCH}:\nlog10 τ_R/τ_L; white dashed τ_R = τ_L; grey: unstable "
                  "(linearised, black boundary)", fontsize=9)
-    fig.colorbar(mesh, ax=ax, label="log10 τ_R / τ_L   (< 0 SGD-like, ≈ 0 heavy ball)")
+    return mesh
+
+
+def study_figure(setup: StudySetup, points, rate: float, out: Path, phase_n: int = 60) -> list[Path]:
+    """The three panels into one figure, written as PNG and PDF into ``out``."""
+    fig = new_figure((18, 5.2))
+    axes = fig.subplots(1, 3)
+    plot_mean_field_vs_monte_carlo(setup, points, axes[0])
+    plot_concentration(points, rate, axes[1])
+    mesh = plot_rare_class_phases(setup, axes[2], phase_n)
+    fig.colorbar(mesh, ax=axes[2], label="log10 τ_R / τ_L   (< 0 SGD-like, ≈ 0 heavy ball)")
     fig.tight_layout()
-    paths = write_figure(fig, out, "logistic", dpi=120)
-    return paths
+    return write_figure(fig, out, "logistic", dpi=120)
 
 
 def write_study(setup: StudySetup, points, rate: float, out: Path) -> list[Path]:

@@ -1,0 +1,65 @@
+"""Figures are composed of ``plot_*`` functions that draw into an ``Axes`` they are
+given: nothing is drawn through pyplot, no other Axes is added to the caller's figure."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from types import SimpleNamespace
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from derivations.asymptotics import ExponentPoint
+from derivations.scaling_limits import scaling_limit
+from numerics.analysis.mean_field_convergence import StudySetup
+from numerics.analysis.scaling_limit import rescaled_times
+from numerics.runtime.plotting import new_figure
+from numerics.studies.logistic import (
+    plot_concentration,
+    plot_mean_field_vs_monte_carlo,
+    plot_rare_class_phases,
+)
+from numerics.studies.paper import plot_risk_curves, plot_stability_region
+
+
+def _axes():
+    figure = new_figure((4, 3))
+    return figure, figure.add_subplot()
+
+
+def _drew_only_there(figure, ax, before) -> bool:
+    drawn = len(ax.lines) + len(ax.collections) + len(ax.patches) + len(ax.containers)
+    return drawn > 0 and figure.axes == [ax] and plt.get_fignums() == before
+
+
+def test_stability_region_and_risk_curves_draw_into_their_axes():
+    before = plt.get_fignums()
+    figure, ax = _axes()
+    lr, eps = np.meshgrid(np.geomspace(0.01, 1, 5), np.geomspace(0.01, 1, 4))
+    plot_stability_region(ax, lr, eps, {1.0: lr < 0.5, 0.1: lr < 0.2}, "stable")
+    assert _drew_only_there(figure, ax, before) and ax.get_title() == "stable"
+
+    figure, ax = _axes()
+    limit = scaling_limit("lsq", "sgd", ExponentPoint(Fraction(23, 20), Fraction(3, 2), 0, 0))
+    t = rescaled_times(limit, 8)
+    runs = np.random.default_rng(1).uniform(0.5, 1.0, (5, t.size))
+    plot_risk_curves(ax, limit, t, {48: np.exp(-t), 10**4: np.exp(-t)}, runs, "sgd")
+    assert _drew_only_there(figure, ax, before)
+    assert [line.get_label() for line in ax.lines[:2]] == ["exact, d = 48", "exact, d = 10,000"]
+
+
+def test_logistic_panels_draw_into_their_axes():
+    before = plt.get_fignums()
+    times = np.linspace(0.1, 1, 4)
+    point = lambda d, rms: SimpleNamespace(  # noqa: E731
+        d=d, times=times, rms_deviation=rms,
+        predicted={"excess cross-entropy": np.exp(-times)},
+        simulated_mean={"excess cross-entropy": np.exp(-times) * 1.01},
+        simulated_stderr={"excess cross-entropy": np.full(4, 0.01)})
+    points = [point(100, 0.1), point(400, 0.05), point(1600, 0.025)]
+    for draw in (lambda ax: plot_mean_field_vs_monte_carlo(StudySetup(), points, ax),
+                 lambda ax: plot_concentration(points, 0.5, ax),
+                 lambda ax: plot_rare_class_phases(StudySetup(), ax, phase_n=6)):
+        figure, ax = _axes()
+        draw(ax)
+        assert _drew_only_there(figure, ax, before) and ax.get_title()

@@ -50,6 +50,7 @@ from .asymptotics import (
 from .decay import linear_dynamics_decay
 from .definition_cache import cached_by_definition
 from .expectation import BatchExpectation
+from .families import Family
 from .laws import law as law_named
 from .linearisation import rare_class_limit
 from .optimizers import e, g
@@ -140,7 +141,7 @@ class ScalingLimit:
     point: ExponentPoint
     lr_rule: str
     phase: str
-    family: str
+    family: Family
     time_exponent: Fraction
     retention_exponent: Fraction
     learning_exponent: Fraction
@@ -333,26 +334,26 @@ def scaling_limit(model: str, optimizer: str, point: ExponentPoint,
 
     if not momentum or ratio < 0:
         limit = _reduced_limit(dr, point)
-        family = "sgd" if limit.decays() else "unstable"
+        family = Family.SGD if limit.decays() else Family.UNSTABLE
         if momentum:
             conds.append(sp.expand(learning.exponent - retention.exponent))
-        if momentum and family == "unstable" and limit.tau <= retention.value:
+        if momentum and family == Family.UNSTABLE and limit.tau <= retention.value:
             # growth as fast as the buffer's memory: no adiabatic elimination; the
             # 3-D system on the growth timescale
             rate = leading_term(dr.reduced_rate, point)
             notes.append("growth on the retention timescale: 3-D limit instead of the 1-D reduction")
             limit = _heavy_ball_limit(dr, point, -rate.value, -rate.exponent, notes)
-            family = "heavy-ball" if limit.decays() else "unstable"
+            family = Family.HEAVY_BALL if limit.decays() else Family.UNSTABLE
     else:
         clock = retention if ratio == 0 else learning
         limit = _heavy_ball_limit(dr, point, clock.value, clock.exponent, notes)
-        family = "heavy-ball" if limit.decays() else "unstable"
+        family = Family.HEAVY_BALL if limit.decays() else Family.UNSTABLE
         if ratio == 0:
             ties.append(sp.expand(learning.exponent - retention.exponent))
         else:
             conds.append(sp.expand(retention.exponent - learning.exponent))
-            if family != "unstable":
-                family = "unstable"
+            if family != Family.UNSTABLE:
+                family = Family.UNSTABLE
                 notes.append("learning faster than retention: the limit on the learning "
                              "timescale does not decay (no continuous-time limit)")
     tau, scales, L, f, x0, lconds, lties = (limit.tau, limit.scales, limit.matrix, limit.forcing,
@@ -386,15 +387,15 @@ def _base_name(point, dr, conds, ties, regime: str | None) -> str:
 def _phase_name(base, family, lr_rule, binding, retention_value, momentum) -> str:
     """``base`` (coherence and batch regime), then memory and which lr bound binds."""
     if base == "coherent":
-        return "coherent" if family != "unstable" else "coherent, unstable"
+        return "coherent" if family != Family.UNSTABLE else "coherent, unstable"
     words = [base]
     if momentum and retention_value == 0:
         words.append("memoryless")
     if lr_rule == "largest-stable" and momentum and (retention_value != 0 or binding == "resonance"):
         words.append({"resonance": "above resonance", "noise": "below resonance",
                       "both": "at resonance"}[binding])
-    if lr_rule == "free" or family == "unstable":
-        words.append({"sgd": "(SGD-like)", "heavy-ball": "(heavy-ball)", "unstable": "(unstable)"}[family])
+    if lr_rule == "free" or family == Family.UNSTABLE:
+        words.append(f"({Family(family).label})")
     return " ".join(words)
 
 

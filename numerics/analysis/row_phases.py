@@ -23,6 +23,7 @@ import numpy as np
 import sympy as sp
 
 from derivations.definition_cache import cached_by_definition
+from derivations.families import Family
 from derivations.oscillation import oscillation_discriminant
 from derivations.recursion import recursion_for
 from derivations.stability import stability_conditions
@@ -33,7 +34,8 @@ from numerics.inputs.parameters import parameter_values
 from numerics.inputs.validation import check_integer
 from numerics.kernels.backends import float_arguments, to_mpf
 
-PHASES = ("SGD-like", "heavy-ball", "unstable")
+#: Phase codes per row and the family each stands for (``PHASES[code].label`` names it).
+PHASES = (Family.SGD, Family.HEAVY_BALL, Family.UNSTABLE)
 SGD_LIKE, HEAVY_BALL, UNSTABLE = range(3)
 #: ε = 1 − β scanned from 1 down to this value before bisection.
 SMALLEST_EPS = 1e-9
@@ -92,7 +94,7 @@ def _modes(model_name: str, optimizer_name: str, inputs, args, rows: int) -> tup
 
 
 def row_phases(model, optimizer) -> np.ndarray:
-    """Phase code per row (``PHASES[code]`` names it): 0 SGD-like, 1 heavy-ball,
+    """Phase code per row (``PHASES[code]`` is its :class:`Family`): 0 SGD-like, 1 heavy-ball,
     2 unstable, on the active-iterate recursion."""
     rows, inputs, args = _arguments(model, optimizer)
     oscillating, stable = _modes(model.name, optimizer.name, inputs, args, rows)

@@ -22,6 +22,7 @@ from scipy.integrate import solve_ivp
 
 from derivations import symbols as S
 from derivations.asymptotics import eps
+from derivations.families import Family
 from derivations.optimizers import update_rule
 from derivations.scaling_limits import ScalingLimit
 from numerics.inputs.models import SparseLeastSquares
@@ -108,7 +109,7 @@ def rescaled_times(limit: ScalingLimit, points: int = 40) -> np.ndarray:
     L, _, _ = _matrix(limit)
     rates = -np.linalg.eigvals(L).real
     slow = rates[rates > 1e-12].min() if np.any(rates > 1e-12) else 1.0
-    horizon = min(6.0 / slow, 200.0) if limit.family != "unstable" else 3.0 / max(abs(rates).max(), 1e-12)
+    horizon = min(6.0 / slow, 200.0) if limit.family != Family.UNSTABLE else 3.0 / max(abs(rates).max(), 1e-12)
     if limit.discrete:
         return np.unique(np.rint(np.linspace(0, max(horizon, points), points + 1)[1:]))
     return np.linspace(0.0, horizon, points + 1)[1:]
@@ -120,7 +121,7 @@ def convergence(limit: ScalingLimit, dimensions=DIMENSIONS, points: int = 40,
     times = rescaled_times(limit, points)
     target = limit_curve(limit, times)
     curves = [finite_d_curve(limit, d, times, dps) for d in dimensions]
-    if limit.family == "unstable":
+    if limit.family == Family.UNSTABLE:
         # growth: compare on a log scale (the curves span decades)
         errors = [float(np.max(np.abs(np.log(c) - np.log(target)))) for c in curves]
         observed = "unstable" if curves[-1][-1] > 1 else "stable"

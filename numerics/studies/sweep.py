@@ -22,6 +22,7 @@ from functools import partial
 from pathlib import Path
 
 from derivations.asymptotics import ExponentPoint
+from derivations.families import Family
 from derivations.scaling_limits import scaling_limit
 from numerics.analysis.scaling_limit import DIMENSIONS, convergence
 from numerics.runtime.atomic import write_text_atomic
@@ -99,8 +100,8 @@ def run_point(point: SweepPoint, dimensions=DIMENSIONS) -> SweepResult:
     limit = scaling_limit("lsq", point.optimizer, point.exponent_point(), point.lr_rule)
     conv = convergence(limit, dimensions)
     approaching = conv.errors[-1] < conv.errors[0]
-    if limit.family == "unstable":
-        as_predicted = conv.observed_family == "unstable" and approaching
+    if limit.family == Family.UNSTABLE:
+        as_predicted = conv.observed_family == Family.UNSTABLE and approaching
         observed = "blows up at the predicted rate" if as_predicted else "does not blow up as predicted"
     else:
         as_predicted = approaching

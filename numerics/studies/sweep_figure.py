@@ -12,6 +12,7 @@ from matplotlib import colormaps
 from matplotlib.colors import ListedColormap
 from matplotlib.patches import Rectangle
 
+from derivations.families import Family
 from derivations.phase_diagram import phase_atlas
 from numerics.analysis.scaling_limit import DIMENSIONS
 from numerics.runtime.atomic import write_figure
@@ -63,7 +64,7 @@ def draw_convergence(ax, results, dimensions) -> None:
     """Error of the exact finite-``d`` curves against the limit vs ``d``, one line per
     stable sweep result (log–log)."""
     for r in results:
-        if r.family == "unstable":
+        if r.family == Family.UNSTABLE:
             continue
         dims = np.array(dimensions[:len(r.errors)], dtype=float)
         ax.loglog(dims, r.errors, "o-", lw=1.2, ms=4,
@@ -83,7 +84,7 @@ def sweep_figure(results, out: Path, n: int = 25, scheduler=None, workers=None) 
     for ax, opt in zip(axes, PANEL_OPTIMIZERS):
         for r in results:
             if r.point.optimizer == opt and Fraction(r.point.sigma) == PANEL_SIGMA:
-                marker = "x" if r.family == "unstable" else "o"
+                marker = "x" if r.family == Family.UNSTABLE else "o"
                 ax.plot(float(Fraction(r.point.kappa)), float(Fraction(r.point.gamma)), marker,
                         color="black", ms=7, mfc="white" if marker == "o" else None)
 

@@ -82,3 +82,45 @@ def test_latex_of_a_rule_that_does_not_learn_says_infinity(monkeypatch):
                    for _, rel, _ in latex_equations("lsq", "frozen"))
     finally:
         unregister_rule(rule.name)
+
+
+def test_a_registered_suite_runs_with_every_verification():
+    """A user's suite joins `sparsemom verify`/`reproduce` (they run the registry); its
+    failing and raising checks are FAILs with their messages, a broken suite one FAIL."""
+    from numerics.verify.checks import (
+        SUITES,
+        Check,
+        CheckResult,
+        register_suite,
+        run_registered,
+        unregister_suite,
+    )
+
+    def mine():
+        yield Check("mine", "passes", lambda: CheckResult("mine", "passes", True, "ok"))
+        yield Check("mine", "raises", lambda: 1 / 0)
+
+    def broken():
+        raise RuntimeError("cannot list my checks")
+        yield  # pragma: no cover
+
+    assert list(SUITES)[:2] == ["least squares", "logistic rare class"]
+    built_in = dict(SUITES)
+    SUITES.clear()                      # run only the user's suites here (fast)
+    try:
+        register_suite("mine", mine)
+        register_suite("broken", broken)
+        with pytest.raises(ValueError, match="already registered"):
+            register_suite("mine", broken)
+        results = list(run_registered())
+        unregister_suite("mine")
+        unregister_suite("broken")
+    finally:
+        SUITES.clear()
+        SUITES.update(built_in)
+    assert [(r.case, r.status) for r in results] == [
+        ("passes", "PASS"), ("raises", "FAIL"), ("collecting the suite's checks", "FAIL")]
+    assert "ZeroDivisionError" in results[1].detail and "cannot list" in results[2].detail
+    assert "mine" not in SUITES and "broken" not in SUITES
+    with pytest.raises(ValueError, match="no check suite"):
+        unregister_suite("mine")

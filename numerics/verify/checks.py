@@ -1,9 +1,13 @@
-"""Check results and the runner that turns every failure into a result.
+"""Check results, the registry of check suites, and the runner that turns every
+failure into a result.
 
 A :class:`Check` is a named, deferred verification (its rung, its case, and a
 function returning a :class:`CheckResult`); :func:`run_checks` runs checks one by
 one and records an exception raised by a check as a FAIL carrying the exception's
-message, so one broken check never hides the others behind a traceback.
+message, so one broken check never hides the others behind a traceback.  Suites of
+checks are registered by name (:func:`register_suite`); ``sparsemom verify`` and
+``sparsemom reproduce`` run every registered suite, so a check a user registers runs
+with the built-in rungs.
 """
 
 from __future__ import annotations
@@ -61,3 +65,42 @@ def run_checks(checks: Iterable[Check]) -> Iterator[CheckResult]:
     """Run ``checks`` in order, each through :func:`run_check`."""
     for check in checks:
         yield run_check(check)
+
+
+#: Registered suites, in the order they run: name → function yielding the suite's
+#: :class:`Check` objects for the models and rules defined at the time it is called.
+SUITES: dict[str, Callable[[], Iterable[Check]]] = {}
+
+
+def register_suite(name: str, checks: Callable[[], Iterable[Check]]):
+    """Run ``checks()`` with every verification from now on (``sparsemom verify``,
+    ``sparsemom reproduce``); a ``ValueError`` if ``name`` is taken by another suite."""
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"suite name must be a non-empty string; got {name!r}")
+    if not callable(checks):
+        raise ValueError(f"checks must be a function yielding Check objects; got {checks!r}")
+    if SUITES.get(name, checks) is not checks:
+        raise ValueError(f"a check suite named {name!r} is already registered")
+    SUITES[name] = checks
+    return checks
+
+
+def unregister_suite(name: str) -> None:
+    """Stop running the suite ``name``."""
+    if name not in SUITES:
+        raise ValueError(f"no check suite named {name!r}; registered: {', '.join(SUITES)}")
+    del SUITES[name]
+
+
+def run_registered() -> Iterator[CheckResult]:
+    """Every check of every registered suite, through :func:`run_check`; a suite whose
+    generator itself raises is one FAIL with the message."""
+    for name, suite in list(SUITES.items()):
+        try:
+            checks = list(suite())
+        except Exception as exc:  # a broken suite is a failed check, never a traceback
+            message = str(exc).splitlines()[0] if str(exc) else ""
+            yield CheckResult(name, "collecting the suite's checks", False,
+                              f"raised {type(exc).__name__}: {message}")
+            continue
+        yield from run_checks(checks)

@@ -11,6 +11,7 @@ from derivations.decay import hurwitz_stable, linear_dynamics_decay
 from derivations.phase_diagram import phase_atlas, regions
 from derivations.scaling_limits import scaling_limit
 from derivations.timescales import timescales
+from numerics.analysis.phase_map import phase_map
 
 SIGMA = Fraction(3, 2)
 
@@ -214,3 +215,22 @@ def test_exact_hurwitz_criterion_agrees_with_numeric_roots():
             assert linear_dynamics_decay(L, discrete=True) == bool(np.all(np.abs(mu) < 1)), entries
         else:
             assert not linear_dynamics_decay(L, discrete=True), entries
+
+
+def test_phase_map_labels_a_fine_grid_from_the_derived_regions():
+    """Six regions on a 60×50 grid from a few exact derivations (one per region plus
+    checks); random grid points re-derived exactly get the phase the map gave them; the
+    region polygons tile the box (their areas sum to its area)."""
+    kappas = [Fraction(x).limit_denominator(10**4) + Fraction(1, 997) for x in np.linspace(0.05, 3.4, 60)]
+    gammas = [Fraction(x).limit_denominator(10**4) + Fraction(1, 991) for x in np.linspace(0.05, 2.9, 50)]
+    phases = phase_map("lsq", "heavy-ball", SIGMA, kappas, gammas, check=1)
+    assert set(phases.phases) == set(REGIONS)
+    assert (phases.labels >= 0).all() and phases.exact <= 2 * len(REGIONS) + 2
+    rng = np.random.default_rng(3)
+    for i, j in zip(rng.integers(0, len(gammas), 6), rng.integers(0, len(kappas), 6)):
+        exact = scaling_limit("lsq", "heavy-ball", ExponentPoint(kappas[j], SIGMA, gammas[i], 0))
+        assert exact.phase == phases.phases[phases.labels[i, j]]
+    area = sum(0.5 * abs(np.dot(p[:, 0], np.roll(p[:, 1], 1)) - np.dot(p[:, 1], np.roll(p[:, 0], 1)))
+               for p in phases.polygons if p is not None)
+    box = (max(kappas) - min(kappas)) * (max(gammas) - min(gammas))
+    assert area == pytest.approx(float(box), rel=1e-9)

@@ -16,7 +16,7 @@ def add_arguments(parser) -> None:
                         "process pool)")
     parser.add_argument("--workers", type=positive_int, default=None,
                         help="local processes (default: all cores)")
-    parser.add_argument("--atlas-grid", type=integer_at_least(2), default=25,
+    parser.add_argument("--atlas-grid", type=integer_at_least(2), default=201,
                         help="grid points per axis of the phase-diagram panels")
 
 

@@ -39,7 +39,7 @@ from numerics.studies.logistic import study_figure
 from numerics.studies.sweep import SWEEP_POINTS, run_point
 from numerics.studies.sweep_figure import (
     PANEL_OPTIMIZERS,
-    atlas,
+    atlases,
     draw_convergence,
     draw_phase_panels,
 )
@@ -138,10 +138,11 @@ def risk_curves_by_phase(out: Path, full: bool) -> Figure:
 # ---- the phase diagram in exponent space --------------------------------------------
 
 def phase_diagram(out: Path, full: bool) -> Figure:
-    """Derived phases in ``(κ, γ)`` at ``σ = 3/2`` for heavy ball and lazy momentum."""
-    n = 41 if full else 13
+    """Derived phases in ``(κ, γ)`` at ``σ = 3/2`` for heavy ball and lazy momentum, on a
+    fine grid labelled from the derived regions, with their boundary lines."""
+    n = 401 if full else 201
     fig, axes = _subplots(1, len(PANEL_OPTIMIZERS), (15, 6.5))
-    draw_phase_panels(fig, axes, [atlas(opt, n) for opt in PANEL_OPTIMIZERS])
+    draw_phase_panels(fig, axes, atlases(n))
     figure = Figure("phase_diagram", "phase diagram in exponent space (κ, γ)", parameters={"grid": n})
     return _save(figure, fig, out, rect=(0, 0, 1, 0.88))
 

@@ -144,7 +144,7 @@ def table_csv(results) -> str:
     return out.getvalue()
 
 
-def write_sweep(results, out: Path, atlas_grid: int = 25, scheduler=None, workers=None) -> list[Path]:
+def write_sweep(results, out: Path, atlas_grid: int = 201, scheduler=None, workers=None) -> list[Path]:
     """Write the table (CSV, markdown) and the figure; return the paths."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -4,7 +4,6 @@ points, and the error against ``d`` of each point (log–log)."""
 from __future__ import annotations
 
 from fractions import Fraction
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +12,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.patches import Rectangle
 
 from derivations.families import Family
-from derivations.phase_diagram import phase_atlas
+from numerics.analysis.phase_map import PhaseMap, phase_map
 from numerics.analysis.scaling_limit import DIMENSIONS
 from numerics.runtime.atomic import write_figure
 from numerics.runtime.parallel import parallel_map
@@ -26,35 +25,57 @@ PANEL_OPTIMIZERS = ("heavy-ball", "lazy")
 
 def _grid(lo: float, hi: float, n: int, offset: Fraction) -> list[Fraction]:
     # distinct small prime offsets per axis: no grid point falls on a boundary
-    return [Fraction(x).limit_denominator(1000) + offset for x in np.linspace(lo, hi, n)]
+    return [Fraction(x).limit_denominator(10**6) + offset for x in np.linspace(lo, hi, n)]
 
 
-def atlas(optimizer: str, n: int, scheduler=None, workers=None):
+def _phase_map(args) -> PhaseMap:
+    optimizer, n = args
     kappas, gammas = _grid(0.0, 3.5, n, Fraction(1, 997)), _grid(0.0, 3.0, n, Fraction(1, 991))
-    mapper = partial(parallel_map, scheduler=scheduler, workers=workers,
-                     description=f"phase diagram ({optimizer})")
-    return kappas, gammas, phase_atlas("lsq", optimizer, PANEL_SIGMA, kappas, gammas, mapper=mapper)
+    return phase_map("lsq", optimizer, PANEL_SIGMA, kappas, gammas)
 
 
-def draw_phase_panels(fig, axes, panels, optimizers=PANEL_OPTIMIZERS, sigma=PANEL_SIGMA) -> list[str]:
-    """One derived phase diagram in ``(κ, γ)`` per axis (``panels``: what :func:`atlas`
-    returns), one colour per phase shared by all panels, legend on top of ``fig``;
-    returns the phase names in colour order."""
+def atlases(n: int, optimizers=PANEL_OPTIMIZERS, scheduler=None, workers=None) -> list[PhaseMap]:
+    """The ``n × n`` phase map of each optimizer in ``(κ, γ)`` at ``σ = PANEL_SIGMA``, in
+    parallel (one exact derivation per region, :func:`~numerics.analysis.phase_map.phase_map`)."""
+    return parallel_map(_phase_map, [(opt, n) for opt in optimizers], scheduler=scheduler,
+                        workers=workers, description="phase diagram")
+
+
+def plot_phase_map(ax, phases: PhaseMap, names: list[str], cmap, title: str) -> None:
+    """One phase map: a colour per phase (index into ``names``) and the derived boundary
+    lines (edges of each region's polygon inside the box)."""
+    grid = np.array([names.index(name) for name in phases.phases])[phases.labels]
+    ax.pcolormesh(phases.kappas, phases.gammas, grid, cmap=cmap, vmin=-0.5,
+                  vmax=len(names) - 0.5, shading="nearest", alpha=0.85, rasterized=True)
+    box = (phases.kappas.min(), phases.kappas.max(), phases.gammas.min(), phases.gammas.max())
+    for polygon in phases.polygons:
+        if polygon is None:
+            continue
+        for start, end in zip(polygon, np.roll(polygon, -1, axis=0)):
+            on_frame = (np.isclose(start[0], end[0]) and np.isclose(start[0], box[:2]).any()) or \
+                (np.isclose(start[1], end[1]) and np.isclose(start[1], box[2:]).any())
+            if not on_frame:
+                ax.plot([start[0], end[0]], [start[1], end[1]], color="black", lw=1.1)
+    ax.set_xlim(box[0], box[1])
+    ax.set_ylim(box[2], box[3])
+    ax.set_xlabel(r"sparsity exponent $\kappa$  ($p = d^{-\kappa}$)")
+    ax.set_ylabel(r"momentum-decay exponent $\gamma$  ($1-\beta = d^{-\gamma}$)")
+    ax.set_title(title)
+
+
+def draw_phase_panels(fig, axes, maps: list[PhaseMap], optimizers=PANEL_OPTIMIZERS) -> list[str]:
+    """One phase map per axis, one colour per phase shared by all panels, legend on top
+    of ``fig``; returns the phase names in colour order."""
     names: list[str] = []
-    for _, _, points in panels:
-        for p in points:
-            if p.phase not in names:
-                names.append(p.phase)
+    for phases in maps:
+        names += [name for name in phases.phases if name not in names]
     colors = colormaps["tab20"].colors
     cmap = ListedColormap([colors[(2 * i) % 20 + (2 * i) // 20] for i in range(max(len(names), 1))])
-    for ax, opt, (kappas, gammas, points) in zip(axes, optimizers, panels):
-        grid = np.array([names.index(p.phase) for p in points], dtype=float).reshape(len(gammas), len(kappas))
-        ax.pcolormesh([float(k) for k in kappas], [float(g) for g in gammas], grid, cmap=cmap,
-                      vmin=-0.5, vmax=len(names) - 0.5, shading="nearest", alpha=0.85)
-        ax.set_xlabel(r"sparsity exponent $\kappa$  ($p = d^{-\kappa}$)")
-        ax.set_ylabel(r"momentum-decay exponent $\gamma$  ($1-\beta = d^{-\gamma}$)")
-        ax.set_title(f"{opt}: phases at batch exponent $\\sigma$ = {float(sigma)} "
-                     f"(largest stable lr, {len(kappas)}×{len(gammas)} grid)")
+    for ax, opt, phases in zip(axes, optimizers, maps):
+        n_k, n_g = len(phases.kappas), len(phases.gammas)
+        plot_phase_map(ax, phases, names, cmap,
+                       f"{opt}: phases at batch exponent $\\sigma$ = {float(phases.sigma)}\n"
+                       f"(largest stable lr, {n_k}×{n_g} grid, {phases.exact} exact derivations)")
     handles = [Rectangle((0, 0), 1, 1, color=cmap(i), alpha=0.85) for i in range(len(names))]
     fig.legend(handles, names, loc="upper center", ncol=3, fontsize=9, frameon=False)
     return names
@@ -75,12 +96,12 @@ def draw_convergence(ax, results, dimensions) -> None:
     ax.grid(True, which="both", alpha=0.3)
 
 
-def sweep_figure(results, out: Path, n: int = 25, scheduler=None, workers=None) -> list[Path]:
+def sweep_figure(results, out: Path, n: int = 201, scheduler=None, workers=None) -> list[Path]:
     fig = new_figure((16, 11))
     gs = fig.add_gridspec(2, 2, height_ratios=[1, 1])
-    panels = [atlas(opt, n, scheduler, workers) for opt in PANEL_OPTIMIZERS]
+    maps = atlases(n, PANEL_OPTIMIZERS, scheduler, workers)
     axes = [fig.add_subplot(gs[0, col]) for col in range(len(PANEL_OPTIMIZERS))]
-    draw_phase_panels(fig, axes, panels)
+    draw_phase_panels(fig, axes, maps)
     for ax, opt in zip(axes, PANEL_OPTIMIZERS):
         for r in results:
             if r.point.optimizer == opt and Fraction(r.point.sigma) == PANEL_SIGMA:

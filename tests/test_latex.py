@@ -2,6 +2,7 @@
 compiles with pdflatex."""
 
 import subprocess
+from functools import lru_cache
 
 import pytest
 import sympy as sp
@@ -31,6 +32,12 @@ def is_zero(expr: sp.Expr) -> bool:
     return field.from_sympy(expr) == field.zero
 
 
+@lru_cache(maxsize=None)
+def _parsed_symbol(symbol: sp.Symbol) -> sp.Expr:
+    """What the LaTeX of one symbol parses back to (ANTLR is slow; symbols repeat)."""
+    return parse_latex(sp.latex(symbol))
+
+
 @pytest.mark.parametrize("time", TIME_RULES)
 @pytest.mark.parametrize("name", list(UPDATE_RULES))
 def test_every_equation_round_trips(name, time):
@@ -41,7 +48,7 @@ def test_every_equation_round_trips(name, time):
                         "Stationary risk"}
     for section, relation, text in equations:
         parsed = parse_latex(text)
-        source = relation.xreplace({s: parse_latex(sp.latex(s)) for s in relation.free_symbols})
+        source = relation.xreplace({s: _parsed_symbol(s) for s in relation.free_symbols})
         source = source.xreplace({s: sp.Symbol(s.name) for s in source.free_symbols})
         assert type(parsed) is type(source), (section, text[:80])
         assert is_zero((source.lhs - source.rhs) - (parsed.lhs - parsed.rhs)), (section, text[:80])

@@ -7,6 +7,9 @@ exact rational linear program (``sympy.solvers.simplex``).
 
 from __future__ import annotations
 
+from fractions import Fraction
+from functools import lru_cache
+
 import sympy as sp
 from sympy.solvers.simplex import InfeasibleLPError, UnboundedLPError, linprog
 
@@ -16,7 +19,13 @@ from .asymptotics import gamma, kappa, sigma, theta
 def reduce_region(inequalities, equalities):
     """Deduplicate and drop implied inequalities: ``c > 0`` goes when the others imply
     ``c ≥ 0`` (an exact rational linear program over κ, σ, γ ≥ 0 and θ,
-    ``sympy.solvers.simplex``)."""
+    ``sympy.solvers.simplex``).  Points of one region give the same conditions, so the
+    reduction is cached on them."""
+    return _reduce(tuple(inequalities), tuple(equalities))
+
+
+@lru_cache(maxsize=None)
+def _reduce(inequalities: tuple, equalities: tuple):
     variables = [kappa, sigma, gamma, theta]
 
     def normal(expr):
@@ -56,14 +65,21 @@ def reduce_region(inequalities, equalities):
             coefficients.append(-expr.coeff(theta))
         return coefficients, expr.subs({v: 0 for v in used})
 
+    rows = {c: row(c) for c in ineqs}
     eq_rows = [row(e_) for e_ in eqs]
     A_eq = sp.Matrix([r for r, _ in eq_rows]) if eqs else None
     b_eq = sp.Matrix([-c for _, c in eq_rows]) if eqs else None
     kept = list(ineqs)
     for c in list(ineqs):
-        objective, constant = row(c)
+        objective, constant = rows[c]
+        if constant >= 0 and all(x >= 0 for x in objective):
+            kept.remove(c)      # implied by κ, σ, γ ≥ 0 alone (no θ term: θ⁺, θ⁻ cancel)
+            continue
+        if any(_implied_by_one(rows[c], rows[o]) for o in kept if o is not c):
+            kept.remove(c)      # c = λ·o + (a form ≥ 0 on κ, σ, γ ≥ 0), λ ≥ 0
+            continue
         # o ≥ 0 for the others (a trivial 0 ≤ 0 row when there are none: linprog wants A)
-        others = [row(o) for o in kept if o is not c] or [([0] * len(objective), 0)]
+        others = [rows[o] for o in kept if o is not c] or [([0] * len(objective), 0)]
         A = sp.Matrix([[-x for x in r] for r, _ in others])
         b = sp.Matrix([k for _, k in others])
         try:
@@ -73,3 +89,21 @@ def reduce_region(inequalities, equalities):
         if lowest + constant >= 0:       # implied by the others: exact rational arithmetic
             kept.remove(c)
     return tuple(kept), tuple(eqs)
+
+
+def _implied_by_one(c, o) -> bool:
+    """``o ≥ 0`` and the bounds of the LP variables (all ``≥ 0``) imply ``c ≥ 0``: some
+    ``λ ≥ 0`` leaves every coefficient and the constant of ``c − λ o`` non-negative (a
+    sufficient certificate, checked before a linear program is solved)."""
+    (cc, c0), (oc, o0) = c, o
+    low, high = Fraction(0), None
+    for x, y in zip([*cc, c0], [*oc, o0]):
+        x, y = Fraction(int(x.p), int(x.q)), Fraction(int(y.p), int(y.q))
+        # need x − λ y ≥ 0
+        if y > 0:
+            high = x / y if high is None else min(high, x / y)
+        elif y < 0:
+            low = max(low, x / y)
+        elif x < 0:
+            return False
+    return high is None or low <= high

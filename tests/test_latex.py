@@ -18,7 +18,10 @@ P, B = sp.Symbol("p"), sp.Symbol("B")
 
 def is_zero(expr: sp.Expr) -> bool:
     """Exact zero test in a rational-function field: ``(1 − p)^{jB}`` becomes ``q^j``
-    and every other symbolic power (``λ_i^k``) an independent indeterminate."""
+    and every other symbolic power (``λ_i^k``) an independent indeterminate.  When the
+    expression is affine in those indeterminates (the closed form ``Σ λ_i^k γ_i + R_∞``),
+    it is zero exactly when each coefficient is, and the coefficients are tested one by
+    one (in far fewer variables: seconds instead of minutes)."""
     q = sp.Dummy("q")
     expr = expr.replace(
         lambda x: x.is_Pow and sp.expand(x.base - (1 - P)) == 0
@@ -28,6 +31,15 @@ def is_zero(expr: sp.Expr) -> bool:
     expr = expr.replace(lambda x: x.is_Pow and not x.exp.is_Integer,
                         lambda x: atoms.setdefault((sp.expand(x.base), sp.expand(x.exp)),
                                                    sp.Dummy()))
+    indeterminates = list(atoms.values())
+    coefficients = [sp.diff(expr, x) for x in indeterminates]
+    if indeterminates and not any(c.has(*indeterminates) for c in coefficients):
+        constant = expr.xreplace({x: 0 for x in indeterminates})
+        return all(_is_zero_in_field(c) for c in [constant, *coefficients])
+    return _is_zero_in_field(expr)
+
+
+def _is_zero_in_field(expr: sp.Expr) -> bool:
     field = ZZ.frac_field(*sorted(expr.free_symbols, key=str))
     return field.from_sympy(expr) == field.zero
 
@@ -89,3 +101,14 @@ def test_logistic_document_compiles(tmp_path, pdflatex):
     proc = subprocess.run([pdflatex, "-interaction=nonstopmode", "-halt-on-error",
                            out.name], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-2000:]
+
+
+def test_the_zero_test_rejects_a_wrong_coefficient_of_a_mode():
+    """The split by modes must still see a single wrong term: ``λ^k`` against ``λ^k·(1+η)``,
+    a wrong constant, and an expression not affine in the modes (the field path)."""
+    lam, mu, k, eta = sp.symbols("lambda_1 lambda_2 k eta")
+    assert is_zero(lam**k * (1 + eta) - lam**k - eta * lam**k)
+    assert not is_zero(lam**k * (1 + eta) - lam**k)
+    assert not is_zero(lam**k + eta - lam**k)
+    assert is_zero(lam**k * mu**k * eta - eta * mu**k * lam**k)      # a product of modes
+    assert not is_zero(lam**k * mu**k - lam**k)

@@ -18,6 +18,7 @@ from numerics.kernels.backends import (
     checked_in_module,
     generated_module,
 )
+from numerics.kernels.numeric_function import numeric_function
 
 
 def test_checked_in_sources_are_current(tmp_path):
@@ -112,3 +113,18 @@ def test_an_expression_with_a_symbol_that_is_no_input_is_refused():
     with pytest.raises(ValueError, match=r"\['tau'\].*not among the inputs"):
         sig.check_inputs([S.lr * stray, S.p], "the test expression")
     sig.check_inputs([S.lr * S.p + R0], "an expression in the inputs")   # no error
+
+
+def test_numeric_functions_are_keyed_by_what_they_are_made_from():
+    """Every run-time symbolic → numeric conversion goes through numeric_function: the
+    same expression and inputs give the same function (one fingerprint), a changed
+    expression a new one, and a free symbol that is not an input is refused at once."""
+    f = numeric_function(S.lr * S.p + 1, (S.lr, S.p))
+    assert f is numeric_function(S.lr * S.p + 1, (S.lr, S.p)) and f(2.0, 3.0) == 7.0
+    g = numeric_function(S.lr * S.p + 2, (S.lr, S.p))
+    assert g.fingerprint != f.fingerprint and g(2.0, 3.0) == 8.0
+    assert numeric_function([S.lr, 2 * S.lr], (S.lr,))(1.5) == [1.5, 3.0]
+    with pytest.raises(ValueError, match=r"\['beta'\].*not among the inputs"):
+        numeric_function(S.lr * S.beta, (S.lr,))
+    with pytest.raises(ValueError, match="backend must be one of"):
+        numeric_function(S.lr, (S.lr,), "fortran")

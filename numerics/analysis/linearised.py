@@ -12,14 +12,13 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-import sympy as sp
 
 from derivations import rare_class as M2
 from derivations import symbols as S
 from derivations.closed_forms import stationary_state
 from derivations.definition_cache import cached_by_definition
 from derivations.linearisation import CONSTANTS, constant_definitions, linearise
-from numerics.kernels.logistic_normal import NUMPY_INTEGRALS
+from numerics.kernels.numeric_function import numeric_function
 from numerics.kernels.statistics_map import bayes_bias, parameter_tuple
 
 _MODEL_ARGS = (S.p, S.rho, M2.bias)
@@ -33,16 +32,16 @@ def fisher_constants(model) -> dict[str, float]:
 
 @lru_cache(maxsize=None)
 def _constant(symbol):
-    return sp.lambdify(_MODEL_ARGS, constant_definitions()[symbol],
-                       modules=[NUMPY_INTEGRALS, "numpy"])
+    return numeric_function(constant_definitions()[symbol], _MODEL_ARGS, "integrals")
 
 
 @cached_by_definition
 def _linear_map(optimizer_name: str):
     lin = linearise(optimizer_name)
     args = (S.lr, S.beta, S.batch, S.d, S.rho, *CONSTANTS)
-    return (lin, sp.lambdify(args, lin.transition, "numpy"), sp.lambdify(args, lin.forcing, "numpy"),
-            sp.lambdify(args, stationary_state(lin.bulk), "numpy"))
+    return (lin, numeric_function(lin.transition, args),
+            numeric_function(lin.forcing, args),
+            numeric_function(stationary_state(lin.bulk), args))
 
 
 def _arguments(model, optimizer):

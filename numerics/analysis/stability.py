@@ -19,6 +19,7 @@ from derivations.stability import stability_conditions
 from numerics.codegen.signature import Signature
 from numerics.inputs.parameters import parameter_values
 from numerics.kernels.backends import coefficient_arrays, float_arguments, generated_module, to_mpf
+from numerics.kernels.numeric_function import numeric_function
 
 
 def _rows_of_args(model, optimizer, time):
@@ -63,10 +64,10 @@ def is_stable(model, optimizer, time: str = "steps", dps: int | None = None):
 @lru_cache(maxsize=None)
 def lambdified(expr: sp.Expr, inputs: tuple[sp.Symbol, ...], module: str):
     """``expr`` (a derived expression in a recursion's inputs, :class:`Signature`) as a
-    function of ``inputs`` in ``module`` ("numpy" or "mpmath"); cached.  A ``ValueError``
-    names any free symbol of ``expr`` that is not an input."""
-    Signature.check(expr, inputs)
-    return sp.lambdify(inputs, expr, module, cse=True)
+    function of ``inputs`` in ``module`` ("numpy" or "mpmath"), through
+    :func:`~numerics.kernels.numeric_function.numeric_function`; cached on the expression
+    itself (evaluation loops call it often)."""
+    return numeric_function(expr, inputs, module, cse=True)
 
 
 def _lambdified_conditions(model: str, optimizer: str, time: str, module: str):

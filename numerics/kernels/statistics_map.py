@@ -6,13 +6,12 @@ the statistics."""
 from __future__ import annotations
 
 import numpy as np
-import sympy as sp
 
 from derivations import rare_class as M2
 from derivations import symbols as S
 from derivations.definition_cache import cached_by_definition
 from derivations.drift import statistics_map_for
-from numerics.kernels.logistic_normal import NUMPY_INTEGRALS
+from numerics.kernels.numeric_function import numeric_function
 
 
 @cached_by_definition
@@ -20,10 +19,9 @@ def compiled_statistics_map(model_name: str, optimizer_name: str, time_rule: str
     """The derived map ``F`` and the risks, lambdified once (NumPy and the integrals)."""
     stats = statistics_map_for(model_name, optimizer_name, time_rule)
     args = (*stats.state, *stats.parameters, M2.bias)
-    modules = [NUMPY_INTEGRALS, "numpy"]
-    step = sp.lambdify(args, list(stats.update), modules=modules, cse=True)
-    risks = {name: sp.lambdify((M2.s, M2.R_perp, *stats.parameters, M2.bias), expr,
-                               modules=modules, cse=True)
+    step = numeric_function(list(stats.update), args, "integrals", cse=True)
+    risks = {name: numeric_function(expr, (M2.s, M2.R_perp, *stats.parameters, M2.bias),
+                                   "integrals", cse=True)
              for name, expr in stats.risks.items()}
     return stats, step, risks
 
@@ -38,7 +36,7 @@ def parameter_tuple(model, optimizer) -> tuple[float, ...]:
 
 
 #: b* = log(p/(1 − p)) − ρ²/2, from its symbolic definition.
-bayes_bias = sp.lambdify((S.p, S.rho), M2.bias_value, "math")
+bayes_bias = numeric_function(M2.bias_value, (S.p, S.rho), "math")
 
 
 def initial_state(model, names) -> np.ndarray:

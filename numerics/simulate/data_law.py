@@ -15,6 +15,7 @@ from derivations import symbols as S
 from derivations.laws import law
 from derivations.optimizers import e
 from derivations.vectors import Dot
+from numerics.kernels.numeric_function import numeric_function
 
 _projection = sp.Symbol("x_dot_e")   # ⟨x_b, e⟩
 _energy = sp.Symbol("energy")        # ‖e‖²
@@ -31,13 +32,13 @@ def gradient_coefficient(model: str):
     extra = coefficient.free_symbols - {sample.mask, sample.noise, _projection}
     if extra:
         raise NotImplementedError(f"gradient coefficient depends on {extra}")
-    return sp.lambdify((sample.mask, sample.noise, _projection), coefficient, "numpy")
+    return numeric_function(coefficient, (sample.mask, sample.noise, _projection))
 
 
 @lru_cache(maxsize=None)
 def risk_function(model: str):
     """``R(p, ‖e‖²)``: the model's risk of one row, vectorised."""
-    return sp.lambdify((S.p, _energy), law(model).risk(_energy), "numpy")
+    return numeric_function(law(model).risk(_energy), (S.p, _energy))
 
 
 def risk_weight(model: str) -> sp.Expr:

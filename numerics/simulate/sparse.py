@@ -16,13 +16,13 @@ steps to stop rounding drift.  ``lr`` and ``beta`` must be shared by all rows
 from __future__ import annotations
 
 import numpy as np
-import sympy as sp
 
 from derivations import symbols as S
 from derivations.definition_cache import cached_by_definition
 from derivations.idle import buffer_energy, cross, energy, idle_stretch, n
 from numerics.inputs.parameters import parameter_values
 from numerics.inputs.validation import check_integer
+from numerics.kernels.numeric_function import numeric_function
 from numerics.simulate.data_law import gradient_coefficient, risk_weight
 from numerics.simulate.monte_carlo import MonteCarloResult, simulate_in_blocks, summarise
 from numerics.simulate.update import apply_update
@@ -32,9 +32,9 @@ from numerics.simulate.update import apply_update
 def _idle_functions(name: str):
     stretch = idle_stretch(name)
     args = (S.lr, S.beta, n)
-    power = [[sp.lambdify(args, x, "numpy") for x in row] for row in stretch.power.tolist()]
-    modes = [sp.lambdify((S.lr, S.beta), m, "numpy") for m in stretch.modes]
-    coefficients = [sp.lambdify((S.lr, S.beta, energy, cross, buffer_energy), c, "numpy")
+    power = [[numeric_function(x, args) for x in row] for row in stretch.power.tolist()]
+    modes = [numeric_function(m, (S.lr, S.beta)) for m in stretch.modes]
+    coefficients = [numeric_function(c, (S.lr, S.beta, energy, cross, buffer_energy))
                     for c in stretch.mode_coefficients]
     return power, modes, coefficients
 
@@ -65,7 +65,7 @@ def _simulate(model, optimizer, steps, runs, resync, rows, p, lr, beta, rng) -> 
     momentum = optimizer.rule.has_momentum
     power, mode_fns, coefficient_fns = _idle_functions(optimizer.name)
     modes = np.array([float(np.broadcast_to(f(lr, beta), ())) for f in mode_fns])
-    weights = np.broadcast_to(sp.lambdify(S.p, risk_weight(model.name), "numpy")(p), p.shape)
+    weights = np.broadcast_to(numeric_function(risk_weight(model.name), (S.p,))(p), p.shape)
     gradient_coefficient_of = gradient_coefficient(model.name)
     cumulative = np.cumsum(p)
     noise_sd = float(np.sqrt(float(model.sigma2)))

@@ -8,11 +8,11 @@ them to sampled gradients.  No update is typed in twice.
 from __future__ import annotations
 
 import numpy as np
-import sympy as sp
 
 from derivations import symbols as S
 from derivations.definition_cache import cached_by_definition
 from derivations.optimizers import e, g, update_rule, v
+from numerics.kernels.numeric_function import numeric_function
 
 
 @cached_by_definition
@@ -21,7 +21,7 @@ def _coefficients(name: str):
     new = rule.apply()
     atoms = (*rule.state, g)
     return rule.state, {
-        u: [(atom, sp.lambdify((S.lr, S.beta, S.active), new[u].coefficient(atom), "numpy"))
+        u: [(atom, numeric_function(new[u].coefficient(atom), (S.lr, S.beta, S.active)))
             for atom in atoms if new[u].coefficient(atom) != 0]
         for u in rule.state
     }

@@ -23,7 +23,6 @@ import io
 from pathlib import Path
 
 import numpy as np
-import sympy as sp
 
 from derivations.linearisation import BULK_PARAMETERS
 from derivations.stability import stability_conditions
@@ -31,6 +30,7 @@ from derivations.timescales import timescales
 from numerics.analysis.linearised import fisher_constants
 from numerics.analysis.mean_field_convergence import StudySetup
 from numerics.inputs.models import RareClassLogistic
+from numerics.kernels.numeric_function import numeric_function
 from numerics.runtime.atomic import write_figure, write_text_atomic
 from numerics.runtime.plotting import new_figure
 
@@ -75,8 +75,8 @@ def phase_grid(rho: float, optimizer: str = "heavy-ball", d: int = PHASE_D,
     Schur–Cohn conditions of the linearised bulk recursion in ``(η, β, B, d, h, w)``.
     """
     ts = timescales("logistic", optimizer)
-    ratio = sp.lambdify(BULK_PARAMETERS, ts.ratio, "numpy")
-    conditions = [sp.lambdify(BULK_PARAMETERS, c.lhs - c.rhs, "numpy")
+    ratio = numeric_function(ts.ratio, BULK_PARAMETERS)
+    conditions = [numeric_function(c.lhs - c.rhs, BULK_PARAMETERS)
                   for c in stability_conditions("logistic", optimizer)]
     ps = np.logspace(-4, np.log10(0.5), n)
     eps = np.logspace(-4, 0, n)

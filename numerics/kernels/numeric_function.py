@@ -1,0 +1,77 @@
+"""The one road from a derived expression to a run-time numeric function.
+
+Generated, fingerprinted source (``numerics/generated``, :mod:`numerics.kernels.backends`)
+serves the recursions; every other derived expression a numeric module evaluates —
+stability conditions, the logistic statistics map, gradient coefficients, idle
+stretches, linearisations — is turned into a function here, by ``sympy.lambdify``.  The
+function is cached under the fingerprint of what it was made from (the expression, its
+inputs in order and the backend), so an expression that changes gets a new function,
+and carries that fingerprint; an expression with a free symbol that is not an input is
+refused (a ``ValueError`` naming it) instead of failing, or reading a global, at call time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sympy as sp
+
+from numerics.codegen.signature import Signature
+from numerics.kernels.logistic_normal import NUMPY_INTEGRALS
+
+#: Backends: the modules ``lambdify`` prints for.  "integrals" adds the logistic-normal
+#: integrals (error-controlled Gauss–Hermite) to NumPy.
+BACKENDS = {"numpy": ["numpy"], "mpmath": ["mpmath"], "math": ["math"],
+            "integrals": [NUMPY_INTEGRALS, "numpy"]}
+
+
+@dataclass(frozen=True)
+class NumericFunction:
+    """``function(*values of inputs)``, made from the expression with ``fingerprint``."""
+
+    fingerprint: str
+    inputs: tuple[sp.Symbol, ...]
+    backend: str
+    function: Callable
+
+    def __call__(self, *args):
+        return self.function(*args)
+
+
+_MADE: dict[str, NumericFunction] = {}
+
+
+def _canonical(expr):
+    if isinstance(expr, (list, tuple)):
+        return tuple(_canonical(x) for x in expr)
+    if isinstance(expr, dict):
+        raise ValueError("expr must be an expression, a matrix or a sequence of them")
+    return sp.sympify(expr)
+
+
+def _free_symbols(expr) -> set:
+    if isinstance(expr, tuple):
+        return set().union(*(_free_symbols(x) for x in expr)) if expr else set()
+    return expr.free_symbols
+
+
+def numeric_function(expr, inputs, backend: str = "numpy", cse: bool = False) -> NumericFunction:
+    """``expr`` (an expression, a matrix, or a list of them) as a function of ``inputs``;
+    ``cse`` shares common subexpressions (faster for large maps; it reorders the
+    floating-point operations, so it is asked for, not assumed)."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(map(repr, BACKENDS))}; "
+                         f"got {backend!r}")
+    inputs = tuple(inputs)
+    expr = _canonical(expr)
+    fingerprint = hashlib.sha256(sp.srepr((inputs, expr, backend, cse)).encode()).hexdigest()
+    if fingerprint not in _MADE:
+        extra = _free_symbols(expr) - set(inputs)
+        if extra:
+            Signature.check(sp.Add(*extra), inputs, "the expression")
+        target = list(expr) if isinstance(expr, tuple) else expr
+        function = sp.lambdify(inputs, target, modules=BACKENDS[backend], cse=cse)
+        _MADE[fingerprint] = NumericFunction(fingerprint, inputs, backend, function)
+    return _MADE[fingerprint]

@@ -18,6 +18,7 @@ from derivations import symbols as S
 from derivations.closed_forms import stationary_state
 from derivations.definition_cache import cached_by_definition
 from derivations.linearisation import CONSTANTS, constant_definitions, linearise
+from numerics.kernels.logistic_normal import INTEGRALS_BACKEND
 from numerics.kernels.numeric_function import numeric_function
 from numerics.kernels.statistics_map import bayes_bias, parameter_tuple
 
@@ -32,7 +33,7 @@ def fisher_constants(model) -> dict[str, float]:
 
 @lru_cache(maxsize=None)
 def _constant(symbol):
-    return numeric_function(constant_definitions()[symbol], _MODEL_ARGS, "integrals")
+    return numeric_function(constant_definitions()[symbol], _MODEL_ARGS, INTEGRALS_BACKEND)
 
 
 @cached_by_definition

@@ -22,6 +22,8 @@ import numpy as np
 from scipy.integrate import quad
 from scipy.special import expit, roots_hermitenorm
 
+from numerics.kernels.numeric_function import register_backend
+
 #: Gauss–Hermite orders tried (doubling); beyond the last the quadrature reports failure.
 ORDERS = (16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
 RTOL, ATOL = 1e-13, 1e-300
@@ -120,6 +122,9 @@ def softplus_normal_mean(mean, variance) -> np.ndarray:
 #: How lambdify evaluates the named integrals.
 NUMPY_INTEGRALS = {"LogisticNormalMoment": logistic_normal_moment,
                    "SoftplusNormalMean": softplus_normal_mean}
+#: The numeric_function backend that evaluates them (NumPy plus these integrals).
+INTEGRALS_BACKEND = "integrals"
+register_backend(INTEGRALS_BACKEND, [NUMPY_INTEGRALS, "numpy"])
 
 
 def _mp_expect(f, mean, variance, dps: int):

@@ -19,12 +19,18 @@ from dataclasses import dataclass
 import sympy as sp
 
 from numerics.codegen.signature import Signature
-from numerics.kernels.logistic_normal import NUMPY_INTEGRALS
 
-#: Backends: the modules ``lambdify`` prints for.  "integrals" adds the logistic-normal
-#: integrals (error-controlled Gauss–Hermite) to NumPy.
-BACKENDS = {"numpy": ["numpy"], "mpmath": ["mpmath"], "math": ["math"],
-            "integrals": [NUMPY_INTEGRALS, "numpy"]}
+#: Backends: the modules ``lambdify`` prints for.  A module that implements named
+#: functions of derived expressions adds its own (:func:`register_backend`; the
+#: logistic-normal integrals register "integrals").
+BACKENDS: dict[str, list] = {"numpy": ["numpy"], "mpmath": ["mpmath"], "math": ["math"]}
+
+
+def register_backend(name: str, modules: list) -> None:
+    """Make ``modules`` (as ``lambdify`` takes them) available as backend ``name``."""
+    if BACKENDS.get(name, modules) != modules:
+        raise ValueError(f"backend {name!r} is already registered with other modules")
+    BACKENDS[name] = modules
 
 
 @dataclass(frozen=True)

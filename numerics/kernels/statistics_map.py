@@ -11,6 +11,7 @@ from derivations import rare_class as M2
 from derivations import symbols as S
 from derivations.definition_cache import cached_by_definition
 from derivations.drift import statistics_map_for
+from numerics.kernels.logistic_normal import INTEGRALS_BACKEND
 from numerics.kernels.numeric_function import numeric_function
 
 
@@ -19,9 +20,9 @@ def compiled_statistics_map(model_name: str, optimizer_name: str, time_rule: str
     """The derived map ``F`` and the risks, lambdified once (NumPy and the integrals)."""
     stats = statistics_map_for(model_name, optimizer_name, time_rule)
     args = (*stats.state, *stats.parameters, M2.bias)
-    step = numeric_function(list(stats.update), args, "integrals", cse=True)
+    step = numeric_function(list(stats.update), args, INTEGRALS_BACKEND, cse=True)
     risks = {name: numeric_function(expr, (M2.s, M2.R_perp, *stats.parameters, M2.bias),
-                                   "integrals", cse=True)
+                                   INTEGRALS_BACKEND, cse=True)
              for name, expr in stats.risks.items()}
     return stats, step, risks
 

@@ -2,7 +2,7 @@
 exact recursions, closed forms, stability conditions, timescales and scaling limits
 derived from them."""
 
-from . import symbols
+from . import methods, symbols
 from .closed_forms import (
     ClosedForm,
     characteristic_polynomial,
@@ -15,6 +15,7 @@ from .laws import LAWS, Law, law
 from .optimizers import (
     BUILT_IN_RULES,
     UPDATE_RULES,
+    HyperParameter,
     UpdateRule,
     register_rule,
     unregister_rule,
@@ -26,7 +27,7 @@ from .timescales import Timescales, timescales
 from .vectors import Dot, LinearVector
 
 __all__ = [
-    "LAWS", "Law", "law", "UPDATE_RULES", "BUILT_IN_RULES", "UpdateRule", "register_rule",
+    "methods", "LAWS", "Law", "law", "UPDATE_RULES", "BUILT_IN_RULES", "UpdateRule", "HyperParameter", "register_rule",
     "unregister_rule", "update_rule", "TIME_RULES", "MomentRecursion", "all_recursions",
     "derive_recursion", "recursion_for", "Dot", "LinearVector", "symbols", "ClosedForm",
     "characteristic_polynomial", "closed_form", "generating_function", "stationary_risk",

@@ -92,6 +92,10 @@ def derive_statistics_map(model: str, optimizer: str, time_rule: str = "steps") 
     if law.active_probability != 1:
         raise NotImplementedError("idle stretches of a mean-field law are not integrated out")
     rule = update_rule(optimizer)
+    unsupported = unsupported_by_statistics_map(rule)
+    if unsupported:
+        raise ValueError(f"the logistic statistics map does not support optimizer "
+                         f"{optimizer!r}: {unsupported}")
     nxt = {x: vec.subs({S.active: 1}) for x, vec in rule.apply().items()}   # every step active
 
     along = BatchExpectation(law.sample_gradient, g, e, law.sample_expectation("signal"))
@@ -123,6 +127,16 @@ def derive_statistics_map(model: str, optimizer: str, time_rule: str = "steps") 
     return StatisticsMap(model, optimizer, time_rule, tuple(state), tuple(meaning),
                          sp.ImmutableMatrix([tidy(r) for r in rows]), law.risks(),
                          means, mean_map)
+
+
+def unsupported_by_statistics_map(rule) -> str | None:
+    """Why the statistics map cannot take ``rule`` (``None`` when it can): its statistics
+    are named for the state ``(e,)`` or ``(e, v)`` and its parameters are ``lr``, ``beta``."""
+    if set(rule.state) - {e, v}:
+        return f"its state {rule.state} has buffers other than v"
+    if rule.symbols:
+        return f"it has hyper-parameters {[s.name for s in rule.symbols]} besides lr and beta"
+    return None
 
 
 def tidy(row: sp.Expr) -> sp.Expr:

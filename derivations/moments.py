@@ -20,8 +20,14 @@ from .optimizers import e, v
 #: Time rules: every step, or active iterates (idle stretches integrated out).
 TIME_RULES = ("steps", "active")
 
-#: Names of the second moments of pairs of state vectors.
+#: Names of the second moments of the error and the classic momentum buffer ``v``.
 MOMENT_NAMES = {(e, e): "R", (e, v): "C", (v, v): "V"}
+
+
+def moment_name(u: sp.Symbol, w: sp.Symbol) -> str:
+    """The name of ``E⟨u, w⟩``: ``R``, ``C``, ``V`` for ``e`` and ``v``, else ``M_{u,w}``
+    (e.g. ``M_{e,y}``, ``M_{y,y}`` for a buffer ``y``)."""
+    return MOMENT_NAMES.get((u, w)) or f"M_{{{u.name},{w.name}}}"
 #: Initial squared error ‖e_0‖² (the buffer starts at v_0 = 0).
 R0 = sp.Symbol("R_0", nonnegative=True)
 
@@ -32,7 +38,10 @@ class MomentRecursion:
 
     ``state[i]`` is the second moment ``meaning[i]`` (a :class:`Dot`) in
     expectation; ``risk`` is ``E R`` in terms of ``state``; ``initial`` gives
-    ``X_0`` in terms of ``R_0 = ‖e_0‖²`` (buffers start at 0).
+    ``X_0`` in terms of ``R_0 = ‖e_0‖²`` (buffers start at 0); ``parameters`` are the
+    symbols the matrices use, in the order numeric code passes them (the model's and
+    ``lr``, ``beta``, then the rule's own hyper-parameters); ``hyper_parameters`` are
+    those of them that belong to the optimizer (what a schedule may change per step).
     """
 
     model: str
@@ -47,6 +56,7 @@ class MomentRecursion:
     risk: sp.Expr
     initial: tuple[sp.Expr, ...]
     parameters: tuple[sp.Symbol, ...] = field(default=S.PARAMETERS)
+    hyper_parameters: tuple[sp.Symbol, ...] = (S.lr, S.beta)
 
     @property
     def risk_weights(self) -> sp.ImmutableMatrix:

@@ -1,7 +1,8 @@
 """The exact second-moment recursion of a model under an optimizer.
 
 For the state vectors ``(e, v)`` of an update rule, the second moments
-``X = (R, C, V) = (E‖e‖², E⟨e, v⟩, E‖v‖²)`` (``X = (R,)`` without momentum) obey,
+``X = (R, C, V) = (E‖e‖², E⟨e, v⟩, E‖v‖²)`` (``X = (R,)`` without momentum; one
+moment ``E⟨u, w⟩`` per pair of state vectors for rules with more buffers) obey,
 exactly and at every finite ``d``,
 
     X_{k+1} = A X_k + c,
@@ -23,12 +24,12 @@ from .laws import LAWS
 from .laws import law as law_named
 from .linearisation import linearise
 from .moments import (
-    MOMENT_NAMES,
     R0,
     TIME_RULES,
     MomentRecursion,
     geometric_stretch,
     linear_map,
+    moment_name,
     moments_of,
 )
 from .names import name_of
@@ -68,7 +69,7 @@ def derive_recursion(model: str, optimizer: str, time_rule: str = "steps") -> Mo
     nxt = rule.apply()
 
     pairs = [(u, w) for i, u in enumerate(rule.state) for w in rule.state[i:]]
-    state = tuple(sp.Symbol(MOMENT_NAMES[pair]) for pair in pairs)
+    state = tuple(sp.Symbol(moment_name(*pair)) for pair in pairs)
     to_state = {Dot(u, w): s for (u, w), s in zip(pairs, state)}
     probe = sp.Symbol("w")
     means = tuple(sp.Symbol(u.name) for u in rule.state)
@@ -84,7 +85,7 @@ def derive_recursion(model: str, optimizer: str, time_rule: str = "steps") -> Mo
     else:
         p_b = S.active_probability
         idle = {u: vec.subs({S.active: 0, g: 0}) for u, vec in nxt.items()}
-        conditioned = lambda x: expect(S.active * x) / p_b  # noqa: E731
+        conditioned = lambda x: expect(S.active * x) / p_b
         A1, forcing = linear_map(moments_of(nxt, pairs, to_state, conditioned), list(state),
                                   "active-step update")
         M0, _ = linear_map(moments_of(idle, pairs, to_state, sp.expand), list(state), "idle step")
@@ -113,6 +114,8 @@ def derive_recursion(model: str, optimizer: str, time_rule: str = "steps") -> Mo
         mean_transition=mean_transition,
         risk=law.risk(state[0]),
         initial=initial,
+        parameters=(*S.PARAMETERS, *rule.symbols),
+        hyper_parameters=(S.lr, S.beta, *rule.symbols),
     )
 
 

@@ -17,6 +17,7 @@ from numerics import exact_risk
 from numerics.analysis.closed_form import closed_form_risk, closed_form_values
 from numerics.inputs.models import SparseLeastSquares
 from numerics.inputs.optimizer import Optimizer
+from numerics.inputs.parameters import parameter_values
 
 KS = [0, 1, 2, 3, 7, 20, 60]
 
@@ -74,8 +75,7 @@ def test_sylvester_formula_with_distinct_roots(name):
     model, opt = random_rational_case(name, np.random.default_rng(5))
     rec = recursion_for(model, opt)
     form = closed_form(rec)
-    vals = {S.lr: opt.lr[()], S.beta: opt.beta[()], S.p: model.p[()], S.batch: opt.batch,
-            S.d: model.d, S.sigma2: model.sigma2[()], R0: model.R0[()]}
+    vals = {s: np.asarray(x)[()] for s, x in parameter_values(model, opt)[1].items()}
     sub = {s: sp.Rational(v.numerator, v.denominator) if isinstance(v, F) else v
            for s, v in vals.items()}
     lam = sp.Symbol("lam")
@@ -97,9 +97,8 @@ def test_stationary_risk(name, time):
     model, opt = random_rational_case(name, np.random.default_rng(11))
     model = SparseLeastSquares(model.d, model.p[()], model.R0[()], sigma2=F(1, 2))
     rec = recursion_for(model, opt, time)
-    sub = {S.lr: opt.lr[()], S.beta: opt.beta[()], S.p: model.p[()], S.batch: opt.batch,
-           S.d: model.d, S.sigma2: F(1, 2), R0: model.R0[()]}
-    sub = {s: sp.nsimplify(v) for s, v in sub.items()}
+    sub = {s: sp.nsimplify(np.asarray(v)[()])
+           for s, v in parameter_values(model, opt)[1].items()}
     r_inf = stationary_risk(rec).xreplace(sub)
     limit = sp.cancel(((1 - z) * generating_function(rec)).xreplace(sub)).subs(z, 1)
     assert r_inf.is_Rational and limit == r_inf and r_inf > 0

@@ -16,6 +16,7 @@ from derivations.linearisation import (
     rare_class_constants,
 )
 from derivations.logistic_normal import LogisticNormalMoment, SoftplusNormalMean
+from derivations.drift import unsupported_by_statistics_map
 from derivations.optimizers import UPDATE_RULES
 from derivations.recursion import recursion_for
 from derivations.stability import stability_conditions
@@ -34,7 +35,9 @@ from numerics.simulate.logistic import (
 )
 from numerics.verify.logistic import check_linearisation, check_one_step, check_quadrature
 
-OPTIMIZERS = tuple(UPDATE_RULES)
+#: The rules the logistic statistics map takes (state (e,) or (e, v), parameters lr, beta).
+OPTIMIZERS = tuple(name for name, rule in UPDATE_RULES.items()
+                   if unsupported_by_statistics_map(rule) is None)
 
 
 # -- the model -----------------------------------------------------------------

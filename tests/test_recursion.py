@@ -38,7 +38,8 @@ def test_recursion_is_affine_with_noise_forcing(name):
     rec = derive_recursion("lsq", name)
     assert rec.transition.shape == (len(rec.state),) * 2
     assert all(c.subs(S.sigma2, 0) == 0 for c in rec.forcing)
-    assert all(sp.simplify(c / S.sigma2).free_symbols <= set(S.PARAMETERS) for c in rec.forcing)
+    assert all(sp.simplify(c / S.sigma2).free_symbols <= set(rec.parameters)
+               for c in rec.forcing)
     assert rec.risk == S.p * rec.state[0] / 2
 
 

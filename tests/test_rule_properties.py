@@ -141,9 +141,9 @@ def test_a_rule_redefined_under_the_same_name_is_derived_afresh_everywhere():
         opt = Optimizer("redefined", lr=F(1, 4), beta=F(1, 2), batch=2)
         exact = list(exact_risk(model, opt, 3, backend="exact"))
         assert exact == expanded_risk(model, opt, 3, [[F(1), F(0)]])
-        step = apply_update("redefined", np.array([1.0]), np.array([0.0]), np.array([1.0]),
-                            0.25, 0.5, 1.0)
-        assert step[0][0] == 1 - float(scale) * 0.25
+        step = apply_update("redefined", {e: np.array([1.0]), v: np.array([0.0])},
+                            np.array([1.0]), {S.lr: 0.25, S.beta: 0.5}, 1.0)
+        assert step[e][0] == 1 - float(scale) * 0.25
         seen.append((derive_recursion("lsq", "redefined").fingerprint, exact,
                      float(exact_risk(model, opt, 3, backend="numpy")[-1]),
                      float(exact_risk(model, opt, 3, backend="c")[-1]),

@@ -52,22 +52,24 @@ def test_running_sums_match_exact_recomputation(name):
 def test_idle_power_equals_repeated_idle_steps(name):
     """M_0^n (derived in closed form) = n idle steps of the update rule."""
     rng = np.random.default_rng(0)
-    e, v = rng.standard_normal((2, 5))
     lr, beta = 0.3, UPDATE_RULES[name].example_beta(0.8)
     stretch = idle_stretch(name)
+    rule = UPDATE_RULES[name]
+    hyper = {S.lr: lr, S.beta: beta, **{sym: float(x) for sym, x in zip(
+        rule.symbols, rule.example_hyper_parameters().values())}}
+    start = dict(zip(rule.state, rng.standard_normal((len(rule.state), 5))))
     for steps in (0, 1, 7):
-        ee, vv = e.copy(), (v.copy() if stretch.power.shape[0] == 2 else None)
+        x = dict(start)
         for _ in range(steps):
-            ee, vv = apply_update(name, ee, vv, np.zeros(5), lr, beta, 0.0)
-        P = np.array(stretch.power.subs({S.lr: lr, S.beta: beta, n: steps}), dtype=float)
-        got = P @ np.vstack([e, v][: P.shape[0]])
-        np.testing.assert_allclose(got[0], ee, rtol=1e-13, atol=1e-13)
-        if vv is not None:
-            np.testing.assert_allclose(got[1], vv, rtol=1e-13, atol=1e-13)
+            x = apply_update(name, x, np.zeros(5), hyper, 0.0)
+        P = np.array(stretch.power.subs({**hyper, n: steps}), dtype=float)
+        got = P @ np.vstack([start[u] for u in rule.state])
+        for i, u in enumerate(rule.state):
+            np.testing.assert_allclose(got[i], x[u], rtol=1e-13, atol=1e-13)
 
 
 def test_sparse_simulator_rejects():
-    with pytest.raises(ValueError, match="lr and beta must be scalars"):
+    with pytest.raises(ValueError, match="lr, beta and the other hyper-parameters must be scalars"):
         sparse_monte_carlo_risk(STREAM, Optimizer("lazy", lr=[0.1] * 4, beta=0.5), 5, 10, 0)
     with pytest.raises(ValueError, match="p must sum to at most 1"):
         sparse_monte_carlo_risk(SparseLeastSquares(3, [0.7, 0.6]), optimizer("lazy"), 5, 10, 0)

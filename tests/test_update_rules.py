@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from derivations.optimizers import UPDATE_RULES
+from derivations import symbols as S
+from derivations.optimizers import UPDATE_RULES, e, v
 from numerics.simulate.update import apply_update
 
 rng = np.random.default_rng(7)
@@ -31,9 +32,11 @@ def spec(name, e, v, g, active):
 @pytest.mark.parametrize("active", [1.0, 0.0])
 def test_rule_matches_spec(name, active):
     g = G0 * active  # an idle step has no gradient
-    buffer = V0 if UPDATE_RULES[name].has_momentum else None
-    beta = UPDATE_RULES[name].example_beta(BETA)
-    got_e, got_v = apply_update(name, E0, buffer, g, LR, beta, active)
+    rule = UPDATE_RULES[name]
+    state = dict(zip(rule.state, (E0, V0)))
+    values = {S.lr: LR, S.beta: rule.example_beta(BETA)}
+    got = apply_update(name, state, g, values, active)
+    got_e, got_v = got[e], got.get(v)
     want_e, want_v = spec(name, E0, V0, g, active)
     np.testing.assert_allclose(got_e, want_e, rtol=1e-15, atol=1e-15)
     if want_v is not None:

@@ -84,3 +84,56 @@ def kernel_expressions(recursion: MomentRecursion) -> KernelExpressions:
         outputs=tuple(reduced),
         arguments=tuple(rename.values()),
     )
+
+
+@dataclass(frozen=True)
+class ScheduledExpressions:
+    """The recursion split for per-step hyper-parameters ``h`` (``lr``, ``beta``, the
+    rule's own): every entry of ``A`` and ``c`` is a polynomial ``Σ_α h^α K_α`` with
+    ``K_α`` depending on the model only, so with ``h_k = h · m_k`` (multipliers ``m_k``)
+
+        entry_k = Σ_α m_k^α · (h^α K_α),
+
+    a per-step scalar ``m_k^α`` (shared by all rows) times a per-row factor
+    ``h^α K_α`` (computed once per row: ``outputs``).  ``terms[i]`` lists the
+    ``(monomial index, output index)`` pairs of entry ``i`` (the ``n²`` entries of ``A``
+    row-major, then the ``n`` of ``c``).
+    """
+
+    symbols: tuple[sp.Symbol, ...]
+    monomials: tuple[tuple[int, ...], ...]
+    terms: tuple[tuple[tuple[int, int], ...], ...]
+    intermediates: tuple[tuple[sp.Symbol, sp.Expr], ...]
+    outputs: tuple[sp.Expr, ...]
+
+
+def scheduled_expressions(recursion: MomentRecursion) -> ScheduledExpressions | None:
+    """The split of :class:`ScheduledExpressions`, or ``None`` when some entry is not a
+    polynomial in the hyper-parameters (the idle stretches of active time divide by
+    ``1 − qβ``; a rule may use ``1/(1 + ν)``): such recursions have no scheduled kernel."""
+    signature = Signature.of(recursion)
+    hyper = recursion.hyper_parameters
+    entries = [*recursion.transition, *recursion.forcing]
+    monomials: dict[tuple[int, ...], int] = {}
+    factors, terms = [], []
+    for entry in entries:
+        try:
+            poly = sp.Poly(sp.expand(entry), *hyper)
+        except sp.PolynomialError:
+            return None
+        if any(c.has(*hyper) for c in poly.coeffs()):
+            return None
+        pairs = []
+        for alpha, coefficient in sorted(poly.terms()):
+            index = monomials.setdefault(alpha, len(monomials))
+            pairs.append((index, len(factors)))
+            factors.append(sp.Mul(*(h**a for h, a in zip(hyper, alpha))) * coefficient)
+        terms.append(tuple(pairs))
+    rename = signature.renaming
+    stable = [_stabilise(x) for x in factors]
+    uses_pb = any(x.has(ACTIVE_PROBABILITY) for x in stable)
+    stable = [x.xreplace(rename) for x in stable]
+    replacements, reduced = sp.cse(stable, symbols=sp.numbered_symbols("u"), order="canonical")
+    head = [(ACTIVE_PROBABILITY, -expm1(rename[S.batch] * log1p(-rename[S.p])))] if uses_pb else []
+    return ScheduledExpressions(hyper, tuple(monomials), tuple(terms),
+                                tuple(head + list(replacements)), tuple(reduced))

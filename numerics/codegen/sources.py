@@ -15,7 +15,12 @@ from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.pycode import MpmathPrinter
 
 from derivations import MomentRecursion, all_recursions, law
-from numerics.codegen.expressions import KernelExpressions, kernel_expressions
+from numerics.codegen.expressions import (
+    KernelExpressions,
+    ScheduledExpressions,
+    kernel_expressions,
+    scheduled_expressions,
+)
 from numerics.runtime.atomic import write_text_atomic
 
 GENERATED_DIR = Path(__file__).resolve().parent.parent / "generated"
@@ -98,6 +103,50 @@ class _CPrinter(C99CodePrinter):
         return super()._print_Pow(expr)
 
 
+def _scheduled_c(sx: ScheduledExpressions, name: str, kx: KernelExpressions, pr, risk, macro,
+                 specialise: list[str]) -> list[str]:
+    """The per-row factor function of the scheduled kernel (returned) and its macros
+    (appended to ``specialise``): ``A_ij(k) = Σ_α μ_α(k) K_ijα`` with the per-step
+    monomials ``μ_α(k)`` of the multipliers read from ``mu`` (``μ_0 = 1`` is not read)."""
+    n = kx.size
+    used = set().union(*(x.free_symbols for _, x in sx.intermediates),
+                       *(x.free_symbols for x in sx.outputs))
+    lines = [f"/* One row's factors h^α K_α of the scheduled entries (α over "
+             f"{len(sx.monomials)} monomials of {', '.join(map(str, sx.symbols))}). */",
+             f"static void {name}_scheduled_coefficients(const double *arg, double *out)", "{"]
+    lines += [f"    const double {a.name} = arg[{i}];"
+              for i, a in enumerate(kx.arguments) if a in used]
+    lines += [f"    const double {sym.name} = {pr.doprint(expr)};" for sym, expr in sx.intermediates]
+    lines += [f"    out[{i}] = {pr.doprint(expr)};" for i, expr in enumerate(sx.outputs)]
+    lines.append("}")
+    constant = tuple(0 for _ in sx.symbols)
+
+    def entry(i: int) -> str:
+        parts = [f"K{o}[g]" if sx.monomials[m] == constant else f"K{o}[g] * mu[{m}]"
+                 for m, o in sx.terms[i]]
+        return "(" + " + ".join(parts) + ")" if parts else ""
+
+    def rhs(i: int) -> str:
+        terms = [f"{entry(i * n + j)} * x{j}[g]" for j in range(n) if sx.terms[i * n + j]]
+        terms += [entry(n * n + i)] if sx.terms[n * n + i] else []
+        return " + ".join(terms) or "zero"
+
+    step = [f"const vec y{i} = {rhs(i)};" for i in range(n)]
+    step += [f"x{i}[g] = y{i};" for i in range(n)]
+    step += [f"acc += {risk(lambda i: f'y{i}')};"]
+    specialise += [
+        "#define SCHEDULED 1",
+        f"#define N_MONOMIALS {len(sx.monomials)}",
+        f"#define N_SCHEDULED_OUTPUTS {len(sx.outputs)}",
+        f"#define SCHEDULED_COEFFICIENTS(arg, out) {name}_scheduled_coefficients(arg, out)",
+        "#define SCHEDULED_VECTORS " + ", ".join(f"K{o}[TILE]" for o in range(len(sx.outputs))),
+        *macro("LOAD_SCHEDULED(g, l)", [f"K{o}[g][l] = sout[{o}];" for o in range(len(sx.outputs))]),
+        *macro("CLEAR_SCHEDULED(g, l)", [f"K{o}[g][l] = 0.0;" for o in range(len(sx.outputs))]),
+        *macro("SCHEDULED_STEP(g, acc, mu)", step),
+    ]
+    return lines
+
+
 def c_source(recursion: MomentRecursion) -> str:
     """The C kernel of ``recursion``: its coefficient function and the macros that
     specialise the driver ``c/recursion_kernel.h`` (included at the end) to it — the
@@ -150,16 +199,19 @@ def c_source(recursion: MomentRecursion) -> str:
         f'#define KERNEL_FINGERPRINT "{recursion.fingerprint}"',
         f"#define N_ARGUMENTS {len(kx.arguments)}",
         f"#define N_OUTPUTS {len(kx.outputs)}",
+        f"#define N_STATE {n}",
         f"#define COEFFICIENTS(arg, out) {name}_coefficients(arg, out)",
         "#define COEFFICIENT_VECTORS " + ", ".join(f"{k}[TILE]" for k in names),
         *macro("LOAD_COEFFICIENTS(g, l)", [f"{k}[g][l] = out[{idx}];" for k, idx in names.items()]),
         *macro("CLEAR_COEFFICIENTS(g, l)", [f"{k}[g][l] = 0.0;" for k in names]),
+        *macro("LOAD_INITIAL(g, l, x)", [f"x{i}[g][l] = x[{i}];" for i in range(n)]),
         f"#define RISK_OF_STATE(g) ({risk(lambda i: f'x{i}[g]')})",
         *macro("STEP(g, acc)", step),
-        "",
-        '#include "recursion_kernel.h"',
-        "",
     ]
+    sx = scheduled_expressions(recursion)
+    if sx is not None:
+        coef += ["", *_scheduled_c(sx, name, kx, pr, risk, macro, specialise)]
+    specialise += ["", '#include "recursion_kernel.h"', ""]
     head = ["/*", _header(recursion, " * "), " */", ""]
     return "\n".join(head + coef + specialise)
 

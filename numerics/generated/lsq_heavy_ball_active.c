@@ -85,6 +85,7 @@ static void sparsemom_lsq_heavy_ball_active_coefficients(const double *arg, doub
 #define KERNEL_FINGERPRINT "25cb373ba1644b4c20a2bdd53e12fe2af84380adf63d02669b4043466e0e5c94"
 #define N_ARGUMENTS 7
 #define N_OUTPUTS 18
+#define N_STATE 3
 #define COEFFICIENTS(arg, out) sparsemom_lsq_heavy_ball_active_coefficients(arg, out)
 #define COEFFICIENT_VECTORS A00[TILE], A01[TILE], A02[TILE], A10[TILE], A11[TILE], A12[TILE], A20[TILE], A21[TILE], A22[TILE], c0[TILE], c1[TILE], c2[TILE], w0[TILE], x0[TILE], x1[TILE], x2[TILE]
 #define LOAD_COEFFICIENTS(g, l) \
@@ -124,6 +125,12 @@ static void sparsemom_lsq_heavy_ball_active_coefficients(const double *arg, doub
         x0[g][l] = 0.0; \
         x1[g][l] = 0.0; \
         x2[g][l] = 0.0; \
+    } while (0)
+#define LOAD_INITIAL(g, l, x) \
+    do { \
+        x0[g][l] = x[0]; \
+        x1[g][l] = x[1]; \
+        x2[g][l] = x[2]; \
     } while (0)
 #define RISK_OF_STATE(g) (w0[g] * x0[g])
 #define STEP(g, acc) \

@@ -49,10 +49,52 @@ static void sparsemom_lsq_lazy_steps_coefficients(const double *arg, double *out
     out[17] = 0;
 }
 
+/* One row's factors h^α K_α of the scheduled entries (α over 9 monomials of eta, beta). */
+static void sparsemom_lsq_lazy_steps_scheduled_coefficients(const double *arg, double *out)
+{
+    const double lr = arg[0];
+    const double beta = arg[1];
+    const double p = arg[2];
+    const double batch = arg[3];
+    const double d = arg[4];
+    const double sigma2 = arg[5];
+    const double p_B = -expm1(batch*log1p(-p));
+    const double u0 = 2*p;
+    const double u1 = lr*u0;
+    const double u2 = (lr*lr);
+    const double u3 = p/batch;
+    const double u4 = u3*(batch*p + d - p + 2);
+    const double u5 = beta*p_B;
+    const double u6 = beta*u0;
+    const double u7 = (beta*beta)*p_B;
+    const double u8 = 1 - p_B;
+    const double u9 = d*sigma2*u3;
+    out[0] = 1;
+    out[1] = -u1;
+    out[2] = u2*u4;
+    out[3] = -2*lr*u5;
+    out[4] = u2*u6;
+    out[5] = u2*u7;
+    out[6] = p;
+    out[7] = -lr*u4;
+    out[8] = u8;
+    out[9] = u5;
+    out[10] = -beta*u1;
+    out[11] = -lr*u7;
+    out[12] = u4;
+    out[13] = u6;
+    out[14] = u8;
+    out[15] = u7;
+    out[16] = u2*u9;
+    out[17] = -lr*u9;
+    out[18] = u9;
+}
+
 #define KERNEL sparsemom_lsq_lazy_steps
 #define KERNEL_FINGERPRINT "b83063ee05dd71680aca06a7b8bd3e23246b16dbf4276b5279757d13735fb82f"
 #define N_ARGUMENTS 7
 #define N_OUTPUTS 18
+#define N_STATE 3
 #define COEFFICIENTS(arg, out) sparsemom_lsq_lazy_steps_coefficients(arg, out)
 #define COEFFICIENT_VECTORS A00[TILE], A01[TILE], A02[TILE], A10[TILE], A11[TILE], A12[TILE], A20[TILE], A21[TILE], A22[TILE], c0[TILE], c1[TILE], c2[TILE], w0[TILE], x0[TILE], x1[TILE], x2[TILE]
 #define LOAD_COEFFICIENTS(g, l) \
@@ -93,12 +135,77 @@ static void sparsemom_lsq_lazy_steps_coefficients(const double *arg, double *out
         x1[g][l] = 0.0; \
         x2[g][l] = 0.0; \
     } while (0)
+#define LOAD_INITIAL(g, l, x) \
+    do { \
+        x0[g][l] = x[0]; \
+        x1[g][l] = x[1]; \
+        x2[g][l] = x[2]; \
+    } while (0)
 #define RISK_OF_STATE(g) (w0[g] * x0[g])
 #define STEP(g, acc) \
     do { \
         const vec y0 = A00[g] * x0[g] + A01[g] * x1[g] + A02[g] * x2[g] + c0[g]; \
         const vec y1 = A10[g] * x0[g] + A11[g] * x1[g] + A12[g] * x2[g] + c1[g]; \
         const vec y2 = A20[g] * x0[g] + A21[g] * x1[g] + A22[g] * x2[g] + c2[g]; \
+        x0[g] = y0; \
+        x1[g] = y1; \
+        x2[g] = y2; \
+        acc += w0[g] * y0; \
+    } while (0)
+#define SCHEDULED 1
+#define N_MONOMIALS 9
+#define N_SCHEDULED_OUTPUTS 19
+#define SCHEDULED_COEFFICIENTS(arg, out) sparsemom_lsq_lazy_steps_scheduled_coefficients(arg, out)
+#define SCHEDULED_VECTORS K0[TILE], K1[TILE], K2[TILE], K3[TILE], K4[TILE], K5[TILE], K6[TILE], K7[TILE], K8[TILE], K9[TILE], K10[TILE], K11[TILE], K12[TILE], K13[TILE], K14[TILE], K15[TILE], K16[TILE], K17[TILE], K18[TILE]
+#define LOAD_SCHEDULED(g, l) \
+    do { \
+        K0[g][l] = sout[0]; \
+        K1[g][l] = sout[1]; \
+        K2[g][l] = sout[2]; \
+        K3[g][l] = sout[3]; \
+        K4[g][l] = sout[4]; \
+        K5[g][l] = sout[5]; \
+        K6[g][l] = sout[6]; \
+        K7[g][l] = sout[7]; \
+        K8[g][l] = sout[8]; \
+        K9[g][l] = sout[9]; \
+        K10[g][l] = sout[10]; \
+        K11[g][l] = sout[11]; \
+        K12[g][l] = sout[12]; \
+        K13[g][l] = sout[13]; \
+        K14[g][l] = sout[14]; \
+        K15[g][l] = sout[15]; \
+        K16[g][l] = sout[16]; \
+        K17[g][l] = sout[17]; \
+        K18[g][l] = sout[18]; \
+    } while (0)
+#define CLEAR_SCHEDULED(g, l) \
+    do { \
+        K0[g][l] = 0.0; \
+        K1[g][l] = 0.0; \
+        K2[g][l] = 0.0; \
+        K3[g][l] = 0.0; \
+        K4[g][l] = 0.0; \
+        K5[g][l] = 0.0; \
+        K6[g][l] = 0.0; \
+        K7[g][l] = 0.0; \
+        K8[g][l] = 0.0; \
+        K9[g][l] = 0.0; \
+        K10[g][l] = 0.0; \
+        K11[g][l] = 0.0; \
+        K12[g][l] = 0.0; \
+        K13[g][l] = 0.0; \
+        K14[g][l] = 0.0; \
+        K15[g][l] = 0.0; \
+        K16[g][l] = 0.0; \
+        K17[g][l] = 0.0; \
+        K18[g][l] = 0.0; \
+    } while (0)
+#define SCHEDULED_STEP(g, acc, mu) \
+    do { \
+        const vec y0 = (K0[g] + K1[g] * mu[1] + K2[g] * mu[2]) * x0[g] + (K3[g] * mu[3] + K4[g] * mu[4]) * x1[g] + (K5[g] * mu[5]) * x2[g] + (K16[g] * mu[2]); \
+        const vec y1 = (K6[g] + K7[g] * mu[1]) * x0[g] + (K8[g] + K9[g] * mu[6] + K10[g] * mu[3]) * x1[g] + (K11[g] * mu[7]) * x2[g] + (K17[g] * mu[1]); \
+        const vec y2 = (K12[g]) * x0[g] + (K13[g] * mu[6]) * x1[g] + (K14[g] + K15[g] * mu[8]) * x2[g] + (K18[g]); \
         x0[g] = y0; \
         x1[g] = y1; \
         x2[g] = y2; \

@@ -138,6 +138,7 @@ static void sparsemom_lsq_nesterov_active_coefficients(const double *arg, double
 #define KERNEL_FINGERPRINT "cbc41d4c95228105ac1ce86759102e177b6560c19a4f14db77c883c8d795e538"
 #define N_ARGUMENTS 7
 #define N_OUTPUTS 18
+#define N_STATE 3
 #define COEFFICIENTS(arg, out) sparsemom_lsq_nesterov_active_coefficients(arg, out)
 #define COEFFICIENT_VECTORS A00[TILE], A01[TILE], A02[TILE], A10[TILE], A11[TILE], A12[TILE], A20[TILE], A21[TILE], A22[TILE], c0[TILE], c1[TILE], c2[TILE], w0[TILE], x0[TILE], x1[TILE], x2[TILE]
 #define LOAD_COEFFICIENTS(g, l) \
@@ -177,6 +178,12 @@ static void sparsemom_lsq_nesterov_active_coefficients(const double *arg, double
         x0[g][l] = 0.0; \
         x1[g][l] = 0.0; \
         x2[g][l] = 0.0; \
+    } while (0)
+#define LOAD_INITIAL(g, l, x) \
+    do { \
+        x0[g][l] = x[0]; \
+        x1[g][l] = x[1]; \
+        x2[g][l] = x[2]; \
     } while (0)
 #define RISK_OF_STATE(g) (w0[g] * x0[g])
 #define STEP(g, acc) \

@@ -54,10 +54,68 @@ static void sparsemom_lsq_nesterov_steps_coefficients(const double *arg, double 
     out[17] = 0;
 }
 
+/* One row's factors h^α K_α of the scheduled entries (α over 12 monomials of eta, beta). */
+static void sparsemom_lsq_nesterov_steps_scheduled_coefficients(const double *arg, double *out)
+{
+    const double lr = arg[0];
+    const double beta = arg[1];
+    const double p = arg[2];
+    const double batch = arg[3];
+    const double d = arg[4];
+    const double sigma2 = arg[5];
+    const double u0 = 2*lr;
+    const double u1 = p*u0;
+    const double u2 = (lr*lr);
+    const double u3 = batch*p + d - p + 2;
+    const double u4 = (1.0/batch);
+    const double u5 = p*u4;
+    const double u6 = u3*u5;
+    const double u7 = u2*u6;
+    const double u8 = u3*u4;
+    const double u9 = beta*p;
+    const double u10 = 2*u9;
+    const double u11 = u10*u2;
+    const double u12 = (beta*beta);
+    const double u13 = u12*u2;
+    const double u14 = 2*p;
+    const double u15 = (beta*beta*beta);
+    const double u16 = lr*u9;
+    const double u17 = d*sigma2;
+    const double u18 = u17*u5;
+    const double u19 = u17*u4;
+    out[0] = 1;
+    out[1] = -u1;
+    out[2] = -beta*u1;
+    out[3] = u7;
+    out[4] = u11*u8;
+    out[5] = u12*u7;
+    out[6] = -u0*u12;
+    out[7] = u13*u14;
+    out[8] = u14*u15*u2;
+    out[9] = (beta*beta*beta*beta)*u2;
+    out[10] = p;
+    out[11] = -lr*u6;
+    out[12] = -u16*u8;
+    out[13] = beta;
+    out[14] = -u16;
+    out[15] = -u1*u12;
+    out[16] = -lr*u15;
+    out[17] = u6;
+    out[18] = u10;
+    out[19] = u12;
+    out[20] = u18*u2;
+    out[21] = u11*u19;
+    out[22] = u13*u18;
+    out[23] = -lr*u18;
+    out[24] = -u16*u19;
+    out[25] = u18;
+}
+
 #define KERNEL sparsemom_lsq_nesterov_steps
 #define KERNEL_FINGERPRINT "e509bdd894c7c7004b6a5d1412857014e2ef6d37cead78bcdb385c8e2d70f5dc"
 #define N_ARGUMENTS 7
 #define N_OUTPUTS 18
+#define N_STATE 3
 #define COEFFICIENTS(arg, out) sparsemom_lsq_nesterov_steps_coefficients(arg, out)
 #define COEFFICIENT_VECTORS A00[TILE], A01[TILE], A02[TILE], A10[TILE], A11[TILE], A12[TILE], A20[TILE], A21[TILE], A22[TILE], c0[TILE], c1[TILE], c2[TILE], w0[TILE], x0[TILE], x1[TILE], x2[TILE]
 #define LOAD_COEFFICIENTS(g, l) \
@@ -98,12 +156,91 @@ static void sparsemom_lsq_nesterov_steps_coefficients(const double *arg, double 
         x1[g][l] = 0.0; \
         x2[g][l] = 0.0; \
     } while (0)
+#define LOAD_INITIAL(g, l, x) \
+    do { \
+        x0[g][l] = x[0]; \
+        x1[g][l] = x[1]; \
+        x2[g][l] = x[2]; \
+    } while (0)
 #define RISK_OF_STATE(g) (w0[g] * x0[g])
 #define STEP(g, acc) \
     do { \
         const vec y0 = A00[g] * x0[g] + A01[g] * x1[g] + A02[g] * x2[g] + c0[g]; \
         const vec y1 = A10[g] * x0[g] + A11[g] * x1[g] + A12[g] * x2[g] + c1[g]; \
         const vec y2 = A20[g] * x0[g] + A21[g] * x1[g] + A22[g] * x2[g] + c2[g]; \
+        x0[g] = y0; \
+        x1[g] = y1; \
+        x2[g] = y2; \
+        acc += w0[g] * y0; \
+    } while (0)
+#define SCHEDULED 1
+#define N_MONOMIALS 12
+#define N_SCHEDULED_OUTPUTS 26
+#define SCHEDULED_COEFFICIENTS(arg, out) sparsemom_lsq_nesterov_steps_scheduled_coefficients(arg, out)
+#define SCHEDULED_VECTORS K0[TILE], K1[TILE], K2[TILE], K3[TILE], K4[TILE], K5[TILE], K6[TILE], K7[TILE], K8[TILE], K9[TILE], K10[TILE], K11[TILE], K12[TILE], K13[TILE], K14[TILE], K15[TILE], K16[TILE], K17[TILE], K18[TILE], K19[TILE], K20[TILE], K21[TILE], K22[TILE], K23[TILE], K24[TILE], K25[TILE]
+#define LOAD_SCHEDULED(g, l) \
+    do { \
+        K0[g][l] = sout[0]; \
+        K1[g][l] = sout[1]; \
+        K2[g][l] = sout[2]; \
+        K3[g][l] = sout[3]; \
+        K4[g][l] = sout[4]; \
+        K5[g][l] = sout[5]; \
+        K6[g][l] = sout[6]; \
+        K7[g][l] = sout[7]; \
+        K8[g][l] = sout[8]; \
+        K9[g][l] = sout[9]; \
+        K10[g][l] = sout[10]; \
+        K11[g][l] = sout[11]; \
+        K12[g][l] = sout[12]; \
+        K13[g][l] = sout[13]; \
+        K14[g][l] = sout[14]; \
+        K15[g][l] = sout[15]; \
+        K16[g][l] = sout[16]; \
+        K17[g][l] = sout[17]; \
+        K18[g][l] = sout[18]; \
+        K19[g][l] = sout[19]; \
+        K20[g][l] = sout[20]; \
+        K21[g][l] = sout[21]; \
+        K22[g][l] = sout[22]; \
+        K23[g][l] = sout[23]; \
+        K24[g][l] = sout[24]; \
+        K25[g][l] = sout[25]; \
+    } while (0)
+#define CLEAR_SCHEDULED(g, l) \
+    do { \
+        K0[g][l] = 0.0; \
+        K1[g][l] = 0.0; \
+        K2[g][l] = 0.0; \
+        K3[g][l] = 0.0; \
+        K4[g][l] = 0.0; \
+        K5[g][l] = 0.0; \
+        K6[g][l] = 0.0; \
+        K7[g][l] = 0.0; \
+        K8[g][l] = 0.0; \
+        K9[g][l] = 0.0; \
+        K10[g][l] = 0.0; \
+        K11[g][l] = 0.0; \
+        K12[g][l] = 0.0; \
+        K13[g][l] = 0.0; \
+        K14[g][l] = 0.0; \
+        K15[g][l] = 0.0; \
+        K16[g][l] = 0.0; \
+        K17[g][l] = 0.0; \
+        K18[g][l] = 0.0; \
+        K19[g][l] = 0.0; \
+        K20[g][l] = 0.0; \
+        K21[g][l] = 0.0; \
+        K22[g][l] = 0.0; \
+        K23[g][l] = 0.0; \
+        K24[g][l] = 0.0; \
+        K25[g][l] = 0.0; \
+    } while (0)
+#define SCHEDULED_STEP(g, acc, mu) \
+    do { \
+        const vec y0 = (K0[g] + K1[g] * mu[1] + K2[g] * mu[2] + K3[g] * mu[3] + K4[g] * mu[4] + K5[g] * mu[5]) * x0[g] + (K6[g] * mu[6] + K7[g] * mu[5] + K8[g] * mu[7]) * x1[g] + (K9[g] * mu[8]) * x2[g] + (K20[g] * mu[3] + K21[g] * mu[4] + K22[g] * mu[5]); \
+        const vec y1 = (K10[g] + K11[g] * mu[1] + K12[g] * mu[2]) * x0[g] + (K13[g] * mu[9] + K14[g] * mu[2] + K15[g] * mu[6]) * x1[g] + (K16[g] * mu[10]) * x2[g] + (K23[g] * mu[1] + K24[g] * mu[2]); \
+        const vec y2 = (K17[g]) * x0[g] + (K18[g] * mu[9]) * x1[g] + (K19[g] * mu[11]) * x2[g] + (K25[g]); \
         x0[g] = y0; \
         x1[g] = y1; \
         x2[g] = y2; \

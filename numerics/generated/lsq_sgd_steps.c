@@ -25,10 +25,26 @@ static void sparsemom_lsq_sgd_steps_coefficients(const double *arg, double *out)
     out[3] = R0;
 }
 
+/* One row's factors h^α K_α of the scheduled entries (α over 3 monomials of eta, beta). */
+static void sparsemom_lsq_sgd_steps_scheduled_coefficients(const double *arg, double *out)
+{
+    const double lr = arg[0];
+    const double p = arg[2];
+    const double batch = arg[3];
+    const double d = arg[4];
+    const double sigma2 = arg[5];
+    const double u0 = (lr*lr)*p/batch;
+    out[0] = 1;
+    out[1] = -2*lr*p;
+    out[2] = u0*(batch*p + d - p + 2);
+    out[3] = d*sigma2*u0;
+}
+
 #define KERNEL sparsemom_lsq_sgd_steps
 #define KERNEL_FINGERPRINT "7f612b180a078f6596c4d6af5cbdfe12117834cb3738ef7d79613588bcb8dc3f"
 #define N_ARGUMENTS 7
 #define N_OUTPUTS 4
+#define N_STATE 1
 #define COEFFICIENTS(arg, out) sparsemom_lsq_sgd_steps_coefficients(arg, out)
 #define COEFFICIENT_VECTORS A00[TILE], c0[TILE], w0[TILE], x0[TILE]
 #define LOAD_COEFFICIENTS(g, l) \
@@ -45,10 +61,39 @@ static void sparsemom_lsq_sgd_steps_coefficients(const double *arg, double *out)
         w0[g][l] = 0.0; \
         x0[g][l] = 0.0; \
     } while (0)
+#define LOAD_INITIAL(g, l, x) \
+    do { \
+        x0[g][l] = x[0]; \
+    } while (0)
 #define RISK_OF_STATE(g) (w0[g] * x0[g])
 #define STEP(g, acc) \
     do { \
         const vec y0 = A00[g] * x0[g] + c0[g]; \
+        x0[g] = y0; \
+        acc += w0[g] * y0; \
+    } while (0)
+#define SCHEDULED 1
+#define N_MONOMIALS 3
+#define N_SCHEDULED_OUTPUTS 4
+#define SCHEDULED_COEFFICIENTS(arg, out) sparsemom_lsq_sgd_steps_scheduled_coefficients(arg, out)
+#define SCHEDULED_VECTORS K0[TILE], K1[TILE], K2[TILE], K3[TILE]
+#define LOAD_SCHEDULED(g, l) \
+    do { \
+        K0[g][l] = sout[0]; \
+        K1[g][l] = sout[1]; \
+        K2[g][l] = sout[2]; \
+        K3[g][l] = sout[3]; \
+    } while (0)
+#define CLEAR_SCHEDULED(g, l) \
+    do { \
+        K0[g][l] = 0.0; \
+        K1[g][l] = 0.0; \
+        K2[g][l] = 0.0; \
+        K3[g][l] = 0.0; \
+    } while (0)
+#define SCHEDULED_STEP(g, acc, mu) \
+    do { \
+        const vec y0 = (K0[g] + K1[g] * mu[1] + K2[g] * mu[2]) * x0[g] + (K3[g] * mu[2]); \
         x0[g] = y0; \
         acc += w0[g] * y0; \
     } while (0)

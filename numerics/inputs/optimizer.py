@@ -1,36 +1,136 @@
-"""An optimizer with numbers: an update rule (:mod:`derivations.optimizers`) and its
-validated hyper-parameters."""
+"""An optimizer with numbers: an update rule (:mod:`derivations.optimizers`), its
+validated hyper-parameters and their per-step schedules."""
 
 from __future__ import annotations
 
-import numpy as np
+from fractions import Fraction
 
-from derivations.optimizers import update_rule
+import numpy as np
+import sympy as sp
+
+from derivations import symbols as S
+from derivations.optimizers import HyperParameter, update_rule
+from numerics.inputs.schedules import Schedule, as_schedule
 from numerics.inputs.validation import check_integer, check_per_row, common_rows
+
+#: The standard hyper-parameters every rule accepts: η > 0 and β ∈ [0, 1).
+STANDARD = (HyperParameter(S.lr, lower=0, lower_open=True),
+            HyperParameter(S.beta, lower=0, upper=1, upper_open=True))
+_API = {S.lr: "lr", S.beta: "beta"}
+
+
+def _keyword(spec: HyperParameter) -> str:
+    return _API.get(spec.symbol, spec.name)
 
 
 class Optimizer:
-    """An optimizer with its hyper-parameters.
+    """An optimizer with its hyper-parameters and schedules.
 
     ``lr`` (η > 0) and ``beta`` (β ∈ [0, 1)) are scalars or per-row arrays (one
-    entry per row of a token stream); ``batch`` (B) is a positive integer.
-    ``sgd`` has no momentum buffer, so its ``beta`` must be 0.
+    entry per row of a token stream); ``batch`` (B) is a positive integer; a rule's
+    own hyper-parameters are keywords named as its symbols (``nu=0.7``), scalars or
+    per-row, checked against their intervals (a default applies when the rule has one).
+    A rule that does not use ``β`` needs ``beta = 0``.
+
+    Schedules (``lr_schedule``, ``beta_schedule``, or ``schedules={"nu": …}`` for any
+    hyper-parameter) make step ``k`` use ``value · s[k]`` on every row: ``s`` a 1-D array
+    of multipliers (length ≥ steps) or a callable ``k ↦ s[k]``
+    (:mod:`numerics.inputs.schedules`).  Every scheduled value is checked against the
+    hyper-parameter's interval when the number of steps is known
+    (:meth:`scheduled_values`).
     """
 
-    def __init__(self, name: str, lr, beta=0, batch: int = 1):
+    def __init__(self, name: str, lr, beta=0, batch: int = 1, *, lr_schedule=None,
+                 beta_schedule=None, schedules: dict | None = None, **hyper_parameters):
         self.rule = update_rule(name)
         self.name = name
-        self.lr = check_per_row("lr", lr, lower=0, lower_open=True)
-        self.beta = check_per_row("beta", beta, lower=0, upper=1, upper_open=True)
+        self.specs = {_keyword(h): h for h in (*STANDARD, *self.rule.specs)}
+        own = {h.name for h in self.rule.specs}
+        unknown = sorted(set(hyper_parameters) - own)
+        if unknown:
+            raise ValueError(f"optimizer {name!r} has no hyper-parameter(s) {unknown}; its "
+                             f"hyper-parameters are lr, beta" +
+                             "".join(f", {h}" for h in sorted(own)))
+        missing = sorted(h.name for h in self.rule.specs
+                         if h.name not in hyper_parameters and h.default is None)
+        if missing:
+            raise ValueError(f"optimizer {name!r} needs hyper-parameter(s) {missing} "
+                             "(no default)")
+        given = {"lr": lr, "beta": beta}
+        given.update({h.name: hyper_parameters.get(h.name, h.default) for h in self.rule.specs})
+        self.values = {self.specs[k].symbol: _check(self.specs[k], k, x) for k, x in given.items()}
+        self.lr, self.beta = self.values[S.lr], self.values[S.beta]
         if not self.rule.uses_beta and np.any(self.beta != 0):
             raise ValueError(f"beta must be 0 for optimizer {name!r}, whose update does not "
                              f"use it; got beta={beta!r} (use 'heavy-ball' for momentum)")
         self.batch = check_integer("batch", batch, minimum=1)
-        self.rows = common_rows(lr=self.lr, beta=self.beta)
+        self.rows = common_rows(**{k: self.values[h.symbol] for k, h in self.specs.items()})
+        self.schedules = self._schedules(lr_schedule, beta_schedule, schedules or {})
+
+    def _schedules(self, lr_schedule, beta_schedule, schedules: dict) -> dict[sp.Symbol, Schedule]:
+        if not isinstance(schedules, dict):
+            raise ValueError(f"schedules must be a dict name → schedule; got {schedules!r}")
+        named = dict(schedules)
+        for key, s in (("lr", lr_schedule), ("beta", beta_schedule)):
+            if s is not None:
+                if key in named:
+                    raise ValueError(f"{key} is scheduled twice ({key}_schedule and schedules)")
+                named[key] = s
+        unknown = sorted(set(named) - set(self.specs))
+        if unknown:
+            raise ValueError(f"schedules name unknown hyper-parameter(s) {unknown}; "
+                             f"known: {sorted(self.specs)}")
+        if "beta" in named and not self.rule.uses_beta:
+            raise ValueError(f"beta_schedule: optimizer {self.name!r} does not use beta")
+        return {self.specs[k].symbol: as_schedule(f"{k} schedule", s) for k, s in named.items()}
+
+    @property
+    def scheduled(self) -> bool:
+        """Some hyper-parameter changes from step to step."""
+        return bool(self.schedules)
+
+    def keyword_of(self, symbol: sp.Symbol) -> str:
+        return next(k for k, h in self.specs.items() if h.symbol == symbol)
+
+    def multipliers(self, steps: int) -> dict[sp.Symbol, np.ndarray]:
+        """Per scheduled symbol, its multipliers ``s[0..steps−1]``, after checking that
+        every scheduled value ``value · s[k]`` (every row) lies in the hyper-parameter's
+        interval; a ``ValueError`` names the first step outside it."""
+        out = {}
+        for symbol, schedule in self.schedules.items():
+            key = self.keyword_of(symbol)
+            s = schedule.multipliers(steps, f"{key} schedule")
+            base = self.values[symbol]
+            for k in range(s.size):
+                try:
+                    _check(self.specs[key], key, base * s[k])
+                except ValueError as exc:
+                    raise ValueError(f"{key} schedule at step {k} (multiplier {s[k]}): "
+                                     f"{exc}") from None
+            out[symbol] = s
+        return out
 
     def __repr__(self) -> str:
+        extra = "".join(f", {h.name}={_show(self.values[h.symbol])}" for h in self.rule.specs)
+        sched = "".join(f", {self.keyword_of(s)}_schedule={sc!r}"
+                        for s, sc in self.schedules.items())
         return (f"Optimizer({self.name!r}, lr={_show(self.lr)}, beta={_show(self.beta)}, "
-                f"batch={self.batch})")
+                f"batch={self.batch}{extra}{sched})")
+
+
+def _check(spec: HyperParameter, key: str, value) -> np.ndarray:
+    """``value`` validated against the interval of ``spec`` (reported as ``key``)."""
+    return check_per_row(key, value, lower=_bound(spec.lower), upper=_bound(spec.upper),
+                         lower_open=spec.lower_open, upper_open=spec.upper_open)
+
+
+def _bound(x):
+    """A bound as a :class:`fractions.Fraction` when rational (comparable with exact
+    values and floats alike), else a float."""
+    if x is None:
+        return None
+    x = sp.sympify(x)
+    return Fraction(int(x.p), int(x.q)) if x.is_Rational else float(x)
 
 
 def _show(values: np.ndarray):

@@ -14,10 +14,13 @@ def parameter_values(model, optimizer) -> tuple[int, dict[sp.Symbol, np.ndarray]
     """``(rows, {symbol: values})`` for every parameter symbol and ``R_0``.
 
     Per-row arrays of the model (``p``, ``R0``) and of the optimizer (``lr``,
-    ``beta``) must agree in length; a ``ValueError`` names them otherwise.
+    ``beta``, the rule's own hyper-parameters) must agree in length; a ``ValueError``
+    names them otherwise.  Scheduled values are the base values (step 0's multiplier
+    is applied by the backends).
     """
-    rows = common_rows(p=model.p, R0=model.R0, lr=optimizer.lr, beta=optimizer.beta)
+    rows = common_rows(p=model.p, R0=model.R0,
+                       **{optimizer.keyword_of(s): x for s, x in optimizer.values.items()})
     values = dict(model.parameter_values())
-    values.update({S.lr: optimizer.lr, S.beta: optimizer.beta,
-                   S.batch: np.array(optimizer.batch), R0: model.R0})
+    values.update(optimizer.values)
+    values.update({S.batch: np.array(optimizer.batch), R0: model.R0})
     return rows, values

@@ -58,12 +58,12 @@ def check_per_row(name: str, value, *, lower=None, upper=None,
         bad = [x for x in flat if (x <= lower if lower_open else x < lower)]
         if bad:
             op = ">" if lower_open else "≥"
-            raise ValueError(f"{name} must be {op} {lower}; got {bad[0]!r}")
+            raise ValueError(f"{name} must be {op} {lower}; got {_shown(bad[0])}")
     if upper is not None:
         bad = [x for x in flat if (x >= upper if upper_open else x > upper)]
         if bad:
             op = "<" if upper_open else "≤"
-            raise ValueError(f"{name} must be {op} {upper}; got {bad[0]!r}")
+            raise ValueError(f"{name} must be {op} {upper}; got {_shown(bad[0])}")
     return values
 
 
@@ -85,3 +85,8 @@ def common_rows(**arrays: np.ndarray) -> int:
         listed = ", ".join(f"{n} has {s}" for n, s in sizes.items())
         raise ValueError(f"per-row arrays must have the same length; {listed} rows")
     return next(iter(sizes.values()), 1)
+
+
+def _shown(x) -> str:
+    """A value as a user wrote it: ``2/3`` for a fraction, ``0.5`` for a float."""
+    return str(x) if isinstance(x, (Fraction, np.generic)) else repr(x)

@@ -24,6 +24,7 @@ import numpy as np
 import sympy as sp
 
 from derivations import MomentRecursion, all_recursions
+from numerics.codegen.expressions import scheduled_expressions
 from numerics.codegen.signature import Signature
 from numerics.codegen.sources import GENERATED_DIR, c_source, module_name, python_source
 from numerics.kernels.compiler import load_kernel
@@ -126,6 +127,23 @@ def float_arguments(rec, values) -> list[np.ndarray]:
     return out
 
 
+def values_at_step(values: dict, multipliers: dict, k: int) -> dict:
+    """The parameter values of step ``k``: each scheduled symbol's base value times its
+    multiplier ``s[k]`` (every row alike)."""
+    if not multipliers:
+        return values
+    return {**values, **{s: values[s] * m[k] for s, m in multipliers.items()}}
+
+
+def initial_column(initial: dict | None, rec: MomentRecursion, rows: int):
+    """Per state index, the given initial moments (broadcast over rows), or None."""
+    if not initial:
+        return {}
+    names = [s.name for s in rec.state]
+    return {names.index(k): np.broadcast_to(np.asarray(x, dtype=object), (rows,))
+            for k, x in initial.items()}
+
+
 def coefficient_arrays(rec: MomentRecursion, args: list[np.ndarray], rows: int):
     """``(A, c, w, X_0)`` from the generated NumPy code, shapes (n, n, rows) and (n, rows)."""
     n = len(rec.state)
@@ -136,21 +154,30 @@ def coefficient_arrays(rec: MomentRecursion, args: list[np.ndarray], rows: int):
     return A.reshape(n, n, rows), c, w, x
 
 
-def risk_numpy(rec: MomentRecursion, values: dict, rows: int, steps: int):
+def risk_numpy(rec: MomentRecursion, values: dict, rows: int, steps: int,
+               multipliers: dict | None = None, initial: dict | None = None):
+    multipliers = multipliers or {}
     args = float_arguments(rec, values)
+    step_args = [float_arguments(rec, values_at_step(values, multipliers, k))
+                 for k in range(steps)] if multipliers else None
+    start = {i: np.asarray(x, dtype=float) for i, x in initial_column(initial, rec, rows).items()}
     n = len(rec.state)
     risk = np.zeros(steps + 1)
     diverged = -1
     with np.errstate(all="ignore"):
         for first in range(0, rows, NUMPY_BLOCK):
             count = min(NUMPY_BLOCK, rows - first)
-            block = [a if a.ndim == 0 else a[first:first + count] for a in args]
-            A, c, w, x = coefficient_arrays(rec, block, count)
-            X = list(x)
+
+            def block(arguments):
+                return [a if a.ndim == 0 else a[first:first + count] for a in arguments]
+            A, c, w, x = coefficient_arrays(rec, block(args), count)
+            X = [start[i][first:first + count] if i in start else x[i] for i in range(n)]
             stop = _accumulate(risk, 0, sum(wi @ xi for wi, xi in zip(w, X)))
             for t in range(1, steps + 1):
                 if stop:
                     break
+                if step_args is not None:
+                    A, c, _, _ = coefficient_arrays(rec, block(step_args[t - 1]), count)
                 X = [sum(A[i][j] * X[j] for j in range(n)) + c[i] for i in range(n)]
                 stop = _accumulate(risk, t, sum(wi @ xi for wi, xi in zip(w, X)))
             if stop:
@@ -172,43 +199,89 @@ def default_threads(rows: int) -> int:
     return max(1, min(os.cpu_count() or 1, rows // 16_384 or 1))
 
 
-def risk_c(rec: MomentRecursion, values: dict, rows: int, steps: int, threads: int | None):
+def _pointers(arrays: list[np.ndarray]):
+    """``double *[]`` and strides (0: a scalar broadcast over rows) of float64 arrays."""
+    pointers = (ctypes.POINTER(ctypes.c_double) * len(arrays))(
+        *[a.ctypes.data_as(ctypes.POINTER(ctypes.c_double)) for a in arrays])
+    strides = (ctypes.c_long * len(arrays))(*[0 if a.ndim == 0 else 1 for a in arrays])
+    return pointers, strides
+
+
+def schedule_monomials(rec: MomentRecursion, multipliers: dict, steps: int) -> np.ndarray:
+    """The table ``μ_α(k) = Π_j m_j(k)^{α_j}`` (steps × monomials) of the scheduled C
+    kernel; a ``ValueError`` when ``rec`` has no scheduled form."""
+    sx = scheduled_expressions(rec)
+    if sx is None:
+        raise ValueError(f"the recursion of {rec.optimizer!r} ({rec.time_rule}) is not "
+                         "polynomial in its hyper-parameters, so it has no scheduled C kernel; "
+                         "use backend='numpy'")
+    table = np.ones((steps, len(sx.monomials)))
+    for j, symbol in enumerate(sx.symbols):
+        if symbol in multipliers:
+            m = np.asarray(multipliers[symbol], dtype=float)
+            table *= m[:, None] ** np.array([alpha[j] for alpha in sx.monomials])[None, :]
+    return np.ascontiguousarray(table)
+
+
+def risk_c(rec: MomentRecursion, values: dict, rows: int, steps: int, threads: int | None,
+           multipliers: dict | None = None, initial: dict | None = None):
     symbol = f"sparsemom_{module_name(rec)}"
     kernel = load_kernel(generated_c_source(rec), symbol, rec.fingerprint)
     fn = kernel.function
+    double_pp = ctypes.POINTER(ctypes.POINTER(ctypes.c_double))
+    long_p, double_p = ctypes.POINTER(ctypes.c_long), ctypes.POINTER(ctypes.c_double)
     fn.restype = ctypes.c_long
-    fn.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.POINTER(ctypes.POINTER(ctypes.c_double)),
-                   ctypes.POINTER(ctypes.c_long), ctypes.POINTER(ctypes.c_double), ctypes.c_int]
+    fn.argtypes = [ctypes.c_long, ctypes.c_long, double_pp, long_p, double_pp, long_p, double_p,
+                   double_p, ctypes.c_int]
     args = float_arguments(rec, values)
-    pointers = (ctypes.POINTER(ctypes.c_double) * len(args))(
-        *[a.ctypes.data_as(ctypes.POINTER(ctypes.c_double)) for a in args])
-    strides = (ctypes.c_long * len(args))(*[0 if a.ndim == 0 else 1 for a in args])
+    pointers, strides = _pointers(args)
+    start = initial_column(initial, rec, rows)
+    if start:
+        x0 = coefficient_arrays(rec, args, rows)[3]     # the derived X_0 of the others
+        columns = [np.ascontiguousarray(np.asarray(start[i], dtype=float)) if i in start
+                   else np.ascontiguousarray(x0[i]) for i in range(len(rec.state))]
+        init_pointers, init_strides = _pointers(columns)
+    else:
+        columns, init_pointers, init_strides = [], None, None
+    table = schedule_monomials(rec, multipliers, steps) if multipliers else None
     risk = np.empty(steps + 1)
     threads = default_threads(rows) if threads is None else threads
-    code = fn(rows, steps, pointers, strides, risk.ctypes.data_as(ctypes.POINTER(ctypes.c_double)),
-              threads if kernel.openmp else 1)
+    code = fn(rows, steps, pointers, strides, init_pointers, init_strides,
+              None if table is None else table.ctypes.data_as(double_p),
+              risk.ctypes.data_as(double_p), threads if kernel.openmp else 1)
     if code == -2:
         raise MemoryError("the C kernel could not allocate its per-thread risk buffers")
+    if code == -3:
+        raise RuntimeError(f"the C kernel {symbol} has no scheduled form")
     return risk, int(code)
 
 
-def mpmath_rows(rec: MomentRecursion, values: dict, rows: int):
+def mpmath_rows(rec: MomentRecursion, values: dict, rows: int, initial: dict | None = None):
     """Per row, ``(A, c, w, X_0)`` as lists of ``mpf`` from the generated mpmath
     coefficients (``A`` row-major), at the working precision of the caller."""
     coefficients = generated_module(rec).coefficients_mp
     columns = [np.broadcast_to(np.asarray(values[s], dtype=object), (rows,))
                for s in _symbols(rec)]
+    start = initial_column(initial, rec, rows)
     for r in range(rows):
-        yield tuple(list(map(mpmath.mpf, g)) for g in coefficients(*[to_mpf(col[r]) for col in columns]))
+        A, c, w, X = (list(map(mpmath.mpf, g))
+                      for g in coefficients(*[to_mpf(col[r]) for col in columns]))
+        yield A, c, w, [to_mpf(start[i][r]) if i in start else x for i, x in enumerate(X)]
 
 
-def risk_mpmath(rec: MomentRecursion, values: dict, rows: int, steps: int, dps: int):
+def risk_mpmath(rec: MomentRecursion, values: dict, rows: int, steps: int, dps: int,
+                multipliers: dict | None = None, initial: dict | None = None):
     n = len(rec.state)
+    multipliers = multipliers or {}
     with mpmath.workdps(dps):
         risk = [mpmath.mpf(0)] * (steps + 1)
-        for A, c, w, X in mpmath_rows(rec, values, rows):
+        per_step = ([list(mpmath_rows(rec, values_at_step(values, multipliers, k), rows))
+                     for k in range(steps)] if multipliers else None)
+        for r, (A, c, w, X) in enumerate(mpmath_rows(rec, values, rows, initial)):
             risk[0] += mpmath.fdot(w, X)
             for t in range(1, steps + 1):
+                if per_step is not None:
+                    A, c = per_step[t - 1][r][:2]
                 X = [mpmath.fdot(A[i * n:(i + 1) * n], X) + c[i] for i in range(n)]
                 risk[t] += mpmath.fdot(w, X)
     out = np.empty(steps + 1, dtype=object)
@@ -222,16 +295,23 @@ def to_mpf(x) -> mpmath.mpf:
     return mpmath.mpf(x)  # floats are converted exactly
 
 
-def risk_exact(rec: MomentRecursion, values: dict, rows: int, steps: int):
+def risk_exact(rec: MomentRecursion, values: dict, rows: int, steps: int,
+               multipliers: dict | None = None, initial: dict | None = None):
+    multipliers = multipliers or {}
     num = evaluate_exact(rec, values, rows)
     A, c, w = num.transition, num.forcing, num.risk_weights
+    per_step = [evaluate_exact(rec, values_at_step(values, multipliers, k), rows)
+                for k in range(steps)] if multipliers else None
+    start = initial_column(initial, rec, rows)
     n = A.shape[0]
     risk = np.empty(steps + 1, dtype=object)
     risk[:] = Fraction(0)
     for r in range(rows):
-        X = list(num.initial[:, r])
+        X = [Fraction(start[i][r]) if i in start else x for i, x in enumerate(num.initial[:, r])]
         risk[0] += sum(w[i, r] * X[i] for i in range(n))
         for k in range(1, steps + 1):
+            if per_step is not None:
+                A, c = per_step[k - 1].transition, per_step[k - 1].forcing
             X = [sum(A[i, j, r] * X[j] for j in range(n)) + c[i, r] for i in range(n)]
             risk[k] += sum(w[i, r] * X[i] for i in range(n))
     return risk, -1

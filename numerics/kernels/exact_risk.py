@@ -12,7 +12,9 @@ import warnings
 import mpmath
 import numpy as np
 
+from derivations.moments import R0
 from derivations.recursion import recursion_for
+from numerics.inputs.initial_state import initial_moments
 from numerics.inputs.parameters import parameter_values
 from numerics.inputs.validation import check_integer
 from numerics.kernels import backends
@@ -33,7 +35,8 @@ _C_UNAVAILABLE: str | None = None
 
 
 def exact_risk(model, optimizer, steps: int, backend: str = "auto", dps: int = 50,
-               threads: int | None = None, time: str = "steps") -> np.ndarray:
+               threads: int | None = None, time: str = "steps",
+               initial_state: dict | None = None) -> np.ndarray:
     """``E R(θ_k)`` for ``k = 0..steps`` (shape ``(steps + 1,)``).
 
     ``time="steps"`` counts every step; ``time="active"`` counts active iterates
@@ -45,6 +48,12 @@ def exact_risk(model, optimizer, steps: int, backend: str = "auto", dps: int = 5
     and ``"exact"`` (rational arithmetic, object array of ``Fraction``).
     Per-row ``lr``/``beta`` work in every backend.  ``threads`` (C only) defaults
     to all cores for large token streams.
+
+    Schedules of the optimizer (``lr_schedule``, …) are iterated exactly: step ``k``
+    uses ``X_{k+1} = A_k X_k + c_k`` with the scheduled values of step ``k`` (time
+    ``"steps"`` only: with active time each row has its own clock).  ``initial_state``
+    (``{"C": C0, "V": V0, …}``) starts from given second moments of the buffers instead
+    of 0 (:mod:`numerics.inputs.initial_state`).
 
     Divergence: in float64 backends, when the risk overflows (unstable
     parameters) every entry from that step on is ``inf`` — never NaN — and a
@@ -59,24 +68,30 @@ def exact_risk(model, optimizer, steps: int, backend: str = "auto", dps: int = 5
     require_closed_moments(model)
     check_curve_memory(steps, backend)
     rows, values = parameter_values(model, optimizer)
+    if optimizer.scheduled and time != "steps":
+        raise ValueError(f"time must be 'steps' for a scheduled optimizer (a schedule counts "
+                         f"every step; active iterates have a clock per row); got {time!r}")
+    multipliers = optimizer.multipliers(steps)
     rec = recursion_for(model, optimizer, time)
+    initial = initial_moments(rec, initial_state, rows, values[R0])
+    run = dict(multipliers=multipliers, initial=initial)
 
     if backend == "exact":
-        return backends.risk_exact(rec, values, rows, steps)[0]
+        return backends.risk_exact(rec, values, rows, steps, **run)[0]
     if backend == "mpmath":
-        return backends.risk_mpmath(rec, values, rows, steps, dps)[0]
+        return backends.risk_mpmath(rec, values, rows, steps, dps, **run)[0]
     if backend == "auto" and _C_UNAVAILABLE is None:
         try:
-            risk, diverged = backends.risk_c(rec, values, rows, steps, threads)
+            risk, diverged = backends.risk_c(rec, values, rows, steps, threads, **run)
         except CompileError as exc:
             _mark_c_unavailable(exc)
             backend = "numpy"
     elif backend == "auto":
         backend = "numpy"
     if backend == "c":
-        risk, diverged = backends.risk_c(rec, values, rows, steps, threads)
+        risk, diverged = backends.risk_c(rec, values, rows, steps, threads, **run)
     elif backend == "numpy":
-        risk, diverged = backends.risk_numpy(rec, values, rows, steps)
+        risk, diverged = backends.risk_numpy(rec, values, rows, steps, **run)
     if diverged >= 0:
         warnings.warn(f"expected risk overflowed float64 at step {diverged}: the parameters "
                       "are outside the stability region", DivergenceWarning, stacklevel=2)
@@ -134,6 +149,9 @@ def exact_risk_at(model, optimizer, ks, time: str = "steps", dps: int = 40) -> l
     """
     ks = [check_integer("ks", k, minimum=0) for k in ks]
     dps = check_integer("dps", dps, minimum=1)
+    if optimizer.scheduled:
+        raise ValueError("exact_risk_at powers one time-invariant map: the optimizer must have "
+                         "no schedule (use exact_risk for scheduled optimizers)")
     rows, values = parameter_values(model, optimizer)
     rec = recursion_for(model, optimizer, time)
     n = len(rec.state)

@@ -27,7 +27,6 @@ from sympy.polys.rings import ring
 from derivations import symbols as S
 from derivations.optimizers import e as E_ATOM
 from derivations.optimizers import g as G_ATOM
-from derivations.optimizers import v as V_ATOM
 from derivations.symbols import SampleSymbols
 from derivations.vectors import Dot, LinearVector
 from numerics.inputs.validation import check_integer
@@ -156,33 +155,49 @@ def _combine(vector: LinearVector, scalars: dict, vectors: dict, zero, dim: int)
     return out
 
 
-def expanded_risk(model, optimizer, steps: int, initial_errors) -> list[Fraction]:
+def expanded_risk(model, optimizer, steps: int, initial_errors,
+                  initial_buffers: dict | None = None) -> list[Fraction]:
     """``E R_k`` for ``k = 0..steps`` by expanding in the data (exact rationals).
 
     ``initial_errors``: one rational vector ``e_0`` per row (shape rows × d), with
-    ``‖e_0‖²`` equal to the model's ``R0``.
+    ``‖e_0‖²`` equal to the model's ``R0``; ``initial_buffers``: buffer name → rational
+    vectors per row (rows × d), for a start with non-zero buffers (default 0).  Every
+    hyper-parameter of the optimizer, and every multiplier of its schedules, must be
+    exact.
     """
     steps = check_integer("steps", steps, minimum=0)
     p = _require_exact("p", model.p)
     rows = len(p)
-    lr = _require_exact("lr", optimizer.lr)
-    beta = _require_exact("beta", optimizer.beta)
-    lr, beta = (x * rows if len(x) == 1 else x for x in (lr, beta))
+    hyper = {}
+    for symbol, values in optimizer.values.items():
+        x = _require_exact(optimizer.keyword_of(symbol), values)
+        hyper[symbol] = x * rows if len(x) == 1 else x
+    multipliers = {s: _require_exact(f"{optimizer.keyword_of(s)} schedule", m)
+                   for s, m in optimizer.multipliers(steps).items()}
     sigma2 = _require_exact("sigma2", model.sigma2)[0]
     R0 = _require_exact("R0", model.R0)
     R0 = R0 * rows if len(R0) == 1 else R0
-    e0 = [[Fraction(x) for x in row] for row in initial_errors]
-    if len(e0) != rows or any(len(row) != model.d for row in e0):
-        raise ValueError(f"initial_errors must have shape ({rows}, {model.d})")
+    e0 = _vectors("initial_errors", initial_errors, rows, model.d)
     if [sum(x * x for x in row) for row in e0] != R0:
         raise ValueError("initial_errors must have squared norms equal to the model's R0")
+    rule = optimizer.rule
+    buffers = {u.name: u for u in rule.buffers}
+    unknown = sorted(set(initial_buffers or {}) - set(buffers))
+    if unknown:
+        raise ValueError(f"initial_buffers names {unknown}, which are not buffers of "
+                         f"{optimizer.name!r} ({sorted(buffers)})")
+    start = {buffers[name]: _vectors(f"initial_buffers[{name!r}]", x, rows, model.d)
+             for name, x in (initial_buffers or {}).items()}
 
     data = _Expansion(rows, model.d, optimizer.batch, steps)
     zero = data.ring.zero
-    rule = optimizer.rule
     update = rule.apply()
-    state = [{E_ATOM: [zero + QQ(x.numerator, x.denominator) for x in row],
-              V_ATOM: [zero] * model.d} for row in e0]
+
+    def exact(x: Fraction):
+        return zero + QQ(x.numerator, x.denominator)
+
+    state = [{u: [exact(x) for x in (e0 if u == E_ATOM else start[u])[i]] if u == E_ATOM or
+              u in start else [zero] * model.d for u in rule.state} for i in range(rows)]
 
     weight = risk_weight(model.name)  # E R = w(p) E‖e‖²: the model's risk is linear in ‖e‖²
 
@@ -209,13 +224,20 @@ def expanded_risk(model, optimizer, steps: int, initial_errors) -> list[Fraction
                              model.d)
                 grad = [a + QQ(1, optimizer.batch) * c for a, c in zip(grad, G)]
                 none_active = none_active * (1 - data.var("m", t, b, i))
-            scalars = {S.lr: zero + QQ(lr[i].numerator, lr[i].denominator),
-                       S.beta: zero + QQ(beta[i].numerator, beta[i].denominator),
-                       S.active: data.reduce(1 - none_active)}
+            scalars = {s: exact(x[i] * (multipliers[s][t] if s in multipliers else 1))
+                       for s, x in hyper.items()}
+            scalars[S.active] = data.reduce(1 - none_active)
             vectors = {**state[i], G_ATOM: grad}
             state[i] = {u: [data.reduce(x) for x in
                             _combine(update[u], scalars, vectors, zero, model.d)]
                         for u in rule.state}
-            state[i].setdefault(V_ATOM, [zero] * model.d)
         out.append(risk())
+    return out
+
+
+def _vectors(name: str, values, rows: int, d: int) -> list[list[Fraction]]:
+    """Rational vectors, one per row, of shape (rows, d)."""
+    out = [[Fraction(x) for x in row] for row in values]
+    if len(out) != rows or any(len(row) != d for row in out):
+        raise ValueError(f"{name} must have shape ({rows}, {d})")
     return out

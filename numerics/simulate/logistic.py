@@ -44,7 +44,7 @@ def monte_carlo_logistic(model, optimizer, steps: int, runs: int, seed: int,
     runs = check_integer("runs", runs, minimum=1)
     seed = check_integer("seed", seed, minimum=0)
     record_every = check_integer("record_every", record_every, minimum=1)
-    lr, beta, _, _, p, rho, bias = parameter_tuple(model, optimizer)
+    _, _, _, _, p, rho, bias = parameter_tuple(model, optimizer)
     d, B = model.d, optimizer.batch
     rng = np.random.default_rng(seed)
     # e_0 = θ_0 − μ: signal error s0 along e_1, bulk energy R0 along e_2.
@@ -63,7 +63,7 @@ def monte_carlo_logistic(model, optimizer, steps: int, runs: int, seed: int,
         for k in progress(range(1, steps + 1), desc="logistic Monte Carlo", unit="step",
                           disable=steps * runs * d < 5e8):
             grad = sampled_gradient(rng, error, mu, p, bias, B)
-            error, buffer = apply_update(optimizer.name, error, buffer, grad, lr, beta, 1.0)
+            error, buffer = _step(optimizer, error, buffer, grad)
             if slot < grid.size and k == grid[slot]:
                 record[:, slot] = _statistics(error, buffer)
                 slot += 1
@@ -88,7 +88,7 @@ def one_step_statistics(model, optimizer, error: np.ndarray, buffer: np.ndarray 
     """Statistics after one step from the fixed iterate ``(e, v)``, for ``draws``
     independent batches (``draws × 5``): samples of ``X_1`` given ``X_0``."""
     draws = check_integer("draws", draws, minimum=2)
-    lr, beta, _, _, p, rho, bias = parameter_tuple(model, optimizer)
+    _, _, _, _, p, rho, bias = parameter_tuple(model, optimizer)
     if error.shape != (model.d,):
         raise ValueError(f"error must have shape ({model.d},); got {error.shape}")
     mu = np.zeros(model.d)
@@ -97,8 +97,17 @@ def one_step_statistics(model, optimizer, error: np.ndarray, buffer: np.ndarray 
     e = np.broadcast_to(error, (draws, model.d)).copy()
     v = None if buffer is None else np.broadcast_to(buffer, (draws, model.d)).copy()
     grad = sampled_gradient(rng, e, mu, p, bias, optimizer.batch)
-    e, v = apply_update(optimizer.name, e, v, grad, lr, beta, 1.0)
+    e, v = _step(optimizer, e, v, grad)
     return _statistics(e, v)
+
+
+def _step(optimizer, error: np.ndarray, buffer: np.ndarray | None, grad: np.ndarray):
+    """One update of ``(e, v)`` (every step active: dense gradients)."""
+    rule = optimizer.rule
+    state = dict(zip(rule.state, (error, buffer)))
+    values = {s: float(x) for s, x in optimizer.values.items()}
+    new = apply_update(optimizer.name, state, grad, values, 1.0)
+    return new[rule.state[0]], (new[rule.buffers[0]] if rule.has_momentum else None)
 
 
 def statistics_of(error: np.ndarray, buffer: np.ndarray | None) -> np.ndarray:

@@ -18,6 +18,9 @@ import numpy as np
 
 from derivations import symbols as S
 from derivations.moments import R0, TIME_RULES
+from derivations.optimizers import e
+from derivations.recursion import recursion_for
+from numerics.inputs.initial_state import initial_moments, state_vectors
 from numerics.inputs.parameters import parameter_values
 from numerics.inputs.validation import check_integer
 from numerics.runtime.progress import progress
@@ -74,12 +77,18 @@ def summarise(risk: np.ndarray, keep_trajectories: bool) -> MonteCarloResult:
 
 
 def monte_carlo_risk(model, optimizer, steps: int, runs: int, seed: int,
-                     keep_trajectories: bool = False, time: str = "steps") -> MonteCarloResult:
+                     keep_trajectories: bool = False, time: str = "steps",
+                     initial_state: dict | None = None) -> MonteCarloResult:
     """Simulate ``runs`` independent trajectories and average the risk ``½ Σ p ‖e‖²``.
 
     ``time="steps"`` records the risk after every step; ``time="active"`` records
     each row's risk after its ``k``-th active step (a step whose batch holds the
     row's token), simulating until every row of every run has ``steps`` of them.
+    Schedules of the optimizer are sampled as they are iterated exactly: step ``k``
+    uses the scheduled values of step ``k`` (time ``"steps"`` only).
+    ``initial_state`` gives initial second moments of the buffers, as for
+    :func:`~numerics.kernels.exact_risk.exact_risk`: every run starts from vectors
+    with exactly those inner products.
     """
     steps = check_integer("steps", steps, minimum=0)
     if time not in TIME_RULES:  # the time rules of the derivations
@@ -87,11 +96,19 @@ def monte_carlo_risk(model, optimizer, steps: int, runs: int, seed: int,
     runs = check_integer("runs", runs, minimum=2)
     seed = check_integer("seed", seed, minimum=0)
     rows, values = parameter_values(model, optimizer)
+    if optimizer.scheduled and time != "steps":
+        raise ValueError(f"time must be 'steps' for a scheduled optimizer; got {time!r}")
+    multipliers = optimizer.multipliers(steps)
+    start = None
+    if initial_state:
+        rec = recursion_for(model, optimizer, time)
+        moments = initial_moments(rec, initial_state, rows, values[R0])
+        start = state_vectors(rec, {rec.state[0].name: values[R0], **moments}, rows, model.d)
     per_row = {s: np.broadcast_to(np.asarray(values[s], dtype=float), (rows,))
-               for s in (S.p, S.lr, S.beta, R0)}
+               for s in (S.p, R0, *optimizer.values)}
     _warn_if_long(runs, optimizer.batch, rows, model.d, steps, per_row[S.p], time == "active")
     risk = simulate_in_blocks(runs, steps, seed, lambda n, rng: _simulate_block(
-        model, optimizer, per_row, rows, steps, n, rng, time == "active"))
+        model, optimizer, per_row, multipliers, start, rows, steps, n, rng, time == "active"))
     return summarise(risk, keep_trajectories)
 
 
@@ -118,28 +135,39 @@ def _warn_if_long(runs, batch, rows, d, steps, p, active_time) -> None:
             "tokens in the batch", LongSimulationWarning, stacklevel=3)
 
 
-def _simulate_block(model, optimizer, per_row, rows, steps, n, rng, active_time) -> np.ndarray:
+def _simulate_block(model, optimizer, per_row, multipliers, start, rows, steps, n, rng,
+                    active_time) -> np.ndarray:
     d, B = model.d, optimizer.batch
-    p, lr, beta = (per_row[s][None, :, None] for s in (S.p, S.lr, S.beta))
+    p = per_row[S.p][None, :, None]
+    base = {s: per_row[s][None, :, None] for s in optimizer.values}
     noise_sd = float(np.sqrt(float(model.sigma2)))
-    # e_0: any vector of norm² R0 (the law is rotation invariant).
-    error = np.zeros((n, rows, d))
-    error[:, :, 0] = np.sqrt(per_row[R0])
-    buffer = np.zeros_like(error) if optimizer.rule.has_momentum else None
+    rule = optimizer.rule
+    if start is None:
+        # e_0: any vector of norm² R0 (the law is rotation invariant); buffers at 0.
+        state = {u: np.zeros((n, rows, d)) for u in rule.state}
+        state[e][:, :, 0] = np.sqrt(per_row[R0])
+    else:
+        state = {u: np.broadcast_to(x, (n, rows, d)).copy() for u, x in zip(rule.state, start)}
+    error = state[e]
     risk_of = risk_function(model.name)
     gradient_coefficient_of = gradient_coefficient(model.name)
     row_risk = np.zeros((n, rows, steps + 1))      # risk of each row at its k-th record
     row_risk[:, :, 0] = risk_of(per_row[S.p], np.sum(error**2, axis=2))
     recorded = np.zeros((n, rows), dtype=np.int64)
     with np.errstate(over="ignore", invalid="ignore"):
+        t = 0
         while recorded.min() < steps:
+            values = {s: x * float(multipliers[s][t]) if s in multipliers else x
+                      for s, x in base.items()}
+            t += 1
             mask = rng.random((n, B, rows, 1)) < p[:, None]
             x = rng.standard_normal((n, B, rows, d))
             xi = noise_sd * rng.standard_normal((n, B, rows, 1))
             projection = np.sum(x * error[:, None], axis=3, keepdims=True)
             grad = np.mean(gradient_coefficient_of(mask, xi, projection) * x, axis=1)
             active = np.any(mask, axis=1).astype(float)
-            error, buffer = apply_update(optimizer.name, error, buffer, grad, lr, beta, active)
+            state = apply_update(optimizer.name, state, grad, values, active)
+            error = state[e]
             record = (active[:, :, 0] > 0) if active_time else np.ones((n, rows), dtype=bool)
             record &= recorded < steps
             recorded += record

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 import mpmath
 import numpy as np
 
+from derivations.drift import unsupported_by_statistics_map
 from derivations.optimizers import UPDATE_RULES
 from numerics.analysis.linearised import linear_map
 from numerics.analysis.mean_field import expected_next
@@ -101,6 +102,8 @@ def checks() -> Iterator[Check]:
     """The logistic rungs, for every registered rule."""
     yield Check("quadrature", "S_1..S_4 and L", check_quadrature)
     for name, rule in UPDATE_RULES.items():
+        if unsupported_by_statistics_map(rule):
+            continue
         batch = 3 if rule.has_momentum else 1
         yield Check("one-step drift", f"{name}, B={batch}",
                     lambda name=name, batch=batch: check_one_step(name, batch))

@@ -5,11 +5,17 @@
  *   KERNEL                   the entry point's name, e.g. sparsemom_lsq_heavy_ball_steps
  *   KERNEL_FINGERPRINT       the derivation's fingerprint (a string literal)
  *   N_ARGUMENTS, N_OUTPUTS   inputs and outputs of the coefficient function
+ *   N_STATE                  the number of second moments
  *   COEFFICIENTS(arg, out)   the generated coefficient function of one row
  *   COEFFICIENT_VECTORS      declarators of the per-tile coefficient and state vectors
  *   LOAD_COEFFICIENTS(g, l)  lane l of vector g from out[]; CLEAR_COEFFICIENTS(g, l): 0
+ *   LOAD_INITIAL(g, l, x)    lane l of the state vectors g from x[0..N_STATE)
  *   RISK_OF_STATE(g)         w . x of vector g
  *   STEP(g, acc)             x <- A x + c for vector g, then acc += w . x
+ * and, when the entries are polynomials in the hyper-parameters (SCHEDULED defined),
+ * the scheduled step x <- A_k x + c_k with A_k = sum_a mu_a(k) K_a:
+ *   N_MONOMIALS, N_SCHEDULED_OUTPUTS, SCHEDULED_COEFFICIENTS(arg, out), SCHEDULED_VECTORS,
+ *   LOAD_SCHEDULED(g, l) (from sout[]), CLEAR_SCHEDULED(g, l), SCHEDULED_STEP(g, acc, mu)
  *
  * Rows are processed in tiles of TILE vectors of LANES rows (GCC/Clang vector
  * extensions, both chosen at compile time for the CPU: vector_width.h); within a tile
@@ -31,9 +37,27 @@
 
 /* Rows [first, first + count), count <= TILE_ROWS, for steps 0..steps: adds each
  * step's risk, lane by lane, into partial[0..steps]. Padding lanes are all 0. */
+/* The inputs of row first + r into arg[], its coefficients into out[]; with initial
+ * moments given, they replace the initial state's entries of out[] (via x0[]). */
+#define SPARSEMOM_ROW_INPUTS(r)                                                           \
+    do {                                                                                  \
+        for (int j = 0; j < N_ARGUMENTS; ++j)                                             \
+            arg[j] = args[j][(first + (r)) * strides[j]];                                 \
+    } while (0)
+#define SPARSEMOM_ROW_INITIAL(g, l, r)                                                    \
+    do {                                                                                  \
+        if (initial) {                                                                    \
+            double x0v[N_STATE];                                                          \
+            for (int i = 0; i < N_STATE; ++i)                                             \
+                x0v[i] = initial[i][(first + (r)) * initial_strides[i]];                  \
+            LOAD_INITIAL(g, l, x0v);                                                      \
+        }                                                                                 \
+    } while (0)
+
 static void SPARSEMOM_CAT(KERNEL, _tile)(long first, long count, long steps,
                                          const double *const *args, const long *strides,
-                                         vec *partial)
+                                         const double *const *initial,
+                                         const long *initial_strides, vec *partial)
 {
     vec COEFFICIENT_VECTORS;
     const vec zero = {0};
@@ -42,10 +66,10 @@ static void SPARSEMOM_CAT(KERNEL, _tile)(long first, long count, long steps,
         for (int l = 0; l < LANES; ++l) {
             const long r = (long)g * LANES + l;
             if (r < count) {
-                for (int j = 0; j < N_ARGUMENTS; ++j)
-                    arg[j] = args[j][(first + r) * strides[j]];
+                SPARSEMOM_ROW_INPUTS(r);
                 COEFFICIENTS(arg, out);
                 LOAD_COEFFICIENTS(g, l);
+                SPARSEMOM_ROW_INITIAL(g, l, r);
             } else {
                 CLEAR_COEFFICIENTS(g, l);
             }
@@ -62,14 +86,65 @@ static void SPARSEMOM_CAT(KERNEL, _tile)(long first, long count, long steps,
     }
 }
 
+#ifdef SCHEDULED
+/* As above with step t - 1's hyper-parameters: mu[(t - 1) * N_MONOMIALS + a] is the
+ * monomial a of the multipliers of step t - 1 (shared by every row). */
+static void SPARSEMOM_CAT(KERNEL, _scheduled_tile)(long first, long count, long steps,
+                                                   const double *const *args,
+                                                   const long *strides,
+                                                   const double *const *initial,
+                                                   const long *initial_strides,
+                                                   const double *monomials, vec *partial)
+{
+    vec COEFFICIENT_VECTORS;
+    vec SCHEDULED_VECTORS;
+    const vec zero = {0};
+    double arg[N_ARGUMENTS], out[N_OUTPUTS], sout[N_SCHEDULED_OUTPUTS];
+    for (int g = 0; g < TILE; ++g) {
+        for (int l = 0; l < LANES; ++l) {
+            const long r = (long)g * LANES + l;
+            if (r < count) {
+                SPARSEMOM_ROW_INPUTS(r);
+                COEFFICIENTS(arg, out);
+                LOAD_COEFFICIENTS(g, l);
+                SCHEDULED_COEFFICIENTS(arg, sout);
+                LOAD_SCHEDULED(g, l);
+                SPARSEMOM_ROW_INITIAL(g, l, r);
+            } else {
+                CLEAR_COEFFICIENTS(g, l);
+                CLEAR_SCHEDULED(g, l);
+            }
+        }
+    }
+    for (int g = 0; g < TILE; ++g)
+        partial[0] += RISK_OF_STATE(g);
+    (void)zero;
+    for (long t = 1; t <= steps; ++t) {
+        const double *mu = monomials + (size_t)(t - 1) * N_MONOMIALS;
+        vec acc = zero;
+        for (int g = 0; g < TILE; ++g)
+            SCHEDULED_STEP(g, acc, mu);
+        partial[t] += acc;
+    }
+}
+#endif
+
 /* E R_k for k = 0..steps summed over rows, into risk[0..steps].
- * args[j][r * strides[j]] is argument j of row r (stride 0 broadcasts a scalar).
+ * args[j][r * strides[j]] is argument j of row r (stride 0 broadcasts a scalar);
+ * initial (NULL: the derived X_0) gives X_0 entry i of row r at
+ * initial[i][r * initial_strides[i]]; monomials (NULL: time-invariant) is the table
+ * steps x N_MONOMIALS of the scheduled kernel (-3 when this kernel has none).
  * Once a row's risk overflows it stays non-finite, so the first non-finite step t
  * marks divergence: risk[t..] = inf and t is returned; -1 when nothing overflowed,
  * -2 when memory ran out. */
 long KERNEL(long rows, long steps, const double *const *args, const long *strides,
-            double *risk, int threads)
+            const double *const *initial, const long *initial_strides,
+            const double *monomials, double *risk, int threads)
 {
+#ifndef SCHEDULED
+    if (monomials)
+        return -3;
+#endif
     const long tiles = (rows + TILE_ROWS - 1) / TILE_ROWS;
     if (threads < 1)
         threads = 1;
@@ -90,7 +165,15 @@ long KERNEL(long rows, long steps, const double *const *args, const long *stride
         for (long b = 0; b < tiles; ++b) {
             const long first = b * TILE_ROWS;
             const long count = rows - first < TILE_ROWS ? rows - first : TILE_ROWS;
-            SPARSEMOM_CAT(KERNEL, _tile)(first, count, steps, args, strides, mine);
+#ifdef SCHEDULED
+            if (monomials)
+                SPARSEMOM_CAT(KERNEL, _scheduled_tile)(first, count, steps, args, strides,
+                                                       initial, initial_strides, monomials,
+                                                       mine);
+            else
+#endif
+                SPARSEMOM_CAT(KERNEL, _tile)(first, count, steps, args, strides, initial,
+                                             initial_strides, mine);
         }
     }
     long diverged = -1;
@@ -110,5 +193,10 @@ long KERNEL(long rows, long steps, const double *const *args, const long *stride
 /* The vector width and tile this kernel was compiled with (they follow the CPU). */
 long SPARSEMOM_CAT(KERNEL, _lanes)(void) { return LANES; }
 long SPARSEMOM_CAT(KERNEL, _tile_vectors)(void) { return TILE; }
+#ifdef SCHEDULED
+long SPARSEMOM_CAT(KERNEL, _monomials)(void) { return N_MONOMIALS; }
+#else
+long SPARSEMOM_CAT(KERNEL, _monomials)(void) { return 0; }
+#endif
 
 const char *SPARSEMOM_CAT(KERNEL, _fingerprint)(void) { return KERNEL_FINGERPRINT; }

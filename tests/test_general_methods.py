@@ -1,0 +1,257 @@
+"""Any linear momentum method, defined by the user: buffers, hyper-parameters, schedules,
+initial state (issue 16), and the methods registered through the same API."""
+
+from __future__ import annotations
+
+import random
+from fractions import Fraction as F
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from derivations import symbols as S
+from derivations.methods import nu, tau
+from derivations.optimizers import (
+    HyperParameter,
+    UpdateRule,
+    e,
+    g,
+    register_rule,
+    unregister_rule,
+    v,
+)
+from derivations.recursion import derive_recursion
+from numerics import exact_risk
+from numerics.inputs import schedules
+from numerics.inputs.models import SparseLeastSquares
+from numerics.inputs.optimizer import Optimizer
+from numerics.simulate.exact_moments import expanded_risk
+from numerics.simulate.harness import compare_with_theory
+from numerics.simulate.monte_carlo import monte_carlo_risk
+from numerics.simulate.sparse import sparse_monte_carlo_risk
+from numerics.simulate.update import apply_update
+
+y = sp.Symbol("y")
+mu = sp.Symbol("mu", nonnegative=True)
+
+
+@pytest.fixture(autouse=True)
+def _forget_rules():
+    yield
+    for name in ("two-buffer", "random-two-buffer-0", "random-two-buffer-1",
+                 "random-two-buffer-2", "random-two-buffer-3", "bad"):
+        try:
+            unregister_rule(name)
+        except ValueError:
+            pass
+
+
+def _two_buffer_rule() -> UpdateRule:
+    """A method no module of the package knows: an EMA buffer and a heavy-ball buffer
+    with its own retention μ."""
+    def step(x, grad):
+        v_new = S.beta * x[v] + (1 - S.beta) * grad
+        y_new = mu * x[y] + grad
+        return {e: x[e] - S.lr * (v_new + y_new / 4), v: v_new, y: y_new}
+    return register_rule(UpdateRule(
+        "two-buffer", (e, v, y), step, "two buffers", "two buffers",
+        hyper_parameters=(HyperParameter(mu, lower=0, upper=1, upper_open=True),)))
+
+
+def _coefficient(rng: random.Random) -> sp.Expr:
+    c = sp.Rational(rng.choice([-3, -2, -1, 1, 2, 3, 5]), rng.choice([1, 2, 3, 4, 7]))
+    return c * rng.choice([S.lr, S.beta, mu, S.lr * mu, 1 - mu, S.active * S.lr, 1])
+
+
+def _random_two_buffer_rule(seed: int) -> UpdateRule:
+    """A random rule linear in (e, v, y, g) with fractional coefficients in lr, beta, a and
+    its own hyper-parameter μ."""
+    rng = random.Random(seed)
+    coeff = {(u, w): _coefficient(rng) for u in (e, v, y) for w in (e, v, y, g)}
+
+    def step(x, grad):
+        atoms = {e: x[e], v: x[v], y: x[y], g: grad}
+        new = {u: sum((coeff[u, w] * atoms[w] for w in atoms), 0 * grad) for u in (v, y)}
+        new[e] = x[e] + sum((coeff[e, w] * atoms[w] for w in atoms), 0 * grad)
+        return new
+    name = f"random-two-buffer-{seed}"
+    return register_rule(UpdateRule(name, (e, v, y), step, name, name,
+                                    hyper_parameters=(mu,)))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_two_buffer_rule_matches_the_exact_moment_oracle(seed):
+    """Exact recursion == brute-force expansion, in rationals: two buffers, an extra
+    hyper-parameter, fractional coefficients, a schedule and non-zero initial buffers."""
+    rule = _random_two_buffer_rule(seed)
+    d = 1 + seed % 2
+    e0 = [[F(3, 2)], [F(3, 5), F(-4, 5)]][d - 1]
+    model = SparseLeastSquares(d, F(1, 3), R0=sum(x * x for x in e0), sigma2=F(1, 5))
+    schedule = {"lr_schedule": [1, F(1, 2), F(3, 2)]} if seed % 2 else {}
+    opt = Optimizer(rule.name, lr=F(1, 4), beta=rule.example_beta(F(2, 5)), batch=2, mu=F(1, 3),
+                    **schedule)
+    buffers = {"v": [[F(1, 2)] * d], "y": [[F(-1, 3)] + [F(1, 5)] * (d - 1)]}
+    initial = {"C": sum(a * b for a, b in zip(e0, buffers["v"][0])),
+               "V": sum(b * b for b in buffers["v"][0]),
+               "M_{e,y}": sum(a * b for a, b in zip(e0, buffers["y"][0])),
+               "M_{v,y}": sum(a * b for a, b in zip(buffers["v"][0], buffers["y"][0])),
+               "M_{y,y}": sum(b * b for b in buffers["y"][0])}
+    derived = list(exact_risk(model, opt, 3, backend="exact", initial_state=initial))
+    assert derived == expanded_risk(model, opt, 3, [e0], initial_buffers=buffers)
+    assert list(exact_risk(model, opt, 3, backend="exact")) == expanded_risk(model, opt, 3, [e0])
+
+
+def test_user_rule_on_every_backend_with_schedule_and_initial_state():
+    """numpy, C and mpmath agree with the exact backend for a user rule with two buffers,
+    per-row parameters, schedules of lr and μ and a non-zero initial buffer."""
+    _two_buffer_rule()
+    model = SparseLeastSquares(6, [F(1, 3), F(1, 7), F(1, 2)], R0=[1, 2, F(1, 2)],
+                               sigma2=F(1, 10))
+    opt = Optimizer("two-buffer", lr=[F(1, 5), F(1, 10), F(1, 8)], beta=F(1, 2), batch=2,
+                    mu=F(1, 3), lr_schedule=schedules.warmup(4),
+                    schedules={"mu": [1, F(1, 2), 2, 1, F(1, 3), 1, 1, 1]})
+    initial = {"V": F(1, 4), "C": [F(1, 10), F(-1, 5), 0]}
+    exact = np.array(exact_risk(model, opt, 8, backend="exact", initial_state=initial), float)
+    for backend in ("numpy", "c", "mpmath"):
+        got = np.array(exact_risk(model, opt, 8, backend=backend, initial_state=initial), float)
+        np.testing.assert_allclose(got, exact, rtol=1e-13, atol=0)
+
+
+def test_scheduled_c_kernel_matches_numpy_on_a_stream():
+    """The scheduled C kernel (entries split into per-step monomials × per-row factors)
+    gives the NumPy backend's numbers on a token stream, lr and beta both scheduled."""
+    rows = 300
+    p = np.linspace(0.001, 0.2, rows)
+    model = SparseLeastSquares(20, p / p.sum(), R0=1.0, sigma2=0.05)
+    opt = Optimizer("nesterov", lr=0.2, beta=0.8, batch=4, lr_schedule=schedules.cosine(150, 0.1),
+                    beta_schedule=schedules.step_decay(50, 0.5))
+    c = exact_risk(model, opt, 200, backend="c", threads=2)
+    numpy = exact_risk(model, opt, 200, backend="numpy")
+    np.testing.assert_allclose(c, numpy, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["heavy-ball-dampened", "nesterov-dampened", "qhm", "ema"])
+def test_method_steps_as_its_source_defines_it(name):
+    """One update against the formula of the method's source (PyTorch, Ma & Yarats, optax)."""
+    rng = np.random.default_rng(0)
+    x, b, grad = rng.standard_normal((3, 5))
+    lr, beta, t, n = 0.3, 0.8, 0.25, 0.6
+    formulas = {
+        "heavy-ball-dampened": lambda: (x - lr * (beta * b + (1 - t) * grad), beta * b + (1 - t) * grad),
+        "nesterov-dampened": lambda: (x - lr * (grad + beta * (beta * b + (1 - t) * grad)),
+                                      beta * b + (1 - t) * grad),
+        "qhm": lambda: (x - lr * ((1 - n) * grad + n * (beta * b + (1 - beta) * grad)),
+                        beta * b + (1 - beta) * grad),
+        "ema": lambda: (x - lr * (beta * b + (1 - beta) * grad), beta * b + (1 - beta) * grad),
+    }
+    got = apply_update(name, {e: x, v: b}, grad, {S.lr: lr, S.beta: beta, tau: t, nu: n}, 1.0)
+    want_e, want_v = formulas[name]()
+    np.testing.assert_allclose(got[e], want_e, rtol=1e-14, atol=1e-16)   # rounding order only
+    np.testing.assert_allclose(got[v], want_v, rtol=1e-14, atol=1e-16)
+
+
+#: Dense Monte Carlo vs exact_risk for each method (fixed seeds; harness at α = 0.01).
+MONTE_CARLO_CASES = [
+    ("heavy-ball-dampened", dict(tau=0.3), {}),
+    ("nesterov-dampened", dict(tau=0.5), {}),
+    ("qhm", dict(nu=0.7), {}),
+    ("ema", {}, {}),
+    ("heavy-ball", dict(lr_schedule=schedules.cosine(30, 0.2)), {}),
+    ("qhm", dict(beta_schedule=schedules.warmup(10)), {}),
+    ("heavy-ball", {}, {"C": [0.2, -0.1], "V": [0.5, 0.3]}),
+]
+
+
+@pytest.mark.parametrize("name,extra,initial", MONTE_CARLO_CASES)
+def test_dense_monte_carlo_matches_exact_risk(name, extra, initial):
+    model = SparseLeastSquares(4, [0.3, 0.6], R0=[1.0, 0.5], sigma2=0.1)
+    opt = Optimizer(name, lr=0.15, beta=0.6, batch=2, **extra)
+    mc = monte_carlo_risk(model, opt, 30, 2000, seed=3, keep_trajectories=True,
+                          initial_state=initial or None)
+    comparison = compare_with_theory(mc.trajectories,
+                                     exact_risk(model, opt, 30, initial_state=initial or None))
+    assert comparison.passed, str(comparison)
+
+
+def test_sparse_monte_carlo_of_a_two_buffer_rule():
+    """The sparse simulator's idle stretches (two decaying modes, μ and β) for a user rule."""
+    _two_buffer_rule()
+    model = SparseLeastSquares(4, [0.05, 0.1, 0.2], R0=1.0, sigma2=0.1)
+    opt = Optimizer("two-buffer", lr=0.1, beta=0.6, batch=2, mu=0.5)
+    mc = sparse_monte_carlo_risk(model, opt, 60, 2000, seed=4, keep_trajectories=True)
+    comparison = compare_with_theory(mc.trajectories, exact_risk(model, opt, 60))
+    assert comparison.passed, str(comparison)
+
+
+def test_derived_state_and_parameters_of_a_two_buffer_rule():
+    rule = _two_buffer_rule()
+    rec = derive_recursion("lsq", rule.name)
+    assert [s.name for s in rec.state] == ["R", "C", "M_{e,y}", "V", "M_{v,y}", "M_{y,y}"]
+    assert rec.parameters[-1] == mu and rec.hyper_parameters == (S.lr, S.beta, mu)
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({}, r"needs hyper-parameter\(s\) \['mu'\]"),
+    ({"mu": 0.5, "nu": 1}, r"has no hyper-parameter\(s\) \['nu'\]"),
+    ({"mu": 1.0}, r"mu must be < 1"),
+    ({"mu": 0.5, "lr_schedule": [1, 1]}, r"lr schedule has 2 multipliers; the run needs one per step, 5"),
+    ({"mu": 0.5, "beta_schedule": [1, 1, 3, 1, 1]}, r"beta schedule at step 2 .*beta must be < 1"),
+    ({"mu": 0.5, "schedules": {"rho": [1] * 5}}, r"schedules name unknown hyper-parameter\(s\) \['rho'\]"),
+    ({"mu": 0.5, "lr_schedule": 0.5}, r"lr schedule must be a 1-D array"),
+])
+def test_bad_hyper_parameters_and_schedules(kwargs, message):
+    _two_buffer_rule()
+    model = SparseLeastSquares(3, 0.5)
+    with pytest.raises(ValueError, match=message):
+        exact_risk(model, Optimizer("two-buffer", lr=0.1, beta=0.5, **kwargs), 5)
+
+
+@pytest.mark.parametrize("initial,message", [
+    ({"R": 1}, r"must not give R"),
+    ({"W": 1}, r"initial_state names \['W'\]"),
+    ({"C": 2.0, "V": 1.0}, r"not those of real vectors"),
+])
+def test_bad_initial_state(initial, message):
+    with pytest.raises(ValueError, match=message):
+        exact_risk(SparseLeastSquares(3, 0.5), Optimizer("heavy-ball", lr=0.1, beta=0.5), 5,
+                   initial_state=initial)
+
+
+def test_schedules_refused_where_they_cannot_apply():
+    model = SparseLeastSquares(3, [0.2, 0.3])
+    opt = Optimizer("heavy-ball", lr=0.1, beta=0.5, lr_schedule=schedules.inverse_time(10))
+    with pytest.raises(ValueError, match="time must be 'steps' for a scheduled optimizer"):
+        exact_risk(model, opt, 5, time="active")
+    with pytest.raises(ValueError, match="sparse simulator needs constant hyper-parameters"):
+        sparse_monte_carlo_risk(model, opt, 5, 10, 0)
+
+
+@pytest.mark.parametrize("build,message", [
+    (lambda: UpdateRule("bad", (e, v), lambda x, gr: {e: x[e] - mu * gr, v: x[v]}, "", ""),
+     r"has symbols \['mu'\].*declare them in hyper_parameters"),
+    (lambda: UpdateRule("bad", (e,), lambda x, gr: {e: x[e] - S.lr * gr}, "", "",
+                        hyper_parameters=(sp.Symbol("lr"),)), r"hyper-parameter name 'lr'"),
+    (lambda: UpdateRule("bad", (v, e), lambda x, gr: {e: x[e], v: x[v]}, "", ""),
+     r"state must start with the error e"),
+    (lambda: UpdateRule("bad", (e, g), lambda x, gr: {e: x[e], g: x[g]}, "", ""),
+     r"buffers must be SymPy symbols other than g"),
+])
+def test_register_rule_refuses_bad_definitions(build, message):
+    with pytest.raises(ValueError, match=message):
+        register_rule(build())
+
+
+def test_built_in_methods_cannot_be_unregistered():
+    with pytest.raises(ValueError, match="built in"):
+        unregister_rule("qhm")
+
+
+def test_ready_made_schedules():
+    assert list(schedules.warmup(4).multipliers(6, "s")) == [F(1, 4), F(1, 2), F(3, 4), 1, 1, 1]
+    assert list(schedules.step_decay(2, F(1, 2)).multipliers(5, "s")) == [1, 1, F(1, 2), F(1, 2),
+                                                                          F(1, 4)]
+    assert list(schedules.inverse_time(2).multipliers(3, "s")) == [1, F(2, 3), F(1, 2)]
+    c = schedules.cosine(10, 0.1).multipliers(12, "s")
+    assert c[0] == 1.0 and abs(c[10] - 0.1) < 1e-15 and c[11] == c[10]
+    assert schedules.logarithmic().multipliers(3, "s")[0] == 1.0

@@ -49,6 +49,8 @@ class HyperParameter:
     upper_open: bool = False
     default: object = None
     doc: str = ""
+    #: A typical value, for checks that run every rule (used when there is no default).
+    example: object = None
 
     @classmethod
     def of(cls, spec) -> HyperParameter:
@@ -85,8 +87,9 @@ class UpdateRule:
 
     ``state`` starts with ``e``; ``hyper_parameters`` lists the scalars the step uses
     besides ``lr``, ``beta`` and ``a`` (symbols or :class:`HyperParameter`); ``source``
-    cites where the method is defined (paper or library).  Rules compare by identity:
-    a rule redefined under the same name is a new rule.
+    cites where the method is defined (paper or library); buffers listed in
+    ``start_equal_to_error`` start at ``e_0`` (an averaged iterate), the others at 0.
+    Rules compare by identity: a rule redefined under the same name is a new rule.
     """
 
     name: str
@@ -96,10 +99,12 @@ class UpdateRule:
     latex: str
     hyper_parameters: tuple = ()
     source: str = ""
+    start_equal_to_error: tuple[sp.Symbol, ...] = ()
     specs: tuple[HyperParameter, ...] = field(init=False, repr=False)
 
     def __post_init__(self):
         object.__setattr__(self, "state", tuple(self.state))
+        object.__setattr__(self, "start_equal_to_error", tuple(self.start_equal_to_error))
         object.__setattr__(self, "specs", tuple(HyperParameter.of(h) for h in self.hyper_parameters))
 
     def apply(self) -> Vectors:
@@ -138,12 +143,12 @@ class UpdateRule:
         return value if self.uses_beta else 0
 
     def example_hyper_parameters(self) -> dict[str, object]:
-        """Keyword values for every hyper-parameter: its default, else a value inside its
-        interval (for checks that run every rule)."""
+        """Keyword values for every hyper-parameter: its default, else its example, else a
+        value inside its interval (for checks that run every rule)."""
         out = {}
         for h in self.specs:
-            if h.default is not None:
-                out[h.name] = h.default
+            if h.default is not None or h.example is not None:
+                out[h.name] = h.default if h.default is not None else h.example
             elif h.lower is not None and h.upper is not None:
                 out[h.name] = (sp.Rational(h.lower) + sp.Rational(h.upper)) / 2
             elif h.lower is not None:
@@ -209,6 +214,9 @@ def _check_state(rule: UpdateRule) -> None:
             raise ValueError(f"rule buffers must be SymPy symbols other than g; got {u!r}")
         if not u.name.isidentifier():
             raise ValueError(f"rule buffer names must be identifiers; got {u.name!r}")
+    if not set(rule.start_equal_to_error) <= set(rule.buffers):
+        raise ValueError(f"start_equal_to_error must list buffers of the rule {rule.buffers}; "
+                         f"got {rule.start_equal_to_error}")
 
 
 def _check_hyper_parameters(rule: UpdateRule) -> None:

@@ -15,6 +15,8 @@ state by the model's risk functional (``½ p R`` for least squares).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import sympy as sp
 
 from . import symbols as S
@@ -101,7 +103,8 @@ def derive_recursion(model: str, optimizer: str, time_rule: str = "steps") -> Mo
     if any(c != 0 for c in mean_constant):
         raise ArithmeticError("mean update has a constant term")
 
-    initial = tuple(R0 if pair == (e, e) else sp.Integer(0) for pair in pairs)
+    starts_at_error = {e, *rule.start_equal_to_error}
+    initial = tuple(R0 if set(pair) <= starts_at_error else sp.Integer(0) for pair in pairs)
     return MomentRecursion(
         model=model,
         optimizer=optimizer,
@@ -117,6 +120,25 @@ def derive_recursion(model: str, optimizer: str, time_rule: str = "steps") -> Mo
         parameters=(*S.PARAMETERS, *rule.symbols),
         hyper_parameters=(S.lr, S.beta, *rule.symbols),
     )
+
+
+@cached_by_definition
+def observing(model: str, optimizer: str, time_rule: str, vector: str) -> MomentRecursion:
+    """The recursion of :func:`derive_recursion` with the risk of another state vector of
+    the rule (e.g. an averaged iterate ``θ̄ − θ*``): same ``A``, ``c``, ``X_0``, risk
+    weights on ``E‖u‖²`` instead of ``E‖e‖²``."""
+    rec = derive_recursion(model, optimizer, time_rule)
+    squares = {dot.args[0].name: s for s, dot in zip(rec.state, rec.meaning)
+               if dot.args[0] == dot.args[1]}
+    if vector not in squares:
+        raise ValueError(f"iterate must be a state vector of {optimizer!r}, one of "
+                         f"{sorted(squares)}; got {vector!r}")
+    if vector == e.name:
+        return rec
+    if not law_named(model).closed_moments:
+        raise ValueError(f"the risk of another iterate needs closed second moments; model "
+                         f"{model!r} has a mean-field statistics map")
+    return replace(rec, risk=law_named(model).risk(squares[vector]))
 
 
 def recursion_for(model, optimizer, time_rule: str = "steps") -> MomentRecursion:

@@ -9,6 +9,7 @@ from fractions import Fraction as F
 import mpmath
 import numpy as np
 import pytest
+from swept_rules import SWEPT_RULES
 
 from derivations import TIME_RULES, UPDATE_RULES
 from numerics import DivergenceWarning, exact_risk
@@ -25,11 +26,12 @@ def stable_stream(name, rows, seed):
     beta = UPDATE_RULES[name].example_beta(rng.uniform(0.0, 0.95, rows))
     lr = lr * (1 - np.asarray(beta))
     model = SparseLeastSquares(d=d, p=p, R0=rng.uniform(0, 3, rows), sigma2=rng.uniform(0, 1))
-    return model, Optimizer(name, lr=lr, beta=beta, batch=batch)
+    return model, Optimizer(name, lr=lr, beta=beta, batch=batch,
+                            **UPDATE_RULES[name].example_hyper_parameters())
 
 
 @pytest.mark.parametrize("time", TIME_RULES)
-@pytest.mark.parametrize("name", list(UPDATE_RULES))
+@pytest.mark.parametrize("name", SWEPT_RULES)
 @pytest.mark.parametrize("rows, seed", [(1, 0), (23, 1), (25, 2), (300, 3)])
 def test_c_numpy_mpmath_agree(name, rows, seed, time):
     model, opt = stable_stream(name, rows, seed)
@@ -44,12 +46,13 @@ def test_c_numpy_mpmath_agree(name, rows, seed, time):
 
 
 @pytest.mark.parametrize("time", TIME_RULES)
-@pytest.mark.parametrize("name", list(UPDATE_RULES))
+@pytest.mark.parametrize("name", SWEPT_RULES)
 def test_mpmath_matches_exact_rationals(name, time):
     beta = UPDATE_RULES[name].example_beta([F(1, 2), F(9, 10), F(0)])
     model = SparseLeastSquares(d=9, p=[F(1, 3), F(1, 1000), F(1)], R0=[1, F(5, 2), 2],
                                sigma2=F(3, 10))
-    opt = Optimizer(name, lr=[F(1, 20), F(1, 7), F(1, 30)], beta=beta, batch=3)
+    opt = Optimizer(name, lr=[F(1, 20), F(1, 7), F(1, 30)], beta=beta, batch=3,
+                    **UPDATE_RULES[name].example_hyper_parameters())
     exact = exact_risk(model, opt, 60, backend="exact", time=time)
     mp = exact_risk(model, opt, 60, backend="mpmath", dps=50, time=time)
     with mpmath.workdps(60):
@@ -67,14 +70,15 @@ def test_c_threads_deterministic_and_consistent():
 
 
 @pytest.mark.parametrize("backend", ["c", "numpy"])
-@pytest.mark.parametrize("name", list(UPDATE_RULES))
+@pytest.mark.parametrize("name", SWEPT_RULES)
 def test_divergence_flagged_in_every_float_backend(backend, name):
     """One unstable row among stable ones: inf from the overflow step on, a warning
     naming it, the same step in both backends, never NaN."""
     p = np.array([0.5, 0.01, 0.3])
     lr = np.array([0.05, 0.05, 3.0])  # the last row is far outside the stability region
     beta = UPDATE_RULES[name].example_beta(np.array([0.5, 0.9, 0.5]))
-    model, opt = SparseLeastSquares(20, p), Optimizer(name, lr=lr, beta=beta, batch=2)
+    model, opt = SparseLeastSquares(20, p), Optimizer(
+        name, lr=lr, beta=beta, batch=2, **UPDATE_RULES[name].example_hyper_parameters())
     with pytest.warns(DivergenceWarning, match=r"overflowed float64 at step (\d+)") as rec:
         r = exact_risk(model, opt, 2000, backend=backend)
     step = int(str(rec[0].message).split("step ")[1].split(":")[0])

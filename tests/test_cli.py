@@ -4,12 +4,12 @@ import subprocess
 import sys
 
 import pytest
+from swept_rules import SWEPT_RULES
 
-from derivations.optimizers import UPDATE_RULES
 from numerics.cli import main
 
 
-@pytest.mark.parametrize("name", list(UPDATE_RULES))
+@pytest.mark.parametrize("name", SWEPT_RULES)
 def test_derive_prints_recursion(name, capsys):
     assert main(["derive", "--model", "lsq", "--optimizer", name]) == 0
     out = capsys.readouterr().out

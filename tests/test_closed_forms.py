@@ -7,6 +7,7 @@ import mpmath
 import numpy as np
 import pytest
 import sympy as sp
+from swept_rules import SWEPT_RULES
 
 from derivations import TIME_RULES, UPDATE_RULES
 from derivations import symbols as S
@@ -29,7 +30,8 @@ def random_rational_case(name, rng):
     lr = F(int(rng.integers(1, 10)), 10) * F(batch, d + 2 + batch) * (1 - beta)
     model = SparseLeastSquares(d, p, R0=F(int(rng.integers(1, 9)), 4),
                                sigma2=F(int(rng.integers(0, 5)), 10))
-    return model, Optimizer(name, lr=lr, beta=beta, batch=batch)
+    return model, Optimizer(name, lr=lr, beta=beta, batch=batch,
+                            **UPDATE_RULES[name].example_hyper_parameters())
 
 
 def rel_error(closed, exact):
@@ -39,7 +41,7 @@ def rel_error(closed, exact):
 
 
 @pytest.mark.parametrize("time", TIME_RULES)
-@pytest.mark.parametrize("name", list(UPDATE_RULES))
+@pytest.mark.parametrize("name", SWEPT_RULES)
 def test_closed_form_matches_recursion_at_50_digits(name, time):
     rng = np.random.default_rng(zlib.crc32(f"{name}|{time}".encode()))
     for _ in range(3):
@@ -68,7 +70,7 @@ def test_closed_form_with_repeated_roots(case):
     assert rel_error(closed_form_risk(model, opt, KS), [exact[k] for k in KS]) < 1e-40
 
 
-@pytest.mark.parametrize("name", list(UPDATE_RULES))
+@pytest.mark.parametrize("name", SWEPT_RULES)
 def test_sylvester_formula_with_distinct_roots(name):
     """The symbolic closed form, its entries substituted and its roots computed, gives
     the recursion's values."""
@@ -91,7 +93,7 @@ def test_sylvester_formula_with_distinct_roots(name):
 
 
 @pytest.mark.parametrize("time", TIME_RULES)
-@pytest.mark.parametrize("name", list(UPDATE_RULES))
+@pytest.mark.parametrize("name", SWEPT_RULES)
 def test_stationary_risk(name, time):
     """R_∞ = lim_{z→1} (1 − z) F(z) exactly, and = the risk after a long iteration."""
     model, opt = random_rational_case(name, np.random.default_rng(11))

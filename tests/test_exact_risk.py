@@ -4,6 +4,7 @@ from fractions import Fraction as F
 
 import numpy as np
 import pytest
+from swept_rules import SWEPT_RULES
 
 from derivations.optimizers import UPDATE_RULES
 from numerics import DivergenceWarning, exact_risk
@@ -22,11 +23,12 @@ def test_public_api_example():
     assert np.all(np.isfinite(r)) and r[-1] < r[0]
 
 
-@pytest.mark.parametrize("name", list(UPDATE_RULES))
+@pytest.mark.parametrize("name", SWEPT_RULES)
 def test_float_matches_exact(name):
     beta = UPDATE_RULES[name].example_beta([F(1, 2), F(9, 10)])
     m = SparseLeastSquares(d=7, p=[F(1, 2), F(1, 50)], R0=[1, 3], sigma2=F(1, 10))
-    o = Optimizer(name, lr=[F(1, 10), F(1, 5)], beta=beta, batch=3)
+    o = Optimizer(name, lr=[F(1, 10), F(1, 5)], beta=beta, batch=3,
+                  **UPDATE_RULES[name].example_hyper_parameters())
     exact = exact_risk(m, o, 40, backend="exact")
     approx = exact_risk(m, o, 40)
     assert isinstance(exact[-1], F)

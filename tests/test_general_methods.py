@@ -11,7 +11,9 @@ import pytest
 import sympy as sp
 
 from derivations import symbols as S
-from derivations.methods import nu, tau
+from derivations.averaging import averaged
+from derivations.methods import delta, g1, g3, nu, tau
+from derivations.methods import y as y_dana
 from derivations.optimizers import (
     HyperParameter,
     UpdateRule,
@@ -39,7 +41,7 @@ mu = sp.Symbol("mu", nonnegative=True)
 @pytest.fixture(autouse=True)
 def _forget_rules():
     yield
-    for name in ("two-buffer", "random-two-buffer-0", "random-two-buffer-1",
+    for name in ("two-buffer", "hb-avg", "random-two-buffer-0", "random-two-buffer-1",
                  "random-two-buffer-2", "random-two-buffer-3", "bad"):
         try:
             unregister_rule(name)
@@ -255,3 +257,51 @@ def test_ready_made_schedules():
     c = schedules.cosine(10, 0.1).multipliers(12, "s")
     assert c[0] == 1.0 and abs(c[10] - 0.1) < 1e-15 and c[11] == c[10]
     assert schedules.logarithmic().multipliers(3, "s")[0] == 1.0
+
+
+def test_dana_steps_as_its_authors_define_it():
+    """y ← (1 − Δ) y + γ1 g, θ ← θ − (γ2 g + γ3 y) (the authors' optax dana_optimizer,
+    γ2 = lr)."""
+    rng = np.random.default_rng(1)
+    x, b, grad = rng.standard_normal((3, 5))
+    lr, gamma1, gamma3, Delta = 0.3, 0.9, 0.05, 0.2
+    got = apply_update("dana", {e: x, y_dana: b}, grad,
+                       {S.lr: lr, S.beta: 0, g1: gamma1, g3: gamma3, delta: Delta}, 1.0)
+    y_new = (1 - Delta) * b + gamma1 * grad
+    np.testing.assert_allclose(got[y_dana], y_new, rtol=1e-14)
+    np.testing.assert_allclose(got[e], x - (lr * grad + gamma3 * y_new), rtol=1e-14, atol=1e-16)
+
+
+def test_dana_decaying_exact_and_monte_carlo():
+    """DANA-decaying = the rule dana with schedules of γ3 and Δ: exact == the oracle in
+    rationals (schedule given exactly), and dense Monte Carlo agrees with exact_risk."""
+    model = SparseLeastSquares(1, F(1, 3), R0=F(9, 4), sigma2=F(1, 5))
+    opt = Optimizer("dana", lr=F(1, 8), batch=2, g3=F(1, 10), delta=1,
+                    schedules={"delta": [1, F(6, 7), F(3, 4)], "g3": [1, F(1, 2), F(1, 3)]})
+    assert list(exact_risk(model, opt, 3, backend="exact")) == \
+        expanded_risk(model, opt, 3, [[F(3, 2)]])
+    model = SparseLeastSquares(6, [0.3, 0.6], R0=1.0, sigma2=0.1)
+    opt = Optimizer("dana", lr=0.1, batch=2, g3=0.02, delta=1.0,
+                    schedules=schedules.dana_decaying(1.0))
+    mc = monte_carlo_risk(model, opt, 40, 2000, seed=5, keep_trajectories=True)
+    comparison = compare_with_theory(mc.trajectories, exact_risk(model, opt, 40))
+    assert comparison.passed, str(comparison)
+
+
+def test_averaged_iterate_risk():
+    """θ̄ ← γ θ̄ + (1 − γ) θ' (θ̄_0 = θ_0): the averaged iterate's risk is exact against the
+    oracle (uniform Polyak average: γ_k = (k + 1)/(k + 2)) and Monte Carlo agrees (EMA)."""
+    register_rule(averaged("heavy-ball", name="hb-avg"))
+    model = SparseLeastSquares(1, F(1, 3), R0=F(9, 4), sigma2=F(1, 5))
+    opt = Optimizer("hb-avg", lr=F(1, 4), beta=F(1, 2), batch=2, avg=1,
+                    schedules={"avg": schedules.polyak()})
+    for iterate in ("e", "ebar"):
+        assert list(exact_risk(model, opt, 3, backend="exact", iterate=iterate)) == \
+            expanded_risk(model, opt, 3, [[F(3, 2)]], iterate=iterate)
+    model = SparseLeastSquares(4, [0.3, 0.6], R0=1.0, sigma2=0.1)
+    opt = Optimizer("hb-avg", lr=0.15, beta=0.6, batch=2, avg=0.9)
+    mc = monte_carlo_risk(model, opt, 30, 2000, seed=3, keep_trajectories=True, iterate="ebar")
+    comparison = compare_with_theory(mc.trajectories, exact_risk(model, opt, 30, iterate="ebar"))
+    assert comparison.passed, str(comparison)
+    with pytest.raises(ValueError, match=r"iterate must be a state vector of 'hb-avg'"):
+        exact_risk(model, opt, 3, iterate="theta")

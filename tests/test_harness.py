@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from scipy import stats
+from swept_rules import SWEPT_RULES
 
 from derivations import TIME_RULES, UPDATE_RULES
 from numerics import exact_risk
@@ -18,16 +19,18 @@ def simulate(model, opt, steps, runs, seed, time="steps"):
 
 
 @pytest.mark.parametrize("time", TIME_RULES)
-@pytest.mark.parametrize("name", list(UPDATE_RULES))
+@pytest.mark.parametrize("name", SWEPT_RULES)
 @pytest.mark.parametrize("stream", [False, True], ids=["one row", "stream"])
 def test_simulation_agrees_with_exact_risk(name, time, stream):
     beta = UPDATE_RULES[name].example_beta([0.7, 0.5] if stream else 0.8)
     if stream:
         model = SparseLeastSquares(d=5, p=[0.4, 0.15], R0=[1.0, 2.0], sigma2=0.1)
-        opt = Optimizer(name, lr=[0.1, 0.2], beta=beta, batch=3)
+        opt = Optimizer(name, lr=[0.1, 0.2], beta=beta, batch=3,
+                        **UPDATE_RULES[name].example_hyper_parameters())
     else:
         model = SparseLeastSquares(d=6, p=0.3, R0=1.5, sigma2=0.2)
-        opt = Optimizer(name, lr=0.08, beta=beta, batch=2)
+        opt = Optimizer(name, lr=0.08, beta=beta, batch=2,
+                        **UPDATE_RULES[name].example_hyper_parameters())
     result = compare_with_theory(simulate(model, opt, 25, 12_000, seed=7, time=time),
                                  exact_risk(model, opt, 25, time=time))
     assert result.passed, str(result)

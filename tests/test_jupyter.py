@@ -23,9 +23,11 @@ def public_objects():
     yield RareClassLogistic(d=10, p=0.1, rho=1.5)
     for name, rule in UPDATE_RULES.items():
         yield rule
-        yield Optimizer(name, lr=0.1, beta=rule.example_beta(0.5))
-        yield Optimizer(name, lr=[0.1, 0.2], beta=rule.example_beta([0.5, 0.6]), batch=4)
-        yield Optimizer(name, lr=Fraction(1, 3), beta=rule.example_beta(Fraction(1, 2)))
+        yield Optimizer(name, lr=0.1, beta=rule.example_beta(0.5), **rule.example_hyper_parameters())
+        yield Optimizer(name, lr=[0.1, 0.2], beta=rule.example_beta([0.5, 0.6]), batch=4,
+                        **rule.example_hyper_parameters())
+        yield Optimizer(name, lr=Fraction(1, 3), beta=rule.example_beta(Fraction(1, 2)),
+                        **rule.example_hyper_parameters())
     rec = derive_recursion("lsq", "heavy-ball")
     yield rec
     yield closed_form(rec)

@@ -9,7 +9,7 @@ import sympy as sp
 from sympy.parsing.latex import parse_latex
 from sympy.polys.domains import ZZ
 
-from derivations import BUILT_IN_RULES, TIME_RULES, UPDATE_RULES
+from derivations import BUILT_IN_RULES, TIME_RULES
 from derivations.latex import latex_document, latex_equations
 from numerics.cli import main
 

@@ -6,7 +6,7 @@ import sympy as sp
 
 from derivations import rare_class as M2
 from derivations import symbols as S
-from derivations.drift import derive_statistics_map
+from derivations.drift import derive_statistics_map, unsupported_by_statistics_map
 from derivations.linearisation import (
     class0_moment,
     constant_definitions,
@@ -16,7 +16,6 @@ from derivations.linearisation import (
     rare_class_constants,
 )
 from derivations.logistic_normal import LogisticNormalMoment, SoftplusNormalMean
-from derivations.drift import unsupported_by_statistics_map
 from derivations.optimizers import UPDATE_RULES
 from derivations.recursion import recursion_for
 from derivations.stability import stability_conditions

@@ -3,6 +3,7 @@ follow from their definitions (independent of how the engine takes expectations)
 
 import pytest
 import sympy as sp
+from swept_rules import SWEPT_RULES
 
 from derivations import UPDATE_RULES, derive_recursion
 from derivations import symbols as S
@@ -33,7 +34,7 @@ def test_activity_absorbs_masks():
     assert sp.simplify(expect(S.active) - (1 - (1 - S.p) ** S.batch)) == 0
 
 
-@pytest.mark.parametrize("name", list(UPDATE_RULES))
+@pytest.mark.parametrize("name", SWEPT_RULES)
 def test_recursion_is_affine_with_noise_forcing(name):
     rec = derive_recursion("lsq", name)
     assert rec.transition.shape == (len(rec.state),) * 2
@@ -75,7 +76,7 @@ def test_fingerprints_differ_and_are_stable():
     assert derive_recursion("lsq", "lazy").fingerprint == prints["lazy"]
 
 
-@pytest.mark.parametrize("name", list(UPDATE_RULES))
+@pytest.mark.parametrize("name", SWEPT_RULES)
 def test_active_iterates_equal_steps_when_every_step_is_active(name):
     """p = 1: no idle steps, so the active-iterate map is the step map."""
     steps, active = derive_recursion("lsq", name, "steps"), derive_recursion("lsq", name, "active")

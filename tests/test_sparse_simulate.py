@@ -3,6 +3,7 @@ exact bookkeeping of the running risk sums, and the derived idle catch-up."""
 
 import numpy as np
 import pytest
+from swept_rules import SWEPT_RULES
 
 from derivations import UPDATE_RULES
 from derivations import symbols as S
@@ -19,10 +20,11 @@ STREAM = SparseLeastSquares(d=4, p=[0.3, 0.2, 0.1, 0.05], R0=[1.0, 2.0, 0.5, 1.0
 
 
 def optimizer(name):
-    return Optimizer(name, lr=0.1, beta=UPDATE_RULES[name].example_beta(0.7), batch=3)
+    return Optimizer(name, lr=0.1, beta=UPDATE_RULES[name].example_beta(0.7), batch=3,
+                     **UPDATE_RULES[name].example_hyper_parameters())
 
 
-@pytest.mark.parametrize("name", list(UPDATE_RULES))
+@pytest.mark.parametrize("name", SWEPT_RULES)
 def test_sparse_agrees_with_theory_and_dense(name):
     opt = optimizer(name)
     sparse = sparse_monte_carlo_risk(STREAM, opt, 40, 8_000, seed=3,
@@ -48,7 +50,7 @@ def test_running_sums_match_exact_recomputation(name):
     np.testing.assert_allclose(a, b, rtol=1e-10)
 
 
-@pytest.mark.parametrize("name", list(UPDATE_RULES))
+@pytest.mark.parametrize("name", SWEPT_RULES)
 def test_idle_power_equals_repeated_idle_steps(name):
     """M_0^n (derived in closed form) = n idle steps of the update rule."""
     rng = np.random.default_rng(0)

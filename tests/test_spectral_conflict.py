@@ -62,7 +62,7 @@ def test_generic_discriminant_sign_counts_complex_pairs():
         assert (value < 0) is complex_pair
 
 
-@pytest.mark.parametrize("name", [n for n, rule in UPDATE_RULES.items() if rule.has_momentum])
+@pytest.mark.parametrize("name", [n for n, rule in UPDATE_RULES.items() if rule.uses_beta])
 @pytest.mark.parametrize("time", ["steps", "active"])
 def test_discriminant_sign_matches_eigenvalues(name, time):
     """Δ(χ) < 0 (sign certified by :func:`numerics.analysis.row_phases.positive`) exactly where
@@ -72,7 +72,8 @@ def test_discriminant_sign_matches_eigenvalues(name, time):
     n = 400
     p = 10 ** rng.uniform(-5, 0, n)
     m = SparseLeastSquares(8, p=p, R0=1.0, sigma2=0.1)
-    o = Optimizer(name, lr=10 ** rng.uniform(-2, 0, n), beta=1 - 10 ** rng.uniform(-3, 0, n), batch=16)
+    o = Optimizer(name, lr=10 ** rng.uniform(-2, 0, n), beta=1 - 10 ** rng.uniform(-3, 0, n), batch=16,
+                  **UPDATE_RULES[name].example_hyper_parameters())
     ev = _eigenvalues(m, o, time)
     imag = np.max(np.abs(ev.imag), axis=1)
     rows, values = parameter_values(m, o)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from derivations import MomentRecursion
+from derivations.moments import R0 as R0_SYMBOL
 from numerics.inputs.validation import as_values, common_rows
 
 
@@ -36,7 +37,7 @@ def initial_moments(recursion: MomentRecursion, initial_state: dict | None, rows
                          "model's R0")
     values = {k: as_values(f"initial_state[{k!r}]", x) for k, x in initial_state.items()}
     common_rows(R0=R0, **{f"initial_state[{k!r}]": x for k, x in values.items()})
-    full = {names[0]: R0, **values}
+    full = {**default_moments(recursion, R0), **values}
     gram = gram_matrices(recursion, full, rows)
     smallest = np.linalg.eigvalsh(gram)[:, 0] if gram.size else np.zeros(0)
     scale = np.maximum(1.0, np.abs(gram).max(axis=(1, 2)))
@@ -46,6 +47,12 @@ def initial_moments(recursion: MomentRecursion, initial_state: dict | None, rows
                          f"real vectors (their Gram matrix has eigenvalue {smallest[bad[0]]:.3g} "
                          "< 0; e.g. C² ≤ R·V)")
     return values
+
+
+def default_moments(recursion: MomentRecursion, R0) -> dict[str, object]:
+    """The derived ``X_0`` by state name: ``R_0`` where the recursion starts at ``R_0``
+    (``e``, and buffers that start at ``e_0``), else 0."""
+    return {s.name: R0 if x == R0_SYMBOL else 0 for s, x in zip(recursion.state, recursion.initial)}
 
 
 def gram_matrices(recursion: MomentRecursion, moments: dict, rows: int) -> np.ndarray:

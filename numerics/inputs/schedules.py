@@ -15,7 +15,11 @@ Ready-made schedules (each a :class:`Schedule`):
 * :func:`step_decay` — ``s[k] = γ^{⌊k/k_s⌋}``;
 * :func:`inverse_time` — ``s[k] = 1/(1 + k/k_0)``;
 * :func:`logarithmic` — ``s[k] = 1/log₂(k + 2)``: the slowly decaying factor of the
-  log-time schedules of the momentum-scaling literature (e.g. ``1 − β_k ∝ 1/log k``).
+  log-time schedules of the momentum-scaling literature (e.g. ``1 − β_k ∝ 1/log k``);
+* :func:`power_law` — ``s[k] = (1 + k/k_0)^a`` (the DANA authors' ``powerlaw_schedule``
+  with initial value 1 and no saturation), and :func:`dana_decaying`, the schedules of
+  DANA-decaying;
+* :func:`polyak` — ``s[k] = (k + 1)/(k + 2)``, the weight of uniform iterate averaging.
 """
 
 from __future__ import annotations
@@ -116,13 +120,29 @@ def logarithmic() -> Schedule:
     return Schedule("1/log2(k + 2)", function=lambda k: 1 / math.log2(k + 2))
 
 
-__all__ = [
-    "Schedule",
-    "as_schedule",
-    "constant",
-    "cosine",
-    "inverse_time",
-    "logarithmic",
-    "step_decay",
-    "warmup",
-]
+def polyak() -> Schedule:
+    """``s[k] = (k + 1)/(k + 2)`` (exact): with base 1, the averaging weight that makes the
+    averaged iterate the uniform average of ``θ_0 … θ_k``."""
+    return Schedule("(k + 1)/(k + 2)", function=lambda k: Fraction(k + 1, k + 2))
+
+
+def power_law(power: float, time_scale: float = 1.0) -> Schedule:
+    """``s[k] = (1 + k/time_scale)^power``."""
+    if not time_scale > 0:
+        raise ValueError(f"time_scale must be > 0; got {time_scale!r}")
+    power, time_scale = float(power), float(time_scale)
+    return Schedule(f"(1 + k/{time_scale:g})^{power:g}",
+                    function=lambda k: (1 + k / time_scale) ** power)
+
+
+def dana_decaying(alpha: float, delta_time_scale: float = 6.0) -> dict[str, Schedule]:
+    """The schedules of DANA-decaying (the rule ``dana`` of :mod:`derivations.methods`), as
+    its authors run it: ``γ3_k = γ3 (1 + k)^{−1/(2α)}`` and ``Δ_k = Δ (1 + k/6)^{−1}``
+    (``α`` the power-law exponent of the data spectrum).  Pass as ``schedules=``."""
+    if not alpha > 0:
+        raise ValueError(f"alpha must be > 0; got {alpha!r}")
+    return {"g3": power_law(-1 / (2 * alpha)), "delta": power_law(-1.0, delta_time_scale)}
+
+
+__all__ = ["Schedule", "as_schedule", "constant", "warmup", "cosine", "step_decay",
+           "inverse_time", "logarithmic", "power_law", "dana_decaying", "polyak"]

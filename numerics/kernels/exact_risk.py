@@ -13,7 +13,7 @@ import mpmath
 import numpy as np
 
 from derivations.moments import R0
-from derivations.recursion import recursion_for
+from derivations.recursion import observing, recursion_for
 from numerics.inputs.initial_state import initial_moments
 from numerics.inputs.parameters import parameter_values
 from numerics.inputs.validation import check_integer
@@ -36,7 +36,7 @@ _C_UNAVAILABLE: str | None = None
 
 def exact_risk(model, optimizer, steps: int, backend: str = "auto", dps: int = 50,
                threads: int | None = None, time: str = "steps",
-               initial_state: dict | None = None) -> np.ndarray:
+               initial_state: dict | None = None, iterate: str = "e") -> np.ndarray:
     """``E R(θ_k)`` for ``k = 0..steps`` (shape ``(steps + 1,)``).
 
     ``time="steps"`` counts every step; ``time="active"`` counts active iterates
@@ -53,7 +53,9 @@ def exact_risk(model, optimizer, steps: int, backend: str = "auto", dps: int = 5
     uses ``X_{k+1} = A_k X_k + c_k`` with the scheduled values of step ``k`` (time
     ``"steps"`` only: with active time each row has its own clock).  ``initial_state``
     (``{"C": C0, "V": V0, …}``) starts from given second moments of the buffers instead
-    of 0 (:mod:`numerics.inputs.initial_state`).
+    of 0 (:mod:`numerics.inputs.initial_state`).  ``iterate`` names the state vector whose
+    risk is returned: ``"e"`` (``θ_k``), or e.g. ``"ebar"`` for the averaged iterate of a
+    rule made by :func:`derivations.averaging.averaged`.
 
     Divergence: in float64 backends, when the risk overflows (unstable
     parameters) every entry from that step on is ``inf`` — never NaN — and a
@@ -72,7 +74,7 @@ def exact_risk(model, optimizer, steps: int, backend: str = "auto", dps: int = 5
         raise ValueError(f"time must be 'steps' for a scheduled optimizer (a schedule counts "
                          f"every step; active iterates have a clock per row); got {time!r}")
     multipliers = optimizer.multipliers(steps)
-    rec = recursion_for(model, optimizer, time)
+    rec = observing(model.name, optimizer.name, time, iterate)
     initial = initial_moments(rec, initial_state, rows, values[R0])
     run = dict(multipliers=multipliers, initial=initial)
 

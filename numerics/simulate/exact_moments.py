@@ -156,14 +156,15 @@ def _combine(vector: LinearVector, scalars: dict, vectors: dict, zero, dim: int)
 
 
 def expanded_risk(model, optimizer, steps: int, initial_errors,
-                  initial_buffers: dict | None = None) -> list[Fraction]:
+                  initial_buffers: dict | None = None, iterate: str = "e") -> list[Fraction]:
     """``E R_k`` for ``k = 0..steps`` by expanding in the data (exact rationals).
 
     ``initial_errors``: one rational vector ``e_0`` per row (shape rows × d), with
     ``‖e_0‖²`` equal to the model's ``R0``; ``initial_buffers``: buffer name → rational
     vectors per row (rows × d), for a start with non-zero buffers (default 0).  Every
     hyper-parameter of the optimizer, and every multiplier of its schedules, must be
-    exact.
+    exact.  Buffers the rule starts at ``e_0`` (an averaged iterate) start there unless
+    given.  ``iterate`` names the state vector whose risk is expanded (default ``e``).
     """
     steps = check_integer("steps", steps, minimum=0)
     p = _require_exact("p", model.p)
@@ -186,8 +187,13 @@ def expanded_risk(model, optimizer, steps: int, initial_errors,
     if unknown:
         raise ValueError(f"initial_buffers names {unknown}, which are not buffers of "
                          f"{optimizer.name!r} ({sorted(buffers)})")
-    start = {buffers[name]: _vectors(f"initial_buffers[{name!r}]", x, rows, model.d)
-             for name, x in (initial_buffers or {}).items()}
+    start = {u: e0 for u in rule.start_equal_to_error}
+    start.update({buffers[name]: _vectors(f"initial_buffers[{name!r}]", x, rows, model.d)
+                  for name, x in (initial_buffers or {}).items()})
+    vectors = {u.name: u for u in rule.state}
+    if iterate not in vectors:
+        raise ValueError(f"iterate must be one of {sorted(vectors)}; got {iterate!r}")
+    observed = vectors[iterate]
 
     data = _Expansion(rows, model.d, optimizer.batch, steps)
     zero = data.ring.zero
@@ -204,7 +210,7 @@ def expanded_risk(model, optimizer, steps: int, initial_errors,
     def risk() -> Fraction:
         total = Fraction(0)
         for i in range(rows):
-            energy = data.reduce(sum((x * x for x in state[i][E_ATOM]), zero))
+            energy = data.reduce(sum((x * x for x in state[i][observed]), zero))
             value = data.expectation(energy, p, sigma2)
             total += _fraction(weight.xreplace({S.p: _rational(p[i])})) * value
         return total

@@ -20,7 +20,7 @@ from derivations import symbols as S
 from derivations.moments import R0, TIME_RULES
 from derivations.optimizers import e
 from derivations.recursion import recursion_for
-from numerics.inputs.initial_state import initial_moments, state_vectors
+from numerics.inputs.initial_state import default_moments, initial_moments, state_vectors
 from numerics.inputs.parameters import parameter_values
 from numerics.inputs.validation import check_integer
 from numerics.runtime.progress import progress
@@ -78,7 +78,7 @@ def summarise(risk: np.ndarray, keep_trajectories: bool) -> MonteCarloResult:
 
 def monte_carlo_risk(model, optimizer, steps: int, runs: int, seed: int,
                      keep_trajectories: bool = False, time: str = "steps",
-                     initial_state: dict | None = None) -> MonteCarloResult:
+                     initial_state: dict | None = None, iterate: str = "e") -> MonteCarloResult:
     """Simulate ``runs`` independent trajectories and average the risk ``½ Σ p ‖e‖²``.
 
     ``time="steps"`` records the risk after every step; ``time="active"`` records
@@ -88,7 +88,8 @@ def monte_carlo_risk(model, optimizer, steps: int, runs: int, seed: int,
     uses the scheduled values of step ``k`` (time ``"steps"`` only).
     ``initial_state`` gives initial second moments of the buffers, as for
     :func:`~numerics.kernels.exact_risk.exact_risk`: every run starts from vectors
-    with exactly those inner products.
+    with exactly those inner products.  ``iterate`` names the state vector whose risk is
+    recorded (``"e"``: ``θ_k``; ``"ebar"``: an averaged iterate).
     """
     steps = check_integer("steps", steps, minimum=0)
     if time not in TIME_RULES:  # the time rules of the derivations
@@ -99,16 +100,21 @@ def monte_carlo_risk(model, optimizer, steps: int, runs: int, seed: int,
     if optimizer.scheduled and time != "steps":
         raise ValueError(f"time must be 'steps' for a scheduled optimizer; got {time!r}")
     multipliers = optimizer.multipliers(steps)
+    vectors = {u.name: u for u in optimizer.rule.state}
+    if iterate not in vectors:
+        raise ValueError(f"iterate must be a state vector of {optimizer.name!r}, one of "
+                         f"{sorted(vectors)}; got {iterate!r}")
     start = None
     if initial_state:
         rec = recursion_for(model, optimizer, time)
         moments = initial_moments(rec, initial_state, rows, values[R0])
-        start = state_vectors(rec, {rec.state[0].name: values[R0], **moments}, rows, model.d)
+        start = state_vectors(rec, {**default_moments(rec, values[R0]), **moments}, rows, model.d)
     per_row = {s: np.broadcast_to(np.asarray(values[s], dtype=float), (rows,))
                for s in (S.p, R0, *optimizer.values)}
     _warn_if_long(runs, optimizer.batch, rows, model.d, steps, per_row[S.p], time == "active")
     risk = simulate_in_blocks(runs, steps, seed, lambda n, rng: _simulate_block(
-        model, optimizer, per_row, multipliers, start, rows, steps, n, rng, time == "active"))
+        model, optimizer, per_row, multipliers, start, vectors[iterate], rows, steps, n, rng,
+        time == "active"))
     return summarise(risk, keep_trajectories)
 
 
@@ -135,24 +141,27 @@ def _warn_if_long(runs, batch, rows, d, steps, p, active_time) -> None:
             "tokens in the batch", LongSimulationWarning, stacklevel=3)
 
 
-def _simulate_block(model, optimizer, per_row, multipliers, start, rows, steps, n, rng,
-                    active_time) -> np.ndarray:
+def _simulate_block(model, optimizer, per_row, multipliers, start, observed, rows, steps, n,
+                    rng, active_time) -> np.ndarray:
     d, B = model.d, optimizer.batch
     p = per_row[S.p][None, :, None]
     base = {s: per_row[s][None, :, None] for s in optimizer.values}
     noise_sd = float(np.sqrt(float(model.sigma2)))
     rule = optimizer.rule
     if start is None:
-        # e_0: any vector of norm² R0 (the law is rotation invariant); buffers at 0.
+        # e_0: any vector of norm² R0 (the law is rotation invariant); buffers at 0, or
+        # at e_0 for those that start there (an averaged iterate).
         state = {u: np.zeros((n, rows, d)) for u in rule.state}
         state[e][:, :, 0] = np.sqrt(per_row[R0])
+        for u in rule.start_equal_to_error:
+            state[u] = state[e].copy()
     else:
         state = {u: np.broadcast_to(x, (n, rows, d)).copy() for u, x in zip(rule.state, start)}
     error = state[e]
     risk_of = risk_function(model.name)
     gradient_coefficient_of = gradient_coefficient(model.name)
     row_risk = np.zeros((n, rows, steps + 1))      # risk of each row at its k-th record
-    row_risk[:, :, 0] = risk_of(per_row[S.p], np.sum(error**2, axis=2))
+    row_risk[:, :, 0] = risk_of(per_row[S.p], np.sum(state[observed]**2, axis=2))
     recorded = np.zeros((n, rows), dtype=np.int64)
     with np.errstate(over="ignore", invalid="ignore"):
         t = 0
@@ -173,5 +182,5 @@ def _simulate_block(model, optimizer, per_row, multipliers, start, rows, steps, 
             recorded += record
             runs_idx, rows_idx = np.nonzero(record)
             row_risk[runs_idx, rows_idx, recorded[runs_idx, rows_idx]] = risk_of(
-                per_row[S.p][rows_idx], np.sum(error[runs_idx, rows_idx] ** 2, axis=1))
+                per_row[S.p][rows_idx], np.sum(state[observed][runs_idx, rows_idx] ** 2, axis=1))
     return row_risk.sum(axis=1)

@@ -49,6 +49,7 @@ class ExactMomentCase:
         model = SparseLeastSquares(self.d, self.p[0] if one else list(self.p),
                                    R0=R0[0] if one else R0, sigma2=self.sigma2)
         opt = Optimizer(self.optimizer, lr=self.lr[0] if len(self.lr) == 1 else list(self.lr),
+                        **UPDATE_RULES[self.optimizer].example_hyper_parameters(),
                         beta=self.beta[0] if len(self.beta) == 1 else list(self.beta),
                         batch=self.batch)
         return model, opt
@@ -96,7 +97,8 @@ def monte_carlo_case(name: str, time: str):
     """``(name, time, model, optimizer)`` of the Monte Carlo rung for one rule."""
     beta = UPDATE_RULES[name].example_beta([0.7, 0.5])
     return (name, time, SparseLeastSquares(d=5, p=[0.4, 0.15], R0=[1.0, 2.0], sigma2=0.1),
-            Optimizer(name, lr=[0.1, 0.2], beta=beta, batch=3))
+            Optimizer(name, lr=[0.1, 0.2], beta=beta, batch=3,
+                      **UPDATE_RULES[name].example_hyper_parameters()))
 
 
 def monte_carlo_cases():
@@ -118,7 +120,8 @@ def check_closed_form(name: str, time: str) -> CheckResult:
     """Closed form at 50 digits vs the exact rational recursion."""
     beta = UPDATE_RULES[name].example_beta(F(3, 4))
     model = SparseLeastSquares(7, [F(1, 3), F(1, 40)], R0=[1, F(5, 2)], sigma2=F(1, 10))
-    opt = Optimizer(name, lr=F(1, 30), beta=beta, batch=2)
+    opt = Optimizer(name, lr=F(1, 30), beta=beta, batch=2,
+                    **UPDATE_RULES[name].example_hyper_parameters())
     ks = [1, 10, 80]
     exact = exact_risk(model, opt, max(ks), backend="exact", time=time)
     closed = closed_form_risk(model, opt, ks, time=time, dps=50)
@@ -137,7 +140,7 @@ def check_backends(name: str, time: str) -> CheckResult:
     beta = UPDATE_RULES[name].example_beta(rng.uniform(0, 0.9, rows))
     model = SparseLeastSquares(20, p, R0=rng.uniform(0.5, 2, rows), sigma2=0.3)
     opt = Optimizer(name, lr=rng.uniform(0.01, 0.1, rows) * (1 - np.asarray(beta)), beta=beta,
-                    batch=4)
+                    batch=4, **UPDATE_RULES[name].example_hyper_parameters())
     c = exact_risk(model, opt, 100, backend="c", time=time)
     num = exact_risk(model, opt, 100, backend="numpy", time=time)
     mp = exact_risk(model, opt, 100, backend="mpmath", dps=30, time=time).astype(float)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ctypes
 import time
 
-from numerics.kernels.compiler import cpu_flags, load_kernel
+from numerics.kernels.compiler import load_kernel
 
 
 def _probe_source(chains: int) -> str:
@@ -70,10 +70,22 @@ def peak_fma_per_second(seconds: float = 0.9) -> float:
     return max(probe_rate(chains, seconds / len(CHAINS))[0] for chains in CHAINS)
 
 
+#: Vector instruction sets by the doubles per vector the kernels are compiled with.
+ISA_OF_LANES = {8: "AVX-512", 4: "AVX/AVX2", 2: "SSE2/NEON", 1: "scalar"}
+
+
+def compiled_lanes() -> int:
+    """Doubles per vector of the kernels as compiled here (``-march=native`` and any flags
+    in ``CC``: ``CC="gcc -mno-avx512f"`` on an AVX-512 CPU compiles for AVX2)."""
+    kernel = load_kernel(_probe_source(CHAINS[0]), f"sparsemom_fma_probe_{CHAINS[0]}",
+                         f"fma-probe-2-{CHAINS[0]}")
+    lanes_fn = getattr(kernel.library, f"sparsemom_fma_probe_{CHAINS[0]}_lanes")
+    lanes_fn.restype = ctypes.c_long
+    return int(lanes_fn())
+
+
 def vector_isa() -> str:
-    """The widest vector instruction set the compiler targets here (``-march=native``)."""
-    flags = set(cpu_flags().split())
-    for isa in ("avx512f", "avx2", "avx", "sse2", "asimd", "neon"):
-        if isa in flags:
-            return isa.upper()
-    return "scalar"
+    """The vector instruction set the kernels are compiled for (named by their width),
+    e.g. ``"AVX-512 (8 doubles)"``."""
+    lanes = compiled_lanes()
+    return f"{ISA_OF_LANES.get(lanes, 'unknown')} ({lanes} doubles)"

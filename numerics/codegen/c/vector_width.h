@@ -9,7 +9,7 @@
 
 #if defined(__AVX512F__)
 #define LANES 8
-#define TILE 3
+#define TILE 4
 #elif defined(__AVX__)
 #define LANES 4
 #define TILE 3

@@ -139,6 +139,14 @@ def unsupported_by_statistics_map(rule) -> str | None:
     return None
 
 
+def unsupported_by_model(model: str, optimizer: str) -> str | None:
+    """Why ``model`` has no derivation for ``optimizer`` (``None`` when it has one): a law
+    without closed second moments is derived through its statistics map."""
+    if law_named(model).closed_moments:
+        return None
+    return unsupported_by_statistics_map(update_rule(optimizer))
+
+
 def tidy(row: sp.Expr) -> sp.Expr:
     return sp.collect(sp.expand(row), [S.lr, S.beta], evaluate=True)
 

@@ -53,7 +53,7 @@ from .expectation import BatchExpectation
 from .families import Family
 from .laws import law as law_named
 from .linearisation import rare_class_limit
-from .optimizers import e, g
+from .optimizers import e, g, update_rule
 from .recursion import recursion_for
 from .regions import reduce_region
 from .timescales import timescales
@@ -277,6 +277,19 @@ def _below(expr: sp.Expr, point: ExponentPoint, shift: sp.Expr):
     return conditions, list(dl.ties)
 
 
+def unsupported_by_scaling_limit(rule) -> str | None:
+    """Why the dominant balance cannot take ``rule`` (``None`` when it can): its exponents
+    are those of ``lr``, ``1 − β``, ``p`` and ``B``, and its reduction eliminates one buffer,
+    so a rule with hyper-parameters of its own (no exponent says how they scale with ``d``)
+    or with more than one buffer has no limit here."""
+    if rule.symbols:
+        return (f"it has hyper-parameters {[s.name for s in rule.symbols]} whose scaling with "
+                "d has no exponent")
+    if len(rule.buffers) > 1:
+        return f"its state {rule.state} has more than one buffer"
+    return None
+
+
 def scaling_limit(model: str, optimizer: str, point: ExponentPoint,
                   lr_rule: str = "largest-stable") -> ScalingLimit:
     """Dominant balance, family, timescale exponents, limit dynamics and region
@@ -286,6 +299,10 @@ def scaling_limit(model: str, optimizer: str, point: ExponentPoint,
     if not law_named(model).closed_moments and point.kappa == 0:
         raise ValueError("the logistic scaling limit needs a vanishing rare class (kappa > 0): "
                          "at fixed p its Fisher constants are O(1) functions of p and rho")
+    unsupported = unsupported_by_scaling_limit(update_rule(optimizer))
+    if unsupported:
+        raise ValueError(f"the scaling limit does not support optimizer {optimizer!r}: "
+                         f"{unsupported}")
     rec = recursion_for(model, optimizer, "active")
     momentum = len(rec.state) > 1
     dr = _drift(model, optimizer, point.regime)

@@ -24,7 +24,8 @@ from derivations.optimizers import (
     v,
 )
 from derivations.recursion import derive_recursion
-from numerics import exact_risk
+from numerics import closed_form_risk, exact_risk, is_stable, spectral_radius
+from numerics.analysis.row_phases import row_phases
 from numerics.inputs import schedules
 from numerics.inputs.models import SparseLeastSquares
 from numerics.inputs.optimizer import Optimizer
@@ -305,3 +306,13 @@ def test_averaged_iterate_risk():
     assert comparison.passed, str(comparison)
     with pytest.raises(ValueError, match=r"iterate must be a state vector of 'hb-avg'"):
         exact_risk(model, opt, 3, iterate="theta")
+
+
+def test_closed_forms_stability_and_phases_need_constant_hyper_parameters():
+    model = SparseLeastSquares(3, F(1, 2))
+    opt = Optimizer("heavy-ball", lr=F(1, 10), beta=F(1, 2), lr_schedule=schedules.warmup(3))
+    for call in (lambda: closed_form_risk(model, opt, [1, 2]), lambda: is_stable(model, opt),
+                 lambda: spectral_radius(model, opt), lambda: row_phases(model, opt)):
+        with pytest.raises(ValueError, match="needs constant hyper-parameters; this optimizer "
+                                             "schedules lr"):
+            call()

@@ -125,6 +125,7 @@ def closed_form_values(rec, row_values: dict, dps: int = 50) -> ClosedFormValues
 def closed_form_risk(model, optimizer, ks, time: str = "steps", dps: int = 50) -> list:
     """``E R_k`` for each ``k`` in ``ks`` from the closed form, summed over rows
     (parameters taken at their exact values), at ``dps`` digits."""
+    optimizer.require_constant("the closed form")
     rows, values = parameter_values(model, optimizer)
     rec = recursion_for(model, optimizer, time)
     symbols = (*rec.parameters, R0)

@@ -56,6 +56,7 @@ def _expressions(model: str, optimizer: str) -> tuple:
 
 def _arguments(model, optimizer):
     """``(rows, inputs, float arguments)`` of the active-iterate recursion."""
+    optimizer.require_constant("a phase")
     rows, values = parameter_values(model, optimizer)
     rec = recursion_for(model, optimizer, "active")
     return rows, Signature.of(rec).inputs, float_arguments(rec, values)

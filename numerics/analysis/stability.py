@@ -23,6 +23,7 @@ from numerics.kernels.numeric_function import numeric_function
 
 
 def _rows_of_args(model, optimizer, time):
+    optimizer.require_constant("a spectral radius or stability region")
     rows, values = parameter_values(model, optimizer)
     rec = recursion_for(model, optimizer, time)
     return rows, rec, float_arguments(rec, values)

@@ -7,7 +7,7 @@ import sys
 import sympy as sp
 
 from derivations import LAWS, TIME_RULES, UPDATE_RULES, derive_recursion
-from derivations.drift import derive_statistics_map
+from derivations.drift import derive_statistics_map, unsupported_by_model
 
 DESCRIPTION = ("print the exact second-moment recursion (and the mean map and risk) of a model "
                "under an optimizer, derived from their definitions")
@@ -48,8 +48,17 @@ def _print_map(header: str, state_title: str, prefix: str, derived, equations_ti
         print(render(eq), file=out)
 
 
+def validate(args) -> None:
+    if args.optimizer != "all":
+        reason = unsupported_by_model(args.model, args.optimizer)
+        if reason:
+            raise ValueError(f"argument --optimizer: model {args.model!r} does not support "
+                             f"{args.optimizer!r}: {reason}")
+
+
 def run(args) -> int:
-    optimizers = list(UPDATE_RULES) if args.optimizer == "all" else [args.optimizer]
+    optimizers = ([name for name in UPDATE_RULES if unsupported_by_model(args.model, name) is None]
+                  if args.optimizer == "all" else [args.optimizer])
     for i, name in enumerate(optimizers):
         if i:
             print(file=sys.stdout)
@@ -61,7 +70,7 @@ def add_arguments(parser) -> None:
     models, optimizers = sorted(LAWS), list(UPDATE_RULES)
     parser.add_argument("--model", choices=models, default="lsq", help="data law")
     parser.add_argument("--optimizer", choices=[*optimizers, "all"], default="heavy-ball",
-                        help="update rule, or all of them")
+                        help="update rule, or all of them (all the model supports)")
     parser.add_argument("--time", choices=list(TIME_RULES), default="steps",
                         help="every step, or active iterates (idle stretches integrated out)")
     parser.add_argument("--format", choices=["pretty", "latex", "text"], default="pretty",

@@ -6,12 +6,20 @@ import sys
 from pathlib import Path
 
 from derivations import LAWS, TIME_RULES, UPDATE_RULES
+from derivations.drift import unsupported_by_model
 from derivations.latex import latex_document
 from numerics.inputs.arguments import output_file
 from numerics.runtime.atomic import write_text_atomic
 
 DESCRIPTION = ("write a standalone amsmath document: recursion, generating function, closed "
                "form, stability conditions, timescales, stationary risk")
+
+
+def validate(args) -> None:
+    reason = unsupported_by_model(args.model, args.optimizer)
+    if reason:
+        raise ValueError(f"argument --optimizer: model {args.model!r} does not support "
+                         f"{args.optimizer!r}: {reason}")
 
 
 def run(args) -> int:

@@ -6,7 +6,7 @@ import json
 
 from derivations import LAWS, UPDATE_RULES
 from derivations.asymptotics import ExponentPoint
-from derivations.scaling_limits import scaling_limit
+from derivations.scaling_limits import scaling_limit, unsupported_by_scaling_limit
 from numerics.inputs.arguments import fraction
 
 DESCRIPTION = ("the d → ∞ limit at an exponent point: region, family, timescale exponents, limit "
@@ -62,11 +62,15 @@ def run(args) -> int:
 
 
 def add_arguments(parser) -> None:
-    models, optimizers = sorted(LAWS), list(UPDATE_RULES)
+    models = sorted(LAWS)
+    optimizers = [name for name, rule in UPDATE_RULES.items()
+                  if unsupported_by_scaling_limit(rule) is None]
     parser.add_argument("--model", choices=models, default="lsq",
                         help="lsq, or logistic (rare class p = p*·d^-KAPPA with KAPPA > 0: its "
                         "linearisation at the optimum with h → p, w → p²·e^(rho²))")
-    parser.add_argument("--optimizer", choices=optimizers, default="heavy-ball", help="update rule")
+    parser.add_argument("--optimizer", choices=optimizers, default="heavy-ball",
+                        help="update rule (rules with hyper-parameters of their own or more than "
+                        "one buffer have no scaling limit)")
     parser.add_argument("--sparsity", type=fraction, required=True, metavar="KAPPA",
                         help="p = p*·d^-KAPPA")
     parser.add_argument("--batch", type=fraction, required=True, metavar="SIGMA",

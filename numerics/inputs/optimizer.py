@@ -89,6 +89,14 @@ class Optimizer:
         """Some hyper-parameter changes from step to step."""
         return bool(self.schedules)
 
+    def require_constant(self, what: str) -> None:
+        """A ``ValueError`` when scheduled: ``what`` (a closed form, a stability region, a
+        limit, …) is a statement about one time-invariant map."""
+        if self.scheduled:
+            names = ", ".join(self.keyword_of(s) for s in self.schedules)
+            raise ValueError(f"{what} needs constant hyper-parameters; this optimizer schedules "
+                             f"{names} (use exact_risk or the Monte Carlo simulators)")
+
     def keyword_of(self, symbol: sp.Symbol) -> str:
         return next(k for k, h in self.specs.items() if h.symbol == symbol)
 

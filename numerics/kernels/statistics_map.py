@@ -31,6 +31,7 @@ def parameter_tuple(model, optimizer) -> tuple[float, ...]:
     """``(lr, beta, B, d, p, rho, b*)`` as floats, in the order of the compiled map."""
     if optimizer.rows != 1:
         raise ValueError("the logistic model has one row: lr and beta must be scalars")
+    optimizer.require_constant("the logistic statistics map")
     lr, beta = float(optimizer.lr[()]), float(optimizer.beta[()])
     p, rho = float(model.p), float(model.rho)
     return (lr, beta, float(optimizer.batch), float(model.d), p, rho, bayes_bias(p, rho))

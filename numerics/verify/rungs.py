@@ -169,7 +169,8 @@ register_suite("least squares", checks)
 register_suite("logistic rare class", logistic_checks)
 
 
-def run_all() -> Iterator[CheckResult]:
+def run_all(workers: int = 1) -> Iterator[CheckResult]:
     """Run every registered suite (least squares, the logistic model's, then any a user
-    registered); a check that raises is reported as a FAIL with its message."""
-    yield from run_registered()
+    registered) in ``workers`` processes; a check that raises is reported as a FAIL with
+    its message."""
+    yield from run_registered(workers)

@@ -316,3 +316,16 @@ def test_closed_forms_stability_and_phases_need_constant_hyper_parameters():
         with pytest.raises(ValueError, match="needs constant hyper-parameters; this optimizer "
                                              "schedules lr"):
             call()
+
+
+def test_a_rule_not_polynomial_in_its_hyper_parameters_is_scheduled_without_the_c_kernel():
+    """lr/(1 + μ) has no split into monomials: "auto" iterates the schedule with NumPy, "c"
+    says why it cannot."""
+    register_rule(UpdateRule("two-buffer", (e,), lambda x, gr: {e: x[e] - S.lr / (1 + mu) * gr},
+                             "", "", hyper_parameters=(mu,)))
+    model = SparseLeastSquares(3, [F(1, 2), F(1, 4)], sigma2=F(1, 10))
+    opt = Optimizer("two-buffer", lr=F(1, 5), mu=F(1, 2), lr_schedule=[1, F(1, 2), 2, 1])
+    exact = np.array(exact_risk(model, opt, 4, backend="exact"), dtype=float)
+    np.testing.assert_allclose(exact_risk(model, opt, 4), exact, rtol=1e-13)
+    with pytest.raises(ValueError, match="not polynomial in its hyper-parameters"):
+        exact_risk(model, opt, 4, backend="c")

@@ -158,8 +158,6 @@ def risk_numpy(rec: MomentRecursion, values: dict, rows: int, steps: int,
                multipliers: dict | None = None, initial: dict | None = None):
     multipliers = multipliers or {}
     args = float_arguments(rec, values)
-    step_args = [float_arguments(rec, values_at_step(values, multipliers, k))
-                 for k in range(steps)] if multipliers else None
     start = {i: np.asarray(x, dtype=float) for i, x in initial_column(initial, rec, rows).items()}
     n = len(rec.state)
     risk = np.zeros(steps + 1)
@@ -170,14 +168,19 @@ def risk_numpy(rec: MomentRecursion, values: dict, rows: int, steps: int,
 
             def block(arguments):
                 return [a if a.ndim == 0 else a[first:first + count] for a in arguments]
+            # this block's values, for the per-step coefficients of a schedule
+            block_values = {s: np.asarray(x, dtype=float) if np.ndim(x) == 0 else
+                            np.asarray(x, dtype=float)[first:first + count]
+                            for s, x in values.items()}
             A, c, w, x = coefficient_arrays(rec, block(args), count)
             X = [start[i][first:first + count] if i in start else x[i] for i in range(n)]
             stop = _accumulate(risk, 0, sum(wi @ xi for wi, xi in zip(w, X)))
             for t in range(1, steps + 1):
                 if stop:
                     break
-                if step_args is not None:
-                    A, c, _, _ = coefficient_arrays(rec, block(step_args[t - 1]), count)
+                if multipliers:
+                    step_values = values_at_step(block_values, multipliers, t - 1)
+                    A, c, _, _ = coefficient_arrays(rec, float_arguments(rec, step_values), count)
                 X = [sum(A[i][j] * X[j] for j in range(n)) + c[i] for i in range(n)]
                 stop = _accumulate(risk, t, sum(wi @ xi for wi, xi in zip(w, X)))
             if stop:

@@ -14,6 +14,7 @@ import numpy as np
 
 from derivations.moments import R0
 from derivations.recursion import observing, recursion_for
+from numerics.codegen.expressions import scheduled_expressions
 from numerics.inputs.initial_state import initial_moments
 from numerics.inputs.parameters import parameter_values
 from numerics.inputs.validation import check_integer
@@ -82,6 +83,8 @@ def exact_risk(model, optimizer, steps: int, backend: str = "auto", dps: int = 5
         return backends.risk_exact(rec, values, rows, steps, **run)[0]
     if backend == "mpmath":
         return backends.risk_mpmath(rec, values, rows, steps, dps, **run)[0]
+    if backend == "auto" and multipliers and scheduled_expressions(rec) is None:
+        backend = "numpy"       # no scheduled C kernel for a non-polynomial rule
     if backend == "auto" and _C_UNAVAILABLE is None:
         try:
             risk, diverged = backends.risk_c(rec, values, rows, steps, threads, **run)

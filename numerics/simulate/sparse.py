@@ -1,17 +1,23 @@
 """Sparse-aware Monte Carlo for token streams: cost per step ∝ tokens in the batch.
 
 Each sample carries one token: row ``i`` with probability ``p_i`` (or none, with
-probability ``1 − Σ p_i``), drawn directly.  A row that is not in the batch is
-idle: its gradient is 0, and its state moves by the derived idle map
-(:func:`derivations.idle.idle_stretch`).  Rows keep the step they were last
-touched; when touched again, ``M_0^n`` catches them up over the ``n`` idle steps
-in one jump, then the active update is applied.  The risk ``Σ_i ½ p_i ‖e_i‖²`` is
-recorded every step from running sums over the geometric modes of ``‖e‖²`` on
-idle stretches (``S_j ← μ_j S_j`` per step), corrected for the rows touched; so no
-step costs O(rows).  The running sums are recomputed exactly every ``resync``
-steps to stop rounding drift.  The hyper-parameters must be shared by all rows and
-constant in time (the modes μ_j are then global); use the dense simulator for per-row
-values or schedules.
+probability ``1 − Σ p_i``), drawn directly.  A row that is not in the batch is idle: its
+gradient is 0, and its state vectors move by the rule's idle map ``M_0(k)`` (the update
+with ``g = 0``, ``a = 0``, at step ``k``'s hyper-parameters: shared by every row).
+
+* Rows keep the step they were last touched; when touched again, the product of the idle
+  maps over the steps they missed catches them up in one jump, then the active update is
+  applied.  The products come from a table of ``M_0`` over every run of ``2^j``
+  consecutive steps (binary lifting: ``O(log n)`` small matrix products per jump), so
+  schedules need nothing special.
+* The risk ``Σ_i w_i ‖u_i‖²`` (``u`` the recorded iterate, ``e`` by default) is read off
+  one aggregate per run, ``A = Σ_i w_i G_i`` with ``G_i`` the Gram matrix of row ``i``'s
+  state vectors.  Every row idles alike, so each step ``A ← M_0(k) A M_0(k)ᵀ`` advances all
+  of them at once; the touched rows' terms are then replaced.  No step costs ``O(rows)``.
+* ``A`` is recomputed exactly from every row every ``resync`` steps to stop rounding drift.
+
+The hyper-parameters must be shared by all rows (per step, with a schedule); use the dense
+simulator for per-row values.
 """
 
 from __future__ import annotations
@@ -20,8 +26,7 @@ import numpy as np
 
 from derivations import symbols as S
 from derivations.definition_cache import cached_by_definition
-from derivations.idle import idle_stretch, n
-from derivations.optimizers import e
+from derivations.optimizers import e, g, update_rule
 from numerics.inputs.parameters import parameter_values
 from numerics.inputs.validation import check_integer
 from numerics.kernels.numeric_function import numeric_function
@@ -31,19 +36,74 @@ from numerics.simulate.update import apply_update
 
 
 @cached_by_definition
-def _idle_functions(name: str):
-    stretch = idle_stretch(name)
-    h = stretch.parameters
-    power = [[numeric_function(x, (*h, n)) for x in row] for row in stretch.power.tolist()]
-    modes = [numeric_function(m, h) for m in stretch.modes]
-    coefficients = [numeric_function(c, (*h, *stretch.gram)) for c in stretch.mode_coefficients]
-    return power, modes, coefficients
+def _idle_map(name: str):
+    """``(parameters, entries)``: the idle map ``M_0`` of rule ``name`` as numeric functions
+    of ``lr``, ``beta`` and the rule's own hyper-parameters (row-major)."""
+    rule = update_rule(name)
+    idle = {u: vec.subs({S.active: 0, g: 0}) for u, vec in rule.apply().items()}
+    parameters = (S.lr, S.beta, *rule.symbols)
+    return parameters, [[numeric_function(idle[u].coefficient(w), parameters)
+                         for w in rule.state] for u in rule.state]
+
+
+def idle_maps(name: str, values: dict, multipliers: dict, steps: int) -> np.ndarray:
+    """``M_0(k)`` for ``k = 0..steps−1`` (steps × n × n): the idle map with step ``k``'s
+    hyper-parameters."""
+    parameters, entries = _idle_map(name)
+    columns = [float(values[s]) * np.asarray(multipliers[s], dtype=float)[:steps]
+               if s in multipliers else np.full(steps, float(values[s])) for s in parameters]
+    n = len(entries)
+    out = np.empty((steps, n, n))
+    for i in range(n):
+        for j in range(n):
+            out[:, i, j] = np.broadcast_to(entries[i][j](*columns), (steps,))
+    return out
+
+
+class IdleProducts:
+    """Products of consecutive idle maps, ``M_0(b−1) ⋯ M_0(a)``, by binary lifting:
+    ``table[j][s]`` is the product over the ``2^j`` steps from ``s``."""
+
+    def __init__(self, maps: np.ndarray):
+        self.table = [maps]
+        span = 1
+        while 2 * span <= maps.shape[0]:
+            prev = self.table[-1]
+            self.table.append(np.einsum("sij,sjk->sik", prev[span:], prev[:-span]))
+            span *= 2
+
+    def matrices(self, start: np.ndarray, length: np.ndarray) -> np.ndarray:
+        """``M_0(start + length − 1) ⋯ M_0(start)`` per entry (``m × n × n``), each distinct
+        ``(start, length)`` pair computed once."""
+        if np.any(length >> len(self.table)):
+            raise ValueError("an idle stretch longer than the table")
+        width = self.table[0].shape[0] + 1                 # lengths are ≤ the steps
+        keys, inverse = np.unique(start * width + length, return_inverse=True)
+        begin, span = np.divmod(keys, width)
+        n = self.table[0].shape[1]
+        out = np.broadcast_to(np.eye(n), (begin.size, n, n)).copy()
+        for j, table in enumerate(self.table):
+            take = ((span >> j) & 1).astype(bool)
+            if take.any():
+                out[take] = np.einsum("mij,mjk->mik", table[begin[take]], out[take])
+                begin[take] += 1 << j
+        return out[inverse.ravel()]
+
+    def apply(self, x: dict, order, start: np.ndarray, length: np.ndarray) -> dict:
+        """The state vectors ``x`` (each ``(m, d)``) after the idle steps
+        ``start … start + length − 1`` (per row)."""
+        if not np.any(length):
+            return dict(x)
+        stacked = np.stack([x[u] for u in order], axis=1)       # (m, n, d)
+        moved = np.einsum("mij,mjd->mid", self.matrices(start, length), stacked)
+        return {u: moved[:, i] for i, u in enumerate(order)}
 
 
 def sparse_monte_carlo_risk(model, optimizer, steps: int, runs: int, seed: int,
-                            keep_trajectories: bool = False, resync: int = 1000
-                            ) -> MonteCarloResult:
-    """Simulate ``runs`` trajectories of a token stream (see module docstring)."""
+                            keep_trajectories: bool = False, resync: int = 1000,
+                            iterate: str = "e") -> MonteCarloResult:
+    """Simulate ``runs`` trajectories of a token stream (see module docstring); the risk of
+    the state vector ``iterate`` (``"e"``: ``θ_k``; ``"ebar"``: an averaged iterate)."""
     steps = check_integer("steps", steps, minimum=0)
     runs = check_integer("runs", runs, minimum=2)
     seed = check_integer("seed", seed, minimum=0)
@@ -53,59 +113,62 @@ def sparse_monte_carlo_risk(model, optimizer, steps: int, runs: int, seed: int,
         raise ValueError("lr, beta and the other hyper-parameters must be scalars for the sparse "
                          "simulator (use numerics.simulate.monte_carlo.monte_carlo_risk for "
                          "per-row values)")
-    if optimizer.scheduled:
-        raise ValueError("the sparse simulator needs constant hyper-parameters (its idle "
-                         "stretches are geometric); use numerics.simulate.monte_carlo."
-                         "monte_carlo_risk for a scheduled optimizer")
+    vectors = {u.name: u for u in optimizer.rule.state}
+    if iterate not in vectors:
+        raise ValueError(f"iterate must be a state vector of {optimizer.name!r}, one of "
+                         f"{sorted(vectors)}; got {iterate!r}")
     p = np.broadcast_to(np.asarray(model.p, dtype=float), (rows,))
     if p.sum() > 1 + 1e-12:
         raise ValueError(f"p must sum to at most 1 (one token per sample); sums to {p.sum():.6g}")
+    multipliers = optimizer.multipliers(steps)
     hyper = {s: float(x) for s, x in optimizer.values.items()}
+    maps = idle_maps(optimizer.name, hyper, multipliers, max(steps, 1))
+    products = IdleProducts(maps)
     risk = simulate_in_blocks(runs, steps, seed, lambda n, rng: _simulate(
-        model, optimizer, steps, n, resync, rows, p, hyper, rng))
+        model, optimizer, steps, n, resync, rows, p, hyper, multipliers, maps, products,
+        vectors[iterate], rng))
     return summarise(risk, keep_trajectories)
 
 
-def _simulate(model, optimizer, steps, runs, resync, rows, p, hyper, rng) -> np.ndarray:
+def _simulate(model, optimizer, steps, runs, resync, rows, p, hyper, multipliers, maps,
+              products, observed, rng) -> np.ndarray:
     d, B = model.d, optimizer.batch
     rule = optimizer.rule
-    power, mode_fns, coefficient_fns = _idle_functions(optimizer.name)
-    h = [hyper[s] for s in idle_stretch(optimizer.name).parameters]
-    modes = np.array([float(np.broadcast_to(f(*h), ())) for f in mode_fns])
+    order = rule.state
+    watched = order.index(observed)
     weights = np.broadcast_to(numeric_function(risk_weight(model.name), (S.p,))(p), p.shape)
     gradient_coefficient_of = gradient_coefficient(model.name)
     cumulative = np.cumsum(p)
     noise_sd = float(np.sqrt(float(model.sigma2)))
-    state = {u: np.zeros((runs, rows, d)) for u in rule.state}
+    state = {u: np.zeros((runs, rows, d)) for u in order}
     state[e][:, :, 0] = np.sqrt(np.broadcast_to(np.asarray(model.R0, dtype=float), (rows,)))
+    for u in rule.start_equal_to_error:
+        state[u] = state[e].copy()
     last = np.zeros((runs, rows), dtype=np.int64)
 
-    def mode_terms(x):
-        """Per-row coefficients c_j of ‖e_n‖² from the state vectors ``x`` (modes × …)."""
-        gram = [np.sum(x[u] * x[w], axis=-1) for i, u in enumerate(rule.state)
-                for w in rule.state[i:]]
-        return np.stack([np.broadcast_to(f(*h, *gram), gram[0].shape) for f in coefficient_fns])
+    def gram(x: dict) -> np.ndarray:
+        """Gram matrices of the state vectors ``x`` (each ``(…, d)``): ``(…, n, n)``."""
+        stacked = np.stack([x[u] for u in order], axis=-2)
+        return np.einsum("...id,...jd->...ij", stacked, stacked)
 
-    def exact_sums(t):
-        """S_j at step t from every row (O(rows), used at start and every resync)."""
-        decay = modes[:, None, None] ** (t - last)[None]
-        return np.sum(mode_terms(state) * decay * weights, axis=2)
+    def exact_aggregate(t: int) -> np.ndarray:
+        """``A`` at step ``t`` from every row (O(rows): at the start and every resync)."""
+        flat = {u: x.reshape(runs * rows, d) for u, x in state.items()}
+        now = products.apply(flat, order, last.ravel(), t - last.ravel())
+        G = gram(now).reshape(runs, rows, len(order), len(order))
+        return np.einsum("r,nrij->nij", weights, G)
 
-    def catch_up(x, idle):
-        """The state vectors ``x`` after ``idle`` idle steps: ``M_0^idle x``."""
-        if not rule.has_momentum:
-            return x
-        coef = [[np.broadcast_to(np.asarray(f(*h, idle), dtype=float), idle.shape)[:, None]
-                 for f in row] for row in power]
-        return {u: sum(coef[i][j] * x[w] for j, w in enumerate(rule.state))
-                for i, u in enumerate(rule.state)}
+    def step_values(k: int) -> dict:
+        return {s: x * float(multipliers[s][k]) if s in multipliers else x
+                for s, x in hyper.items()}
 
-    sums = exact_sums(0)                                   # (modes, runs)
+    aggregate = exact_aggregate(0)                                  # (runs, n, n)
     risk = np.empty((runs, steps + 1))
-    risk[:, 0] = sums.sum(axis=0)
+    risk[:, 0] = aggregate[:, watched, watched]
     with np.errstate(over="ignore", invalid="ignore"):
         for t in range(1, steps + 1):
-            sums *= modes[:, None]                             # every row idles one step
+            M = maps[t - 1]
+            aggregate = np.einsum("ij,njk,lk->nil", M, aggregate, M)  # every row idles
             token = np.searchsorted(cumulative, rng.random((runs, B)), side="right")
             run_of, slot = np.nonzero(token < rows)
             row_of = token[run_of, slot]
@@ -113,24 +176,25 @@ def _simulate(model, optimizer, steps, runs, resync, rows, p, hyper, rng) -> np.
                 key = run_of * rows + row_of
                 touched, inverse = np.unique(key, return_inverse=True)
                 tr, tc = np.divmod(touched, rows)
-                idle = t - last[tr, tc]
-                # remove the idle-advanced contribution of the touched rows
-                touched_state = {u: x[tr, tc] for u, x in state.items()}
-                old = mode_terms(touched_state)
-                np.add.at(sums.T, tr, -(old * modes[:, None] ** idle * weights[tc]).T)
-                now = catch_up(touched_state, idle - 1)
+                missed = t - 1 - last[tr, tc]                       # idle steps before t
+                now = products.apply({u: x[tr, tc] for u, x in state.items()}, order,
+                                     last[tr, tc], missed)
+                # remove the idle-advanced terms of the touched rows (idled through step t)
+                G = gram(now)
+                np.add.at(aggregate, tr, -weights[tc, None, None] * np.einsum(
+                    "ij,mjk,lk->mil", M, G, M))
                 x = rng.standard_normal((run_of.size, d))
                 xi = noise_sd * rng.standard_normal(run_of.size)
                 projection = np.sum(x * now[e][inverse], axis=1)
                 contribution = gradient_coefficient_of(1.0, xi, projection)[:, None] * x / B
                 grad = np.zeros_like(now[e])
                 np.add.at(grad, inverse, contribution)
-                new_state = apply_update(optimizer.name, now, grad, hyper, 1.0)
+                new_state = apply_update(optimizer.name, now, grad, step_values(t - 1), 1.0)
                 for u, x_new in new_state.items():
                     state[u][tr, tc] = x_new
                 last[tr, tc] = t
-                np.add.at(sums.T, tr, (mode_terms(new_state) * weights[tc]).T)
+                np.add.at(aggregate, tr, weights[tc, None, None] * gram(new_state))
             if t % resync == 0:
-                sums = exact_sums(t)
-            risk[:, t] = sums.sum(axis=0)
+                aggregate = exact_aggregate(t)
+            risk[:, t] = aggregate[:, watched, watched]
     return risk

@@ -22,7 +22,7 @@ import sympy as sp
 from sympy.polys.matrices import DomainMatrix
 
 from . import symbols as S
-from .moments import MomentRecursion
+from .moments import MomentRecursion, require_symbolic_size
 
 #: Stand-in for (1 − p)^B while simplifying: polynomial algebra in q is fast,
 #: algebra with symbolic powers is not.
@@ -76,6 +76,7 @@ def _to_expr(dm: DomainMatrix, i: int = 0, j: int = 0) -> sp.Expr:
 @lru_cache(maxsize=None)
 def generating_function(rec: MomentRecursion) -> sp.Expr:
     """``F(z) = w · (I − zA)^{-1} (X_0 + z c / (1 − z))`` as one fraction in ``z``."""
+    require_symbolic_size(rec, "the generating function")
     n = rec.transition.shape[0]
     vec = (1 - z) * sp.Matrix(rec.initial) + z * sp.Matrix(rec.forcing)
     M, v, w, den = _in_field(sp.eye(n) - z * rec.transition, vec, rec.risk_weights,
@@ -102,6 +103,7 @@ def has_stationary_state(rec: MomentRecursion) -> bool:
 def stationary_state(rec: MomentRecursion) -> sp.ImmutableMatrix:
     """``X_∞ = (I − A)^{-1} c``: the fixed point of the recursion
     (:class:`NoStationaryState` when ``I − A`` is singular)."""
+    require_symbolic_size(rec, "the stationary state")
     n = rec.transition.shape[0]
     M, c = _in_field(sp.eye(n) - rec.transition, rec.forcing)
     if M.det() == M.domain.zero:
@@ -143,6 +145,7 @@ class ClosedForm:
 @lru_cache(maxsize=None)
 def closed_form(rec: MomentRecursion) -> ClosedForm:
     """Sylvester's formula for ``w · A^k (X_0 − X_∞)`` with symbolic distinct roots."""
+    require_symbolic_size(rec, "the closed form")
     n = rec.transition.shape[0]
     a = sp.Matrix(n, n, lambda i, j: sp.Symbol(f"a_{i + 1}{j + 1}"))
     w = sp.Matrix(1, n, lambda _, i: sp.Symbol(f"w_{i + 1}"))

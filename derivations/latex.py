@@ -21,9 +21,10 @@ from .closed_forms import (
 )
 from .laws import law as law_named
 from .linearisation import constant_definitions, linearise, rare_class_constants
+from .moments import SYMBOLIC_MOMENTS
 from .optimizers import update_rule
 from .recursion import recursion_for
-from .stability import characteristic_coefficients, generic_conditions
+from .stability import SCHUR_COHN_MAX_DEGREE, characteristic_coefficients, generic_conditions
 from .timescales import timescales
 
 RISK_K = sp.Symbol("r_k")          # r_k = E R(θ_k)
@@ -61,9 +62,11 @@ def latex_equations(model: str, optimizer: str, time_rule: str = "steps"):
     for eq in rec.equations():
         add("Second-moment recursion", eq)
     add("Risk", sp.Eq(RISK_K, rec.risk.subs(rec.state[0], sp.Symbol(f"{rec.state[0].name}_k"))))
-    add("Generating function", sp.Eq(F, generating_function(rec)))
+    small = len(rec.state) <= SYMBOLIC_MOMENTS   # else: closed forms omitted (said in the text)
+    if small:
+        add("Generating function", sp.Eq(F, generating_function(rec)))
     add("Characteristic polynomial", sp.Eq(CHI, characteristic_polynomial(rec)))
-    stationary = has_stationary_state(rec)
+    stationary = small and has_stationary_state(rec)
     if stationary:  # else: no fixed point to expand around (said in the document's text)
         form = closed_form(rec)
         add("Closed form", sp.Eq(RISK_K, form.expression))
@@ -72,8 +75,9 @@ def latex_equations(model: str, optimizer: str, time_rule: str = "steps"):
     coefficients = characteristic_coefficients(model, optimizer, time_rule)
     for symbol, value in coefficients.items():
         add("Stability", sp.Eq(symbol, value))
-    for condition in generic_conditions(len(coefficients)):
-        add("Stability", sp.StrictGreaterThan(condition, 0))
+    if len(coefficients) <= SCHUR_COHN_MAX_DEGREE:
+        for condition in generic_conditions(len(coefficients)):
+            add("Stability", sp.StrictGreaterThan(condition, 0))
     t = timescales(model, optimizer)
     add("Timescales", sp.Eq(BETA_EFF, t.effective_retention))
     add("Timescales", sp.Eq(KAPPA, t.curvature))
@@ -166,7 +170,16 @@ def latex_document(model: str, optimizer: str, time_rule: str = "steps") -> str:
             section = name
             lines += [rf"\subsection*{{{name}}}", intro[name]]
         lines += [r"\begin{equation*}", text, r"\end{equation*}"]
-    if not has_stationary_state(recursion_for(model, optimizer, time_rule)):
+    rec = recursion_for(model, optimizer, time_rule)
+    if len(rec.state) > SYMBOLIC_MOMENTS:
+        lines += [r"\subsection*{Closed forms}",
+                  rf"This recursion has {len(rec.state)} moments: its generating function, "
+                  r"closed form, stationary risk and Schur--Cohn conditions grow "
+                  r"combinatorially and are not derived symbolically (they are for at most "
+                  rf"{SYMBOLIC_MOMENTS} moments, one buffer). The risk is computed exactly by "
+                  r"iterating the recursion, and stability numerically from the eigenvalues "
+                  r"of $A$."]
+    elif not has_stationary_state(rec):
         lines += [r"\subsection*{Stationary risk}",
                   r"$1$ is an eigenvalue of $A$ for every parameter value: there is no "
                   r"stationary state, hence no noise floor and no closed form around it."]

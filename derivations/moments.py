@@ -85,6 +85,30 @@ class MomentRecursion:
         return [sp.Eq(n, collect_in(r, now)) for n, r in zip(nxt, rhs)]
 
 
+#: The largest recursion (number of moments) whose symbolic closed forms — the generating
+#: function, Sylvester's formula, the stationary state — are derived: one buffer, three
+#: moments.  With two buffers (six moments) their expressions grow combinatorially (minutes
+#: to hours); exact_risk and the numeric stability tools serve any size.
+SYMBOLIC_MOMENTS = 3
+
+
+class TooLargeForClosedForms(ValueError):
+    """A symbolic closed form was asked of a recursion with more than
+    :data:`SYMBOLIC_MOMENTS` moments."""
+
+
+def require_symbolic_size(recursion: "MomentRecursion", what: str) -> None:
+    """A :class:`TooLargeForClosedForms` (a ``ValueError``) when ``recursion`` has more
+    than :data:`SYMBOLIC_MOMENTS` moments."""
+    n = len(recursion.state)
+    if n > SYMBOLIC_MOMENTS:
+        raise TooLargeForClosedForms(
+            f"{what} is derived for recursions of at most {SYMBOLIC_MOMENTS} moments (one "
+            f"buffer); {recursion.optimizer!r} has {n}, whose symbolic {what} grows "
+            "combinatorially. Use exact_risk (any size, exact on every backend) and "
+            "numerics.is_stable / spectral_radius")
+
+
 def collect_in(expr: sp.Expr, symbols: list[sp.Symbol]) -> sp.Expr:
     return sp.collect(sp.expand(expr), symbols, func=sp.factor)
 

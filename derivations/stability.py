@@ -52,9 +52,19 @@ def generic_conditions(n: int) -> tuple[sp.Expr, ...]:
     return tuple(sp.factor(c) for c in schur_cohn_conditions(poly))
 
 
+#: Degree up to which the generic Schur–Cohn conditions are derived (degree 4 takes about
+#: a second, 5 minutes, 6 is out of reach).
+SCHUR_COHN_MAX_DEGREE = 4
+
+
 @cached_by_definition
 def _conditions(model: str, optimizer: str, time_rule: str) -> tuple[sp.Expr, ...]:
     coefficients = characteristic_coefficients(model, optimizer, time_rule)
+    if len(coefficients) > SCHUR_COHN_MAX_DEGREE:
+        raise ValueError(
+            f"symbolic stability conditions are derived up to degree {SCHUR_COHN_MAX_DEGREE}; "
+            f"the recursion of {optimizer!r} on {model!r} has degree {len(coefficients)}. Use "
+            "numerics.is_stable or spectral_radius (eigenvalues, any size)")
     return tuple(c.xreplace(coefficients) for c in generic_conditions(len(coefficients)))
 
 

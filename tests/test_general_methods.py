@@ -12,6 +12,8 @@ import sympy as sp
 
 from derivations import symbols as S
 from derivations.averaging import averaged
+from derivations.closed_forms import closed_form
+from derivations.latex import latex_document
 from derivations.methods import delta, g1, g3, nu, tau
 from derivations.methods import y as y_dana
 from derivations.optimizers import (
@@ -24,6 +26,7 @@ from derivations.optimizers import (
     v,
 )
 from derivations.recursion import derive_recursion
+from derivations.stability import stability_conditions
 from numerics import closed_form_risk, exact_risk, is_stable, spectral_radius
 from numerics.analysis.row_phases import row_phases
 from numerics.inputs import schedules
@@ -345,3 +348,22 @@ def test_a_rule_not_polynomial_in_its_hyper_parameters_is_scheduled_without_the_
     np.testing.assert_allclose(exact_risk(model, opt, 4), exact, rtol=1e-13)
     with pytest.raises(ValueError, match="not polynomial in its hyper-parameters"):
         exact_risk(model, opt, 4, backend="c")
+
+
+def test_a_two_buffer_rule_gets_its_latex_and_clear_limits_on_symbolic_forms():
+    """Six moments: the document carries the recursion, characteristic polynomial and
+    timescales and says why the closed forms are omitted; asking for them symbolically is
+    a ValueError naming the way out; the numeric closed form and stability still work."""
+    _two_buffer_rule()
+    document = latex_document("lsq", "two-buffer", "steps")
+    assert "Characteristic polynomial" in document and "not derived symbolically" in document
+    with pytest.raises(ValueError, match="at most 3 moments .*Use exact_risk"):
+        closed_form(derive_recursion("lsq", "two-buffer"))
+    with pytest.raises(ValueError, match="derived up to degree 4.*is_stable"):
+        stability_conditions("lsq", "two-buffer")
+    model = SparseLeastSquares(3, F(1, 2))
+    opt = Optimizer("two-buffer", lr=F(1, 10), beta=F(1, 2), mu=F(1, 2))
+    exact = exact_risk(model, opt, 5, backend="exact")
+    closed = closed_form_risk(model, opt, [1, 5])
+    assert all(abs(c / float(exact[k]) - 1) < 1e-30 for c, k in zip(closed, (1, 5)))
+    assert is_stable(model, opt)

@@ -19,7 +19,6 @@ import sympy as sp
 
 from derivations import derive_recursion, stability_conditions, timescales
 from derivations import symbols as S
-from derivations.idle import idle_stretch
 from derivations.optimizers import UPDATE_RULES, UpdateRule, e, g, register_rule, unregister_rule, v
 from derivations.oscillation import oscillation_discriminant
 from derivations.vectors import LinearVector
@@ -27,6 +26,7 @@ from numerics import exact_risk
 from numerics.inputs.models import SparseLeastSquares
 from numerics.inputs.optimizer import Optimizer
 from numerics.simulate.exact_moments import expanded_risk
+from numerics.simulate.sparse import idle_maps
 from numerics.simulate.update import apply_update
 
 RULES = 24
@@ -133,7 +133,7 @@ def test_a_rule_redefined_under_the_same_name_is_derived_afresh_everywhere():
     """A notebook cell that redefines a rule (unregister, register anew under the same
     name) must never get the old rule's derivation back from a cache keyed by names:
     exact risk on every backend, the exact-moment oracle, stability, timescales, the
-    discriminant, the idle stretch and the simulators' update all follow the new rule."""
+    discriminant, the sparse simulator's idle maps and the update all follow the new rule."""
     seen = []
     for scale in (1, F(1, 2)):
         register_rule(_scaled_heavy_ball(scale))
@@ -148,7 +148,8 @@ def test_a_rule_redefined_under_the_same_name_is_derived_afresh_everywhere():
                      float(exact_risk(model, opt, 3, backend="numpy")[-1]),
                      float(exact_risk(model, opt, 3, backend="c")[-1]),
                      stability_conditions("lsq", "redefined"), timescales("lsq", "redefined"),
-                     oscillation_discriminant("lsq", "redefined"), idle_stretch("redefined")))
+                     oscillation_discriminant("lsq", "redefined"),
+                     tuple(idle_maps("redefined", {S.lr: 0.25, S.beta: 0.5}, {}, 1).ravel())))
         unregister_rule("redefined")
     first, second = seen
     assert all(a != b for a, b in zip(first, second))

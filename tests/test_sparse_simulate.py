@@ -7,13 +7,12 @@ from swept_rules import SWEPT_RULES
 
 from derivations import UPDATE_RULES
 from derivations import symbols as S
-from derivations.idle import idle_stretch, n
 from numerics import exact_risk
 from numerics.inputs.models import SparseLeastSquares
 from numerics.inputs.optimizer import Optimizer
 from numerics.simulate.harness import compare_samples, compare_with_theory
 from numerics.simulate.monte_carlo import monte_carlo_risk
-from numerics.simulate.sparse import sparse_monte_carlo_risk
+from numerics.simulate.sparse import IdleProducts, idle_maps, sparse_monte_carlo_risk
 from numerics.simulate.update import apply_update
 
 STREAM = SparseLeastSquares(d=4, p=[0.3, 0.2, 0.1, 0.05], R0=[1.0, 2.0, 0.5, 1.0], sigma2=0.1)
@@ -51,23 +50,26 @@ def test_running_sums_match_exact_recomputation(name):
 
 
 @pytest.mark.parametrize("name", SWEPT_RULES)
-def test_idle_power_equals_repeated_idle_steps(name):
-    """M_0^n (derived in closed form) = n idle steps of the update rule."""
+def test_idle_products_equal_repeated_idle_steps(name):
+    """The binary-lifting products of the idle maps over any stretch ``[a, a + n)`` = ``n``
+    idle steps of the update rule, each with its own step's (scheduled) values."""
     rng = np.random.default_rng(0)
-    lr, beta = 0.3, UPDATE_RULES[name].example_beta(0.8)
-    stretch = idle_stretch(name)
     rule = UPDATE_RULES[name]
-    hyper = {S.lr: lr, S.beta: beta, **{sym: float(x) for sym, x in zip(
-        rule.symbols, rule.example_hyper_parameters().values())}}
+    hyper = {S.lr: 0.3, S.beta: float(rule.example_beta(0.8)), **{
+        sym: float(x) for sym, x in zip(rule.symbols, rule.example_hyper_parameters().values())}}
+    steps = 40
+    multipliers = {S.lr: rng.uniform(0.5, 1.5, steps)}
+    products = IdleProducts(idle_maps(name, hyper, multipliers, steps))
     start = dict(zip(rule.state, rng.standard_normal((len(rule.state), 5))))
-    for steps in (0, 1, 7):
+    for a, length in [(0, 0), (0, 1), (3, 7), (5, 32), (0, 40), (17, 23)]:
         x = dict(start)
-        for _ in range(steps):
-            x = apply_update(name, x, np.zeros(5), hyper, 0.0)
-        P = np.array(stretch.power.subs({**hyper, n: steps}), dtype=float)
+        for k in range(a, a + length):
+            x = apply_update(name, x, np.zeros(5), {**hyper, S.lr: hyper[S.lr] * multipliers[S.lr][k]},
+                             0.0)
+        P = products.matrices(np.array([a]), np.array([length]))[0]
         got = P @ np.vstack([start[u] for u in rule.state])
         for i, u in enumerate(rule.state):
-            np.testing.assert_allclose(got[i], x[u], rtol=1e-13, atol=1e-13)
+            np.testing.assert_allclose(got[i], x[u], rtol=1e-12, atol=1e-13)
 
 
 def test_sparse_simulator_rejects():

@@ -8,6 +8,8 @@ recursions) → ``simulate`` (Monte Carlo and the exact-moment oracle) → ``ana
 harness) → ``studies`` (figures and their data) → ``cli``.
 """
 
+from importlib.metadata import PackageNotFoundError, version
+
 from numerics.analysis.closed_form import closed_form_risk
 from numerics.analysis.stability import conditions_hold, is_stable, spectral_radius
 from numerics.inputs.models import RareClassLogistic, SparseLeastSquares
@@ -20,4 +22,10 @@ from numerics.kernels.exact_risk import (
 )
 
 __all__ = ["SparseLeastSquares", "RareClassLogistic", "Optimizer", "BACKENDS", "BackendFallbackWarning", "DivergenceWarning", "exact_risk",
-           "closed_form_risk", "conditions_hold", "is_stable", "spectral_radius"]
+           "closed_form_risk", "conditions_hold", "is_stable", "spectral_radius", "__version__"]
+
+try:
+    #: The installed distribution's version (``pyproject.toml``).
+    __version__ = version("sparsemom")
+except PackageNotFoundError:  # a source tree used without installing it
+    __version__ = "0+unknown"

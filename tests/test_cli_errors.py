@@ -9,9 +9,11 @@ import signal
 import subprocess
 import sys
 import time
+from importlib.metadata import version
 
 import pytest
 
+import numerics
 from numerics.cli import main
 
 #: (argv, the option the error line must name)
@@ -133,3 +135,11 @@ def test_ctrl_c_ends_paper_figures_promptly_with_workers_terminated(tmp_path):
     assert proc.returncode == 130, err[-2000:]
     assert "Traceback" not in err, err[-3000:]
     assert err.strip().splitlines()[-1] == "python -m paper_figures: interrupted"
+
+
+def test_version_is_the_installed_distribution():
+    """``sparsemom --version`` and ``numerics.__version__`` name the installed version."""
+    assert numerics.__version__ == version("sparsemom")
+    proc = subprocess.run([sys.executable, "-m", "numerics.cli", "--version"], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout.strip() == f"sparsemom {version('sparsemom')}"

@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 
+from numerics import __version__
 from numerics.inputs.arguments import join_negative_values
 
 #: Every subcommand and its module.  A module holds ``add_arguments(parser)`` and
@@ -64,6 +65,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser; a subcommand's options are added only when ``command`` names it."""
     parser = argparse.ArgumentParser(prog="sparsemom", description=__doc__.splitlines()[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"sparsemom {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, module_name in COMMANDS.items():
         if name != command:

@@ -117,6 +117,15 @@ class UpdateRule:
         """The state vectors after ``e``."""
         return self.state[1:]
 
+    def vector(self, name: str) -> sp.Symbol:
+        """The state vector called ``name`` (``"e"``, a buffer, ``"ebar"``, …); a
+        ``ValueError`` lists the rule's state vectors."""
+        for u in self.state:
+            if u.name == name:
+                return u
+        raise ValueError(f"iterate must be a state vector of {self.name!r}, one of "
+                         f"{sorted(u.name for u in self.state)}; got {name!r}")
+
     @property
     def has_momentum(self) -> bool:
         """The rule carries at least one buffer."""

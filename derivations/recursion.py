@@ -127,18 +127,15 @@ def observing(model: str, optimizer: str, time_rule: str, vector: str) -> Moment
     """The recursion of :func:`derive_recursion` with the risk of another state vector of
     the rule (e.g. an averaged iterate ``θ̄ − θ*``): same ``A``, ``c``, ``X_0``, risk
     weights on ``E‖u‖²`` instead of ``E‖e‖²``."""
+    u = update_rule(optimizer).vector(vector)
     rec = derive_recursion(model, optimizer, time_rule)
-    squares = {dot.args[0].name: s for s, dot in zip(rec.state, rec.meaning)
-               if dot.args[0] == dot.args[1]}
-    if vector not in squares:
-        raise ValueError(f"iterate must be a state vector of {optimizer!r}, one of "
-                         f"{sorted(squares)}; got {vector!r}")
-    if vector == e.name:
+    if u == e:
         return rec
     if not law_named(model).closed_moments:
         raise ValueError(f"the risk of another iterate needs closed second moments; model "
                          f"{model!r} has a mean-field statistics map")
-    return replace(rec, risk=law_named(model).risk(squares[vector]))
+    square = next(s for s, dot in zip(rec.state, rec.meaning) if dot == Dot(u, u))
+    return replace(rec, risk=law_named(model).risk(square))
 
 
 def recursion_for(model, optimizer, time_rule: str = "steps") -> MomentRecursion:

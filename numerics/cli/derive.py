@@ -8,6 +8,7 @@ import sympy as sp
 
 from derivations import LAWS, TIME_RULES, UPDATE_RULES, derive_recursion
 from derivations.drift import derive_statistics_map, unsupported_by_model
+from numerics.inputs.arguments import check_model_takes
 
 DESCRIPTION = ("print the exact second-moment recursion (and the mean map and risk) of a model "
                "under an optimizer, derived from their definitions")
@@ -50,10 +51,7 @@ def _print_map(header: str, state_title: str, prefix: str, derived, equations_ti
 
 def validate(args) -> None:
     if args.optimizer != "all":
-        reason = unsupported_by_model(args.model, args.optimizer)
-        if reason:
-            raise ValueError(f"argument --optimizer: model {args.model!r} does not support "
-                             f"{args.optimizer!r}: {reason}")
+        check_model_takes(args.model, args.optimizer)
 
 
 def run(args) -> int:

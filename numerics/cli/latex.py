@@ -6,9 +6,8 @@ import sys
 from pathlib import Path
 
 from derivations import LAWS, TIME_RULES, UPDATE_RULES
-from derivations.drift import unsupported_by_model
 from derivations.latex import latex_document
-from numerics.inputs.arguments import output_file
+from numerics.inputs.arguments import check_model_takes, output_file
 from numerics.runtime.atomic import write_text_atomic
 
 DESCRIPTION = ("write a standalone amsmath document: recursion, generating function, closed "
@@ -16,10 +15,7 @@ DESCRIPTION = ("write a standalone amsmath document: recursion, generating funct
 
 
 def validate(args) -> None:
-    reason = unsupported_by_model(args.model, args.optimizer)
-    if reason:
-        raise ValueError(f"argument --optimizer: model {args.model!r} does not support "
-                         f"{args.optimizer!r}: {reason}")
+    check_model_takes(args.model, args.optimizer)
 
 
 def run(args) -> int:

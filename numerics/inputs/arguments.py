@@ -13,6 +13,8 @@ import re
 from fractions import Fraction
 from pathlib import Path
 
+from derivations.drift import unsupported_by_model
+
 #: A negative number as a user types it: ``-4``, ``-0.5``, ``-4/5``.
 NEGATIVE_NUMBER = re.compile(r"^-(\d+(\.\d*)?|\.\d+)(/\d+)?$")
 
@@ -107,6 +109,15 @@ def output_file(text: str) -> str:
     if path.exists() and not os.access(path, os.W_OK):
         raise _bad("a writable file", text)
     return text
+
+
+def check_model_takes(model: str, optimizer: str) -> None:
+    """A ``ValueError`` for ``--optimizer`` when ``model`` has no derivation for it (a
+    mean-field law takes only rules its statistics map supports)."""
+    reason = unsupported_by_model(model, optimizer)
+    if reason:
+        raise ValueError(f"argument --optimizer: model {model!r} does not support "
+                         f"{optimizer!r}: {reason}")
 
 
 def join_negative_values(argv: list[str]) -> list[str]:

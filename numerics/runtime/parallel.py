@@ -35,14 +35,14 @@ def parallel_map(func, tasks, scheduler: str | None = None, workers: int | None 
     results = [None] * len(tasks)
     # a multiprocessing pool, because leaving its `with` block terminates the workers:
     # Ctrl-C (or an error) ends the map at once instead of waiting for running tasks
-    with multiprocessing.Pool(workers, initializer=_ignore_interrupts) as pool:
+    with multiprocessing.Pool(workers, initializer=ignore_interrupts) as pool:
         done = pool.imap_unordered(_indexed, [(i, func, t) for i, t in enumerate(tasks)])
         for i, value in progress(done, total=len(tasks), desc=description):
             results[i] = value
     return results
 
 
-def _ignore_interrupts() -> None:
+def ignore_interrupts() -> None:
     """Workers leave Ctrl-C to the parent, which terminates them (no worker tracebacks)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 

@@ -190,10 +190,7 @@ def expanded_risk(model, optimizer, steps: int, initial_errors,
     start = {u: e0 for u in rule.start_equal_to_error}
     start.update({buffers[name]: _vectors(f"initial_buffers[{name!r}]", x, rows, model.d)
                   for name, x in (initial_buffers or {}).items()})
-    vectors = {u.name: u for u in rule.state}
-    if iterate not in vectors:
-        raise ValueError(f"iterate must be one of {sorted(vectors)}; got {iterate!r}")
-    observed = vectors[iterate]
+    observed = rule.vector(iterate)
 
     data = _Expansion(rows, model.d, optimizer.batch, steps)
     zero = data.ring.zero

@@ -100,10 +100,7 @@ def monte_carlo_risk(model, optimizer, steps: int, runs: int, seed: int,
     if optimizer.scheduled and time != "steps":
         raise ValueError(f"time must be 'steps' for a scheduled optimizer; got {time!r}")
     multipliers = optimizer.multipliers(steps)
-    vectors = {u.name: u for u in optimizer.rule.state}
-    if iterate not in vectors:
-        raise ValueError(f"iterate must be a state vector of {optimizer.name!r}, one of "
-                         f"{sorted(vectors)}; got {iterate!r}")
+    observed = optimizer.rule.vector(iterate)
     start = None
     if initial_state:
         rec = recursion_for(model, optimizer, time)
@@ -113,7 +110,7 @@ def monte_carlo_risk(model, optimizer, steps: int, runs: int, seed: int,
                for s in (S.p, R0, *optimizer.values)}
     _warn_if_long(runs, optimizer.batch, rows, model.d, steps, per_row[S.p], time == "active")
     risk = simulate_in_blocks(runs, steps, seed, lambda n, rng: _simulate_block(
-        model, optimizer, per_row, multipliers, start, vectors[iterate], rows, steps, n, rng,
+        model, optimizer, per_row, multipliers, start, observed, rows, steps, n, rng,
         time == "active"))
     return summarise(risk, keep_trajectories)
 

@@ -113,10 +113,7 @@ def sparse_monte_carlo_risk(model, optimizer, steps: int, runs: int, seed: int,
         raise ValueError("lr, beta and the other hyper-parameters must be scalars for the sparse "
                          "simulator (use numerics.simulate.monte_carlo.monte_carlo_risk for "
                          "per-row values)")
-    vectors = {u.name: u for u in optimizer.rule.state}
-    if iterate not in vectors:
-        raise ValueError(f"iterate must be a state vector of {optimizer.name!r}, one of "
-                         f"{sorted(vectors)}; got {iterate!r}")
+    observed = optimizer.rule.vector(iterate)
     p = np.broadcast_to(np.asarray(model.p, dtype=float), (rows,))
     if p.sum() > 1 + 1e-12:
         raise ValueError(f"p must sum to at most 1 (one token per sample); sums to {p.sum():.6g}")
@@ -126,7 +123,7 @@ def sparse_monte_carlo_risk(model, optimizer, steps: int, runs: int, seed: int,
     products = IdleProducts(maps)
     risk = simulate_in_blocks(runs, steps, seed, lambda n, rng: _simulate(
         model, optimizer, steps, n, resync, rows, p, hyper, multipliers, maps, products,
-        vectors[iterate], rng))
+        observed, rng))
     return summarise(risk, keep_trajectories)
 
 

@@ -13,9 +13,10 @@ with the built-in rungs.
 from __future__ import annotations
 
 import multiprocessing
-import signal
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+
+from numerics.runtime.parallel import ignore_interrupts
 
 #: Status of a check: passed, failed, or an action the run took that is not a check
 #: (e.g. generated kernels regenerated after a model change).
@@ -89,15 +90,11 @@ def run_checks(checks: Iterable[Check], workers: int = 1) -> Iterator[CheckResul
     _PENDING = checks
     try:
         context = multiprocessing.get_context("fork")
-        with context.Pool(min(workers, len(checks)), initializer=_ignore_interrupts) as pool:
+        with context.Pool(min(workers, len(checks)), initializer=ignore_interrupts) as pool:
             yield from pool.imap(_run_pending, range(len(checks)))
     finally:
         _PENDING = []
 
-
-def _ignore_interrupts() -> None:
-    """Workers leave Ctrl-C to the parent, which terminates them."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 #: Registered suites, in the order they run: name → function yielding the suite's

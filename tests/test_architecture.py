@@ -12,7 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("derivations", "numerics", "paper_figures")
 #: numerics' layers, lowest first: a module may import its own layer and those before it.
-LAYERS = ("runtime", "inputs", "codegen", "generated", "kernels", "simulate", "analysis",
+LAYERS = ("runtime", "inputs", "results", "codegen", "generated", "kernels", "simulate", "analysis",
           "verify", "studies", "cli")
 #: Optional dependencies, imported where they are used (a missing extra fails there).
 OPTIONAL = ("dask",)

@@ -15,7 +15,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 from scipy.integrate import solve_ivp
@@ -28,6 +28,8 @@ from derivations.scaling_limits import ScalingLimit
 from numerics.inputs.models import SparseLeastSquares
 from numerics.inputs.optimizer import Optimizer
 from numerics.kernels.exact_risk import exact_risk_at
+from numerics.results.labelled import Labelled, plain
+from numerics.version import __version__
 
 DIMENSIONS = (10**2, 10**3, 10**4, 10**5, 10**6)
 
@@ -39,29 +41,60 @@ def _matrix(limit: ScalingLimit):
     return L, f, x0
 
 
-def limit_curve(limit: ScalingLimit, times) -> np.ndarray:
-    """``R̃(t)`` of the limit at ``times`` (integers when the limit is a map)."""
+@dataclass(frozen=True)
+class LimitCurve(Labelled):
+    """Every balanced component of the limit, ``components[j, i] = X̃_i(times[j])``
+    (``names[i]`` as the limit's state; ``R̃ = X̃_0``), at rescaled times ``t`` with
+    ``k = t·d^τ`` active updates; ``metadata`` names the point, its region and ``τ``."""
+
+    times: np.ndarray
+    components: np.ndarray
+    names: tuple[str, ...]
+    metadata: dict
+
+    def component(self, name: str) -> np.ndarray:
+        if name not in self.names:
+            raise ValueError(f"name must be one of the limit's components {self.names}; "
+                             f"got {name!r}")
+        return self.components[:, self.names.index(name)]
+
+    def columns(self) -> dict[str, np.ndarray]:
+        return {"t": self.times, **{n: self.components[:, i] for i, n in enumerate(self.names)}}
+
+
+def limit_components(limit: ScalingLimit, times) -> LimitCurve:
+    """``X̃(t)`` of the limit at ``times`` (integers when the limit is a map): the ODE
+    ``dX̃/dt = L X̃ + f`` solved by ``solve_ivp`` (DOP853, rtol 1e-11), or the map iterated."""
     times = np.asarray(times, dtype=float)
-    if np.any(times < 0):
-        raise ValueError("times must be >= 0")
+    if times.ndim != 1 or np.any(~np.isfinite(times)) or np.any(times < 0):
+        raise ValueError("times must be a 1-D array of finite values >= 0")
     L, f, x0 = _matrix(limit)
+    out = np.empty((len(times), len(x0)))
     if limit.discrete:
         steps = np.rint(times).astype(int)
-        out, X = np.empty(len(times)), x0.copy()
-        k, I = 0, np.eye(len(x0))
+        X, k, I = x0.copy(), 0, np.eye(len(x0))
         for i in np.argsort(steps):
             while k < steps[i]:
                 X, k = (I + L) @ X + f, k + 1
-            out[i] = X[0]
-        return out
-    order = np.argsort(times)
-    sol = solve_ivp(lambda _, X: L @ X + f, (0.0, float(times.max()) or 1.0), x0,
-                    t_eval=times[order], method="DOP853", rtol=1e-11, atol=1e-14)
-    if not sol.success:
-        raise ArithmeticError(f"limit ODE solver failed: {sol.message}")
-    out = np.empty(len(times))
-    out[order] = sol.y[0]
-    return out
+            out[i] = X
+    elif len(times):
+        order = np.argsort(times)
+        sol = solve_ivp(lambda _, X: L @ X + f, (0.0, float(times.max()) or 1.0), x0,
+                        t_eval=times[order], method="DOP853", rtol=1e-11, atol=1e-14)
+        if not sol.success:
+            raise ArithmeticError(f"limit ODE solver failed: {sol.message}")
+        out[order] = sol.y.T
+    point = {f.name: plain(getattr(limit.point, f.name)) for f in fields(limit.point)}
+    metadata = {"model": limit.model, "optimizer": limit.optimizer, **point,
+                "phase": limit.phase, "family": str(limit.family),
+                "time_exponent": str(limit.time_exponent), "lr_rule": limit.lr_rule,
+                "sparsemom": __version__}
+    return LimitCurve(times, out, tuple(limit.state), metadata)
+
+
+def limit_curve(limit: ScalingLimit, times) -> np.ndarray:
+    """``R̃(t)`` of the limit at ``times`` (integers when the limit is a map)."""
+    return limit_components(limit, times).components[:, 0]
 
 
 def finite_d_problem(limit: ScalingLimit, d: int):

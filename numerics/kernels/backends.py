@@ -155,13 +155,20 @@ def coefficient_arrays(rec: MomentRecursion, args: list[np.ndarray], rows: int):
 
 
 def risk_numpy(rec: MomentRecursion, values: dict, rows: int, steps: int,
-               multipliers: dict | None = None, initial: dict | None = None):
+               multipliers: dict | None = None, initial: dict | None = None,
+               record: dict | None = None):
+    """Risk curve and first overflow step; with ``record`` (a dict), also the whole state
+    ``record["state"]`` (steps+1, rows, n; ``inf`` from a row's overflow on) and the risk
+    weights ``record["weights"]`` (rows, n)."""
     multipliers = multipliers or {}
     args = float_arguments(rec, values)
     start = {i: np.asarray(x, dtype=float) for i, x in initial_column(initial, rec, rows).items()}
     n = len(rec.state)
     risk = np.zeros(steps + 1)
     diverged = -1
+    if record is not None:
+        record["state"] = np.full((steps + 1, rows, n), np.inf)
+        record["weights"] = np.empty((rows, n))
     with np.errstate(all="ignore"):
         for first in range(0, rows, NUMPY_BLOCK):
             count = min(NUMPY_BLOCK, rows - first)
@@ -174,6 +181,9 @@ def risk_numpy(rec: MomentRecursion, values: dict, rows: int, steps: int,
                             for s, x in values.items()}
             A, c, w, x = coefficient_arrays(rec, block(args), count)
             X = [start[i][first:first + count] if i in start else x[i] for i in range(n)]
+            if record is not None:
+                record["weights"][first:first + count] = w.T
+                _record(record["state"], 0, first, X)
             stop = _accumulate(risk, 0, sum(wi @ xi for wi, xi in zip(w, X)))
             for t in range(1, steps + 1):
                 if stop:
@@ -182,11 +192,19 @@ def risk_numpy(rec: MomentRecursion, values: dict, rows: int, steps: int,
                     step_values = values_at_step(block_values, multipliers, t - 1)
                     A, c, _, _ = coefficient_arrays(rec, float_arguments(rec, step_values), count)
                 X = [sum(A[i][j] * X[j] for j in range(n)) + c[i] for i in range(n)]
+                if record is not None:
+                    _record(record["state"], t, first, X)
                 stop = _accumulate(risk, t, sum(wi @ xi for wi, xi in zip(w, X)))
             if stop:
                 t = int(np.argmax(~np.isfinite(risk)))
                 diverged = t if diverged < 0 else min(diverged, t)
     return risk, diverged
+
+
+def _record(state: np.ndarray, t: int, first: int, X: list) -> None:
+    """Store step ``t`` of a block; a non-finite entry (overflow) is stored as ``inf``."""
+    block = np.stack(np.broadcast_arrays(*X), axis=-1)
+    state[t, first:first + block.shape[0]] = np.where(np.isfinite(block), block, np.inf)
 
 
 def _accumulate(risk: np.ndarray, t: int, value: float) -> bool:
@@ -273,23 +291,38 @@ def mpmath_rows(rec: MomentRecursion, values: dict, rows: int, initial: dict | N
 
 
 def risk_mpmath(rec: MomentRecursion, values: dict, rows: int, steps: int, dps: int,
-                multipliers: dict | None = None, initial: dict | None = None):
+                multipliers: dict | None = None, initial: dict | None = None,
+                record: dict | None = None):
     n = len(rec.state)
     multipliers = multipliers or {}
+    state = _object_record(record, steps, rows, n)
     with mpmath.workdps(dps):
         risk = [mpmath.mpf(0)] * (steps + 1)
         per_step = ([list(mpmath_rows(rec, values_at_step(values, multipliers, k), rows))
                      for k in range(steps)] if multipliers else None)
         for r, (A, c, w, X) in enumerate(mpmath_rows(rec, values, rows, initial)):
             risk[0] += mpmath.fdot(w, X)
+            if state is not None:
+                record["weights"][r], state[0, r] = w, X
             for t in range(1, steps + 1):
                 if per_step is not None:
                     A, c = per_step[t - 1][r][:2]
                 X = [mpmath.fdot(A[i * n:(i + 1) * n], X) + c[i] for i in range(n)]
                 risk[t] += mpmath.fdot(w, X)
+                if state is not None:
+                    state[t, r] = X
     out = np.empty(steps + 1, dtype=object)
     out[:] = risk
     return out, -1
+
+
+def _object_record(record: dict | None, steps: int, rows: int, n: int):
+    """The object arrays of ``record`` (state and weights) for the exact backends."""
+    if record is None:
+        return None
+    record["weights"] = np.empty((rows, n), dtype=object)
+    record["state"] = np.empty((steps + 1, rows, n), dtype=object)
+    return record["state"]
 
 
 def to_mpf(x) -> mpmath.mpf:
@@ -299,7 +332,8 @@ def to_mpf(x) -> mpmath.mpf:
 
 
 def risk_exact(rec: MomentRecursion, values: dict, rows: int, steps: int,
-               multipliers: dict | None = None, initial: dict | None = None):
+               multipliers: dict | None = None, initial: dict | None = None,
+               record: dict | None = None):
     multipliers = multipliers or {}
     num = evaluate_exact(rec, values, rows)
     A, c, w = num.transition, num.forcing, num.risk_weights
@@ -307,15 +341,20 @@ def risk_exact(rec: MomentRecursion, values: dict, rows: int, steps: int,
                 for k in range(steps)] if multipliers else None
     start = initial_column(initial, rec, rows)
     n = A.shape[0]
+    state = _object_record(record, steps, rows, n)
     risk = np.empty(steps + 1, dtype=object)
     risk[:] = Fraction(0)
     for r in range(rows):
         X = [Fraction(start[i][r]) if i in start else x for i, x in enumerate(num.initial[:, r])]
         risk[0] += sum(w[i, r] * X[i] for i in range(n))
+        if state is not None:
+            record["weights"][r], state[0, r] = list(w[:, r]), X
         for k in range(1, steps + 1):
             if per_step is not None:
                 A, c = per_step[k - 1].transition, per_step[k - 1].forcing
             X = [sum(A[i, j, r] * X[j] for j in range(n)) + c[i, r] for i in range(n)]
             risk[k] += sum(w[i, r] * X[i] for i in range(n))
+            if state is not None:
+                state[k, r] = X
     return risk, -1
 

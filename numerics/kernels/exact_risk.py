@@ -68,16 +68,10 @@ def exact_risk(model, optimizer, steps: int, backend: str = "auto", dps: int = 5
     dps = check_integer("dps", dps, minimum=1)
     if threads is not None:
         threads = check_integer("threads", threads, minimum=1)
-    require_closed_moments(model)
     check_curve_memory(steps, backend)
-    rows, values = parameter_values(model, optimizer)
-    if optimizer.scheduled and time != "steps":
-        raise ValueError(f"time must be 'steps' for a scheduled optimizer (a schedule counts "
-                         f"every step; active iterates have a clock per row); got {time!r}")
-    multipliers = optimizer.multipliers(steps)
-    rec = observing(model.name, optimizer.name, time, iterate)
-    initial = initial_moments(rec, initial_state, rows, values[R0])
-    run = dict(multipliers=multipliers, initial=initial)
+    rec, values, rows, run = recursion_problem(model, optimizer, steps, time, initial_state,
+                                               iterate)
+    multipliers = run["multipliers"]
 
     if backend == "exact":
         return backends.risk_exact(rec, values, rows, steps, **run)[0]
@@ -103,6 +97,21 @@ def exact_risk(model, optimizer, steps: int, backend: str = "auto", dps: int = 5
     return risk
 
 
+def recursion_problem(model, optimizer, steps: int, time: str, initial_state, iterate: str):
+    """``(recursion, values, rows, run)`` of a validated problem: the derived recursion
+    observing ``iterate`` under ``time``, the parameter values, the number of rows and the
+    backends' keywords (schedule multipliers and initial moments)."""
+    require_closed_moments(model)
+    rows, values = parameter_values(model, optimizer)
+    if optimizer.scheduled and time != "steps":
+        raise ValueError(f"time must be 'steps' for a scheduled optimizer (a schedule counts "
+                         f"every step; active iterates have a clock per row); got {time!r}")
+    multipliers = optimizer.multipliers(steps)
+    rec = observing(model.name, optimizer.name, time, iterate)
+    initial = initial_moments(rec, initial_state, rows, values[R0])
+    return rec, values, rows, dict(multipliers=multipliers, initial=initial)
+
+
 def require_closed_moments(model) -> None:
     """``exact_risk`` iterates an exact second-moment recursion: a model whose
     statistics only close in the mean-field limit (the logistic rare class) has none."""
@@ -125,13 +134,13 @@ def _available_memory() -> int:
         return 8 << 30
 
 
-def check_curve_memory(steps: int, backend: str) -> None:
+def check_curve_memory(steps: int, backend: str, values_per_step: int = 1) -> None:
     """Refuse, before any work, a curve that would take more than half the free memory."""
-    need = (steps + 1) * _BYTES_PER_VALUE[backend]
+    need = (steps + 1) * values_per_step * _BYTES_PER_VALUE[backend]
     free = _available_memory()
     if need > free // 2:
         raise ValueError(
-            f"steps={steps} needs {need / 2**30:.1f} GiB for the risk curve ({backend} backend), "
+            f"steps={steps} needs {need / 2**30:.1f} GiB for the curve ({backend} backend), "
             f"more than half of the {free / 2**30:.1f} GiB of free memory; ask for fewer steps, "
             "or for the risk at chosen steps only with numerics.kernels.exact_risk.exact_risk_at")
 

@@ -12,7 +12,7 @@ samples carry one token each.  Cost: O(runs · B · rows · d) per step.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -23,6 +23,7 @@ from derivations.recursion import recursion_for
 from numerics.inputs.initial_state import default_moments, initial_moments, state_vectors
 from numerics.inputs.parameters import parameter_values
 from numerics.inputs.validation import check_integer
+from numerics.results.labelled import Labelled, problem_metadata
 from numerics.runtime.progress import progress
 from numerics.simulate.data_law import gradient_coefficient, risk_function
 from numerics.simulate.update import apply_update
@@ -32,11 +33,13 @@ RUNS_PER_BLOCK = 1024
 
 
 @dataclass(frozen=True)
-class MonteCarloResult:
+class MonteCarloResult(Labelled):
     """Risk statistics over runs: ``mean[k]``, ``stderr[k]`` for ``k = 0..steps``.
 
     ``diverged`` counts runs whose risk overflowed (excluded from the mean);
-    ``trajectories`` (runs × steps+1) is kept on request.
+    ``trajectories`` (runs × steps+1) is kept on request; ``metadata`` holds the
+    parameters, the simulator, the seed and the counts (``to_dataframe()``: one line per
+    step with ``mean`` and ``stderr``).
     """
 
     mean: np.ndarray
@@ -44,6 +47,10 @@ class MonteCarloResult:
     runs: int
     diverged: int
     trajectories: np.ndarray | None = None
+    metadata: dict = field(default_factory=dict)
+
+    def columns(self) -> dict[str, np.ndarray]:
+        return {"step": np.arange(self.mean.size), "mean": self.mean, "stderr": self.stderr}
 
 
 def simulate_in_blocks(runs: int, steps: int, seed: int, simulate_block) -> np.ndarray:
@@ -59,7 +66,15 @@ def simulate_in_blocks(runs: int, steps: int, seed: int, simulate_block) -> np.n
     return risk
 
 
-def summarise(risk: np.ndarray, keep_trajectories: bool) -> MonteCarloResult:
+def simulation_metadata(model, optimizer, simulator: str, seed: int, time: str,
+                        iterate: str) -> dict:
+    """What produced a Monte Carlo result, as table metadata."""
+    return {**problem_metadata(model, optimizer), "simulator": simulator, "seed": seed,
+            "time": time, "iterate": iterate}
+
+
+def summarise(risk: np.ndarray, keep_trajectories: bool,
+              metadata: dict | None = None) -> MonteCarloResult:
     """Mean and standard error over the runs that stayed finite; the others are
     counted as diverged (with a warning), never averaged in."""
     runs, width = risk.shape
@@ -73,7 +88,9 @@ def summarise(risk: np.ndarray, keep_trajectories: bool) -> MonteCarloResult:
     with np.errstate(over="ignore"):  # huge but finite runs: the spread is inf, honestly
         mean = kept.mean(axis=0) if n else np.full(width, np.inf)
         stderr = kept.std(axis=0, ddof=1) / np.sqrt(n) if n > 1 else np.full(width, np.inf)
-    return MonteCarloResult(mean, stderr, runs, diverged, risk if keep_trajectories else None)
+    meta = {**(metadata or {}), "runs": runs, "diverged": diverged}
+    return MonteCarloResult(mean, stderr, runs, diverged, risk if keep_trajectories else None,
+                            meta)
 
 
 def monte_carlo_risk(model, optimizer, steps: int, runs: int, seed: int,
@@ -112,7 +129,8 @@ def monte_carlo_risk(model, optimizer, steps: int, runs: int, seed: int,
     risk = simulate_in_blocks(runs, steps, seed, lambda n, rng: _simulate_block(
         model, optimizer, per_row, multipliers, start, observed, rows, steps, n, rng,
         time == "active"))
-    return summarise(risk, keep_trajectories)
+    return summarise(risk, keep_trajectories,
+                     simulation_metadata(model, optimizer, "dense", seed, time, iterate))
 
 
 class LongSimulationWarning(RuntimeWarning):

@@ -31,7 +31,12 @@ from numerics.inputs.parameters import parameter_values
 from numerics.inputs.validation import check_integer
 from numerics.kernels.numeric_function import numeric_function
 from numerics.simulate.data_law import gradient_coefficient, risk_weight
-from numerics.simulate.monte_carlo import MonteCarloResult, simulate_in_blocks, summarise
+from numerics.simulate.monte_carlo import (
+    MonteCarloResult,
+    simulate_in_blocks,
+    simulation_metadata,
+    summarise,
+)
 from numerics.simulate.update import apply_update
 
 
@@ -124,7 +129,8 @@ def sparse_monte_carlo_risk(model, optimizer, steps: int, runs: int, seed: int,
     risk = simulate_in_blocks(runs, steps, seed, lambda n, rng: _simulate(
         model, optimizer, steps, n, resync, rows, p, hyper, multipliers, maps, products,
         observed, rng))
-    return summarise(risk, keep_trajectories)
+    return summarise(risk, keep_trajectories,
+                     simulation_metadata(model, optimizer, "sparse", seed, "steps", iterate))
 
 
 def _simulate(model, optimizer, steps, runs, resync, rows, p, hyper, multipliers, maps,

@@ -1,0 +1,110 @@
+"""The whole second-moment state ``X_k`` per row, as data.
+
+:func:`exact_state` iterates the same derived recursion as
+:func:`numerics.kernels.exact_risk.exact_risk` and keeps every moment of every row:
+``state[k, r, i] = X_k^{(r)}_i`` with the moments named as the recursion's state
+(``R``, ``C``, ``V``, ``M_{u,w}``).  The risk is ``E R_k = Σ_r w^{(r)} · X_k^{(r)}``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from numerics.inputs.validation import check_integer
+from numerics.kernels import backends
+from numerics.kernels.exact_risk import DivergenceWarning, check_curve_memory, recursion_problem
+from numerics.results.labelled import Labelled, per_row_columns, problem_metadata
+
+STATE_BACKENDS = ("numpy", "mpmath", "exact")
+
+
+@dataclass(frozen=True)
+class MomentTrajectory(Labelled):
+    """``state[k, r, i]``: moment ``names[i]`` of row ``r`` after ``k`` steps.
+
+    ``weights[r, i]`` are the risk weights (``E R_k = Σ_{r,i} weights[r,i]·state[k,r,i]``);
+    ``row_parameters`` the per-row parameters (``p``, ``lr``, …) by keyword; ``metadata``
+    the scalar parameters, time rule, iterate and backend.  Float64 arrays (``inf`` from a
+    row's overflow on) or object arrays of ``mpf`` / ``Fraction``.
+    """
+
+    state: np.ndarray
+    names: tuple[str, ...]
+    weights: np.ndarray
+    row_parameters: dict = field(default_factory=dict)
+    metadata: dict = field(default_factory=dict)
+
+    @property
+    def steps(self) -> int:
+        return self.state.shape[0] - 1
+
+    @property
+    def rows(self) -> int:
+        return self.state.shape[1]
+
+    def moment(self, name: str) -> np.ndarray:
+        """``X_k`` of moment ``name`` for every row, shape (steps+1, rows)."""
+        if name not in self.names:
+            raise ValueError(f"name must be one of the state's moments {self.names}; got {name!r}")
+        return self.state[:, :, self.names.index(name)]
+
+    @property
+    def row_risk(self) -> np.ndarray:
+        """``E R_k`` of each row, ``w^{(r)} · X_k^{(r)}``, shape (steps+1, rows)."""
+        with np.errstate(invalid="ignore", over="ignore"):
+            return (self.state * self.weights[None]).sum(axis=2)
+
+    @property
+    def risk(self) -> np.ndarray:
+        """``E R_k`` summed over rows, shape (steps+1,)."""
+        return self.row_risk.sum(axis=1)
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """Long form: one line per (step, row) with every moment, the row's risk and the
+        per-row parameters."""
+        steps, rows = self.steps + 1, self.rows
+        out = {"step": np.repeat(np.arange(steps), rows), "row": np.tile(np.arange(rows), steps)}
+        out.update({key: np.tile(np.asarray(v), steps) for key, v in self.row_parameters.items()})
+        out.update({name: self.state[:, :, i].ravel() for i, name in enumerate(self.names)})
+        out["risk"] = self.row_risk.ravel()
+        return out
+
+
+def exact_state(model, optimizer, steps: int, backend: str = "numpy", dps: int = 50,
+                time: str = "steps", initial_state: dict | None = None,
+                iterate: str = "e") -> MomentTrajectory:
+    """Every moment of every row for ``k = 0..steps`` (:class:`MomentTrajectory`).
+
+    Same problem and keywords as :func:`~numerics.kernels.exact_risk.exact_risk`;
+    ``backend`` is ``"numpy"`` (float64, the generated NumPy code), ``"mpmath"`` (``dps``
+    digits) or ``"exact"`` (rationals).  ``trajectory.risk`` equals ``exact_risk`` of the
+    same backend.  Memory: ``(steps+1)·rows·n`` values, refused up front when it would
+    exceed half the free memory.  Overflow (unstable parameters) stores ``inf`` from that
+    step on, with a :class:`~numerics.kernels.exact_risk.DivergenceWarning`.
+    """
+    steps = check_integer("steps", steps, minimum=0)
+    if backend not in STATE_BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(map(repr, STATE_BACKENDS))} "
+                         f"(the C kernel keeps only the risk); got {backend!r}")
+    dps = check_integer("dps", dps, minimum=1)
+    rec, values, rows, run = recursion_problem(model, optimizer, steps, time, initial_state,
+                                               iterate)
+    check_curve_memory(steps, backend, values_per_step=rows * len(rec.state))
+    record: dict = {}
+    if backend == "numpy":
+        _, diverged = backends.risk_numpy(rec, values, rows, steps, record=record, **run)
+    elif backend == "mpmath":
+        _, diverged = backends.risk_mpmath(rec, values, rows, steps, dps, record=record, **run)
+    else:
+        _, diverged = backends.risk_exact(rec, values, rows, steps, record=record, **run)
+    if diverged >= 0:
+        warnings.warn(f"the second moments overflowed float64 at step {diverged}: the "
+                      "parameters are outside the stability region", DivergenceWarning,
+                      stacklevel=2)
+    metadata = {**problem_metadata(model, optimizer), "time": time, "iterate": iterate,
+                "backend": backend, "steps": steps}
+    return MomentTrajectory(record["state"], tuple(s.name for s in rec.state),
+                            record["weights"], per_row_columns(model, optimizer), metadata)

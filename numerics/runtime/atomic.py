@@ -11,6 +11,8 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+from numerics.runtime.figure_data import plotted_data
+
 
 def current_umask() -> int:
     """The process's umask (read without changing it for longer than two calls)."""
@@ -44,12 +46,15 @@ def write_text_atomic(path, text: str) -> None:
 
 
 def write_figure(fig, directory, stem: str, dpi: int = 120, formats=("png", "pdf")) -> list[Path]:
-    """Save a Matplotlib figure as ``directory/stem.<format>`` for each format,
-    each file atomically; return the paths."""
+    """Save a Matplotlib figure as ``directory/stem.<format>`` for each format and the
+    numbers it draws as ``directory/stem.csv`` (:func:`plotted_data`), each file
+    atomically; return the paths."""
     paths = []
     for suffix in formats:
         path = Path(directory) / f"{stem}.{suffix}"
         with atomic_path(path) as tmp:
             fig.savefig(tmp, dpi=dpi, format=suffix)
         paths.append(path)
-    return paths
+    path = Path(directory) / f"{stem}.csv"
+    write_text_atomic(path, plotted_data(fig).to_csv(index=False))
+    return [*paths, path]

@@ -1,8 +1,9 @@
 """Regenerate figures and record them in ``manifest.json`` (written atomically).
 
-The manifest lists, per figure: its files, what it shows, its parameters, the
-checks on its data with their results, the run time, the mode (quick or full),
-and the git revision of the code that made it.
+The manifest lists, per figure: its files (PNG, PDF and the CSV of the numbers it
+draws), what it shows, its parameters, the checks on its data with their results and
+the run time; and for the run: the mode (quick or full), the git revision of the code
+and the versions of Python and of the packages that decide the numbers.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from numerics.runtime.atomic import write_text_atomic
 from numerics.runtime.progress import progress
-from numerics.studies.output import git_revision
+from numerics.studies.output import git_revision, package_versions
 from numerics.studies.paper import FIGURES, make
 
 
@@ -53,7 +54,8 @@ def regenerate(out: Path, full: bool, only=None) -> list:
     entries = {e["name"]: e for e in previous_entries(path)}
     entries.update({fig.name: _entry(fig, out) for fig in figures})
     manifest = {"generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                "revision": git_revision(), "mode": "full" if full else "quick",
+                "revision": git_revision(), "versions": package_versions(),
+                "mode": "full" if full else "quick",
                 "figures": [entries[n] for n in FIGURES if n in entries]}
     write_text_atomic(path, json.dumps(manifest, indent=2, default=str) + "\n")
     return figures

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import platform
 import subprocess
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
@@ -24,3 +26,18 @@ def git_revision() -> str:
                               cwd=PACKAGE_ROOT, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+
+
+#: The distributions whose versions decide the numbers and the printed formulas.
+VERSIONED = ("sparsemom", "sympy", "mpmath", "numpy", "scipy", "matplotlib", "pandas")
+
+
+def package_versions() -> dict[str, str]:
+    """Python's and each :data:`VERSIONED` distribution's version (``"not installed"``)."""
+    found = {"python": platform.python_version()}
+    for name in VERSIONED:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "not installed"
+    return found

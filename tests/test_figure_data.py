@@ -54,7 +54,7 @@ def test_every_kind_of_artist_is_read_back_with_its_numbers():
 
 def test_write_figure_puts_the_csv_beside_the_pictures(tmp_path):
     paths = write_figure(_figure(), tmp_path, "demo", formats=("png",))
-    assert [p.name for p in paths] == ["demo.png", "demo.csv"]
+    assert [p.name for p in paths] == ["demo.png", "demo.data.csv"]
     assert len(pd.read_csv(paths[1])) == len(plotted_data(_figure()))
 
 
@@ -67,7 +67,7 @@ def test_manifest_lists_the_csv_and_the_versions(tmp_path, monkeypatch):
     monkeypatch.setattr(manifest, "make", lambda name, out, full: tiny(out, full))
     manifest.regenerate(tmp_path, full=False)
     written = json.loads((tmp_path / "manifest.json").read_text())
-    assert written["figures"][0]["files"] == ["tiny.png", "tiny.pdf", "tiny.csv"]
+    assert written["figures"][0]["files"] == ["tiny.png", "tiny.pdf", "tiny.data.csv"]
     versions = written["versions"]
     assert {"python", "sparsemom", "sympy", "numpy", "mpmath", "scipy"} <= set(versions)
     assert versions["sympy"].startswith("1.14")

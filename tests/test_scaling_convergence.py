@@ -121,7 +121,7 @@ def test_sweep_writes_table_and_figure_atomically(tmp_path):
 
     results = [run_point(p, dimensions=(100, 1000)) for p in SWEEP_POINTS if p.optimizer == "sgd"]
     paths = write_sweep(results, tmp_path, atlas_grid=3, workers=1)
-    assert sorted(p.name for p in paths) == ["sweep.csv", "sweep.md", "sweep.pdf", "sweep.png"]
+    assert sorted(p.name for p in paths) == ["sweep.csv", "sweep.data.csv", "sweep.md", "sweep.pdf", "sweep.png"]
     assert all(p.stat().st_size > 0 for p in paths)
     assert (tmp_path / "sweep.md").read_text() == table_markdown(results)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp files left

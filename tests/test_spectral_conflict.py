@@ -221,7 +221,8 @@ def test_gap_and_band_split_are_consistent(small_result):
 
 def test_outputs_are_written(small_result, tmp_path):
     paths = write_conflict(small_result, tmp_path)
-    assert {p.name for p in paths} == {"conflict.md", "spectral_conflict.png", "spectral_conflict.pdf"}
+    assert {p.name for p in paths} == {"conflict.md", "spectral_conflict.png", "spectral_conflict.pdf",
+                                       "spectral_conflict.data.csv"}
     assert "Gap" in (tmp_path / "conflict.md").read_text()
 
 

@@ -33,32 +33,36 @@ def _apply(P: list[list[np.ndarray]], x: list[np.ndarray]) -> list[np.ndarray]:
     return [sum(P[i][j] * x[j] for j in range(len(x))) for i in range(len(P))]
 
 
-def _block_risk(rec, args, rows: int, k: int) -> np.ndarray:
+def _block_risk(rec, args, rows: int, k: np.ndarray) -> np.ndarray:
+    """Binary powering with a step count per row: bit ``b`` of ``k_r`` applies
+    ``P^(2^b)`` to row ``r``'s state."""
     A, c, w, x = coefficient_arrays(rec, args, rows)
     n = len(rec.state)
     one, zero = np.ones(rows), np.zeros(rows)
     P = [[A[i, j] for j in range(n)] + [c[i]] for i in range(n)] + [[zero] * n + [one]]
     state = [*x, one]
-    while k:
-        if k & 1:
-            state = _apply(P, state)
+    k = k.copy()
+    while k.any():
+        odd = (k & 1).astype(bool)
+        if odd.any():
+            state = [np.where(odd, new, old) for new, old in zip(_apply(P, state), state)]
         k >>= 1
-        if k:
+        if k.any():
             P = _product(P, P)
     return sum(w[i] * state[i] for i in range(n))
 
 
-def row_risk_at(model, optimizer, k: int, time: str = "steps") -> np.ndarray:
+def row_risk_at(model, optimizer, k, time: str = "steps") -> np.ndarray:
     """``E R_k`` of every row (shape ``(rows,)``) at step ``k`` (active update ``k``
-    with ``time="active"``).
+    with ``time="active"``); ``k`` an integer, or one per row.
 
     Rows whose moments overflow float64 (unstable parameters) get ``inf`` — never
     NaN — and one :class:`DivergenceWarning` counts them.  An unstable row that has
     not overflowed by step ``k`` keeps its large finite value: stability itself is
     decided by :func:`numerics.analysis.row_phases.row_phases` or :func:`numerics.is_stable`.
     """
-    k = check_integer("k", k, minimum=0)
     rows, values = parameter_values(model, optimizer)
+    k = _steps_per_row(k, rows)
     rec = recursion_for(model, optimizer, time)
     args = float_arguments(rec, values)
     risk = np.empty(rows)
@@ -66,10 +70,20 @@ def row_risk_at(model, optimizer, k: int, time: str = "steps") -> np.ndarray:
         for first in range(0, rows, BLOCK):
             count = min(BLOCK, rows - first)
             block = [a if a.ndim == 0 else a[first:first + count] for a in args]
-            risk[first:first + count] = _block_risk(rec, block, count, k)
+            risk[first:first + count] = _block_risk(rec, block, count, k[first:first + count])
     bad = ~np.isfinite(risk)
     if bad.any():
         risk[bad] = np.inf
-        warnings.warn(f"{int(bad.sum())} of {rows} rows overflowed float64 by step {k}: their "
+        warnings.warn(f"{int(bad.sum())} of {rows} rows overflowed float64 by step {int(k.max())}: their "
                       "parameters are outside the stability region", DivergenceWarning, stacklevel=2)
     return risk
+
+
+def _steps_per_row(k, rows: int) -> np.ndarray:
+    """``k`` as one non-negative integer per row (a scalar is broadcast)."""
+    array = np.asarray(k)
+    if array.ndim == 0:
+        return np.full(rows, check_integer("k", k, minimum=0), dtype=np.int64)
+    if array.shape != (rows,):
+        raise ValueError(f"k must be an integer or one per row ({rows}); got shape {array.shape}")
+    return np.array([check_integer("k", x, minimum=0) for x in array.tolist()], dtype=np.int64)

@@ -47,7 +47,7 @@ def write_text_atomic(path, text: str) -> None:
 
 def write_figure(fig, directory, stem: str, dpi: int = 120, formats=("png", "pdf")) -> list[Path]:
     """Save a Matplotlib figure as ``directory/stem.<format>`` for each format and the
-    numbers it draws as ``directory/stem.csv`` (:func:`plotted_data`), each file
+    numbers it draws as ``directory/stem.data.csv`` (:func:`plotted_data`), each file
     atomically; return the paths."""
     paths = []
     for suffix in formats:
@@ -55,6 +55,6 @@ def write_figure(fig, directory, stem: str, dpi: int = 120, formats=("png", "pdf
         with atomic_path(path) as tmp:
             fig.savefig(tmp, dpi=dpi, format=suffix)
         paths.append(path)
-    path = Path(directory) / f"{stem}.csv"
+    path = Path(directory) / f"{stem}.data.csv"
     write_text_atomic(path, plotted_data(fig).to_csv(index=False))
     return [*paths, path]

@@ -29,6 +29,7 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 
 from derivations import update_rule
+from numerics.analysis.golden import golden_section
 from numerics.analysis.row_phases import PHASES, UNSTABLE, momentum_thresholds, row_phases
 from numerics.inputs.models import SparseLeastSquares
 from numerics.inputs.optimizer import Optimizer
@@ -37,9 +38,6 @@ from numerics.kernels.exact_risk import DivergenceWarning, exact_risk
 from numerics.kernels.horizon_risk import row_risk_at
 from numerics.runtime.progress import progress
 from numerics.simulate.token_stream import Band, decade_bands, zipf_frequencies
-
-#: Golden-section iterations per frequency (bracket shrinks by 0.618 each).
-GOLDEN_ITERATIONS = 40
 
 
 @dataclass(frozen=True)
@@ -155,27 +153,11 @@ def horizon_optimal_rule(setup: ConflictSetup, p: np.ndarray) -> FrequencyRule:
     lo = np.log(eps[np.minimum(best + 1, eps.size - 1)])
     hi = np.log(eps[np.maximum(best - 1, 0)])
     f = lambda x, model=setup.model(grid): _horizon_risk(setup, model, 1.0 - np.exp(x))
-    x = _golden_section(f, lo, hi)
+    x = golden_section(f, lo, hi)
     refined = f(x)
     best_scan = risk[np.arange(grid.size), best]
     eps_star = np.where(refined <= best_scan, np.exp(x), eps[best])
     return FrequencyRule(grid, eps_star)
-
-
-def _golden_section(f, a: np.ndarray, b: np.ndarray, iterations: int = GOLDEN_ITERATIONS) -> np.ndarray:
-    """Golden-section search on every bracket ``[a_j, b_j]`` at once; ``f`` maps the
-    vector of points (one per bracket) to values.  One evaluation per iteration."""
-    r = (np.sqrt(5) - 1) / 2
-    c, e = b - r * (b - a), a + r * (b - a)
-    fc, fe = f(c), f(e)
-    for _ in range(iterations):
-        left = fc <= fe                                   # minimum in [a, e]
-        a, b = np.where(left, a, c), np.where(left, e, b)
-        new = np.where(left, b - r * (b - a), a + r * (b - a))
-        f_new = f(new)
-        c, e, fc, fe = (np.where(left, new, e), np.where(left, c, new),
-                        np.where(left, f_new, fe), np.where(left, fc, f_new))
-    return 0.5 * (a + b)
 
 
 def onset_rule(setup: ConflictSetup, p: np.ndarray) -> FrequencyRule:

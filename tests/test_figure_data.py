@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pandas as pd
 
-from numerics.runtime.atomic import write_figure
 from numerics.runtime.figure_data import COLUMNS, plotted_data
+from numerics.runtime.figure_files import write_figure
 from numerics.runtime.plotting import new_figure
 from numerics.studies import manifest
 

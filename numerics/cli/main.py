@@ -32,6 +32,7 @@ COMMANDS = {
     "reproduce": "numerics.cli.reproduce",
     "conflict": "numerics.cli.conflict",
     "sweep": "numerics.cli.sweep",
+    "heatmap": "numerics.cli.heatmap",
 }
 
 #: One line of help per subcommand, for ``sparsemom --help`` (no module imported).
@@ -50,6 +51,8 @@ SUMMARIES = {
                  "β vs frequency-adapted β_i = f(p_i), evaluated exactly; table and figure"),
     "sweep": ("scaling-limit sweep: finite-d exact curves vs the limit at 25 exponent points; "
               "table and figure"),
+    "heatmap": ("optimal learning rate and risk at a horizon over (κ, γ), exact at finite d, "
+                "with the derived region boundaries; figure and CSV"),
 }
 
 

@@ -11,8 +11,6 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from numerics.runtime.figure_data import plotted_data
-
 
 def current_umask() -> int:
     """The process's umask (read without changing it for longer than two calls)."""
@@ -43,18 +41,3 @@ def write_text_atomic(path, text: str) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
-
-
-def write_figure(fig, directory, stem: str, dpi: int = 120, formats=("png", "pdf")) -> list[Path]:
-    """Save a Matplotlib figure as ``directory/stem.<format>`` for each format and the
-    numbers it draws as ``directory/stem.data.csv`` (:func:`plotted_data`), each file
-    atomically; return the paths."""
-    paths = []
-    for suffix in formats:
-        path = Path(directory) / f"{stem}.{suffix}"
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, dpi=dpi, format=suffix)
-        paths.append(path)
-    path = Path(directory) / f"{stem}.data.csv"
-    write_text_atomic(path, plotted_data(fig).to_csv(index=False))
-    return [*paths, path]

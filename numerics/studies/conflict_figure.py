@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from numerics.runtime.atomic import write_figure, write_text_atomic
+from numerics.runtime.atomic import write_text_atomic
+from numerics.runtime.figure_files import write_figure
 from numerics.runtime.plotting import new_figure
 from numerics.studies.conflict import ADAPTED, ONSET, ConflictResult, table_markdown
 

@@ -31,7 +31,8 @@ from numerics.analysis.linearised import fisher_constants
 from numerics.analysis.mean_field_convergence import StudySetup
 from numerics.inputs.models import RareClassLogistic
 from numerics.kernels.numeric_function import numeric_function
-from numerics.runtime.atomic import write_figure, write_text_atomic
+from numerics.runtime.atomic import write_text_atomic
+from numerics.runtime.figure_files import write_figure
 from numerics.runtime.plotting import new_figure
 
 

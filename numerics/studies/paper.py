@@ -28,7 +28,8 @@ from numerics.analysis.scaling_limit import (
 from numerics.analysis.stability import conditions_hold, spectral_radius
 from numerics.inputs.models import SparseLeastSquares
 from numerics.inputs.optimizer import Optimizer
-from numerics.runtime.atomic import write_figure, write_text_atomic
+from numerics.runtime.atomic import write_text_atomic
+from numerics.runtime.figure_files import write_figure
 from numerics.runtime.parallel import parallel_map
 from numerics.runtime.plotting import new_figure
 from numerics.simulate.harness import compare_with_theory

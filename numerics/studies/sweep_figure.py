@@ -14,7 +14,7 @@ from matplotlib.patches import Rectangle
 from derivations.families import Family
 from numerics.analysis.phase_map import PhaseMap, phase_map
 from numerics.analysis.scaling_limit import DIMENSIONS
-from numerics.runtime.atomic import write_figure
+from numerics.runtime.figure_files import write_figure
 from numerics.runtime.parallel import parallel_map
 from numerics.runtime.plotting import new_figure
 
@@ -41,12 +41,9 @@ def atlases(n: int, optimizers=PANEL_OPTIMIZERS, scheduler=None, workers=None) -
                         workers=workers, description="phase diagram")
 
 
-def plot_phase_map(ax, phases: PhaseMap, names: list[str], cmap, title: str) -> None:
-    """One phase map: a colour per phase (index into ``names``) and the derived boundary
-    lines (edges of each region's polygon inside the box)."""
-    grid = np.array([names.index(name) for name in phases.phases])[phases.labels]
-    ax.pcolormesh(phases.kappas, phases.gammas, grid, cmap=cmap, vmin=-0.5,
-                  vmax=len(names) - 0.5, shading="nearest", alpha=0.85, rasterized=True)
+def draw_region_boundaries(ax, phases: PhaseMap, color: str, lw: float = 1.1) -> tuple:
+    """The derived boundary lines of ``phases`` (edges of each region's polygon that are not
+    on the frame of the box); returns the box ``(κ0, κ1, γ0, γ1)``."""
     box = (phases.kappas.min(), phases.kappas.max(), phases.gammas.min(), phases.gammas.max())
     for polygon in phases.polygons:
         if polygon is None:
@@ -55,7 +52,17 @@ def plot_phase_map(ax, phases: PhaseMap, names: list[str], cmap, title: str) -> 
             on_frame = (np.isclose(start[0], end[0]) and np.isclose(start[0], box[:2]).any()) or \
                 (np.isclose(start[1], end[1]) and np.isclose(start[1], box[2:]).any())
             if not on_frame:
-                ax.plot([start[0], end[0]], [start[1], end[1]], color="black", lw=1.1)
+                ax.plot([start[0], end[0]], [start[1], end[1]], color=color, lw=lw)
+    return box
+
+
+def plot_phase_map(ax, phases: PhaseMap, names: list[str], cmap, title: str) -> None:
+    """One phase map: a colour per phase (index into ``names``) and the derived boundary
+    lines (edges of each region's polygon inside the box)."""
+    grid = np.array([names.index(name) for name in phases.phases])[phases.labels]
+    ax.pcolormesh(phases.kappas, phases.gammas, grid, cmap=cmap, vmin=-0.5,
+                  vmax=len(names) - 0.5, shading="nearest", alpha=0.85, rasterized=True)
+    box = draw_region_boundaries(ax, phases, "black")
     ax.set_xlim(box[0], box[1])
     ax.set_ylim(box[2], box[3])
     ax.set_xlabel(r"sparsity exponent $\kappa$  ($p = d^{-\kappa}$)")

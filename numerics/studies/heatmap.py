@@ -1,0 +1,189 @@
+"""Optimal learning rate and last-iterate risk over exponent space ``(κ, γ)``.
+
+At batch exponent ``σ`` and dimension ``d``, each grid point has ``p = d^{−κ}``,
+``B = round(d^σ)`` (one batch size for the whole map) and ``1 − β = d^{−γ}``.  Its
+learning rate ``η*`` minimises the exact finite-``d`` risk ``E R_k / E R_0`` at the
+horizon set by the rule (:func:`~numerics.analysis.optimal_lr.optimal_learning_rates`):
+
+* ``active``: ``k = T`` active iterates;
+* ``dynamical``: ``k = T·d^τ`` active iterates, ``τ`` the time exponent of the point's
+  ``d → ∞`` limit (one horizon in the limit's own time);
+* ``samples``: a budget of ``T·d`` samples, i.e. ``⌈T·d / B⌉`` steps (every step counted).
+
+The derived regions (:func:`~numerics.analysis.phase_map.phase_map`) give every point
+its phase and, affine per region, ``τ`` and the exponent ``θ = −α`` of the largest stable
+rate (:func:`~numerics.analysis.region_exponents.region_exponents`):
+``η*·d^α`` is then ``O(1)`` inside each region when the predicted exponent is right.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from numerics.analysis.optimal_lr import optimal_learning_rates
+from numerics.analysis.phase_map import PhaseMap, phase_map
+from numerics.analysis.region_exponents import region_exponents
+from numerics.inputs.validation import check_integer
+from numerics.results.labelled import Labelled
+from numerics.runtime.atomic import write_text_atomic
+from numerics.runtime.figure_files import write_figure
+from numerics.runtime.plotting import new_figure
+from numerics.studies.sweep_figure import draw_region_boundaries
+from numerics.version import __version__
+
+HORIZON_RULES = ("active", "dynamical", "samples")
+
+
+@dataclass(frozen=True)
+class HeatmapSetup:
+    """The grid (``grid × grid`` cell centres of the box ``kappa × gamma``), ``σ``, ``d``,
+    the optimizer, the horizon rule and its multiplier ``T``, and the scanned rates."""
+
+    optimizer: str = "heavy-ball"
+    sigma: Fraction = Fraction(1, 2)
+    d: int = 1000
+    grid: int = 21
+    kappa: tuple[float, float] = (0.0, 2.0)
+    gamma: tuple[float, float] = (0.0, 2.0)
+    rule: str = "dynamical"
+    horizon: float = 4.0
+    sigma2: float = 0.0
+    lr_range: tuple[float, float] = (1e-10, 1e4)
+
+    def __post_init__(self):
+        object.__setattr__(self, "sigma", Fraction(self.sigma).limit_denominator(10**6))
+        check_integer("d", self.d, minimum=2)
+        check_integer("grid", self.grid, minimum=2)
+        if self.rule not in HORIZON_RULES:
+            raise ValueError(f"rule must be one of {', '.join(map(repr, HORIZON_RULES))}; "
+                             f"got {self.rule!r}")
+        if not (math.isfinite(self.horizon) and self.horizon > 0):
+            raise ValueError(f"horizon must be a finite number > 0; got {self.horizon!r}")
+        if self.sigma < 0:
+            raise ValueError(f"sigma must be >= 0 (B = d^sigma ≥ 1); got {self.sigma}")
+        for name in ("kappa", "gamma"):
+            lo, hi = getattr(self, name)
+            if not (0 <= lo < hi and math.isfinite(hi)):
+                raise ValueError(f"{name} must be a range (low, high) with 0 <= low < high; "
+                                 f"got {getattr(self, name)!r}")
+        if self.sigma2 < 0:
+            raise ValueError(f"sigma2 must be >= 0; got {self.sigma2}")
+
+    @property
+    def batch(self) -> int:
+        return max(1, round(self.d ** float(self.sigma)))
+
+    def axis(self, name: str) -> list[Fraction]:
+        """Cell centres of one axis, as exact fractions (no point on a grid boundary)."""
+        lo, hi = getattr(self, name)
+        step = (hi - lo) / self.grid
+        return [Fraction(lo + (i + 0.5) * step).limit_denominator(10**6)
+                for i in range(self.grid)]
+
+
+@dataclass(frozen=True)
+class HeatmapResult(Labelled):
+    """Per grid point ``[i, j]`` (``γ_i``, ``κ_j``): the phase index into ``phases``,
+    ``τ``, ``α``, the horizon ``k`` (active iterates, or steps for ``samples``), ``η*``,
+    ``η*·d^α``, ``E R_k/E R_0`` at ``η*`` and whether ``η*`` is at the end of the scan."""
+
+    setup: HeatmapSetup
+    phases: PhaseMap
+    tau: np.ndarray
+    alpha: np.ndarray
+    horizon: np.ndarray
+    lr: np.ndarray
+    risk: np.ndarray
+    at_edge: np.ndarray
+    metadata: dict = field(default_factory=dict)
+
+    @property
+    def lr_scaled(self) -> np.ndarray:
+        return self.lr * float(self.setup.d) ** self.alpha
+
+    def columns(self) -> dict[str, np.ndarray]:
+        K, G = np.meshgrid(self.phases.kappas, self.phases.gammas)
+        names = np.array(self.phases.phases, dtype=object)[self.phases.labels]
+        return {"kappa": K.ravel(), "gamma": G.ravel(), "phase": names.ravel(),
+                "tau": self.tau.ravel(), "alpha": self.alpha.ravel(),
+                "horizon": self.horizon.ravel(), "lr_opt": self.lr.ravel(),
+                "lr_scaled": self.lr_scaled.ravel(), "risk": self.risk.ravel(),
+                "at_edge": self.at_edge.ravel()}
+
+
+def horizons(setup: HeatmapSetup, tau: np.ndarray) -> np.ndarray:
+    """The horizon ``k`` of every grid point under ``setup.rule`` (at least 1)."""
+    if setup.rule == "active":
+        k = np.full(tau.shape, setup.horizon)
+    elif setup.rule == "dynamical":
+        k = setup.horizon * float(setup.d) ** tau
+    else:
+        k = np.full(tau.shape, setup.horizon * setup.d / setup.batch)
+    return np.maximum(1, np.ceil(k - 1e-9)).astype(np.int64)
+
+
+def run_heatmap(setup: HeatmapSetup) -> HeatmapResult:
+    """Phases, exponents and the optimal learning rate at every grid point."""
+    pm = phase_map("lsq", setup.optimizer, setup.sigma, setup.axis("kappa"), setup.axis("gamma"))
+    exponents = region_exponents(pm, "lsq", setup.optimizer)
+    k = horizons(setup, exponents["tau"])
+    K, G = np.meshgrid(pm.kappas, pm.gammas)
+    d = float(setup.d)
+    best = optimal_learning_rates(
+        setup.optimizer, setup.d, d ** -K.ravel(), 1.0 - d ** -G.ravel(), setup.batch,
+        k.ravel(), time="steps" if setup.rule == "samples" else "active",
+        sigma2=setup.sigma2, lr_range=setup.lr_range)
+    shape = pm.labels.shape
+    metadata = {"optimizer": setup.optimizer, "sigma": str(setup.sigma), "d": setup.d,
+                "batch": setup.batch, "rule": setup.rule, "T": setup.horizon,
+                "sigma2": setup.sigma2, "p": "d^-kappa", "beta": "1 - d^-gamma",
+                "sparsemom": __version__}
+    return HeatmapResult(setup, pm, exponents["tau"], -exponents["theta"], k,
+                         best.lr.reshape(shape), best.risk.reshape(shape),
+                         best.at_edge.reshape(shape), metadata)
+
+
+def plot_heatmap(ax, result: HeatmapResult, values: np.ndarray, label: str, cmap: str) -> None:
+    """``values`` over ``(κ, γ)`` with the derived region boundaries on top."""
+    mesh = ax.pcolormesh(result.phases.kappas, result.phases.gammas, values, cmap=cmap,
+                         shading="nearest", rasterized=True)
+    ax.figure.colorbar(mesh, ax=ax, label=label)
+    draw_region_boundaries(ax, result.phases, "white", lw=1.4)
+    edge = np.argwhere(result.at_edge)
+    if len(edge):
+        ax.plot(result.phases.kappas[edge[:, 1]], result.phases.gammas[edge[:, 0]], "x",
+                color="red", ms=4, label="η* at the end of the scanned range")
+        ax.legend(fontsize=7, loc="upper left")
+    ax.set_xlabel(r"sparsity exponent $\kappa$  ($p = d^{-\kappa}$)")
+    ax.set_ylabel(r"momentum-decay exponent $\gamma$  ($1-\beta = d^{-\gamma}$)")
+    ax.set_title(label, fontsize=10)
+
+
+def heatmap_figure(result: HeatmapResult, out: Path) -> list[Path]:
+    """Three panels — ``log10 η*``, ``log10 η*·d^α`` and ``log10 E R_k/E R_0`` — written
+    as PNG, PDF and the plotted data; the table of every point as ``heatmap.csv``."""
+    s = result.setup
+    fig = new_figure((19, 5.6))
+    axes = fig.subplots(1, 3)
+    plot_heatmap(axes[0], result, np.log10(result.lr), r"$\log_{10}\eta^*$", "viridis")
+    plot_heatmap(axes[1], result, np.log10(result.lr_scaled),
+                 r"$\log_{10}(\eta^* d^{\alpha})$, $\alpha$ of the largest stable rate", "plasma")
+    plot_heatmap(axes[2], result, np.log10(result.risk),
+                 r"$\log_{10}\, E R_k / E R_0$ at $\eta^*$", "magma")
+    horizon = {"active": f"k = {s.horizon:g} active iterates",
+               "dynamical": f"k = {s.horizon:g}·d^τ active iterates",
+               "samples": f"{s.horizon:g}·d samples"}[s.rule]
+    fig.suptitle(f"{s.optimizer}: optimal learning rate at d = {s.d}, σ = {s.sigma} "
+                 f"(B = {s.batch}), horizon {horizon}; exact finite-d recursion, "
+                 "derived region boundaries in white")
+    fig.tight_layout(rect=(0, 0, 1, 0.94))
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    table = out / "heatmap.csv"
+    write_text_atomic(table, result.to_dataframe().to_csv(index=False))
+    return [table, *write_figure(fig, out, "heatmap", dpi=120)]

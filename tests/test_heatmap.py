@@ -1,0 +1,78 @@
+"""The optimal-learning-rate heatmap: the search finds the brute-force minimiser, the
+horizon rules and exponents are those of the derived limits, and the outputs are written."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from derivations.asymptotics import ExponentPoint
+from derivations.scaling_limits import scaling_limit
+from numerics.analysis.optimal_lr import _risk, optimal_learning_rates
+from numerics.studies.heatmap import HeatmapSetup, heatmap_figure, horizons, run_heatmap
+
+SETUP = HeatmapSetup(d=200, grid=4, sigma=Fraction(1, 2), horizon=3.0)
+
+
+@pytest.fixture(scope="module")
+def small():
+    return run_heatmap(SETUP)
+
+
+def test_search_finds_the_minimum_of_a_brute_scan(small):
+    rng = np.random.default_rng(1)
+    for flat in rng.choice(small.lr.size, 4, replace=False):
+        i, j = np.unravel_index(flat, small.lr.shape)
+        d = SETUP.d
+        p, beta = d ** -small.phases.kappas[j], 1 - d ** -small.phases.gammas[i]
+        k = small.horizon[i, j]
+        brute = np.geomspace(small.lr[i, j] / 30, small.lr[i, j] * 30, 4001)
+        risk = _risk("heavy-ball", d, np.full(brute.size, p), np.full(brute.size, beta),
+                     SETUP.batch, 0.0, np.full(brute.size, k), "active", brute)
+        best = int(np.argmin(risk))
+        assert 0 < best < brute.size - 1                  # an interior minimum of the scan
+        assert small.risk[i, j] <= risk[best] * (1 + 1e-12)
+        spacing = np.log(brute[1] / brute[0])
+        assert abs(np.log(small.lr[i, j] / brute[best])) <= 2 * spacing
+    assert not small.at_edge.any()
+
+
+def test_horizons_follow_the_rules_and_the_derived_time_exponent(small):
+    i, j = 2, 1
+    kappa, gamma = Fraction(small.phases.kappas[j]).limit_denominator(10**6), \
+        Fraction(small.phases.gammas[i]).limit_denominator(10**6)
+    limit = scaling_limit("lsq", "heavy-ball", ExponentPoint(kappa, SETUP.sigma, gamma, 0))
+    assert small.tau[i, j] == pytest.approx(float(limit.time_exponent), abs=1e-12)
+    assert small.alpha[i, j] == pytest.approx(-float(limit.point.theta), abs=1e-12)
+    assert small.horizon[i, j] == int(np.ceil(3.0 * 200 ** float(limit.time_exponent) - 1e-9))
+    tau = small.tau
+    active = HeatmapSetup(d=200, grid=4, rule="active", horizon=7)
+    assert (horizons(active, tau) == 7).all()
+    samples = HeatmapSetup(d=200, grid=4, rule="samples", horizon=2)
+    assert samples.batch == 14 and (horizons(samples, tau) == int(np.ceil(400 / 14))).all()
+
+
+def test_table_and_figure_are_written(small, tmp_path):
+    frame = small.to_dataframe()
+    assert len(frame) == 16 and frame.attrs["rule"] == "dynamical"
+    assert {"kappa", "gamma", "phase", "lr_opt", "lr_scaled", "risk", "at_edge"} <= set(frame)
+    np.testing.assert_allclose(frame.lr_scaled, frame.lr_opt * 200.0 ** frame.alpha)
+    paths = heatmap_figure(small, tmp_path)
+    assert sorted(p.name for p in paths) == ["heatmap.csv", "heatmap.data.csv", "heatmap.pdf",
+                                             "heatmap.png"]
+    assert len(pd.read_csv(tmp_path / "heatmap.csv")) == 16
+
+
+def test_bad_setups_and_ranges_are_refused():
+    for bad, match in [(dict(rule="x"), "rule must be"), (dict(horizon=0.0), "horizon"),
+                       (dict(kappa=(1.0, 1.0)), "kappa must be a range"), (dict(d=1), "d must"),
+                       (dict(sigma=-1), "sigma must be")]:
+        with pytest.raises(ValueError, match=match):
+            HeatmapSetup(**bad)
+    with pytest.raises(ValueError, match="lr_range"):
+        optimal_learning_rates("heavy-ball", 100, 0.1, 0.9, 1, 10, lr_range=(1.0, 0.5))
+    with pytest.raises(ValueError, match="every lr in lr_range"):
+        optimal_learning_rates("heavy-ball", 100, 0.1, 0.9, 1, 100, lr_range=(1e3, 1e4))

@@ -23,6 +23,7 @@ from .laws import law as law_named
 from .linearisation import constant_definitions, linearise, rare_class_constants
 from .moments import SYMBOLIC_MOMENTS
 from .optimizers import update_rule
+from .printing import to_latex
 from .recursion import recursion_for
 from .stability import SCHUR_COHN_MAX_DEGREE, characteristic_coefficients, generic_conditions
 from .timescales import timescales
@@ -33,19 +34,6 @@ F = sp.Symbol("F")                 # F = Σ_k r_k z^k
 CHI = sp.Symbol("chi")
 BETA_EFF, KAPPA = sp.Symbol("beta_eff"), sp.Symbol("kappa")
 TAU_R, TAU_L = sp.Symbol("tau_R"), sp.Symbol("tau_L")
-
-
-def to_latex(expr) -> str:
-    r"""LaTeX with explicit products; ``d`` braced so that ``d \cdot x`` is never read
-    as a differential; ``R_perp_k`` printed as ``R_{\perp,k}``, ``h_parallel`` as
-    ``h_{\parallel}``."""
-    names = {S.d: "{d}"}
-    for symbol in getattr(expr, "free_symbols", ()):
-        base, _, rest = symbol.name.partition("_")
-        head, _, step = rest.partition("_")
-        if head in ("perp", "parallel"):
-            names[symbol] = f"{base}_{{\\{head}{',' + step if step else ''}}}"
-    return sp.latex(expr, mul_symbol="dot", symbol_names=names)
 
 
 def latex_equations(model: str, optimizer: str, time_rule: str = "steps"):

@@ -16,6 +16,7 @@ import sympy as sp
 
 from . import symbols as S
 from .optimizers import e, v
+from .printing import aligned, display_latex
 
 #: Time rules: every step, or active iterates (idle stretches integrated out).
 TIME_RULES = ("steps", "active")
@@ -76,6 +77,11 @@ class MomentRecursion:
         nxt = [sp.Symbol(f"{s.name}_k+1") for s in self.state]
         rhs = self.transition * sp.Matrix(now) + self.forcing
         return [sp.Eq(n, collect_in(r, now)) for n, r in zip(nxt, rhs)]
+
+    def _repr_latex_(self) -> str:
+        """Jupyter: the recursion, one aligned equation per moment."""
+        rows = [f"{display_latex(eq.lhs)} = {display_latex(eq.rhs)}" for eq in self.equations()]
+        return aligned(rows, f"{self.model}, {self.optimizer}, time rule {self.time_rule!r}")
 
     def mean_equations(self) -> list[sp.Eq]:
         """``(ē, v̄)_{k+1} = M (ē, v̄)_k`` for the means ``ē = E e``, ``v̄ = E v``."""

@@ -54,6 +54,7 @@ from .families import Family
 from .laws import law as law_named
 from .linearisation import rare_class_limit
 from .optimizers import e, g, update_rule
+from .printing import display_latex, escape_text
 from .recursion import recursion_for
 from .regions import reduce_region
 from .timescales import timescales
@@ -211,6 +212,15 @@ class ScalingLimit:
             "inequalities": self.inequality_strings(), "notes": list(self.notes),
             "growth_rate": self.growth_rate,
         }
+
+    def _repr_latex_(self) -> str:
+        """Jupyter: phase and family, the limit dynamics and the region's inequalities."""
+        region = [rf"{display_latex(c)} > 0" for c in self.inequalities] + \
+            [rf"{display_latex(c)} = 0" for c in self.equalities]
+        title = escape_text(f"{self.phase} ({self.family}); region:")
+        conditions = r",\quad ".join(region) or r"\text{everywhere}"
+        return (rf"$\displaystyle \begin{{gathered}} \text{{{title}}} \\ {conditions} \\ "
+                rf"{self.limit_latex()} \end{{gathered}}$")
 
     def inequality_strings(self) -> list[str]:
         return ([f"{sp.sstr(c)} > 0" for c in self.inequalities]

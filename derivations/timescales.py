@@ -26,6 +26,7 @@ from . import symbols as S
 from .closed_forms import from_idle_symbol, in_idle_symbol
 from .definition_cache import cached_by_definition
 from .names import name_of
+from .printing import aligned, display_latex
 from .recursion import recursion_for
 
 
@@ -41,6 +42,15 @@ class Timescales:
     @property
     def ratio(self) -> sp.Expr:
         return _simplify(self.retention / self.learning)
+
+    def _repr_latex_(self) -> str:
+        """Jupyter: the four definitions and the ratio, aligned."""
+        rows = [rf"\bar\beta = {display_latex(self.effective_retention)}",
+                rf"\kappa = {display_latex(self.curvature)}",
+                rf"\tau_R = {display_latex(self.retention)}",
+                rf"\tau_L = {display_latex(self.learning)}",
+                rf"\tau_R / \tau_L = {display_latex(self.ratio)}"]
+        return aligned(rows, "timescales (per active update)")
 
 
 def _simplify(x: sp.Expr) -> sp.Expr:

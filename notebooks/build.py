@@ -4,7 +4,9 @@ One notebook per derivation; each derives its objects afresh (so it follows a mo
 change), shows them in LaTeX, and asserts its claims.  The files are generated —
 edit this script, not the ``.ipynb`` — and saved without outputs; the test suite
 rebuilds them, diffs against the checked-in files and executes each in a fresh kernel.
-``--check`` only reports whether the checked-in notebooks are current.
+``--check`` only reports whether the checked-in notebooks are current; ``--execute`` also
+runs each in a fresh kernel and writes the executed copy, outputs and figures included, to
+``notebooks/executed/`` (what a reader browsing the repository sees rendered).
 """
 
 from __future__ import annotations
@@ -17,16 +19,21 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 HERE = Path(__file__).resolve().parent
+EXECUTED = HERE / "executed"
+#: Seconds a cell may run when executing.
+CELL_TIMEOUT = 900
 
 SETUP = """\
+import matplotlib.pyplot as plt
 import numpy as np
 import sympy as sp
 from IPython.display import Math, Markdown, display
 
-def show(title, expr):
-    \"\"\"Display ``title: expr`` in LaTeX (SymPy objects or LaTeX strings).\"\"\"
+def show(lhs, expr):
+    \"\"\"Display ``lhs expr`` as one formula: ``lhs`` is LaTeX (e.g. ``r"R_\\infty ="``),
+    ``expr`` a SymPy object or a LaTeX string.\"\"\"
     body = expr if isinstance(expr, str) else sp.latex(expr)
-    display(Math(rf"\\text{{{title}}}\\quad {body}"))"""
+    display(Math(rf"{lhs}\\quad {body}" if lhs else body))"""
 
 NOTEBOOKS: dict[str, tuple[str, list[tuple[str, str]]]] = {}
 
@@ -45,8 +52,7 @@ $X=(E\\|e\\|^2, E\\langle e,v\\rangle, E\\|v\\|^2)$ obeys exactly $X_{k+1}=AX_k+
 from numerics import Optimizer, SparseLeastSquares
 from derivations.closed_forms import characteristic_polynomial, generating_function, stationary_risk
 rec = derive_recursion("lsq", "heavy-ball")
-for eq in rec.equations():
-    show("", eq)"""),
+rec      # a MomentRecursion displays itself in LaTeX"""),
     ("md", "**Claim 1** — the recursion is the expectation of the update: equal, in rational arithmetic, "
            "to $E R_k$ expanded as a polynomial in the data (Isserlis for the Gaussians, Bernoulli masks)."),
     ("code", """from fractions import Fraction as F
@@ -60,11 +66,12 @@ display(Markdown(f"recursion: `{by_recursion}`  \\nexpansion: `{by_expansion}`")
 assert by_recursion == by_expansion"""),
     ("md", "**Claim 2** — closed forms: characteristic polynomial, generating function "
            "$F(z)=\\sum_k z^k E R_k$ and stationary risk."),
-    ("code", """show("χ(λ) =", characteristic_polynomial(rec))
-show("R_∞ =", sp.factor(stationary_risk(rec)))
-F_z = generating_function(rec)
-show("F(z) has degree", f"{sp.degree(sp.numer(sp.together(F_z)), sp.Symbol('z'))}" +
-     "\\\\text{ over degree }" + f"{sp.degree(sp.denom(sp.together(F_z)), sp.Symbol('z'))}")"""),
+    ("code", """show(r"\\chi(\\lambda) =", characteristic_polynomial(rec))
+show(r"R_\\infty =", sp.factor(stationary_risk(rec)))
+F_z = sp.together(generating_function(rec))
+z = sp.Symbol("z")
+show(r"F(z) = \\frac{N(z)}{D(z)},", rf"\\deg N = {sp.degree(sp.numer(F_z), z)},\\ "
+     rf"\\deg D = {sp.degree(sp.denom(F_z), z)}")"""),
     ("md", "**Claim 3** — the $k$-step closed form (sum over the roots of $\\chi$) equals the iterated "
            "recursion to 40 digits at 50 digits' working precision."),
     ("code", """import mpmath
@@ -87,6 +94,26 @@ fast = exact_risk(model, opt, 30, backend="c", time="active")
 rel = max(abs(float(a) - b) / float(a) for a, b in zip(exact, fast))
 display(Markdown(f"C kernel vs rationals, 30 active updates: worst relative difference {rel:.1e}"))
 assert rel < 1e-13"""),
+    ("md", "**Claim 5** — on a token stream of three rows, the exact risk is what a Monte Carlo "
+           "simulation measures (statistical harness: batch means, t-tests, Holm over the time grid, "
+           "$\\alpha = 0.01$); the whole state of each row is available as data (`exact_state`, "
+           "`to_dataframe()`)."),
+    ("code", """from numerics import exact_state
+from numerics.simulate.harness import compare_with_theory
+from numerics.simulate.monte_carlo import monte_carlo_risk
+from numerics.studies.curves import plot_exact_and_monte_carlo, plot_moments
+stream = SparseLeastSquares(d=8, p=[0.5, 0.2, 0.05], R0=1.0, sigma2=0.02)
+opt = Optimizer("heavy-ball", lr=0.05, beta=0.6, batch=2)
+trajectory = exact_state(stream, opt, 80)
+mc = monte_carlo_risk(stream, opt, 80, 3000, seed=11, keep_trajectories=True)
+comparison = compare_with_theory(mc.trajectories, trajectory.risk)
+fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8))
+plot_exact_and_monte_carlo(left, trajectory.risk, mc, "heavy ball on a 3-row token stream", every=4)
+plot_moments(right, trajectory, row=2)
+plt.show()
+display(trajectory.to_dataframe().head())
+display(Markdown(str(comparison)))
+assert comparison.passed"""),
 ])
 
 # ---- 2. stability and timescales ---------------------------------------------------
@@ -98,7 +125,7 @@ notebook("02_stability_and_timescales", "Stability regions and timescales", [
 from numerics import Optimizer, SparseLeastSquares
 from derivations import symbols as S
 (cond,) = stability_conditions("lsq", "sgd")
-show("SGD stable iff", cond)"""),
+show(r"\\text{SGD is stable iff}", sp.simplify(cond))"""),
     ("md", "**Claim 1** — plain SGD is stable exactly for $\\eta < 2B/(d+2+(B-1)p)$."),
     ("code", """bound = 2 * S.batch / (S.d + 2 + (S.batch - 1) * S.p)
 assert sp.simplify(cond.lhs.subs(S.lr, bound)) == 0
@@ -123,8 +150,7 @@ assert agree == 1.0"""),
            "dense decay (the buffer decays through idle steps), $\\bar\\beta=\\beta$ for lazy momentum."),
     ("code", """hb, lazy = timescales("lsq", "heavy-ball"), timescales("lsq", "lazy")
 for name, ts in [("heavy-ball", hb), ("lazy", lazy)]:
-    show(f"{name}: β̄ =", ts.effective_retention)
-    show(f"{name}: τ_R/τ_L =", ts.ratio)
+    display(Markdown(f"**{name}**"), ts)   # Timescales display themselves in LaTeX
 pB = 1 - (1 - S.p) ** S.batch
 assert sp.simplify(hb.effective_retention - pB * S.beta / (1 - (1 - pB) * S.beta)) == 0
 assert sp.simplify(lazy.effective_retention - S.beta) == 0"""),
@@ -132,11 +158,28 @@ assert sp.simplify(lazy.effective_retention - S.beta) == 0"""),
            "without gradient noise ($p=1$, $B\\to\\infty$) heavy ball oscillates from $\\beta=(1-\\sqrt{\\eta p})^2$."),
     ("code", """from derivations.oscillation import generic_discriminant
 from numerics.analysis.row_phases import momentum_thresholds
-show("Δ(λ³ + χ₁λ² + χ₂λ + χ₃) =", generic_discriminant(3))
+show(r"\\Delta(\\lambda^3 + \\chi_1\\lambda^2 + \\chi_2\\lambda + \\chi_3) =", generic_discriminant(3))
 lr = 0.1
 th = momentum_thresholds(SparseLeastSquares(8, p=np.array([1.0])), "heavy-ball", lr=lr, batch=10**9)
 display(Markdown(f"onset β = {th.beta_onset[0]:.8f}; critical damping {(1 - np.sqrt(lr))**2:.8f}"))
 assert abs(th.beta_onset[0] - (1 - np.sqrt(lr)) ** 2) < 1e-6"""),
+    ("md", "**Claim 5** — the stable region in $(\\eta, 1-\\beta)$ shrinks for rare rows only through "
+           "the gradient-noise bound: the Schur–Cohn region for several row frequencies "
+           "($d = 8$, $B = 256$), and the spectral radius agrees at every grid point."),
+    ("code", """from numerics.studies.paper import plot_stability_region
+lrs, eps = np.geomspace(1e-2, 3e2, 90), np.geomspace(1e-3, 1, 90)
+L, E = np.meshgrid(lrs, eps)
+regions = {}
+for p in (1.0, 0.1, 0.01):
+    m = SparseLeastSquares(8, p=np.full(L.size, p))
+    o = Optimizer("heavy-ball", lr=L.ravel(), beta=1 - E.ravel(), batch=256)
+    regions[p] = conditions_hold(m, o).reshape(L.shape)
+    radius = spectral_radius(m, o).reshape(L.shape)
+    clear = np.abs(radius - 1) > 1e-6
+    assert np.all(regions[p][clear] == (radius[clear] < 1))
+fig, ax = plt.subplots(figsize=(6.5, 4.5))
+plot_stability_region(ax, L, E, regions, "heavy ball: stable region, d = 8, B = 256")
+plt.show()"""),
 ])
 
 # ---- 3. logistic rare class --------------------------------------------------------
@@ -150,15 +193,15 @@ from derivations.linearisation import linearise, rare_class_constants, curvature
 stats = derive_statistics_map("logistic", "heavy-ball")
 for name, expr in zip(stats.state, stats.update):
     if name in ("s", "R_perp"):
-        show(f"E[{name}' | now] =", expr)"""),
+        show(rf"E[{sp.latex(sp.Symbol(name))}' \\mid \\text{{now}}] =", expr)"""),
     ("md", "**Claim 1** — linearised at $\\theta=\\mu$, the bulk block is a linear recursion in the Fisher "
            "constants $h, w$; for a vanishing rare class $h=p-p^2e^{\\rho^2}+O(p^3)$, $w=p^2e^{\\rho^2}+O(p^3)$."),
     ("code", """from derivations import symbols as S
 lin = linearise("heavy-ball")
-for eq in lin.bulk.equations():
-    show("", eq)
+lin.bulk
 const = rare_class_constants(order=2)
-show("h =", const[curvature]); show("w =", const[fourth_moment])
+show("h =", const[curvature])
+show("w =", const[fourth_moment])
 W = sp.exp(S.rho ** 2)
 assert sp.simplify(sp.expand(const[curvature]) - (S.p - S.p ** 2 * W)) == 0
 assert sp.simplify(sp.expand(const[fourth_moment]) - S.p ** 2 * W) == 0"""),
@@ -178,8 +221,13 @@ assert worst < 1e-12"""),
     ("md", "**Claim 3** — Monte Carlo concentrates on the mean-field prediction (statistical harness, "
            "Holm over the time grid, $\\alpha=0.01$)."),
     ("code", """from numerics.analysis.mean_field_convergence import StudySetup, run_point
-pt = run_point(StudySetup(runs=100), 200)
+from numerics.studies.logistic import plot_mean_field_vs_monte_carlo
+setup = StudySetup(runs=100)
+pt = run_point(setup, 200)
 display(Markdown(f"d = 200: harness {pt.harness}; RMS deviation of (s, R⊥) {pt.rms_deviation:.4f}"))
+fig, ax = plt.subplots(figsize=(6.5, 4))
+plot_mean_field_vs_monte_carlo(setup, [pt], ax)
+plt.show()
 assert pt.harness.passed"""),
 ])
 
@@ -192,10 +240,7 @@ notebook("04_scaling_limits_and_phase_diagram", "High-dimensional limits and the
 from derivations.asymptotics import ExponentPoint
 from derivations.scaling_limits import scaling_limit
 limit = scaling_limit("lsq", "heavy-ball", ExponentPoint(F(27, 10), F(3, 2), F(5, 2), F(0)))
-display(Markdown(f"**{limit.phase}** — family {limit.family}, time k = t·d^{limit.time_exponent}"))
-show("", limit.limit_latex())
-for ineq in limit.inequality_strings():
-    display(Markdown(f"- `{ineq}`"))
+display(limit)      # a ScalingLimit displays its phase, region and limit dynamics
 assert limit.family == "heavy-ball" and limit.phase == "incoherent sparse above resonance\""""),
     ("md", "**Claim 1** — every point satisfying a region's inequalities is classified the same."),
     ("code", """rng = np.random.default_rng(3)
@@ -211,10 +256,35 @@ assert inside.phase == limit.phase
 display(Markdown(f"{checked} random points in the region: same phase and τ = γ − κ + σ"))"""),
     ("md", "**Claim 2** — exact finite-$d$ curves converge to the limit (error falls with $d$)."),
     ("code", """from numerics.analysis.scaling_limit import convergence
+from numerics.analysis.scaling_limit import (convergence, finite_d_components, limit_components,
+                                           rescaled_times)
+from numerics.studies.curves import plot_limit_components
 conv = convergence(limit, dimensions=(10**2, 10**3, 10**4), points=20)
 display(Markdown(f"errors {[f'{e:.2e}' for e in conv.errors]}, rate {conv.rate:.2f}"))
-assert conv.errors[0] > conv.errors[1] > conv.errors[2] and conv.rate > 0.1"""),
-    ("md", "**Claim 3** — for the logistic rare class the regions do not depend on the sparsity exponent "
+assert conv.errors[0] > conv.errors[1] > conv.errors[2] and conv.rate > 0.1
+times = rescaled_times(limit, 40)
+fig, ax = plt.subplots(figsize=(7, 4.2))
+plot_limit_components(ax, limit_components(limit, times),
+                      [finite_d_components(limit, d, times) for d in (10**2, 10**3, 10**4)],
+                      f"{limit.phase}: every balanced component")
+plt.show()"""),
+    ("md", "**Claim 3** — the phase diagram: a fine grid labelled from the derived regions (one exact "
+           "derivation per region, boundary points classified exactly), with the derived boundary lines."),
+    ("code", """from matplotlib.colors import ListedColormap
+from numerics.analysis.phase_map import phase_map
+from numerics.studies.sweep_figure import plot_phase_map
+grid_k = [F(x).limit_denominator(10**6) + F(1, 997) for x in np.linspace(0, 3.5, 121)]
+grid_g = [F(x).limit_denominator(10**6) + F(1, 991) for x in np.linspace(0, 3, 121)]
+pm = phase_map("lsq", "heavy-ball", F(3, 2), grid_k, grid_g)
+names = list(dict.fromkeys(pm.phases))
+fig, ax = plt.subplots(figsize=(7, 5))
+plot_phase_map(ax, pm, names, ListedColormap([f"C{i}" for i in range(len(names))]),
+               f"heavy ball, σ = 3/2: {len(names)} phases, {pm.exact} exact derivations")
+ax.legend(handles=[plt.Rectangle((0, 0), 1, 1, color=f"C{i}") for i in range(len(names))],
+          labels=names, fontsize=7, loc="upper left")
+plt.show()
+assert limit.phase in names"""),
+    ("md", "**Claim 4** — for the logistic rare class the regions do not depend on the sparsity exponent "
            "(curvature and noise both scale with $p$)."),
     ("code", """phases = {k: scaling_limit("logistic", "heavy-ball", ExponentPoint(F(k, 10), F(1, 2), F(3, 4), F(0))).phase
           for k in (3, 12, 25)}
@@ -231,8 +301,8 @@ notebook("05_spectral_conflict", "The spectral conflict across token frequencies
 from derivations.oscillation import generic_discriminant, oscillation_discriminant
 from derivations.timescales import timescales
 delta = oscillation_discriminant("lsq", "heavy-ball")
-show("phases from  τ_R/τ_L =", timescales("lsq", "heavy-ball").ratio)
-show("oscillation where  Δ(χ) =", sp.latex(generic_discriminant(3)) + " < 0")
+show(r"\\text{phases from}\\ \\tau_R/\\tau_L =", timescales("lsq", "heavy-ball").ratio)
+show(r"\\text{oscillation where}\\ \\Delta(\\chi) =", sp.latex(generic_discriminant(3)) + " < 0")
 display(Markdown(f"Δ(χ) of the active-iterate heavy-ball recursion: {sp.count_ops(delta)} operations; "
                  "negative exactly where the moments oscillate."))
 setup = ConflictSetup(rows=20_000, horizon=10_000)
@@ -291,8 +361,7 @@ register_rule(UpdateRule("two-buffer", (e, v, y), two_buffers,
                          r"v \\leftarrow \\beta v + (1-\\beta) g,\\ y \\leftarrow \\mu y + g",
                          hyper_parameters=(HyperParameter(mu, lower=0, upper=1, upper_open=True),)))
 rec = derive_recursion("lsq", "two-buffer")
-for eq in rec.equations():
-    show("", eq)"""),
+rec"""),
     ("md", "**Claim 1** — the derived recursion is the expectation of the update: equal, in rational "
            "arithmetic, to $E R_k$ expanded as a polynomial in the data, also with a learning-rate "
            "schedule and non-zero initial buffers."),
@@ -354,6 +423,8 @@ def main(argv=None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only report stale notebooks")
+    parser.add_argument("--execute", action="store_true",
+                        help="also execute each notebook and write notebooks/executed/NAME.ipynb")
     args = parser.parse_args(argv)
     stale = [n for n in NOTEBOOKS if not (HERE / f"{n}.ipynb").exists()
              or (HERE / f"{n}.ipynb").read_text(encoding="utf-8") != text(n)]
@@ -364,7 +435,23 @@ def main(argv=None) -> int:
     for n in NOTEBOOKS:
         write_text_atomic(HERE / f"{n}.ipynb", text(n))
         print(f"wrote {HERE / n}.ipynb")
+    if args.execute:
+        EXECUTED.mkdir(exist_ok=True)
+        for n in NOTEBOOKS:
+            write_text_atomic(EXECUTED / f"{n}.ipynb", nbformat.writes(executed(n)) + "\n")
+            print(f"wrote {EXECUTED / n}.ipynb")
     return 0
+
+
+def executed(name: str) -> nbformat.NotebookNode:
+    """The notebook ``name`` run top to bottom in a fresh kernel (nbclient), from the
+    repository root so that it imports this checkout."""
+    import nbclient
+
+    nb = build(name)
+    nbclient.NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
+                            resources={"metadata": {"path": str(HERE.parent)}}).execute()
+    return nb
 
 
 if __name__ == "__main__":

@@ -74,3 +74,26 @@ def test_no_library_module_selects_a_backend():
             text = path.read_text(encoding="utf-8")
             assert "matplotlib.use(" not in text.replace("``matplotlib.use``", ""), path
             assert "import matplotlib.pyplot" not in text, path
+
+
+def test_derived_objects_display_as_latex_without_raw_names():
+    """Jupyter shows recursions, timescales, limits and check results as LaTeX: step
+    subscripts merged, text escaped (no literal underscores in ``\\text``)."""
+    import re
+
+    import derivations.methods  # noqa: F401  (registers dana)
+
+    shown = [derive_recursion("lsq", "heavy-ball")._repr_latex_(),
+             derive_recursion("lsq", "dana")._repr_latex_(),
+             timescales("lsq", "heavy-ball")._repr_latex_(),
+             scaling_limit("lsq", "heavy-ball", ExponentPoint(Fraction(27, 10), Fraction(3, 2),
+                                                              Fraction(5, 2), 0))._repr_latex_(),
+             CheckResult("exact_rung", "lsq_heavy 50%", False, "a_b")._repr_latex_()]
+    for latex in shown:
+        assert latex.startswith("$") and latex.endswith("$")
+        assert latex.count("{") == latex.count("}")
+        assert not re.search(r"\\text\{[^}]*(?<!\\)_", latex), latex
+    assert r"R_{k+1} &=" in shown[0] and r"M_{e,y,k}" in shown[1] and "_k+1" not in shown[1]
+    assert r"\tau_R / \tau_L &=" in shown[2]
+    assert r"\frac{d\tilde{R}}{dt}" in shown[3] and "sparse above resonance" in shown[3]
+    assert r"\textcolor{red}{\textbf{FAIL}}" in shown[4] and r"exact\_rung" in shown[4]

@@ -63,3 +63,32 @@ def test_logistic_panels_draw_into_their_axes():
         figure, ax = _axes()
         draw(ax)
         assert _drew_only_there(figure, ax, before) and ax.get_title()
+
+
+def test_curves_draw_into_their_axes():
+    from numerics import Optimizer, SparseLeastSquares, exact_state
+    from numerics.analysis.scaling_limit import finite_d_components, limit_components
+    from numerics.simulate.monte_carlo import monte_carlo_risk
+    from numerics.studies.curves import (
+        plot_exact_and_monte_carlo,
+        plot_limit_components,
+        plot_moments,
+    )
+
+    before = plt.get_fignums()
+    model = SparseLeastSquares(d=3, p=[0.5, 0.2])
+    opt = Optimizer("heavy-ball", lr=0.1, beta=0.5)
+    trajectory = exact_state(model, opt, 6)
+    mc = monte_carlo_risk(model, opt, 6, runs=20, seed=0)
+    limit = scaling_limit("lsq", "heavy-ball", ExponentPoint(Fraction(27, 10), Fraction(3, 2),
+                                                            Fraction(5, 2), 0))
+    t = rescaled_times(limit, 5)
+    for draw in (lambda ax: plot_exact_and_monte_carlo(ax, trajectory.risk, mc, "hb", every=2),
+                 lambda ax: plot_moments(ax, trajectory, row=1),
+                 lambda ax: plot_limit_components(ax, limit_components(limit, t),
+                                                  [finite_d_components(limit, 100, t)], "c")):
+        figure, ax = _axes()
+        draw(ax)
+        assert _drew_only_there(figure, ax, before) and ax.get_title()
+    assert [line.get_label() for line in ax.lines[:2]] == [r"$\tilde{R}$, $d\to\infty$",
+                                                          r"$\tilde{R}$, d = 100"]

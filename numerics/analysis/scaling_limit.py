@@ -27,7 +27,7 @@ from derivations.optimizers import update_rule
 from derivations.scaling_limits import ScalingLimit
 from numerics.inputs.models import SparseLeastSquares
 from numerics.inputs.optimizer import Optimizer
-from numerics.kernels.exact_risk import exact_risk_at
+from numerics.kernels.exact_risk import exact_risk_at, exact_state_at
 from numerics.results.labelled import Labelled, plain
 from numerics.version import __version__
 
@@ -111,6 +111,23 @@ def in_limit_units(limit: ScalingLimit, d: int, risk, initial):
     """``E R_k`` in the limit's units: ``risk / initial / d^{state exponent of R}``
     (``initial = E R_0``; the limit starts from ``R̃(0) = 1``)."""
     return risk / initial / d ** float(limit.state_exponents[0])
+
+
+def finite_d_components(limit: ScalingLimit, d: int, times, dps: int = 40) -> LimitCurve:
+    """Every balanced component of the exact recursion at dimension ``d``, at
+    ``k = round(t·d^τ)`` active updates, in the limit's units:
+    ``X_i / R_0 / d^{state exponent i}`` for the limit's components ``X_i``."""
+    model, optimizer = finite_d_problem(limit, d)
+    times = np.asarray(times, dtype=float)
+    scale = d ** float(limit.time_exponent)
+    ks = [int(round(t * scale)) for t in times]
+    states, _ = exact_state_at(model, optimizer, ks, time="active", dps=dps)
+    m = len(limit.state)
+    units = np.array([float(d) ** float(a) for a in limit.state_exponents[:m]])
+    R0 = float(np.asarray(model.R0).ravel()[0])
+    values = np.array([[float(x) for x in per_row[0][:m]] for per_row in states]) / R0 / units
+    return LimitCurve(times, values, tuple(limit.state),
+                      {**limit_components(limit, []).metadata, "d": d})
 
 
 def finite_d_curve(limit: ScalingLimit, d: int, times, dps: int = 40) -> np.ndarray:

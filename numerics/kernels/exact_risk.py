@@ -161,6 +161,16 @@ def exact_risk_at(model, optimizer, ks, time: str = "steps", dps: int = 40) -> l
     ``10^12`` steps cost no more than over ``10^3``.  Overflow cannot happen in
     mpmath: unstable parameters give growing values.
     """
+    states, weights = exact_state_at(model, optimizer, ks, time, dps)
+    with mpmath.workdps(dps):
+        return [mpmath.fsum(mpmath.fdot(w, x) for w, x in zip(weights, per_row))
+                for per_row in states]
+
+
+def exact_state_at(model, optimizer, ks, time: str = "steps", dps: int = 40):
+    """``(states, weights)``: ``states[i][r]`` the moments ``X_{ks[i]}`` of row ``r`` (lists
+    of ``mpf``, in the order of the recursion's state) and ``weights[r]`` the row's risk
+    weights, by the binary powering of :func:`exact_risk_at`."""
     ks = [check_integer("ks", k, minimum=0) for k in ks]
     dps = check_integer("dps", dps, minimum=1)
     if optimizer.scheduled:
@@ -170,9 +180,11 @@ def exact_risk_at(model, optimizer, ks, time: str = "steps", dps: int = 40) -> l
     rec = recursion_for(model, optimizer, time)
     n = len(rec.state)
     order = sorted(set(ks))
+    found: dict[int, list] = {k: [] for k in order}
+    weights = []
     with mpmath.workdps(dps):
-        totals = {k: mpmath.mpf(0) for k in order}
         for A, c, w, X in backends.mpmath_rows(rec, values, rows):
+            weights.append(w)
             aug = mpmath.matrix(n + 1, n + 1)
             for i in range(n):
                 for j in range(n):
@@ -183,6 +195,5 @@ def exact_risk_at(model, optimizer, ks, time: str = "steps", dps: int = 40) -> l
             for k in order:
                 state = aug ** (k - done) * state  # mpmath: binary powering
                 done = k
-                totals[k] += mpmath.fdot(w, [state[i] for i in range(n)])
-    return [totals[k] for k in ks]
-
+                found[k].append([state[i] for i in range(n)])
+    return [found[k] for k in ks], weights

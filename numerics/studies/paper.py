@@ -19,9 +19,11 @@ from derivations.asymptotics import ExponentPoint
 from derivations.scaling_limits import scaling_limit
 from numerics.analysis.mean_field_convergence import DIMENSIONS, StudySetup, run_study
 from numerics.analysis.scaling_limit import (
+    finite_d_components,
     finite_d_curve,
     finite_d_problem,
     in_limit_units,
+    limit_components,
     limit_curve,
     rescaled_times,
 )
@@ -36,6 +38,7 @@ from numerics.simulate.harness import compare_with_theory
 from numerics.simulate.monte_carlo import monte_carlo_risk
 from numerics.studies.conflict import ConflictSetup, quick_setup, run_conflict, table_markdown
 from numerics.studies.conflict_figure import conflict_figure
+from numerics.studies.curves import plot_limit_components
 from numerics.studies.logistic import study_figure
 from numerics.studies.sweep import SWEEP_POINTS, run_point
 from numerics.studies.sweep_figure import (
@@ -133,6 +136,43 @@ def risk_curves_by_phase(out: Path, full: bool) -> Figure:
             "Monte Carlo", f"{title}: simulation vs exact at d = {d}", cmp.passed,
             f"harness vs exact: min Holm p = {cmp.adjusted_p.min():.3g} (alpha {cmp.alpha}); "
             f"family {limit.family}"))
+    return _save(figure, fig, out)
+
+
+# ---- balanced components against the limit, one panel per region -----------------
+
+#: (region, κ, σ, γ) of heavy ball: one point inside each region with a 3-component limit
+#: or a reduced one, at the σ of the phase diagram.
+COMPONENT_POINTS = (
+    ("sparse above resonance", "27/10", "3/2", "5/2"),
+    ("dense above resonance", "23/20", "3/2", "1"),
+    ("sparse memoryless", "27/10", "3/2", "1/2"),
+    ("dense below resonance", "23/20", "3/2", "1/10"),
+)
+
+
+def component_panels(out: Path, full: bool) -> Figure:
+    """Every balanced component ``(R̃, C̃, Ṽ)`` of the exact finite-``d`` recursion (40
+    digits, ``d = 10², 10³, 10⁴``) against the ``d → ∞`` limit, one panel per region;
+    checked: the distance to the limit falls with ``d``."""
+    dims = (10**2, 10**3, 10**4, 10**5) if full else (10**2, 10**3, 10**4)
+    fig, axes = _subplots(1, len(COMPONENT_POINTS), (5.2 * len(COMPONENT_POINTS), 4.6))
+    figure = Figure("component_panels", "balanced components vs the limit, per region",
+                    parameters={"dimensions": list(dims)})
+    for ax, (name, kappa, sigma, gamma) in zip(axes, COMPONENT_POINTS):
+        point = ExponentPoint(Fraction(kappa), Fraction(sigma), Fraction(gamma), Fraction(0))
+        limit = scaling_limit("lsq", "heavy-ball", point)
+        times = rescaled_times(limit, 40)
+        target = limit_components(limit, times)
+        finite = [finite_d_components(limit, d, times) for d in dims]
+        plot_limit_components(ax, target, finite,
+                              f"{limit.phase}\nκ = {kappa}, σ = {sigma}, γ = {gamma}; "
+                              f"k = t·d^{limit.time_exponent}")
+        errors = [float(np.max(np.abs(f.components - target.components))) for f in finite]
+        figure.checks.append(CheckResult(
+            "scaling limit", f"components, {name}", all(a > b for a, b in zip(errors, errors[1:])),
+            f"{limit.phase}: max over components and t of |finite − limit| = "
+            + ", ".join(f"{e:.2e}" for e in errors) + f" at d = {', '.join(map(str, dims))}"))
     return _save(figure, fig, out)
 
 
@@ -273,6 +313,7 @@ def convergence(out: Path, full: bool) -> Figure:
 FIGURES = {
     "risk_curves_by_phase": risk_curves_by_phase,
     "phase_diagram": phase_diagram,
+    "component_panels": component_panels,
     "stability_region": stability_region,
     "spectral_conflict": spectral_conflict,
     "logistic": logistic,

@@ -16,6 +16,7 @@ import multiprocessing
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from derivations.printing import escape_text
 from numerics.runtime.parallel import ignore_interrupts
 
 #: Status of a check: passed, failed, or an action the run took that is not a check
@@ -43,6 +44,13 @@ class CheckResult:
     def __str__(self) -> str:
         """One line: ``[PASS] rung  case: detail``."""
         return f"[{self.status}] {self.rung:18s} {self.case}: {self.detail}"
+
+    def _repr_latex_(self) -> str:
+        """Jupyter: the status (green PASS, red FAIL), rung, case and detail."""
+        colour = {"PASS": "green", "FAIL": "red"}.get(self.status, "blue")
+        return (rf"$\textcolor{{{colour}}}{{\textbf{{{self.status}}}}}\ "
+                rf"\text{{{escape_text(self.rung)} — {escape_text(self.case)}: "
+                rf"{escape_text(self.detail)}}}$")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,59 @@
+"""LaTeX printing of derived objects: the exact round-trip form and the display form.
+
+:func:`to_latex` is what the LaTeX document uses (every equation parses back to its
+relation); :func:`display_latex` is for reading (in Jupyter: the ``_repr_latex_`` of
+recursions, timescales and limits), with step subscripts merged (``M_{e,y,k+1}``).
+"""
+
+from __future__ import annotations
+
+import re
+
+import sympy as sp
+
+from . import symbols as S
+
+_STEP = re.compile(r"^(?P<base>.*\})_(?P<step>k(\+1)?)$")
+
+
+def _symbol_names(expr, d_name: str, merge_steps: bool) -> dict:
+    """LaTeX names: ``d`` as ``d_name``; ``R_perp_k`` as ``R_{\\perp,k}``; with
+    ``merge_steps``, ``M_{e,y}_k`` as ``M_{e,y,k}``."""
+    names = {S.d: d_name}
+    for symbol in getattr(expr, "free_symbols", ()):
+        match = _STEP.match(symbol.name) if merge_steps else None
+        if match:
+            names[symbol] = f"{match['base'][:-1]},{match['step']}}}"
+            continue
+        base, _, rest = symbol.name.partition("_")
+        head, _, step = rest.partition("_")
+        if head in ("perp", "parallel"):
+            names[symbol] = f"{base}_{{\\{head}{',' + step if step else ''}}}"
+    return names
+
+
+def to_latex(expr) -> str:
+    r"""LaTeX with explicit products; ``d`` braced so that ``d \cdot x`` is never read
+    as a differential; ``R_perp_k`` printed as ``R_{\perp,k}``, ``h_parallel`` as
+    ``h_{\parallel}``."""
+    return sp.latex(expr, mul_symbol="dot", symbol_names=_symbol_names(expr, "{d}", False))
+
+
+def display_latex(expr) -> str:
+    """:func:`to_latex` for reading: products by juxtaposition, and a moment named with
+    braces and a step (``M_{e,y}_k``) printed ``M_{e,y,k}``."""
+    return sp.latex(expr, symbol_names=_symbol_names(expr, "d", True))
+
+
+def aligned(rows: list[str], title: str = "") -> str:
+    """Rows ``lhs = rhs`` (already LaTeX) aligned at ``=``, under a ``\\text`` title, as
+    one display-math string (Jupyter's ``_repr_latex_`` form)."""
+    body = r" \\ ".join(row.replace(" = ", " &= ", 1) for row in rows)
+    head = rf"\text{{{escape_text(title)}}} \\ " if title else ""
+    return rf"$\displaystyle \begin{{aligned}} {head}{body} \end{{aligned}}$"
+
+
+def escape_text(text: str) -> str:
+    """``text`` safe inside ``\\text{…}``: LaTeX's special characters escaped."""
+    return re.sub(r"([#$%&_{}])", r"\\\1", text).replace("~", r"\textasciitilde{}") \
+        .replace("^", r"\textasciicircum{}")

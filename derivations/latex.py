@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from . import paper_style
 from . import symbols as S
 from .closed_forms import (
     characteristic_polynomial,
@@ -133,12 +134,25 @@ _MEAN_FIELD_TEXT = {
 }
 
 
-def latex_document(model: str, optimizer: str, time_rule: str = "steps") -> str:
-    """A standalone, compilable amsmath document with all exported equations."""
+#: Styles of :func:`latex_document`.
+STYLES = ("exact", "paper")
+
+
+def latex_document(model: str, optimizer: str, time_rule: str = "steps",
+                   style: str = "exact") -> str:
+    """A standalone, compilable amsmath document with all exported equations.
+
+    ``style="exact"``: every equation printed so that it parses back to its relation
+    (explicit ``\\cdot``, one unnumbered equation each).  ``style="paper"``: the paper's
+    notation (:mod:`derivations.paper_style`): juxtaposition, ``p_B``/``q`` shorthand, the
+    recursion in matrix form, long relations over several lines, numbered and labelled.
+    """
+    if style not in STYLES:
+        raise ValueError(f"style must be one of {', '.join(map(repr, STYLES))}; got {style!r}")
     law, rule = law_named(model), update_rule(optimizer)
     lines = [
         r"\documentclass[10pt]{article}",
-        r"\usepackage{amsmath,amssymb}",
+        r"\usepackage{amsmath,amssymb,graphicx}",
         r"\allowdisplaybreaks",
         r"\begin{document}",
         rf"\section*{{{law.title.capitalize()} under {optimizer} ({time_rule})}}",
@@ -152,13 +166,27 @@ def latex_document(model: str, optimizer: str, time_rule: str = "steps") -> str:
     if not timescales(model, optimizer).learning.is_finite:
         intro["Timescales"] += (r" here $\kappa = 0$: the update does not reduce the error, "
                                 r"so $\tau_L = \infty$ (no learning).")
-    section = None
-    for name, _, text in latex_equations(model, optimizer, time_rule):
-        if name != section:
-            section = name
-            lines += [rf"\subsection*{{{name}}}", intro[name]]
-        lines += [r"\begin{equation*}", text, r"\end{equation*}"]
     rec = recursion_for(model, optimizer, time_rule)
+    section, number = None, 0
+    if style == "paper":
+        lines.append(r"Shorthand: $p_B = 1 - (1 - p)^B$, the probability that a batch holds "
+                     r"the row's token, and $q = 1 - p$.")
+    for name, relation, text in latex_equations(model, optimizer, time_rule):
+        if name != section:
+            section, number = name, 0
+            lines += [rf"\subsection*{{{name}}}", intro[name]]
+        if style == "exact":
+            lines += [r"\begin{equation*}", text, r"\end{equation*}"]
+            continue
+        if name == "Second-moment recursion" and law.closed_moments:
+            if number:           # the whole recursion at once, in matrix form
+                continue
+            displays = paper_style.matrix_displays(rec)
+        else:
+            displays = paper_style.relation_displays(relation)
+        for body, layout in displays:
+            number += 1
+            lines += paper_style.display(body, layout, paper_style.label(name, number))
     if len(rec.state) > SYMBOLIC_MOMENTS:
         lines += [r"\subsection*{Closed forms}",
                   rf"This recursion has {len(rec.state)} moments: its generating function, "

@@ -15,7 +15,7 @@ PACKAGES = ("derivations", "numerics", "paper_figures")
 LAYERS = ("runtime", "inputs", "results", "codegen", "generated", "kernels", "simulate", "analysis",
           "verify", "studies", "cli")
 #: Optional dependencies, imported where they are used (a missing extra fails there).
-OPTIONAL = ("dask",)
+OPTIONAL = ("dask", "wordfreq", "pdoc")
 NUMERIC_LIBRARIES = ("numpy", "scipy")
 
 

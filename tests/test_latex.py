@@ -119,3 +119,46 @@ def test_the_zero_test_rejects_a_wrong_coefficient_of_a_mode():
     assert not is_zero(lam**k + eta - lam**k)
     assert is_zero(lam**k * mu**k * eta - eta * mu**k * lam**k)      # a product of modes
     assert not is_zero(lam**k * mu**k - lam**k)
+
+
+# ---- the paper's style ----------------------------------------------------------------
+
+def test_paper_shorthand_is_undone_exactly():
+    """``p_B``, ``q`` and the per-moment factoring change how a relation is written, never
+    what it says: written out again it is the derived relation, for every equation."""
+    from derivations.paper_style import P_B, Q, expanded, shorthand
+
+    for section, relation, _ in latex_equations("lsq", "heavy-ball", "active"):
+        if section == "Closed form":
+            continue          # roots λ_i: the shorthand leaves them as they are
+        short = shorthand(relation)
+        difference = expanded(short.lhs - short.rhs) - (relation.lhs - relation.rhs)
+        # the zero test's p and B carry no assumptions
+        assert is_zero(difference.xreplace({s: sp.Symbol(s.name)
+                                            for s in difference.free_symbols})), section
+    from derivations import symbols as S
+    from derivations import timescales
+    short = shorthand(timescales("lsq", "heavy-ball").effective_retention)
+    assert short == P_B * S.beta / (P_B * S.beta - S.beta + 1)
+    assert shorthand(1 - S.p) == Q
+
+
+def test_paper_document_is_labelled_matrix_form_without_cdot(tmp_path, pdflatex):
+    import derivations.methods  # noqa: F401  (registers dana: two buffers, a 6×6 matrix)
+
+    for optimizer, time in (("heavy-ball", "active"), ("dana", "steps")):
+        out = tmp_path / f"{optimizer}.tex"
+        assert main(["latex", "--optimizer", optimizer, "--time", time, "--style", "paper",
+                     "-o", str(out)]) == 0
+        text = out.read_text()
+        assert r"\cdot" not in text and r"p_B = 1 - (1 - p)^B" in text
+        assert r"\label{eq:second-moment-recursion-1}" in text and r"\begin{matrix}" in text
+        assert text.count(r"\label{") == text.count(r"\begin{equation}") + \
+            text.count(r"\begin{multline}")
+        assert max(map(len, text.splitlines())) < 5000       # TeX's line buffer
+        proc = subprocess.run([pdflatex, "-interaction=nonstopmode", "-halt-on-error", out.name],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stdout[-2000:]
+    assert r"\begin{multline}" in (tmp_path / "heavy-ball.tex").read_text()
+    with pytest.raises(ValueError, match="style must be one of"):
+        latex_document("lsq", "sgd", style="pretty")

@@ -29,13 +29,19 @@ from numerics.inputs.parameters import parameter_values
 from numerics.kernels.backends import float_arguments
 from numerics.kernels.horizon_risk import row_risk_at
 from numerics.runtime.plotting import new_figure
-from numerics.simulate.token_stream import decade_bands, zipf_frequencies
+from numerics.simulate.token_stream import (
+    decade_bands,
+    stream_frequencies,
+    word_frequencies,
+    zipf_frequencies,
+)
 from numerics.studies.conflict import (
     ADAPTED,
     ConflictSetup,
     _horizon_risk,
     best_global_beta,
     run_conflict,
+    table_markdown,
 )
 from numerics.studies.conflict_figure import (
     plot_band_risk_at_horizon,
@@ -147,6 +153,34 @@ def test_zipf_frequencies_and_bands():
                        (dict(rows=10, tokens_per_sample=0), "tokens_per_sample")]:
         with pytest.raises(ValueError, match=match):
             zipf_frequencies(**bad)
+
+
+def test_word_frequencies_are_wordfreq_data_in_rank_order():
+    wordfreq = pytest.importorskip("wordfreq")
+    for lang in ("en", "de"):
+        p = word_frequencies(lang, 2000)
+        words = wordfreq.top_n_list(lang, 2000)
+        assert p.size == 2000 and np.all(np.diff(p) <= 0) and 0 < p.sum() < 1
+        assert list(p[:50]) == [wordfreq.word_frequency(w, lang) for w in words[:50]]
+    assert np.array_equal(stream_frequencies("words-en", 300), word_frequencies("en", 300))
+    assert np.array_equal(stream_frequencies("zipf", 300, 1.3), zipf_frequencies(300, 1.3))
+    with pytest.raises(ValueError, match="lang must be one of wordfreq's languages"):
+        word_frequencies("xx", 10)
+    with pytest.raises(ValueError, match="n must be at most"):
+        word_frequencies("en", 10**8)
+    with pytest.raises(ValueError, match="stream must be 'zipf' or 'words-LANG'"):
+        ConflictSetup(stream="english")
+    with pytest.raises(ValueError, match="rows must be at most"):
+        ConflictSetup(stream="words-en", rows=10**8)
+
+
+def test_the_conflict_runs_on_real_word_frequencies():
+    pytest.importorskip("wordfreq")
+    setup = ConflictSetup(stream="words-en", rows=3000, horizon=2000, scan=11, frequencies=12)
+    result = run_conflict(setup, show=False)
+    assert np.array_equal(result.p, word_frequencies("en", 3000))
+    assert result.unstable_rows == 0 and result.gap >= 1.0
+    assert "words of 'en' (wordfreq)" in table_markdown(result)
 
 
 # ---- phases and thresholds ----------------------------------------------------------

@@ -1,4 +1,4 @@
-"""``sparsemom conflict``: the spectral-conflict study on a Zipf token stream."""
+"""``sparsemom conflict``: the spectral-conflict study on a Zipf or real-word token stream."""
 
 from __future__ import annotations
 
@@ -18,6 +18,10 @@ def add_arguments(parser) -> None:
                         help="vocabulary size V")
     parser.add_argument("--exponent", type=real_in(0), default=defaults.exponent,
                         help="Zipf exponent s (p_i ∝ i^-s)")
+    parser.add_argument("--stream", default=defaults.stream, metavar="STREAM",
+                        help="token frequencies: zipf, or words-LANG for the LANG word "
+                        "frequencies of wordfreq (e.g. words-en, words-de; pip install "
+                        "'sparsemom[words]')")
     parser.add_argument("--optimizer", choices=momentum_rules, default=defaults.optimizer,
                         help="update rule with momentum")
     parser.add_argument("--lr", type=real_in(0, lower_open=True), default=defaults.lr,
@@ -32,7 +36,7 @@ def add_arguments(parser) -> None:
 def setup_from(args) -> ConflictSetup:
     return ConflictSetup(rows=args.rows, exponent=args.exponent, d=args.d, batch=args.batch,
                          lr=args.lr, sigma2=args.sigma2, horizon=args.horizon,
-                         optimizer=args.optimizer)
+                         optimizer=args.optimizer, stream=args.stream)
 
 
 def validate(args) -> None:

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from derivations import LAWS, TIME_RULES, UPDATE_RULES
-from derivations.latex import latex_document
+from derivations.latex import STYLES, latex_document
 from numerics.inputs.arguments import check_model_takes, output_file
 from numerics.runtime.atomic import write_text_atomic
 
@@ -19,7 +19,7 @@ def validate(args) -> None:
 
 
 def run(args) -> int:
-    text = latex_document(args.model, args.optimizer, args.time)
+    text = latex_document(args.model, args.optimizer, args.time, args.style)
     if args.output == "-":
         sys.stdout.write(text)
         return 0
@@ -34,5 +34,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--model", choices=models, default="lsq", help="data law")
     parser.add_argument("--optimizer", choices=optimizers, default="heavy-ball", help="update rule")
     parser.add_argument("--time", choices=list(TIME_RULES), default="steps", help="time rule")
+    parser.add_argument("--style", choices=list(STYLES), default="exact",
+                        help="exact: every equation parses back to its relation; paper: the "
+                        "paper's notation (p_B and q shorthand, the recursion as a matrix "
+                        "equation, long relations over lines, numbered and labelled)")
     parser.add_argument("-o", "--output", type=output_file, default="-",
                         help="output .tex file (- for standard output)")

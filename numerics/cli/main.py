@@ -33,6 +33,7 @@ COMMANDS = {
     "conflict": "numerics.cli.conflict",
     "sweep": "numerics.cli.sweep",
     "heatmap": "numerics.cli.heatmap",
+    "apidocs": "numerics.cli.apidocs",
 }
 
 #: One line of help per subcommand, for ``sparsemom --help`` (no module imported).
@@ -47,12 +48,13 @@ SUMMARIES = {
                  "(harness, convergence rate), phase picture; table and figure"),
     "reproduce": ("derive, codegen, verify every rung, regenerate the figures and write a markdown "
                   "report (quick by default)"),
-    "conflict": ("spectral conflict on a Zipf token stream: phases per frequency, best global "
+    "conflict": ("spectral conflict on a Zipf or real-word token stream: phases per frequency, best global "
                  "β vs frequency-adapted β_i = f(p_i), evaluated exactly; table and figure"),
     "sweep": ("scaling-limit sweep: finite-d exact curves vs the limit at 25 exponent points; "
               "table and figure"),
     "heatmap": ("optimal learning rate and risk at a horizon over (κ, γ), exact at finite d, "
                 "with the derived region boundaries; figure and CSV"),
+    "apidocs": "build the HTML API reference from the docstrings (pdoc)",
 }
 
 

@@ -1,9 +1,16 @@
-"""Token streams: Zipf frequencies over rows and their frequency bands.
+"""Token streams: Zipf or real word frequencies over rows, and their frequency bands.
 
-Row ``i`` (rank ``i = 1..V``) is active with probability
-``p_i = min(1, n · i^(−s) / Σ_j j^(−s))``: each sample carries ``n`` tokens on
-average (``n = 1``: one token per sample).  Bands are decades of rank
-``[10^j, 10^(j+1))``, the natural unit of a heavy-tailed vocabulary.
+Row ``i`` (rank ``i = 1..V``) is active with probability ``p_i``:
+
+* synthetic: ``p_i = min(1, n · i^(−s) / Σ_j j^(−s))``, each sample carrying ``n``
+  tokens on average (``n = 1``: one token per sample);
+* real: ``p_i`` the frequency of the ``i``-th most common word of a language in running
+  text (the ``wordfreq`` package's data, an optional dependency: ``pip install
+  'sparsemom[words]'``), one word per sample — the top ``V`` rows together hold the
+  share ``Σ p_i < 1`` of all words.
+
+Bands are decades of rank ``[10^j, 10^(j+1))``, the natural unit of a heavy-tailed
+vocabulary.
 """
 
 from __future__ import annotations
@@ -23,6 +30,40 @@ def zipf_frequencies(rows: int, exponent: float = 1.1, tokens_per_sample: float 
     tokens = float(check_per_row("tokens_per_sample", tokens_per_sample, lower=0, lower_open=True))
     p = np.arange(1, rows + 1, dtype=float) ** -exponent
     return np.minimum(p * (tokens / p.sum()), 1.0)
+
+
+def _wordfreq():
+    try:
+        import wordfreq
+    except ImportError as exc:  # an optional dependency, imported where it is used
+        raise ImportError("real word frequencies need the wordfreq package: "
+                          "pip install 'sparsemom[words]'") from exc
+    return wordfreq
+
+
+def check_language(lang: str) -> str:
+    """``lang`` if ``wordfreq`` has data for it, else a ``ValueError`` listing them."""
+    languages = _wordfreq().available_languages()
+    if lang not in languages:
+        raise ValueError(f"lang must be one of wordfreq's languages "
+                         f"({', '.join(sorted(languages))}); got {lang!r}")
+    return lang
+
+
+def word_frequencies(lang: str, n: int) -> np.ndarray:
+    """Frequencies ``p_1 ≥ p_2 ≥ …`` of the ``n`` most common words of language ``lang``
+    (an ISO code such as ``"en"``, ``"de"``) in running text, from ``wordfreq``'s data
+    (its ``"best"`` word list; frequencies are rounded there to about 3 significant
+    digits).  A ``ValueError`` names an unknown language or an ``n`` beyond the list."""
+    n = check_integer("n", n, minimum=1)
+    wordfreq = _wordfreq()
+    check_language(lang)
+    words = wordfreq.top_n_list(lang, n)
+    if len(words) < n:
+        raise ValueError(f"n must be at most {len(words)} for lang={lang!r} (the size of "
+                         f"wordfreq's list); got {n}")
+    p = np.array([wordfreq.word_frequency(w, lang) for w in words], dtype=float)
+    return np.sort(p)[::-1]
 
 
 @dataclass(frozen=True)
@@ -54,3 +95,35 @@ def decade_bands(rows: int) -> list[Band]:
         bands.append(Band(first, last))
         first = last + 1
     return bands
+
+
+#: A stream: ``"zipf"`` (synthetic, :func:`zipf_frequencies`) or ``"words-LANG"`` (real,
+#: :func:`word_frequencies`).
+WORDS_PREFIX = "words-"
+
+
+def check_stream(stream: str, rows: int | None = None) -> str:
+    """``stream`` if it names a token stream (see :data:`WORDS_PREFIX`) with at least
+    ``rows`` rows, else a ``ValueError`` starting with ``stream`` or ``rows``."""
+    if stream == "zipf":
+        return stream
+    if isinstance(stream, str) and stream.startswith(WORDS_PREFIX):
+        lang = stream[len(WORDS_PREFIX):]
+        try:
+            check_language(lang)
+        except ValueError as exc:
+            raise ValueError(f"stream {stream!r}: {exc}") from None
+        if rows is not None:
+            available = len(_wordfreq().top_n_list(lang, rows))
+            if available < rows:
+                raise ValueError(f"rows must be at most {available} for stream {stream!r} "
+                                 f"(the size of wordfreq's list); got {rows}")
+        return stream
+    raise ValueError(f"stream must be 'zipf' or 'words-LANG' (e.g. 'words-en'); got {stream!r}")
+
+
+def stream_frequencies(stream: str, rows: int, exponent: float = 1.1) -> np.ndarray:
+    """The ``rows`` frequencies of ``stream``: Zipf with ``exponent``, or a language's words."""
+    if check_stream(stream) == "zipf":
+        return zipf_frequencies(rows, exponent)
+    return word_frequencies(stream[len(WORDS_PREFIX):], rows)

@@ -1,6 +1,7 @@
 """The spectral conflict: one momentum for every token frequency, or one per frequency.
 
-A Zipf token stream (``p_i ∝ i^(−s)``, up to 10⁶ rows, one token per sample) trained
+A token stream — Zipf (``p_i ∝ i^(−s)``, up to 10⁶ rows, one token per sample) or the
+word frequencies of a real language — trained
 by SGD with momentum at a common learning rate.  Rows are independent and the risk
 is the sum of the rows' risks, so everything below is exact — the derived
 second-moment recursion evaluated per row, no sampling:
@@ -37,12 +38,14 @@ from numerics.inputs.validation import check_integer, check_per_row
 from numerics.kernels.exact_risk import DivergenceWarning, exact_risk
 from numerics.kernels.horizon_risk import row_risk_at
 from numerics.runtime.progress import progress
-from numerics.simulate.token_stream import Band, decade_bands, zipf_frequencies
+from numerics.simulate.token_stream import Band, check_stream, decade_bands, stream_frequencies
 
 
 @dataclass(frozen=True)
 class ConflictSetup:
-    """A Zipf token stream of ``rows`` rows trained for ``horizon`` steps."""
+    """A token stream of ``rows`` rows trained for ``horizon`` steps: ``stream`` is
+    ``"zipf"`` (exponent ``exponent``) or ``"words-LANG"`` (a language's word frequencies,
+    :func:`~numerics.simulate.token_stream.word_frequencies`)."""
 
     rows: int = 1_000_000
     exponent: float = 1.1
@@ -56,6 +59,7 @@ class ConflictSetup:
     scan: int = 31                  # global β: points of the log-grid in 1 − β
     frequencies: int = 48           # grid of p for f(p)
     smallest_eps: float = 1e-3      # 1 − β scanned down to this
+    stream: str = "zipf"
 
     def __post_init__(self):
         check_integer("rows", self.rows, minimum=1)
@@ -69,12 +73,13 @@ class ConflictSetup:
         check_integer("scan", self.scan, minimum=3)
         check_integer("frequencies", self.frequencies, minimum=2)
         check_per_row("smallest_eps", self.smallest_eps, lower=0, upper=1, lower_open=True, upper_open=True)
+        check_stream(self.stream, self.rows)
         if not update_rule(self.optimizer).uses_beta:  # names the valid optimizers on a typo
             raise ValueError(f"optimizer must use momentum β (e.g. heavy-ball, nesterov or lazy); "
                              f"got {self.optimizer!r}")
 
     def frequencies_of_rows(self) -> np.ndarray:
-        return zipf_frequencies(self.rows, self.exponent)
+        return stream_frequencies(self.stream, self.rows, self.exponent)
 
     def model(self, p: np.ndarray | None = None) -> SparseLeastSquares:
         p = self.frequencies_of_rows() if p is None else p
@@ -257,9 +262,16 @@ def quick_setup(setup: ConflictSetup = ConflictSetup()) -> ConflictSetup:
     return replace(setup, rows=100_000)
 
 
+def stream_label(setup: ConflictSetup) -> str:
+    """``Zipf s = 1.1`` or ``words of 'en'``: the stream, for titles."""
+    if setup.stream == "zipf":
+        return f"Zipf s = {setup.exponent}"
+    return f"words of {setup.stream.partition('-')[2]!r} (wordfreq)"
+
+
 def table_markdown(result: ConflictResult) -> str:
     s = result.setup
-    lines = [f"# Spectral conflict: {s.rows:,} rows, Zipf s = {s.exponent}, {s.optimizer}, "
+    lines = [f"# Spectral conflict: {s.rows:,} rows, {stream_label(s)}, {s.optimizer}, "
              f"lr = {s.lr}, B = {s.batch}, d = {s.d}, σ² = {s.sigma2}, T = {s.horizon:,} steps",
              "", "| assignment of β | Σ E R(T) | vs best global β |", "|---|---|---|"]
     ref = result.risk_at_horizon["best global β"]

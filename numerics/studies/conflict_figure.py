@@ -21,7 +21,7 @@ import numpy as np
 from numerics.runtime.atomic import write_text_atomic
 from numerics.runtime.figure_files import write_figure
 from numerics.runtime.plotting import new_figure
-from numerics.studies.conflict import ADAPTED, ONSET, ConflictResult, table_markdown
+from numerics.studies.conflict import ADAPTED, ONSET, ConflictResult, stream_label, table_markdown
 
 
 def plot_phases(result: ConflictResult, ax) -> None:
@@ -67,7 +67,7 @@ def plot_band_risk_over_time(result: ConflictResult, ax) -> None:
     ax.plot([], [], "k--", label=ADAPTED)
     ax.set_xlabel("step k")
     ax.set_ylabel("Σ over the band of E R_i(k)")
-    ax.set_title(f"risk by frequency band over time ({s.rows:,} rows, Zipf s = {s.exponent})")
+    ax.set_title(f"risk by frequency band over time ({s.rows:,} rows, {stream_label(s)})")
     ax.legend(fontsize=8, ncol=2)
     ax.grid(True, which="both", alpha=0.3)
 

@@ -225,3 +225,32 @@ def test_unstable_parameters_are_reported_not_nan():
     assert trajectory.diverged_at == 1
     assert not np.any(np.isnan(trajectory.state))
     assert np.all(np.isinf(trajectory.risks["squared error"][1:]))
+
+
+def test_logistic_sweep_agrees_with_monte_carlo_and_draws_into_its_axes():
+    import matplotlib.pyplot as plt
+
+    from numerics.analysis.mean_field_convergence import StudySetup
+    from numerics.runtime.plotting import new_figure
+    from numerics.studies.logistic_sweeps import (
+        SWEPT,
+        checks,
+        plot_sweep,
+        predicted_at_horizon,
+        run_sweeps,
+    )
+
+    setup = StudySetup(runs=40)
+    (sweep,) = run_sweeps(setup, d=200, fine=5, names=("batch",), workers=1)
+    assert sweep.values == SWEPT["batch"][1] and len(sweep.points) == len(sweep.values)
+    results = checks([sweep])
+    assert all(r.passed for r in results), "\n".join(map(str, results))
+    # the line is the mean field at the horizon, and the last record is the horizon
+    assert sweep.predicted[0] == predicted_at_horizon(setup, 200)       # B = 1 is the base
+    point = sweep.points[0]
+    assert point.predicted["excess cross-entropy"][-1] == pytest.approx(sweep.predicted[0])
+    before = plt.get_fignums()
+    figure = new_figure((4, 3))
+    ax = figure.add_subplot()
+    plot_sweep(ax, sweep, 200)
+    assert figure.axes == [ax] and plt.get_fignums() == before and len(ax.lines) >= 1

@@ -40,6 +40,8 @@ from numerics.studies.conflict import ConflictSetup, quick_setup, run_conflict, 
 from numerics.studies.conflict_figure import conflict_figure
 from numerics.studies.curves import plot_limit_components
 from numerics.studies.logistic import study_figure
+from numerics.studies.logistic_sweeps import checks as logistic_sweep_checks
+from numerics.studies.logistic_sweeps import plot_sweep, run_sweeps
 from numerics.studies.sweep import SWEEP_POINTS, run_point
 from numerics.studies.sweep_figure import (
     PANEL_OPTIMIZERS,
@@ -285,6 +287,20 @@ def logistic(out: Path, full: bool) -> Figure:
     return figure
 
 
+def logistic_sweeps(out: Path, full: bool) -> Figure:
+    """Mean field vs Monte Carlo across ``ε, p, η, ρ, B`` (one parameter at a time)."""
+    setup = StudySetup(runs=200 if full else 60)
+    d = 400 if full else 200
+    sweeps = run_sweeps(setup, d)
+    fig, axes = _subplots(1, len(sweeps), (4.6 * len(sweeps), 4.2))
+    for ax, sweep in zip(axes, sweeps):
+        plot_sweep(ax, sweep, d)
+    figure = Figure("logistic_sweeps", "logistic rare class: mean field vs Monte Carlo across "
+                    "ε, p, η, ρ, B", parameters={"d": d, "runs": setup.runs},
+                    checks=logistic_sweep_checks(sweeps))
+    return _save(figure, fig, out)
+
+
 # ---- convergence to the high-d limit ------------------------------------------------
 
 def convergence(out: Path, full: bool) -> Figure:
@@ -317,6 +333,7 @@ FIGURES = {
     "stability_region": stability_region,
     "spectral_conflict": spectral_conflict,
     "logistic": logistic,
+    "logistic_sweeps": logistic_sweeps,
     "convergence": convergence,
 }
 

@@ -1,0 +1,104 @@
+"""The rare-class model across its parameters: mean field against Monte Carlo.
+
+Around a base problem (:class:`~numerics.analysis.mean_field_convergence.StudySetup`,
+rescaled time ``t = k/d``, ``η = η̄/d``) one parameter at a time is swept — the momentum
+gap ``ε = 1 − β``, the rare-class probability ``p``, the learning-rate scale ``η̄``, the
+class separation ``ρ`` and the batch size ``B`` — and the excess cross-entropy at the
+horizon is predicted by the derived statistics map (a fine line) and measured by Monte
+Carlo at a few values (mean ± 2 SE), each point's whole trajectory checked by the
+statistical harness.  Mean field is exact as ``d → ∞``; at finite ``d`` its bias is
+``O(1/d)`` and grows with the momentum: at ``β = 0.9`` the harness resolves it at
+``d = 100`` (mean deviation 0.026, halved at ``d = 200``, where it passes), hence
+``d ≥ 200`` here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from numerics.analysis.mean_field import mean_field
+from numerics.analysis.mean_field_convergence import StudySetup, run_point
+from numerics.runtime.parallel import parallel_map
+from numerics.verify.checks import CheckResult
+
+#: Swept parameter → (label, values measured by Monte Carlo, fine range of the prediction).
+SWEPT = {
+    "eps": ("ε = 1 − β", (0.1, 0.3, 0.5, 0.9), (0.05, 1.0)),
+    "p": ("rare-class probability p", (0.05, 0.1, 0.2, 0.4), (0.03, 0.45)),
+    "lr_scale": ("learning-rate scale η·d", (0.25, 0.5, 1.0, 2.0), (0.2, 2.5)),
+    "rho": ("class separation ρ", (1.0, 1.5, 2.0, 3.0), (0.8, 3.2)),
+    "batch": ("batch size B", (1, 2, 4, 8), (1, 8)),
+}
+CURVE = "excess cross-entropy"
+
+
+def _with(setup: StudySetup, name: str, value) -> StudySetup:
+    if name == "eps":
+        return replace(setup, beta=1.0 - value)
+    if name == "batch":
+        return replace(setup, batch=int(value))
+    return replace(setup, **{name: value})
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """One swept parameter: the prediction on a fine grid and the Monte Carlo points."""
+
+    name: str
+    grid: np.ndarray
+    predicted: np.ndarray
+    values: tuple
+    points: list
+
+
+def predicted_at_horizon(setup: StudySetup, d: int) -> float:
+    """The mean-field excess cross-entropy at ``t = horizon``."""
+    model, opt = setup.problem(d)
+    return float(mean_field(model, opt, int(round(setup.horizon * d))).risks[CURVE][-1])
+
+
+def _point(task):
+    setup, d = task
+    return run_point(setup, d)
+
+
+def run_sweeps(setup: StudySetup = StudySetup(), d: int = 200, fine: int = 41,
+               names=tuple(SWEPT), workers: int | None = None) -> list[Sweep]:
+    """Every swept parameter of ``names`` (see the module docstring) at dimension ``d``;
+    the Monte Carlo points in parallel (``workers`` processes, default all cores)."""
+    tasks = [(_with(setup, name, x), d) for name in names for x in SWEPT[name][1]]
+    points = iter(parallel_map(_point, tasks, workers=workers, description="logistic sweeps"))
+    sweeps = []
+    for name in names:
+        _, values, (lo, hi) = SWEPT[name]
+        grid = (np.unique(np.round(np.geomspace(lo, hi, fine))) if name == "batch"
+                else np.linspace(lo, hi, fine))
+        predicted = np.array([predicted_at_horizon(_with(setup, name, x), d) for x in grid])
+        sweeps.append(Sweep(name, grid, predicted, values, [next(points) for _ in values]))
+    return sweeps
+
+
+def checks(sweeps: list[Sweep]) -> list[CheckResult]:
+    """One harness verdict per Monte Carlo point (Holm over its time grid)."""
+    return [CheckResult("Monte Carlo", f"logistic sweep {s.name} = {value}", pt.harness.passed,
+                        f"min Holm p = {pt.harness.adjusted_p.min():.3g} over the trajectory")
+            for s in sweeps for value, pt in zip(s.values, s.points)]
+
+
+def plot_sweep(ax, sweep: Sweep, d: int) -> None:
+    """The prediction at the horizon over the swept parameter and the Monte Carlo means
+    (± 2 SE) at the horizon."""
+    label = SWEPT[sweep.name][0]
+    ax.plot(sweep.grid, sweep.predicted, "-", color="C0", lw=2, label="mean field")
+    means = [pt.simulated_mean[CURVE][-1] for pt in sweep.points]
+    errors = [2 * pt.simulated_stderr[CURVE][-1] for pt in sweep.points]
+    ax.errorbar(sweep.values, means, yerr=errors, fmt="o", color="C1", ms=5,
+                label=f"Monte Carlo, d = {d} (± 2 SE)")
+    ax.set_yscale("log")
+    ax.set_xlabel(label)
+    ax.set_ylabel("excess cross-entropy at the horizon")
+    ax.set_title(f"sweep of {label}", fontsize=10)
+    ax.legend(fontsize=8)
+    ax.grid(True, which="both", alpha=0.3)

@@ -137,3 +137,22 @@ def test_critical_batch_with_dense_data_converges(gamma):
     errors = np.array(conv.errors)
     assert np.all(np.diff(errors) < 0), errors
     assert conv.rate > 0.4 and errors[-1] < 0.005, errors
+
+
+def test_critical_line_rates_approach_the_limit_and_draw_into_their_axes():
+    import matplotlib.pyplot as plt
+
+    from numerics.runtime.plotting import new_figure
+    from numerics.studies.critical_line import checks, plot_critical_line, run_critical_line
+
+    result = run_critical_line(p_stars=(0.5, 2.0), dimensions=(10**2, 10**3), fine=3)
+    assert all(c.passed for c in checks(result)), [str(c) for c in checks(result)]
+    assert result.activity == pytest.approx(1 - np.exp(-np.array([0.5, 2.0])))
+    # the fine line passes through the measured p* at its ends
+    assert result.fine_limit[:, 0] == pytest.approx(result.limit[:, 0])
+    assert result.fine_limit[:, -1] == pytest.approx(result.limit[:, -1])
+    before = plt.get_fignums()
+    figure = new_figure((4, 3))
+    ax = figure.add_subplot()
+    plot_critical_line(ax, result)
+    assert figure.axes == [ax] and plt.get_fignums() == before and len(ax.lines) == 6

@@ -38,6 +38,8 @@ from numerics.simulate.harness import compare_with_theory
 from numerics.simulate.monte_carlo import monte_carlo_risk
 from numerics.studies.conflict import ConflictSetup, quick_setup, run_conflict, table_markdown
 from numerics.studies.conflict_figure import conflict_figure
+from numerics.studies.critical_line import checks as critical_line_checks
+from numerics.studies.critical_line import plot_critical_line, run_critical_line
 from numerics.studies.curves import plot_limit_components
 from numerics.studies.logistic import study_figure
 from numerics.studies.logistic_sweeps import checks as logistic_sweep_checks
@@ -175,6 +177,20 @@ def component_panels(out: Path, full: bool) -> Figure:
             "scaling limit", f"components, {name}", all(a > b for a, b in zip(errors, errors[1:])),
             f"{limit.phase}: max over components and t of |finite − limit| = "
             + ", ".join(f"{e:.2e}" for e in errors) + f" at d = {', '.join(map(str, dims))}"))
+    return _save(figure, fig, out)
+
+
+def critical_line(out: Path, full: bool) -> Figure:
+    """Heavy ball on the critical batch line ``κ = σ``: decay rate against ``P*``."""
+    p_stars = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0) if full else \
+        (0.1, 0.3, 1.0, 3.0, 10.0)
+    dims = (10**2, 10**3, 10**4, 10**5) if full else (10**2, 10**3, 10**4)
+    result = run_critical_line(p_stars, dims, fine=25 if full else 9)
+    fig, ax = _subplots(1, 1, (8, 5.5))
+    plot_critical_line(ax, result)
+    figure = Figure("critical_line", "decay rate vs P* = 1 − exp(−p*B*) on κ = σ",
+                    parameters={"p_star": list(p_stars), "dimensions": list(dims)},
+                    checks=critical_line_checks(result))
     return _save(figure, fig, out)
 
 
@@ -330,6 +346,7 @@ FIGURES = {
     "risk_curves_by_phase": risk_curves_by_phase,
     "phase_diagram": phase_diagram,
     "component_panels": component_panels,
+    "critical_line": critical_line,
     "stability_region": stability_region,
     "spectral_conflict": spectral_conflict,
     "logistic": logistic,

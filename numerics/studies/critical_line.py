@@ -1,0 +1,117 @@
+"""The critical batch line ``κ = σ``: decay rate against the limiting activity ``P*``.
+
+On ``κ = σ`` a batch holds a row's token with probability ``p_B → P* = 1 − e^{−p*B*}``
+(neither ``p_B → 0`` nor ``→ 1``), so the limit depends on the prefactor ``p*``.  Per
+``p*`` (at ``B* = 1``) and per momentum exponent ``γ``: the limit's decay rate
+``−max Re λ(L)`` per unit of rescaled time, against the exact finite-``d`` rate
+``−d^τ log ρ(A_d)`` (``ρ`` the spectral radius of the derived active-iterate transition
+at ``d``, 40 digits; ``k = t·d^τ`` active updates), which approaches it as ``d`` grows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import mpmath
+import numpy as np
+
+from derivations.asymptotics import ExponentPoint
+from derivations.scaling_limits import scaling_limit
+from numerics.analysis.scaling_limit import finite_d_problem
+from numerics.analysis.stability import spectral_radius
+from numerics.verify.checks import CheckResult
+
+#: (label, γ) on the line κ = σ = 1: one SGD-like and one heavy-ball family.
+GAMMAS = (("below resonance (γ = 1/2)", Fraction(1, 2)), ("above resonance (γ = 2)", Fraction(2)))
+
+
+@dataclass(frozen=True)
+class CriticalLine:
+    """Per ``γ`` (rows) and ``p*`` (columns): ``P*``, the limit's decay rate and the exact
+    rate at each ``d`` of ``dimensions`` (``finite[γ, d, p*]``)."""
+
+    labels: tuple[str, ...]
+    p_stars: np.ndarray
+    activity: np.ndarray            # P* = 1 − exp(−p* B*)
+    limit: np.ndarray               # (γ, p*)
+    finite: np.ndarray              # (γ, d, p*)
+    fine_activity: np.ndarray       # P* of a fine grid of p* (the limit's line)
+    fine_limit: np.ndarray          # (γ, fine p*)
+    dimensions: tuple[int, ...]
+    phases: tuple[str, ...]
+
+
+def limit_rate(gamma, p_star, sigma=Fraction(1)) -> float:
+    """``−max Re λ(L)`` of the heavy-ball limit at ``κ = σ``, ``γ``, ``p*``."""
+    limit = scaling_limit("lsq", "heavy-ball", ExponentPoint(sigma, sigma, gamma, 0,
+                                                             p_star=p_star))
+    return -float(np.linalg.eigvals(np.array(limit.matrix.evalf(30).tolist(),
+                                             dtype=float)).real.max())
+
+
+def run_critical_line(p_stars=(0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0),
+                      dimensions=(10**2, 10**3, 10**4), sigma=Fraction(1),
+                      fine: int = 15) -> CriticalLine:
+    """The sweep of the module docstring on ``κ = σ``, heavy ball, largest stable rate;
+    the limit also on ``fine`` log-spaced ``p*`` spanning ``p_stars``."""
+    p_stars = [Fraction(p).limit_denominator(10**6) for p in p_stars]
+    grid = [Fraction(x).limit_denominator(10**6)
+            for x in np.geomspace(float(min(p_stars)), float(max(p_stars)), fine)]
+    fine_limit = np.array([[limit_rate(gamma, p, sigma) for p in grid] for _, gamma in GAMMAS])
+    rates = np.empty((len(GAMMAS), len(p_stars)))
+    finite = np.empty((len(GAMMAS), len(dimensions), len(p_stars)))
+    phases = []
+    for i, (_, gamma) in enumerate(GAMMAS):
+        for j, p_star in enumerate(p_stars):
+            limit = scaling_limit("lsq", "heavy-ball", ExponentPoint(
+                sigma, sigma, gamma, 0, p_star=p_star))
+            rates[i, j] = -float(np.linalg.eigvals(np.array(limit.matrix.evalf(30).tolist(),
+                                                            dtype=float)).real.max())
+            for k, d in enumerate(dimensions):
+                model, optimizer = finite_d_problem(limit, d)
+                with mpmath.workdps(40):
+                    radius = spectral_radius(model, optimizer, time="active", dps=40)
+                    radius = radius[0] if np.ndim(radius) else radius
+                    finite[i, k, j] = float(-mpmath.log(radius)
+                                            * mpmath.mpf(d) ** float(limit.time_exponent))
+        phases.append(limit.phase)
+    activity = 1 - np.exp(-np.array([float(p) for p in p_stars]))
+    fine_activity = 1 - np.exp(-np.array([float(p) for p in grid]))
+    return CriticalLine(labels=tuple(label for label, _ in GAMMAS),
+                        p_stars=np.array(p_stars, dtype=float), activity=activity, limit=rates,
+                        finite=finite, fine_activity=fine_activity, fine_limit=fine_limit,
+                        dimensions=tuple(dimensions), phases=tuple(phases))
+
+
+def checks(result: CriticalLine) -> list[CheckResult]:
+    """Per ``γ``: the exact finite-``d`` rates approach the limit's as ``d`` grows."""
+    out = []
+    for i, label in enumerate(result.labels):
+        errors = np.abs(result.finite[i] - result.limit[i][None, :]).max(axis=1)
+        out.append(CheckResult(
+            "scaling limit", f"critical line κ = σ, {label}",
+            bool(np.all(np.diff(errors) < 0)),
+            "max over p* of |exact − limit| decay rate: "
+            + ", ".join(f"{e:.2e}" for e in errors)
+            + f" at d = {', '.join(map(str, result.dimensions))}"))
+    return out
+
+
+def plot_critical_line(ax, result: CriticalLine) -> None:
+    """Decay rate against ``P*``: the limit's (line) and the exact finite-``d`` rates
+    (markers, darker for larger ``d``), one colour per ``γ``."""
+    for i, label in enumerate(result.labels):
+        colour = f"C{i}"
+        ax.plot(result.fine_activity, result.fine_limit[i], "-", color=colour, lw=2,
+                label=f"{label}: d → ∞ limit")
+        for k, d in enumerate(result.dimensions):
+            ax.plot(result.activity, result.finite[i, k], "os^dv"[k % 5], color=colour,
+                    ms=4, alpha=0.4 + 0.6 * (k + 1) / len(result.dimensions),
+                    label=f"{label}: exact, d = {d:,}")
+    ax.set_xlabel(r"limiting activity $P^* = 1 - e^{-p^* B^*}$")
+    ax.set_ylabel("decay rate per unit of rescaled time")
+    ax.set_yscale("log")
+    ax.set_title("heavy ball on the critical batch line κ = σ = 1", fontsize=10)
+    ax.legend(fontsize=6, ncol=2)
+    ax.grid(True, alpha=0.3)

@@ -53,7 +53,7 @@ class HeatmapSetup:
     rule: str = "dynamical"
     horizon: float = 4.0
     sigma2: float = 0.0
-    lr_range: tuple[float, float] = (1e-10, 1e4)
+    lr_range: tuple[float, float] = (1e-13, 1e4)
 
     def __post_init__(self):
         object.__setattr__(self, "sigma", Fraction(self.sigma).limit_denominator(10**6))

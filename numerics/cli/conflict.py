@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from derivations import UPDATE_RULES
-from numerics.inputs.arguments import output_dir, positive_int, real_in
+from numerics.inputs.arguments import check_setup, output_dir, positive_int, real_in
 from numerics.studies.conflict import ConflictSetup, run_conflict, table_markdown
 from numerics.studies.conflict_figure import write_conflict
 from numerics.studies.output import default_output_dir
@@ -41,10 +41,7 @@ def setup_from(args) -> ConflictSetup:
 
 def validate(args) -> None:
     """Every option checked before the study starts (a ``ValueError`` names it)."""
-    try:
-        setup_from(args)
-    except ValueError as exc:
-        raise ValueError(f"argument --{str(exc).split()[0]}: {exc}") from None
+    check_setup(setup_from, args)
 
 
 def run(args) -> int:

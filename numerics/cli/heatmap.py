@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from derivations import UPDATE_RULES
 from derivations.scaling_limits import unsupported_by_scaling_limit
-from numerics.inputs.arguments import fraction, output_dir, positive_int, real_in
+from numerics.inputs.arguments import check_setup, fraction, output_dir, positive_int, real_in
 from numerics.studies.heatmap import HORIZON_RULES, HeatmapSetup, heatmap_figure, run_heatmap
 from numerics.studies.output import default_output_dir
 
@@ -48,10 +48,7 @@ def setup_from(args) -> HeatmapSetup:
 
 def validate(args) -> None:
     """Every option checked before the study starts (a ``ValueError`` names it)."""
-    try:
-        setup_from(args)
-    except ValueError as exc:
-        raise ValueError(f"argument --{str(exc).split()[0]}: {exc}") from None
+    check_setup(setup_from, args)
 
 
 def run(args) -> int:

@@ -131,3 +131,12 @@ def join_negative_values(argv: list[str]) -> list[str]:
         else:
             out.append(token)
     return out
+
+
+def check_setup(setup_from, args):
+    """``setup_from(args)``, the study's validated setup; its ``ValueError`` (whose message
+    starts with the parameter's name) re-raised naming the option ``--name``."""
+    try:
+        return setup_from(args)
+    except ValueError as exc:
+        raise ValueError(f"argument --{str(exc).split()[0]}: {exc}") from None

@@ -307,7 +307,7 @@ def logistic_sweeps(out: Path, full: bool) -> Figure:
     """Mean field vs Monte Carlo across ``ε, p, η, ρ, B`` (one parameter at a time)."""
     setup = StudySetup(runs=200 if full else 60)
     d = 400 if full else 200
-    sweeps = run_sweeps(setup, d)
+    sweeps = run_sweeps(setup, d, fine=41 if full else 13)
     fig, axes = _subplots(1, len(sweeps), (4.6 * len(sweeps), 4.2))
     for ax, sweep in zip(axes, sweeps):
         plot_sweep(ax, sweep, d)

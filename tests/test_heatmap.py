@@ -76,3 +76,17 @@ def test_bad_setups_and_ranges_are_refused():
         optimal_learning_rates("heavy-ball", 100, 0.1, 0.9, 1, 10, lr_range=(1.0, 0.5))
     with pytest.raises(ValueError, match="every lr in lr_range"):
         optimal_learning_rates("heavy-ball", 100, 0.1, 0.9, 1, 100, lr_range=(1e3, 1e4))
+
+
+def test_heatmap_panel_draws_into_its_axes(small):
+    import matplotlib.pyplot as plt
+
+    from numerics.runtime.plotting import new_figure
+    from numerics.studies.heatmap import plot_heatmap
+
+    before = plt.get_fignums()
+    figure = new_figure((4, 3))
+    ax = figure.add_subplot()
+    plot_heatmap(ax, small, np.log10(small.lr), "log10 lr", "viridis")
+    assert figure.axes == [ax] and plt.get_fignums() == before
+    assert ax.collections and ax.get_title() == "log10 lr"

@@ -152,7 +152,8 @@ def plot_heatmap(ax, result: HeatmapResult, values: np.ndarray, label: str, cmap
     """``values`` over ``(κ, γ)`` with the derived region boundaries on top."""
     mesh = ax.pcolormesh(result.phases.kappas, result.phases.gammas, values, cmap=cmap,
                          shading="nearest", rasterized=True)
-    ax.figure.colorbar(mesh, ax=ax, label=label)
+    # the colour bar lives inside ``ax`` (an inset): no Axes is added to the caller's figure
+    ax.figure.colorbar(mesh, cax=ax.inset_axes([1.02, 0.0, 0.04, 1.0]), label=label)
     draw_region_boundaries(ax, result.phases, "white", lw=1.4)
     edge = np.argwhere(result.at_edge)
     if len(edge):
@@ -168,8 +169,8 @@ def heatmap_figure(result: HeatmapResult, out: Path) -> list[Path]:
     """Three panels — ``log10 η*``, ``log10 η*·d^α`` and ``log10 E R_k/E R_0`` — written
     as PNG, PDF and the plotted data; the table of every point as ``heatmap.csv``."""
     s = result.setup
-    fig = new_figure((19, 5.6))
-    axes = fig.subplots(1, 3)
+    fig = new_figure((20, 5.6))
+    axes = fig.subplots(1, 3, gridspec_kw={"wspace": 0.45})
     plot_heatmap(axes[0], result, np.log10(result.lr), r"$\log_{10}\eta^*$", "viridis")
     plot_heatmap(axes[1], result, np.log10(result.lr_scaled),
                  r"$\log_{10}(\eta^* d^{\alpha})$, $\alpha$ of the largest stable rate", "plasma")
@@ -181,7 +182,7 @@ def heatmap_figure(result: HeatmapResult, out: Path) -> list[Path]:
     fig.suptitle(f"{s.optimizer}: optimal learning rate at d = {s.d}, σ = {s.sigma} "
                  f"(B = {s.batch}), horizon {horizon}; exact finite-d recursion, "
                  "derived region boundaries in white")
-    fig.tight_layout(rect=(0, 0, 1, 0.94))
+    fig.subplots_adjust(left=0.05, right=0.95, bottom=0.11, top=0.88)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     table = out / "heatmap.csv"

@@ -243,6 +243,7 @@ def test_logistic_sweep_agrees_with_monte_carlo_and_draws_into_its_axes():
     setup = StudySetup(runs=40)
     (sweep,) = run_sweeps(setup, d=200, fine=5, names=("batch",), workers=1)
     assert sweep.values == SWEPT["batch"][1] and len(sweep.points) == len(sweep.values)
+    assert sorted(sweep.values) == [1, 2, 4, 8]
     results = checks([sweep])
     assert all(r.passed for r in results), "\n".join(map(str, results))
     # the line is the mean field at the horizon, and the last record is the horizon

@@ -23,13 +23,14 @@ from numerics.analysis.mean_field_convergence import StudySetup, run_point
 from numerics.runtime.parallel import parallel_map
 from numerics.verify.checks import CheckResult
 
-#: Swept parameter → (label, values measured by Monte Carlo, fine range of the prediction).
+#: Swept parameter → (label, values measured by Monte Carlo — the ends of the range first —,
+#: range of the prediction).
 SWEPT = {
-    "eps": ("ε = 1 − β", (0.1, 0.3, 0.5, 0.9), (0.05, 1.0)),
-    "p": ("rare-class probability p", (0.05, 0.1, 0.2, 0.4), (0.03, 0.45)),
-    "lr_scale": ("learning-rate scale η·d", (0.25, 0.5, 1.0, 2.0), (0.2, 2.5)),
-    "rho": ("class separation ρ", (1.0, 1.5, 2.0, 3.0), (0.8, 3.2)),
-    "batch": ("batch size B", (1, 2, 4, 8), (1, 8)),
+    "eps": ("ε = 1 − β", (0.1, 0.9, 0.3, 0.5), (0.05, 1.0)),
+    "p": ("rare-class probability p", (0.05, 0.4, 0.1, 0.2), (0.03, 0.45)),
+    "lr_scale": ("learning-rate scale η·d", (0.25, 2.0, 0.5, 1.0), (0.2, 2.5)),
+    "rho": ("class separation ρ", (1.0, 3.0, 1.5, 2.0), (0.8, 3.2)),
+    "batch": ("batch size B", (1, 8, 2, 4), (1, 8)),
 }
 CURVE = "excess cross-entropy"
 
@@ -64,20 +65,33 @@ def _point(task):
     return run_point(setup, d)
 
 
+def _predicted(task):
+    setup, d = task
+    return predicted_at_horizon(setup, d)
+
+
+def _grid(name: str, fine: int) -> np.ndarray:
+    lo, hi = SWEPT[name][2]
+    return (np.unique(np.round(np.geomspace(lo, hi, fine))) if name == "batch"
+            else np.linspace(lo, hi, fine))
+
+
 def run_sweeps(setup: StudySetup = StudySetup(), d: int = 200, fine: int = 41,
-               names=tuple(SWEPT), workers: int | None = None) -> list[Sweep]:
-    """Every swept parameter of ``names`` (see the module docstring) at dimension ``d``;
-    the Monte Carlo points in parallel (``workers`` processes, default all cores)."""
-    tasks = [(_with(setup, name, x), d) for name in names for x in SWEPT[name][1]]
-    points = iter(parallel_map(_point, tasks, workers=workers, description="logistic sweeps"))
-    sweeps = []
-    for name in names:
-        _, values, (lo, hi) = SWEPT[name]
-        grid = (np.unique(np.round(np.geomspace(lo, hi, fine))) if name == "batch"
-                else np.linspace(lo, hi, fine))
-        predicted = np.array([predicted_at_horizon(_with(setup, name, x), d) for x in grid])
-        sweeps.append(Sweep(name, grid, predicted, values, [next(points) for _ in values]))
-    return sweeps
+               names=tuple(SWEPT), workers: int | None = None,
+               measured: int | None = None) -> list[Sweep]:
+    """Every swept parameter of ``names`` (see the module docstring) at dimension ``d``:
+    the prediction at ``fine`` values, Monte Carlo at the first ``measured`` of
+    :data:`SWEPT`'s values (all by default); both in parallel (``workers`` processes,
+    default all cores)."""
+    values = {name: SWEPT[name][1][:measured] for name in names}
+    grids = {name: _grid(name, fine) for name in names}
+    tasks = [(_with(setup, name, x), d) for name in names for x in values[name]]
+    lines = [(_with(setup, name, x), d) for name in names for x in grids[name]]
+    results = iter(parallel_map(_point, tasks, workers=workers, description="logistic sweeps"))
+    predictions = iter(parallel_map(_predicted, lines, workers=workers,
+                                    description="mean field"))
+    return [Sweep(name, grids[name], np.array([next(predictions) for _ in grids[name]]),
+                  values[name], [next(results) for _ in values[name]]) for name in names]
 
 
 def checks(sweeps: list[Sweep]) -> list[CheckResult]:

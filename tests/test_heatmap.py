@@ -11,7 +11,7 @@ import pytest
 
 from derivations.asymptotics import ExponentPoint
 from derivations.scaling_limits import scaling_limit
-from numerics.analysis.optimal_lr import _risk, optimal_learning_rates
+from numerics.analysis.optimal_lr import horizon_risk_ratio, optimal_learning_rates
 from numerics.studies.heatmap import HeatmapSetup, heatmap_figure, horizons, run_heatmap
 
 SETUP = HeatmapSetup(d=200, grid=4, sigma=Fraction(1, 2), horizon=3.0)
@@ -30,7 +30,8 @@ def test_search_finds_the_minimum_of_a_brute_scan(small):
         p, beta = d ** -small.phases.kappas[j], 1 - d ** -small.phases.gammas[i]
         k = small.horizon[i, j]
         brute = np.geomspace(small.lr[i, j] / 30, small.lr[i, j] * 30, 4001)
-        risk = _risk("heavy-ball", d, np.full(brute.size, p), np.full(brute.size, beta),
+        risk = horizon_risk_ratio("heavy-ball", d, np.full(brute.size, p),
+                                  np.full(brute.size, beta),
                      SETUP.batch, 0.0, np.full(brute.size, k), "active", brute)
         best = int(np.argmin(risk))
         assert 0 < best < brute.size - 1                  # an interior minimum of the scan

@@ -35,7 +35,8 @@ class OptimalRates:
     at_edge: np.ndarray
 
 
-def _risk(optimizer: str, d, p, beta, batch, sigma2, horizon, time, lr) -> np.ndarray:
+def horizon_risk_ratio(optimizer: str, d, p, beta, batch, sigma2, horizon, time,
+                       lr) -> np.ndarray:
     """``E R_k / E R_0`` per row (``R_0 = 1``); ``inf`` where it overflows."""
     model = SparseLeastSquares(d=d, p=p, R0=1.0, sigma2=sigma2)
     opt = Optimizer(optimizer, lr=lr, beta=beta, batch=batch)
@@ -65,8 +66,9 @@ def optimal_learning_rates(optimizer: str, d: int, p, beta, batch: int, horizon,
     p, beta, horizon = p.ravel(), beta.ravel(), horizon.ravel().astype(np.int64)
     m = p.size
     rates = np.geomspace(lo, hi, scan)
-    grid = _risk(optimizer, d, np.repeat(p, scan), np.repeat(beta, scan), batch, sigma2,
-                 np.repeat(horizon, scan), time, np.tile(rates, m)).reshape(m, scan)
+    grid = horizon_risk_ratio(optimizer, d, np.repeat(p, scan), np.repeat(beta, scan), batch,
+                              sigma2, np.repeat(horizon, scan), time,
+                              np.tile(rates, m)).reshape(m, scan)
     best = np.argmin(grid, axis=1)
     best_risk = grid[np.arange(m), best]
     if not np.all(np.isfinite(best_risk)):
@@ -76,9 +78,9 @@ def optimal_learning_rates(optimizer: str, d: int, p, beta, batch: int, horizon,
                          "lower the range")
     left = np.log(rates[np.maximum(best - 1, 0)])
     right = np.log(rates[np.minimum(best + 1, scan - 1)])
-    x = golden_section(lambda x: _risk(optimizer, d, p, beta, batch, sigma2, horizon, time,
-                                       np.exp(x)), left, right)
-    refined = _risk(optimizer, d, p, beta, batch, sigma2, horizon, time, np.exp(x))
+    x = golden_section(lambda x: horizon_risk_ratio(optimizer, d, p, beta, batch, sigma2,
+                                                    horizon, time, np.exp(x)), left, right)
+    refined = horizon_risk_ratio(optimizer, d, p, beta, batch, sigma2, horizon, time, np.exp(x))
     better = refined <= best_risk
     lr = np.where(better, np.exp(x), rates[best])
     risk = np.where(better, refined, best_risk)

@@ -31,8 +31,8 @@ def test_search_finds_the_minimum_of_a_brute_scan(small):
         k = small.horizon[i, j]
         brute = np.geomspace(small.lr[i, j] / 30, small.lr[i, j] * 30, 4001)
         risk = horizon_risk_ratio("heavy-ball", d, np.full(brute.size, p),
-                                  np.full(brute.size, beta),
-                     SETUP.batch, 0.0, np.full(brute.size, k), "active", brute)
+                                  np.full(brute.size, beta), SETUP.batch, 0.0,
+                                  np.full(brute.size, k), "active", brute)
         best = int(np.argmin(risk))
         assert 0 < best < brute.size - 1                  # an interior minimum of the scan
         assert small.risk[i, j] <= risk[best] * (1 + 1e-12)

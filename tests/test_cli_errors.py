@@ -153,3 +153,16 @@ def test_version_is_the_installed_distribution():
     proc = subprocess.run([sys.executable, "-m", "numerics.cli", "--version"], capture_output=True,
                           text=True, timeout=60)
     assert proc.returncode == 0 and proc.stdout.strip() == f"sparsemom {version('sparsemom')}"
+
+
+def test_a_missing_optional_package_is_one_line_naming_the_extra(monkeypatch, capsys):
+    """pdoc (apidocs) and wordfreq (real word streams) are extras: without them the
+    command says which extra to install, in one line, before any work."""
+    monkeypatch.setitem(sys.modules, "pdoc", None)        # import pdoc → ImportError
+    monkeypatch.setitem(sys.modules, "wordfreq", None)
+    for argv, extra in ((["apidocs"], "sparsemom[docs]"),
+                        (["conflict", "--stream", "words-en"], "sparsemom[words]")):
+        with pytest.raises(SystemExit) as exc:
+            main(argv)
+        err = capsys.readouterr().err
+        assert exc.value.code == 2 and extra in err and len(err.strip().splitlines()) == 1

@@ -54,6 +54,14 @@ def build_api_docs(out: Path) -> list[Path]:
     return sorted(out.rglob("*.html"))
 
 
+def validate(args) -> None:
+    """pdoc must be importable before any work starts."""
+    try:
+        import pdoc  # noqa: F401  (an optional dependency)
+    except ImportError:
+        raise ValueError("the API reference needs pdoc: pip install 'sparsemom[docs]'") from None
+
+
 def add_arguments(parser) -> None:
     parser.add_argument("--out", type=output_dir, default=default_output_dir("api"),
                         help="output directory")

@@ -111,7 +111,7 @@ def check_stream(stream: str, rows: int | None = None) -> str:
         lang = stream[len(WORDS_PREFIX):]
         try:
             check_language(lang)
-        except ValueError as exc:
+        except (ValueError, ImportError) as exc:  # a missing optional package, said in one line
             raise ValueError(f"stream {stream!r}: {exc}") from None
         if rows is not None:
             available = len(_wordfreq().top_n_list(lang, rows))

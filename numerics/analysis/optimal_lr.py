@@ -42,7 +42,7 @@ def horizon_risk_ratio(optimizer: str, d, p, beta, batch, sigma2, horizon, time,
     opt = Optimizer(optimizer, lr=lr, beta=beta, batch=batch)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DivergenceWarning)
-        risk = row_risk_at(model, opt, horizon, time) / (0.5 * p)
+        risk = row_risk_at(model, opt, horizon, time) / row_risk_at(model, opt, 0, time)
     return np.where(np.isfinite(risk), risk, np.inf)
 
 

@@ -17,6 +17,7 @@ import mpmath
 import numpy as np
 
 from derivations.asymptotics import ExponentPoint
+from derivations.asymptotics import P as ACTIVITY
 from derivations.scaling_limits import scaling_limit
 from numerics.analysis.scaling_limit import finite_d_problem
 from numerics.analysis.stability import spectral_radius
@@ -40,6 +41,13 @@ class CriticalLine:
     fine_limit: np.ndarray          # (γ, fine p*)
     dimensions: tuple[int, ...]
     phases: tuple[str, ...]
+
+
+def limiting_activity(sigma, p_star) -> float:
+    """``P*``: the derived limit of the batch activity ``p_B`` on ``κ = σ`` (the prefactor
+    of the activity atom of the exponent point)."""
+    point = ExponentPoint(sigma, sigma, Fraction(1), 0, p_star=p_star)
+    return float(point.atoms()[ACTIVITY][0])
 
 
 def limit_rate(gamma, p_star, sigma=Fraction(1)) -> float:
@@ -76,8 +84,8 @@ def run_critical_line(p_stars=(0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0),
                     finite[i, k, j] = float(-mpmath.log(radius)
                                             * mpmath.mpf(d) ** float(limit.time_exponent))
         phases.append(limit.phase)
-    activity = 1 - np.exp(-np.array([float(p) for p in p_stars]))
-    fine_activity = 1 - np.exp(-np.array([float(p) for p in grid]))
+    activity = np.array([limiting_activity(sigma, p) for p in p_stars])
+    fine_activity = np.array([limiting_activity(sigma, p) for p in grid])
     return CriticalLine(labels=tuple(label for label, _ in GAMMAS),
                         p_stars=np.array(p_stars, dtype=float), activity=activity, limit=rates,
                         finite=finite, fine_activity=fine_activity, fine_limit=fine_limit,

@@ -41,6 +41,10 @@ class StudySetup:
     alpha: float = 0.01
     seed: int = 2026
 
+    def steps(self, d: int) -> int:
+        """Steps of the horizon at ``d``: ``k = round(horizon·d)`` (``t = k/d``)."""
+        return int(round(self.horizon * d))
+
     def problem(self, d: int):
         beta = update_rule(self.optimizer).example_beta(self.beta)
         return (RareClassLogistic(d, self.p, self.rho),
@@ -61,7 +65,7 @@ class StudyPoint:
 
 def run_point(setup: StudySetup, d: int) -> StudyPoint:
     model, opt = setup.problem(d)
-    steps = int(round(setup.horizon * d))
+    steps = setup.steps(d)
     every = max(1, steps // setup.records)
     prediction = mean_field(model, opt, steps)
     mc = monte_carlo_logistic(model, opt, steps, setup.runs, seed=setup.seed + d,

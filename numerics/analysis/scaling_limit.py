@@ -97,14 +97,22 @@ def limit_curve(limit: ScalingLimit, times) -> np.ndarray:
     return limit_components(limit, times).components[:, 0]
 
 
+def ansatz_at_dimension(point, d: int) -> dict:
+    """The derived ansatz of an :class:`~derivations.asymptotics.ExponentPoint` at ``d``
+    as numbers: ``p``, ``lr``, ``beta = 1 − ε``, ``sigma2`` (floats) and ``batch`` rounded
+    to a whole number of samples (at least 1)."""
+    v = {atom: float(x) for atom, x in point.at_dimension(d).items()}
+    return {"p": v[S.p], "lr": v[S.lr], "beta": 1.0 - v[eps], "sigma2": v[S.sigma2],
+            "batch": max(1, int(round(v[S.batch])))}
+
+
 def finite_d_problem(limit: ScalingLimit, d: int):
     """``(model, optimizer)`` at dimension ``d`` on the ansatz of ``limit.point``."""
-    v = {atom: float(x) for atom, x in limit.point.at_dimension(d).items()}
-    p, lr, beta = v[S.p], v[S.lr], 1.0 - v[eps]
-    batch = max(1, int(round(v[S.batch])))  # a batch holds a whole number of samples
-    model = SparseLeastSquares(d=d, p=p, R0=1.0, sigma2=v[S.sigma2])
+    v = ansatz_at_dimension(limit.point, d)
+    model = SparseLeastSquares(d=d, p=v["p"], R0=1.0, sigma2=v["sigma2"])
     momentum = update_rule(limit.optimizer).has_momentum
-    return model, Optimizer(limit.optimizer, lr=lr, beta=beta if momentum else 0.0, batch=batch)
+    return model, Optimizer(limit.optimizer, lr=v["lr"], beta=v["beta"] if momentum else 0.0,
+                            batch=v["batch"])
 
 
 def in_limit_units(limit: ScalingLimit, d: int, risk, initial):

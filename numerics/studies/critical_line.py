@@ -50,12 +50,11 @@ def limiting_activity(sigma, p_star) -> float:
     return float(point.atoms()[ACTIVITY][0])
 
 
-def limit_rate(gamma, p_star, sigma=Fraction(1)) -> float:
-    """``−max Re λ(L)`` of the heavy-ball limit at ``κ = σ``, ``γ``, ``p*``."""
-    limit = scaling_limit("lsq", "heavy-ball", ExponentPoint(sigma, sigma, gamma, 0,
-                                                             p_star=p_star))
-    return -float(np.linalg.eigvals(np.array(limit.matrix.evalf(30).tolist(),
-                                             dtype=float)).real.max())
+def critical_limit(gamma, p_star, sigma=Fraction(1)):
+    """The heavy-ball limit at ``κ = σ``, ``γ``, ``p*`` (largest stable rate); its decay
+    rate is ``−growth_rate`` (``−max Re λ(L)``)."""
+    return scaling_limit("lsq", "heavy-ball", ExponentPoint(sigma, sigma, gamma, 0,
+                                                            p_star=p_star))
 
 
 def run_critical_line(p_stars=(0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0),
@@ -66,16 +65,15 @@ def run_critical_line(p_stars=(0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0),
     p_stars = [Fraction(p).limit_denominator(10**6) for p in p_stars]
     grid = [Fraction(x).limit_denominator(10**6)
             for x in np.geomspace(float(min(p_stars)), float(max(p_stars)), fine)]
-    fine_limit = np.array([[limit_rate(gamma, p, sigma) for p in grid] for _, gamma in GAMMAS])
+    fine_limit = np.array([[-critical_limit(gamma, p, sigma).growth_rate for p in grid]
+                           for _, gamma in GAMMAS])
     rates = np.empty((len(GAMMAS), len(p_stars)))
     finite = np.empty((len(GAMMAS), len(dimensions), len(p_stars)))
     phases = []
     for i, (_, gamma) in enumerate(GAMMAS):
         for j, p_star in enumerate(p_stars):
-            limit = scaling_limit("lsq", "heavy-ball", ExponentPoint(
-                sigma, sigma, gamma, 0, p_star=p_star))
-            rates[i, j] = -float(np.linalg.eigvals(np.array(limit.matrix.evalf(30).tolist(),
-                                                            dtype=float)).real.max())
+            limit = critical_limit(gamma, p_star, sigma)
+            rates[i, j] = -limit.growth_rate
             for k, d in enumerate(dimensions):
                 model, optimizer = finite_d_problem(limit, d)
                 with mpmath.workdps(40):

@@ -25,9 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
+from derivations.asymptotics import ExponentPoint
 from numerics.analysis.optimal_lr import optimal_learning_rates
 from numerics.analysis.phase_map import PhaseMap, phase_map
 from numerics.analysis.region_exponents import region_exponents
+from numerics.analysis.scaling_limit import ansatz_at_dimension
 from numerics.inputs.validation import check_integer
 from numerics.results.labelled import Labelled
 from numerics.runtime.atomic import write_text_atomic
@@ -74,9 +76,19 @@ class HeatmapSetup:
         if self.sigma2 < 0:
             raise ValueError(f"sigma2 must be >= 0; got {self.sigma2}")
 
+    def ansatz(self, kappa, gamma) -> dict:
+        """``p``, ``beta``, ``batch``, ``sigma2`` at ``(κ, γ)``: the derived ansatz
+        (:meth:`~derivations.asymptotics.ExponentPoint.at_dimension`, prefactors 1 but
+        ``s²``) at ``d``."""
+        point = ExponentPoint(Fraction(kappa).limit_denominator(10**6), self.sigma,
+                              Fraction(gamma).limit_denominator(10**6), 0,
+                              sigma2_star=self.sigma2)
+        return ansatz_at_dimension(point, self.d)
+
     @property
     def batch(self) -> int:
-        return max(1, round(self.d ** float(self.sigma)))
+        """``B`` of the whole map (it depends on ``σ`` only)."""
+        return self.ansatz(0, 0)["batch"]
 
     def axis(self, name: str) -> list[Fraction]:
         """Cell centres of one axis, as exact fractions (no point on a grid boundary)."""
@@ -133,11 +145,11 @@ def run_heatmap(setup: HeatmapSetup) -> HeatmapResult:
     exponents = region_exponents(pm, "lsq", setup.optimizer)
     k = horizons(setup, exponents["tau"])
     K, G = np.meshgrid(pm.kappas, pm.gammas)
-    d = float(setup.d)
+    points = [setup.ansatz(kappa, gamma) for kappa, gamma in zip(K.ravel(), G.ravel())]
     best = optimal_learning_rates(
-        setup.optimizer, setup.d, d ** -K.ravel(), 1.0 - d ** -G.ravel(), setup.batch,
-        k.ravel(), time="steps" if setup.rule == "samples" else "active",
-        sigma2=setup.sigma2, lr_range=setup.lr_range)
+        setup.optimizer, setup.d, [v["p"] for v in points], [v["beta"] for v in points],
+        setup.batch, k.ravel(), time="steps" if setup.rule == "samples" else "active",
+        sigma2=points[0]["sigma2"], lr_range=setup.lr_range)
     shape = pm.labels.shape
     metadata = {"optimizer": setup.optimizer, "sigma": str(setup.sigma), "d": setup.d,
                 "batch": setup.batch, "rule": setup.rule, "T": setup.horizon,

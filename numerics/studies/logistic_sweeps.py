@@ -57,7 +57,7 @@ class Sweep:
 def predicted_at_horizon(setup: StudySetup, d: int) -> float:
     """The mean-field excess cross-entropy at ``t = horizon``."""
     model, opt = setup.problem(d)
-    return float(mean_field(model, opt, int(round(setup.horizon * d))).risks[CURVE][-1])
+    return float(mean_field(model, opt, setup.steps(d)).risks[CURVE][-1])
 
 
 def _point(task):

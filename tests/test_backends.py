@@ -73,7 +73,9 @@ def test_c_threads_deterministic_and_consistent():
 @pytest.mark.parametrize("name", SWEPT_RULES)
 def test_divergence_flagged_in_every_float_backend(backend, name):
     """One unstable row among stable ones: inf from the overflow step on, a warning
-    naming it, the same step in both backends, never NaN."""
+    naming it, never NaN; in both backends the step is where the risk (mpmath) passes
+    float64's largest value, or the step before it, when a moment of the state overflows
+    before the weighted risk does (the association differs between backends)."""
     p = np.array([0.5, 0.01, 0.3])
     lr = np.array([0.05, 0.05, 3.0])  # the last row is far outside the stability region
     beta = UPDATE_RULES[name].example_beta(np.array([0.5, 0.9, 0.5]))
@@ -87,7 +89,10 @@ def test_divergence_flagged_in_every_float_backend(backend, name):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DivergenceWarning)
         other = exact_risk(model, opt, 2000, backend="numpy" if backend == "c" else "c")
-    assert int(np.argmax(np.isinf(other))) == step
+    true = exact_risk(model, opt, step + 2, backend="mpmath", dps=30)
+    first_over = next(k for k, x in enumerate(true) if x > np.finfo(float).max)
+    for flagged in (step, int(np.argmax(np.isinf(other)))):
+        assert flagged in (first_over - 1, first_over)
 
 
 def test_auto_falls_back_to_numpy_without_a_compiler(tmp_path):

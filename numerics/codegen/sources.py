@@ -147,6 +147,83 @@ def _scheduled_c(sx: ScheduledExpressions, name: str, kx: KernelExpressions, pr,
     return lines
 
 
+class _PairStep:
+    """Two steps at once, ``X_{k+2} = P X_k + q`` with ``P = A²``, ``q = A c + c``, and the
+    risk of the step between, ``E R_{k+1} = u · X_k + ws`` with ``u = Aᵀ w``, ``ws = w · c``:
+    per row and two steps ``n² + n + nnz(w)`` fused multiply-adds (plus one add) instead of
+    ``2 (n² + nnz(w))``, and fewer coefficients to load. The entries are sums of products
+    of the row's ``out[]`` over the structurally non-zero entries of ``A``, ``c``, ``w``."""
+
+    def __init__(self, names: dict[str, int], n: int):
+        self.names, self.n = names, n
+        has = names.__contains__
+        self.terms: dict[str, list[tuple[str, ...]]] = {}
+        for i in range(n):
+            for j in range(n):
+                self._add(f"P{i}{j}", [(f"A{i}{k}", f"A{k}{j}") for k in range(n)
+                                       if has(f"A{i}{k}") and has(f"A{k}{j}")])
+        for i in range(n):
+            self._add(f"q{i}", [(f"c{i}",)] * has(f"c{i}")
+                      + [(f"A{i}{k}", f"c{k}") for k in range(n) if has(f"A{i}{k}") and has(f"c{k}")])
+        for j in range(n):
+            self._add(f"u{j}", [(f"w{k}", f"A{k}{j}") for k in range(n)
+                                if has(f"w{k}") and has(f"A{k}{j}")])
+        self._add("ws", [(f"w{k}", f"c{k}") for k in range(n) if has(f"w{k}") and has(f"c{k}")])
+
+    def multiply_adds(self) -> int:
+        """Vector multiply-adds of one ``PAIR_STEP`` (two row-steps): one per entry of
+        ``P`` and ``u`` and per risk weight."""
+        return (sum(1 for k in self.terms if k[0] in "Pu")
+                + sum(1 for k in self.names if k.startswith("w")))
+
+    def _add(self, name: str, products: list[tuple[str, ...]]) -> None:
+        if products:
+            self.terms[name] = products
+
+    def value(self, name: str) -> str:
+        """C expression of entry ``name`` of one row from its coefficients ``out[]``."""
+        return " + ".join("*".join(f"out[{self.names[f]}]" for f in product)
+                          for product in self.terms[name])
+
+    def step(self, risk) -> list[str]:
+        n, has = self.n, self.terms.__contains__
+
+        def rhs(i: int) -> str:
+            terms = [f"P{i}{j}[g] * x{j}[g]" for j in range(n) if has(f"P{i}{j}")]
+            terms += [f"q{i}[g]"] if has(f"q{i}") else []
+            return " + ".join(terms) or "zero"
+
+        between = [f"u{j}[g] * x{j}[g]" for j in range(n) if has(f"u{j}")]
+        between += ["ws[g]"] if has("ws") else []
+        lines = [f"acc1 += {' + '.join(between) or 'zero'};"]
+        lines += [f"const vec y{i} = {rhs(i)};" for i in range(n)]
+        lines += [f"x{i}[g] = y{i};" for i in range(n)]
+        lines += [f"acc2 += {risk(lambda i: f'y{i}')};"]
+        return lines
+
+
+def _coefficient_names(kx: KernelExpressions) -> dict[str, int]:
+    """Name (``A01``, ``c0``, ``w0``, ``x0``) → index in the coefficient function's
+    ``out[]`` of each per-row coefficient kept in vectors: only entries of ``A``, ``c``,
+    ``w`` that are not identically 0, and the initial state."""
+    n = kx.size
+    A, c, w = (kx.block(b) for b in ("transition", "forcing", "risk_weights"))
+    start = {block: s.start for block, s in kx.signature.slices().items()}
+    names = {f"A{i}{j}": start["transition"] + i * n + j
+             for i in range(n) for j in range(n) if A[i * n + j] != 0}
+    names.update({f"c{i}": start["forcing"] + i for i in range(n) if c[i] != 0})
+    names.update({f"w{i}": start["risk_weights"] + i for i in range(n) if w[i] != 0})
+    names.update({f"x{i}": start["initial"] + i for i in range(n)})
+    return names
+
+
+def multiply_adds_per_row_step(recursion: MomentRecursion) -> float:
+    """Vector multiply-adds the C kernel spends per row-step of ``recursion`` when it
+    advances two steps at a time (``PAIR_STEP``)."""
+    kx = kernel_expressions(recursion)
+    return _PairStep(_coefficient_names(kx), kx.size).multiply_adds() / 2
+
+
 def c_source(recursion: MomentRecursion) -> str:
     """The C kernel of ``recursion``: its coefficient function and the macros that
     specialise the driver ``c/recursion_kernel.h`` (included at the end) to it — the
@@ -156,7 +233,6 @@ def c_source(recursion: MomentRecursion) -> str:
     pr = _CPrinter()
     name = f"sparsemom_{module_name(recursion)}"
     n = kx.size
-    A, c, w = (kx.block(b) for b in ("transition", "forcing", "risk_weights"))
 
     used = set().union(*(x.free_symbols for _, x in kx.intermediates),
                        *(x.free_symbols for x in kx.outputs))
@@ -170,13 +246,7 @@ def c_source(recursion: MomentRecursion) -> str:
     coef += [f"    out[{i}] = {pr.doprint(expr)};" for i, expr in enumerate(kx.outputs)]
     coef.append("}")
 
-    # Per-row coefficients kept in vectors: only entries that are not identically 0.
-    start = {block: s.start for block, s in kx.signature.slices().items()}
-    names = {f"A{i}{j}": start["transition"] + i * n + j
-             for i in range(n) for j in range(n) if A[i * n + j] != 0}
-    names.update({f"c{i}": start["forcing"] + i for i in range(n) if c[i] != 0})
-    names.update({f"w{i}": start["risk_weights"] + i for i in range(n) if w[i] != 0})
-    names.update({f"x{i}": start["initial"] + i for i in range(n)})
+    names = _coefficient_names(kx)
 
     def rhs(i):
         terms = [f"A{i}{j}[g] * x{j}[g]" for j in range(n) if f"A{i}{j}" in names]
@@ -193,6 +263,7 @@ def c_source(recursion: MomentRecursion) -> str:
     step = [f"const vec y{i} = {rhs(i)};" for i in range(n)]
     step += [f"x{i}[g] = y{i};" for i in range(n)]
     step += [f"acc += {risk(lambda i: f'y{i}')};"]
+    pair = _PairStep(names, n)
     specialise = [
         "",
         f"#define KERNEL {name}",
@@ -207,6 +278,10 @@ def c_source(recursion: MomentRecursion) -> str:
         *macro("LOAD_INITIAL(g, l, x)", [f"x{i}[g][l] = x[{i}];" for i in range(n)]),
         f"#define RISK_OF_STATE(g) ({risk(lambda i: f'x{i}[g]')})",
         *macro("STEP(g, acc)", step),
+        "#define PAIR_VECTORS " + ", ".join(f"{k}[TILE]" for k in pair.terms),
+        *macro("LOAD_PAIR(g, l)", [f"{k}[g][l] = {pair.value(k)};" for k in pair.terms]),
+        *macro("CLEAR_PAIR(g, l)", [f"{k}[g][l] = 0.0;" for k in pair.terms]),
+        *macro("PAIR_STEP(g, acc1, acc2)", pair.step(risk)),
     ]
     sx = scheduled_expressions(recursion)
     if sx is not None:

@@ -72,6 +72,28 @@ static void sparsemom_lsq_sgd_steps_scheduled_coefficients(const double *arg, do
         x0[g] = y0; \
         acc += w0[g] * y0; \
     } while (0)
+#define PAIR_VECTORS P00[TILE], q0[TILE], u0[TILE], ws[TILE]
+#define LOAD_PAIR(g, l) \
+    do { \
+        P00[g][l] = out[0]*out[0]; \
+        q0[g][l] = out[1] + out[0]*out[1]; \
+        u0[g][l] = out[2]*out[0]; \
+        ws[g][l] = out[2]*out[1]; \
+    } while (0)
+#define CLEAR_PAIR(g, l) \
+    do { \
+        P00[g][l] = 0.0; \
+        q0[g][l] = 0.0; \
+        u0[g][l] = 0.0; \
+        ws[g][l] = 0.0; \
+    } while (0)
+#define PAIR_STEP(g, acc1, acc2) \
+    do { \
+        acc1 += u0[g] * x0[g] + ws[g]; \
+        const vec y0 = P00[g] * x0[g] + q0[g]; \
+        x0[g] = y0; \
+        acc2 += w0[g] * y0; \
+    } while (0)
 #define SCHEDULED 1
 #define N_MONOMIALS 3
 #define N_SCHEDULED_OUTPUTS 4

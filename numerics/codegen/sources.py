@@ -287,7 +287,7 @@ def c_source(recursion: MomentRecursion) -> str:
     if sx is not None:
         coef += ["", *_scheduled_c(sx, name, kx, pr, risk, macro, specialise)]
     specialise += ["", '#include "recursion_kernel.h"', ""]
-    head = ["/*", _header(recursion, " * "), " */", ""]
+    head = ["/*", _header(recursion, " * "), " */", "", "#include <math.h>", ""]
     return "\n".join(head + coef + specialise)
 
 

@@ -5,6 +5,8 @@
  * Fingerprint: 25cb373ba1644b4c20a2bdd53e12fe2af84380adf63d02669b4043466e0e5c94
  */
 
+#include <math.h>
+
 /* One row's outputs (transition 9, forcing 3, risk_weights 3, initial 3) from its inputs (lr, beta, p, batch, d, sigma2, R0). */
 static void sparsemom_lsq_heavy_ball_active_coefficients(const double *arg, double *out)
 {

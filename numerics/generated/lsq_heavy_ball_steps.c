@@ -5,6 +5,8 @@
  * Fingerprint: cc9e37a2cd1ce2187d296bce56266941316be2f9bf9845a2a3c70a938b003ca9
  */
 
+#include <math.h>
+
 /* One row's outputs (transition 9, forcing 3, risk_weights 3, initial 3) from its inputs (lr, beta, p, batch, d, sigma2, R0). */
 static void sparsemom_lsq_heavy_ball_steps_coefficients(const double *arg, double *out)
 {

@@ -5,6 +5,8 @@
  * Fingerprint: 562925e0adef7493190566a04a0234856f22fc8084110fde07279271ebe8be0f
  */
 
+#include <math.h>
+
 /* One row's outputs (transition 9, forcing 3, risk_weights 3, initial 3) from its inputs (lr, beta, p, batch, d, sigma2, R0). */
 static void sparsemom_lsq_lazy_active_coefficients(const double *arg, double *out)
 {

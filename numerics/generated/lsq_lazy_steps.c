@@ -5,6 +5,8 @@
  * Fingerprint: b83063ee05dd71680aca06a7b8bd3e23246b16dbf4276b5279757d13735fb82f
  */
 
+#include <math.h>
+
 /* One row's outputs (transition 9, forcing 3, risk_weights 3, initial 3) from its inputs (lr, beta, p, batch, d, sigma2, R0). */
 static void sparsemom_lsq_lazy_steps_coefficients(const double *arg, double *out)
 {

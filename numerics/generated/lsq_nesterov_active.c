@@ -5,6 +5,8 @@
  * Fingerprint: cbc41d4c95228105ac1ce86759102e177b6560c19a4f14db77c883c8d795e538
  */
 
+#include <math.h>
+
 /* One row's outputs (transition 9, forcing 3, risk_weights 3, initial 3) from its inputs (lr, beta, p, batch, d, sigma2, R0). */
 static void sparsemom_lsq_nesterov_active_coefficients(const double *arg, double *out)
 {

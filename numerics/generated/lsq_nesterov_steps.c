@@ -5,6 +5,8 @@
  * Fingerprint: e509bdd894c7c7004b6a5d1412857014e2ef6d37cead78bcdb385c8e2d70f5dc
  */
 
+#include <math.h>
+
 /* One row's outputs (transition 9, forcing 3, risk_weights 3, initial 3) from its inputs (lr, beta, p, batch, d, sigma2, R0). */
 static void sparsemom_lsq_nesterov_steps_coefficients(const double *arg, double *out)
 {

@@ -5,6 +5,8 @@
  * Fingerprint: 8d777b14b1217e7523627caa4c2aa7f2c46b1cc9d3fda8031b8c7c5dd763810d
  */
 
+#include <math.h>
+
 /* One row's outputs (transition 1, forcing 1, risk_weights 1, initial 1) from its inputs (lr, beta, p, batch, d, sigma2, R0). */
 static void sparsemom_lsq_sgd_active_coefficients(const double *arg, double *out)
 {

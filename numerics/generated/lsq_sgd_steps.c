@@ -5,6 +5,8 @@
  * Fingerprint: 7f612b180a078f6596c4d6af5cbdfe12117834cb3738ef7d79613588bcb8dc3f
  */
 
+#include <math.h>
+
 /* One row's outputs (transition 1, forcing 1, risk_weights 1, initial 1) from its inputs (lr, beta, p, batch, d, sigma2, R0). */
 static void sparsemom_lsq_sgd_steps_coefficients(const double *arg, double *out)
 {

@@ -9,19 +9,38 @@ recursions) → ``simulate`` (Monte Carlo and the exact-moment oracle) → ``ana
 harness) → ``studies`` (figures and their data) → ``cli``.
 """
 
-from numerics.analysis.closed_form import closed_form_risk
-from numerics.analysis.stability import conditions_hold, is_stable, spectral_radius
-from numerics.inputs.models import RareClassLogistic, SparseLeastSquares
-from numerics.inputs.optimizer import Optimizer
-from numerics.kernels.exact_risk import (
-           BACKENDS,
-           BackendFallbackWarning,
-           DivergenceWarning,
-           exact_risk,
-)
-from numerics.kernels.exact_state import MomentTrajectory, exact_state
+from importlib import import_module
+
 from numerics.version import __version__
 
-__all__ = ["SparseLeastSquares", "RareClassLogistic", "Optimizer", "BACKENDS", "BackendFallbackWarning", "DivergenceWarning", "exact_risk",
-           "exact_state", "MomentTrajectory",
-           "closed_form_risk", "conditions_hold", "is_stable", "spectral_radius", "__version__"]
+#: The public names and the module each comes from, imported on first use (PEP 562), so
+#: ``import numerics`` (and ``sparsemom --help``) does not load SymPy, pandas or a kernel.
+_EXPORTS = {
+    "SparseLeastSquares": "numerics.inputs.models",
+    "RareClassLogistic": "numerics.inputs.models",
+    "Optimizer": "numerics.inputs.optimizer",
+    "BACKENDS": "numerics.kernels.exact_risk",
+    "BackendFallbackWarning": "numerics.kernels.exact_risk",
+    "DivergenceWarning": "numerics.kernels.exact_risk",
+    "exact_risk": "numerics.kernels.exact_risk",
+    "exact_state": "numerics.kernels.exact_state",
+    "MomentTrajectory": "numerics.kernels.exact_state",
+    "closed_form_risk": "numerics.analysis.closed_form",
+    "conditions_hold": "numerics.analysis.stability",
+    "is_stable": "numerics.analysis.stability",
+    "spectral_radius": "numerics.analysis.stability",
+}
+
+__all__ = [*_EXPORTS, "__version__"]
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'numerics' has no attribute {name!r}")
+    value = getattr(import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

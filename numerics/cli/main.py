@@ -16,7 +16,7 @@ import signal
 import sys
 
 from numerics import __version__
-from numerics.inputs.arguments import join_negative_values
+from numerics.cli.argv import join_negative_values
 
 #: Every subcommand and its module.  A module holds ``add_arguments(parser)`` and
 #: ``run(args)``, optionally ``DESCRIPTION`` and ``validate(args)``; it is imported only

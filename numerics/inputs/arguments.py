@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 from fractions import Fraction
 from pathlib import Path
 
 from derivations.drift import unsupported_by_model
 
 #: A negative number as a user types it: ``-4``, ``-0.5``, ``-4/5``.
-NEGATIVE_NUMBER = re.compile(r"^-(\d+(\.\d*)?|\.\d+)(/\d+)?$")
 
 
 def _bad(what: str, text: str):
@@ -118,19 +116,6 @@ def check_model_takes(model: str, optimizer: str) -> None:
     if reason:
         raise ValueError(f"argument --optimizer: model {model!r} does not support "
                          f"{optimizer!r}: {reason}")
-
-
-def join_negative_values(argv: list[str]) -> list[str]:
-    """``--lr-exponent -4/5`` → ``--lr-exponent=-4/5``: argparse would read ``-4/5`` as
-    an option (it only knows ``-4`` and ``-0.5`` as numbers)."""
-    out: list[str] = []
-    for token in argv:
-        if (out and NEGATIVE_NUMBER.match(token) and out[-1].startswith("--")
-                and "=" not in out[-1]):
-            out[-1] = f"{out[-1]}={token}"
-        else:
-            out.append(token)
-    return out
 
 
 def check_setup(setup_from, args):

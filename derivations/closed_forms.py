@@ -23,6 +23,7 @@ from sympy.polys.matrices import DomainMatrix
 
 from . import symbols as S
 from .moments import MomentRecursion, require_symbolic_size
+from .store import stored
 
 #: Stand-in for (1 − p)^B while simplifying: polynomial algebra in q is fast,
 #: algebra with symbolic powers is not.
@@ -74,6 +75,7 @@ def _to_expr(dm: DomainMatrix, i: int = 0, j: int = 0) -> sp.Expr:
 
 
 @lru_cache(maxsize=None)
+@stored
 def generating_function(rec: MomentRecursion) -> sp.Expr:
     """``F(z) = w · (I − zA)^{-1} (X_0 + z c / (1 − z))`` as one fraction in ``z``."""
     require_symbolic_size(rec, "the generating function")
@@ -100,6 +102,7 @@ def has_stationary_state(rec: MomentRecursion) -> bool:
 
 
 @lru_cache(maxsize=None)
+@stored
 def stationary_state(rec: MomentRecursion) -> sp.ImmutableMatrix:
     """``X_∞ = (I − A)^{-1} c``: the fixed point of the recursion
     (:class:`NoStationaryState` when ``I − A`` is singular)."""
@@ -143,6 +146,7 @@ class ClosedForm:
 
 
 @lru_cache(maxsize=None)
+@stored
 def closed_form(rec: MomentRecursion) -> ClosedForm:
     """Sylvester's formula for ``w · A^k (X_0 − X_∞)`` with symbolic distinct roots."""
     require_symbolic_size(rec, "the closed form")

@@ -38,6 +38,7 @@ from .laws import law as law_named
 from .moments import TIME_RULES
 from .names import name_of
 from .optimizers import e, g, update_rule, v
+from .store import stored
 from .vectors import Dot, LinearVector
 
 #: Statistics along μ̂ (per state vector) and ⊥ to μ (per pair of state vectors).
@@ -80,6 +81,7 @@ class StatisticsMap:
 
 
 @cached_by_definition
+@stored
 def derive_statistics_map(model: str, optimizer: str, time_rule: str = "steps") -> StatisticsMap:
     """Derive ``E[X_{k+1} | X_k]`` of ``model``'s statistics under ``optimizer``."""
     if time_rule not in TIME_RULES:

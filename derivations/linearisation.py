@@ -48,6 +48,7 @@ from .logistic_normal import (
 )
 from .moments import MomentRecursion
 from .optimizers import e, v
+from .store import stored
 from .vectors import Dot
 
 #: Fisher-information constants of the optimum (named in derived expressions).
@@ -129,6 +130,7 @@ class Linearisation:
 
 
 @cached_by_definition
+@stored
 def linearise(optimizer: str, time_rule: str = "steps") -> Linearisation:
     """Linearise the logistic statistics map of ``optimizer`` at the optimum."""
     stats = derive_statistics_map("logistic", optimizer, time_rule)

@@ -75,8 +75,8 @@ class MomentRecursion:
         """``X_{k+1} = A X_k + c`` written out, one equation per moment."""
         now = [sp.Symbol(f"{s.name}_k") for s in self.state]
         nxt = [sp.Symbol(f"{s.name}_k+1") for s in self.state]
-        rhs = self.transition * sp.Matrix(now) + self.forcing
-        return [sp.Eq(n, collect_in(r, now)) for n, r in zip(nxt, rhs)]
+        return [sp.Eq(n, affine_form(self.transition.row(i), now, self.forcing[i]))
+                for i, n in enumerate(nxt)]
 
     def _repr_latex_(self) -> str:
         """Jupyter: the recursion, one aligned equation per moment."""
@@ -87,8 +87,8 @@ class MomentRecursion:
         """``(ē, v̄)_{k+1} = M (ē, v̄)_k`` for the means ``ē = E e``, ``v̄ = E v``."""
         now = [sp.Symbol(f"{s.name}bar_k") for s in self.mean_state]
         nxt = [sp.Symbol(f"{s.name}bar_k+1") for s in self.mean_state]
-        rhs = self.mean_transition * sp.Matrix(now)
-        return [sp.Eq(n, collect_in(r, now)) for n, r in zip(nxt, rhs)]
+        return [sp.Eq(n, affine_form(self.mean_transition.row(i), now))
+                for i, n in enumerate(nxt)]
 
 
 #: The largest recursion (number of moments) whose symbolic closed forms — the generating
@@ -115,8 +115,10 @@ def require_symbolic_size(recursion: "MomentRecursion", what: str) -> None:
             "numerics.is_stable / spectral_radius")
 
 
-def collect_in(expr: sp.Expr, symbols: list[sp.Symbol]) -> sp.Expr:
-    return sp.collect(sp.expand(expr), symbols, func=sp.factor)
+def affine_form(row, symbols: list[sp.Symbol], constant: sp.Expr = sp.S.Zero) -> sp.Expr:
+    """``Σ_j row_j · symbols_j + constant`` with every coefficient factored: the row of
+    ``A X + c`` collected in the state (read off ``A`` and ``c``, nothing expanded)."""
+    return sp.Add(*(sp.factor(a) * x for a, x in zip(row, symbols)), sp.factor(constant))
 
 
 def linear_map(rows: list[sp.Expr], variables: list[sp.Symbol], what: str):

@@ -297,6 +297,11 @@ def register_rule(rule: UpdateRule, *, built_in: bool = False) -> UpdateRule:
     return rule
 
 
+def is_built_in(name: str) -> bool:
+    """``name`` is a rule shipped with the package (it cannot be unregistered or redefined)."""
+    return name in _BUILT_IN_NAMES
+
+
 def unregister_rule(name: str) -> None:
     """Forget a rule registered with :func:`register_rule` (built-in rules stay)."""
     update_rule(name)

@@ -24,6 +24,7 @@ from .closed_forms import lam
 from .definition_cache import cached_by_definition
 from .names import name_of
 from .stability import characteristic_coefficients
+from .store import stored
 
 
 @lru_cache(maxsize=None)
@@ -34,6 +35,7 @@ def generic_discriminant(n: int) -> sp.Expr:
 
 
 @cached_by_definition
+@stored
 def _discriminant(model: str, optimizer: str, time_rule: str) -> sp.Expr:
     coefficients = characteristic_coefficients(model, optimizer, time_rule)
     n = len(coefficients)

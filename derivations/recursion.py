@@ -36,10 +36,12 @@ from .moments import (
 )
 from .names import name_of
 from .optimizers import BUILT_IN_RULES, UpdateRule, e, g, update_rule
+from .store import stored
 from .vectors import Dot, LinearVector
 
 
 @cached_by_definition
+@stored
 def derive_recursion(model: str, optimizer: str, time_rule: str = "steps") -> MomentRecursion:
     """Derive the exact second-moment recursion of ``model`` under ``optimizer``.
 

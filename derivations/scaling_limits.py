@@ -57,6 +57,7 @@ from .optimizers import e, g, update_rule
 from .printing import display_latex, escape_text
 from .recursion import recursion_for
 from .regions import reduce_region
+from .store import stored
 from .timescales import timescales
 from .vectors import Dot
 
@@ -80,6 +81,7 @@ class _Drift:
 
 
 @cached_by_definition
+@stored
 def _drift(model: str, optimizer: str, regime: str) -> _Drift:
     """The active-iterate drift in atoms, its Schur complement and timescales."""
     rec = recursion_for(model, optimizer, "active")

@@ -21,6 +21,7 @@ from .closed_forms import from_idle_symbol, in_idle_symbol, lam, tidy
 from .definition_cache import cached_by_definition
 from .names import name_of
 from .recursion import recursion_for
+from .store import stored
 
 
 def schur_cohn_conditions(poly: sp.Poly) -> list[sp.Expr]:
@@ -58,6 +59,7 @@ SCHUR_COHN_MAX_DEGREE = 4
 
 
 @cached_by_definition
+@stored
 def _conditions(model: str, optimizer: str, time_rule: str) -> tuple[sp.Expr, ...]:
     coefficients = characteristic_coefficients(model, optimizer, time_rule)
     if len(coefficients) > SCHUR_COHN_MAX_DEGREE:

@@ -28,6 +28,7 @@ from .definition_cache import cached_by_definition
 from .names import name_of
 from .printing import aligned, display_latex
 from .recursion import recursion_for
+from .store import stored
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ def _simplify(x: sp.Expr) -> sp.Expr:
 
 
 @cached_by_definition
+@stored
 def _timescales(model: str, optimizer: str) -> Timescales:
     M = recursion_for(model, optimizer, "active").mean_transition
     at0 = {S.lr: 0}

@@ -1,12 +1,19 @@
-"""Test session setup: compiled kernels go to a private cache, not the user's."""
+"""Test session setup: compiled kernels and stored derivations go to a private cache, not
+the user's, shared by the session's processes (the xdist workers inherit the folder from
+the controller, notebook kernels and CLI subprocesses from their test process) and
+removed when the session ends."""
 
+import atexit
 import os
+import shutil
 import tempfile
 
-_CACHE = tempfile.mkdtemp(prefix="sparsemom-test-kernels-")
+_CACHE = os.environ.get("SPARSEMOM_TEST_CACHE", "")
+if not os.path.isdir(_CACHE):
+    _CACHE = tempfile.mkdtemp(prefix="sparsemom-test-cache-")
+    os.environ["SPARSEMOM_TEST_CACHE"] = _CACHE
+    atexit.register(shutil.rmtree, _CACHE, ignore_errors=True)
 os.environ["SPARSEMOM_CACHE_DIR"] = _CACHE
-
-import shutil  # noqa: E402
 
 import pytest  # noqa: E402
 

@@ -1,0 +1,141 @@
+"""Derivations kept on disk, so a new process (a notebook kernel, a CLI run, a test
+worker) reads what an earlier one derived instead of deriving it again.
+
+An entry is keyed by everything its value is derived from: the text of every module of
+this package, the SymPy and Python versions, the function, and its arguments — a name of
+a model or an update rule only when that name means the definition shipped with the
+package (built in; a rule or law defined at run time is derived in memory only), a
+:class:`~derivations.moments.MomentRecursion` by its fingerprint (the SHA-256 of its
+canonical form). Anything else in the arguments, or a value holding a ``Dummy`` symbol
+(whose identity does not survive a process), is never stored. A damaged or unreadable
+entry is derived again; entries are written atomically (temporary file, then rename).
+
+Folder: ``$SPARSEMOM_CACHE_DIR/derivations`` when that is set, else
+``$XDG_CACHE_HOME/sparsemom/derivations`` (default ``~/.cache/sparsemom/derivations``).
+``SPARSEMOM_DERIVATION_CACHE=off`` turns the store off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import os
+import pickle
+import platform
+import tempfile
+from fractions import Fraction
+from functools import wraps
+from pathlib import Path
+
+import sympy as sp
+
+from .laws import LAWS
+from .moments import MomentRecursion
+from .optimizers import UPDATE_RULES, is_built_in
+
+_PACKAGE = Path(__file__).resolve().parent
+#: The laws shipped with the package: a name is stored only while it still means one.
+_BUILT_IN_LAWS = dict(LAWS)
+
+
+def _source_digest() -> str:
+    """SHA-256 of the text of every module of ``derivations`` (any change: a new key)."""
+    digest = hashlib.sha256()
+    for path in sorted(_PACKAGE.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+_SOURCE = _source_digest()
+_VERSIONS = f"sympy {sp.__version__}, python {platform.python_version()}"
+
+
+def store_dir() -> Path:
+    """The folder of stored derivations (see the module docstring)."""
+    root = os.environ.get("SPARSEMOM_CACHE_DIR")
+    if root:
+        return Path(root) / "derivations"
+    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(xdg) / "sparsemom" / "derivations"
+
+
+def enabled() -> bool:
+    return os.environ.get("SPARSEMOM_DERIVATION_CACHE", "").lower() not in ("off", "0", "no")
+
+
+def _canonical(value) -> str | None:
+    """A text that determines ``value`` as a derivation input, or None (not storable)."""
+    if isinstance(value, MomentRecursion):
+        return f"recursion {value.fingerprint}"
+    if isinstance(value, str):
+        if value in UPDATE_RULES and not is_built_in(value):
+            return None
+        if value in LAWS and LAWS[value] is not _BUILT_IN_LAWS.get(value):
+            return None
+        return repr(value)
+    if value is None or isinstance(value, (bool, int, Fraction, sp.Rational)):
+        return f"{type(value).__name__} {value!r}"
+    return None
+
+
+def _key(function, bound: inspect.BoundArguments) -> str | None:
+    parts = [_SOURCE, _VERSIONS, f"{function.__module__}.{function.__qualname__}"]
+    for name, value in bound.arguments.items():
+        text = _canonical(value)
+        if text is None:
+            return None
+        parts.append(f"{name}={text}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _load(path: Path, key: str):
+    """The stored value, or raise (missing, damaged or another key's file)."""
+    with open(path, "rb") as fh:
+        stored_key, value = pickle.load(fh)
+    if stored_key != key:
+        raise KeyError(key)
+    return value
+
+
+def _save(path: Path, key: str, value) -> None:
+    data = pickle.dumps((key, value), protocol=pickle.HIGHEST_PROTOCOL)
+    if b"Dummy" in data:  # a Dummy's identity is per process: never stored
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def stored(function):
+    """Keep ``function``'s results on disk across processes (see the module docstring);
+    put it under the in-memory cache (``@cached_by_definition`` or ``@lru_cache``)."""
+    signature = inspect.signature(function)
+
+    @wraps(function)
+    def wrapper(*args, **kwargs):
+        if not enabled():
+            return function(*args, **kwargs)
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        key = _key(function, bound)
+        if key is None:
+            return function(*args, **kwargs)
+        path = store_dir() / f"{function.__name__}-{key[:40]}.pickle"
+        try:
+            return _load(path, key)
+        except Exception:  # missing, damaged, unreadable: derive again
+            pass
+        value = function(*args, **kwargs)
+        try:
+            _save(path, key, value)
+        except (OSError, pickle.PicklingError, TypeError, AttributeError):
+            pass  # a read-only or full disk, or a value that does not pickle: memory only
+        return value
+
+    return wrapper

@@ -38,15 +38,18 @@ _PACKAGE = Path(__file__).resolve().parent
 _BUILT_IN_LAWS = dict(LAWS)
 
 
-def _source_digest() -> str:
-    """SHA-256 of the text of every module of ``derivations`` (any change: a new key)."""
+def source_digest(folder: Path, patterns: tuple[str, ...] = ("*.py",)) -> str:
+    """SHA-256 of the names and text of the files under ``folder`` matching ``patterns``
+    (any change: a new key)."""
     digest = hashlib.sha256()
-    for path in sorted(_PACKAGE.glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    paths = sorted({p for pattern in patterns for p in Path(folder).rglob(pattern)})
+    for path in paths:
+        name = path.relative_to(folder).as_posix()
+        digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
-_SOURCE = _source_digest()
+_SOURCE = source_digest(_PACKAGE)
 _VERSIONS = f"sympy {sp.__version__}, python {platform.python_version()}"
 
 
@@ -78,8 +81,8 @@ def _canonical(value) -> str | None:
     return None
 
 
-def _key(function, bound: inspect.BoundArguments) -> str | None:
-    parts = [_SOURCE, _VERSIONS, f"{function.__module__}.{function.__qualname__}"]
+def _key(function, bound: inspect.BoundArguments, also: str) -> str | None:
+    parts = [_SOURCE, also, _VERSIONS, f"{function.__module__}.{function.__qualname__}"]
     for name, value in bound.arguments.items():
         text = _canonical(value)
         if text is None:
@@ -112,9 +115,10 @@ def _save(path: Path, key: str, value) -> None:
         raise
 
 
-def stored(function):
+def stored(function, *, also: str = ""):
     """Keep ``function``'s results on disk across processes (see the module docstring);
-    put it under the in-memory cache (``@cached_by_definition`` or ``@lru_cache``)."""
+    put it under the in-memory cache (``@cached_by_definition`` or ``@lru_cache``).
+    ``also``: a digest of any further code the results depend on (:func:`stored_with`)."""
     signature = inspect.signature(function)
 
     @wraps(function)
@@ -123,7 +127,7 @@ def stored(function):
             return function(*args, **kwargs)
         bound = signature.bind(*args, **kwargs)
         bound.apply_defaults()
-        key = _key(function, bound)
+        key = _key(function, bound, also)
         if key is None:
             return function(*args, **kwargs)
         path = store_dir() / f"{function.__name__}-{key[:40]}.pickle"
@@ -139,3 +143,10 @@ def stored(function):
         return value
 
     return wrapper
+
+
+def stored_with(folder: Path, patterns: tuple[str, ...] = ("*.py",)):
+    """:func:`stored` for a function whose results also depend on the code under
+    ``folder`` (e.g. a code generator outside this package): its text is in the key."""
+    also = source_digest(folder, patterns)
+    return lambda function: stored(function, also=also)

@@ -124,3 +124,22 @@ def test_an_unwritable_folder_only_costs_the_store(tmp_path, monkeypatch):
     monkeypatch.setenv("SPARSEMOM_CACHE_DIR", str(blocker))
     stored, calls = _calls(derive_recursion.__wrapped__.__wrapped__)
     assert stored("lsq", "sgd") == derive_recursion("lsq", "sgd")
+
+
+def test_code_outside_the_package_is_in_the_key_when_named(folder, tmp_path):
+    """``stored_with(folder)``: a change to that code (a code generator) is a new key."""
+    code = tmp_path / "generator"
+    code.mkdir()
+    (code / "printer.py").write_text("WIDTH = 4\n")
+    calls = []
+
+    def source(model: str):
+        calls.append(model)
+        return f"source for {model}"
+
+    source.__module__ = "tests.store"
+    store.stored_with(code)(source)("lsq")
+    store.stored_with(code)(source)("lsq")
+    (code / "printer.py").write_text("WIDTH = 8\n")
+    store.stored_with(code)(source)("lsq")
+    assert calls == ["lsq", "lsq"]

@@ -16,6 +16,7 @@ Common subexpressions are then eliminated over all entries together.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
@@ -59,6 +60,7 @@ def _stabilise(expr: sp.Expr) -> sp.Expr:
     return out
 
 
+@lru_cache(maxsize=None)
 def kernel_expressions(recursion: MomentRecursion) -> KernelExpressions:
     """Prepare ``recursion`` for the printers (see module docstring)."""
     signature = Signature.of(recursion)

@@ -7,6 +7,7 @@ and a test regenerates them into a temporary folder and diffs.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import sympy as sp
@@ -15,6 +16,7 @@ from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.pycode import MpmathPrinter
 
 from derivations import MomentRecursion, all_recursions, law
+from derivations.store import stored_with
 from numerics.codegen.expressions import (
     KernelExpressions,
     ScheduledExpressions,
@@ -28,6 +30,12 @@ GENERATED_DIR = Path(__file__).resolve().parent.parent / "generated"
 #: (``vector_width.h``) and the driver every generated kernel includes
 #: (``recursion_kernel.h``); compiled with ``-I C_INCLUDE_DIR``.
 C_INCLUDE_DIR = Path(__file__).resolve().parent / "c"
+
+
+#: Generated sources are kept in the derivation store (:mod:`derivations.store`), keyed
+#: by the recursion's fingerprint and by the text of this code generator (its modules and
+#: C headers): a new process reads them instead of printing them again.
+_stored = stored_with(Path(__file__).resolve().parent, ("*.py", "*.h"))
 
 
 def c_headers() -> dict[str, str]:
@@ -66,6 +74,8 @@ def _python_function(kx: KernelExpressions, name: str, printer, doc: str) -> lis
     return lines
 
 
+@lru_cache(maxsize=None)
+@_stored
 def python_source(recursion: MomentRecursion) -> str:
     kx = kernel_expressions(recursion)
     doc = ("Per-row ``(A row-major, c, w, X_0)`` of ``X_{k+1} = A X_k + c``, "
@@ -224,6 +234,8 @@ def multiply_adds_per_row_step(recursion: MomentRecursion) -> float:
     return _PairStep(_coefficient_names(kx), kx.size).multiply_adds() / 2
 
 
+@lru_cache(maxsize=None)
+@_stored
 def c_source(recursion: MomentRecursion) -> str:
     """The C kernel of ``recursion``: its coefficient function and the macros that
     specialise the driver ``c/recursion_kernel.h`` (included at the end) to it — the

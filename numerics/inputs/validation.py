@@ -30,6 +30,16 @@ def as_values(name: str, value) -> np.ndarray:
     """``value`` as a 0-d (scalar) or 1-d (per-row) array, exact where possible."""
     if isinstance(value, bool):
         raise ValueError(f"{name} must be a number or an array of numbers; got a bool")
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f":  # floats: checked as arrays
+        if value.ndim > 1:
+            raise ValueError(f"{name} must be a scalar or a 1-d array over rows; got shape "
+                             f"{value.shape}")
+        if value.ndim == 1 and value.size == 0:
+            raise ValueError(f"{name} must not be empty")
+        out = np.asarray(value, dtype=np.float64)
+        if not np.all(np.isfinite(out)):
+            raise ValueError(f"{name} must be finite (no NaN or inf); got {value!r}")
+        return out
     items = np.asarray(value, dtype=object)
     if items.ndim > 1:
         raise ValueError(f"{name} must be a scalar or a 1-d array over rows; got shape {items.shape}")
@@ -54,6 +64,9 @@ def check_per_row(name: str, value, *, lower=None, upper=None,
     """Validate a scalar or per-row parameter against the interval bounds."""
     values = as_values(name, value)
     flat = values.ravel()
+    if values.dtype == np.float64 and all(_float_exact(b) for b in (lower, upper)):
+        # floats against bounds a float holds exactly: the same comparisons, as arrays
+        flat = _outside(flat, lower, upper, lower_open, upper_open)
     if lower is not None:
         bad = [x for x in flat if (x <= lower if lower_open else x < lower)]
         if bad:
@@ -65,6 +78,21 @@ def check_per_row(name: str, value, *, lower=None, upper=None,
             op = "<" if upper_open else "≤"
             raise ValueError(f"{name} must be {op} {upper}; got {_shown(bad[0])}")
     return values
+
+
+def _float_exact(bound) -> bool:
+    """``bound`` is None or a number that a float64 holds exactly (e.g. 0, 1, 1/2)."""
+    return bound is None or Fraction(float(bound)) == Fraction(bound)
+
+
+def _outside(flat: np.ndarray, lower, upper, lower_open: bool, upper_open: bool) -> np.ndarray:
+    """The entries of ``flat`` that violate a bound (their order kept)."""
+    ok = np.ones(flat.shape, dtype=bool)
+    if lower is not None:
+        ok &= flat > float(lower) if lower_open else flat >= float(lower)
+    if upper is not None:
+        ok &= flat < float(upper) if upper_open else flat <= float(upper)
+    return flat[~ok]
 
 
 def check_integer(name: str, value, *, minimum: int) -> int:

@@ -302,6 +302,8 @@ def unsupported_by_scaling_limit(rule) -> str | None:
     return None
 
 
+@cached_by_definition
+@stored
 def scaling_limit(model: str, optimizer: str, point: ExponentPoint,
                   lr_rule: str = "largest-stable") -> ScalingLimit:
     """Dominant balance, family, timescale exponents, limit dynamics and region

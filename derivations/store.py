@@ -23,6 +23,7 @@ import os
 import pickle
 import platform
 import tempfile
+from dataclasses import fields, is_dataclass
 from fractions import Fraction
 from functools import wraps
 from pathlib import Path
@@ -78,6 +79,13 @@ def _canonical(value) -> str | None:
         return repr(value)
     if value is None or isinstance(value, (bool, int, Fraction, sp.Rational)):
         return f"{type(value).__name__} {value!r}"
+    if is_dataclass(value) and not isinstance(value, type) and value.__dataclass_params__.frozen \
+            and type(value).__module__.startswith(f"{__package__}."):
+        # a frozen record of this package (e.g. an ExponentPoint): its fields, canonically
+        texts = [_canonical(getattr(value, f.name)) for f in fields(value)]
+        if None in texts:
+            return None
+        return f"{type(value).__qualname__}({', '.join(texts)})"
     return None
 
 

@@ -5,12 +5,15 @@ import os
 import pickle
 import subprocess
 import sys
+from dataclasses import dataclass
+from fractions import Fraction as F
 
 import pytest
 import sympy as sp
 
 from derivations import UpdateRule, derive_recursion, register_rule, store, unregister_rule
 from derivations import symbols as S
+from derivations.asymptotics import ExponentPoint
 from derivations.closed_forms import closed_form
 from derivations.optimizers import e
 
@@ -143,3 +146,21 @@ def test_code_outside_the_package_is_in_the_key_when_named(folder, tmp_path):
     (code / "printer.py").write_text("WIDTH = 8\n")
     store.stored_with(code)(source)("lsq")
     assert calls == ["lsq", "lsq"]
+
+
+def test_frozen_records_of_the_package_are_keyed_by_every_field():
+    """An ExponentPoint is keyed by all its exact fields; a record from elsewhere is not
+    keyed at all (its meaning is not in the package's source)."""
+    base = ExponentPoint(F(1, 2), F(1, 4), F(1, 3), F(0))
+    assert store._canonical(base) == store._canonical(ExponentPoint(F(1, 2), F(1, 4), F(1, 3), F(0)))
+    keys = {store._canonical(base),
+            store._canonical(ExponentPoint(F(1, 2), F(1, 4), F(1, 3), F(0), lr_star=F(2))),
+            store._canonical(ExponentPoint(F(1, 2), F(1, 4), F(1, 3), F(0), rho=F(1, 2))),
+            store._canonical(ExponentPoint(F(1, 2), F(1, 4), F(2, 3), F(0)))}
+    assert len(keys) == 4 and None not in keys
+
+    @dataclass(frozen=True)
+    class Elsewhere:
+        kappa: F
+
+    assert store._canonical(Elsewhere(F(1, 2))) is None

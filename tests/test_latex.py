@@ -51,7 +51,7 @@ def _parsed_symbol(symbol: sp.Symbol) -> sp.Expr:
     return parse_latex_two_stage(sp.latex(symbol))
 
 
-#: The round trip parses every equation with SymPy's ANTLR LaTeX parser (10–50 s per rule
+#: The round trip parses every equation with SymPy's ANTLR LaTeX parser (2–20 s per rule
 #: and time rule): the built-in rules, and qhm per step for the methods registered through
 #: the rule API with hyper-parameters of their own.  (Its active-time closed form nests
 #: deeper than SymPy's LaTeX parser recurses.)

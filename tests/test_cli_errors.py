@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from importlib.metadata import version
+from pathlib import Path
 
 import pytest
 
@@ -113,6 +114,21 @@ def test_help_is_fast_and_imports_no_study():
     assert proc.stdout.strip() == "[]", proc.stdout + proc.stderr
 
 
+def _pool_workers(pid: int) -> list[int]:
+    """Children of ``pid`` running its own command line: its forked pool workers (a
+    compiler or other helper it starts has another command line)."""
+    parent = Path(f"/proc/{pid}/cmdline").read_bytes()
+    workers = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid and (stat.parent / "cmdline").read_bytes() == parent:
+                workers.append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue  # a process that ended while we looked
+    return workers
+
+
 def _default_sigint() -> None:
     """The child reacts to Ctrl-C even when the tests run in a background job (whose
     SIGINT is ignored, and an ignored SIGINT is inherited: Python keeps it ignored)."""
@@ -133,11 +149,16 @@ def test_ctrl_c_ends_reproduce_with_one_line_and_status_130(tmp_path):
 
 def test_ctrl_c_ends_paper_figures_promptly_with_workers_terminated(tmp_path):
     """The process pool once kept `python -m paper_figures` alive 45–70 s after Ctrl-C."""
+    # an empty cache: the pool's tasks derive (seconds), they are not read from the store
+    env = {**os.environ, "CI": "true", "SPARSEMOM_CACHE_DIR": str(tmp_path / "cache")}
     proc = subprocess.Popen([sys.executable, "-m", "paper_figures", "--only", "phase_diagram",
                              "--out", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env={**os.environ, "CI": "true"}, start_new_session=True,
-                            preexec_fn=_default_sigint)
-    time.sleep(12)  # inside the phase diagram's process pool
+                            text=True, env=env, start_new_session=True, preexec_fn=_default_sigint)
+    deadline = time.perf_counter() + 120
+    while not _pool_workers(proc.pid):  # wait until the phase diagram's pool runs
+        assert proc.poll() is None, "paper_figures ended before its process pool started"
+        assert time.perf_counter() < deadline, "no process pool within 120 s"
+        time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGINT)  # as a terminal does: the whole process group
     start = time.perf_counter()
     out, err = proc.communicate(timeout=60)

@@ -145,9 +145,14 @@ def recursion_for(model, optimizer, time_rule: str = "steps") -> MomentRecursion
     return derive_recursion(name_of(model), name_of(optimizer), time_rule)
 
 
-def all_recursions() -> list[MomentRecursion]:
-    """Every exact finite-d recursion the package ships generated code for: each model
-    with closed second moments under each built-in optimizer and time rule (rules a
-    user registers get their code generated at run time)."""
-    return [derive_recursion(name, rule.name, t) for name, law in LAWS.items()
+def shipped_recursions() -> list[tuple[str, str, str]]:
+    """``(model, optimizer, time_rule)`` of every recursion the package ships generated
+    code for: each model with closed second moments under each built-in optimizer and
+    time rule (rules a user registers get their code generated at run time)."""
+    return [(name, rule.name, t) for name, law in LAWS.items()
             if law.closed_moments for rule in BUILT_IN_RULES for t in TIME_RULES]
+
+
+def all_recursions() -> list[MomentRecursion]:
+    """Every recursion of :func:`shipped_recursions`, derived."""
+    return [derive_recursion(*key) for key in shipped_recursions()]

@@ -21,12 +21,14 @@ import os
 import time
 from pathlib import Path
 
-from derivations import UPDATE_RULES, all_recursions
+from derivations import UPDATE_RULES, all_recursions, derive_recursion, store
 from derivations.drift import derive_statistics_map, unsupported_by_statistics_map
 from derivations.laws import LAWS
 from derivations.linearisation import linearise
+from derivations.recursion import shipped_recursions
 from numerics import codegen as generated
 from numerics.runtime.atomic import write_text_atomic
+from numerics.runtime.parallel import parallel_map
 from numerics.runtime.progress import progress
 from numerics.studies.manifest import regenerate
 from numerics.studies.output import git_revision
@@ -35,12 +37,26 @@ from numerics.verify.checks import CheckResult
 from numerics.verify.rungs import run_all
 
 
+def _derive_in_worker(task: tuple) -> str:
+    """Derive one object into the derivation store (in a pool worker)."""
+    kind, *args = task
+    {"recursion": derive_recursion, "linearisation": linearise}[kind](*args)
+    return kind
+
+
 def derive_all() -> CheckResult:
-    """Every recursion, statistics map and linearisation, derived (and cached)."""
+    """Every recursion, statistics map and linearisation, derived (and cached). With the
+    derivation store on, one process per core derives them into the store first (the
+    linearisations, which derive the statistics maps, are the longest: they go first),
+    and this process then reads them back."""
     start = time.perf_counter()
-    recursions = all_recursions()
     mean_field = [o for o, rule in UPDATE_RULES.items()
                   if unsupported_by_statistics_map(rule) is None]
+    if store.enabled():
+        tasks = [("linearisation", o) for o in mean_field] + [
+            ("recursion", *key) for key in shipped_recursions()]
+        parallel_map(_derive_in_worker, tasks, description="deriving")
+    recursions = all_recursions()
     maps = [derive_statistics_map(m, o) for m, law in LAWS.items() if not law.closed_moments
             for o in mean_field]
     lin = [linearise(o) for o in mean_field]

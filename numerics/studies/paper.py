@@ -68,6 +68,13 @@ class Figure:
         return all(c.passed for c in self.checks)
 
 
+def runs_its_own_pool(figure_function):
+    """Mark a figure that maps its work over a process pool itself: it runs alone (its
+    pool takes every core); the others run side by side, one process each."""
+    figure_function.runs_its_own_pool = True
+    return figure_function
+
+
 def _save(figure: Figure, fig, out: Path, rect=(0, 0, 1, 1)) -> Figure:
     """Lay out ``fig``, write it as PNG and PDF (atomically) into ``figure.paths``, close it."""
     fig.tight_layout(rect=rect)
@@ -195,6 +202,7 @@ def critical_line(out: Path, full: bool) -> Figure:
 
 # ---- the phase diagram in exponent space --------------------------------------------
 
+@runs_its_own_pool
 def phase_diagram(out: Path, full: bool) -> Figure:
     """Derived phases in ``(κ, γ)`` at ``σ = 3/2`` for heavy ball and lazy momentum, on a
     fine grid labelled from the derived regions, with their boundary lines."""
@@ -302,6 +310,7 @@ def logistic(out: Path, full: bool) -> Figure:
     return figure
 
 
+@runs_its_own_pool
 def logistic_sweeps(out: Path, full: bool) -> Figure:
     """Mean field vs Monte Carlo across ``ε, p, η, ρ, B`` (one parameter at a time)."""
     setup = StudySetup(runs=200 if full else 60)
@@ -318,6 +327,7 @@ def logistic_sweeps(out: Path, full: bool) -> Figure:
 
 # ---- convergence to the high-d limit ------------------------------------------------
 
+@runs_its_own_pool
 def convergence(out: Path, full: bool) -> Figure:
     """Exact finite-``d`` curves against the limit: error vs ``d`` per sweep point."""
     if full:
@@ -339,6 +349,11 @@ def convergence(out: Path, full: bool) -> Figure:
                                          f"{r.observed}; errors {', '.join(f'{e:.2e}' for e in r.errors)}; "
                                          f"rate {r.rate:.2f}"))
     return _save(figure, fig, out)
+
+
+def runs_a_pool(figure_function) -> bool:
+    """The figure maps its work over a process pool itself (:func:`runs_its_own_pool`)."""
+    return getattr(figure_function, "runs_its_own_pool", False)
 
 
 FIGURES = {

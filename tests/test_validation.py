@@ -104,3 +104,4 @@ def test_float_arrays_are_checked_as_arrays_with_the_same_verdicts():
             assert outcomes[0] == outcomes[1], (bounds, values)
     with pytest.raises(ValueError, match="lr must be finite"):
         check_per_row("lr", np.array([0.1, np.nan]), lower=0)
+    assert check_per_row("mu", np.array([0.5, 1e300]), lower=0, upper=float("inf")).size == 2

@@ -7,6 +7,7 @@ the very values the user wrote; anything else becomes float64.
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from numbers import Integral, Rational, Real
 
@@ -81,8 +82,12 @@ def check_per_row(name: str, value, *, lower=None, upper=None,
 
 
 def _float_exact(bound) -> bool:
-    """``bound`` is None or a number that a float64 holds exactly (e.g. 0, 1, 1/2)."""
-    return bound is None or Fraction(float(bound)) == Fraction(bound)
+    """``bound`` is None, infinite, or a number that a float64 holds exactly (e.g. 0, 1,
+    1/2, or a float bound itself)."""
+    if bound is None:
+        return True
+    as_float = float(bound)
+    return not math.isfinite(as_float) or Fraction(as_float) == Fraction(bound)
 
 
 def _outside(flat: np.ndarray, lower, upper, lower_open: bool, upper_open: bool) -> np.ndarray:

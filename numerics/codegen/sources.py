@@ -113,6 +113,22 @@ class _CPrinter(C99CodePrinter):
         return super()._print_Pow(expr)
 
 
+def _affine_row(i: int, n: int, has, matrix: str, constant: str) -> str:
+    """``Σ_j M_ij x_j + k_i`` of one tile vector over the vectors named ``{matrix}ij`` and
+    ``{constant}i`` that exist (``has``); ``zero`` when none does."""
+    terms = [f"{matrix}{i}{j}[g] * x{j}[g]" for j in range(n) if has(f"{matrix}{i}{j}")]
+    terms += [f"{constant}{i}[g]"] if has(f"{constant}{i}") else []
+    return " + ".join(terms) or "zero"
+
+
+def _update(rhs, n: int, risk, acc: str) -> list[str]:
+    """``y_i = rhs(i)`` for every moment, the state replaced by ``y``, then
+    ``acc += w · y``: the body of a step macro."""
+    return ([f"const vec y{i} = {rhs(i)};" for i in range(n)]
+            + [f"x{i}[g] = y{i};" for i in range(n)]
+            + [f"{acc} += {risk(lambda i: f'y{i}')};"])
+
+
 def _scheduled_c(sx: ScheduledExpressions, name: str, kx: KernelExpressions, pr, risk, macro,
                  specialise: list[str]) -> list[str]:
     """The per-row factor function of the scheduled kernel (returned) and its macros
@@ -141,9 +157,7 @@ def _scheduled_c(sx: ScheduledExpressions, name: str, kx: KernelExpressions, pr,
         terms += [entry(n * n + i)] if sx.terms[n * n + i] else []
         return " + ".join(terms) or "zero"
 
-    step = [f"const vec y{i} = {rhs(i)};" for i in range(n)]
-    step += [f"x{i}[g] = y{i};" for i in range(n)]
-    step += [f"acc += {risk(lambda i: f'y{i}')};"]
+    step = _update(rhs, n, risk, "acc")
     specialise += [
         "#define SCHEDULED 1",
         f"#define N_MONOMIALS {len(sx.monomials)}",
@@ -197,19 +211,10 @@ class _PairStep:
 
     def step(self, risk) -> list[str]:
         n, has = self.n, self.terms.__contains__
-
-        def rhs(i: int) -> str:
-            terms = [f"P{i}{j}[g] * x{j}[g]" for j in range(n) if has(f"P{i}{j}")]
-            terms += [f"q{i}[g]"] if has(f"q{i}") else []
-            return " + ".join(terms) or "zero"
-
         between = [f"u{j}[g] * x{j}[g]" for j in range(n) if has(f"u{j}")]
         between += ["ws[g]"] if has("ws") else []
-        lines = [f"acc1 += {' + '.join(between) or 'zero'};"]
-        lines += [f"const vec y{i} = {rhs(i)};" for i in range(n)]
-        lines += [f"x{i}[g] = y{i};" for i in range(n)]
-        lines += [f"acc2 += {risk(lambda i: f'y{i}')};"]
-        return lines
+        return [f"acc1 += {' + '.join(between) or 'zero'};",
+                *_update(lambda i: _affine_row(i, n, has, "P", "q"), n, risk, "acc2")]
 
 
 def _coefficient_names(kx: KernelExpressions) -> dict[str, int]:
@@ -260,11 +265,6 @@ def c_source(recursion: MomentRecursion) -> str:
 
     names = _coefficient_names(kx)
 
-    def rhs(i):
-        terms = [f"A{i}{j}[g] * x{j}[g]" for j in range(n) if f"A{i}{j}" in names]
-        terms += [f"c{i}[g]"] if f"c{i}" in names else []
-        return " + ".join(terms) or "zero"
-
     def risk(state):
         return " + ".join(f"w{i}[g] * {state(i)}" for i in range(n) if f"w{i}" in names) or "zero"
 
@@ -272,9 +272,7 @@ def c_source(recursion: MomentRecursion) -> str:
         return [f"#define {head} \\", "    do { \\", *(f"        {x} \\" for x in lines),
                 "    } while (0)"]
 
-    step = [f"const vec y{i} = {rhs(i)};" for i in range(n)]
-    step += [f"x{i}[g] = y{i};" for i in range(n)]
-    step += [f"acc += {risk(lambda i: f'y{i}')};"]
+    step = _update(lambda i: _affine_row(i, n, names.__contains__, "A", "c"), n, risk, "acc")
     pair = _PairStep(names, n)
     specialise = [
         "",

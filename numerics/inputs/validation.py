@@ -31,30 +31,22 @@ def as_values(name: str, value) -> np.ndarray:
     """``value`` as a 0-d (scalar) or 1-d (per-row) array, exact where possible."""
     if isinstance(value, bool):
         raise ValueError(f"{name} must be a number or an array of numbers; got a bool")
-    if isinstance(value, np.ndarray) and value.dtype.kind == "f":  # floats: checked as arrays
-        if value.ndim > 1:
-            raise ValueError(f"{name} must be a scalar or a 1-d array over rows; got shape "
-                             f"{value.shape}")
-        if value.ndim == 1 and value.size == 0:
-            raise ValueError(f"{name} must not be empty")
-        out = np.asarray(value, dtype=np.float64)
-        if not np.all(np.isfinite(out)):
-            raise ValueError(f"{name} must be finite (no NaN or inf); got {value!r}")
-        return out
-    items = np.asarray(value, dtype=object)
+    floats = isinstance(value, np.ndarray) and value.dtype.kind == "f"  # checked as an array
+    items = value if floats else np.asarray(value, dtype=object)
     if items.ndim > 1:
         raise ValueError(f"{name} must be a scalar or a 1-d array over rows; got shape {items.shape}")
     if items.ndim == 1 and items.size == 0:
         raise ValueError(f"{name} must not be empty")
-    flat = list(items.ravel())
-    for x in flat:
-        if isinstance(x, bool) or not (isinstance(x, (Real, np.number)) or isinstance(x, sp.Rational)):
-            raise ValueError(f"{name} must hold real numbers; got {x!r}")
-    if all(_is_exact(x) for x in flat):
-        out = np.empty(items.shape, dtype=object)
-        out[...] = _exact(flat[0]) if items.ndim == 0 else [_exact(x) for x in flat]
-        return out
-    out = np.asarray(np.asarray(value, dtype=object).astype(float), dtype=np.float64)
+    if not floats:
+        flat = list(items.ravel())
+        for x in flat:
+            if isinstance(x, bool) or not (isinstance(x, (Real, np.number)) or isinstance(x, sp.Rational)):
+                raise ValueError(f"{name} must hold real numbers; got {x!r}")
+        if all(_is_exact(x) for x in flat):
+            out = np.empty(items.shape, dtype=object)
+            out[...] = _exact(flat[0]) if items.ndim == 0 else [_exact(x) for x in flat]
+            return out
+    out = np.asarray(items.astype(float), dtype=np.float64)
     if not np.all(np.isfinite(out)):
         raise ValueError(f"{name} must be finite (no NaN or inf); got {value!r}")
     return out

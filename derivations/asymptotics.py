@@ -108,6 +108,11 @@ class ExponentPoint:
         return {kappa: _rat(self.kappa), sigma: _rat(self.sigma), gamma: _rat(self.gamma),
                 theta: _rat(self.theta)}
 
+    def value_of(self, form: sp.Expr) -> Fraction:
+        """A linear form in ``κ, σ, γ, θ`` (rational coefficients) at this point."""
+        c0, ck, cs, cg, ct = linear_coefficients(form)
+        return c0 + ck * self.kappa + cs * self.sigma + cg * self.gamma + ct * self.theta
+
     def with_theta(self, value, lr_star=None) -> "ExponentPoint":
         return ExponentPoint(self.kappa, self.sigma, self.gamma, value, self.p_star,
                              self.batch_star, self.eps_star,
@@ -144,6 +149,24 @@ class ExponentPoint:
 def _rat(x) -> sp.Rational:
     x = Fraction(x)
     return sp.Rational(x.numerator, x.denominator)
+
+
+@lru_cache(maxsize=65536)
+def linear_coefficients(form: sp.Expr) -> tuple[Fraction, ...]:
+    """``(c₀, c_κ, c_σ, c_γ, c_θ)`` of ``form = c₀ + c_κ κ + c_σ σ + c_γ γ + c_θ θ``
+    (exact; :class:`ValueError` unless ``form`` is such a linear form)."""
+    poly = sp.Poly(form, kappa, sigma, gamma, theta)
+    if poly.total_degree() > 1 or not (poly.domain.is_ZZ or poly.domain.is_QQ):
+        raise ValueError(f"form must be linear in kappa, sigma, gamma, theta with rational "
+                         f"coefficients; got {form}")
+    monomials = [(0, 0, 0, 0), (1, 0, 0, 0), (0, 1, 0, 0), (0, 0, 1, 0), (0, 0, 0, 1)]
+    return tuple(Fraction(int(c.p), int(c.q)) for c in map(sp.Rational, map(poly.coeff_monomial, monomials)))
+
+
+@lru_cache(maxsize=65536)
+def gap(lead: sp.Expr, other: sp.Expr) -> sp.Expr:
+    """``lead − other``, expanded: the linear form that is ``> 0`` while ``lead`` leads."""
+    return sp.expand(lead - other)
 
 
 def to_atoms(expr: sp.Expr, regime: str) -> sp.Expr:
@@ -184,7 +207,14 @@ class Group:
 
 def groups(poly: sp.Poly, point: ExponentPoint, lr_star=None) -> list[Group]:
     """The monomials of ``poly`` collected by their exponent's linear form."""
-    table = point.atoms(lr_star)
+    return list(_groups(poly, tuple(point.atoms(lr_star).items())))
+
+
+@lru_cache(maxsize=4096)
+def _groups(poly: sp.Poly, table: tuple) -> tuple[Group, ...]:
+    """:func:`groups` for the atoms' ``(prefactor, linear form)`` table: the same for
+    every point of one regime with the same prefactors, so an atlas collects once."""
+    table = dict(table)
     gens = poly.gens
     collected: dict[sp.Expr, list] = {}
     for monom, coeff in poly.terms():
@@ -199,7 +229,7 @@ def groups(poly: sp.Poly, point: ExponentPoint, lr_star=None) -> list[Group]:
         entry = collected.setdefault(exponent, [0, frozenset()])
         entry[0] += value
         entry[1] |= present
-    return [Group(L, c, P in a, a) for L, (c, a) in collected.items()]
+    return tuple(Group(L, c, P in a, a) for L, (c, a) in collected.items())
 
 
 @dataclass(frozen=True)
@@ -221,20 +251,20 @@ class LeadingTerm:
 
 
 def _lead(poly: sp.Poly, point: ExponentPoint, lr_star=None):
-    at = point.values
-    gs = sorted(groups(poly, point, lr_star), key=lambda g: -Fraction(str(g.exponent.xreplace(at))))
-    if not gs:
+    ranked = sorted(((point.value_of(g.exponent), g) for g in groups(poly, point, lr_star)),
+                    key=lambda pair: -pair[0])
+    if not ranked:
         raise ArithmeticError("leading term of zero")
-    values = [Fraction(str(g.exponent.xreplace(at))) for g in gs]
+    values = [value for value, _ in ranked]
+    gs = [g for _, g in ranked]
     i = 0
     while i < len(gs):
         tied = [j for j in range(i, len(gs)) if values[j] == values[i]]
         coefficient = sp.expand(sum(gs[j].coefficient for j in tied))
         if coefficient != 0:
             lead = gs[i].exponent
-            conditions = tuple(sp.expand(lead - gs[j].exponent) for j in range(len(gs))
-                               if values[j] < values[i])
-            ties = tuple(sp.expand(lead - gs[j].exponent) for j in tied if gs[j].exponent != lead)
+            conditions = tuple(gap(lead, gs[j].exponent) for j in range(len(gs)) if values[j] < values[i])
+            ties = tuple(gap(lead, gs[j].exponent) for j in tied if gs[j].exponent != lead)
             atoms = frozenset().union(*(gs[j].atoms for j in tied))
             return coefficient, lead, values[i], conditions, ties, atoms
         if any(gs[j].uses_P for j in tied) and point.regime != "dense" and not point.fixed_batches:
@@ -267,8 +297,7 @@ def _binomial_series(order: int) -> sp.Expr:
 
 def _top_P_value(poly: sp.Poly, point: ExponentPoint, lr_star) -> Fraction | None:
     """The largest exponent (at the point) of a group in which ``P`` enters."""
-    values = [Fraction(str(g.exponent.xreplace(point.values)))
-              for g in groups(poly, point, lr_star) if g.uses_P]
+    values = [point.value_of(g.exponent) for g in groups(poly, point, lr_star) if g.uses_P]
     return max(values) if values else None
 
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import lru_cache
 
 import mpmath
 import sympy as sp
@@ -40,6 +41,7 @@ from . import symbols as S
 from .asymptotics import (
     ExponentPoint,
     VanishingExpression,
+    gap,
     groups,
     in_atoms,
     leading_term,
@@ -235,8 +237,21 @@ def _rat(x) -> sp.Rational:
 
 
 def _at(expr: sp.Expr, point: ExponentPoint) -> Fraction:
-    v = sp.Rational(expr.xreplace(point.values))
-    return Fraction(int(v.p), int(v.q))
+    return point.value_of(expr)
+
+
+@lru_cache(maxsize=4096)
+def _theta_ties(exponents: tuple[sp.Expr, ...]) -> tuple[sp.Expr, ...]:
+    """For each pair of linear forms whose difference involves ``θ``, the ``θ`` at
+    which they tie, as a linear form in ``κ, σ, γ``."""
+    forms = []
+    for i, a in enumerate(exponents):
+        for b in exponents[i + 1:]:
+            diff = gap(a, b)
+            slope = diff.coeff(theta)
+            if slope != 0:
+                forms.append(sp.expand(-(diff - slope * theta) / slope))
+    return tuple(forms)
 
 
 def _theta_breakpoints(expr: sp.Expr, point: ExponentPoint) -> list[tuple[Fraction, sp.Expr]]:
@@ -244,14 +259,8 @@ def _theta_breakpoints(expr: sp.Expr, point: ExponentPoint) -> list[tuple[Fracti
     groups of ``expr`` tie at the point's ``κ, σ, γ``."""
     out = {}
     for poly in in_atoms(expr, point.regime):
-        gs = [gr.exponent for gr in groups(poly, point)]
-        for i, a in enumerate(gs):
-            for b in gs[i + 1:]:
-                diff = sp.expand(a - b)
-                slope = diff.coeff(theta)
-                if slope != 0:
-                    form = sp.expand(-(diff - slope * theta) / slope)
-                    out[_at(form, point)] = form
+        for form in _theta_ties(tuple(gr.exponent for gr in groups(poly, point))):
+            out[_at(form, point)] = form
     return sorted(out.items())
 
 

@@ -118,41 +118,51 @@ class MomentumThresholds:
         return 1 - self.oscillation_onset
 
 
-def _threshold(hit, eps_grid: np.ndarray, bisections: int) -> np.ndarray:
+def _threshold(inside: np.ndarray, hit, eps_grid: np.ndarray, bisections: int) -> np.ndarray:
     """Per row, the largest ``ε`` where ``hit(ε)`` holds (taken to hold on ``(0, ε*)``):
-    grid scan from ``ε = 1`` down, then bisection in ``log ε`` to the first crossing."""
-    inside = np.stack([hit(e) for e in eps_grid])                       # (grid, rows)
+    ``inside[j] = hit(eps_grid[j])`` on the grid from ``ε = 1`` down, then bisection in
+    ``log ε`` to the first crossing."""
     any_hit = inside.any(axis=0)
     first = np.argmax(inside, axis=0)                                    # largest ε hit
-    hi = eps_grid[np.maximum(first - 1, 0)]                              # not hit (or ε = 1)
-    lo = eps_grid[first]
-    edge = np.where(any_hit, lo, 0.0)
+    edge = np.where(any_hit, eps_grid[first], 0.0)
+    edge[any_hit & (first == 0)] = 1.0
     refine = any_hit & (first > 0)
-    log_lo, log_hi = np.log(lo), np.log(hi)
+    if not refine.any():
+        return edge
+    log_lo, log_hi = np.log(eps_grid[first]), np.log(eps_grid[np.maximum(first - 1, 0)])
     for _ in range(bisections):
         mid = 0.5 * (log_lo + log_hi)
         h = hit(np.exp(mid))
         log_lo = np.where(h, mid, log_lo)
         log_hi = np.where(h, log_hi, mid)
     edge[refine] = np.exp(log_lo[refine])
-    edge[any_hit & (first == 0)] = 1.0
     return edge
 
 
 def momentum_thresholds(model, optimizer_name: str, lr, batch: int = 1, grid: int = 181,
                         bisections: int = 48) -> MomentumThresholds:
     """``ε_osc`` and ``ε_stab`` for every row of ``model`` (its ``p``), at learning
-    rate ``lr`` and ``batch`` (``lr`` a scalar or per row)."""
+    rate ``lr`` and ``batch`` (``lr`` a scalar or per row).  One grid scan serves both;
+    each bisection evaluates only its own expressions."""
     grid = check_integer("grid", grid, minimum=2)
     bisections = check_integer("bisections", bisections, minimum=0)
     rows = np.asarray(model.p).size
+    discriminant, conditions = _expressions(model.name, optimizer_name)
 
-    def modes(eps):
+    def arguments(eps):
         opt = Optimizer(optimizer_name, lr=lr, beta=1 - np.broadcast_to(eps, (rows,)), batch=batch)
         _, inputs, args = _arguments(model, opt)
-        return _modes(model.name, optimizer_name, inputs, args, rows)
+        return inputs, args
+
+    def oscillating(eps):
+        return positive(-discriminant, *arguments(eps), rows)
+
+    def unstable(eps):
+        inputs, args = arguments(eps)
+        return ~np.logical_and.reduce([positive(c, inputs, args, rows) for c in conditions])
 
     eps_grid = np.geomspace(1.0, SMALLEST_EPS, grid)
-    onset = _threshold(lambda e: modes(e)[0], eps_grid, bisections)
-    edge = _threshold(lambda e: ~modes(e)[1], eps_grid, bisections)
+    scan = [_modes(model.name, optimizer_name, *arguments(e), rows) for e in eps_grid]
+    onset = _threshold(np.stack([o for o, _ in scan]), oscillating, eps_grid, bisections)
+    edge = _threshold(np.stack([~s for _, s in scan]), unstable, eps_grid, bisections)
     return MomentumThresholds(np.asarray(model.p, dtype=float), onset, edge)

@@ -23,7 +23,8 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from derivations import MomentRecursion, all_recursions
+from derivations import MomentRecursion
+from derivations.recursion import derive_recursion, shipped_recursions
 from numerics.codegen.expressions import scheduled_expressions
 from numerics.codegen.signature import Signature
 from numerics.codegen.sources import GENERATED_DIR, c_source, module_name, python_source
@@ -76,7 +77,8 @@ def checked_in_c_source(rec: MomentRecursion) -> str:
 
 def _ships_code(rec: MomentRecursion) -> bool:
     """The package is meant to carry generated code for ``rec`` (a built-in target)."""
-    return any(rec is target for target in all_recursions())
+    key = (rec.model, rec.optimizer, rec.time_rule)
+    return key in shipped_recursions() and derive_recursion(*key) is rec
 
 
 def _fallback(rec: MomentRecursion, exc: StaleGeneratedCode) -> None:

@@ -7,7 +7,8 @@ so the error falls geometrically in ``√n``; the order is chosen by an error
 estimate: from the a-priori order of :func:`minimum_order`, ``n`` is doubled until
 ``|Q_n − Q_{2n}| ≤ rtol·|Q_{2n}| + atol`` over every point evaluated, and ``Q_{2n}``
 is returned.  The reference is
-``mpmath.quad`` at 50 digits (:func:`mpmath_moment`, :func:`mpmath_softplus`).
+``mpmath.quad`` at 50 digits (:func:`mpmath_moment`, :func:`mpmath_softplus`,
+:func:`mpmath_references`).
 Beyond order 4096 (logit variances ≳ 30, met only on the way to divergence) an
 adaptive quadrature split at the logit's zero takes over.
 """
@@ -127,18 +128,52 @@ INTEGRALS_BACKEND = "integrals"
 register_backend(INTEGRALS_BACKEND, [NUMPY_INTEGRALS, "numpy"])
 
 
-def _mp_expect(f, mean, variance, dps: int):
+def _mp_expect(integrands, mean, variance, dps: int) -> list:
+    """``E f(G)`` for each ``f(x, eˣ)`` of ``integrands`` by ``mpmath.quad`` over
+    ``t = (x − m)/√v`` on ``(−∞, 0, ∞)``.  The integrals visit the same nodes, so ``x``,
+    ``eˣ`` and the normal density are evaluated once per node for all of them."""
     with mpmath.workdps(dps):
         m, s = mpmath.mpf(mean), mpmath.sqrt(mpmath.mpf(variance))
-        density = lambda t: mpmath.exp(-t * t / 2) / mpmath.sqrt(2 * mpmath.pi)  # noqa: E731
-        return mpmath.quad(lambda t: f(m + s * t) * density(t), [-mpmath.inf, 0, mpmath.inf])
+        norm = 1 / mpmath.sqrt(2 * mpmath.pi)
+        nodes: dict = {}
+
+        def node(t):
+            if t not in nodes:
+                x = m + s * t
+                nodes[t] = (x, mpmath.exp(x), mpmath.exp(-t * t / 2) * norm)
+            return nodes[t]
+
+        def expectation(f):
+            def integrand(t):
+                x, ex, density = node(t)
+                return f(x, ex) * density
+            return mpmath.quad(integrand, [-mpmath.inf, 0, mpmath.inf])
+
+        return [expectation(f) for f in integrands]
+
+
+def _sigmoid_power(k: int):
+    """``σ(x)^k = (eˣ / (1 + eˣ))^k`` as a function of ``(x, eˣ)``."""
+    return lambda x, ex: (ex / (1 + ex)) ** k
+
+
+def _softplus(x, ex):
+    """``log(1 + eˣ)`` as a function of ``(x, eˣ)``."""
+    return mpmath.log1p(ex)
 
 
 def mpmath_moment(k: int, mean, variance, dps: int = 50):
     """``S_k`` by ``mpmath.quad`` at ``dps`` digits (the reference)."""
-    return _mp_expect(lambda x: (1 / (1 + mpmath.exp(-x))) ** k, mean, variance, dps)
+    return _mp_expect([_sigmoid_power(k)], mean, variance, dps)[0]
 
 
 def mpmath_softplus(mean, variance, dps: int = 50):
     """``L`` by ``mpmath.quad`` at ``dps`` digits (the reference)."""
-    return _mp_expect(lambda x: mpmath.log1p(mpmath.exp(x)), mean, variance, dps)
+    return _mp_expect([_softplus], mean, variance, dps)[0]
+
+
+def mpmath_references(mean, variance, powers=(1, 2, 3, 4), dps: int = 50) -> tuple[list, object]:
+    """``([S_k for k in powers], L)`` by ``mpmath.quad`` at ``dps`` digits, the integrals
+    sharing their nodes (one ``eˣ`` and one density per node for all of them)."""
+    *moments, softplus_mean = _mp_expect([*map(_sigmoid_power, powers), _softplus], mean, variance, dps)
+    return moments, softplus_mean

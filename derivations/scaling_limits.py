@@ -36,6 +36,7 @@ from functools import lru_cache
 
 import mpmath
 import sympy as sp
+from sympy.polys.matrices import DomainMatrix
 
 from . import symbols as S
 from .asymptotics import (
@@ -94,16 +95,28 @@ def _drift(model: str, optimizer: str, regime: str) -> _Drift:
     if n == 1:
         rate, forcing, mean_ve = G[0, 0], c[0], None
     else:
-        Gff = G[1:, 1:]
-        inv = Gff.adjugate() / Gff.det()
-        rate = sp.cancel(sp.together(G[0, 0] - (G[0, 1:] * inv * G[1:, 0])[0, 0]))
-        forcing = sp.cancel(sp.together(c[0] - (G[0, 1:] * inv * c[1:, 0])[0, 0]))
+        rate, forcing = _eliminate_buffers(G, c)
         mean_ve = to_atoms(rec.mean_transition[1, 0].xreplace(limit), regime)
     ts = timescales(model, optimizer)
     return _Drift(G, c, rate, forcing, mean_ve,
                   to_atoms(gradient_energy(model).xreplace(limit), regime),
                   to_atoms(ts.retention.xreplace(limit), regime),
                   to_atoms(ts.learning.xreplace(limit), regime))
+
+
+def _eliminate_buffers(G: sp.Matrix, c: sp.Matrix) -> tuple[sp.Expr, sp.Expr]:
+    """The Schur complement onto the error moment: ``G₀₀ − G₀f G_ff⁻¹ G_f0`` and
+    ``c₀ − G₀f G_ff⁻¹ c_f`` (``f`` the buffer moments), in exact arithmetic of the field
+    of rational functions of the atoms (reduced fractions, as ``cancel`` gives them)."""
+    n = G.shape[0]
+    field = sp.QQ.frac_field(*sorted(set().union(*(x.free_symbols for x in [*G, *c])), key=str))
+    # columns: the buffers f, then the error moment 0 and the forcing
+    system = DomainMatrix([[field.from_sympy(x) for x in [*G[i, 1:], G[i, 0], c[i]]]
+                           for i in range(n)], (n, n + 1), field)
+    solved = system[1:, :n - 1].lu_solve(system[1:, n - 1:])       # G_ff⁻¹ [G_f0, c_f]
+    reduced = system[:1, n - 1:] - system[:1, :n - 1] * solved
+    rate, forcing = reduced.to_list()[0]
+    return field.to_sympy(rate), field.to_sympy(forcing)
 
 
 def _rare_class_limit(model: str) -> dict:

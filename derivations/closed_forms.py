@@ -54,10 +54,19 @@ def tidy(x: sp.Expr) -> sp.Expr:
     return sp.factor(x) if sp.count_ops(x) < 400 else x
 
 
+@lru_cache(maxsize=None)
+@stored
+def characteristic_coefficients_of(rec: MomentRecursion) -> tuple[sp.Expr, ...]:
+    """``(χ_1, …, χ_n)`` of ``χ(λ) = det(λ I − A) = λ^n + χ_1 λ^{n−1} + … + χ_n``, each
+    in :func:`tidy` form (the determinant taken in the field of rational functions)."""
+    (A,) = _in_field(rec.transition)
+    return tuple(from_idle_symbol(tidy(A.domain.to_sympy(c))) for c in A.charpoly()[1:])
+
+
 def characteristic_polynomial(rec: MomentRecursion) -> sp.Expr:
     """``χ(λ) = det(λ I − A)``, a monic polynomial in ``λ`` (collected in powers)."""
-    chi = sp.Matrix(in_idle_symbol(rec.transition)).charpoly(lam)
-    return from_idle_symbol(sp.Add(*(tidy(c) * lam**m for (m,), c in chi.as_expr().as_poly(lam).terms())))
+    n = rec.transition.shape[0]
+    return sp.Add(lam**n, *(c * lam**(n - j) for j, c in enumerate(characteristic_coefficients_of(rec), 1)))
 
 
 def _in_field(*matrices: sp.Matrix) -> list[DomainMatrix]:

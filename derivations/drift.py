@@ -38,6 +38,7 @@ from .laws import law as law_named
 from .moments import TIME_RULES
 from .names import name_of
 from .optimizers import e, g, update_rule, v
+from .printing import equation
 from .store import stored
 from .vectors import Dot, LinearVector
 
@@ -77,7 +78,7 @@ class StatisticsMap:
     def equations(self) -> list[sp.Eq]:
         """``X_{k+1} = F(X_k)`` written out, one equation per statistic."""
         nxt = [sp.Symbol(f"{x.name}'") for x in self.state]
-        return [sp.Eq(n, f) for n, f in zip(nxt, self.update)]
+        return [equation(n, f) for n, f in zip(nxt, self.update)]
 
 
 @cached_by_definition

@@ -24,7 +24,7 @@ from .laws import law as law_named
 from .linearisation import constant_definitions, linearise, rare_class_constants
 from .moments import SYMBOLIC_MOMENTS
 from .optimizers import update_rule
-from .printing import to_latex
+from .printing import equation, to_latex
 from .recursion import recursion_for
 from .stability import SCHUR_COHN_MAX_DEGREE, characteristic_coefficients, generic_conditions
 from .timescales import timescales
@@ -50,32 +50,32 @@ def latex_equations(model: str, optimizer: str, time_rule: str = "steps"):
 
     for eq in rec.equations():
         add("Second-moment recursion", eq)
-    add("Risk", sp.Eq(RISK_K, rec.risk.subs(rec.state[0], sp.Symbol(f"{rec.state[0].name}_k"))))
+    add("Risk", equation(RISK_K, rec.risk.subs(rec.state[0], sp.Symbol(f"{rec.state[0].name}_k"))))
     small = len(rec.state) <= SYMBOLIC_MOMENTS   # else: closed forms omitted (said in the text)
     if small:
-        add("Generating function", sp.Eq(F, generating_function(rec)))
-    add("Characteristic polynomial", sp.Eq(CHI, characteristic_polynomial(rec)))
+        add("Generating function", equation(F, generating_function(rec)))
+    add("Characteristic polynomial", equation(CHI, characteristic_polynomial(rec)))
     stationary = small and has_stationary_state(rec)
     if stationary:  # else: no fixed point to expand around (said in the document's text)
         form = closed_form(rec)
-        add("Closed form", sp.Eq(RISK_K, form.expression))
+        add("Closed form", equation(RISK_K, form.expression))
         for symbol, value in form.definitions.items():
-            add("Closed form", sp.Eq(symbol, value))
+            add("Closed form", equation(symbol, value))
     coefficients = characteristic_coefficients(model, optimizer, time_rule)
     for symbol, value in coefficients.items():
-        add("Stability", sp.Eq(symbol, value))
+        add("Stability", equation(symbol, value))
     if len(coefficients) <= SCHUR_COHN_MAX_DEGREE:
         for condition in generic_conditions(len(coefficients)):
-            add("Stability", sp.StrictGreaterThan(condition, 0))
+            add("Stability", sp.StrictGreaterThan(condition, 0, evaluate=False))
     t = timescales(model, optimizer)
-    add("Timescales", sp.Eq(BETA_EFF, t.effective_retention))
-    add("Timescales", sp.Eq(KAPPA, t.curvature))
-    add("Timescales", sp.Eq(TAU_R, t.retention))
+    add("Timescales", equation(BETA_EFF, t.effective_retention))
+    add("Timescales", equation(KAPPA, t.curvature))
+    add("Timescales", equation(TAU_R, t.retention))
     if t.learning.is_finite:  # κ = 0 (no learning): τ_L = ∞, said in the text instead
-        add("Timescales", sp.Eq(TAU_L, t.learning))
-        add("Timescales", sp.Eq(TAU_R / TAU_L, t.ratio))
+        add("Timescales", equation(TAU_L, t.learning))
+        add("Timescales", equation(TAU_R / TAU_L, t.ratio))
     if stationary:
-        add("Stationary risk", sp.Eq(RISK_INF, stationary_risk(rec)))
+        add("Stationary risk", equation(RISK_INF, stationary_risk(rec)))
     return out
 
 
@@ -83,9 +83,9 @@ def _mean_field_sections(optimizer: str, time_rule: str, add) -> None:
     """The logistic model: its Fisher constants, their rare-class expansion and the
     linearised signal block; the bulk second moments follow as for least squares."""
     for symbol, value in constant_definitions().items():
-        add("Fisher constants", sp.Eq(symbol, value))
+        add("Fisher constants", equation(symbol, value))
     for symbol, value in rare_class_constants(order=2).items():
-        add("Rare-class expansion", sp.Eq(symbol, value + sp.O(S.p**3)))
+        add("Rare-class expansion", equation(symbol, value + sp.O(S.p**3)))
     lin = linearise(optimizer, time_rule)
     for eq in lin.equations()[: lin.signal_size]:
         add("Linearised signal", eq)

@@ -48,6 +48,7 @@ from .logistic_normal import (
 )
 from .moments import MomentRecursion
 from .optimizers import e, v
+from .printing import equation
 from .store import stored
 from .vectors import Dot
 
@@ -125,7 +126,7 @@ class Linearisation:
 
     def equations(self) -> list[sp.Eq]:
         now = sp.Matrix(self.state)
-        return [sp.Eq(sp.Symbol(f"{x.name}'"), sp.collect(sp.expand(r), list(self.state)))
+        return [equation(sp.Symbol(f"{x.name}'"), sp.collect(sp.expand(r), list(self.state)))
                 for x, r in zip(self.state, self.transition * now + self.forcing)]
 
 

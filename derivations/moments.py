@@ -16,7 +16,7 @@ import sympy as sp
 
 from . import symbols as S
 from .optimizers import e, v
-from .printing import aligned, display_latex
+from .printing import aligned, display_latex, equation
 
 #: Time rules: every step, or active iterates (idle stretches integrated out).
 TIME_RULES = ("steps", "active")
@@ -75,7 +75,7 @@ class MomentRecursion:
         """``X_{k+1} = A X_k + c`` written out, one equation per moment."""
         now = [sp.Symbol(f"{s.name}_k") for s in self.state]
         nxt = [sp.Symbol(f"{s.name}_k+1") for s in self.state]
-        return [sp.Eq(n, affine_form(self.transition.row(i), now, self.forcing[i]))
+        return [equation(n, affine_form(self.transition.row(i), now, self.forcing[i]))
                 for i, n in enumerate(nxt)]
 
     def _repr_latex_(self) -> str:
@@ -87,7 +87,7 @@ class MomentRecursion:
         """``(ē, v̄)_{k+1} = M (ē, v̄)_k`` for the means ``ē = E e``, ``v̄ = E v``."""
         now = [sp.Symbol(f"{s.name}bar_k") for s in self.mean_state]
         nxt = [sp.Symbol(f"{s.name}bar_k+1") for s in self.mean_state]
-        return [sp.Eq(n, affine_form(self.mean_transition.row(i), now))
+        return [equation(n, affine_form(self.mean_transition.row(i), now))
                 for i, n in enumerate(nxt)]
 
 

@@ -14,7 +14,7 @@ import re
 import sympy as sp
 
 from . import symbols as S
-from .printing import display_latex
+from .printing import display_latex, equation
 
 #: ``p_B = 1 − (1 − p)^B``: the probability that a batch holds the row's token.
 P_B = sp.Symbol("p_B", positive=True)
@@ -109,11 +109,11 @@ def relation_displays(relation) -> list[tuple[str, str]]:
         N = sp.Symbol(f"N{tag}")
         if len(display_latex(denominator)) <= LINE // 2:      # a short denominator stays
             return [(f"{lhs} {op} \\frac{{{display_latex(N)}}}{{{display_latex(denominator)}}}",
-                     "line"), *relation_displays(sp.Eq(N, sp.expand(numerator)))]
+                     "line"), *relation_displays(equation(N, sp.expand(numerator)))]
         D = sp.Symbol(f"D{tag}")
         return [(f"{lhs} {op} {display_latex(N / D)}", "line"),
-                *relation_displays(sp.Eq(N, sp.expand(numerator))),
-                *relation_displays(sp.Eq(D, sp.expand(denominator)))]
+                *relation_displays(equation(N, sp.expand(numerator))),
+                *relation_displays(equation(D, sp.expand(denominator)))]
     expanded_rhs = sp.expand(rhs)
     if expanded_rhs.is_Add:
         return [_multline(lhs, op, expanded_rhs)]
@@ -135,10 +135,10 @@ def matrix_displays(recursion) -> list[tuple[str, str]]:
     for i in range(n):
         for j in range(n):
             if a[i][j] != 0:
-                shown += relation_displays(sp.Eq(a[i][j], recursion.transition[i, j]))
+                shown += relation_displays(equation(a[i][j], recursion.transition[i, j]))
     for i in range(n):
         if c[i] != 0:
-            shown += relation_displays(sp.Eq(c[i], recursion.forcing[i]))
+            shown += relation_displays(equation(c[i], recursion.forcing[i]))
     return shown
 
 

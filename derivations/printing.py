@@ -13,6 +13,13 @@ import sympy as sp
 
 from . import symbols as S
 
+
+def equation(lhs, rhs) -> sp.Eq:
+    """``lhs = rhs`` as stated, a definition or a derived identity to show: SymPy is not
+    asked to decide it (which would expand both sides, at a cost that grows with them)."""
+    return sp.Eq(lhs, rhs, evaluate=False)
+
+
 _STEP = re.compile(r"^(?P<base>.*\})_(?P<step>k(\+1)?)$")
 
 

@@ -17,7 +17,7 @@ from functools import lru_cache
 
 import sympy as sp
 
-from .closed_forms import from_idle_symbol, in_idle_symbol, lam, tidy
+from .closed_forms import characteristic_coefficients_of, lam
 from .definition_cache import cached_by_definition
 from .names import name_of
 from .recursion import recursion_for
@@ -39,10 +39,8 @@ def schur_cohn_conditions(poly: sp.Poly) -> list[sp.Expr]:
 
 def characteristic_coefficients(model: str, optimizer: str, time_rule: str = "steps"):
     """``{χ_j: coefficient}`` of the monic ``χ(λ) = λ^n + χ_1 λ^{n−1} + … + χ_n``."""
-    rec = recursion_for(model, optimizer, time_rule)
-    chi = sp.Matrix(in_idle_symbol(rec.transition)).charpoly(lam)
-    coeffs = chi.all_coeffs()[1:]
-    return {sp.Symbol(f"chi_{j + 1}"): from_idle_symbol(tidy(c)) for j, c in enumerate(coeffs)}
+    coefficients = characteristic_coefficients_of(recursion_for(model, optimizer, time_rule))
+    return {sp.Symbol(f"chi_{j}"): c for j, c in enumerate(coefficients, 1)}
 
 
 @lru_cache(maxsize=None)

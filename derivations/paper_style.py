@@ -38,7 +38,7 @@ def shorthand(expr):
     (``R_k``, ``C_k``, …) keeps one factored coefficient per moment."""
     expr = sp.sympify(expr)
     if isinstance(expr, sp.core.relational.Relational):
-        return expr.func(shorthand(expr.lhs), shorthand(expr.rhs))
+        return expr.func(shorthand(expr.lhs), shorthand(expr.rhs), evaluate=False)
     if expr.has(sp.Order) or not expr.free_symbols:
         return expr
     moments = sorted((x for x in expr.free_symbols if _STEP_SYMBOL.search(x.name)), key=str)

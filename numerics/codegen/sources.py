@@ -205,9 +205,9 @@ class _PairStep:
             self.terms[name] = products
 
     def value(self, name: str) -> str:
-        """C expression of entry ``name`` of one row from its coefficients ``out[]``."""
-        return " + ".join("*".join(f"out[{self.names[f]}]" for f in product)
-                          for product in self.terms[name])
+        """C expression of entry ``name`` of tile group ``g`` from its coefficient
+        vectors (all lanes at once; padding lanes, all 0, give 0)."""
+        return " + ".join(" * ".join(f"{f}[g]" for f in product) for product in self.terms[name])
 
     def step(self, risk) -> list[str]:
         n, has = self.n, self.terms.__contains__
@@ -289,8 +289,7 @@ def c_source(recursion: MomentRecursion) -> str:
         f"#define RISK_OF_STATE(g) ({risk(lambda i: f'x{i}[g]')})",
         *macro("STEP(g, acc)", step),
         "#define PAIR_VECTORS " + ", ".join(f"{k}[TILE]" for k in pair.terms),
-        *macro("LOAD_PAIR(g, l)", [f"{k}[g][l] = {pair.value(k)};" for k in pair.terms]),
-        *macro("CLEAR_PAIR(g, l)", [f"{k}[g][l] = 0.0;" for k in pair.terms]),
+        *macro("PAIR_OF_TILE(g)", [f"{k}[g] = {pair.value(k)};" for k in pair.terms]),
         *macro("PAIR_STEP(g, acc1, acc2)", pair.step(risk)),
     ]
     sx = scheduled_expressions(recursion)

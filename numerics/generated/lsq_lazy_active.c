@@ -153,43 +153,24 @@ static void sparsemom_lsq_lazy_active_scheduled_coefficients(const double *arg, 
         acc += w0[g] * y0; \
     } while (0)
 #define PAIR_VECTORS P00[TILE], P01[TILE], P02[TILE], P10[TILE], P11[TILE], P12[TILE], P20[TILE], P21[TILE], P22[TILE], q0[TILE], q1[TILE], q2[TILE], u0[TILE], u1[TILE], u2[TILE], ws[TILE]
-#define LOAD_PAIR(g, l) \
+#define PAIR_OF_TILE(g) \
     do { \
-        P00[g][l] = out[0]*out[0] + out[1]*out[3] + out[2]*out[6]; \
-        P01[g][l] = out[0]*out[1] + out[1]*out[4] + out[2]*out[7]; \
-        P02[g][l] = out[0]*out[2] + out[1]*out[5] + out[2]*out[8]; \
-        P10[g][l] = out[3]*out[0] + out[4]*out[3] + out[5]*out[6]; \
-        P11[g][l] = out[3]*out[1] + out[4]*out[4] + out[5]*out[7]; \
-        P12[g][l] = out[3]*out[2] + out[4]*out[5] + out[5]*out[8]; \
-        P20[g][l] = out[6]*out[0] + out[7]*out[3] + out[8]*out[6]; \
-        P21[g][l] = out[6]*out[1] + out[7]*out[4] + out[8]*out[7]; \
-        P22[g][l] = out[6]*out[2] + out[7]*out[5] + out[8]*out[8]; \
-        q0[g][l] = out[9] + out[0]*out[9] + out[1]*out[10] + out[2]*out[11]; \
-        q1[g][l] = out[10] + out[3]*out[9] + out[4]*out[10] + out[5]*out[11]; \
-        q2[g][l] = out[11] + out[6]*out[9] + out[7]*out[10] + out[8]*out[11]; \
-        u0[g][l] = out[12]*out[0]; \
-        u1[g][l] = out[12]*out[1]; \
-        u2[g][l] = out[12]*out[2]; \
-        ws[g][l] = out[12]*out[9]; \
-    } while (0)
-#define CLEAR_PAIR(g, l) \
-    do { \
-        P00[g][l] = 0.0; \
-        P01[g][l] = 0.0; \
-        P02[g][l] = 0.0; \
-        P10[g][l] = 0.0; \
-        P11[g][l] = 0.0; \
-        P12[g][l] = 0.0; \
-        P20[g][l] = 0.0; \
-        P21[g][l] = 0.0; \
-        P22[g][l] = 0.0; \
-        q0[g][l] = 0.0; \
-        q1[g][l] = 0.0; \
-        q2[g][l] = 0.0; \
-        u0[g][l] = 0.0; \
-        u1[g][l] = 0.0; \
-        u2[g][l] = 0.0; \
-        ws[g][l] = 0.0; \
+        P00[g] = A00[g] * A00[g] + A01[g] * A10[g] + A02[g] * A20[g]; \
+        P01[g] = A00[g] * A01[g] + A01[g] * A11[g] + A02[g] * A21[g]; \
+        P02[g] = A00[g] * A02[g] + A01[g] * A12[g] + A02[g] * A22[g]; \
+        P10[g] = A10[g] * A00[g] + A11[g] * A10[g] + A12[g] * A20[g]; \
+        P11[g] = A10[g] * A01[g] + A11[g] * A11[g] + A12[g] * A21[g]; \
+        P12[g] = A10[g] * A02[g] + A11[g] * A12[g] + A12[g] * A22[g]; \
+        P20[g] = A20[g] * A00[g] + A21[g] * A10[g] + A22[g] * A20[g]; \
+        P21[g] = A20[g] * A01[g] + A21[g] * A11[g] + A22[g] * A21[g]; \
+        P22[g] = A20[g] * A02[g] + A21[g] * A12[g] + A22[g] * A22[g]; \
+        q0[g] = c0[g] + A00[g] * c0[g] + A01[g] * c1[g] + A02[g] * c2[g]; \
+        q1[g] = c1[g] + A10[g] * c0[g] + A11[g] * c1[g] + A12[g] * c2[g]; \
+        q2[g] = c2[g] + A20[g] * c0[g] + A21[g] * c1[g] + A22[g] * c2[g]; \
+        u0[g] = w0[g] * A00[g]; \
+        u1[g] = w0[g] * A01[g]; \
+        u2[g] = w0[g] * A02[g]; \
+        ws[g] = w0[g] * c0[g]; \
     } while (0)
 #define PAIR_STEP(g, acc1, acc2) \
     do { \

@@ -78,19 +78,12 @@ static void sparsemom_lsq_sgd_active_scheduled_coefficients(const double *arg, d
         acc += w0[g] * y0; \
     } while (0)
 #define PAIR_VECTORS P00[TILE], q0[TILE], u0[TILE], ws[TILE]
-#define LOAD_PAIR(g, l) \
+#define PAIR_OF_TILE(g) \
     do { \
-        P00[g][l] = out[0]*out[0]; \
-        q0[g][l] = out[1] + out[0]*out[1]; \
-        u0[g][l] = out[2]*out[0]; \
-        ws[g][l] = out[2]*out[1]; \
-    } while (0)
-#define CLEAR_PAIR(g, l) \
-    do { \
-        P00[g][l] = 0.0; \
-        q0[g][l] = 0.0; \
-        u0[g][l] = 0.0; \
-        ws[g][l] = 0.0; \
+        P00[g] = A00[g] * A00[g]; \
+        q0[g] = c0[g] + A00[g] * c0[g]; \
+        u0[g] = w0[g] * A00[g]; \
+        ws[g] = w0[g] * c0[g]; \
     } while (0)
 #define PAIR_STEP(g, acc1, acc2) \
     do { \

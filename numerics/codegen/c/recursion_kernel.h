@@ -12,9 +12,10 @@
  *   LOAD_INITIAL(g, l, x)    lane l of the state vectors g from x[0..N_STATE)
  *   RISK_OF_STATE(g)         w . x of vector g
  *   STEP(g, acc)             x <- A x + c for vector g, then acc += w . x
- *   PAIR_VECTORS, LOAD_PAIR(g, l), CLEAR_PAIR(g, l)
+ *   PAIR_VECTORS, PAIR_OF_TILE(g)
  *                            the two-step coefficients P = A^2, q = A c + c, u = A^T w,
- *                            ws = w . c of lane l of vector g, from out[] (or 0)
+ *                            ws = w . c of vector g, from its coefficient vectors
+ *                            (all lanes at once, after the tile's lanes are loaded)
  *   PAIR_STEP(g, acc1, acc2) acc1 += u . x + ws (the risk of the step between), then
  *                            x <- P x + q and acc2 += w . x: two steps at once
  * and, when the entries are polynomials in the hyper-parameters (SCHEDULED defined),
@@ -77,13 +78,12 @@ static void SPARSEMOM_CAT(KERNEL, _tile)(long first, long count, long steps,
                 SPARSEMOM_ROW_INPUTS(r);
                 COEFFICIENTS(arg, out);
                 LOAD_COEFFICIENTS(g, l);
-                LOAD_PAIR(g, l);
                 SPARSEMOM_ROW_INITIAL(g, l, r);
             } else {
                 CLEAR_COEFFICIENTS(g, l);
-                CLEAR_PAIR(g, l);
             }
         }
+        PAIR_OF_TILE(g);
     }
     for (int g = 0; g < TILE; ++g)
         partial[0] += RISK_OF_STATE(g);

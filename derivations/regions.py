@@ -18,9 +18,9 @@ from .rational_lp import feasible_point
 
 def reduce_region(inequalities, equalities):
     """Deduplicate and drop implied inequalities: ``c > 0`` goes when the others imply
-    ``c ≥ 0`` (an exact rational linear program over κ, σ, γ ≥ 0 and θ,
-    ``sympy.solvers.simplex``).  Points of one region give the same conditions, so the
-    reduction is cached on them."""
+    ``c ≥ 0`` over κ, σ, γ ≥ 0 and θ (:func:`implied`, exact); a region no exponents
+    satisfy is an :class:`ArithmeticError`.  Points of one region give the same
+    conditions, so the reduction is cached on them."""
     return _reduce(tuple(inequalities), tuple(equalities))
 
 

@@ -139,7 +139,11 @@ def test_ctrl_c_ends_reproduce_with_one_line_and_status_130(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "numerics.cli", "reproduce", "--out",
                              str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env={**os.environ, "CI": "true"}, preexec_fn=_default_sigint)
-    time.sleep(8)
+    deadline = time.perf_counter() + 120
+    while not _pool_workers(proc.pid):  # at work: the derive stage's pool runs
+        assert proc.poll() is None, "reproduce ended before its derive pool started"
+        assert time.perf_counter() < deadline, "no derive pool within 120 s"
+        time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err[-2000:]

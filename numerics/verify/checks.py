@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from derivations.printing import escape_text
-from numerics.runtime.parallel import ignore_interrupts
+from numerics.runtime.parallel import worker_pool
 
 #: Status of a check: passed, failed, or an action the run took that is not a check
 #: (e.g. generated kernels regenerated after a model change).
@@ -98,7 +98,7 @@ def run_checks(checks: Iterable[Check], workers: int = 1) -> Iterator[CheckResul
     _PENDING = checks
     try:
         context = multiprocessing.get_context("fork")
-        with context.Pool(min(workers, len(checks)), initializer=ignore_interrupts) as pool:
+        with worker_pool(min(workers, len(checks)), context) as pool:
             yield from pool.imap(_run_pending, range(len(checks)))
     finally:
         _PENDING = []

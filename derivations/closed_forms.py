@@ -59,7 +59,7 @@ def tidy(x: sp.Expr) -> sp.Expr:
 def characteristic_coefficients_of(rec: MomentRecursion) -> tuple[sp.Expr, ...]:
     """``(χ_1, …, χ_n)`` of ``χ(λ) = det(λ I − A) = λ^n + χ_1 λ^{n−1} + … + χ_n``, each
     in :func:`tidy` form (the determinant taken in the field of rational functions)."""
-    (A,) = _in_field(rec.transition)
+    (A,) = in_field(rec.transition)
     return tuple(from_idle_symbol(tidy(A.domain.to_sympy(c))) for c in A.charpoly()[1:])
 
 
@@ -69,7 +69,7 @@ def characteristic_polynomial(rec: MomentRecursion) -> sp.Expr:
     return sp.Add(lam**n, *(c * lam**(n - j) for j, c in enumerate(characteristic_coefficients_of(rec), 1)))
 
 
-def _in_field(*matrices: sp.Matrix) -> list[DomainMatrix]:
+def in_field(*matrices: sp.Matrix) -> list[DomainMatrix]:
     """The matrices over one rational-function field (sparse polynomial arithmetic
     with gcd cancellation: far faster than simplifying expression trees)."""
     dms = [DomainMatrix.from_Matrix(in_idle_symbol(sp.Matrix(m))) for m in matrices]
@@ -90,7 +90,7 @@ def generating_function(rec: MomentRecursion) -> sp.Expr:
     require_symbolic_size(rec, "the generating function")
     n = rec.transition.shape[0]
     vec = (1 - z) * sp.Matrix(rec.initial) + z * sp.Matrix(rec.forcing)
-    M, v, w, den = _in_field(sp.eye(n) - z * rec.transition, vec, rec.risk_weights,
+    M, v, w, den = in_field(sp.eye(n) - z * rec.transition, vec, rec.risk_weights,
                              sp.Matrix([[1 - z]]))
     numerator = w * M.adjugate() * v
     denominator = den * M.det()
@@ -106,7 +106,7 @@ class NoStationaryState(ValueError):
 def has_stationary_state(rec: MomentRecursion) -> bool:
     """``det(I − A) ≠ 0`` as a rational function of the parameters."""
     n = rec.transition.shape[0]
-    (M,) = _in_field(sp.eye(n) - rec.transition)
+    (M,) = in_field(sp.eye(n) - rec.transition)
     return M.det() != M.domain.zero
 
 
@@ -117,7 +117,7 @@ def stationary_state(rec: MomentRecursion) -> sp.ImmutableMatrix:
     (:class:`NoStationaryState` when ``I − A`` is singular)."""
     require_symbolic_size(rec, "the stationary state")
     n = rec.transition.shape[0]
-    M, c = _in_field(sp.eye(n) - rec.transition, rec.forcing)
+    M, c = in_field(sp.eye(n) - rec.transition, rec.forcing)
     if M.det() == M.domain.zero:
         raise NoStationaryState(f"1 is an eigenvalue of the transition of {rec.optimizer} "
                                 f"({rec.time_rule}) for every parameter: no stationary state")

@@ -73,14 +73,7 @@ def _reduce(inequalities: tuple, equalities: tuple):
         raise ArithmeticError(f"inconsistent region: no exponents satisfy {list(ineqs)} ≥ 0 "
                               f"and {list(eqs)} = 0")
     kept = list(ineqs)
-    for c in list(ineqs):
-        objective, constant = rows[c]
-        if constant >= 0 and all(x >= 0 for x in objective):
-            kept.remove(c)      # implied by κ, σ, γ ≥ 0 alone (no θ term: θ⁺, θ⁻ cancel)
-            continue
-        if any(_implied_by_one(rows[c], rows[o]) for o in kept if o is not c):
-            kept.remove(c)      # c = λ·o + (a form ≥ 0 on κ, σ, γ ≥ 0), λ ≥ 0
-            continue
+    for c in list(ineqs):   # each dropped in turn when the conditions still kept imply it
         if implied(rows[c], [rows[o] for o in kept if o is not c], eq_rows):
             kept.remove(c)
     return tuple(kept), tuple(eqs)
@@ -98,23 +91,6 @@ def implied(c, others, equalities) -> bool:
     A = [[sign * form[0][v] for form, sign in columns] for v in range(len(coefficients))]
     A.append([sign * form[1] for form, sign in columns])
     return feasible_point(len(columns), A, [*coefficients, constant]) is not None
-
-
-def _implied_by_one(c, o) -> bool:
-    """``o ≥ 0`` and the bounds of the LP variables (all ``≥ 0``) imply ``c ≥ 0``: some
-    ``λ ≥ 0`` leaves every coefficient and the constant of ``c − λ o`` non-negative (a
-    sufficient certificate, checked before a linear program is solved)."""
-    (cc, c0), (oc, o0) = c, o
-    low, high = Fraction(0), None
-    for x, y in zip([*cc, c0], [*oc, o0]):
-        # need x − λ y ≥ 0
-        if y > 0:
-            high = x / y if high is None else min(high, x / y)
-        elif y < 0:
-            low = max(low, x / y)
-        elif x < 0:
-            return False
-    return high is None or low <= high
 
 
 def _fraction(x) -> Fraction:

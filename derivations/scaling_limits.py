@@ -36,7 +36,6 @@ from functools import lru_cache
 
 import mpmath
 import sympy as sp
-from sympy.polys.matrices import DomainMatrix
 
 from . import symbols as S
 from .asymptotics import (
@@ -50,6 +49,7 @@ from .asymptotics import (
     theta,
     to_atoms,
 )
+from .closed_forms import in_field
 from .decay import linear_dynamics_decay
 from .definition_cache import cached_by_definition
 from .expectation import BatchExpectation
@@ -108,15 +108,11 @@ def _eliminate_buffers(G: sp.Matrix, c: sp.Matrix) -> tuple[sp.Expr, sp.Expr]:
     """The Schur complement onto the error moment: ``G₀₀ − G₀f G_ff⁻¹ G_f0`` and
     ``c₀ − G₀f G_ff⁻¹ c_f`` (``f`` the buffer moments), in exact arithmetic of the field
     of rational functions of the atoms (reduced fractions, as ``cancel`` gives them)."""
-    n = G.shape[0]
-    field = sp.QQ.frac_field(*sorted(set().union(*(x.free_symbols for x in [*G, *c])), key=str))
-    # columns: the buffers f, then the error moment 0 and the forcing
-    system = DomainMatrix([[field.from_sympy(x) for x in [*G[i, 1:], G[i, 0], c[i]]]
-                           for i in range(n)], (n, n + 1), field)
-    solved = system[1:, :n - 1].lu_solve(system[1:, n - 1:])       # G_ff⁻¹ [G_f0, c_f]
-    reduced = system[:1, n - 1:] - system[:1, :n - 1] * solved
+    A, b = in_field(G, c)
+    solved = A[1:, 1:].lu_solve(A[1:, :1].hstack(b[1:, :]))          # G_ff⁻¹ [G_f0, c_f]
+    reduced = A[:1, :1].hstack(b[:1, :]) - A[:1, 1:] * solved
     rate, forcing = reduced.to_list()[0]
-    return field.to_sympy(rate), field.to_sympy(forcing)
+    return A.domain.to_sympy(rate), A.domain.to_sympy(forcing)
 
 
 def _rare_class_limit(model: str) -> dict:
@@ -249,10 +245,6 @@ def _rat(x) -> sp.Rational:
     return sp.Rational(x.numerator, x.denominator)
 
 
-def _at(expr: sp.Expr, point: ExponentPoint) -> Fraction:
-    return point.value_of(expr)
-
-
 @lru_cache(maxsize=4096)
 def _theta_ties(exponents: tuple[sp.Expr, ...]) -> tuple[sp.Expr, ...]:
     """For each pair of linear forms whose difference involves ``θ``, the ``θ`` at
@@ -273,7 +265,7 @@ def _theta_breakpoints(expr: sp.Expr, point: ExponentPoint) -> list[tuple[Fracti
     out = {}
     for poly in in_atoms(expr, point.regime):
         for form in _theta_ties(tuple(gr.exponent for gr in groups(poly, point))):
-            out[_at(form, point)] = form
+            out[point.value_of(form)] = form
     return sorted(out.items())
 
 
@@ -347,7 +339,7 @@ def scaling_limit(model: str, optimizer: str, point: ExponentPoint,
     retention = leading_term(dr.retention, point)
     learning0 = leading_term(dr.learning, point.with_theta(0))
     theta_res_form = sp.expand(learning0.exponent.xreplace({theta: 0}) - retention.exponent)
-    theta_res = _at(theta_res_form, point)
+    theta_res = point.value_of(theta_res_form)
 
     conds, ties = list(retention.conditions), list(retention.ties)
     conds += list(learning0.conditions)

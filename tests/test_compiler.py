@@ -18,9 +18,9 @@ SYMBOL = "sparsemom_lsq_nesterov_steps"
 @pytest.fixture
 def cache(tmp_path, monkeypatch):
     monkeypatch.setenv("SPARSEMOM_CACHE_DIR", str(tmp_path))
-    compiler.load_kernel.cache_clear()
+    compiler._compiled.cache_clear()
     yield tmp_path
-    compiler.load_kernel.cache_clear()
+    compiler._compiled.cache_clear()
 
 
 def build():
@@ -38,7 +38,7 @@ def test_build_once_then_reuse(cache):
     files = list(cache.glob("*.so"))
     assert files == [kernel.path] and kernel.path.name.startswith(SYMBOL)
     mtime = kernel.path.stat().st_mtime_ns
-    compiler.load_kernel.cache_clear()
+    compiler._compiled.cache_clear()
     assert build().path == kernel.path and kernel.path.stat().st_mtime_ns == mtime
     assert not [p for p in cache.iterdir() if p.name.startswith(".build-")]
 

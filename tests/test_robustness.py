@@ -29,9 +29,9 @@ OPT = Optimizer("heavy-ball", lr=0.05, beta=0.6, batch=3)
 def fresh_backend(monkeypatch):
     """No memory of an earlier C failure, no kernel loaded in this process."""
     monkeypatch.setattr(exact_risk_module, "_C_UNAVAILABLE", None)
-    compiler.load_kernel.cache_clear()
+    compiler._compiled.cache_clear()
     yield
-    compiler.load_kernel.cache_clear()
+    compiler._compiled.cache_clear()
 
 
 @pytest.mark.parametrize("kind", ["file in its place", "missing parent under a file",

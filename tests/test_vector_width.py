@@ -7,10 +7,15 @@ from __future__ import annotations
 import ctypes
 import os
 
+import numpy as np
 import pytest
 
 from derivations import all_recursions
+from numerics import exact_risk
 from numerics.codegen.sources import module_name
+from numerics.inputs import schedules
+from numerics.inputs.models import SparseLeastSquares
+from numerics.inputs.optimizer import Optimizer
 from numerics.kernels.backends import generated_c_source
 from numerics.kernels.compiler import cpu_flags, load_kernel
 from numerics.kernels.machine_limit import probe_rate, vector_isa
@@ -42,3 +47,28 @@ def test_kernels_and_probe_use_the_native_width():
     for rec in all_recursions()[:2]:
         assert _kernel_value(rec, "lanes") == lanes
         assert _kernel_value(rec, "tile_vectors") >= 3
+
+
+@pytest.mark.parametrize("lanes, tile", [(1, 4), (2, 5), (8, 2)])
+def test_every_vector_width_gives_the_native_numbers(monkeypatch, lanes, tile):
+    """A kernel compiled for another width (as on a CPU with SSE2/NEON, none, or
+    AVX-512; set with -DLANES -DTILE) gives the native kernel's risk to rounding: tiles
+    with padding lanes (23 rows), per-row and broadcast inputs, a given initial state, a
+    scheduled run and active time (whose coefficients call expm1/log1p lane by lane)."""
+    rng = np.random.default_rng(4)
+    p = 10.0 ** rng.uniform(-9, -0.1, 23)
+    model = SparseLeastSquares(d=50, p=p, R0=rng.uniform(1, 3, 23), sigma2=0.3)
+    lr, beta = rng.uniform(0.01, 0.05, 23), 0.9
+    opt = Optimizer("heavy-ball", lr=lr, beta=beta, batch=4)
+    scheduled = Optimizer("heavy-ball", lr=lr, beta=beta, batch=4,
+                          lr_schedule=schedules.cosine(40, 0.1))
+    initial = {"C": np.linspace(-0.5, 0.5, 23), "V": 1.0}
+    runs = [dict(optimizer=opt), dict(optimizer=opt, time="active"),
+            dict(optimizer=opt, initial_state=initial), dict(optimizer=scheduled)]
+    native = [exact_risk(model, steps=41, backend="c", **run) for run in runs]
+    monkeypatch.setenv("CC", f"cc -DLANES={lanes} -DTILE={tile}")
+    rec = next(r for r in all_recursions() if r.optimizer == "heavy-ball" and r.time_rule == "steps")
+    assert (_kernel_value(rec, "lanes"), _kernel_value(rec, "tile_vectors")) == (lanes, tile)
+    for run, expected in zip(runs, native):
+        got = exact_risk(model, steps=41, backend="c", **run)
+        np.testing.assert_allclose(got, expected, rtol=1e-13, atol=0)

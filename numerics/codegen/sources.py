@@ -7,6 +7,7 @@ and a test regenerates them into a temporary folder and diffs.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -101,8 +102,23 @@ def python_source(recursion: MomentRecursion) -> str:
 
 
 # -- C ------------------------------------------------------------------------------
-class _CPrinter(C99CodePrinter):
-    """C99 with small integer powers written as products (exact, vectorisable)."""
+class _VectorCPrinter(C99CodePrinter):
+    """C99 on whole vectors (GCC/Clang vector extensions, type ``vec``): arithmetic
+    acts on every lane at once, a number is broadcast (``zero + k``), small integer
+    powers are written as products (exact), and a math function ``f`` is called lane
+    by lane as ``lanewise_f``; ``lanewise`` records each such function's arity, for the
+    generated file to instantiate its wrapper (``c/lanewise.h``)."""
+
+    _ns = "lanewise_"
+
+    def __init__(self):
+        super().__init__()
+        self.lanewise: dict[str, int] = {}
+
+    def vector(self, expr: sp.Expr) -> str:
+        text = self.doprint(expr)
+        self._record(text)
+        return text if expr.free_symbols else f"(zero + {text})"
 
     def _print_Pow(self, expr):
         if expr.exp.is_Integer and 2 <= expr.exp <= 4:
@@ -111,6 +127,36 @@ class _CPrinter(C99CodePrinter):
         if expr.exp == -1:
             return f"(1.0/{self.parenthesize(expr.base, sp.printing.precedence.PRECEDENCE['Mul'])})"
         return super()._print_Pow(expr)
+
+    def _print_Piecewise(self, expr):
+        raise NotImplementedError(f"a vector kernel has no branches; cannot print {expr}")
+
+    def _record(self, text: str) -> None:
+        """Note every lane-by-lane function ``text`` calls (``lanewise_f(a, …)``) with
+        the number of its arguments (top-level commas + 1)."""
+        for call in re.finditer(rf"{self._ns}(\w+)\(", text):
+            depth, arity = 0, 1
+            for ch in text[call.end():]:
+                if ch == "(":
+                    depth += 1
+                elif ch == ")":
+                    if depth == 0:
+                        break
+                    depth -= 1
+                elif ch == "," and depth == 0:
+                    arity += 1
+            self.lanewise[call.group(1)] = arity
+
+
+def _vector_function(pr: _VectorCPrinter, head: str, arguments, used, intermediates,
+                     outputs) -> list[str]:
+    """``static inline void head(const vec *arg, vec *out)`` computing ``outputs`` of a
+    group of rows at once, printed by ``pr`` (which records the wrappers it calls)."""
+    body = [f"    const vec {a.name} = arg[{i}];" for i, a in enumerate(arguments) if a in used]
+    body += [f"    const vec {sym.name} = {pr.vector(expr)};" for sym, expr in intermediates]
+    body += [f"    out[{i}] = {pr.vector(expr)};" for i, expr in enumerate(outputs)]
+    return [f"static inline void {head}(const vec *arg, vec *out)", "{",
+            "    const vec zero = {0};", "    (void)zero;", *body, "}"]
 
 
 def _affine_row(i: int, n: int, has, matrix: str, constant: str) -> str:
@@ -131,20 +177,16 @@ def _update(rhs, n: int, risk, acc: str) -> list[str]:
 
 def _scheduled_c(sx: ScheduledExpressions, name: str, kx: KernelExpressions, pr, risk, macro,
                  specialise: list[str]) -> list[str]:
-    """The per-row factor function of the scheduled kernel (returned) and its macros
+    """The factor function of the scheduled kernel (returned) and its macros
     (appended to ``specialise``): ``A_ij(k) = Σ_α μ_α(k) K_ijα`` with the per-step
     monomials ``μ_α(k)`` of the multipliers read from ``mu`` (``μ_0 = 1`` is not read)."""
     n = kx.size
     used = set().union(*(x.free_symbols for _, x in sx.intermediates),
                        *(x.free_symbols for x in sx.outputs))
-    lines = [f"/* One row's factors h^α K_α of the scheduled entries (α over "
-             f"{len(sx.monomials)} monomials of {', '.join(map(str, sx.symbols))}). */",
-             f"static void {name}_scheduled_coefficients(const double *arg, double *out)", "{"]
-    lines += [f"    const double {a.name} = arg[{i}];"
-              for i, a in enumerate(kx.arguments) if a in used]
-    lines += [f"    const double {sym.name} = {pr.doprint(expr)};" for sym, expr in sx.intermediates]
-    lines += [f"    out[{i}] = {pr.doprint(expr)};" for i, expr in enumerate(sx.outputs)]
-    lines.append("}")
+    lines = [f"/* The factors h^α K_α of the scheduled entries (α over {len(sx.monomials)} "
+             f"monomials of {', '.join(map(str, sx.symbols))}) of a group of rows. */",
+             *_vector_function(pr, f"{name}_scheduled_coefficients", kx.arguments, used,
+                               sx.intermediates, sx.outputs)]
     constant = tuple(0 for _ in sx.symbols)
 
     def entry(i: int) -> str:
@@ -164,7 +206,7 @@ def _scheduled_c(sx: ScheduledExpressions, name: str, kx: KernelExpressions, pr,
         f"#define N_SCHEDULED_OUTPUTS {len(sx.outputs)}",
         f"#define SCHEDULED_COEFFICIENTS(arg, out) {name}_scheduled_coefficients(arg, out)",
         "#define SCHEDULED_VECTORS " + ", ".join(f"K{o}[TILE]" for o in range(len(sx.outputs))),
-        *macro("LOAD_SCHEDULED(g, l)", [f"K{o}[g][l] = sout[{o}];" for o in range(len(sx.outputs))]),
+        *macro("LOAD_SCHEDULED(g)", [f"K{o}[g] = sout[{o}];" for o in range(len(sx.outputs))]),
         *macro("CLEAR_SCHEDULED(g, l)", [f"K{o}[g][l] = 0.0;" for o in range(len(sx.outputs))]),
         *macro("SCHEDULED_STEP(g, acc, mu)", step),
     ]
@@ -247,21 +289,17 @@ def c_source(recursion: MomentRecursion) -> str:
     per-row coefficient and state vectors (entries identically 0 left out) and the
     unrolled step ``x ← A x + c``, ``acc += w · x``."""
     kx = kernel_expressions(recursion)
-    pr = _CPrinter()
+    pr = _VectorCPrinter()
     name = f"sparsemom_{module_name(recursion)}"
     n = kx.size
 
     used = set().union(*(x.free_symbols for _, x in kx.intermediates),
                        *(x.free_symbols for x in kx.outputs))
     inputs = ", ".join(a.name for a in kx.arguments)
-    coef = [f"/* One row's outputs ({', '.join(f'{b} {k}' for b, k in kx.signature.outputs)}) "
-            f"from its inputs ({inputs}). */",
-            f"static void {name}_coefficients(const double *arg, double *out)", "{"]
-    coef += [f"    const double {a.name} = arg[{i}];"
-             for i, a in enumerate(kx.arguments) if a in used]
-    coef += [f"    const double {sym.name} = {pr.doprint(expr)};" for sym, expr in kx.intermediates]
-    coef += [f"    out[{i}] = {pr.doprint(expr)};" for i, expr in enumerate(kx.outputs)]
-    coef.append("}")
+    coef = [f"/* The outputs ({', '.join(f'{b} {k}' for b, k in kx.signature.outputs)}) of a "
+            f"group of rows, lane l from row l's inputs ({inputs}). */",
+            *_vector_function(pr, f"{name}_coefficients", kx.arguments, used,
+                              kx.intermediates, kx.outputs)]
 
     names = _coefficient_names(kx)
 
@@ -283,7 +321,7 @@ def c_source(recursion: MomentRecursion) -> str:
         f"#define N_STATE {n}",
         f"#define COEFFICIENTS(arg, out) {name}_coefficients(arg, out)",
         "#define COEFFICIENT_VECTORS " + ", ".join(f"{k}[TILE]" for k in names),
-        *macro("LOAD_COEFFICIENTS(g, l)", [f"{k}[g][l] = out[{idx}];" for k, idx in names.items()]),
+        *macro("LOAD_COEFFICIENTS(g)", [f"{k}[g] = out[{idx}];" for k, idx in names.items()]),
         *macro("CLEAR_COEFFICIENTS(g, l)", [f"{k}[g][l] = 0.0;" for k in names]),
         *macro("LOAD_INITIAL(g, l, x)", [f"x{i}[g][l] = x[{i}];" for i in range(n)]),
         f"#define RISK_OF_STATE(g) ({risk(lambda i: f'x{i}[g]')})",
@@ -296,7 +334,9 @@ def c_source(recursion: MomentRecursion) -> str:
     if sx is not None:
         coef += ["", *_scheduled_c(sx, name, kx, pr, risk, macro, specialise)]
     specialise += ["", '#include "recursion_kernel.h"', ""]
-    head = ["/*", _header(recursion, " * "), " */", "", "#include <math.h>", ""]
+    head = ["/*", _header(recursion, " * "), " */", "", '#include "lanewise.h"', "",
+            *(f"LANEWISE_{arity}({f})" for f, arity in sorted(pr.lanewise.items())),
+            *([""] if pr.lanewise else [])]
     return "\n".join(head + coef + specialise)
 
 

@@ -5,64 +5,69 @@
  * Fingerprint: 25cb373ba1644b4c20a2bdd53e12fe2af84380adf63d02669b4043466e0e5c94
  */
 
-#include <math.h>
+#include "lanewise.h"
 
-/* One row's outputs (transition 9, forcing 3, risk_weights 3, initial 3) from its inputs (lr, beta, p, batch, d, sigma2, R0). */
-static void sparsemom_lsq_heavy_ball_active_coefficients(const double *arg, double *out)
+LANEWISE_1(expm1)
+LANEWISE_1(log1p)
+
+/* The outputs (transition 9, forcing 3, risk_weights 3, initial 3) of a group of rows, lane l from row l's inputs (lr, beta, p, batch, d, sigma2, R0). */
+static inline void sparsemom_lsq_heavy_ball_active_coefficients(const vec *arg, vec *out)
 {
-    const double lr = arg[0];
-    const double beta = arg[1];
-    const double p = arg[2];
-    const double batch = arg[3];
-    const double d = arg[4];
-    const double sigma2 = arg[5];
-    const double R0 = arg[6];
-    const double p_B = -expm1(batch*log1p(-p));
-    const double t0 = batch*p_B;
-    const double t1 = 2*lr;
-    const double t2 = batch*p;
-    const double t3 = t1*t2;
-    const double t4 = (lr*lr);
-    const double t5 = (p*p)*t4;
-    const double t6 = p*t4;
-    const double t7 = 2*t6;
-    const double t8 = batch*t5;
-    const double t9 = d*t6;
-    const double t10 = -t5 + t7 + t8 + t9;
-    const double t11 = t0 + t10 - t3;
-    const double t12 = 1/(batch*p_B);
-    const double t13 = lr*p;
-    const double t14 = t0*t13;
-    const double t15 = p_B*t5;
-    const double t16 = p_B*t7;
-    const double t17 = -p_B*t9 - t0*t5 + t15 - t16;
-    const double t18 = t11 + t17;
-    const double t19 = beta*p_B;
-    const double t20 = (1.0/(-beta + t19 + 1));
-    const double t21 = t12*t20;
-    const double t22 = beta*t21;
-    const double t23 = (p_B*p_B);
-    const double t24 = batch*t23;
-    const double t25 = beta*t24;
-    const double t26 = -t25;
-    const double t27 = beta*t0;
-    const double t28 = p*t1;
-    const double t29 = t27*t28;
-    const double t30 = beta*t5;
-    const double t31 = beta*t7;
-    const double t32 = beta*t9;
-    const double t33 = 4*t6;
-    const double t34 = 2*t5;
-    const double t35 = d*t7;
-    const double t36 = beta*t8 - t19*t33 + t19*t34 - t19*t35 - t23*t30 + t23*t31 + t23*t32 + t25*t5 - t27*t34 - t30 + t31 + t32;
-    const double t37 = (beta*beta);
-    const double t38 = t21*t37/(p_B*t37 - t37 + 1);
-    const double t39 = d*lr;
-    const double t40 = batch*t13;
-    const double t41 = p*t12;
-    const double t42 = t14 - t40;
-    const double t43 = t10 + t17 + t24 + t36;
-    const double t44 = sigma2*t41;
+    const vec zero = {0};
+    (void)zero;
+    const vec lr = arg[0];
+    const vec beta = arg[1];
+    const vec p = arg[2];
+    const vec batch = arg[3];
+    const vec d = arg[4];
+    const vec sigma2 = arg[5];
+    const vec R0 = arg[6];
+    const vec p_B = -lanewise_expm1(batch*lanewise_log1p(-p));
+    const vec t0 = batch*p_B;
+    const vec t1 = 2*lr;
+    const vec t2 = batch*p;
+    const vec t3 = t1*t2;
+    const vec t4 = (lr*lr);
+    const vec t5 = (p*p)*t4;
+    const vec t6 = p*t4;
+    const vec t7 = 2*t6;
+    const vec t8 = batch*t5;
+    const vec t9 = d*t6;
+    const vec t10 = -t5 + t7 + t8 + t9;
+    const vec t11 = t0 + t10 - t3;
+    const vec t12 = 1/(batch*p_B);
+    const vec t13 = lr*p;
+    const vec t14 = t0*t13;
+    const vec t15 = p_B*t5;
+    const vec t16 = p_B*t7;
+    const vec t17 = -p_B*t9 - t0*t5 + t15 - t16;
+    const vec t18 = t11 + t17;
+    const vec t19 = beta*p_B;
+    const vec t20 = (1.0/(-beta + t19 + 1));
+    const vec t21 = t12*t20;
+    const vec t22 = beta*t21;
+    const vec t23 = (p_B*p_B);
+    const vec t24 = batch*t23;
+    const vec t25 = beta*t24;
+    const vec t26 = -t25;
+    const vec t27 = beta*t0;
+    const vec t28 = p*t1;
+    const vec t29 = t27*t28;
+    const vec t30 = beta*t5;
+    const vec t31 = beta*t7;
+    const vec t32 = beta*t9;
+    const vec t33 = 4*t6;
+    const vec t34 = 2*t5;
+    const vec t35 = d*t7;
+    const vec t36 = beta*t8 - t19*t33 + t19*t34 - t19*t35 - t23*t30 + t23*t31 + t23*t32 + t25*t5 - t27*t34 - t30 + t31 + t32;
+    const vec t37 = (beta*beta);
+    const vec t38 = t21*t37/(p_B*t37 - t37 + 1);
+    const vec t39 = d*lr;
+    const vec t40 = batch*t13;
+    const vec t41 = p*t12;
+    const vec t42 = t14 - t40;
+    const vec t43 = t10 + t17 + t24 + t36;
+    const vec t44 = sigma2*t41;
     out[0] = t11*t12;
     out[1] = t1*t22*(-t14 - t18);
     out[2] = t38*t4*(-beta*t3 + t0*t28 + t18 + t26 + t27 + t29 + t36);
@@ -76,11 +81,11 @@ static void sparsemom_lsq_heavy_ball_active_coefficients(const double *arg, doub
     out[10] = -t39*t44;
     out[11] = d*t44;
     out[12] = (1.0/2.0)*p;
-    out[13] = 0;
-    out[14] = 0;
+    out[13] = (zero + 0);
+    out[14] = (zero + 0);
     out[15] = R0;
-    out[16] = 0;
-    out[17] = 0;
+    out[16] = (zero + 0);
+    out[17] = (zero + 0);
 }
 
 #define KERNEL sparsemom_lsq_heavy_ball_active
@@ -90,24 +95,24 @@ static void sparsemom_lsq_heavy_ball_active_coefficients(const double *arg, doub
 #define N_STATE 3
 #define COEFFICIENTS(arg, out) sparsemom_lsq_heavy_ball_active_coefficients(arg, out)
 #define COEFFICIENT_VECTORS A00[TILE], A01[TILE], A02[TILE], A10[TILE], A11[TILE], A12[TILE], A20[TILE], A21[TILE], A22[TILE], c0[TILE], c1[TILE], c2[TILE], w0[TILE], x0[TILE], x1[TILE], x2[TILE]
-#define LOAD_COEFFICIENTS(g, l) \
+#define LOAD_COEFFICIENTS(g) \
     do { \
-        A00[g][l] = out[0]; \
-        A01[g][l] = out[1]; \
-        A02[g][l] = out[2]; \
-        A10[g][l] = out[3]; \
-        A11[g][l] = out[4]; \
-        A12[g][l] = out[5]; \
-        A20[g][l] = out[6]; \
-        A21[g][l] = out[7]; \
-        A22[g][l] = out[8]; \
-        c0[g][l] = out[9]; \
-        c1[g][l] = out[10]; \
-        c2[g][l] = out[11]; \
-        w0[g][l] = out[12]; \
-        x0[g][l] = out[15]; \
-        x1[g][l] = out[16]; \
-        x2[g][l] = out[17]; \
+        A00[g] = out[0]; \
+        A01[g] = out[1]; \
+        A02[g] = out[2]; \
+        A10[g] = out[3]; \
+        A11[g] = out[4]; \
+        A12[g] = out[5]; \
+        A20[g] = out[6]; \
+        A21[g] = out[7]; \
+        A22[g] = out[8]; \
+        c0[g] = out[9]; \
+        c1[g] = out[10]; \
+        c2[g] = out[11]; \
+        w0[g] = out[12]; \
+        x0[g] = out[15]; \
+        x1[g] = out[16]; \
+        x2[g] = out[17]; \
     } while (0)
 #define CLEAR_COEFFICIENTS(g, l) \
     do { \

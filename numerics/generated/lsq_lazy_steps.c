@@ -5,32 +5,37 @@
  * Fingerprint: b83063ee05dd71680aca06a7b8bd3e23246b16dbf4276b5279757d13735fb82f
  */
 
-#include <math.h>
+#include "lanewise.h"
 
-/* One row's outputs (transition 9, forcing 3, risk_weights 3, initial 3) from its inputs (lr, beta, p, batch, d, sigma2, R0). */
-static void sparsemom_lsq_lazy_steps_coefficients(const double *arg, double *out)
+LANEWISE_1(expm1)
+LANEWISE_1(log1p)
+
+/* The outputs (transition 9, forcing 3, risk_weights 3, initial 3) of a group of rows, lane l from row l's inputs (lr, beta, p, batch, d, sigma2, R0). */
+static inline void sparsemom_lsq_lazy_steps_coefficients(const vec *arg, vec *out)
 {
-    const double lr = arg[0];
-    const double beta = arg[1];
-    const double p = arg[2];
-    const double batch = arg[3];
-    const double d = arg[4];
-    const double sigma2 = arg[5];
-    const double R0 = arg[6];
-    const double p_B = -expm1(batch*log1p(-p));
-    const double t0 = (1.0/batch);
-    const double t1 = lr*p;
-    const double t2 = batch*t1;
-    const double t3 = (lr*lr);
-    const double t4 = p*t3;
-    const double t5 = d*t4;
-    const double t6 = (p*p)*t3;
-    const double t7 = -p_B;
-    const double t8 = 2*lr;
-    const double t9 = (beta*beta)*p_B;
-    const double t10 = p*t0;
-    const double t11 = 2*beta;
-    const double t12 = d*sigma2;
+    const vec zero = {0};
+    (void)zero;
+    const vec lr = arg[0];
+    const vec beta = arg[1];
+    const vec p = arg[2];
+    const vec batch = arg[3];
+    const vec d = arg[4];
+    const vec sigma2 = arg[5];
+    const vec R0 = arg[6];
+    const vec p_B = -lanewise_expm1(batch*lanewise_log1p(-p));
+    const vec t0 = (1.0/batch);
+    const vec t1 = lr*p;
+    const vec t2 = batch*t1;
+    const vec t3 = (lr*lr);
+    const vec t4 = p*t3;
+    const vec t5 = d*t4;
+    const vec t6 = (p*p)*t3;
+    const vec t7 = -p_B;
+    const vec t8 = 2*lr;
+    const vec t9 = (beta*beta)*p_B;
+    const vec t10 = p*t0;
+    const vec t11 = 2*beta;
+    const vec t12 = d*sigma2;
     out[0] = t0*(batch*t6 + batch - 2*t2 + 2*t4 + t5 - t6);
     out[1] = beta*t8*(t1 + t7);
     out[2] = t3*t9;
@@ -44,34 +49,36 @@ static void sparsemom_lsq_lazy_steps_coefficients(const double *arg, double *out
     out[10] = -t0*t1*t12;
     out[11] = t10*t12;
     out[12] = (1.0/2.0)*p;
-    out[13] = 0;
-    out[14] = 0;
+    out[13] = (zero + 0);
+    out[14] = (zero + 0);
     out[15] = R0;
-    out[16] = 0;
-    out[17] = 0;
+    out[16] = (zero + 0);
+    out[17] = (zero + 0);
 }
 
-/* One row's factors h^α K_α of the scheduled entries (α over 9 monomials of eta, beta). */
-static void sparsemom_lsq_lazy_steps_scheduled_coefficients(const double *arg, double *out)
+/* The factors h^α K_α of the scheduled entries (α over 9 monomials of eta, beta) of a group of rows. */
+static inline void sparsemom_lsq_lazy_steps_scheduled_coefficients(const vec *arg, vec *out)
 {
-    const double lr = arg[0];
-    const double beta = arg[1];
-    const double p = arg[2];
-    const double batch = arg[3];
-    const double d = arg[4];
-    const double sigma2 = arg[5];
-    const double p_B = -expm1(batch*log1p(-p));
-    const double u0 = 2*p;
-    const double u1 = lr*u0;
-    const double u2 = (lr*lr);
-    const double u3 = p/batch;
-    const double u4 = u3*(batch*p + d - p + 2);
-    const double u5 = beta*p_B;
-    const double u6 = beta*u0;
-    const double u7 = (beta*beta)*p_B;
-    const double u8 = 1 - p_B;
-    const double u9 = d*sigma2*u3;
-    out[0] = 1;
+    const vec zero = {0};
+    (void)zero;
+    const vec lr = arg[0];
+    const vec beta = arg[1];
+    const vec p = arg[2];
+    const vec batch = arg[3];
+    const vec d = arg[4];
+    const vec sigma2 = arg[5];
+    const vec p_B = -lanewise_expm1(batch*lanewise_log1p(-p));
+    const vec u0 = 2*p;
+    const vec u1 = lr*u0;
+    const vec u2 = (lr*lr);
+    const vec u3 = p/batch;
+    const vec u4 = u3*(batch*p + d - p + 2);
+    const vec u5 = beta*p_B;
+    const vec u6 = beta*u0;
+    const vec u7 = (beta*beta)*p_B;
+    const vec u8 = 1 - p_B;
+    const vec u9 = d*sigma2*u3;
+    out[0] = (zero + 1);
     out[1] = -u1;
     out[2] = u2*u4;
     out[3] = -2*lr*u5;
@@ -99,24 +106,24 @@ static void sparsemom_lsq_lazy_steps_scheduled_coefficients(const double *arg, d
 #define N_STATE 3
 #define COEFFICIENTS(arg, out) sparsemom_lsq_lazy_steps_coefficients(arg, out)
 #define COEFFICIENT_VECTORS A00[TILE], A01[TILE], A02[TILE], A10[TILE], A11[TILE], A12[TILE], A20[TILE], A21[TILE], A22[TILE], c0[TILE], c1[TILE], c2[TILE], w0[TILE], x0[TILE], x1[TILE], x2[TILE]
-#define LOAD_COEFFICIENTS(g, l) \
+#define LOAD_COEFFICIENTS(g) \
     do { \
-        A00[g][l] = out[0]; \
-        A01[g][l] = out[1]; \
-        A02[g][l] = out[2]; \
-        A10[g][l] = out[3]; \
-        A11[g][l] = out[4]; \
-        A12[g][l] = out[5]; \
-        A20[g][l] = out[6]; \
-        A21[g][l] = out[7]; \
-        A22[g][l] = out[8]; \
-        c0[g][l] = out[9]; \
-        c1[g][l] = out[10]; \
-        c2[g][l] = out[11]; \
-        w0[g][l] = out[12]; \
-        x0[g][l] = out[15]; \
-        x1[g][l] = out[16]; \
-        x2[g][l] = out[17]; \
+        A00[g] = out[0]; \
+        A01[g] = out[1]; \
+        A02[g] = out[2]; \
+        A10[g] = out[3]; \
+        A11[g] = out[4]; \
+        A12[g] = out[5]; \
+        A20[g] = out[6]; \
+        A21[g] = out[7]; \
+        A22[g] = out[8]; \
+        c0[g] = out[9]; \
+        c1[g] = out[10]; \
+        c2[g] = out[11]; \
+        w0[g] = out[12]; \
+        x0[g] = out[15]; \
+        x1[g] = out[16]; \
+        x2[g] = out[17]; \
     } while (0)
 #define CLEAR_COEFFICIENTS(g, l) \
     do { \
@@ -190,27 +197,27 @@ static void sparsemom_lsq_lazy_steps_scheduled_coefficients(const double *arg, d
 #define N_SCHEDULED_OUTPUTS 19
 #define SCHEDULED_COEFFICIENTS(arg, out) sparsemom_lsq_lazy_steps_scheduled_coefficients(arg, out)
 #define SCHEDULED_VECTORS K0[TILE], K1[TILE], K2[TILE], K3[TILE], K4[TILE], K5[TILE], K6[TILE], K7[TILE], K8[TILE], K9[TILE], K10[TILE], K11[TILE], K12[TILE], K13[TILE], K14[TILE], K15[TILE], K16[TILE], K17[TILE], K18[TILE]
-#define LOAD_SCHEDULED(g, l) \
+#define LOAD_SCHEDULED(g) \
     do { \
-        K0[g][l] = sout[0]; \
-        K1[g][l] = sout[1]; \
-        K2[g][l] = sout[2]; \
-        K3[g][l] = sout[3]; \
-        K4[g][l] = sout[4]; \
-        K5[g][l] = sout[5]; \
-        K6[g][l] = sout[6]; \
-        K7[g][l] = sout[7]; \
-        K8[g][l] = sout[8]; \
-        K9[g][l] = sout[9]; \
-        K10[g][l] = sout[10]; \
-        K11[g][l] = sout[11]; \
-        K12[g][l] = sout[12]; \
-        K13[g][l] = sout[13]; \
-        K14[g][l] = sout[14]; \
-        K15[g][l] = sout[15]; \
-        K16[g][l] = sout[16]; \
-        K17[g][l] = sout[17]; \
-        K18[g][l] = sout[18]; \
+        K0[g] = sout[0]; \
+        K1[g] = sout[1]; \
+        K2[g] = sout[2]; \
+        K3[g] = sout[3]; \
+        K4[g] = sout[4]; \
+        K5[g] = sout[5]; \
+        K6[g] = sout[6]; \
+        K7[g] = sout[7]; \
+        K8[g] = sout[8]; \
+        K9[g] = sout[9]; \
+        K10[g] = sout[10]; \
+        K11[g] = sout[11]; \
+        K12[g] = sout[12]; \
+        K13[g] = sout[13]; \
+        K14[g] = sout[14]; \
+        K15[g] = sout[15]; \
+        K16[g] = sout[16]; \
+        K17[g] = sout[17]; \
+        K18[g] = sout[18]; \
     } while (0)
 #define CLEAR_SCHEDULED(g, l) \
     do { \

@@ -5,117 +5,122 @@
  * Fingerprint: cbc41d4c95228105ac1ce86759102e177b6560c19a4f14db77c883c8d795e538
  */
 
-#include <math.h>
+#include "lanewise.h"
 
-/* One row's outputs (transition 9, forcing 3, risk_weights 3, initial 3) from its inputs (lr, beta, p, batch, d, sigma2, R0). */
-static void sparsemom_lsq_nesterov_active_coefficients(const double *arg, double *out)
+LANEWISE_1(expm1)
+LANEWISE_1(log1p)
+
+/* The outputs (transition 9, forcing 3, risk_weights 3, initial 3) of a group of rows, lane l from row l's inputs (lr, beta, p, batch, d, sigma2, R0). */
+static inline void sparsemom_lsq_nesterov_active_coefficients(const vec *arg, vec *out)
 {
-    const double lr = arg[0];
-    const double beta = arg[1];
-    const double p = arg[2];
-    const double batch = arg[3];
-    const double d = arg[4];
-    const double sigma2 = arg[5];
-    const double R0 = arg[6];
-    const double p_B = -expm1(batch*log1p(-p));
-    const double t0 = batch*p_B;
-    const double t1 = (lr*lr);
-    const double t2 = (p*p);
-    const double t3 = t1*t2;
-    const double t4 = -t3;
-    const double t5 = p*t1;
-    const double t6 = 2*t5;
-    const double t7 = batch*t3;
-    const double t8 = d*t5;
-    const double t9 = 2*lr;
-    const double t10 = batch*p;
-    const double t11 = t10*t9;
-    const double t12 = -t11;
-    const double t13 = t0 + t12 + t4 + t6 + t7 + t8;
-    const double t14 = beta*t3;
-    const double t15 = 2*t14;
-    const double t16 = beta*t5;
-    const double t17 = 4*t16;
-    const double t18 = beta*t9;
-    const double t19 = t10*t18;
-    const double t20 = beta*t7;
-    const double t21 = 2*t20;
-    const double t22 = beta*t6;
-    const double t23 = d*t22;
-    const double t24 = (beta*beta);
-    const double t25 = t24*t3;
-    const double t26 = t24*t6;
-    const double t27 = t24*t7;
-    const double t28 = t24*t8;
-    const double t29 = -t25 + t26 + t27 + t28;
-    const double t30 = -t15 + t17 - t19 + t21 + t23 + t29;
-    const double t31 = 1/(batch*p_B);
-    const double t32 = lr*p;
-    const double t33 = t0*t32;
-    const double t34 = beta*p_B;
-    const double t35 = t3*t34;
-    const double t36 = 2*t35;
-    const double t37 = beta*t0;
-    const double t38 = t32*t37;
-    const double t39 = t0 + t38;
-    const double t40 = p_B*t24;
-    const double t41 = t3*t40;
-    const double t42 = t40*t6;
-    const double t43 = t0*t25;
-    const double t44 = t40*t8;
-    const double t45 = t41 - t42 - t43 - t44;
-    const double t46 = p_B*t3;
-    const double t47 = p_B*t6;
-    const double t48 = -p_B*t8 - t0*t3 + t46 - t47;
-    const double t49 = (1.0/(-beta + t34 + 1));
-    const double t50 = t31*t49;
-    const double t51 = t24*t50;
-    const double t52 = (p_B*p_B);
-    const double t53 = batch*t52;
-    const double t54 = beta*t53;
-    const double t55 = -t54;
-    const double t56 = (beta*beta*beta);
-    const double t57 = t3*t56;
-    const double t58 = -t57;
-    const double t59 = t56*t6;
-    const double t60 = t56*t7;
-    const double t61 = t56*t8;
-    const double t62 = -t52*t57;
-    const double t63 = -4*p_B*t5*t56;
-    const double t64 = t52*t59;
-    const double t65 = 2*t46*t56;
-    const double t66 = t53*t57;
-    const double t67 = t52*t61;
-    const double t68 = -2*t0*t57;
-    const double t69 = -d*t47*t56;
-    const double t70 = 3*t25;
-    const double t71 = t24*t5;
-    const double t72 = t40*t5;
-    const double t73 = t34*t5;
-    const double t74 = batch*t32;
-    const double t75 = beta*t74;
-    const double t76 = 2*t25;
-    const double t77 = p*t9;
-    const double t78 = t0*t77;
-    const double t79 = beta*t8;
-    const double t80 = 4*t71;
-    const double t81 = t3*t37;
-    const double t82 = t34*t8;
-    const double t83 = t24*t78;
-    const double t84 = d*t26;
-    const double t85 = (1.0/(-t24 + t40 + 1));
-    const double t86 = t50*t85;
-    const double t87 = d*lr;
-    const double t88 = beta*t87;
-    const double t89 = beta*t32;
-    const double t90 = p*t31;
-    const double t91 = t34*t6;
-    const double t92 = 2*t27;
-    const double t93 = -t75;
-    const double t94 = t24*t53;
-    const double t95 = t53 + t58 + t59 + t60 + t61 + t62 + t63 + t64 + t65 + t66 + t67 + t68 + t69;
-    const double t96 = beta + 1;
-    const double t97 = sigma2*t90;
+    const vec zero = {0};
+    (void)zero;
+    const vec lr = arg[0];
+    const vec beta = arg[1];
+    const vec p = arg[2];
+    const vec batch = arg[3];
+    const vec d = arg[4];
+    const vec sigma2 = arg[5];
+    const vec R0 = arg[6];
+    const vec p_B = -lanewise_expm1(batch*lanewise_log1p(-p));
+    const vec t0 = batch*p_B;
+    const vec t1 = (lr*lr);
+    const vec t2 = (p*p);
+    const vec t3 = t1*t2;
+    const vec t4 = -t3;
+    const vec t5 = p*t1;
+    const vec t6 = 2*t5;
+    const vec t7 = batch*t3;
+    const vec t8 = d*t5;
+    const vec t9 = 2*lr;
+    const vec t10 = batch*p;
+    const vec t11 = t10*t9;
+    const vec t12 = -t11;
+    const vec t13 = t0 + t12 + t4 + t6 + t7 + t8;
+    const vec t14 = beta*t3;
+    const vec t15 = 2*t14;
+    const vec t16 = beta*t5;
+    const vec t17 = 4*t16;
+    const vec t18 = beta*t9;
+    const vec t19 = t10*t18;
+    const vec t20 = beta*t7;
+    const vec t21 = 2*t20;
+    const vec t22 = beta*t6;
+    const vec t23 = d*t22;
+    const vec t24 = (beta*beta);
+    const vec t25 = t24*t3;
+    const vec t26 = t24*t6;
+    const vec t27 = t24*t7;
+    const vec t28 = t24*t8;
+    const vec t29 = -t25 + t26 + t27 + t28;
+    const vec t30 = -t15 + t17 - t19 + t21 + t23 + t29;
+    const vec t31 = 1/(batch*p_B);
+    const vec t32 = lr*p;
+    const vec t33 = t0*t32;
+    const vec t34 = beta*p_B;
+    const vec t35 = t3*t34;
+    const vec t36 = 2*t35;
+    const vec t37 = beta*t0;
+    const vec t38 = t32*t37;
+    const vec t39 = t0 + t38;
+    const vec t40 = p_B*t24;
+    const vec t41 = t3*t40;
+    const vec t42 = t40*t6;
+    const vec t43 = t0*t25;
+    const vec t44 = t40*t8;
+    const vec t45 = t41 - t42 - t43 - t44;
+    const vec t46 = p_B*t3;
+    const vec t47 = p_B*t6;
+    const vec t48 = -p_B*t8 - t0*t3 + t46 - t47;
+    const vec t49 = (1.0/(-beta + t34 + 1));
+    const vec t50 = t31*t49;
+    const vec t51 = t24*t50;
+    const vec t52 = (p_B*p_B);
+    const vec t53 = batch*t52;
+    const vec t54 = beta*t53;
+    const vec t55 = -t54;
+    const vec t56 = (beta*beta*beta);
+    const vec t57 = t3*t56;
+    const vec t58 = -t57;
+    const vec t59 = t56*t6;
+    const vec t60 = t56*t7;
+    const vec t61 = t56*t8;
+    const vec t62 = -t52*t57;
+    const vec t63 = -4*p_B*t5*t56;
+    const vec t64 = t52*t59;
+    const vec t65 = 2*t46*t56;
+    const vec t66 = t53*t57;
+    const vec t67 = t52*t61;
+    const vec t68 = -2*t0*t57;
+    const vec t69 = -d*t47*t56;
+    const vec t70 = 3*t25;
+    const vec t71 = t24*t5;
+    const vec t72 = t40*t5;
+    const vec t73 = t34*t5;
+    const vec t74 = batch*t32;
+    const vec t75 = beta*t74;
+    const vec t76 = 2*t25;
+    const vec t77 = p*t9;
+    const vec t78 = t0*t77;
+    const vec t79 = beta*t8;
+    const vec t80 = 4*t71;
+    const vec t81 = t3*t37;
+    const vec t82 = t34*t8;
+    const vec t83 = t24*t78;
+    const vec t84 = d*t26;
+    const vec t85 = (1.0/(-t24 + t40 + 1));
+    const vec t86 = t50*t85;
+    const vec t87 = d*lr;
+    const vec t88 = beta*t87;
+    const vec t89 = beta*t32;
+    const vec t90 = p*t31;
+    const vec t91 = t34*t6;
+    const vec t92 = 2*t27;
+    const vec t93 = -t75;
+    const vec t94 = t24*t53;
+    const vec t95 = t53 + t58 + t59 + t60 + t61 + t62 + t63 + t64 + t65 + t66 + t67 + t68 + t69;
+    const vec t96 = beta + 1;
+    const vec t97 = sigma2*t90;
     out[0] = t31*(t13 + t30);
     out[1] = t51*t9*(2*batch*beta*p_B*t1*t2 + 2*beta*d*p*p_B*t1 + 4*beta*p*p_B*t1 - t12 - t30 - t33 - t36 - t39 - t4 - t45 - t48 - t6 - t7 - t8);
     out[2] = (beta*beta*beta*beta)*t1*t86*(-t11*t24 + t13 - t14*t52 - 3*t14 + 6*t16 + 3*t20 + t22*t52 + 3*t27 + 3*t28 + t3*t54 + 4*t35 + t37 + 4*t38 + 5*t41 - 5*t43 - 5*t44 + t48 - t52*t76 + t52*t79 + t52*t80 + t52*t84 + t53*t76 + t55 + t58 + t59 + t60 + t61 + t62 + t63 + t64 + t65 + t66 + t67 + t68 + t69 - t70 + 6*t71 - 10*t72 - 8*t73 - 4*t75 + t78 + 3*t79 - 4*t81 - 4*t82 + t83);
@@ -129,11 +134,11 @@ static void sparsemom_lsq_nesterov_active_coefficients(const double *arg, double
     out[10] = -t87*t96*t97;
     out[11] = d*t97;
     out[12] = (1.0/2.0)*p;
-    out[13] = 0;
-    out[14] = 0;
+    out[13] = (zero + 0);
+    out[14] = (zero + 0);
     out[15] = R0;
-    out[16] = 0;
-    out[17] = 0;
+    out[16] = (zero + 0);
+    out[17] = (zero + 0);
 }
 
 #define KERNEL sparsemom_lsq_nesterov_active
@@ -143,24 +148,24 @@ static void sparsemom_lsq_nesterov_active_coefficients(const double *arg, double
 #define N_STATE 3
 #define COEFFICIENTS(arg, out) sparsemom_lsq_nesterov_active_coefficients(arg, out)
 #define COEFFICIENT_VECTORS A00[TILE], A01[TILE], A02[TILE], A10[TILE], A11[TILE], A12[TILE], A20[TILE], A21[TILE], A22[TILE], c0[TILE], c1[TILE], c2[TILE], w0[TILE], x0[TILE], x1[TILE], x2[TILE]
-#define LOAD_COEFFICIENTS(g, l) \
+#define LOAD_COEFFICIENTS(g) \
     do { \
-        A00[g][l] = out[0]; \
-        A01[g][l] = out[1]; \
-        A02[g][l] = out[2]; \
-        A10[g][l] = out[3]; \
-        A11[g][l] = out[4]; \
-        A12[g][l] = out[5]; \
-        A20[g][l] = out[6]; \
-        A21[g][l] = out[7]; \
-        A22[g][l] = out[8]; \
-        c0[g][l] = out[9]; \
-        c1[g][l] = out[10]; \
-        c2[g][l] = out[11]; \
-        w0[g][l] = out[12]; \
-        x0[g][l] = out[15]; \
-        x1[g][l] = out[16]; \
-        x2[g][l] = out[17]; \
+        A00[g] = out[0]; \
+        A01[g] = out[1]; \
+        A02[g] = out[2]; \
+        A10[g] = out[3]; \
+        A11[g] = out[4]; \
+        A12[g] = out[5]; \
+        A20[g] = out[6]; \
+        A21[g] = out[7]; \
+        A22[g] = out[8]; \
+        c0[g] = out[9]; \
+        c1[g] = out[10]; \
+        c2[g] = out[11]; \
+        w0[g] = out[12]; \
+        x0[g] = out[15]; \
+        x1[g] = out[16]; \
+        x2[g] = out[17]; \
     } while (0)
 #define CLEAR_COEFFICIENTS(g, l) \
     do { \

@@ -5,38 +5,42 @@
  * Fingerprint: 7f612b180a078f6596c4d6af5cbdfe12117834cb3738ef7d79613588bcb8dc3f
  */
 
-#include <math.h>
+#include "lanewise.h"
 
-/* One row's outputs (transition 1, forcing 1, risk_weights 1, initial 1) from its inputs (lr, beta, p, batch, d, sigma2, R0). */
-static void sparsemom_lsq_sgd_steps_coefficients(const double *arg, double *out)
+/* The outputs (transition 1, forcing 1, risk_weights 1, initial 1) of a group of rows, lane l from row l's inputs (lr, beta, p, batch, d, sigma2, R0). */
+static inline void sparsemom_lsq_sgd_steps_coefficients(const vec *arg, vec *out)
 {
-    const double lr = arg[0];
-    const double p = arg[2];
-    const double batch = arg[3];
-    const double d = arg[4];
-    const double sigma2 = arg[5];
-    const double R0 = arg[6];
-    const double t0 = (1.0/batch);
-    const double t1 = (lr*lr);
-    const double t2 = p*t1;
-    const double t3 = d*t2;
-    const double t4 = (p*p)*t1;
+    const vec zero = {0};
+    (void)zero;
+    const vec lr = arg[0];
+    const vec p = arg[2];
+    const vec batch = arg[3];
+    const vec d = arg[4];
+    const vec sigma2 = arg[5];
+    const vec R0 = arg[6];
+    const vec t0 = (1.0/batch);
+    const vec t1 = (lr*lr);
+    const vec t2 = p*t1;
+    const vec t3 = d*t2;
+    const vec t4 = (p*p)*t1;
     out[0] = t0*(-2*batch*lr*p + batch*t4 + batch + 2*t2 + t3 - t4);
     out[1] = sigma2*t0*t3;
     out[2] = (1.0/2.0)*p;
     out[3] = R0;
 }
 
-/* One row's factors h^α K_α of the scheduled entries (α over 3 monomials of eta, beta). */
-static void sparsemom_lsq_sgd_steps_scheduled_coefficients(const double *arg, double *out)
+/* The factors h^α K_α of the scheduled entries (α over 3 monomials of eta, beta) of a group of rows. */
+static inline void sparsemom_lsq_sgd_steps_scheduled_coefficients(const vec *arg, vec *out)
 {
-    const double lr = arg[0];
-    const double p = arg[2];
-    const double batch = arg[3];
-    const double d = arg[4];
-    const double sigma2 = arg[5];
-    const double u0 = (lr*lr)*p/batch;
-    out[0] = 1;
+    const vec zero = {0};
+    (void)zero;
+    const vec lr = arg[0];
+    const vec p = arg[2];
+    const vec batch = arg[3];
+    const vec d = arg[4];
+    const vec sigma2 = arg[5];
+    const vec u0 = (lr*lr)*p/batch;
+    out[0] = (zero + 1);
     out[1] = -2*lr*p;
     out[2] = u0*(batch*p + d - p + 2);
     out[3] = d*sigma2*u0;
@@ -49,12 +53,12 @@ static void sparsemom_lsq_sgd_steps_scheduled_coefficients(const double *arg, do
 #define N_STATE 1
 #define COEFFICIENTS(arg, out) sparsemom_lsq_sgd_steps_coefficients(arg, out)
 #define COEFFICIENT_VECTORS A00[TILE], c0[TILE], w0[TILE], x0[TILE]
-#define LOAD_COEFFICIENTS(g, l) \
+#define LOAD_COEFFICIENTS(g) \
     do { \
-        A00[g][l] = out[0]; \
-        c0[g][l] = out[1]; \
-        w0[g][l] = out[2]; \
-        x0[g][l] = out[3]; \
+        A00[g] = out[0]; \
+        c0[g] = out[1]; \
+        w0[g] = out[2]; \
+        x0[g] = out[3]; \
     } while (0)
 #define CLEAR_COEFFICIENTS(g, l) \
     do { \
@@ -94,12 +98,12 @@ static void sparsemom_lsq_sgd_steps_scheduled_coefficients(const double *arg, do
 #define N_SCHEDULED_OUTPUTS 4
 #define SCHEDULED_COEFFICIENTS(arg, out) sparsemom_lsq_sgd_steps_scheduled_coefficients(arg, out)
 #define SCHEDULED_VECTORS K0[TILE], K1[TILE], K2[TILE], K3[TILE]
-#define LOAD_SCHEDULED(g, l) \
+#define LOAD_SCHEDULED(g) \
     do { \
-        K0[g][l] = sout[0]; \
-        K1[g][l] = sout[1]; \
-        K2[g][l] = sout[2]; \
-        K3[g][l] = sout[3]; \
+        K0[g] = sout[0]; \
+        K1[g] = sout[1]; \
+        K2[g] = sout[2]; \
+        K3[g] = sout[3]; \
     } while (0)
 #define CLEAR_SCHEDULED(g, l) \
     do { \

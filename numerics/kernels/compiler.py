@@ -145,10 +145,14 @@ def _load(path: Path, symbol: str, fingerprint: str, openmp: bool) -> Kernel | N
     return Kernel(lib, symbol, openmp, path)
 
 
-@lru_cache(maxsize=None)
 def load_kernel(source: str, symbol: str, fingerprint: str) -> Kernel:
-    """Compile (or fetch from the cache) and load the kernel ``symbol`` of ``source``."""
-    cc = compiler()
+    """Compile (or fetch from the cache) and load the kernel ``symbol`` of ``source``
+    with the current compiler (``$CC`` read at each call)."""
+    return _compiled(source, symbol, fingerprint, compiler())
+
+
+@lru_cache(maxsize=None)
+def _compiled(source: str, symbol: str, fingerprint: str, cc: tuple[str, ...]) -> Kernel:
     identity = _compiler_identity(cc)
     openmp = _openmp_works(cc)
     flags = [*FLAGS, *([OPENMP_FLAG] if openmp else [])]

@@ -6,9 +6,11 @@
  *   KERNEL_FINGERPRINT       the derivation's fingerprint (a string literal)
  *   N_ARGUMENTS, N_OUTPUTS   inputs and outputs of the coefficient function
  *   N_STATE                  the number of second moments
- *   COEFFICIENTS(arg, out)   the generated coefficient function of one row
+ *   COEFFICIENTS(arg, out)   the generated coefficient function of a group of LANES
+ *                            rows, in vector arithmetic: lane l of out[] from lane l
+ *                            of arg[] (lanewise.h)
  *   COEFFICIENT_VECTORS      declarators of the per-tile coefficient and state vectors
- *   LOAD_COEFFICIENTS(g, l)  lane l of vector g from out[]; CLEAR_COEFFICIENTS(g, l): 0
+ *   LOAD_COEFFICIENTS(g)     vectors g from out[]; CLEAR_COEFFICIENTS(g, l): lane l 0
  *   LOAD_INITIAL(g, l, x)    lane l of the state vectors g from x[0..N_STATE)
  *   RISK_OF_STATE(g)         w . x of vector g
  *   STEP(g, acc)             x <- A x + c for vector g, then acc += w . x
@@ -21,7 +23,7 @@
  * and, when the entries are polynomials in the hyper-parameters (SCHEDULED defined),
  * the scheduled step x <- A_k x + c_k with A_k = sum_a mu_a(k) K_a:
  *   N_MONOMIALS, N_SCHEDULED_OUTPUTS, SCHEDULED_COEFFICIENTS(arg, out), SCHEDULED_VECTORS,
- *   LOAD_SCHEDULED(g, l) (from sout[]), CLEAR_SCHEDULED(g, l), SCHEDULED_STEP(g, acc, mu)
+ *   LOAD_SCHEDULED(g) (from sout[]), CLEAR_SCHEDULED(g, l), SCHEDULED_STEP(g, acc, mu)
  *
  * Rows are processed in tiles of TILE vectors of LANES rows (GCC/Clang vector
  * extensions, both chosen at compile time for the CPU: vector_width.h); within a tile
@@ -33,35 +35,54 @@
  * order. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
-#include "vector_width.h"
+#include "lanewise.h"
 
 #define TILE_ROWS (LANES * TILE)
 #define SPARSEMOM_CAT2(a, b) a##b
 #define SPARSEMOM_CAT(a, b) SPARSEMOM_CAT2(a, b)
 
-/* Rows [first, first + count), count <= TILE_ROWS, for steps 0..steps: adds each
- * step's risk, lane by lane, into partial[0..steps]. Padding lanes are all 0. */
-/* The inputs of row first + r into arg[], its coefficients into out[]; with initial
- * moments given, they replace the initial state's entries of out[] (via x0[]). */
-#define SPARSEMOM_ROW_INPUTS(r)                                                           \
-    do {                                                                                  \
-        for (int j = 0; j < N_ARGUMENTS; ++j)                                             \
-            arg[j] = args[j][(first + (r)) * strides[j]];                                 \
-    } while (0)
+/* The inputs of group g of a tile, lane l from row first + g * LANES + l:
+ * arg[j][l] = args[j][row * strides[j]]. A padding lane (row >= first + count) repeats
+ * the tile's last row, so that it computes finite coefficients (cleared afterwards).
+ * A broadcast input (stride 0) and a contiguous full group load whole vectors. */
+static inline void SPARSEMOM_CAT(KERNEL, _group_inputs)(vec *arg, long first, long count,
+                                                       int g, const double *const *args,
+                                                       const long *strides)
+{
+    const long base = (long)g * LANES;
+    for (int j = 0; j < N_ARGUMENTS; ++j) {
+        const double *a = args[j];
+        const long s = strides[j];
+        if (s == 0) {
+            arg[j] = (vec){0} + a[0];
+        } else if (s == 1 && base + LANES <= count) {
+            memcpy(&arg[j], a + first + base, sizeof(vec));
+        } else {
+            for (int l = 0; l < LANES; ++l) {
+                const long r = base + l < count ? base + l : count - 1;
+                arg[j][l] = a[(first + r) * s];
+            }
+        }
+    }
+}
+
+/* Lane l of group g is row first + r: with initial moments given, they replace the
+ * derived X_0 of that lane. */
 #define SPARSEMOM_ROW_INITIAL(g, l, r)                                                    \
     do {                                                                                  \
-        if (initial) {                                                                    \
-            double x0v[N_STATE];                                                          \
-            for (int i = 0; i < N_STATE; ++i)                                             \
-                x0v[i] = initial[i][(first + (r)) * initial_strides[i]];                  \
-            LOAD_INITIAL(g, l, x0v);                                                      \
-        }                                                                                 \
+        double x0v[N_STATE];                                                              \
+        for (int i = 0; i < N_STATE; ++i)                                                 \
+            x0v[i] = initial[i][(first + (r)) * initial_strides[i]];                      \
+        LOAD_INITIAL(g, l, x0v);                                                          \
     } while (0)
 
+/* Rows [first, first + count), count <= TILE_ROWS, for steps 0..steps: adds each
+ * step's risk, lane by lane, into partial[0..steps]. Padding lanes are all 0. */
 static void SPARSEMOM_CAT(KERNEL, _tile)(long first, long count, long steps,
                                          const double *const *args, const long *strides,
                                          const double *const *initial,
@@ -70,18 +91,17 @@ static void SPARSEMOM_CAT(KERNEL, _tile)(long first, long count, long steps,
     vec COEFFICIENT_VECTORS;
     vec PAIR_VECTORS;
     const vec zero = {0};
-    double arg[N_ARGUMENTS], out[N_OUTPUTS];
+    vec arg[N_ARGUMENTS], out[N_OUTPUTS];
     for (int g = 0; g < TILE; ++g) {
+        SPARSEMOM_CAT(KERNEL, _group_inputs)(arg, first, count, g, args, strides);
+        COEFFICIENTS(arg, out);
+        LOAD_COEFFICIENTS(g);
         for (int l = 0; l < LANES; ++l) {
             const long r = (long)g * LANES + l;
-            if (r < count) {
-                SPARSEMOM_ROW_INPUTS(r);
-                COEFFICIENTS(arg, out);
-                LOAD_COEFFICIENTS(g, l);
-                SPARSEMOM_ROW_INITIAL(g, l, r);
-            } else {
+            if (r >= count)
                 CLEAR_COEFFICIENTS(g, l);
-            }
+            else if (initial)
+                SPARSEMOM_ROW_INITIAL(g, l, r);
         }
         PAIR_OF_TILE(g);
     }
@@ -117,20 +137,20 @@ static void SPARSEMOM_CAT(KERNEL, _scheduled_tile)(long first, long count, long 
     vec COEFFICIENT_VECTORS;
     vec SCHEDULED_VECTORS;
     const vec zero = {0};
-    double arg[N_ARGUMENTS], out[N_OUTPUTS], sout[N_SCHEDULED_OUTPUTS];
+    vec arg[N_ARGUMENTS], out[N_OUTPUTS], sout[N_SCHEDULED_OUTPUTS];
     for (int g = 0; g < TILE; ++g) {
+        SPARSEMOM_CAT(KERNEL, _group_inputs)(arg, first, count, g, args, strides);
+        COEFFICIENTS(arg, out);
+        LOAD_COEFFICIENTS(g);
+        SCHEDULED_COEFFICIENTS(arg, sout);
+        LOAD_SCHEDULED(g);
         for (int l = 0; l < LANES; ++l) {
             const long r = (long)g * LANES + l;
-            if (r < count) {
-                SPARSEMOM_ROW_INPUTS(r);
-                COEFFICIENTS(arg, out);
-                LOAD_COEFFICIENTS(g, l);
-                SCHEDULED_COEFFICIENTS(arg, sout);
-                LOAD_SCHEDULED(g, l);
-                SPARSEMOM_ROW_INITIAL(g, l, r);
-            } else {
+            if (r >= count) {
                 CLEAR_COEFFICIENTS(g, l);
                 CLEAR_SCHEDULED(g, l);
+            } else if (initial) {
+                SPARSEMOM_ROW_INITIAL(g, l, r);
             }
         }
     }

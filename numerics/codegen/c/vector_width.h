@@ -9,7 +9,12 @@
 #ifndef SPARSEMOM_VECTOR_WIDTH_H
 #define SPARSEMOM_VECTOR_WIDTH_H
 
-#if defined(__AVX512F__)
+#if defined(LANES) || defined(TILE)
+/* Set from outside (CC="cc -DLANES=2 -DTILE=5"): the tests run every width this way. */
+#if !defined(LANES) || !defined(TILE)
+#error "define both LANES and TILE, or neither"
+#endif
+#elif defined(__AVX512F__)
 #define LANES 8
 #define TILE 4
 #elif defined(__AVX__)

@@ -11,6 +11,7 @@ import multiprocessing
 import os
 import signal
 import socket
+import threading
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
@@ -46,19 +47,41 @@ def parallel_map(func, tasks, scheduler: str | None = None, workers: int | None 
 @contextmanager
 def worker_pool(workers: int, context=multiprocessing):
     """``context.Pool(workers)`` whose workers leave Ctrl-C to this process, terminated
-    however the block ends.  Ctrl-C is held back while the pool starts and delivered once
-    the block is entered: one that landed inside ``Pool()`` left a half-made pool whose
-    workers and threads kept the process alive (about one Ctrl-C in six, measured)."""
-    hold = hasattr(signal, "pthread_sigmask")
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if hold else None
+    however the block ends.  A Ctrl-C while the pool starts is held back and delivered
+    once the block is entered: one that landed inside ``Pool()`` left a half-made pool
+    that was never terminated, whose maintenance thread forked new workers while the
+    process exited, orphans that kept its pipes open (about one Ctrl-C in 80, measured; one in 4 with multiprocessing’s debug log slowing Pool()).
+    The hold is a deferring Python handler, not a blocked signal mask: another thread of
+    the process (a BLAS thread) would still take the signal for the main thread."""
+    held: list[int] = []
+    previous = _hold_interrupts(held)
     try:
-        with context.Pool(workers, initializer=ignore_interrupts) as pool:
-            if hold:
-                signal.pthread_sigmask(signal.SIG_SETMASK, before)
-            yield pool
-    finally:
-        if hold:
-            signal.pthread_sigmask(signal.SIG_SETMASK, before)
+        pool = context.Pool(workers, initializer=ignore_interrupts)
+    except BaseException:
+        _restore(previous)
+        raise
+    with pool:  # held until inside: a Ctrl-C between Pool() and here would skip terminate
+        _restore(previous)
+        if held:
+            signal.raise_signal(signal.SIGINT)  # as if it came now: the pool is terminated
+        yield pool
+
+
+def _hold_interrupts(held: list[int]):
+    """Have Ctrl-C appended to ``held`` instead of acted on; the handler it replaced, or
+    ``None`` where this cannot be done (not the main thread; a handler not from Python)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is None:
+        return None
+    signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+    return previous
+
+
+def _restore(previous) -> None:
+    if previous is not None:
+        signal.signal(signal.SIGINT, previous)
 
 
 def ignore_interrupts() -> None:

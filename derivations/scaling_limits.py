@@ -49,7 +49,7 @@ from .asymptotics import (
     theta,
     to_atoms,
 )
-from .closed_forms import in_field
+from .closed_forms import cramer, in_field, in_field_element
 from .decay import linear_dynamics_decay
 from .definition_cache import cached_by_definition
 from .expectation import BatchExpectation
@@ -109,10 +109,13 @@ def _eliminate_buffers(G: sp.Matrix, c: sp.Matrix) -> tuple[sp.Expr, sp.Expr]:
     ``c₀ − G₀f G_ff⁻¹ c_f`` (``f`` the buffer moments), in exact arithmetic of the field
     of rational functions of the atoms (reduced fractions, as ``cancel`` gives them)."""
     A, b = in_field(G, c)
-    solved = A[1:, 1:].lu_solve(A[1:, :1].hstack(b[1:, :]))          # G_ff⁻¹ [G_f0, c_f]
-    reduced = A[:1, :1].hstack(b[:1, :]) - A[:1, 1:] * solved
-    rate, forcing = reduced.to_list()[0]
-    return A.domain.to_sympy(rate), A.domain.to_sympy(forcing)
+    K = A.domain
+    N, delta = cramer(A[1:, 1:], A[1:, :1].hstack(b[1:, :]))      # G_ff⁻¹ [G_f0, c_f] = N / δ
+    coupling = A[:1, 1:].to_list()[0]
+    top = A[:1, :1].hstack(b[:1, :]).to_list()[0]
+    reduced = [K.sub(top[j], K.sum([K.mul(g, in_field_element(K, row[j], delta))
+                                    for g, row in zip(coupling, N)])) for j in range(2)]
+    return K.to_sympy(reduced[0]), K.to_sympy(reduced[1])
 
 
 def _rare_class_limit(model: str) -> dict:

@@ -4,10 +4,12 @@ one line and status 130."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from importlib.metadata import version
 from pathlib import Path
@@ -16,6 +18,7 @@ import pytest
 
 import numerics
 from numerics.cli import main
+from numerics.runtime.parallel import worker_pool
 
 #: (argv, the option the error line must name)
 BAD = [
@@ -133,6 +136,39 @@ def _default_sigint() -> None:
     """The child reacts to Ctrl-C even when the tests run in a background job (whose
     SIGINT is ignored, and an ignored SIGINT is inherited: Python keeps it ignored)."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def test_ctrl_c_while_a_pool_starts_is_delivered_once_the_pool_can_be_terminated():
+    """Ctrl-C inside ``Pool()``, taken by another thread of the process (as a BLAS thread
+    does): it is held and raised inside the ``with`` block, so the pool is terminated and
+    no worker outlives it (it once left a pool whose maintenance thread forked orphans)."""
+    assert threading.current_thread() is threading.main_thread()
+    other = threading.Event()
+    bystander = threading.Thread(target=other.wait)     # a thread that does not block SIGINT
+    bystander.start()
+    made = []
+
+    class Interrupted:
+        """A multiprocessing context whose ``Pool()`` is interrupted once it has workers."""
+
+        def Pool(self, *args, **kwargs):
+            made.append(multiprocessing.Pool(*args, **kwargs))
+            signal.pthread_kill(bystander.ident, signal.SIGINT)
+            time.sleep(0.2)                               # the handler runs in here
+            return made[-1]
+
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with worker_pool(2, Interrupted()):
+                time.sleep(5)                             # not reached: raised on entry
+    finally:
+        other.set()
+        bystander.join()
+    assert made
+    deadline = time.perf_counter() + 10
+    while multiprocessing.active_children() and time.perf_counter() < deadline:
+        time.sleep(0.05)
+    assert not multiprocessing.active_children()
 
 
 def test_ctrl_c_ends_reproduce_with_one_line_and_status_130(tmp_path):

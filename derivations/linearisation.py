@@ -72,6 +72,46 @@ def _at_optimum(expr: sp.Expr) -> sp.Expr:
     return sp.expand(bayes_identity(expr, S.p, M2.bias, S.rho**2, _CLASS0_VARIANCE))
 
 
+def _derivative_at_optimum(expr: sp.Expr, x: sp.Symbol) -> sp.Expr:
+    """``∂expr/∂x`` at the optimum (the statistics of ``_AT_OPTIMUM`` there, any other
+    left as it is), by forward-mode differentiation of the expression tree: each node
+    gives its (value, derivative) at the point, so no derivative expression in the
+    statistics is built (``jacobian`` of the whole update, then substituting, took most
+    of the linearisation's time)."""
+    point = dict(_AT_OPTIMUM)
+    known: dict[sp.Expr, tuple[sp.Expr, sp.Expr]] = {}
+
+    def dual(node: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
+        if node in known:
+            return known[node]
+        if node == x:
+            out = (point.get(x, x), sp.Integer(1))
+        elif not node.has(x):
+            out = (node.xreplace(point), sp.Integer(0))
+        elif node.is_Add:
+            values, slopes = zip(*map(dual, node.args))
+            out = (sp.Add(*values), sp.Add(*slopes))
+        elif node.is_Mul:
+            values, slopes = zip(*map(dual, node.args))
+            out = (sp.Mul(*values), sp.Add(*(slope * sp.Mul(*values[:k], *values[k + 1:])
+                                              for k, slope in enumerate(slopes) if slope != 0)))
+        elif node.is_Pow:
+            (base, base_slope), (exponent, exponent_slope) = map(dual, node.args)
+            value = base**exponent
+            slope = exponent * base**(exponent - 1) * base_slope
+            out = (value, slope + value * sp.log(base) * exponent_slope if exponent_slope != 0 else slope)
+        elif isinstance(node, sp.Function):
+            slopes = [dual(arg)[1] for arg in node.args]
+            out = (node.xreplace(point), sp.Add(*(slope * node.fdiff(i).xreplace(point)
+                                                  for i, slope in enumerate(slopes, 1) if slope != 0)))
+        else:
+            raise NotImplementedError(f"cannot differentiate {type(node).__name__}: {node}")
+        known[node] = out
+        return out
+
+    return dual(sp.sympify(expr))[1]
+
+
 def class0_moment(k: int) -> sp.Expr:
     """``S⁰_k = E_0[σ(c*)^k]``, ``c* ~ N(b*, ρ²)``."""
     return LogisticNormalMoment(k, M2.bias, _CLASS0_VARIANCE)
@@ -135,8 +175,9 @@ class Linearisation:
 def linearise(optimizer: str, time_rule: str = "steps") -> Linearisation:
     """Linearise the logistic statistics map of ``optimizer`` at the optimum."""
     stats = derive_statistics_map("logistic", optimizer, time_rule)
-    X = sp.Matrix(stats.state)
-    J = stats.update.jacobian(X).applyfunc(lambda x: in_constants(_at_optimum(x)))
+    n = len(stats.state)
+    J = sp.Matrix(n, n, lambda i, j: in_constants(_at_optimum(
+        _derivative_at_optimum(stats.update[i], stats.state[j]))))
     c = stats.update.applyfunc(lambda x: in_constants(_at_optimum(x)))
     n_signal = sum(1 for x in stats.state if x in (M2.s, M2.u))
     bulk_rows = range(n_signal, len(stats.state))

@@ -52,8 +52,7 @@ class KernelExpressions:
 
 
 def _stabilise(expr: sp.Expr) -> sp.Expr:
-    out = S.replace_idle_powers(expr, 1 - ACTIVE_PROBABILITY)
-    out = sp.factor(sp.expand(out))
+    out = sp.factor(S.replace_idle_powers(expr, 1 - ACTIVE_PROBABILITY))
     if out.has(S.batch) and any(isinstance(a, sp.Pow) and a.base.has(S.p) and a.exp.has(S.batch)
                                 for a in sp.preorder_traversal(out)):
         raise ArithmeticError(f"a power (1 − p)^(…B…) is left after rewriting: {out}")

@@ -49,7 +49,7 @@ def shorthand(expr):
         return sp.Add(*parts, shorthand(rest))
     out = S.replace_idle_powers(expr, 1 - P_B)
     if sp.count_ops(out) <= FACTOR_OPS and not _has_symbolic_powers(out):
-        out = sp.factor(sp.cancel(out))
+        out = sp.factor(out)
     return out.xreplace({1 - S.p: Q, S.p - 1: -Q})
 
 

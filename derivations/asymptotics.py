@@ -32,7 +32,7 @@ from functools import lru_cache
 import sympy as sp
 
 from . import symbols as S
-from .closed_forms import idle_q, in_idle_symbol
+from .rational_field import idle_q, in_idle_symbol
 
 #: Exponents of the ansatz (sparsity, batch, momentum decay, learning rate).
 kappa, sigma, gamma, theta = sp.symbols("kappa sigma gamma theta", real=True)

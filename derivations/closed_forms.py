@@ -21,27 +21,9 @@ from functools import lru_cache
 import sympy as sp
 from sympy.polys.matrices import DomainMatrix
 
-from . import symbols as S
 from .moments import MomentRecursion, require_symbolic_size
+from .rational_field import cramer, from_idle_symbol, in_field, in_field_element, in_idle_symbol
 from .store import stored
-
-#: Stand-in for (1 − p)^B while simplifying: polynomial algebra in q is fast,
-#: algebra with symbolic powers is not.
-idle_q = sp.Dummy("q")
-
-
-def in_idle_symbol(x):
-    """Replace ``(1 − p)^{jB}`` by ``q^j`` (a scalar or a matrix)."""
-    if isinstance(x, sp.MatrixBase):
-        return x.applyfunc(in_idle_symbol)
-    return S.replace_idle_powers(x, idle_q)
-
-
-def from_idle_symbol(x):
-    """Undo :func:`in_idle_symbol`."""
-    if isinstance(x, sp.MatrixBase):
-        return sp.ImmutableMatrix(x.applyfunc(from_idle_symbol))
-    return x.xreplace({idle_q: (1 - S.p) ** S.batch})
 
 z = sp.Symbol("z")
 lam = sp.Symbol("lambda")
@@ -69,38 +51,8 @@ def characteristic_polynomial(rec: MomentRecursion) -> sp.Expr:
     return sp.Add(lam**n, *(c * lam**(n - j) for j, c in enumerate(characteristic_coefficients_of(rec), 1)))
 
 
-def in_field(*matrices: sp.Matrix) -> list[DomainMatrix]:
-    """The matrices over one rational-function field (sparse polynomial arithmetic
-    with gcd cancellation: far faster than simplifying expression trees)."""
-    dms = [DomainMatrix.from_Matrix(in_idle_symbol(sp.Matrix(m))) for m in matrices]
-    first = dms[0]
-    for other in dms[1:]:
-        first, _ = first.unify(other)
-    return [d.convert_to(first.domain).to_field() for d in dms]
-
-
 def _to_expr(dm: DomainMatrix, i: int = 0, j: int = 0) -> sp.Expr:
     return from_idle_symbol(tidy(dm.domain.to_sympy(dm[i, j].element)))
-
-
-def cramer(M: DomainMatrix, b: DomainMatrix) -> tuple[list[list], object]:
-    """``M⁻¹ b = N / δ`` for ``M``, ``b`` over one field of rational functions: the
-    entries of ``N`` (rows of a list) and ``δ`` in its polynomial ring.  With
-    denominators cleared, ``M = M′/d`` and ``b = b′/e``, ``M⁻¹ b = d adj(M′) b′ /
-    (e det M′)``: the division-free adjugate in the ring, and no gcd until the caller
-    cancels each result once (an LU in the field cancels a gcd at every step: 10× slower
-    for a 6×6 transition).  ``δ`` is 0 exactly when ``M`` is singular."""
-    d, ring_M = M.clear_denoms(convert=True)
-    e, ring_b = b.clear_denoms(convert=True)
-    ring = ring_M.domain
-    adjugate, det = ring_M.adj_det()
-    product = (adjugate * ring_b.convert_to(ring)).to_list()
-    return [[ring.mul(d.element, x) for x in row] for row in product], ring.mul(e.element, det)
-
-
-def in_field_element(field_domain, numerator, denominator):
-    """``numerator / denominator`` (polynomials) as one cancelled element of the field."""
-    return field_domain.field.new(numerator, denominator)
 
 
 @lru_cache(maxsize=None)

@@ -49,7 +49,6 @@ from .asymptotics import (
     theta,
     to_atoms,
 )
-from .closed_forms import cramer, in_field, in_field_element
 from .decay import linear_dynamics_decay
 from .definition_cache import cached_by_definition
 from .expectation import BatchExpectation
@@ -58,6 +57,7 @@ from .laws import law as law_named
 from .linearisation import rare_class_limit
 from .optimizers import e, g, update_rule
 from .printing import display_latex, escape_text
+from .rational_field import cramer, in_field, in_field_element
 from .recursion import recursion_for
 from .regions import reduce_region
 from .store import stored

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 import sympy as sp
 
 from . import symbols as S
-from .closed_forms import from_idle_symbol, in_idle_symbol
 from .definition_cache import cached_by_definition
 from .names import name_of
 from .printing import aligned, display_latex
+from .rational_field import from_idle_symbol, in_idle_symbol
 from .recursion import recursion_for
 from .store import stored
 

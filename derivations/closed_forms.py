@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import sympy as sp
-from sympy.polys.matrices import DomainMatrix
 
 from .moments import MomentRecursion, require_symbolic_size
 from .rational_field import cramer, from_idle_symbol, in_field, in_field_element, in_idle_symbol
@@ -49,10 +48,6 @@ def characteristic_polynomial(rec: MomentRecursion) -> sp.Expr:
     """``χ(λ) = det(λ I − A)``, a monic polynomial in ``λ`` (collected in powers)."""
     n = rec.transition.shape[0]
     return sp.Add(lam**n, *(c * lam**(n - j) for j, c in enumerate(characteristic_coefficients_of(rec), 1)))
-
-
-def _to_expr(dm: DomainMatrix, i: int = 0, j: int = 0) -> sp.Expr:
-    return from_idle_symbol(tidy(dm.domain.to_sympy(dm[i, j].element)))
 
 
 @lru_cache(maxsize=None)

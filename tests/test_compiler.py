@@ -35,12 +35,12 @@ def test_xdg_cache_location(monkeypatch, tmp_path):
 
 def test_build_once_then_reuse(cache):
     kernel = build()
-    files = list(cache.glob("*.so"))
+    files = list((cache / "kernels").glob("*.so"))
     assert files == [kernel.path] and kernel.path.name.startswith(SYMBOL)
     mtime = kernel.path.stat().st_mtime_ns
     compiler._compiled.cache_clear()
     assert build().path == kernel.path and kernel.path.stat().st_mtime_ns == mtime
-    assert not [p for p in cache.iterdir() if p.name.startswith(".build-")]
+    assert not [p for p in (cache / "kernels").iterdir() if p.name.startswith(".build-")]
 
 
 def replace_atomically(path: Path, data: bytes) -> None:
@@ -94,8 +94,8 @@ def test_concurrent_builders_do_not_clash(cache):
     """Four processes build the same kernel into an empty cache at once."""
     outs = run_in_fresh_process(cache, copies=4)
     assert len(set(outs)) == 1
-    assert len(list(cache.glob("*.so"))) == 1
-    assert not [p for p in cache.iterdir() if p.name.startswith(".build-")]
+    assert len(list((cache / "kernels").glob("*.so"))) == 1
+    assert not [p for p in (cache / "kernels").iterdir() if p.name.startswith(".build-")]
 
 
 def test_compile_error_is_reported(cache, monkeypatch):

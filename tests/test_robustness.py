@@ -59,7 +59,7 @@ def test_compiler_with_flags_is_split_like_make(monkeypatch, tmp_path, fresh_bac
         warnings.simplefilter("error")
         risk = exact_risk(MODEL, OPT, 30, backend="c")
     np.testing.assert_allclose(risk, exact_risk(MODEL, OPT, 30, backend="numpy"), rtol=1e-12)
-    assert list(tmp_path.glob("*.so"))
+    assert list((tmp_path / "kernels").glob("*.so"))
 
 
 @pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])

@@ -2,7 +2,7 @@
 
 A kernel is compiled with the system C compiler (``$CC``, else ``cc``) at ``-O3
 -march=native`` (with OpenMP when the compiler has it) into the user cache,
-``$SPARSEMOM_CACHE_DIR`` or ``$XDG_CACHE_HOME/sparsemom/kernels`` (default
+``$SPARSEMOM_CACHE_DIR/kernels`` or ``$XDG_CACHE_HOME/sparsemom/kernels`` (default
 ``~/.cache/sparsemom/kernels``). The file name is keyed by the SHA-256 of the source and
 of the C headers it includes (``numerics/codegen/c``), the compiler's identity, the
 flags and the CPU's feature flags. A library is compiled to a temporary file in the same
@@ -38,7 +38,7 @@ class CompileError(RuntimeError):
 def cache_dir() -> Path:
     root = os.environ.get("SPARSEMOM_CACHE_DIR")
     if root:
-        return Path(root)
+        return Path(root) / "kernels"
     xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(xdg) / "sparsemom" / "kernels"
 

@@ -3,9 +3,12 @@
  * Read from the preprocessor macros of -march=native: LANES doubles per native vector,
  * TILE vectors of rows per tile -- enough independent recurrences to hide the FMA
  * latency while state and coefficients stay in (or next to) the register file.
- * Shared by the generated recursion kernels and the machine-limit probe. Measured:
- * AVX2 (AMD EPYC Zen 3) TILE 3 with the two-step kernel (tile 2 as fast); AVX-512
- * (Sapphire Rapids) TILE 4 with the one-step kernel (the two-step one not yet measured). */
+ * Shared by the generated recursion kernels and the machine-limit probe. Measured
+ * (row-steps/s of SGD, heavy-ball and DANA, 1, 3 and 6 moments, TILE 1-8): AVX2 (AMD
+ * EPYC Zen 3) TILE 3 best for all three; SSE2 on the same CPU (-mno-avx) TILE 4 best
+ * or within 7 % for all three (6 was 13 % slower on heavy-ball); AVX-512 (Sapphire
+ * Rapids) TILE 4 with the one-step kernel (the two-step one not yet measured); NEON
+ * not measured. */
 #ifndef SPARSEMOM_VECTOR_WIDTH_H
 #define SPARSEMOM_VECTOR_WIDTH_H
 
@@ -22,7 +25,7 @@
 #define TILE 3
 #elif defined(__SSE2__) || defined(__ARM_NEON) || defined(__aarch64__)
 #define LANES 2
-#define TILE 6
+#define TILE 4
 #else
 #define LANES 1
 #define TILE 4

@@ -10,6 +10,7 @@ fraction-free in the polynomial ring (:func:`cramer`), with one cancellation per
 from __future__ import annotations
 
 import sympy as sp
+from sympy.polys.fields import sfield
 from sympy.polys.matrices import DomainMatrix
 
 from . import symbols as S
@@ -35,12 +36,25 @@ def from_idle_symbol(x):
 
 def in_field(*matrices: sp.Matrix) -> list[DomainMatrix]:
     """The matrices over one rational-function field (sparse polynomial arithmetic
-    with gcd cancellation: far faster than simplifying expression trees)."""
-    dms = [DomainMatrix.from_Matrix(in_idle_symbol(sp.Matrix(m))) for m in matrices]
+    with gcd cancellation: far faster than simplifying expression trees).  An entry that
+    is not a rational function of symbols (a rule's ``√β``, ``log``) makes SymPy fall back
+    to its expression domain; then every such atom becomes a generator of the field
+    instead, so that the arithmetic stays exact and polynomial."""
+    exprs = [in_idle_symbol(sp.Matrix(m)) for m in matrices]
+    dms = [DomainMatrix.from_Matrix(m) for m in exprs]
     first = dms[0]
     for other in dms[1:]:
         first, _ = first.unify(other)
-    return [d.convert_to(first.domain).to_field() for d in dms]
+    if not (first.domain.is_EX or first.domain.is_EXRAW):
+        return [d.convert_to(first.domain).to_field() for d in dms]
+    field, elements = sfield([x for m in exprs for x in m])
+    domain, out, start = field.to_domain(), [], 0
+    for m in exprs:
+        rows, cols = m.shape
+        flat = elements[start:start + rows * cols]
+        out.append(DomainMatrix([flat[i * cols:(i + 1) * cols] for i in range(rows)], m.shape, domain))
+        start += rows * cols
+    return out
 
 
 def cramer(M: DomainMatrix, b: DomainMatrix) -> tuple[list[list], object]:
@@ -59,5 +73,8 @@ def cramer(M: DomainMatrix, b: DomainMatrix) -> tuple[list[list], object]:
 
 
 def in_field_element(field_domain, numerator, denominator):
-    """``numerator / denominator`` (polynomials) as one cancelled element of the field."""
-    return field_domain.field.new(numerator, denominator)
+    """``numerator / denominator`` (elements of the field's polynomial ring) as one
+    cancelled element of the field."""
+    ring = field_domain.get_ring()
+    return field_domain.quo(field_domain.convert_from(numerator, ring),
+                            field_domain.convert_from(denominator, ring))

@@ -12,10 +12,11 @@ import sympy as sp
 
 from derivations import symbols as S
 from derivations.averaging import averaged
-from derivations.closed_forms import closed_form
+from derivations.closed_forms import closed_form, generating_function, stationary_risk
 from derivations.latex import latex_document
 from derivations.methods import delta, g1, g3, nu, tau
 from derivations.methods import y as y_dana
+from derivations.moments import R0
 from derivations.optimizers import (
     HyperParameter,
     UpdateRule,
@@ -46,7 +47,7 @@ mu = sp.Symbol("mu", nonnegative=True)
 def _forget_rules():
     yield
     for name in ("two-buffer", "hb-avg", "random-two-buffer-0", "random-two-buffer-1",
-                 "random-two-buffer-2", "random-two-buffer-3", "bad"):
+                 "random-two-buffer-2", "random-two-buffer-3", "bad", "sqrt-momentum"):
         try:
             unregister_rule(name)
         except ValueError:
@@ -367,3 +368,27 @@ def test_a_two_buffer_rule_gets_its_latex_and_clear_limits_on_symbolic_forms():
     closed = closed_form_risk(model, opt, [1, 5])
     assert all(abs(c / float(exact[k]) - 1) < 1e-30 for c, k in zip(closed, (1, 5)))
     assert is_stable(model, opt)
+
+
+def test_a_rule_with_an_algebraic_coefficient_is_derived_and_compiled():
+    """A coefficient that is not a rational function of the parameters (``√β``): the
+    exact field arithmetic takes ``√β`` as a generator of its own, and the C kernel
+    calls ``pow(·, 3/2)`` lane by lane with the number broadcast; C agrees with NumPy on
+    both clocks, and the stationary risk is ``lim (1 − z) F(z)`` exactly (β = 9/16)."""
+    def step(x, grad):
+        v_new = sp.sqrt(S.beta) * x[v] + grad
+        return {e: x[e] - S.lr * v_new, v: v_new}
+    register_rule(UpdateRule("sqrt-momentum", (e, v), step, "v ← √β v + g, θ ← θ − η v",
+                             r"v \leftarrow \sqrt{\beta} v + g,\ \theta \leftarrow \theta - \eta v"))
+    model = SparseLeastSquares(d=20, p=np.linspace(0.01, 0.5, 11), R0=1.0, sigma2=0.1)
+    opt = Optimizer("sqrt-momentum", lr=0.02, beta=0.5, batch=3)
+    for time in ("steps", "active"):
+        np.testing.assert_allclose(exact_risk(model, opt, 40, backend="c", time=time),
+                                   exact_risk(model, opt, 40, backend="numpy", time=time),
+                                   rtol=1e-12, atol=0)
+    rec = derive_recursion("lsq", "sqrt-momentum", "steps")
+    at = {S.lr: sp.Rational(1, 50), S.beta: sp.Rational(9, 16), S.p: sp.Rational(1, 5),
+          S.batch: 3, S.d: 20, S.sigma2: sp.Rational(1, 10), R0: 1}
+    z = sp.Symbol("z")
+    limit = sp.cancel(((1 - z) * generating_function(rec)).xreplace(at)).subs(z, 1)
+    assert limit == stationary_risk(rec).xreplace(at) and limit.is_Rational and limit > 0

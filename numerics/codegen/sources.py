@@ -148,6 +148,15 @@ class _VectorCPrinter(C99CodePrinter):
             self.lanewise[call.group(1)] = arity
 
 
+def _lanewise(function: str, arity: int) -> list[str]:
+    """The wrapper of a math function called lane by lane (``c/lanewise.h``), and the name
+    the generated code calls it by, which broadcasts number arguments."""
+    params = ", ".join("abcdefgh"[:arity])
+    vectors = ", ".join(f"LANEWISE_VEC({a})" for a in "abcdefgh"[:arity])
+    return [f"LANEWISE_{arity}({function})",
+            f"#define lanewise_{function}({params}) sparsemom_lanewise_{function}({vectors})"]
+
+
 def _vector_function(pr: _VectorCPrinter, head: str, arguments, used, intermediates,
                      outputs) -> list[str]:
     """``static inline void head(const vec *arg, vec *out)`` computing ``outputs`` of a
@@ -335,7 +344,7 @@ def c_source(recursion: MomentRecursion) -> str:
         coef += ["", *_scheduled_c(sx, name, kx, pr, risk, macro, specialise)]
     specialise += ["", '#include "recursion_kernel.h"', ""]
     head = ["/*", _header(recursion, " * "), " */", "", '#include "lanewise.h"', "",
-            *(f"LANEWISE_{arity}({f})" for f, arity in sorted(pr.lanewise.items())),
+            *(line for f, arity in sorted(pr.lanewise.items()) for line in _lanewise(f, arity)),
             *([""] if pr.lanewise else [])]
     return "\n".join(head + coef + specialise)
 

@@ -8,7 +8,9 @@
 #include "lanewise.h"
 
 LANEWISE_1(expm1)
+#define lanewise_expm1(a) sparsemom_lanewise_expm1(LANEWISE_VEC(a))
 LANEWISE_1(log1p)
+#define lanewise_log1p(a) sparsemom_lanewise_log1p(LANEWISE_VEC(a))
 
 /* The outputs (transition 9, forcing 3, risk_weights 3, initial 3) of a group of rows, lane l from row l's inputs (lr, beta, p, batch, d, sigma2, R0). */
 static inline void sparsemom_lsq_nesterov_active_coefficients(const vec *arg, vec *out)

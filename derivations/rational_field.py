@@ -63,7 +63,7 @@ def cramer(M: DomainMatrix, b: DomainMatrix) -> tuple[list[list], object]:
     denominators cleared, ``M = M′/d`` and ``b = b′/e``, ``M⁻¹ b = d adj(M′) b′ /
     (e det M′)``: the division-free adjugate in the ring, and no gcd until the caller
     cancels each result once (an LU in the field cancels a gcd at every step: 10× slower
-    for a 6×6 transition).  ``δ`` is 0 exactly when ``M`` is singular."""
+    for a 6×6 transition).  ``δ`` is 0 exactly when ``M`` is singular over the field."""
     d, ring_M = M.clear_denoms(convert=True)
     e, ring_b = b.clear_denoms(convert=True)
     ring = ring_M.domain

@@ -52,7 +52,7 @@ def worker_pool(workers: int, context=multiprocessing):
     that was never terminated, whose maintenance thread forked new workers while the
     process exited, orphans that kept its pipes open (about one Ctrl-C in 80, measured; one in 4 with multiprocessing’s debug log slowing Pool()).
     The hold is a deferring Python handler, not a blocked signal mask: another thread of
-    the process (a BLAS thread) would still take the signal for the main thread."""
+    the process (a BLAS thread, say) could still take the signal for the main thread."""
     held: list[int] = []
     previous = _hold_interrupts(held)
     try:

@@ -21,7 +21,7 @@ from functools import lru_cache
 import sympy as sp
 
 from .moments import MomentRecursion, require_symbolic_size
-from .rational_field import cramer, from_idle_symbol, in_field, in_field_element, in_idle_symbol
+from .rational_field import from_idle_symbol, in_field, in_field_element, in_idle_symbol, solve
 from .store import stored
 
 z = sp.Symbol("z")
@@ -90,12 +90,13 @@ def stationary_state(rec: MomentRecursion) -> sp.ImmutableMatrix:
     require_symbolic_size(rec, "the stationary state")
     n = rec.transition.shape[0]
     M, c = in_field(sp.eye(n) - rec.transition, rec.forcing)
-    N, delta = cramer(M, c)
-    if not delta:
+    try:
+        x = solve(M, c)
+    except ZeroDivisionError:
         raise NoStationaryState(f"1 is an eigenvalue of the transition of {rec.optimizer} "
-                                f"({rec.time_rule}) for every parameter: no stationary state")
-    x = [in_field_element(M.domain, row[0], delta) for row in N]
-    return sp.ImmutableMatrix([from_idle_symbol(tidy(M.domain.to_sympy(xi))) for xi in x])
+                                f"({rec.time_rule}) for every parameter: no stationary state") from None
+    return sp.ImmutableMatrix([from_idle_symbol(tidy(M.domain.to_sympy(x[i, 0].element)))
+                               for i in range(n)])
 
 
 def stationary_risk(rec: MomentRecursion) -> sp.Expr:

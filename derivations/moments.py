@@ -17,7 +17,7 @@ import sympy as sp
 from . import symbols as S
 from .optimizers import e, v
 from .printing import aligned, display_latex, equation
-from .rational_field import cramer, from_idle_symbol, in_field, in_field_element
+from .rational_field import from_idle_symbol, in_field, solve
 
 #: Time rules: every step, or active iterates (idle stretches integrated out).
 TIME_RULES = ("steps", "active")
@@ -147,8 +147,6 @@ def geometric_stretch(active: sp.ImmutableMatrix, idle: sp.ImmutableMatrix,
     # active M⁻¹ = (M⁻ᵀ activeᵀ)ᵀ with M = I − (1 − p_B) idle, solved in the field of
     # rational functions; each entry factored (as factor(cancel(·)) of the product gives it)
     M, act, scale = in_field((sp.eye(n) - (1 - p_b) * idle).T, active.T, sp.Matrix([[p_b]]))
-    N, delta = cramer(M, act)
-    K = M.domain
-    p_b_element = scale[0, 0].element
+    stretched = (scale[0, 0] * solve(M, act)).transpose()
     return sp.ImmutableMatrix(active.shape[0], n, lambda i, j: from_idle_symbol(sp.factor(
-        K.to_sympy(K.mul(p_b_element, in_field_element(K, N[j][i], delta))))))
+        M.domain.to_sympy(stretched[i, j].element))))

@@ -4,7 +4,7 @@ A derived matrix is converted once (:func:`in_field`) into a SymPy ``DomainMatri
 ``ℤ(parameters)``: sparse polynomials with gcd cancellation, far faster than simplifying
 expression trees.  ``(1 − p)^{jB}`` enters as ``q^j`` (:func:`in_idle_symbol`), a
 polynomial variable, and leaves by :func:`from_idle_symbol`.  Linear systems are solved
-fraction-free in the polynomial ring (:func:`cramer`), with one cancellation per result.
+fraction-free in the polynomial ring (:func:`solve`), with one cancellation per result.
 """
 
 from __future__ import annotations
@@ -57,19 +57,22 @@ def in_field(*matrices: sp.Matrix) -> list[DomainMatrix]:
     return out
 
 
-def cramer(M: DomainMatrix, b: DomainMatrix) -> tuple[list[list], object]:
-    """``M⁻¹ b = N / δ`` for ``M``, ``b`` over one field of rational functions: the
-    entries of ``N`` (rows of a list) and ``δ`` in its polynomial ring.  With
-    denominators cleared, ``M = M′/d`` and ``b = b′/e``, ``M⁻¹ b = d adj(M′) b′ /
-    (e det M′)``: the division-free adjugate in the ring, and no gcd until the caller
-    cancels each result once (an LU in the field cancels a gcd at every step: 10× slower
-    for a 6×6 transition).  ``δ`` is 0 exactly when ``M`` is singular over the field."""
+def solve(M: DomainMatrix, b: DomainMatrix) -> DomainMatrix:
+    """``M⁻¹ b`` over the field of ``M`` and ``b``, solved fraction-free: with denominators
+    cleared, ``M = M′/d`` and ``b = b′/e``, ``M⁻¹ b = d adj(M′) b′ / (e det M′)`` with the
+    division-free adjugate in the polynomial ring, and each entry cancelled once (an LU
+    in the field cancels a gcd at every step: 10× slower for a 6×6 transition).  A
+    ``ZeroDivisionError`` when ``M`` is singular over the field."""
     d, ring_M = M.clear_denoms(convert=True)
     e, ring_b = b.clear_denoms(convert=True)
-    ring = ring_M.domain
+    ring, field = ring_M.domain, M.domain
     adjugate, det = ring_M.adj_det()
-    product = (adjugate * ring_b.convert_to(ring)).to_list()
-    return [[ring.mul(d.element, x) for x in row] for row in product], ring.mul(e.element, det)
+    if not det:
+        raise ZeroDivisionError("the matrix is singular over the field of rational functions")
+    delta = ring.mul(e.element, det)
+    rows = [[in_field_element(field, ring.mul(d.element, x), delta) for x in row]
+            for row in (adjugate * ring_b.convert_to(ring)).to_list()]
+    return DomainMatrix(rows, (M.shape[0], b.shape[1]), field)
 
 
 def in_field_element(field_domain, numerator, denominator):

@@ -57,7 +57,7 @@ from .laws import law as law_named
 from .linearisation import rare_class_limit
 from .optimizers import e, g, update_rule
 from .printing import display_latex, escape_text
-from .rational_field import cramer, in_field, in_field_element
+from .rational_field import in_field, solve
 from .recursion import recursion_for
 from .regions import reduce_region
 from .store import stored
@@ -109,13 +109,10 @@ def _eliminate_buffers(G: sp.Matrix, c: sp.Matrix) -> tuple[sp.Expr, sp.Expr]:
     ``c₀ − G₀f G_ff⁻¹ c_f`` (``f`` the buffer moments), in exact arithmetic of the field
     of rational functions of the atoms (reduced fractions, as ``cancel`` gives them)."""
     A, b = in_field(G, c)
-    K = A.domain
-    N, delta = cramer(A[1:, 1:], A[1:, :1].hstack(b[1:, :]))      # G_ff⁻¹ [G_f0, c_f] = N / δ
-    coupling = A[:1, 1:].to_list()[0]
-    top = A[:1, :1].hstack(b[:1, :]).to_list()[0]
-    reduced = [K.sub(top[j], K.sum([K.mul(g, in_field_element(K, row[j], delta))
-                                    for g, row in zip(coupling, N)])) for j in range(2)]
-    return K.to_sympy(reduced[0]), K.to_sympy(reduced[1])
+    solved = solve(A[1:, 1:], A[1:, :1].hstack(b[1:, :]))              # G_ff⁻¹ [G_f0, c_f]
+    reduced = A[:1, :1].hstack(b[:1, :]) - A[:1, 1:] * solved
+    rate, forcing = reduced.to_list()[0]
+    return A.domain.to_sympy(rate), A.domain.to_sympy(forcing)
 
 
 def _rare_class_limit(model: str) -> dict:

@@ -176,6 +176,16 @@ def _affine_row(i: int, n: int, has, matrix: str, constant: str) -> str:
     return " + ".join(terms) or "zero"
 
 
+def _tile_vectors(part: str, keys: list[str], names: dict[str, int], macro) -> list[str]:
+    """Declarators ``{part}_VECTORS`` of the tile vectors ``keys`` (entries of the
+    coefficient function's ``out[]`` at ``names[key]``), and the macros
+    ``LOAD_{part}(g)`` (group ``g`` from ``out[]``) and ``CLEAR_{part}(g, l)`` (lane ``l``
+    set to 0)."""
+    return [f"#define {part}_VECTORS " + ", ".join(f"{k}[TILE]" for k in keys),
+            *macro(f"LOAD_{part}(g)", [f"{k}[g] = out[{names[k]}];" for k in keys]),
+            *macro(f"CLEAR_{part}(g, l)", [f"{k}[g][l] = 0.0;" for k in keys])]
+
+
 def _update(rhs, n: int, risk, acc: str) -> list[str]:
     """``y_i = rhs(i)`` for every moment, the state replaced by ``y``, then
     ``acc += w · y``: the body of a step macro."""
@@ -329,9 +339,8 @@ def c_source(recursion: MomentRecursion) -> str:
         f"#define N_OUTPUTS {len(kx.outputs)}",
         f"#define N_STATE {n}",
         f"#define COEFFICIENTS(arg, out) {name}_coefficients(arg, out)",
-        "#define COEFFICIENT_VECTORS " + ", ".join(f"{k}[TILE]" for k in names),
-        *macro("LOAD_COEFFICIENTS(g)", [f"{k}[g] = out[{idx}];" for k, idx in names.items()]),
-        *macro("CLEAR_COEFFICIENTS(g, l)", [f"{k}[g][l] = 0.0;" for k in names]),
+        *_tile_vectors("TRANSITION", [k for k in names if k[0] in "Ac"], names, macro),
+        *_tile_vectors("STATE", [k for k in names if k[0] in "wx"], names, macro),
         *macro("LOAD_INITIAL(g, l, x)", [f"x{i}[g][l] = x[{i}];" for i in range(n)]),
         f"#define RISK_OF_STATE(g) ({risk(lambda i: f'x{i}[g]')})",
         *macro("STEP(g, acc)", step),

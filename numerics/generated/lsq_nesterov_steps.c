@@ -123,8 +123,8 @@ static inline void sparsemom_lsq_nesterov_steps_scheduled_coefficients(const vec
 #define N_OUTPUTS 18
 #define N_STATE 3
 #define COEFFICIENTS(arg, out) sparsemom_lsq_nesterov_steps_coefficients(arg, out)
-#define COEFFICIENT_VECTORS A00[TILE], A01[TILE], A02[TILE], A10[TILE], A11[TILE], A12[TILE], A20[TILE], A21[TILE], A22[TILE], c0[TILE], c1[TILE], c2[TILE], w0[TILE], x0[TILE], x1[TILE], x2[TILE]
-#define LOAD_COEFFICIENTS(g) \
+#define TRANSITION_VECTORS A00[TILE], A01[TILE], A02[TILE], A10[TILE], A11[TILE], A12[TILE], A20[TILE], A21[TILE], A22[TILE], c0[TILE], c1[TILE], c2[TILE]
+#define LOAD_TRANSITION(g) \
     do { \
         A00[g] = out[0]; \
         A01[g] = out[1]; \
@@ -138,12 +138,8 @@ static inline void sparsemom_lsq_nesterov_steps_scheduled_coefficients(const vec
         c0[g] = out[9]; \
         c1[g] = out[10]; \
         c2[g] = out[11]; \
-        w0[g] = out[12]; \
-        x0[g] = out[15]; \
-        x1[g] = out[16]; \
-        x2[g] = out[17]; \
     } while (0)
-#define CLEAR_COEFFICIENTS(g, l) \
+#define CLEAR_TRANSITION(g, l) \
     do { \
         A00[g][l] = 0.0; \
         A01[g][l] = 0.0; \
@@ -157,6 +153,17 @@ static inline void sparsemom_lsq_nesterov_steps_scheduled_coefficients(const vec
         c0[g][l] = 0.0; \
         c1[g][l] = 0.0; \
         c2[g][l] = 0.0; \
+    } while (0)
+#define STATE_VECTORS w0[TILE], x0[TILE], x1[TILE], x2[TILE]
+#define LOAD_STATE(g) \
+    do { \
+        w0[g] = out[12]; \
+        x0[g] = out[15]; \
+        x1[g] = out[16]; \
+        x2[g] = out[17]; \
+    } while (0)
+#define CLEAR_STATE(g, l) \
+    do { \
         w0[g][l] = 0.0; \
         x0[g][l] = 0.0; \
         x1[g][l] = 0.0; \

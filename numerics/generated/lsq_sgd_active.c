@@ -60,18 +60,25 @@ static inline void sparsemom_lsq_sgd_active_scheduled_coefficients(const vec *ar
 #define N_OUTPUTS 4
 #define N_STATE 1
 #define COEFFICIENTS(arg, out) sparsemom_lsq_sgd_active_coefficients(arg, out)
-#define COEFFICIENT_VECTORS A00[TILE], c0[TILE], w0[TILE], x0[TILE]
-#define LOAD_COEFFICIENTS(g) \
+#define TRANSITION_VECTORS A00[TILE], c0[TILE]
+#define LOAD_TRANSITION(g) \
     do { \
         A00[g] = out[0]; \
         c0[g] = out[1]; \
-        w0[g] = out[2]; \
-        x0[g] = out[3]; \
     } while (0)
-#define CLEAR_COEFFICIENTS(g, l) \
+#define CLEAR_TRANSITION(g, l) \
     do { \
         A00[g][l] = 0.0; \
         c0[g][l] = 0.0; \
+    } while (0)
+#define STATE_VECTORS w0[TILE], x0[TILE]
+#define LOAD_STATE(g) \
+    do { \
+        w0[g] = out[2]; \
+        x0[g] = out[3]; \
+    } while (0)
+#define CLEAR_STATE(g, l) \
+    do { \
         w0[g][l] = 0.0; \
         x0[g][l] = 0.0; \
     } while (0)

@@ -9,8 +9,11 @@
  *   COEFFICIENTS(arg, out)   the generated coefficient function of a group of LANES
  *                            rows, in vector arithmetic: lane l of out[] from lane l
  *                            of arg[] (lanewise.h)
- *   COEFFICIENT_VECTORS      declarators of the per-tile coefficient and state vectors
- *   LOAD_COEFFICIENTS(g)     vectors g from out[]; CLEAR_COEFFICIENTS(g, l): lane l 0
+ *   TRANSITION_VECTORS       declarators of the per-tile vectors of A and c (entries
+ *                            identically 0 left out); LOAD_TRANSITION(g): vectors g
+ *                            from out[]; CLEAR_TRANSITION(g, l): their lane l set to 0
+ *   STATE_VECTORS, LOAD_STATE(g), CLEAR_STATE(g, l)
+ *                            the same for the risk weights w and the state x
  *   LOAD_INITIAL(g, l, x)    lane l of the state vectors g from x[0..N_STATE)
  *   RISK_OF_STATE(g)         w . x of vector g
  *   STEP(g, acc)             x <- A x + c for vector g, then acc += w . x
@@ -88,20 +91,24 @@ static void SPARSEMOM_CAT(KERNEL, _tile)(long first, long count, long steps,
                                          const double *const *initial,
                                          const long *initial_strides, vec *partial)
 {
-    vec COEFFICIENT_VECTORS;
+    vec TRANSITION_VECTORS;
+    vec STATE_VECTORS;
     vec PAIR_VECTORS;
     const vec zero = {0};
     vec arg[N_ARGUMENTS], out[N_OUTPUTS];
     for (int g = 0; g < TILE; ++g) {
         SPARSEMOM_CAT(KERNEL, _group_inputs)(arg, first, count, g, args, strides);
         COEFFICIENTS(arg, out);
-        LOAD_COEFFICIENTS(g);
+        LOAD_TRANSITION(g);
+        LOAD_STATE(g);
         for (int l = 0; l < LANES; ++l) {
             const long r = (long)g * LANES + l;
-            if (r >= count)
-                CLEAR_COEFFICIENTS(g, l);
-            else if (initial)
+            if (r >= count) {
+                CLEAR_TRANSITION(g, l);
+                CLEAR_STATE(g, l);
+            } else if (initial) {
                 SPARSEMOM_ROW_INITIAL(g, l, r);
+            }
         }
         PAIR_OF_TILE(g);
     }
@@ -134,20 +141,20 @@ static void SPARSEMOM_CAT(KERNEL, _scheduled_tile)(long first, long count, long 
                                                    const long *initial_strides,
                                                    const double *monomials, vec *partial)
 {
-    vec COEFFICIENT_VECTORS;
+    vec STATE_VECTORS;
     vec SCHEDULED_VECTORS;
     const vec zero = {0};
     vec arg[N_ARGUMENTS], out[N_OUTPUTS], sout[N_SCHEDULED_OUTPUTS];
     for (int g = 0; g < TILE; ++g) {
         SPARSEMOM_CAT(KERNEL, _group_inputs)(arg, first, count, g, args, strides);
         COEFFICIENTS(arg, out);
-        LOAD_COEFFICIENTS(g);
+        LOAD_STATE(g);
         SCHEDULED_COEFFICIENTS(arg, sout);
         LOAD_SCHEDULED(g);
         for (int l = 0; l < LANES; ++l) {
             const long r = (long)g * LANES + l;
             if (r >= count) {
-                CLEAR_COEFFICIENTS(g, l);
+                CLEAR_STATE(g, l);
                 CLEAR_SCHEDULED(g, l);
             } else if (initial) {
                 SPARSEMOM_ROW_INITIAL(g, l, r);

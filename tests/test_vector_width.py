@@ -17,8 +17,9 @@ from numerics.inputs import schedules
 from numerics.inputs.models import SparseLeastSquares
 from numerics.inputs.optimizer import Optimizer
 from numerics.kernels.backends import generated_c_source
-from numerics.kernels.compiler import cpu_flags, load_kernel
-from numerics.kernels.machine_limit import probe_rate, vector_isa
+from numerics.kernels.compiler import cpu_flags, extra_flags, load_kernel
+from numerics.kernels.machine_limit import compiled_width, probe_rate, vector_isa
+from numerics.studies.tile_benchmark import sweep_tiles
 
 
 def native_lanes() -> int:
@@ -72,3 +73,19 @@ def test_every_vector_width_gives_the_native_numbers(monkeypatch, lanes, tile):
     for run, expected in zip(runs, native):
         got = exact_risk(model, steps=41, backend="c", **run)
         np.testing.assert_allclose(got, expected, rtol=1e-13, atol=0)
+
+
+def test_a_tile_sweep_compiles_and_measures_each_tile():
+    """`sparsemom benchmark --which tiles`: each tile is a kernel compiled with that tile
+    (inside `extra_flags`, and only there) at the width the kernels have here; every
+    rate is a positive, finite number (the rates themselves are the benchmark's)."""
+    lanes, default_tile = compiled_width()
+    rec = next(r for r in all_recursions() if r.optimizer == "sgd" and r.time_rule == "steps")
+    with extra_flags(f"-DLANES={lanes}", "-DTILE=5"):
+        assert (_kernel_value(rec, "lanes"), _kernel_value(rec, "tile_vectors")) == (lanes, 5)
+    assert _kernel_value(rec, "tile_vectors") == default_tile
+    sweep = sweep_tiles(rows=50, steps=4, tiles=(1, 5), rules=("sgd", "dana"), repeat=1)
+    assert (sweep.lanes, sweep.default_tile, sweep.tiles) == (lanes, default_tile, (1, 5))
+    assert sorted(sweep.rates) == ["dana", "sgd"]
+    assert all(len(r) == 2 and np.all(np.isfinite(r)) and min(r) > 0 for r in sweep.rates.values())
+    assert sweep.best_tile("sgd") in (1, 5)

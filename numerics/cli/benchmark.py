@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from numerics.inputs.arguments import positive_int
 from numerics.studies.benchmarks import print_exact_risk_benchmark, print_monte_carlo_benchmark
+from numerics.studies.tile_benchmark import print_tile_benchmark
 
 DESCRIPTION = ("measure the exact-risk backends (and the Monte Carlo simulators) on a Zipf token "
-               "stream")
+               "stream; with --which tiles, the C kernel's tile on this CPU")
 
 
 def run(args) -> int:
@@ -14,11 +15,16 @@ def run(args) -> int:
         print_exact_risk_benchmark(rows=args.rows, steps=args.steps)
     if args.which in ("monte-carlo", "all"):
         print_monte_carlo_benchmark()
+    if args.which == "tiles":
+        print_tile_benchmark(rows=args.rows, steps=args.steps)
     return 0
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--which", choices=["exact-risk", "monte-carlo", "all"], default="all",
-                        help="what to measure")
+    parser.add_argument("--which", choices=["exact-risk", "monte-carlo", "all", "tiles"],
+                        default="all",
+                        help="what to measure (all: exact-risk and monte-carlo; tiles: the C "
+                             "kernel at tiles 1-8 for 1, 3 and 6 moments, about a minute at "
+                             "--rows 200000)")
     parser.add_argument("--rows", type=positive_int, default=1_000_000, help="rows of the stream")
     parser.add_argument("--steps", type=positive_int, default=200, help="steps per run")

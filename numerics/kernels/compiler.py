@@ -21,6 +21,9 @@ import platform
 import shlex
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 
@@ -43,11 +46,27 @@ def cache_dir() -> Path:
     return Path(xdg) / "sparsemom" / "kernels"
 
 
+_EXTRA_FLAGS: ContextVar[tuple[str, ...]] = ContextVar("sparsemom_extra_flags", default=())
+
+
 def compiler() -> tuple[str, ...]:
     """The C compiler command: ``$CC`` split like make and the shell do (``CC="gcc -O2"``
-    is the program ``gcc`` with the flag ``-O2``), else ``cc``."""
-    words = tuple(shlex.split(os.environ.get("CC", "") or "cc"))
-    return words or ("cc",)
+    is the program ``gcc`` with the flag ``-O2``), else ``cc``; then the flags of any
+    enclosing :func:`extra_flags` block."""
+    words = tuple(shlex.split(os.environ.get("CC", "") or "cc")) or ("cc",)
+    return words + _EXTRA_FLAGS.get()
+
+
+@contextmanager
+def extra_flags(*flags: str) -> Iterator[None]:
+    """Kernels loaded inside the block are compiled with ``flags`` after the compiler
+    command (``extra_flags("-DLANES=4", "-DTILE=2")``: another tile), and cached apart
+    from the others (the command is part of the key)."""
+    token = _EXTRA_FLAGS.set(_EXTRA_FLAGS.get() + tuple(flags))
+    try:
+        yield
+    finally:
+        _EXTRA_FLAGS.reset(token)
 
 
 def cpu_flags() -> str:

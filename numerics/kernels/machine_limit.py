@@ -22,6 +22,7 @@ def _probe_source(chains: int) -> str:
     (``vector_width.h``, as the generated kernels)."""
     return rf"""#include "vector_width.h"
 long sparsemom_fma_probe_{chains}_lanes(void) {{ return LANES; }}
+long sparsemom_fma_probe_{chains}_tile(void) {{ return TILE; }}
 double sparsemom_fma_probe_{chains}(long iterations)
 {{
     vec x[{chains}], a, b;
@@ -34,7 +35,7 @@ double sparsemom_fma_probe_{chains}(long iterations)
     for (int k = 0; k < {chains}; ++k) for (int l = 0; l < LANES; ++l) s += x[k][l];
     return s;
 }}
-const char *sparsemom_fma_probe_{chains}_fingerprint(void) {{ return "fma-probe-2-{chains}"; }}
+const char *sparsemom_fma_probe_{chains}_fingerprint(void) {{ return "fma-probe-3-{chains}"; }}
 """
 
 
@@ -46,7 +47,7 @@ CHAINS = (8, 12, 16)
 def probe_rate(chains: int, seconds: float = 0.3) -> tuple[float, int]:
     """(FMAs per second, lanes) of the probe with ``chains`` accumulators, best of runs."""
     kernel = load_kernel(_probe_source(chains), f"sparsemom_fma_probe_{chains}",
-                         f"fma-probe-2-{chains}")
+                         f"fma-probe-3-{chains}")
     fn = kernel.function
     fn.restype = ctypes.c_double
     fn.argtypes = [ctypes.c_long]
@@ -74,14 +75,23 @@ def peak_fma_per_second(seconds: float = 0.9) -> float:
 ISA_OF_LANES = {8: "AVX-512", 4: "AVX/AVX2", 2: "SSE2/NEON", 1: "scalar"}
 
 
-def compiled_lanes() -> int:
-    """Doubles per vector of the kernels as compiled here (``-march=native`` and any flags
-    in ``CC``: ``CC="gcc -mno-avx512f"`` on an AVX-512 CPU compiles for AVX2)."""
+def compiled_width() -> tuple[int, int]:
+    """(doubles per vector, vectors per tile) of the kernels as compiled here
+    (``-march=native`` and any flags in ``CC``: ``CC="gcc -mno-avx512f"`` on an AVX-512
+    CPU compiles for AVX2)."""
     kernel = load_kernel(_probe_source(CHAINS[0]), f"sparsemom_fma_probe_{CHAINS[0]}",
-                         f"fma-probe-2-{CHAINS[0]}")
-    lanes_fn = getattr(kernel.library, f"sparsemom_fma_probe_{CHAINS[0]}_lanes")
-    lanes_fn.restype = ctypes.c_long
-    return int(lanes_fn())
+                         f"fma-probe-3-{CHAINS[0]}")
+    values = []
+    for what in ("lanes", "tile"):
+        fn = getattr(kernel.library, f"sparsemom_fma_probe_{CHAINS[0]}_{what}")
+        fn.restype = ctypes.c_long
+        values.append(int(fn()))
+    return values[0], values[1]
+
+
+def compiled_lanes() -> int:
+    """Doubles per vector of the kernels as compiled here (:func:`compiled_width`)."""
+    return compiled_width()[0]
 
 
 def vector_isa() -> str:

@@ -12,6 +12,7 @@ from derivations import UPDATE_RULES
 from derivations.oscillation import generic_discriminant, oscillation_discriminant
 from derivations.recursion import recursion_for
 from numerics import DivergenceWarning, exact_risk, spectral_radius
+from numerics.analysis import row_phases as row_phases_module
 from numerics.analysis.row_phases import (
     HEAVY_BALL,
     SGD_LIKE,
@@ -90,6 +91,17 @@ def test_discriminant_sign_matches_eigenvalues(name, time):
     assert clear.sum() > 300
     assert np.array_equal(complex_pair[clear], (imag > 0)[clear])
     assert 0 < np.mean(imag > 0) < 1                      # both kinds were sampled
+
+
+@pytest.mark.parametrize("time", ["steps", "active"])
+def test_signs_are_certified_where_long_double_is_only_double(monkeypatch, time):
+    """Where ``longdouble`` is float64 (macOS on arm64, MSVC) the sign test compares
+    float32 with float64 instead: the same signs as eigenvalues, on the sample above and
+    on the phases of a stream (p from 1e-6, where float32 under- and overflows)."""
+    monkeypatch.setattr(row_phases_module, "precision_pair", lambda: (np.float32, np.float64))
+    test_discriminant_sign_matches_eigenvalues("heavy-ball", time)
+    if time == "steps":
+        test_row_phases_agree_with_eigenvalues()
 
 
 def test_plain_sgd_cannot_oscillate():

@@ -45,6 +45,17 @@ SMALLEST_EPS = 1e-9
 FALLBACK_DPS = 50
 
 
+def precision_pair() -> tuple[type, type]:
+    """``(narrow, wide)``: the two float types whose results are compared to certify a
+    sign. ``(float64, longdouble)`` where ``longdouble`` is wider than float64 (x86:
+    64-bit mantissa; aarch64 Linux: 113); where it is only float64 (macOS on arm64,
+    MSVC), ``(float32, float64)``: the same test with the roles one step down (float32
+    overflows sooner, so more rows go to the mpmath fallback; none is trusted blindly)."""
+    if np.finfo(np.longdouble).nmant > np.finfo(np.float64).nmant:
+        return np.float64, np.longdouble
+    return np.float32, np.float64
+
+
 @cached_by_definition
 def _expressions(model: str, optimizer: str) -> tuple:
     """``(Δ(χ) or None without a buffer, Schur–Cohn left-hand sides)``, active clock."""
@@ -63,22 +74,25 @@ def _arguments(model, optimizer):
 
 
 def positive(expr: sp.Expr, inputs: tuple[sp.Symbol, ...], args, rows: int) -> np.ndarray:
-    """``expr > 0`` per row, with the sign certified: evaluated in float64 and in
-    extended precision; rows where the two differ by half the value or more (the
-    clustered roots of a nearly defective transition cancel most digits of ``Δ``)
-    are evaluated again in mpmath at ``FALLBACK_DPS`` digits.  ``args`` are the values of
-    ``inputs`` (a recursion's :class:`Signature` inputs), scalars or one per row."""
+    """``expr > 0`` per row, with the sign certified: evaluated in two float precisions
+    (:func:`precision_pair`); rows where the two differ by half the value or more (the
+    clustered roots of a nearly defective transition cancel most digits of ``Δ``), or
+    where either is not finite, are evaluated again in mpmath at ``FALLBACK_DPS``
+    digits.  ``args`` are the values of ``inputs`` (a recursion's :class:`Signature`
+    inputs), scalars or one per row."""
+    narrow_type, wide_type = precision_pair()
+    f = lambdified(expr, inputs, "numpy")
     with np.errstate(all="ignore"):
-        fast = np.broadcast_to(np.asarray(lambdified(expr, inputs, "numpy")(*args), dtype=float), (rows,))
-        wide = np.broadcast_to(lambdified(expr, inputs, "numpy")(*[a.astype(np.longdouble) for a in args]), (rows,))
-    doubtful = ~(np.abs(fast - wide) < 0.5 * np.abs(wide))
+        narrow = np.broadcast_to(f(*[np.asarray(a, dtype=narrow_type) for a in args]), (rows,))
+        wide = np.broadcast_to(f(*[np.asarray(a, dtype=wide_type) for a in args]), (rows,))
+        doubtful = ~(np.abs(narrow - wide) < 0.5 * np.abs(wide))
     out = wide > 0
     if doubtful.any():
-        f = lambdified(expr, inputs, "mpmath")
+        exact = lambdified(expr, inputs, "mpmath")
         out = out.copy()
         with mpmath.workdps(FALLBACK_DPS):
             for r in np.flatnonzero(doubtful):
-                out[r] = f(*[to_mpf(float(np.broadcast_to(a, (rows,))[r])) for a in args]) > 0
+                out[r] = exact(*[to_mpf(float(np.broadcast_to(a, (rows,))[r])) for a in args]) > 0
     return out
 
 

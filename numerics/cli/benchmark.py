@@ -24,7 +24,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--which", choices=["exact-risk", "monte-carlo", "all", "tiles"],
                         default="all",
                         help="what to measure (all: exact-risk and monte-carlo; tiles: the C "
-                             "kernel at tiles 1-8 for 1, 3 and 6 moments, about a minute at "
+                             "kernel at tiles 1-8 for 1, 3 and 6 moments: 18 kernels, about 10 s at "
                              "--rows 200000)")
     parser.add_argument("--rows", type=positive_int, default=1_000_000, help="rows of the stream")
     parser.add_argument("--steps", type=positive_int, default=200, help="steps per run")

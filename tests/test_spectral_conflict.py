@@ -109,6 +109,18 @@ def test_plain_sgd_cannot_oscillate():
         oscillation_discriminant("lsq", "sgd")
 
 
+def test_threshold_scan_in_blocks_gives_the_same_thresholds(monkeypatch):
+    """The grid scan evaluates many grid points at once; split into blocks of 2 points
+    (as for a stream of many rows) the thresholds are the same numbers."""
+    m = SparseLeastSquares(8, p=np.geomspace(1e-5, 0.3, 12), R0=1.0, sigma2=0.25)
+    whole = momentum_thresholds(m, "heavy-ball", lr=0.5, batch=64, grid=31, bisections=20)
+    monkeypatch.setattr(row_phases_module, "SCAN_BLOCK", 2 * 12)
+    blocks = momentum_thresholds(m, "heavy-ball", lr=0.5, batch=64, grid=31, bisections=20)
+    assert np.array_equal(whole.oscillation_onset, blocks.oscillation_onset)
+    assert np.array_equal(whole.stability_edge, blocks.stability_edge)
+    assert np.all(whole.oscillation_onset > 0) and np.all(whole.stability_edge > 0)
+
+
 def test_onset_without_noise_is_critical_damping():
     """p = 1 (every step active) and B → ∞: the moments are products of the mean
     map's roots, which turn complex at β = (1 − √(η p))² (critical damping)."""

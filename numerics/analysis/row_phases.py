@@ -156,8 +156,9 @@ def _threshold(inside: np.ndarray, hit, eps_grid: np.ndarray, bisections: int) -
 def momentum_thresholds(model, optimizer_name: str, lr, batch: int = 1, grid: int = 181,
                         bisections: int = 48) -> MomentumThresholds:
     """``ε_osc`` and ``ε_stab`` for every row of ``model`` (its ``p``), at learning
-    rate ``lr`` and ``batch`` (``lr`` a scalar or per row).  One grid scan serves both;
-    each bisection evaluates only its own expressions."""
+    rate ``lr`` and ``batch`` (``lr`` a scalar or per row).  One grid scan serves both
+    (every row at every grid point in one evaluation); each bisection evaluates only its
+    own expressions."""
     grid = check_integer("grid", grid, minimum=2)
     bisections = check_integer("bisections", bisections, minimum=0)
     rows = np.asarray(model.p).size
@@ -176,7 +177,30 @@ def momentum_thresholds(model, optimizer_name: str, lr, batch: int = 1, grid: in
         return ~np.logical_and.reduce([positive(c, inputs, args, rows) for c in conditions])
 
     eps_grid = np.geomspace(1.0, SMALLEST_EPS, grid)
-    scan = [_modes(model.name, optimizer_name, *arguments(e), rows) for e in eps_grid]
-    onset = _threshold(np.stack([o for o, _ in scan]), oscillating, eps_grid, bisections)
-    edge = _threshold(np.stack([~s for _, s in scan]), unstable, eps_grid, bisections)
+    oscillates, stable = _scan(model.name, optimizer_name, arguments, eps_grid, rows)
+    onset = _threshold(oscillates, oscillating, eps_grid, bisections)
+    edge = _threshold(~stable, unstable, eps_grid, bisections)
     return MomentumThresholds(np.asarray(model.p, dtype=float), onset, edge)
+
+
+#: Entries (rows × grid points) evaluated at once by the threshold scan.
+SCAN_BLOCK = 1 << 18
+
+
+def _scan(model_name: str, optimizer_name: str, arguments, eps_grid: np.ndarray,
+          rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_modes` at every grid point, as ``(grid, rows)`` arrays: grid points
+    evaluated together (row ``i`` at point ``j`` is entry ``j · rows + i``) in blocks of
+    about ``SCAN_BLOCK`` entries, so that a large expression costs a few calls, not one
+    per point, and memory stays bounded."""
+    per_block = max(1, SCAN_BLOCK // rows)
+    oscillates, stable = [], []
+    for start in range(0, eps_grid.size, per_block):
+        per_point = [arguments(e) for e in eps_grid[start:start + per_block]]
+        inputs = per_point[0][0]
+        flat = [np.concatenate([np.broadcast_to(args[k], (rows,)) for _, args in per_point])
+                for k in range(len(inputs))]
+        o, s = _modes(model_name, optimizer_name, inputs, flat, rows * len(per_point))
+        oscillates.append(o.reshape(len(per_point), rows))
+        stable.append(s.reshape(len(per_point), rows))
+    return np.concatenate(oscillates), np.concatenate(stable)

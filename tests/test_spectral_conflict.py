@@ -4,6 +4,8 @@ momentum thresholds per frequency, the global-vs-adapted momentum study."""
 import warnings
 from fractions import Fraction
 
+import mpmath
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -11,6 +13,7 @@ import pytest
 from derivations import UPDATE_RULES
 from derivations.oscillation import generic_discriminant, oscillation_discriminant
 from derivations.recursion import recursion_for
+from derivations.stability import stability_conditions
 from numerics import DivergenceWarning, exact_risk, spectral_radius
 from numerics.analysis import row_phases as row_phases_module
 from numerics.analysis.row_phases import (
@@ -107,6 +110,51 @@ def test_signs_are_certified_where_long_double_is_only_double(monkeypatch, time)
 def test_plain_sgd_cannot_oscillate():
     with pytest.raises(ValueError, match="cannot oscillate"):
         oscillation_discriminant("lsq", "sgd")
+
+
+def test_bracketed_root_closes_on_the_root_from_the_side_where_g_is_positive():
+    with mpmath.workdps(50):
+        lo = row_phases_module.bracketed_root(lambda x: 2 - mpmath.exp(x), 0.0, 1.0, 1e-15)
+        assert 2 - mpmath.exp(lo) > 0 and mpmath.log(2) - lo <= 1e-15
+        # a root of multiplicity 3, where regula falsi alone stalls on one side
+        lo = row_phases_module.bracketed_root(lambda x: (mpmath.mpf(1) / 3 - x) ** 3, -2.0, 5.0, 1e-13)
+        assert 0 <= 1 / 3 - lo <= 1e-13
+    with pytest.raises(ArithmeticError, match="no bracket"):
+        row_phases_module.bracketed_root(lambda x: x, -1.0, 1.0, 1e-9)
+
+
+def test_thresholds_are_certified_to_the_bracket_width(monkeypatch):
+    """Where float64 cannot settle the sign near a crossing, the bracket is closed in
+    mpmath: at the returned ε the condition holds (50 digits), one bracket width above
+    it, it does not."""
+    roots = []
+    original = row_phases_module.bracketed_root
+    monkeypatch.setattr(row_phases_module, "bracketed_root",
+                        lambda *a, **k: roots.append(a) or original(*a, **k))
+    p = np.geomspace(3e-6, 0.15, 10)
+    m = SparseLeastSquares(8, p=p, R0=1.0, sigma2=0.25)
+    grid, bisections = 181, 48
+    th = momentum_thresholds(m, "heavy-ball", lr=0.5, batch=64, grid=grid, bisections=bisections)
+    assert len(roots) >= 10                                  # the mpmath path was taken
+    step = np.log(1e9) / (grid - 1)                          # the grid's step in log ε
+    disc, conditions = (oscillation_discriminant("lsq", "heavy-ball"),
+                        [c.lhs for c in stability_conditions("lsq", "heavy-ball", "active")])
+    rec = recursion_for("lsq", "heavy-ball", "active")
+    inputs = Signature.of(rec).inputs
+    with mpmath.workdps(50):
+        def at(eps, row):
+            o = Optimizer("heavy-ball", lr=0.5, beta=0.5, batch=64)
+            values = dict(zip(inputs, [mpmath.mpf(float(np.broadcast_to(a, (10,))[row]))
+                                       for a in float_arguments(rec, parameter_values(m, o)[1])]))
+            values[inputs[1]] = 1 - mpmath.mpf(eps)
+            return {s: v for s, v in values.items()}
+        above = mpmath.exp(mpmath.mpf(step) * mpmath.mpf(2) ** -bisections)
+        for row in range(10):
+            for edge, holds in ((th.oscillation_onset[row], lambda v: disc.subs(v) < 0),
+                                (th.stability_edge[row],
+                                 lambda v: any(c.subs(v) <= 0 for c in conditions))):
+                assert holds(at(edge, row))
+                assert not holds(at(mpmath.mpf(edge) * above, row))
 
 
 def test_threshold_scan_in_blocks_gives_the_same_thresholds(monkeypatch):

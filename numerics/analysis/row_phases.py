@@ -11,7 +11,9 @@ Per frequency ``p``, in ``ε = 1 − β``: the **oscillation onset** ``ε_osc(p)
 largest ``ε`` with a complex pair (heavy-ball for ``ε < ε_osc``; 0 when no ``β < 1``
 oscillates), and the **stability edge** ``ε_stab(p)`` (stable for ``ε > ε_stab``; 0
 when every ``β < 1`` is stable, 1 when even ``β = 0`` is unstable).  Both are located
-on a logarithmic grid in ``ε`` and refined by bisection on the derived expressions.
+on a logarithmic grid in ``ε`` and refined by bisection on the derived expressions, in
+float arithmetic while its sign is certain, then, near the crossing, in mpmath by a
+bracketing secant (Illinois).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
+from derivations import symbols as S
 from derivations.definition_cache import cached_by_definition
 from derivations.families import Family
 from derivations.oscillation import oscillation_discriminant
@@ -73,26 +76,37 @@ def _arguments(model, optimizer):
     return rows, Signature.of(rec).inputs, float_arguments(rec, values)
 
 
-def positive(expr: sp.Expr, inputs: tuple[sp.Symbol, ...], args, rows: int) -> np.ndarray:
-    """``expr > 0`` per row, with the sign certified: evaluated in two float precisions
-    (:func:`precision_pair`); rows where the two differ by half the value or more (the
-    clustered roots of a nearly defective transition cancel most digits of ``Δ``), or
-    where either is not finite, are evaluated again in mpmath at ``FALLBACK_DPS``
-    digits.  ``args`` are the values of ``inputs`` (a recursion's :class:`Signature`
-    inputs), scalars or one per row."""
+def float_signs(expr: sp.Expr, inputs: tuple[sp.Symbol, ...], args,
+                rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(expr > 0, doubtful)`` per row from two float precisions
+    (:func:`precision_pair`): a row is doubtful where the two differ by half the value or
+    more (the clustered roots of a nearly defective transition cancel most digits of
+    ``Δ``), or either is not finite; elsewhere the sign is certified."""
     narrow_type, wide_type = precision_pair()
     f = lambdified(expr, inputs, "numpy")
     with np.errstate(all="ignore"):
         narrow = np.broadcast_to(f(*[np.asarray(a, dtype=narrow_type) for a in args]), (rows,))
         wide = np.broadcast_to(f(*[np.asarray(a, dtype=wide_type) for a in args]), (rows,))
         doubtful = ~(np.abs(narrow - wide) < 0.5 * np.abs(wide))
-    out = wide > 0
+    return wide > 0, doubtful
+
+
+def row_arguments(args, rows: int, row: int) -> list[mpmath.mpf]:
+    """Row ``row`` of float arguments (scalars or one per row), exactly as mpmath numbers."""
+    return [to_mpf(float(np.broadcast_to(a, (rows,))[row])) for a in args]
+
+
+def positive(expr: sp.Expr, inputs: tuple[sp.Symbol, ...], args, rows: int) -> np.ndarray:
+    """``expr > 0`` per row, with the sign certified: :func:`float_signs`, and the
+    doubtful rows evaluated again in mpmath at ``FALLBACK_DPS`` digits.  ``args`` are the
+    values of ``inputs`` (a recursion's :class:`Signature` inputs), scalars or one per row."""
+    out, doubtful = float_signs(expr, inputs, args, rows)
     if doubtful.any():
         exact = lambdified(expr, inputs, "mpmath")
         out = out.copy()
         with mpmath.workdps(FALLBACK_DPS):
             for r in np.flatnonzero(doubtful):
-                out[r] = exact(*[to_mpf(float(np.broadcast_to(a, (rows,))[r])) for a in args]) > 0
+                out[r] = exact(*row_arguments(args, rows, r)) > 0
     return out
 
 
@@ -132,25 +146,71 @@ class MomentumThresholds:
         return 1 - self.oscillation_onset
 
 
-def _threshold(inside: np.ndarray, hit, eps_grid: np.ndarray, bisections: int) -> np.ndarray:
-    """Per row, the largest ``ε`` where ``hit(ε)`` holds (taken to hold on ``(0, ε*)``):
-    ``inside[j] = hit(eps_grid[j])`` on the grid from ``ε = 1`` down, then bisection in
-    ``log ε`` to the first crossing."""
+def _threshold(inside: np.ndarray, hit, root, eps_grid: np.ndarray,
+               bisections: int) -> np.ndarray:
+    """Per row, the largest ``ε`` where the crossing condition holds (taken to hold on
+    ``(0, ε*)``): ``inside[j]`` on the grid from ``ε = 1`` down, then bisection in
+    ``log ε`` to the first crossing, to a bracket ``2^-bisections`` of the grid step.
+
+    ``hit(ε)`` gives ``(holds, doubtful)`` per row in float arithmetic. A row whose
+    midpoint float cannot settle is near its crossing, where every further step would
+    need mpmath; ``root(row, lo, hi, width)`` finishes it there (a bracketing secant,
+    far fewer evaluations than bisection) and returns ``ε`` at or below the ``lo`` end
+    (where the condition holds) of a bracket no wider than ``width`` in ``log ε``."""
     any_hit = inside.any(axis=0)
     first = np.argmax(inside, axis=0)                                    # largest ε hit
     edge = np.where(any_hit, eps_grid[first], 0.0)
     edge[any_hit & (first == 0)] = 1.0
     refine = any_hit & (first > 0)
-    if not refine.any():
+    if not refine.any() or bisections == 0:
         return edge
     log_lo, log_hi = np.log(eps_grid[first]), np.log(eps_grid[np.maximum(first - 1, 0)])
+    width = (log_hi - log_lo) * 0.5 ** bisections
+    active = refine.copy()
+    rooted = np.full(edge.shape, np.nan)
     for _ in range(bisections):
+        if not active.any():
+            break
         mid = 0.5 * (log_lo + log_hi)
-        h = hit(np.exp(mid))
-        log_lo = np.where(h, mid, log_lo)
-        log_hi = np.where(h, log_hi, mid)
-    edge[refine] = np.exp(log_lo[refine])
+        holds, doubtful = hit(np.exp(mid))
+        settled = active & ~doubtful
+        log_lo = np.where(settled & holds, mid, log_lo)
+        log_hi = np.where(settled & ~holds, mid, log_hi)
+        for r in np.flatnonzero(active & doubtful):
+            rooted[r] = root(r, log_lo[r], log_hi[r], width[r])
+        active &= ~doubtful
+    edge[refine] = np.where(np.isnan(rooted), np.exp(log_lo), rooted)[refine]
     return edge
+
+
+def bracketed_root(g, lo: float, hi: float, width: float, max_steps: int = 200) -> mpmath.mpf:
+    """``lo'`` with ``g(lo') > 0`` and a point ``hi'`` with ``g(hi') ≤ 0`` within
+    ``width`` above it, from ``g(lo) > 0 ≥ g(hi)``: the Illinois variant of regula falsi
+    (superlinear; the stale end's value halved), each new point kept at least
+    ``width / 2`` inside the bracket, so that it closes on the root from both sides.
+    Runs at the current mpmath precision; ``g`` maps an ``mpf`` to an ``mpf``."""
+    a, b = mpmath.mpf(lo), mpmath.mpf(hi)
+    fa, fb = g(a), g(b)
+    if not fa > 0 or fb > 0:
+        raise ArithmeticError(f"no bracket: g({lo}) = {fa}, g({hi}) = {fb}")
+    side, half = 0, mpmath.mpf(width) / 2
+    for _ in range(max_steps):
+        if b - a <= width:
+            break
+        c = (a * fb - b * fa) / (fb - fa)
+        c = min(max(c, a + half), b - half)
+        fc = g(c)
+        if fc > 0:
+            a, fa = c, fc
+            if side == 1:
+                fb /= 2
+            side = 1
+        else:
+            b, fb = c, fc
+            if side == -1:
+                fa /= 2
+            side = -1
+    return a
 
 
 def momentum_thresholds(model, optimizer_name: str, lr, batch: int = 1, grid: int = 181,
@@ -170,16 +230,42 @@ def momentum_thresholds(model, optimizer_name: str, lr, batch: int = 1, grid: in
         return inputs, args
 
     def oscillating(eps):
-        return positive(-discriminant, *arguments(eps), rows)
+        return float_signs(-discriminant, *arguments(eps), rows)
 
     def unstable(eps):
+        """Certainly unstable: some condition certainly fails; certainly stable: every
+        one certainly holds; doubtful otherwise."""
         inputs, args = arguments(eps)
-        return ~np.logical_and.reduce([positive(c, inputs, args, rows) for c in conditions])
+        signs = [float_signs(c, inputs, args, rows) for c in conditions]
+        fails = np.logical_or.reduce([~pos & ~doubt for pos, doubt in signs])
+        holds = np.logical_and.reduce([pos & ~doubt for pos, doubt in signs])
+        return fails, ~fails & ~holds
+
+    inputs, args = arguments(0.5)
+    at_beta = inputs.index(S.beta)
+
+    def in_mpmath(expressions):
+        """``root`` for :func:`_threshold`: the row's bracket closed on
+        ``g = −min_k expressions_k`` (``> 0`` where the crossing condition holds: the
+        discriminant negative, or some Schur–Cohn condition failing) at ``β = 1 − e^x``."""
+        def root(r, lo, hi, width):
+            functions = [lambdified(e, inputs, "mpmath") for e in expressions]
+            values = row_arguments(args, rows, r)
+
+            def g(x):
+                values[at_beta] = 1 - mpmath.exp(x)
+                return -min(f(*values) for f in functions)
+
+            with mpmath.workdps(FALLBACK_DPS):
+                eps = mpmath.exp(bracketed_root(g, lo, hi, width))
+                nearest = float(eps)
+                return nearest if nearest <= eps else float(np.nextafter(nearest, 0.0))
+        return root
 
     eps_grid = np.geomspace(1.0, SMALLEST_EPS, grid)
     oscillates, stable = _scan(model.name, optimizer_name, arguments, eps_grid, rows)
-    onset = _threshold(oscillates, oscillating, eps_grid, bisections)
-    edge = _threshold(~stable, unstable, eps_grid, bisections)
+    onset = _threshold(oscillates, oscillating, in_mpmath([discriminant]), eps_grid, bisections)
+    edge = _threshold(~stable, unstable, in_mpmath(conditions), eps_grid, bisections)
     return MomentumThresholds(np.asarray(model.p, dtype=float), onset, edge)
 
 

@@ -4,9 +4,8 @@ momentum thresholds per frequency, the global-vs-adapted momentum study."""
 import warnings
 from fractions import Fraction
 
-import mpmath
-
 import matplotlib.pyplot as plt
+import mpmath
 import numpy as np
 import pytest
 

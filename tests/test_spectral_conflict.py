@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from derivations import UPDATE_RULES
+from derivations import symbols as S
 from derivations.oscillation import generic_discriminant, oscillation_discriminant
 from derivations.recursion import recursion_for
 from derivations.stability import stability_conditions
@@ -139,14 +140,13 @@ def test_thresholds_are_certified_to_the_bracket_width(monkeypatch):
     disc, conditions = (oscillation_discriminant("lsq", "heavy-ball"),
                         [c.lhs for c in stability_conditions("lsq", "heavy-ball", "active")])
     rec = recursion_for("lsq", "heavy-ball", "active")
-    inputs = Signature.of(rec).inputs
+    args = float_arguments(rec, parameter_values(m, Optimizer("heavy-ball", lr=0.5, batch=64))[1])
     with mpmath.workdps(50):
         def at(eps, row):
-            o = Optimizer("heavy-ball", lr=0.5, beta=0.5, batch=64)
-            values = dict(zip(inputs, [mpmath.mpf(float(np.broadcast_to(a, (10,))[row]))
-                                       for a in float_arguments(rec, parameter_values(m, o)[1])]))
-            values[inputs[1]] = 1 - mpmath.mpf(eps)
-            return {s: v for s, v in values.items()}
+            """The row's inputs at β = 1 − ε, exactly (SymPy Floats of 50 digits)."""
+            values = {s: mpmath.mpf(float(np.broadcast_to(a, (10,))[row]))
+                      for s, a in zip(Signature.of(rec).inputs, args)}
+            return values | {S.beta: 1 - mpmath.mpf(eps)}
         above = mpmath.exp(mpmath.mpf(step) * mpmath.mpf(2) ** -bisections)
         for row in range(10):
             for edge, holds in ((th.oscillation_onset[row], lambda v: disc.subs(v) < 0),

@@ -25,7 +25,7 @@ from numerics.inputs.optimizer import Optimizer
 from numerics.inputs.parameters import parameter_values
 from numerics.kernels.backends import coefficient_arrays, float_arguments
 from numerics.kernels.exact_risk import exact_risk
-from numerics.kernels.machine_limit import peak_fma_per_second, vector_isa
+from numerics.kernels.machine_limit import compiled_width, peak_fma_per_second, vector_isa
 from numerics.simulate.monte_carlo import monte_carlo_risk
 from numerics.simulate.sparse import sparse_monte_carlo_risk
 from numerics.simulate.token_stream import zipf_frequencies
@@ -119,7 +119,8 @@ def print_exact_risk_benchmark(**kwargs) -> None:
     steps = kwargs.get("steps", 200)
     print(f"exact_risk, heavy-ball, Zipf(1.1) token stream of {rows} rows, {steps} steps, "
           f"mpmath {mpmath.__version__}")
-    print(f"CPU: {cpu_name()}, {os.cpu_count()} cores, vector ISA {vector_isa()}")
+    print(f"CPU: {cpu_name()}, {os.cpu_count()} cores, vector ISA {vector_isa()}, "
+          f"tiles of {compiled_width()[1]} vectors")
     print(f"{'backend':32s} {'row-steps/s':>12s}  note")
     for name, rate, note in benchmark_exact_risk(**kwargs):
         print(f"{name:32s} {rate:12.3g}  {note}")

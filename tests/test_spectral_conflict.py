@@ -119,8 +119,14 @@ def test_bracketed_root_closes_on_the_root_from_the_side_where_g_is_positive():
         # a root of multiplicity 3, where regula falsi alone stalls on one side
         lo = row_phases_module.bracketed_root(lambda x: (mpmath.mpf(1) / 3 - x) ** 3, -2.0, 5.0, 1e-13)
         assert 0 <= 1 / 3 - lo <= 1e-13
-    with pytest.raises(ArithmeticError, match="no bracket"):
-        row_phases_module.bracketed_root(lambda x: x, -1.0, 1.0, 1e-9)
+        # ends on the wrong side (settled at rounded parameters) move outward
+        above = float(np.nextafter(float(mpmath.log(2)), 1.0))
+        lo = row_phases_module.bracketed_root(lambda x: 2 - mpmath.exp(x), above, 1.0, 1e-15)
+        assert 2 - mpmath.exp(lo) > 0 and mpmath.log(2) - lo <= 1e-15
+        lo = row_phases_module.bracketed_root(lambda x: 2 - mpmath.exp(x), -1.0, 0.5, 1e-15)
+        assert 2 - mpmath.exp(lo) > 0 and mpmath.log(2) - lo <= 1e-15
+    with pytest.raises(ArithmeticError, match="no crossing"):
+        row_phases_module.bracketed_root(lambda x: x * x + 1, -1.0, 1.0, 1e-9)
 
 
 def test_thresholds_are_certified_to_the_bracket_width(monkeypatch):

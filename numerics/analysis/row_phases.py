@@ -185,14 +185,28 @@ def _threshold(inside: np.ndarray, hit, root, eps_grid: np.ndarray,
 
 def bracketed_root(g, lo: float, hi: float, width: float, max_steps: int = 200) -> mpmath.mpf:
     """``lo'`` with ``g(lo') > 0`` and a point ``hi'`` with ``g(hi') ≤ 0`` within
-    ``width`` above it, from ``g(lo) > 0 ≥ g(hi)``: the Illinois variant of regula falsi
-    (superlinear; the stale end's value halved), each new point kept at least
+    ``width`` above it, from ``lo < hi`` near a crossing: the Illinois variant of regula
+    falsi (superlinear; the stale end's value halved), each new point kept at least
     ``width / 2`` inside the bracket, so that it closes on the root from both sides.
+
+    The ends' signs were settled in float arithmetic, at the parameters rounded to
+    float; an end within that rounding of the crossing may have the other sign here, so
+    an end on the wrong side moves outward, by ``width`` doubling, until it brackets.
     Runs at the current mpmath precision; ``g`` maps an ``mpf`` to an ``mpf``."""
     a, b = mpmath.mpf(lo), mpmath.mpf(hi)
     fa, fb = g(a), g(b)
-    if not fa > 0 or fb > 0:
-        raise ArithmeticError(f"no bracket: g({lo}) = {fa}, g({hi}) = {fb}")
+    step = mpmath.mpf(width)
+    for _ in range(64):
+        if fa > 0 and not fb > 0:
+            break
+        if not fa > 0:
+            a, fa = a - step, g(a - step)
+        if fb > 0:
+            b, fb = b + step, g(b + step)
+        step *= 2
+    else:
+        raise ArithmeticError(f"no crossing near [{lo}, {hi}]: g = {fa} and {fb} at "
+                              f"[{a}, {b}]")
     side, half = 0, mpmath.mpf(width) / 2
     for _ in range(max_steps):
         if b - a <= width:

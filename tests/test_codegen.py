@@ -1,18 +1,21 @@
 """Generated sources: regenerated and diffed, value-preserving rewrites, staleness."""
 
+import inspect
 import subprocess
 
 import mpmath
+import numpy as np
 import pytest
 import sympy as sp
 from swept_rules import SWEPT_RULES
+from sympy.codegen.cfunctions import expm1, log1p
 
 from derivations import TIME_RULES, all_recursions
 from derivations import symbols as S
 from derivations.moments import R0
 from derivations.recursion import recursion_for
 from numerics.codegen import GENERATED_DIR, generated_files, kernel_expressions, write_sources
-from numerics.codegen.expressions import ACTIVE_PROBABILITY
+from numerics.codegen.expressions import ACTIVE_PROBABILITY, with_stable_idle_powers
 from numerics.codegen.signature import Signature
 from numerics.codegen.sources import C_INCLUDE_DIR, c_source
 from numerics.kernels.backends import (
@@ -147,3 +150,34 @@ def test_numeric_functions_are_keyed_by_what_they_are_made_from():
         numeric_function(S.lr * S.beta, (S.lr,))
     with pytest.raises(ValueError, match="backend must be one of"):
         numeric_function(S.lr, (S.lr,), "fortran")
+
+
+def test_powers_as_products_give_the_same_values_without_powl():
+    """``products=True`` prints ``x**n`` (2 ≤ n ≤ 6) as a product: exact on integers, the
+    same floats to rounding, in ``long double`` too; a keyed function of its own."""
+    expr = (S.lr - S.p) ** 4 / (S.lr + 1) ** 3 + S.p ** 7
+    plain = numeric_function(expr, (S.lr, S.p))
+    product = numeric_function(expr, (S.lr, S.p), products=True)
+    assert product.fingerprint != plain.fingerprint
+    source = inspect.getsource(product.function)
+    assert "**4" not in source and "**3" not in source and "**7" in source
+    assert product(3, 1) == plain(3, 1) == 16 / 64 + 1
+    x = np.linspace(0.1, 2, 50)
+    np.testing.assert_allclose(product(x, x / 3), plain(x, x / 3), rtol=1e-15)
+    wide = product(x.astype(np.longdouble), (x / 3).astype(np.longdouble))
+    assert wide.dtype == np.longdouble
+    with pytest.raises(ValueError, match="numpy backend only"):
+        numeric_function(expr, (S.lr, S.p), "mpmath", products=True)
+
+
+def test_stable_idle_powers_keep_rare_rows_digits():
+    """``(1 − p)^B − 1`` becomes ``expm1(B log1p(−p))``: full relative precision at
+    ``p = 1e-12``, where ``1 − p`` in float64 keeps 4 digits of ``p``."""
+    expr = (1 - S.p) ** S.batch - 1
+    stable = with_stable_idle_powers(expr)
+    assert stable == expm1(S.batch * log1p(-S.p))
+    f = numeric_function(stable, (S.p, S.batch))
+    with mpmath.workdps(40):
+        exact = float(mpmath.power(1 - mpmath.mpf("1e-12"), 64) - 1)
+    assert abs(f(1e-12, 64) / exact - 1) < 1e-15
+    assert abs(numeric_function(expr, (S.p, S.batch))(1e-12, 64) / exact - 1) > 1e-6

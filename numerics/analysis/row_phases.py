@@ -19,6 +19,7 @@ bracketing secant (Illinois).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import mpmath
 import numpy as np
@@ -31,11 +32,13 @@ from derivations.oscillation import oscillation_discriminant
 from derivations.recursion import recursion_for
 from derivations.stability import stability_conditions
 from numerics.analysis.stability import lambdified
+from numerics.codegen.expressions import with_stable_idle_powers
 from numerics.codegen.signature import Signature
 from numerics.inputs.optimizer import Optimizer
 from numerics.inputs.parameters import parameter_values
 from numerics.inputs.validation import check_integer
 from numerics.kernels.backends import float_arguments, to_mpf
+from numerics.kernels.numeric_function import numeric_function
 
 #: Phase codes per row and the family each stands for (``PHASES[code].label`` names it).
 PHASES = (Family.SGD, Family.HEAVY_BALL, Family.UNSTABLE)
@@ -83,12 +86,22 @@ def float_signs(expr: sp.Expr, inputs: tuple[sp.Symbol, ...], args,
     more (the clustered roots of a nearly defective transition cancel most digits of
     ``Δ``), or either is not finite; elsewhere the sign is certified."""
     narrow_type, wide_type = precision_pair()
-    f = lambdified(expr, inputs, "numpy")
+    f = _float_function(expr, inputs)
     with np.errstate(all="ignore"):
         narrow = np.broadcast_to(f(*[np.asarray(a, dtype=narrow_type) for a in args]), (rows,))
         wide = np.broadcast_to(f(*[np.asarray(a, dtype=wide_type) for a in args]), (rows,))
         doubtful = ~(np.abs(narrow - wide) < 0.5 * np.abs(wide))
     return wide > 0, doubtful
+
+
+@lru_cache(maxsize=None)
+def _float_function(expr: sp.Expr, inputs: tuple[sp.Symbol, ...]):
+    """``expr`` as a NumPy function for float and ``long double`` arrays: with
+    ``(1 − p)^B`` computed as ``1 − p_B`` (:func:`with_stable_idle_powers`, which keeps
+    rare rows' digits, so fewer rows go to mpmath) and small powers as products (no
+    ``powl``); cached on the expression (the threshold search calls it often)."""
+    return numeric_function(with_stable_idle_powers(expr), inputs, "numpy", cse=True,
+                            products=True)
 
 
 def row_arguments(args, rows: int, row: int) -> list[mpmath.mpf]:

@@ -51,6 +51,14 @@ class KernelExpressions:
         return self.outputs[self.signature.slices()[which]]
 
 
+def with_stable_idle_powers(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with every ``(1 − p)^{jB}`` written ``(1 − p_B)^j``, ``p_B =
+    −expm1(B log1p(−p))`` spelled out (no new symbol; SymPy's flattening then turns
+    ``(1 − p)^B − 1`` into ``−p_B``): the same value, without the cancellation of
+    ``1 − p`` for rare tokens, for evaluating a derived expression in floating point."""
+    return S.replace_idle_powers(expr, 1 + expm1(S.batch * log1p(-S.p)))
+
+
 def _stabilise(expr: sp.Expr) -> sp.Expr:
     out = sp.factor(S.replace_idle_powers(expr, 1 - ACTIVE_PROBABILITY))
     if out.has(S.batch) and any(isinstance(a, sp.Pow) and a.base.has(S.p) and a.exp.has(S.batch)

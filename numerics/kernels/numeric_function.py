@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import sympy as sp
+from sympy.printing.numpy import NumPyPrinter
+from sympy.printing.precedence import PRECEDENCE
 
 from numerics.codegen.signature import Signature
 
@@ -63,21 +65,39 @@ def _free_symbols(expr) -> set:
     return expr.free_symbols
 
 
-def numeric_function(expr, inputs, backend: str = "numpy", cse: bool = False) -> NumericFunction:
+class _ProductPowerPrinter(NumPyPrinter):
+    """NumPy printing with ``x**n`` for integer ``2 ≤ n ≤ 6`` written as the product
+    ``x*x*…*x``: in ``long double`` NumPy calls ``powl`` for every power, about 100 times
+    the cost of a multiplication."""
+
+    def _print_Pow(self, expr, rational=False):
+        if expr.exp.is_Integer and 2 <= expr.exp <= 6:
+            base = self.parenthesize(expr.base, PRECEDENCE["Mul"])
+            return "(" + "*".join([base] * int(expr.exp)) + ")"
+        return super()._print_Pow(expr, rational=rational)
+
+
+def numeric_function(expr, inputs, backend: str = "numpy", cse: bool = False,
+                     products: bool = False) -> NumericFunction:
     """``expr`` (an expression, a matrix, or a list of them) as a function of ``inputs``;
     ``cse`` shares common subexpressions (faster for large maps; it reorders the
-    floating-point operations, so it is asked for, not assumed)."""
+    floating-point operations, so it is asked for, not assumed); ``products`` (NumPy
+    only) evaluates small integer powers as products (for ``long double`` arrays)."""
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(map(repr, BACKENDS))}; "
                          f"got {backend!r}")
+    if products and backend != "numpy":
+        raise ValueError(f"products applies to the numpy backend only; got backend {backend!r}")
     inputs = tuple(inputs)
     expr = _canonical(expr)
-    fingerprint = hashlib.sha256(sp.srepr((inputs, expr, backend, cse)).encode()).hexdigest()
+    fingerprint = hashlib.sha256(sp.srepr((inputs, expr, backend, cse, products)).encode()
+                                 ).hexdigest()
     if fingerprint not in _MADE:
         extra = _free_symbols(expr) - set(inputs)
         if extra:
             Signature.check(sp.Add(*extra), inputs, "the expression")
         target = list(expr) if isinstance(expr, tuple) else expr
-        function = sp.lambdify(inputs, target, modules=BACKENDS[backend], cse=cse)
+        printer = {"printer": _ProductPowerPrinter} if products else {}
+        function = sp.lambdify(inputs, target, modules=BACKENDS[backend], cse=cse, **printer)
         _MADE[fingerprint] = NumericFunction(fingerprint, inputs, backend, function)
     return _MADE[fingerprint]

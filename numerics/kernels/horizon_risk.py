@@ -2,8 +2,8 @@
 
 For each row, ``X_k = A^k X_0 + (I + A + … + A^{k−1}) c`` is the top of
 ``[[A, c], [0, 1]]^k (X_0, 1)``; ``E R_k = w · X_k``.  The augmented matrix is
-squared ``⌊log₂ k⌋`` times (float64, every row at once, rows in cache-sized
-blocks), so the cost does not grow with ``k``: the tool for optimising over
+squared ``⌊log₂ k⌋`` times in its block form (float64, every row at once, rows in
+cache-sized blocks), so the cost does not grow with ``k``: the tool for optimising over
 parameters at a fixed horizon, where :func:`numerics.kernels.exact_risk` gives whole curves.
 The coefficients are the generated NumPy code of the derived recursion.
 """
@@ -20,36 +20,26 @@ from numerics.inputs.validation import check_integer
 from numerics.kernels.backends import coefficient_arrays, float_arguments
 from numerics.kernels.exact_risk import DivergenceWarning
 
-#: Rows per block: (n + 1)² float64 arrays per matrix stay within a few MB.
+#: Rows per block: n² + n float64 arrays per power stay within a few MB.
 BLOCK = 32_768
-
-
-def _product(P: list[list[np.ndarray]], Q: list[list[np.ndarray]]) -> list[list[np.ndarray]]:
-    m = len(P)
-    return [[sum(P[i][l] * Q[l][j] for l in range(m)) for j in range(m)] for i in range(m)]
-
-
-def _apply(P: list[list[np.ndarray]], x: list[np.ndarray]) -> list[np.ndarray]:
-    return [sum(P[i][j] * x[j] for j in range(len(x))) for i in range(len(P))]
 
 
 def _block_risk(rec, args, rows: int, k: np.ndarray) -> np.ndarray:
     """Binary powering with a step count per row: bit ``b`` of ``k_r`` applies
-    ``P^(2^b)`` to row ``r``'s state."""
-    A, c, w, x = coefficient_arrays(rec, args, rows)
-    n = len(rec.state)
-    one, zero = np.ones(rows), np.zeros(rows)
-    P = [[A[i, j] for j in range(n)] + [c[i]] for i in range(n)] + [[zero] * n + [one]]
-    state = [*x, one]
+    ``P^(2^b) = [[A_b, c_b], [0, 1]]`` to row ``r``'s state, ``X ← A_b X + c_b``; squaring
+    keeps the block form, ``A_{b+1} = A_b²``, ``c_{b+1} = A_b c_b + c_b`` (every row at
+    once: ``einsum`` over arrays of shape (n, n, rows))."""
+    A, c, w, state = coefficient_arrays(rec, args, rows)
     k = k.copy()
     while k.any():
         odd = (k & 1).astype(bool)
         if odd.any():
-            state = [np.where(odd, new, old) for new, old in zip(_apply(P, state), state)]
+            state = np.where(odd, np.einsum("ijr,jr->ir", A, state) + c, state)
         k >>= 1
         if k.any():
-            P = _product(P, P)
-    return sum(w[i] * state[i] for i in range(n))
+            c = np.einsum("ijr,jr->ir", A, c) + c
+            A = np.einsum("ilr,ljr->ijr", A, A)
+    return np.einsum("ir,ir->r", w, state)
 
 
 def row_risk_at(model, optimizer, k, time: str = "steps") -> np.ndarray:

@@ -31,6 +31,7 @@ from numerics.inputs.models import SparseLeastSquares
 from numerics.inputs.optimizer import Optimizer
 from numerics.inputs.parameters import parameter_values
 from numerics.kernels.backends import float_arguments
+from numerics.kernels import horizon_risk
 from numerics.kernels.horizon_risk import row_risk_at
 from numerics.runtime.plotting import new_figure
 from numerics.simulate.token_stream import (
@@ -193,6 +194,21 @@ def test_row_risk_sums_to_the_exact_risk_curve():
     assert rows.shape == (3000,)
     assert np.sum(rows) == pytest.approx(curve[-1], rel=1e-11)
     assert np.sum(row_risk_at(m, o, 0)) == pytest.approx(curve[0], rel=1e-14)
+
+
+def test_row_risk_is_the_same_on_any_number_of_threads(monkeypatch):
+    """Blocks of rows on threads: the same numbers, to the bit, as one thread (blocks of
+    1 000 rows here, so that 3 500 rows make 4 blocks); a bad count is refused."""
+    monkeypatch.setattr(horizon_risk, "BLOCK", 1000)
+    p = zipf_frequencies(3500, 1.1)
+    m = SparseLeastSquares(8, p=p, R0=1.0, sigma2=0.25)
+    o = Optimizer("heavy-ball", lr=0.5, beta=np.linspace(0, 0.9, p.size), batch=64)
+    one = row_risk_at(m, o, 4321, threads=1)
+    assert np.array_equal(row_risk_at(m, o, 4321, threads=2), one)
+    assert np.array_equal(row_risk_at(m, o, 4321, threads=7), one)
+    for bad in (0, -1, 1.5):
+        with pytest.raises(ValueError, match="threads must be a positive integer"):
+            row_risk_at(m, o, 4321, threads=bad)
 
 
 def test_row_risk_against_rational_arithmetic():

@@ -10,7 +10,9 @@ The coefficients are the generated NumPy code of the derived recursion.
 
 from __future__ import annotations
 
+import os
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -42,25 +44,40 @@ def _block_risk(rec, args, rows: int, k: np.ndarray) -> np.ndarray:
     return np.einsum("ir,ir->r", w, state)
 
 
-def row_risk_at(model, optimizer, k, time: str = "steps") -> np.ndarray:
+def row_risk_at(model, optimizer, k, time: str = "steps", threads: int | None = None
+                ) -> np.ndarray:
     """``E R_k`` of every row (shape ``(rows,)``) at step ``k`` (active update ``k``
-    with ``time="active"``); ``k`` an integer, or one per row.
+    with ``time="active"``); ``k`` an integer, or one per row.  Blocks of rows run on
+    ``threads`` threads (default: one per core; NumPy releases the GIL), with the same
+    numbers whatever the count.
 
     Rows whose moments overflow float64 (unstable parameters) get ``inf`` — never
     NaN — and one :class:`DivergenceWarning` counts them.  An unstable row that has
     not overflowed by step ``k`` keeps its large finite value: stability itself is
     decided by :func:`numerics.analysis.row_phases.row_phases` or :func:`numerics.is_stable`.
     """
+    if threads is None:
+        threads = os.cpu_count() or 1
+    threads = check_integer("threads", threads, minimum=1)
     rows, values = parameter_values(model, optimizer)
     k = _steps_per_row(k, rows)
     rec = recursion_for(model, optimizer, time)
     args = float_arguments(rec, values)
     risk = np.empty(rows)
-    with np.errstate(all="ignore"):
-        for first in range(0, rows, BLOCK):
-            count = min(BLOCK, rows - first)
-            block = [a if a.ndim == 0 else a[first:first + count] for a in args]
-            risk[first:first + count] = _block_risk(rec, block, count, k[first:first + count])
+
+    def block(first: int) -> None:
+        count = min(BLOCK, rows - first)
+        part = [a if a.ndim == 0 else a[first:first + count] for a in args]
+        with np.errstate(all="ignore"):
+            risk[first:first + count] = _block_risk(rec, part, count, k[first:first + count])
+
+    starts = range(0, rows, BLOCK)
+    if threads == 1 or len(starts) == 1:
+        for first in starts:
+            block(first)
+    else:
+        with ThreadPoolExecutor(min(threads, len(starts))) as pool:
+            list(pool.map(block, starts))
     bad = ~np.isfinite(risk)
     if bad.any():
         risk[bad] = np.inf

@@ -30,8 +30,8 @@ from numerics.codegen.signature import Signature
 from numerics.inputs.models import SparseLeastSquares
 from numerics.inputs.optimizer import Optimizer
 from numerics.inputs.parameters import parameter_values
-from numerics.kernels.backends import float_arguments
 from numerics.kernels import horizon_risk
+from numerics.kernels.backends import float_arguments
 from numerics.kernels.horizon_risk import row_risk_at
 from numerics.runtime.plotting import new_figure
 from numerics.simulate.token_stream import (

@@ -34,6 +34,13 @@ def generic_discriminant(n: int) -> sp.Expr:
     return sp.factor(sp.discriminant(sp.Poly([1, *chi], lam)))
 
 
+def discriminant_of(coefficients: dict[sp.Symbol, sp.Expr]) -> sp.Expr:
+    """The generic ``Δ`` with ``{χ_j: value}`` substituted: :func:`oscillation_discriminant`
+    from the characteristic coefficients (or from another form of the same coefficients,
+    e.g. one written for numerics)."""
+    return generic_discriminant(len(coefficients)).xreplace(coefficients)
+
+
 @cached_by_definition
 @stored
 def _discriminant(model: str, optimizer: str, time_rule: str) -> sp.Expr:
@@ -45,7 +52,7 @@ def _discriminant(model: str, optimizer: str, time_rule: str) -> sp.Expr:
     if n > 3:
         raise ValueError(f"the recursion of {optimizer!r} on {model!r} has degree {n} > 3: the sign "
                          "of the discriminant no longer decides whether a complex pair exists")
-    return generic_discriminant(n).xreplace(coefficients)
+    return discriminant_of(coefficients)
 
 
 def oscillation_discriminant(model, optimizer, time_rule: str = "active") -> sp.Expr:

@@ -56,6 +56,13 @@ def generic_conditions(n: int) -> tuple[sp.Expr, ...]:
 SCHUR_COHN_MAX_DEGREE = 4
 
 
+def conditions_of(coefficients: dict[sp.Symbol, sp.Expr]) -> tuple[sp.Expr, ...]:
+    """The generic Schur–Cohn conditions with ``{χ_j: value}`` substituted: the
+    left-hand sides of :func:`stability_conditions` from the characteristic coefficients
+    (or from another form of the same coefficients, e.g. one written for numerics)."""
+    return tuple(c.xreplace(coefficients) for c in generic_conditions(len(coefficients)))
+
+
 @cached_by_definition
 @stored
 def _conditions(model: str, optimizer: str, time_rule: str) -> tuple[sp.Expr, ...]:
@@ -65,7 +72,7 @@ def _conditions(model: str, optimizer: str, time_rule: str) -> tuple[sp.Expr, ..
             f"symbolic stability conditions are derived up to degree {SCHUR_COHN_MAX_DEGREE}; "
             f"the recursion of {optimizer!r} on {model!r} has degree {len(coefficients)}. Use "
             "numerics.is_stable or spectral_radius (eigenvalues, any size)")
-    return tuple(c.xreplace(coefficients) for c in generic_conditions(len(coefficients)))
+    return conditions_of(coefficients)
 
 
 def stability_conditions(model, optimizer, time_rule: str = "steps") -> list[sp.StrictGreaterThan]:

@@ -28,11 +28,11 @@ import sympy as sp
 from derivations import symbols as S
 from derivations.definition_cache import cached_by_definition
 from derivations.families import Family
-from derivations.oscillation import oscillation_discriminant
+from derivations.oscillation import discriminant_of, oscillation_discriminant
 from derivations.recursion import recursion_for
-from derivations.stability import stability_conditions
+from derivations.stability import characteristic_coefficients, conditions_of, stability_conditions
 from numerics.analysis.stability import lambdified
-from numerics.codegen.expressions import with_stable_idle_powers
+from numerics.codegen.expressions import stable_form, with_stable_idle_powers
 from numerics.codegen.signature import Signature
 from numerics.inputs.optimizer import Optimizer
 from numerics.inputs.parameters import parameter_values
@@ -64,11 +64,20 @@ def precision_pair() -> tuple[type, type]:
 
 @cached_by_definition
 def _expressions(model: str, optimizer: str) -> tuple:
-    """``(Δ(χ) or None without a buffer, Schur–Cohn left-hand sides)``, active clock."""
-    conditions = tuple(c.lhs for c in stability_conditions(model, optimizer, "active"))
-    if len(recursion_for(model, optimizer, "active").state) < 2:
+    """``(Δ(χ) or None without a buffer, Schur–Cohn left-hand sides)`` on the active
+    clock, each as a pair ``(exact, float form)``.  The float form is the same value: the
+    generic ``Δ`` and conditions of the characteristic coefficients ``χ_j``, each ``χ_j``
+    factored in ``p_B`` (:func:`stable_form`).  Substituted as derived, the ``χ_j`` are
+    polynomials in ``(1 − p)^B`` whose terms cancel to ``O(p_B²)`` for rare rows, which
+    float64 cannot resolve; factored, they keep their digits (1 029 → 0 doubtful rows of
+    10⁶ at β = 0.9)."""
+    coefficients = characteristic_coefficients(model, optimizer, "active")
+    stable = {chi: stable_form(c) for chi, c in coefficients.items()}
+    exact = (c.lhs for c in stability_conditions(model, optimizer, "active"))
+    conditions = tuple(zip(exact, conditions_of(stable)))
+    if len(coefficients) < 2:
         return None, conditions
-    return oscillation_discriminant(model, optimizer), conditions
+    return (oscillation_discriminant(model, optimizer), discriminant_of(stable)), conditions
 
 
 def _arguments(model, optimizer):
@@ -109,11 +118,14 @@ def row_arguments(args, rows: int, row: int) -> list[mpmath.mpf]:
     return [to_mpf(float(np.broadcast_to(a, (rows,))[row])) for a in args]
 
 
-def positive(expr: sp.Expr, inputs: tuple[sp.Symbol, ...], args, rows: int) -> np.ndarray:
-    """``expr > 0`` per row, with the sign certified: :func:`float_signs`, and the
-    doubtful rows evaluated again in mpmath at ``FALLBACK_DPS`` digits.  ``args`` are the
-    values of ``inputs`` (a recursion's :class:`Signature` inputs), scalars or one per row."""
-    out, doubtful = float_signs(expr, inputs, args, rows)
+def positive(expr: sp.Expr, inputs: tuple[sp.Symbol, ...], args, rows: int,
+             floating: sp.Expr | None = None) -> np.ndarray:
+    """``expr > 0`` per row, with the sign certified: :func:`float_signs` of ``floating``
+    (the same value written for float evaluation; default ``expr``), and the doubtful
+    rows evaluated again from ``expr`` in mpmath at ``FALLBACK_DPS`` digits.  ``args`` are
+    the values of ``inputs`` (a recursion's :class:`Signature` inputs), scalars or one
+    per row."""
+    out, doubtful = float_signs(expr if floating is None else floating, inputs, args, rows)
     if doubtful.any():
         exact = lambdified(expr, inputs, "mpmath")
         out = out.copy()
@@ -128,10 +140,11 @@ def _modes(model_name: str, optimizer_name: str, inputs, args, rows: int) -> tup
     discriminant, conditions = _expressions(model_name, optimizer_name)
     oscillating = np.zeros(rows, dtype=bool)
     if discriminant is not None:
-        oscillating = positive(-discriminant, inputs, args, rows)
+        exact, floating = discriminant
+        oscillating = positive(-exact, inputs, args, rows, floating=-floating)
     stable = np.ones(rows, dtype=bool)
-    for c in conditions:
-        stable &= positive(c, inputs, args, rows)
+    for exact, floating in conditions:
+        stable &= positive(exact, inputs, args, rows, floating=floating)
     return oscillating, stable
 
 
@@ -257,13 +270,13 @@ def momentum_thresholds(model, optimizer_name: str, lr, batch: int = 1, grid: in
         return inputs, args
 
     def oscillating(eps):
-        return float_signs(-discriminant, *arguments(eps), rows)
+        return float_signs(-discriminant[1], *arguments(eps), rows)
 
     def unstable(eps):
         """Certainly unstable: some condition certainly fails; certainly stable: every
         one certainly holds; doubtful otherwise."""
         inputs, args = arguments(eps)
-        signs = [float_signs(c, inputs, args, rows) for c in conditions]
+        signs = [float_signs(floating, inputs, args, rows) for _, floating in conditions]
         fails = np.logical_or.reduce([~pos & ~doubt for pos, doubt in signs])
         holds = np.logical_and.reduce([pos & ~doubt for pos, doubt in signs])
         return fails, ~fails & ~holds
@@ -291,8 +304,10 @@ def momentum_thresholds(model, optimizer_name: str, lr, batch: int = 1, grid: in
 
     eps_grid = np.geomspace(1.0, SMALLEST_EPS, grid)
     oscillates, stable = _scan(model.name, optimizer_name, arguments, eps_grid, rows)
-    onset = _threshold(oscillates, oscillating, in_mpmath([discriminant]), eps_grid, bisections)
-    edge = _threshold(~stable, unstable, in_mpmath(conditions), eps_grid, bisections)
+    onset = (_threshold(oscillates, oscillating, in_mpmath([discriminant[0]]), eps_grid,
+                        bisections) if discriminant is not None else np.zeros(rows))
+    edge = _threshold(~stable, unstable, in_mpmath([exact for exact, _ in conditions]),
+                      eps_grid, bisections)
     return MomentumThresholds(np.asarray(model.p, dtype=float), onset, edge)
 
 

@@ -59,6 +59,13 @@ def with_stable_idle_powers(expr: sp.Expr) -> sp.Expr:
     return S.replace_idle_powers(expr, 1 + expm1(S.batch * log1p(-S.p)))
 
 
+def stable_form(expr: sp.Expr) -> sp.Expr:
+    """``expr`` as the kernels print it, factored in ``p_B`` (``(1 − p)^{jB} → (1 − p_B)^j``,
+    then ``factor``: the cancellations of ``(1 − p_B)`` polynomials are done exactly), with
+    ``p_B = −expm1(B log1p(−p))`` spelled out: the same value, for float evaluation."""
+    return _stabilise(expr).xreplace({ACTIVE_PROBABILITY: -expm1(S.batch * log1p(-S.p))})
+
+
 def _stabilise(expr: sp.Expr) -> sp.Expr:
     out = sp.factor(S.replace_idle_powers(expr, 1 - ACTIVE_PROBABILITY))
     if out.has(S.batch) and any(isinstance(a, sp.Pow) and a.base.has(S.p) and a.exp.has(S.batch)

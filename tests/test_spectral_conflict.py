@@ -151,6 +151,8 @@ def test_float_forms_settle_the_signs_of_rare_rows():
 def test_plain_sgd_cannot_oscillate():
     with pytest.raises(ValueError, match="cannot oscillate"):
         oscillation_discriminant("lsq", "sgd")
+    with pytest.raises(ValueError, match="optimizer must use momentum β .* got 'sgd'"):
+        momentum_thresholds(SparseLeastSquares(8, p=[0.1, 0.2]), "sgd", lr=0.5)
 
 
 def test_bracketed_root_closes_on_the_root_from_the_side_where_g_is_positive():

@@ -26,6 +26,7 @@ import numpy as np
 import sympy as sp
 
 from derivations import symbols as S
+from derivations import update_rule
 from derivations.definition_cache import cached_by_definition
 from derivations.families import Family
 from derivations.oscillation import discriminant_of, oscillation_discriminant
@@ -259,6 +260,9 @@ def momentum_thresholds(model, optimizer_name: str, lr, batch: int = 1, grid: in
     rate ``lr`` and ``batch`` (``lr`` a scalar or per row).  One grid scan serves both
     (every row at every grid point in one evaluation); each bisection evaluates only its
     own expressions."""
+    if not update_rule(optimizer_name).uses_beta:  # names the valid optimizers on a typo
+        raise ValueError(f"optimizer must use momentum β for thresholds in β (e.g. heavy-ball, "
+                         f"nesterov or lazy); got {optimizer_name!r}")
     grid = check_integer("grid", grid, minimum=2)
     bisections = check_integer("bisections", bisections, minimum=0)
     rows = np.asarray(model.p).size

@@ -254,15 +254,22 @@ def bracketed_root(g, lo: float, hi: float, width: float, max_steps: int = 200) 
     return a
 
 
+def require_momentum(optimizer_name: str) -> None:
+    """A ``ValueError`` naming ``optimizer`` unless its update uses the momentum ``β``
+    (thresholds in ``β`` need one; :func:`update_rule` names the valid optimizers on a
+    typo)."""
+    if not update_rule(optimizer_name).uses_beta:
+        raise ValueError(f"optimizer must use momentum β (e.g. heavy-ball, nesterov or lazy); "
+                         f"got {optimizer_name!r}")
+
+
 def momentum_thresholds(model, optimizer_name: str, lr, batch: int = 1, grid: int = 181,
                         bisections: int = 48) -> MomentumThresholds:
     """``ε_osc`` and ``ε_stab`` for every row of ``model`` (its ``p``), at learning
     rate ``lr`` and ``batch`` (``lr`` a scalar or per row).  One grid scan serves both
     (every row at every grid point in one evaluation); each bisection evaluates only its
     own expressions."""
-    if not update_rule(optimizer_name).uses_beta:  # names the valid optimizers on a typo
-        raise ValueError(f"optimizer must use momentum β for thresholds in β (e.g. heavy-ball, "
-                         f"nesterov or lazy); got {optimizer_name!r}")
+    require_momentum(optimizer_name)
     grid = check_integer("grid", grid, minimum=2)
     bisections = check_integer("bisections", bisections, minimum=0)
     rows = np.asarray(model.p).size

@@ -24,6 +24,7 @@ from numerics.codegen.expressions import (
     kernel_expressions,
     scheduled_expressions,
 )
+from numerics.codegen.powers import as_product
 from numerics.runtime.atomic import write_text_atomic
 
 GENERATED_DIR = Path(__file__).resolve().parent.parent / "generated"
@@ -121,9 +122,9 @@ class _VectorCPrinter(C99CodePrinter):
         return text if expr.free_symbols else f"(zero + {text})"
 
     def _print_Pow(self, expr):
-        if expr.exp.is_Integer and 2 <= expr.exp <= 4:
-            base = self.parenthesize(expr.base, sp.printing.precedence.PRECEDENCE["Mul"])
-            return "(" + "*".join([base] * int(expr.exp)) + ")"
+        product = as_product(self, expr, 4)
+        if product is not None:
+            return product
         if expr.exp == -1:
             return f"(1.0/{self.parenthesize(expr.base, sp.printing.precedence.PRECEDENCE['Mul'])})"
         return super()._print_Pow(expr)

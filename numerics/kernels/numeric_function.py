@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
-from sympy.printing.precedence import PRECEDENCE
 
+from numerics.codegen.powers import as_product
 from numerics.codegen.signature import Signature
 
 #: Backends: the modules ``lambdify`` prints for.  A module that implements named
@@ -71,10 +71,8 @@ class _ProductPowerPrinter(NumPyPrinter):
     the cost of a multiplication."""
 
     def _print_Pow(self, expr, rational=False):
-        if expr.exp.is_Integer and 2 <= expr.exp <= 6:
-            base = self.parenthesize(expr.base, PRECEDENCE["Mul"])
-            return "(" + "*".join([base] * int(expr.exp)) + ")"
-        return super()._print_Pow(expr, rational=rational)
+        product = as_product(self, expr, 6)
+        return super()._print_Pow(expr, rational=rational) if product is None else product
 
 
 def numeric_function(expr, inputs, backend: str = "numpy", cse: bool = False,

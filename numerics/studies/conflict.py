@@ -29,9 +29,14 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from scipy.optimize import minimize_scalar
 
-from derivations import update_rule
 from numerics.analysis.golden import golden_section
-from numerics.analysis.row_phases import PHASES, UNSTABLE, momentum_thresholds, row_phases
+from numerics.analysis.row_phases import (
+    PHASES,
+    UNSTABLE,
+    momentum_thresholds,
+    require_momentum,
+    row_phases,
+)
 from numerics.inputs.models import SparseLeastSquares
 from numerics.inputs.optimizer import Optimizer
 from numerics.inputs.validation import check_integer, check_per_row
@@ -74,9 +79,7 @@ class ConflictSetup:
         check_integer("frequencies", self.frequencies, minimum=2)
         check_per_row("smallest_eps", self.smallest_eps, lower=0, upper=1, lower_open=True, upper_open=True)
         check_stream(self.stream, self.rows)
-        if not update_rule(self.optimizer).uses_beta:  # names the valid optimizers on a typo
-            raise ValueError(f"optimizer must use momentum β (e.g. heavy-ball, nesterov or lazy); "
-                             f"got {self.optimizer!r}")
+        require_momentum(self.optimizer)
 
     def frequencies_of_rows(self) -> np.ndarray:
         return stream_frequencies(self.stream, self.rows, self.exponent)

@@ -1,6 +1,8 @@
 """Generated sources: regenerated and diffed, value-preserving rewrites, staleness."""
 
 import inspect
+import os
+import platform
 import subprocess
 
 import mpmath
@@ -24,7 +26,7 @@ from numerics.kernels.backends import (
     checked_in_module,
     generated_module,
 )
-from numerics.kernels.compiler import compiler
+from numerics.kernels.compiler import compiler, kernel_flags
 from numerics.kernels.numeric_function import numeric_function
 
 
@@ -39,19 +41,42 @@ def test_checked_in_sources_are_current(tmp_path):
     assert not stale, f"run `sparsemom codegen`: {stale} differ"
 
 
+def _compile_warning_free(tmp_path, source: str, *target: str) -> None:
+    """Compile ``source`` as a kernel is compiled (``kernel_flags``), for
+    ``target`` (flags after them, e.g. another ``-march``), with -Wall -Wextra as
+    errors: the optimiser's warnings (-Wmaybe-uninitialized) included."""
+    path = tmp_path / "kernel.c"
+    path.write_text(source)
+    proc = subprocess.run([*compiler(), *kernel_flags(compiler()), *target, "-Wall", "-Wextra",
+                           "-Werror", f"-I{C_INCLUDE_DIR}", "-S", "-o", os.devnull,
+                           str(path)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
 @pytest.mark.parametrize("time", TIME_RULES)
 @pytest.mark.parametrize("name", SWEPT_RULES)
 def test_generated_c_compiles_without_warnings(tmp_path, name, time):
     """The C kernel of every swept rule (time-invariant and scheduled tiles, with the
-    driver) passes the compiler's -Wall -Wextra as errors: nothing computed and unused,
-    no implicit conversions the compiler doubts."""
-    source = tmp_path / "kernel.c"
-    source.write_text(c_source(recursion_for("lsq", name, time)))
-    proc = subprocess.run([*compiler(), "-fsyntax-only", "-march=native", "-std=gnu11",
-                           "-fopenmp-simd", "-Wall", "-Wextra", "-Werror",
-                           f"-I{C_INCLUDE_DIR}", str(source)],
-                          capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
+    driver) passes the compiler's -Wall -Wextra as errors at the kernels' own flags:
+    nothing computed and unused, nothing read before it is written, no implicit
+    conversions the compiler doubts."""
+    _compile_warning_free(tmp_path, c_source(recursion_for("lsq", name, time)))
+
+
+X86_TARGETS = {"sse2": "-march=x86-64", "avx2": "-march=haswell",
+               "avx512": "-march=skylake-avx512"}
+
+
+@pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"),
+                    reason="x86 targets are compiled on x86 hosts")
+@pytest.mark.parametrize("target", X86_TARGETS)
+@pytest.mark.parametrize("name", SWEPT_RULES)
+def test_generated_c_compiles_without_warnings_for_every_x86_width(tmp_path, name, target):
+    """The same for each branch of vector_width.h this host may not have (an AVX-512
+    kernel compiled on an AVX2 machine): 2, 4 and 8 lanes, each with its own tile.
+    Compiled only; the numbers of every width are checked in test_vector_width.py."""
+    _compile_warning_free(tmp_path, c_source(recursion_for("lsq", name, TIME_RULES[0])),
+                          X86_TARGETS[target])
 
 
 def test_headers_name_derivation_and_fingerprint():

@@ -6,18 +6,20 @@ from __future__ import annotations
 
 import ctypes
 import os
+import platform
+import subprocess
 
 import numpy as np
 import pytest
 
 from derivations import all_recursions
 from numerics import exact_risk
-from numerics.codegen.sources import module_name
+from numerics.codegen.sources import C_INCLUDE_DIR, module_name
 from numerics.inputs import schedules
 from numerics.inputs.models import SparseLeastSquares
 from numerics.inputs.optimizer import Optimizer
 from numerics.kernels.backends import generated_c_source
-from numerics.kernels.compiler import cpu_flags, extra_flags, load_kernel
+from numerics.kernels.compiler import compiler, cpu_flags, extra_flags, kernel_flags, load_kernel
 from numerics.kernels.machine_limit import compiled_width, probe_rate, vector_isa
 from numerics.studies.tile_benchmark import sweep_tiles
 
@@ -48,6 +50,23 @@ def test_kernels_and_probe_use_the_native_width():
     for rec in all_recursions()[:2]:
         assert _kernel_value(rec, "lanes") == lanes
         assert _kernel_value(rec, "tile_vectors") >= 3
+
+
+@pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"),
+                    reason="x86 targets are compiled on x86 hosts")
+@pytest.mark.skipif("CC" in os.environ, reason="CC may ask for another width")
+@pytest.mark.parametrize("target, lanes", [("-march=x86-64", 2), ("-march=haswell", 4),
+                                           ("-march=skylake-avx512", 8)])
+def test_the_width_follows_the_target_cpu(target, lanes):
+    """vector_width.h read by the preprocessor as a kernel is compiled for SSE2, AVX2
+    and AVX-512 CPUs (this host need not be one): 2, 4 and 8 lanes, and a tile of at
+    least 3 vectors, so that the FMA latency is hidden."""
+    proc = subprocess.run([*compiler(), *kernel_flags(compiler()), target, "-dM", "-E",
+                           f"-I{C_INCLUDE_DIR}", str(C_INCLUDE_DIR / "vector_width.h")],
+                          capture_output=True, text=True, check=True)
+    macros = dict(line.split()[1:3] for line in proc.stdout.splitlines()
+                  if line.startswith("#define ") and len(line.split()) >= 3)
+    assert int(macros["LANES"]) == lanes and int(macros["TILE"]) >= 3
 
 
 @pytest.mark.parametrize("lanes, tile", [(1, 4), (2, 5), (8, 2)])

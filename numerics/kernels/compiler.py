@@ -104,6 +104,12 @@ def _openmp_works(cc: tuple[str, ...]) -> bool:
         return proc.returncode == 0
 
 
+def kernel_flags(cc: tuple[str, ...]) -> tuple[str, ...]:
+    """The flags ``cc`` compiles a kernel with: :data:`FLAGS`, and OpenMP where ``cc``
+    has it."""
+    return (*FLAGS, *((OPENMP_FLAG,) if _openmp_works(cc) else ()))
+
+
 TRAILER_MAGIC = b"SPARSEMOM-KERNEL-SHA256:"
 
 
@@ -173,8 +179,8 @@ def load_kernel(source: str, symbol: str, fingerprint: str) -> Kernel:
 @lru_cache(maxsize=None)
 def _compiled(source: str, symbol: str, fingerprint: str, cc: tuple[str, ...]) -> Kernel:
     identity = _compiler_identity(cc)
-    openmp = _openmp_works(cc)
-    flags = [*FLAGS, *([OPENMP_FLAG] if openmp else [])]
+    flags = kernel_flags(cc)
+    openmp = OPENMP_FLAG in flags
     headers = "\0".join(f"{name}\0{text}" for name, text in c_headers().items())
     key = hashlib.sha256("\0".join([source, headers, identity, " ".join(flags), cpu_flags()])
                          .encode()).hexdigest()[:24]

@@ -66,10 +66,12 @@ static inline void SPARSEMOM_CAT(KERNEL, _group_inputs)(vec *arg, long first, lo
         } else if (s == 1 && base + LANES <= count) {
             memcpy(&arg[j], a + first + base, sizeof(vec));
         } else {
+            double lane[LANES];
             for (int l = 0; l < LANES; ++l) {
                 const long r = base + l < count ? base + l : count - 1;
-                arg[j][l] = a[(first + r) * s];
+                lane[l] = a[(first + r) * s];
             }
+            memcpy(&arg[j], lane, sizeof(vec));
         }
     }
 }

@@ -138,37 +138,59 @@ def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def test_ctrl_c_while_a_pool_starts_is_delivered_once_the_pool_can_be_terminated():
-    """Ctrl-C inside ``Pool()``, taken by another thread of the process (as a BLAS thread
-    does): it is held and raised inside the ``with`` block, so the pool is terminated and
-    no worker outlives it (it once left a pool whose maintenance thread forked orphans)."""
-    assert threading.current_thread() is threading.main_thread()
-    other = threading.Event()
-    bystander = threading.Thread(target=other.wait)     # a thread that does not block SIGINT
-    bystander.start()
-    made = []
+def _interrupted_while_starting(bystander, made):
+    """A multiprocessing context whose ``Pool()`` is interrupted once it has workers: the
+    Ctrl-C is taken by ``bystander``, another thread of the process (as a BLAS thread
+    does)."""
 
     class Interrupted:
-        """A multiprocessing context whose ``Pool()`` is interrupted once it has workers."""
-
         def Pool(self, *args, **kwargs):
             made.append(multiprocessing.Pool(*args, **kwargs))
             signal.pthread_kill(bystander.ident, signal.SIGINT)
             time.sleep(0.2)                               # the handler runs in here
             return made[-1]
 
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            with worker_pool(2, Interrupted()):
-                time.sleep(5)                             # not reached: raised on entry
-    finally:
-        other.set()
-        bystander.join()
-    assert made
+    return Interrupted()
+
+
+def _no_pool_workers_left() -> bool:
     deadline = time.perf_counter() + 10
     while multiprocessing.active_children() and time.perf_counter() < deadline:
         time.sleep(0.05)
-    assert not multiprocessing.active_children()
+    return not multiprocessing.active_children()
+
+
+@pytest.mark.parametrize("handler", [signal.default_int_handler, signal.SIG_IGN],
+                         ids=["acted-on", "ignored"])
+def test_ctrl_c_while_a_pool_starts_is_delivered_once_the_pool_can_be_terminated(handler):
+    """Ctrl-C inside ``Pool()``, taken by another thread of the process: it is held and
+    delivered inside the ``with`` block to the handler the process had, so the pool is
+    terminated and no worker outlives it (it once left a pool whose maintenance thread
+    forked orphans). A process that ignores Ctrl-C (started in the background, say)
+    goes on ignoring it, and its pool works. The test sets that handler itself: a test
+    process started in the background inherits an ignored SIGINT."""
+    assert threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, handler)
+    other = threading.Event()
+    bystander = threading.Thread(target=other.wait)     # a thread that does not block SIGINT
+    bystander.start()
+    made = []
+    try:
+        if handler is signal.SIG_IGN:
+            with worker_pool(2, _interrupted_while_starting(bystander, made)) as pool:
+                assert pool.map(abs, [-1, 2, -3]) == [1, 2, 3]
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        else:
+            with pytest.raises(KeyboardInterrupt):
+                with worker_pool(2, _interrupted_while_starting(bystander, made)):
+                    time.sleep(5)                         # not reached: raised on entry
+            assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        other.set()
+        bystander.join()
+        signal.signal(signal.SIGINT, previous)
+    assert made
+    assert _no_pool_workers_left()
 
 
 def test_ctrl_c_ends_reproduce_with_one_line_and_status_130(tmp_path):

@@ -4,6 +4,7 @@ initial state (issue 16), and the methods registered through the same API."""
 from __future__ import annotations
 
 import random
+import sys
 from fractions import Fraction as F
 
 import numpy as np
@@ -138,6 +139,23 @@ def test_scheduled_c_kernel_matches_numpy_on_a_stream():
     np.testing.assert_allclose(c, numpy, rtol=1e-12)
 
 
+def test_a_scheduled_run_of_shipped_code_does_no_symbolic_work(monkeypatch):
+    """The scheduled C kernel's monomials come with the generated module (as data, beside
+    its coefficients): a scheduled run of a shipped recursion splits no expression at run
+    time (that took 44 ms per call)."""
+    def refuse(*args):
+        raise AssertionError("scheduled_expressions called at run time")
+
+    model = SparseLeastSquares(20, np.linspace(0.01, 0.1, 40), R0=1.0, sigma2=0.05)
+    opt = Optimizer("heavy-ball", lr=0.2, beta=0.8, batch=4, lr_schedule=schedules.cosine(30, 0.1),
+                    beta_schedule=schedules.step_decay(10, 0.5))
+    expected = exact_risk(model, opt, 30, backend="numpy")
+    for name, module in list(sys.modules.items()):  # every module that holds the function
+        if name.startswith("numerics") and hasattr(module, "scheduled_expressions"):
+            monkeypatch.setattr(module, "scheduled_expressions", refuse)
+    np.testing.assert_allclose(exact_risk(model, opt, 30, backend="c"), expected, rtol=1e-12)
+
+
 @pytest.mark.parametrize("name", ["heavy-ball-dampened", "nesterov-dampened", "qhm", "ema"])
 def test_method_steps_as_its_source_defines_it(name):
     """One update against the formula of the method's source (PyTorch, Ma & Yarats, optax)."""
@@ -230,6 +248,43 @@ def test_bad_hyper_parameters_and_schedules(kwargs, message):
     model = SparseLeastSquares(3, 0.5)
     with pytest.raises(ValueError, match=message):
         exact_risk(model, Optimizer("two-buffer", lr=0.1, beta=0.5, **kwargs), 5)
+
+
+def test_schedule_check_by_extremes_is_the_check_of_every_value():
+    """Scheduled values are checked from the products of extremes (rows × steps products
+    stand or fall with those four): on random exact and float bases, per row and scalar,
+    and multipliers that straddle, touch and stay inside the bounds of β ∈ [0, 1) and
+    η > 0, a schedule is refused exactly when some value ``base_r · s_k`` is out, and
+    the message names the first such step."""
+    rng = random.Random(7)
+    picks = [F(0), F(1, 2), F(1), F(3, 2), F(-1, 4), 0.0, 0.999, 1.0, 1.25, -0.5, 2.0]
+    refused = accepted = 0
+    for _ in range(300):
+        exact = rng.random() < 0.5
+        rows = rng.choice([None, 1, 3])
+        def number():
+            return rng.choice([F(1, 4), F(1, 2), F(9, 10)]) if exact else rng.uniform(0.05, 0.95)
+        base = number() if rows is None else [number() for _ in range(rows)]
+        mult = [rng.choice(picks) if rng.random() < 0.3 else (F(1) if exact else 1.0)
+                for _ in range(rng.randint(1, 6))]
+        key = rng.choice(["beta", "lr"])
+        values = {"lr": 0.1, "beta": 0.5, key: base}
+        opt = Optimizer("heavy-ball", **values, schedules={key: mult})
+        spec = opt.specs[key]
+        lower_ok = (lambda x: x > spec.lower) if spec.lower_open else (lambda x: x >= spec.lower)
+        upper_ok = ((lambda x: True) if spec.upper is None else
+                    (lambda x: x < spec.upper) if spec.upper_open else (lambda x: x <= spec.upper))
+        rows_of_base = np.atleast_1d(np.asarray(base, dtype=object))
+        bad = [k for k, m in enumerate(mult)
+               if not all(lower_ok(b * m) and upper_ok(b * m) for b in rows_of_base)]
+        if bad:
+            refused += 1
+            with pytest.raises(ValueError, match=rf"{key} schedule at step {bad[0]} "):
+                opt.multipliers(len(mult))
+        else:
+            accepted += 1
+            assert list(opt.multipliers(len(mult))[opt.specs[key].symbol]) == mult
+    assert refused > 50 and accepted > 50
 
 
 @pytest.mark.parametrize("initial,message", [

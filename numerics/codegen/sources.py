@@ -25,6 +25,7 @@ from numerics.codegen.expressions import (
     scheduled_expressions,
 )
 from numerics.codegen.powers import as_product
+from numerics.codegen.signature import api_name
 from numerics.runtime.atomic import write_text_atomic
 
 GENERATED_DIR = Path(__file__).resolve().parent.parent / "generated"
@@ -78,6 +79,20 @@ def _python_function(kx: KernelExpressions, name: str, printer, doc: str) -> lis
 
 @lru_cache(maxsize=None)
 @_stored
+def _scheduled_monomials(sx: ScheduledExpressions | None) -> list[str]:
+    """The monomials ``mu[a]`` of the C kernel's scheduled step, as data for the code
+    that fills its table: ``μ_a(k) = Π_h m_h(k)^(α_a)_h`` over the hyper-parameters ``h``
+    (API names) with per-step multipliers ``m_h``; both ``None`` without a scheduled step."""
+    names = None if sx is None else tuple(api_name(h) for h in sx.symbols)
+    return [
+        "#: The scheduled C kernel's per-step monomials of the multipliers m_i(k) of",
+        "#: SCHEDULED_HYPER_PARAMETERS[i]: mu[a] = prod_i m_i(k) ** SCHEDULED_MONOMIALS[a][i]",
+        "#: (None: no scheduled kernel).",
+        f"SCHEDULED_HYPER_PARAMETERS = {names!r}",
+        f"SCHEDULED_MONOMIALS = {None if sx is None else sx.monomials!r}",
+    ]
+
+
 def python_source(recursion: MomentRecursion) -> str:
     kx = kernel_expressions(recursion)
     doc = ("Per-row ``(A row-major, c, w, X_0)`` of ``X_{k+1} = A X_k + c``, "
@@ -90,6 +105,7 @@ def python_source(recursion: MomentRecursion) -> str:
         "",
         f'FINGERPRINT = "{recursion.fingerprint}"',
         f"STATE = {tuple(s.name for s in recursion.state)!r}",
+        *_scheduled_monomials(scheduled_expressions(recursion)),
         "",
         "",
         *_python_function(kx, "coefficients", NumPyPrinter(), doc.replace("BACKEND", "float64, NumPy")),

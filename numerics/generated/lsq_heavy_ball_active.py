@@ -9,6 +9,11 @@ import numpy
 
 FINGERPRINT = "25cb373ba1644b4c20a2bdd53e12fe2af84380adf63d02669b4043466e0e5c94"
 STATE = ('R', 'C', 'V')
+#: The scheduled C kernel's per-step monomials of the multipliers m_i(k) of
+#: SCHEDULED_HYPER_PARAMETERS[i]: mu[a] = prod_i m_i(k) ** SCHEDULED_MONOMIALS[a][i]
+#: (None: no scheduled kernel).
+SCHEDULED_HYPER_PARAMETERS = None
+SCHEDULED_MONOMIALS = None
 
 
 def coefficients(lr, beta, p, batch, d, sigma2, R0):

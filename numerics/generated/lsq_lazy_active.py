@@ -9,6 +9,11 @@ import numpy
 
 FINGERPRINT = "562925e0adef7493190566a04a0234856f22fc8084110fde07279271ebe8be0f"
 STATE = ('R', 'C', 'V')
+#: The scheduled C kernel's per-step monomials of the multipliers m_i(k) of
+#: SCHEDULED_HYPER_PARAMETERS[i]: mu[a] = prod_i m_i(k) ** SCHEDULED_MONOMIALS[a][i]
+#: (None: no scheduled kernel).
+SCHEDULED_HYPER_PARAMETERS = ('lr', 'beta')
+SCHEDULED_MONOMIALS = ((0, 0), (1, 0), (2, 0), (1, 1), (2, 1), (2, 2), (0, 1), (1, 2), (0, 2))
 
 
 def coefficients(lr, beta, p, batch, d, sigma2, R0):

@@ -9,6 +9,11 @@ import numpy
 
 FINGERPRINT = "cbc41d4c95228105ac1ce86759102e177b6560c19a4f14db77c883c8d795e538"
 STATE = ('R', 'C', 'V')
+#: The scheduled C kernel's per-step monomials of the multipliers m_i(k) of
+#: SCHEDULED_HYPER_PARAMETERS[i]: mu[a] = prod_i m_i(k) ** SCHEDULED_MONOMIALS[a][i]
+#: (None: no scheduled kernel).
+SCHEDULED_HYPER_PARAMETERS = None
+SCHEDULED_MONOMIALS = None
 
 
 def coefficients(lr, beta, p, batch, d, sigma2, R0):

@@ -109,12 +109,13 @@ class Optimizer:
             key = self.keyword_of(symbol)
             s = schedule.multipliers(steps, f"{key} schedule")
             base = self.values[symbol]
-            for k in range(s.size):
-                try:
-                    _check(self.specs[key], key, base * s[k])
-                except ValueError as exc:
-                    raise ValueError(f"{key} schedule at step {k} (multiplier {s[k]}): "
-                                     f"{exc}") from None
+            if s.size and not _all_within(self.specs[key], key, base, s):
+                for k in range(s.size):  # find the first step outside, for the message
+                    try:
+                        _check(self.specs[key], key, base * s[k])
+                    except ValueError as exc:
+                        raise ValueError(f"{key} schedule at step {k} (multiplier {s[k]}): "
+                                         f"{exc}") from None
             out[symbol] = s
         return out
 
@@ -130,6 +131,19 @@ def _check(spec: HyperParameter, key: str, value) -> np.ndarray:
     """``value`` validated against the interval of ``spec`` (reported as ``key``)."""
     return check_per_row(key, value, lower=_bound(spec.lower), upper=_bound(spec.upper),
                          lower_open=spec.lower_open, upper_open=spec.upper_open)
+
+
+def _all_within(spec: HyperParameter, key: str, base: np.ndarray, s: np.ndarray) -> bool:
+    """Every scheduled value ``base_r · s_k`` (all rows, all steps) lies in the interval
+    of ``spec``, decided from the four products of extremes: the interval is convex, and
+    a product, exact or rounded to float, is monotone in each factor, so the least and
+    greatest of the ``rows × steps`` products are among them."""
+    corners = [b * m for b in (base.min(), base.max()) for m in (s.min(), s.max())]
+    try:
+        _check(spec, key, corners)
+    except ValueError:
+        return False
+    return True
 
 
 def _bound(x):

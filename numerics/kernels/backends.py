@@ -25,8 +25,7 @@ import sympy as sp
 
 from derivations import MomentRecursion
 from derivations.recursion import derive_recursion, shipped_recursions
-from numerics.codegen.expressions import scheduled_expressions
-from numerics.codegen.signature import Signature
+from numerics.codegen.signature import Signature, api_name
 from numerics.codegen.sources import GENERATED_DIR, c_source, module_name, python_source
 from numerics.kernels.compiler import load_kernel
 from numerics.kernels.evaluate import evaluate_exact
@@ -232,17 +231,21 @@ def _pointers(arrays: list[np.ndarray]):
 
 def schedule_monomials(rec: MomentRecursion, multipliers: dict, steps: int) -> np.ndarray:
     """The table ``μ_α(k) = Π_j m_j(k)^{α_j}`` (steps × monomials) of the scheduled C
-    kernel; a ``ValueError`` when ``rec`` has no scheduled form."""
-    sx = scheduled_expressions(rec)
-    if sx is None:
+    kernel, its monomials read from the generated module; a ``ValueError`` when ``rec``
+    has no scheduled form."""
+    module = generated_module(rec)
+    if module.SCHEDULED_MONOMIALS is None:
         raise ValueError(f"the recursion of {rec.optimizer!r} ({rec.time_rule}) is not "
                          "polynomial in its hyper-parameters, so it has no scheduled C kernel; "
                          "use backend='numpy'")
-    table = np.ones((steps, len(sx.monomials)))
-    for j, symbol in enumerate(sx.symbols):
-        if symbol in multipliers:
-            m = np.asarray(multipliers[symbol], dtype=float)
-            table *= m[:, None] ** np.array([alpha[j] for alpha in sx.monomials])[None, :]
+    exponents = np.array(module.SCHEDULED_MONOMIALS, dtype=int).reshape(
+        len(module.SCHEDULED_MONOMIALS), len(module.SCHEDULED_HYPER_PARAMETERS))
+    by_name = {api_name(symbol): m for symbol, m in multipliers.items()}
+    table = np.ones((steps, len(exponents)))
+    for j, name in enumerate(module.SCHEDULED_HYPER_PARAMETERS):
+        if name in by_name:
+            m = np.asarray(by_name[name], dtype=float)
+            table *= m[:, None] ** exponents[None, :, j]
     return np.ascontiguousarray(table)
 
 

@@ -77,8 +77,6 @@ def _python_function(kx: KernelExpressions, name: str, printer, doc: str) -> lis
     return lines
 
 
-@lru_cache(maxsize=None)
-@_stored
 def _scheduled_monomials(sx: ScheduledExpressions | None) -> list[str]:
     """The monomials ``mu[a]`` of the C kernel's scheduled step, as data for the code
     that fills its table: ``μ_a(k) = Π_h m_h(k)^(α_a)_h`` over the hyper-parameters ``h``
@@ -93,6 +91,8 @@ def _scheduled_monomials(sx: ScheduledExpressions | None) -> list[str]:
     ]
 
 
+@lru_cache(maxsize=None)
+@_stored
 def python_source(recursion: MomentRecursion) -> str:
     kx = kernel_expressions(recursion)
     doc = ("Per-row ``(A row-major, c, w, X_0)`` of ``X_{k+1} = A X_k + c``, "

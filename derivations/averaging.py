@@ -21,6 +21,10 @@ import sympy as sp
 from .names import name_of
 from .optimizers import HyperParameter, UpdateRule, e, update_rule
 
+#: Rules defined here through the public API: the symbols of this module are those rules'
+#: own (a user may reuse them), not the engine's (:func:`~derivations.optimizers.engine_symbols`).
+DEFINES_RULES = True
+
 #: The averaged iterate's error θ̄ − θ*.
 ebar = sp.Symbol("ebar")
 #: The averaging weight γ on the old average.

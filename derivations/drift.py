@@ -121,7 +121,7 @@ def derive_statistics_map(model: str, optimizer: str, time_rule: str = "steps") 
     if leftover:
         raise ArithmeticError(f"statistics do not close: {leftover}")
     # Means of the bulk vectors: E⟨x', w⟩ for a fixed w ⊥ μ, linear in ⟨e, w⟩, ⟨v, w⟩.
-    w = sp.Symbol("w_perp")
+    w = sp.Dummy("w_perp")  # a fixed vector ⊥ μ no rule can name
     means = tuple(sp.Symbol(x.name) for x in rule.state)
     to_mean = {Dot(x, w): m for x, m in zip(rule.state, means)}
     mean_rows = [sp.expand(across(nxt[x].dot(LinearVector.atom(w))).xreplace(to_mean))

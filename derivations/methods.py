@@ -38,6 +38,10 @@ import sympy as sp
 from . import symbols as S
 from .optimizers import HyperParameter, UpdateRule, e, register_rule, v
 
+#: Rules defined here through the public API: the symbols of this module are those rules'
+#: own (a user may reuse them), not the engine's (:func:`~derivations.optimizers.engine_symbols`).
+DEFINES_RULES = True
+
 #: PyTorch's dampening τ ∈ [0, 1] of the gradient entering the buffer (keyword ``tau``).
 tau = sp.Symbol("tau", nonnegative=True)
 #: Ma & Yarats' immediate-discount factor ν ∈ [0, 1].

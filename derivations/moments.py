@@ -60,6 +60,16 @@ class MomentRecursion:
     parameters: tuple[sp.Symbol, ...] = field(default=S.PARAMETERS)
     hyper_parameters: tuple[sp.Symbol, ...] = (S.lr, S.beta)
 
+    def __post_init__(self):
+        # Every expression rebuilt from its arguments, as unpickling rebuilds it: ``factor``
+        # leaves forms such as ``-(ηp − 3)/3`` that SymPy re-evaluates to ``1 − ηp/3`` when
+        # rebuilt, so a recursion read from the derivation store would otherwise differ
+        # from (and have another fingerprint than) the same recursion derived in memory.
+        for name in ("transition", "forcing", "mean_transition"):
+            object.__setattr__(self, name, sp.ImmutableMatrix(getattr(self, name).applyfunc(rebuilt)))
+        object.__setattr__(self, "risk", rebuilt(sp.sympify(self.risk)))
+        object.__setattr__(self, "initial", tuple(rebuilt(sp.sympify(x)) for x in self.initial))
+
     @property
     def risk_weights(self) -> sp.ImmutableMatrix:
         """Row vector ``w`` with ``E R = w · X``."""
@@ -67,9 +77,12 @@ class MomentRecursion:
 
     @cached_property
     def fingerprint(self) -> str:
-        """SHA-256 of the recursion's canonical form (identifies generated code)."""
+        """SHA-256 of the recursion's canonical form (identifies generated code), the
+        parameters in call order included: two rules with the same matrices but their
+        hyper-parameters in another order have generated functions of other signatures."""
         parts = (self.model, self.optimizer, self.time_rule, self.state, self.transition,
-                 self.forcing, self.mean_transition, self.risk, self.initial)
+                 self.forcing, self.mean_transition, self.risk, self.initial, self.parameters,
+                 self.hyper_parameters)
         return hashlib.sha256(sp.srepr(parts).encode()).hexdigest()
 
     def equations(self) -> list[sp.Eq]:
@@ -116,10 +129,22 @@ def require_symbolic_size(recursion: "MomentRecursion", what: str) -> None:
             "numerics.is_stable / spectral_radius")
 
 
+def rebuilt(expr: sp.Basic) -> sp.Basic:
+    """``expr`` rebuilt bottom-up from its arguments (``func(*args)``), as pickling does."""
+    if not expr.args or isinstance(expr, sp.MatrixBase):
+        return expr
+    return expr.func(*(rebuilt(a) for a in expr.args))
+
+
 def affine_form(row, symbols: list[sp.Symbol], constant: sp.Expr = sp.S.Zero) -> sp.Expr:
     """``Σ_j row_j · symbols_j + constant`` with every coefficient factored: the row of
     ``A X + c`` collected in the state (read off ``A`` and ``c``, nothing expanded)."""
     return sp.Add(*(sp.factor(a) * x for a, x in zip(row, symbols)), sp.factor(constant))
+
+
+def _factored(expr: sp.Expr) -> sp.Expr:
+    """``factor(expr)``, a lone idle power kept as ``(1 − p)^{jB}`` (not ``(−1)^{jB} (p − 1)^{jB}``)."""
+    return S.with_idle_powers(sp.factor(expr))
 
 
 def linear_map(rows: list[sp.Expr], variables: list[sp.Symbol], what: str):
@@ -129,8 +154,8 @@ def linear_map(rows: list[sp.Expr], variables: list[sp.Symbol], what: str):
         poly = sp.Poly(row, *variables)
         if poly.total_degree() > 1:
             raise ArithmeticError(f"{what} is not linear in {variables}: {row}")
-        matrix.append([sp.factor(poly.coeff_monomial(x)) for x in variables])
-        constant.append(sp.factor(poly.coeff_monomial(1)))
+        matrix.append([_factored(poly.coeff_monomial(x)) for x in variables])
+        constant.append(_factored(poly.coeff_monomial(1)))
     return sp.ImmutableMatrix(matrix), sp.ImmutableMatrix(constant)
 
 

@@ -15,13 +15,17 @@ way).  Code that needs to know what a rule does asks its properties
 
 from __future__ import annotations
 
+import hashlib
+import importlib
+import pkgutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 
 import sympy as sp
 
 from . import symbols as S
-from .vectors import LinearVector
+from .vectors import LinearVector, NonLinearStep
 
 #: Vector atoms of the optimizer state and of the batch gradient.
 e = sp.Symbol("e")
@@ -31,9 +35,14 @@ g = sp.Symbol("g")
 Vectors = dict[sp.Symbol, LinearVector]
 
 #: Names a hyper-parameter may not take: the parameters every rule and model already
-#: has (API names and the names of their symbols), and the step-activity indicator.
+#: has (API names and the names of their symbols), the step-activity indicator, the
+#: classic moments ``R``, ``C``, ``V`` (state symbols of every recursion), the engine's
+#: vector atoms, and keywords of the numeric API.  (A hyper-parameter that *equals* any
+#: other symbol of the engine is refused too: :func:`engine_symbols`.)
 RESERVED_NAMES = frozenset({"lr", "beta", "p", "batch", "d", "sigma2", "R0", "a", "eta", "B",
-                            "s^2", "R_0", "rho", "time", "steps", "name"})
+                            "s^2", "R_0", "rho", "W", "R", "C", "V", "e", "g", "mu_hat",
+                            "time", "steps", "name", "self", "backend", "schedules", "lr_schedule",
+                            "beta_schedule"})
 
 
 @dataclass(frozen=True)
@@ -89,7 +98,8 @@ class UpdateRule:
     besides ``lr``, ``beta`` and ``a`` (symbols or :class:`HyperParameter`); ``source``
     cites where the method is defined (paper or library); buffers listed in
     ``start_equal_to_error`` start at ``e_0`` (an averaged iterate), the others at 0.
-    Rules compare by identity: a rule redefined under the same name is a new rule.
+    Rules compare by identity: a rule redefined under the same name is a new rule;
+    :attr:`definition` identifies what the rule *is* (equal for equal definitions).
     """
 
     name: str
@@ -111,6 +121,23 @@ class UpdateRule:
         """The next state vectors in terms of the atoms of the state and ``g``."""
         current = {u: LinearVector.atom(u) for u in self.state}
         return self.step(current, LinearVector.atom(g))
+
+    @cached_property
+    def definition(self) -> str:
+        """SHA-256 of everything that defines the rule: its name, texts and source, state
+        vectors, hyper-parameters (symbols, intervals, defaults, examples), the buffers
+        that start at ``e_0``, and the canonical form of its step ``(state, g) ↦ state'``.
+        Two rule objects with equal definitions derive the same results."""
+        new = self.apply()
+        step = tuple((u, tuple(sorted(((a, sp.sympify(c)) for a, c in new[u].terms.items()),
+                                      key=lambda t: sp.default_sort_key(t[0]))))
+                     for u in self.state)
+        specs = tuple((h.symbol, *(None if x is None else sp.sympify(x) for x in
+                                   (h.lower, h.upper, h.default, h.example)),
+                       h.lower_open, h.upper_open, h.doc) for h in self.specs)
+        parts = (self.name, self.summary, self.latex, self.source, self.state, specs,
+                 self.start_equal_to_error, step)
+        return hashlib.sha256(sp.srepr(parts).encode()).hexdigest()
 
     @property
     def buffers(self) -> tuple[sp.Symbol, ...]:
@@ -209,8 +236,28 @@ BUILT_IN_RULES = (
 
 #: Scalars every rule may use in its coefficients, besides its own hyper-parameters.
 STANDARD_COEFFICIENT_SYMBOLS = frozenset({S.lr, S.beta, S.active})
-#: Vector atoms a rule may not use as buffers (the gradient and the data's own atoms).
-_RESERVED_VECTORS = frozenset({g})
+#: Names a buffer may not take: the gradient and the vector atoms the data laws use in
+#: derived results (the rare-class direction).  Every other identifier works: the
+#: engine's per-sample atoms and probes are ``Dummy`` symbols no rule can name.
+RESERVED_VECTOR_NAMES = frozenset({g.name, S.mu_hat.name})
+
+
+@lru_cache(maxsize=1)
+def engine_symbols() -> frozenset:
+    """Every symbol the engine's modules of :mod:`derivations` define at module level
+    (parameters, exponents, generating-function and eigenvalue variables, statistics, …):
+    a rule's hyper-parameter equal to one of them would be taken for it in some
+    derivation.  Modules that define rules (``DEFINES_RULES``) hold rules' symbols, which
+    users may reuse."""
+    package = importlib.import_module(__package__)
+    found = set()
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"{__package__}.{info.name}")
+        if getattr(module, "DEFINES_RULES", False):
+            continue
+        found.update(x for x in vars(module).values()
+                     if isinstance(x, sp.Symbol) and not isinstance(x, sp.Dummy))
+    return frozenset(found)
 
 
 def _check_state(rule: UpdateRule) -> None:
@@ -219,10 +266,15 @@ def _check_state(rule: UpdateRule) -> None:
     if len(set(rule.state)) != len(rule.state):
         raise ValueError(f"rule state has repeated vectors: {rule.state}")
     for u in rule.buffers:
-        if not isinstance(u, sp.Symbol) or u in _RESERVED_VECTORS:
-            raise ValueError(f"rule buffers must be SymPy symbols other than g; got {u!r}")
+        if not isinstance(u, sp.Symbol) or isinstance(u, sp.Dummy) \
+                or u.name in RESERVED_VECTOR_NAMES:
+            raise ValueError(f"rule buffers must be SymPy symbols named other than "
+                             f"{', '.join(sorted(RESERVED_VECTOR_NAMES))}; got {u!r}")
         if not u.name.isidentifier():
             raise ValueError(f"rule buffer names must be identifiers; got {u.name!r}")
+    names = [u.name for u in rule.state]
+    if len(set(names)) != len(names):
+        raise ValueError(f"rule state vectors must have distinct names; got {names}")
     if not set(rule.start_equal_to_error) <= set(rule.buffers):
         raise ValueError(f"start_equal_to_error must list buffers of the rule {rule.buffers}; "
                          f"got {rule.start_equal_to_error}")
@@ -237,16 +289,32 @@ def _check_hyper_parameters(rule: UpdateRule) -> None:
             raise ValueError(
                 f"hyper-parameter name {h.name!r} must be an identifier other than "
                 f"{', '.join(sorted(RESERVED_NAMES))}")
-        if h.symbol in rule.state:
-            raise ValueError(f"hyper-parameter {h.name!r} is also a state vector")
+        if h.name in {u.name for u in rule.state}:
+            raise ValueError(f"hyper-parameter {h.name!r} has the name of a state vector of "
+                             f"the rule; give it another name")
         for bound in (h.lower, h.upper, h.default):
             if bound is not None and not sp.sympify(bound).is_real:
                 raise ValueError(f"hyper-parameter {h.name!r}: bounds and default must be real "
                                  f"numbers; got {bound!r}")
 
 
+def _check_engine_symbols(rule: UpdateRule) -> None:
+    """A user rule's hyper-parameter must not be one of the engine's own symbols."""
+    clash = sorted(h.name for h in rule.specs if h.symbol in engine_symbols())
+    if clash:
+        raise ValueError(f"hyper-parameter(s) {clash} are symbols the engine uses itself (same "
+                         "name and assumptions); give them other names or assumptions")
+
+
 def _check_step(rule: UpdateRule) -> None:
-    new = rule.apply()
+    try:
+        new = rule.apply()
+    except NonLinearStep:
+        raise
+    except (TypeError, AttributeError, sp.SympifyError) as exc:
+        raise ValueError(f"rule {rule.name!r}: its step must be linear in its state vectors and "
+                         f"g, with scalar coefficients (x[v] * beta, grad / 2, …); applied to "
+                         f"symbolic vectors it failed: {type(exc).__name__}: {exc}") from None
     if not isinstance(new, Mapping) or set(new) != set(rule.state):
         raise ValueError(f"rule step must return one vector per state vector {rule.state}; "
                          f"got {tuple(new) if isinstance(new, Mapping) else type(new).__name__}")
@@ -258,6 +326,15 @@ def _check_step(rule: UpdateRule) -> None:
             raise ValueError(f"rule step for {u} uses vectors outside {(*rule.state, g)}: "
                              f"{tuple(vec.terms)}")
         for c in vec.terms.values():
+            floats = sorted(c.atoms(sp.Float), key=abs)
+            if floats:
+                exact = [sp.nsimplify(abs(f), rational=True) for f in floats]
+                raise ValueError(
+                    f"rule coefficient {c} of the step for {u} holds the float(s) "
+                    f"{', '.join(str(float(abs(f))) for f in floats)}; coefficients must be "
+                    f"exact numbers: write "
+                    f"{', '.join(f'sp.Rational({q.p}, {q.q})' for q in exact)} instead, or "
+                    f"declare a hyper-parameter and give its value to the Optimizer")
             extra = c.free_symbols - allowed
             if extra:
                 raise ValueError(
@@ -271,26 +348,42 @@ def _check_step(rule: UpdateRule) -> None:
 _BUILT_IN_NAMES: set[str] = set()
 
 
-def register_rule(rule: UpdateRule, *, built_in: bool = False) -> UpdateRule:
-    """Make ``rule`` available by name everywhere (``Optimizer(rule.name, ...)``).
+def register_rule(rule: UpdateRule, *, replace: bool = False,
+                  built_in: bool = False) -> UpdateRule:
+    """Make ``rule`` available by name everywhere (``Optimizer(rule.name, ...)``) and
+    return the registered rule.
 
     The rule's state must start with the error ``e``, followed by any number of buffers;
     its step must return a :class:`LinearVector` for each state vector, linear in the
     state and ``g``, with coefficients in ``lr``, ``beta``, the step activity ``a``, the
-    rule's declared hyper-parameters and exact numbers.  A name can be registered once
-    (unregister it to redefine it).
+    rule's declared hyper-parameters and exact numbers.  Registering a rule whose
+    :attr:`~UpdateRule.definition` equals the registered one's again (a re-run notebook
+    cell) changes nothing and returns the registered rule; another definition under a
+    registered name needs ``replace=True`` (its results are then derived afresh, and an
+    :class:`~numerics.inputs.optimizer.Optimizer` made for the old rule is refused).
+    Built-in rules are never replaced.
     """
     if not isinstance(rule, UpdateRule):
         raise ValueError(f"rule must be an UpdateRule; got {type(rule).__name__}")
-    if rule.name in UPDATE_RULES:
-        if UPDATE_RULES[rule.name] is rule:
-            return rule
-        raise ValueError(f"rule name {rule.name!r} is already registered")
+    old = UPDATE_RULES.get(rule.name)
+    if old is rule:
+        return rule
     if not rule.name or not all(ch.isalnum() or ch in "-_" for ch in rule.name):
         raise ValueError(f"rule name must be letters, digits, '-' and '_'; got {rule.name!r}")
     _check_state(rule)
     _check_hyper_parameters(rule)
     _check_step(rule)
+    if not built_in:
+        _check_engine_symbols(rule)
+    if old is not None:
+        if rule.name in _BUILT_IN_NAMES:
+            raise ValueError(f"rule name {rule.name!r} is already registered: it is built in "
+                             "and cannot be replaced; choose another name")
+        if old.definition == rule.definition:
+            return old
+        if not replace:
+            raise ValueError(f"rule name {rule.name!r} is already registered with another "
+                             "definition; pass replace=True to replace it")
     UPDATE_RULES[rule.name] = rule
     if built_in:
         _BUILT_IN_NAMES.add(rule.name)

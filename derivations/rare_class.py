@@ -38,7 +38,7 @@ from .symbols import SampleSymbols
 from .vectors import Dot
 
 #: Unit vector along μ (a vector atom): ⟨e, μ̂⟩ = s, ⟨v, μ̂⟩ = u.
-mu_hat = sp.Symbol("mu_hat")
+mu_hat = S.mu_hat
 #: Statistics: signal error and buffer along μ̂; bulk energies orthogonal to μ.
 s = sp.Symbol("s", real=True)
 u = sp.Symbol("u", real=True)
@@ -61,18 +61,24 @@ def logit_mean(label: int) -> sp.Expr:
     return bias + label * S.rho * signal
 
 
+#: Residual and label symbols per sample index: ``Dummy`` symbols, so that no symbol of a
+#: rule (a hyper-parameter ``r_1``) is mistaken for one.
+_RESIDUALS: dict[int, sp.Dummy] = {}
+_LABELS: dict[int, sp.Dummy] = {}
+
+
 def residual(sample: SampleSymbols) -> sp.Symbol:
     """Residual ``r_b = σ(c_b) − y_b`` of sample ``b`` (a symbol; its law is below)."""
-    return sp.Symbol(f"r_{sample.index}", real=True)
+    return _RESIDUALS.setdefault(sample.index, sp.Dummy(f"r_{sample.index}", real=True))
 
 
 def label(index: int) -> sp.Symbol:
-    return sp.Symbol(f"y_{index}", nonnegative=True)
+    """The label ``y_b`` of sample ``b`` (a symbol)."""
+    return _LABELS.setdefault(index, sp.Dummy(f"y_{index}", nonnegative=True))
 
 
 def _residual_index(x: sp.Symbol) -> int | None:
-    name = x.name
-    return int(name[2:]) if name.startswith("r_") and name[2:].isdigit() else None
+    return next((b for b, r in _RESIDUALS.items() if r == x), None)
 
 
 def sample_mean(poly: sp.Expr, index: int) -> sp.Expr:

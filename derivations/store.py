@@ -2,11 +2,13 @@
 worker) reads what an earlier one derived instead of deriving it again.
 
 An entry is keyed by everything its value is derived from: the text of every module of
-this package, the SymPy and Python versions, the function, and its arguments — a name of
-a model or an update rule only when that name means the definition shipped with the
-package (built in; a rule or law defined at run time is derived in memory only), a
-:class:`~derivations.moments.MomentRecursion` by its fingerprint (the SHA-256 of its
-canonical form). Anything else in the arguments, or a value holding a ``Dummy`` symbol
+this package, the SymPy and Python versions, the function, and its arguments — the name
+of a built-in update rule or model as it is (the package's text defines it), the name of
+a rule registered at run time together with its :attr:`~derivations.optimizers.UpdateRule.definition`
+(so a user's rule is derived once, in the first process that needs it, and a changed
+definition is derived again), a :class:`~derivations.moments.MomentRecursion` by its
+fingerprint (the SHA-256 of its canonical form); a law defined at run time is derived in
+memory only. Anything else in the arguments, or a value holding a ``Dummy`` symbol
 (whose identity does not survive a process), is never stored. A damaged or unreadable
 entry is derived again; entries are written atomically (temporary file, then rename).
 
@@ -73,7 +75,7 @@ def _canonical(value) -> str | None:
         return f"recursion {value.fingerprint}"
     if isinstance(value, str):
         if value in UPDATE_RULES and not is_built_in(value):
-            return None
+            return f"rule {value!r} defined as {UPDATE_RULES[value].definition}"
         if value in LAWS and LAWS[value] is not _BUILT_IN_LAWS.get(value):
             return None
         return repr(value)

@@ -2,8 +2,10 @@
 
 Parameters carry the names of the mathematics (η, β, p, B, d, s²); the Python
 names follow the public API (``lr``, ``beta``, ``p``, ``batch``, ``d``,
-``sigma2``).  Random quantities of one batch (masks, noise, Gaussian inputs and
-the step-activity indicator) are created per sample by :func:`sample_symbols`.
+``sigma2``).  The random quantities of one batch (masks, noise, Gaussian inputs) are
+:class:`~sympy.Dummy` symbols made by :func:`sample_symbols`: they never appear in a
+derived result, and no symbol a user writes (a buffer ``x_1``, a hyper-parameter
+``m_1``) can be mistaken for one.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ sigma2 = sp.Symbol("s^2", nonnegative=True)
 rho = sp.Symbol("rho", positive=True)
 #: Rare-class limit of the logistic fourth-moment constant: w / p² → W = e^{ρ²}.
 fisher_w = sp.Symbol("W", positive=True)
+#: Unit vector along the rare-class mean μ (a vector atom of the logistic statistics).
+mu_hat = sp.Symbol("mu_hat")
 
 #: Step-activity indicator a = 1 − Π_b (1 − m_b): 1 when any sample of the
 #: batch carries the row's token.
@@ -48,14 +52,16 @@ class SampleSymbols:
     x: sp.Symbol
 
 
+_SAMPLES: dict[int, SampleSymbols] = {}
+
+
 def sample_symbols(b: int) -> SampleSymbols:
-    """Symbols for sample ``b`` (1-based) of a batch."""
-    return SampleSymbols(
-        index=b,
-        mask=sp.Symbol(f"m_{b}", nonnegative=True),
-        noise=sp.Symbol(f"xi_{b}", real=True),
-        x=sp.Symbol(f"x_{b}"),
-    )
+    """Symbols for sample ``b`` (1-based) of a batch: the same ``Dummy`` symbols at every
+    call in a process (printed ``_m_1``, ``_xi_1``, ``_x_1``)."""
+    if b not in _SAMPLES:
+        _SAMPLES[b] = SampleSymbols(index=b, mask=sp.Dummy(f"m_{b}", nonnegative=True),
+                                    noise=sp.Dummy(f"xi_{b}", real=True), x=sp.Dummy(f"x_{b}"))
+    return _SAMPLES[b]
 
 
 def is_idle_power(x: sp.Expr) -> bool:
@@ -63,7 +69,15 @@ def is_idle_power(x: sp.Expr) -> bool:
     return bool(x.is_Pow and x.base == 1 - p and (x.exp / batch).is_Integer)
 
 
+def with_idle_powers(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with every ``(p − 1)^{jB}`` — the form ``factor`` gives a lone ``(1 − p)^{jB}``,
+    as ``(−1)^{jB} (p − 1)^{jB}`` — written ``(−1)^{jB} (1 − p)^{jB}`` (the signs cancel)."""
+    return sp.sympify(expr).replace(
+        lambda x: bool(x.is_Pow and x.base == p - 1 and (x.exp / batch).is_Integer),
+        lambda x: (-1) ** x.exp * (1 - p) ** x.exp)
+
+
 def replace_idle_powers(expr: sp.Expr, idle: sp.Expr) -> sp.Expr:
     """Write every ``(1 − p)^{jB}`` in ``expr`` as ``idle^j`` (``idle`` stands for
     ``(1 − p)^B``: a symbol for fast algebra, or ``1 − p_B`` for stable numerics)."""
-    return sp.sympify(expr).replace(is_idle_power, lambda x: idle ** (x.exp / batch))
+    return with_idle_powers(expr).replace(is_idle_power, lambda x: idle ** (x.exp / batch))

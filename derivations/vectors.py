@@ -38,6 +38,24 @@ class Dot(sp.Function):
         return f"‖{u}‖²" if u == w else f"⟨{u}, {w}⟩"
 
 
+class NonLinearStep(ValueError):
+    """An update rule's step did something a linear map of its vectors cannot do
+    (multiplied two vectors, raised one to a power, added a scalar to one)."""
+
+
+def _scalar(vector: "LinearVector", value, what: str):
+    """``value`` as a SymPy scalar; a :class:`NonLinearStep` naming the term when it is a
+    vector or not a number a coefficient can be."""
+    if isinstance(value, LinearVector):
+        raise NonLinearStep(f"a rule must be linear in its state vectors: the step {what} the "
+                            f"vector {vector!r} by the vector {value!r}")
+    try:
+        return sp.sympify(value, strict=True)
+    except sp.SympifyError:
+        raise NonLinearStep(f"a rule must be linear in its state vectors: the step {what} the "
+                            f"vector {vector!r} by {value!r}, which is not a scalar") from None
+
+
 class LinearVector:
     """A vector ``Σ c_u u`` over vector atoms ``u`` with SymPy coefficients ``c_u``."""
 
@@ -53,10 +71,17 @@ class LinearVector:
         return cls({u: sp.Integer(1)})
 
     def __add__(self, other: "LinearVector") -> "LinearVector":
+        if not isinstance(other, LinearVector):
+            if other == 0:
+                return self
+            raise NonLinearStep(f"a rule must be linear in its state vectors: a vector plus the "
+                                f"scalar {other!r} is not a vector (scale a vector instead)")
         out = dict(self.terms)
         for atom, c in other.terms.items():
             out[atom] = out.get(atom, 0) + c
         return LinearVector(out)
+
+    __radd__ = __add__
 
     def __neg__(self) -> "LinearVector":
         return LinearVector({u: -c for u, c in self.terms.items()})
@@ -64,15 +89,26 @@ class LinearVector:
     def __sub__(self, other: "LinearVector") -> "LinearVector":
         return self + (-other)
 
+    def __rsub__(self, other) -> "LinearVector":
+        return (-self) + other
+
     def __mul__(self, scalar) -> "LinearVector":
-        scalar = sp.sympify(scalar)
+        scalar = _scalar(self, scalar, "multiplies")
         return LinearVector({u: scalar * c for u, c in self.terms.items()})
 
     __rmul__ = __mul__
 
+    def __pow__(self, exponent):
+        raise NonLinearStep(f"a rule must be linear in its state vectors: the step raises the "
+                            f"vector {self!r} to the power {exponent!r}")
+
+    def __rtruediv__(self, other):
+        raise NonLinearStep(f"a rule must be linear in its state vectors: the step divides "
+                            f"{other!r} by the vector {self!r}")
+
     def __truediv__(self, scalar) -> "LinearVector":
         """``self / c`` for a non-zero scalar ``c`` (exact: ``1/2`` stays ``1/2``)."""
-        scalar = sp.sympify(scalar)
+        scalar = _scalar(self, scalar, "divides")
         if scalar == 0:
             raise ZeroDivisionError("a LinearVector divided by 0")
         return self * (1 / scalar)
@@ -97,4 +133,4 @@ class LinearVector:
         )
 
     def __repr__(self) -> str:
-        return " + ".join(f"({c})*{u}" for u, c in self.terms.items()) or "0"
+        return str(sp.Add(*(c * u for u, c in self.terms.items())))

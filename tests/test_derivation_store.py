@@ -63,16 +63,33 @@ def test_another_process_reads_what_this_one_stored(folder):
     assert {"derive_recursion", "closed_form"} <= names
 
 
-def test_a_rule_defined_at_run_time_is_never_stored(folder):
-    register_rule(UpdateRule("store-probe", (e,), lambda x, grad: {e: x[e] - S.lr / 3 * grad},
-                             "θ ← θ − (η/3) g", r"\theta \leftarrow \theta - \tfrac{\eta}{3} g"))
+def _third_step(scale):
+    return lambda x, grad: {e: x[e] - S.lr * scale * grad}
+
+
+def test_a_rule_defined_at_run_time_is_stored_by_its_definition(folder):
+    """A user's rule is derived once (a new process reads it back); a rule redefined under
+    the same name (``replace=True``) is a new key and is derived again, and re-registering
+    the first definition finds its entry again."""
+    first = UpdateRule("store-probe", (e,), _third_step(sp.Rational(1, 3)), "θ ← θ − (η/3) g",
+                       r"\theta \leftarrow \theta - \tfrac{\eta}{3} g")
+    other = UpdateRule("store-probe", (e,), _third_step(sp.Rational(1, 4)), "θ ← θ − (η/4) g",
+                       r"\theta \leftarrow \theta - \tfrac{\eta}{4} g")
+    register_rule(first)
     try:
         stored, calls = _calls(derive_recursion.__wrapped__.__wrapped__)
-        stored("lsq", "store-probe")
-        stored("lsq", "store-probe")
+        a = stored("lsq", "store-probe")
+        assert stored("lsq", "store-probe") == a and len(calls) == 1
+        assert len(list(folder.glob("*.pickle"))) == 1
+        register_rule(other, replace=True)
+        b = stored("lsq", "store-probe")
+        assert len(calls) == 2 and b.transition != a.transition
+        register_rule(UpdateRule("store-probe", (e,), _third_step(sp.Rational(1, 3)),
+                                 first.summary, first.latex), replace=True)
+        assert stored("lsq", "store-probe") == a and len(calls) == 2
     finally:
         unregister_rule("store-probe")
-    assert len(calls) == 2 and not list(folder.glob("*.pickle"))
+    assert len(list(folder.glob("*.pickle"))) == 2
 
 
 def test_a_damaged_entry_is_derived_again(folder):

@@ -313,7 +313,7 @@ def test_schedules_refused_where_they_cannot_apply():
     (lambda: UpdateRule("bad", (v, e), lambda x, gr: {e: x[e], v: x[v]}, "", ""),
      r"state must start with the error e"),
     (lambda: UpdateRule("bad", (e, g), lambda x, gr: {e: x[e], g: x[g]}, "", ""),
-     r"buffers must be SymPy symbols other than g"),
+     r"buffers must be SymPy symbols named other than g, mu_hat"),
 ])
 def test_register_rule_refuses_bad_definitions(build, message):
     with pytest.raises(ValueError, match=message):

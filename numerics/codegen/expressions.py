@@ -123,10 +123,19 @@ class ScheduledExpressions:
     outputs: tuple[sp.Expr, ...]
 
 
+#: The most per-row factors ``h^α K_α`` a scheduled C kernel holds: each is a vector per
+#: tile group, so the kernel's size and compile time grow with their number (a rule with
+#: 6 buffers has 1 137: about a minute of compiling, for a kernel that cannot keep them in
+#: registers anyway).  The built-in rules need at most 47.
+SCHEDULED_MAX_FACTORS = 256
+
+
 def scheduled_expressions(recursion: MomentRecursion) -> ScheduledExpressions | None:
     """The split of :class:`ScheduledExpressions`, or ``None`` when some entry is not a
     polynomial in the hyper-parameters (the idle stretches of active time divide by
-    ``1 − qβ``; a rule may use ``1/(1 + ν)``): such recursions have no scheduled kernel."""
+    ``1 − qβ``; a rule may use ``1/(1 + ν)``) or the split has more than
+    :data:`SCHEDULED_MAX_FACTORS` factors: such recursions have no scheduled C kernel
+    (scheduled runs use the NumPy backend)."""
     signature = Signature.of(recursion)
     hyper = recursion.hyper_parameters
     entries = [*recursion.transition, *recursion.forcing]
@@ -145,6 +154,8 @@ def scheduled_expressions(recursion: MomentRecursion) -> ScheduledExpressions | 
             pairs.append((index, len(factors)))
             factors.append(sp.Mul(*(h**a for h, a in zip(hyper, alpha))) * coefficient)
         terms.append(tuple(pairs))
+        if len(factors) > SCHEDULED_MAX_FACTORS:
+            return None
     rename = signature.renaming
     stable = [_stabilise(x) for x in factors]
     uses_pb = any(x.has(ACTIVE_PROBABILITY) for x in stable)

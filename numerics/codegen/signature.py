@@ -1,8 +1,9 @@
 """The signature of a generated function, built once from a derivation.
 
 Inputs are the derivation's parameter symbols followed by ``R_0`` (the order every
-backend passes values in), each with its API name (``lr``, ``beta``, ``p``, ``batch``,
-``d``, ``sigma2``, ``R0``; a symbol the API does not know keeps its own name).  Outputs
+backend passes values in), each named in generated code by its API name (``lr``, ``beta``,
+``p``, ``batch``, ``d``, ``sigma2``, ``R0``; a rule's own hyper-parameter ``nu`` as
+``h_nu``).  Outputs
 are the named blocks of the recursion ``X_{k+1} = A X_k + c``, ``E R_k = w · X_k``
 from ``X_0``: ``transition`` (``A`` row-major, ``n²`` entries), ``forcing``,
 ``risk_weights`` and ``initial`` (``n`` each).  :meth:`Signature.check_inputs` refuses
@@ -34,9 +35,22 @@ def api_name(symbol: sp.Symbol) -> str:
     return name if name.isidentifier() else f"s_{name}"
 
 
+def code_name(symbol: sp.Symbol, index: int) -> str:
+    """The name of input ``index`` in generated code: the API name of a standard input,
+    ``h_<name>`` for any other (a rule's own hyper-parameter; ``h_<index>`` when its name
+    is not ASCII).  The prefix keeps a user's name (``t0``, ``p_B``, ``zero``, ``out``,
+    ``double``, ``lambda``, …) apart from the printers' intermediates, the C kernel's own
+    names and both languages' keywords."""
+    if symbol in API_NAMES:
+        return API_NAMES[symbol]
+    return f"h_{symbol.name}" if symbol.name.isascii() and symbol.name.isidentifier() \
+        else f"h_{index}"
+
+
 @dataclass(frozen=True)
 class Signature:
-    """Named inputs (in call order) and named output blocks of one recursion."""
+    """Inputs (in call order) with their names in generated code (:func:`code_name`),
+    and named output blocks of one recursion."""
 
     inputs: tuple[sp.Symbol, ...]
     names: tuple[str, ...]
@@ -46,7 +60,7 @@ class Signature:
     def of(cls, recursion: MomentRecursion) -> "Signature":
         inputs = (*recursion.parameters, R0)
         n = len(recursion.state)
-        names = tuple(api_name(s) for s in inputs)
+        names = tuple(code_name(s, i) for i, s in enumerate(inputs))
         if len(set(names)) != len(names):
             raise ValueError(f"input names of {recursion.model}/{recursion.optimizer} collide: "
                              f"{names}")

@@ -185,22 +185,31 @@ def _vector_function(pr: _VectorCPrinter, head: str, arguments, used, intermedia
             "    const vec zero = {0};", "    (void)zero;", *body, "}"]
 
 
+def _vector_name(key: tuple) -> str:
+    """The C name of the tile vector ``key`` = ``(kind, *indices)``: the kind, then the
+    indices joined by ``_`` (``("A", 1, 10)`` → ``A1_10``, ``("A", 11, 0)`` → ``A11_0``), so
+    that no two keys share a name whatever the number of moments."""
+    kind, *indices = key
+    return kind + "_".join(map(str, indices))
+
+
 def _affine_row(i: int, n: int, has, matrix: str, constant: str) -> str:
-    """``Σ_j M_ij x_j + k_i`` of one tile vector over the vectors named ``{matrix}ij`` and
-    ``{constant}i`` that exist (``has``); ``zero`` when none does."""
-    terms = [f"{matrix}{i}{j}[g] * x{j}[g]" for j in range(n) if has(f"{matrix}{i}{j}")]
-    terms += [f"{constant}{i}[g]"] if has(f"{constant}{i}") else []
+    """``Σ_j M_ij x_j + k_i`` of one tile vector over the vectors ``(matrix, i, j)`` and
+    ``(constant, i)`` that exist (``has``); ``zero`` when none does."""
+    terms = [f"{_vector_name((matrix, i, j))}[g] * x{j}[g]" for j in range(n)
+             if has((matrix, i, j))]
+    terms += [f"{_vector_name((constant, i))}[g]"] if has((constant, i)) else []
     return " + ".join(terms) or "zero"
 
 
-def _tile_vectors(part: str, keys: list[str], names: dict[str, int], macro) -> list[str]:
+def _tile_vectors(part: str, keys: list[tuple], names: dict[tuple, int], macro) -> list[str]:
     """Declarators ``{part}_VECTORS`` of the tile vectors ``keys`` (entries of the
     coefficient function's ``out[]`` at ``names[key]``), and the macros
     ``LOAD_{part}(g)`` (group ``g`` from ``out[]``) and ``CLEAR_{part}(g, l)`` (lane ``l``
     set to 0)."""
-    return [f"#define {part}_VECTORS " + ", ".join(f"{k}[TILE]" for k in keys),
-            *macro(f"LOAD_{part}(g)", [f"{k}[g] = out[{names[k]}];" for k in keys]),
-            *macro(f"CLEAR_{part}(g, l)", [f"{k}[g][l] = 0.0;" for k in keys])]
+    return [f"#define {part}_VECTORS " + ", ".join(f"{_vector_name(k)}[TILE]" for k in keys),
+            *macro(f"LOAD_{part}(g)", [f"{_vector_name(k)}[g] = out[{names[k]}];" for k in keys]),
+            *macro(f"CLEAR_{part}(g, l)", [f"{_vector_name(k)}[g][l] = 0.0;" for k in keys])]
 
 
 def _update(rhs, n: int, risk, acc: str) -> list[str]:
@@ -254,67 +263,85 @@ class _PairStep:
     risk of the step between, ``E R_{k+1} = u · X_k + ws`` with ``u = Aᵀ w``, ``ws = w · c``:
     per row and two steps ``n² + n + nnz(w)`` fused multiply-adds (plus one add) instead of
     ``2 (n² + nnz(w))``, and fewer coefficients to load. The entries are sums of products
-    of the row's ``out[]`` over the structurally non-zero entries of ``A``, ``c``, ``w``."""
+    of the row's ``out[]`` over the structurally non-zero entries of ``A``, ``c``, ``w``
+    (keys as in :func:`_coefficient_names`)."""
 
-    def __init__(self, names: dict[str, int], n: int):
+    def __init__(self, names: dict[tuple, int], n: int):
         self.names, self.n = names, n
         has = names.__contains__
-        self.terms: dict[str, list[tuple[str, ...]]] = {}
+        self.terms: dict[tuple, list[tuple[tuple, ...]]] = {}
         for i in range(n):
             for j in range(n):
-                self._add(f"P{i}{j}", [(f"A{i}{k}", f"A{k}{j}") for k in range(n)
-                                       if has(f"A{i}{k}") and has(f"A{k}{j}")])
+                self._add(("P", i, j), [(("A", i, k), ("A", k, j)) for k in range(n)
+                                        if has(("A", i, k)) and has(("A", k, j))])
         for i in range(n):
-            self._add(f"q{i}", [(f"c{i}",)] * has(f"c{i}")
-                      + [(f"A{i}{k}", f"c{k}") for k in range(n) if has(f"A{i}{k}") and has(f"c{k}")])
+            self._add(("q", i), [(("c", i),)] * has(("c", i))
+                      + [(("A", i, k), ("c", k)) for k in range(n)
+                         if has(("A", i, k)) and has(("c", k))])
         for j in range(n):
-            self._add(f"u{j}", [(f"w{k}", f"A{k}{j}") for k in range(n)
-                                if has(f"w{k}") and has(f"A{k}{j}")])
-        self._add("ws", [(f"w{k}", f"c{k}") for k in range(n) if has(f"w{k}") and has(f"c{k}")])
+            self._add(("u", j), [(("w", k), ("A", k, j)) for k in range(n)
+                                 if has(("w", k)) and has(("A", k, j))])
+        self._add(("ws",), [(("w", k), ("c", k)) for k in range(n)
+                            if has(("w", k)) and has(("c", k))])
 
     def multiply_adds(self) -> int:
         """Vector multiply-adds of one ``PAIR_STEP`` (two row-steps): one per entry of
         ``P`` and ``u`` and per risk weight."""
-        return (sum(1 for k in self.terms if k[0] in "Pu")
-                + sum(1 for k in self.names if k.startswith("w")))
+        return (sum(1 for k in self.terms if k[0] in ("P", "u"))
+                + sum(1 for k in self.names if k[0] == "w"))
 
-    def _add(self, name: str, products: list[tuple[str, ...]]) -> None:
+    def _add(self, key: tuple, products: list[tuple[tuple, ...]]) -> None:
         if products:
-            self.terms[name] = products
+            self.terms[key] = products
 
-    def value(self, name: str) -> str:
-        """C expression of entry ``name`` of tile group ``g`` from its coefficient
+    def value(self, key: tuple) -> str:
+        """C expression of entry ``key`` of tile group ``g`` from its coefficient
         vectors (all lanes at once; padding lanes, all 0, give 0)."""
-        return " + ".join(" * ".join(f"{f}[g]" for f in product) for product in self.terms[name])
+        return " + ".join(" * ".join(f"{_vector_name(f)}[g]" for f in product)
+                          for product in self.terms[key])
 
     def step(self, risk) -> list[str]:
         n, has = self.n, self.terms.__contains__
-        between = [f"u{j}[g] * x{j}[g]" for j in range(n) if has(f"u{j}")]
-        between += ["ws[g]"] if has("ws") else []
+        between = [f"u{j}[g] * x{j}[g]" for j in range(n) if has(("u", j))]
+        between += ["ws[g]"] if has(("ws",)) else []
         return [f"acc1 += {' + '.join(between) or 'zero'};",
                 *_update(lambda i: _affine_row(i, n, has, "P", "q"), n, risk, "acc2")]
 
 
-def _coefficient_names(kx: KernelExpressions) -> dict[str, int]:
-    """Name (``A01``, ``c0``, ``w0``, ``x0``) → index in the coefficient function's
-    ``out[]`` of each per-row coefficient kept in vectors: only entries of ``A``, ``c``,
-    ``w`` that are not identically 0, and the initial state."""
+def _coefficient_names(kx: KernelExpressions) -> dict[tuple, int]:
+    """Key → index in the coefficient function's ``out[]`` of each per-row coefficient
+    kept in vectors: ``("A", i, j)``, ``("c", i)``, ``("w", i)`` for the entries of ``A``,
+    ``c``, ``w`` that are not identically 0, and ``("x", i)`` for the initial state (C
+    names by :func:`_vector_name`)."""
     n = kx.size
     A, c, w = (kx.block(b) for b in ("transition", "forcing", "risk_weights"))
     start = {block: s.start for block, s in kx.signature.slices().items()}
-    names = {f"A{i}{j}": start["transition"] + i * n + j
+    names = {("A", i, j): start["transition"] + i * n + j
              for i in range(n) for j in range(n) if A[i * n + j] != 0}
-    names.update({f"c{i}": start["forcing"] + i for i in range(n) if c[i] != 0})
-    names.update({f"w{i}": start["risk_weights"] + i for i in range(n) if w[i] != 0})
-    names.update({f"x{i}": start["initial"] + i for i in range(n)})
+    names.update({("c", i): start["forcing"] + i for i in range(n) if c[i] != 0})
+    names.update({("w", i): start["risk_weights"] + i for i in range(n) if w[i] != 0})
+    names.update({("x", i): start["initial"] + i for i in range(n)})
     return names
 
 
+#: The most moments for which the C kernel advances two steps at a time: the two-step form
+#: costs ``n³`` products per row to set up and ``n²`` more vectors per tile group, and its
+#: source grows as ``n³`` (28 moments, a rule with 6 buffers: 158 KB of C and 5.7 s of
+#: compiling, against 64 KB and 2.0 s stepping one at a time), while beyond a few moments
+#: the coefficients no longer stay in registers anyway.  Larger recursions step one at a
+#: time (``PAIR_STEP`` is two ``STEP``s).
+PAIR_MAX_MOMENTS = 10
+
+
 def multiply_adds_per_row_step(recursion: MomentRecursion) -> float:
-    """Vector multiply-adds the C kernel spends per row-step of ``recursion`` when it
-    advances two steps at a time (``PAIR_STEP``)."""
+    """Vector multiply-adds the C kernel spends per row-step of ``recursion``: with the
+    two-step form (``PAIR_STEP``, at most :data:`PAIR_MAX_MOMENTS` moments) half of one
+    ``PAIR_STEP``, else one per non-zero entry of ``A`` and risk weight."""
     kx = kernel_expressions(recursion)
-    return _PairStep(_coefficient_names(kx), kx.size).multiply_adds() / 2
+    names = _coefficient_names(kx)
+    if kx.size > PAIR_MAX_MOMENTS:
+        return sum(1 for k in names if k[0] in ("A", "w"))
+    return _PairStep(names, kx.size).multiply_adds() / 2
 
 
 @lru_cache(maxsize=None)
@@ -340,14 +367,24 @@ def c_source(recursion: MomentRecursion) -> str:
     names = _coefficient_names(kx)
 
     def risk(state):
-        return " + ".join(f"w{i}[g] * {state(i)}" for i in range(n) if f"w{i}" in names) or "zero"
+        return " + ".join(f"w{i}[g] * {state(i)}" for i in range(n) if ("w", i) in names) or "zero"
 
     def macro(head: str, lines: list[str]) -> list[str]:
         return [f"#define {head} \\", "    do { \\", *(f"        {x} \\" for x in lines),
                 "    } while (0)"]
 
     step = _update(lambda i: _affine_row(i, n, names.__contains__, "A", "c"), n, risk, "acc")
-    pair = _PairStep(names, n)
+    if n <= PAIR_MAX_MOMENTS:
+        pair = _PairStep(names, n)
+        pair_macros = [
+            "#define PAIR_VECTORS " + ", ".join(f"{_vector_name(k)}[TILE]" for k in pair.terms),
+            *macro("PAIR_OF_TILE(g)", [f"{_vector_name(k)}[g] = {pair.value(k)};"
+                                       for k in pair.terms]),
+            *macro("PAIR_STEP(g, acc1, acc2)", pair.step(risk))]
+    else:  # one step at a time (see PAIR_MAX_MOMENTS)
+        pair_macros = ["#define PAIR_VECTORS pair_unused",
+                       "#define PAIR_OF_TILE(g) ((void)pair_unused)",
+                       *macro("PAIR_STEP(g, acc1, acc2)", ["STEP(g, acc1);", "STEP(g, acc2);"])]
     specialise = [
         "",
         f"#define KERNEL {name}",
@@ -356,14 +393,12 @@ def c_source(recursion: MomentRecursion) -> str:
         f"#define N_OUTPUTS {len(kx.outputs)}",
         f"#define N_STATE {n}",
         f"#define COEFFICIENTS(arg, out) {name}_coefficients(arg, out)",
-        *_tile_vectors("TRANSITION", [k for k in names if k[0] in "Ac"], names, macro),
-        *_tile_vectors("STATE", [k for k in names if k[0] in "wx"], names, macro),
+        *_tile_vectors("TRANSITION", [k for k in names if k[0] in ("A", "c")], names, macro),
+        *_tile_vectors("STATE", [k for k in names if k[0] in ("w", "x")], names, macro),
         *macro("LOAD_INITIAL(g, l, x)", [f"x{i}[g][l] = x[{i}];" for i in range(n)]),
         f"#define RISK_OF_STATE(g) ({risk(lambda i: f'x{i}[g]')})",
         *macro("STEP(g, acc)", step),
-        "#define PAIR_VECTORS " + ", ".join(f"{k}[TILE]" for k in pair.terms),
-        *macro("PAIR_OF_TILE(g)", [f"{k}[g] = {pair.value(k)};" for k in pair.terms]),
-        *macro("PAIR_STEP(g, acc1, acc2)", pair.step(risk)),
+        *pair_macros,
     ]
     sx = scheduled_expressions(recursion)
     if sx is not None:

@@ -9,7 +9,7 @@ import numpy as np
 import sympy as sp
 
 from derivations import symbols as S
-from derivations.optimizers import HyperParameter, update_rule
+from derivations.optimizers import UPDATE_RULES, HyperParameter, update_rule
 from numerics.inputs.schedules import Schedule, as_schedule
 from numerics.inputs.validation import check_integer, check_per_row, common_rows
 
@@ -43,7 +43,7 @@ class Optimizer:
     def __init__(self, name: str, lr, beta=0, batch: int = 1, *, lr_schedule=None,
                  beta_schedule=None, schedules: dict | None = None, **hyper_parameters):
         self.rule = update_rule(name)
-        self.name = name
+        self._name = name
         self.specs = {_keyword(h): h for h in (*STANDARD, *self.rule.specs)}
         own = {h.name for h in self.rule.specs}
         unknown = sorted(set(hyper_parameters) - own)
@@ -85,6 +85,16 @@ class Optimizer:
         return {self.specs[k].symbol: as_schedule(f"{k} schedule", s) for k, s in named.items()}
 
     @property
+    def name(self) -> str:
+        """The name of the rule, by which every derivation looks it up; a ``ValueError``
+        when that name no longer means the rule this optimizer was made (and checked) for
+        (the rule was redefined with ``replace=True`` or unregistered)."""
+        if UPDATE_RULES.get(self._name) is not self.rule:
+            raise ValueError(f"optimizer {self._name!r} was made for a rule that has since been "
+                             "redefined or unregistered: make the Optimizer again")
+        return self._name
+
+    @property
     def scheduled(self) -> bool:
         """Some hyper-parameter changes from step to step."""
         return bool(self.schedules)
@@ -123,7 +133,7 @@ class Optimizer:
         extra = "".join(f", {h.name}={_show(self.values[h.symbol])}" for h in self.rule.specs)
         sched = "".join(f", {self.keyword_of(s)}_schedule={sc!r}"
                         for s, sc in self.schedules.items())
-        return (f"Optimizer({self.name!r}, lr={_show(self.lr)}, beta={_show(self.beta)}, "
+        return (f"Optimizer({self._name!r}, lr={_show(self.lr)}, beta={_show(self.beta)}, "
                 f"batch={self.batch}{extra}{sched})")
 
 

@@ -235,9 +235,10 @@ def schedule_monomials(rec: MomentRecursion, multipliers: dict, steps: int) -> n
     has no scheduled form."""
     module = generated_module(rec)
     if module.SCHEDULED_MONOMIALS is None:
-        raise ValueError(f"the recursion of {rec.optimizer!r} ({rec.time_rule}) is not "
-                         "polynomial in its hyper-parameters, so it has no scheduled C kernel; "
-                         "use backend='numpy'")
+        raise ValueError(f"the recursion of {rec.optimizer!r} ({rec.time_rule}) has no "
+                         "scheduled C kernel (it is not polynomial in its hyper-parameters, or "
+                         "too large: numerics.codegen.expressions.SCHEDULED_MAX_FACTORS); use "
+                         "backend='numpy'")
     exponents = np.array(module.SCHEDULED_MONOMIALS, dtype=int).reshape(
         len(module.SCHEDULED_MONOMIALS), len(module.SCHEDULED_HYPER_PARAMETERS))
     by_name = {api_name(symbol): m for symbol, m in multipliers.items()}

@@ -55,7 +55,10 @@ def row_risk_at(model, optimizer, k, time: str = "steps", threads: int | None = 
     NaN — and one :class:`DivergenceWarning` counts them.  An unstable row that has
     not overflowed by step ``k`` keeps its large finite value: stability itself is
     decided by :func:`numerics.analysis.row_phases.row_phases` or :func:`numerics.is_stable`.
+    A scheduled optimizer is refused (powering needs one time-invariant map; use
+    :func:`numerics.kernels.exact_risk.exact_risk`).
     """
+    optimizer.require_constant("row_risk_at (powers of one time-invariant map)")
     if threads is None:
         threads = os.cpu_count() or 1
     threads = check_integer("threads", threads, minimum=1)

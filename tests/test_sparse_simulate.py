@@ -8,8 +8,8 @@ import pytest
 from swept_rules import SWEPT_RULES
 
 from derivations import UPDATE_RULES, register_rule, unregister_rule
-from derivations.averaging import averaged
 from derivations import symbols as S
+from derivations.averaging import averaged
 from numerics import exact_risk
 from numerics.inputs import schedules
 from numerics.inputs.models import SparseLeastSquares

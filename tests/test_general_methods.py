@@ -139,21 +139,45 @@ def test_scheduled_c_kernel_matches_numpy_on_a_stream():
     np.testing.assert_allclose(c, numpy, rtol=1e-12)
 
 
-def test_a_scheduled_run_of_shipped_code_does_no_symbolic_work(monkeypatch):
-    """The scheduled C kernel's monomials come with the generated module (as data, beside
-    its coefficients): a scheduled run of a shipped recursion splits no expression at run
-    time (that took 44 ms per call)."""
+def _refuse_symbolic_splits(monkeypatch) -> None:
+    """Replace ``scheduled_expressions`` in every module of ``numerics`` that holds it by a
+    function that fails."""
     def refuse(*args):
         raise AssertionError("scheduled_expressions called at run time")
 
+    for name, module in list(sys.modules.items()):
+        if name.startswith("numerics") and hasattr(module, "scheduled_expressions"):
+            monkeypatch.setattr(module, "scheduled_expressions", refuse)
+
+
+@pytest.mark.parametrize("backend", ["c", "auto"])
+def test_a_scheduled_run_of_shipped_code_does_no_symbolic_work(monkeypatch, backend):
+    """The scheduled C kernel's monomials come with the generated module (as data, beside
+    its coefficients): a scheduled run of a shipped recursion splits no expression at run
+    time (that took 44 ms per call), with ``backend="auto"`` too (its choice between the
+    scheduled C kernel and NumPy split the recursion on every call: 11.6 ms vs 0.3 ms)."""
     model = SparseLeastSquares(20, np.linspace(0.01, 0.1, 40), R0=1.0, sigma2=0.05)
     opt = Optimizer("heavy-ball", lr=0.2, beta=0.8, batch=4, lr_schedule=schedules.cosine(30, 0.1),
                     beta_schedule=schedules.step_decay(10, 0.5))
     expected = exact_risk(model, opt, 30, backend="numpy")
-    for name, module in list(sys.modules.items()):  # every module that holds the function
-        if name.startswith("numerics") and hasattr(module, "scheduled_expressions"):
-            monkeypatch.setattr(module, "scheduled_expressions", refuse)
-    np.testing.assert_allclose(exact_risk(model, opt, 30, backend="c"), expected, rtol=1e-12)
+    _refuse_symbolic_splits(monkeypatch)
+    np.testing.assert_allclose(exact_risk(model, opt, 30, backend=backend), expected, rtol=1e-12)
+
+
+def test_a_scheduled_auto_run_of_a_user_rule_splits_once():
+    """For a user rule the scheduled monomials come with the module printed at run time
+    (kept per derivation): after a first run, a scheduled ``backend="auto"`` run does no
+    symbolic work."""
+    _two_buffer_rule()
+    model = SparseLeastSquares(6, [0.3, 0.1, 0.5], R0=1.0, sigma2=0.1)
+    opt = Optimizer("two-buffer", lr=0.1, beta=0.5, batch=2, mu=0.3,
+                    lr_schedule=schedules.warmup(4), schedules={"mu": [1, 0.5, 2, 1, 1, 1]})
+    expected = exact_risk(model, opt, 6, backend="numpy")
+    exact_risk(model, opt, 6, backend="auto")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _refuse_symbolic_splits(monkeypatch)
+        np.testing.assert_allclose(exact_risk(model, opt, 6, backend="auto"), expected,
+                                   rtol=1e-12)
 
 
 @pytest.mark.parametrize("name", ["heavy-ball-dampened", "nesterov-dampened", "qhm", "ema"])

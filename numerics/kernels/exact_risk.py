@@ -14,7 +14,6 @@ import numpy as np
 
 from derivations.moments import R0
 from derivations.recursion import observing, recursion_for
-from numerics.codegen.expressions import scheduled_expressions
 from numerics.inputs.initial_state import initial_moments
 from numerics.inputs.parameters import parameter_values
 from numerics.inputs.validation import check_integer
@@ -77,7 +76,7 @@ def exact_risk(model, optimizer, steps: int, backend: str = "auto", dps: int = 5
         return backends.risk_exact(rec, values, rows, steps, **run)[0]
     if backend == "mpmath":
         return backends.risk_mpmath(rec, values, rows, steps, dps, **run)[0]
-    if backend == "auto" and multipliers and scheduled_expressions(rec) is None:
+    if backend == "auto" and multipliers and not _has_scheduled_kernel(rec):
         backend = "numpy"       # no scheduled C kernel for a non-polynomial rule
     if backend == "auto" and _C_UNAVAILABLE is None:
         try:
@@ -95,6 +94,12 @@ def exact_risk(model, optimizer, steps: int, backend: str = "auto", dps: int = 5
         warnings.warn(f"expected risk overflowed float64 at step {diverged}: the parameters "
                       "are outside the stability region", DivergenceWarning, stacklevel=2)
     return risk
+
+
+def _has_scheduled_kernel(rec) -> bool:
+    """``rec`` has a scheduled C kernel, read from the data of its generated module (shipped,
+    or printed once per derivation at run time): no symbolic work on a call."""
+    return backends.generated_module(rec).SCHEDULED_MONOMIALS is not None
 
 
 def recursion_problem(model, optimizer, steps: int, time: str, initial_state, iterate: str):

@@ -14,7 +14,11 @@ with ``g = 0``, ``a = 0``, at step ``k``'s hyper-parameters: shared by every row
   one aggregate per run, ``A = Σ_i w_i G_i`` with ``G_i`` the Gram matrix of row ``i``'s
   state vectors.  Every row idles alike, so each step ``A ← M_0(k) A M_0(k)ᵀ`` advances all
   of them at once; the touched rows' terms are then replaced.  No step costs ``O(rows)``.
-* ``A`` is recomputed exactly from every row every ``resync`` steps to stop rounding drift.
+* ``A`` is recomputed exactly every ``resync`` steps to stop rounding drift: each touched
+  row's term ``w_i G_i`` at its last touch ``s`` (kept), summed per run and ``s``, idled by
+  the product of the idle maps since ``s``; the rows never touched from their initial
+  state.  Only touched rows hold state vectors (:class:`TouchedRows`), so neither memory
+  nor time grows with the rows beyond one integer per run and row.
 
 The hyper-parameters must be shared by all rows (per step, with a schedule); use the dense
 simulator for per-row values.
@@ -94,14 +98,54 @@ class IdleProducts:
                 begin[take] += 1 << j
         return out[inverse.ravel()]
 
-    def apply(self, x: dict, order, start: np.ndarray, length: np.ndarray) -> dict:
-        """The state vectors ``x`` (each ``(m, d)``) after the idle steps
-        ``start … start + length − 1`` (per row)."""
+    def advance(self, stacked: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarray:
+        """The state vectors ``stacked`` (``m × n × d``) after the idle steps
+        ``start … start + length − 1`` (per entry)."""
         if not np.any(length):
-            return dict(x)
-        stacked = np.stack([x[u] for u in order], axis=1)       # (m, n, d)
-        moved = np.einsum("mij,mjd->mid", self.matrices(start, length), stacked)
-        return {u: moved[:, i] for i, u in enumerate(order)}
+            return stacked
+        return np.einsum("mij,mjd->mid", self.matrices(start, length), stacked)
+
+
+class TouchedRows:
+    """The state vectors of the ``(run, row)`` pairs touched so far, one slot each in order
+    of first touch (``vectors[slot]``: ``n × d``), with the step of the last touch and the
+    risk term ``w_i G_i`` then; a pair never touched is at its initial state and costs only
+    its entry of ``slot`` (slot + 1; 0: never touched), a table allocated zeroed."""
+
+    def __init__(self, runs: int, rows: int, n: int, d: int):
+        self.slot = np.zeros((runs, rows), dtype=np.int32 if runs * rows < 2**31 else np.int64)
+        self.count = 0
+        self.vectors = np.empty((0, n, d))
+        self.last = np.empty(0, dtype=np.int64)
+        self.run = np.empty(0, dtype=np.int64)
+        self.term = np.empty((0, n, n))
+
+    def slots(self, run: np.ndarray, row: np.ndarray, initial) -> np.ndarray:
+        """The slots of the distinct pairs ``(run, row)``; pairs touched for the first time
+        get new slots holding ``initial(rows)`` (``m × n × d``), last touched at step 0."""
+        index = self.slot[run, row].astype(np.int64) - 1
+        fresh = index < 0
+        if fresh.any():
+            new = self.count + np.arange(np.count_nonzero(fresh))
+            self._reserve(self.count + new.size)
+            self.slot[run[fresh], row[fresh]] = new + 1
+            self.vectors[new] = initial(row[fresh])
+            self.last[new] = 0
+            self.run[new] = run[fresh]
+            self.count += new.size
+            index[fresh] = new
+        return index
+
+    def _reserve(self, size: int) -> None:
+        """Room for ``size`` slots (capacity doubled, so growing costs O(1) per slot)."""
+        if size <= self.last.size:
+            return
+        capacity = max(size, 2 * self.last.size, 1024)
+        for name in ("vectors", "last", "run", "term"):
+            old = getattr(self, name)
+            grown = np.empty((capacity, *old.shape[1:]), dtype=old.dtype)
+            grown[:self.count] = old[:self.count]
+            setattr(self, name, grown)
 
 
 def sparse_monte_carlo_risk(model, optimizer, steps: int, runs: int, seed: int,
@@ -138,34 +182,54 @@ def _simulate(model, optimizer, steps, runs, resync, rows, p, hyper, multipliers
     d, B = model.d, optimizer.batch
     rule = optimizer.rule
     order = rule.state
-    watched = order.index(observed)
+    n, watched, error = len(order), order.index(observed), order.index(e)
     weights = np.broadcast_to(numeric_function(risk_weight(model.name), (S.p,))(p), p.shape)
     gradient_coefficient_of = gradient_coefficient(model.name)
     cumulative = np.cumsum(p)
     noise_sd = float(np.sqrt(float(model.sigma2)))
-    state = {u: np.zeros((runs, rows, d)) for u in order}
-    state[e][:, :, 0] = np.sqrt(np.broadcast_to(np.asarray(model.R0, dtype=float), (rows,)))
-    for u in rule.start_equal_to_error:
-        state[u] = state[e].copy()
-    last = np.zeros((runs, rows), dtype=np.int64)
+    # e_0 = (√R0, 0, …): any vector of norm² R0 (the law is rotation invariant); buffers
+    # at 0, or at e_0 for those that start there (an averaged iterate).
+    root_r0 = np.sqrt(np.broadcast_to(np.asarray(model.R0, dtype=float), (rows,)))
+    like_error = np.array([u == e or u in rule.start_equal_to_error for u in order], dtype=float)
+    weighted_start = weights * (root_r0 * root_r0)   # w_i G_i(0) = this · like_error like_errorᵀ
+    touched_rows = TouchedRows(runs, rows, n, d)
 
-    def gram(x: dict) -> np.ndarray:
-        """Gram matrices of the state vectors ``x`` (each ``(…, d)``): ``(…, n, n)``."""
-        stacked = np.stack([x[u] for u in order], axis=-2)
+    def initial(row: np.ndarray) -> np.ndarray:
+        """Initial state vectors of ``row`` (``m × n × d``)."""
+        out = np.zeros((row.size, n, d))
+        out[:, :, 0] = like_error * root_r0[row, None]
+        return out
+
+    def gram(stacked: np.ndarray) -> np.ndarray:
+        """Gram matrices of stacked state vectors ``(…, n, d)``: ``(…, n, n)``."""
         return np.einsum("...id,...jd->...ij", stacked, stacked)
 
     def exact_aggregate(t: int) -> np.ndarray:
-        """``A`` at step ``t`` from every row (O(rows): at the start and every resync)."""
-        flat = {u: x.reshape(runs * rows, d) for u, x in state.items()}
-        now = products.apply(flat, order, last.ravel(), t - last.ravel())
-        G = gram(now).reshape(runs, rows, len(order), len(order))
-        return np.einsum("r,nrij->nij", weights, G)
+        """``A`` at step ``t`` from every row, exactly: the rows never touched from their
+        initial Gram matrices idled through ``t`` steps, each touched row from its term
+        ``w_i G_i`` at its last touch ``s``, idled by ``M_0(t−1) ⋯ M_0(s)`` (the terms of a
+        run summed per ``s`` first).  O(touched rows), and O(rows) cheap sums."""
+        fresh = np.array([weighted_start[touched_rows.slot[r] == 0].sum() for r in range(runs)])
+        idle = products.matrices(np.zeros(1, dtype=np.int64), np.array([t]))[0] @ like_error
+        aggregate = fresh[:, None, None] * np.outer(idle, idle)
+        count = touched_rows.count
+        if count:
+            key = touched_rows.run[:count] * (t + 1) + touched_rows.last[:count]
+            by_key = np.argsort(key, kind="stable")
+            key = key[by_key]
+            first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+            sums = np.add.reduceat(touched_rows.term[by_key], first, axis=0)
+            run, last = np.divmod(key[first], t + 1)
+            P = products.matrices(last, t - last)
+            np.add.at(aggregate, run, np.einsum("kij,kjl,kml->kim", P, sums, P))
+        return aggregate
 
     def step_values(k: int) -> dict:
         return {s: x * float(multipliers[s][k]) if s in multipliers else x
                 for s, x in hyper.items()}
 
-    aggregate = exact_aggregate(0)                                  # (runs, n, n)
+    aggregate = np.broadcast_to(weighted_start.sum() * np.outer(like_error, like_error),
+                                (runs, n, n)).copy()                 # A at step 0
     risk = np.empty((runs, steps + 1))
     risk[:, 0] = aggregate[:, watched, watched]
     with np.errstate(over="ignore", invalid="ignore"):
@@ -179,24 +243,26 @@ def _simulate(model, optimizer, steps, runs, resync, rows, p, hyper, multipliers
                 key = run_of * rows + row_of
                 touched, inverse = np.unique(key, return_inverse=True)
                 tr, tc = np.divmod(touched, rows)
-                missed = t - 1 - last[tr, tc]                       # idle steps before t
-                now = products.apply({u: x[tr, tc] for u, x in state.items()}, order,
-                                     last[tr, tc], missed)
+                index = touched_rows.slots(tr, tc, initial)
+                last = touched_rows.last[index]
+                now = products.advance(touched_rows.vectors[index], last, t - 1 - last)
                 # remove the idle-advanced terms of the touched rows (idled through step t)
-                G = gram(now)
                 np.add.at(aggregate, tr, -weights[tc, None, None] * np.einsum(
-                    "ij,mjk,lk->mil", M, G, M))
+                    "ij,mjk,lk->mil", M, gram(now), M))
                 x = rng.standard_normal((run_of.size, d))
                 xi = noise_sd * rng.standard_normal(run_of.size)
-                projection = np.sum(x * now[e][inverse], axis=1)
+                projection = np.sum(x * now[:, error][inverse], axis=1)
                 contribution = gradient_coefficient_of(1.0, xi, projection)[:, None] * x / B
-                grad = np.zeros_like(now[e])
+                grad = np.zeros_like(now[:, error])
                 np.add.at(grad, inverse, contribution)
-                new_state = apply_update(optimizer.name, now, grad, step_values(t - 1), 1.0)
-                for u, x_new in new_state.items():
-                    state[u][tr, tc] = x_new
-                last[tr, tc] = t
-                np.add.at(aggregate, tr, weights[tc, None, None] * gram(new_state))
+                new_state = apply_update(optimizer.name, dict(zip(order, now.transpose(1, 0, 2))),
+                                         grad, step_values(t - 1), 1.0)
+                new = np.stack([np.broadcast_to(new_state[u], grad.shape) for u in order], axis=1)
+                term = weights[tc, None, None] * gram(new)
+                touched_rows.vectors[index] = new
+                touched_rows.last[index] = t
+                touched_rows.term[index] = term
+                np.add.at(aggregate, tr, term)
             if t % resync == 0:
                 aggregate = exact_aggregate(t)
             risk[:, t] = aggregate[:, watched, watched]

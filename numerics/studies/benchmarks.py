@@ -136,23 +136,35 @@ def _seconds(fn, repeat: int = 1) -> float:
 
 
 def benchmark_monte_carlo(rows: int = 100_000, d: int = 8, batch: int = 8, runs: int = 4,
-                          dense_steps: int = 10, sparse_steps: int = 2_000) -> list[tuple]:
+                          dense_steps: int = 10, sparse_steps: int = 2_000,
+                          scaling_runs: int = 20) -> list[tuple]:
     """Seconds per step of the dense and sparse simulators (uniform stream, heavy-ball);
-    sparse per-step time for 1e3…``rows`` rows; and the time each of Monte Carlo and
-    the exact theory needs for the risk curve within 1 % relative."""
+    sparse per-step time for 1e3…``rows`` rows; the sparse simulator's whole time at
+    ``rows`` rows over its time at 1e3 rows (``scaling_runs`` runs, best of 3: its cost
+    should not grow with the rows); and the time each of Monte Carlo and the exact theory
+    needs for the risk curve within 1 % relative."""
     opt = Optimizer("heavy-ball", lr=0.05, beta=0.9, batch=batch)
     out = []
-    model = SparseLeastSquares(d, np.full(rows, 1.0 / rows), R0=1.0, sigma2=0.1)
+
+    def stream(r: int) -> SparseLeastSquares:
+        return SparseLeastSquares(d, np.full(r, 1.0 / r), R0=1.0, sigma2=0.1)
+
+    model = stream(rows)
     dense = _seconds(lambda: monte_carlo_risk(model, opt, dense_steps, runs, 0)) / dense_steps
     sparse = _seconds(lambda: sparse_monte_carlo_risk(model, opt, sparse_steps, runs, 0)) \
         / sparse_steps
     out.append((f"dense, {rows} rows, {runs} runs", dense, ""))
     out.append((f"sparse, {rows} rows, {runs} runs", sparse, f"{dense / sparse:.0f}x faster"))
     for r in (1_000, 10_000):
-        m = SparseLeastSquares(d, np.full(r, 1.0 / r), R0=1.0, sigma2=0.1)
+        m = stream(r)
         out.append((f"sparse, {r} rows, {runs} runs",
                     _seconds(lambda: sparse_monte_carlo_risk(m, opt, sparse_steps, runs, 0))
                     / sparse_steps, "per step"))
+    small, large = sparse_cost_against_rows(rows, d, batch, scaling_runs, sparse_steps)
+    out.append((f"sparse, 1000 rows, {scaling_runs} runs, {sparse_steps} steps", small,
+                "whole run, best of 3"))
+    out.append((f"sparse, {rows} rows, {scaling_runs} runs, {sparse_steps} steps", large,
+                f"{large / small:.2f}x the time at 1000 rows (target <= 1.5)"))
     # Monte Carlo vs theory for one curve within 1 % (one row, 200 steps).
     one = SparseLeastSquares(d, 0.3, R0=1.0, sigma2=0.1)
     steps, pilot = 200, 2_000
@@ -168,7 +180,19 @@ def benchmark_monte_carlo(rows: int = 100_000, d: int = 8, batch: int = 8, runs:
     return out
 
 
+def sparse_cost_against_rows(rows: int = 100_000, d: int = 8, batch: int = 8, runs: int = 20,
+                             steps: int = 2_000) -> tuple[float, float]:
+    """Seconds (best of 3) of the whole sparse simulation of a uniform stream of 1 000 rows
+    and of ``rows`` rows (heavy-ball): the same tokens per step, so the same time if nothing
+    is done per row."""
+    opt = Optimizer("heavy-ball", lr=0.05, beta=0.9, batch=batch)
+    small, large = (SparseLeastSquares(d, np.full(r, 1.0 / r), R0=1.0, sigma2=0.1)
+                    for r in (1_000, rows))
+    return tuple(_seconds(lambda m=m: sparse_monte_carlo_risk(m, opt, steps, runs, 0), repeat=3)
+                 for m in (small, large))
+
+
 def print_monte_carlo_benchmark(**kwargs) -> None:
     print("Monte Carlo: heavy-ball, uniform token stream, d = 8, B = 8 (seconds)")
     for name, seconds, note in benchmark_monte_carlo(**kwargs):
-        print(f"{name:40s} {seconds:12.3g}  {note}")
+        print(f"{name:44s} {seconds:12.3g}  {note}")

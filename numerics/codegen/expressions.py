@@ -1,20 +1,30 @@
 """A derived recursion prepared for printing: renamed, stabilised, CSE'd.
 
 The entries of ``A`` (row-major), ``c``, the risk weights ``w`` and ``X_0`` are
-taken from the :class:`~derivations.MomentRecursion` as they are, with two
+taken from the :class:`~derivations.MomentRecursion` as they are, with three
 rewritings that change no value:
 
 * symbols get the API's names (``lr``, ``beta``, ``p``, ``batch``, ``d``,
   ``sigma2``, ``R0``);
 * ``(1 − p)^{jB}`` is replaced by ``(1 − p_B)^j`` with ``p_B = −expm1(B log1p(−p))``,
   which keeps full relative precision for rare tokens (``p ≪ 1/B``), where
-  ``1 − (1 − p)^B`` in floating point would cancel.
+  ``1 − (1 − p)^B`` in floating point would cancel;
+* every polynomial factor is written in the Bernstein basis ``u^k (1 − u)^{n−k}`` of
+  the rule's hyper-parameters ``u`` valid in ``[0, 1]`` (``β``, a dampening ``τ``,
+  …; :func:`unit_hyper_parameters`), with ``1 − u`` an intermediate computed from the
+  float input (:func:`in_unit_basis`).  SymPy expands ``(1 − β)² η²`` into
+  ``η² − 2βη² + β²η²``, which loses ``log10(1/(1 − β)²)`` digits as ``β → 1`` with
+  ``η(1 − β)`` fixed (EMA-type rules); in the Bernstein basis it stays one term, and
+  no polynomial is worse conditioned on ``[0, 1]`` than in powers of ``u`` (Farouki &
+  Rajan, "On the numerical condition of polynomials in Bernstein form", CAGD 4, 1987).
 
 Common subexpressions are then eliminated over all entries together.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -23,7 +33,9 @@ from sympy.codegen.cfunctions import expm1, log1p
 
 from derivations import MomentRecursion
 from derivations import symbols as S
+from derivations.optimizers import UPDATE_RULES
 from numerics.codegen.signature import Signature
+from numerics.inputs.optimizer import STANDARD
 
 #: The intermediate holding p_B = 1 − (1 − p)^B.
 ACTIVE_PROBABILITY = sp.Symbol("p_B")
@@ -74,6 +86,69 @@ def _stabilise(expr: sp.Expr) -> sp.Expr:
     return out
 
 
+def unit_hyper_parameters(recursion: MomentRecursion) -> tuple[sp.Symbol, ...]:
+    """The hyper-parameters of ``recursion`` whose declared interval lies within
+    ``[0, 1]``: ``β`` and those of the rule (looked up by its name; a rule no longer
+    registered, or registered anew with other symbols, contributes none of its own)."""
+    rule = UPDATE_RULES.get(recursion.optimizer)
+    specs = {h.symbol: h for h in (*STANDARD, *(rule.specs if rule is not None else ()))}
+    return tuple(s for s in recursion.hyper_parameters
+                 if s in specs and _within_unit_interval(specs[s]))
+
+
+def _within_unit_interval(spec) -> bool:
+    return (spec.lower is not None and spec.upper is not None
+            and sp.sympify(spec.lower) >= 0 and sp.sympify(spec.upper) <= 1)
+
+
+def complement_symbols(units, taken) -> dict[sp.Symbol, sp.Symbol]:
+    """``u`` → the symbol standing for ``1 − u`` (``one_minus_u``, with trailing
+    underscores while the name is in ``taken``)."""
+    out, taken = {}, set(taken)
+    for u in units:
+        name = f"one_minus_{u.name}"
+        while name in taken:
+            name += "_"
+        taken.add(name)
+        out[u] = sp.Symbol(name)
+    return out
+
+
+def in_unit_basis(expr: sp.Expr, complements: dict[sp.Symbol, sp.Symbol]) -> sp.Expr:
+    """``expr`` (a product of powers of polynomials, e.g. ``factor``'s output) with each
+    polynomial factor written in the tensor Bernstein basis of the symbols ``u`` of
+    ``complements`` it has: ``Σ_K b_K Π_i C(n_i, k_i) u_i^{k_i} ū_i^{n_i − k_i}`` with
+    ``ū_i = complements[u_i]`` standing for ``1 − u_i`` and ``n_i`` the degree in
+    ``u_i``; the coefficients ``b_K`` (polynomials in the other symbols) factored.
+    The same value once ``ū = 1 − u`` is substituted."""
+    if expr.is_Mul:
+        return sp.Mul(*(in_unit_basis(f, complements) for f in expr.args))
+    if expr.is_Pow and expr.exp.is_Integer:
+        return in_unit_basis(expr.base, complements) ** expr.exp
+    if not expr.is_Add:
+        return expr
+    units = [u for u in complements if expr.has(u)]
+    if not units:
+        return expr
+    try:
+        poly = sp.Poly(expr, *units)
+    except sp.PolynomialError:
+        return expr
+    degrees = poly.degree_list()
+    power = dict(poly.terms())
+    out = []
+    for K in itertools.product(*(range(n + 1) for n in degrees)):
+        # b_K = Σ_{J ≤ K} Π_i C(k_i, j_i) / C(n_i, j_i) a_J
+        b = sp.Add(*(a * sp.Mul(*(sp.Rational(math.comb(k, j), math.comb(n, j))
+                                  for k, j, n in zip(K, J, degrees)))
+                     for J, a in power.items() if all(j <= k for j, k in zip(J, K))))
+        b = sp.factor(b)
+        if b != 0:
+            out.append(b * sp.Mul(*(math.comb(n, k) * u**k * complements[u]**(n - k)
+                                    for u, k, n in zip(units, K, degrees))))
+    return sp.Add(*out)
+
+
 @lru_cache(maxsize=None)
 def kernel_expressions(recursion: MomentRecursion) -> KernelExpressions:
     """Prepare ``recursion`` for the printers (see module docstring)."""
@@ -83,14 +158,17 @@ def kernel_expressions(recursion: MomentRecursion) -> KernelExpressions:
     entries = [x for name, _ in signature.outputs for x in blocks[name]]
     signature.check_inputs(entries, f"the recursion {recursion.fingerprint[:12]}")
     rename = signature.renaming
-    stable = [_stabilise(x) for x in entries]
+    complements = complement_symbols(unit_hyper_parameters(recursion), signature.names)
+    stable = [in_unit_basis(_stabilise(x), complements) for x in entries]
     uses_pb = any(x.has(ACTIVE_PROBABILITY) for x in stable)
+    used = [u for u, c in complements.items() if any(x.has(c) for x in stable)]
     stable = [x.xreplace(rename) for x in stable]
     replacements, reduced = sp.cse(stable, symbols=sp.numbered_symbols("t"), order="canonical")
     head = []
     if uses_pb:
         pb = -expm1(rename[S.batch] * log1p(-rename[S.p]))
         head.append((ACTIVE_PROBABILITY, pb))
+    head += [(complements[u], 1 - rename[u]) for u in used]
     return KernelExpressions(
         name=f"{recursion.model}_{recursion.optimizer.replace('-', '_')}_{recursion.time_rule}",
         fingerprint=recursion.fingerprint,

@@ -35,9 +35,9 @@ from numerics.kernels.horizon_risk import row_risk_at
 
 @dataclass(frozen=True)
 class OptimalRates:
-    """Per problem: the minimising ``lr``, the risk ratio there (mpmath, :func:`precise_risk_ratio`),
-    and whether the minimum
-    sits at an end of the scanned range."""
+    """Per problem: the minimising ``lr``, the risk ratio there (in mpmath:
+    :func:`precise_risk_ratio`), and whether the minimum sits at an end of the scanned
+    range."""
 
     lr: np.ndarray
     risk: np.ndarray

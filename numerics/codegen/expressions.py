@@ -183,18 +183,28 @@ def kernel_expressions(recursion: MomentRecursion) -> KernelExpressions:
 @dataclass(frozen=True)
 class ScheduledExpressions:
     """The recursion split for per-step hyper-parameters ``h`` (``lr``, ``beta``, the
-    rule's own): every entry of ``A`` and ``c`` is a polynomial ``Σ_α h^α K_α`` with
-    ``K_α`` depending on the model only, so with ``h_k = h · m_k`` (multipliers ``m_k``)
+    rule's own) with ``h_k = h · m_k`` (multipliers ``m_k``, shared by all rows).
 
-        entry_k = Σ_α m_k^α · (h^α K_α),
+    Every entry of ``A`` and ``c`` is a polynomial in ``h``; per monomial of the
+    hyper-parameters not valid in ``[0, 1]`` its coefficient, a polynomial in those valid
+    in ``[0, 1]`` (``u``: ``β``, ``τ``, ``ν``, …), is factored, every factor ``1 − M``
+    of a monomial ``M`` in the ``u`` (``1 − β``, ``1 − νβ``) kept whole (:class:`_PerStep`).
+    At step ``k``, ``h → h m_k`` and ``1 − M → (1 − M) + M n_M(k)`` with
+    ``n_M(k) = 1 − M(m_k)``, so
 
-    a per-step scalar ``m_k^α`` (shared by all rows) times a per-row factor
-    ``h^α K_α`` (computed once per row: ``outputs``).  ``terms[i]`` lists the
-    ``(monomial index, output index)`` pairs of entry ``i`` (the ``n²`` entries of ``A``
-    row-major, then the ``n`` of ``c``).
+        entry_k = Σ_α μ_α(k) · F_α,   μ_α(k) = Π_h m_h(k)^(α_h) · Π_M n_M(k)^(α_M),
+
+    a per-step monomial (shared by all rows) times a per-row factor ``F_α`` (computed once
+    per row: ``outputs``) in which ``1 − M`` is computed from the float ``1 − u``
+    (:func:`in_unit_basis`): without a schedule of the ``u`` (``n = 0``) no digit is lost
+    as ``u → 1``, where SymPy's expansion of ``(1 − β)² η²`` cancels.  ``complements``
+    are the ``M`` as exponents over ``symbols``; ``monomials`` the exponents ``α`` over
+    ``(*symbols, *complements)``; ``terms[i]`` the ``(monomial index, output index)``
+    pairs of entry ``i`` (the ``n²`` entries of ``A`` row-major, then the ``n`` of ``c``).
     """
 
     symbols: tuple[sp.Symbol, ...]
+    complements: tuple[tuple[int, ...], ...]
     monomials: tuple[tuple[int, ...], ...]
     terms: tuple[tuple[tuple[int, int], ...], ...]
     intermediates: tuple[tuple[sp.Symbol, sp.Expr], ...]
@@ -207,27 +217,109 @@ def scheduled_expressions(recursion: MomentRecursion) -> ScheduledExpressions | 
     ``1 − qβ``; a rule may use ``1/(1 + ν)``): such recursions have no scheduled kernel."""
     signature = Signature.of(recursion)
     hyper = recursion.hyper_parameters
-    entries = [*recursion.transition, *recursion.forcing]
-    monomials: dict[tuple[int, ...], int] = {}
-    factors, terms = [], []
-    for entry in entries:
+    units = unit_hyper_parameters(recursion)
+    unit_complements = complement_symbols(units, signature.names)
+    split = _PerStep(hyper, units)
+    forms = []
+    for entry in [*recursion.transition, *recursion.forcing]:
         try:
             poly = sp.Poly(sp.expand(entry), *hyper)
         except sp.PolynomialError:
             return None
         if any(c.has(*hyper) for c in poly.coeffs()):
             return None
+        forms.append(split.form(poly))
+    found = sorted(split.complements)
+    # the per-row 1 − M: a unit's complement, or a symbol for the complement of a product
+    symbol_of = {}
+    for M in found:
+        names = [f"{u.name}{a if a > 1 else ''}" for u, a in zip(units, M) if a]
+        symbol_of[M] = (unit_complements[units[M.index(1)]] if sum(M) == 1 else
+                        complement_symbols([sp.Symbol("_".join(names))],
+                                           [*signature.names,
+                                            *(c.name for c in unit_complements.values())])
+                        .popitem()[1])
+    per_row = {split.complements[M][0]: symbol_of[M] for M in found}
+    variables = [*split.multipliers.values(), *(split.complements[M][1] for M in found)]
+    monomials: dict[tuple[int, ...], int] = {}
+    factors, terms = [], []
+    for form in forms:
         pairs = []
-        for alpha, coefficient in sorted(poly.terms()):
+        for alpha, factor in sorted(sp.Poly(form, *variables).terms()):
             index = monomials.setdefault(alpha, len(monomials))
             pairs.append((index, len(factors)))
-            factors.append(sp.Mul(*(h**a for h, a in zip(hyper, alpha))) * coefficient)
+            factors.append(factor.xreplace(per_row))
         terms.append(tuple(pairs))
     rename = signature.renaming
     stable = [_stabilise(x) for x in factors]
     uses_pb = any(x.has(ACTIVE_PROBABILITY) for x in stable)
+    products = {symbol_of[M]: in_unit_basis(1 - sp.Mul(*(u**a for u, a in zip(units, M))),
+                                            unit_complements)
+                for M in found if sum(M) > 1 and any(x.has(symbol_of[M]) for x in stable)}
+    used = [u for u in units if any(x.has(unit_complements[u])
+                                    for x in (*stable, *products.values()))]
     stable = [x.xreplace(rename) for x in stable]
     replacements, reduced = sp.cse(stable, symbols=sp.numbered_symbols("u"), order="canonical")
     head = [(ACTIVE_PROBABILITY, -expm1(rename[S.batch] * log1p(-rename[S.p])))] if uses_pb else []
-    return ScheduledExpressions(hyper, tuple(monomials), tuple(terms),
+    head += [(unit_complements[u], 1 - rename[u]) for u in used]
+    head += [(symbol, expr.xreplace(rename)) for symbol, expr in products.items()]
+    over_hyper = tuple(tuple(dict(zip(units, M)).get(h, 0) for h in hyper) for M in found)
+    return ScheduledExpressions(hyper, over_hyper, tuple(monomials), tuple(terms),
                                 tuple(head + list(replacements)), tuple(reduced))
+
+
+class _PerStep:
+    """An entry at step ``k`` as a polynomial in per-step variables — the multipliers
+    ``m_h`` and the complements ``n_M = 1 − M(m)`` of monomials ``M`` of the ``units`` —
+    with per-row coefficients (:class:`ScheduledExpressions`).  Per monomial of the other
+    hyper-parameters, the coefficient (a polynomial in the units) is factored; a factor
+    ``c (1 − M)`` is kept whole, ``1 − M → (1 − M) + M n_M``; another factor that vanishes
+    where every unit is 1 (``2βν − ν − 1``) is written in the Bernstein basis
+    (:func:`in_unit_basis`), ``ū → ū + u n_u``; the rest in powers, ``u → u m_u``.  (No
+    more terms than the powers of ``h`` where the factors ``1 − M`` are the cancellation;
+    the full Bernstein form that :func:`kernel_expressions` prints would multiply the
+    step's terms.)"""
+
+    def __init__(self, hyper, units):
+        self.hyper, self.units = hyper, units
+        self.multipliers = {h: sp.Dummy(f"m_{h.name}") for h in hyper}
+        #: M → (per-row symbol for 1 − M, per-step n_M)
+        self.complements: dict[tuple[int, ...], tuple[sp.Dummy, sp.Dummy]] = {}
+
+    def complement(self, M: tuple[int, ...]) -> tuple[sp.Dummy, sp.Dummy]:
+        if M not in self.complements:
+            self.complements[M] = (sp.Dummy(f"complement{M}"), sp.Dummy(f"n{M}"))
+        return self.complements[M]
+
+    def _unit(self, u) -> tuple[int, ...]:
+        return tuple(int(w == u) for w in self.units)
+
+    def form(self, poly: sp.Poly) -> sp.Expr:
+        rest = [h for h in self.hyper if h not in self.units]
+        by_rest = sp.Poly(poly.as_expr(), *rest).terms() if rest else [((), poly.as_expr())]
+        total = []
+        for powers, q in by_rest:
+            form = sp.Mul(*((h * self.multipliers[h])**a for h, a in zip(rest, powers)))
+            if self.units and q.has(*self.units):
+                constant, parts = sp.factor_list(q, *self.units)
+                form *= constant * sp.Mul(*(self._factor(f)**r for f, r in parts))
+            else:
+                form *= q
+            total.append(form)
+        return sp.expand(sp.Add(*total))
+
+    def _factor(self, f: sp.Expr) -> sp.Expr:
+        units, m = self.units, self.multipliers
+        P = sp.Poly(f, *units)
+        one = P.coeff_monomial((0,) * len(units))
+        if len(P.terms()) == 2 and one != 0 and sp.expand(P.LC() + one) == 0:
+            M = P.monoms()[0]
+            bar, n = self.complement(M)
+            return one * (bar + sp.Mul(*(u**a for u, a in zip(units, M))) * n)
+        if sp.expand(f.xreplace({u: 1 for u in units})) == 0:
+            bars = {u: self.complement(self._unit(u)) for u in units if f.has(u)}
+            bernstein = in_unit_basis(f, {u: bar for u, (bar, _) in bars.items()})
+            step = {u: u * m[u] for u in units}
+            step.update({bar: bar + u * n for u, (bar, n) in bars.items()})
+            return bernstein.xreplace(step)
+        return f.xreplace({u: u * m[u] for u in units})

@@ -10,9 +10,12 @@ import numpy
 FINGERPRINT = "e509bdd894c7c7004b6a5d1412857014e2ef6d37cead78bcdb385c8e2d70f5dc"
 STATE = ('R', 'C', 'V')
 #: The scheduled C kernel's per-step monomials of the multipliers m_i(k) of
-#: SCHEDULED_HYPER_PARAMETERS[i]: mu[a] = prod_i m_i(k) ** SCHEDULED_MONOMIALS[a][i]
+#: SCHEDULED_HYPER_PARAMETERS[i] and of the complements n_j(k) = 1 - prod_i
+#: m_i(k) ** SCHEDULED_COMPLEMENTS[j][i]: mu[a] = prod_i m_i(k) ** SCHEDULED_MONOMIALS[a][i]
+#: * prod_j n_j(k) ** SCHEDULED_MONOMIALS[a][len(SCHEDULED_HYPER_PARAMETERS) + j]
 #: (None: no scheduled kernel).
 SCHEDULED_HYPER_PARAMETERS = ('lr', 'beta')
+SCHEDULED_COMPLEMENTS = ()
 SCHEDULED_MONOMIALS = ((0, 0), (1, 0), (1, 1), (2, 0), (2, 1), (2, 2), (1, 2), (2, 3), (2, 4), (0, 1), (1, 3), (0, 2))
 
 

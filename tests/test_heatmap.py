@@ -12,6 +12,9 @@ import pytest
 from derivations.asymptotics import ExponentPoint
 from derivations.scaling_limits import scaling_limit
 from numerics.analysis.optimal_lr import horizon_risk_ratio, optimal_learning_rates
+from numerics.inputs.models import SparseLeastSquares
+from numerics.inputs.optimizer import Optimizer
+from numerics.kernels.exact_risk import exact_risk_at
 from numerics.studies.heatmap import HeatmapSetup, heatmap_figure, horizons, run_heatmap
 
 SETUP = HeatmapSetup(d=200, grid=4, sigma=Fraction(1, 2), horizon=3.0)
@@ -91,3 +94,21 @@ def test_heatmap_panel_draws_into_its_axes(small):
     plot_heatmap(ax, small, np.log10(small.lr), "log10 lr", "viridis")
     assert figure.axes == [ax] and plt.get_fignums() == before
     assert ax.collections and ax.get_title() == "log10 lr"
+
+
+def test_risk_at_the_optimum_is_the_risk_there_and_positive_at_an_extreme_batch():
+    """σ = 100 at d = 2 (B = 2^100): near a root of the deterministic error polynomial the
+    risk falls to O(1/B), far below float64's rounding of the terms it adds (~1e-16), and
+    the float value reported at η* was noise, negative at two points (−6.5e-19, −2.7e-18).
+    The reported risk is now the mpmath value at η*: positive, and equal to a 200-digit
+    evaluation there."""
+    result = run_heatmap(HeatmapSetup(d=2, grid=2, sigma=100))
+    assert (result.risk > 0).all()
+    K, G = np.meshgrid(result.phases.kappas, result.phases.gammas)
+    for kappa, gamma, lr, k, risk in zip(K.ravel(), G.ravel(), result.lr.ravel(),
+                                         result.horizon.ravel(), result.risk.ravel()):
+        point = result.setup.ansatz(kappa, gamma)
+        model = SparseLeastSquares(d=2, p=point["p"], R0=1.0, sigma2=point["sigma2"])
+        opt = Optimizer("heavy-ball", lr=lr, beta=point["beta"], batch=result.setup.batch)
+        start, end = exact_risk_at(model, opt, [0, int(k)], "active", dps=200)
+        assert risk == pytest.approx(float(end / start), rel=1e-14)

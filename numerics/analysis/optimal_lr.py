@@ -8,6 +8,13 @@ cost does not grow with ``k``).  The search brackets the minimum on a log grid o
 section in ``log η``.  An overflowing (unstable) ``η`` has ``r = inf`` and loses every
 comparison.  A minimum at the end of the scanned range is flagged (``at_edge``): widen
 ``lr_range`` for it.
+
+The risk reported at ``η*`` is computed again in mpmath (:func:`precise_risk_ratio`):
+float64 powering adds terms of size ``E R_0`` with an absolute error of about
+``1e-16 E R_0``, so where the minimum is deeper than that (a huge batch ``B``: the risk
+falls to the noise level ``O(1/B)`` near a root of the deterministic error polynomial) its
+value is rounding noise, possibly negative.  The search itself then only places ``η*``
+within the interval where the float64 risk is at that noise floor.
 """
 
 from __future__ import annotations
@@ -15,20 +22,22 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 
+import mpmath
 import numpy as np
 
 from numerics.analysis.golden import golden_section
 from numerics.inputs.models import SparseLeastSquares
 from numerics.inputs.optimizer import Optimizer
 from numerics.inputs.validation import check_integer
-from numerics.kernels.exact_risk import DivergenceWarning
+from numerics.kernels.exact_risk import DivergenceWarning, exact_risk_at
 from numerics.kernels.horizon_risk import row_risk_at
 
 
 @dataclass(frozen=True)
 class OptimalRates:
-    """Per problem: the minimising ``lr``, the risk ratio there, and whether the minimum
-    sits at an end of the scanned range."""
+    """Per problem: the minimising ``lr``, the risk ratio there (in mpmath:
+    :func:`precise_risk_ratio`), and whether the minimum sits at an end of the scanned
+    range."""
 
     lr: np.ndarray
     risk: np.ndarray
@@ -44,6 +53,37 @@ def horizon_risk_ratio(optimizer: str, d, p, beta, batch, sigma2, horizon, time,
         warnings.simplefilter("ignore", DivergenceWarning)
         risk = row_risk_at(model, opt, horizon, time) / row_risk_at(model, opt, 0, time)
     return np.where(np.isfinite(risk), risk, np.inf)
+
+
+def precise_risk_ratio(optimizer: str, d, p, beta, batch, sigma2, horizon, time, lr,
+                       estimate=None, rtol: float = 1e-15, max_dps: int = 20_000) -> np.ndarray:
+    """``E R_k / E R_0`` per problem (arrays of one length, or scalars) on the float64
+    inputs as given, in mpmath: the value at 30 digits, then at twice the digits while two
+    successive values differ by more than ``rtol`` relative (an ``ArithmeticError`` past
+    ``max_dps``).  ``estimate`` (e.g. the float64 ratios) counts as the value before
+    the 30-digit one: where it already agrees, one mpmath evaluation is enough."""
+    p, beta, horizon, lr, estimate = (a.ravel() for a in np.broadcast_arrays(
+        np.asarray(p, dtype=float), np.asarray(beta, dtype=float), np.asarray(horizon),
+        np.asarray(lr, dtype=float), np.asarray(np.nan if estimate is None else estimate,
+                                                dtype=float)))
+    out = np.empty(p.size)
+    for j in range(p.size):
+        model = SparseLeastSquares(d=d, p=p[j], R0=1.0, sigma2=sigma2)
+        opt = Optimizer(optimizer, lr=lr[j], beta=beta[j], batch=batch)
+
+        def ratio(dps: int):
+            start, end = exact_risk_at(model, opt, [0, int(horizon[j])], time, dps)
+            with mpmath.workdps(dps):
+                return end / start
+        dps, value, finer = 30, mpmath.mpf(estimate[j]), ratio(30)
+        while not abs(finer - value) <= rtol * abs(finer):      # NaN: not settled
+            dps *= 2
+            if dps > max_dps:
+                raise ArithmeticError(f"the risk ratio of problem {j} did not settle to {rtol:g} "
+                                      f"within {max_dps} digits")
+            value, finer = finer, ratio(dps)
+        out[j] = float(finer)
+    return out
 
 
 def optimal_learning_rates(optimizer: str, d: int, p, beta, batch: int, horizon,
@@ -83,5 +123,6 @@ def optimal_learning_rates(optimizer: str, d: int, p, beta, batch: int, horizon,
     refined = horizon_risk_ratio(optimizer, d, p, beta, batch, sigma2, horizon, time, np.exp(x))
     better = refined <= best_risk
     lr = np.where(better, np.exp(x), rates[best])
-    risk = np.where(better, refined, best_risk)
+    risk = precise_risk_ratio(optimizer, d, p, beta, batch, sigma2, horizon, time, lr,
+                              estimate=np.where(better, refined, best_risk))
     return OptimalRates(lr, risk, (best == 0) | (best == scan - 1))

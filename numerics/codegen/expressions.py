@@ -1,20 +1,30 @@
 """A derived recursion prepared for printing: renamed, stabilised, CSE'd.
 
 The entries of ``A`` (row-major), ``c``, the risk weights ``w`` and ``X_0`` are
-taken from the :class:`~derivations.MomentRecursion` as they are, with two
+taken from the :class:`~derivations.MomentRecursion` as they are, with three
 rewritings that change no value:
 
 * symbols get the API's names (``lr``, ``beta``, ``p``, ``batch``, ``d``,
   ``sigma2``, ``R0``);
 * ``(1 − p)^{jB}`` is replaced by ``(1 − p_B)^j`` with ``p_B = −expm1(B log1p(−p))``,
   which keeps full relative precision for rare tokens (``p ≪ 1/B``), where
-  ``1 − (1 − p)^B`` in floating point would cancel.
+  ``1 − (1 − p)^B`` in floating point would cancel;
+* every polynomial factor is written in the Bernstein basis ``u^k (1 − u)^{n−k}`` of
+  the rule's hyper-parameters ``u`` valid in ``[0, 1]`` (``β``, a dampening ``τ``,
+  …; :func:`unit_hyper_parameters`), with ``1 − u`` an intermediate computed from the
+  float input (:func:`in_unit_basis`).  SymPy expands ``(1 − β)² η²`` into
+  ``η² − 2βη² + β²η²``, which loses ``log10(1/(1 − β)²)`` digits as ``β → 1`` with
+  ``η(1 − β)`` fixed (EMA-type rules); in the Bernstein basis it stays one term, and
+  no polynomial is worse conditioned on ``[0, 1]`` than in powers of ``u`` (Farouki &
+  Rajan, "On the numerical condition of polynomials in Bernstein form", CAGD 4, 1987).
 
 Common subexpressions are then eliminated over all entries together.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -23,7 +33,9 @@ from sympy.codegen.cfunctions import expm1, log1p
 
 from derivations import MomentRecursion
 from derivations import symbols as S
+from derivations.optimizers import UPDATE_RULES
 from numerics.codegen.signature import Signature
+from numerics.inputs.optimizer import STANDARD
 
 #: The intermediate holding p_B = 1 − (1 − p)^B.
 ACTIVE_PROBABILITY = sp.Symbol("p_B")
@@ -74,6 +86,69 @@ def _stabilise(expr: sp.Expr) -> sp.Expr:
     return out
 
 
+def unit_hyper_parameters(recursion: MomentRecursion) -> tuple[sp.Symbol, ...]:
+    """The hyper-parameters of ``recursion`` whose declared interval lies within
+    ``[0, 1]``: ``β`` and those of the rule (looked up by its name; a rule no longer
+    registered, or registered anew with other symbols, contributes none of its own)."""
+    rule = UPDATE_RULES.get(recursion.optimizer)
+    specs = {h.symbol: h for h in (*STANDARD, *(rule.specs if rule is not None else ()))}
+    return tuple(s for s in recursion.hyper_parameters
+                 if s in specs and _within_unit_interval(specs[s]))
+
+
+def _within_unit_interval(spec) -> bool:
+    return (spec.lower is not None and spec.upper is not None
+            and sp.sympify(spec.lower) >= 0 and sp.sympify(spec.upper) <= 1)
+
+
+def complement_symbols(units, taken) -> dict[sp.Symbol, sp.Symbol]:
+    """``u`` → the symbol standing for ``1 − u`` (``one_minus_u``, with trailing
+    underscores while the name is in ``taken``)."""
+    out, taken = {}, set(taken)
+    for u in units:
+        name = f"one_minus_{u.name}"
+        while name in taken:
+            name += "_"
+        taken.add(name)
+        out[u] = sp.Symbol(name)
+    return out
+
+
+def in_unit_basis(expr: sp.Expr, complements: dict[sp.Symbol, sp.Symbol]) -> sp.Expr:
+    """``expr`` (a product of powers of polynomials, e.g. ``factor``'s output) with each
+    polynomial factor written in the tensor Bernstein basis of the symbols ``u`` of
+    ``complements`` it has: ``Σ_K b_K Π_i C(n_i, k_i) u_i^{k_i} ū_i^{n_i − k_i}`` with
+    ``ū_i = complements[u_i]`` standing for ``1 − u_i`` and ``n_i`` the degree in
+    ``u_i``; the coefficients ``b_K`` (polynomials in the other symbols) factored.
+    The same value once ``ū = 1 − u`` is substituted."""
+    if expr.is_Mul:
+        return sp.Mul(*(in_unit_basis(f, complements) for f in expr.args))
+    if expr.is_Pow and expr.exp.is_Integer:
+        return in_unit_basis(expr.base, complements) ** expr.exp
+    if not expr.is_Add:
+        return expr
+    units = [u for u in complements if expr.has(u)]
+    if not units:
+        return expr
+    try:
+        poly = sp.Poly(expr, *units)
+    except sp.PolynomialError:
+        return expr
+    degrees = poly.degree_list()
+    power = dict(poly.terms())
+    out = []
+    for K in itertools.product(*(range(n + 1) for n in degrees)):
+        # b_K = Σ_{J ≤ K} Π_i C(k_i, j_i) / C(n_i, j_i) a_J
+        b = sp.Add(*(a * sp.Mul(*(sp.Rational(math.comb(k, j), math.comb(n, j))
+                                  for k, j, n in zip(K, J, degrees)))
+                     for J, a in power.items() if all(j <= k for j, k in zip(J, K))))
+        b = sp.factor(b)
+        if b != 0:
+            out.append(b * sp.Mul(*(math.comb(n, k) * u**k * complements[u]**(n - k)
+                                    for u, k, n in zip(units, K, degrees))))
+    return sp.Add(*out)
+
+
 @lru_cache(maxsize=None)
 def kernel_expressions(recursion: MomentRecursion) -> KernelExpressions:
     """Prepare ``recursion`` for the printers (see module docstring)."""
@@ -83,14 +158,17 @@ def kernel_expressions(recursion: MomentRecursion) -> KernelExpressions:
     entries = [x for name, _ in signature.outputs for x in blocks[name]]
     signature.check_inputs(entries, f"the recursion {recursion.fingerprint[:12]}")
     rename = signature.renaming
-    stable = [_stabilise(x) for x in entries]
+    complements = complement_symbols(unit_hyper_parameters(recursion), signature.names)
+    stable = [in_unit_basis(_stabilise(x), complements) for x in entries]
     uses_pb = any(x.has(ACTIVE_PROBABILITY) for x in stable)
+    used = [u for u, c in complements.items() if any(x.has(c) for x in stable)]
     stable = [x.xreplace(rename) for x in stable]
     replacements, reduced = sp.cse(stable, symbols=sp.numbered_symbols("t"), order="canonical")
     head = []
     if uses_pb:
         pb = -expm1(rename[S.batch] * log1p(-rename[S.p]))
         head.append((ACTIVE_PROBABILITY, pb))
+    head += [(complements[u], 1 - rename[u]) for u in used]
     return KernelExpressions(
         name=f"{recursion.model}_{recursion.optimizer.replace('-', '_')}_{recursion.time_rule}",
         fingerprint=recursion.fingerprint,
@@ -105,18 +183,28 @@ def kernel_expressions(recursion: MomentRecursion) -> KernelExpressions:
 @dataclass(frozen=True)
 class ScheduledExpressions:
     """The recursion split for per-step hyper-parameters ``h`` (``lr``, ``beta``, the
-    rule's own): every entry of ``A`` and ``c`` is a polynomial ``Σ_α h^α K_α`` with
-    ``K_α`` depending on the model only, so with ``h_k = h · m_k`` (multipliers ``m_k``)
+    rule's own) with ``h_k = h · m_k`` (multipliers ``m_k``, shared by all rows).
 
-        entry_k = Σ_α m_k^α · (h^α K_α),
+    Every entry of ``A`` and ``c`` is a polynomial in ``h``; per monomial of the
+    hyper-parameters not valid in ``[0, 1]`` its coefficient, a polynomial in those valid
+    in ``[0, 1]`` (``u``: ``β``, ``τ``, ``ν``, …), is factored, every factor ``1 − M``
+    of a monomial ``M`` in the ``u`` (``1 − β``, ``1 − νβ``) kept whole (:class:`_PerStep`).
+    At step ``k``, ``h → h m_k`` and ``1 − M → (1 − M) + M n_M(k)`` with
+    ``n_M(k) = 1 − M(m_k)``, so
 
-    a per-step scalar ``m_k^α`` (shared by all rows) times a per-row factor
-    ``h^α K_α`` (computed once per row: ``outputs``).  ``terms[i]`` lists the
-    ``(monomial index, output index)`` pairs of entry ``i`` (the ``n²`` entries of ``A``
-    row-major, then the ``n`` of ``c``).
+        entry_k = Σ_α μ_α(k) · F_α,   μ_α(k) = Π_h m_h(k)^(α_h) · Π_M n_M(k)^(α_M),
+
+    a per-step monomial (shared by all rows) times a per-row factor ``F_α`` (computed once
+    per row: ``outputs``) in which ``1 − M`` is computed from the float ``1 − u``
+    (:func:`in_unit_basis`): without a schedule of the ``u`` (``n = 0``) no digit is lost
+    as ``u → 1``, where SymPy's expansion of ``(1 − β)² η²`` cancels.  ``complements``
+    are the ``M`` as exponents over ``symbols``; ``monomials`` the exponents ``α`` over
+    ``(*symbols, *complements)``; ``terms[i]`` the ``(monomial index, output index)``
+    pairs of entry ``i`` (the ``n²`` entries of ``A`` row-major, then the ``n`` of ``c``).
     """
 
     symbols: tuple[sp.Symbol, ...]
+    complements: tuple[tuple[int, ...], ...]
     monomials: tuple[tuple[int, ...], ...]
     terms: tuple[tuple[tuple[int, int], ...], ...]
     intermediates: tuple[tuple[sp.Symbol, sp.Expr], ...]
@@ -138,29 +226,116 @@ def scheduled_expressions(recursion: MomentRecursion) -> ScheduledExpressions | 
     (scheduled runs use the NumPy backend)."""
     signature = Signature.of(recursion)
     hyper = recursion.hyper_parameters
-    entries = [*recursion.transition, *recursion.forcing]
-    monomials: dict[tuple[int, ...], int] = {}
-    factors, terms = [], []
-    for entry in entries:
+    units = unit_hyper_parameters(recursion)
+    unit_complements = complement_symbols(units, signature.names)
+    split = _PerStep(hyper, units)
+    forms = []
+    for entry in [*recursion.transition, *recursion.forcing]:
         try:
             poly = sp.Poly(sp.expand(entry), *hyper)
         except sp.PolynomialError:
             return None
         if any(c.has(*hyper) for c in poly.coeffs()):
             return None
+        forms.append(split.form(poly))
+    found = sorted(split.complements)
+    # the per-row 1 − M: a unit's complement, or a symbol for the complement of a product
+    symbol_of = {}
+    for M in found:
+        names = [f"{u.name}{a if a > 1 else ''}" for u, a in zip(units, M) if a]
+        symbol_of[M] = (unit_complements[units[M.index(1)]] if sum(M) == 1 else
+                        complement_symbols([sp.Symbol("_".join(names))],
+                                           [*signature.names,
+                                            *(c.name for c in unit_complements.values())])
+                        .popitem()[1])
+    per_row = {split.complements[M][0]: symbol_of[M] for M in found}
+    variables = [*split.multipliers.values(), *(split.complements[M][1] for M in found)]
+    monomials: dict[tuple[int, ...], int] = {}
+    factors, terms = [], []
+    for form in forms:
         pairs = []
-        for alpha, coefficient in sorted(poly.terms()):
+        for alpha, factor in sorted(sp.Poly(form, *variables).terms()):
             index = monomials.setdefault(alpha, len(monomials))
             pairs.append((index, len(factors)))
-            factors.append(sp.Mul(*(h**a for h, a in zip(hyper, alpha))) * coefficient)
+            factors.append(factor.xreplace(per_row))
         terms.append(tuple(pairs))
         if len(factors) > SCHEDULED_MAX_FACTORS:
             return None
     rename = signature.renaming
     stable = [_stabilise(x) for x in factors]
     uses_pb = any(x.has(ACTIVE_PROBABILITY) for x in stable)
+    products = {symbol_of[M]: in_unit_basis(1 - sp.Mul(*(u**a for u, a in zip(units, M))),
+                                            unit_complements)
+                for M in found if sum(M) > 1 and any(x.has(symbol_of[M]) for x in stable)}
+    used = [u for u in units if any(x.has(unit_complements[u])
+                                    for x in (*stable, *products.values()))]
     stable = [x.xreplace(rename) for x in stable]
     replacements, reduced = sp.cse(stable, symbols=sp.numbered_symbols("u"), order="canonical")
     head = [(ACTIVE_PROBABILITY, -expm1(rename[S.batch] * log1p(-rename[S.p])))] if uses_pb else []
-    return ScheduledExpressions(hyper, tuple(monomials), tuple(terms),
+    head += [(unit_complements[u], 1 - rename[u]) for u in used]
+    head += [(symbol, expr.xreplace(rename)) for symbol, expr in products.items()]
+    over_hyper = tuple(tuple(dict(zip(units, M)).get(h, 0) for h in hyper) for M in found)
+    return ScheduledExpressions(hyper, over_hyper, tuple(monomials), tuple(terms),
                                 tuple(head + list(replacements)), tuple(reduced))
+
+
+class _PerStep:
+    """An entry at step ``k`` as a polynomial in per-step variables — the multipliers
+    ``m_h`` and the complements ``n_M = 1 − M(m)`` of monomials ``M`` of the ``units`` —
+    with per-row coefficients (:class:`ScheduledExpressions`).  Per monomial of the other
+    hyper-parameters, the coefficient (a polynomial in the units) is factored; a factor
+    ``c (1 − M)`` is kept whole, ``1 − M → (1 − M) + M n_M``; another factor that vanishes
+    where every unit is 1 (``2βν − ν − 1``) is written in the Bernstein basis
+    (:func:`in_unit_basis`), ``ū → ū + u n_u``; the rest in powers, ``u → u m_u``.  (No
+    more terms than the powers of ``h`` where the factors ``1 − M`` are the cancellation;
+    the full Bernstein form that :func:`kernel_expressions` prints would multiply the
+    step's terms.)"""
+
+    def __init__(self, hyper, units):
+        self.hyper, self.units = hyper, units
+        self.multipliers = {h: sp.Dummy(f"m_{h.name}") for h in hyper}
+        #: M → (per-row symbol for 1 − M, per-step n_M)
+        self.complements: dict[tuple[int, ...], tuple[sp.Dummy, sp.Dummy]] = {}
+
+    def complement(self, M: tuple[int, ...]) -> tuple[sp.Dummy, sp.Dummy]:
+        if M not in self.complements:
+            self.complements[M] = (sp.Dummy(f"complement{M}"), sp.Dummy(f"n{M}"))
+        return self.complements[M]
+
+    def _unit(self, u) -> tuple[int, ...]:
+        return tuple(int(w == u) for w in self.units)
+
+    def form(self, poly: sp.Poly) -> sp.Expr:
+        rest = [h for h in self.hyper if h not in self.units]
+        by_rest = sp.Poly(poly.as_expr(), *rest).terms() if rest else [((), poly.as_expr())]
+        total = []
+        for powers, q in by_rest:
+            form = sp.Mul(*((h * self.multipliers[h])**a for h, a in zip(rest, powers)))
+            if self.units and q.has(*self.units):
+                # idle powers (1 − p)^{jB} as powers of a symbol: factor_list sorts its
+                # factors by exponent, and cannot compare B with 2
+                idle = sp.Dummy("idle")
+                constant, parts = sp.factor_list(S.replace_idle_powers(q, idle), *self.units)
+                back = {idle: (1 - S.p) ** S.batch}
+                form *= constant.xreplace(back) * sp.Mul(
+                    *(self._factor(f.xreplace(back))**r for f, r in parts))
+            else:
+                form *= q
+            total.append(form)
+        return sp.expand(sp.Add(*total))
+
+    def _factor(self, f: sp.Expr) -> sp.Expr:
+        units, m = self.units, self.multipliers
+        P = sp.Poly(f, *units)
+        one = P.coeff_monomial((0,) * len(units))
+        if len(P.terms()) == 2 and one != 0 and sp.expand(P.LC() + one) == 0:
+            M = P.monoms()[0]
+            bar, n = self.complement(M)
+            return one * (bar + sp.Mul(*(u**a for u, a in zip(units, M))) * n)
+        if sp.expand(f.xreplace({u: 1 for u in units})) == 0:
+            bars = {u: self.complement(self._unit(u)) for u in units if f.has(u)}
+            bernstein = in_unit_basis(f, {u: bar for u, (bar, _) in bars.items()})
+            step = {u: u * m[u] for u in units}
+            step.update({bar: bar + u * n for u, (bar, n) in bars.items()})
+            return bernstein.xreplace(step)
+        return f.xreplace({u: u * m[u] for u in units})

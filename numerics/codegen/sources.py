@@ -79,14 +79,19 @@ def _python_function(kx: KernelExpressions, name: str, printer, doc: str) -> lis
 
 def _scheduled_monomials(sx: ScheduledExpressions | None) -> list[str]:
     """The monomials ``mu[a]`` of the C kernel's scheduled step, as data for the code
-    that fills its table: ``μ_a(k) = Π_h m_h(k)^(α_a)_h`` over the hyper-parameters ``h``
-    (API names) with per-step multipliers ``m_h``; both ``None`` without a scheduled step."""
+    that fills its table (:class:`~numerics.codegen.expressions.ScheduledExpressions`):
+    ``μ_a(k) = Π_i m_i(k)^(α_a)_i · Π_j n_j(k)^(α_a)_(I+j)`` over the ``I``
+    hyper-parameters (API names) with per-step multipliers ``m_i`` and the complements
+    ``n_j = 1 − Π_i m_i^(e_j)_i``; all ``None`` without a scheduled step."""
     names = None if sx is None else tuple(api_name(h) for h in sx.symbols)
     return [
         "#: The scheduled C kernel's per-step monomials of the multipliers m_i(k) of",
-        "#: SCHEDULED_HYPER_PARAMETERS[i]: mu[a] = prod_i m_i(k) ** SCHEDULED_MONOMIALS[a][i]",
+        "#: SCHEDULED_HYPER_PARAMETERS[i] and of the complements n_j(k) = 1 - prod_i",
+        "#: m_i(k) ** SCHEDULED_COMPLEMENTS[j][i]: mu[a] = prod_i m_i(k) ** SCHEDULED_MONOMIALS[a][i]",
+        "#: * prod_j n_j(k) ** SCHEDULED_MONOMIALS[a][len(SCHEDULED_HYPER_PARAMETERS) + j]",
         "#: (None: no scheduled kernel).",
         f"SCHEDULED_HYPER_PARAMETERS = {names!r}",
+        f"SCHEDULED_COMPLEMENTS = {None if sx is None else sx.complements!r}",
         f"SCHEDULED_MONOMIALS = {None if sx is None else sx.monomials!r}",
     ]
 
@@ -228,11 +233,12 @@ def _scheduled_c(sx: ScheduledExpressions, name: str, kx: KernelExpressions, pr,
     n = kx.size
     used = set().union(*(x.free_symbols for _, x in sx.intermediates),
                        *(x.free_symbols for x in sx.outputs))
-    lines = [f"/* The factors h^α K_α of the scheduled entries (α over {len(sx.monomials)} "
-             f"monomials of {', '.join(map(str, sx.symbols))}) of a group of rows. */",
+    lines = [f"/* The per-row factors of the scheduled entries ({len(sx.monomials)} monomials "
+             f"of the multipliers of {', '.join(map(str, sx.symbols))} and of "
+             f"{len(sx.complements)} complements) of a group of rows. */",
              *_vector_function(pr, f"{name}_scheduled_coefficients", kx.arguments, used,
                                sx.intermediates, sx.outputs)]
-    constant = tuple(0 for _ in sx.symbols)
+    constant = (0,) * (len(sx.symbols) + len(sx.complements))
 
     def entry(i: int) -> str:
         parts = [f"K{o}[g]" if sx.monomials[m] == constant else f"K{o}[g] * mu[{m}]"

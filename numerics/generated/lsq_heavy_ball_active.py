@@ -10,63 +10,66 @@ import numpy
 FINGERPRINT = "b9a6310afd6774c1fbd4ff95019bb7899a3e81eecab57155de8e28451aadf4e3"
 STATE = ('R', 'C', 'V')
 #: The scheduled C kernel's per-step monomials of the multipliers m_i(k) of
-#: SCHEDULED_HYPER_PARAMETERS[i]: mu[a] = prod_i m_i(k) ** SCHEDULED_MONOMIALS[a][i]
+#: SCHEDULED_HYPER_PARAMETERS[i] and of the complements n_j(k) = 1 - prod_i
+#: m_i(k) ** SCHEDULED_COMPLEMENTS[j][i]: mu[a] = prod_i m_i(k) ** SCHEDULED_MONOMIALS[a][i]
+#: * prod_j n_j(k) ** SCHEDULED_MONOMIALS[a][len(SCHEDULED_HYPER_PARAMETERS) + j]
 #: (None: no scheduled kernel).
 SCHEDULED_HYPER_PARAMETERS = None
+SCHEDULED_COMPLEMENTS = None
 SCHEDULED_MONOMIALS = None
 
 
 def coefficients(lr, beta, p, batch, d, sigma2, R0):
     """Per-row ``(A row-major, c, w, X_0)`` of ``X_{k+1} = A X_k + c``, ``E R_k = w · X_k`` (float64, NumPy)."""
     p_B = -numpy.expm1(batch*numpy.log1p(-p))
+    one_minus_beta = 1 - beta
     t0 = batch*p_B
     t1 = 2*lr
     t2 = batch*p
     t3 = t1*t2
-    t4 = lr**2
-    t5 = p**2*t4
-    t6 = p*t4
-    t7 = 2*t6
-    t8 = batch*t5
-    t9 = d*t6
-    t10 = -t5 + t7 + t8 + t9
-    t11 = t0 + t10 - t3
-    t12 = 1/(batch*p_B)
-    t13 = lr*p
-    t14 = t0*t13
-    t15 = p_B*t5
-    t16 = p_B*t7
-    t17 = -p_B*t9 - t0*t5 + t15 - t16
-    t18 = t11 + t17
-    t19 = beta*p_B
-    t20 = (-beta + t19 + 1)**(-1.0)
-    t21 = t12*t20
-    t22 = beta*t21
-    t23 = p_B**2
-    t24 = batch*t23
-    t25 = beta*t24
-    t26 = -t25
-    t27 = beta*t0
-    t28 = p*t1
-    t29 = t27*t28
-    t30 = beta*t5
-    t31 = beta*t7
-    t32 = beta*t9
-    t33 = 4*t6
-    t34 = 2*t5
-    t35 = d*t7
-    t36 = beta*t8 - t19*t33 + t19*t34 - t19*t35 - t23*t30 + t23*t31 + t23*t32 + t25*t5 - t27*t34 - t30 + t31 + t32
-    t37 = beta**2
-    t38 = t21*t37/(p_B*t37 - t37 + 1)
+    t4 = -t3
+    t5 = lr**2
+    t6 = p**2*t5
+    t7 = p*t5
+    t8 = 2*t7
+    t9 = batch*t6
+    t10 = d*t7
+    t11 = t10 - t6 + t8 + t9
+    t12 = t0 + t11 + t4
+    t13 = 1/(batch*p_B)
+    t14 = lr*p
+    t15 = t0*t14
+    t16 = p_B*t6
+    t17 = p_B*t8
+    t18 = t0*t6
+    t19 = p_B*t10
+    t20 = t16 - t17 - t18 - t19
+    t21 = t12 + t20
+    t22 = (beta*p_B + one_minus_beta)**(-1.0)
+    t23 = t13*t22
+    t24 = beta*t23
+    t25 = p*t1
+    t26 = t0*t25
+    t27 = p_B**2
+    t28 = batch*t27
+    t29 = -t28
+    t30 = batch*t14
+    t31 = 2*t6
+    t32 = 4*t7
+    t33 = 2*t9
+    t34 = d*t8
+    t35 = -6*p_B*t7 + t10*t27 + 3*t16 - 3*t18 - 3*t19 - t27*t6 + t27*t8 + t28*t6 - t31 + t32 + t33 + t34
+    t36 = beta**2
+    t37 = 2*beta
+    t38 = t23*t36/(one_minus_beta**2 + one_minus_beta*t37 + p_B*t36)
     t39 = d*lr
-    t40 = batch*t13
-    t41 = p*t12
-    t42 = t14 - t40
-    t43 = t10 + t17 + t24 + t36
-    t44 = sigma2*t41
+    t40 = p*t13
+    t41 = t15 - t30
+    t42 = t11 + t20 + t28
+    t43 = sigma2*t40
     return (
-        (t11*t12, t1*t22*(-t14 - t18), t38*t4*(-beta*t3 + t0*t28 + t18 + t26 + t27 + t29 + t36), -t41*(-batch + t1 - t13 + t39 + t40), -t22*(d*t16 + p_B*t33 + t0*t34 - 2*t15 - t24 + t3 - t33 + t34 - t35 - 2*t8), -lr*t38*(-beta*t40 + t13*t25 + t42 + t43), t41*(d - p + t2 + 2), 2*beta*t20*t41*(p_B*t1 - p_B*t13 + p_B*t39 + t0 - t1 + t13 - t39 + t42), t38*(batch*beta*p_B**3 + t25*t28 + t26 - t29 + t43),),  # transition
-        (sigma2*t12*t9, -t39*t44, d*t44,),  # forcing
+        (t12*t13, t1*t24*(-t15 - t21), t38*t5*(beta*(2*t0 + 4*t15 + t29 - 4*t30 + t35) + one_minus_beta*(t21 + t26)), -t40*(-batch + t1 - t14 + t30 + t39), -t24*(d*t17 + p_B*t32 + t0*t31 - 2*t16 + t29 + t3 + t31 - t32 - t33 - t34), -lr*t38*(beta*(t14*t28 + t15 + t28 + t35 + t4) + one_minus_beta*(t41 + t42)), t40*(d - p + t2 + 2), t22*t37*t40*(p_B*t1 - p_B*t14 + p_B*t39 + t0 - t1 + t14 - t39 + t41), t38*(beta*(batch*p_B**3 + t25*t28 - t26 + t35) + one_minus_beta*t42),),  # transition
+        (sigma2*t10*t13, -t39*t43, d*t43,),  # forcing
         ((1/2)*p, 0, 0,),  # risk_weights
         (R0, 0, 0,),  # initial
     )
@@ -75,54 +78,54 @@ def coefficients(lr, beta, p, batch, d, sigma2, R0):
 def coefficients_mp(lr, beta, p, batch, d, sigma2, R0):
     """Per-row ``(A row-major, c, w, X_0)`` of ``X_{k+1} = A X_k + c``, ``E R_k = w · X_k`` (mpmath, at the current ``mpmath.mp.dps``)."""
     p_B = -mpmath.expm1(batch*mpmath.log1p(-p))
+    one_minus_beta = 1 - beta
     t0 = batch*p_B
     t1 = 2*lr
     t2 = batch*p
     t3 = t1*t2
-    t4 = lr**2
-    t5 = p**2*t4
-    t6 = p*t4
-    t7 = 2*t6
-    t8 = batch*t5
-    t9 = d*t6
-    t10 = -t5 + t7 + t8 + t9
-    t11 = t0 + t10 - t3
-    t12 = 1/(batch*p_B)
-    t13 = lr*p
-    t14 = t0*t13
-    t15 = p_B*t5
-    t16 = p_B*t7
-    t17 = -p_B*t9 - t0*t5 + t15 - t16
-    t18 = t11 + t17
-    t19 = beta*p_B
-    t20 = 1/(-beta + t19 + 1)
-    t21 = t12*t20
-    t22 = beta*t21
-    t23 = p_B**2
-    t24 = batch*t23
-    t25 = beta*t24
-    t26 = -t25
-    t27 = beta*t0
-    t28 = p*t1
-    t29 = t27*t28
-    t30 = beta*t5
-    t31 = beta*t7
-    t32 = beta*t9
-    t33 = 4*t6
-    t34 = 2*t5
-    t35 = d*t7
-    t36 = beta*t8 - t19*t33 + t19*t34 - t19*t35 - t23*t30 + t23*t31 + t23*t32 + t25*t5 - t27*t34 - t30 + t31 + t32
-    t37 = beta**2
-    t38 = t21*t37/(p_B*t37 - t37 + 1)
+    t4 = -t3
+    t5 = lr**2
+    t6 = p**2*t5
+    t7 = p*t5
+    t8 = 2*t7
+    t9 = batch*t6
+    t10 = d*t7
+    t11 = t10 - t6 + t8 + t9
+    t12 = t0 + t11 + t4
+    t13 = 1/(batch*p_B)
+    t14 = lr*p
+    t15 = t0*t14
+    t16 = p_B*t6
+    t17 = p_B*t8
+    t18 = t0*t6
+    t19 = p_B*t10
+    t20 = t16 - t17 - t18 - t19
+    t21 = t12 + t20
+    t22 = 1/(beta*p_B + one_minus_beta)
+    t23 = t13*t22
+    t24 = beta*t23
+    t25 = p*t1
+    t26 = t0*t25
+    t27 = p_B**2
+    t28 = batch*t27
+    t29 = -t28
+    t30 = batch*t14
+    t31 = 2*t6
+    t32 = 4*t7
+    t33 = 2*t9
+    t34 = d*t8
+    t35 = -6*p_B*t7 + t10*t27 + 3*t16 - 3*t18 - 3*t19 - t27*t6 + t27*t8 + t28*t6 - t31 + t32 + t33 + t34
+    t36 = beta**2
+    t37 = 2*beta
+    t38 = t23*t36/(one_minus_beta**2 + one_minus_beta*t37 + p_B*t36)
     t39 = d*lr
-    t40 = batch*t13
-    t41 = p*t12
-    t42 = t14 - t40
-    t43 = t10 + t17 + t24 + t36
-    t44 = sigma2*t41
+    t40 = p*t13
+    t41 = t15 - t30
+    t42 = t11 + t20 + t28
+    t43 = sigma2*t40
     return (
-        (t11*t12, t1*t22*(-t14 - t18), t38*t4*(-beta*t3 + t0*t28 + t18 + t26 + t27 + t29 + t36), -t41*(-batch + t1 - t13 + t39 + t40), -t22*(d*t16 + p_B*t33 + t0*t34 - 2*t15 - t24 + t3 - t33 + t34 - t35 - 2*t8), -lr*t38*(-beta*t40 + t13*t25 + t42 + t43), t41*(d - p + t2 + 2), 2*beta*t20*t41*(p_B*t1 - p_B*t13 + p_B*t39 + t0 - t1 + t13 - t39 + t42), t38*(batch*beta*p_B**3 + t25*t28 + t26 - t29 + t43),),  # transition
-        (sigma2*t12*t9, -t39*t44, d*t44,),  # forcing
+        (t12*t13, t1*t24*(-t15 - t21), t38*t5*(beta*(2*t0 + 4*t15 + t29 - 4*t30 + t35) + one_minus_beta*(t21 + t26)), -t40*(-batch + t1 - t14 + t30 + t39), -t24*(d*t17 + p_B*t32 + t0*t31 - 2*t16 + t29 + t3 + t31 - t32 - t33 - t34), -lr*t38*(beta*(t14*t28 + t15 + t28 + t35 + t4) + one_minus_beta*(t41 + t42)), t40*(d - p + t2 + 2), t22*t37*t40*(p_B*t1 - p_B*t14 + p_B*t39 + t0 - t1 + t14 - t39 + t41), t38*(beta*(batch*p_B**3 + t25*t28 - t26 + t35) + one_minus_beta*t42),),  # transition
+        (sigma2*t10*t13, -t39*t43, d*t43,),  # forcing
         ((mpmath.mpf(1)/mpmath.mpf(2))*p, 0, 0,),  # risk_weights
         (R0, 0, 0,),  # initial
     )

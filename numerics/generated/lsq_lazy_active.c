@@ -59,7 +59,7 @@ static inline void sparsemom_lsq_lazy_active_coefficients(const vec *arg, vec *o
     out[17] = (zero + 0);
 }
 
-/* The factors h^α K_α of the scheduled entries (α over 9 monomials of eta, beta) of a group of rows. */
+/* The per-row factors of the scheduled entries (9 monomials of the multipliers of eta, beta and of 0 complements) of a group of rows. */
 static inline void sparsemom_lsq_lazy_active_scheduled_coefficients(const vec *arg, vec *out)
 {
     const vec zero = {0};

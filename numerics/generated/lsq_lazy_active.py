@@ -10,9 +10,12 @@ import numpy
 FINGERPRINT = "14dd7f2d427d46c0ee59e2dcbfb9dd7ed2800b16306c71871cf2a312cae5fd21"
 STATE = ('R', 'C', 'V')
 #: The scheduled C kernel's per-step monomials of the multipliers m_i(k) of
-#: SCHEDULED_HYPER_PARAMETERS[i]: mu[a] = prod_i m_i(k) ** SCHEDULED_MONOMIALS[a][i]
+#: SCHEDULED_HYPER_PARAMETERS[i] and of the complements n_j(k) = 1 - prod_i
+#: m_i(k) ** SCHEDULED_COMPLEMENTS[j][i]: mu[a] = prod_i m_i(k) ** SCHEDULED_MONOMIALS[a][i]
+#: * prod_j n_j(k) ** SCHEDULED_MONOMIALS[a][len(SCHEDULED_HYPER_PARAMETERS) + j]
 #: (None: no scheduled kernel).
 SCHEDULED_HYPER_PARAMETERS = ('lr', 'beta')
+SCHEDULED_COMPLEMENTS = ()
 SCHEDULED_MONOMIALS = ((0, 0), (1, 0), (2, 0), (1, 1), (2, 1), (2, 2), (0, 1), (1, 2), (0, 2))
 
 

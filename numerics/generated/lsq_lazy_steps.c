@@ -25,6 +25,7 @@ static inline void sparsemom_lsq_lazy_steps_coefficients(const vec *arg, vec *ou
     const vec sigma2 = arg[5];
     const vec R0 = arg[6];
     const vec p_B = -lanewise_expm1(batch*lanewise_log1p(-p));
+    const vec one_minus_beta = 1 - beta;
     const vec t0 = (1.0/batch);
     const vec t1 = lr*p;
     const vec t2 = batch*t1;
@@ -32,24 +33,26 @@ static inline void sparsemom_lsq_lazy_steps_coefficients(const vec *arg, vec *ou
     const vec t4 = p*t3;
     const vec t5 = d*t4;
     const vec t6 = (p*p)*t3;
-    const vec t7 = -p_B;
-    const vec t8 = 2*lr;
-    const vec t9 = (beta*beta)*p_B;
+    const vec t7 = 2*lr;
+    const vec t8 = (beta*beta);
+    const vec t9 = p_B*t8;
     const vec t10 = p*t0;
-    const vec t11 = 2*beta;
-    const vec t12 = d*sigma2;
+    const vec t11 = 1 - p_B;
+    const vec t12 = one_minus_beta*t11;
+    const vec t13 = 2*beta;
+    const vec t14 = d*sigma2;
     out[0] = t0*(batch*t6 + batch - 2*t2 + 2*t4 + t5 - t6);
-    out[1] = beta*t8*(t1 + t7);
+    out[1] = beta*t7*(-p_B + t1);
     out[2] = t3*t9;
-    out[3] = -t10*(-batch + d*lr - t1 + t2 + t8);
-    out[4] = beta*p_B - p_B - t1*t11 + 1;
+    out[3] = -t10*(-batch + d*lr - t1 + t2 + t7);
+    out[4] = beta*(1 - 2*t1) + t12;
     out[5] = -lr*t9;
     out[6] = t10*(batch*p + d - p + 2);
-    out[7] = p*t11;
-    out[8] = t7 + t9 + 1;
+    out[7] = p*t13;
+    out[8] = (one_minus_beta*one_minus_beta)*t11 + t12*t13 + t8;
     out[9] = sigma2*t0*t5;
-    out[10] = -t0*t1*t12;
-    out[11] = t10*t12;
+    out[10] = -t0*t1*t14;
+    out[11] = t10*t14;
     out[12] = (1.0/2.0)*p;
     out[13] = (zero + 0);
     out[14] = (zero + 0);
@@ -58,7 +61,7 @@ static inline void sparsemom_lsq_lazy_steps_coefficients(const vec *arg, vec *ou
     out[17] = (zero + 0);
 }
 
-/* The factors h^α K_α of the scheduled entries (α over 9 monomials of eta, beta) of a group of rows. */
+/* The per-row factors of the scheduled entries (9 monomials of the multipliers of eta, beta and of 0 complements) of a group of rows. */
 static inline void sparsemom_lsq_lazy_steps_scheduled_coefficients(const vec *arg, vec *out)
 {
     const vec zero = {0};

@@ -10,15 +10,19 @@ import numpy
 FINGERPRINT = "3330322d157ab746037bb0384a66922787a27c8eaacf95767e7033229af62074"
 STATE = ('R', 'C', 'V')
 #: The scheduled C kernel's per-step monomials of the multipliers m_i(k) of
-#: SCHEDULED_HYPER_PARAMETERS[i]: mu[a] = prod_i m_i(k) ** SCHEDULED_MONOMIALS[a][i]
+#: SCHEDULED_HYPER_PARAMETERS[i] and of the complements n_j(k) = 1 - prod_i
+#: m_i(k) ** SCHEDULED_COMPLEMENTS[j][i]: mu[a] = prod_i m_i(k) ** SCHEDULED_MONOMIALS[a][i]
+#: * prod_j n_j(k) ** SCHEDULED_MONOMIALS[a][len(SCHEDULED_HYPER_PARAMETERS) + j]
 #: (None: no scheduled kernel).
 SCHEDULED_HYPER_PARAMETERS = ('lr', 'beta')
+SCHEDULED_COMPLEMENTS = ()
 SCHEDULED_MONOMIALS = ((0, 0), (1, 0), (2, 0), (1, 1), (2, 1), (2, 2), (0, 1), (1, 2), (0, 2))
 
 
 def coefficients(lr, beta, p, batch, d, sigma2, R0):
     """Per-row ``(A row-major, c, w, X_0)`` of ``X_{k+1} = A X_k + c``, ``E R_k = w · X_k`` (float64, NumPy)."""
     p_B = -numpy.expm1(batch*numpy.log1p(-p))
+    one_minus_beta = 1 - beta
     t0 = batch**(-1.0)
     t1 = lr*p
     t2 = batch*t1
@@ -26,15 +30,17 @@ def coefficients(lr, beta, p, batch, d, sigma2, R0):
     t4 = p*t3
     t5 = d*t4
     t6 = p**2*t3
-    t7 = -p_B
-    t8 = 2*lr
-    t9 = beta**2*p_B
+    t7 = 2*lr
+    t8 = beta**2
+    t9 = p_B*t8
     t10 = p*t0
-    t11 = 2*beta
-    t12 = d*sigma2
+    t11 = 1 - p_B
+    t12 = one_minus_beta*t11
+    t13 = 2*beta
+    t14 = d*sigma2
     return (
-        (t0*(batch*t6 + batch - 2*t2 + 2*t4 + t5 - t6), beta*t8*(t1 + t7), t3*t9, -t10*(-batch + d*lr - t1 + t2 + t8), beta*p_B - p_B - t1*t11 + 1, -lr*t9, t10*(batch*p + d - p + 2), p*t11, t7 + t9 + 1,),  # transition
-        (sigma2*t0*t5, -t0*t1*t12, t10*t12,),  # forcing
+        (t0*(batch*t6 + batch - 2*t2 + 2*t4 + t5 - t6), beta*t7*(-p_B + t1), t3*t9, -t10*(-batch + d*lr - t1 + t2 + t7), beta*(1 - 2*t1) + t12, -lr*t9, t10*(batch*p + d - p + 2), p*t13, one_minus_beta**2*t11 + t12*t13 + t8,),  # transition
+        (sigma2*t0*t5, -t0*t1*t14, t10*t14,),  # forcing
         ((1/2)*p, 0, 0,),  # risk_weights
         (R0, 0, 0,),  # initial
     )
@@ -43,6 +49,7 @@ def coefficients(lr, beta, p, batch, d, sigma2, R0):
 def coefficients_mp(lr, beta, p, batch, d, sigma2, R0):
     """Per-row ``(A row-major, c, w, X_0)`` of ``X_{k+1} = A X_k + c``, ``E R_k = w · X_k`` (mpmath, at the current ``mpmath.mp.dps``)."""
     p_B = -mpmath.expm1(batch*mpmath.log1p(-p))
+    one_minus_beta = 1 - beta
     t0 = 1/batch
     t1 = lr*p
     t2 = batch*t1
@@ -50,15 +57,17 @@ def coefficients_mp(lr, beta, p, batch, d, sigma2, R0):
     t4 = p*t3
     t5 = d*t4
     t6 = p**2*t3
-    t7 = -p_B
-    t8 = 2*lr
-    t9 = beta**2*p_B
+    t7 = 2*lr
+    t8 = beta**2
+    t9 = p_B*t8
     t10 = p*t0
-    t11 = 2*beta
-    t12 = d*sigma2
+    t11 = 1 - p_B
+    t12 = one_minus_beta*t11
+    t13 = 2*beta
+    t14 = d*sigma2
     return (
-        (t0*(batch*t6 + batch - 2*t2 + 2*t4 + t5 - t6), beta*t8*(t1 + t7), t3*t9, -t10*(-batch + d*lr - t1 + t2 + t8), beta*p_B - p_B - t1*t11 + 1, -lr*t9, t10*(batch*p + d - p + 2), p*t11, t7 + t9 + 1,),  # transition
-        (sigma2*t0*t5, -t0*t1*t12, t10*t12,),  # forcing
+        (t0*(batch*t6 + batch - 2*t2 + 2*t4 + t5 - t6), beta*t7*(-p_B + t1), t3*t9, -t10*(-batch + d*lr - t1 + t2 + t7), beta*(1 - 2*t1) + t12, -lr*t9, t10*(batch*p + d - p + 2), p*t13, one_minus_beta**2*t11 + t12*t13 + t8,),  # transition
+        (sigma2*t0*t5, -t0*t1*t14, t10*t14,),  # forcing
         ((mpmath.mpf(1)/mpmath.mpf(2))*p, 0, 0,),  # risk_weights
         (R0, 0, 0,),  # initial
     )

@@ -19,37 +19,39 @@ static inline void sparsemom_lsq_nesterov_steps_coefficients(const vec *arg, vec
     const vec d = arg[4];
     const vec sigma2 = arg[5];
     const vec R0 = arg[6];
+    const vec one_minus_beta = 1 - beta;
     const vec t0 = (1.0/batch);
     const vec t1 = lr*p;
-    const vec t2 = batch*t1;
-    const vec t3 = (lr*lr);
-    const vec t4 = p*t3;
-    const vec t5 = 2*t4;
-    const vec t6 = d*t4;
-    const vec t7 = beta*t1;
-    const vec t8 = batch*t7;
-    const vec t9 = (p*p)*t3;
-    const vec t10 = batch*t9;
-    const vec t11 = 2*beta;
-    const vec t12 = (beta*beta);
-    const vec t13 = t1 - 1;
-    const vec t14 = 2*lr;
-    const vec t15 = d*lr;
-    const vec t16 = p*t0;
-    const vec t17 = beta + 1;
-    const vec t18 = d*sigma2;
-    out[0] = t0*(batch + beta*d*t5 + 4*beta*t4 + t10*t11 + t10*t12 + t10 - t11*t9 + t12*t5 + t12*t6 - t12*t9 - 2*t2 + t5 + t6 - 2*t8 - t9);
-    out[1] = t12*t14*(t13 + t7);
-    out[2] = (beta*beta*beta*beta)*t3;
-    out[3] = -t16*(-batch + beta*t14 + beta*t15 - t1 + t14 + t15 + t2 - t7 + t8);
-    out[4] = -beta*(t13 + 2*t7);
+    const vec t2 = 2*t1;
+    const vec t3 = batch*t2;
+    const vec t4 = (lr*lr);
+    const vec t5 = p*t4;
+    const vec t6 = 2*t5;
+    const vec t7 = d*t5;
+    const vec t8 = (p*p)*t4;
+    const vec t9 = batch*t8;
+    const vec t10 = (beta*beta);
+    const vec t11 = batch*t1;
+    const vec t12 = 4*t8;
+    const vec t13 = 2*beta;
+    const vec t14 = one_minus_beta*(t1 - 1);
+    const vec t15 = 2*lr;
+    const vec t16 = -batch;
+    const vec t17 = p*t0;
+    const vec t18 = one_minus_beta + t13;
+    const vec t19 = d*sigma2;
+    out[0] = t0*((one_minus_beta*one_minus_beta)*(batch - t3 + t6 + t7 - t8 + t9) + one_minus_beta*t13*(batch + d*t6 - 3*t11 + 4*t5 - 2*t8 + 2*t9) + t10*(batch*t12 + batch - 4*t11 - t12 + 8*t5 + 4*t7));
+    out[1] = t10*t15*(beta*(t2 - 1) + t14);
+    out[2] = (beta*beta*beta*beta)*t4;
+    out[3] = -t17*(beta*(d*t15 + 4*lr + t16 - t2 + t3) + one_minus_beta*(d*lr - t1 + t11 + t15 + t16));
+    out[4] = -beta*(beta*(3*t1 - 1) + t14);
     out[5] = -(beta*beta*beta)*lr;
-    out[6] = t16*(batch*p + d - p + 2);
-    out[7] = p*t11;
-    out[8] = t12;
-    out[9] = sigma2*t0*(t17*t17)*t6;
-    out[10] = -t0*t1*t17*t18;
-    out[11] = t16*t18;
+    out[6] = t17*(batch*p + d - p + 2);
+    out[7] = p*t13;
+    out[8] = t10;
+    out[9] = sigma2*t0*(t18*t18)*t7;
+    out[10] = -t0*t1*t18*t19;
+    out[11] = t17*t19;
     out[12] = (1.0/2.0)*p;
     out[13] = (zero + 0);
     out[14] = (zero + 0);
@@ -58,7 +60,7 @@ static inline void sparsemom_lsq_nesterov_steps_coefficients(const vec *arg, vec
     out[17] = (zero + 0);
 }
 
-/* The factors h^α K_α of the scheduled entries (α over 12 monomials of eta, beta) of a group of rows. */
+/* The per-row factors of the scheduled entries (12 monomials of the multipliers of eta, beta and of 0 complements) of a group of rows. */
 static inline void sparsemom_lsq_nesterov_steps_scheduled_coefficients(const vec *arg, vec *out)
 {
     const vec zero = {0};

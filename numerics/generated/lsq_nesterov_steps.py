@@ -10,36 +10,41 @@ import numpy
 FINGERPRINT = "c0e01fe5fcd2089d24bd4e0618c5c409b6fd486a53cb115579797917adae5664"
 STATE = ('R', 'C', 'V')
 #: The scheduled C kernel's per-step monomials of the multipliers m_i(k) of
-#: SCHEDULED_HYPER_PARAMETERS[i]: mu[a] = prod_i m_i(k) ** SCHEDULED_MONOMIALS[a][i]
+#: SCHEDULED_HYPER_PARAMETERS[i] and of the complements n_j(k) = 1 - prod_i
+#: m_i(k) ** SCHEDULED_COMPLEMENTS[j][i]: mu[a] = prod_i m_i(k) ** SCHEDULED_MONOMIALS[a][i]
+#: * prod_j n_j(k) ** SCHEDULED_MONOMIALS[a][len(SCHEDULED_HYPER_PARAMETERS) + j]
 #: (None: no scheduled kernel).
 SCHEDULED_HYPER_PARAMETERS = ('lr', 'beta')
+SCHEDULED_COMPLEMENTS = ()
 SCHEDULED_MONOMIALS = ((0, 0), (1, 0), (1, 1), (2, 0), (2, 1), (2, 2), (1, 2), (2, 3), (2, 4), (0, 1), (1, 3), (0, 2))
 
 
 def coefficients(lr, beta, p, batch, d, sigma2, R0):
     """Per-row ``(A row-major, c, w, X_0)`` of ``X_{k+1} = A X_k + c``, ``E R_k = w · X_k`` (float64, NumPy)."""
+    one_minus_beta = 1 - beta
     t0 = batch**(-1.0)
     t1 = lr*p
-    t2 = batch*t1
-    t3 = lr**2
-    t4 = p*t3
-    t5 = 2*t4
-    t6 = d*t4
-    t7 = beta*t1
-    t8 = batch*t7
-    t9 = p**2*t3
-    t10 = batch*t9
-    t11 = 2*beta
-    t12 = beta**2
-    t13 = t1 - 1
-    t14 = 2*lr
-    t15 = d*lr
-    t16 = p*t0
-    t17 = beta + 1
-    t18 = d*sigma2
+    t2 = 2*t1
+    t3 = batch*t2
+    t4 = lr**2
+    t5 = p*t4
+    t6 = 2*t5
+    t7 = d*t5
+    t8 = p**2*t4
+    t9 = batch*t8
+    t10 = beta**2
+    t11 = batch*t1
+    t12 = 4*t8
+    t13 = 2*beta
+    t14 = one_minus_beta*(t1 - 1)
+    t15 = 2*lr
+    t16 = -batch
+    t17 = p*t0
+    t18 = one_minus_beta + t13
+    t19 = d*sigma2
     return (
-        (t0*(batch + beta*d*t5 + 4*beta*t4 + t10*t11 + t10*t12 + t10 - t11*t9 + t12*t5 + t12*t6 - t12*t9 - 2*t2 + t5 + t6 - 2*t8 - t9), t12*t14*(t13 + t7), beta**4*t3, -t16*(-batch + beta*t14 + beta*t15 - t1 + t14 + t15 + t2 - t7 + t8), -beta*(t13 + 2*t7), -beta**3*lr, t16*(batch*p + d - p + 2), p*t11, t12,),  # transition
-        (sigma2*t0*t17**2*t6, -t0*t1*t17*t18, t16*t18,),  # forcing
+        (t0*(one_minus_beta**2*(batch - t3 + t6 + t7 - t8 + t9) + one_minus_beta*t13*(batch + d*t6 - 3*t11 + 4*t5 - 2*t8 + 2*t9) + t10*(batch*t12 + batch - 4*t11 - t12 + 8*t5 + 4*t7)), t10*t15*(beta*(t2 - 1) + t14), beta**4*t4, -t17*(beta*(d*t15 + 4*lr + t16 - t2 + t3) + one_minus_beta*(d*lr - t1 + t11 + t15 + t16)), -beta*(beta*(3*t1 - 1) + t14), -beta**3*lr, t17*(batch*p + d - p + 2), p*t13, t10,),  # transition
+        (sigma2*t0*t18**2*t7, -t0*t1*t18*t19, t17*t19,),  # forcing
         ((1/2)*p, 0, 0,),  # risk_weights
         (R0, 0, 0,),  # initial
     )
@@ -47,28 +52,30 @@ def coefficients(lr, beta, p, batch, d, sigma2, R0):
 
 def coefficients_mp(lr, beta, p, batch, d, sigma2, R0):
     """Per-row ``(A row-major, c, w, X_0)`` of ``X_{k+1} = A X_k + c``, ``E R_k = w · X_k`` (mpmath, at the current ``mpmath.mp.dps``)."""
+    one_minus_beta = 1 - beta
     t0 = 1/batch
     t1 = lr*p
-    t2 = batch*t1
-    t3 = lr**2
-    t4 = p*t3
-    t5 = 2*t4
-    t6 = d*t4
-    t7 = beta*t1
-    t8 = batch*t7
-    t9 = p**2*t3
-    t10 = batch*t9
-    t11 = 2*beta
-    t12 = beta**2
-    t13 = t1 - 1
-    t14 = 2*lr
-    t15 = d*lr
-    t16 = p*t0
-    t17 = beta + 1
-    t18 = d*sigma2
+    t2 = 2*t1
+    t3 = batch*t2
+    t4 = lr**2
+    t5 = p*t4
+    t6 = 2*t5
+    t7 = d*t5
+    t8 = p**2*t4
+    t9 = batch*t8
+    t10 = beta**2
+    t11 = batch*t1
+    t12 = 4*t8
+    t13 = 2*beta
+    t14 = one_minus_beta*(t1 - 1)
+    t15 = 2*lr
+    t16 = -batch
+    t17 = p*t0
+    t18 = one_minus_beta + t13
+    t19 = d*sigma2
     return (
-        (t0*(batch + beta*d*t5 + 4*beta*t4 + t10*t11 + t10*t12 + t10 - t11*t9 + t12*t5 + t12*t6 - t12*t9 - 2*t2 + t5 + t6 - 2*t8 - t9), t12*t14*(t13 + t7), beta**4*t3, -t16*(-batch + beta*t14 + beta*t15 - t1 + t14 + t15 + t2 - t7 + t8), -beta*(t13 + 2*t7), -beta**3*lr, t16*(batch*p + d - p + 2), p*t11, t12,),  # transition
-        (sigma2*t0*t17**2*t6, -t0*t1*t17*t18, t16*t18,),  # forcing
+        (t0*(one_minus_beta**2*(batch - t3 + t6 + t7 - t8 + t9) + one_minus_beta*t13*(batch + d*t6 - 3*t11 + 4*t5 - 2*t8 + 2*t9) + t10*(batch*t12 + batch - 4*t11 - t12 + 8*t5 + 4*t7)), t10*t15*(beta*(t2 - 1) + t14), beta**4*t4, -t17*(beta*(d*t15 + 4*lr + t16 - t2 + t3) + one_minus_beta*(d*lr - t1 + t11 + t15 + t16)), -beta*(beta*(3*t1 - 1) + t14), -beta**3*lr, t17*(batch*p + d - p + 2), p*t13, t10,),  # transition
+        (sigma2*t0*t18**2*t7, -t0*t1*t18*t19, t17*t19,),  # forcing
         ((mpmath.mpf(1)/mpmath.mpf(2))*p, 0, 0,),  # risk_weights
         (R0, 0, 0,),  # initial
     )

@@ -35,7 +35,7 @@ static inline void sparsemom_lsq_sgd_active_coefficients(const vec *arg, vec *ou
     out[3] = R0;
 }
 
-/* The factors h^α K_α of the scheduled entries (α over 3 monomials of eta, beta) of a group of rows. */
+/* The per-row factors of the scheduled entries (3 monomials of the multipliers of eta, beta and of 0 complements) of a group of rows. */
 static inline void sparsemom_lsq_sgd_active_scheduled_coefficients(const vec *arg, vec *out)
 {
     const vec zero = {0};

@@ -29,7 +29,7 @@ static inline void sparsemom_lsq_sgd_steps_coefficients(const vec *arg, vec *out
     out[3] = R0;
 }
 
-/* The factors h^α K_α of the scheduled entries (α over 3 monomials of eta, beta) of a group of rows. */
+/* The per-row factors of the scheduled entries (3 monomials of the multipliers of eta, beta and of 0 complements) of a group of rows. */
 static inline void sparsemom_lsq_sgd_steps_scheduled_coefficients(const vec *arg, vec *out)
 {
     const vec zero = {0};

@@ -230,23 +230,31 @@ def _pointers(arrays: list[np.ndarray]):
 
 
 def schedule_monomials(rec: MomentRecursion, multipliers: dict, steps: int) -> np.ndarray:
-    """The table ``μ_α(k) = Π_j m_j(k)^{α_j}`` (steps × monomials) of the scheduled C
-    kernel, its monomials read from the generated module; a ``ValueError`` when ``rec``
-    has no scheduled form."""
+    """The table ``μ_α(k) = Π_h m_h(k)^{α_h} · Π_j n_j(k)^{α_j}`` (steps × monomials) of the
+    scheduled C kernel, ``n_j = 1 − Π_h m_h^{e_jh}`` (``m = 1`` for an unscheduled
+    hyper-parameter), its monomials and complements ``e_j`` read from the generated module;
+    a ``ValueError`` when ``rec`` has no scheduled form."""
     module = generated_module(rec)
     if module.SCHEDULED_MONOMIALS is None:
         raise ValueError(f"the recursion of {rec.optimizer!r} ({rec.time_rule}) has no "
                          "scheduled C kernel (it is not polynomial in its hyper-parameters, or "
                          "too large: numerics.codegen.expressions.SCHEDULED_MAX_FACTORS); use "
                          "backend='numpy'")
+    names, complements = module.SCHEDULED_HYPER_PARAMETERS, module.SCHEDULED_COMPLEMENTS
     exponents = np.array(module.SCHEDULED_MONOMIALS, dtype=int).reshape(
-        len(module.SCHEDULED_MONOMIALS), len(module.SCHEDULED_HYPER_PARAMETERS))
-    by_name = {api_name(symbol): m for symbol, m in multipliers.items()}
-    table = np.ones((steps, len(exponents)))
-    for j, name in enumerate(module.SCHEDULED_HYPER_PARAMETERS):
+        len(module.SCHEDULED_MONOMIALS), len(names) + len(complements))
+    by_name = {api_name(symbol): np.asarray(m, dtype=float)[:steps]
+               for symbol, m in multipliers.items()}
+    m = np.ones((steps, len(names)))
+    for i, name in enumerate(names):
         if name in by_name:
-            m = np.asarray(by_name[name], dtype=float)
-            table *= m[:, None] ** exponents[None, :, j]
+            m[:, i] = by_name[name]
+    n = np.empty((steps, len(complements)))
+    for j, e in enumerate(complements):
+        n[:, j] = 1 - np.prod(m ** np.array(e), axis=1)
+    table = np.ones((steps, len(exponents)))
+    for j, column in enumerate(np.concatenate([m, n], axis=1).T):
+        table *= column[:, None] ** exponents[None, :, j]
     return np.ascontiguousarray(table)
 
 

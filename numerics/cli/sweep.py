@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from numerics.inputs.arguments import integer_at_least, output_dir, positive_int
-from numerics.runtime.parallel import reachable_scheduler
+from numerics.runtime.parallel import check_workers, max_workers, reachable_scheduler
 from numerics.studies.output import default_output_dir
 from numerics.studies.sweep import run_sweep, table_markdown, write_sweep
 
@@ -15,13 +15,19 @@ def add_arguments(parser) -> None:
                         help="Dask scheduler address, e.g. tcp://host:8786 (default: a local "
                         "process pool)")
     parser.add_argument("--workers", type=positive_int, default=None,
-                        help="local processes (default: all cores)")
+                        help=f"local processes, at most {max_workers()} (default: all cores; "
+                        "never more than there are tasks)")
     parser.add_argument("--atlas-grid", type=integer_at_least(2), default=201,
                         help="grid points per axis of the phase-diagram panels")
 
 
 def validate(args) -> None:
-    """The scheduler, when named, must answer before the sweep starts."""
+    """The number of workers is in range and the scheduler, when named, answers before
+    the sweep starts."""
+    try:
+        check_workers(args.workers)
+    except ValueError as exc:
+        raise ValueError(f"argument --workers: {exc}") from None
     if args.scheduler is not None:
         reachable_scheduler(args.scheduler)
 

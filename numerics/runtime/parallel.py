@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import multiprocessing
+import numbers
 import os
 import signal
 import socket
@@ -18,20 +19,38 @@ from urllib.parse import urlsplit
 from numerics.runtime.progress import progress
 
 
+def max_workers() -> int:
+    """The most local worker processes accepted: ``max(64, 4 × cores)`` (more would only
+    compete for the cores, and each is a forked process with its own memory)."""
+    return max(64, 4 * (os.cpu_count() or 1))
+
+
+def check_workers(workers: int | None) -> None:
+    """A ``ValueError`` naming ``workers`` unless it is ``None`` (all cores) or an integer
+    in ``1..max_workers()``."""
+    if workers is None:
+        return
+    top = max_workers()
+    if (isinstance(workers, bool) or not isinstance(workers, numbers.Integral)
+            or not 1 <= workers <= top):
+        raise ValueError(f"workers must be >= 1 and <= {top} (at least 64, else 4 × the "
+                         f"{os.cpu_count() or 1} cores); got {workers!r}")
+
+
 def parallel_map(func, tasks, scheduler: str | None = None, workers: int | None = None,
                  description: str = "tasks") -> list:
     """``[func(t) for t in tasks]`` in parallel.
 
     ``scheduler``: a ``dask.distributed`` scheduler address (``"tcp://host:8786"``)
     or a ``Client``/``LocalCluster``; ``None`` uses a local process pool of
-    ``workers`` processes (default: all cores).  ``workers=1`` runs in-process.
+    ``workers`` processes (default: all cores; :func:`check_workers` gives the range),
+    never more than there are tasks.  ``workers=1`` runs in-process.
     """
     tasks = list(tasks)
-    if workers is not None and workers < 1:
-        raise ValueError(f"workers must be >= 1; got {workers}")
+    check_workers(workers)
     if scheduler is not None:
         return _dask_map(func, tasks, scheduler, description)
-    workers = workers or os.cpu_count() or 1
+    workers = min(workers or os.cpu_count() or 1, len(tasks))
     if workers == 1 or len(tasks) <= 1:
         return [func(t) for t in progress(tasks, desc=description)]
     results = [None] * len(tasks)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+
 from numerics.inputs.arguments import integer_at_least, output_dir, positive_int
-from numerics.runtime.parallel import check_workers, max_workers, reachable_scheduler
+from numerics.runtime.dask_map import ClusterError, reachable_scheduler
+from numerics.runtime.parallel import check_workers, max_workers
 from numerics.studies.output import default_output_dir
 from numerics.studies.sweep import run_sweep, table_markdown, write_sweep
 
@@ -33,8 +36,12 @@ def validate(args) -> None:
 
 
 def run(args) -> int:
-    results = run_sweep(scheduler=args.scheduler, workers=args.workers)
-    paths = write_sweep(results, args.out, args.atlas_grid, args.scheduler, args.workers)
+    try:
+        results = run_sweep(scheduler=args.scheduler, workers=args.workers)
+        paths = write_sweep(results, args.out, args.atlas_grid, args.scheduler, args.workers)
+    except ClusterError as exc:  # the cluster failed us (not a bad value): one line, status 1
+        print(f"sparsemom sweep: error: {exc}", file=sys.stderr)
+        return 1
     print(table_markdown(results))
     for path in paths:
         print(path)

@@ -42,7 +42,7 @@ def test_the_c_kernels_per_thread_buffers_count_towards_memory(backend, no_work)
     # 10⁸ + 1 vectors of (at most) 64 bytes are 11.9 GiB more
     with pytest.raises(ValueError, match=r"steps=100000000 needs 12\.7 GiB \(0\.7 GiB for the "
                        r"curve, 11\.9 GiB for the C kernel's buffers \(2 threads × 100000001 "
-                       r"vectors of 64 bytes\); .*fewer threads"):
+                       r"vectors of up to 64 bytes\); .*fewer threads"):
         exact_risk(SMALL, OPT, 10**8, backend=backend, threads=2)
 
 

@@ -19,8 +19,7 @@ from numerics.inputs.parameters import parameter_values
 from numerics.inputs.validation import check_integer
 from numerics.kernels import backends
 from numerics.kernels.compiler import CompileError
-from numerics.kernels.run_cost import (MAX_HOURS, check_curve_memory, check_max_hours,
-                                       check_run_time)
+from numerics.kernels.run_cost import MAX_HOURS, check_curve_memory, check_max_hours, check_run_time
 
 BACKENDS = ("auto", "numpy", "c", "mpmath", "exact")
 

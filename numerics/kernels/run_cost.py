@@ -48,7 +48,7 @@ def check_curve_memory(steps: int, backend: str, values_per_step: int = 1,
     if backend in ("auto", "c"):
         count = threads if threads is not None else os.cpu_count() or 1
         parts[f"the C kernel's buffers ({count} thread{'s' * (count > 1)} × {steps + 1} "
-              f"vectors of {C_VECTOR_BYTES} bytes)"] = count * (steps + 1) * C_VECTOR_BYTES
+              f"vectors of up to {C_VECTOR_BYTES} bytes)"] = count * (steps + 1) * C_VECTOR_BYTES
     need = sum(parts.values())
     free = available_memory()
     if need > free // 2:

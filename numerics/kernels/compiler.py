@@ -72,7 +72,7 @@ def _shown(cc: tuple[str, ...]) -> str:
     return shlex.join(cc)
 
 
-def run_compiler(cc: tuple[str, ...], arguments: list[str], what: str):
+def _run_compiler(cc: tuple[str, ...], arguments: list[str], what: str):
     """``cc arguments`` (a ``CompletedProcess`` with text output), in a process group of
     its own that is killed whole when it outlasts :func:`compile_timeout` or this process
     is interrupted; a :class:`CompileError` naming the compiler when it cannot be started
@@ -161,7 +161,7 @@ def cpu_flags() -> str:
 
 @lru_cache(maxsize=None)
 def _compiler_identity(cc: tuple[str, ...]) -> str:
-    proc = run_compiler(cc, ["--version"], "--version")
+    proc = _run_compiler(cc, ["--version"], "--version")
     if proc.returncode != 0:
         raise CompileError(f"C compiler {_shown(cc)!r} not usable: {proc.stderr.strip()}")
     return " ".join([proc.stdout.splitlines()[0] if proc.stdout else cc[0], *cc[1:]])
@@ -173,7 +173,7 @@ def _openmp_works(cc: tuple[str, ...]) -> bool:
     with tempfile.TemporaryDirectory() as tmp:
         c, so = Path(tmp) / "probe.c", Path(tmp) / "probe.so"
         c.write_text(src)
-        proc = run_compiler(cc, [*FLAGS, OPENMP_FLAG, str(c), "-o", str(so)],
+        proc = _run_compiler(cc, [*FLAGS, OPENMP_FLAG, str(c), "-o", str(so)],
                             "the OpenMP probe")
         return proc.returncode == 0 and so.is_file()
 
@@ -210,7 +210,7 @@ def _build(cc, flags, source: str, symbol: str, tmp: Path, path: Path) -> None:
     c_file = tmp / f"{symbol}.c"
     c_file.write_text(source, encoding="utf-8")
     built = tmp / f"{symbol}.so"
-    proc = run_compiler(cc, [*flags, f"-I{C_INCLUDE_DIR}", str(c_file), "-o", str(built), "-lm"],
+    proc = _run_compiler(cc, [*flags, f"-I{C_INCLUDE_DIR}", str(c_file), "-o", str(built), "-lm"],
                         f"compiling {symbol}")
     if proc.returncode != 0:
         raise CompileError(f"compiling {symbol} failed:\n{proc.stderr}")

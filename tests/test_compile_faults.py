@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -153,3 +154,31 @@ def test_a_compiler_that_builds_nothing_is_blamed_not_the_cache(monkeypatch, fre
     with pytest.warns(BackendFallbackWarning, match="produced no library"):
         risk = exact_risk(MODEL, OPT, 30)
     np.testing.assert_array_equal(risk, exact_risk(MODEL, OPT, 30, backend="numpy"))
+
+
+def test_ctrl_c_during_a_compile_stops_the_compiler(tmp_path):
+    """The compiler runs in a session of its own (so the time limit can kill its whole
+    group), out of reach of a terminal's Ctrl-C: the interrupted process kills it."""
+    cc = tmp_path / "hanging-cc"
+    cc.write_text(HANGING_CC)
+    cc.chmod(0o755)
+    children = tmp_path / "children"
+    children.write_text("")
+    env = {**os.environ, "CC": str(cc), "SPARSEMOM_COMPILE_TIMEOUT": "600",
+           "SPARSEMOM_CACHE_DIR": str(tmp_path / "cache"), "CHILD_PIDS": str(children)}
+    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, "c"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 120
+        while not children.read_text().split():  # the compiler has started its child
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode != 0 and "KeyboardInterrupt" in err
+    pids = [int(line) for line in children.read_text().split()]
+    assert _gone(pids)

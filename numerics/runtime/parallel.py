@@ -31,7 +31,7 @@ def check_workers(workers: int | None) -> None:
     top = max_workers()
     if (isinstance(workers, bool) or not isinstance(workers, numbers.Integral)
             or not 1 <= workers <= top):
-        raise ValueError(f"workers must be >= 1 and <= {top} (at least 64, else 4 × the "
+        raise ValueError(f"workers must be >= 1 and <= {top} (the larger of 64 and 4 × the "
                          f"{os.cpu_count() or 1} cores); got {workers!r}")
 
 

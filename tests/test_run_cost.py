@@ -6,6 +6,7 @@ the estimate (10⁸ rows started a 13–136 h run without a word)."""
 from __future__ import annotations
 
 import math
+import os
 import re
 
 import numpy as np
@@ -51,6 +52,15 @@ def test_one_thread_fits_where_two_do_not(no_work):
         exact_risk(SMALL, OPT, 10**8, backend="c", threads=1)
     with pytest.raises(WorkStarted):    # NumPy keeps no buffer per thread
         exact_risk(SMALL, OPT, 10**8, backend="numpy")
+
+
+def test_the_buffers_count_the_threads_the_kernel_will_use(no_work, monkeypatch):
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    with pytest.raises(WorkStarted):    # 2 rows: one thread (default_threads), 6.7 GiB
+        exact_risk(SMALL, OPT, 10**8, backend="c")
+    many = SparseLeastSquares(10**6, np.full(40_000, 1e-4), R0=1.0, sigma2=0.1)
+    with pytest.raises(ValueError, match=r"11\.9 GiB for the C kernel's buffers \(2 threads"):
+        exact_risk(many, OPT, 10**8, backend="c")   # 40 000 rows: both cores
 
 
 def test_steps_of_a_billion_are_refused_before_any_work(no_work):

@@ -76,10 +76,12 @@ def exact_risk(model, optimizer, steps: int, backend: str = "auto", dps: int = 5
     if threads is not None:
         threads = check_integer("threads", threads, minimum=1)
     max_hours = check_max_hours(max_hours)
-    check_curve_memory(steps, backend, threads=threads,
-                       schedules=len(getattr(optimizer, "schedules", {})))
+    schedules = len(getattr(optimizer, "schedules", {}))
+    check_curve_memory(steps, backend, schedules=schedules)  # before the schedules are made
     rec, values, rows, run = recursion_problem(model, optimizer, steps, time, initial_state,
                                                iterate)
+    check_curve_memory(steps, backend, schedules=schedules,
+                       kernel_threads=threads or backends.default_threads(rows))
     check_run_time(backend, rows, steps, len(rec.state), max_hours)
     multipliers = run["multipliers"]
 

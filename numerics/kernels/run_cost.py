@@ -37,16 +37,17 @@ def available_memory() -> int:
 
 
 def check_curve_memory(steps: int, backend: str, values_per_step: int = 1,
-                       threads: int | None = None, schedules: int = 0) -> None:
+                       schedules: int = 0, kernel_threads: int | None = None) -> None:
     """Refuse, before any work, a run whose arrays over the steps would take more than
     half the free memory: the curve (``values_per_step`` values per step), the multipliers
-    of ``schedules`` scheduled hyper-parameters and, for the C kernel (``auto``, ``c``), its
-    risk buffer of ``steps + 1`` vectors per thread (``threads``; ``None``: every core)."""
+    of ``schedules`` scheduled hyper-parameters and, given ``kernel_threads`` and a backend
+    that runs the C kernel (``auto``, ``c``), its risk buffer of ``steps + 1`` vectors per
+    thread."""
     parts = {"the curve": (steps + 1) * values_per_step * BYTES_PER_VALUE[backend]}
     if schedules:
         parts["the schedules"] = schedules * steps * 8
-    if backend in ("auto", "c"):
-        count = threads if threads is not None else os.cpu_count() or 1
+    if kernel_threads is not None and backend in ("auto", "c"):
+        count = kernel_threads
         parts[f"the C kernel's buffers ({count} thread{'s' * (count > 1)} × {steps + 1} "
               f"vectors of up to {C_VECTOR_BYTES} bytes)"] = count * (steps + 1) * C_VECTOR_BYTES
     need = sum(parts.values())

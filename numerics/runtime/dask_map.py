@@ -98,11 +98,13 @@ def check_scheduler(address: str, timeout: float | None = None) -> None:
 
 def _identity(address: str, timeout: float) -> str:
     """The ``type`` the server at ``address`` gives itself (``"Scheduler"``), or what
-    went wrong."""
-    from dask.distributed import connect
+    went wrong (connecting as a ``Client`` would: with the TLS settings of Dask's
+    configuration, if any)."""
+    from dask.distributed import Security, connect
 
     async def ask():
-        comm = await asyncio.wait_for(connect(address, timeout=timeout), timeout)
+        security = Security().get_connection_args("client")
+        comm = await asyncio.wait_for(connect(address, timeout=timeout, **security), timeout)
         try:
             await asyncio.wait_for(comm.write({"op": "identity", "reply": True}), timeout)
             return await asyncio.wait_for(comm.read(), timeout)

@@ -17,6 +17,7 @@ import sys
 
 from numerics import __version__
 from numerics.cli.argv import join_negative_values
+from numerics.runtime.atomic import NotRegularFile
 
 #: Every subcommand and its module.  A module holds ``add_arguments(parser)`` and
 #: ``run(args)``, optionally ``DESCRIPTION`` and ``validate(args)``; it is imported only
@@ -100,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
         args.command_parser.error(str(exc))
     try:
         return args.run(args)
+    except NotRegularFile as exc:      # an output file is a device, a fifo, …: refused
+        args.command_parser.error(str(exc))
     except BrokenPipeError:            # `sparsemom derive | head`: the reader left; end quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0

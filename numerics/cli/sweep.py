@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+
 from numerics.inputs.arguments import integer_at_least, output_dir, positive_int
-from numerics.runtime.parallel import reachable_scheduler
+from numerics.runtime.dask_map import ClusterError, reachable_scheduler
+from numerics.runtime.parallel import check_workers, max_workers
 from numerics.studies.output import default_output_dir
 from numerics.studies.sweep import run_sweep, table_markdown, write_sweep
 
@@ -15,20 +18,30 @@ def add_arguments(parser) -> None:
                         help="Dask scheduler address, e.g. tcp://host:8786 (default: a local "
                         "process pool)")
     parser.add_argument("--workers", type=positive_int, default=None,
-                        help="local processes (default: all cores)")
+                        help=f"local processes, at most {max_workers()} (default: all cores; "
+                        "never more than there are tasks)")
     parser.add_argument("--atlas-grid", type=integer_at_least(2), default=201,
                         help="grid points per axis of the phase-diagram panels")
 
 
 def validate(args) -> None:
-    """The scheduler, when named, must answer before the sweep starts."""
+    """The number of workers is in range and the scheduler, when named, answers before
+    the sweep starts."""
+    try:
+        check_workers(args.workers)
+    except ValueError as exc:
+        raise ValueError(f"argument --workers: {exc}") from None
     if args.scheduler is not None:
         reachable_scheduler(args.scheduler)
 
 
 def run(args) -> int:
-    results = run_sweep(scheduler=args.scheduler, workers=args.workers)
-    paths = write_sweep(results, args.out, args.atlas_grid, args.scheduler, args.workers)
+    try:
+        results = run_sweep(scheduler=args.scheduler, workers=args.workers)
+        paths = write_sweep(results, args.out, args.atlas_grid, args.scheduler, args.workers)
+    except ClusterError as exc:  # the cluster failed us (not a bad value): one line, status 1
+        print(f"sparsemom sweep: error: {exc}", file=sys.stderr)
+        return 1
     print(table_markdown(results))
     for path in paths:
         print(path)

@@ -13,6 +13,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from derivations.drift import unsupported_by_model
+from numerics.runtime.atomic import NotRegularFile, regular_target
 
 #: A negative number as a user types it: ``-4``, ``-0.5``, ``-4/5``.
 
@@ -96,12 +97,14 @@ def output_dir(text: str) -> Path:
 
 
 def output_file(text: str) -> str:
-    """``-`` (standard output) or a file whose folder exists and is writable."""
+    """``-`` (standard output) or a regular file (or a link to one: its target is written)
+    whose folder exists and is writable."""
     if text == "-":
         return text
-    path = Path(text)
-    if path.is_dir():
-        raise _bad("a file path (this is a folder)", text)
+    try:
+        path = regular_target(text)
+    except NotRegularFile as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
     if not path.parent.is_dir() or not os.access(path.parent, os.W_OK | os.X_OK):
         raise _bad("a file in an existing, writable folder", text)
     if path.exists() and not os.access(path, os.W_OK):

@@ -10,15 +10,22 @@ folder and renamed into place atomically, so concurrent builders never see a hal
 written file. Each library ends in a trailer (magic + SHA-256 of everything before it);
 a cached library is loaded only if the trailer checks out and its embedded fingerprint
 matches, and is rebuilt otherwise. (The dynamic loader ignores trailing bytes.)
+
+Every run of the compiler is time-limited (:func:`compile_timeout`: 300 s, or
+``$SPARSEMOM_COMPILE_TIMEOUT`` seconds) and runs in its own process group, which is
+killed when the limit passes: a compiler that hangs is a :class:`CompileError`, never a
+hang.
 """
 
 from __future__ import annotations
 
 import ctypes
 import hashlib
+import math
 import os
 import platform
 import shlex
+import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -35,7 +42,72 @@ OPENMP_FLAG = "-fopenmp"
 
 
 class CompileError(RuntimeError):
-    """The C compiler is missing or failed."""
+    """The C compiler is missing, failed, hung or produced no library."""
+
+
+#: Seconds one run of the compiler may take, unless ``$SPARSEMOM_COMPILE_TIMEOUT`` says
+#: otherwise: a kernel compiles in under a second at ``-O3`` (each shipped one in 0.2-0.65 s
+#: on a 2-core Xeon, 2026-12-07), so the limit ends only compilers that hang.
+COMPILE_TIMEOUT = 300.0
+COMPILE_TIMEOUT_VARIABLE = "SPARSEMOM_COMPILE_TIMEOUT"
+
+
+def compile_timeout() -> float:
+    """Seconds one run of the compiler may take: ``$SPARSEMOM_COMPILE_TIMEOUT`` (a
+    positive number) or :data:`COMPILE_TIMEOUT`."""
+    text = os.environ.get(COMPILE_TIMEOUT_VARIABLE, "").strip()
+    if not text:
+        return COMPILE_TIMEOUT
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (0 < value < math.inf):
+        raise ValueError(f"{COMPILE_TIMEOUT_VARIABLE} must be a positive number of seconds; "
+                         f"got {text!r}")
+    return value
+
+
+def _shown(cc: tuple[str, ...]) -> str:
+    return shlex.join(cc)
+
+
+def _run_compiler(cc: tuple[str, ...], arguments: list[str], what: str):
+    """``cc arguments`` (a ``CompletedProcess`` with text output), in a process group of
+    its own that is killed whole when it outlasts :func:`compile_timeout` or this process
+    is interrupted; a :class:`CompileError` naming the compiler when it cannot be started
+    or times out (``what``: the task, for the message)."""
+    limit = compile_timeout()
+    try:
+        proc = subprocess.Popen([*cc, *arguments], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True)
+    except OSError as exc:
+        raise CompileError(f"C compiler {_shown(cc)!r} not usable: {exc.strerror or exc}") from exc
+    try:
+        out, err = proc.communicate(timeout=limit)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        raise CompileError(f"C compiler {_shown(cc)!r} did not finish {what} within the "
+                           f"limit of {limit:g} s (set {COMPILE_TIMEOUT_VARIABLE} to allow "
+                           "more); it was stopped") from None
+    except BaseException:  # Ctrl-C: the compiler, in its own session, did not get it
+        _kill_group(proc)
+        raise
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    """Kill ``proc``'s process group (the compiler and whatever it started), reap it and
+    close its pipes."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()
+    for pipe in (proc.stdout, proc.stderr):
+        if pipe is not None:
+            pipe.close()
 
 
 def cache_dir() -> Path:
@@ -52,8 +124,14 @@ _EXTRA_FLAGS: ContextVar[tuple[str, ...]] = ContextVar("sparsemom_extra_flags", 
 def compiler() -> tuple[str, ...]:
     """The C compiler command: ``$CC`` split like make and the shell do (``CC="gcc -O2"``
     is the program ``gcc`` with the flag ``-O2``), else ``cc``; then the flags of any
-    enclosing :func:`extra_flags` block."""
-    words = tuple(shlex.split(os.environ.get("CC", "") or "cc")) or ("cc",)
+    enclosing :func:`extra_flags` block. A ``$CC`` the shell could not split (an
+    unclosed quote) is a :class:`CompileError` naming it."""
+    text = os.environ.get("CC", "")
+    try:
+        words = tuple(shlex.split(text or "cc")) or ("cc",)
+    except ValueError as exc:
+        raise CompileError(f"CC={text!r} cannot be split into a command like the shell "
+                           f"would ({exc}): fix its quoting") from None
     return words + _EXTRA_FLAGS.get()
 
 
@@ -83,13 +161,9 @@ def cpu_flags() -> str:
 
 @lru_cache(maxsize=None)
 def _compiler_identity(cc: tuple[str, ...]) -> str:
-    shown = " ".join(cc)
-    try:
-        proc = subprocess.run([*cc, "--version"], capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise CompileError(f"C compiler {shown!r} not usable: {exc}") from exc
+    proc = _run_compiler(cc, ["--version"], "--version")
     if proc.returncode != 0:
-        raise CompileError(f"C compiler {shown!r} not usable: {proc.stderr.strip()}")
+        raise CompileError(f"C compiler {_shown(cc)!r} not usable: {proc.stderr.strip()}")
     return " ".join([proc.stdout.splitlines()[0] if proc.stdout else cc[0], *cc[1:]])
 
 
@@ -99,9 +173,9 @@ def _openmp_works(cc: tuple[str, ...]) -> bool:
     with tempfile.TemporaryDirectory() as tmp:
         c, so = Path(tmp) / "probe.c", Path(tmp) / "probe.so"
         c.write_text(src)
-        proc = subprocess.run([*cc, *FLAGS, OPENMP_FLAG, str(c), "-o", str(so)],
-                              capture_output=True, text=True)
-        return proc.returncode == 0
+        proc = _run_compiler(cc, [*FLAGS, OPENMP_FLAG, str(c), "-o", str(so)],
+                            "the OpenMP probe")
+        return proc.returncode == 0 and so.is_file()
 
 
 def kernel_flags(cc: tuple[str, ...]) -> tuple[str, ...]:
@@ -136,10 +210,13 @@ def _build(cc, flags, source: str, symbol: str, tmp: Path, path: Path) -> None:
     c_file = tmp / f"{symbol}.c"
     c_file.write_text(source, encoding="utf-8")
     built = tmp / f"{symbol}.so"
-    proc = subprocess.run([*cc, *flags, f"-I{C_INCLUDE_DIR}", str(c_file), "-o", str(built), "-lm"],
-                          capture_output=True, text=True)
+    proc = _run_compiler(cc, [*flags, f"-I{C_INCLUDE_DIR}", str(c_file), "-o", str(built), "-lm"],
+                        f"compiling {symbol}")
     if proc.returncode != 0:
         raise CompileError(f"compiling {symbol} failed:\n{proc.stderr}")
+    if not built.is_file():
+        raise CompileError(f"C compiler {_shown(cc)!r} reported success compiling {symbol} "
+                           "but produced no library: is CC a C compiler?")
     final = tmp / f"{symbol}.kernel"
     final.write_bytes(_with_trailer(built.read_bytes()))
     final.chmod(0o755 & ~current_umask())

@@ -6,7 +6,6 @@ Iterates ``X_{k+1} = A X_k + c`` row by row from ``X_0 = (R_0, 0, 0)`` and sums
 
 from __future__ import annotations
 
-import os
 import warnings
 
 import mpmath
@@ -19,6 +18,7 @@ from numerics.inputs.parameters import parameter_values
 from numerics.inputs.validation import check_integer
 from numerics.kernels import backends
 from numerics.kernels.compiler import CompileError
+from numerics.kernels.run_cost import MAX_HOURS, check_curve_memory, check_max_hours, check_run_time
 
 BACKENDS = ("auto", "numpy", "c", "mpmath", "exact")
 
@@ -36,7 +36,8 @@ _C_UNAVAILABLE: str | None = None
 
 def exact_risk(model, optimizer, steps: int, backend: str = "auto", dps: int = 50,
                threads: int | None = None, time: str = "steps",
-               initial_state: dict | None = None, iterate: str = "e") -> np.ndarray:
+               initial_state: dict | None = None, iterate: str = "e",
+               max_hours: float = MAX_HOURS) -> np.ndarray:
     """``E R(θ_k)`` for ``k = 0..steps`` (shape ``(steps + 1,)``).
 
     ``time="steps"`` counts every step; ``time="active"`` counts active iterates
@@ -60,6 +61,12 @@ def exact_risk(model, optimizer, steps: int, backend: str = "auto", dps: int = 5
     Divergence: in float64 backends, when the risk overflows (unstable
     parameters) every entry from that step on is ``inf`` — never NaN — and a
     :class:`DivergenceWarning` names the first such step.
+
+    Cost, checked before any work (a ``ValueError`` with the estimate): the arrays over
+    the steps (the curve, the schedules, the C kernel's buffer per thread) must fit in
+    half the free memory, and the exact and mpmath backends must be estimated to finish
+    within ``max_hours`` hours (``math.inf``: no limit;
+    :func:`numerics.kernels.run_cost.estimated_seconds`).
     """
     steps = check_integer("steps", steps, minimum=0)
     if backend not in BACKENDS:
@@ -67,9 +74,14 @@ def exact_risk(model, optimizer, steps: int, backend: str = "auto", dps: int = 5
     dps = check_integer("dps", dps, minimum=1)
     if threads is not None:
         threads = check_integer("threads", threads, minimum=1)
-    check_curve_memory(steps, backend)
+    max_hours = check_max_hours(max_hours)
+    schedules = len(getattr(optimizer, "schedules", {}))
+    check_curve_memory(steps, backend, schedules=schedules)  # before the schedules are made
     rec, values, rows, run = recursion_problem(model, optimizer, steps, time, initial_state,
                                                iterate)
+    check_curve_memory(steps, backend, schedules=schedules,
+                       kernel_threads=threads or backends.default_threads(rows))
+    check_run_time(backend, rows, steps, len(rec.state), max_hours)
     multipliers = run["multipliers"]
 
     if backend == "exact":
@@ -126,28 +138,6 @@ def require_closed_moments(model) -> None:
             f"{type(model).__name__} has a mean-field statistics map instead: use "
             "numerics.analysis.mean_field.mean_field(model, optimizer, steps) for its predicted "
             "trajectory and risks")
-
-
-#: Bytes per stored risk value, by backend (float64, mpf, Fraction: typical sizes).
-_BYTES_PER_VALUE = {"auto": 8, "numpy": 8, "c": 8, "mpmath": 120, "exact": 200}
-
-
-def _available_memory() -> int:
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return 8 << 30
-
-
-def check_curve_memory(steps: int, backend: str, values_per_step: int = 1) -> None:
-    """Refuse, before any work, a curve that would take more than half the free memory."""
-    need = (steps + 1) * values_per_step * _BYTES_PER_VALUE[backend]
-    free = _available_memory()
-    if need > free // 2:
-        raise ValueError(
-            f"steps={steps} needs {need / 2**30:.1f} GiB for the curve ({backend} backend), "
-            f"more than half of the {free / 2**30:.1f} GiB of free memory; ask for fewer steps, "
-            "or for the risk at chosen steps only with numerics.kernels.exact_risk.exact_risk_at")
 
 
 def _mark_c_unavailable(exc: Exception) -> None:

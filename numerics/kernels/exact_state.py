@@ -15,7 +15,8 @@ import numpy as np
 
 from numerics.inputs.validation import check_integer
 from numerics.kernels import backends
-from numerics.kernels.exact_risk import DivergenceWarning, check_curve_memory, recursion_problem
+from numerics.kernels.exact_risk import DivergenceWarning, recursion_problem
+from numerics.kernels.run_cost import check_curve_memory
 from numerics.results.labelled import Labelled, per_row_columns, problem_metadata
 
 STATE_BACKENDS = ("numpy", "mpmath", "exact")

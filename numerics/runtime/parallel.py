@@ -6,16 +6,33 @@ Results come back in task order whichever executor ran them.
 
 from __future__ import annotations
 
-import importlib.util
 import multiprocessing
+import numbers
 import os
 import signal
-import socket
 import threading
 from contextlib import contextmanager
-from urllib.parse import urlsplit
 
+from numerics.runtime.dask_map import dask_map
 from numerics.runtime.progress import progress
+
+
+def max_workers() -> int:
+    """The most local worker processes accepted: ``max(64, 4 × cores)`` (more would only
+    compete for the cores, and each is a forked process with its own memory)."""
+    return max(64, 4 * (os.cpu_count() or 1))
+
+
+def check_workers(workers: int | None) -> None:
+    """A ``ValueError`` naming ``workers`` unless it is ``None`` (all cores) or an integer
+    in ``1..max_workers()``."""
+    if workers is None:
+        return
+    top = max_workers()
+    if (isinstance(workers, bool) or not isinstance(workers, numbers.Integral)
+            or not 1 <= workers <= top):
+        raise ValueError(f"workers must be >= 1 and <= {top} (the larger of 64 and 4 × the "
+                         f"{os.cpu_count() or 1} cores); got {workers!r}")
 
 
 def parallel_map(func, tasks, scheduler: str | None = None, workers: int | None = None,
@@ -24,14 +41,16 @@ def parallel_map(func, tasks, scheduler: str | None = None, workers: int | None 
 
     ``scheduler``: a ``dask.distributed`` scheduler address (``"tcp://host:8786"``)
     or a ``Client``/``LocalCluster``; ``None`` uses a local process pool of
-    ``workers`` processes (default: all cores).  ``workers=1`` runs in-process.
+    ``workers`` processes (default: all cores; :func:`check_workers` gives the range),
+    never more than there are tasks.  ``workers=1`` runs in-process.  On a cluster a
+    :class:`~numerics.runtime.dask_map.ClusterError` says when it cannot run the tasks
+    (:func:`~numerics.runtime.dask_map.dask_map`).
     """
     tasks = list(tasks)
-    if workers is not None and workers < 1:
-        raise ValueError(f"workers must be >= 1; got {workers}")
+    check_workers(workers)
     if scheduler is not None:
-        return _dask_map(func, tasks, scheduler, description)
-    workers = workers or os.cpu_count() or 1
+        return dask_map(func, tasks, scheduler, description)
+    workers = min(workers or os.cpu_count() or 1, len(tasks))
     if workers == 1 or len(tasks) <= 1:
         return [func(t) for t in progress(tasks, desc=description)]
     results = [None] * len(tasks)
@@ -93,40 +112,3 @@ def _indexed(job):
     """``(i, func(task))`` for ``job = (i, func, task)``: results carry their place."""
     i, func, task = job
     return i, func(task)
-
-
-def reachable_scheduler(address: str, timeout: float = 5.0) -> None:
-    """A ``ValueError`` naming ``--scheduler`` unless a server answers at ``address``
-    (``tcp://host:port``) and Dask is installed."""
-    if importlib.util.find_spec("distributed") is None:
-        raise ValueError("argument --scheduler: needs Dask: pip install 'sparsemom[dask]'")
-    parsed = urlsplit(address if "://" in address else f"tcp://{address}")
-    try:
-        host, port = parsed.hostname, parsed.port
-    except ValueError:
-        host = port = None
-    if not host or not port:
-        raise ValueError(f"argument --scheduler: expected tcp://host:port; got {address!r}")
-    try:
-        socket.create_connection((host, port), timeout=timeout).close()
-    except OSError as exc:
-        raise ValueError(f"argument --scheduler: no scheduler answers at {address} "
-                         f"({exc.strerror or exc})") from None
-
-
-def _dask_map(func, tasks, scheduler, description):
-    from dask.distributed import Client
-    from dask.distributed import as_completed as dask_completed
-
-    own = not isinstance(scheduler, Client)  # an address or a cluster: connect, and close after
-    client = Client(scheduler) if own else scheduler
-    try:
-        futures = client.map(func, tasks, pure=False)
-        index = {f.key: i for i, f in enumerate(futures)}
-        results = [None] * len(tasks)
-        for future in progress(dask_completed(futures), total=len(tasks), desc=description):
-            results[index[future.key]] = future.result()
-        return results
-    finally:
-        if own:
-            client.close()

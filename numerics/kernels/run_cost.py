@@ -1,0 +1,101 @@
+"""What an ``exact_risk`` run will cost, estimated before it starts, and refused when too
+much: the memory of the curve, the schedules and the C kernel's per-thread buffers, and
+the time of the exact and mpmath backends (pure Python, one row at a time).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+#: Bytes per stored risk value, by backend (float64, mpf, Fraction: typical sizes).
+BYTES_PER_VALUE = {"auto": 8, "numpy": 8, "c": 8, "mpmath": 120, "exact": 200}
+
+#: Bytes of one vector of the C kernel's per-thread risk buffer: the widest native vector
+#: (AVX-512, 8 doubles, ``numerics/codegen/c/vector_width.h``); a narrower CPU needs less.
+C_VECTOR_BYTES = 64
+
+#: Multiply-adds per second of the exact and mpmath backends, over ``rows · steps ·
+#: moments²`` (the ``A X`` products): about 4× the fastest rate measured, so that an
+#: estimate never exceeds the true time on a faster machine. Measured once (2026-12-07,
+#: a 2-core Xeon shared with other jobs, 64 rows, 10 and 100 steps, every built-in rule
+#: with 1 or 3 moments, float and Fraction inputs): exact 1.5e3-4.5e4/s (slowest at 100
+#: steps: the rationals grow with the steps), mpmath 6e4-2.5e5/s (dps 15 and 50 alike).
+OPERATIONS_PER_SECOND = {"exact": 2e5, "mpmath": 1e6}
+
+#: Hours of estimated run time above which the exact and mpmath backends are refused
+#: unless the caller raises ``max_hours``.
+MAX_HOURS = 1.0
+
+
+def available_memory() -> int:
+    """Bytes of free physical memory (8 GiB when the system does not say)."""
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 8 << 30
+
+
+def check_curve_memory(steps: int, backend: str, values_per_step: int = 1,
+                       schedules: int = 0, kernel_threads: int | None = None) -> None:
+    """Refuse, before any work, a run whose arrays over the steps would take more than
+    half the free memory: the curve (``values_per_step`` values per step), the multipliers
+    of ``schedules`` scheduled hyper-parameters and, given ``kernel_threads`` and a backend
+    that runs the C kernel (``auto``, ``c``), its risk buffer of ``steps + 1`` vectors per
+    thread."""
+    parts = {"the curve": (steps + 1) * values_per_step * BYTES_PER_VALUE[backend]}
+    if schedules:
+        parts["the schedules"] = schedules * steps * 8
+    if kernel_threads is not None and backend in ("auto", "c"):
+        count = kernel_threads
+        parts[f"the C kernel's buffers ({count} thread{'s' * (count > 1)} × {steps + 1} "
+              f"vectors of up to {C_VECTOR_BYTES} bytes)"] = count * (steps + 1) * C_VECTOR_BYTES
+    need = sum(parts.values())
+    free = available_memory()
+    if need > free // 2:
+        shown = ", ".join(f"{size / 2**30:.1f} GiB for {what}" for what, size in parts.items())
+        raise ValueError(
+            f"steps={steps} needs {need / 2**30:.1f} GiB ({shown}; {backend} backend), more "
+            f"than half of the {free / 2**30:.1f} GiB of free memory; ask for fewer steps "
+            "(or fewer threads), or for the risk at chosen steps only with "
+            "numerics.kernels.exact_risk.exact_risk_at")
+
+
+def estimated_seconds(backend: str, rows: int, steps: int, moments: int) -> float:
+    """A lower bound on the run time of the exact or mpmath backend:
+    ``rows · steps · moments²`` multiply-adds at :data:`OPERATIONS_PER_SECOND`."""
+    return float(rows) * steps * moments**2 / OPERATIONS_PER_SECOND[backend]
+
+
+def check_max_hours(max_hours) -> float:
+    """``max_hours`` as a float, a ``ValueError`` unless it is a positive number
+    (``math.inf``: no limit)."""
+    if isinstance(max_hours, bool) or not isinstance(max_hours, (int, float)) \
+            or math.isnan(max_hours) or max_hours <= 0:
+        raise ValueError(f"max_hours must be a positive number of hours (math.inf for no "
+                         f"limit); got {max_hours!r}")
+    return float(max_hours)
+
+
+def check_run_time(backend: str, rows: int, steps: int, moments: int,
+                   max_hours: float) -> None:
+    """Refuse, before any work, an exact or mpmath run estimated (:func:`estimated_seconds`)
+    to take more than ``max_hours`` hours."""
+    if backend not in OPERATIONS_PER_SECOND:
+        return
+    seconds = estimated_seconds(backend, rows, steps, moments)
+    if seconds > max_hours * 3600:
+        raise ValueError(
+            f"backend={backend!r} would take at least {_duration(seconds)} for {rows} rows × "
+            f"{steps} steps × {moments}² moment products (at most "
+            f"{OPERATIONS_PER_SECOND[backend]:.0e} per second), more than max_hours="
+            f"{max_hours:g}: use backend='c' or 'numpy' (float64), "
+            "fewer rows or steps, or pass a larger max_hours to run it anyway")
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 86400 * 3:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.0f} days"

@@ -199,6 +199,9 @@ def test_losing_the_scheduler_mid_sweep_is_one_error_line(tmp_path):
         scheduler.wait()
     assert sweep.returncode not in (0, None)
     assert "Traceback" not in err, err
-    lines = err.strip().splitlines()
-    assert lines == [f"sparsemom sweep: error: the Dask scheduler at {address} was lost or "
-                     "cancelled the tasks; nothing was computed after that"], err
+    # one line, naming the scheduler; which of the two losses Dask reports first (the
+    # cancelled futures or the closed connection) depends on timing
+    (line,) = err.strip().splitlines()
+    assert line.startswith("sparsemom sweep: error: ") and f"Dask scheduler at {address}" in line, err
+    assert ("was lost or cancelled the tasks" in line
+            or "lost the connection to the Dask scheduler" in line), err

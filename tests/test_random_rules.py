@@ -156,7 +156,7 @@ def _rules(seed: int, count: int) -> list[UpdateRule]:
 
 @pytest.fixture(scope="module")
 def random_rules():
-    rules = _rules(seed=30, count=8)
+    rules = _rules(seed=30, count=6)
     yield rules
     for rule in rules:
         unregister_rule(rule.name)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
-import math
 import os
 import platform
 import shlex
@@ -36,6 +35,7 @@ from pathlib import Path
 
 from numerics.codegen.sources import C_INCLUDE_DIR, c_headers
 from numerics.runtime.atomic import current_umask
+from numerics.runtime.limits import seconds_from_environment
 
 FLAGS = ("-O3", "-march=native", "-fPIC", "-shared", "-fopenmp-simd", "-std=gnu11")
 OPENMP_FLAG = "-fopenmp"
@@ -55,17 +55,7 @@ COMPILE_TIMEOUT_VARIABLE = "SPARSEMOM_COMPILE_TIMEOUT"
 def compile_timeout() -> float:
     """Seconds one run of the compiler may take: ``$SPARSEMOM_COMPILE_TIMEOUT`` (a
     positive number) or :data:`COMPILE_TIMEOUT`."""
-    text = os.environ.get(COMPILE_TIMEOUT_VARIABLE, "").strip()
-    if not text:
-        return COMPILE_TIMEOUT
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (0 < value < math.inf):
-        raise ValueError(f"{COMPILE_TIMEOUT_VARIABLE} must be a positive number of seconds; "
-                         f"got {text!r}")
-    return value
+    return seconds_from_environment(COMPILE_TIMEOUT_VARIABLE, COMPILE_TIMEOUT)
 
 
 def _shown(cc: tuple[str, ...]) -> str:

@@ -12,14 +12,13 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import logging
-import math
-import os
 import socket
 import threading
 import time
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
+from numerics.runtime.limits import seconds_from_environment
 from numerics.runtime.progress import progress
 
 #: Seconds to connect to a scheduler and hear it answer.
@@ -40,17 +39,7 @@ class ClusterError(RuntimeError):
 def worker_timeout() -> float:
     """Seconds a map waits with no worker in the cluster: ``$SPARSEMOM_DASK_WORKER_TIMEOUT``
     (a positive number) or :data:`WORKER_TIMEOUT`."""
-    text = os.environ.get(WORKER_TIMEOUT_VARIABLE, "").strip()
-    if not text:
-        return WORKER_TIMEOUT
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (0 < value < math.inf):
-        raise ValueError(f"{WORKER_TIMEOUT_VARIABLE} must be a positive number of seconds; "
-                         f"got {text!r}")
-    return value
+    return seconds_from_environment(WORKER_TIMEOUT_VARIABLE, WORKER_TIMEOUT)
 
 
 def reachable_scheduler(address: str, timeout: float | None = None) -> None:

@@ -240,3 +240,18 @@ def test_complements_of_two_products_with_the_same_joined_name_are_two_symbols()
     _against_exact("probe-rule", "c", a1=0.9, b_c=0.8, a1_b=0.3, c=0.5,
                    schedules={"a1": lambda k: 1 / (1 + k / 10)})
 
+
+def test_complements_of_names_python_reads_as_one_are_two_symbols():
+    """``one_minus_ｂ`` (a full-width b) is ``one_minus_b`` to Python (identifiers are
+    NFKC-normalised): the NumPy and mpmath code overwrote ``1 − b`` with ``1 − ｂ``."""
+    b, wide_b = sp.Symbol("b"), sp.Symbol("\uff42")
+
+    def step(x, grad):
+        new = b * x[v] + (1 - b) * grad
+        return {e: x[e] - S.lr * ((1 - wide_b) * grad + wide_b * new), v: new}
+    v = sp.Symbol("v")
+    register_rule(UpdateRule("probe-rule", (e, v), step, "confusable", "confusable",
+                             hyper_parameters=(HyperParameter(b, lower=0, upper=1),
+                                               HyperParameter(wide_b, lower=0, upper=1))))
+    for backend in ("numpy", "mpmath", "c"):
+        _against_exact("probe-rule", backend, **{"b": 0.9, "\uff42": 0.2})

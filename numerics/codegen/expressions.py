@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -108,11 +109,12 @@ def complement_symbols(units, taken: set[str]) -> dict[sp.Symbol, sp.Symbol]:
 
 
 def fresh_symbol(name: str, taken: set[str]) -> sp.Symbol:
-    """A symbol named ``name``, with trailing underscores while the name is in ``taken``;
-    ``taken`` gains the name."""
-    while name in taken:
+    """A symbol named ``name``, with trailing underscores while the name is in ``taken``
+    as the generated code reads it (NFKC-normalised, as Python reads identifiers: ``ｂ`` is
+    ``b``); ``taken`` gains the name."""
+    while unicodedata.normalize("NFKC", name) in taken:
         name += "_"
-    taken.add(name)
+    taken.add(unicodedata.normalize("NFKC", name))
     return sp.Symbol(name)
 
 

@@ -214,3 +214,44 @@ def test_row_risk_at_refuses_a_scheduled_optimizer():
     constant = Optimizer("heavy-ball", lr=0.1, beta=0.5)
     np.testing.assert_allclose(row_risk_at(model, constant, 10).sum(),
                                exact_risk(model, constant, 10)[-1], rtol=1e-12)
+
+
+# -- names of the complements 1 − u, 1 − M in generated code ----------------------------
+def _against_exact(name: str, backend: str, **hyper) -> None:
+    model = SparseLeastSquares(d=4, p=[1.0, 0.3], R0=1.0, sigma2=0.1)
+    optimizer = Optimizer(name, lr=0.1, **hyper)
+    exact = np.asarray(exact_risk(model, optimizer, 8, backend="exact"), dtype=float)
+    got = np.asarray(exact_risk(model, optimizer, 8, backend=backend), dtype=float)
+    np.testing.assert_allclose(got, exact, rtol=1e-12, err_msg=backend)
+
+
+def test_complements_of_two_products_with_the_same_joined_name_are_two_symbols():
+    """``1 − a1·b_c`` and ``1 − a1_b·c`` were both ``one_minus_a1_b_c`` in the scheduled C
+    kernel: one of them was computed for both (17 % off with a schedule, no error)."""
+    a1, b_c, a1_b, c = units = sp.symbols("a1 b_c a1_b c")
+
+    def step(x, grad):
+        new = a1 * b_c * x[v] + (1 - a1 * b_c) * grad
+        return {e: x[e] - S.lr * (a1_b * c * grad + (1 - a1_b * c) * new), v: new}
+    v = sp.Symbol("v")
+    register_rule(UpdateRule("probe-rule", (e, v), step, "products", "products",
+                             hyper_parameters=tuple(HyperParameter(u, lower=0, upper=1)
+                                                    for u in units)))
+    _against_exact("probe-rule", "c", a1=0.9, b_c=0.8, a1_b=0.3, c=0.5,
+                   schedules={"a1": lambda k: 1 / (1 + k / 10)})
+
+
+def test_complements_of_names_python_reads_as_one_are_two_symbols():
+    """``one_minus_ｂ`` (a full-width b) is ``one_minus_b`` to Python (identifiers are
+    NFKC-normalised): the NumPy and mpmath code overwrote ``1 − b`` with ``1 − ｂ``."""
+    b, wide_b = sp.Symbol("b"), sp.Symbol("\uff42")
+
+    def step(x, grad):
+        new = b * x[v] + (1 - b) * grad
+        return {e: x[e] - S.lr * ((1 - wide_b) * grad + wide_b * new), v: new}
+    v = sp.Symbol("v")
+    register_rule(UpdateRule("probe-rule", (e, v), step, "confusable", "confusable",
+                             hyper_parameters=(HyperParameter(b, lower=0, upper=1),
+                                               HyperParameter(wide_b, lower=0, upper=1))))
+    for backend in ("numpy", "mpmath", "c"):
+        _against_exact("probe-rule", backend, **{"b": 0.9, "\uff42": 0.2})

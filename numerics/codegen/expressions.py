@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -101,17 +102,20 @@ def _within_unit_interval(spec) -> bool:
             and sp.sympify(spec.lower) >= 0 and sp.sympify(spec.upper) <= 1)
 
 
-def complement_symbols(units, taken) -> dict[sp.Symbol, sp.Symbol]:
-    """``u`` → the symbol standing for ``1 − u`` (``one_minus_u``, with trailing
-    underscores while the name is in ``taken``)."""
-    out, taken = {}, set(taken)
-    for u in units:
-        name = f"one_minus_{u.name}"
-        while name in taken:
-            name += "_"
-        taken.add(name)
-        out[u] = sp.Symbol(name)
-    return out
+def complement_symbols(units, taken: set[str]) -> dict[sp.Symbol, sp.Symbol]:
+    """``u`` → the symbol standing for ``1 − u``, named ``one_minus_u`` (:func:`fresh_symbol`;
+    ``taken`` gains the names)."""
+    return {u: fresh_symbol(f"one_minus_{u.name}", taken) for u in units}
+
+
+def fresh_symbol(name: str, taken: set[str]) -> sp.Symbol:
+    """A symbol named ``name``, with trailing underscores while the name is in ``taken``
+    as the generated code reads it (NFKC-normalised, as Python reads identifiers: ``ｂ`` is
+    ``b``); ``taken`` gains the name."""
+    while unicodedata.normalize("NFKC", name) in taken:
+        name += "_"
+    taken.add(unicodedata.normalize("NFKC", name))
+    return sp.Symbol(name)
 
 
 def in_unit_basis(expr: sp.Expr, complements: dict[sp.Symbol, sp.Symbol]) -> sp.Expr:
@@ -158,7 +162,7 @@ def kernel_expressions(recursion: MomentRecursion) -> KernelExpressions:
     entries = [x for name, _ in signature.outputs for x in blocks[name]]
     signature.check_inputs(entries, f"the recursion {recursion.fingerprint[:12]}")
     rename = signature.renaming
-    complements = complement_symbols(unit_hyper_parameters(recursion), signature.names)
+    complements = complement_symbols(unit_hyper_parameters(recursion), set(signature.names))
     stable = [in_unit_basis(_stabilise(x), complements) for x in entries]
     uses_pb = any(x.has(ACTIVE_PROBABILITY) for x in stable)
     used = [u for u, c in complements.items() if any(x.has(c) for x in stable)]
@@ -227,7 +231,8 @@ def scheduled_expressions(recursion: MomentRecursion) -> ScheduledExpressions | 
     signature = Signature.of(recursion)
     hyper = recursion.hyper_parameters
     units = unit_hyper_parameters(recursion)
-    unit_complements = complement_symbols(units, signature.names)
+    taken = set(signature.names)
+    unit_complements = complement_symbols(units, taken)
     split = _PerStep(hyper, units)
     forms = []
     for entry in [*recursion.transition, *recursion.forcing]:
@@ -244,10 +249,7 @@ def scheduled_expressions(recursion: MomentRecursion) -> ScheduledExpressions | 
     for M in found:
         names = [f"{u.name}{a if a > 1 else ''}" for u, a in zip(units, M) if a]
         symbol_of[M] = (unit_complements[units[M.index(1)]] if sum(M) == 1 else
-                        complement_symbols([sp.Symbol("_".join(names))],
-                                           [*signature.names,
-                                            *(c.name for c in unit_complements.values())])
-                        .popitem()[1])
+                        fresh_symbol(f"one_minus_{'_'.join(names)}", taken))
     per_row = {split.complements[M][0]: symbol_of[M] for M in found}
     variables = [*split.multipliers.values(), *(split.complements[M][1] for M in found)]
     monomials: dict[tuple[int, ...], int] = {}

@@ -20,11 +20,15 @@ from functools import lru_cache
 
 import sympy as sp
 
+from . import symbols as S
 from .moments import MomentRecursion, require_symbolic_size
 from .rational_field import from_idle_symbol, in_field, in_field_element, in_idle_symbol, solve
 from .store import stored
 
 z = sp.Symbol("z")
+#: The symbols of Sylvester's formula: entries ``a_ij`` of ``A``, risk weights ``w_i``, the
+#: start ``u_i`` of ``X_0 − X_∞``, and the roots ``lambda_i``.
+ENTRY, WEIGHT, START, ROOT = (S.IndexedSymbols(x) for x in ("a", "w", "u", "lambda"))
 lam = sp.Symbol("lambda")
 k = sp.Symbol("k", integer=True, nonnegative=True)
 
@@ -134,10 +138,10 @@ def closed_form(rec: MomentRecursion) -> ClosedForm:
     """Sylvester's formula for ``w · A^k (X_0 − X_∞)`` with symbolic distinct roots."""
     require_symbolic_size(rec, "the closed form")
     n = rec.transition.shape[0]
-    a = sp.Matrix(n, n, lambda i, j: sp.Symbol(f"a_{i + 1}{j + 1}"))
-    w = sp.Matrix(1, n, lambda _, i: sp.Symbol(f"w_{i + 1}"))
-    u = sp.Matrix(n, 1, lambda i, _: sp.Symbol(f"u_{i + 1}"))
-    roots = tuple(sp.Symbol(f"lambda_{i + 1}") for i in range(n))
+    a = sp.Matrix(n, n, lambda i, j: ENTRY(i + 1, j + 1))
+    w = sp.Matrix(1, n, lambda _, i: WEIGHT(i + 1))
+    u = sp.Matrix(n, 1, lambda i, _: START(i + 1))
+    roots = tuple(ROOT(i + 1) for i in range(n))
     coefficients = []
     for i, li in enumerate(roots):
         P = sp.eye(n)

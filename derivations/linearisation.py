@@ -47,7 +47,7 @@ from .logistic_normal import (
     sigmoid_derivative,
 )
 from .moments import MomentRecursion
-from .optimizers import e, v
+from .optimizers import e, update_rule, v
 from .printing import equation
 from .store import stored
 from .vectors import Dot
@@ -201,6 +201,7 @@ def linearise(optimizer: str, time_rule: str = "steps") -> Linearisation:
         risk=bulk_state[0],
         initial=(M2.R_perp,) + (sp.Integer(0),) * (len(bulk_state) - 1),
         parameters=BULK_PARAMETERS,
+        unit_interval=tuple(h for h in (S.lr, S.beta) if h in update_rule(optimizer).unit_interval),
     )
     return Linearisation(optimizer, time_rule, tuple(stats.state), sp.ImmutableMatrix(J),
                          sp.ImmutableMatrix(c), bulk)

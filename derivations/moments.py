@@ -59,6 +59,8 @@ class MomentRecursion:
     initial: tuple[sp.Expr, ...]
     parameters: tuple[sp.Symbol, ...] = field(default=S.PARAMETERS)
     hyper_parameters: tuple[sp.Symbol, ...] = (S.lr, S.beta)
+    #: The hyper-parameters declared within ``[0, 1]`` (float code keeps ``1 − h`` apart).
+    unit_interval: tuple[sp.Symbol, ...] = ()
 
     def __post_init__(self):
         # Every expression rebuilt from its arguments, as unpickling rebuilds it: ``factor``
@@ -78,11 +80,12 @@ class MomentRecursion:
     @cached_property
     def fingerprint(self) -> str:
         """SHA-256 of the recursion's canonical form (identifies generated code), the
-        parameters in call order included: two rules with the same matrices but their
-        hyper-parameters in another order have generated functions of other signatures."""
+        parameters in call order and those within ``[0, 1]`` included: two rules with the
+        same matrices but their hyper-parameters in another order, or declared on other
+        intervals, have other generated functions."""
         parts = (self.model, self.optimizer, self.time_rule, self.state, self.transition,
                  self.forcing, self.mean_transition, self.risk, self.initial, self.parameters,
-                 self.hyper_parameters)
+                 self.hyper_parameters, self.unit_interval)
         return hashlib.sha256(sp.srepr(parts).encode()).hexdigest()
 
     def equations(self) -> list[sp.Eq]:

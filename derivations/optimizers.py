@@ -81,12 +81,24 @@ class HyperParameter:
     def name(self) -> str:
         return self.symbol.name
 
+    @property
+    def within_unit_interval(self) -> bool:
+        """The declared interval lies within ``[0, 1]`` (a retention, a dampening, a
+        weight): float code keeps ``1 − h`` apart as ``h → 1``."""
+        return (self.lower is not None and self.upper is not None
+                and sp.sympify(self.lower) >= 0 and sp.sympify(self.upper) <= 1)
+
     def interval(self) -> str:
         lo = "-∞" if self.lower is None else str(self.lower)
         hi = "∞" if self.upper is None else str(self.upper)
         left = "(" if self.lower is None or self.lower_open else "["
         right = ")" if self.upper is None or self.upper_open else "]"
         return f"{left}{lo}, {hi}{right}"
+
+
+#: The hyper-parameters every rule has: ``η > 0`` and ``β ∈ [0, 1)``.
+STANDARD_HYPER_PARAMETERS = (HyperParameter(S.lr, lower=0, lower_open=True),
+                             HyperParameter(S.beta, lower=0, upper=1, upper_open=True))
 
 
 @dataclass(frozen=True, eq=False)
@@ -152,6 +164,12 @@ class UpdateRule:
                 return u
         raise ValueError(f"iterate must be a state vector of {self.name!r}, one of "
                          f"{sorted(u.name for u in self.state)}; got {name!r}")
+
+    @property
+    def unit_interval(self) -> tuple[sp.Symbol, ...]:
+        """``β`` and the rule's own hyper-parameters declared within ``[0, 1]``."""
+        return tuple(h.symbol for h in (*STANDARD_HYPER_PARAMETERS, *self.specs)
+                     if h.within_unit_interval)
 
     @property
     def has_momentum(self) -> bool:
@@ -296,14 +314,43 @@ def _check_hyper_parameters(rule: UpdateRule) -> None:
             if bound is not None and not sp.sympify(bound).is_real:
                 raise ValueError(f"hyper-parameter {h.name!r}: bounds and default must be real "
                                  f"numbers; got {bound!r}")
+        _check_assumptions(h, rule)
+
+
+#: Assumptions of a hyper-parameter's symbol that its values must satisfy (SymPy
+#: simplifies with them: ``Abs(ν) → −ν`` for a negative ``ν``).
+_VALUE_ASSUMPTIONS = ("positive", "nonnegative", "negative", "nonpositive", "nonzero", "zero",
+                      "integer", "real")
+
+
+def _check_assumptions(h: HyperParameter, rule: UpdateRule) -> None:
+    """The closed bounds, the default, the example and a value inside the interval of
+    ``h`` satisfy its symbol's assumptions (a ``negative`` symbol declared on ``[0, 1]``
+    would be simplified for values it never takes)."""
+    inside = rule.example_hyper_parameters()[h.name]
+    candidates = ((h.lower, "bound", not h.lower_open), (h.upper, "bound", not h.upper_open),
+                  (h.default, "value", True), (h.example, "value", True), (inside, "inside", True))
+    for x, kind in ((sp.sympify(x), kind) for x, kind, taken in candidates
+                    if x is not None and taken):
+        for assumption in _VALUE_ASSUMPTIONS:
+            if kind == "inside" and assumption == "integer":
+                continue  # a value inside an integer's interval need not be an integer
+            if getattr(h.symbol, f"is_{assumption}") and getattr(x, f"is_{assumption}") is False:
+                raise ValueError(
+                    f"hyper-parameter {h.name!r} is declared {assumption} (its symbol's "
+                    f"assumptions) but its interval {h.interval()} or default admits {x}: "
+                    f"make the interval and the assumptions agree")
 
 
 def _check_engine_symbols(rule: UpdateRule) -> None:
     """A user rule's hyper-parameter must not be one of the engine's own symbols."""
-    clash = sorted(h.name for h in rule.specs if h.symbol in engine_symbols())
+    clash = sorted(h.name for h in rule.specs if h.symbol in engine_symbols()
+                   or any(family.holds(h.name) for family in S.FAMILIES))
     if clash:
         raise ValueError(f"hyper-parameter(s) {clash} are symbols the engine uses itself (same "
-                         "name and assumptions); give them other names or assumptions")
+                         "name and assumptions, or the name of one of its indexed families "
+                         f"{', '.join(f.prefix + '_1' for f in S.FAMILIES)}, …); give them "
+                         "other names or assumptions")
 
 
 def _check_step(rule: UpdateRule) -> None:
@@ -312,9 +359,10 @@ def _check_step(rule: UpdateRule) -> None:
     except NonLinearStep:
         raise
     except (TypeError, AttributeError, sp.SympifyError) as exc:
-        raise ValueError(f"rule {rule.name!r}: its step must be linear in its state vectors and "
-                         f"g, with scalar coefficients (x[v] * beta, grad / 2, …); applied to "
-                         f"symbolic vectors it failed: {type(exc).__name__}: {exc}") from None
+        raise ValueError(f"rule {rule.name!r}: its step failed when applied to symbolic "
+                         f"vectors: {type(exc).__name__}: {exc} (a step must be linear in its "
+                         f"state vectors and g, with scalar coefficients: x[v] * beta, "
+                         f"grad / 2, …)") from None
     if not isinstance(new, Mapping) or set(new) != set(rule.state):
         raise ValueError(f"rule step must return one vector per state vector {rule.state}; "
                          f"got {tuple(new) if isinstance(new, Mapping) else type(new).__name__}")
@@ -335,6 +383,15 @@ def _check_step(rule: UpdateRule) -> None:
                     f"exact numbers: write "
                     f"{', '.join(f'sp.Rational({q.p}, {q.q})' for q in exact)} instead, or "
                     f"declare a hyper-parameter and give its value to the Optimizer")
+            if c.has(sp.I, sp.oo, -sp.oo, sp.zoo, sp.nan):
+                raise ValueError(f"rule coefficient {c} of the step for {u} is not a real, finite "
+                                 "number: coefficients must be real and finite")
+            extreme = sorted(str(sp.N(x, 3)) for x in c.atoms(sp.Rational)
+                             if x != 0 and not 1e-300 < abs(x) < 1e300)
+            if extreme:
+                raise ValueError(f"a rule coefficient of the step for {u} holds "
+                                 f"{', '.join(extreme)}, outside float64's range (1e-300, 1e300) "
+                                 "in absolute value")
             extra = c.free_symbols - allowed
             if extra:
                 raise ValueError(

@@ -20,6 +20,7 @@ from functools import lru_cache
 
 import sympy as sp
 
+from . import symbols as S
 from .closed_forms import lam
 from .definition_cache import cached_by_definition
 from .names import name_of
@@ -30,7 +31,7 @@ from .store import stored
 @lru_cache(maxsize=None)
 def generic_discriminant(n: int) -> sp.Expr:
     """``Δ`` of ``λ^n + χ_1 λ^{n−1} + … + χ_n`` in the symbols ``χ_j``."""
-    chi = [sp.Symbol(f"chi_{j + 1}") for j in range(n)]
+    chi = [S.CHI(j + 1) for j in range(n)]
     return sp.factor(sp.discriminant(sp.Poly([1, *chi], lam)))
 
 

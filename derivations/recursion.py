@@ -121,6 +121,7 @@ def derive_recursion(model: str, optimizer: str, time_rule: str = "steps") -> Mo
         initial=initial,
         parameters=(*S.PARAMETERS, *rule.symbols),
         hyper_parameters=(S.lr, S.beta, *rule.symbols),
+        unit_interval=tuple(h for h in (S.lr, S.beta, *rule.symbols) if h in rule.unit_interval),
     )
 
 

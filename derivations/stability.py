@@ -17,6 +17,7 @@ from functools import lru_cache
 
 import sympy as sp
 
+from . import symbols as S
 from .closed_forms import characteristic_coefficients_of, lam
 from .definition_cache import cached_by_definition
 from .names import name_of
@@ -40,13 +41,13 @@ def schur_cohn_conditions(poly: sp.Poly) -> list[sp.Expr]:
 def characteristic_coefficients(model: str, optimizer: str, time_rule: str = "steps"):
     """``{χ_j: coefficient}`` of the monic ``χ(λ) = λ^n + χ_1 λ^{n−1} + … + χ_n``."""
     coefficients = characteristic_coefficients_of(recursion_for(model, optimizer, time_rule))
-    return {sp.Symbol(f"chi_{j}"): c for j, c in enumerate(coefficients, 1)}
+    return {S.CHI(j): c for j, c in enumerate(coefficients, 1)}
 
 
 @lru_cache(maxsize=None)
 def generic_conditions(n: int) -> tuple[sp.Expr, ...]:
     """Schur–Cohn conditions of the generic monic polynomial of degree ``n``."""
-    chi = [sp.Symbol(f"chi_{j + 1}") for j in range(n)]
+    chi = [S.CHI(j + 1) for j in range(n)]
     poly = sp.Poly([1, *chi], lam)
     return tuple(sp.factor(c) for c in schur_cohn_conditions(poly))
 

@@ -10,7 +10,8 @@ derived result, and no symbol a user writes (a buffer ``x_1``, a hyper-parameter
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 
 import sympy as sp
 
@@ -52,6 +53,30 @@ class SampleSymbols:
     x: sp.Symbol
 
 
+@dataclass(frozen=True)
+class IndexedSymbols:
+    """A family of symbols ``prefix_1``, ``prefix_2``, … (``prefix_12`` for entry (1, 2))
+    the engine makes as it needs them (roots ``lambda_i``, matrix entries ``a_ij``,
+    characteristic coefficients ``chi_j``).  Every family is listed in :data:`FAMILIES`,
+    so a rule's hyper-parameter is refused a name of one of them."""
+
+    prefix: str
+    assumptions: dict = field(default_factory=dict, compare=False)
+
+    def __post_init__(self):
+        FAMILIES.append(self)
+
+    def __call__(self, *index: int) -> sp.Symbol:
+        return sp.Symbol(f"{self.prefix}_{''.join(map(str, index))}", **self.assumptions)
+
+    def holds(self, name: str) -> bool:
+        """``name`` is the name of a symbol of this family."""
+        return re.fullmatch(rf"{re.escape(self.prefix)}_\d+", name) is not None
+
+
+#: Every :class:`IndexedSymbols` family the engine has made.
+FAMILIES: list[IndexedSymbols] = []
+
 _SAMPLES: dict[int, SampleSymbols] = {}
 
 
@@ -81,3 +106,7 @@ def replace_idle_powers(expr: sp.Expr, idle: sp.Expr) -> sp.Expr:
     """Write every ``(1 − p)^{jB}`` in ``expr`` as ``idle^j`` (``idle`` stands for
     ``(1 − p)^B``: a symbol for fast algebra, or ``1 − p_B`` for stable numerics)."""
     return with_idle_powers(expr).replace(is_idle_power, lambda x: idle ** (x.exp / batch))
+
+
+#: The coefficients ``chi_j`` of a characteristic polynomial ``λ^n + χ_1 λ^{n−1} + … + χ_n``.
+CHI = IndexedSymbols("chi")

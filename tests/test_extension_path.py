@@ -110,10 +110,13 @@ def test_a_buffer_named_like_an_engine_vector_is_refused(name):
 
 
 @pytest.mark.parametrize("symbol", [sp.Symbol("R"), sp.Symbol("z"), sp.Symbol("lambda"),
-                                    sp.Symbol("kappa", real=True), sp.Symbol("W", positive=True)])
+                                    sp.Symbol("kappa", real=True), sp.Symbol("W", positive=True),
+                                    sp.Symbol("lambda_1"), sp.Symbol("a_12"), sp.Symbol("chi_2")])
 def test_a_hyper_parameter_that_is_an_engine_symbol_is_refused(symbol):
     """``R`` is a state symbol, ``z`` the generating-function variable, ``kappa`` a
-    scaling exponent: a hyper-parameter equal to one would be taken for it."""
+    scaling exponent, ``lambda_1`` a root of Sylvester's formula (the closed form of a
+    rule with a hyper-parameter ``lambda_1`` came out 0.195 for 0.235): a hyper-parameter
+    equal to one would be taken for it."""
     def step(x, grad):
         return {e: x[e] - S.lr * symbol * grad}
     with pytest.raises(ValueError, match=rf"{symbol.name}"):
@@ -255,3 +258,72 @@ def test_complements_of_names_python_reads_as_one_are_two_symbols():
                                                HyperParameter(wide_b, lower=0, upper=1))))
     for backend in ("numpy", "mpmath", "c"):
         _against_exact("probe-rule", backend, **{"b": 0.9, "\uff42": 0.2})
+
+
+# -- found by an adversarial review ----------------------------------------------------
+def _ema_with(tau: sp.Symbol, upper) -> UpdateRule:
+    def step(x, grad):
+        new = tau * x[sp.Symbol("v")] + (1 - tau) * grad
+        return {e: x[e] - S.lr * new, sp.Symbol("v"): new}
+    return UpdateRule("probe-rule", (e, sp.Symbol("v")), step, "ema", "ema",
+                      hyper_parameters=(HyperParameter(tau, lower=0, upper=upper),))
+
+
+def test_code_printed_for_one_interval_is_never_used_for_another():
+    """Whether float code keeps ``1 − τ`` apart depends on τ's declared interval; it was
+    looked up by the rule's name at print time and not part of the fingerprint, so a rule
+    redefined from ``[0, 2]`` to ``[0, 1]`` kept the old code (1.3 % off at 1 − τ = 1e-8)."""
+    tau = sp.Symbol("tau2", nonnegative=True)
+    register_rule(_ema_with(tau, 2))
+    wide = derive_recursion("lsq", "probe-rule")
+    register_rule(_ema_with(tau, 1), replace=True)
+    unit = derive_recursion("lsq", "probe-rule")
+    assert wide.transition == unit.transition and wide.fingerprint != unit.fingerprint
+    assert tau not in wide.unit_interval and tau in unit.unit_interval
+    model = SparseLeastSquares(d=2, p=1.0, R0=1.0, sigma2=0.1)
+    optimizer = Optimizer("probe-rule", lr=1e6, tau2=1 - 1e-8)
+    reference = np.array(exact_risk(model, optimizer, 50, backend="mpmath", dps=60), dtype=float)
+    for backend in ("numpy", "c"):
+        np.testing.assert_allclose(exact_risk(model, optimizer, 50, backend=backend), reference,
+                                   rtol=1e-12)
+
+
+@pytest.mark.parametrize("coefficient,message", [
+    (sp.I, "not a real, finite number"), (sp.oo, "not a real, finite number"),
+    (sp.zoo, "not a real, finite number"), (sp.Integer(10) ** 400, "outside float64's range"),
+    (sp.Rational(1, 10 ** 301), "outside float64's range"),
+])
+def test_coefficients_that_are_not_real_finite_float64_numbers_are_refused(coefficient, message):
+    """``I`` gave a NumPy number with only a ComplexWarning; ``10**400`` spent minutes in
+    ``factor`` and ended in an OverflowError."""
+    with pytest.raises(ValueError, match=message):
+        register_rule(UpdateRule("probe-rule", (e,),
+                                 lambda x, g: {e: x[e] - S.lr * coefficient * g}, "", ""))
+
+
+def test_assumptions_that_contradict_the_interval_are_refused():
+    """A ``negative`` symbol declared on ``[0, 1]``: SymPy wrote ``Abs(ν)`` as ``−ν`` and the
+    numbers were those of another rule."""
+    nu = sp.Symbol("nu", negative=True)
+    with pytest.raises(ValueError, match="'nu' is declared negative .* admits 0"):
+        register_rule(UpdateRule("probe-rule", (e,),
+                                 lambda x, g: {e: x[e] - S.lr * sp.Abs(nu) * g}, "", "",
+                                 hyper_parameters=(HyperParameter(nu, lower=0, upper=1),)))
+    n = sp.Symbol("n", integer=True)
+    register_rule(UpdateRule("probe-rule", (e,),
+                             lambda x, g: {e: x[e] - S.lr * sp.cos(sp.pi * n) * g}, "", "",
+                             hyper_parameters=(HyperParameter(n, lower=0, upper=3),)))
+    with pytest.raises(ValueError, match="n must be an integer"):
+        Optimizer("probe-rule", lr=0.1, n=0.5)
+    assert Optimizer("probe-rule", lr=0.1, n=2).values[n] == 2
+
+
+def test_the_exact_backend_refuses_an_irrational_coefficient_up_front():
+    register_rule(UpdateRule("probe-rule", (e,),
+                             lambda x, g: {e: x[e] - S.lr * sp.sqrt(2) * g / 2}, "", ""))
+    model, optimizer = SparseLeastSquares(d=2, p=1), Optimizer("probe-rule", lr=0.1)
+    with pytest.raises(ValueError, match=r"needs rational numbers.*sqrt\(2\).*backend='mpmath'"):
+        exact_risk(model, optimizer, 3, backend="exact")
+    np.testing.assert_allclose(exact_risk(model, optimizer, 3, backend="numpy"),
+                               np.array(exact_risk(model, optimizer, 3, backend="mpmath"),
+                                        dtype=float), rtol=1e-14)

@@ -121,12 +121,17 @@ def _oracle_risk(rule: UpdateRule, values: dict) -> list[F]:
     return total
 
 
+def _in_unit_interval(symbol: sp.Symbol) -> HyperParameter:
+    """``symbol`` declared on ``[0, 1]`` (``(0, 1]`` when it is positive)."""
+    return HyperParameter(symbol, lower=0, upper=1, lower_open=bool(symbol.is_positive))
+
+
 # -- the property -------------------------------------------------------------------
 def _register_or_refused(rng: random.Random, index: int, buffers: int):
     """A random rule registered, or ``None`` after checking that its refusal is a clear
     ``ValueError`` about a name."""
     name = rng.choice([n for n in NAME_POOL if n.isidentifier()])
-    hyper = HyperParameter(sp.Symbol(name, **rng.choice(ASSUMPTIONS)), lower=0, upper=1)
+    hyper = _in_unit_interval(sp.Symbol(name, **rng.choice(ASSUMPTIONS)))
     rule = _random_rule(rng, index, buffers, hyper)
     try:
         return register_rule(rule)
@@ -232,7 +237,7 @@ def test_every_name_a_user_can_type_works_or_is_refused():
                 h = sp.Symbol(name, **assumptions)
                 candidates.append(UpdateRule(
                     "name-probe", (e, sp.Symbol("q_buf")), _probe_step(sp.Symbol("q_buf"), h),
-                    "probe", "probe", hyper_parameters=(HyperParameter(h, lower=0, upper=1),)))
+                    "probe", "probe", hyper_parameters=(_in_unit_interval(h),)))
         for rule in candidates:
             try:
                 register_rule(rule)

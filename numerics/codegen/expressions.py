@@ -34,9 +34,7 @@ from sympy.codegen.cfunctions import expm1, log1p
 
 from derivations import MomentRecursion
 from derivations import symbols as S
-from derivations.optimizers import UPDATE_RULES
 from numerics.codegen.signature import Signature
-from numerics.inputs.optimizer import STANDARD
 
 #: The intermediate holding p_B = 1 − (1 − p)^B.
 ACTIVE_PROBABILITY = sp.Symbol("p_B")
@@ -88,18 +86,10 @@ def _stabilise(expr: sp.Expr) -> sp.Expr:
 
 
 def unit_hyper_parameters(recursion: MomentRecursion) -> tuple[sp.Symbol, ...]:
-    """The hyper-parameters of ``recursion`` whose declared interval lies within
-    ``[0, 1]``: ``β`` and those of the rule (looked up by its name; a rule no longer
-    registered, or registered anew with other symbols, contributes none of its own)."""
-    rule = UPDATE_RULES.get(recursion.optimizer)
-    specs = {h.symbol: h for h in (*STANDARD, *(rule.specs if rule is not None else ()))}
-    return tuple(s for s in recursion.hyper_parameters
-                 if s in specs and _within_unit_interval(specs[s]))
-
-
-def _within_unit_interval(spec) -> bool:
-    return (spec.lower is not None and spec.upper is not None
-            and sp.sympify(spec.lower) >= 0 and sp.sympify(spec.upper) <= 1)
+    """The hyper-parameters of ``recursion`` declared within ``[0, 1]`` (β and the rule's
+    own: :attr:`~derivations.moments.MomentRecursion.unit_interval`, part of its
+    fingerprint, so code printed for one declaration is never used for another)."""
+    return recursion.unit_interval
 
 
 def complement_symbols(units, taken: set[str]) -> dict[sp.Symbol, sp.Symbol]:

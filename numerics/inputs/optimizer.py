@@ -9,13 +9,17 @@ import numpy as np
 import sympy as sp
 
 from derivations import symbols as S
-from derivations.optimizers import UPDATE_RULES, HyperParameter, update_rule
+from derivations.optimizers import (
+    STANDARD_HYPER_PARAMETERS,
+    UPDATE_RULES,
+    HyperParameter,
+    update_rule,
+)
 from numerics.inputs.schedules import Schedule, as_schedule
 from numerics.inputs.validation import check_integer, check_per_row, common_rows
 
 #: The standard hyper-parameters every rule accepts: η > 0 and β ∈ [0, 1).
-STANDARD = (HyperParameter(S.lr, lower=0, lower_open=True),
-            HyperParameter(S.beta, lower=0, upper=1, upper_open=True))
+STANDARD = STANDARD_HYPER_PARAMETERS
 _API = {S.lr: "lr", S.beta: "beta"}
 
 
@@ -138,9 +142,14 @@ class Optimizer:
 
 
 def _check(spec: HyperParameter, key: str, value) -> np.ndarray:
-    """``value`` validated against the interval of ``spec`` (reported as ``key``)."""
-    return check_per_row(key, value, lower=_bound(spec.lower), upper=_bound(spec.upper),
-                         lower_open=spec.lower_open, upper_open=spec.upper_open)
+    """``value`` validated against the interval of ``spec`` (reported as ``key``), and
+    integral when its symbol is declared ``integer``."""
+    values = check_per_row(key, value, lower=_bound(spec.lower), upper=_bound(spec.upper),
+                           lower_open=spec.lower_open, upper_open=spec.upper_open)
+    if spec.symbol.is_integer and any(x != int(x) for x in np.ravel(values).tolist()):
+        raise ValueError(f"{key} must be an integer (its symbol is declared integer); "
+                         f"got {value!r}")
+    return values
 
 
 def _all_within(spec: HyperParameter, key: str, base: np.ndarray, s: np.ndarray) -> bool:

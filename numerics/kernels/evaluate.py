@@ -47,10 +47,19 @@ def _entries(recursion: MomentRecursion) -> dict[str, list[sp.Expr]]:
 
 
 def evaluate_exact(recursion: MomentRecursion, values: dict, rows: int) -> NumericRecursion:
-    """Exact rational evaluation (floats are taken at their exact binary value)."""
+    """Exact rational evaluation (floats are taken at their exact binary value); a
+    ``ValueError`` before any work when an entry holds an irrational number (a rule's
+    ``sqrt(2)``), which rational arithmetic cannot carry."""
     symbols = _symbols(recursion)
-    columns = [np.broadcast_to(np.asarray(values[s], dtype=object), (rows,)) for s in symbols]
     entries = _entries(recursion)
+    irrational = sorted({str(a) for exprs in entries.values() for x in exprs
+                         for a in sp.sympify(x).atoms(sp.Pow, sp.NumberSymbol, sp.Function)
+                         if not a.free_symbols and not a.is_Rational})
+    if irrational:
+        raise ValueError(f"backend='exact' needs rational numbers; the recursion of "
+                         f"{recursion.optimizer!r} holds {', '.join(irrational)}: use "
+                         "backend='mpmath' (any precision) instead")
+    columns = [np.broadcast_to(np.asarray(values[s], dtype=object), (rows,)) for s in symbols]
     n = len(recursion.state)
     out = {name: np.empty((len(exprs), rows), dtype=object) for name, exprs in entries.items()}
     cache: dict[tuple, dict[str, list[Fraction]]] = {}

@@ -10,6 +10,7 @@ the verification rungs and exits non-zero when any check fails;
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import os
 import signal
@@ -88,8 +89,29 @@ def _command(argv: list[str]) -> str | None:
     return next((a for a in argv if not a.startswith("-")), None)
 
 
+#: ``OSError`` numbers that mean the disk (or the user's quota) is full.
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one subcommand; Ctrl-C at any moment (its imports included) ends it with one
+    line and status 130, a full disk with one ``error:`` line naming the file."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    name = " ".join(["sparsemom", *filter(None, [_command(argv)])])
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:          # Ctrl-C: one line, status 130; files written stay whole
+        print(f"{name}: interrupted", file=sys.stderr)
+        return 128 + signal.SIGINT
+    except OSError as exc:
+        if exc.errno not in _DISK_FULL:
+            raise
+        where = f" writing {exc.filename}" if exc.filename else ""
+        print(f"{name}: error: {exc.strerror.lower()}{where}", file=sys.stderr)
+        return 2
+
+
+def _main(argv: list[str]) -> int:
     argv = join_negative_values(argv)
     parser = build_parser(_command(argv))
     args = parser.parse_args(argv)
@@ -103,9 +125,6 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:            # `sparsemom derive | head`: the reader left; end quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except KeyboardInterrupt:          # Ctrl-C: one line, status 130; files written stay whole
-        print(f"sparsemom {args.command}: interrupted", file=sys.stderr)
-        return 128 + signal.SIGINT
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from numerics.inputs.arguments import integer_at_least, output_dir, positive_int
+from numerics.inputs.arguments import integer_in, output_dir, positive_int
 from numerics.runtime.parallel import reachable_scheduler
 from numerics.studies.output import default_output_dir
 from numerics.studies.sweep import run_sweep, table_markdown, write_sweep
@@ -16,7 +16,7 @@ def add_arguments(parser) -> None:
                         "process pool)")
     parser.add_argument("--workers", type=positive_int, default=None,
                         help="local processes (default: all cores)")
-    parser.add_argument("--atlas-grid", type=integer_at_least(2), default=201,
+    parser.add_argument("--atlas-grid", type=integer_in(2, 1001), default=201,
                         help="grid points per axis of the phase-diagram panels")
 
 

@@ -23,6 +23,7 @@ second-moment recursion evaluated per row, no sampling:
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass, field, replace
 
@@ -37,6 +38,7 @@ from numerics.analysis.row_phases import (
     require_momentum,
     row_phases,
 )
+from numerics.analysis.stability import is_stable
 from numerics.inputs.models import SparseLeastSquares
 from numerics.inputs.optimizer import Optimizer
 from numerics.inputs.validation import check_integer, check_per_row
@@ -44,6 +46,10 @@ from numerics.kernels.exact_risk import DivergenceWarning, exact_risk
 from numerics.kernels.horizon_risk import row_risk_at
 from numerics.runtime.progress import progress
 from numerics.simulate.token_stream import Band, check_stream, decade_bands, stream_frequencies
+
+
+#: Decades of frequency a Zipf stream may span: its rarest row stays a normal float64.
+RAREST_DECADES = 300
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,11 @@ class ConflictSetup:
         check_per_row("smallest_eps", self.smallest_eps, lower=0, upper=1, lower_open=True, upper_open=True)
         check_stream(self.stream, self.rows)
         require_momentum(self.optimizer)
+        if self.stream == "zipf" and self.exponent * math.log10(self.rows) > RAREST_DECADES:
+            raise ValueError(f"exponent must be ≤ {RAREST_DECADES}/log10(rows) = "
+                             f"{RAREST_DECADES / math.log10(self.rows):.4g} at {self.rows} rows "
+                             "(the rarest row's frequency rows^-exponent must stay a normal "
+                             f"float64, above 1e-{RAREST_DECADES}); got {self.exponent}")
 
     def frequencies_of_rows(self) -> np.ndarray:
         return stream_frequencies(self.stream, self.rows, self.exponent)
@@ -90,6 +101,20 @@ class ConflictSetup:
 
     def optimizer_with(self, beta) -> Optimizer:
         return Optimizer(self.optimizer, lr=self.lr, beta=beta, batch=self.batch)
+
+
+def check_some_momentum_stable(setup: ConflictSetup) -> None:
+    """A ``ValueError`` naming ``lr`` unless some momentum of the scan (``1 − β`` in
+    ``[smallest_eps, 1]``) is stable on the most frequent row, the least stable one:
+    otherwise every total risk overflows and the study has nothing to compare."""
+    p = float(np.max(setup.frequencies_of_rows()))
+    eps = np.geomspace(1.0, setup.smallest_eps, setup.scan)
+    with np.errstate(all="ignore"):
+        stable = is_stable(setup.model(np.full(eps.size, p)), setup.optimizer_with(1.0 - eps))
+    if not np.any(stable):
+        raise ValueError(f"lr = {setup.lr} leaves every momentum with 1 − β in "
+                         f"[{setup.smallest_eps}, 1] unstable on the most frequent row "
+                         f"(p = {p:.3g}, d = {setup.d}, B = {setup.batch}): lower lr")
 
 
 def _horizon_risk(setup: ConflictSetup, model, beta) -> np.ndarray:
@@ -239,6 +264,7 @@ def _phase_counts(phases: np.ndarray, bands: list[Band]) -> np.ndarray:
 def run_conflict(setup: ConflictSetup = ConflictSetup(), show: bool = True,
                  threshold_points: int = 96) -> ConflictResult:
     """Everything in the module docstring, for ``setup``."""
+    check_some_momentum_stable(setup)
     p = setup.frequencies_of_rows()
     model = setup.model(p)
     bands = decade_bands(p.size)

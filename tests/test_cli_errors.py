@@ -5,6 +5,7 @@ one line and status 130."""
 from __future__ import annotations
 
 import multiprocessing
+import math
 import os
 import re
 import signal
@@ -279,14 +280,18 @@ REFUSED_UP_FRONT = [
     (["heatmap", "--grid", "1000000000"], "--grid"),
     (["heatmap", "--gamma", "0", "6"], "--gamma"),           # 1 − β = 1000^-6 is 1 − 1.0
     (["conflict", "--rows", "1000000000000"], "--rows"),
+    (["conflict", "--rows", "100000000"], "--rows"),         # 56 GB
+    (["conflict", "--horizon", "10000000"], "--horizon"),
     (["conflict", "--horizon", "1000000000000000000"], "--horizon"),
     (["conflict", "--exponent", "1e308"], "--exponent"),
-    (["conflict", "--exponent", "90"], "--exponent"),        # rarest row 10^-540: 0.0
+    (["conflict", "--exponent", "7"], "--exponent"),         # rarest row 10^-42: p_B = 0 at 50 digits
     (["conflict", "--lr", "1e308"], "--lr"),
     (["conflict", "--lr", "100"], "--lr"),                   # no momentum of the scan stable
-    (["benchmark", "--rows", "10000000000"], "--rows"),
+    (["conflict", "--lr", "1e-300"], "--lr"),                # every row taken for unstable
+    (["benchmark", "--rows", "100000000"], "--rows"),
     (["benchmark", "--steps", "1" * 5000], "--steps"),
     (["sweep", "--atlas-grid", "1000000"], "--atlas-grid"),
+    (["sweep", "--atlas-grid=--"], "--atlas-grid"),          # argparse stored [] for "--"
     (["heatmap", "--out", ""], "--out"),
     (["conflict", "--out", "x" * 256], "--out"),
     (["logistic", "--out", "x" * 256], "--out"),
@@ -358,7 +363,11 @@ def test_ctrl_c_while_the_subcommand_imports_is_one_line_and_status_130(monkeypa
         return real(name, *args)
 
     monkeypatch.setattr(importlib, "import_module", interrupted)
-    assert cli_main(["heatmap", "--d", "10"]) == 130
+    try:
+        status = cli_main(["heatmap", "--d", "10"])
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl-C escaped main (a traceback)")
+    assert status == 130
     assert capsys.readouterr().err.strip().splitlines() == ["sparsemom heatmap: interrupted"]
 
 
@@ -420,7 +429,12 @@ def _draw(rng, option):
     """One text for ``option``: a special, a bound (or just past it), or a random number
     of any sign and magnitude."""
     lower, upper = (float(b) for b in getattr(option.type, "range", (1, 1e9)))
-    kind = rng.integers(5)
+    kind = rng.integers(6)
+    if kind == 5:                                  # inside the range, log-uniform
+        low = max(lower, 1e-12) if lower >= 0 else 1e-12
+        value = 10.0 ** rng.uniform(math.log10(low), math.log10(max(upper, 2 * low)))
+        value *= -1 if lower < 0 and rng.random() < 0.5 else 1
+        return str(int(value)) if option.type.__name__ == "integer" else f"{value:.8g}"
     if kind == 0:
         return _SPECIAL[rng.integers(len(_SPECIAL))]
     if kind == 1:

@@ -16,8 +16,8 @@ def add_arguments(parser) -> None:
     momentum_rules = [name for name, rule in UPDATE_RULES.items() if rule.uses_beta]
     parser.add_argument("--out", type=output_dir, default=default_output_dir("spectral_conflict"),
                         help="output directory")
-    parser.add_argument("--rows", type=integer_in(1, 10**8), default=defaults.rows,
-                        help="vocabulary size V")
+    parser.add_argument("--rows", type=integer_in(1, 10**7), default=defaults.rows,
+                        help="vocabulary size V (10^7 rows take 5.6 GB)")
     parser.add_argument("--exponent", type=real_in(0, 100), default=defaults.exponent,
                         help="Zipf exponent s (p_i ∝ i^-s)")
     parser.add_argument("--stream", default=defaults.stream, metavar="STREAM",
@@ -32,7 +32,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--d", type=integer_in(1, MAX_DIMENSION), default=defaults.d, help="dimension of each row")
     parser.add_argument("--sigma2", type=real_in(0, 1e6), default=defaults.sigma2,
                         help="label-noise variance s²")
-    parser.add_argument("--horizon", type=integer_in(1, 10**7), default=defaults.horizon, help="steps T")
+    parser.add_argument("--horizon", type=integer_in(1, 10**6), default=defaults.horizon,
+                        help="steps T (the figure draws every step of the band curves)")
 
 
 def setup_from(args) -> ConflictSetup:

@@ -80,6 +80,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         module = importlib.import_module(module_name)
         command_parser = _add(sub, name, SUMMARIES[name], getattr(module, "DESCRIPTION", None))
         module.add_arguments(command_parser)
+        for action in command_parser._actions:     # each numeric option's range, in its help
+            if getattr(action.type, "what", None) and action.help:
+                action.help += f"; {action.type.what}"
         command_parser.set_defaults(run=module.run, validate=getattr(module, "validate", None))
     return parser
 
@@ -115,6 +118,11 @@ def _main(argv: list[str]) -> int:
     argv = join_negative_values(argv)
     parser = build_parser(_command(argv))
     args = parser.parse_args(argv)
+    for action in args.command_parser._actions:
+        # argparse drops a value "--" (``--grid=--``) and stores [] without reading a value
+        if action.nargs is None and isinstance(getattr(args, action.dest, None), list):
+            args.command_parser.error(f"argument {'/'.join(action.option_strings)}: "
+                                      "expected one value")
     try:
         if getattr(args, "validate", None) is not None:
             args.validate(args)        # every value checked before any work starts

@@ -32,6 +32,8 @@ def _bad(what: str, text: str):
 
 def shown(bound) -> str:
     """A bound as a reader takes it in: ``10^8``, ``2^53``, ``1e-12``, ``26``."""
+    if isinstance(bound, (float, Fraction)) and bound == int(bound):
+        bound = int(bound)
     if isinstance(bound, int) and bound >= 10**6:
         for base in (10, 2):
             power = round(math.log(bound, base))
@@ -67,6 +69,7 @@ def integer_in(minimum: int, maximum: int):
         return value
 
     parse.__name__ = "integer"
+    parse.what = what
     parse.range = (minimum, maximum)
     return parse
 
@@ -110,6 +113,7 @@ def real_in(lower: float, upper: float, *, lower_open=False, upper_open=False):
         return value
 
     parse.__name__ = "number"
+    parse.what = what
     parse.range = (lower, upper)
     return parse
 
@@ -134,6 +138,7 @@ def fraction_in(lower, upper, *, lower_open=False, max_denominator: int = 10**6)
         return value
 
     parse.__name__ = "fraction"
+    parse.what = what
     parse.range = (lower, upper)
     return parse
 

@@ -32,6 +32,7 @@ from scipy.optimize import minimize_scalar
 
 from numerics.analysis.golden import golden_section
 from numerics.analysis.row_phases import (
+    FALLBACK_DPS,
     PHASES,
     UNSTABLE,
     momentum_thresholds,
@@ -48,8 +49,10 @@ from numerics.runtime.progress import progress
 from numerics.simulate.token_stream import Band, check_stream, decade_bands, stream_frequencies
 
 
-#: Decades of frequency a Zipf stream may span: its rarest row stays a normal float64.
-RAREST_DECADES = 300
+#: Decades of frequency a Zipf stream may span (``rows^-exponent ≥ 10^-RAREST_DECADES``):
+#: the row phases are certified in mpmath at ``FALLBACK_DPS`` (50) digits, where
+#: ``p_B = 1 − (1 − p)^B`` of a rarer row is 0 (a division by zero at ``p < 1e-51``).
+RAREST_DECADES = FALLBACK_DPS - 10
 
 
 @dataclass(frozen=True)
@@ -89,8 +92,8 @@ class ConflictSetup:
         if self.stream == "zipf" and self.exponent * math.log10(self.rows) > RAREST_DECADES:
             raise ValueError(f"exponent must be ≤ {RAREST_DECADES}/log10(rows) = "
                              f"{RAREST_DECADES / math.log10(self.rows):.4g} at {self.rows} rows "
-                             "(the rarest row's frequency rows^-exponent must stay a normal "
-                             f"float64, above 1e-{RAREST_DECADES}); got {self.exponent}")
+                             f"(the rarest row's frequency rows^-exponent ≥ 1e-{RAREST_DECADES}, "
+                             f"which the row phases resolve); got {self.exponent}")
 
     def frequencies_of_rows(self) -> np.ndarray:
         return stream_frequencies(self.stream, self.rows, self.exponent)
@@ -104,10 +107,19 @@ class ConflictSetup:
 
 
 def check_some_momentum_stable(setup: ConflictSetup) -> None:
-    """A ``ValueError`` naming ``lr`` unless some momentum of the scan (``1 − β`` in
-    ``[smallest_eps, 1]``) is stable on the most frequent row, the least stable one:
-    otherwise every total risk overflows and the study has nothing to compare."""
-    p = float(np.max(setup.frequencies_of_rows()))
+    """A ``ValueError`` naming ``lr`` unless the rarest row's step ``lr·p`` is at least
+    ``10^-RAREST_DECADES`` (the row phases tell a smaller one from 0 no better than an
+    unstable row: at 50 digits, ``lr·p`` of 1e-55 is classified unstable) and some
+    momentum of the scan (``1 − β`` in ``[smallest_eps, 1]``) is stable on the most
+    frequent row, the least stable one: otherwise every total risk overflows and the
+    study has nothing to compare."""
+    frequencies = setup.frequencies_of_rows()
+    rarest = float(np.min(frequencies))
+    if setup.lr * rarest < 10.0**-RAREST_DECADES:
+        raise ValueError(f"lr must be ≥ 1e-{RAREST_DECADES}/p = {10.0**-RAREST_DECADES / rarest:.3g} "
+                         f"for the rarest row (p = {rarest:.3g}), whose phase is resolved "
+                         f"only above lr·p = 1e-{RAREST_DECADES}; got {setup.lr}")
+    p = float(np.max(frequencies))
     eps = np.geomspace(1.0, setup.smallest_eps, setup.scan)
     with np.errstate(all="ignore"):
         stable = is_stable(setup.model(np.full(eps.size, p)), setup.optimizer_with(1.0 - eps))

@@ -158,6 +158,20 @@ def test_logistic_rare_class_regions_do_not_depend_on_kappa():
         scaling_limit("logistic", "heavy-ball", ExponentPoint(0, 0, 1, 0))
 
 
+
+@pytest.mark.parametrize("rho", [1, 6, 10, 26])
+def test_logistic_lr_prefactor_bound_keeps_its_digits_far_below_one(rho):
+    """The largest stable lr prefactor of the rare-class law falls like e^(−ρ²); rounded
+    with a fixed denominator (10^12) it became 0 from ρ = 6 on, and the limit failed with
+    "lr_star must be > 0". It is kept within a relative 1e-12."""
+    point = ExponentPoint(Fraction(1), Fraction(0), Fraction(0), 0, rho=Fraction(rho))
+    limit = scaling_limit("logistic", "heavy-ball", point)
+    note = next(n for n in limit.notes if "outside the stable range" in n)
+    bound = Fraction(note.split("eta* < ")[1].split(";")[0])
+    assert 0 < bound < 1 and limit.point.lr_star == bound / 2
+    if rho >= 6:
+        assert bound < Fraction(1, 10**12)
+
 #: One point per derived region (heavy ball), and κ = σ = 0.
 REGION_POINTS = [("1/8", "3/2", "4/5"), ("23/20", "3/2", "1"), ("23/20", "3/2", "1/10"),
                  ("27/10", "3/2", "5/2"), ("27/10", "3/2", "2/5"), ("27/10", "3/2", "8/5"),

@@ -270,6 +270,8 @@ REFUSED_UP_FRONT = [
      "--lr-star"),
     (["phase", "--sparsity", "1", "--batch", "0", "--momentum", "0", "--rho", "27"], "--rho"),
     (["phase", "--sparsity", "1e-100000", "--batch", "0", "--momentum", "0"], "--sparsity"),
+    (["phase", "--sparsity", "0", "--batch", "0", "--momentum", "1", "--p-star", "1/1000",
+      "--batch-star", "1000000000000"], "--batch-star"),      # ran for hours
     (["heatmap", "--d", "1000000000000000000000000000000"], "--d"),
     (["heatmap", "--d", "1e30"], "--d"),
     (["heatmap", "--horizon", "1e300"], "--horizon"),

@@ -120,6 +120,9 @@ def test_leading_terms_of_the_retention():
     (dict(gamma=-1), "gamma must be >= 0"), (dict(lr_star=0), "lr_star must be > 0"),
     (dict(gamma=0, eps_star=2), "eps_star must be <= 1"),
     (dict(sigma=0, batch_star=Fraction(3, 2)), "batch_star must be an integer"),
+    # κ = σ = 0: p_B = 1 − (1 − p*)^B* is exact; at B* = 10^12 the limit ran for hours
+    (dict(kappa=0, sigma=0, p_star=Fraction(1, 1000), batch_star=10**12),
+     r"batch_star must keep \(1 - p_star\)\^batch_star.*within 4000 digits: batch_star ≤ 1328"),
 ])
 def test_bad_exponent_points_raise(bad, match):
     args = dict(kappa=1, sigma=1, gamma=1, theta=0) | bad

@@ -492,7 +492,7 @@ def test_cli_fuzz_every_value_is_refused_in_one_line_or_usable(monkeypatch, caps
     values, specials, long digit strings, non-numbers): each vector ends in status 2
     with one ``error:`` line naming an option, or is accepted and then usable (a
     ``phase`` point is run; a study's validated setup is built), never an exception, never
-    past 20 s (``SIGALRM``). 12 vectors per subcommand, seed 30."""
+    past 20 s (``SIGALRM``). 20 vectors per subcommand, seed 30."""
     import importlib
 
     from numerics.cli.main import COMMANDS
@@ -512,7 +512,7 @@ def test_cli_fuzz_every_value_is_refused_in_one_line_or_usable(monkeypatch, caps
     previous = signal.signal(signal.SIGALRM, _alarm)
     counts = {}
     try:
-        for argv in _fuzz_vectors(seed=30, per_command=12):
+        for argv in _fuzz_vectors(seed=30, per_command=20):
             counts[argv[0]] = counts.get(argv[0], 0) + 1
             signal.alarm(20)
             try:

@@ -270,6 +270,8 @@ REFUSED_UP_FRONT = [
      "--lr-star"),
     (["phase", "--sparsity", "1", "--batch", "0", "--momentum", "0", "--rho", "27"], "--rho"),
     (["phase", "--sparsity", "1e-100000", "--batch", "0", "--momentum", "0"], "--sparsity"),
+    (["phase", "--sparsity", "1e999999999", "--batch", "0", "--momentum", "0"], "--sparsity"),
+    (["heatmap", "--sigma", "1E-999999999"], "--sigma"),        # 10^9 digits before
     (["phase", "--sparsity", "0", "--batch", "0", "--momentum", "1", "--p-star", "1/1000",
       "--batch-star", "1000000000000"], "--batch-star"),      # ran for hours
     (["heatmap", "--d", "1000000000000000000000000000000"], "--d"),
@@ -424,7 +426,8 @@ def _numeric_actions(parser, name):
 _SPECIAL = ["", " ", "nan", "-nan", "inf", "-inf", "1e999", "-1e999", "1e308", "-1e308", "1e-308",
             "5e-324", "0", "-0", "0.0", "1/0", "0/1", "-1", "abc", "1e", "0x10", "1_000", " 7 ",
             "1" * 4400, "9" * 101, "1e100000", "1e-100000", "1/" + "3" * 50, "3/7", "-4/5",
-            "2.5", "1e6", "٣", "1.5e-7", "10**9", "+3", "--", "1 2"]
+            "2.5", "1e6", "٣", "1.5e-7", "10**9", "+3", "--", "1 2", "1e999999999",
+            "1E-999999999", "0.5e+99999999"]
 
 
 def _draw(rng, option):

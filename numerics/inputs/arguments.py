@@ -1,8 +1,10 @@
 """Command-line value types: each checks one condition and names it on failure.
 
 argparse turns an :class:`argparse.ArgumentTypeError` raised here into one line,
-``sparsemom SUBCOMMAND: error: argument --rows: must be a positive integer; got '0'``,
-and exit status 2, before any work starts.
+``sparsemom SUBCOMMAND: error: argument --rows: must be an integer in [1, 10^7]; got '0'``,
+and exit status 2, before any work starts.  Every numeric type carries the range the
+work that reads it can handle (``parse.range``, and ``parse.what`` for the help), and
+reads at most :data:`MAX_NUMBER_TEXT` characters.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 import tempfile
 from fractions import Fraction
 from pathlib import Path
@@ -23,6 +26,12 @@ from numerics.runtime.atomic import probe_atomic_write
 #: in the digits: a text of a million digits would hang the command).
 MAX_NUMBER_TEXT = 100
 
+#: The largest decimal exponent an exact fraction is read with: ``Fraction("1e999999999")``
+#: builds a number of 10⁹ digits (minutes, gigabytes) before any range is checked.
+MAX_FRACTION_EXPONENT = 400
+
+_EXPONENT = re.compile(r"[eE]\s*([+-]?\d+)\s*$")
+
 
 def _bad(what: str, text: str):
     if len(text) > MAX_NUMBER_TEXT:
@@ -30,7 +39,7 @@ def _bad(what: str, text: str):
     return argparse.ArgumentTypeError(f"must be {what}; got {text!r}")
 
 
-def shown(bound) -> str:
+def _shown(bound) -> str:
     """A bound as a reader takes it in: ``10^8``, ``2^53``, ``1e-12``, ``26``."""
     if isinstance(bound, (float, Fraction)) and bound == int(bound):
         bound = int(bound)
@@ -45,7 +54,7 @@ def shown(bound) -> str:
 
 
 def _interval(lower, upper, lower_open: bool, upper_open: bool) -> str:
-    return f"{'(' if lower_open else '['}{shown(lower)}, {shown(upper)}{')' if upper_open else ']'}"
+    return f"{'(' if lower_open else '['}{_shown(lower)}, {_shown(upper)}{')' if upper_open else ']'}"
 
 
 def _number_text(text: str, what: str) -> str:
@@ -55,21 +64,24 @@ def _number_text(text: str, what: str) -> str:
     return text
 
 
-def integer_in(minimum: int, maximum: int):
-    """An integer ``minimum ≤ n ≤ maximum`` (the range the work that reads it can handle)."""
-    what = f"an integer in {_interval(minimum, maximum, False, False)}"
-
+def _integer(minimum: int, maximum: int | None, what: str):
     def parse(text: str) -> int:
         try:
             value = int(_number_text(text, what))
         except ValueError:
             raise _bad(what, text) from None
-        if not minimum <= value <= maximum:
+        if value < minimum or (maximum is not None and value > maximum):
             raise _bad(what, text)
         return value
 
     parse.__name__ = "integer"
     parse.what = what
+    return parse
+
+
+def integer_in(minimum: int, maximum: int):
+    """An integer ``minimum ≤ n ≤ maximum`` (the range the work that reads it can handle)."""
+    parse = _integer(minimum, maximum, f"an integer in {_interval(minimum, maximum, False, False)}")
     parse.range = (minimum, maximum)
     return parse
 
@@ -77,19 +89,8 @@ def integer_in(minimum: int, maximum: int):
 def integer_at_least(minimum: int):
     """An integer ``≥ minimum`` with no upper bound of its own (for a value the command
     caps itself); :func:`integer_in` for every other."""
-    what = "a positive integer" if minimum == 1 else f"an integer ≥ {minimum}"
-
-    def parse(text: str) -> int:
-        try:
-            value = int(_number_text(text, what))
-        except ValueError:
-            raise _bad(what, text) from None
-        if value < minimum:
-            raise _bad(what, text)
-        return value
-
-    parse.__name__ = "integer"
-    return parse
+    return _integer(minimum, None, "a positive integer" if minimum == 1 else
+                    f"an integer ≥ {minimum}")
 
 
 positive_int = integer_at_least(1)
@@ -124,11 +125,14 @@ def fraction_in(lower, upper, *, lower_open=False, max_denominator: int = 10**6)
     digits no printer takes)."""
     lower, upper = Fraction(lower), Fraction(upper)
     what = (f"a number or a fraction such as 3/2 in {_interval(lower, upper, lower_open, False)}"
-            f" with a denominator ≤ {shown(max_denominator)}")
+            f" with a denominator ≤ {_shown(max_denominator)}")
 
     def parse(text: str) -> Fraction:
+        exponent = _EXPONENT.search(_number_text(text, what))
+        if exponent and abs(int(exponent.group(1))) > MAX_FRACTION_EXPONENT:
+            raise _bad(what, text)
         try:
-            value = Fraction(_number_text(text, what))
+            value = Fraction(text)
         except (ValueError, ZeroDivisionError):
             raise _bad(what, text) from None
         if value <= lower if lower_open else value < lower:

@@ -108,10 +108,11 @@ class ExponentPoint:
             q = 1 - self.p_star
             digits = self.batch_star * max(_digits(q.numerator), _digits(q.denominator))
             if digits > EXACT_POWER_DIGITS:
+                largest = int(EXACT_POWER_DIGITS / (digits / self.batch_star))
                 raise ValueError(f"batch_star must keep (1 - p_star)^batch_star, exact at fixed "
                                  f"batches (kappa = sigma = 0), within {EXACT_POWER_DIGITS} "
-                                 f"digits: batch_star ≤ {int(EXACT_POWER_DIGITS / (digits / self.batch_star))} "
-                                 f"for p_star = {self.p_star}; got {self.batch_star}")
+                                 f"digits: batch_star ≤ {largest} for p_star = {self.p_star}; "
+                                 f"got {self.batch_star}")
 
     @property
     def regime(self) -> str:

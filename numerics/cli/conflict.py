@@ -28,8 +28,10 @@ def add_arguments(parser) -> None:
                         help="update rule with momentum")
     parser.add_argument("--lr", type=real_in(0, 1e6, lower_open=True), default=defaults.lr,
                         help="learning rate η")
-    parser.add_argument("--batch", type=integer_in(1, MAX_DIMENSION), default=defaults.batch, help="batch size B")
-    parser.add_argument("--d", type=integer_in(1, MAX_DIMENSION), default=defaults.d, help="dimension of each row")
+    parser.add_argument("--batch", type=integer_in(1, MAX_DIMENSION), default=defaults.batch,
+                        help="batch size B")
+    parser.add_argument("--d", type=integer_in(1, MAX_DIMENSION), default=defaults.d,
+                        help="dimension of each row")
     parser.add_argument("--sigma2", type=real_in(0, 1e6), default=defaults.sigma2,
                         help="label-noise variance s²")
     parser.add_argument("--horizon", type=integer_in(1, 10**6), default=defaults.horizon,

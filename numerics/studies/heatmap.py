@@ -89,10 +89,10 @@ class HeatmapSetup:
         if self.sigma2 < 0:
             raise ValueError(f"sigma2 must be >= 0; got {self.sigma2}")
         check_integer("grid", self.grid, minimum=2, maximum=MAX_GRID)
-        bits = math.log2(self.d)
-        if self.sigma * bits > RESOLVED_BITS + 1:
-            raise ValueError(f"sigma must be ≤ {(RESOLVED_BITS + 1) / bits:.4g} at d = {self.d} "
-                             f"(B = d^sigma ≤ 2^{RESOLVED_BITS + 1}, an integer float64 holds); "
+        bits, batch_bits = math.log2(self.d), math.log2(MAX_DIMENSION)
+        if self.sigma * bits > batch_bits:
+            raise ValueError(f"sigma must be ≤ {batch_bits / bits:.4g} at d = {self.d} "
+                             f"(B = d^sigma ≤ 2^{batch_bits:g}, an integer float64 holds); "
                              f"got {self.sigma}")
         for name in ("kappa", "gamma"):
             if getattr(self, name)[1] * bits > RESOLVED_BITS:

@@ -42,6 +42,17 @@ eps = sp.Symbol("epsilon", positive=True)
 P = sp.Symbol("P", positive=True)
 
 
+#: Digits of the numerator and denominator of the exact ``(1 − p*)^{B*}`` at fixed batches
+#: (``κ = σ = 0``): SymPy converts them through strings, which Python refuses over 4 300
+#: digits (and at ``B* = 10¹²`` the power alone would take hours).
+EXACT_POWER_DIGITS = 4000
+
+
+def _digits(n: int) -> float:
+    """Decimal digits of ``n ≥ 0`` (``log10``, without printing it)."""
+    return max(1.0, n.bit_length() * 0.30103)
+
+
 def batch_regime(kappa_value, sigma_value) -> str:
     """``sparse`` (``σ < κ``: most batches miss the token), ``critical``
     (``σ = κ``) or ``dense`` (``σ > κ``: almost every batch holds it)."""
@@ -93,6 +104,15 @@ class ExponentPoint:
                              f"got {self.eps_star}")
         if self.sigma == 0 and self.batch_star.denominator != 1:
             raise ValueError(f"batch_star must be an integer when sigma = 0; got {self.batch_star}")
+        if self.fixed_batches:
+            q = 1 - self.p_star
+            digits = self.batch_star * max(_digits(q.numerator), _digits(q.denominator))
+            if digits > EXACT_POWER_DIGITS:
+                largest = int(EXACT_POWER_DIGITS / (digits / self.batch_star))
+                raise ValueError(f"batch_star must keep (1 - p_star)^batch_star, exact at fixed "
+                                 f"batches (kappa = sigma = 0), within {EXACT_POWER_DIGITS} "
+                                 f"digits: batch_star ≤ {largest} for p_star = {self.p_star}; "
+                                 f"got {self.batch_star}")
 
     @property
     def regime(self) -> str:

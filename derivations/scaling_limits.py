@@ -30,6 +30,7 @@ inequalities in ``κ, σ, γ``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
@@ -303,6 +304,22 @@ def _below(expr: sp.Expr, point: ExponentPoint, shift: sp.Expr):
     return conditions, list(dl.ties)
 
 
+def unsupported_point(model: str, point: ExponentPoint) -> str | None:
+    """Why ``model`` has no scaling limit at ``point`` (``None`` when it has one)."""
+    if not law_named(model).closed_moments and point.kappa == 0:
+        return ("the logistic scaling limit needs a vanishing rare class (kappa > 0): at fixed p "
+                "its Fisher constants are O(1) functions of p and rho")
+    return None
+
+
+def _simple_fraction(x: sp.Expr) -> Fraction:
+    """``x > 0`` as the simplest fraction within a relative ``1e-12`` of it (a fixed bound
+    on the denominator would round a bound far below 1, such as the logistic law's
+    ``∝ e^(−ρ²)``, to 0)."""
+    value = Fraction(str(sp.Float(x.evalf(30), 30)))
+    return value.limit_denominator(max(10**12, math.ceil(10**12 / value)))
+
+
 def unsupported_by_scaling_limit(rule) -> str | None:
     """Why the dominant balance cannot take ``rule`` (``None`` when it can): its exponents
     are those of ``lr``, ``1 − β``, ``p`` and ``B``, and its reduction eliminates one buffer,
@@ -324,9 +341,9 @@ def scaling_limit(model: str, optimizer: str, point: ExponentPoint,
     of ``model`` under ``optimizer`` at ``point`` (see the module docstring)."""
     if lr_rule not in LR_RULES:
         raise ValueError(f"lr_rule must be one of {', '.join(map(repr, LR_RULES))}; got {lr_rule!r}")
-    if not law_named(model).closed_moments and point.kappa == 0:
-        raise ValueError("the logistic scaling limit needs a vanishing rare class (kappa > 0): "
-                         "at fixed p its Fisher constants are O(1) functions of p and rho")
+    reason = unsupported_point(model, point)
+    if reason:
+        raise ValueError(reason)
     unsupported = unsupported_by_scaling_limit(update_rule(optimizer))
     if unsupported:
         raise ValueError(f"the scaling limit does not support optimizer {optimizer!r}: "
@@ -362,7 +379,7 @@ def scaling_limit(model: str, optimizer: str, point: ExponentPoint,
                 ties.append(sp.expand(theta_res_form - noise[1]))
         point = point.with_theta(theta_value)
         bound = _lr_prefactor_bound(dr.reduced_rate, point) if binding != "resonance" else None
-        bound = None if bound is None else Fraction(str(sp.Float(bound.evalf(30), 30))).limit_denominator(10**12)
+        bound = None if bound is None else _simple_fraction(bound)
         if bound is not None and point.lr_star >= bound:
             notes.append(f"lr prefactor {point.lr_star} outside the stable range eta* < {bound}; "
                          "using half the bound")

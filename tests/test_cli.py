@@ -81,7 +81,8 @@ def test_phase_rejects_bad_input(capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["phase", "--sparsity", "-1", "--batch", "1", "--momentum", "1"])
     assert exit_.value.code == 2
-    assert "argument --sparsity: kappa must be >= 0" in capsys.readouterr().err
+    assert "argument --sparsity: must be a number or a fraction such as 3/2 in [0, 100]" in \
+        capsys.readouterr().err
 
 
 def test_derive_logistic_prints_the_statistics_map_and_the_linearisation(capsys):

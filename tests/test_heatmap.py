@@ -73,7 +73,15 @@ def test_table_and_figure_are_written(small, tmp_path):
 def test_bad_setups_and_ranges_are_refused():
     for bad, match in [(dict(rule="x"), "rule must be"), (dict(horizon=0.0), "horizon"),
                        (dict(kappa=(1.0, 1.0)), "kappa must be a range"), (dict(d=1), "d must"),
-                       (dict(sigma=-1), "sigma must be")]:
+                       (dict(sigma=-1), "sigma must be"),
+                       # what float64 and int64 hold (each failed late or hung before)
+                       (dict(d=10**30), "d must be an integer ≤ 2\\^53"),
+                       (dict(grid=10**9), "grid must be an integer ≤ 201"),
+                       (dict(d=2, sigma=100), r"sigma must be ≤ 53 at d = 2"),
+                       (dict(gamma=(0.0, 6.0)), r"gamma must end at ≤ 5.218 at d = 1000"),
+                       (dict(kappa=(0.0, 6.0)), r"kappa must end at ≤ 5.218 at d = 1000"),
+                       (dict(horizon=1e300), r"horizon must keep the horizon in steps ≤ 2\^53"),
+                       (dict(rule="active", horizon=2.0**54), r"horizon must keep")]:
         with pytest.raises(ValueError, match=match):
             HeatmapSetup(**bad)
     with pytest.raises(ValueError, match="lr_range"):
@@ -97,12 +105,13 @@ def test_heatmap_panel_draws_into_its_axes(small):
 
 
 def test_risk_at_the_optimum_is_the_risk_there_and_positive_at_an_extreme_batch():
-    """σ = 100 at d = 2 (B = 2^100): near a root of the deterministic error polynomial the
-    risk falls to O(1/B), far below float64's rounding of the terms it adds (~1e-16), and
-    the float value reported at η* was noise, negative at two points (−6.5e-19, −2.7e-18).
-    The reported risk is now the mpmath value at η*: positive, and equal to a 200-digit
-    evaluation there."""
-    result = run_heatmap(HeatmapSetup(d=2, grid=2, sigma=100))
+    """σ = 100 at d = 2 (B = 2^100, now outside the CLI's range): near a root of the
+    deterministic error polynomial the risk falls to O(1/B), far below float64's rounding
+    of the terms it adds (~1e-16), and the float value reported at η* was noise, negative
+    at two points (−6.5e-19, −2.7e-18). The reported risk is now the mpmath value at η*:
+    positive, and equal to a 200-digit evaluation there; checked at the largest batch
+    the range admits, σ = 53 (B = 2^53)."""
+    result = run_heatmap(HeatmapSetup(d=2, grid=2, sigma=53))
     assert (result.risk > 0).all()
     K, G = np.meshgrid(result.phases.kappas, result.phases.gammas)
     for kappa, gamma, lr, k, risk in zip(K.ravel(), G.ravel(), result.lr.ravel(),
@@ -112,3 +121,12 @@ def test_risk_at_the_optimum_is_the_risk_there_and_positive_at_an_extreme_batch(
         opt = Optimizer("heavy-ball", lr=lr, beta=point["beta"], batch=result.setup.batch)
         start, end = exact_risk_at(model, opt, [0, int(k)], "active", dps=200)
         assert risk == pytest.approx(float(end / start), rel=1e-14)
+
+
+def test_a_horizon_beyond_2_to_the_53_steps_is_refused_not_wrapped():
+    """``k = T·d^τ`` cast to int64 wrapped to garbage beyond 2^63; a time exponent above
+    the up-front bound ``max(1, κ, γ)`` is still caught where the horizons are made."""
+    setup = HeatmapSetup(d=1000, grid=2, horizon=4.0)
+    assert horizons(setup, np.array([[5.0]])) == [[4 * 10**15]]
+    with pytest.raises(ValueError, match=r"horizon must keep the horizon in steps ≤ 2\^53"):
+        horizons(setup, np.array([[6.0]]))

@@ -48,6 +48,7 @@ OPTIMIZERS = tuple(name for name, rule in UPDATE_RULES.items()
     (dict(d=10, p=0.1, rho=1, R0=-1), "R0 must be ≥ 0"),
     (dict(d=10, p=[0.1, 0.2], rho=1), "p must be a scalar"),
     (dict(d=10, p=0.1, rho=1, s0=float("nan")), "s0 must be finite"),
+    (dict(d=10**400, p=0.1, rho=1), "d must be an integer ≤ 2\\^53"),
 ])
 def test_bad_input_is_a_clear_value_error(kwargs, message):
     with pytest.raises(ValueError, match=message):

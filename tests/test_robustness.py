@@ -8,6 +8,7 @@ import os
 import stat
 import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -122,3 +123,22 @@ def test_the_project_carries_its_own_mathematics():
     model = (root / "docs" / "model.md").read_text(encoding="utf-8")
     for topic in ("Sparse least squares", "rare class", "Optimizers", "Time rules", "checked"):
         assert topic in model
+
+
+def test_a_failed_write_names_the_file_and_leaves_no_temporary(tmp_path, monkeypatch):
+    """A write that fails for want of space raises ``OSError`` without a file name (the
+    command line then could not say which file): the atomic writer names its target."""
+    import errno
+
+    from numerics.runtime.atomic import probe_atomic_write, write_text_atomic
+
+    def full(self, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    target = tmp_path / "table.csv"
+    probe_atomic_write(target)                       # a folder files can be made in
+    monkeypatch.setattr(Path, "write_text", full)
+    with pytest.raises(OSError) as exc:
+        write_text_atomic(target, "x")
+    assert exc.value.errno == errno.ENOSPC and exc.value.filename == str(target)
+    assert list(tmp_path.iterdir()) == []

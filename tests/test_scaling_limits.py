@@ -120,6 +120,9 @@ def test_leading_terms_of_the_retention():
     (dict(gamma=-1), "gamma must be >= 0"), (dict(lr_star=0), "lr_star must be > 0"),
     (dict(gamma=0, eps_star=2), "eps_star must be <= 1"),
     (dict(sigma=0, batch_star=Fraction(3, 2)), "batch_star must be an integer"),
+    # κ = σ = 0: p_B = 1 − (1 − p*)^B* is exact; at B* = 10^12 the limit ran for hours
+    (dict(kappa=0, sigma=0, p_star=Fraction(1, 1000), batch_star=10**12),
+     r"batch_star must keep \(1 - p_star\)\^batch_star.*within 4000 digits: batch_star ≤ 1328"),
 ])
 def test_bad_exponent_points_raise(bad, match):
     args = dict(kappa=1, sigma=1, gamma=1, theta=0) | bad
@@ -157,6 +160,20 @@ def test_logistic_rare_class_regions_do_not_depend_on_kappa():
     with pytest.raises(ValueError, match="kappa > 0"):
         scaling_limit("logistic", "heavy-ball", ExponentPoint(0, 0, 1, 0))
 
+
+
+@pytest.mark.parametrize("rho", [1, 6, 10, 26])
+def test_logistic_lr_prefactor_bound_keeps_its_digits_far_below_one(rho):
+    """The largest stable lr prefactor of the rare-class law falls like e^(−ρ²); rounded
+    with a fixed denominator (10^12) it became 0 from ρ = 6 on, and the limit failed with
+    "lr_star must be > 0". It is kept within a relative 1e-12."""
+    point = ExponentPoint(Fraction(1), Fraction(0), Fraction(0), 0, rho=Fraction(rho))
+    limit = scaling_limit("logistic", "heavy-ball", point)
+    note = next(n for n in limit.notes if "outside the stable range" in n)
+    bound = Fraction(note.split("eta* < ")[1].split(";")[0])
+    assert 0 < bound < 1 and limit.point.lr_star == bound / 2
+    if rho >= 6:
+        assert bound < Fraction(1, 10**12)
 
 #: One point per derived region (heavy ball), and κ = σ = 0.
 REGION_POINTS = [("1/8", "3/2", "4/5"), ("23/20", "3/2", "1"), ("23/20", "3/2", "1/10"),

@@ -33,6 +33,8 @@ GOOD_MODEL = dict(d=4, p=0.5, R0=1.0, sigma2=0.0)
                                              r"p has 2, R0 has 3 rows"),
     (dict(sigma2=-0.1), r"sigma2 must be ≥ 0"),
     (dict(sigma2=math.inf), r"sigma2 must be finite"),
+    (dict(d=10**400), r"d must be an integer ≤ 2\^53; got about 10\^400"),   # was an OverflowError later
+    (dict(d=2**53 + 1), r"d must be an integer ≤ 2\^53; got 9007199254740993"),
 ])
 def test_model_rejects(kwargs, message):
     with pytest.raises(ValueError, match=message):

@@ -18,10 +18,14 @@ from derivations.optimizers import update_rule
 from numerics.analysis.mean_field import mean_field
 from numerics.inputs.models import RareClassLogistic
 from numerics.inputs.optimizer import Optimizer
+from numerics.inputs.validation import check_integer
 from numerics.simulate.harness import compare_with_theory
 from numerics.simulate.logistic import monte_carlo_logistic
 
 DIMENSIONS = (100, 200, 500, 1000, 2000)
+
+#: Gaussian samples the logistic Monte Carlo holds at once (``runs × batch × d``, 0.8 GB).
+MAX_SAMPLES_PER_STEP = 10**8
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,26 @@ class StudySetup:
     groups: int = 20
     alpha: float = 0.01
     seed: int = 2026
+
+    def __post_init__(self):
+        check_integer("groups", self.groups, minimum=2)
+        if check_integer("runs", self.runs, minimum=1) < 2 * self.groups:
+            raise ValueError(f"runs must be ≥ {2 * self.groups}: the harness compares "
+                             f"{self.groups} groups of at least 2 runs; got {self.runs}")
+
+    def check_dimensions(self, dimensions) -> None:
+        """A ``ValueError`` (naming ``dimensions`` or ``runs``) unless the study can run at
+        ``dimensions``: two different ones at least (a convergence rate), each ``≥ 2``, and
+        the Monte Carlo's ``runs × batch × d`` samples of one step within
+        :data:`MAX_SAMPLES_PER_STEP`."""
+        dims = [check_integer("dimensions", d, minimum=2) for d in dimensions]
+        if len(set(dims)) < 2:
+            raise ValueError("dimensions needs at least two different values (a convergence "
+                             f"rate); got {list(dimensions)}")
+        if self.runs * self.batch * max(dims) > MAX_SAMPLES_PER_STEP:
+            raise ValueError(f"runs × batch × d must be ≤ {MAX_SAMPLES_PER_STEP:.0e} (the "
+                             "Monte Carlo draws them at every step); got "
+                             f"{self.runs} × {self.batch} × {max(dims)}")
 
     def steps(self, d: int) -> int:
         """Steps of the horizon at ``d``: ``k = round(horizon·d)`` (``t = k/d``)."""
@@ -96,5 +120,6 @@ def convergence_rate(points) -> float:
 
 
 def run_study(setup: StudySetup = StudySetup(), dimensions=DIMENSIONS):
+    setup.check_dimensions(dimensions)
     points = [run_point(setup, d) for d in dimensions]
     return points, convergence_rate(points)

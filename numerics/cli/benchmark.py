@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from numerics.inputs.arguments import positive_int
+from numerics.inputs.arguments import integer_in
 from numerics.studies.benchmarks import print_exact_risk_benchmark, print_monte_carlo_benchmark
 from numerics.studies.tile_benchmark import print_tile_benchmark
 
@@ -26,5 +26,5 @@ def add_arguments(parser) -> None:
                         help="what to measure (all: exact-risk and monte-carlo; tiles: the C "
                              "kernel at tiles 1-8 for 1, 3 and 6 moments: 18 kernels, about 10 s at "
                              "--rows 200000)")
-    parser.add_argument("--rows", type=positive_int, default=1_000_000, help="rows of the stream")
-    parser.add_argument("--steps", type=positive_int, default=200, help="steps per run")
+    parser.add_argument("--rows", type=integer_in(1, 10**7), default=1_000_000, help="rows of the stream")
+    parser.add_argument("--steps", type=integer_in(1, 10**5), default=200, help="steps per run")

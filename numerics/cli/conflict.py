@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from derivations import UPDATE_RULES
-from numerics.inputs.arguments import check_setup, output_dir, positive_int, real_in
-from numerics.studies.conflict import ConflictSetup, run_conflict, table_markdown
+from numerics.inputs.arguments import check_setup, integer_in, output_dir, real_in
+from numerics.inputs.models import MAX_DIMENSION
+from numerics.studies.conflict import (ConflictSetup, check_some_momentum_stable, run_conflict,
+                                       table_markdown)
 from numerics.studies.conflict_figure import write_conflict
 from numerics.studies.output import default_output_dir
 
@@ -14,9 +16,9 @@ def add_arguments(parser) -> None:
     momentum_rules = [name for name, rule in UPDATE_RULES.items() if rule.uses_beta]
     parser.add_argument("--out", type=output_dir, default=default_output_dir("spectral_conflict"),
                         help="output directory")
-    parser.add_argument("--rows", type=positive_int, default=defaults.rows,
-                        help="vocabulary size V")
-    parser.add_argument("--exponent", type=real_in(0), default=defaults.exponent,
+    parser.add_argument("--rows", type=integer_in(1, 10**7), default=defaults.rows,
+                        help="vocabulary size V (10^7 rows take 5.6 GB)")
+    parser.add_argument("--exponent", type=real_in(0, 100), default=defaults.exponent,
                         help="Zipf exponent s (p_i ∝ i^-s)")
     parser.add_argument("--stream", default=defaults.stream, metavar="STREAM",
                         help="token frequencies: zipf, or words-LANG for the LANG word "
@@ -24,13 +26,16 @@ def add_arguments(parser) -> None:
                         "'sparsemom[words]')")
     parser.add_argument("--optimizer", choices=momentum_rules, default=defaults.optimizer,
                         help="update rule with momentum")
-    parser.add_argument("--lr", type=real_in(0, lower_open=True), default=defaults.lr,
+    parser.add_argument("--lr", type=real_in(0, 1e6, lower_open=True), default=defaults.lr,
                         help="learning rate η")
-    parser.add_argument("--batch", type=positive_int, default=defaults.batch, help="batch size B")
-    parser.add_argument("--d", type=positive_int, default=defaults.d, help="dimension of each row")
-    parser.add_argument("--sigma2", type=real_in(0), default=defaults.sigma2,
+    parser.add_argument("--batch", type=integer_in(1, MAX_DIMENSION), default=defaults.batch,
+                        help="batch size B")
+    parser.add_argument("--d", type=integer_in(1, MAX_DIMENSION), default=defaults.d,
+                        help="dimension of each row")
+    parser.add_argument("--sigma2", type=real_in(0, 1e6), default=defaults.sigma2,
                         help="label-noise variance s²")
-    parser.add_argument("--horizon", type=positive_int, default=defaults.horizon, help="steps T")
+    parser.add_argument("--horizon", type=integer_in(1, 10**6), default=defaults.horizon,
+                        help="steps T (the figure draws every step of the band curves)")
 
 
 def setup_from(args) -> ConflictSetup:
@@ -41,7 +46,7 @@ def setup_from(args) -> ConflictSetup:
 
 def validate(args) -> None:
     """Every option checked before the study starts (a ``ValueError`` names it)."""
-    check_setup(setup_from, args)
+    check_setup(lambda args: check_some_momentum_stable(setup_from(args)), args)
 
 
 def run(args) -> int:

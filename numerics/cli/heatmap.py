@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from derivations import UPDATE_RULES
 from derivations.scaling_limits import unsupported_by_scaling_limit
-from numerics.inputs.arguments import check_setup, fraction, output_dir, positive_int, real_in
-from numerics.studies.heatmap import HORIZON_RULES, HeatmapSetup, heatmap_figure, run_heatmap
+from numerics.inputs.arguments import check_setup, fraction_in, integer_in, output_dir, real_in
+from numerics.inputs.models import MAX_DIMENSION
+from numerics.studies.heatmap import (HORIZON_BITS, HORIZON_RULES, MAX_GRID, HeatmapSetup,
+                                      heatmap_figure, run_heatmap)
 from numerics.studies.output import default_output_dir
 
 DESCRIPTION = ("for each (κ, γ) of a grid at batch exponent σ and dimension d, the learning "
@@ -22,21 +24,22 @@ def add_arguments(parser) -> None:
                         help="output directory")
     parser.add_argument("--optimizer", choices=optimizers, default=defaults.optimizer,
                         help="update rule with momentum and a scaling limit")
-    parser.add_argument("--sigma", type=fraction, default=defaults.sigma,
-                        help="batch exponent σ (B = round(d^σ))")
-    parser.add_argument("--d", type=positive_int, default=defaults.d, help="dimension d ≥ 2")
-    parser.add_argument("--grid", type=positive_int, default=defaults.grid,
+    parser.add_argument("--sigma", type=fraction_in(0, 53), default=defaults.sigma,
+                        help="batch exponent σ (B = round(d^σ) ≤ 2^53)")
+    parser.add_argument("--d", type=integer_in(2, MAX_DIMENSION), default=defaults.d, help="dimension d (with d^κ, d^γ ≤ 2^52 over the box)")
+    parser.add_argument("--grid", type=integer_in(2, MAX_GRID), default=defaults.grid,
                         help="grid points per axis (cell centres)")
-    parser.add_argument("--kappa", type=real_in(0), nargs=2, default=defaults.kappa,
+    parser.add_argument("--kappa", type=real_in(0, 52), nargs=2, default=defaults.kappa,
                         metavar=("LOW", "HIGH"), help="range of κ (p = d^-κ)")
-    parser.add_argument("--gamma", type=real_in(0), nargs=2, default=defaults.gamma,
+    parser.add_argument("--gamma", type=real_in(0, 52), nargs=2, default=defaults.gamma,
                         metavar=("LOW", "HIGH"), help="range of γ (1 − β = d^-γ)")
     parser.add_argument("--rule", choices=HORIZON_RULES, default=defaults.rule,
                         help="horizon: T active iterates, T·d^τ active iterates (τ of the "
                         "point's limit), or a budget of T·d samples")
-    parser.add_argument("--horizon", type=real_in(0, lower_open=True), default=defaults.horizon,
+    parser.add_argument("--horizon", type=real_in(0, 2**HORIZON_BITS, lower_open=True),
+                        default=defaults.horizon,
                         metavar="T", help="the horizon rule's multiplier T")
-    parser.add_argument("--sigma2", type=real_in(0), default=defaults.sigma2,
+    parser.add_argument("--sigma2", type=real_in(0, 1e6), default=defaults.sigma2,
                         help="label-noise variance s²")
 
 

@@ -10,6 +10,7 @@ the verification rungs and exits non-zero when any check fails;
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import os
 import signal
@@ -80,6 +81,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         module = importlib.import_module(module_name)
         command_parser = _add(sub, name, SUMMARIES[name], getattr(module, "DESCRIPTION", None))
         module.add_arguments(command_parser)
+        for action in command_parser._actions:     # each numeric option's range, in its help
+            if getattr(action.type, "what", None) and action.help:
+                action.help += f"; {action.type.what}"
         command_parser.set_defaults(run=module.run, validate=getattr(module, "validate", None))
     return parser
 
@@ -89,11 +93,37 @@ def _command(argv: list[str]) -> str | None:
     return next((a for a in argv if not a.startswith("-")), None)
 
 
+#: ``OSError`` numbers that mean the disk (or the user's quota) is full.
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one subcommand; Ctrl-C at any moment (its imports included) ends it with one
+    line and status 130, a full disk with one ``error:`` line naming the file."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    name = " ".join(["sparsemom", *filter(None, [_command(argv)])])
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:          # Ctrl-C: one line, status 130; files written stay whole
+        print(f"{name}: interrupted", file=sys.stderr)
+        return 128 + signal.SIGINT
+    except OSError as exc:
+        if exc.errno not in _DISK_FULL:
+            raise
+        where = f" writing {exc.filename}" if exc.filename else ""
+        print(f"{name}: error: {exc.strerror.lower()}{where}", file=sys.stderr)
+        return 2
+
+
+def _main(argv: list[str]) -> int:
     argv = join_negative_values(argv)
     parser = build_parser(_command(argv))
     args = parser.parse_args(argv)
+    for action in args.command_parser._actions:
+        # argparse drops a value "--" (``--grid=--``) and stores [] without reading a value
+        if action.nargs is None and isinstance(getattr(args, action.dest, None), list):
+            args.command_parser.error(f"argument {'/'.join(action.option_strings)}: "
+                                      "expected one value")
     try:
         if getattr(args, "validate", None) is not None:
             args.validate(args)        # every value checked before any work starts
@@ -106,9 +136,6 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:            # `sparsemom derive | head`: the reader left; end quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except KeyboardInterrupt:          # Ctrl-C: one line, status 130; files written stay whole
-        print(f"sparsemom {args.command}: interrupted", file=sys.stderr)
-        return 128 + signal.SIGINT
 
 
 if __name__ == "__main__":

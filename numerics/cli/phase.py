@@ -6,12 +6,24 @@ import json
 
 from derivations import LAWS, UPDATE_RULES
 from derivations.asymptotics import ExponentPoint
-from derivations.scaling_limits import scaling_limit, unsupported_by_scaling_limit
-from numerics.inputs.arguments import fraction
+from derivations.scaling_limits import (scaling_limit, unsupported_by_scaling_limit,
+                                        unsupported_point)
+from numerics.inputs.arguments import fraction_in
 
 DESCRIPTION = ("the d → ∞ limit at an exponent point: region, family, timescale exponents, limit "
                "dynamics and the inequalities bounding the region")
 
+
+#: The exponents of d (κ, σ, γ; θ either sign): exact fractions of moderate size, which
+#: the dominant balance handles symbolically.
+EXPONENT = fraction_in(0, 100)
+LR_EXPONENT = fraction_in(-100, 100)
+#: Prefactors p*, B*, ε*, η* and the noise s²: positive (s² ≥ 0) numbers within twelve
+#: decades of 1, given to twelve decimals at most.
+PREFACTOR = fraction_in(0, 10**12, lower_open=True, max_denominator=10**12)
+NOISE = fraction_in(0, 10**12, max_denominator=10**12)
+#: ρ = ‖μ‖ of the logistic law, whose Fisher constant w carries e^(ρ²): a float64 for ρ ≤ 26.
+RHO = fraction_in(0, 26, lower_open=True, max_denominator=10**12)
 
 #: ExponentPoint's fields and the ``sparsemom phase`` options that set them.
 _PHASE_OPTIONS = {"kappa": "--sparsity", "sigma": "--batch", "gamma": "--momentum",
@@ -27,17 +39,24 @@ def validate(args):
     if args.lr_rule != "free" and args.lr_exponent is not None:
         raise ValueError("--lr-exponent is only used with --lr-rule free")
     try:
-        return ExponentPoint(args.sparsity, args.batch, args.momentum, args.lr_exponent or 0,
-                             args.p_star, args.batch_star, args.eps_star, args.lr_star, args.noise,
-                             args.rho)
+        point = ExponentPoint(args.sparsity, args.batch, args.momentum, args.lr_exponent or 0,
+                              args.p_star, args.batch_star, args.eps_star, args.lr_star,
+                              args.noise, args.rho)
     except ValueError as exc:  # name the option, not the field
         field = str(exc).split()[0]
         raise ValueError(f"argument {_PHASE_OPTIONS.get(field, field)}: {exc}") from None
+    reason = unsupported_point(args.model, point)
+    if reason:
+        raise ValueError(f"argument --sparsity: {reason}")
+    return point
 
 
 def run(args) -> int:
     point = validate(args)
-    limit = scaling_limit(args.model, args.optimizer, point, args.lr_rule)
+    try:
+        limit = scaling_limit(args.model, args.optimizer, point, args.lr_rule)
+    except ArithmeticError as exc:  # a point the dominant balance cannot resolve
+        args.command_parser.error(f"no scaling limit found at this exponent point: {exc}")
     report = limit.as_dict()
     if args.json:
         print(json.dumps(report, indent=2))
@@ -71,21 +90,21 @@ def add_arguments(parser) -> None:
     parser.add_argument("--optimizer", choices=optimizers, default="heavy-ball",
                         help="update rule (rules with hyper-parameters of their own or more than "
                         "one buffer have no scaling limit)")
-    parser.add_argument("--sparsity", type=fraction, required=True, metavar="KAPPA",
+    parser.add_argument("--sparsity", type=EXPONENT, required=True, metavar="KAPPA",
                         help="p = p*·d^-KAPPA")
-    parser.add_argument("--batch", type=fraction, required=True, metavar="SIGMA",
+    parser.add_argument("--batch", type=EXPONENT, required=True, metavar="SIGMA",
                         help="B = B*·d^SIGMA")
-    parser.add_argument("--momentum", type=fraction, required=True, metavar="GAMMA",
+    parser.add_argument("--momentum", type=EXPONENT, required=True, metavar="GAMMA",
                         help="1 - beta = eps*·d^-GAMMA")
     parser.add_argument("--lr-rule", choices=["largest-stable", "free"], default="largest-stable",
                         help="learning-rate exponent: the largest stable one, or --lr-exponent")
-    parser.add_argument("--lr-exponent", type=fraction, default=None, metavar="THETA",
+    parser.add_argument("--lr-exponent", type=LR_EXPONENT, default=None, metavar="THETA",
                         help="lr = eta*·d^THETA (with --lr-rule free; negative values as -4/5)")
-    parser.add_argument("--p-star", type=fraction, default=1, help="prefactor p*")
-    parser.add_argument("--batch-star", type=fraction, default=1, help="prefactor B*")
-    parser.add_argument("--eps-star", type=fraction, default=1, help="prefactor eps*")
-    parser.add_argument("--lr-star", type=fraction, default=1, help="prefactor eta*")
-    parser.add_argument("--noise", type=fraction, default=0, metavar="S2",
+    parser.add_argument("--p-star", type=PREFACTOR, default=1, help="prefactor p*")
+    parser.add_argument("--batch-star", type=PREFACTOR, default=1, help="prefactor B*")
+    parser.add_argument("--eps-star", type=PREFACTOR, default=1, help="prefactor eps*")
+    parser.add_argument("--lr-star", type=PREFACTOR, default=1, help="prefactor eta*")
+    parser.add_argument("--noise", type=NOISE, default=0, metavar="S2",
                         help="label-noise variance s²")
-    parser.add_argument("--rho", type=fraction, default=1, help="logistic: rho = ‖mu‖")
+    parser.add_argument("--rho", type=RHO, default=1, help="logistic: rho = ‖mu‖")
     parser.add_argument("--json", action="store_true", help="print a JSON object")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from numerics.inputs.arguments import integer_at_least, output_dir, positive_int
+from numerics.inputs.arguments import integer_in, output_dir
 from numerics.runtime.dask_map import ClusterError, reachable_scheduler
 from numerics.runtime.parallel import check_workers, max_workers
 from numerics.studies.output import default_output_dir
@@ -17,10 +17,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--scheduler", default=None,
                         help="Dask scheduler address, e.g. tcp://host:8786 (default: a local "
                         "process pool)")
-    parser.add_argument("--workers", type=positive_int, default=None,
+    parser.add_argument("--workers", type=integer_in(1, max_workers()), default=None,
                         help=f"local processes, at most {max_workers()} (default: all cores; "
                         "never more than there are tasks)")
-    parser.add_argument("--atlas-grid", type=integer_at_least(2), default=201,
+    parser.add_argument("--atlas-grid", type=integer_in(2, 1001), default=201,
                         help="grid points per axis of the phase-diagram panels")
 
 

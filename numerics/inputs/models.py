@@ -14,10 +14,15 @@ from derivations.laws import LEAST_SQUARES, RARE_CLASS
 from numerics.inputs.validation import check_integer, check_per_row, common_rows
 
 
+#: The largest dimension ``d`` (and batch): the kernels compute in float64, which holds
+#: every integer up to ``2^53`` exactly.
+MAX_DIMENSION = 2**53
+
+
 class SparseLeastSquares:
     """Sparse least squares (model M1, :class:`derivations.laws.LeastSquares`) with numbers.
 
-    Parameters: ``d`` row dimension (positive integer); ``p`` activity
+    Parameters: ``d`` row dimension (an integer in ``[1, 2^53]``); ``p`` activity
     probability in (0, 1], scalar or one entry per row; ``R0 = ‖e_0‖² ≥ 0``,
     scalar or per row; ``sigma2 = s² ≥ 0`` the label-noise variance.
     """
@@ -27,7 +32,7 @@ class SparseLeastSquares:
     title = law.title
 
     def __init__(self, d: int, p, R0=1, sigma2=0):
-        self.d = check_integer("d", d, minimum=1)
+        self.d = check_integer("d", d, minimum=1, maximum=MAX_DIMENSION)
         self.p = check_per_row("p", p, lower=0, upper=1, lower_open=True)
         self.R0 = check_per_row("R0", R0, lower=0)
         self.sigma2 = check_per_row("sigma2", sigma2, lower=0)
@@ -59,7 +64,7 @@ class RareClassLogistic:
     title = law.title
 
     def __init__(self, d: int, p, rho, s0=None, R0=0):
-        self.d = check_integer("d", d, minimum=2)
+        self.d = check_integer("d", d, minimum=2, maximum=MAX_DIMENSION)
         self.p = _scalar("p", check_per_row("p", p, lower=0, upper=1, lower_open=True,
                                             upper_open=True))
         self.rho = _scalar("rho", check_per_row("rho", rho, lower=0, lower_open=True))

@@ -92,15 +92,24 @@ def _outside(flat: np.ndarray, lower, upper, lower_open: bool, upper_open: bool)
     return flat[~ok]
 
 
-def check_integer(name: str, value, *, minimum: int) -> int:
-    """Validate an integer parameter ``value ≥ minimum``."""
+def check_integer(name: str, value, *, minimum: int, maximum: int | None = None) -> int:
+    """Validate an integer parameter ``minimum ≤ value (≤ maximum)``."""
     if isinstance(value, bool) or not isinstance(value, (Integral, np.integer)):
         kind = "a positive integer" if minimum == 1 else f"an integer ≥ {minimum}"
         raise ValueError(f"{name} must be {kind}; got {value!r}")
     if value < minimum:
         kind = "a positive integer" if minimum == 1 else f"an integer ≥ {minimum}"
         raise ValueError(f"{name} must be {kind}; got {value!r}")
+    if maximum is not None and value > maximum:
+        bound = f"2^{maximum.bit_length() - 1}" if maximum & (maximum - 1) == 0 else str(maximum)
+        raise ValueError(f"{name} must be an integer ≤ {bound}; got {_digits(value)}")
     return int(value)
+
+
+def _digits(value: int) -> str:
+    """An integer for a message: in full when short, else as a power of ten."""
+    text = str(value) if value.bit_length() < 10_000 else ""
+    return text if 0 < len(text) <= 30 else f"about 10^{int(value.bit_length() * 0.30103)}"
 
 
 def common_rows(**arrays: np.ndarray) -> int:

@@ -57,21 +57,39 @@ def regular_target(path) -> Path:
     return target
 
 
+def _temporary_beside(path: Path) -> str:
+    """A new empty temporary file in ``path``'s folder, named after ``path``."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".",
+                               prefix=f".{path.name}.", suffix=path.suffix or ".tmp")
+    os.close(fd)
+    return tmp
+
+
+def probe_atomic_write(path) -> None:
+    """Make and remove the temporary file :func:`atomic_path` would write ``path``
+    through: an ``OSError`` says why that cannot be done (a folder that refuses new
+    files whatever its permission bits say, a name too long once decorated, …)."""
+    os.unlink(_temporary_beside(regular_target(path)))
+
+
 @contextmanager
 def atomic_path(path):
     """Yield a temporary path beside the file ``path`` names (:func:`regular_target`);
-    on success give it the umask's permissions and rename it over that file."""
+    on success give it the umask's permissions and rename it over that file.  An
+    ``OSError`` without a file name (a write on a full disk) or naming the temporary file
+    is re-raised naming ``path``."""
+    path = Path(path)
     target = regular_target(path)
-    fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".",
-                               prefix=f".{target.name}.", suffix=target.suffix or ".tmp")
-    os.close(fd)
+    tmp = _temporary_beside(target)
     try:
         yield Path(tmp)
         os.chmod(tmp, 0o666 & ~current_umask())
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.errno and exc.filename in (None, tmp):
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
         raise
 
 

@@ -23,6 +23,7 @@ second-moment recursion evaluated per row, no sampling:
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass, field, replace
 
@@ -31,12 +32,14 @@ from scipy.optimize import minimize_scalar
 
 from numerics.analysis.golden import golden_section
 from numerics.analysis.row_phases import (
+    FALLBACK_DPS,
     PHASES,
     UNSTABLE,
     momentum_thresholds,
     require_momentum,
     row_phases,
 )
+from numerics.analysis.stability import is_stable
 from numerics.inputs.models import SparseLeastSquares
 from numerics.inputs.optimizer import Optimizer
 from numerics.inputs.validation import check_integer, check_per_row
@@ -44,6 +47,12 @@ from numerics.kernels.exact_risk import DivergenceWarning, exact_risk
 from numerics.kernels.horizon_risk import row_risk_at
 from numerics.runtime.progress import progress
 from numerics.simulate.token_stream import Band, check_stream, decade_bands, stream_frequencies
+
+
+#: Decades of frequency a Zipf stream may span (``rows^-exponent ≥ 10^-RAREST_DECADES``):
+#: the row phases are certified in mpmath at ``FALLBACK_DPS`` (50) digits, where
+#: ``p_B = 1 − (1 − p)^B`` of a rarer row is 0 (a division by zero at ``p < 1e-51``).
+RAREST_DECADES = FALLBACK_DPS - 10
 
 
 @dataclass(frozen=True)
@@ -80,6 +89,11 @@ class ConflictSetup:
         check_per_row("smallest_eps", self.smallest_eps, lower=0, upper=1, lower_open=True, upper_open=True)
         check_stream(self.stream, self.rows)
         require_momentum(self.optimizer)
+        if self.stream == "zipf" and self.exponent * math.log10(self.rows) > RAREST_DECADES:
+            raise ValueError(f"exponent must be ≤ {RAREST_DECADES}/log10(rows) = "
+                             f"{RAREST_DECADES / math.log10(self.rows):.4g} at {self.rows} rows "
+                             f"(the rarest row's frequency rows^-exponent ≥ 1e-{RAREST_DECADES}, "
+                             f"which the row phases resolve); got {self.exponent}")
 
     def frequencies_of_rows(self) -> np.ndarray:
         return stream_frequencies(self.stream, self.rows, self.exponent)
@@ -90,6 +104,29 @@ class ConflictSetup:
 
     def optimizer_with(self, beta) -> Optimizer:
         return Optimizer(self.optimizer, lr=self.lr, beta=beta, batch=self.batch)
+
+
+def check_some_momentum_stable(setup: ConflictSetup) -> None:
+    """A ``ValueError`` naming ``lr`` unless the rarest row's step ``lr·p`` is at least
+    ``10^-RAREST_DECADES`` (the row phases tell a smaller one from 0 no better than an
+    unstable row: at 50 digits, ``lr·p`` of 1e-55 is classified unstable) and some
+    momentum of the scan (``1 − β`` in ``[smallest_eps, 1]``) is stable on the most
+    frequent row, the least stable one: otherwise every total risk overflows and the
+    study has nothing to compare."""
+    frequencies = setup.frequencies_of_rows()
+    rarest = float(np.min(frequencies))
+    if setup.lr * rarest < 10.0**-RAREST_DECADES:
+        raise ValueError(f"lr must be ≥ 1e-{RAREST_DECADES}/p = {10.0**-RAREST_DECADES / rarest:.3g} "
+                         f"for the rarest row (p = {rarest:.3g}), whose phase is resolved "
+                         f"only above lr·p = 1e-{RAREST_DECADES}; got {setup.lr}")
+    p = float(np.max(frequencies))
+    eps = np.geomspace(1.0, setup.smallest_eps, setup.scan)
+    with np.errstate(all="ignore"):
+        stable = is_stable(setup.model(np.full(eps.size, p)), setup.optimizer_with(1.0 - eps))
+    if not np.any(stable):
+        raise ValueError(f"lr = {setup.lr} leaves every momentum with 1 − β in "
+                         f"[{setup.smallest_eps}, 1] unstable on the most frequent row "
+                         f"(p = {p:.3g}, d = {setup.d}, B = {setup.batch}): lower lr")
 
 
 def _horizon_risk(setup: ConflictSetup, model, beta) -> np.ndarray:
@@ -239,6 +276,7 @@ def _phase_counts(phases: np.ndarray, bands: list[Band]) -> np.ndarray:
 def run_conflict(setup: ConflictSetup = ConflictSetup(), show: bool = True,
                  threshold_points: int = 96) -> ConflictResult:
     """Everything in the module docstring, for ``setup``."""
+    check_some_momentum_stable(setup)
     p = setup.frequencies_of_rows()
     model = setup.model(p)
     bands = decade_bands(p.size)

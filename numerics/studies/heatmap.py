@@ -30,6 +30,7 @@ from numerics.analysis.optimal_lr import optimal_learning_rates
 from numerics.analysis.phase_map import PhaseMap, phase_map
 from numerics.analysis.region_exponents import region_exponents
 from numerics.analysis.scaling_limit import ansatz_at_dimension
+from numerics.inputs.models import MAX_DIMENSION
 from numerics.inputs.validation import check_integer
 from numerics.results.labelled import Labelled
 from numerics.runtime.atomic import write_text_atomic
@@ -39,6 +40,18 @@ from numerics.studies.sweep_figure import draw_region_boundaries
 from numerics.version import __version__
 
 HORIZON_RULES = ("active", "dynamical", "samples")
+
+
+#: Grid points per axis: ``grid²`` phases, each classified symbolically.
+MAX_GRID = 201
+
+#: ``d^-κ`` and ``d^-γ`` must stay above ``2^-RESOLVED_BITS``: ``β = 1 − d^-γ`` below 1
+#: and ``p`` a number the float64 recursion resolves.
+RESOLVED_BITS = 52
+
+#: The horizon ``k`` of a grid point must stay ≤ ``2^HORIZON_BITS`` (an integer float64
+#: holds exactly; binary powering takes ``log2 k`` squarings).
+HORIZON_BITS = 53
 
 
 @dataclass(frozen=True)
@@ -59,7 +72,7 @@ class HeatmapSetup:
 
     def __post_init__(self):
         object.__setattr__(self, "sigma", Fraction(self.sigma).limit_denominator(10**6))
-        check_integer("d", self.d, minimum=2)
+        check_integer("d", self.d, minimum=2, maximum=MAX_DIMENSION)
         check_integer("grid", self.grid, minimum=2)
         if self.rule not in HORIZON_RULES:
             raise ValueError(f"rule must be one of {', '.join(map(repr, HORIZON_RULES))}; "
@@ -75,6 +88,34 @@ class HeatmapSetup:
                                  f"got {getattr(self, name)!r}")
         if self.sigma2 < 0:
             raise ValueError(f"sigma2 must be >= 0; got {self.sigma2}")
+        check_integer("grid", self.grid, minimum=2, maximum=MAX_GRID)
+        bits, batch_bits = math.log2(self.d), math.log2(MAX_DIMENSION)
+        if self.sigma * bits > batch_bits:
+            raise ValueError(f"sigma must be ≤ {batch_bits / bits:.4g} at d = {self.d} "
+                             f"(B = d^sigma ≤ 2^{batch_bits:g}, an integer float64 holds); "
+                             f"got {self.sigma}")
+        for name in ("kappa", "gamma"):
+            if getattr(self, name)[1] * bits > RESOLVED_BITS:
+                raise ValueError(f"{name} must end at ≤ {RESOLVED_BITS / bits:.4g} at d = {self.d} "
+                                 f"(d^-{name} ≥ 2^-{RESOLVED_BITS}: p = d^-kappa and "
+                                 "1 − beta = d^-gamma resolved in float64); got "
+                                 f"{getattr(self, name)!r}")
+        longest = self.longest_horizon_bits()
+        if longest > HORIZON_BITS:
+            raise ValueError(f"horizon must keep the horizon in steps ≤ 2^{HORIZON_BITS}; "
+                             f"T = {self.horizon:g} under rule {self.rule!r} at d = {self.d} "
+                             f"gives up to 2^{longest:.1f}")
+
+    def longest_horizon_bits(self) -> float:
+        """``log2`` of the largest horizon ``k`` of the grid: ``T`` (active), ``T·d^τ`` with
+        ``τ ≤ max(1, κ, γ)`` (dynamical; the time exponent of every limit of the box) or
+        ``T·d/B`` (samples)."""
+        bits = math.log2(self.d)
+        if self.rule == "active":
+            return math.log2(self.horizon)
+        if self.rule == "dynamical":
+            return math.log2(self.horizon) + max(1, self.kappa[1], self.gamma[1]) * bits
+        return math.log2(self.horizon) + bits - float(self.sigma) * bits + 1
 
     def ansatz(self, kappa, gamma) -> dict:
         """``p``, ``beta``, ``batch``, ``sigma2`` at ``(κ, γ)``: the derived ansatz
@@ -136,7 +177,11 @@ def horizons(setup: HeatmapSetup, tau: np.ndarray) -> np.ndarray:
         k = setup.horizon * float(setup.d) ** tau
     else:
         k = np.full(tau.shape, setup.horizon * setup.d / setup.batch)
-    return np.maximum(1, np.ceil(k - 1e-9)).astype(np.int64)
+    k = np.maximum(1, np.ceil(k - 1e-9))
+    if np.max(k) > 2.0**HORIZON_BITS:
+        raise ValueError(f"horizon must keep the horizon in steps ≤ 2^{HORIZON_BITS}; T = "
+                         f"{setup.horizon:g} under rule {setup.rule!r} gives {np.max(k):.3g}")
+    return k.astype(np.int64)
 
 
 def run_heatmap(setup: HeatmapSetup) -> HeatmapResult:

@@ -4,8 +4,8 @@ one line and status 130."""
 
 from __future__ import annotations
 
-import multiprocessing
 import math
+import multiprocessing
 import os
 import re
 import signal
@@ -396,10 +396,9 @@ def test_every_numeric_option_has_a_range():
     (``integer_in``, ``real_in``, ``fraction_in``); ``sweep --workers`` is capped by the
     sweep itself."""
     import math
+    from fractions import Fraction
 
     from numerics.cli.main import COMMANDS, build_parser
-
-    from fractions import Fraction
 
     numeric = 0
     for name in COMMANDS:

@@ -182,3 +182,17 @@ def test_ctrl_c_during_a_compile_stops_the_compiler(tmp_path):
     assert proc.returncode != 0 and "KeyboardInterrupt" in err
     pids = [int(line) for line in children.read_text().split()]
     assert _gone(pids)
+
+
+def test_benchmark_with_a_compiler_that_builds_nothing_is_one_error_line(monkeypatch, capsys,
+                                                                         fresh_compiler):
+    """``sparsemom benchmark`` measures the C kernel: a compiler that cannot build it ended
+    in a traceback."""
+    from numerics.cli.main import main
+
+    monkeypatch.setenv("CC", "/bin/true")
+    status = main(["benchmark", "--which", "exact-risk", "--rows", "10", "--steps", "2"])
+    err = capsys.readouterr().err
+    assert status == 1 and "Traceback" not in err, err
+    (line,) = err.strip().splitlines()
+    assert line.startswith("sparsemom benchmark: error:") and "/bin/true" in line, err

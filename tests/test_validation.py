@@ -107,3 +107,12 @@ def test_float_arrays_are_checked_as_arrays_with_the_same_verdicts():
     with pytest.raises(ValueError, match="lr must be finite"):
         check_per_row("lr", np.array([0.1, np.nan]), lower=0)
     assert check_per_row("mu", np.array([0.5, 1e300]), lower=0, upper=float("inf")).size == 2
+
+
+def test_a_batch_beyond_float64_integers_is_refused():
+    """``batch=10**400`` was accepted, then failed (or overflowed) inside the kernels."""
+    from numerics.inputs.optimizer import Optimizer
+
+    with pytest.raises(ValueError, match=r"batch must be an integer ≤ 2\^53"):
+        Optimizer("sgd", lr=0.1, batch=10**400)
+    assert Optimizer("sgd", lr=0.1, batch=2**53).batch == 2**53

@@ -67,5 +67,5 @@ def test_sweep_workers_out_of_range_is_one_error_line(capsys, pool_sizes):
     err = capsys.readouterr().err
     last = err.strip().splitlines()[-1]
     assert last.startswith("sparsemom sweep: error: argument --workers:")
-    assert f"<= {max_workers()}" in last and "Traceback" not in err
+    assert f"[1, {max_workers()}]" in last and "Traceback" not in err
     assert pool_sizes == []

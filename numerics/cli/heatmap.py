@@ -6,8 +6,14 @@ from derivations import UPDATE_RULES
 from derivations.scaling_limits import unsupported_by_scaling_limit
 from numerics.inputs.arguments import check_setup, fraction_in, integer_in, output_dir, real_in
 from numerics.inputs.models import MAX_DIMENSION
-from numerics.studies.heatmap import (HORIZON_BITS, HORIZON_RULES, MAX_GRID, HeatmapSetup,
-                                      heatmap_figure, run_heatmap)
+from numerics.studies.heatmap import (
+    HORIZON_BITS,
+    HORIZON_RULES,
+    MAX_GRID,
+    HeatmapSetup,
+    heatmap_figure,
+    run_heatmap,
+)
 from numerics.studies.output import default_output_dir
 
 DESCRIPTION = ("for each (κ, γ) of a grid at batch exponent σ and dimension d, the learning "

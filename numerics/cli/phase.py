@@ -6,8 +6,11 @@ import json
 
 from derivations import LAWS, UPDATE_RULES
 from derivations.asymptotics import ExponentPoint
-from derivations.scaling_limits import (scaling_limit, unsupported_by_scaling_limit,
-                                        unsupported_point)
+from derivations.scaling_limits import (
+    scaling_limit,
+    unsupported_by_scaling_limit,
+    unsupported_point,
+)
 from numerics.inputs.arguments import fraction_in
 
 DESCRIPTION = ("the d → ∞ limit at an exponent point: region, family, timescale exponents, limit "

@@ -13,7 +13,6 @@ from derivations import symbols as S
 from derivations.laws import LEAST_SQUARES, RARE_CLASS
 from numerics.inputs.validation import check_integer, check_per_row, common_rows
 
-
 #: The largest dimension ``d`` (and batch): the kernels compute in float64, which holds
 #: every integer up to ``2^53`` exactly.
 MAX_DIMENSION = 2**53

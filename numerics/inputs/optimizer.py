@@ -18,6 +18,10 @@ from derivations.optimizers import (
 from numerics.inputs.schedules import Schedule, as_schedule
 from numerics.inputs.validation import check_integer, check_per_row, common_rows
 
+#: The largest batch: float64 holds every integer up to 2^53 exactly (and ``(1 − p)^B``
+#: is computed from ``B`` as a float).
+MAX_BATCH = 2**53
+
 #: The standard hyper-parameters every rule accepts: η > 0 and β ∈ [0, 1).
 STANDARD = STANDARD_HYPER_PARAMETERS
 _API = {S.lr: "lr", S.beta: "beta"}
@@ -67,7 +71,7 @@ class Optimizer:
         if not self.rule.uses_beta and np.any(self.beta != 0):
             raise ValueError(f"beta must be 0 for optimizer {name!r}, whose update does not "
                              f"use it; got beta={beta!r} (use 'heavy-ball' for momentum)")
-        self.batch = check_integer("batch", batch, minimum=1)
+        self.batch = check_integer("batch", batch, minimum=1, maximum=MAX_BATCH)
         self.rows = common_rows(**{k: self.values[h.symbol] for k, h in self.specs.items()})
         self.schedules = self._schedules(lr_schedule, beta_schedule, schedules or {})
 

@@ -48,7 +48,6 @@ from numerics.kernels.horizon_risk import row_risk_at
 from numerics.runtime.progress import progress
 from numerics.simulate.token_stream import Band, check_stream, decade_bands, stream_frequencies
 
-
 #: Decades of frequency a Zipf stream may span (``rows^-exponent ≥ 10^-RAREST_DECADES``):
 #: the row phases are certified in mpmath at ``FALLBACK_DPS`` (50) digits, where
 #: ``p_B = 1 − (1 − p)^B`` of a rarer row is 0 (a division by zero at ``p < 1e-51``).

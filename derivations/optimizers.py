@@ -41,7 +41,7 @@ Vectors = dict[sp.Symbol, LinearVector]
 #: other symbol of the engine is refused too: :func:`engine_symbols`.)
 RESERVED_NAMES = frozenset({"lr", "beta", "p", "batch", "d", "sigma2", "R0", "a", "eta", "B",
                             "s^2", "R_0", "rho", "W", "R", "C", "V", "e", "g", "mu_hat",
-                            "time", "steps", "name", "self", "backend", "schedules", "lr_schedule",
+                            "time", "steps", "name", "self", "schedules", "lr_schedule",
                             "beta_schedule"})
 
 

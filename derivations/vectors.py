@@ -72,7 +72,7 @@ class LinearVector:
 
     def __add__(self, other: "LinearVector") -> "LinearVector":
         if not isinstance(other, LinearVector):
-            if other == 0:
+            if isinstance(other, (int, sp.Expr)) and other == 0:  # sum() starts from 0
                 return self
             raise NonLinearStep(f"a rule must be linear in its state vectors: a vector plus the "
                                 f"scalar {other!r} is not a vector (scale a vector instead)")

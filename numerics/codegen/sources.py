@@ -308,7 +308,7 @@ class _PairStep:
 
     def step(self, risk) -> list[str]:
         n, has = self.n, self.terms.__contains__
-        between = [f"u{j}[g] * x{j}[g]" for j in range(n) if has(("u", j))]
+        between = [f"{_vector_name(('u', j))}[g] * x{j}[g]" for j in range(n) if has(("u", j))]
         between += ["ws[g]"] if has(("ws",)) else []
         return [f"acc1 += {' + '.join(between) or 'zero'};",
                 *_update(lambda i: _affine_row(i, n, has, "P", "q"), n, risk, "acc2")]
@@ -335,7 +335,7 @@ def _coefficient_names(kx: KernelExpressions) -> dict[tuple, int]:
 #: source grows as ``n³`` (28 moments, a rule with 6 buffers: 158 KB of C and 5.7 s of
 #: compiling, against 64 KB and 2.0 s stepping one at a time), while beyond a few moments
 #: the coefficients no longer stay in registers anyway.  Larger recursions step one at a
-#: time (``PAIR_STEP`` is two ``STEP``s).
+#: time (no ``PAIR_STEP`` is printed; the driver then loops over ``STEP``).
 PAIR_MAX_MOMENTS = 10
 
 
@@ -373,7 +373,8 @@ def c_source(recursion: MomentRecursion) -> str:
     names = _coefficient_names(kx)
 
     def risk(state):
-        return " + ".join(f"w{i}[g] * {state(i)}" for i in range(n) if ("w", i) in names) or "zero"
+        return " + ".join(f"{_vector_name(('w', i))}[g] * {state(i)}" for i in range(n)
+                          if ("w", i) in names) or "zero"
 
     def macro(head: str, lines: list[str]) -> list[str]:
         return [f"#define {head} \\", "    do { \\", *(f"        {x} \\" for x in lines),
@@ -387,10 +388,8 @@ def c_source(recursion: MomentRecursion) -> str:
             *macro("PAIR_OF_TILE(g)", [f"{_vector_name(k)}[g] = {pair.value(k)};"
                                        for k in pair.terms]),
             *macro("PAIR_STEP(g, acc1, acc2)", pair.step(risk))]
-    else:  # one step at a time (see PAIR_MAX_MOMENTS)
-        pair_macros = ["#define PAIR_VECTORS pair_unused",
-                       "#define PAIR_OF_TILE(g) ((void)pair_unused)",
-                       *macro("PAIR_STEP(g, acc1, acc2)", ["STEP(g, acc1);", "STEP(g, acc2);"])]
+    else:  # no PAIR_STEP: the driver steps one at a time (see PAIR_MAX_MOMENTS)
+        pair_macros = []
     specialise = [
         "",
         f"#define KERNEL {name}",

@@ -17,7 +17,7 @@
  *   LOAD_INITIAL(g, l, x)    lane l of the state vectors g from x[0..N_STATE)
  *   RISK_OF_STATE(g)         w . x of vector g
  *   STEP(g, acc)             x <- A x + c for vector g, then acc += w . x
- *   PAIR_VECTORS, PAIR_OF_TILE(g)
+ *   PAIR_VECTORS, PAIR_OF_TILE(g)   (optional: without PAIR_STEP the kernel steps once at a time)
  *                            the two-step coefficients P = A^2, q = A c + c, u = A^T w,
  *                            ws = w . c of vector g, from its coefficient vectors
  *                            (all lanes at once, after the tile's lanes are loaded)
@@ -99,7 +99,9 @@ static void SPARSEMOM_CAT(KERNEL, _tile)(long first, long count, long steps,
 {
     vec TRANSITION_VECTORS;
     vec STATE_VECTORS;
+#ifdef PAIR_STEP
     vec PAIR_VECTORS;
+#endif
     const vec zero = {0};
     vec arg[N_ARGUMENTS], out[N_OUTPUTS];
     for (int g = 0; g < TILE; ++g) {
@@ -116,12 +118,22 @@ static void SPARSEMOM_CAT(KERNEL, _tile)(long first, long count, long steps,
                 SPARSEMOM_ROW_INITIAL(g, l, r);
             }
         }
+#ifdef PAIR_STEP
         PAIR_OF_TILE(g);
+#endif
     }
     for (int g = 0; g < TILE; ++g)
         partial[0] += RISK_OF_STATE(g);
     (void)zero;
     long t = 1;
+#ifndef PAIR_STEP
+    for (; t <= steps; ++t) {
+        vec acc = zero;
+        for (int g = 0; g < TILE; ++g)
+            STEP(g, acc);
+        partial[t] += acc;
+    }
+#else
     if (steps % 2) {
         vec acc = zero;
         for (int g = 0; g < TILE; ++g)
@@ -135,6 +147,7 @@ static void SPARSEMOM_CAT(KERNEL, _tile)(long first, long count, long steps,
         partial[t] += acc1;
         partial[t + 1] += acc2;
     }
+#endif
 }
 
 #ifdef SCHEDULED

@@ -87,22 +87,28 @@ def _random_rule(rng: random.Random, index: int, buffers: int, hyper: HyperParam
 
 
 # -- the oracle ---------------------------------------------------------------------
-def _oracle_risk(rule: UpdateRule, values: dict) -> list[F]:
+def _oracle_risk(rule: UpdateRule, values: dict, schedule=None) -> list[F]:
     """``Σ_rows ½ p E‖e_k‖²``, ``k = 0..STEPS``, by the Gram recursion of the module
-    docstring, in exact rationals (``values``: the hyper-parameters' rational values)."""
+    docstring, in exact rationals (``values``: the hyper-parameters' rational values;
+    ``schedule``: symbol → ``k ↦`` multiplier of step ``k``'s value)."""
     from derivations.optimizers import g
 
     new = rule.apply()
     state = rule.state
     n = len(state)
 
-    def coeff(s, u, a):
-        c = new[s].terms.get(u, 0)
-        return F(str(sp.sympify(c).xreplace({**values, S.active: a})))
+    def coefficients(k: int):
+        at = {h: x * (schedule[h](k) if schedule and h in schedule else 1)
+              for h, x in values.items()}
 
-    c0 = [[coeff(s, u, 0) for u in state] for s in state]
-    c1 = [[coeff(s, u, 1) for u in state] for s in state]
-    cg = [coeff(s, g, 1) for s in state]
+        def coeff(s, u, a):
+            c = new[s].terms.get(u, 0)
+            return F(str(sp.sympify(c).xreplace({**at, S.active: a})))
+        return ([[coeff(s, u, 0) for u in state] for s in state],
+                [[coeff(s, u, 1) for u in state] for s in state],
+                [coeff(s, g, 1) for s in state])
+
+    steps = [coefficients(k) for k in range(STEPS)]
     total = [F(0)] * (STEPS + 1)
     for p, r0 in zip(P, R0):
         p_b = 1 - (1 - p) ** BATCH
@@ -110,6 +116,9 @@ def _oracle_risk(rule: UpdateRule, values: dict) -> list[F]:
         G = [[r0 if i in starts and j in starts else F(0) for j in range(n)] for i in range(n)]
         for k in range(STEPS + 1):
             total[k] += p * G[0][0] / 2
+            if k == STEPS:
+                break
+            c0, c1, cg = steps[k]
             R = G[0][0]
             grad_energy = p / BATCH * ((D + 2) * R + D * SIGMA2) + F(BATCH - 1, BATCH) * p * p * R
             G = [[sum((1 - p_b) * c0[s][u] * c0[t][w] * G[u][w]
@@ -207,6 +216,44 @@ def test_float_backends_agree_with_the_oracle(random_rules, backend):
         got = np.asarray(exact_risk(model, optimizer, STEPS, backend=backend), dtype=float)
         np.testing.assert_allclose(got, oracle, rtol=1e-12, atol=0,
                                    err_msg=f"{backend}, buffers {rule.buffers}")
+
+
+def _lr_multiplier(k: int) -> F:
+    return F(4, 4 + k)
+
+
+def _hyper_multiplier(k: int) -> F:
+    return F(k % 3 + 2, 4)        # 1/2, 3/4, 1: the value stays in its interval
+
+
+@pytest.mark.parametrize("backend", ["exact", "numpy", "c", "auto", "mpmath"])
+def test_scheduled_rules_agree_with_the_oracle_step_by_step(random_rules, backend):
+    """``lr`` and the rule's own hyper-parameter scheduled (exact multipliers): the oracle
+    takes each step's values; the exact backend equals it, the others agree to 1e-12 (the
+    C backend where the rule has a scheduled kernel: up to 256 per-row factors, here the
+    rules of 1 and 2 buffers)."""
+    from derivations.recursion import derive_recursion
+    from numerics.kernels.backends import generated_module
+
+    for rule in (r for r in random_rules if len(r.buffers) <= 3):
+        (h,) = rule.specs
+        exact = backend == "exact"
+        model, _ = _model_and_optimizer(rule, exact=exact)
+        num = (lambda x: x) if exact else float
+        optimizer = Optimizer(rule.name, lr=num(LR), beta=num(BETA) if rule.uses_beta else 0,
+                              batch=BATCH, lr_schedule=_lr_multiplier,
+                              schedules={h.name: _hyper_multiplier}, **{h.name: num(HYPER)})
+        oracle = _oracle_risk(rule, _values(rule),
+                              {S.lr: _lr_multiplier, h.symbol: _hyper_multiplier})
+        if backend == "c" and generated_module(
+                derive_recursion("lsq", rule.name)).SCHEDULED_MONOMIALS is None:
+            continue
+        got = exact_risk(model, optimizer, STEPS, backend=backend)
+        if exact:
+            assert list(got) == oracle, rule.buffers
+        else:
+            np.testing.assert_allclose(np.asarray(got, dtype=float), [float(x) for x in oracle],
+                                       rtol=1e-12, atol=0, err_msg=f"buffers {rule.buffers}")
 
 
 def test_monte_carlo_simulators_agree_through_the_harness(random_rules):

@@ -259,6 +259,8 @@ def test_a_missing_optional_package_is_one_line_naming_the_extra(monkeypatch, ca
 #: Issue 30 §4: values that once started the work and then failed (a traceback, exit 1)
 #: or ran for ever; each is now refused before any work, naming the option.
 REFUSED_UP_FRONT = [
+    # an exponent with underscores slipped past the exponent bound: Fraction built 10^8 digits
+    (["phase", "--sparsity", "1e99_999_999", "--batch", "0", "--momentum", "0"], "--sparsity"),
     (["logistic", "--dimensions", "2", "3", "--runs", "39"], "--runs"),
     (["logistic", "--dimensions", "2", "10000", "--runs", "100000"], "--runs"),
     (["phase", "--model", "logistic", "--sparsity", "0", "--batch", "0", "--momentum", "0"],
@@ -375,19 +377,24 @@ def test_ctrl_c_while_the_subcommand_imports_is_one_line_and_status_130(monkeypa
     assert capsys.readouterr().err.strip().splitlines() == ["sparsemom heatmap: interrupted"]
 
 
-def test_a_full_disk_is_one_error_line_naming_the_file(monkeypatch, capsys, tmp_path):
-    """A write that fails for want of space (a 50-line traceback before) is one line
-    naming the file, status 2, and leaves no temporary file."""
+@pytest.mark.parametrize("number,text", [("ENOSPC", "No space left on device"),
+                                         ("EROFS", "Read-only file system"),
+                                         ("EIO", "Input/output error")])
+def test_a_failed_write_is_one_error_line_naming_the_file(monkeypatch, capsys, tmp_path,
+                                                          number, text):
+    """A write that fails for want of space (a 50-line traceback before), on a read-only
+    file system or with an I/O error is one line naming the file, status 2, and leaves
+    no temporary file."""
     import errno
 
-    def full(self, *args, **kwargs):
-        raise OSError(errno.ENOSPC, "No space left on device")
+    def failing(self, *args, **kwargs):
+        raise OSError(getattr(errno, number), text)
 
     target = tmp_path / "hb.tex"
-    monkeypatch.setattr(Path, "write_text", full)
+    monkeypatch.setattr(Path, "write_text", failing)
     assert main(["latex", "-o", str(target)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == [f"sparsemom latex: error: no space left on device writing {target}"]
+    assert err == [f"sparsemom latex: error: {text.lower()} writing {target}"]
     assert list(tmp_path.iterdir()) == []
 
 
@@ -426,7 +433,7 @@ _SPECIAL = ["", " ", "nan", "-nan", "inf", "-inf", "1e999", "-1e999", "1e308", "
             "5e-324", "0", "-0", "0.0", "1/0", "0/1", "-1", "abc", "1e", "0x10", "1_000", " 7 ",
             "1" * 4400, "9" * 101, "1e100000", "1e-100000", "1/" + "3" * 50, "3/7", "-4/5",
             "2.5", "1e6", "٣", "1.5e-7", "10**9", "+3", "--", "1 2", "1e999999999",
-            "1E-999999999", "0.5e+99999999"]
+            "1E-999999999", "0.5e+99999999", "1e99_999_999", "1e9_999_9", "1_0/3"]
 
 
 def _draw(rng, option):

@@ -196,3 +196,16 @@ def test_benchmark_with_a_compiler_that_builds_nothing_is_one_error_line(monkeyp
     assert status == 1 and "Traceback" not in err, err
     (line,) = err.strip().splitlines()
     assert line.startswith("sparsemom benchmark: error:") and "/bin/true" in line, err
+
+
+def test_a_bad_time_limit_is_a_compile_error_auto_falls_back(monkeypatch, fresh_compiler):
+    """``SPARSEMOM_COMPILE_TIMEOUT=soon`` raised a ValueError from inside ``exact_risk``:
+    ``c`` now names the variable, ``auto`` runs on NumPy with a warning."""
+    monkeypatch.setenv("SPARSEMOM_COMPILE_TIMEOUT", "soon")
+    model = SparseLeastSquares(d=4, p=[0.5, 0.25])
+    optimizer = Optimizer("heavy-ball", lr=0.1, beta=0.5)
+    with pytest.raises(compiler.CompileError, match="SPARSEMOM_COMPILE_TIMEOUT must be"):
+        exact_risk(model, optimizer, 3, backend="c")
+    with pytest.warns(BackendFallbackWarning):
+        got = exact_risk(model, optimizer, 3, backend="auto")
+    np.testing.assert_array_equal(got, exact_risk(model, optimizer, 3, backend="numpy"))

@@ -104,3 +104,17 @@ def test_a_file_that_turns_out_not_regular_while_writing_is_one_error_line(tmp_p
     assert err.strip().splitlines()[-1].startswith("sparsemom codegen: error:")
     assert "lsq_sgd_steps.py is a fifo" in err and "Traceback" not in err
     assert stat.S_ISFIFO(os.lstat(tmp_path / "lsq_sgd_steps.py").st_mode)
+
+
+def test_an_output_folder_holding_an_entry_named_probe_is_accepted(tmp_path):
+    """The folder probe wrote a file named ``probe`` through the regular-file check: a
+    folder (or a link to a device) of that name in ``--out`` made the option fail."""
+    from numerics.inputs.arguments import output_dir
+
+    (tmp_path / "probe").mkdir()
+    (tmp_path / "other").mkdir()
+    os.symlink("/dev/null", tmp_path / "other" / "probe")
+    for folder in (tmp_path, tmp_path / "other"):
+        assert output_dir(str(folder)) == folder
+        assert sorted(p.name for p in folder.iterdir()) == sorted(
+            ["probe", "other"] if folder == tmp_path else ["probe"])

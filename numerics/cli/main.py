@@ -99,7 +99,8 @@ _DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 def main(argv: list[str] | None = None) -> int:
     """Run one subcommand; Ctrl-C at any moment (its imports included) ends it with one
-    line and status 130, a full disk with one ``error:`` line naming the file."""
+    line and status 130, a full disk (or a failed write of a named file: a read-only file
+    system, an I/O error) with one ``error:`` line naming the file."""
     argv = list(sys.argv[1:] if argv is None else argv)
     name = " ".join(["sparsemom", *filter(None, [_command(argv)])])
     try:
@@ -108,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name}: interrupted", file=sys.stderr)
         return 128 + signal.SIGINT
     except OSError as exc:
-        if exc.errno not in _DISK_FULL:
+        # a full disk, or any failure on a named file (read-only, I/O error, permission)
+        if exc.errno not in _DISK_FULL and not (exc.filename and exc.strerror):
             raise
         where = f" writing {exc.filename}" if exc.filename else ""
         print(f"{name}: error: {exc.strerror.lower()}{where}", file=sys.stderr)

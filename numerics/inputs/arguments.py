@@ -31,6 +31,10 @@ MAX_NUMBER_TEXT = 100
 MAX_FRACTION_EXPONENT = 400
 
 _EXPONENT = re.compile(r"[eE]\s*([+-]?\d+)\s*$")
+#: The texts an exact fraction is read from: ``3/2``, ``-4/5``, ``0.1``, ``1e-3`` (plain
+#: digits only: ``Fraction`` would also take ``1e99_999_999``, which the exponent bound
+#: above must see before the number is built).
+_RATIONAL_TEXT = re.compile(r"\s*[+-]?(\d+/\d+|(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?)\s*")
 
 
 def _bad(what: str, text: str):
@@ -128,7 +132,9 @@ def fraction_in(lower, upper, *, lower_open=False, max_denominator: int = 10**6)
             f" with a denominator ≤ {_shown(max_denominator)}")
 
     def parse(text: str) -> Fraction:
-        exponent = _EXPONENT.search(_number_text(text, what))
+        if not _RATIONAL_TEXT.fullmatch(_number_text(text, what)):
+            raise _bad(what, text)
+        exponent = _EXPONENT.search(text)
         if exponent and abs(int(exponent.group(1))) > MAX_FRACTION_EXPONENT:
             raise _bad(what, text)
         try:
@@ -196,8 +202,10 @@ def output_dir(text: str) -> Path:
         existing = _nearest_existing(path.absolute())
         if not existing.is_dir():
             raise _bad("a folder that can be written (a part of it is a file)", text)
-        if existing == path.absolute():
-            probe_atomic_write(existing / "probe")
+        if existing == path.absolute():   # a file of its own name, whatever the folder holds
+            fd, probe = tempfile.mkstemp(dir=existing, prefix=".sparsemom-probe-")
+            os.close(fd)
+            os.unlink(probe)
         else:
             os.rmdir(tempfile.mkdtemp(dir=existing, prefix=".sparsemom-probe-"))
     except OSError as exc:

@@ -67,7 +67,10 @@ def _run_compiler(cc: tuple[str, ...], arguments: list[str], what: str):
     its own that is killed whole when it outlasts :func:`compile_timeout` or this process
     is interrupted; a :class:`CompileError` naming the compiler when it cannot be started
     or times out (``what``: the task, for the message)."""
-    limit = compile_timeout()
+    try:
+        limit = compile_timeout()
+    except ValueError as exc:   # a bad limit: no compile (``auto`` falls back to NumPy)
+        raise CompileError(str(exc)) from None
     try:
         proc = subprocess.Popen([*cc, *arguments], stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

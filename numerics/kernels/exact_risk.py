@@ -18,7 +18,13 @@ from numerics.inputs.parameters import parameter_values
 from numerics.inputs.validation import check_integer
 from numerics.kernels import backends
 from numerics.kernels.compiler import CompileError
-from numerics.kernels.run_cost import MAX_HOURS, check_curve_memory, check_max_hours, check_run_time
+from numerics.kernels.run_cost import (
+    MAX_HOURS,
+    check_curve_memory,
+    check_max_hours,
+    check_run_time,
+    input_bits,
+)
 
 BACKENDS = ("auto", "numpy", "c", "mpmath", "exact")
 
@@ -80,8 +86,10 @@ def exact_risk(model, optimizer, steps: int, backend: str = "auto", dps: int = 5
     rec, values, rows, run = recursion_problem(model, optimizer, steps, time, initial_state,
                                                iterate)
     check_curve_memory(steps, backend, schedules=schedules,
-                       kernel_threads=threads or backends.default_threads(rows))
-    check_run_time(backend, rows, steps, len(rec.state), max_hours)
+                       kernel_threads=threads or backends.default_threads(rows),
+                       schedule_table=_schedule_table(rec) if schedules else 0)
+    check_run_time(backend, rows, steps, len(rec.state), max_hours,
+                   input_bits(values.values()) if backend == "exact" else 1)
     multipliers = run["multipliers"]
 
     if backend == "exact":
@@ -112,6 +120,17 @@ def _has_scheduled_kernel(rec) -> bool:
     """``rec`` has a scheduled C kernel, read from the data of its generated module (shipped,
     or printed once per derivation at run time): no symbolic work on a call."""
     return backends.generated_module(rec).SCHEDULED_MONOMIALS is not None
+
+
+def _schedule_table(rec) -> int:
+    """Doubles per step of the scheduled C kernel's table (:func:`backends.schedule_monomials`:
+    the monomials twice, for the product and its temporary, and the multipliers and
+    complements); 0 without a scheduled kernel."""
+    module = backends.generated_module(rec)
+    if module.SCHEDULED_MONOMIALS is None:
+        return 0
+    return (2 * len(module.SCHEDULED_MONOMIALS) + len(module.SCHEDULED_HYPER_PARAMETERS)
+            + len(module.SCHEDULED_COMPLEMENTS))
 
 
 def recursion_problem(model, optimizer, steps: int, time: str, initial_state, iterate: str):

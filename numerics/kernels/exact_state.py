@@ -16,7 +16,13 @@ import numpy as np
 from numerics.inputs.validation import check_integer
 from numerics.kernels import backends
 from numerics.kernels.exact_risk import DivergenceWarning, recursion_problem
-from numerics.kernels.run_cost import check_curve_memory
+from numerics.kernels.run_cost import (
+    MAX_HOURS,
+    check_curve_memory,
+    check_max_hours,
+    check_run_time,
+    input_bits,
+)
 from numerics.results.labelled import Labelled, per_row_columns, problem_metadata
 
 STATE_BACKENDS = ("numpy", "mpmath", "exact")
@@ -76,7 +82,7 @@ class MomentTrajectory(Labelled):
 
 def exact_state(model, optimizer, steps: int, backend: str = "numpy", dps: int = 50,
                 time: str = "steps", initial_state: dict | None = None,
-                iterate: str = "e") -> MomentTrajectory:
+                iterate: str = "e", max_hours: float = MAX_HOURS) -> MomentTrajectory:
     """Every moment of every row for ``k = 0..steps`` (:class:`MomentTrajectory`).
 
     Same problem and keywords as :func:`~numerics.kernels.exact_risk.exact_risk`;
@@ -91,9 +97,12 @@ def exact_state(model, optimizer, steps: int, backend: str = "numpy", dps: int =
         raise ValueError(f"backend must be one of {', '.join(map(repr, STATE_BACKENDS))} "
                          f"(the C kernel keeps only the risk); got {backend!r}")
     dps = check_integer("dps", dps, minimum=1)
+    max_hours = check_max_hours(max_hours)
     rec, values, rows, run = recursion_problem(model, optimizer, steps, time, initial_state,
                                                iterate)
     check_curve_memory(steps, backend, values_per_step=rows * len(rec.state))
+    check_run_time(backend, rows, steps, len(rec.state), max_hours,
+                   input_bits(values.values()) if backend == "exact" else 1)
     record: dict = {}
     if backend == "numpy":
         _, diverged = backends.risk_numpy(rec, values, rows, steps, record=record, **run)

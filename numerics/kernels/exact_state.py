@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 
+import mpmath
 import numpy as np
 
 from numerics.inputs.validation import check_integer
@@ -54,8 +55,10 @@ class MomentTrajectory(Labelled):
 
     @property
     def row_risk(self) -> np.ndarray:
-        """``E R_k`` of each row, ``w^{(r)} · X_k^{(r)}``, shape (steps+1, rows)."""
-        with np.errstate(invalid="ignore", over="ignore"):
+        """``E R_k`` of each row, ``w^{(r)} · X_k^{(r)}``, shape (steps+1, rows); mpmath
+        values summed at the trajectory's own precision (``metadata["dps"]``)."""
+        with np.errstate(invalid="ignore", over="ignore"), \
+                mpmath.workdps(self.metadata.get("dps", mpmath.mp.dps)):
             return (self.state * self.weights[None]).sum(axis=2)
 
     @property
@@ -107,5 +110,7 @@ def exact_state(model, optimizer, steps: int, backend: str = "numpy", dps: int =
                       stacklevel=2)
     metadata = {**problem_metadata(model, optimizer), "time": time, "iterate": iterate,
                 "backend": backend, "steps": steps}
+    if backend == "mpmath":
+        metadata["dps"] = dps
     return MomentTrajectory(record["state"], tuple(s.name for s in rec.state),
                             record["weights"], per_row_columns(model, optimizer), metadata)

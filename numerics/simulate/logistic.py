@@ -12,13 +12,14 @@ Cost: O(runs · B · d) per step.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.special import expit
 
 from numerics.inputs.validation import check_integer
 from numerics.kernels.statistics_map import initial_state, parameter_tuple, risks_of
+from numerics.results.labelled import Labelled, problem_metadata
 from numerics.runtime.progress import progress
 from numerics.simulate.update import apply_update
 
@@ -26,15 +27,25 @@ NAMES = ("s", "u", "R_perp", "C_perp", "V_perp")
 
 
 @dataclass(frozen=True)
-class LogisticMonteCarlo:
-    """Per-run statistics ``runs × len(steps) × 5`` (``NAMES``) and risks at ``steps``."""
+class LogisticMonteCarlo(Labelled):
+    """Per-run statistics ``runs × len(steps) × 5`` (``NAMES``) and risks at ``steps``;
+    ``metadata`` holds the parameters, the seed and the runs (``to_dataframe()``: one line
+    per run and recorded step with every statistic and risk)."""
 
     steps: np.ndarray
     statistics: np.ndarray
     risks: dict
+    metadata: dict = field(default_factory=dict)
 
     def statistic(self, name: str) -> np.ndarray:
         return self.statistics[:, :, NAMES.index(name)]
+
+    def columns(self) -> dict[str, np.ndarray]:
+        runs, width = self.statistics.shape[:2]
+        out = {"run": np.repeat(np.arange(runs), width), "step": np.tile(self.steps, runs)}
+        out.update({name: self.statistics[:, :, i].ravel() for i, name in enumerate(NAMES)})
+        out.update({name: np.asarray(values).ravel() for name, values in self.risks.items()})
+        return out
 
 
 def monte_carlo_logistic(model, optimizer, steps: int, runs: int, seed: int,
@@ -68,7 +79,9 @@ def monte_carlo_logistic(model, optimizer, steps: int, runs: int, seed: int,
                 record[:, slot] = _statistics(error, buffer)
                 slot += 1
     s, R = record[:, :, 0], record[:, :, 2]
-    return LogisticMonteCarlo(grid, record, risks_of(model, optimizer, s, R))
+    metadata = {**problem_metadata(model, optimizer), "simulator": "logistic", "seed": seed,
+                "runs": runs}
+    return LogisticMonteCarlo(grid, record, risks_of(model, optimizer, s, R), metadata)
 
 
 def sampled_gradient(rng, error: np.ndarray, mu: np.ndarray, p: float, bias: float,

@@ -196,7 +196,7 @@ def run_heatmap(setup: HeatmapSetup) -> HeatmapResult:
         setup.batch, k.ravel(), time="steps" if setup.rule == "samples" else "active",
         sigma2=points[0]["sigma2"], lr_range=setup.lr_range)
     shape = pm.labels.shape
-    metadata = {"optimizer": setup.optimizer, "sigma": str(setup.sigma), "d": setup.d,
+    metadata = {"optimizer": setup.optimizer, "sigma": setup.sigma, "d": setup.d,
                 "batch": setup.batch, "rule": setup.rule, "T": setup.horizon,
                 "sigma2": setup.sigma2, "p": "d^-kappa", "beta": "1 - d^-gamma",
                 "sparsemom": __version__}

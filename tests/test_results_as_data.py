@@ -200,3 +200,12 @@ def test_logistic_monte_carlo_and_mean_field_are_tables():
     np.testing.assert_array_equal(table["excess cross-entropy"],
                                   prediction.risks["excess cross-entropy"])
     assert set(table.beta) == {0.5} and set(table.time) == {"steps"} and len(table) == 7
+
+
+def test_trajectory_repr_is_one_line_naming_the_problem():
+    """A trajectory of 500 rows prints as one line, never its arrays."""
+    model = SparseLeastSquares(d=4, p=np.linspace(0.1, 0.9, 500), R0=1.0)
+    trajectory = exact_state(model, Optimizer("heavy-ball", lr=0.1, beta=0.5), 20)
+    assert repr(trajectory) == ("MomentTrajectory(lsq × heavy-ball, 500 rows, 20 steps, "
+                                "moments R, C, V, backend numpy)")
+    assert str(trajectory) == repr(trajectory)

@@ -43,6 +43,14 @@ class MomentTrajectory(Labelled):
     def steps(self) -> int:
         return self.state.shape[0] - 1
 
+    def __repr__(self) -> str:
+        """One line: the problem, the shape and the moments (the arrays stay unprinted)."""
+        meta = self.metadata
+        problem = " × ".join(str(meta[key]) for key in ("model", "optimizer") if key in meta)
+        backend = f", backend {meta['backend']}" if "backend" in meta else ""
+        return (f"MomentTrajectory({problem + ', ' if problem else ''}{self.rows} rows, "
+                f"{self.steps} steps, moments {', '.join(self.names)}{backend})")
+
     @property
     def rows(self) -> int:
         return self.state.shape[1]

@@ -71,3 +71,11 @@ def test_manifest_lists_the_csv_and_the_versions(tmp_path, monkeypatch):
     versions = written["versions"]
     assert {"python", "sparsemom", "sympy", "numpy", "mpmath", "scipy"} <= set(versions)
     assert versions["sympy"].startswith("1.14")
+
+
+def test_a_figure_given_its_table_saves_that_table_as_its_data(tmp_path):
+    """The data CSV is the tidy table the figure shows, not the artists it draws."""
+    table = pd.DataFrame({"series": ["exact", "exact"], "d": [100, 1000], "rate": [0.5, 0.25]})
+    paths = write_figure(_figure(), tmp_path, "demo", formats=("png",), table=table)
+    assert [p.name for p in paths] == ["demo.png", "demo.data.csv"]
+    pd.testing.assert_frame_equal(pd.read_csv(paths[1]), table)

@@ -151,6 +151,19 @@ def test_critical_line_rates_approach_the_limit_and_draw_into_their_axes():
     # the fine line passes through the measured p* at its ends
     assert result.fine_limit[:, 0] == pytest.approx(result.limit[:, 0])
     assert result.fine_limit[:, -1] == pytest.approx(result.limit[:, -1])
+    # the figure's table: one tidy line per rate, the limit on its fine grid (d = inf)
+    table = result.to_dataframe()
+    limit, exact = table[table.series == "limit"], table[table.series == "exact"]
+    assert len(limit) == 2 * 3 and len(exact) == 2 * 2 * 2
+    for i, label in enumerate(result.labels):
+        assert list(limit[limit.family == label].decay_rate) == list(result.fine_limit[i])
+        assert set(limit.d) == {np.inf}
+        for k, d in enumerate(result.dimensions):
+            line = exact[(exact.family == label) & (exact.d == d)]
+            assert list(line.decay_rate) == list(result.finite[i, k])
+            assert list(line.p_star) == [0.5, 2.0] and list(line.P_star) == list(result.activity)
+    assert set(table.gamma) == {0.5, 2.0} and set(table.sigma) == {1.0}
+    assert list(limit.p_star[:3]) == pytest.approx([0.5, 1.0, 2.0])
     before = plt.get_fignums()
     figure = new_figure((4, 3))
     ax = figure.add_subplot()

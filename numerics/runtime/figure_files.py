@@ -8,10 +8,13 @@ from numerics.runtime.atomic import atomic_path, write_text_atomic
 from numerics.runtime.figure_data import plotted_data
 
 
-def write_figure(fig, directory, stem: str, dpi: int = 120, formats=("png", "pdf")) -> list[Path]:
-    """Save a Matplotlib figure as ``directory/stem.<format>`` for each format and the
-    numbers it draws as ``directory/stem.data.csv`` (:func:`plotted_data`), each file
-    atomically; return the paths."""
+def write_figure(fig, directory, stem: str, dpi: int = 120, formats=("png", "pdf"),
+                 table=None) -> list[Path]:
+    """Save a Matplotlib figure as ``directory/stem.<format>`` for each format and its data
+    as ``directory/stem.data.csv``, each file atomically; return the paths.  The data is
+    ``table`` (a tidy ``DataFrame`` of what the figure shows: one row per observation,
+    named series and parameter columns) when given, else the numbers the figure draws
+    (:func:`plotted_data`)."""
     paths = []
     for suffix in formats:
         path = Path(directory) / f"{stem}.{suffix}"
@@ -19,5 +22,6 @@ def write_figure(fig, directory, stem: str, dpi: int = 120, formats=("png", "pdf
             fig.savefig(tmp, dpi=dpi, format=suffix)
         paths.append(path)
     path = Path(directory) / f"{stem}.data.csv"
-    write_text_atomic(path, plotted_data(fig).to_csv(index=False))
+    data = plotted_data(fig) if table is None else table
+    write_text_atomic(path, data.to_csv(index=False))
     return [*paths, path]

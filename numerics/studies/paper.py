@@ -75,10 +75,11 @@ def runs_its_own_pool(figure_function):
     return figure_function
 
 
-def _save(figure: Figure, fig, out: Path, rect=(0, 0, 1, 1)) -> Figure:
-    """Lay out ``fig``, write it as PNG and PDF (atomically) into ``figure.paths``, close it."""
+def _save(figure: Figure, fig, out: Path, rect=(0, 0, 1, 1), table=None) -> Figure:
+    """Lay out ``fig``, write it as PNG and PDF and its data (``table``, the tidy data it
+    shows, when given) atomically into ``figure.paths``."""
     fig.tight_layout(rect=rect)
-    figure.paths = write_figure(fig, out, figure.name)
+    figure.paths = write_figure(fig, out, figure.name, table=table)
     return figure
 
 
@@ -197,7 +198,7 @@ def critical_line(out: Path, full: bool) -> Figure:
     figure = Figure("critical_line", "decay rate vs P* = 1 − exp(−p*B*) on κ = σ",
                     parameters={"p_star": list(p_stars), "dimensions": list(dims)},
                     checks=critical_line_checks(result))
-    return _save(figure, fig, out)
+    return _save(figure, fig, out, table=result.to_dataframe())
 
 
 # ---- the phase diagram in exponent space --------------------------------------------

@@ -92,3 +92,50 @@ def test_curves_draw_into_their_axes():
         assert _drew_only_there(figure, ax, before) and ax.get_title()
     assert [line.get_label() for line in ax.lines[:2]] == [r"$\tilde{R}$, $d\to\infty$",
                                                           r"$\tilde{R}$, d = 100"]
+
+
+def test_limit_components_table_is_tidy_with_the_point():
+    """component_panels' data: one line per curve, t and component, exact values."""
+    from numerics.analysis.scaling_limit import finite_d_components, limit_components
+    from numerics.studies.curves import limit_components_table
+
+    limit = scaling_limit("lsq", "heavy-ball", ExponentPoint(Fraction(27, 10), Fraction(3, 2),
+                                                            Fraction(5, 2), 0))
+    t = rescaled_times(limit, 5)
+    target = limit_components(limit, t)
+    finite = [finite_d_components(limit, d, t) for d in (100, 1000)]
+    table = limit_components_table(target, finite, region="sparse above resonance")
+    assert list(table.columns[:6]) == ["region", "series", "d", "t", "component", "value"]
+    assert len(table) == 3 * 5 * 3
+    assert set(table.region) == {"sparse above resonance"} and set(table.kappa) == {2.7}
+    assert set(table.phase) == {limit.phase} and set(table.gamma) == {2.5}
+    limit_c = table[(table.series == "limit") & (table.component == "C")]
+    assert list(limit_c.t) == list(t) and list(limit_c.value) == list(target.component("C"))
+    assert set(limit_c.d) == {np.inf}
+    exact_v = table[(table.series == "exact") & (table.d == 1000) & (table.component == "V")]
+    assert list(exact_v.value) == list(finite[1].component("V"))
+
+
+def test_risk_curves_table_is_tidy_with_the_point():
+    """risk_curves_by_phase's data: exact curves per d, the Monte Carlo mean with its
+    standard error, the limit on its fine grid, and the point's exponents as columns."""
+    from numerics.analysis.scaling_limit import limit_curve
+    from numerics.studies.paper import limit_times, risk_curves_table
+
+    limit = scaling_limit("lsq", "sgd", ExponentPoint(Fraction(23, 20), Fraction(3, 2), 0, 0))
+    t = rescaled_times(limit, 8)
+    runs = np.random.default_rng(1).uniform(0.5, 1.0, (5, t.size))
+    table = risk_curves_table(limit, t, {48: np.exp(-t), 10**4: np.exp(-2 * t)}, runs,
+                              panel="sgd")
+    assert list(table.columns[:7]) == ["panel", "series", "d", "t", "risk", "stderr", "runs"]
+    exact = table[(table.series == "exact") & (table.d == 10**4)]
+    assert list(exact.t) == list(t) and list(exact.risk) == list(np.exp(-2 * t))
+    mc = table[table.series == "Monte Carlo"]
+    assert list(mc.d) == [48.0] * t.size and set(mc.runs) == {5}
+    np.testing.assert_array_equal(mc.risk, runs.mean(axis=0))
+    np.testing.assert_array_equal(mc.stderr, runs.std(axis=0, ddof=1) / np.sqrt(5))
+    line = table[table.series == "limit"]
+    assert list(line.t) == list(limit_times(t)) and set(line.d) == {np.inf}
+    np.testing.assert_array_equal(line.risk, limit_curve(limit, limit_times(t)))
+    assert set(table.kappa) == {1.15} and set(table.sigma) == {1.5} and set(table.panel) == {"sgd"}
+    assert set(table.optimizer) == {"sgd"} and set(table.phase) == {limit.phase}

@@ -14,6 +14,7 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from derivations.asymptotics import ExponentPoint
 from derivations.scaling_limits import scaling_limit
@@ -40,7 +41,7 @@ from numerics.studies.conflict import ConflictSetup, quick_setup, run_conflict, 
 from numerics.studies.conflict_figure import conflict_figure
 from numerics.studies.critical_line import checks as critical_line_checks
 from numerics.studies.critical_line import plot_critical_line, run_critical_line
-from numerics.studies.curves import plot_limit_components
+from numerics.studies.curves import limit_components_table, plot_limit_components
 from numerics.studies.logistic import study_figure
 from numerics.studies.logistic_sweeps import checks as logistic_sweep_checks
 from numerics.studies.logistic_sweeps import plot_sweep, run_sweeps
@@ -99,6 +100,33 @@ PHASE_POINTS = (
 )
 
 
+def limit_times(t: np.ndarray) -> np.ndarray:
+    """The fine grid the limit is drawn on: 199 times in ``(0, t[-1]]``."""
+    return np.linspace(0, t[-1], 200)[1:]
+
+
+def risk_curves_table(limit, t: np.ndarray, exact: dict, runs: np.ndarray,
+                      **labels) -> pd.DataFrame:
+    """What :func:`plot_risk_curves` shows, tidy: one line per (series, ``d``, ``t``) with
+    ``risk`` (limit units) and, for the Monte Carlo mean, its ``stderr``; the limit's point
+    and ``labels`` as columns."""
+    dense_t = limit_times(t)
+    small = min(exact)
+    blocks = [pd.DataFrame({"series": "exact", "d": float(d), "t": t, "risk": values,
+                            "stderr": np.nan}) for d, values in sorted(exact.items())]
+    blocks.append(pd.DataFrame({"series": "Monte Carlo", "d": float(small), "t": t,
+                                "risk": runs.mean(axis=0),
+                                "stderr": runs.std(axis=0, ddof=1) / np.sqrt(runs.shape[0]),
+                                "runs": runs.shape[0]}))
+    blocks.append(pd.DataFrame({"series": "limit", "d": np.inf, "t": dense_t,
+                                "risk": limit_curve(limit, dense_t), "stderr": np.nan}))
+    point = {key: float(value) if isinstance(value, Fraction) else value
+             for key, value in limit_components(limit, []).metadata.items()}
+    table = pd.concat(blocks, ignore_index=True)
+    columns = ["series", "d", "t", "risk", "stderr", "runs"]
+    return table.assign(**labels, **point)[[*labels, *columns, *point]]
+
+
 def plot_risk_curves(ax, limit, t: np.ndarray, exact: dict, runs: np.ndarray, title: str) -> None:
     """One phase in limit units: exact finite-``d`` curves (``{d: values at t}``), the
     Monte Carlo mean ± 2 SE of ``runs`` (runs × times, at the smallest ``d``) and the
@@ -109,7 +137,7 @@ def plot_risk_curves(ax, limit, t: np.ndarray, exact: dict, runs: np.ndarray, ti
         ax.plot(t, values, "-", color=f"C{2 + j}", lw=1.5, label=f"exact, d = {d:,}")
     ax.errorbar(t, runs.mean(axis=0), yerr=2 * runs.std(axis=0, ddof=1) / np.sqrt(runs.shape[0]),
                 fmt="o", ms=3, color="C1", label=f"Monte Carlo, {runs.shape[0]} runs (±2 SE)")
-    dense_t = np.linspace(0, t[-1], 200)[1:]
+    dense_t = limit_times(t)
     ax.plot(dense_t, limit_curve(limit, dense_t), "--", color="black", label="d → ∞ limit")
     ax.set_yscale("log")
     ax.set_xlabel(f"rescaled time t = k / d^{limit.time_exponent} (active updates)")
@@ -128,6 +156,7 @@ def risk_curves_by_phase(out: Path, full: bool) -> Figure:
     fig, axes = _subplots(1, len(PHASE_POINTS), (6 * len(PHASE_POINTS), 5))
     figure = Figure("risk_curves_by_phase", "exact vs Monte Carlo vs limit risk in each phase",
                     parameters={"d": d, "runs": runs})
+    tables = []
     for ax, (title, opt, kappa, sigma, gamma, rule, theta) in zip(axes, PHASE_POINTS):
         point = ExponentPoint(Fraction(kappa), Fraction(sigma), Fraction(gamma), Fraction(theta))
         limit = scaling_limit("lsq", opt, point, rule)
@@ -141,14 +170,16 @@ def risk_curves_by_phase(out: Path, full: bool) -> Figure:
                               time="active")
         traj = in_limit_units(limit, d, mc.trajectories[:, ks], mc.trajectories[:, :1])
         cmp = compare_with_theory(traj, exact, alpha=0.01, groups=40)
-        plot_risk_curves(ax, limit, t, {d: exact, large: finite_d_curve(limit, large, t)}, traj,
+        curves = {d: exact, large: finite_d_curve(limit, large, t)}
+        plot_risk_curves(ax, limit, t, curves, traj,
                          f"{title}\n{opt}, κ = {kappa}, σ = {sigma}, γ = {gamma}"
                          + (f", θ = {theta}" if rule == "free" else ", largest stable lr"))
+        tables.append(risk_curves_table(limit, t, curves, traj, panel=title))
         figure.checks.append(CheckResult(
             "Monte Carlo", f"{title}: simulation vs exact at d = {d}", cmp.passed,
             f"harness vs exact: min Holm p = {cmp.adjusted_p.min():.3g} (alpha {cmp.alpha}); "
             f"family {limit.family}"))
-    return _save(figure, fig, out)
+    return _save(figure, fig, out, table=pd.concat(tables, ignore_index=True))
 
 
 # ---- balanced components against the limit, one panel per region -----------------
@@ -171,6 +202,7 @@ def component_panels(out: Path, full: bool) -> Figure:
     fig, axes = _subplots(1, len(COMPONENT_POINTS), (5.2 * len(COMPONENT_POINTS), 4.6))
     figure = Figure("component_panels", "balanced components vs the limit, per region",
                     parameters={"dimensions": list(dims)})
+    tables = []
     for ax, (name, kappa, sigma, gamma) in zip(axes, COMPONENT_POINTS):
         point = ExponentPoint(Fraction(kappa), Fraction(sigma), Fraction(gamma), Fraction(0))
         limit = scaling_limit("lsq", "heavy-ball", point)
@@ -180,12 +212,13 @@ def component_panels(out: Path, full: bool) -> Figure:
         plot_limit_components(ax, target, finite,
                               f"{limit.phase}\nκ = {kappa}, σ = {sigma}, γ = {gamma}; "
                               f"k = t·d^{limit.time_exponent}")
+        tables.append(limit_components_table(target, finite, region=name))
         errors = [float(np.max(np.abs(f.components - target.components))) for f in finite]
         figure.checks.append(CheckResult(
             "scaling limit", f"components, {name}", all(a > b for a, b in zip(errors, errors[1:])),
             f"{limit.phase}: max over components and t of |finite − limit| = "
             + ", ".join(f"{e:.2e}" for e in errors) + f" at d = {', '.join(map(str, dims))}"))
-    return _save(figure, fig, out)
+    return _save(figure, fig, out, table=pd.concat(tables, ignore_index=True))
 
 
 def critical_line(out: Path, full: bool) -> Figure:

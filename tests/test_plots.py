@@ -139,3 +139,41 @@ def test_risk_curves_table_is_tidy_with_the_point():
     np.testing.assert_array_equal(line.risk, limit_curve(limit, limit_times(t)))
     assert set(table.kappa) == {1.15} and set(table.sigma) == {1.5} and set(table.panel) == {"sgd"}
     assert set(table.optimizer) == {"sgd"} and set(table.phase) == {limit.phase}
+
+
+def test_stability_table_gives_each_rows_stable_edge():
+    from numerics.studies.paper import stability_table
+
+    lr, eps = np.meshgrid(np.geomspace(0.01, 1, 5), np.geomspace(0.01, 1, 3))
+    stable = {1.0: lr < 0.2, 0.1: np.array([[True, False, True, False, False],
+                                            [False] * 5, [True] * 5])}
+    table = stability_table(lr, eps, stable, optimizer="heavy-ball", d=8)
+    assert list(table.columns[:3]) == ["optimizer", "d", "p"] and len(table) == 6
+    first = table[table.p == 1.0]
+    assert list(first.lr_max) == [lr[0, 2]] * 3 and list(first.lr_next) == [lr[0, 3]] * 3
+    assert list(first.stable_points) == [3] * 3 and first.contiguous.all()
+    np.testing.assert_allclose(first.beta, 1 - eps[:, 0])
+    second = table[table.p == 0.1]
+    assert np.array_equal(second.lr_max, [lr[0, 0], np.nan, lr[0, 4]], equal_nan=True)
+    assert np.array_equal(second.lr_next, [lr[0, 1], lr[0, 0], np.nan], equal_nan=True)
+    assert list(second.stable_points) == [2, 0, 5]
+    assert list(second.contiguous) == [False, True, True]
+
+
+def test_phase_regions_table_holds_each_regions_polygon():
+    from numerics.studies.sweep_figure import _phase_map, phase_regions_table
+
+    phases = _phase_map(("heavy-ball", 9))
+    table = phase_regions_table([phases], ("heavy-ball",))
+    assert set(table.phase) == set(phases.phases) and set(table.sigma) == {1.5}
+    for limit, polygon in zip(phases.limits, phases.polygons):
+        region = table[table.phase == limit.phase]
+        assert list(region.vertex) == list(range(len(polygon)))
+        np.testing.assert_array_equal(region[["kappa", "gamma"]].to_numpy(), polygon)
+    # every grid cell lies in the polygon of its phase (the coloured grid samples them)
+    from matplotlib.path import Path
+    for i, g in enumerate(phases.gammas):
+        for j, k in enumerate(phases.kappas):
+            polygon = phases.polygons[phases.labels[i, j]]
+            assert Path(polygon).contains_point((k, g), radius=1e-9) or \
+                Path(polygon).contains_point((k, g), radius=-1e-9)

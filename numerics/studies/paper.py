@@ -51,6 +51,7 @@ from numerics.studies.sweep_figure import (
     atlases,
     draw_convergence,
     draw_phase_panels,
+    phase_regions_table,
 )
 from numerics.verify.checks import CheckResult
 
@@ -242,9 +243,10 @@ def phase_diagram(out: Path, full: bool) -> Figure:
     fine grid labelled from the derived regions, with their boundary lines."""
     n = 401 if full else 201
     fig, axes = _subplots(1, len(PANEL_OPTIMIZERS), (15, 6.5))
-    draw_phase_panels(fig, axes, atlases(n))
+    maps = atlases(n)
+    draw_phase_panels(fig, axes, maps)
     figure = Figure("phase_diagram", "phase diagram in exponent space (κ, γ)", parameters={"grid": n})
-    return _save(figure, fig, out, rect=(0, 0, 1, 0.88))
+    return _save(figure, fig, out, rect=(0, 0, 1, 0.88), table=phase_regions_table(maps))
 
 
 # ---- stability region in (lr, β) ----------------------------------------------------
@@ -268,6 +270,25 @@ def plot_stability_region(ax, lr: np.ndarray, eps: np.ndarray, regions: dict, ti
     ax.grid(True, which="both", alpha=0.3)
 
 
+def stability_table(lr: np.ndarray, eps: np.ndarray, regions: dict, **labels) -> pd.DataFrame:
+    """What :func:`plot_stability_region` shows, compactly: per row frequency ``p`` and grid
+    row ``1 − β``, ``lr_max`` the largest grid ``lr`` up to which every smaller grid ``lr``
+    is stable (NaN when the smallest is not), ``lr_next`` the grid ``lr`` after it (NaN at
+    the end), and ``stable_points`` all stable points of the row (``contiguous`` when they
+    are exactly those up to ``lr_max``)."""
+    blocks = []
+    for p, stable in regions.items():
+        run = np.argmin(np.hstack([stable, np.zeros((stable.shape[0], 1), bool)]), axis=1)
+        rows = np.arange(stable.shape[0])
+        last = np.where(run > 0, lr[rows, np.maximum(run - 1, 0)], np.nan)
+        after = np.where(run < lr.shape[1], lr[rows, np.minimum(run, lr.shape[1] - 1)], np.nan)
+        count = stable.sum(axis=1)
+        blocks.append(pd.DataFrame({**labels, "p": p, "one_minus_beta": eps[:, 0],
+                                    "beta": 1 - eps[:, 0], "lr_max": last, "lr_next": after,
+                                    "stable_points": count, "contiguous": count == run}))
+    return pd.concat(blocks, ignore_index=True)
+
+
 def stability_region(out: Path, full: bool) -> Figure:
     """The exact (Schur–Cohn) stability region in ``(lr, β)`` for several ``p``
     (d = 8, B = 256, steps clock), heavy ball and lazy momentum, checked point by
@@ -284,6 +305,7 @@ def stability_region(out: Path, full: bool) -> Figure:
     figure = Figure("stability_region", "stability region in (lr, β) for several p",
                     parameters={"d": d, "batch": batch, "grid": n, "p": list(STABILITY_P)})
     disagreements = 0
+    tables = []
     for ax, name in zip(axes, ("heavy-ball", "lazy")):
         regions = {}
         for p in STABILITY_P:
@@ -296,7 +318,8 @@ def stability_region(out: Path, full: bool) -> Figure:
         plot_stability_region(ax, L, E, regions,
                               f"{name}: stable region (inside = left of each curve), d = {d}, "
                               f"B = {batch}")
-    _save(figure, fig, out)
+        tables.append(stability_table(L, E, regions, optimizer=name, d=d, batch=batch))
+    _save(figure, fig, out, table=pd.concat(tables, ignore_index=True))
     figure.checks.append(CheckResult("stability", f"Schur–Cohn vs spectral radius on {2 * len(STABILITY_P) * n * n} "
                                      "grid points", disagreements == 0,
                                      f"{disagreements} disagreements away from |ρ − 1| ≤ 1e-6"))

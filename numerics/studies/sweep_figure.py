@@ -7,6 +7,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from matplotlib import colormaps
 from matplotlib.colors import ListedColormap
 from matplotlib.patches import Rectangle
@@ -86,6 +87,22 @@ def draw_phase_panels(fig, axes, maps: list[PhaseMap], optimizers=PANEL_OPTIMIZE
     handles = [Rectangle((0, 0), 1, 1, color=cmap(i), alpha=0.85) for i in range(len(names))]
     fig.legend(handles, names, loc="upper center", ncol=3, fontsize=9, frameon=False)
     return names
+
+
+def phase_regions_table(maps: list[PhaseMap], optimizers=PANEL_OPTIMIZERS) -> pd.DataFrame:
+    """What the phase panels show, tidy: each derived region's polygon in ``(κ, γ)`` within
+    the box, one line per vertex (in order), with the optimizer, ``σ``, the phase, its
+    family, the grid and the exact derivations (the coloured grid is these regions
+    sampled at the cell centres)."""
+    rows = []
+    for opt, phases in zip(optimizers, maps):
+        for limit, polygon in zip(phases.limits, phases.polygons):
+            for vertex, (k, g) in enumerate([] if polygon is None else polygon):
+                rows.append({"optimizer": opt, "sigma": float(phases.sigma),
+                             "phase": limit.phase, "family": str(limit.family),
+                             "vertex": vertex, "kappa": float(k), "gamma": float(g),
+                             "grid": len(phases.kappas), "exact_derivations": phases.exact})
+    return pd.DataFrame(rows)
 
 
 def draw_convergence(ax, results, dimensions) -> None:

@@ -177,3 +177,29 @@ def test_phase_regions_table_holds_each_regions_polygon():
             polygon = phases.polygons[phases.labels[i, j]]
             assert Path(polygon).contains_point((k, g), radius=1e-9) or \
                 Path(polygon).contains_point((k, g), radius=-1e-9)
+
+
+def test_logistic_study_table_holds_the_three_panels():
+    from numerics.studies.logistic import PHASE_D, phase_grid, study_table
+
+    times = np.linspace(0.1, 1, 4)
+    point = lambda d, rms: SimpleNamespace(  # noqa: E731
+        d=d, times=times, rms_deviation=rms,
+        predicted={"excess cross-entropy": np.exp(-times)},
+        simulated_mean={"excess cross-entropy": np.exp(-times) * d / 100},
+        simulated_stderr={"excess cross-entropy": np.full(4, 0.01 * d)})
+    points = [point(100, 0.1), point(200, 0.08), point(400, 0.05), point(1600, 0.025)]
+    setup = StudySetup()
+    table = study_table(setup, points, 0.5, phase_n=6)
+    prediction = table[table.panel == "prediction vs simulation"]
+    assert set(prediction.d) == {100, 400, 1600}                    # the shown points
+    mc = prediction[(prediction.series == "Monte Carlo") & (prediction.d == 400)]
+    assert list(mc.t) == list(times) and list(mc.value) == list(np.exp(-times) * 400 / 100)
+    assert set(mc.stderr) == {4.0} and set(mc.p) == {setup.p} and set(mc.runs) == {setup.runs}
+    rms = table[(table.panel == "concentration") & (table.series == "RMS deviation")]
+    assert list(rms.d) == [100, 200, 400, 1600] and list(rms.value) == [0.1, 0.08, 0.05, 0.025]
+    phases = table[table.panel == "rare-class phases"]
+    ps, eps, log_ratio, stable = phase_grid(setup.rho, setup.optimizer, n=6)
+    assert len(phases) == 36 and set(phases.d) == {PHASE_D}
+    at = phases[(phases.p == ps[2]) & np.isclose(phases.beta, 1 - eps[3], rtol=0, atol=1e-15)]
+    assert at.value.item() == log_ratio[3, 2] and at.stable.item() == stable[3, 2]

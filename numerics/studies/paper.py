@@ -44,7 +44,7 @@ from numerics.studies.critical_line import plot_critical_line, run_critical_line
 from numerics.studies.curves import limit_components_table, plot_limit_components
 from numerics.studies.logistic import study_figure
 from numerics.studies.logistic_sweeps import checks as logistic_sweep_checks
-from numerics.studies.logistic_sweeps import plot_sweep, run_sweeps
+from numerics.studies.logistic_sweeps import plot_sweep, run_sweeps, sweeps_table
 from numerics.studies.sweep import SWEEP_POINTS, run_point
 from numerics.studies.sweep_figure import (
     PANEL_OPTIMIZERS,
@@ -379,7 +379,7 @@ def logistic_sweeps(out: Path, full: bool) -> Figure:
     figure = Figure("logistic_sweeps", "logistic rare class: mean field vs Monte Carlo across "
                     "ε, p, η, ρ, B", parameters={"d": d, "runs": setup.runs},
                     checks=logistic_sweep_checks(sweeps))
-    return _save(figure, fig, out)
+    return _save(figure, fig, out, table=sweeps_table(setup, sweeps, d))
 
 
 # ---- convergence to the high-d limit ------------------------------------------------

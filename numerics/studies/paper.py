@@ -49,6 +49,7 @@ from numerics.studies.sweep import SWEEP_POINTS, run_point
 from numerics.studies.sweep_figure import (
     PANEL_OPTIMIZERS,
     atlases,
+    convergence_table,
     draw_convergence,
     draw_phase_panels,
     phase_regions_table,
@@ -405,7 +406,7 @@ def convergence(out: Path, full: bool) -> Figure:
                                          r.as_predicted,
                                          f"{r.observed}; errors {', '.join(f'{e:.2e}' for e in r.errors)}; "
                                          f"rate {r.rate:.2f}"))
-    return _save(figure, fig, out)
+    return _save(figure, fig, out, table=convergence_table(results, dims))
 
 
 def runs_a_pool(figure_function) -> bool:

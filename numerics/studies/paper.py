@@ -78,9 +78,9 @@ def runs_its_own_pool(figure_function):
     return figure_function
 
 
-def _save(figure: Figure, fig, out: Path, rect=(0, 0, 1, 1), table=None) -> Figure:
+def _save(figure: Figure, fig, out: Path, rect=(0, 0, 1, 1), *, table) -> Figure:
     """Lay out ``fig``, write it as PNG and PDF and its data (``table``, the tidy data it
-    shows, when given) atomically into ``figure.paths``."""
+    shows) atomically into ``figure.paths``."""
     fig.tight_layout(rect=rect)
     figure.paths = write_figure(fig, out, figure.name, table=table)
     return figure

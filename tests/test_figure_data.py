@@ -1,4 +1,5 @@
-"""Every saved figure carries a CSV of exactly the numbers it draws."""
+"""Every saved figure carries a CSV of the data it shows; plotted_data reads back what a
+Matplotlib figure draws."""
 
 from __future__ import annotations
 
@@ -52,16 +53,18 @@ def test_every_kind_of_artist_is_read_back_with_its_numbers():
     assert set(contour.value) == {1.0} and set(contour.xlabel) == {"κ"}
 
 
-def test_write_figure_puts_the_csv_beside_the_pictures(tmp_path):
-    paths = write_figure(_figure(), tmp_path, "demo", formats=("png",))
-    assert [p.name for p in paths] == ["demo.png", "demo.data.csv"]
-    assert len(pd.read_csv(paths[1])) == len(plotted_data(_figure()))
+def test_a_figure_needs_its_table():
+    import pytest
+
+    with pytest.raises(TypeError, match="table"):
+        write_figure(_figure(), "unused", "demo")
 
 
 def test_manifest_lists_the_csv_and_the_versions(tmp_path, monkeypatch):
     def tiny(out, full):
         from numerics.studies.paper import Figure, _save
-        return _save(Figure("tiny", "a tiny figure"), _figure(), out)
+        return _save(Figure("tiny", "a tiny figure"), _figure(), out,
+                     table=pd.DataFrame({"x": [1.0]}))
 
     monkeypatch.setattr(manifest, "FIGURES", {"tiny": tiny})
     monkeypatch.setattr(manifest, "make", lambda name, out, full: tiny(out, full))
@@ -71,3 +74,11 @@ def test_manifest_lists_the_csv_and_the_versions(tmp_path, monkeypatch):
     versions = written["versions"]
     assert {"python", "sparsemom", "sympy", "numpy", "mpmath", "scipy"} <= set(versions)
     assert versions["sympy"].startswith("1.14")
+
+
+def test_a_figure_given_its_table_saves_that_table_as_its_data(tmp_path):
+    """The data CSV is the tidy table the figure shows, not the artists it draws."""
+    table = pd.DataFrame({"series": ["exact", "exact"], "d": [100, 1000], "rate": [0.5, 0.25]})
+    paths = write_figure(_figure(), tmp_path, "demo", formats=("png",), table=table)
+    assert [p.name for p in paths] == ["demo.png", "demo.data.csv"]
+    pd.testing.assert_frame_equal(pd.read_csv(paths[1]), table)

@@ -68,6 +68,8 @@ def test_table_and_figure_are_written(small, tmp_path):
     assert sorted(p.name for p in paths) == ["heatmap.csv", "heatmap.data.csv", "heatmap.pdf",
                                              "heatmap.png"]
     assert len(pd.read_csv(tmp_path / "heatmap.csv")) == 16
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "heatmap.data.csv"),
+                                  pd.read_csv(tmp_path / "heatmap.csv"))
 
 
 def test_bad_setups_and_ranges_are_refused():

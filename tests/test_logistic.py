@@ -239,6 +239,7 @@ def test_logistic_sweep_agrees_with_monte_carlo_and_draws_into_its_axes():
         plot_sweep,
         predicted_at_horizon,
         run_sweeps,
+        sweeps_table,
     )
 
     setup = StudySetup(runs=40)
@@ -256,3 +257,12 @@ def test_logistic_sweep_agrees_with_monte_carlo_and_draws_into_its_axes():
     ax = figure.add_subplot()
     plot_sweep(ax, sweep, 200)
     assert figure.axes == [ax] and plt.get_fignums() == before and len(ax.lines) >= 1
+    # the figure's data: each line with the whole problem it was computed at
+    table = sweeps_table(setup, [sweep], 200)
+    line, mc = table[table.series == "mean field"], table[table.series == "Monte Carlo"]
+    assert list(line.batch) == list(sweep.grid) and list(line.swept_value) == list(sweep.grid)
+    assert list(line["excess cross-entropy"]) == list(sweep.predicted)
+    assert list(mc.batch) == [1, 8, 2, 4] and set(table.swept) == {"batch"}
+    assert list(mc.stderr) == [pt.simulated_stderr["excess cross-entropy"][-1]
+                               for pt in sweep.points]
+    assert set(table.p) == {setup.p} and set(table.beta) == {setup.beta} and set(table.d) == {200}

@@ -6,12 +6,16 @@ from fractions import Fraction
 
 import mpmath
 import numpy as np
+import pandas as pd
 import pytest
 
 from derivations.asymptotics import ExponentPoint
 from derivations.scaling_limits import scaling_limit
 from numerics import DivergenceWarning, Optimizer, SparseLeastSquares, exact_risk, exact_state
+from numerics.analysis.mean_field import mean_field
 from numerics.analysis.scaling_limit import limit_components, limit_curve, rescaled_times
+from numerics.inputs.models import RareClassLogistic
+from numerics.simulate.logistic import NAMES, monte_carlo_logistic
 from numerics.simulate.monte_carlo import monte_carlo_risk
 from numerics.simulate.sparse import sparse_monte_carlo_risk
 
@@ -58,7 +62,7 @@ def test_float_and_mpmath_states_match_the_rational_state():
 
 def test_table_has_one_line_per_step_and_row_with_the_parameters():
     model, opt = _problem(exact=False)
-    frame = exact_state(model, opt, 5).to_dataframe()
+    frame = exact_state(model, opt, 5).to_dataframe(parameters=False)
     assert list(frame.columns) == ["step", "row", "p", "lr", "R", "C", "V", "risk"]
     assert len(frame) == 6 * 3
     assert frame.attrs["optimizer"] == "heavy-ball" and frame.attrs["beta"] == 0.6
@@ -98,7 +102,7 @@ def test_monte_carlo_results_are_tables_with_their_seed():
         dense = monte_carlo_risk(model, opt, 4, runs=50, seed=3)
         sparse = sparse_monte_carlo_risk(model, opt, 4, runs=50, seed=3)
     for result, simulator in ((dense, "dense"), (sparse, "sparse")):
-        frame = result.to_dataframe()
+        frame = result.to_dataframe(parameters=False)
         assert list(frame.columns) == ["step", "mean", "stderr"]
         assert np.array_equal(frame["mean"], result.mean)
         assert frame.attrs["seed"] == 3 and frame.attrs["runs"] == 50
@@ -114,8 +118,94 @@ def test_limit_components_hold_every_balanced_moment():
     assert curve.names == ("R", "C", "V")
     assert curve.components.shape == (12, 3)
     assert np.array_equal(curve.component("R"), limit_curve(limit, times))
-    frame = curve.to_dataframe()
+    frame = curve.to_dataframe(parameters=False)
     assert list(frame.columns) == ["t", "R", "C", "V"]
     assert frame.attrs["phase"] == limit.phase and frame.attrs["gamma"] == "3/2"
     with pytest.raises(ValueError, match="times must be"):
         limit_components(limit, [-1.0])
+
+
+def test_tables_carry_their_parameters_as_columns_through_concat_and_csv(tmp_path):
+    """Two runs that differ only in beta (and a rule's own hyper-parameter) stay apart in
+    one concatenated table and in its CSV: the parameters are columns, not only attrs."""
+    model = SparseLeastSquares(d=4, p=[0.5, 0.25], R0=1.0, sigma2=0.1)
+    frames = [exact_state(model, Optimizer("qhm", lr=0.2, beta=beta, batch=3, nu=0.5), 4)
+              .to_dataframe() for beta in (0.5, 0.9)]
+    table = pd.concat(frames, ignore_index=True)
+    table.to_csv(tmp_path / "sweep.csv", index=False)
+    back = pd.read_csv(tmp_path / "sweep.csv")
+    for frame in (table, back):
+        assert sorted(set(frame.beta)) == [0.5, 0.9]
+        assert set(frame.lr) == {0.2} and set(frame.nu) == {0.5} and set(frame.batch) == {3}
+        assert set(frame.d) == {4} and set(frame.sigma2) == {0.1}
+        assert set(frame.backend) == {"numpy"} and set(frame.optimizer) == {"qhm"}
+        assert list(frame.p[:2]) == [0.5, 0.25]          # per row, as before
+    assert list(back.columns[:7]) == ["step", "row", "p", "R", "C", "V", "risk"]
+    # the same beta's rows are the same run: grouping by the parameter column finds them
+    risk = {beta: group.risk.to_numpy() for beta, group in back.groupby("beta")}
+    np.testing.assert_allclose(risk[0.9], frames[1].risk, rtol=1e-15)
+    assert frames[0].attrs["beta"] == 0.5 and frames[0].attrs["p"] == "per row"
+
+
+def test_exact_and_mpmath_tables_are_float_with_the_exact_value_on_request():
+    model, opt = _problem()
+    exact = exact_state(model, opt, 6, backend="exact")
+    frame = exact.to_dataframe()
+    for name in ("p", "lr", "R", "C", "V", "risk", "beta", "sigma2"):
+        assert frame[name].dtype == np.float64, name
+    assert not any(name.endswith("_exact") for name in frame.columns)
+    assert frame.attrs["beta"] == "3/5"                   # attrs as before
+    full = exact.to_dataframe(exact=True)
+    risk = exact.row_risk.ravel()
+    assert list(full.risk_exact) == [str(x) for x in risk]
+    assert [Fraction(x) for x in full.R_exact] == list(exact.state[:, :, 0].ravel())
+    assert list(full.risk) == [float(x) for x in risk]
+    assert set(full.beta_exact) == {"3/5"} and set(full.beta) == {0.6}
+    assert list(full.lr_exact[:3]) == ["1/5", "1/10", "3/10"]
+    mp = exact_state(model, opt, 6, backend="mpmath", dps=40).to_dataframe(exact=True)
+    assert mp.risk.dtype == np.float64 and mp.attrs["backend"] == "mpmath"
+    assert set(mp.dps) == {40}
+    np.testing.assert_allclose(mp.risk, full.risk, rtol=1e-15)
+    with mpmath.workdps(60):
+        assert max(abs(mpmath.mpf(a) - mpmath.mpf(b.numerator) / b.denominator)
+                   for a, b in zip(mp.risk_exact, risk)) < mpmath.mpf(10) ** -35
+
+
+def test_monte_carlo_tables_carry_the_parameters_and_seed():
+    model = SparseLeastSquares(d=3, p=0.5, R0=1.0, sigma2=0.0)
+    opt = Optimizer("heavy-ball", lr=0.2, beta=0.5, batch=2)
+    frame = monte_carlo_risk(model, opt, 3, runs=20, seed=7).to_dataframe()
+    assert list(frame.columns[:3]) == ["step", "mean", "stderr"]
+    line = frame.iloc[-1]
+    assert (line.lr, line.beta, line.batch, line.d, line.p) == (0.2, 0.5, 2, 3, 0.5)
+    assert (line.seed, line.runs, line.simulator) == (7, 20, "dense")
+
+
+def test_logistic_monte_carlo_and_mean_field_are_tables():
+    model = RareClassLogistic(8, 0.2, 1.5)
+    opt = Optimizer("heavy-ball", lr=0.05, beta=0.5, batch=2)
+    mc = monte_carlo_logistic(model, opt, 6, runs=3, seed=5, record_every=2)
+    frame = mc.to_dataframe()
+    assert len(frame) == 3 * 4
+    assert list(frame.columns[:7]) == ["run", "step", *NAMES]
+    second = frame[frame.run == 1]
+    assert list(second.step) == [0, 2, 4, 6]
+    np.testing.assert_array_equal(second.R_perp, mc.statistic("R_perp")[1])
+    np.testing.assert_array_equal(second["squared error"], mc.risks["squared error"][1])
+    assert set(frame.seed) == {5} and set(frame.rho) == {1.5} and set(frame.lr) == {0.05}
+    assert frame.attrs["simulator"] == "logistic" and frame.attrs["batch"] == 2
+    prediction = mean_field(model, opt, 6)
+    table = prediction.to_dataframe()
+    assert list(table.columns[:1 + len(prediction.names)]) == ["step", *prediction.names]
+    np.testing.assert_array_equal(table["excess cross-entropy"],
+                                  prediction.risks["excess cross-entropy"])
+    assert set(table.beta) == {0.5} and set(table.time) == {"steps"} and len(table) == 7
+
+
+def test_trajectory_repr_is_one_line_naming_the_problem():
+    """A trajectory of 500 rows prints as one line, never its arrays."""
+    model = SparseLeastSquares(d=4, p=np.linspace(0.1, 0.9, 500), R0=1.0)
+    trajectory = exact_state(model, Optimizer("heavy-ball", lr=0.1, beta=0.5), 20)
+    assert repr(trajectory) == ("MomentTrajectory(lsq × heavy-ball, 500 rows, 20 steps, "
+                                "moments R, C, V, backend numpy)")
+    assert str(trajectory) == repr(trajectory)

@@ -5,9 +5,11 @@ the same in a process pool and on a Dask LocalCluster."""
 from fractions import Fraction
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from derivations.asymptotics import ExponentPoint
+from derivations.families import Family
 from derivations.scaling_limits import scaling_limit
 from numerics.analysis.scaling_limit import (
     convergence,
@@ -119,12 +121,24 @@ def test_sweep_covers_every_phase_and_at_least_twenty_points():
 def test_sweep_writes_table_and_figure_atomically(tmp_path):
     from numerics.studies.sweep import table_markdown, write_sweep
 
-    results = [run_point(p, dimensions=(100, 1000)) for p in SWEEP_POINTS if p.optimizer == "sgd"]
+    chosen = [p for p in SWEEP_POINTS if p.optimizer == "sgd"] + [SWEEP_POINTS[0]]
+    results = [run_point(p, dimensions=(100, 1000)) for p in chosen]
     paths = write_sweep(results, tmp_path, atlas_grid=3, workers=1)
     assert sorted(p.name for p in paths) == ["sweep.csv", "sweep.data.csv", "sweep.md", "sweep.pdf", "sweep.png"]
     assert all(p.stat().st_size > 0 for p in paths)
     assert (tmp_path / "sweep.md").read_text() == table_markdown(results)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp files left
+    # the figure's data: regions, the points drawn on them and the errors against d
+    data = pd.read_csv(tmp_path / "sweep.data.csv")
+    assert set(data.panel) == {"phase regions", "sweep points", "convergence"}
+    errors = data[data.panel == "convergence"]
+    stable = [r for r in results if r.family != Family.UNSTABLE]
+    assert len(errors) == 2 * len(stable) and set(errors.d) == {100, 1000}
+    for r in stable:
+        assert list(errors[errors.label == r.point.label].error) == pytest.approx(r.errors,
+                                                                                  rel=1e-15)
+    drawn = data[data.panel == "sweep points"]                      # heavy ball's panel
+    assert list(drawn.label) == [SWEEP_POINTS[0].label] and list(drawn.kappa) == [0.125]
 
 
 @pytest.mark.parametrize("gamma", ["1/2", "2"])
@@ -151,6 +165,19 @@ def test_critical_line_rates_approach_the_limit_and_draw_into_their_axes():
     # the fine line passes through the measured p* at its ends
     assert result.fine_limit[:, 0] == pytest.approx(result.limit[:, 0])
     assert result.fine_limit[:, -1] == pytest.approx(result.limit[:, -1])
+    # the figure's table: one tidy line per rate, the limit on its fine grid (d = inf)
+    table = result.to_dataframe()
+    limit, exact = table[table.series == "limit"], table[table.series == "exact"]
+    assert len(limit) == 2 * 3 and len(exact) == 2 * 2 * 2
+    for i, label in enumerate(result.labels):
+        assert list(limit[limit.family == label].decay_rate) == list(result.fine_limit[i])
+        assert set(limit.d) == {np.inf}
+        for k, d in enumerate(result.dimensions):
+            line = exact[(exact.family == label) & (exact.d == d)]
+            assert list(line.decay_rate) == list(result.finite[i, k])
+            assert list(line.p_star) == [0.5, 2.0] and list(line.P_star) == list(result.activity)
+    assert set(table.gamma) == {0.5, 2.0} and set(table.sigma) == {1.0}
+    assert list(limit.p_star[:3]) == pytest.approx([0.5, 1.0, 2.0])
     before = plt.get_fignums()
     figure = new_figure((4, 3))
     ax = figure.add_subplot()

@@ -7,6 +7,7 @@ from fractions import Fraction
 import matplotlib.pyplot as plt
 import mpmath
 import numpy as np
+import pandas as pd
 import pytest
 
 from derivations import UPDATE_RULES
@@ -393,6 +394,29 @@ def test_outputs_are_written(small_result, tmp_path):
     assert {p.name for p in paths} == {"conflict.md", "spectral_conflict.png", "spectral_conflict.pdf",
                                        "spectral_conflict.data.csv"}
     assert "Gap" in (tmp_path / "conflict.md").read_text()
+    # the figure's data is the tidy table of its four panels, not the drawn artists
+    data = pd.read_csv(tmp_path / "spectral_conflict.data.csv")
+    r = small_result
+    assert list(data.columns[:7]) == ["panel", "series", "band", "p", "step", "one_minus_beta",
+                                      "risk"]
+    assert set(data.panel) == {"phases", "band risk over time", "global scan",
+                               "band risk at horizon"}
+    edge = data[data.series == "stability edge"]
+    np.testing.assert_allclose(edge.p, r.thresholds.p, rtol=1e-15)
+    np.testing.assert_allclose(edge.one_minus_beta, r.thresholds.stability_edge, rtol=1e-15)
+    over_time = data[(data.panel == "band risk over time") & (data.series == ADAPTED)]
+    first = r.split_adapted.bands[0]
+    curve = over_time[over_time.band == first.label]
+    assert curve.step.iloc[0] == 1 and curve.step.iloc[-1] == SMALL.horizon
+    np.testing.assert_allclose(curve.risk, r.split_adapted.curves[0, curve.step.astype(int)],
+                               rtol=1e-15)
+    totals = data[(data.panel == "global scan") & data.one_minus_beta.isna()]
+    assert dict(zip(totals.series, totals.risk)) == pytest.approx(r.risk_at_horizon, rel=1e-15)
+    at_horizon = data[(data.panel == "band risk at horizon") & (data.series == ADAPTED)]
+    np.testing.assert_allclose(at_horizon.risk, r.band_risk[ADAPTED], rtol=1e-15)
+    assert set(data.rows) == {SMALL.rows} and set(data.lr) == {SMALL.lr}
+    steps = pd.read_csv(tmp_path / "spectral_conflict.data.csv", dtype={"step": str}).step
+    assert steps.dropna().str.fullmatch(r"\d+").all()               # written as integers
 
 
 @pytest.mark.parametrize("bad, match", [

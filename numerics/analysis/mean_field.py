@@ -16,7 +16,7 @@ diverged at that step, with ``inf`` from there on — never NaN.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.optimize import root
@@ -28,22 +28,32 @@ from numerics.kernels.statistics_map import (
     parameter_tuple,
     risks_of,
 )
+from numerics.results.labelled import Labelled, problem_metadata
 
 #: Statistics beyond this magnitude count as diverged.
 DIVERGENCE = 1e100
 
 
 @dataclass(frozen=True)
-class MeanFieldTrajectory:
-    """Predicted statistics ``state[k, i]`` (``names[i]``) and risks at steps ``0..steps``."""
+class MeanFieldTrajectory(Labelled):
+    """Predicted statistics ``state[k, i]`` (``names[i]``) and risks at steps ``0..steps``;
+    ``metadata`` holds the parameters and the time rule (``to_dataframe()``: one line per
+    step with every statistic and risk)."""
 
     names: tuple[str, ...]
     state: np.ndarray
     risks: dict
     diverged_at: int | None
+    metadata: dict = field(default_factory=dict)
 
     def statistic(self, name: str) -> np.ndarray:
         return self.state[:, self.names.index(name)]
+
+    def columns(self) -> dict[str, np.ndarray]:
+        out = {"step": np.arange(self.state.shape[0])}
+        out.update({name: self.state[:, i] for i, name in enumerate(self.names)})
+        out.update(self.risks)
+        return out
 
 
 def mean_field(model, optimizer, steps: int, time_rule: str = "steps") -> MeanFieldTrajectory:
@@ -69,7 +79,8 @@ def mean_field(model, optimizer, steps: int, time_rule: str = "steps") -> MeanFi
     s, R = state[live, names.index("s")], state[live, names.index("R_perp")]
     for name, values in risks_of(model, optimizer, s, R, time_rule).items():
         risks[name][live] = values
-    return MeanFieldTrajectory(names, state, risks, diverged)
+    metadata = {**problem_metadata(model, optimizer), "time": time_rule}
+    return MeanFieldTrajectory(names, state, risks, diverged, metadata)
 
 
 def expected_next(model, optimizer, state: dict, time_rule: str = "steps") -> dict:

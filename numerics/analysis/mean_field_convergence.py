@@ -18,6 +18,7 @@ from derivations.optimizers import update_rule
 from numerics.analysis.mean_field import mean_field
 from numerics.inputs.models import RareClassLogistic
 from numerics.inputs.optimizer import Optimizer
+from numerics.inputs.seeds import check_seed, offset_seed
 from numerics.inputs.validation import check_integer
 from numerics.simulate.harness import compare_with_theory
 from numerics.simulate.logistic import monte_carlo_logistic
@@ -43,9 +44,10 @@ class StudySetup:
     runs: int = 100
     groups: int = 20
     alpha: float = 0.01
-    seed: int = 2026
+    seed: object = 2026             # an integer ≥ 0, a SeedSequence or a Generator
 
     def __post_init__(self):
+        check_seed(self.seed)
         check_integer("groups", self.groups, minimum=2)
         if check_integer("runs", self.runs, minimum=1) < 2 * self.groups:
             raise ValueError(f"runs must be ≥ {2 * self.groups}: the harness compares "
@@ -92,7 +94,7 @@ def run_point(setup: StudySetup, d: int) -> StudyPoint:
     steps = setup.steps(d)
     every = max(1, steps // setup.records)
     prediction = mean_field(model, opt, steps)
-    mc = monte_carlo_logistic(model, opt, steps, setup.runs, seed=setup.seed + d,
+    mc = monte_carlo_logistic(model, opt, steps, setup.runs, seed=offset_seed(setup.seed, d),
                               record_every=every)
     grid = mc.steps
     predicted = {"excess cross-entropy": prediction.risks["excess cross-entropy"][grid],

@@ -22,6 +22,7 @@ import sympy as sp
 
 from derivations.asymptotics import ExponentPoint, gamma, kappa, sigma, theta
 from derivations.scaling_limits import ScalingLimit, scaling_limit
+from numerics.inputs.seeds import check_seed, seed_sequence
 from numerics.inputs.validation import check_integer
 
 #: Points closer than this to a boundary line (in exponent units) are classified exactly.
@@ -105,10 +106,12 @@ def region_polygon(limit: ScalingLimit, box, point: ExponentPoint) -> np.ndarray
 
 def phase_map(model: str, optimizer: str, sigma_value, kappas, gammas,
               lr_rule: str = "largest-stable", theta_value=0, check: int = 2,
-              seed: int = 0) -> PhaseMap:
+              seed=0) -> PhaseMap:
     """The phase at every ``(κ, γ)`` of the grid (``κ`` along columns, ``γ`` along rows)
-    at batch exponent ``sigma_value``; see the module docstring."""
+    at batch exponent ``sigma_value``; see the module docstring.  ``seed`` (an integer
+    ``≥ 0``, a ``SeedSequence`` or a ``Generator``) picks the points ``check`` re-derives."""
     check = check_integer("check", check, minimum=0)
+    seed = check_seed(seed)
     kappas = [Fraction(k) for k in kappas]
     gammas = [Fraction(g) for g in gammas]
     if not kappas or not gammas:
@@ -133,7 +136,7 @@ def phase_map(model: str, optimizer: str, sigma_value, kappas, gammas,
         limits.append(limit)
         return len(limits) - 1
 
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed_sequence(seed))
     while (labels < 0).any():
         i, j = map(int, np.argwhere(labels < 0)[0])
         limit = derive(i, j)

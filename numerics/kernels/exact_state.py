@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 
+import mpmath
 import numpy as np
 
 from numerics.inputs.validation import check_integer
@@ -48,6 +49,14 @@ class MomentTrajectory(Labelled):
     def steps(self) -> int:
         return self.state.shape[0] - 1
 
+    def __repr__(self) -> str:
+        """One line: the problem, the shape and the moments (the arrays stay unprinted)."""
+        meta = self.metadata
+        problem = " × ".join(str(meta[key]) for key in ("model", "optimizer") if key in meta)
+        backend = f", backend {meta['backend']}" if "backend" in meta else ""
+        return (f"MomentTrajectory({problem + ', ' if problem else ''}{self.rows} rows, "
+                f"{self.steps} steps, moments {', '.join(self.names)}{backend})")
+
     @property
     def rows(self) -> int:
         return self.state.shape[1]
@@ -60,8 +69,10 @@ class MomentTrajectory(Labelled):
 
     @property
     def row_risk(self) -> np.ndarray:
-        """``E R_k`` of each row, ``w^{(r)} · X_k^{(r)}``, shape (steps+1, rows)."""
-        with np.errstate(invalid="ignore", over="ignore"):
+        """``E R_k`` of each row, ``w^{(r)} · X_k^{(r)}``, shape (steps+1, rows); mpmath
+        values summed at the trajectory's own precision (``metadata["dps"]``)."""
+        with np.errstate(invalid="ignore", over="ignore"), \
+                mpmath.workdps(self.metadata.get("dps", mpmath.mp.dps)):
             return (self.state * self.weights[None]).sum(axis=2)
 
     @property
@@ -116,5 +127,7 @@ def exact_state(model, optimizer, steps: int, backend: str = "numpy", dps: int =
                       stacklevel=2)
     metadata = {**problem_metadata(model, optimizer), "time": time, "iterate": iterate,
                 "backend": backend, "steps": steps}
+    if backend == "mpmath":
+        metadata["dps"] = dps
     return MomentTrajectory(record["state"], tuple(s.name for s in rec.state),
                             record["weights"], per_row_columns(model, optimizer), metadata)

@@ -2,17 +2,23 @@
 
 A result lists its columns (equal-length 1-D arrays, long/tidy form) and its metadata
 (scalars: the model's and optimizer's parameters, the backend, the package version);
-the table carries the metadata in ``DataFrame.attrs``.
+the table carries the metadata as columns (so concatenated tables and saved CSVs keep
+them) and in ``DataFrame.attrs``.
 """
 
 from __future__ import annotations
 
 from fractions import Fraction
 
+import mpmath
 import numpy as np
 import pandas as pd
+from mpmath.libmp import repr_dps
 
 from numerics.version import __version__
+
+#: The metadata value of a parameter that differs between rows (its values are a column).
+PER_ROW = "per row"
 
 
 class Labelled:
@@ -23,27 +29,71 @@ class Labelled:
     def columns(self) -> dict[str, np.ndarray]:
         raise NotImplementedError
 
-    def to_dataframe(self) -> pd.DataFrame:
-        """The result in long form, one row per observation; ``attrs`` holds the
-        parameters that produced it."""
-        frame = pd.DataFrame(self.columns())
-        frame.attrs.update(self.metadata)
+    def to_dataframe(self, parameters: bool = True, exact: bool = False) -> pd.DataFrame:
+        """The result in long form, one row per observation, numbers as float64.
+
+        ``parameters``: the scalar parameters that produced it (``metadata``) as constant
+        columns after the result's own (per-row parameters are columns already);
+        ``exact``: every exactly held value (rationals, mpmath numbers) also as a string
+        column ``NAME_exact``.  ``attrs`` holds the parameters either way.
+        """
+        data = dict(self.columns())
+        if parameters:
+            data.update({key: value for key, value in self.metadata.items()
+                         if key not in data and not _is_per_row(value)})
+        floats, strings = {}, {}
+        for name, values in data.items():
+            array = np.asarray(values)
+            if _holds_exact(array):
+                floats[name] = _as(float, array)
+                if exact:
+                    strings[f"{name}_exact"] = _as(exact_text, array)
+            else:
+                floats[name] = values
+        frame = pd.DataFrame({**floats, **strings})
+        frame.attrs.update({key: str(value) if isinstance(value, Fraction) else value
+                            for key, value in self.metadata.items()})
         return frame
 
 
+def exact_text(value) -> str:
+    """A rational as ``"p/q"``; an mpmath number to every digit its mantissa holds (at
+    least float64's 17); anything else by ``str``."""
+    if isinstance(value, mpmath.mpf):
+        return mpmath.nstr(value, repr_dps(max(value.bc, 53)))
+    return str(value)
+
+
+def _as(kind, array: np.ndarray):
+    """Every entry of ``array`` converted by ``kind`` (a scalar stays a scalar)."""
+    out = np.vectorize(kind, otypes=[float if kind is float else object])(array)
+    return out[()] if out.ndim == 0 else out
+
+
+def _is_per_row(value) -> bool:
+    return isinstance(value, str) and value == PER_ROW
+
+
+def _holds_exact(array: np.ndarray) -> bool:
+    """Whether ``array`` holds rationals or mpmath numbers (an object array or scalar)."""
+    return array.dtype == object and any(isinstance(x, (Fraction, mpmath.mpf))
+                                         for x in array.ravel())
+
+
 def plain(value):
-    """A scalar or array made printable in metadata: numbers as Python numbers (exact
-    rationals as strings ``"p/q"``), arrays of one value as that value, longer per-row
-    arrays as ``"per row"`` (their values are columns of the table)."""
+    """A scalar or array made a metadata scalar: numbers as Python numbers (exact
+    rationals as :class:`~fractions.Fraction`, whole ones as ``int``), arrays of one value
+    as that value, longer per-row arrays as ``"per row"`` (their values are columns of
+    the table)."""
     if isinstance(value, Fraction):
-        return int(value) if value.denominator == 1 else str(value)
+        return int(value) if value.denominator == 1 else value
     array = np.asarray(value)
     if array.ndim == 0:
         item = array.item()
         return plain(item) if isinstance(item, Fraction) else item
     if array.size == 1:
         return plain(array.ravel()[0])
-    return "per row"
+    return PER_ROW
 
 
 def problem_metadata(model, optimizer) -> dict:

@@ -12,13 +12,15 @@ Cost: O(runs · B · d) per step.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.special import expit
 
+from numerics.inputs.seeds import check_seed, seed_label, seed_sequence
 from numerics.inputs.validation import check_integer
 from numerics.kernels.statistics_map import initial_state, parameter_tuple, risks_of
+from numerics.results.labelled import Labelled, problem_metadata
 from numerics.runtime.progress import progress
 from numerics.simulate.update import apply_update
 
@@ -26,26 +28,38 @@ NAMES = ("s", "u", "R_perp", "C_perp", "V_perp")
 
 
 @dataclass(frozen=True)
-class LogisticMonteCarlo:
-    """Per-run statistics ``runs × len(steps) × 5`` (``NAMES``) and risks at ``steps``."""
+class LogisticMonteCarlo(Labelled):
+    """Per-run statistics ``runs × len(steps) × 5`` (``NAMES``) and risks at ``steps``;
+    ``metadata`` holds the parameters, the seed and the runs (``to_dataframe()``: one line
+    per run and recorded step with every statistic and risk)."""
 
     steps: np.ndarray
     statistics: np.ndarray
     risks: dict
+    metadata: dict = field(default_factory=dict)
 
     def statistic(self, name: str) -> np.ndarray:
         return self.statistics[:, :, NAMES.index(name)]
 
+    def columns(self) -> dict[str, np.ndarray]:
+        runs, width = self.statistics.shape[:2]
+        out = {"run": np.repeat(np.arange(runs), width), "step": np.tile(self.steps, runs)}
+        out.update({name: self.statistics[:, :, i].ravel() for i, name in enumerate(NAMES)})
+        out.update({name: np.asarray(values).ravel() for name, values in self.risks.items()})
+        return out
 
-def monte_carlo_logistic(model, optimizer, steps: int, runs: int, seed: int,
+
+def monte_carlo_logistic(model, optimizer, steps: int, runs: int, seed,
                          record_every: int = 1) -> LogisticMonteCarlo:
-    """Simulate ``runs`` independent SGD-M trajectories for ``steps`` steps."""
+    """Simulate ``runs`` independent SGD-M trajectories for ``steps`` steps; ``seed``: an
+    integer ``≥ 0``, a ``SeedSequence`` or a ``Generator`` (:mod:`numerics.inputs.seeds`)."""
     steps = check_integer("steps", steps, minimum=0)
     runs = check_integer("runs", runs, minimum=1)
-    seed = check_integer("seed", seed, minimum=0)
+    seed = check_seed(seed)
     record_every = check_integer("record_every", record_every, minimum=1)
     _, _, _, _, p, rho, bias = parameter_tuple(model, optimizer)
     d, B = model.d, optimizer.batch
+    seed = seed_sequence(seed)
     rng = np.random.default_rng(seed)
     # e_0 = θ_0 − μ: signal error s0 along e_1, bulk energy R0 along e_2.
     start = dict(zip(NAMES, initial_state(model, NAMES)))
@@ -68,7 +82,10 @@ def monte_carlo_logistic(model, optimizer, steps: int, runs: int, seed: int,
                 record[:, slot] = _statistics(error, buffer)
                 slot += 1
     s, R = record[:, :, 0], record[:, :, 2]
-    return LogisticMonteCarlo(grid, record, risks_of(model, optimizer, s, R))
+    metadata = {**problem_metadata(model, optimizer), "simulator": "logistic",
+                "seed": seed_label(seed),
+                "runs": runs}
+    return LogisticMonteCarlo(grid, record, risks_of(model, optimizer, s, R), metadata)
 
 
 def sampled_gradient(rng, error: np.ndarray, mu: np.ndarray, p: float, bias: float,
@@ -84,16 +101,17 @@ def sampled_gradient(rng, error: np.ndarray, mu: np.ndarray, p: float, bias: flo
 
 
 def one_step_statistics(model, optimizer, error: np.ndarray, buffer: np.ndarray | None,
-                        draws: int, seed: int) -> np.ndarray:
+                        draws: int, seed) -> np.ndarray:
     """Statistics after one step from the fixed iterate ``(e, v)``, for ``draws``
     independent batches (``draws × 5``): samples of ``X_1`` given ``X_0``."""
     draws = check_integer("draws", draws, minimum=2)
+    seed = check_seed(seed)
     _, _, _, _, p, rho, bias = parameter_tuple(model, optimizer)
     if error.shape != (model.d,):
         raise ValueError(f"error must have shape ({model.d},); got {error.shape}")
     mu = np.zeros(model.d)
     mu[0] = rho
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed_sequence(seed))
     e = np.broadcast_to(error, (draws, model.d)).copy()
     v = None if buffer is None else np.broadcast_to(buffer, (draws, model.d)).copy()
     grad = sampled_gradient(rng, e, mu, p, bias, optimizer.batch)

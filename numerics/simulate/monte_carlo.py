@@ -22,6 +22,7 @@ from derivations.optimizers import e
 from derivations.recursion import recursion_for
 from numerics.inputs.initial_state import default_moments, initial_moments, state_vectors
 from numerics.inputs.parameters import parameter_values
+from numerics.inputs.seeds import check_seed, seed_label, seed_sequence
 from numerics.inputs.validation import check_integer
 from numerics.results.labelled import Labelled, problem_metadata
 from numerics.runtime.progress import progress
@@ -53,12 +54,13 @@ class MonteCarloResult(Labelled):
         return {"step": np.arange(self.mean.size), "mean": self.mean, "stderr": self.stderr}
 
 
-def simulate_in_blocks(runs: int, steps: int, seed: int, simulate_block) -> np.ndarray:
+def simulate_in_blocks(runs: int, steps: int, seed: np.random.SeedSequence,
+                       simulate_block) -> np.ndarray:
     """Risk trajectories (runs × steps+1): ``simulate_block(n, rng)`` for blocks of
-    :data:`RUNS_PER_BLOCK` runs, each with its own spawned ``SeedSequence``."""
+    :data:`RUNS_PER_BLOCK` runs, each with its own ``SeedSequence`` spawned from ``seed``."""
     blocks = -(-runs // RUNS_PER_BLOCK)
     risk = np.empty((runs, steps + 1))
-    streams = np.random.SeedSequence(seed).spawn(blocks)
+    streams = seed.spawn(blocks)
     for i, stream in enumerate(progress(streams, desc="Monte Carlo", unit="block",
                                          disable=blocks < 4)):
         lo, hi = i * RUNS_PER_BLOCK, min(runs, (i + 1) * RUNS_PER_BLOCK)
@@ -66,10 +68,11 @@ def simulate_in_blocks(runs: int, steps: int, seed: int, simulate_block) -> np.n
     return risk
 
 
-def simulation_metadata(model, optimizer, simulator: str, seed: int, time: str,
-                        iterate: str) -> dict:
+def simulation_metadata(model, optimizer, simulator: str, seed: np.random.SeedSequence,
+                        time: str, iterate: str) -> dict:
     """What produced a Monte Carlo result, as table metadata."""
-    return {**problem_metadata(model, optimizer), "simulator": simulator, "seed": seed,
+    return {**problem_metadata(model, optimizer), "simulator": simulator,
+            "seed": seed_label(seed),
             "time": time, "iterate": iterate}
 
 
@@ -93,7 +96,7 @@ def summarise(risk: np.ndarray, keep_trajectories: bool,
                             meta)
 
 
-def monte_carlo_risk(model, optimizer, steps: int, runs: int, seed: int,
+def monte_carlo_risk(model, optimizer, steps: int, runs: int, seed,
                      keep_trajectories: bool = False, time: str = "steps",
                      initial_state: dict | None = None, iterate: str = "e") -> MonteCarloResult:
     """Simulate ``runs`` independent trajectories and average the risk ``½ Σ p ‖e‖²``.
@@ -103,6 +106,8 @@ def monte_carlo_risk(model, optimizer, steps: int, runs: int, seed: int,
     row's token), simulating until every row of every run has ``steps`` of them.
     Schedules of the optimizer are sampled as they are iterated exactly: step ``k``
     uses the scheduled values of step ``k`` (time ``"steps"`` only).
+    ``seed``: an integer ``≥ 0``, a ``numpy.random.SeedSequence`` or a
+    ``numpy.random.Generator`` (:mod:`numerics.inputs.seeds`).
     ``initial_state`` gives initial second moments of the buffers, as for
     :func:`~numerics.kernels.exact_risk.exact_risk`: every run starts from vectors
     with exactly those inner products.  ``iterate`` names the state vector whose risk is
@@ -112,7 +117,7 @@ def monte_carlo_risk(model, optimizer, steps: int, runs: int, seed: int,
     if time not in TIME_RULES:  # the time rules of the derivations
         raise ValueError(f"time must be one of {', '.join(map(repr, TIME_RULES))}; got {time!r}")
     runs = check_integer("runs", runs, minimum=2)
-    seed = check_integer("seed", seed, minimum=0)
+    seed = check_seed(seed)
     rows, values = parameter_values(model, optimizer)
     if optimizer.scheduled and time != "steps":
         raise ValueError(f"time must be 'steps' for a scheduled optimizer; got {time!r}")
@@ -126,6 +131,7 @@ def monte_carlo_risk(model, optimizer, steps: int, runs: int, seed: int,
     per_row = {s: np.broadcast_to(np.asarray(values[s], dtype=float), (rows,))
                for s in (S.p, R0, *optimizer.values)}
     _warn_if_long(runs, optimizer.batch, rows, model.d, steps, per_row[S.p], time == "active")
+    seed = seed_sequence(seed)
     risk = simulate_in_blocks(runs, steps, seed, lambda n, rng: _simulate_block(
         model, optimizer, per_row, multipliers, start, observed, rows, steps, n, rng,
         time == "active"))

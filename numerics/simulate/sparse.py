@@ -32,6 +32,7 @@ from derivations import symbols as S
 from derivations.definition_cache import cached_by_definition
 from derivations.optimizers import e, g, update_rule
 from numerics.inputs.parameters import parameter_values
+from numerics.inputs.seeds import check_seed, seed_sequence
 from numerics.inputs.validation import check_integer
 from numerics.kernels.numeric_function import numeric_function
 from numerics.simulate.data_law import gradient_coefficient, risk_weight
@@ -148,14 +149,16 @@ class TouchedRows:
             setattr(self, name, grown)
 
 
-def sparse_monte_carlo_risk(model, optimizer, steps: int, runs: int, seed: int,
+def sparse_monte_carlo_risk(model, optimizer, steps: int, runs: int, seed,
                             keep_trajectories: bool = False, resync: int = 1000,
                             iterate: str = "e") -> MonteCarloResult:
     """Simulate ``runs`` trajectories of a token stream (see module docstring); the risk of
-    the state vector ``iterate`` (``"e"``: ``θ_k``; ``"ebar"``: an averaged iterate)."""
+    the state vector ``iterate`` (``"e"``: ``θ_k``; ``"ebar"``: an averaged iterate).
+    ``seed``: an integer ``≥ 0``, a ``SeedSequence`` or a ``Generator``
+    (:mod:`numerics.inputs.seeds`)."""
     steps = check_integer("steps", steps, minimum=0)
     runs = check_integer("runs", runs, minimum=2)
-    seed = check_integer("seed", seed, minimum=0)
+    seed = check_seed(seed)
     resync = check_integer("resync", resync, minimum=1)
     rows, _ = parameter_values(model, optimizer)
     if any(x.ndim for x in optimizer.values.values()):
@@ -170,6 +173,7 @@ def sparse_monte_carlo_risk(model, optimizer, steps: int, runs: int, seed: int,
     hyper = {s: float(x) for s, x in optimizer.values.items()}
     maps = idle_maps(optimizer.name, hyper, multipliers, max(steps, 1))
     products = IdleProducts(maps)
+    seed = seed_sequence(seed)
     risk = simulate_in_blocks(runs, steps, seed, lambda n, rng: _simulate(
         model, optimizer, steps, n, resync, rows, p, hyper, multipliers, maps, products,
         observed, rng))

@@ -17,6 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from numerics.runtime.atomic import write_text_atomic
 from numerics.runtime.figure_files import write_figure
@@ -112,8 +113,52 @@ def plot_band_risk_at_horizon(result: ConflictResult, ax) -> None:
     ax.grid(True, axis="y", which="both", alpha=0.3)
 
 
+#: Steps at which the band curves are tabulated: about this many, log-spaced (the panel is
+#: log–log), with the first and the last.
+TABLE_STEPS = 200
+
+
+def conflict_table(result: ConflictResult) -> pd.DataFrame:
+    """What the four panels show, tidy: one line per value with its ``panel``, ``series``
+    and, as they apply, ``band``, ``p``, ``step``, ``one_minus_beta`` and ``risk``; the
+    setup as columns.  The band curves at :data:`TABLE_STEPS` log-spaced steps."""
+    glob, th = result.global_momentum, result.thresholds
+    blocks = [pd.DataFrame({"panel": "phases", "series": name, "p": th.p, "one_minus_beta": eps})
+              for name, eps in (("oscillation onset", th.oscillation_onset),
+                                ("stability edge", th.stability_edge))]
+    blocks += [pd.DataFrame({"panel": "phases", "series": name, "p": rule.p_grid,
+                             "one_minus_beta": 1 - rule(rule.p_grid)})
+               for name, rule in ((ADAPTED, result.rules[ADAPTED]), (ONSET, result.rules[ONSET]))]
+    blocks.append(pd.DataFrame({"panel": "phases", "series": ["best global β"],
+                                "one_minus_beta": [1 - glob.beta]}))
+    horizon = result.setup.horizon
+    steps = np.unique(np.rint(np.geomspace(1, horizon, TABLE_STEPS)).astype(int))
+    for name, split in (("best global β", result.split_global), (ADAPTED, result.split_adapted)):
+        for j, band in enumerate(split.bands):
+            blocks.append(pd.DataFrame({"panel": "band risk over time", "series": name,
+                                        "band": band.label, "step": steps,
+                                        "risk": split.curves[j, steps]}))
+    blocks.append(pd.DataFrame({"panel": "global scan", "series": "one global β",
+                                "one_minus_beta": glob.eps_scan, "risk": glob.risk_scan,
+                                "step": horizon}))
+    blocks.append(pd.DataFrame({"panel": "global scan", "series": list(result.risk_at_horizon),
+                                "risk": list(result.risk_at_horizon.values()), "step": horizon}))
+    for name, risks in result.band_risk.items():
+        blocks.append(pd.DataFrame({"panel": "band risk at horizon", "series": name,
+                                    "band": [b.label for b in result.split_global.bands],
+                                    "risk": risks, "step": horizon}))
+    s = result.setup
+    setup = {"stream": s.stream, "exponent": s.exponent if s.stream == "zipf" else np.nan,
+             "rows": s.rows, "optimizer": s.optimizer, "lr": s.lr, "batch": s.batch, "d": s.d,
+             "sigma2": s.sigma2, "R0": s.R0, "horizon": horizon}
+    columns = ["panel", "series", "band", "p", "step", "one_minus_beta", "risk"]
+    table = pd.concat(blocks, ignore_index=True).reindex(columns=columns)
+    return table.astype({"step": "Int64"}).assign(**setup)
+
+
 def conflict_figure(result: ConflictResult, out: Path) -> list[Path]:
-    """The four panels into one figure, written as PNG and PDF into ``out``."""
+    """The four panels into one figure, written as PNG and PDF into ``out`` with its data
+    (:func:`conflict_table`)."""
     fig = new_figure((15, 11))
     axes = fig.subplots(2, 2)
     plot_phases(result, axes[0, 0])
@@ -121,7 +166,7 @@ def conflict_figure(result: ConflictResult, out: Path) -> list[Path]:
     plot_global_scan(result, axes[1, 0])
     plot_band_risk_at_horizon(result, axes[1, 1])
     fig.tight_layout()
-    return write_figure(fig, out, "spectral_conflict", dpi=110)
+    return write_figure(fig, out, "spectral_conflict", dpi=110, table=conflict_table(result))
 
 
 def write_conflict(result: ConflictResult, out: Path) -> list[Path]:

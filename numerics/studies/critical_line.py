@@ -10,7 +10,7 @@ at ``d``, 40 digits; ``k = t·d^τ`` active updates), which approaches it as ``d
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 import mpmath
@@ -21,16 +21,19 @@ from derivations.asymptotics import P as ACTIVITY
 from derivations.scaling_limits import scaling_limit
 from numerics.analysis.scaling_limit import finite_d_problem
 from numerics.analysis.stability import spectral_radius
+from numerics.results.labelled import Labelled
 from numerics.verify.checks import CheckResult
+from numerics.version import __version__
 
 #: (label, γ) on the line κ = σ = 1: one SGD-like and one heavy-ball family.
 GAMMAS = (("below resonance (γ = 1/2)", Fraction(1, 2)), ("above resonance (γ = 2)", Fraction(2)))
 
 
 @dataclass(frozen=True)
-class CriticalLine:
+class CriticalLine(Labelled):
     """Per ``γ`` (rows) and ``p*`` (columns): ``P*``, the limit's decay rate and the exact
-    rate at each ``d`` of ``dimensions`` (``finite[γ, d, p*]``)."""
+    rate at each ``d`` of ``dimensions`` (``finite[γ, d, p*]``); ``to_dataframe()``: one
+    line per rate (``series`` ``"limit"`` on the fine grid, ``d = inf``, or ``"exact"``)."""
 
     labels: tuple[str, ...]
     p_stars: np.ndarray
@@ -41,6 +44,31 @@ class CriticalLine:
     fine_limit: np.ndarray          # (γ, fine p*)
     dimensions: tuple[int, ...]
     phases: tuple[str, ...]
+    gammas: tuple[Fraction, ...] = tuple(gamma for _, gamma in GAMMAS)
+    fine_p_stars: np.ndarray | None = None     # p* of the fine grid
+    metadata: dict = field(default_factory=dict)
+
+    def columns(self) -> dict[str, np.ndarray]:
+        families, dims = len(self.labels), len(self.dimensions)
+        fine, coarse = self.fine_activity.size, self.p_stars.size
+        limit_rows, exact_rows = families * fine, families * dims * coarse
+        family = np.concatenate([np.repeat(np.arange(families), fine),
+                                 np.repeat(np.arange(families), dims * coarse)])
+        d = np.concatenate([np.full(limit_rows, np.inf),
+                            np.tile(np.repeat(np.array(self.dimensions, float), coarse),
+                                    families)])
+        return {
+            "series": np.array(["limit"] * limit_rows + ["exact"] * exact_rows),
+            "family": np.array(self.labels)[family],
+            "gamma": np.array([float(g) for g in self.gammas])[family],
+            "phase": np.array(self.phases)[family],
+            "d": d,
+            "p_star": np.concatenate([np.tile(self.fine_p_stars, families),
+                                      np.tile(self.p_stars, families * dims)]),
+            "P_star": np.concatenate([np.tile(self.fine_activity, families),
+                                      np.tile(self.activity, families * dims)]),
+            "decay_rate": np.concatenate([self.fine_limit.ravel(), self.finite.ravel()]),
+        }
 
 
 def limiting_activity(sigma, p_star) -> float:
@@ -87,7 +115,11 @@ def run_critical_line(p_stars=(0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0),
     return CriticalLine(labels=tuple(label for label, _ in GAMMAS),
                         p_stars=np.array(p_stars, dtype=float), activity=activity, limit=rates,
                         finite=finite, fine_activity=fine_activity, fine_limit=fine_limit,
-                        dimensions=tuple(dimensions), phases=tuple(phases))
+                        dimensions=tuple(dimensions), phases=tuple(phases),
+                        fine_p_stars=np.array(grid, dtype=float),
+                        metadata={"model": "lsq", "optimizer": "heavy-ball", "sigma": sigma,
+                                  "kappa": sigma, "B_star": 1,
+                                  "lr_rule": "largest-stable", "sparsemom": __version__})
 
 
 def checks(result: CriticalLine) -> list[CheckResult]:

@@ -4,6 +4,7 @@ one row, and the balanced components of a limit against exact finite-``d`` curve
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 
 def plot_exact_and_monte_carlo(ax, exact, mc, title: str = "", every: int = 1) -> None:
@@ -57,3 +58,16 @@ def plot_limit_components(ax, limit, finite: list, title: str = "") -> None:
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=7, ncol=2)
     ax.grid(True, alpha=0.3)
+
+
+def limit_components_table(limit, finite: list, **labels) -> pd.DataFrame:
+    """What :func:`plot_limit_components` shows, tidy: one line per (curve, ``t``,
+    component) with ``series`` ``"limit"`` (``d = inf``) or ``"exact"`` (its ``d``), the
+    ``value`` and every parameter of the limit's point; ``labels`` as constant columns."""
+    curves = [limit.to_dataframe().assign(series="limit", d=np.inf),
+              *(curve.to_dataframe().assign(series="exact") for curve in finite)]
+    wide = pd.concat(curves, ignore_index=True)
+    keys = [c for c in wide.columns if c not in limit.names]
+    tidy = wide.melt(id_vars=keys, value_vars=list(limit.names), var_name="component")
+    return tidy.assign(**labels)[[*labels, "series", "d", "t", "component", "value",
+                                  *(k for k in keys if k not in ("series", "d", "t"))]]

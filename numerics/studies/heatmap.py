@@ -196,7 +196,7 @@ def run_heatmap(setup: HeatmapSetup) -> HeatmapResult:
         setup.batch, k.ravel(), time="steps" if setup.rule == "samples" else "active",
         sigma2=points[0]["sigma2"], lr_range=setup.lr_range)
     shape = pm.labels.shape
-    metadata = {"optimizer": setup.optimizer, "sigma": str(setup.sigma), "d": setup.d,
+    metadata = {"optimizer": setup.optimizer, "sigma": setup.sigma, "d": setup.d,
                 "batch": setup.batch, "rule": setup.rule, "T": setup.horizon,
                 "sigma2": setup.sigma2, "p": "d^-kappa", "beta": "1 - d^-gamma",
                 "sparsemom": __version__}
@@ -224,7 +224,8 @@ def plot_heatmap(ax, result: HeatmapResult, values: np.ndarray, label: str, cmap
 
 def heatmap_figure(result: HeatmapResult, out: Path) -> list[Path]:
     """Three panels — ``log10 η*``, ``log10 η*·d^α`` and ``log10 E R_k/E R_0`` — written
-    as PNG, PDF and the plotted data; the table of every point as ``heatmap.csv``."""
+    as PNG, PDF and the table of every point (``heatmap.csv``, also as the figure's
+    ``heatmap.data.csv``)."""
     s = result.setup
     fig = new_figure((20, 5.6))
     axes = fig.subplots(1, 3, gridspec_kw={"wspace": 0.45})
@@ -243,5 +244,6 @@ def heatmap_figure(result: HeatmapResult, out: Path) -> list[Path]:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     table = out / "heatmap.csv"
-    write_text_atomic(table, result.to_dataframe().to_csv(index=False))
-    return [table, *write_figure(fig, out, "heatmap", dpi=120)]
+    frame = result.to_dataframe()
+    write_text_atomic(table, frame.to_csv(index=False))
+    return [table, *write_figure(fig, out, "heatmap", dpi=120, table=frame)]

@@ -23,6 +23,7 @@ import io
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from derivations.linearisation import BULK_PARAMETERS
 from derivations.stability import stability_conditions
@@ -92,10 +93,56 @@ def phase_grid(rho: float, optimizer: str = "heavy-ball", d: int = PHASE_D,
     return ps, eps, log_ratio, stable
 
 
+def shown_points(points) -> list:
+    """The points the prediction panel shows: the smallest, middle and largest ``d``."""
+    return [pt for pt in points if pt.d in (points[0].d, points[len(points) // 2].d, points[-1].d)]
+
+
+def concentration_fit(points) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``d``, the RMS deviations and their least-squares power law at ``d``."""
+    d = np.array([pt.d for pt in points], dtype=float)
+    rms = np.array([pt.rms_deviation for pt in points])
+    fit = np.exp(np.polyfit(np.log(d), np.log(rms), 1))
+    return d, rms, fit[1] * d ** np.log(fit[0])
+
+
+def study_table(setup: StudySetup, points, rate: float, phase_n: int = 60) -> pd.DataFrame:
+    """What the three panels show, tidy: one line per value with its ``panel``, ``series``
+    and the parameters it was computed at (``d``, ``t``, ``p``, ``beta``, ``batch``,
+    ``lr_scale``, ``rho``); the Monte Carlo standard error; ``stable`` on the phase grid."""
+    common = {"optimizer": setup.optimizer, "rho": setup.rho}
+    study = {**common, "p": setup.p, "beta": setup.beta, "batch": setup.batch,
+             "lr_scale": setup.lr_scale, "runs": setup.runs}
+    blocks = []
+    for pt in shown_points(points):
+        name = "excess cross-entropy"
+        blocks.append(pd.DataFrame({"panel": "prediction vs simulation", "series": "mean field",
+                                    "d": pt.d, "t": pt.times, "value": pt.predicted[name],
+                                    **study}))
+        blocks.append(pd.DataFrame({"panel": "prediction vs simulation", "series": "Monte Carlo",
+                                    "d": pt.d, "t": pt.times, "value": pt.simulated_mean[name],
+                                    "stderr": pt.simulated_stderr[name], **study}))
+    d, rms, fitted = concentration_fit(points)
+    for series, values in (("RMS deviation", rms), (f"fit ∝ d^-{rate:.4f}", fitted),
+                           ("d^-1/2 (mean field)", rms[0] * np.sqrt(d[0] / d))):
+        blocks.append(pd.DataFrame({"panel": "concentration", "series": series, "d": d,
+                                    "value": values, **study}))
+    ps, eps, log_ratio, stable = phase_grid(setup.rho, setup.optimizer, n=phase_n)
+    P, E = np.meshgrid(ps, eps)
+    blocks.append(pd.DataFrame({"panel": "rare-class phases", "series": "log10 tau_R/tau_L",
+                                "d": PHASE_D, "p": P.ravel(), "beta": 1 - E.ravel(),
+                                "value": log_ratio.ravel(), "stable": stable.ravel(),
+                                "batch": PHASE_BATCH, "lr_scale": PHASE_LR_SCALE, **common}))
+    columns = ["panel", "series", "d", "t", "p", "beta", "value", "stderr", "stable", "batch",
+               "lr_scale", "rho", "optimizer", "runs"]
+    table = pd.concat(blocks, ignore_index=True).reindex(columns=columns)
+    return table.astype({"d": "Int64", "runs": "Int64"})
+
+
 def plot_mean_field_vs_monte_carlo(setup: StudySetup, points, ax) -> None:
     """Excess cross-entropy: the mean-field prediction (lines) and Monte Carlo means with
     ±2 standard errors, at the smallest, middle and largest ``d``."""
-    shown = [pt for pt in points if pt.d in (points[0].d, points[len(points) // 2].d, points[-1].d)]
+    shown = shown_points(points)
     for i, pt in enumerate(shown):
         color = f"C{i}"
         ax.plot(pt.times, pt.predicted["excess cross-entropy"], "-", color=color,
@@ -115,11 +162,9 @@ def plot_mean_field_vs_monte_carlo(setup: StudySetup, points, ax) -> None:
 def plot_concentration(points, rate: float, ax) -> None:
     """RMS deviation of single runs from the prediction against ``d``, with its fit and
     the mean-field rate ``d^{-1/2}``."""
-    d = np.array([pt.d for pt in points], dtype=float)
-    rms = np.array([pt.rms_deviation for pt in points])
+    d, rms, fitted = concentration_fit(points)
     ax.loglog(d, rms, "o", label="RMS deviation of single runs' (s, R⊥)")
-    fit = np.exp(np.polyfit(np.log(d), np.log(rms), 1))
-    ax.loglog(d, fit[1] * d ** np.log(fit[0]), "--", label=f"fit ∝ d^-{rate:.2f}")
+    ax.loglog(d, fitted, "--", label=f"fit ∝ d^-{rate:.2f}")
     ax.loglog(d, rms[0] * np.sqrt(d[0] / d), ":", color="gray", label="d^-1/2 (mean field)")
     ax.set_xlabel("dimension d")
     ax.set_ylabel("deviation from the prediction")
@@ -149,7 +194,8 @@ def plot_rare_class_phases(setup: StudySetup, ax, phase_n: int = 60):
 
 
 def study_figure(setup: StudySetup, points, rate: float, out: Path, phase_n: int = 60) -> list[Path]:
-    """The three panels into one figure, written as PNG and PDF into ``out``."""
+    """The three panels into one figure, written as PNG and PDF into ``out`` with its data
+    (:func:`study_table`)."""
     fig = new_figure((18, 5.2))
     axes = fig.subplots(1, 3)
     plot_mean_field_vs_monte_carlo(setup, points, axes[0])
@@ -157,7 +203,8 @@ def study_figure(setup: StudySetup, points, rate: float, out: Path, phase_n: int
     mesh = plot_rare_class_phases(setup, axes[2], phase_n)
     fig.colorbar(mesh, ax=axes[2], label="log10 τ_R / τ_L   (< 0 SGD-like, ≈ 0 heavy ball)")
     fig.tight_layout()
-    return write_figure(fig, out, "logistic", dpi=120)
+    return write_figure(fig, out, "logistic", dpi=120,
+                        table=study_table(setup, points, rate, phase_n))
 
 
 def write_study(setup: StudySetup, points, rate: float, out: Path) -> list[Path]:

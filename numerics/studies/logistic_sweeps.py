@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
+import pandas as pd
 
 from numerics.analysis.mean_field import mean_field
 from numerics.analysis.mean_field_convergence import StudySetup, run_point
@@ -99,6 +100,29 @@ def checks(sweeps: list[Sweep]) -> list[CheckResult]:
     return [CheckResult("Monte Carlo", f"logistic sweep {s.name} = {value}", pt.harness.passed,
                         f"min Holm p = {pt.harness.adjusted_p.min():.3g} over the trajectory")
             for s in sweeps for value, pt in zip(s.values, s.points)]
+
+
+def sweeps_table(setup: StudySetup, sweeps: list[Sweep], d: int) -> pd.DataFrame:
+    """What the sweep panels show, tidy: per swept parameter (``swept``), the mean-field
+    excess cross-entropy at the horizon on the fine grid and the Monte Carlo mean with its
+    standard error at the measured values; every line with the whole problem it was
+    computed at (``p``, ``beta``, ``lr_scale``, ``rho``, ``batch``, ``d``, ``runs``)."""
+    rows = []
+    for sweep in sweeps:
+        for x, value in zip(sweep.grid, sweep.predicted):
+            rows.append(_row(setup, sweep.name, x, d, "mean field", value, np.nan))
+        for x, pt in zip(sweep.values, sweep.points):
+            rows.append(_row(setup, sweep.name, x, d, "Monte Carlo",
+                             pt.simulated_mean[CURVE][-1], pt.simulated_stderr[CURVE][-1]))
+    return pd.DataFrame(rows)
+
+
+def _row(setup: StudySetup, name: str, x, d: int, series: str, value, stderr) -> dict:
+    at = _with(setup, name, x)
+    return {"swept": name, "series": series, "swept_value": float(x), CURVE: float(value),
+            "stderr": float(stderr), "p": at.p, "beta": at.beta, "lr_scale": at.lr_scale,
+            "rho": at.rho, "batch": at.batch, "d": d, "horizon": at.horizon,
+            "optimizer": at.optimizer, "runs": at.runs}
 
 
 def plot_sweep(ax, sweep: Sweep, d: int) -> None:

@@ -14,6 +14,7 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from derivations.asymptotics import ExponentPoint
 from derivations.scaling_limits import scaling_limit
@@ -40,16 +41,18 @@ from numerics.studies.conflict import ConflictSetup, quick_setup, run_conflict, 
 from numerics.studies.conflict_figure import conflict_figure
 from numerics.studies.critical_line import checks as critical_line_checks
 from numerics.studies.critical_line import plot_critical_line, run_critical_line
-from numerics.studies.curves import plot_limit_components
+from numerics.studies.curves import limit_components_table, plot_limit_components
 from numerics.studies.logistic import study_figure
 from numerics.studies.logistic_sweeps import checks as logistic_sweep_checks
-from numerics.studies.logistic_sweeps import plot_sweep, run_sweeps
+from numerics.studies.logistic_sweeps import plot_sweep, run_sweeps, sweeps_table
 from numerics.studies.sweep import SWEEP_POINTS, run_point
 from numerics.studies.sweep_figure import (
     PANEL_OPTIMIZERS,
     atlases,
+    convergence_table,
     draw_convergence,
     draw_phase_panels,
+    phase_regions_table,
 )
 from numerics.verify.checks import CheckResult
 
@@ -75,10 +78,11 @@ def runs_its_own_pool(figure_function):
     return figure_function
 
 
-def _save(figure: Figure, fig, out: Path, rect=(0, 0, 1, 1)) -> Figure:
-    """Lay out ``fig``, write it as PNG and PDF (atomically) into ``figure.paths``, close it."""
+def _save(figure: Figure, fig, out: Path, rect=(0, 0, 1, 1), *, table) -> Figure:
+    """Lay out ``fig``, write it as PNG and PDF and its data (``table``, the tidy data it
+    shows) atomically into ``figure.paths``."""
     fig.tight_layout(rect=rect)
-    figure.paths = write_figure(fig, out, figure.name)
+    figure.paths = write_figure(fig, out, figure.name, table=table)
     return figure
 
 
@@ -98,6 +102,33 @@ PHASE_POINTS = (
 )
 
 
+def limit_times(t: np.ndarray) -> np.ndarray:
+    """The fine grid the limit is drawn on: 199 times in ``(0, t[-1]]``."""
+    return np.linspace(0, t[-1], 200)[1:]
+
+
+def risk_curves_table(limit, t: np.ndarray, exact: dict, runs: np.ndarray,
+                      **labels) -> pd.DataFrame:
+    """What :func:`plot_risk_curves` shows, tidy: one line per (series, ``d``, ``t``) with
+    ``risk`` (limit units) and, for the Monte Carlo mean, its ``stderr``; the limit's point
+    and ``labels`` as columns."""
+    dense_t = limit_times(t)
+    small = min(exact)
+    blocks = [pd.DataFrame({"series": "exact", "d": float(d), "t": t, "risk": values,
+                            "stderr": np.nan}) for d, values in sorted(exact.items())]
+    blocks.append(pd.DataFrame({"series": "Monte Carlo", "d": float(small), "t": t,
+                                "risk": runs.mean(axis=0),
+                                "stderr": runs.std(axis=0, ddof=1) / np.sqrt(runs.shape[0]),
+                                "runs": runs.shape[0]}))
+    blocks.append(pd.DataFrame({"series": "limit", "d": np.inf, "t": dense_t,
+                                "risk": limit_curve(limit, dense_t), "stderr": np.nan}))
+    point = {key: float(value) if isinstance(value, Fraction) else value
+             for key, value in limit_components(limit, []).metadata.items()}
+    table = pd.concat(blocks, ignore_index=True)
+    columns = ["series", "d", "t", "risk", "stderr", "runs"]
+    return table.assign(**labels, **point)[[*labels, *columns, *point]]
+
+
 def plot_risk_curves(ax, limit, t: np.ndarray, exact: dict, runs: np.ndarray, title: str) -> None:
     """One phase in limit units: exact finite-``d`` curves (``{d: values at t}``), the
     Monte Carlo mean ± 2 SE of ``runs`` (runs × times, at the smallest ``d``) and the
@@ -108,7 +139,7 @@ def plot_risk_curves(ax, limit, t: np.ndarray, exact: dict, runs: np.ndarray, ti
         ax.plot(t, values, "-", color=f"C{2 + j}", lw=1.5, label=f"exact, d = {d:,}")
     ax.errorbar(t, runs.mean(axis=0), yerr=2 * runs.std(axis=0, ddof=1) / np.sqrt(runs.shape[0]),
                 fmt="o", ms=3, color="C1", label=f"Monte Carlo, {runs.shape[0]} runs (±2 SE)")
-    dense_t = np.linspace(0, t[-1], 200)[1:]
+    dense_t = limit_times(t)
     ax.plot(dense_t, limit_curve(limit, dense_t), "--", color="black", label="d → ∞ limit")
     ax.set_yscale("log")
     ax.set_xlabel(f"rescaled time t = k / d^{limit.time_exponent} (active updates)")
@@ -127,6 +158,7 @@ def risk_curves_by_phase(out: Path, full: bool) -> Figure:
     fig, axes = _subplots(1, len(PHASE_POINTS), (6 * len(PHASE_POINTS), 5))
     figure = Figure("risk_curves_by_phase", "exact vs Monte Carlo vs limit risk in each phase",
                     parameters={"d": d, "runs": runs})
+    tables = []
     for ax, (title, opt, kappa, sigma, gamma, rule, theta) in zip(axes, PHASE_POINTS):
         point = ExponentPoint(Fraction(kappa), Fraction(sigma), Fraction(gamma), Fraction(theta))
         limit = scaling_limit("lsq", opt, point, rule)
@@ -140,14 +172,16 @@ def risk_curves_by_phase(out: Path, full: bool) -> Figure:
                               time="active")
         traj = in_limit_units(limit, d, mc.trajectories[:, ks], mc.trajectories[:, :1])
         cmp = compare_with_theory(traj, exact, alpha=0.01, groups=40)
-        plot_risk_curves(ax, limit, t, {d: exact, large: finite_d_curve(limit, large, t)}, traj,
+        curves = {d: exact, large: finite_d_curve(limit, large, t)}
+        plot_risk_curves(ax, limit, t, curves, traj,
                          f"{title}\n{opt}, κ = {kappa}, σ = {sigma}, γ = {gamma}"
                          + (f", θ = {theta}" if rule == "free" else ", largest stable lr"))
+        tables.append(risk_curves_table(limit, t, curves, traj, panel=title))
         figure.checks.append(CheckResult(
             "Monte Carlo", f"{title}: simulation vs exact at d = {d}", cmp.passed,
             f"harness vs exact: min Holm p = {cmp.adjusted_p.min():.3g} (alpha {cmp.alpha}); "
             f"family {limit.family}"))
-    return _save(figure, fig, out)
+    return _save(figure, fig, out, table=pd.concat(tables, ignore_index=True))
 
 
 # ---- balanced components against the limit, one panel per region -----------------
@@ -170,6 +204,7 @@ def component_panels(out: Path, full: bool) -> Figure:
     fig, axes = _subplots(1, len(COMPONENT_POINTS), (5.2 * len(COMPONENT_POINTS), 4.6))
     figure = Figure("component_panels", "balanced components vs the limit, per region",
                     parameters={"dimensions": list(dims)})
+    tables = []
     for ax, (name, kappa, sigma, gamma) in zip(axes, COMPONENT_POINTS):
         point = ExponentPoint(Fraction(kappa), Fraction(sigma), Fraction(gamma), Fraction(0))
         limit = scaling_limit("lsq", "heavy-ball", point)
@@ -179,12 +214,13 @@ def component_panels(out: Path, full: bool) -> Figure:
         plot_limit_components(ax, target, finite,
                               f"{limit.phase}\nκ = {kappa}, σ = {sigma}, γ = {gamma}; "
                               f"k = t·d^{limit.time_exponent}")
+        tables.append(limit_components_table(target, finite, region=name))
         errors = [float(np.max(np.abs(f.components - target.components))) for f in finite]
         figure.checks.append(CheckResult(
             "scaling limit", f"components, {name}", all(a > b for a, b in zip(errors, errors[1:])),
             f"{limit.phase}: max over components and t of |finite − limit| = "
             + ", ".join(f"{e:.2e}" for e in errors) + f" at d = {', '.join(map(str, dims))}"))
-    return _save(figure, fig, out)
+    return _save(figure, fig, out, table=pd.concat(tables, ignore_index=True))
 
 
 def critical_line(out: Path, full: bool) -> Figure:
@@ -197,7 +233,7 @@ def critical_line(out: Path, full: bool) -> Figure:
     figure = Figure("critical_line", "decay rate vs P* = 1 − exp(−p*B*) on κ = σ",
                     parameters={"p_star": list(p_stars), "dimensions": list(dims)},
                     checks=critical_line_checks(result))
-    return _save(figure, fig, out)
+    return _save(figure, fig, out, table=result.to_dataframe())
 
 
 # ---- the phase diagram in exponent space --------------------------------------------
@@ -208,9 +244,10 @@ def phase_diagram(out: Path, full: bool) -> Figure:
     fine grid labelled from the derived regions, with their boundary lines."""
     n = 401 if full else 201
     fig, axes = _subplots(1, len(PANEL_OPTIMIZERS), (15, 6.5))
-    draw_phase_panels(fig, axes, atlases(n))
+    maps = atlases(n)
+    draw_phase_panels(fig, axes, maps)
     figure = Figure("phase_diagram", "phase diagram in exponent space (κ, γ)", parameters={"grid": n})
-    return _save(figure, fig, out, rect=(0, 0, 1, 0.88))
+    return _save(figure, fig, out, rect=(0, 0, 1, 0.88), table=phase_regions_table(maps))
 
 
 # ---- stability region in (lr, β) ----------------------------------------------------
@@ -234,6 +271,25 @@ def plot_stability_region(ax, lr: np.ndarray, eps: np.ndarray, regions: dict, ti
     ax.grid(True, which="both", alpha=0.3)
 
 
+def stability_table(lr: np.ndarray, eps: np.ndarray, regions: dict, **labels) -> pd.DataFrame:
+    """What :func:`plot_stability_region` shows, compactly: per row frequency ``p`` and grid
+    row ``1 − β``, ``lr_max`` the largest grid ``lr`` up to which every smaller grid ``lr``
+    is stable (NaN when the smallest is not), ``lr_next`` the grid ``lr`` after it (NaN at
+    the end), and ``stable_points`` all stable points of the row (``contiguous`` when they
+    are exactly those up to ``lr_max``)."""
+    blocks = []
+    for p, stable in regions.items():
+        run = np.argmin(np.hstack([stable, np.zeros((stable.shape[0], 1), bool)]), axis=1)
+        rows = np.arange(stable.shape[0])
+        last = np.where(run > 0, lr[rows, np.maximum(run - 1, 0)], np.nan)
+        after = np.where(run < lr.shape[1], lr[rows, np.minimum(run, lr.shape[1] - 1)], np.nan)
+        count = stable.sum(axis=1)
+        blocks.append(pd.DataFrame({**labels, "p": p, "one_minus_beta": eps[:, 0],
+                                    "beta": 1 - eps[:, 0], "lr_max": last, "lr_next": after,
+                                    "stable_points": count, "contiguous": count == run}))
+    return pd.concat(blocks, ignore_index=True)
+
+
 def stability_region(out: Path, full: bool) -> Figure:
     """The exact (Schur–Cohn) stability region in ``(lr, β)`` for several ``p``
     (d = 8, B = 256, steps clock), heavy ball and lazy momentum, checked point by
@@ -250,6 +306,7 @@ def stability_region(out: Path, full: bool) -> Figure:
     figure = Figure("stability_region", "stability region in (lr, β) for several p",
                     parameters={"d": d, "batch": batch, "grid": n, "p": list(STABILITY_P)})
     disagreements = 0
+    tables = []
     for ax, name in zip(axes, ("heavy-ball", "lazy")):
         regions = {}
         for p in STABILITY_P:
@@ -262,7 +319,8 @@ def stability_region(out: Path, full: bool) -> Figure:
         plot_stability_region(ax, L, E, regions,
                               f"{name}: stable region (inside = left of each curve), d = {d}, "
                               f"B = {batch}")
-    _save(figure, fig, out)
+        tables.append(stability_table(L, E, regions, optimizer=name, d=d, batch=batch))
+    _save(figure, fig, out, table=pd.concat(tables, ignore_index=True))
     figure.checks.append(CheckResult("stability", f"Schur–Cohn vs spectral radius on {2 * len(STABILITY_P) * n * n} "
                                      "grid points", disagreements == 0,
                                      f"{disagreements} disagreements away from |ρ − 1| ≤ 1e-6"))
@@ -322,7 +380,7 @@ def logistic_sweeps(out: Path, full: bool) -> Figure:
     figure = Figure("logistic_sweeps", "logistic rare class: mean field vs Monte Carlo across "
                     "ε, p, η, ρ, B", parameters={"d": d, "runs": setup.runs},
                     checks=logistic_sweep_checks(sweeps))
-    return _save(figure, fig, out)
+    return _save(figure, fig, out, table=sweeps_table(setup, sweeps, d))
 
 
 # ---- convergence to the high-d limit ------------------------------------------------
@@ -348,7 +406,7 @@ def convergence(out: Path, full: bool) -> Figure:
                                          r.as_predicted,
                                          f"{r.observed}; errors {', '.join(f'{e:.2e}' for e in r.errors)}; "
                                          f"rate {r.rate:.2f}"))
-    return _save(figure, fig, out)
+    return _save(figure, fig, out, table=convergence_table(results, dims))
 
 
 def runs_a_pool(figure_function) -> bool:

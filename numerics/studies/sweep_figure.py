@@ -7,6 +7,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from matplotlib import colormaps
 from matplotlib.colors import ListedColormap
 from matplotlib.patches import Rectangle
@@ -88,6 +89,22 @@ def draw_phase_panels(fig, axes, maps: list[PhaseMap], optimizers=PANEL_OPTIMIZE
     return names
 
 
+def phase_regions_table(maps: list[PhaseMap], optimizers=PANEL_OPTIMIZERS) -> pd.DataFrame:
+    """What the phase panels show, tidy: each derived region's polygon in ``(κ, γ)`` within
+    the box, one line per vertex (in order), with the optimizer, ``σ``, the phase, its
+    family, the grid and the exact derivations (the coloured grid is these regions
+    sampled at the cell centres)."""
+    rows = []
+    for opt, phases in zip(optimizers, maps):
+        for limit, polygon in zip(phases.limits, phases.polygons):
+            for vertex, (k, g) in enumerate([] if polygon is None else polygon):
+                rows.append({"optimizer": opt, "sigma": float(phases.sigma),
+                             "phase": limit.phase, "family": str(limit.family),
+                             "vertex": vertex, "kappa": float(k), "gamma": float(g),
+                             "grid": len(phases.kappas), "exact_derivations": phases.exact})
+    return pd.DataFrame(rows)
+
+
 def draw_convergence(ax, results, dimensions) -> None:
     """Error of the exact finite-``d`` curves against the limit vs ``d``, one line per
     stable sweep result (log–log)."""
@@ -101,6 +118,42 @@ def draw_convergence(ax, results, dimensions) -> None:
     ax.set_ylabel(r"$\max_t\,|E R_{t d^\tau}/R_0 - \tilde R(t)|$")
     ax.set_title("exact finite-d risk vs the d → ∞ limit in rescaled time (stable points)")
     ax.grid(True, which="both", alpha=0.3)
+
+
+def convergence_table(results, dimensions) -> pd.DataFrame:
+    """What :func:`draw_convergence` shows, tidy: per stable sweep result and ``d`` the
+    error against the limit, with the point (label, optimizer, exponents, lr rule), its
+    phase, family, time exponent and the fitted rate."""
+    rows = []
+    for r in results:
+        if r.family == Family.UNSTABLE:
+            continue
+        p = r.point
+        for d, error in zip(dimensions, r.errors):
+            rows.append({"label": p.label, "optimizer": p.optimizer, "d": d, "error": error,
+                         "rate": r.rate, "kappa": float(Fraction(p.kappa)),
+                         "sigma": float(Fraction(p.sigma)), "gamma": float(Fraction(p.gamma)),
+                         "theta": float(r.theta), "lr_rule": p.lr_rule, "phase": r.phase,
+                         "family": str(r.family), "time_exponent": float(r.time_exponent)})
+    return pd.DataFrame(rows)
+
+
+def sweep_table(results, maps: list[PhaseMap], optimizers=PANEL_OPTIMIZERS) -> pd.DataFrame:
+    """What the sweep figure shows, tidy, one ``panel`` after another: the derived regions
+    (:func:`phase_regions_table`), the sweep points drawn on them (``unstable`` for a
+    cross) and the errors against ``d`` (:func:`convergence_table`)."""
+    points = pd.DataFrame([
+        {"optimizer": r.point.optimizer, "label": r.point.label,
+         "sigma": float(Fraction(r.point.sigma)), "kappa": float(Fraction(r.point.kappa)),
+         "gamma": float(Fraction(r.point.gamma)), "phase": r.phase, "family": str(r.family),
+         "unstable": r.family == Family.UNSTABLE}
+        for opt in optimizers for r in results
+        if r.point.optimizer == opt and Fraction(r.point.sigma) == PANEL_SIGMA])
+    blocks = [phase_regions_table(maps, optimizers).assign(panel="phase regions"),
+              points.assign(panel="sweep points"),
+              convergence_table(results, DIMENSIONS).assign(panel="convergence")]
+    table = pd.concat([b for b in blocks if len(b)], ignore_index=True)
+    return table[["panel", *(c for c in table.columns if c != "panel")]]
 
 
 def sweep_figure(results, out: Path, n: int = 201, scheduler=None, workers=None) -> list[Path]:
@@ -120,5 +173,5 @@ def sweep_figure(results, out: Path, n: int = 201, scheduler=None, workers=None)
     draw_convergence(ax, results, DIMENSIONS)
     ax.legend(fontsize=7, ncol=2, loc="lower left")
     fig.tight_layout(rect=(0, 0, 1, 0.93))
-    paths = write_figure(fig, out, "sweep", dpi=130)
+    paths = write_figure(fig, out, "sweep", dpi=130, table=sweep_table(results, maps))
     return paths

@@ -25,6 +25,7 @@ than a wrong limit returned.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
@@ -48,9 +49,11 @@ P = sp.Symbol("P", positive=True)
 EXACT_POWER_DIGITS = 4000
 
 
-def _digits(n: int) -> float:
-    """Decimal digits of ``n ≥ 0`` (``log10``, without printing it)."""
-    return max(1.0, n.bit_length() * 0.30103)
+def _log10(n: int) -> float:
+    """``log10 n`` of an integer ``n ≥ 1`` (also beyond floats), without printing it: the
+    digits its powers grow by (``n^B`` has about ``B · log10 n`` of them)."""
+    shift = max(0, n.bit_length() - 53)
+    return math.log10(n >> shift) + shift * math.log10(2)
 
 
 def batch_regime(kappa_value, sigma_value) -> str:
@@ -104,9 +107,9 @@ class ExponentPoint:
                              f"got {self.eps_star}")
         if self.sigma == 0 and self.batch_star.denominator != 1:
             raise ValueError(f"batch_star must be an integer when sigma = 0; got {self.batch_star}")
-        if self.fixed_batches:
+        if self.fixed_batches and 0 < self.p_star < 1:   # (1 − p*)^B* is 0 or 1 otherwise
             q = 1 - self.p_star
-            digits = self.batch_star * max(_digits(q.numerator), _digits(q.denominator))
+            digits = self.batch_star * max(_log10(q.numerator), _log10(q.denominator))
             if digits > EXACT_POWER_DIGITS:
                 largest = int(EXACT_POWER_DIGITS / (digits / self.batch_star))
                 raise ValueError(f"batch_star must keep (1 - p_star)^batch_star, exact at fixed "

@@ -115,6 +115,14 @@ def test_leading_terms_of_the_retention():
     assert dense.coefficient == sp.Rational(1, 3) and dense.exponent == gamma
 
 
+def test_fixed_batches_are_refused_only_past_the_digits_of_their_power():
+    """The digit count floored every factor at one digit: ``p* = 1/2, B* = 5000`` (about
+    1 505 digits) and ``p* = 1`` (``0^B* = 0``) were refused."""
+    base = dict(kappa=0, sigma=0, gamma=1, theta=0)
+    assert ExponentPoint(**base, p_star=Fraction(1, 2), batch_star=5000).batch_star == 5000
+    assert ExponentPoint(**base, p_star=1, batch_star=10**12).batch_star == 10**12
+
+
 @pytest.mark.parametrize("bad, match", [
     (dict(kappa=-1), "kappa must be >= 0"), (dict(sigma=-1), "sigma must be >= 0"),
     (dict(gamma=-1), "gamma must be >= 0"), (dict(lr_star=0), "lr_star must be > 0"),
@@ -122,7 +130,7 @@ def test_leading_terms_of_the_retention():
     (dict(sigma=0, batch_star=Fraction(3, 2)), "batch_star must be an integer"),
     # κ = σ = 0: p_B = 1 − (1 − p*)^B* is exact; at B* = 10^12 the limit ran for hours
     (dict(kappa=0, sigma=0, p_star=Fraction(1, 1000), batch_star=10**12),
-     r"batch_star must keep \(1 - p_star\)\^batch_star.*within 4000 digits: batch_star ≤ 1328"),
+     r"batch_star must keep \(1 - p_star\)\^batch_star.*within 4000 digits: batch_star ≤ 1333"),
 ])
 def test_bad_exponent_points_raise(bad, match):
     args = dict(kappa=1, sigma=1, gamma=1, theta=0) | bad

@@ -6,7 +6,7 @@ import sys
 
 from numerics.inputs.arguments import integer_in, output_dir
 from numerics.runtime.dask_map import ClusterError, reachable_scheduler
-from numerics.runtime.parallel import check_workers, max_workers
+from numerics.runtime.parallel import max_workers
 from numerics.studies.output import default_output_dir
 from numerics.studies.sweep import run_sweep, table_markdown, write_sweep
 
@@ -25,12 +25,8 @@ def add_arguments(parser) -> None:
 
 
 def validate(args) -> None:
-    """The number of workers is in range and the scheduler, when named, answers before
-    the sweep starts."""
-    try:
-        check_workers(args.workers)
-    except ValueError as exc:
-        raise ValueError(f"argument --workers: {exc}") from None
+    """The scheduler, when named, answers before the sweep starts (``--workers`` is in
+    range by its type)."""
     if args.scheduler is not None:
         reachable_scheduler(args.scheduler)
 

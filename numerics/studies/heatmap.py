@@ -73,7 +73,7 @@ class HeatmapSetup:
     def __post_init__(self):
         object.__setattr__(self, "sigma", Fraction(self.sigma).limit_denominator(10**6))
         check_integer("d", self.d, minimum=2, maximum=MAX_DIMENSION)
-        check_integer("grid", self.grid, minimum=2)
+        check_integer("grid", self.grid, minimum=2, maximum=MAX_GRID)
         if self.rule not in HORIZON_RULES:
             raise ValueError(f"rule must be one of {', '.join(map(repr, HORIZON_RULES))}; "
                              f"got {self.rule!r}")
@@ -88,7 +88,6 @@ class HeatmapSetup:
                                  f"got {getattr(self, name)!r}")
         if self.sigma2 < 0:
             raise ValueError(f"sigma2 must be >= 0; got {self.sigma2}")
-        check_integer("grid", self.grid, minimum=2, maximum=MAX_GRID)
         bits, batch_bits = math.log2(self.d), math.log2(MAX_DIMENSION)
         if self.sigma * bits > batch_bits:
             raise ValueError(f"sigma must be ≤ {batch_bits / bits:.4g} at d = {self.d} "

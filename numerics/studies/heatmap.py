@@ -45,9 +45,13 @@ HORIZON_RULES = ("active", "dynamical", "samples")
 #: Grid points per axis: ``grid²`` phases, each classified symbolically.
 MAX_GRID = 201
 
-#: ``d^-κ`` and ``d^-γ`` must stay above ``2^-RESOLVED_BITS``: ``β = 1 − d^-γ`` below 1
-#: and ``p`` a number the float64 recursion resolves.
+#: ``d^-κ`` must stay above ``2^-RESOLVED_BITS``: ``p`` a number the float64 recursion
+#: resolves.
 RESOLVED_BITS = 52
+#: ``d^-γ`` must stay above ``2^-BETA_BITS``: ``β = 1 − d^-γ`` is a float64 near 1 (an
+#: absolute rounding of up to ``2^-54``), so ``1 − β`` keeps a relative error ≤ ``2^-21``
+#: (5e-7) at the box's edge; near ``2^-52`` it was off by 12 % (d = 1000, γ = 5.2).
+BETA_BITS = 33
 
 #: The horizon ``k`` of a grid point must stay ≤ ``2^HORIZON_BITS`` (an integer float64
 #: holds exactly; binary powering takes ``log2 k`` squarings).
@@ -93,12 +97,12 @@ class HeatmapSetup:
             raise ValueError(f"sigma must be ≤ {batch_bits / bits:.4g} at d = {self.d} "
                              f"(B = d^sigma ≤ 2^{batch_bits:g}, an integer float64 holds); "
                              f"got {self.sigma}")
-        for name in ("kappa", "gamma"):
-            if getattr(self, name)[1] * bits > RESOLVED_BITS:
-                raise ValueError(f"{name} must end at ≤ {RESOLVED_BITS / bits:.4g} at d = {self.d} "
-                                 f"(d^-{name} ≥ 2^-{RESOLVED_BITS}: p = d^-kappa and "
-                                 "1 − beta = d^-gamma resolved in float64); got "
-                                 f"{getattr(self, name)!r}")
+        for name, limit, why in (("kappa", RESOLVED_BITS, "p = d^-kappa resolved in float64"),
+                                 ("gamma", BETA_BITS, "1 − beta = d^-gamma to 5e-7 relative "
+                                                      "from the float64 beta")):
+            if getattr(self, name)[1] * bits > limit:
+                raise ValueError(f"{name} must end at ≤ {limit / bits:.4g} at d = {self.d} "
+                                 f"(d^-{name} ≥ 2^-{limit}: {why}); got {getattr(self, name)!r}")
         longest = self.longest_horizon_bits()
         if longest > HORIZON_BITS:
             raise ValueError(f"horizon must keep the horizon in steps ≤ 2^{HORIZON_BITS}; "

@@ -61,6 +61,16 @@ def _interval(lower, upper, lower_open: bool, upper_open: bool) -> str:
     return f"{'(' if lower_open else '['}{_shown(lower)}, {_shown(upper)}{')' if upper_open else ']'}"
 
 
+def _described(parse, kind: str, what: str, bounds: tuple | None = None):
+    """``parse`` named ``kind`` (argparse's word for a bad value), with the condition it
+    checks (``what``, shown in the help) and its ``range`` when bounded."""
+    parse.__name__ = kind
+    parse.what = what
+    if bounds is not None:
+        parse.range = bounds
+    return parse
+
+
 def _number_text(text: str, what: str) -> str:
     """``text`` if it is short enough to be parsed as a number (see :data:`MAX_NUMBER_TEXT`)."""
     if len(text) > MAX_NUMBER_TEXT:
@@ -78,9 +88,7 @@ def _integer(minimum: int, maximum: int | None, what: str):
             raise _bad(what, text)
         return value
 
-    parse.__name__ = "integer"
-    parse.what = what
-    return parse
+    return _described(parse, "integer", what)
 
 
 def integer_in(minimum: int, maximum: int):
@@ -117,10 +125,7 @@ def real_in(lower: float, upper: float, *, lower_open=False, upper_open=False):
             raise _bad(what, text)
         return value
 
-    parse.__name__ = "number"
-    parse.what = what
-    parse.range = (lower, upper)
-    return parse
+    return _described(parse, "number", what, (lower, upper))
 
 
 def fraction_in(lower, upper, *, lower_open=False, max_denominator: int = 10**6):
@@ -147,10 +152,7 @@ def fraction_in(lower, upper, *, lower_open=False, max_denominator: int = 10**6)
             raise _bad(what, text)
         return value
 
-    parse.__name__ = "fraction"
-    parse.what = what
-    parse.range = (lower, upper)
-    return parse
+    return _described(parse, "fraction", what, (lower, upper))
 
 
 def _exists(path: Path) -> bool:

@@ -259,6 +259,8 @@ def test_a_missing_optional_package_is_one_line_naming_the_extra(monkeypatch, ca
 #: Issue 30 §4: values that once started the work and then failed (a traceback, exit 1)
 #: or ran for ever; each is now refused before any work, naming the option.
 REFUSED_UP_FRONT = [
+    # 10⁴ runs at d = 10⁴: 3·10¹² Gaussian draws, many hours, though each step's 10⁸ fit
+    (["logistic", "--dimensions", "2", "10000", "--runs", "10000"], "--runs"),
     # an exponent with underscores slipped past the exponent bound: Fraction built 10^8 digits
     (["phase", "--sparsity", "1e99_999_999", "--batch", "0", "--momentum", "0"], "--sparsity"),
     (["logistic", "--dimensions", "2", "3", "--runs", "39"], "--runs"),

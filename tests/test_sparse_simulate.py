@@ -120,3 +120,26 @@ def test_sparse_simulator_rejects():
         sparse_monte_carlo_risk(STREAM, Optimizer("lazy", lr=[0.1] * 4, beta=0.5), 5, 10, 0)
     with pytest.raises(ValueError, match="p must sum to at most 1"):
         sparse_monte_carlo_risk(SparseLeastSquares(3, [0.7, 0.6]), optimizer("lazy"), 5, 10, 0)
+
+
+def test_a_run_whose_touched_rows_do_not_fit_is_refused_before_any_work(monkeypatch):
+    """The touched-row store grows during a run: a run too large for memory died of
+    MemoryError late, where the old dense arrays failed at once. Its expected size,
+    ``runs · Σ_i (1 − (1 − p_i)^{B·steps})`` pairs, is checked first."""
+    from numerics.simulate import sparse
+
+    def started(*args, **kwargs):
+        raise AssertionError("the simulation started")
+
+    monkeypatch.setattr(sparse, "available_memory", lambda: 4 << 30)
+    monkeypatch.setattr(sparse, "simulate_in_blocks", started)
+    rows = 10**5
+    model = SparseLeastSquares(d=64, p=np.full(rows, 1 / rows), R0=1.0)
+    optimizer = Optimizer("heavy-ball", lr=0.1, beta=0.5, batch=8)
+    # 1 024 runs × 10⁵ rows, nearly every one touched by 10⁶ samples: ~100 GiB
+    with pytest.raises(ValueError, match=r"steps=125000: a block of 1024 runs would touch "
+                                         r"about .* GiB of state"):
+        sparse.sparse_monte_carlo_risk(model, optimizer, 125_000, 2048, seed=1)
+    # a short run touches few rows and starts
+    with pytest.raises(AssertionError, match="the simulation started"):
+        sparse.sparse_monte_carlo_risk(model, optimizer, 10, 2048, seed=1)

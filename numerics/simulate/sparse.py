@@ -35,8 +35,10 @@ from numerics.inputs.parameters import parameter_values
 from numerics.inputs.seeds import check_seed, seed_sequence
 from numerics.inputs.validation import check_integer
 from numerics.kernels.numeric_function import numeric_function
+from numerics.kernels.run_cost import available_memory
 from numerics.simulate.data_law import gradient_coefficient, risk_weight
 from numerics.simulate.monte_carlo import (
+    RUNS_PER_BLOCK,
     MonteCarloResult,
     simulate_in_blocks,
     simulation_metadata,
@@ -149,6 +151,22 @@ class TouchedRows:
             setattr(self, name, grown)
 
 
+def check_touched_memory(p: np.ndarray, batch: int, steps: int, runs: int, n: int,
+                         d: int) -> None:
+    """Refuse, before any work, a block of ``runs`` runs whose touched rows would not fit in
+    half the free memory: a run touches row ``i`` with probability ``1 − (1 − p_i)^{B·steps}``,
+    and :class:`TouchedRows` keeps ``n × d`` state, ``n × n`` risk terms and two integers per
+    touched pair, in storage that doubles as it grows (so up to twice that)."""
+    touched = runs * float(np.sum(-np.expm1(batch * steps * np.log1p(-np.minimum(p, 1.0)))))
+    need = 2 * touched * (n * d + n * n + 2) * 8 + runs * p.size * 4
+    free = available_memory()
+    if need > free // 2:
+        raise ValueError(f"steps={steps}: a block of {runs} runs would touch about "
+                         f"{touched:.3g} (run, row) pairs, {need / 2**30:.1f} GiB of state, more "
+                         f"than half of the {free / 2**30:.1f} GiB of free memory; ask for fewer "
+                         "steps or rows, or a smaller d")
+
+
 def sparse_monte_carlo_risk(model, optimizer, steps: int, runs: int, seed,
                             keep_trajectories: bool = False, resync: int = 1000,
                             iterate: str = "e") -> MonteCarloResult:
@@ -169,6 +187,8 @@ def sparse_monte_carlo_risk(model, optimizer, steps: int, runs: int, seed,
     p = np.broadcast_to(np.asarray(model.p, dtype=float), (rows,))
     if p.sum() > 1 + 1e-12:
         raise ValueError(f"p must sum to at most 1 (one token per sample); sums to {p.sum():.6g}")
+    check_touched_memory(p, optimizer.batch, steps, min(runs, RUNS_PER_BLOCK),
+                         len(optimizer.rule.state), model.d)
     multipliers = optimizer.multipliers(steps)
     hyper = {s: float(x) for s, x in optimizer.values.items()}
     maps = idle_maps(optimizer.name, hyper, multipliers, max(steps, 1))

@@ -52,7 +52,7 @@ class Optimizer:
                  beta_schedule=None, schedules: dict | None = None, **hyper_parameters):
         self.rule = update_rule(name)
         self._name = name
-        self.specs = {_keyword(h): h for h in (*STANDARD, *self.rule.specs)}
+        self.specs = {_keyword(h): h for h in (*STANDARD_HYPER_PARAMETERS, *self.rule.specs)}
         own = {h.name for h in self.rule.specs}
         unknown = sorted(set(hyper_parameters) - own)
         if unknown:

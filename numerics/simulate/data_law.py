@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import numpy as np
 import sympy as sp
 
 from derivations import symbols as S
 from derivations.laws import law
 from derivations.optimizers import e
 from derivations.vectors import Dot
+from numerics.codegen.expressions import stable_form
 from numerics.kernels.numeric_function import numeric_function
 
 _projection = sp.Symbol("x_dot_e")   # ⟨x_b, e⟩
@@ -33,6 +35,20 @@ def gradient_coefficient(model: str):
     if extra:
         raise NotImplementedError(f"gradient coefficient depends on {extra}")
     return numeric_function(coefficient, (sample.mask, sample.noise, _projection))
+
+
+@lru_cache(maxsize=None)
+def active_probability(model: str):
+    """``p_B(p, B)``: the chance that a batch of ``B`` samples updates a row (the law's
+    ``active_probability``), vectorised in the kernels' stable form
+    (``1 − (1 − p)^B = −expm1(B log1p(−p))`` for least squares; at ``p = 1`` the
+    logarithm's ``−∞`` gives exactly 1, so its divide warning is not raised)."""
+    function = numeric_function(stable_form(law(model).active_probability), (S.p, S.batch))
+
+    def evaluate(p, batch):
+        with np.errstate(divide="ignore"):
+            return function(p, batch)
+    return evaluate
 
 
 @lru_cache(maxsize=None)

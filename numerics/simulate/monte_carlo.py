@@ -26,7 +26,7 @@ from numerics.inputs.seeds import check_seed, seed_label, seed_sequence
 from numerics.inputs.validation import check_integer
 from numerics.results.labelled import Labelled, problem_metadata
 from numerics.runtime.progress import progress
-from numerics.simulate.data_law import gradient_coefficient, risk_function
+from numerics.simulate.data_law import active_probability, gradient_coefficient, risk_function
 from numerics.simulate.update import apply_update
 
 #: Runs simulated together; fixed so results depend on ``seed`` only.
@@ -130,7 +130,7 @@ def monte_carlo_risk(model, optimizer, steps: int, runs: int, seed,
         start = state_vectors(rec, {**default_moments(rec, values[R0]), **moments}, rows, model.d)
     per_row = {s: np.broadcast_to(np.asarray(values[s], dtype=float), (rows,))
                for s in (S.p, R0, *optimizer.values)}
-    _warn_if_long(runs, optimizer.batch, rows, model.d, steps, per_row[S.p], time == "active")
+    _warn_if_long(model, runs, optimizer.batch, rows, steps, per_row[S.p], time == "active")
     seed = seed_sequence(seed)
     risk = simulate_in_blocks(runs, steps, seed, lambda n, rng: _simulate_block(
         model, optimizer, per_row, multipliers, start, observed, rows, steps, n, rng,
@@ -148,12 +148,13 @@ class LongSimulationWarning(RuntimeWarning):
 LONG_SIMULATION = 10**9
 
 
-def _warn_if_long(runs, batch, rows, d, steps, p, active_time) -> None:
+def _warn_if_long(model, runs, batch, rows, steps, p, active_time) -> None:
     """Estimate the work up front: per step ``runs·B·rows·(d + 2)`` sampled values; with
-    active time the slowest row needs about ``steps / p_B`` steps (``p_B = 1 − (1 − p)^B``)."""
-    p_b = -np.expm1(batch * np.log1p(-np.min(p)))
+    active time the slowest row needs about ``steps / p_B`` steps (the law's active
+    probability, ``p_B = 1 − (1 − p)^B`` for least squares)."""
+    p_b = float(active_probability(model.name)(np.min(p), batch))
     expected_steps = steps / p_b if active_time else steps
-    work = float(runs) * batch * rows * (d + 2) * expected_steps
+    work = float(runs) * batch * rows * (model.d + 2) * expected_steps
     if work > LONG_SIMULATION:
         warnings.warn(
             f"this dense simulation needs about {expected_steps:.3g} steps and {work:.2g} sampled "

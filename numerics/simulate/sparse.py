@@ -36,7 +36,7 @@ from numerics.inputs.seeds import check_seed, seed_sequence
 from numerics.inputs.validation import check_integer
 from numerics.kernels.numeric_function import numeric_function
 from numerics.kernels.run_cost import available_memory
-from numerics.simulate.data_law import gradient_coefficient, risk_weight
+from numerics.simulate.data_law import active_probability, gradient_coefficient, risk_weight
 from numerics.simulate.monte_carlo import (
     RUNS_PER_BLOCK,
     MonteCarloResult,
@@ -151,13 +151,15 @@ class TouchedRows:
             setattr(self, name, grown)
 
 
-def check_touched_memory(p: np.ndarray, batch: int, steps: int, runs: int, n: int,
-                         d: int) -> None:
+def check_touched_memory(model, p: np.ndarray, batch: int, steps: int, runs: int,
+                         n: int) -> None:
     """Refuse, before any work, a block of ``runs`` runs whose touched rows would not fit in
-    half the free memory: a run touches row ``i`` with probability ``1 − (1 − p_i)^{B·steps}``,
-    and :class:`TouchedRows` keeps ``n × d`` state, ``n × n`` risk terms and two integers per
-    touched pair, in storage that doubles as it grows (so up to twice that)."""
-    touched = runs * float(np.sum(-np.expm1(batch * steps * np.log1p(-np.minimum(p, 1.0)))))
+    half the free memory: a run touches row ``i`` with probability ``p_B`` of its
+    ``B·steps`` samples (the law's active probability), and :class:`TouchedRows` keeps
+    ``n × d`` state, ``n × n`` risk terms and two integers per touched pair, in storage
+    that doubles as it grows (so up to twice that)."""
+    d = model.d
+    touched = runs * float(np.sum(active_probability(model.name)(p, batch * steps)))
     need = 2 * touched * (n * d + n * n + 2) * 8 + runs * p.size * 4
     free = available_memory()
     if need > free // 2:
@@ -187,8 +189,8 @@ def sparse_monte_carlo_risk(model, optimizer, steps: int, runs: int, seed,
     p = np.broadcast_to(np.asarray(model.p, dtype=float), (rows,))
     if p.sum() > 1 + 1e-12:
         raise ValueError(f"p must sum to at most 1 (one token per sample); sums to {p.sum():.6g}")
-    check_touched_memory(p, optimizer.batch, steps, min(runs, RUNS_PER_BLOCK),
-                         len(optimizer.rule.state), model.d)
+    check_touched_memory(model, p, optimizer.batch, steps, min(runs, RUNS_PER_BLOCK),
+                         len(optimizer.rule.state))
     multipliers = optimizer.multipliers(steps)
     hyper = {s: float(x) for s, x in optimizer.values.items()}
     maps = idle_maps(optimizer.name, hyper, multipliers, max(steps, 1))

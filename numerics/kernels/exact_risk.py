@@ -119,7 +119,7 @@ def exact_risk(model, optimizer, steps: int, backend: str = "auto", dps: int = 5
 def _has_scheduled_kernel(rec) -> bool:
     """``rec`` has a scheduled C kernel, read from the data of its generated module (shipped,
     or printed once per derivation at run time): no symbolic work on a call."""
-    return backends.generated_module(rec).SCHEDULED_MONOMIALS is not None
+    return _schedule_table(rec) > 0
 
 
 def _schedule_table(rec) -> int:

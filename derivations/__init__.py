@@ -2,7 +2,7 @@
 exact recursions, closed forms, stability conditions, timescales and scaling limits
 derived from them."""
 
-from . import methods, symbols
+from . import ingredients, methods, rare_class, rare_class_law, symbols
 from .closed_forms import (
     ClosedForm,
     characteristic_polynomial,
@@ -11,7 +11,18 @@ from .closed_forms import (
     stationary_risk,
     stationary_state,
 )
-from .laws import LAWS, Law, law
+from .ingredients import (
+    Discrete,
+    Gaussian,
+    Mask,
+    Scalar,
+    StudentT,
+    TokenMask,
+    Vector,
+    gaussian_noise,
+    gaussian_vector,
+)
+from .laws import LAWS, DataLaw, Law, LawParameter, law, register_law, unregister_law
 from .optimizers import (
     BUILT_IN_RULES,
     UPDATE_RULES,
@@ -27,7 +38,9 @@ from .timescales import Timescales, timescales
 from .vectors import Dot, LinearVector
 
 __all__ = [
-    "methods", "LAWS", "Law", "law", "UPDATE_RULES", "BUILT_IN_RULES", "UpdateRule", "HyperParameter", "register_rule",
+    "methods", "ingredients", "rare_class", "rare_class_law", "LAWS", "Law", "DataLaw", "LawParameter", "law",
+    "register_law", "unregister_law", "Discrete", "Gaussian", "Mask", "Scalar", "StudentT",
+    "TokenMask", "Vector", "gaussian_noise", "gaussian_vector", "UPDATE_RULES", "BUILT_IN_RULES", "UpdateRule", "HyperParameter", "register_rule",
     "unregister_rule", "update_rule", "TIME_RULES", "MomentRecursion", "all_recursions",
     "derive_recursion", "recursion_for", "Dot", "LinearVector", "symbols", "ClosedForm",
     "characteristic_polynomial", "closed_form", "generating_function", "stationary_risk",

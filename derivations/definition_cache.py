@@ -4,8 +4,8 @@ Public functions take names (``derive_recursion("lsq", "my-rule")``), and a name
 come to mean another rule: a notebook cell that redefines a rule unregisters the old
 one and registers the new one under the same name.  A cache keyed by names alone would
 then hand back the old rule's derivation — a silent wrong answer.  Here each argument
-that names a registered update rule also puts that rule object into the key, so a
-redefined rule is derived afresh and an unchanged one is never derived twice.
+that names a registered update rule or data law also puts that object into the key, so a
+redefined rule or law is derived afresh and an unchanged one is never derived twice.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import inspect
 from functools import wraps
 
+from .laws import LAWS
 from .optimizers import UPDATE_RULES
 
 
@@ -27,7 +28,8 @@ def cached_by_definition(function):
         bound = signature.bind(*args, **kwargs)
         bound.apply_defaults()
         values = tuple(bound.arguments.values())
-        key = (values, tuple(UPDATE_RULES.get(x) if isinstance(x, str) else None for x in values))
+        key = (values, tuple((UPDATE_RULES.get(x), LAWS.get(x)) if isinstance(x, str) else None
+                             for x in values))
         if key not in results:
             results[key] = function(*args, **kwargs)
         return results[key]

@@ -101,8 +101,8 @@ def derive_statistics_map(model: str, optimizer: str, time_rule: str = "steps") 
                          f"{optimizer!r}: {unsupported}")
     nxt = {x: vec.subs({S.active: 1}) for x, vec in rule.apply().items()}   # every step active
 
-    along = BatchExpectation(law.sample_gradient, g, e, law.sample_expectation("signal"))
-    across = BatchExpectation(law.sample_gradient, g, e, law.sample_expectation("perp"))
+    along = BatchExpectation(law, g, e, law.closure.sample_expectation("signal"))
+    across = BatchExpectation(law, g, e, law.closure.sample_expectation("perp"))
     probe = LinearVector.atom(M2.mu_hat)
     signal_of = {Dot(x, M2.mu_hat): SIGNAL_NAMES[x] for x in rule.state}
     pairs = [(a, b) for i, a in enumerate(rule.state) for b in rule.state[i:]]
@@ -128,7 +128,7 @@ def derive_statistics_map(model: str, optimizer: str, time_rule: str = "steps") 
                  for x in rule.state]
     mean_map = sp.ImmutableMatrix([[r.coeff(m) for m in means] for r in mean_rows])
     return StatisticsMap(model, optimizer, time_rule, tuple(state), tuple(meaning),
-                         sp.ImmutableMatrix([tidy(r) for r in rows]), law.risks(),
+                         sp.ImmutableMatrix([tidy(r) for r in rows]), law.closure.risks(),
                          means, mean_map)
 
 

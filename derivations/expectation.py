@@ -1,25 +1,27 @@
 """Expectation over one batch, taken from moment rules.
 
-A *batch law* describes what one sample contributes: its per-sample gradient
-``G_b`` as a :class:`~derivations.vectors.LinearVector` in the sample's random
-quantities (Bernoulli mask ``m_b``, Gaussian noise ``ξ_b``, Gaussian input
-``x_b``).  The batch gradient is the mean ``g = (1/B) Σ_b G_b``.  The engine takes
-``E[·]`` of any polynomial in the step-activity indicator ``a``, the fixed inner
-products, and inner products involving ``g``, by these rules:
+A data law (:mod:`derivations.laws`) describes what one sample contributes: its
+per-sample gradient ``G_b`` as a :class:`~derivations.vectors.LinearVector` in the
+sample's ingredients (:mod:`derivations.ingredients`).  The batch gradient is the mean
+``g = (1/B) Σ_b G_b``.  The engine takes ``E[·]`` of any polynomial in the step-activity
+indicator ``a``, the fixed inner products, and inner products involving ``g``, by these
+rules:
 
 * batch sums: a product of ``k`` factors of ``g`` is a sum over ``k``-tuples of
   sample indices; grouping equal indices (set partitions ``π`` of the factors),
   ``E Π_j ⟨G_{b_j}, ·⟩ = Σ_π B(B−1)…(B−|π|+1) / B^k · E[one term with |π| distinct
   samples]`` (samples i.i.d.);
-* step activity: ``a = 1 − Π_{b=1}^B (1 − m_b)``, ``a² = a``; for ``F`` depending on
-  samples ``1..n``, ``E[aF] = E[F] − (1 − p)^{B−n} E[F Π_{b≤n}(1 − m_b)]``;
-* masks: ``m_b^k = m_b``, ``E m_b = p``, independent across samples;
-* noise: ``E ξ^{2j} = (s²)^j (2j − 1)!!``, odd moments vanish;
-* Gaussian inputs: Wick/Isserlis (:mod:`derivations.wick`).
+* step activity (a law with a token mask ``m``): ``a = 1 − Π_{b=1}^B (1 − m_b)``,
+  ``a² = a``; for ``F`` depending on samples ``1..n``, ``E[aF] = E[F] − (1 − p)^{B−n}
+  E[F Π_{b≤n}(1 − m_b)]``; without a token mask every step is active (``a = 1``);
+* masks: ``m_b^k = m_b``, ``E m_b = q`` (``p`` for the token mask), independent;
+* scalars: ``E ξ^k`` the ``k``-th moment of their distribution;
+* vectors of i.i.d. entries: the cumulant expansion of :mod:`derivations.wick`
+  (Wick/Isserlis for Gaussian vectors), dimension ``d``.
 
-A law whose gradient is not polynomial (the logistic model) supplies its own
-expectation over independent samples (Stein's lemma, :mod:`derivations.rare_class`);
-the batch sums above are shared.
+A law whose second moments do not close (the logistic model) supplies its own
+expectation over independent samples through its closure (Stein's lemma,
+:mod:`derivations.rare_class`); the batch sums above are shared.
 """
 
 from __future__ import annotations
@@ -29,14 +31,13 @@ from collections.abc import Callable, Iterator
 import sympy as sp
 
 from . import symbols as S
-from .symbols import SampleSymbols, sample_symbols
+from .ingredients import Mask, TokenMask
+from .symbols import Sample
 from .vectors import Dot, LinearVector
-from .wick import gaussian_expectation
+from .wick import cumulant_expectation
 
-#: Per-sample gradient of a data law: (sample symbols, current error atom) → G_b.
-SampleGradient = Callable[[SampleSymbols, sp.Symbol], LinearVector]
-#: A law's own ``E[·]`` over independent samples (default: masks, noise, Wick).
-SampleExpectation = Callable[[sp.Expr, list[SampleSymbols]], sp.Expr]
+#: A law's own ``E[·]`` over independent samples (default: the ingredients' moments).
+SampleExpectation = Callable[[sp.Expr, list[Sample]], sp.Expr]
 
 
 def _set_partitions(items: list[int]) -> Iterator[list[list[int]]]:
@@ -54,18 +55,13 @@ def _falling(n: sp.Expr, k: int) -> sp.Expr:
     return sp.Mul(*(n - j for j in range(k)))
 
 
-def _gaussian_moment(k: int, variance: sp.Expr) -> sp.Expr:
-    if k % 2:
-        return sp.Integer(0)
-    return variance ** (k // 2) * sp.factorial2(k - 1)
-
-
 class BatchExpectation:
     """``E[·]`` over one batch of a data law (see module docstring)."""
 
-    def __init__(self, sample_gradient: SampleGradient, gradient_atom: sp.Symbol,
-                 error_atom: sp.Symbol, sample_expectation: SampleExpectation | None = None):
-        self.sample_gradient = sample_gradient
+    def __init__(self, law, gradient_atom: sp.Symbol, error_atom: sp.Symbol,
+                 sample_expectation: SampleExpectation | None = None):
+        self.law = law
+        self.sample_gradient = law.sample_gradient
         self.g = gradient_atom
         self.e = error_atom
         self.sample_expectation = sample_expectation
@@ -92,12 +88,14 @@ class BatchExpectation:
                 rest *= f
         occurrences = [i for i, (_, n) in enumerate(g_slots) for _ in range(n)]
         k = len(occurrences)
+        if not self.law.token_mask:
+            activity = 0   # dense gradients: every step is active, a = 1
         if k == 0:
-            prob = S.active_probability if activity else 1
+            prob = self.law.active_probability if activity else 1
             return rest * prob
         total = sp.Integer(0)
         for partition in _set_partitions(list(range(k))):
-            samples = [sample_symbols(b + 1) for b in range(len(partition))]
+            samples = [self.law.sample(b + 1) for b in range(len(partition))]
             label = {}
             for b, block in enumerate(partition):
                 for occ in block:
@@ -118,7 +116,7 @@ class BatchExpectation:
         return rest * total
 
     # -- activity, masks, noise, Gaussians -------------------------------------
-    def _samples_expectation(self, expr: sp.Expr, samples: list[SampleSymbols],
+    def _samples_expectation(self, expr: sp.Expr, samples: list[Sample],
                              activity: int) -> sp.Expr:
         if self.sample_expectation is not None:
             if activity:
@@ -128,14 +126,23 @@ class BatchExpectation:
         plain = self._independent_expectation(expr, samples)
         if not activity:
             return plain
-        none_active = sp.Mul(*(1 - s.mask for s in samples))
+        mask = self.law.token_mask
+        none_active = sp.Mul(*(1 - s.atoms[mask] for s in samples))
         untouched = (1 - S.p) ** (S.batch - len(samples))
         return plain - untouched * self._independent_expectation(expr * none_active, samples)
 
-    def _independent_expectation(self, expr: sp.Expr, samples: list[SampleSymbols]) -> sp.Expr:
-        masks = {s.mask for s in samples}
-        noises = {s.noise for s in samples}
-        gaussian = {s.x: s.index for s in samples}
+    def _independent_expectation(self, expr: sp.Expr, samples: list[Sample]) -> sp.Expr:
+        masks, scalars, vectors, cumulants = {}, {}, {}, {}
+        for smp in samples:
+            for name, ingredient in self.law.ingredients.items():
+                atom = smp.atoms[name]
+                if isinstance(ingredient, (TokenMask, Mask)):
+                    masks[atom] = ingredient.probability
+                elif ingredient.shape == "vector":
+                    vectors[atom] = atom           # each sample's vector is its own group
+                    cumulants[atom] = ingredient.distribution.cumulant
+                else:
+                    scalars[atom] = ingredient.distribution
         total = sp.Integer(0)
         for term in sp.Add.make_args(sp.expand(expr)):
             coeff, factors = term.as_coeff_mul()
@@ -144,14 +151,14 @@ class BatchExpectation:
             for f in factors:
                 base, exp = f.as_base_exp()
                 if base in masks:
-                    value *= S.p
-                elif base in noises:
-                    value *= _gaussian_moment(int(exp), S.sigma2)
-                elif isinstance(base, Dot) and any(a in gaussian for a in base.args):
+                    value *= masks[base]
+                elif base in scalars:
+                    value *= scalars[base].moment(int(exp))
+                elif isinstance(base, Dot) and any(a in vectors for a in base.args):
                     dots.extend([base] * int(exp))
                 else:
                     value *= f
             if value == 0:
                 continue
-            total += value * gaussian_expectation(dots, gaussian, S.d)
+            total += value * cumulant_expectation(dots, vectors, cumulants, S.d)
         return total

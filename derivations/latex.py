@@ -160,7 +160,7 @@ def latex_document(model: str, optimizer: str, time_rule: str = "steps",
         + ("every step." if time_rule == "steps" else
            "active iterates (steps whose batch holds the row's token; idle stretches "
            "integrated out)."),
-        law.parameter_text,
+        law.latex_parameter_text(),
     ]
     intro = {**_TEXT, **(_MEAN_FIELD_TEXT if not law.closed_moments else {})}
     if not timescales(model, optimizer).learning.is_finite:

@@ -174,7 +174,7 @@ class Linearisation:
 @stored
 def linearise(optimizer: str, time_rule: str = "steps") -> Linearisation:
     """Linearise the logistic statistics map of ``optimizer`` at the optimum."""
-    stats = derive_statistics_map("logistic", optimizer, time_rule)
+    stats = derive_statistics_map(M2.NAME, optimizer, time_rule)
     n = len(stats.state)
     J = sp.Matrix(n, n, lambda i, j: in_constants(_at_optimum(
         _derivative_at_optimum(stats.update[i], stats.state[j]))))
@@ -189,7 +189,7 @@ def linearise(optimizer: str, time_rule: str = "steps") -> Linearisation:
     vectors = (e, v)[: 1 + (len(bulk_state) > 1)]
     pairs = [(a, b) for i, a in enumerate(vectors) for b in vectors[i:]]
     bulk = MomentRecursion(
-        model="logistic",
+        model=M2.NAME,
         optimizer=optimizer,
         time_rule=time_rule,
         state=bulk_state,

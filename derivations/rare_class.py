@@ -34,8 +34,11 @@ import sympy as sp
 from . import symbols as S
 from .logistic_normal import gaussian_expectation, sig, sigmoid_derivative
 from .optimizers import e
-from .symbols import SampleSymbols
+from .symbols import Sample
 from .vectors import Dot
+
+#: The name the rare-class law is registered under (:mod:`derivations.rare_class_law`).
+NAME = "logistic"
 
 #: Unit vector along μ (a vector atom): ⟨e, μ̂⟩ = s, ⟨v, μ̂⟩ = u.
 mu_hat = S.mu_hat
@@ -67,7 +70,7 @@ _RESIDUALS: dict[int, sp.Dummy] = {}
 _LABELS: dict[int, sp.Dummy] = {}
 
 
-def residual(sample: SampleSymbols) -> sp.Symbol:
+def residual(sample: Sample) -> sp.Symbol:
     """Residual ``r_b = σ(c_b) − y_b`` of sample ``b`` (a symbol; its law is below)."""
     return _RESIDUALS.setdefault(sample.index, sp.Dummy(f"r_{sample.index}", real=True))
 
@@ -102,7 +105,7 @@ class SteinExpectation:
             raise ValueError(f"projection must be 'perp' or 'signal'; got {projection!r}")
         self.projection = projection
 
-    def __call__(self, expr: sp.Expr, samples: list[SampleSymbols]) -> sp.Expr:
+    def __call__(self, expr: sp.Expr, samples: list[Sample]) -> sp.Expr:
         inputs = {smp.x: smp.index for smp in samples}
         total = sp.Integer(0)
         for term in sp.Add.make_args(sp.expand(expr)):
@@ -196,3 +199,4 @@ def signal_moment(poly: sp.Expr, index: int, n: int) -> sp.Expr:
                 + sample_mean(poly, index)
                 + signal**2 * sample_mean(sigmoid_derivative(poly, 2), index))
     raise NotImplementedError("at most two inputs of one sample along mu_hat")
+

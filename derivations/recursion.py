@@ -22,9 +22,8 @@ import sympy as sp
 from . import symbols as S
 from .definition_cache import cached_by_definition
 from .expectation import BatchExpectation
-from .laws import LAWS
+from .laws import LAWS, is_built_in_law
 from .laws import law as law_named
-from .linearisation import linearise
 from .moments import (
     R0,
     TIME_RULES,
@@ -45,8 +44,9 @@ from .vectors import Dot, LinearVector
 def derive_recursion(model: str, optimizer: str, time_rule: str = "steps") -> MomentRecursion:
     """Derive the exact second-moment recursion of ``model`` under ``optimizer``.
 
-    For a mean-field law (the logistic model) this is the recursion of its
-    linearisation at the optimum (:func:`derivations.linearisation.linearise`).
+    The expectations are taken over the law's ingredients (:mod:`derivations.expectation`);
+    a law whose moments do not close supplies the recursion through its ``closure`` (the
+    logistic model: the linearisation of its statistics map at the optimum).
 
     ``time_rule="steps"``: one map per step, ``X_{k+1} = E[step] X_k + c``.
     ``time_rule="active"``: one map per *active* step (one whose batch holds the
@@ -65,11 +65,13 @@ def derive_recursion(model: str, optimizer: str, time_rule: str = "steps") -> Mo
                          f"got {time_rule!r}")
     law = law_named(model)
     if not law.closed_moments:
-        # No finite-d closure: the exact second moments are those of the linearisation
-        # at the optimum (its bulk block), derived from the statistics map.
-        return linearise(optimizer, time_rule).bulk
+        return law.closure.moment_recursion(optimizer, time_rule)
     rule: UpdateRule = update_rule(optimizer)
-    expect = BatchExpectation(law.sample_gradient, g, e)
+    shared = sorted({h.name for h in law.specs} & {h.name for h in rule.specs})
+    if shared:
+        raise ValueError(f"law {model!r} and rule {optimizer!r} both have parameters named "
+                         f"{shared}: rename one of them")
+    expect = BatchExpectation(law, g, e)
     nxt = rule.apply()
 
     pairs = [(u, w) for i, u in enumerate(rule.state) for w in rule.state[i:]]
@@ -87,7 +89,7 @@ def derive_recursion(model: str, optimizer: str, time_rule: str = "steps") -> Mo
         transition, forcing = linear_map(rows, list(state), "second-moment update")
         mean_transition, mean_constant = linear_map(mean_rows, list(means), "mean update")
     else:
-        p_b = S.active_probability
+        p_b = law.active_probability
         idle = {u: vec.subs({S.active: 0, g: 0}) for u, vec in nxt.items()}
         conditioned = lambda x: expect(S.active * x) / p_b
         A1, forcing = linear_map(moments_of(nxt, pairs, to_state, conditioned), list(state),
@@ -119,7 +121,7 @@ def derive_recursion(model: str, optimizer: str, time_rule: str = "steps") -> Mo
         mean_transition=mean_transition,
         risk=law.risk(state[0]),
         initial=initial,
-        parameters=(*S.PARAMETERS, *rule.symbols),
+        parameters=(S.lr, S.beta, *law.model_symbols, *rule.symbols),
         hyper_parameters=(S.lr, S.beta, *rule.symbols),
         unit_interval=tuple(h for h in (S.lr, S.beta, *rule.symbols) if h in rule.unit_interval),
     )
@@ -151,7 +153,8 @@ def shipped_recursions() -> list[tuple[str, str, str]]:
     code for: each model with closed second moments under each built-in optimizer and
     time rule (rules a user registers get their code generated at run time)."""
     return [(name, rule.name, t) for name, law in LAWS.items()
-            if law.closed_moments for rule in BUILT_IN_RULES for t in TIME_RULES]
+            if is_built_in_law(name) and law.closed_moments
+            for rule in BUILT_IN_RULES for t in TIME_RULES]
 
 
 def all_recursions() -> list[MomentRecursion]:

@@ -134,7 +134,7 @@ def gradient_energy(model: str) -> sp.Expr:
         # sgd's bulk map is R' = (1 − 2ηh + η² E‖g‖²/R) R near the optimum
         T = recursion_for(model, "sgd", "steps").transition[0, 0]
         return sp.cancel(sp.diff(T, S.lr, 2) / 2)
-    expect = BatchExpectation(law.sample_gradient, g, e)
+    expect = BatchExpectation(law, g, e)
     R = sp.Symbol("R")
     energy = expect(Dot(g, g)).xreplace({Dot(e, e): R, S.sigma2: 0})
     return sp.cancel(energy / R)

@@ -7,8 +7,9 @@ of a built-in update rule or model as it is (the package's text defines it), the
 a rule registered at run time together with its :attr:`~derivations.optimizers.UpdateRule.definition`
 (so a user's rule is derived once, in the first process that needs it, and a changed
 definition is derived again), a :class:`~derivations.moments.MomentRecursion` by its
-fingerprint (the SHA-256 of its canonical form); a law defined at run time is derived in
-memory only. Anything else in the arguments, or a value holding a ``Dummy`` symbol
+fingerprint (the SHA-256 of its canonical form), a law registered at run time by its
+:attr:`~derivations.laws.DataLaw.definition` (one with its own closure is derived in memory
+only). Anything else in the arguments, or a value holding a ``Dummy`` symbol
 (whose identity does not survive a process), is never stored. A damaged or unreadable
 entry is derived again; entries are written atomically (temporary file, then rename).
 
@@ -32,13 +33,11 @@ from pathlib import Path
 
 import sympy as sp
 
-from .laws import LAWS
+from .laws import LAWS, is_built_in_law
 from .moments import MomentRecursion
 from .optimizers import UPDATE_RULES, is_built_in
 
 _PACKAGE = Path(__file__).resolve().parent
-#: The laws shipped with the package: a name is stored only while it still means one.
-_BUILT_IN_LAWS = dict(LAWS)
 
 
 def source_digest(folder: Path, patterns: tuple[str, ...] = ("*.py",)) -> str:
@@ -76,8 +75,11 @@ def _canonical(value) -> str | None:
     if isinstance(value, str):
         if value in UPDATE_RULES and not is_built_in(value):
             return f"rule {value!r} defined as {UPDATE_RULES[value].definition}"
-        if value in LAWS and LAWS[value] is not _BUILT_IN_LAWS.get(value):
-            return None
+        if value in LAWS and not is_built_in_law(value):
+            law = LAWS[value]
+            if not law.closed_moments:
+                return None    # a user's closure is code the key cannot see
+            return f"law {value!r} defined as {law.definition}"
         return repr(value)
     if value is None or isinstance(value, (bool, int, Fraction, sp.Rational)):
         return f"{type(value).__name__} {value!r}"

@@ -2,8 +2,8 @@
 
 Parameters carry the names of the mathematics (η, β, p, B, d, s²); the Python
 names follow the public API (``lr``, ``beta``, ``p``, ``batch``, ``d``,
-``sigma2``).  The random quantities of one batch (masks, noise, Gaussian inputs) are
-:class:`~sympy.Dummy` symbols made by :func:`sample_symbols`: they never appear in a
+``sigma2``).  The random quantities of one batch (a law's ingredients: masks, noise,
+random vectors) are :class:`~sympy.Dummy` symbols made by :func:`sample_symbols`: they never appear in a
 derived result, and no symbol a user writes (a buffer ``x_1``, a hyper-parameter
 ``m_1``) can be mistaken for one.
 """
@@ -39,18 +39,28 @@ active_probability = 1 - (1 - p) ** batch
 PARAMETERS = (lr, beta, p, batch, d, sigma2)
 
 
-@dataclass(frozen=True)
-class SampleSymbols:
-    """The random quantities of sample ``b`` of a batch.
+class Sample:
+    """The random quantities of sample ``b`` of a batch: one ``Dummy`` symbol per ingredient
+    of the data law, read by the ingredient's name (``sample.x``, ``sample["xi"]``)."""
 
-    ``mask`` is the Bernoulli(p) activity m_b, ``noise`` the label noise ξ_b,
-    ``x`` the Gaussian input vector x_b ~ N(0, I_d) (a vector atom).
-    """
+    __slots__ = ("index", "atoms")
 
-    index: int
-    mask: sp.Symbol
-    noise: sp.Symbol
-    x: sp.Symbol
+    def __init__(self, index: int, atoms: dict[str, sp.Symbol]):
+        self.index = index
+        self.atoms = dict(atoms)
+
+    def __getattr__(self, name: str) -> sp.Symbol:
+        try:
+            return self.atoms[name]
+        except KeyError:
+            raise AttributeError(f"the law has no ingredient {name!r}; its ingredients are "
+                                 f"{sorted(self.atoms)}") from None
+
+    def __getitem__(self, name: str) -> sp.Symbol:
+        return getattr(self, name)
+
+    def __repr__(self) -> str:
+        return f"Sample({self.index}, {sorted(self.atoms)})"
 
 
 @dataclass(frozen=True)
@@ -77,16 +87,23 @@ class IndexedSymbols:
 #: Every :class:`IndexedSymbols` family the engine has made.
 FAMILIES: list[IndexedSymbols] = []
 
-_SAMPLES: dict[int, SampleSymbols] = {}
+_ATOMS: dict[tuple, sp.Dummy] = {}
 
 
-def sample_symbols(b: int) -> SampleSymbols:
-    """Symbols for sample ``b`` (1-based) of a batch: the same ``Dummy`` symbols at every
-    call in a process (printed ``_m_1``, ``_xi_1``, ``_x_1``)."""
-    if b not in _SAMPLES:
-        _SAMPLES[b] = SampleSymbols(index=b, mask=sp.Dummy(f"m_{b}", nonnegative=True),
-                                    noise=sp.Dummy(f"xi_{b}", real=True), x=sp.Dummy(f"x_{b}"))
-    return _SAMPLES[b]
+def sample_symbols(b: int, ingredients) -> Sample:
+    """Symbols for sample ``b`` (1-based) of a batch of a law with ``ingredients`` (name →
+    :class:`~derivations.ingredients.Ingredient`): the same ``Dummy`` symbols at every call
+    in a process (printed ``_x_1``, ``_xi_1``).  Masks are nonnegative, scalars real."""
+    atoms = {}
+    for name, ingredient in ingredients.items():
+        kind = type(ingredient).__name__
+        key = (name, kind, b)
+        if key not in _ATOMS:
+            assumptions = ({"nonnegative": True} if kind.endswith("Mask") else
+                           {} if ingredient.shape == "vector" else {"real": True})
+            _ATOMS[key] = sp.Dummy(f"{name}_{b}", **assumptions)
+        atoms[name] = _ATOMS[key]
+    return Sample(b, atoms)
 
 
 def is_idle_power(x: sp.Expr) -> bool:

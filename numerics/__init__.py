@@ -16,6 +16,7 @@ from numerics.version import __version__
 #: The public names and the module each comes from, imported on first use (PEP 562), so
 #: ``import numerics`` (and ``sparsemom --help``) does not load SymPy, pandas or a kernel.
 _EXPORTS = {
+    "Model": "numerics.inputs.models",
     "SparseLeastSquares": "numerics.inputs.models",
     "RareClassLogistic": "numerics.inputs.models",
     "Optimizer": "numerics.inputs.optimizer",

@@ -10,13 +10,13 @@ from derivations import symbols as S
 from derivations.expectation import BatchExpectation
 from derivations.optimizers import e, g, v
 from derivations.vectors import Dot
-from numerics.inputs.models import SparseLeastSquares
+from derivations.laws import LEAST_SQUARES
 
 R, C, V = sp.symbols("R C V")
 
 
 def expect(expr):
-    return BatchExpectation(SparseLeastSquares.law.sample_gradient, g, e)(expr)
+    return BatchExpectation(LEAST_SQUARES, g, e)(expr)
 
 
 def test_gradient_moments():

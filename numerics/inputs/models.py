@@ -1,7 +1,10 @@
 """Models with numbers: a data law (:mod:`derivations.laws`) and its validated parameters.
 
-Per-row parameters are arrays (one entry per row of a token stream); every value is
-checked when the model is made (a ``ValueError`` names the parameter).
+``Model(law, d, R0=…, **parameters)`` serves every law, built in or registered with
+:func:`derivations.laws.register_law`: the keywords are the law's parameters (and ``p``,
+the rows' activity probabilities, when the law uses it), each checked against its declared
+interval when the model is made (a ``ValueError`` names the parameter).  Per-row values
+are arrays (one entry per row of a token stream).
 """
 
 from __future__ import annotations
@@ -10,46 +13,99 @@ import numpy as np
 import sympy as sp
 
 from derivations import symbols as S
-from derivations.laws import LEAST_SQUARES, RARE_CLASS
-from numerics.inputs.validation import check_integer, check_per_row, common_rows
+from derivations.laws import LAWS, LEAST_SQUARES, LawParameter
+from derivations.laws import law as law_named
+from derivations.rare_class_law import RARE_CLASS
+from numerics.inputs.validation import check_declared, check_integer, check_per_row, common_rows
 
 #: The largest dimension ``d`` (and batch): the kernels compute in float64, which holds
 #: every integer up to ``2^53`` exactly.
 MAX_DIMENSION = 2**53
+#: The activity probability of a row, when the law uses it and does not declare it itself.
+ACTIVITY = LawParameter(S.p, lower=0, upper=1, lower_open=True, keyword="p",
+                        doc="activity probability of the row")
 
 
-class SparseLeastSquares:
-    """Sparse least squares (model M1, :class:`derivations.laws.LeastSquares`) with numbers.
+class Model:
+    """A data law with numbers: ``d`` (an integer in ``[min_dimension, 2^53]``), ``R0 =
+    ‖e_0‖² ≥ 0`` (scalar or per row) and the law's parameters by keyword (``p`` in (0, 1]
+    per row when the law uses it; each declared parameter within its interval, scalar
+    or per row as declared; a parameter with a default may be left out)."""
 
-    Parameters: ``d`` row dimension (an integer in ``[1, 2^53]``); ``p`` activity
-    probability in (0, 1], scalar or one entry per row; ``R0 = ‖e_0‖² ≥ 0``,
-    scalar or per row; ``sigma2 = s² ≥ 0`` the label-noise variance.
-    """
+    min_dimension = 1
 
-    law = LEAST_SQUARES
-    name = law.name
-    title = law.title
-
-    def __init__(self, d: int, p, R0=1, sigma2=0):
-        self.d = check_integer("d", d, minimum=1, maximum=MAX_DIMENSION)
-        self.p = check_per_row("p", p, lower=0, upper=1, lower_open=True)
+    def __init__(self, law, d: int, R0=1, **parameters):
+        self.law = law_named(law) if isinstance(law, str) else law
+        if LAWS.get(getattr(self.law, "name", None)) is not self.law:
+            raise ValueError(f"law must be a registered law (derivations.register_law) or its "
+                             f"name; got {law!r}")
+        self._name = self.law.name
+        self.title = self.law.title
+        self.d = check_integer("d", d, minimum=self.min_dimension, maximum=MAX_DIMENSION)
         self.R0 = check_per_row("R0", R0, lower=0)
-        self.sigma2 = check_per_row("sigma2", sigma2, lower=0)
-        if self.sigma2.ndim:
-            raise ValueError("sigma2 must be a scalar (one noise level for all rows)")
-        self.rows = common_rows(p=self.p, R0=self.R0)
+        specs = self.specs
+        unknown = sorted(set(parameters) - {h.name for h in specs})
+        if unknown:
+            raise ValueError(f"model {self.law.name!r} has no parameter(s) {unknown}; its "
+                             f"parameters are {[h.name for h in specs]} (and d, R0)")
+        self.values: dict[sp.Symbol, np.ndarray] = {}
+        for h in specs:
+            value = parameters.get(h.name, h.default)
+            if value is None:
+                raise ValueError(f"model {self.law.name!r} needs parameter {h.name!r} "
+                                 f"({h.doc or 'no default'}) in {h.interval()}")
+            values = check_declared(h, h.name, value)
+            if values.ndim and not h.per_row:
+                raise ValueError(f"{h.name} must be a scalar for the {self.law.title} model "
+                                 "(one value for all rows)")
+            self.values[h.symbol] = values
+            setattr(self, h.name, values)
+        self.rows = common_rows(**{h.name: self.values[h.symbol] for h in specs}, R0=self.R0)
+
+    @property
+    def specs(self) -> tuple[LawParameter, ...]:
+        """The model's parameters: ``p`` (when the law uses it and does not declare it),
+        then the law's own."""
+        own = self.law.specs
+        extra = (ACTIVITY,) if self.law.uses_p and S.p not in self.law.symbols else ()
+        return (*extra, *own)
+
+    @property
+    def name(self) -> str:
+        """The name of the law, by which every derivation looks it up; a ``ValueError`` when
+        that name no longer means the law this model was made (and checked) for."""
+        if LAWS.get(self._name) is not self.law:
+            raise ValueError(f"model {self._name!r} was made for a law that has since been "
+                             "redefined or unregistered; make the Model again")
+        return self._name
 
     def parameter_values(self) -> dict[sp.Symbol, np.ndarray]:
         """Numeric values of the model's symbols (per-row arrays or scalars)."""
-        return {S.p: self.p, S.d: np.array(self.d), S.sigma2: self.sigma2}
+        return {S.d: np.array(self.d), **self.values}
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{h.name}={_show(self.values[h.symbol])}" for h in self.specs)
+        return f"Model({self._name!r}, d={self.d}, R0={_show(self.R0)}, {shown})"
+
+
+class SparseLeastSquares(Model):
+    """Sparse least squares (model M1, :data:`derivations.laws.LEAST_SQUARES`) with numbers.
+
+    Parameters: ``d`` row dimension (an integer in ``[1, 2^53]``); ``p`` activity
+    probability in (0, 1], scalar or one entry per row; ``R0 = ‖e_0‖² ≥ 0``,
+    scalar or per row; ``sigma2 = s² ≥ 0`` the label-noise variance (one for all rows).
+    """
+
+    def __init__(self, d: int, p, R0=1, sigma2=0):
+        super().__init__(LEAST_SQUARES, d, R0=R0, p=p, sigma2=sigma2)
 
     def __repr__(self) -> str:
         rows = f"{self.rows} rows" if self.rows > 1 else f"p={self.p.ravel()[0]}"
         return f"SparseLeastSquares(d={self.d}, {rows}, sigma2={self.sigma2})"
 
 
-class RareClassLogistic:
-    """Logistic regression with a rare class (model M2, :class:`derivations.laws.RareClass`).
+class RareClassLogistic(Model):
+    """Logistic regression with a rare class (model M2, :data:`derivations.rare_class.RARE_CLASS`).
 
     Parameters: ``d ≥ 2`` (a signal direction and its orthogonal bulk); ``p`` in
     (0, 1) the rare-class probability; ``rho > 0``; the initial signal error
@@ -58,22 +114,13 @@ class RareClassLogistic:
     ``θ* = μ`` the optimum.
     """
 
-    law = RARE_CLASS
-    name = law.name
-    title = law.title
+    min_dimension = 2
 
     def __init__(self, d: int, p, rho, s0=None, R0=0):
-        self.d = check_integer("d", d, minimum=2, maximum=MAX_DIMENSION)
-        self.p = _scalar("p", check_per_row("p", p, lower=0, upper=1, lower_open=True,
-                                            upper_open=True))
-        self.rho = _scalar("rho", check_per_row("rho", rho, lower=0, lower_open=True))
+        super().__init__(RARE_CLASS, d, R0=R0, p=p, rho=rho)
+        self.p, self.rho = self.p[()], self.rho[()]
         self.s0 = -self.rho if s0 is None else _scalar("s0", check_per_row("s0", s0))
-        self.R0 = _scalar("R0", check_per_row("R0", R0, lower=0))
-        self.rows = 1
-
-    def parameter_values(self) -> dict[sp.Symbol, np.ndarray]:
-        """Numeric values of the model's symbols."""
-        return {S.p: self.p, S.d: np.array(self.d), S.rho: self.rho}
+        self.R0 = _scalar("R0", self.R0)
 
     def __repr__(self) -> str:
         return (f"RareClassLogistic(d={self.d}, p={self.p}, rho={self.rho}, s0={self.s0}, "
@@ -86,8 +133,15 @@ def _scalar(name: str, values: np.ndarray):
     return values[()]
 
 
-#: Every numeric model class by its law's name.
-MODELS = {SparseLeastSquares.name: SparseLeastSquares, RareClassLogistic.name: RareClassLogistic}
+def _show(values: np.ndarray):
+    values = np.asarray(values)
+    if values.ndim == 0:
+        return values.item()
+    return values.ravel()[0] if values.size == 1 else f"<{values.size} rows>"
+
+
+#: The numeric model class of each built-in law's name (a registered law: :class:`Model`).
+MODELS = {LEAST_SQUARES.name: SparseLeastSquares, RARE_CLASS.name: RareClassLogistic}
 
 
 def model_class(name: str):

@@ -3,8 +3,6 @@ validated hyper-parameters and their per-step schedules."""
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 import numpy as np
 import sympy as sp
 
@@ -16,7 +14,7 @@ from derivations.optimizers import (
     update_rule,
 )
 from numerics.inputs.schedules import Schedule, as_schedule
-from numerics.inputs.validation import check_integer, check_per_row, common_rows
+from numerics.inputs.validation import check_declared, check_integer, common_rows
 
 #: The largest batch: float64 holds every integer up to 2^53 exactly (and ``(1 − p)^B``
 #: is computed from ``B`` as a float).
@@ -66,7 +64,7 @@ class Optimizer:
                              "(no default)")
         given = {"lr": lr, "beta": beta}
         given.update({h.name: hyper_parameters.get(h.name, h.default) for h in self.rule.specs})
-        self.values = {self.specs[k].symbol: _check(self.specs[k], k, x) for k, x in given.items()}
+        self.values = {self.specs[k].symbol: check_declared(self.specs[k], k, x) for k, x in given.items()}
         self.lr, self.beta = self.values[S.lr], self.values[S.beta]
         if not self.rule.uses_beta and np.any(self.beta != 0):
             raise ValueError(f"beta must be 0 for optimizer {name!r}, whose update does not "
@@ -130,7 +128,7 @@ class Optimizer:
             if s.size and not _all_within(self.specs[key], key, base, s):
                 for k in range(s.size):  # find the first step outside, for the message
                     try:
-                        _check(self.specs[key], key, base * s[k])
+                        check_declared(self.specs[key], key, base * s[k])
                     except ValueError as exc:
                         raise ValueError(f"{key} schedule at step {k} (multiplier {s[k]}): "
                                          f"{exc}") from None
@@ -145,17 +143,6 @@ class Optimizer:
                 f"batch={self.batch}{extra}{sched})")
 
 
-def _check(spec: HyperParameter, key: str, value) -> np.ndarray:
-    """``value`` validated against the interval of ``spec`` (reported as ``key``), and
-    integral when its symbol is declared ``integer``."""
-    values = check_per_row(key, value, lower=_bound(spec.lower), upper=_bound(spec.upper),
-                           lower_open=spec.lower_open, upper_open=spec.upper_open)
-    if spec.symbol.is_integer and any(x != int(x) for x in np.ravel(values).tolist()):
-        raise ValueError(f"{key} must be an integer (its symbol is declared integer); "
-                         f"got {value!r}")
-    return values
-
-
 def _all_within(spec: HyperParameter, key: str, base: np.ndarray, s: np.ndarray) -> bool:
     """Every scheduled value ``base_r · s_k`` (all rows, all steps) lies in the interval
     of ``spec``, decided from the four products of extremes: the interval is convex, and
@@ -163,19 +150,10 @@ def _all_within(spec: HyperParameter, key: str, base: np.ndarray, s: np.ndarray)
     greatest of the ``rows × steps`` products are among them."""
     corners = [b * m for b in (base.min(), base.max()) for m in (s.min(), s.max())]
     try:
-        _check(spec, key, corners)
+        check_declared(spec, key, corners)
     except ValueError:
         return False
     return True
-
-
-def _bound(x):
-    """A bound as a :class:`fractions.Fraction` when rational (comparable with exact
-    values and floats alike), else a float."""
-    if x is None:
-        return None
-    x = sp.sympify(x)
-    return Fraction(int(x.p), int(x.q)) if x.is_Rational else float(x)
 
 
 def _show(values: np.ndarray):

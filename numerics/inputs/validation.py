@@ -124,3 +124,24 @@ def common_rows(**arrays: np.ndarray) -> int:
 def _shown(x) -> str:
     """A value as a user wrote it: ``2/3`` for a fraction, ``0.5`` for a float."""
     return str(x) if isinstance(x, (Fraction, np.generic)) else repr(x)
+
+
+def check_declared(spec, key: str, value) -> np.ndarray:
+    """``value`` validated against the interval of a declared parameter ``spec`` (a
+    :class:`~derivations.optimizers.HyperParameter` or law parameter, reported as ``key``),
+    and integral when its symbol is declared ``integer``."""
+    values = check_per_row(key, value, lower=exact_bound(spec.lower), upper=exact_bound(spec.upper),
+                           lower_open=spec.lower_open, upper_open=spec.upper_open)
+    if spec.symbol.is_integer and any(x != int(x) for x in np.ravel(values).tolist()):
+        raise ValueError(f"{key} must be an integer (its symbol is declared integer); "
+                         f"got {value!r}")
+    return values
+
+
+def exact_bound(x):
+    """A bound as a :class:`fractions.Fraction` when rational (comparable with exact
+    values and floats alike), else a float."""
+    if x is None:
+        return None
+    x = sp.sympify(x)
+    return Fraction(int(x.p), int(x.q)) if x.is_Rational else float(x)

@@ -26,15 +26,15 @@ _energy = sp.Symbol("energy")        # ‖e‖²
 @lru_cache(maxsize=None)
 def gradient_coefficient(model: str):
     """``c(mask, noise, ⟨x, e⟩)`` with ``G = c · x`` for one sample of ``model``."""
-    sample = S.sample_symbols(1)
+    sample = law(model).sample(1)
     grad = law(model).sample_gradient(sample, e)
     if set(grad.terms) != {sample.x}:
         raise NotImplementedError(f"per-sample gradient of {model!r} is not along x: {grad}")
     coefficient = grad.coefficient(sample.x).xreplace({Dot(sample.x, e): _projection})
-    extra = coefficient.free_symbols - {sample.mask, sample.noise, _projection}
+    extra = coefficient.free_symbols - {sample.m, sample.xi, _projection}
     if extra:
         raise NotImplementedError(f"gradient coefficient depends on {extra}")
-    return numeric_function(coefficient, (sample.mask, sample.noise, _projection))
+    return numeric_function(coefficient, (sample.m, sample.xi, _projection))
 
 
 @lru_cache(maxsize=None)

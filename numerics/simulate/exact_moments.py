@@ -2,17 +2,21 @@
 
 Independent of the derivation engine's expectation rules, this expands the
 error ``e_k`` of every row *in coordinates* as a polynomial in all the data of
-``k`` steps — token masks, Gaussian input coordinates, label noise — using the
-same model and optimizer *definitions* (the per-sample gradient and the update
-rule), squares it, and takes the expectation monomial by monomial:
+``k`` steps — every ingredient the law declares, a vector as its ``d`` coordinates —
+using the same model and optimizer *definitions* (the law's per-sample gradient and
+the update rule), squares it, and takes the expectation monomial by monomial from the
+ingredients' distributions alone:
 
-* Gaussian coordinates: ``E x^n = (n − 1)!!`` (n even), 0 (n odd), independent;
-* noise: ``E ξ^n = (s²)^{n/2} (n − 1)!!`` (n even), 0 (n odd);
-* token masks: each sample carries at most one token, so the masks of one
-  sample are exclusive (``m_i m_j = 0``, ``m_i² = m_i``) and ``E m_i = p_i``.
+* a vector coordinate, a scalar: ``E X^n`` the ``n``-th moment of its distribution
+  (coordinates independent; e.g. Gaussian ``(n − 1)!! σ^n``);
+* other masks: ``E m^n = q``;
+* token masks: each sample carries at most one token, so the masks of one sample are
+  exclusive (``m_i m_j = 0``, ``m_i² = m_i``) and ``E m_i = p_i``.
 
-Everything is rational, so the result is exact.  It is exponential in the
-number of steps; use it for ``d ≤ 2``, ``B ≤ 2``, ``k ≤ 3``.
+Every ingredient except the token mask is shared by the rows of a sample; each row's
+risk depends only on its own marginal law, which is the law's.  Everything is rational,
+so the result is exact.  It is exponential in the number of steps; use it for ``d ≤ 2``,
+``B ≤ 2``, ``k ≤ 3``.
 """
 
 from __future__ import annotations
@@ -25,12 +29,11 @@ from sympy.polys.domains import QQ
 from sympy.polys.rings import ring
 
 from derivations import symbols as S
+from derivations.ingredients import Mask, TokenMask
 from derivations.optimizers import e as E_ATOM
 from derivations.optimizers import g as G_ATOM
-from derivations.symbols import SampleSymbols
 from derivations.vectors import Dot, LinearVector
 from numerics.inputs.validation import check_integer
-from numerics.simulate.data_law import risk_weight
 
 
 def _require_exact(name: str, values: np.ndarray) -> list[Fraction]:
@@ -49,44 +52,42 @@ def _fraction(x: sp.Expr) -> Fraction:
     return Fraction(int(x.p), int(x.q))
 
 
-def _double_factorial(n: int) -> int:
-    out = 1
-    while n > 1:
-        out *= n
-        n -= 2
-    return out
-
-
 class _Expansion:
-    """Polynomial ring of the data of ``steps`` steps, and its moment rules."""
+    """Polynomial ring of the data of ``steps`` steps of a law, and its moment rules."""
 
-    def __init__(self, rows: int, d: int, batch: int, steps: int):
+    def __init__(self, law, rows: int, d: int, batch: int, steps: int):
         names, self.kind = [], []
         self.index = {}
+        self.law = law
+
+        def add(key, kind):
+            self.index[key] = len(names)
+            names.append("_".join(map(str, key)))
+            self.kind.append(kind)
+
         for t in range(steps):
             for b in range(batch):
-                for i in range(rows):
-                    self.index[("m", t, b, i)] = len(names)
-                    names.append(f"m_{t}_{b}_{i}")
-                    self.kind.append(("mask", (t, b), i))
-                self.index[("xi", t, b)] = len(names)
-                names.append(f"xi_{t}_{b}")
-                self.kind.append(("noise", None, None))
-                for j in range(d):
-                    self.index[("x", t, b, j)] = len(names)
-                    names.append(f"x_{t}_{b}_{j}")
-                    self.kind.append(("gauss", None, None))
-        self.ring, *self.gens = ring(names, QQ)
+                for name, ingredient in law.ingredients.items():
+                    if isinstance(ingredient, TokenMask):
+                        for i in range(rows):
+                            add((name, t, b, i), ("token", (t, b), i))
+                    elif ingredient.shape == "vector":
+                        for j in range(d):
+                            add((name, t, b, j), ("moment", name, None))
+                    else:
+                        add((name, t, b), ("mask" if isinstance(ingredient, Mask) else "moment",
+                                           name, None))
+        self.ring, *self.gens = ring(names or ["unused"], QQ)
         self.mask_groups: dict[tuple, list[int]] = {}
         for k, (kind, group, _) in enumerate(self.kind):
-            if kind == "mask":
+            if kind == "token":
                 self.mask_groups.setdefault(group, []).append(k)
 
     def var(self, *key):
         return self.gens[self.index[key]]
 
     def reduce(self, poly):
-        """Apply ``m² = m`` and ``m_i m_j = 0`` (one token per sample)."""
+        """Apply ``m² = m`` to every mask and ``m_i m_j = 0`` (one token per sample)."""
         out = {}
         for monom, coeff in poly.items():
             exps = list(monom)
@@ -100,26 +101,32 @@ class _Expansion:
                     exps[k] = 1
             if dead:
                 continue
+            for k, (kind, _, _) in enumerate(self.kind):
+                if kind == "mask" and exps[k]:
+                    exps[k] = 1
             key = tuple(exps)
             out[key] = out.get(key, 0) + coeff
         return self.ring({m: c for m, c in out.items() if c})
 
-    def expectation(self, poly, p: list[Fraction], sigma2: Fraction) -> Fraction:
+    def expectation(self, poly, p: list[Fraction], values: dict) -> Fraction:
+        """``E poly`` with the row's parameter ``values`` (symbol → rational)."""
+        moments: dict[tuple, Fraction] = {}
+
+        def moment(name: str, n: int) -> Fraction:
+            if (name, n) not in moments:
+                x = self.law.ingredients[name]
+                expr = x.probability if isinstance(x, Mask) else x.distribution.moment(n)
+                moments[name, n] = _fraction(sp.nsimplify(sp.sympify(expr).xreplace(values)))
+            return moments[name, n]
+
         total = Fraction(0)
         for monom, coeff in poly.items():
             value = Fraction(int(coeff.numerator), int(coeff.denominator))
             for k, n in enumerate(monom):
                 if not n:
                     continue
-                kind, _, row = self.kind[k]
-                if kind == "mask":
-                    value *= p[row]
-                elif n % 2:
-                    value = Fraction(0)
-                elif kind == "gauss":
-                    value *= _double_factorial(n - 1)
-                else:
-                    value *= sigma2 ** (n // 2) * _double_factorial(n - 1)
+                kind, name, row = self.kind[k]
+                value *= p[row] if kind == "token" else moment(name, n)
                 if not value:
                     break
             total += value
@@ -167,15 +174,18 @@ def expanded_risk(model, optimizer, steps: int, initial_errors,
     given.  ``iterate`` names the state vector whose risk is expanded (default ``e``).
     """
     steps = check_integer("steps", steps, minimum=0)
-    p = _require_exact("p", model.p)
-    rows = len(p)
+    law = model.law
+    model.name   # refuses a model whose law was redefined
+    rows = model.rows
+    own = {h.symbol: _require_exact(h.name, model.values[h.symbol]) for h in model.specs}
+    own = {s: x * rows if len(x) == 1 else x for s, x in own.items()}
+    p = own.get(S.p, [Fraction(1)] * rows)
     hyper = {}
     for symbol, values in optimizer.values.items():
         x = _require_exact(optimizer.keyword_of(symbol), values)
         hyper[symbol] = x * rows if len(x) == 1 else x
     multipliers = {s: _require_exact(f"{optimizer.keyword_of(s)} schedule", m)
                    for s, m in optimizer.multipliers(steps).items()}
-    sigma2 = _require_exact("sigma2", model.sigma2)[0]
     R0 = _require_exact("R0", model.R0)
     R0 = R0 * rows if len(R0) == 1 else R0
     e0 = _vectors("initial_errors", initial_errors, rows, model.d)
@@ -192,7 +202,7 @@ def expanded_risk(model, optimizer, steps: int, initial_errors,
                   for name, x in (initial_buffers or {}).items()})
     observed = rule.vector(iterate)
 
-    data = _Expansion(rows, model.d, optimizer.batch, steps)
+    data = _Expansion(law, rows, model.d, optimizer.batch, steps)
     zero = data.ring.zero
     update = rule.apply()
 
@@ -202,14 +212,16 @@ def expanded_risk(model, optimizer, steps: int, initial_errors,
     state = [{u: [exact(x) for x in (e0 if u == E_ATOM else start[u])[i]] if u == E_ATOM or
               u in start else [zero] * model.d for u in rule.state} for i in range(rows)]
 
-    weight = risk_weight(model.name)  # E R = w(p) E‖e‖²: the model's risk is linear in ‖e‖²
+    weight = law.risk_weight()  # E R = w E‖e‖²: a law's risk is linear in ‖e‖²
+    row_values = [{S.d: sp.Integer(model.d), **{s: _rational(x[i]) for s, x in own.items()}}
+                  for i in range(rows)]
 
     def risk() -> Fraction:
         total = Fraction(0)
         for i in range(rows):
             energy = data.reduce(sum((x * x for x in state[i][observed]), zero))
-            value = data.expectation(energy, p, sigma2)
-            total += _fraction(weight.xreplace({S.p: _rational(p[i])})) * value
+            value = data.expectation(energy, p, row_values[i])
+            total += _fraction(weight.xreplace(row_values[i])) * value
         return total
 
     out = [risk()]
@@ -218,15 +230,23 @@ def expanded_risk(model, optimizer, steps: int, initial_errors,
             grad = [zero] * model.d
             none_active = zero + 1
             for b in range(optimizer.batch):
-                sym = S.sample_symbols(b + 1)
-                sample = SampleSymbols(b + 1, sym.mask, sym.noise, sym.x)
-                scalars = {sym.mask: data.var("m", t, b, i), sym.noise: data.var("xi", t, b)}
-                vectors = {sym.x: [data.var("x", t, b, j) for j in range(model.d)],
-                           E_ATOM: state[i][E_ATOM]}
-                G = _combine(model.law.sample_gradient(sample, E_ATOM), scalars, vectors, zero,
+                sample = law.sample(b + 1)
+                scalars = {s: zero + QQ(int(x.p), int(x.q)) for s, x in row_values[i].items()}
+                vectors = {E_ATOM: state[i][E_ATOM]}
+                for name, ingredient in law.ingredients.items():
+                    atom = sample.atoms[name]
+                    if isinstance(ingredient, TokenMask):
+                        scalars[atom] = data.var(name, t, b, i)
+                        none_active = none_active * (1 - scalars[atom])
+                    elif ingredient.shape == "vector":
+                        vectors[atom] = [data.var(name, t, b, j) for j in range(model.d)]
+                    else:
+                        scalars[atom] = data.var(name, t, b)
+                G = _combine(law.sample_gradient(sample, E_ATOM), scalars, vectors, zero,
                              model.d)
                 grad = [a + QQ(1, optimizer.batch) * c for a, c in zip(grad, G)]
-                none_active = none_active * (1 - data.var("m", t, b, i))
+            if not law.token_mask:
+                none_active = zero     # dense gradients: every step is active
             scalars = {s: exact(x[i] * (multipliers[s][t] if s in multipliers else 1))
                        for s, x in hyper.items()}
             scalars[S.active] = data.reduce(1 - none_active)

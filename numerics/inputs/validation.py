@@ -113,8 +113,8 @@ def _digits(value: int) -> str:
 
 
 def common_rows(**arrays: np.ndarray) -> int:
-    """The number of rows shared by the per-row arrays (scalars broadcast)."""
-    sizes = {name: a.size for name, a in arrays.items() if a.ndim == 1}
+    """The number of rows shared by the per-row arrays (scalars, arrays or not, broadcast)."""
+    sizes = {name: np.size(a) for name, a in arrays.items() if np.ndim(a) == 1}
     if len(set(sizes.values())) > 1:
         listed = ", ".join(f"{n} has {s}" for n, s in sizes.items())
         raise ValueError(f"per-row arrays must have the same length; {listed} rows")

@@ -1,12 +1,14 @@
 """Monte Carlo simulation of SGD with momentum on sampled data (dense reference).
 
 Simulates the stochastic process of docs/model.md — never the moment recursion: each
-step draws, per run and row, ``B`` Bernoulli(p) masks, Gaussian inputs
-``x ~ N(0, I_d)`` and label noise ``ξ ~ N(0, s²)``, forms the batch-mean gradient
-``g = (1/B) Σ_b G_b`` (the model's per-sample gradient, :mod:`numerics.simulate.data_law`) and applies the optimizer's update
-rule.  Rows of a token stream are simulated with independent masks; their
-expected risk only depends on each row's own law, so it matches a stream whose
-samples carry one token each.  Cost: O(runs · B · rows · d) per step.
+step draws, per run and row, ``B`` samples of the model's data law (every ingredient it
+declares: token mask, other masks, noise, vectors; :mod:`numerics.simulate.data_law`),
+forms the batch-mean gradient ``g = (1/B) Σ_b G_b`` (the law's per-sample gradient) and
+applies the optimizer's update rule; the step is active for a row when a sample holds its
+token (always, for a law without a token mask).  Rows of a token stream are simulated with
+independent samples; their expected risk only depends on each row's own law, so it
+matches a stream whose samples carry one token each.  Cost: O(runs · B · rows · d) per
+step.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from derivations import symbols as S
 from derivations.moments import R0, TIME_RULES
 from derivations.optimizers import e
 from derivations.recursion import recursion_for
@@ -26,7 +27,7 @@ from numerics.inputs.seeds import check_seed, seed_label, seed_sequence
 from numerics.inputs.validation import check_integer
 from numerics.results.labelled import Labelled, problem_metadata
 from numerics.runtime.progress import progress
-from numerics.simulate.data_law import active_probability, gradient_coefficient, risk_function
+from numerics.simulate.data_law import law_sampler
 from numerics.simulate.update import apply_update
 
 #: Runs simulated together; fixed so results depend on ``seed`` only.
@@ -99,11 +100,13 @@ def summarise(risk: np.ndarray, keep_trajectories: bool,
 def monte_carlo_risk(model, optimizer, steps: int, runs: int, seed,
                      keep_trajectories: bool = False, time: str = "steps",
                      initial_state: dict | None = None, iterate: str = "e") -> MonteCarloResult:
-    """Simulate ``runs`` independent trajectories and average the risk ``½ Σ p ‖e‖²``.
+    """Simulate ``runs`` independent trajectories and average the risk ``Σ_i w_i ‖e_i‖²``
+    (the law's risk; ``½ Σ p ‖e‖²`` for least squares).
 
     ``time="steps"`` records the risk after every step; ``time="active"`` records
     each row's risk after its ``k``-th active step (a step whose batch holds the
-    row's token), simulating until every row of every run has ``steps`` of them.
+    row's token; every step for a law without a token mask), simulating until every row
+    of every run has ``steps`` of them.
     Schedules of the optimizer are sampled as they are iterated exactly: step ``k``
     uses the scheduled values of step ``k`` (time ``"steps"`` only).
     ``seed``: an integer ``≥ 0``, a ``numpy.random.SeedSequence`` or a
@@ -119,6 +122,7 @@ def monte_carlo_risk(model, optimizer, steps: int, runs: int, seed,
     runs = check_integer("runs", runs, minimum=2)
     seed = check_seed(seed)
     rows, values = parameter_values(model, optimizer)
+    sampler = law_sampler(model, optimizer.batch, rows)
     if optimizer.scheduled and time != "steps":
         raise ValueError(f"time must be 'steps' for a scheduled optimizer; got {time!r}")
     multipliers = optimizer.multipliers(steps)
@@ -129,11 +133,11 @@ def monte_carlo_risk(model, optimizer, steps: int, runs: int, seed,
         moments = initial_moments(rec, initial_state, rows, values[R0])
         start = state_vectors(rec, {**default_moments(rec, values[R0]), **moments}, rows, model.d)
     per_row = {s: np.broadcast_to(np.asarray(values[s], dtype=float), (rows,))
-               for s in (S.p, R0, *optimizer.values)}
-    _warn_if_long(model, runs, optimizer.batch, rows, steps, per_row[S.p], time == "active")
+               for s in (R0, *optimizer.values)}
+    _warn_if_long(sampler, runs, steps, time == "active")
     seed = seed_sequence(seed)
     risk = simulate_in_blocks(runs, steps, seed, lambda n, rng: _simulate_block(
-        model, optimizer, per_row, multipliers, start, observed, rows, steps, n, rng,
+        sampler, optimizer, per_row, multipliers, start, observed, steps, n, rng,
         time == "active"))
     return summarise(risk, keep_trajectories,
                      simulation_metadata(model, optimizer, "dense", seed, time, iterate))
@@ -148,13 +152,13 @@ class LongSimulationWarning(RuntimeWarning):
 LONG_SIMULATION = 10**9
 
 
-def _warn_if_long(model, runs, batch, rows, steps, p, active_time) -> None:
-    """Estimate the work up front: per step ``runs·B·rows·(d + 2)`` sampled values; with
-    active time the slowest row needs about ``steps / p_B`` steps (the law's active
-    probability, ``p_B = 1 − (1 − p)^B`` for least squares)."""
-    p_b = float(active_probability(model.name)(np.min(p), batch))
+def _warn_if_long(sampler, runs, steps, active_time) -> None:
+    """Estimate the work up front: per step ``runs·B·rows`` samples of the law's values
+    (``d + 2`` for least squares); with active time the slowest row needs about
+    ``steps / p_B`` steps (the law's active probability)."""
+    p_b = float(np.min(sampler.active_probability()))
     expected_steps = steps / p_b if active_time else steps
-    work = float(runs) * batch * rows * (model.d + 2) * expected_steps
+    work = float(runs) * sampler.batch * sampler.rows * sampler.values_per_sample * expected_steps
     if work > LONG_SIMULATION:
         warnings.warn(
             f"this dense simulation needs about {expected_steps:.3g} steps and {work:.2g} sampled "
@@ -163,15 +167,13 @@ def _warn_if_long(model, runs, batch, rows, steps, p, active_time) -> None:
             "tokens in the batch", LongSimulationWarning, stacklevel=3)
 
 
-def _simulate_block(model, optimizer, per_row, multipliers, start, observed, rows, steps, n,
-                    rng, active_time) -> np.ndarray:
-    d, B = model.d, optimizer.batch
-    p = per_row[S.p][None, :, None]
+def _simulate_block(sampler, optimizer, per_row, multipliers, start, observed, steps, n, rng,
+                    active_time) -> np.ndarray:
+    d, B, rows = sampler.d, sampler.batch, sampler.rows
     base = {s: per_row[s][None, :, None] for s in optimizer.values}
-    noise_sd = float(np.sqrt(float(model.sigma2)))
     rule = optimizer.rule
     if start is None:
-        # e_0: any vector of norm² R0 (the law is rotation invariant); buffers at 0, or
+        # e_0 = (√R0, 0, …): the recursion knows e_0 by ‖e_0‖² only; buffers at 0, or
         # at e_0 for those that start there (an averaged iterate).
         state = {u: np.zeros((n, rows, d)) for u in rule.state}
         state[e][:, :, 0] = np.sqrt(per_row[R0])
@@ -180,10 +182,10 @@ def _simulate_block(model, optimizer, per_row, multipliers, start, observed, row
     else:
         state = {u: np.broadcast_to(x, (n, rows, d)).copy() for u, x in zip(rule.state, start)}
     error = state[e]
-    risk_of = risk_function(model.name)
-    gradient_coefficient_of = gradient_coefficient(model.name)
+    weights = sampler.risk_weights
+    token = sampler.numeric.token
     row_risk = np.zeros((n, rows, steps + 1))      # risk of each row at its k-th record
-    row_risk[:, :, 0] = risk_of(per_row[S.p], np.sum(state[observed]**2, axis=2))
+    row_risk[:, :, 0] = weights * np.sum(state[observed]**2, axis=2)
     recorded = np.zeros((n, rows), dtype=np.int64)
     with np.errstate(over="ignore", invalid="ignore"):
         t = 0
@@ -191,18 +193,16 @@ def _simulate_block(model, optimizer, per_row, multipliers, start, observed, row
             values = {s: x * float(multipliers[s][t]) if s in multipliers else x
                       for s, x in base.items()}
             t += 1
-            mask = rng.random((n, B, rows, 1)) < p[:, None]
-            x = rng.standard_normal((n, B, rows, d))
-            xi = noise_sd * rng.standard_normal((n, B, rows, 1))
-            projection = np.sum(x * error[:, None], axis=3, keepdims=True)
-            grad = np.mean(gradient_coefficient_of(mask, xi, projection) * x, axis=1)
-            active = np.any(mask, axis=1).astype(float)
+            samples = sampler.draw(rng, (n, B, rows))
+            grad = np.mean(sampler.gradient(samples, error[:, None]), axis=1)
+            active = np.any(samples[token], axis=1).astype(float) if token is not None else 1.0
             state = apply_update(optimizer.name, state, grad, values, active)
             error = state[e]
-            record = (active[:, :, 0] > 0) if active_time else np.ones((n, rows), dtype=bool)
+            record = (active[:, :, 0] > 0) if active_time and token is not None \
+                else np.ones((n, rows), dtype=bool)
             record &= recorded < steps
             recorded += record
             runs_idx, rows_idx = np.nonzero(record)
-            row_risk[runs_idx, rows_idx, recorded[runs_idx, rows_idx]] = risk_of(
-                per_row[S.p][rows_idx], np.sum(state[observed][runs_idx, rows_idx] ** 2, axis=1))
+            row_risk[runs_idx, rows_idx, recorded[runs_idx, rows_idx]] = weights[rows_idx] * \
+                np.sum(state[observed][runs_idx, rows_idx] ** 2, axis=1)
     return row_risk.sum(axis=1)

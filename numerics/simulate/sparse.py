@@ -1,9 +1,13 @@
 """Sparse-aware Monte Carlo for token streams: cost per step ∝ tokens in the batch.
 
 Each sample carries one token: row ``i`` with probability ``p_i`` (or none, with
-probability ``1 − Σ p_i``), drawn directly.  A row that is not in the batch is idle: its
-gradient is 0, and its state vectors move by the rule's idle map ``M_0(k)`` (the update
-with ``g = 0``, ``a = 0``, at step ``k``'s hyper-parameters: shared by every row).
+probability ``1 − Σ p_i``), drawn directly; the other ingredients of the data law are
+drawn for the samples that hold a token only (:mod:`numerics.simulate.data_law`, with
+each row's parameters).  A row that is not in the batch is idle: its gradient is 0 (the
+law's gradient must vanish without the token), and its state vectors move by the rule's
+idle map ``M_0(k)`` (the update with ``g = 0``, ``a = 0``, at step ``k``'s
+hyper-parameters: shared by every row).  A law without a token mask has dense gradients:
+every step touches every row with ``B`` samples of its own.
 
 * Rows keep the step they were last touched; when touched again, the product of the idle
   maps over the steps they missed catches them up in one jump, then the active update is
@@ -21,7 +25,7 @@ with ``g = 0``, ``a = 0``, at step ``k``'s hyper-parameters: shared by every row
   nor time grows with the rows beyond one integer per run and row.
 
 The hyper-parameters must be shared by all rows (per step, with a schedule); use the dense
-simulator for per-row values.
+simulator for per-row values.  The law's parameters may take one value per row.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from numerics.inputs.seeds import check_seed, seed_sequence
 from numerics.inputs.validation import check_integer
 from numerics.kernels.numeric_function import numeric_function
 from numerics.kernels.run_cost import available_memory
-from numerics.simulate.data_law import active_probability, gradient_coefficient, risk_weight
+from numerics.simulate.data_law import law_sampler
 from numerics.simulate.monte_carlo import (
     RUNS_PER_BLOCK,
     MonteCarloResult,
@@ -151,16 +155,15 @@ class TouchedRows:
             setattr(self, name, grown)
 
 
-def check_touched_memory(model, p: np.ndarray, batch: int, steps: int, runs: int,
-                         n: int) -> None:
+def check_touched_memory(sampler, steps: int, runs: int, n: int) -> None:
     """Refuse, before any work, a block of ``runs`` runs whose touched rows would not fit in
     half the free memory: a run touches row ``i`` with probability ``p_B`` of its
-    ``B·steps`` samples (the law's active probability), and :class:`TouchedRows` keeps
-    ``n × d`` state, ``n × n`` risk terms and two integers per touched pair, in storage
-    that doubles as it grows (so up to twice that)."""
-    d = model.d
-    touched = runs * float(np.sum(active_probability(model.name)(p, batch * steps)))
-    need = 2 * touched * (n * d + n * n + 2) * 8 + runs * p.size * 4
+    ``B·steps`` samples (the law's active probability; 1 without a token mask), and
+    :class:`TouchedRows` keeps ``n × d`` state, ``n × n`` risk terms and two integers per
+    touched pair, in storage that doubles as it grows (so up to twice that)."""
+    d = sampler.d
+    touched = runs * float(np.sum(sampler.active_probability(sampler.batch * steps)))
+    need = 2 * touched * (n * d + n * n + 2) * 8 + runs * sampler.rows * 4
     free = available_memory()
     if need > free // 2:
         raise ValueError(f"steps={steps}: a block of {runs} runs would touch about "
@@ -186,35 +189,42 @@ def sparse_monte_carlo_risk(model, optimizer, steps: int, runs: int, seed,
                          "simulator (use numerics.simulate.monte_carlo.monte_carlo_risk for "
                          "per-row values)")
     observed = optimizer.rule.vector(iterate)
-    p = np.broadcast_to(np.asarray(model.p, dtype=float), (rows,))
-    if p.sum() > 1 + 1e-12:
-        raise ValueError(f"p must sum to at most 1 (one token per sample); sums to {p.sum():.6g}")
-    check_touched_memory(model, p, optimizer.batch, steps, min(runs, RUNS_PER_BLOCK),
-                         len(optimizer.rule.state))
+    sampler = law_sampler(model, optimizer.batch, rows)
+    if not sampler.numeric.idle_without_token:
+        raise ValueError(f"model {model.name!r}: the sparse simulator needs a gradient that "
+                         "vanishes for a sample without the row's token (rows outside the "
+                         "batch are idle); use numerics.simulate.monte_carlo.monte_carlo_risk")
+    p = None
+    if sampler.has_token:
+        p = np.broadcast_to(sampler.values[S.p], (rows,))
+        if p.sum() > 1 + 1e-12:
+            raise ValueError(f"p must sum to at most 1 (one token per sample); sums to "
+                             f"{p.sum():.6g}")
+    check_touched_memory(sampler, steps, min(runs, RUNS_PER_BLOCK), len(optimizer.rule.state))
     multipliers = optimizer.multipliers(steps)
     hyper = {s: float(x) for s, x in optimizer.values.items()}
     maps = idle_maps(optimizer.name, hyper, multipliers, max(steps, 1))
     products = IdleProducts(maps)
     seed = seed_sequence(seed)
     risk = simulate_in_blocks(runs, steps, seed, lambda n, rng: _simulate(
-        model, optimizer, steps, n, resync, rows, p, hyper, multipliers, maps, products,
+        model, sampler, optimizer, steps, n, resync, p, hyper, multipliers, maps, products,
         observed, rng))
     return summarise(risk, keep_trajectories,
                      simulation_metadata(model, optimizer, "sparse", seed, "steps", iterate))
 
 
-def _simulate(model, optimizer, steps, runs, resync, rows, p, hyper, multipliers, maps,
+def _simulate(model, sampler, optimizer, steps, runs, resync, p, hyper, multipliers, maps,
               products, observed, rng) -> np.ndarray:
-    d, B = model.d, optimizer.batch
+    d, B, rows = sampler.d, sampler.batch, sampler.rows
     rule = optimizer.rule
     order = rule.state
     n, watched, error = len(order), order.index(observed), order.index(e)
-    weights = np.broadcast_to(numeric_function(risk_weight(model.name), (S.p,))(p), p.shape)
-    gradient_coefficient_of = gradient_coefficient(model.name)
-    cumulative = np.cumsum(p)
-    noise_sd = float(np.sqrt(float(model.sigma2)))
-    # e_0 = (√R0, 0, …): any vector of norm² R0 (the law is rotation invariant); buffers
-    # at 0, or at e_0 for those that start there (an averaged iterate).
+    weights = sampler.risk_weights
+    cumulative = None if p is None else np.cumsum(p)
+    every_sample = None if p is not None else (np.repeat(np.arange(runs), B * rows),
+                                               np.tile(np.arange(rows), runs * B))
+    # e_0 = (√R0, 0, …): the recursion knows e_0 by ‖e_0‖² only; buffers at 0, or at e_0
+    # for those that start there (an averaged iterate).
     root_r0 = np.sqrt(np.broadcast_to(np.asarray(model.R0, dtype=float), (rows,)))
     like_error = np.array([u == e or u in rule.start_equal_to_error for u in order], dtype=float)
     weighted_start = weights * (root_r0 * root_r0)   # w_i G_i(0) = this · like_error like_errorᵀ
@@ -262,9 +272,12 @@ def _simulate(model, optimizer, steps, runs, resync, rows, p, hyper, multipliers
         for t in range(1, steps + 1):
             M = maps[t - 1]
             aggregate = np.einsum("ij,njk,lk->nil", M, aggregate, M)  # every row idles
-            token = np.searchsorted(cumulative, rng.random((runs, B)), side="right")
-            run_of, slot = np.nonzero(token < rows)
-            row_of = token[run_of, slot]
+            if every_sample is not None:
+                run_of, row_of = every_sample       # dense gradients: B samples per row
+            else:
+                token = np.searchsorted(cumulative, rng.random((runs, B)), side="right")
+                run_of, slot = np.nonzero(token < rows)
+                row_of = token[run_of, slot]
             if run_of.size:
                 key = run_of * rows + row_of
                 touched, inverse = np.unique(key, return_inverse=True)
@@ -275,10 +288,8 @@ def _simulate(model, optimizer, steps, runs, resync, rows, p, hyper, multipliers
                 # remove the idle-advanced terms of the touched rows (idled through step t)
                 np.add.at(aggregate, tr, -weights[tc, None, None] * np.einsum(
                     "ij,mjk,lk->mil", M, gram(now), M))
-                x = rng.standard_normal((run_of.size, d))
-                xi = noise_sd * rng.standard_normal(run_of.size)
-                projection = np.sum(x * now[:, error][inverse], axis=1)
-                contribution = gradient_coefficient_of(1.0, xi, projection)[:, None] * x / B
+                samples = sampler.draw(rng, (run_of.size,), row_of, token=1.0)
+                contribution = sampler.gradient(samples, now[:, error][inverse]) / B
                 grad = np.zeros_like(now[:, error])
                 np.add.at(grad, inverse, contribution)
                 new_state = apply_update(optimizer.name, dict(zip(order, now.transpose(1, 0, 2))),

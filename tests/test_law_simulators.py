@@ -30,6 +30,8 @@ from numerics.simulate.data_law import law_sampler
 from numerics.simulate.harness import compare_with_theory
 from numerics.simulate.monte_carlo import monte_carlo_risk
 from numerics.simulate.sparse import sparse_monte_carlo_risk
+from numerics.verify.checks import run_checks
+from numerics.verify.rungs import law_checks
 
 s2 = sp.Symbol("s2_sim", nonnegative=True)
 tau2 = sp.Symbol("tau2_sim", nonnegative=True)
@@ -115,6 +117,14 @@ def test_simulators_agree_with_exact_risk(laws, key, simulator):
     result = compare_with_theory(mc.trajectories, exact)
     assert result.passed and mc.diverged == 0, result
     assert mc.metadata["model"] == laws[key].name
+
+
+def test_verify_rung_for_a_user_law(laws):
+    """The verification rung a user registers for a law: dense under each time rule and
+    sparse, every check passing."""
+    results = list(run_checks(law_checks(model_of(laws, "row input variance"),
+                                         rules=["heavy-ball"])))
+    assert len(results) == 3 and all(r.passed for r in results), [str(r) for r in results]
 
 
 def test_rademacher_features_are_not_gaussian(laws):

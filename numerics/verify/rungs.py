@@ -4,6 +4,8 @@
   brute-force expansion of :mod:`numerics.simulate.exact_moments` — must be *equal*;
 * Monte Carlo: the dense simulator vs ``exact_risk`` for every optimizer and
   time rule, through the statistical harness (:mod:`numerics.simulate.harness`);
+  :func:`law_checks` gives the same rung (dense and sparse) for any model whose law has
+  closed moments, to register as a suite;
 * the logistic model's rungs (:mod:`numerics.verify.logistic`): quadrature vs
   mpmath, exact one-step drift, linearisation, mean field vs Monte Carlo.
 """
@@ -25,6 +27,7 @@ from numerics.kernels.exact_risk import exact_risk
 from numerics.simulate.exact_moments import expanded_risk
 from numerics.simulate.harness import compare_with_theory
 from numerics.simulate.monte_carlo import monte_carlo_risk
+from numerics.simulate.sparse import sparse_monte_carlo_risk
 from numerics.verify.checks import Check, CheckResult, register_suite, run_registered
 from numerics.verify.logistic import checks as logistic_checks
 
@@ -107,13 +110,47 @@ def monte_carlo_cases():
             yield monte_carlo_case(name, time)
 
 
-def check_monte_carlo(name, time, model, opt, seed: int = 2026) -> CheckResult:
+#: The Monte Carlo simulators by name.
+SIMULATORS = {"dense": monte_carlo_risk, "sparse": sparse_monte_carlo_risk}
+
+
+def check_monte_carlo(name, time, model, opt, seed: int = 2026,
+                      simulator: str = "dense") -> CheckResult:
+    """A simulator (``"dense"`` or ``"sparse"``, time ``"steps"`` only) of any model whose
+    law has closed moments against ``exact_risk``, through the statistical harness."""
+    if simulator not in SIMULATORS:
+        raise ValueError(f"simulator must be one of {', '.join(map(repr, SIMULATORS))}; "
+                         f"got {simulator!r}")
+    if simulator == "sparse" and time != "steps":
+        raise ValueError(f"time must be 'steps' for the sparse simulator; got {time!r}")
     exact = exact_risk(model, opt, MC_STEPS, time=time)
-    mc = monte_carlo_risk(model, opt, MC_STEPS, MC_RUNS, seed=seed, keep_trajectories=True,
-                          time=time)
+    options = {"time": time} if simulator == "dense" else {}
+    mc = SIMULATORS[simulator](model, opt, MC_STEPS, MC_RUNS, seed=seed, keep_trajectories=True,
+                               **options)
     result = compare_with_theory(mc.trajectories, exact, alpha=MC_ALPHA)
-    return CheckResult("Monte Carlo", f"{name}, time={time}, {model!r}",
-                       result.passed and mc.diverged == 0, f"{result}; {MC_RUNS} runs")
+    label = f"{name}, time={time}, {model!r}" + (", sparse" if simulator == "sparse" else "")
+    return CheckResult("Monte Carlo", label, result.passed and mc.diverged == 0,
+                       f"{result}; {MC_RUNS} runs")
+
+
+
+def law_checks(model, rules=None) -> Iterator[Check]:
+    """Monte Carlo checks of ``model`` — any law with closed moments, e.g. one registered
+    with :func:`derivations.register_law` — against ``exact_risk``: the dense simulator
+    under every time rule and the sparse one, for each of ``rules`` (default: every
+    registered rule) with its example hyper-parameters, ``lr = 0.1``, ``B = 3``.  Register
+    them as a suite: ``register_suite("my law", lambda: law_checks(Model(my_law, …)))``."""
+    for name in UPDATE_RULES if rules is None else rules:
+        rule = UPDATE_RULES[name]
+        opt = Optimizer(name, lr=0.1, beta=rule.example_beta(0.6), batch=3,
+                        **rule.example_hyper_parameters())
+        for time in TIME_RULES:
+            yield Check("Monte Carlo", f"{model.name}, {name}, time={time}",
+                        lambda name=name, time=time, opt=opt: check_monte_carlo(name, time,
+                                                                                model, opt))
+        yield Check("Monte Carlo", f"{model.name}, {name}, sparse",
+                    lambda name=name, opt=opt: check_monte_carlo(name, "steps", model, opt,
+                                                                 simulator="sparse"))
 
 
 def check_closed_form(name: str, time: str) -> CheckResult:

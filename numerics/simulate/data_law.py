@@ -120,9 +120,10 @@ class NumericLaw:
 
     def __init__(self, law):
         if not law.closed_moments:
-            raise ValueError(f"model must be a law with closed second moments for the Monte "
-                             f"Carlo simulators; {law.title!r} closes through its mean-field "
-                             "statistics: use numerics.simulate.logistic")
+            raise ValueError(f"model must have a law with closed second moments for these "
+                             f"Monte Carlo simulators; the {law.title} law closes through its "
+                             "own statistics (its closure): simulate it with its own simulator "
+                             "(numerics.simulate.logistic for the rare class)")
         self.law = law
         sample = law.sample(1)
         self.parameters = law.model_symbols

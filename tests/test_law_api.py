@@ -5,6 +5,7 @@ and everything the engine derives or evaluates is keyed by the law's definition.
 from __future__ import annotations
 
 from fractions import Fraction as F
+from pathlib import Path
 
 import pytest
 import sympy as sp
@@ -294,3 +295,17 @@ def test_a_model_needs_a_registered_law():
     with pytest.raises(ValueError, match="registered law"):
         Model(scaled_law(), d=2, p=0.5, lam=1)
     assert isinstance(SparseLeastSquares(2, 0.5), Model)
+
+
+def test_the_readme_example_of_a_law_runs():
+    """The README's own-law example, as written, registers a law that evaluates."""
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    start = text.index("  import sympy as sp\n  from derivations import DataLaw")
+    block = "\n".join(line[2:] for line in text[start:text.index("  ```", start)].splitlines())
+    namespace: dict = {}
+    try:
+        exec(compile(block, "README.md", "exec"), namespace)
+        risk = exact_risk(namespace["model"], Optimizer("sgd", lr=0.001), 3)
+        assert risk.shape == (4,) and risk[-1] < risk[0]
+    finally:
+        unregister_law("scaled-lsq")

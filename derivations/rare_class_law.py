@@ -17,7 +17,6 @@ from .logistic_normal import SoftplusNormalMean
 from .printing import equation
 from .vectors import LinearVector
 
-
 #: This module defines a law (the architecture test lets it name it).
 DEFINES_LAWS = True
 

@@ -30,7 +30,6 @@ from derivations import symbols as S
 from derivations.asymptotics import ExponentPoint
 from derivations.latex import latex_document
 from derivations.laws import LAWS, LEAST_SQUARES, law
-from derivations.optimizers import e
 from derivations.scaling_limits import scaling_limit
 from derivations.stability import stability_conditions
 from derivations.timescales import timescales

@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 from mpmath.libmp import repr_dps
 
-from derivations import symbols as S
 from numerics.version import __version__
 
 #: The metadata value of a parameter that differs between rows (its values are a column).
@@ -100,12 +99,11 @@ def plain(value):
 def problem_metadata(model, optimizer) -> dict:
     """The parameters of a (model, optimizer) pair as metadata scalars."""
     meta = {"model": model.name, "d": model.d}
-    meta.update({h.name: plain(model.values[h.symbol]) for h in model.specs if h.symbol != S.p})
-    if hasattr(model, "s0"):
+    meta.update({h.name: plain(model.values[h.symbol]) for h in model.specs})
+    if hasattr(model, "s0"):          # an initial statistic of a mean-field model
         meta["s0"] = plain(model.s0)
-    meta.update({h.name: plain(model.values[h.symbol]) for h in model.specs if h.symbol == S.p})
-    meta.update({"R0": plain(model.R0), "rows": model.rows, "optimizer": optimizer.name,
-                 "batch": optimizer.batch})
+    meta.update({"R0": plain(model.R0), "rows": model.rows,
+                 "optimizer": optimizer.name, "batch": optimizer.batch})
     meta.update({key: plain(optimizer.values[spec.symbol]) for key, spec in optimizer.specs.items()})
     if optimizer.scheduled:
         meta["schedules"] = ", ".join(f"{optimizer.keyword_of(s)}: {sc!r}"
@@ -115,11 +113,10 @@ def problem_metadata(model, optimizer) -> dict:
 
 
 def per_row_columns(model, optimizer) -> dict[str, np.ndarray]:
-    """The per-row parameters (arrays over the rows: the law's, ``R0``, the optimizer's),
-    by keyword."""
+    """The per-row parameters (arrays over the rows), by keyword."""
     out = {}
-    for key, value in [*((h.name, model.values[h.symbol]) for h in model.specs),
-                       ("R0", model.R0)]:
+    model_values = {**{h.name: model.values[h.symbol] for h in model.specs}, "R0": model.R0}
+    for key, value in model_values.items():
         value = np.asarray(value)
         if value.size > 1:
             out[key] = value

@@ -224,7 +224,7 @@ class LawSampler:
         for c, atom in zip(coefficients, numeric.terms):
             term = c * vectors[atom]
             total = term if total is None else total + term
-        return total
+        return np.zeros_like(error) if total is None else total
 
 
 def _at(x, rows):

@@ -48,7 +48,10 @@ def c_headers() -> dict[str, str]:
 
 
 def module_name(recursion: MomentRecursion) -> str:
-    return f"{recursion.model}_{recursion.optimizer.replace('-', '_')}_{recursion.time_rule}"
+    """``law_rule_time`` with every ``-`` as ``_``: a Python module and C identifier (law
+    and rule names may hold ``-``)."""
+    return "_".join(x.replace("-", "_") for x in (recursion.model, recursion.optimizer,
+                                                   recursion.time_rule))
 
 
 def _header(recursion: MomentRecursion, comment: str) -> str:

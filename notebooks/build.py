@@ -470,8 +470,8 @@ def check(law, **values):
            "law 1 made with `dataclasses.replace`. The risk is $\\tfrac12 p\\, E\\langle x, "
            "e\\rangle^2 = \\tfrac12 p\\,\\omega \\|e\\|^2$."),
     ("code", SCALED_ROWS),
-    ("code", "check(SCALED_ROWS, p=[F(1, 3), F(1, 2)], tau2=[F(1, 5), F(2, 3)], "
-             "omega=[F(1, 2), F(3, 2)]);"),
+    ("code", "scaled = check(SCALED_ROWS, p=[F(1, 3), F(1, 2)], tau2=[F(1, 5), F(2, 3)], "
+             "omega=[F(1, 2), F(3, 2)])"),
     ("md", "**3. Non-Gaussian features.** i.i.d. entries of unit variance: Rademacher $\\pm 1$ "
            "($\\mu_4 = E x_i^4 = 1$) and sparse signs $\\pm 1/\\sqrt{q_x}$ with probability $q_x$, "
            "else 0 ($\\mu_4 = 1/q_x$). The engine integrates them by the cumulant expansion, which "
@@ -505,17 +505,17 @@ assert floor.subs(mu4, 1) == stationary_risk(rad).subs(point)
 assert floor.subs(mu4, 3) == stationary_risk(gauss).subs(point)
 opt = Optimizer("heavy-ball", lr=0.05, beta=0.5, batch=4)
 fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5))
-for name, features, extra in (("rademacher", "Rademacher, $\\mu_4 = 1$", {}),
-                              ("heteroscedastic", "Gaussian, $\\mu_4 = 3$", {}),
-                              ("sparse-sign", "sparse sign, $\\mu_4 = 10$", {"q_x": 0.1})):
+for name, features, extra in (("rademacher", r"Rademacher, $\\mu_4 = 1$", {}),
+                              ("heteroscedastic", r"Gaussian, $\\mu_4 = 3$", {}),
+                              ("sparse-sign", r"sparse sign, $\\mu_4 = 10$", {"q_x": 0.1})):
     model = Model(name, 8, R0=1, p=0.5, tau2=0.1, **extra)
     left.semilogy(exact_risk(model, opt, 150), label=features)
 left.set_xlabel("step k"); left.set_ylabel("E R(θ_k)"); left.legend()
 m = np.linspace(1, 40, 200)
-right.plot(m, sp.lambdify(mu4, floor)(m), label="sparse sign, $q_x = 1/\\\\mu_4$")
+right.plot(m, sp.lambdify(mu4, floor)(m), label=r"sparse sign, $q_x = 1/\\mu_4$")
 right.plot([1, 3], [float(floor.subs(mu4, 1)), float(floor.subs(mu4, 3))], "o",
            label="Rademacher, Gaussian")
-right.set_xlabel("$\\\\mu_4$"); right.set_ylabel("$R_\\\\infty$"); right.legend()
+right.set_xlabel(r"$\\mu_4$"); right.set_ylabel(r"$R_\\infty$"); right.legend()
 plt.show()"""),
     ("md", "**4. Student-t label noise** (Lange, Little & Taylor 1989, *Robust statistical modeling "
            "using the t distribution*, JASA 84(408)): $\\xi = \\sigma_t\\, t_\\nu$ with $\\nu > 2$ "

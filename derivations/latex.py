@@ -12,7 +12,6 @@ from __future__ import annotations
 import sympy as sp
 
 from . import paper_style
-from . import symbols as S
 from .closed_forms import (
     characteristic_polynomial,
     closed_form,
@@ -21,13 +20,13 @@ from .closed_forms import (
     stationary_risk,
 )
 from .laws import law as law_named
-from .linearisation import constant_definitions, linearise, rare_class_constants
 from .moments import SYMBOLIC_MOMENTS
-from .optimizers import update_rule
+from .optimizers import e, update_rule
 from .printing import equation, to_latex
 from .recursion import recursion_for
 from .stability import SCHUR_COHN_MAX_DEGREE, characteristic_coefficients, generic_conditions
 from .timescales import timescales
+from .vectors import Dot
 
 RISK_K = sp.Symbol("r_k")          # r_k = E R(θ_k)
 RISK_INF = sp.Symbol(r"r_\infty")   # r_∞ = lim r_k
@@ -45,8 +44,10 @@ def latex_equations(model: str, optimizer: str, time_rule: str = "steps"):
     def add(section, relation):
         out.append((section, relation, to_latex(relation)))
 
-    if not law_named(model).closed_moments:
-        _mean_field_sections(optimizer, time_rule, add)
+    closure = law_named(model).closure
+    if closure is not None:   # a law closed by its own statistics: its sections first
+        for section, relation in closure.latex_sections(optimizer, time_rule):
+            add(section, relation)
 
     for eq in rec.equations():
         add("Second-moment recursion", eq)
@@ -79,35 +80,12 @@ def latex_equations(model: str, optimizer: str, time_rule: str = "steps"):
     return out
 
 
-def _mean_field_sections(optimizer: str, time_rule: str, add) -> None:
-    """The logistic model: its Fisher constants, their rare-class expansion and the
-    linearised signal block; the bulk second moments follow as for least squares."""
-    for symbol, value in constant_definitions().items():
-        add("Fisher constants", equation(symbol, value))
-    for symbol, value in rare_class_constants(order=2).items():
-        add("Rare-class expansion", equation(symbol, value + sp.O(S.p**3)))
-    lin = linearise(optimizer, time_rule)
-    for eq in lin.equations()[: lin.signal_size]:
-        add("Linearised signal", eq)
-
-
 _TEXT = {
-    "Fisher constants": r"At the optimum $\theta = \mu$ the logit is $c^* \sim "
-    r"\mathcal{N}(b^*, \rho^2)$ in class 0 ($b^* = \log\frac{p}{1-p} - \frac{\rho^2}{2}$); "
-    r"$\mathcal{S}_k(m, v) = \mathbb{E}\,\sigma(G)^k$, $G \sim \mathcal{N}(m, v)$. "
-    r"The curvature $h = \mathbb{E}\,\sigma'(c^*)$ (also the gradient-noise level), "
-    r"$w = \mathbb{E}\,\sigma'(c^*)^2$ and the signal curvature "
-    r"$h_\parallel = \mathbb{E}\,\sigma'(c^*)\langle x, \hat\mu\rangle^2$, class-1 moments "
-    r"eliminated by the change of measure between the classes:",
-    "Rare-class expansion": r"For a rare class ($\lambda = p/(1-p) \to 0$): the curvature "
-    r"and the noise are $O(p)$, the fourth-moment term $O(p^2)$:",
-    "Linearised signal": r"Near the optimum, $s = \langle\theta - \mu, \hat\mu\rangle$ and "
-    r"$u = \langle v, \hat\mu\rangle$ are driven by the bulk energy $R_\perp$:",
     "Second-moment recursion": r"With $e = \theta - \theta^*$ and buffer $v$ ($v_0 = 0$), "
     r"$R = \mathbb{E}\|e\|^2$, $C = \mathbb{E}\langle e, v\rangle$, $V = \mathbb{E}\|v\|^2$ "
     r"obey exactly:",
     "Risk": r"The expected risk $r_k = \mathbb{E}\,\mathcal{R}(\theta_k)$, "
-    r"$\mathcal{R} = \tfrac12 p\|e\|^2$:",
+    r"$\mathcal{R} = {risk}$:",
     "Generating function": r"$F = \sum_{k \ge 0} r_k z^k$:",
     "Characteristic polynomial": r"$\chi = \det(\lambda I - A)$ of the transition matrix $A$:",
     "Closed form": r"With $\lambda_1, \dots$ the roots of $\chi$ (assumed distinct; "
@@ -121,16 +99,6 @@ _TEXT = {
     r"$\tau_L = 1/(2\eta\kappa)$ the number of active updates that cut "
     r"$\mathbb{E}\|e\|^2$ by a factor $\mathrm{e}$:",
     "Stationary risk": r"The noise floor $r_\infty = \lim_{k\to\infty} r_k$:",
-}
-
-
-#: Section texts that differ for a mean-field law (the logistic model).
-_MEAN_FIELD_TEXT = {
-    "Second-moment recursion": r"The bulk energies $R_\perp = \|\theta_\perp\|^2$, "
-    r"$C_\perp = \langle\theta_\perp, v_\perp\rangle$, $V_\perp = \|v_\perp\|^2$ of the "
-    r"linearisation at the optimum obey exactly (they do not depend on the signal):",
-    "Risk": r"The tracked quantity is the bulk part of the squared error, "
-    r"$r_k = R_{\perp,k}$:",
 }
 
 
@@ -162,13 +130,14 @@ def latex_document(model: str, optimizer: str, time_rule: str = "steps",
            "integrated out)."),
         law.latex_parameter_text(),
     ]
-    intro = {**_TEXT, **(_MEAN_FIELD_TEXT if not law.closed_moments else {})}
+    intro = {**_TEXT, **(law.closure.latex_text if law.closure is not None else {})}
+    intro["Risk"] = intro["Risk"].replace("{risk}", sp.latex(law.risk(Dot(e, e))))
     if not timescales(model, optimizer).learning.is_finite:
         intro["Timescales"] += (r" here $\kappa = 0$: the update does not reduce the error, "
                                 r"so $\tau_L = \infty$ (no learning).")
     rec = recursion_for(model, optimizer, time_rule)
     section, number = None, 0
-    if style == "paper":
+    if style == "paper" and law.token_mask:
         lines.append(r"Shorthand: $p_B = 1 - (1 - p)^B$, the probability that a batch holds "
                      r"the row's token, and $q = 1 - p$.")
     for name, relation, text in latex_equations(model, optimizer, time_rule):

@@ -38,6 +38,14 @@ from .optimizers import RESERVED_NAMES, HyperParameter, e, engine_symbols
 from .symbols import Sample, sample_symbols
 from .vectors import Dot, LinearVector
 
+#: Model symbols a user law may declare as its own parameter, under their API names: the
+#: label-noise variance ``s²`` (keyword ``sigma2``), which the scaling limits know.
+STANDARD_LAW_SYMBOLS = frozenset({S.sigma2})
+API_NAMES = {S.sigma2: "sigma2"}
+
+#: This module defines laws (the architecture test lets it name them).
+DEFINES_LAWS = True
+
 #: ``‖e‖²``, the argument of a law's risk functional.
 ERROR_ENERGY = sp.Symbol("‖e‖²", nonnegative=True)
 
@@ -236,7 +244,7 @@ def _check_parameters(law: DataLaw, built_in: bool) -> None:
     for h in law.specs:
         if not h.name.isidentifier():
             raise ValueError(f"law parameter name {h.name!r} must be an identifier")
-        if built_in:
+        if built_in or (h.symbol in STANDARD_LAW_SYMBOLS and h.name == API_NAMES[h.symbol]):
             continue
         if h.name in RESERVED_NAMES or h.symbol.name in RESERVED_NAMES or h.name in law.ingredients:
             raise ValueError(f"law parameter name {h.name!r} must be an identifier other than "

@@ -39,6 +39,8 @@ from .vectors import Dot
 
 #: The name the rare-class law is registered under (:mod:`derivations.rare_class_law`).
 NAME = "logistic"
+#: This module names a law (the architecture test lets it).
+DEFINES_LAWS = True
 
 #: Unit vector along μ (a vector atom): ⟨e, μ̂⟩ = s, ⟨v, μ̂⟩ = u.
 mu_hat = S.mu_hat

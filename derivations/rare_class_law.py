@@ -12,9 +12,13 @@ from . import rare_class as M2
 from . import symbols as S
 from .ingredients import gaussian_vector
 from .laws import DataLaw, LawParameter, register_law
-from .linearisation import linearise
+from .linearisation import constant_definitions, linearise, rare_class_constants
 from .logistic_normal import SoftplusNormalMean
+from .printing import equation
 from .vectors import LinearVector
+
+#: This module defines a law (the architecture test lets it name it).
+DEFINES_LAWS = True
 
 
 class MeanFieldStatistics:
@@ -47,6 +51,39 @@ class MeanFieldStatistics:
             "excess cross-entropy": cls.population_loss(s, R) - cls.population_loss(0, 0),
             "squared error": s**2 + R,
         }
+
+    #: Texts of the LaTeX sections this law adds, and of those it words differently.
+    latex_text = {
+    "Fisher constants": r"At the optimum $\theta = \mu$ the logit is $c^* \sim "
+    r"\mathcal{N}(b^*, \rho^2)$ in class 0 ($b^* = \log\frac{p}{1-p} - \frac{\rho^2}{2}$); "
+    r"$\mathcal{S}_k(m, v) = \mathbb{E}\,\sigma(G)^k$, $G \sim \mathcal{N}(m, v)$. "
+    r"The curvature $h = \mathbb{E}\,\sigma'(c^*)$ (also the gradient-noise level), "
+    r"$w = \mathbb{E}\,\sigma'(c^*)^2$ and the signal curvature "
+    r"$h_\parallel = \mathbb{E}\,\sigma'(c^*)\langle x, \hat\mu\rangle^2$, class-1 moments "
+    r"eliminated by the change of measure between the classes:",
+    "Rare-class expansion": r"For a rare class ($\lambda = p/(1-p) \to 0$): the curvature "
+    r"and the noise are $O(p)$, the fourth-moment term $O(p^2)$:",
+    "Linearised signal": r"Near the optimum, $s = \langle\theta - \mu, \hat\mu\rangle$ and "
+    r"$u = \langle v, \hat\mu\rangle$ are driven by the bulk energy $R_\perp$:",
+
+        "Second-moment recursion": r"The bulk energies $R_\perp = \|\theta_\perp\|^2$, "
+        r"$C_\perp = \langle\theta_\perp, v_\perp\rangle$, $V_\perp = \|v_\perp\|^2$ of the "
+        r"linearisation at the optimum obey exactly (they do not depend on the signal):",
+        "Risk": r"The tracked quantity is the bulk part of the squared error, "
+        r"$r_k = R_{\perp,k}$:",
+    }
+
+    @staticmethod
+    def latex_sections(optimizer: str, time_rule: str) -> list[tuple[str, sp.Basic]]:
+        """``(section, relation)`` of the equations this law adds to a LaTeX document: its
+        Fisher constants, their rare-class expansion and the linearised signal block."""
+        out = [("Fisher constants", equation(symbol, value))
+               for symbol, value in constant_definitions().items()]
+        out += [("Rare-class expansion", equation(symbol, value + sp.O(S.p**3)))
+                for symbol, value in rare_class_constants(order=2).items()]
+        lin = linearise(optimizer, time_rule)
+        out += [("Linearised signal", eq) for eq in lin.equations()[: lin.signal_size]]
+        return out
 
     @staticmethod
     def moment_recursion(optimizer: str, time_rule: str):

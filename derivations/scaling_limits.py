@@ -136,8 +136,8 @@ def gradient_energy(model: str) -> sp.Expr:
         return sp.cancel(sp.diff(T, S.lr, 2) / 2)
     expect = BatchExpectation(law, g, e)
     R = sp.Symbol("R")
-    energy = expect(Dot(g, g)).xreplace({Dot(e, e): R, S.sigma2: 0})
-    return sp.cancel(energy / R)
+    energy = sp.Poly(expect(Dot(g, g)).xreplace({Dot(e, e): R}), R)
+    return sp.cancel(energy.coeff_monomial(R))     # the noise (the constant term) dropped
 
 
 @dataclass(frozen=True)
@@ -304,9 +304,19 @@ def _below(expr: sp.Expr, point: ExponentPoint, shift: sp.Expr):
     return conditions, list(dl.ties)
 
 
+#: Law parameters the dominant balance knows (each O(1) in ``d``, given by its ``*_star``).
+SCALED_LAW_SYMBOLS = frozenset({S.sigma2, S.rho, S.p})
+
+
 def unsupported_point(model: str, point: ExponentPoint) -> str | None:
     """Why ``model`` has no scaling limit at ``point`` (``None`` when it has one)."""
-    if not law_named(model).closed_moments and point.kappa == 0:
+    law = law_named(model)
+    own = sorted(h.name for h in law.specs if h.symbol not in SCALED_LAW_SYMBOLS)
+    if own:
+        return (f"the scaling limit gives exponents to p = d^-kappa, B = d^sigma, 1 - beta = "
+                f"d^-gamma and eta = d^-theta only; law {model!r} has parameter(s) {own} the "
+                "dominant balance has no scale for (use exact_risk at finite d)")
+    if not law.closed_moments and point.kappa == 0:
         return ("the logistic scaling limit needs a vanishing rare class (kappa > 0): at fixed p "
                 "its Fisher constants are O(1) functions of p and rho")
     return None

@@ -148,3 +148,62 @@ def test_imports_sit_at_module_top(module):
              if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef))
              for node in ast.walk(fn) if isinstance(node, (ast.Import, ast.ImportFrom))]
     assert [s for s in inner if not any(f" {o}" in s or f" {o}." in s for o in OPTIONAL)] == []
+
+
+#: The built-in laws' names, read off their definitions (``name="…"`` or ``NAME = "…"`` in
+#: a module that defines laws, ``DEFINES_LAWS = True``).
+def _law_modules() -> dict[str, set[str]]:
+    out = {}
+    for module, path in MODULES.items():
+        tree = ast.parse(path.read_text())
+        flags = [n for n in tree.body if isinstance(n, ast.Assign)
+                 and any(getattr(t, "id", None) == "DEFINES_LAWS" for t in n.targets)]
+        if not flags:
+            continue
+        names = {n.value.value for n in ast.walk(tree)
+                 if isinstance(n, ast.keyword) and n.arg == "name"
+                 and isinstance(n.value, ast.Constant) and isinstance(n.value.value, str)}
+        names |= {n.value.value for n in tree.body if isinstance(n, ast.Assign)
+                  and any(getattr(t, "id", None) == "NAME" for t in n.targets)
+                  and isinstance(n.value, ast.Constant)}
+        out[module] = names
+    return out
+
+
+LAW_MODULES = _law_modules()
+
+
+def _compared_strings(tree: ast.AST) -> list[tuple[int, str]]:
+    """String constants compared with ``==``, ``!=``, ``in``, ``not in`` (also in a tuple,
+    list or set on either side), or used as a ``match`` case."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare):
+            for side in (node.left, *node.comparators):
+                items = side.elts if isinstance(side, (ast.Tuple, ast.List, ast.Set)) else [side]
+                found += [(node.lineno, x.value) for x in items
+                          if isinstance(x, ast.Constant) and isinstance(x.value, str)]
+        elif isinstance(node, ast.MatchValue) and isinstance(node.value, ast.Constant):
+            found.append((node.lineno, node.value.value))
+    return found
+
+
+def test_the_built_in_laws_are_found():
+    names = set().union(*LAW_MODULES.values())
+    assert {"lsq", "logistic"} <= names, LAW_MODULES
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_no_module_but_a_laws_own_compares_with_its_name(module):
+    """Code asks a law for its properties (``token_mask``, ``closed_moments``, …), never
+    compares its name: a user's law then works wherever a built-in one does."""
+    if module in LAW_MODULES:
+        return
+    names = set().union(*LAW_MODULES.values())
+    tree = ast.parse(MODULES[module].read_text())
+    assert [(line, s) for line, s in _compared_strings(tree) if s in names] == []
+
+
+def test_the_name_comparison_check_catches_one():
+    tree = ast.parse('if model == "lsq":\n    pass\nif "logistic" in (a, b):\n    pass\n')
+    assert [s for _, s in _compared_strings(tree)] == ["lsq", "logistic"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from derivations import LAWS, UPDATE_RULES
+from derivations import LAWS, UPDATE_RULES, law
 from derivations.asymptotics import ExponentPoint
 from derivations.scaling_limits import (
     scaling_limit,
@@ -67,7 +67,7 @@ def run(args) -> int:
     print(f"phase:       {report['phase']}  (family: {report['family']})")
     print(f"exponents:   kappa={point.kappa}, sigma={point.sigma}, gamma={point.gamma}, "
           f"theta={limit.point.theta} ({args.lr_rule}; eta*={limit.point.lr_star}"
-          + (f"; batches {point.regime})" if args.model == "lsq" else ")"))
+          + (f"; batches {point.regime})" if law(args.model).token_mask else ")"))
     print(f"timescales:  tau_R ~ d^{limit.retention_exponent}, tau_L ~ d^{limit.learning_exponent} "
           "(active updates)")
     print(f"time:        k = t * d^{limit.time_exponent} active updates"

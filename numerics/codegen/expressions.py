@@ -62,6 +62,13 @@ class KernelExpressions:
         return self.outputs[self.signature.slices()[which]]
 
 
+def module_name(recursion: MomentRecursion) -> str:
+    """``<model>_<optimizer>_<time rule>``, a C identifier (names hold letters, digits,
+    ``-`` and ``_``; ``-`` becomes ``_``)."""
+    return (f"{recursion.model.replace('-', '_')}_{recursion.optimizer.replace('-', '_')}_"
+            f"{recursion.time_rule}")
+
+
 def with_stable_idle_powers(expr: sp.Expr) -> sp.Expr:
     """``expr`` with every ``(1 − p)^{jB}`` written ``(1 − p_B)^j``, ``p_B =
     −expm1(B log1p(−p))`` spelled out (no new symbol; SymPy's flattening then turns
@@ -164,7 +171,7 @@ def kernel_expressions(recursion: MomentRecursion) -> KernelExpressions:
         head.append((ACTIVE_PROBABILITY, pb))
     head += [(complements[u], 1 - rename[u]) for u in used]
     return KernelExpressions(
-        name=f"{recursion.model}_{recursion.optimizer.replace('-', '_')}_{recursion.time_rule}",
+        name=module_name(recursion),
         fingerprint=recursion.fingerprint,
         size=len(recursion.state),
         signature=signature,

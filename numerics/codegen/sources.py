@@ -22,6 +22,7 @@ from numerics.codegen.expressions import (
     KernelExpressions,
     ScheduledExpressions,
     kernel_expressions,
+    module_name,
     scheduled_expressions,
 )
 from numerics.codegen.powers import as_product
@@ -45,13 +46,6 @@ def c_headers() -> dict[str, str]:
     """File name → text of every header in :data:`C_INCLUDE_DIR` (part of each kernel's
     cache key: a changed driver is a different kernel)."""
     return {path.name: path.read_text(encoding="utf-8") for path in sorted(C_INCLUDE_DIR.glob("*.h"))}
-
-
-def module_name(recursion: MomentRecursion) -> str:
-    """``law_rule_time`` with every ``-`` as ``_``: a Python module and C identifier (law
-    and rule names may hold ``-``)."""
-    return "_".join(x.replace("-", "_") for x in (recursion.model, recursion.optimizer,
-                                                   recursion.time_rule))
 
 
 def _header(recursion: MomentRecursion, comment: str) -> str:

@@ -13,9 +13,9 @@ from numerics.inputs.validation import common_rows
 def parameter_values(model, optimizer) -> tuple[int, dict[sp.Symbol, np.ndarray]]:
     """``(rows, {symbol: values})`` for every parameter symbol and ``R_0``.
 
-    Per-row arrays of the model (its law's parameters, ``p`` when the law uses it,
-    ``R0``) and of the optimizer (``lr``, ``beta``, the rule's own hyper-parameters) must
-    agree in length; a ``ValueError`` names them otherwise.  Scheduled values are the base values (step 0's multiplier
+    Per-row arrays of the model (its law's parameters, ``R0``) and of the optimizer (``lr``,
+    ``beta``, the rule's own hyper-parameters) must agree in length; a ``ValueError``
+    names them otherwise.  Scheduled values are the base values (step 0's multiplier
     is applied by the backends).
     """
     rows = common_rows(**{h.name: model.values[h.symbol] for h in model.specs}, R0=model.R0,

@@ -99,10 +99,10 @@ def plain(value):
 def problem_metadata(model, optimizer) -> dict:
     """The parameters of a (model, optimizer) pair as metadata scalars."""
     meta = {"model": model.name, "d": model.d}
-    for key in ("sigma2", "rho", "s0"):
-        if hasattr(model, key):
-            meta[key] = plain(getattr(model, key))
-    meta.update({"p": plain(model.p), "R0": plain(model.R0), "rows": model.rows,
+    meta.update({h.name: plain(model.values[h.symbol]) for h in model.specs})
+    if hasattr(model, "s0"):          # an initial statistic of a mean-field model
+        meta["s0"] = plain(model.s0)
+    meta.update({"R0": plain(model.R0), "rows": model.rows,
                  "optimizer": optimizer.name, "batch": optimizer.batch})
     meta.update({key: plain(optimizer.values[spec.symbol]) for key, spec in optimizer.specs.items()})
     if optimizer.scheduled:
@@ -115,8 +115,9 @@ def problem_metadata(model, optimizer) -> dict:
 def per_row_columns(model, optimizer) -> dict[str, np.ndarray]:
     """The per-row parameters (arrays over the rows), by keyword."""
     out = {}
-    for key in ("p", "R0"):
-        value = np.asarray(getattr(model, key))
+    model_values = {**{h.name: model.values[h.symbol] for h in model.specs}, "R0": model.R0}
+    for key, value in model_values.items():
+        value = np.asarray(value)
         if value.size > 1:
             out[key] = value
     for key, spec in optimizer.specs.items():

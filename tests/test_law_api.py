@@ -1,0 +1,310 @@
+"""The public data-law API: a law is a definition (parameters, ingredients, gradient,
+risk), registered like a rule; every check refuses with a ValueError naming what is wrong,
+and everything the engine derives or evaluates is keyed by the law's definition."""
+
+from __future__ import annotations
+
+from fractions import Fraction as F
+from pathlib import Path
+
+import pytest
+import sympy as sp
+
+from derivations import (
+    DataLaw,
+    Discrete,
+    Gaussian,
+    LawParameter,
+    Mask,
+    Scalar,
+    StudentT,
+    TokenMask,
+    Vector,
+    derive_recursion,
+    gaussian_noise,
+    register_law,
+    store,
+    unregister_law,
+)
+from derivations import symbols as S
+from derivations.asymptotics import ExponentPoint
+from derivations.latex import latex_document
+from derivations.laws import LAWS, LEAST_SQUARES, law
+from derivations.scaling_limits import scaling_limit
+from derivations.stability import stability_conditions
+from derivations.timescales import timescales
+from derivations.vectors import Dot, LinearVector
+from derivations.wick import MomentsDoNotClose
+from numerics import Model, Optimizer, exact_risk
+from numerics.inputs.models import SparseLeastSquares
+from numerics.simulate.exact_moments import expanded_risk
+
+NAMES = ("probe-law", "probe-law-2")
+lam = sp.Symbol("lam", positive=True)
+
+
+@pytest.fixture(autouse=True)
+def _forget_laws():
+    yield
+    for name in NAMES:
+        if name in LAWS:
+            unregister_law(name)
+
+
+def _lsq_gradient(s, error):
+    return LinearVector({s.x: s.m * (Dot(s.x, error) - s.xi)})
+
+
+def scaled_law(name="probe-law", variance=lam, **changes) -> DataLaw:
+    """Least squares with inputs ``x ~ N(0, λ I_d)``, λ per row."""
+    fields = dict(name=name, title="scaled least squares",
+                  ingredients={"m": TokenMask(), "x": Vector(Gaussian(variance)),
+                               "xi": gaussian_noise(S.sigma2)},
+                  gradient=_lsq_gradient, risk=lambda E: S.p * lam * E / 2,
+                  parameters=(LawParameter(lam, lower=0, lower_open=True, doc="input variance"),
+                              LawParameter(S.sigma2, lower=0, keyword="sigma2", default=0)))
+    fields.update(changes)
+    return DataLaw(**fields)
+
+
+# -- a user's law derives, evaluates and checks like a built-in one ----------------------
+def test_the_least_squares_law_through_the_api_is_the_built_in_one():
+    """The built-in law re-declared by a user derives the very recursion (rationals)."""
+    mine = DataLaw("probe-law", LEAST_SQUARES.title, LEAST_SQUARES.ingredients, _lsq_gradient,
+                   LEAST_SQUARES.risk, parameters=LEAST_SQUARES.parameters)
+    register_law(mine)
+    for rule in ("sgd", "heavy-ball", "lazy"):
+        for time in ("steps", "active"):
+            ours, built_in = derive_recursion("probe-law", rule, time), derive_recursion("lsq", rule, time)
+            assert ours.transition == built_in.transition and ours.forcing == built_in.forcing
+            assert ours.mean_transition == built_in.mean_transition
+
+
+def test_a_scaled_law_matches_its_oracle_on_every_backend():
+    register_law(scaled_law())
+    model = Model("probe-law", d=2, p=[F(1, 2), F(1, 5)], R0=[1, 2], lam=[F(3), F(1, 2)],
+                  sigma2=F(1, 10))
+    optimizer = Optimizer("heavy-ball", lr=F(1, 8), beta=F(1, 2), batch=2)
+    oracle = expanded_risk(model, optimizer, 3, [[1, 0], [1, 1]])
+    exact = exact_risk(model, optimizer, 3, backend="exact")
+    assert list(exact) == oracle
+    for backend in ("numpy", "c", "mpmath"):
+        values = exact_risk(model, optimizer, 3, backend=backend)
+        assert max(abs(float(a) / float(b) - 1) for a, b in zip(values, oracle)) < 1e-12
+
+
+def test_the_sgd_recursion_of_a_scaled_law_is_the_one_written_from_its_definition():
+    """One SGD step, B = 1, by hand: ``e' = e − η m x (⟨x, e⟩ − ξ)``, ``x ~ N(0, λ I)``:
+    ``E‖e'‖² = (1 − 2ηpλ + η²pλ²(d + 2)) ‖e‖² + η² p λ d s²``."""
+    register_law(scaled_law())
+    rec = derive_recursion("probe-law", "sgd")
+    one = {S.batch: 1}
+    a = 1 - 2 * S.lr * S.p * lam + S.lr**2 * S.p * lam**2 * (S.d + 2)
+    assert sp.expand(rec.transition[0, 0].xreplace(one) - a) == 0
+    assert sp.expand(rec.forcing[0].xreplace(one) - S.lr**2 * S.p * lam * S.d * S.sigma2) == 0
+    assert rec.parameters == (S.lr, S.beta, S.p, S.batch, S.d, lam, S.sigma2)
+
+
+def test_fourth_moment_of_iid_entries_enters_through_the_cumulant():
+    """``E‖x‖²⟨x, e⟩² = (d + μ4 − 1)‖e‖²`` for unit-variance i.i.d. entries: SGD's
+    transition with sparse ±1/√q entries (``μ4 = 1/q``) at ``q = 1/3`` is the Gaussian one."""
+    q = sp.Symbol("kept", positive=True)
+    entries = Discrete((-1 / sp.sqrt(q), 0, 1 / sp.sqrt(q)), (q / 2, 1 - q, q / 2))
+    register_law(scaled_law(ingredients={"m": TokenMask(), "x": Vector(entries),
+                                         "xi": gaussian_noise(S.sigma2)},
+                            risk=lambda E: S.p * E / 2,
+                            parameters=(LawParameter(q, lower=0, upper=1, lower_open=True),
+                                        LawParameter(S.sigma2, lower=0, keyword="sigma2"))))
+    sparse = derive_recursion("probe-law", "sgd").transition[0, 0]
+    gaussian = derive_recursion("lsq", "sgd").transition[0, 0]
+    assert sp.simplify(sparse.xreplace({q: sp.Rational(1, 3)}) - gaussian) == 0
+    one = {S.batch: 1}
+    assert sp.expand(sparse.xreplace(one) - (1 - 2 * S.lr * S.p
+                                             + S.lr**2 * S.p * (S.d + 1 / q - 1))) == 0
+
+
+def test_a_dense_law_has_every_step_active_and_no_p():
+    """No token mask: ``p`` is no parameter, the active time rule is the step rule, and
+    the lazy rule is heavy ball."""
+    nu = sp.Symbol("nu", positive=True)
+    dense = DataLaw("probe-law", "dense least squares, Student-t noise",
+                    {"x": Vector(Gaussian(1)), "xi": Scalar(StudentT(nu))},
+                    lambda s, error: LinearVector({s.x: Dot(s.x, error) - s.xi}),
+                    lambda E: E / 2, parameters=(LawParameter(nu, lower=2, lower_open=True),))
+    register_law(dense)
+    steps, active = derive_recursion("probe-law", "heavy-ball"), \
+        derive_recursion("probe-law", "heavy-ball", "active")
+    assert S.p not in steps.parameters and steps.transition == active.transition
+    assert derive_recursion("probe-law", "lazy").transition == steps.transition
+    assert sp.simplify(steps.forcing[0] - S.lr**2 * S.d * nu / (nu - 2) / S.batch) == 0
+    model = Model(dense, d=2, R0=1, nu=5)
+    with pytest.raises(ValueError, match="has no parameter"):
+        Model(dense, d=2, R0=1, nu=5, p=0.5)
+    assert exact_risk(model, Optimizer("sgd", lr=F(1, 4)), 2, backend="exact")[1] == \
+        expanded_risk(model, Optimizer("sgd", lr=F(1, 4)), 1, [[1, 0]])[1]
+
+
+def test_a_further_mask_and_its_probability():
+    """Feature dropout: ``x`` is seen with probability ``r`` (a second, independent mask)."""
+    r = sp.Symbol("r", positive=True)
+    register_law(scaled_law(ingredients={"m": TokenMask(), "keep": Mask(r), "x": Vector(Gaussian(1)),
+                                         "xi": gaussian_noise(S.sigma2)},
+                            gradient=lambda s, error: LinearVector(
+                                {s.x: s.m * s.keep * (Dot(s.x, error) - s.xi)}),
+                            risk=lambda E: S.p * E / 2,
+                            parameters=(LawParameter(r, lower=0, upper=1, lower_open=True),
+                                        LawParameter(S.sigma2, lower=0, keyword="sigma2"))))
+    model = Model("probe-law", d=2, p=F(1, 2), R0=1, r=F(2, 3), sigma2=F(1, 5))
+    optimizer = Optimizer("nesterov", lr=F(1, 5), beta=F(1, 3), batch=2)
+    assert list(exact_risk(model, optimizer, 2, backend="exact")) == \
+        expanded_risk(model, optimizer, 2, [[1, 0]])
+
+
+def test_closed_forms_stability_timescales_and_latex_of_a_user_law():
+    register_law(scaled_law())
+    assert stability_conditions("probe-law", "heavy-ball")
+    assert timescales("probe-law", "heavy-ball").learning.has(lam)
+    document = latex_document("probe-law", "heavy-ball")
+    assert r"\lambda" in document or "lam" in document
+    assert "input variance" in document and "Scaled least squares" in document
+
+
+def test_the_scaling_limit_names_what_it_does_not_support():
+    register_law(scaled_law())
+    with pytest.raises(ValueError, match=r"parameter\(s\) \['lam'\]"):
+        scaling_limit("probe-law", "heavy-ball", ExponentPoint(F(1, 2), F(1, 4), F(1, 4), F(0)))
+
+
+def test_a_law_without_own_parameters_has_a_scaling_limit():
+    """Rademacher features and the model's s²: the dominant balance applies."""
+    signs = Discrete((-1, 1), (F(1, 2), F(1, 2)))
+    register_law(scaled_law(ingredients={"m": TokenMask(), "x": Vector(signs),
+                                         "xi": gaussian_noise(S.sigma2)},
+                            risk=lambda E: S.p * E / 2,
+                            parameters=(LawParameter(S.sigma2, lower=0, keyword="sigma2"),)))
+    point = ExponentPoint(F(1, 2), F(1, 4), F(1, 4), F(0))
+    ours = scaling_limit("probe-law", "heavy-ball", point)
+    assert ours.phase == scaling_limit("lsq", "heavy-ball", point).phase
+
+
+# -- definitions, caches and the store ----------------------------------------------------
+def test_a_redefined_law_is_derived_again_and_old_models_are_refused():
+    first = register_law(scaled_law())
+    model = Model("probe-law", d=2, p=F(1, 2), lam=2)
+    a = derive_recursion("probe-law", "sgd")
+    assert register_law(scaled_law()) is first            # same definition: no change
+    with pytest.raises(ValueError, match="replace=True"):
+        register_law(scaled_law(risk=lambda E: S.p * E))
+    register_law(scaled_law(risk=lambda E: S.p * E), replace=True)
+    b = derive_recursion("probe-law", "sgd")
+    assert a.risk != b.risk
+    with pytest.raises(ValueError, match="redefined or unregistered"):
+        exact_risk(model, Optimizer("sgd", lr=0.1), 2)
+
+
+def test_a_user_law_is_stored_by_its_definition(tmp_path, monkeypatch):
+    monkeypatch.setenv("SPARSEMOM_CACHE_DIR", str(tmp_path))
+    register_law(scaled_law())
+    key = store._canonical("probe-law")
+    assert key.startswith("law 'probe-law' defined as ")
+    register_law(scaled_law(risk=lambda E: S.p * E), replace=True)
+    assert store._canonical("probe-law") != key
+    derive_recursion.__wrapped__("probe-law", "sgd")
+    assert list((tmp_path / "derivations").glob("derive_recursion-*.pickle"))
+
+
+def test_the_definition_ignores_how_sample_symbols_are_numbered():
+    assert scaled_law().definition == scaled_law().definition
+    assert scaled_law().definition != scaled_law(variance=2 * lam).definition
+
+
+# -- refusals ----------------------------------------------------------------------------
+@pytest.mark.parametrize("changes, message", [
+    (dict(name="bad name"), "law name must be letters"),
+    (dict(name="lsq"), "built in and cannot be replaced"),
+    (dict(ingredients={}), "non-empty mapping"),
+    (dict(ingredients={"m": TokenMask(), "n": TokenMask(), "x": Vector(Gaussian(1)),
+                       "xi": gaussian_noise(S.sigma2)}), "at most one TokenMask"),
+    (dict(ingredients={"m": TokenMask(), "x": Vector(Discrete((0, 1), (F(1, 2), F(1, 2)))),
+                       "xi": gaussian_noise(S.sigma2)}), "mean zero"),
+    (dict(ingredients={"m": TokenMask(), "x": "gaussian", "xi": gaussian_noise(S.sigma2)}),
+     "must be one of TokenMask"),
+    (dict(ingredients={"m": TokenMask(), "1x": Vector(Gaussian(1))}), "identifiers"),
+    (dict(variance=sp.Symbol("undeclared", positive=True)), r"undeclared symbols \['undeclared'\]"),
+    (dict(variance=sp.Float(0.5)), "float"),
+    (dict(gradient=lambda s, error: LinearVector({s.x: s.m * Dot(s.x, error) ** 2})),
+     "affine in the error"),
+    (dict(gradient=lambda s, error: s.x), "must return a LinearVector"),
+    (dict(gradient=lambda s, error: LinearVector({s.y: 1})), "has no ingredient 'y'"),
+    (dict(gradient=lambda s, error: LinearVector({sp.Symbol("w"): s.m})), "sample's vectors and e"),
+    (dict(risk=lambda E: E**2), "linear in ‖e‖²"),
+    (dict(risk=lambda E: E + 1), "linear in ‖e‖²"),
+    (dict(parameters=(LawParameter(lam, lower=0, lower_open=True),
+                      LawParameter(sp.Symbol("beta"), lower=0))), "other than the law"),
+    (dict(parameters=(LawParameter(lam, lower=0, lower_open=True),
+                      LawParameter(S.lr, lower=0))), "other than the law"),
+    (dict(parameters=(LawParameter(lam, lower=-1),)), "declared positive"),
+    (dict(parameters=(LawParameter(lam, lower=0, lower_open=True),
+                      LawParameter(sp.Symbol("lambda_1"), lower=0))), "engine uses itself"),
+    (dict(parameters=(LawParameter(lam, lower=0, lower_open=True),
+                      LawParameter(sp.Symbol("x"), lower=0))), "ingredients"),
+])
+def test_register_law_refuses(changes, message):
+    with pytest.raises(ValueError, match=message):
+        register_law(scaled_law(**changes))
+
+
+def test_non_closing_moments_are_named():
+    """A vector entry with a third cumulant meets the error once: ``Σ_i e_i`` is no inner
+    product, and the derivation says so."""
+    skew = Discrete((-1, 2), (F(2, 3), F(1, 3)))          # mean 0, third moment 2
+    register_law(scaled_law(ingredients={"m": TokenMask(), "x": Vector(skew), "xi":
+                                         Scalar(Discrete((-1, 1), (F(1, 2), F(1, 2))))},
+                            gradient=lambda s, error: LinearVector(
+                                {s.x: s.m * (Dot(s.x, error) - s.xi + s.xi**2)}),
+                            risk=lambda E: S.p * E / 2, parameters=()))
+    with pytest.raises(MomentsDoNotClose, match="not an inner product"):
+        derive_recursion("probe-law", "sgd")
+
+
+def test_unregistering_a_built_in_law_is_refused():
+    with pytest.raises(ValueError, match="built in"):
+        unregister_law("lsq")
+    with pytest.raises(ValueError, match="model must be one of"):
+        unregister_law("no-such-law")
+    assert law("lsq") is LEAST_SQUARES
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(lam=0), "lam must be > 0"),
+    (dict(lam=[1, 2, 3], p=[F(1, 2), F(1, 3)]), "same length"),
+    (dict(), "needs parameter 'lam'"),
+    (dict(lam=1, sigma2=[0, 1]), "sigma2 must be a scalar"),
+    (dict(lam=1, mu=2), r"no parameter\(s\) \['mu'\]"),
+])
+def test_model_validates_the_laws_parameters(kwargs, message):
+    register_law(scaled_law(parameters=(LawParameter(lam, lower=0, lower_open=True),
+                                        LawParameter(S.sigma2, lower=0, keyword="sigma2",
+                                                     default=0, per_row=False))))
+    with pytest.raises(ValueError, match=message):
+        Model("probe-law", d=2, **{"p": F(1, 2), **kwargs})
+
+
+def test_a_model_needs_a_registered_law():
+    with pytest.raises(ValueError, match="registered law"):
+        Model(scaled_law(), d=2, p=0.5, lam=1)
+    assert isinstance(SparseLeastSquares(2, 0.5), Model)
+
+
+def test_the_readme_example_of_a_law_runs():
+    """The README's own-law example, as written, registers a law that evaluates."""
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    start = text.index("  import sympy as sp\n  from derivations import DataLaw")
+    block = "\n".join(line[2:] for line in text[start:text.index("  ```", start)].splitlines())
+    namespace: dict = {}
+    try:
+        exec(compile(block, "README.md", "exec"), namespace)
+        risk = exact_risk(namespace["model"], Optimizer("sgd", lr=0.001), 3)
+        assert risk.shape == (4,) and risk[-1] < risk[0]
+    finally:
+        unregister_law("scaled-lsq")

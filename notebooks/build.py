@@ -12,6 +12,7 @@ runs each in a fresh kernel and writes the executed copy, outputs and figures in
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -408,6 +409,129 @@ ax.set_xlabel("step k"); ax.set_ylabel("E R(θ_k)"); ax.legend(); ax.set_title("
 plt.show()
 display(Markdown(str(comparison)))
 assert comparison.passed"""),
+])
+
+
+# ---- 7. your own data law ------------------------------------------------------------
+
+def module_cells(path: Path) -> list[str]:
+    """The cells of a module written in the percent format: the code after each ``# %%``
+    line (what precedes the first is not a cell)."""
+    return [c.strip() for c in re.split(r"^# %%.*\n", path.read_text(encoding="utf-8"),
+                                        flags=re.M)[1:]]
+
+
+#: ``tests/user_laws.py``: the laws of notebook 07, shown verbatim and tested by the suite.
+IMPORTS, HETEROSCEDASTIC, SCALED_ROWS, NON_GAUSSIAN, STUDENT_T = module_cells(
+    HERE.parent / "tests" / "user_laws.py")
+
+notebook("07_your_own_data_law", "Your own data law: defined here, derived, checked", [
+    ("md", "A data law says what one sample is: its random **ingredients** (from the vocabulary of "
+           "`derivations.ingredients`: a token mask, masks, scalars, vectors of i.i.d. entries "
+           "drawn from Gaussian, discrete or Student-t distributions), the per-sample **gradient** "
+           "$G$ (a `LinearVector` in the sample's vectors and the error $e = \\theta - \\theta^*$, "
+           "affine in $e$) and the **risk** (linear in $\\|e\\|^2$). Once registered "
+           "(`register_law`), the engine derives its exact second-moment recursion from those "
+           "alone, and everything downstream works: kernels, closed forms, stability, LaTeX.\n\n"
+           "The definitions below are `tests/user_laws.py` verbatim (the test suite checks the "
+           "same code, `tests/test_user_laws.py`). They share the gradient of least squares, "
+           "$G = m\\,x\\,(\\langle x, e\\rangle - \\xi)$ for $y = \\langle x, \\theta^*\\rangle + \\xi$."),
+    ("code", IMPORTS),
+    ("md", "Each law is registered, its heavy-ball recursion derived and shown with the sentence "
+           "that names its parameters in its LaTeX document, and its exact risk checked: two rows "
+           "with different per-row values, $d = 2$, $B = 2$, three steps — the recursion in rational "
+           "arithmetic equals $E R_k$ expanded as a polynomial in the data (an independent oracle "
+           "that knows only the ingredients' moments), and the generated C kernel agrees."),
+    ("code", """from fractions import Fraction as F
+from derivations import derive_recursion, register_law
+from derivations.latex import latex_document
+from numerics import Model, Optimizer, exact_risk
+from numerics.simulate.exact_moments import expanded_risk
+
+def check(law, **values):
+    law = register_law(law)
+    rec = derive_recursion(law.name, "heavy-ball")
+    assert law.latex_parameter_text() in latex_document(law.name, "heavy-ball")
+    model = Model(law, 2, R0=[1, 1], **values)
+    opt = Optimizer("heavy-ball", lr=F(1, 4), beta=F(1, 2), batch=2)
+    exact = list(exact_risk(model, opt, 3, backend="exact"))
+    assert exact == expanded_risk(model, opt, 3, [[1, 0], [F(3, 5), F(4, 5)]])
+    assert np.allclose(exact_risk(model, opt, 3, backend="c"), np.array(exact, dtype=float),
+                       rtol=1e-12, atol=0)
+    display(rec, Markdown(law.latex_parameter_text() + f"  \\nExact $E R_k$, $k = 0..3$ "
+                          f"(= the data expansion): `{', '.join(map(str, exact))}`"))
+    return rec"""),
+    ("md", "**1. Heteroscedastic rows.** Sparse least squares (docs/model.md, M1) whose label-noise "
+           "variance $\\tau^2$ is one value per row (`per_row=True`, the default of `LawParameter`)."),
+    ("code", HETEROSCEDASTIC),
+    ("code", "gauss = check(HETEROSCEDASTIC, p=[F(1, 3), F(1, 2)], tau2=[F(1, 5), F(2, 3)])"),
+    ("md", "**2. Per-row input scale.** $x = \\sqrt{\\omega}\\, z$ with $z \\sim N(0, I_d)$ and "
+           "$\\omega$ one value per row (a diagonal input covariance across rows): a variant of "
+           "law 1 made with `dataclasses.replace`. The risk is $\\tfrac12 p\\, E\\langle x, "
+           "e\\rangle^2 = \\tfrac12 p\\,\\omega \\|e\\|^2$."),
+    ("code", SCALED_ROWS),
+    ("code", "scaled = check(SCALED_ROWS, p=[F(1, 3), F(1, 2)], tau2=[F(1, 5), F(2, 3)], "
+             "omega=[F(1, 2), F(3, 2)])"),
+    ("md", "**3. Non-Gaussian features.** i.i.d. entries of unit variance: Rademacher $\\pm 1$ "
+           "($\\mu_4 = E x_i^4 = 1$) and sparse signs $\\pm 1/\\sqrt{q_x}$ with probability $q_x$, "
+           "else 0 ($\\mu_4 = 1/q_x$). The engine integrates them by the cumulant expansion, which "
+           "adds the fourth cumulant $\\kappa_4 = \\mu_4 - 3$ to Wick's pairings, e.g. "
+           "$E\\|x\\|^2\\langle x, e\\rangle^2 = (d + \\mu_4 - 1)\\|e\\|^2$."),
+    ("code", NON_GAUSSIAN),
+    ("code", "rad = check(RADEMACHER, p=[F(1, 3), F(1, 2)], tau2=[F(1, 5), F(2, 3)])\n"
+             "sparse = check(SPARSE_SIGN, p=[F(1, 3), F(1, 2)], tau2=[F(1, 5), F(2, 3)], "
+             "q_x=[F(1, 4), F(2, 3)])"),
+    ("md", "**Claim** — the recursion sees the features only through $\\mu_4$: written in "
+           "$\\mu_4 = 1/q_x$, the sparse-sign transition is the Gaussian one plus $(\\mu_4 - 3)K$ "
+           "with $K$ free of $\\mu_4$, and the forcing and risk are the same. So the Gaussian "
+           "recursion is the sparse-sign one at $q_x = 1/3$, and Rademacher's is its value at "
+           "$\\mu_4 = 1$ ($q_x = 1$)."),
+    ("code", """mu4 = sp.Symbol("mu_4", positive=True)
+in_mu4 = sparse.transition.subs(q, 1 / mu4)
+K = sp.simplify((in_mu4 - gauss.transition) / (mu4 - 3))
+assert not K.has(mu4)
+assert sp.simplify(sparse.transition.subs(q, sp.Rational(1, 3)) - gauss.transition) == sp.zeros(3, 3)
+assert sp.simplify(in_mu4.subs(mu4, 1) - rad.transition) == sp.zeros(3, 3)
+assert sparse.forcing == gauss.forcing == rad.forcing and sparse.risk_weights == gauss.risk_weights
+show(r"A(\\mu_4) - A_{\\mathrm{Gauss}} = (\\mu_4 - 3)", K)"""),
+    ("md", "Heavier fourth moments (sparser features) raise the noise floor: the exact risk of the "
+           "three laws on one row, and the stationary risk $R_\\infty$ (closed form) against "
+           "$\\mu_4$, with the Rademacher and Gaussian laws' own $R_\\infty$ on the curve."),
+    ("code", """from derivations import stationary_risk
+point = {S.lr: sp.Rational(1, 20), S.beta: sp.Rational(1, 2), S.batch: 4, S.d: 8,
+         S.p: sp.Rational(1, 2), tau2: sp.Rational(1, 10)}
+floor = stationary_risk(sparse).subs(point).subs(q, 1 / mu4)
+assert floor.subs(mu4, 1) == stationary_risk(rad).subs(point)
+assert floor.subs(mu4, 3) == stationary_risk(gauss).subs(point)
+opt = Optimizer("heavy-ball", lr=0.05, beta=0.5, batch=4)
+fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5))
+for name, features, extra in (("rademacher", r"Rademacher, $\\mu_4 = 1$", {}),
+                              ("heteroscedastic", r"Gaussian, $\\mu_4 = 3$", {}),
+                              ("sparse-sign", r"sparse sign, $\\mu_4 = 10$", {"q_x": 0.1})):
+    model = Model(name, 8, R0=1, p=0.5, tau2=0.1, **extra)
+    left.semilogy(exact_risk(model, opt, 150), label=features)
+left.set_xlabel("step k"); left.set_ylabel("E R(θ_k)"); left.legend()
+m = np.linspace(1, 40, 200)
+right.plot(m, sp.lambdify(mu4, floor)(m), label=r"sparse sign, $q_x = 1/\\mu_4$")
+right.plot([1, 3], [float(floor.subs(mu4, 1)), float(floor.subs(mu4, 3))], "o",
+           label="Rademacher, Gaussian")
+right.set_xlabel(r"$\\mu_4$"); right.set_ylabel(r"$R_\\infty$"); right.legend()
+plt.show()"""),
+    ("md", "**4. Student-t label noise** (Lange, Little & Taylor 1989, *Robust statistical modeling "
+           "using the t distribution*, JASA 84(408)): $\\xi = \\sigma_t\\, t_\\nu$ with $\\nu > 2$ "
+           "degrees of freedom — heavy tailed (moments of order $\\ge \\nu$ are infinite) but of "
+           "finite variance $\\nu\\sigma_t^2/(\\nu - 2)$. Dense: without a token mask every step "
+           "updates the row."),
+    ("code", STUDENT_T),
+    ("code", "student = check(STUDENT_T, nu=[5, F(9, 2)], sigma_t=F(1, 2))"),
+    ("md", "**Claim** — second moments see the noise only through its variance: the Student-t "
+           "recursion is law 1's at $p = 1$ (dense) and $\\tau^2 = \\nu\\sigma_t^2/(\\nu - 2)$; "
+           "$\\nu$ enters the forcing only."),
+    ("code", """as_dense = {S.p: 1, tau2: nu * scale**2 / (nu - 2)}
+for ours, theirs in ((student.transition, gauss.transition), (student.forcing, gauss.forcing),
+                     (student.risk_weights, gauss.risk_weights)):
+    assert sp.simplify(ours - theirs.subs(as_dense)) == sp.zeros(*ours.shape)
+show("c =", student.forcing)"""),
 ])
 
 

@@ -31,6 +31,8 @@ from derivations.latex import latex_document
 from numerics import Model, Optimizer, closed_form_risk, exact_risk, is_stable
 from numerics.inputs.parameters import parameter_values
 from numerics.simulate.exact_moments import expanded_risk
+from numerics.simulate.harness import compare_with_theory
+from numerics.simulate.monte_carlo import monte_carlo_risk
 
 LAWS = (U.HETEROSCEDASTIC, U.SCALED_ROWS, U.RADEMACHER, U.SPARSE_SIGN, U.STUDENT_T)
 NOISE = {"p": [F(1, 3), F(1, 2)], "tau2": [F(1, 5), F(2, 3)]}
@@ -193,3 +195,18 @@ def test_student_t_noise_enters_through_its_variance_only(rule):
     for ours, theirs in ((student.transition, gauss.transition), (student.forcing, gauss.forcing),
                          (student.risk_weights, gauss.risk_weights)):
         assert _zero(ours - theirs.subs(dense))
+
+
+@by_law
+def test_dense_monte_carlo_agrees_through_the_harness(law):
+    """The actual optimizer on data drawn from each law's ingredients (dense simulator,
+    heavy ball, B = 3, two rows with different parameters) against ``exact_risk``, through
+    the statistical harness (Holm over the steps, fixed seed)."""
+    model = Model(law.name, 3, R0=[1, 2], **{k: [float(x) for x in v] if isinstance(v, list)
+                                             else float(v) for k, v in VALUES[law.name].items()})
+    optimizer = Optimizer("heavy-ball", lr=0.15, beta=0.5, batch=3)
+    steps = 15
+    exact = exact_risk(model, optimizer, steps)
+    mc = monte_carlo_risk(model, optimizer, steps, 4_000, seed=31, keep_trajectories=True)
+    result = compare_with_theory(mc.trajectories, exact)
+    assert result.passed and mc.diverged == 0, result

@@ -1,17 +1,17 @@
 """Symbolic derivations of sparsemom (SymPy only): data laws and update rules, and the
 exact recursions, closed forms, stability conditions, timescales and scaling limits
-derived from them."""
+derived from them.
 
-from . import ingredients, methods, rare_class, rare_class_law, symbols
-from .closed_forms import (
-    ClosedForm,
-    characteristic_polynomial,
-    closed_form,
-    generating_function,
-    stationary_risk,
-    stationary_state,
-)
-from .ingredients import (
+Subpackages, each importing only from those before it: ``core`` (symbols, vectors,
+printing, exact arithmetic) → ``definitions`` (laws and their ingredients, update rules,
+methods) → ``engine`` (batch expectation, moment recursions, caches) → ``rare_class``
+(model M2's statistics and how it closes) → ``properties`` (closed forms, stability,
+timescales) → ``limits`` (scaling limits, regions, phases) → ``output`` (LaTeX)."""
+
+from .core import symbols
+from .core.vectors import Dot, LinearVector
+from .definitions import ingredients, methods
+from .definitions.ingredients import (
     Discrete,
     Gaussian,
     Mask,
@@ -22,8 +22,8 @@ from .ingredients import (
     gaussian_noise,
     gaussian_vector,
 )
-from .laws import LAWS, DataLaw, Law, LawParameter, law, register_law, unregister_law
-from .optimizers import (
+from .definitions.laws import LAWS, DataLaw, Law, LawParameter, law, register_law, unregister_law
+from .definitions.optimizers import (
     BUILT_IN_RULES,
     UPDATE_RULES,
     HyperParameter,
@@ -32,17 +32,32 @@ from .optimizers import (
     unregister_rule,
     update_rule,
 )
-from .recursion import TIME_RULES, MomentRecursion, all_recursions, derive_recursion, recursion_for
-from .stability import stability_conditions
-from .timescales import Timescales, timescales
-from .vectors import Dot, LinearVector
+from .engine.recursion import (
+    TIME_RULES,
+    MomentRecursion,
+    all_recursions,
+    derive_recursion,
+    recursion_for,
+)
+from .properties.closed_forms import (
+    ClosedForm,
+    characteristic_polynomial,
+    closed_form,
+    generating_function,
+    stationary_risk,
+    stationary_state,
+)
+from .properties.stability import stability_conditions
+from .properties.timescales import Timescales, timescales
+from .rare_class import law as _rare_class_law  # noqa: F401  (registers the rare-class law)
 
 __all__ = [
-    "methods", "ingredients", "rare_class", "rare_class_law", "LAWS", "Law", "DataLaw", "LawParameter", "law",
-    "register_law", "unregister_law", "Discrete", "Gaussian", "Mask", "Scalar", "StudentT",
-    "TokenMask", "Vector", "gaussian_noise", "gaussian_vector", "UPDATE_RULES", "BUILT_IN_RULES", "UpdateRule", "HyperParameter", "register_rule",
-    "unregister_rule", "update_rule", "TIME_RULES", "MomentRecursion", "all_recursions",
-    "derive_recursion", "recursion_for", "Dot", "LinearVector", "symbols", "ClosedForm",
-    "characteristic_polynomial", "closed_form", "generating_function", "stationary_risk",
-    "stationary_state", "stability_conditions", "Timescales", "timescales",
+    "methods", "ingredients", "LAWS", "Law", "DataLaw", "LawParameter", "law", "register_law",
+    "unregister_law", "Discrete", "Gaussian", "Mask", "Scalar", "StudentT", "TokenMask",
+    "Vector", "gaussian_noise", "gaussian_vector", "UPDATE_RULES", "BUILT_IN_RULES",
+    "UpdateRule", "HyperParameter", "register_rule", "unregister_rule", "update_rule",
+    "TIME_RULES", "MomentRecursion", "all_recursions", "derive_recursion", "recursion_for",
+    "Dot", "LinearVector", "symbols", "ClosedForm", "characteristic_polynomial", "closed_form",
+    "generating_function", "stationary_risk", "stationary_state", "stability_conditions",
+    "Timescales", "timescales",
 ]

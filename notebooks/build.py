@@ -51,7 +51,7 @@ $X=(E\\|e\\|^2, E\\langle e,v\\rangle, E\\|v\\|^2)$ obeys exactly $X_{k+1}=AX_k+
 (docs/model.md, M1). Derived here from the update rule of heavy ball, then checked exactly."""),
     ("code", """from derivations import derive_recursion
 from numerics import Optimizer, SparseLeastSquares
-from derivations.closed_forms import characteristic_polynomial, generating_function, stationary_risk
+from derivations.properties.closed_forms import characteristic_polynomial, generating_function, stationary_risk
 rec = derive_recursion("lsq", "heavy-ball")
 rec      # a MomentRecursion displays itself in LaTeX"""),
     ("md", "**Claim 1** — the recursion is the expectation of the update: equal, in rational arithmetic, "
@@ -157,7 +157,7 @@ assert sp.simplify(hb.effective_retention - pB * S.beta / (1 - (1 - pB) * S.beta
 assert sp.simplify(lazy.effective_retention - S.beta) == 0"""),
     ("md", "**Claim 4** — the moments oscillate (complex roots, $\\Delta(\\chi)<0$) past critical damping: "
            "without gradient noise ($p=1$, $B\\to\\infty$) heavy ball oscillates from $\\beta=(1-\\sqrt{\\eta p})^2$."),
-    ("code", """from derivations.oscillation import generic_discriminant
+    ("code", """from derivations.properties.oscillation import generic_discriminant
 from numerics.analysis.row_phases import momentum_thresholds
 show(r"\\Delta(\\lambda^3 + \\chi_1\\lambda^2 + \\chi_2\\lambda + \\chi_3) =", generic_discriminant(3))
 lr = 0.1
@@ -189,8 +189,8 @@ notebook("03_logistic_rare_class", "Logistic regression with a rare class", [
     ("md", "Model M2: the same engine applies the optimizer's update to the statistics "
            "$(s,u,R_\\perp,C_\\perp,V_\\perp)$; Stein's lemma leaves Gaussian integrals of the sigmoid."),
     ("code", """from numerics import Optimizer, RareClassLogistic
-from derivations.drift import derive_statistics_map
-from derivations.linearisation import linearise, rare_class_constants, curvature, fourth_moment
+from derivations.rare_class.drift import derive_statistics_map
+from derivations.rare_class.linearisation import linearise, rare_class_constants, curvature, fourth_moment
 stats = derive_statistics_map("logistic", "heavy-ball")
 for name, expr in zip(stats.state, stats.update):
     if name in ("s", "R_perp"):
@@ -238,8 +238,8 @@ notebook("04_scaling_limits_and_phase_diagram", "High-dimensional limits and the
     ("md", "With $p=d^{-\\kappa}$, $B=d^{\\sigma}$, $1-\\beta=d^{-\\gamma}$ the active-iterate recursion "
            "is taken to $d\\to\\infty$ by dominant balance; each region is a set of linear inequalities."),
     ("code", """from fractions import Fraction as F
-from derivations.asymptotics import ExponentPoint
-from derivations.scaling_limits import scaling_limit
+from derivations.limits.asymptotics import ExponentPoint
+from derivations.limits.scaling_limits import scaling_limit
 limit = scaling_limit("lsq", "heavy-ball", ExponentPoint(F(27, 10), F(3, 2), F(5, 2), F(0)))
 display(limit)      # a ScalingLimit displays its phase, region and limit dynamics
 assert limit.family == "heavy-ball" and limit.phase == "incoherent sparse above resonance\""""),
@@ -299,8 +299,8 @@ notebook("05_spectral_conflict", "The spectral conflict across token frequencies
     ("md", "A Zipf token stream trained with one momentum for all rows, against a frequency-adapted "
            "$\\beta_i=f(p_i)$ — evaluated exactly from the derived recursion, row by row."),
     ("code", """from numerics.studies.conflict import ConflictSetup, run_conflict, table_markdown, ADAPTED
-from derivations.oscillation import generic_discriminant, oscillation_discriminant
-from derivations.timescales import timescales
+from derivations.properties.oscillation import generic_discriminant, oscillation_discriminant
+from derivations.properties.timescales import timescales
 delta = oscillation_discriminant("lsq", "heavy-ball")
 show(r"\\text{phases from}\\ \\tau_R/\\tau_L =", timescales("lsq", "heavy-ball").ratio)
 show(r"\\text{oscillation where}\\ \\Delta(\\chi) =", sp.latex(generic_discriminant(3)) + " < 0")
@@ -357,8 +357,8 @@ notebook("06_your_own_method", "Your own momentum method: defined here, derived,
     ("code", """from fractions import Fraction as F
 from derivations import HyperParameter, UpdateRule, register_rule, unregister_rule
 from derivations import symbols as S
-from derivations.optimizers import UPDATE_RULES, e, v
-from derivations.recursion import derive_recursion
+from derivations.definitions.optimizers import UPDATE_RULES, e, v
+from derivations.engine.recursion import derive_recursion
 from numerics import Optimizer, SparseLeastSquares, exact_risk
 y, mu = sp.Symbol("y"), sp.Symbol("mu", nonnegative=True)
 
@@ -427,7 +427,7 @@ IMPORTS, HETEROSCEDASTIC, SCALED_ROWS, NON_GAUSSIAN, STUDENT_T = module_cells(
 
 notebook("07_your_own_data_law", "Your own data law: defined here, derived, checked", [
     ("md", "A data law says what one sample is: its random **ingredients** (from the vocabulary of "
-           "`derivations.ingredients`: a token mask, masks, scalars, vectors of i.i.d. entries "
+           "`derivations.definitions.ingredients`: a token mask, masks, scalars, vectors of i.i.d. entries "
            "drawn from Gaussian, discrete or Student-t distributions), the per-sample **gradient** "
            "$G$ (a `LinearVector` in the sample's vectors and the error $e = \\theta - \\theta^*$, "
            "affine in $e$) and the **risk** (linear in $\\|e\\|^2$). Once registered "
@@ -444,7 +444,7 @@ notebook("07_your_own_data_law", "Your own data law: defined here, derived, chec
            "that knows only the ingredients' moments), and the generated C kernel agrees."),
     ("code", """from fractions import Fraction as F
 from derivations import derive_recursion, register_law
-from derivations.latex import latex_document
+from derivations.output.latex import latex_document
 from numerics import Model, Optimizer, exact_risk
 from numerics.simulate.exact_moments import expanded_risk
 

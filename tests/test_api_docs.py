@@ -12,7 +12,7 @@ def test_api_reference_builds_without_warnings(tmp_path, capsys):
     pages = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.html")}
     for page in ("index.html", "numerics.html", "derivations.html",
                  "numerics/kernels/exact_risk.html", "numerics/kernels/exact_state.html",
-                 "derivations/moments.html", "numerics/studies/heatmap.html"):
+                 "derivations/engine/moments.html", "numerics/studies/heatmap.html"):
         assert page in pages
     assert not any("generated" in page or "__main__" in page for page in pages)
     text = (tmp_path / "numerics/kernels/exact_risk.html").read_text(encoding="utf-8")

@@ -14,6 +14,9 @@ PACKAGES = ("derivations", "numerics", "paper_figures")
 #: numerics' layers, lowest first: a module may import its own layer and those before it.
 LAYERS = ("runtime", "inputs", "results", "codegen", "generated", "kernels", "simulate", "analysis",
           "verify", "studies", "cli")
+#: derivations' subpackages, lowest first: a module may import its own and those before it.
+DERIVATION_LAYERS = ("core", "definitions", "engine", "rare_class", "properties", "limits",
+                     "output")
 #: Optional dependencies, imported where they are used (a missing extra fails there).
 OPTIONAL = ("dask", "wordfreq", "pdoc")
 NUMERIC_LIBRARIES = ("numpy", "scipy")
@@ -106,9 +109,9 @@ def _cycles(edges: dict[str, set[str]]) -> list[list[str]]:
 
 
 def test_the_walk_sees_the_whole_project():
-    assert {"derivations.recursion", "numerics.kernels.exact_risk", "numerics.cli.main",
+    assert {"derivations.engine.recursion", "numerics.kernels.exact_risk", "numerics.cli.main",
             "paper_figures.__main__"} <= set(MODULES)
-    assert "derivations.moments" in _edges()["derivations.linearisation"]
+    assert "derivations.engine.moments" in _edges()["derivations.rare_class.linearisation"]
 
 
 def test_no_import_cycles():
@@ -137,6 +140,27 @@ def test_numerics_layers_import_only_downwards():
             continue
         for target in targets:
             if target.startswith("numerics.") and (_layer(target) or 0) > _layer(module):
+                upward.append((module, target))
+    assert upward == []
+
+
+def test_derivations_layers_import_only_downwards():
+    """``core`` → ``definitions`` → ``engine`` → ``rare_class`` → ``properties`` → ``limits``
+    → ``output``: the engine imports neither the rare-class linearisation nor LaTeX export."""
+    def layer(module):
+        parts = module.split(".")
+        return DERIVATION_LAYERS.index(parts[1]) if len(parts) > 2 and parts[0] == "derivations" \
+            else None
+    found = {m.split(".")[1] for m in MODULES if m.startswith("derivations.") and m.count(".") >= 2}
+    assert found == set(DERIVATION_LAYERS), found
+    upward = []
+    for module, imports in GRAPH.items():
+        own = layer(module)
+        if own is None:
+            continue
+        for name, _ in imports:
+            target = _project_module(name)
+            if target and layer(target) is not None and layer(target) > own:
                 upward.append((module, target))
     assert upward == []
 

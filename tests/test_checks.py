@@ -10,7 +10,7 @@ import pytest
 import sympy as sp
 
 from derivations import symbols as S
-from derivations.optimizers import UpdateRule, e, register_rule, unregister_rule
+from derivations.definitions.optimizers import UpdateRule, e, register_rule, unregister_rule
 from numerics.studies import reproduce
 from numerics.verify import rungs as verification
 from numerics.verify.checks import Check, CheckResult, run_checks
@@ -67,9 +67,9 @@ def test_reproduce_reports_regenerated_kernels_as_changed(monkeypatch, tmp_path)
 
 def test_latex_of_a_rule_that_does_not_learn_says_infinity(monkeypatch):
     """τ_L was once printed as \\text{False} for a rule whose curvature vanishes."""
-    from derivations.latex import latex_document, latex_equations
-    from derivations.optimizers import v
-    from derivations.timescales import timescales
+    from derivations.definitions.optimizers import v
+    from derivations.output.latex import latex_document, latex_equations
+    from derivations.properties.timescales import timescales
 
     rule = register_rule(UpdateRule("frozen", (e, v), lambda x, g: {e: x[e], v: S.beta * x[v] + g},
                                     "v ← β v + g, θ unchanged", r"v \leftarrow \beta v + g"))

@@ -11,9 +11,9 @@ from swept_rules import SWEPT_RULES
 
 from derivations import TIME_RULES, UPDATE_RULES
 from derivations import symbols as S
-from derivations.closed_forms import closed_form, generating_function, stationary_risk, z
-from derivations.moments import R0
-from derivations.recursion import recursion_for
+from derivations.engine.moments import R0
+from derivations.engine.recursion import recursion_for
+from derivations.properties.closed_forms import closed_form, generating_function, stationary_risk, z
 from numerics import exact_risk
 from numerics.analysis.closed_form import closed_form_risk, closed_form_values
 from numerics.inputs.models import SparseLeastSquares

@@ -14,8 +14,8 @@ from sympy.codegen.cfunctions import expm1, log1p
 
 from derivations import TIME_RULES, all_recursions
 from derivations import symbols as S
-from derivations.moments import R0
-from derivations.recursion import recursion_for
+from derivations.engine.moments import R0
+from derivations.engine.recursion import recursion_for
 from numerics.codegen import GENERATED_DIR, generated_files, kernel_expressions, write_sources
 from numerics.codegen.expressions import ACTIVE_PROBABILITY, with_stable_idle_powers
 from numerics.codegen.signature import Signature

@@ -5,7 +5,7 @@ from fractions import Fraction as F
 
 import pytest
 
-from derivations.optimizers import UPDATE_RULES
+from derivations.definitions.optimizers import UPDATE_RULES
 from numerics import exact_risk
 from numerics.inputs.models import SparseLeastSquares
 from numerics.inputs.optimizer import Optimizer

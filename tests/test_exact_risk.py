@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from swept_rules import SWEPT_RULES
 
-from derivations.optimizers import UPDATE_RULES
+from derivations.definitions.optimizers import UPDATE_RULES
 from numerics import DivergenceWarning, exact_risk
 from numerics.inputs.models import SparseLeastSquares
 from numerics.inputs.optimizer import Optimizer

@@ -10,7 +10,8 @@ import pytest
 import sympy as sp
 
 from derivations import symbols as S
-from derivations.optimizers import (
+from derivations.core.vectors import NonLinearStep
+from derivations.definitions.optimizers import (
     HyperParameter,
     UpdateRule,
     e,
@@ -18,9 +19,8 @@ from derivations.optimizers import (
     unregister_rule,
     update_rule,
 )
-from derivations.recursion import derive_recursion
-from derivations.timescales import timescales
-from derivations.vectors import NonLinearStep
+from derivations.engine.recursion import derive_recursion
+from derivations.properties.timescales import timescales
 from numerics import exact_risk
 from numerics.codegen.expressions import kernel_expressions
 from numerics.codegen.sources import _coefficient_names, _PairStep, _vector_name

@@ -13,8 +13,8 @@ import pytest
 import sympy as sp
 
 from derivations import symbols as S
-from derivations.averaging import averaged
-from derivations.optimizers import (
+from derivations.definitions.averaging import averaged
+from derivations.definitions.optimizers import (
     UPDATE_RULES,
     HyperParameter,
     UpdateRule,

@@ -12,13 +12,10 @@ import pytest
 import sympy as sp
 
 from derivations import symbols as S
-from derivations.averaging import averaged
-from derivations.closed_forms import closed_form, generating_function, stationary_risk
-from derivations.latex import latex_document
-from derivations.methods import delta, g1, g3, nu, tau
-from derivations.methods import y as y_dana
-from derivations.moments import R0
-from derivations.optimizers import (
+from derivations.definitions.averaging import averaged
+from derivations.definitions.methods import delta, g1, g3, nu, tau
+from derivations.definitions.methods import y as y_dana
+from derivations.definitions.optimizers import (
     HyperParameter,
     UpdateRule,
     e,
@@ -27,8 +24,11 @@ from derivations.optimizers import (
     unregister_rule,
     v,
 )
-from derivations.recursion import derive_recursion
-from derivations.stability import stability_conditions
+from derivations.engine.moments import R0
+from derivations.engine.recursion import derive_recursion
+from derivations.output.latex import latex_document
+from derivations.properties.closed_forms import closed_form, generating_function, stationary_risk
+from derivations.properties.stability import stability_conditions
 from numerics import closed_form_risk, exact_risk, is_stable, spectral_radius
 from numerics.analysis.row_phases import row_phases
 from numerics.inputs import schedules

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from derivations.asymptotics import ExponentPoint
-from derivations.scaling_limits import scaling_limit
+from derivations.limits.asymptotics import ExponentPoint
+from derivations.limits.scaling_limits import scaling_limit
 from numerics.analysis.optimal_lr import horizon_risk_ratio, optimal_learning_rates
 from numerics.inputs.models import SparseLeastSquares
 from numerics.inputs.optimizer import Optimizer

@@ -8,8 +8,8 @@ import sys
 from fractions import Fraction
 
 from derivations import UPDATE_RULES, LinearVector, closed_form, derive_recursion, timescales
-from derivations.asymptotics import ExponentPoint
-from derivations.scaling_limits import scaling_limit
+from derivations.limits.asymptotics import ExponentPoint
+from derivations.limits.scaling_limits import scaling_limit
 from numerics.inputs.models import RareClassLogistic, SparseLeastSquares
 from numerics.inputs.optimizer import Optimizer
 from numerics.simulate.monte_carlo import monte_carlo_risk
@@ -81,7 +81,7 @@ def test_derived_objects_display_as_latex_without_raw_names():
     subscripts merged, text escaped (no literal underscores in ``\\text``)."""
     import re
 
-    import derivations.methods  # noqa: F401  (registers dana)
+    import derivations.definitions.methods  # noqa: F401  (registers dana)
 
     shown = [derive_recursion("lsq", "heavy-ball")._repr_latex_(),
              derive_recursion("lsq", "dana")._repr_latex_(),

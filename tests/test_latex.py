@@ -11,7 +11,7 @@ from sympy.parsing.latex import LaTeXParsingError, parse_latex
 from sympy.polys.domains import ZZ
 
 from derivations import BUILT_IN_RULES, TIME_RULES
-from derivations.latex import latex_document, latex_equations
+from derivations.output.latex import latex_document, latex_equations
 from numerics.cli import main
 
 P, B = sp.Symbol("p"), sp.Symbol("B")
@@ -127,7 +127,7 @@ def test_the_zero_test_rejects_a_wrong_coefficient_of_a_mode():
 def test_paper_shorthand_is_undone_exactly():
     """``p_B``, ``q`` and the per-moment factoring change how a relation is written, never
     what it says: written out again it is the derived relation, for every equation."""
-    from derivations.paper_style import P_B, Q, expanded, shorthand
+    from derivations.output.paper_style import P_B, Q, expanded, shorthand
 
     for section, relation, _ in latex_equations("lsq", "heavy-ball", "active"):
         if section == "Closed form":
@@ -145,7 +145,7 @@ def test_paper_shorthand_is_undone_exactly():
 
 
 def test_paper_document_is_labelled_matrix_form_without_cdot(tmp_path, pdflatex):
-    import derivations.methods  # noqa: F401  (registers dana: two buffers, a 6×6 matrix)
+    import derivations.definitions.methods  # noqa: F401  (registers dana: two buffers, a 6×6 matrix)
 
     for optimizer, time in (("heavy-ball", "active"), ("dana", "steps")):
         out = tmp_path / f"{optimizer}.tex"

@@ -23,18 +23,18 @@ from derivations import (
     derive_recursion,
     gaussian_noise,
     register_law,
-    store,
     unregister_law,
 )
 from derivations import symbols as S
-from derivations.asymptotics import ExponentPoint
-from derivations.latex import latex_document
-from derivations.laws import LAWS, LEAST_SQUARES, law
-from derivations.scaling_limits import scaling_limit
-from derivations.stability import stability_conditions
-from derivations.timescales import timescales
-from derivations.vectors import Dot, LinearVector
-from derivations.wick import MomentsDoNotClose
+from derivations.core.vectors import Dot, LinearVector
+from derivations.definitions.laws import LAWS, LEAST_SQUARES, law
+from derivations.engine import store
+from derivations.engine.wick import MomentsDoNotClose
+from derivations.limits.asymptotics import ExponentPoint
+from derivations.limits.scaling_limits import scaling_limit
+from derivations.output.latex import latex_document
+from derivations.properties.stability import stability_conditions
+from derivations.properties.timescales import timescales
 from numerics import Model, Optimizer, exact_risk
 from numerics.inputs.models import SparseLeastSquares
 from numerics.simulate.exact_moments import expanded_risk

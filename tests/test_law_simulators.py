@@ -9,7 +9,8 @@ import pytest
 import sympy as sp
 
 from derivations import symbols as S
-from derivations.ingredients import (
+from derivations.core.vectors import Dot, LinearVector
+from derivations.definitions.ingredients import (
     Distribution,
     Gaussian,
     Mask,
@@ -21,8 +22,7 @@ from derivations.ingredients import (
     rademacher,
     sparse_sign,
 )
-from derivations.laws import DataLaw, LawParameter, register_law, unregister_law
-from derivations.vectors import Dot, LinearVector
+from derivations.definitions.laws import DataLaw, LawParameter, register_law, unregister_law
 from numerics import exact_risk
 from numerics.inputs.models import Model, RareClassLogistic
 from numerics.inputs.optimizer import Optimizer

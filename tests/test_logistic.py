@@ -4,10 +4,14 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from derivations import rare_class as M2
 from derivations import symbols as S
-from derivations.drift import derive_statistics_map, unsupported_by_statistics_map
-from derivations.linearisation import (
+from derivations.definitions.optimizers import UPDATE_RULES
+from derivations.engine.recursion import recursion_for
+from derivations.properties.stability import stability_conditions
+from derivations.properties.timescales import timescales
+from derivations.rare_class import statistics as M2
+from derivations.rare_class.drift import derive_statistics_map, unsupported_by_statistics_map
+from derivations.rare_class.linearisation import (
     class0_moment,
     constant_definitions,
     curvature,
@@ -15,11 +19,7 @@ from derivations.linearisation import (
     linearise,
     rare_class_constants,
 )
-from derivations.logistic_normal import LogisticNormalMoment, SoftplusNormalMean
-from derivations.optimizers import UPDATE_RULES
-from derivations.recursion import recursion_for
-from derivations.stability import stability_conditions
-from derivations.timescales import timescales
+from derivations.rare_class.logistic_normal import LogisticNormalMoment, SoftplusNormalMean
 from numerics.analysis.linearised import fisher_constants, stationary_bulk
 from numerics.analysis.mean_field import expected_next, fixed_point, mean_field
 from numerics.inputs.models import RareClassLogistic

@@ -9,8 +9,8 @@ from types import SimpleNamespace
 import matplotlib.pyplot as plt
 import numpy as np
 
-from derivations.asymptotics import ExponentPoint
-from derivations.scaling_limits import scaling_limit
+from derivations.limits.asymptotics import ExponentPoint
+from derivations.limits.scaling_limits import scaling_limit
 from numerics.analysis.mean_field_convergence import StudySetup
 from numerics.analysis.scaling_limit import rescaled_times
 from numerics.runtime.plotting import new_figure

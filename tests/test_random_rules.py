@@ -29,7 +29,13 @@ import pytest
 import sympy as sp
 
 from derivations import symbols as S
-from derivations.optimizers import HyperParameter, UpdateRule, e, register_rule, unregister_rule
+from derivations.definitions.optimizers import (
+    HyperParameter,
+    UpdateRule,
+    e,
+    register_rule,
+    unregister_rule,
+)
 from numerics import exact_risk
 from numerics.inputs.models import SparseLeastSquares
 from numerics.inputs.optimizer import Optimizer
@@ -91,7 +97,7 @@ def _oracle_risk(rule: UpdateRule, values: dict, schedule=None) -> list[F]:
     """``Σ_rows ½ p E‖e_k‖²``, ``k = 0..STEPS``, by the Gram recursion of the module
     docstring, in exact rationals (``values``: the hyper-parameters' rational values;
     ``schedule``: symbol → ``k ↦`` multiplier of step ``k``'s value)."""
-    from derivations.optimizers import g
+    from derivations.definitions.optimizers import g
 
     new = rule.apply()
     state = rule.state
@@ -232,7 +238,7 @@ def test_scheduled_rules_agree_with_the_oracle_step_by_step(random_rules, backen
     takes each step's values; the exact backend equals it, the others agree to 1e-12 (the
     C backend where the rule has a scheduled kernel: up to 256 per-row factors, here the
     rules of 1 and 2 buffers)."""
-    from derivations.recursion import derive_recursion
+    from derivations.engine.recursion import derive_recursion
     from numerics.kernels.backends import generated_module
 
     for rule in (r for r in random_rules if len(r.buffers) <= 3):

@@ -11,10 +11,10 @@ import re
 from pathlib import Path
 
 import pytest
-from test_architecture import LAYERS
+from test_architecture import DERIVATION_LAYERS, LAYERS
 
-from derivations.methods import METHODS
-from derivations.optimizers import BUILT_IN_RULES
+from derivations.definitions.methods import METHODS
+from derivations.definitions.optimizers import BUILT_IN_RULES
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -31,26 +31,29 @@ def _section(title: str) -> str:
 
 def layout_tree() -> list[tuple[str, str]]:
     """``(path, description)`` of every entry of the Layout section's tree, children as
-    ``parent/child``: an entry line is names (separated by one space) then, after two or
-    more spaces, a description, continued on lines indented by more than two."""
+    ``parent/child``: an entry line, indented by 0, 2 or 4 spaces (a folder's children one
+    step deeper), is names (separated by one space) then, after two or more spaces, a
+    description, continued on lines indented by more than 4."""
     block = re.search(r"```\n(.*?)```", _section("Layout"), re.S)
     assert block, "the Layout section has no tree"
-    rows, parent = [], ""                   # [paths, description] per entry line
+    rows, parents = [], {}                  # [paths, description] per entry line; folder per depth
     for line in block.group(1).splitlines():
         indent = len(line) - len(line.lstrip())
-        if indent > 2 and rows:
+        if indent > 4 and rows:
             rows[-1][1] += " " + line.strip()
             continue
+        assert indent in (0, 2, 4), f"Layout: {line!r} is indented by {indent}"
+        depth = indent // 2
         names, description = (re.split(r"\s{2,}", line.strip(), maxsplit=1) + [""])[:2]
         paths = []
         for name in names.split(" "):
             assert TREE_NAME.fullmatch(name), f"Layout: {name!r} in {line!r} is not a path"
-            if indent == 0:
-                parent = name if name.endswith("/") else ""
-                paths.append(name)
-            else:
-                assert parent, f"Layout: {line!r} is indented under no folder"
-                paths.append(parent + name)
+            parent = "" if depth == 0 else parents.get(depth - 1)
+            assert parent is not None and (depth == 0 or parent), \
+                f"Layout: {line!r} is indented under no folder"
+            paths.append(parent + name)
+        parents = {k: v for k, v in parents.items() if k < depth}
+        parents[depth] = paths[-1] if paths[-1].endswith("/") else ""
         rows.append([paths, description])
     return [(path, description) for paths, description in rows for path in paths]
 
@@ -65,10 +68,18 @@ def test_every_layout_entry_exists():
 
 def test_layout_lists_every_derivation_module():
     listed = {path for path, _ in layout_tree()}
-    modules = {f"derivations/{p.name}" for p in (ROOT / "derivations").glob("*.py")
+    modules = {p.relative_to(ROOT).as_posix() for p in (ROOT / "derivations").rglob("*.py")
                if p.name != "__init__.py"}
     missing = sorted(modules - listed)
     assert not missing, f"modules missing from the README Layout: {missing}"
+
+
+def test_layout_lists_every_derivations_layer_in_import_order():
+    """The subpackages of ``derivations/``, as the architecture test checks them."""
+    layers = [path.split("/")[1] for path, _ in layout_tree()
+              if re.fullmatch(r"derivations/\w+/", path)]
+    assert layers == list(DERIVATION_LAYERS), \
+        f"the README Layout lists the layers as {layers}, not {DERIVATION_LAYERS}"
 
 
 def test_layout_lists_every_numerics_layer_in_import_order():
@@ -82,9 +93,9 @@ def test_layout_lists_every_numerics_layer_in_import_order():
 
 
 def test_every_built_in_method_is_named():
-    """Each rule ``derivations/methods.py`` registers is named on its Layout line (by its
+    """Each rule ``derivations/definitions/methods.py`` registers is named on its Layout line (by its
     name or the last part of it: ``dampened``), and every built-in rule in the README."""
-    description = dict(layout_tree())["derivations/methods.py"]
+    description = dict(layout_tree())["derivations/definitions/methods.py"]
     words = set(re.findall(r"[\w-]+", description))
     unnamed = [m.name for m in METHODS if not {m.name, m.name.split("-")[-1]} & words]
     assert not unnamed, f"the README Layout line of methods.py does not name {unnamed}"

@@ -7,10 +7,10 @@ from swept_rules import SWEPT_RULES
 
 from derivations import UPDATE_RULES, derive_recursion
 from derivations import symbols as S
-from derivations.expectation import BatchExpectation
-from derivations.laws import LEAST_SQUARES
-from derivations.optimizers import e, g, v
-from derivations.vectors import Dot
+from derivations.core.vectors import Dot
+from derivations.definitions.laws import LEAST_SQUARES
+from derivations.definitions.optimizers import e, g, v
+from derivations.engine.expectation import BatchExpectation
 
 R, C, V = sp.symbols("R C V")
 

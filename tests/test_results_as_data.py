@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from derivations.asymptotics import ExponentPoint
-from derivations.scaling_limits import scaling_limit
+from derivations.limits.asymptotics import ExponentPoint
+from derivations.limits.scaling_limits import scaling_limit
 from numerics import DivergenceWarning, Optimizer, SparseLeastSquares, exact_risk, exact_state
 from numerics.analysis.mean_field import mean_field
 from numerics.analysis.scaling_limit import limit_components, limit_curve, rescaled_times

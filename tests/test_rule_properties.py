@@ -19,9 +19,17 @@ import sympy as sp
 
 from derivations import derive_recursion, stability_conditions, timescales
 from derivations import symbols as S
-from derivations.optimizers import UPDATE_RULES, UpdateRule, e, g, register_rule, unregister_rule, v
-from derivations.oscillation import oscillation_discriminant
-from derivations.vectors import LinearVector
+from derivations.core.vectors import LinearVector
+from derivations.definitions.optimizers import (
+    UPDATE_RULES,
+    UpdateRule,
+    e,
+    g,
+    register_rule,
+    unregister_rule,
+    v,
+)
+from derivations.properties.oscillation import oscillation_discriminant
 from numerics import exact_risk
 from numerics.inputs.models import SparseLeastSquares
 from numerics.inputs.optimizer import Optimizer

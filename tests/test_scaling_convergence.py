@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from derivations.asymptotics import ExponentPoint
-from derivations.families import Family
-from derivations.scaling_limits import scaling_limit
+from derivations.limits.asymptotics import ExponentPoint
+from derivations.limits.families import Family
+from derivations.limits.scaling_limits import scaling_limit
 from numerics.analysis.scaling_limit import (
     convergence,
     finite_d_problem,

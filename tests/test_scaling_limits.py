@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from derivations.asymptotics import ExponentPoint, gamma, kappa, leading_term, sigma
-from derivations.decay import hurwitz_stable, linear_dynamics_decay
-from derivations.phase_diagram import phase_atlas, regions
-from derivations.scaling_limits import scaling_limit
-from derivations.timescales import timescales
+from derivations.limits.asymptotics import ExponentPoint, gamma, kappa, leading_term, sigma
+from derivations.limits.decay import hurwitz_stable, linear_dynamics_decay
+from derivations.limits.phase_diagram import phase_atlas, regions
+from derivations.limits.scaling_limits import scaling_limit
+from derivations.properties.timescales import timescales
 from numerics.analysis.phase_map import phase_map
 
 SIGMA = Fraction(3, 2)

@@ -9,7 +9,7 @@ from swept_rules import SWEPT_RULES
 
 from derivations import UPDATE_RULES, register_rule, unregister_rule
 from derivations import symbols as S
-from derivations.averaging import averaged
+from derivations.definitions.averaging import averaged
 from numerics import exact_risk
 from numerics.inputs import schedules
 from numerics.inputs.models import SparseLeastSquares

@@ -12,10 +12,10 @@ import pytest
 
 from derivations import UPDATE_RULES
 from derivations import symbols as S
-from derivations.moments import R0 as R0_SYMBOL
-from derivations.oscillation import generic_discriminant, oscillation_discriminant
-from derivations.recursion import recursion_for
-from derivations.stability import stability_conditions
+from derivations.engine.moments import R0 as R0_SYMBOL
+from derivations.engine.recursion import recursion_for
+from derivations.properties.oscillation import generic_discriminant, oscillation_discriminant
+from derivations.properties.stability import stability_conditions
 from numerics import DivergenceWarning, exact_risk, spectral_radius
 from numerics.analysis import row_phases as row_phases_module
 from numerics.analysis.row_phases import (

@@ -7,9 +7,13 @@ from swept_rules import SWEPT_RULES
 
 from derivations import TIME_RULES, UPDATE_RULES
 from derivations import symbols as S
-from derivations.closed_forms import lam
-from derivations.recursion import derive_recursion
-from derivations.stability import generic_conditions, schur_cohn_conditions, stability_conditions
+from derivations.engine.recursion import derive_recursion
+from derivations.properties.closed_forms import lam
+from derivations.properties.stability import (
+    generic_conditions,
+    schur_cohn_conditions,
+    stability_conditions,
+)
 from numerics.analysis.stability import conditions_hold, is_stable, spectral_radius
 from numerics.inputs.models import SparseLeastSquares
 from numerics.inputs.optimizer import Optimizer

@@ -3,7 +3,7 @@
 import sympy as sp
 
 from derivations import symbols as S
-from derivations.timescales import timescales
+from derivations.properties.timescales import timescales
 
 pB = 1 - (1 - S.p) ** S.batch
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from derivations import symbols as S
-from derivations.optimizers import UPDATE_RULES, e, v
+from derivations.definitions.optimizers import UPDATE_RULES, e, v
 from numerics.simulate.update import apply_update
 
 rng = np.random.default_rng(7)

@@ -26,8 +26,8 @@ from derivations import (
     unregister_law,
 )
 from derivations import symbols as S
-from derivations.closed_forms import z
-from derivations.latex import latex_document
+from derivations.output.latex import latex_document
+from derivations.properties.closed_forms import z
 from numerics import Model, Optimizer, closed_form_risk, exact_risk, is_stable
 from numerics.inputs.parameters import parameter_values
 from numerics.simulate.exact_moments import expanded_risk

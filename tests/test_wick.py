@@ -2,9 +2,9 @@
 
 import sympy as sp
 
-from derivations.symbols import d
-from derivations.vectors import Dot
-from derivations.wick import gaussian_expectation
+from derivations.core.symbols import d
+from derivations.core.vectors import Dot
+from derivations.engine.wick import gaussian_expectation
 
 x, y, e, v = sp.symbols("x y e v")
 G = {x: 1}

@@ -10,7 +10,7 @@ import sympy as sp
 
 from derivations import DataLaw, Dot, LawParameter, LinearVector
 from derivations import symbols as S
-from derivations.ingredients import (
+from derivations.definitions.ingredients import (
     Gaussian,
     Scalar,
     StudentT,

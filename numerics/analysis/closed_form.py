@@ -24,9 +24,9 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from derivations.closed_forms import z
-from derivations.moments import R0
-from derivations.recursion import recursion_for
+from derivations.engine.moments import R0
+from derivations.engine.recursion import recursion_for
+from derivations.properties.closed_forms import z
 from numerics.inputs.parameters import parameter_values
 
 

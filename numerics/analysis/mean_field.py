@@ -1,7 +1,7 @@
 """The logistic model's predicted trajectory: the derived statistics map, iterated.
 
 ``X_{k+1} = F(X_k)`` with ``X = (s, u, R⊥, C⊥, V⊥)`` (``(s, R⊥)`` for sgd) is the
-derived :class:`~derivations.drift.StatisticsMap`, lambdified once with its
+derived :class:`~derivations.rare_class.drift.StatisticsMap`, lambdified once with its
 logistic-normal integrals evaluated by error-controlled Gauss–Hermite
 (:mod:`numerics.kernels.logistic_normal`).  Along the trajectory the model's risks are
 evaluated from the statistics: the excess cross-entropy (population KL from the

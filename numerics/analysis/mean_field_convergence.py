@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from derivations.optimizers import update_rule
+from derivations.definitions.optimizers import update_rule
 from numerics.analysis.mean_field import mean_field
 from numerics.inputs.models import RareClassLogistic
 from numerics.inputs.optimizer import Optimizer

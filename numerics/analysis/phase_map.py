@@ -1,6 +1,6 @@
 """The phase diagram on a fine grid, from the derived regions.
 
-A :class:`~derivations.scaling_limits.ScalingLimit` carries its region: strict linear
+A :class:`~derivations.limits.scaling_limits.ScalingLimit` carries its region: strict linear
 inequalities (and equalities) in ``κ, σ, γ`` (``θ`` too for a free learning rate).  So
 the heavy work — deriving a limit — is done once per region: classify one unlabelled
 grid point exactly, give every grid point that satisfies that limit's region its
@@ -20,8 +20,8 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
-from derivations.asymptotics import ExponentPoint, gamma, kappa, sigma, theta
-from derivations.scaling_limits import ScalingLimit, scaling_limit
+from derivations.limits.asymptotics import ExponentPoint, gamma, kappa, sigma, theta
+from derivations.limits.scaling_limits import ScalingLimit, scaling_limit
 from numerics.inputs.seeds import check_seed, seed_sequence
 from numerics.inputs.validation import check_integer
 

@@ -15,8 +15,8 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
-from derivations.asymptotics import ExponentPoint
-from derivations.scaling_limits import scaling_limit
+from derivations.limits.asymptotics import ExponentPoint
+from derivations.limits.scaling_limits import scaling_limit
 
 #: The exponents read off a limit: ``τ`` and ``θ``.
 EXPONENTS = {"tau": lambda limit: limit.time_exponent, "theta": lambda limit: limit.point.theta}

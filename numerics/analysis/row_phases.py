@@ -27,11 +27,15 @@ import sympy as sp
 
 from derivations import symbols as S
 from derivations import update_rule
-from derivations.definition_cache import cached_by_definition
-from derivations.families import Family
-from derivations.oscillation import discriminant_of, oscillation_discriminant
-from derivations.recursion import recursion_for
-from derivations.stability import characteristic_coefficients, conditions_of, stability_conditions
+from derivations.engine.definition_cache import cached_by_definition
+from derivations.engine.recursion import recursion_for
+from derivations.limits.families import Family
+from derivations.properties.oscillation import discriminant_of, oscillation_discriminant
+from derivations.properties.stability import (
+    characteristic_coefficients,
+    conditions_of,
+    stability_conditions,
+)
 from numerics.analysis.stability import lambdified
 from numerics.codegen.expressions import stable_form, with_stable_idle_powers
 from numerics.codegen.signature import Signature

@@ -21,10 +21,10 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from derivations import symbols as S
-from derivations.asymptotics import eps
-from derivations.families import Family
-from derivations.optimizers import update_rule
-from derivations.scaling_limits import ScalingLimit
+from derivations.definitions.optimizers import update_rule
+from derivations.limits.asymptotics import eps
+from derivations.limits.families import Family
+from derivations.limits.scaling_limits import ScalingLimit
 from numerics.inputs.models import SparseLeastSquares
 from numerics.inputs.optimizer import Optimizer
 from numerics.kernels.exact_risk import exact_risk_at, exact_state_at
@@ -98,7 +98,7 @@ def limit_curve(limit: ScalingLimit, times) -> np.ndarray:
 
 
 def ansatz_at_dimension(point, d: int) -> dict:
-    """The derived ansatz of an :class:`~derivations.asymptotics.ExponentPoint` at ``d``
+    """The derived ansatz of an :class:`~derivations.limits.asymptotics.ExponentPoint` at ``d``
     as numbers: ``p``, ``lr``, ``beta = 1 − ε``, ``sigma2`` (floats) and ``batch`` rounded
     to a whole number of samples (at least 1)."""
     v = {atom: float(x) for atom, x in point.at_dimension(d).items()}

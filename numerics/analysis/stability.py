@@ -14,8 +14,8 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from derivations.recursion import recursion_for
-from derivations.stability import stability_conditions
+from derivations.engine.recursion import recursion_for
+from derivations.properties.stability import stability_conditions
 from numerics.codegen.signature import Signature
 from numerics.inputs.parameters import parameter_values
 from numerics.kernels.backends import coefficient_arrays, float_arguments, generated_module, to_mpf

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from derivations import UPDATE_RULES
-from derivations.scaling_limits import unsupported_by_scaling_limit
+from derivations.limits.scaling_limits import unsupported_by_scaling_limit
 from numerics.inputs.arguments import check_setup, fraction_in, integer_in, output_dir, real_in
 from numerics.inputs.models import MAX_DIMENSION
 from numerics.studies.heatmap import (

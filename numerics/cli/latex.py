@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from derivations import LAWS, TIME_RULES, UPDATE_RULES
-from derivations.latex import STYLES, latex_document
+from derivations.output.latex import STYLES, latex_document
 from numerics.inputs.arguments import check_model_takes, output_file
 from numerics.runtime.atomic import write_text_atomic
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from derivations import LAWS, UPDATE_RULES, law
-from derivations.asymptotics import ExponentPoint
-from derivations.scaling_limits import (
+from derivations.limits.asymptotics import ExponentPoint
+from derivations.limits.scaling_limits import (
     scaling_limit,
     unsupported_by_scaling_limit,
     unsupported_point,

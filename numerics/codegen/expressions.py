@@ -94,7 +94,7 @@ def _stabilise(expr: sp.Expr) -> sp.Expr:
 
 def unit_hyper_parameters(recursion: MomentRecursion) -> tuple[sp.Symbol, ...]:
     """The hyper-parameters of ``recursion`` declared within ``[0, 1]`` (β and the rule's
-    own: :attr:`~derivations.moments.MomentRecursion.unit_interval`, part of its
+    own: :attr:`~derivations.engine.moments.MomentRecursion.unit_interval`, part of its
     fingerprint, so code printed for one declaration is never used for another)."""
     return recursion.unit_interval
 

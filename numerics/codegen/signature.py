@@ -20,7 +20,7 @@ import sympy as sp
 
 from derivations import MomentRecursion
 from derivations import symbols as S
-from derivations.moments import R0
+from derivations.engine.moments import R0
 
 #: API names of the derivation's symbols (what users and generated code call them).
 API_NAMES = {S.lr: "lr", S.beta: "beta", S.p: "p", S.batch: "batch", S.d: "d",

@@ -17,7 +17,7 @@ from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.pycode import MpmathPrinter
 
 from derivations import MomentRecursion, all_recursions, law
-from derivations.store import stored_with
+from derivations.engine.store import stored_with
 from numerics.codegen.expressions import (
     KernelExpressions,
     ScheduledExpressions,
@@ -36,7 +36,7 @@ GENERATED_DIR = Path(__file__).resolve().parent.parent / "generated"
 C_INCLUDE_DIR = Path(__file__).resolve().parent / "c"
 
 
-#: Generated sources are kept in the derivation store (:mod:`derivations.store`), keyed
+#: Generated sources are kept in the derivation store (:mod:`derivations.engine.store`), keyed
 #: by the recursion's fingerprint and by the text of this code generator (its modules and
 #: C headers): a new process reads them instead of printing them again.
 _stored = stored_with(Path(__file__).resolve().parent, ("*.py", "*.h"))

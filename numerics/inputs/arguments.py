@@ -17,7 +17,7 @@ import tempfile
 from fractions import Fraction
 from pathlib import Path
 
-from derivations.drift import unsupported_by_model
+from derivations.rare_class.drift import unsupported_by_model
 from numerics.runtime.atomic import NotRegularFile, probe_atomic_write, regular_target
 
 #: The longest text a numeric option is read from: any float64 written out in full

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from derivations import MomentRecursion
-from derivations.moments import R0 as R0_SYMBOL
+from derivations.engine.moments import R0 as R0_SYMBOL
 from numerics.inputs.validation import as_values, common_rows
 
 

@@ -1,7 +1,7 @@
-"""Models with numbers: a data law (:mod:`derivations.laws`) and its validated parameters.
+"""Models with numbers: a data law (:mod:`derivations.definitions.laws`) and its validated parameters.
 
 ``Model(law, d, R0=…, **parameters)`` serves every law, built in or registered with
-:func:`derivations.laws.register_law`: the keywords are the law's parameters (and ``p``,
+:func:`derivations.definitions.laws.register_law`: the keywords are the law's parameters (and ``p``,
 the rows' activity probabilities, when the law uses it), each checked against its declared
 interval when the model is made (a ``ValueError`` names the parameter).  Per-row values
 are arrays (one entry per row of a token stream).
@@ -13,9 +13,9 @@ import numpy as np
 import sympy as sp
 
 from derivations import symbols as S
-from derivations.laws import LAWS, LEAST_SQUARES, LawParameter
-from derivations.laws import law as law_named
-from derivations.rare_class_law import RARE_CLASS
+from derivations.definitions.laws import LAWS, LEAST_SQUARES, LawParameter
+from derivations.definitions.laws import law as law_named
+from derivations.rare_class.law import RARE_CLASS
 from numerics.inputs.validation import check_declared, check_integer, check_per_row, common_rows
 
 #: The largest dimension ``d`` (and batch): the kernels compute in float64, which holds
@@ -89,7 +89,7 @@ class Model:
 
 
 class SparseLeastSquares(Model):
-    """Sparse least squares (model M1, :data:`derivations.laws.LEAST_SQUARES`) with numbers.
+    """Sparse least squares (model M1, :data:`derivations.definitions.laws.LEAST_SQUARES`) with numbers.
 
     Parameters: ``d`` row dimension (an integer in ``[1, 2^53]``); ``p`` activity
     probability in (0, 1], scalar or one entry per row; ``R0 = ‖e_0‖² ≥ 0``,
@@ -105,7 +105,7 @@ class SparseLeastSquares(Model):
 
 
 class RareClassLogistic(Model):
-    """Logistic regression with a rare class (model M2, :data:`derivations.rare_class.RARE_CLASS`).
+    """Logistic regression with a rare class (model M2, :data:`derivations.rare_class.statistics.RARE_CLASS`).
 
     Parameters: ``d ≥ 2`` (a signal direction and its orthogonal bulk); ``p`` in
     (0, 1) the rare-class probability; ``rho > 0``; the initial signal error

@@ -1,4 +1,4 @@
-"""An optimizer with numbers: an update rule (:mod:`derivations.optimizers`), its
+"""An optimizer with numbers: an update rule (:mod:`derivations.definitions.optimizers`), its
 validated hyper-parameters and their per-step schedules."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import numpy as np
 import sympy as sp
 
 from derivations import symbols as S
-from derivations.optimizers import (
+from derivations.definitions.optimizers import (
     STANDARD_HYPER_PARAMETERS,
     UPDATE_RULES,
     HyperParameter,

@@ -6,7 +6,7 @@ import numpy as np
 import sympy as sp
 
 from derivations import symbols as S
-from derivations.moments import R0
+from derivations.engine.moments import R0
 from numerics.inputs.validation import common_rows
 
 

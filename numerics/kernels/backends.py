@@ -24,7 +24,7 @@ import numpy as np
 import sympy as sp
 
 from derivations import MomentRecursion
-from derivations.recursion import derive_recursion, shipped_recursions
+from derivations.engine.recursion import derive_recursion, shipped_recursions
 from numerics.codegen.signature import Signature, api_name
 from numerics.codegen.sources import GENERATED_DIR, c_source, module_name, python_source
 from numerics.kernels.compiler import load_kernel

@@ -11,8 +11,8 @@ import warnings
 import mpmath
 import numpy as np
 
-from derivations.moments import R0
-from derivations.recursion import observing, recursion_for
+from derivations.engine.moments import R0
+from derivations.engine.recursion import observing, recursion_for
 from numerics.inputs.initial_state import initial_moments
 from numerics.inputs.parameters import parameter_values
 from numerics.inputs.validation import check_integer
@@ -62,7 +62,7 @@ def exact_risk(model, optimizer, steps: int, backend: str = "auto", dps: int = 5
     (``{"C": C0, "V": V0, …}``) starts from given second moments of the buffers instead
     of 0 (:mod:`numerics.inputs.initial_state`).  ``iterate`` names the state vector whose
     risk is returned: ``"e"`` (``θ_k``), or e.g. ``"ebar"`` for the averaged iterate of a
-    rule made by :func:`derivations.averaging.averaged`.
+    rule made by :func:`derivations.definitions.averaging.averaged`.
 
     Divergence: in float64 backends, when the risk overflows (unstable
     parameters) every entry from that step on is ``inf`` — never NaN — and a

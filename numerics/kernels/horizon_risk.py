@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from derivations.recursion import recursion_for
+from derivations.engine.recursion import recursion_for
 from numerics.inputs.parameters import parameter_values
 from numerics.inputs.validation import check_integer
 from numerics.kernels.backends import coefficient_arrays, float_arguments

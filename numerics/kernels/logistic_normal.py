@@ -1,4 +1,4 @@
-"""Numeric values of the Gaussian–sigmoid integrals of :mod:`derivations.logistic_normal`.
+"""Numeric values of the Gaussian–sigmoid integrals of :mod:`derivations.rare_class.logistic_normal`.
 
 ``S_k(m, v) = E[σ(G)^k]`` and ``L(m, v) = E[log(1 + e^G)]``, ``G ~ N(m, v)``, by
 Gauss–Hermite quadrature ``E f(G) ≈ Σ_i w_i f(m + √v x_i) / √(2π)`` (probabilists'

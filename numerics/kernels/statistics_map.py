@@ -1,4 +1,4 @@
-"""The logistic statistics map as numbers: the derived :class:`~derivations.drift.StatisticsMap`
+"""The logistic statistics map as numbers: the derived :class:`~derivations.rare_class.drift.StatisticsMap`
 lambdified once, with its logistic-normal integrals evaluated by error-controlled
 Gauss–Hermite (:mod:`numerics.kernels.logistic_normal`), and the model's risks read off
 the statistics."""
@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from derivations import rare_class as M2
 from derivations import symbols as S
-from derivations.definition_cache import cached_by_definition
-from derivations.drift import statistics_map_for
+from derivations.engine.definition_cache import cached_by_definition
+from derivations.rare_class import statistics as M2
+from derivations.rare_class.drift import statistics_map_for
 from numerics.kernels.logistic_normal import INTEGRALS_BACKEND
 from numerics.kernels.numeric_function import numeric_function
 

@@ -1,6 +1,6 @@
 """Numeric form of a data law, from its symbolic definition, for the simulators.
 
-A law (:mod:`derivations.laws`) declares the ingredients of one sample and its gradient
+A law (:mod:`derivations.definitions.laws`) declares the ingredients of one sample and its gradient
 ``G = Σ_u c_u u`` over the sample's vectors ``u`` (and the error ``e``); each coefficient
 ``c_u`` is a function of the sample's scalars (masks, noise), the projections ``⟨u, e⟩``,
 the inner products ``⟨u, w⟩`` of its vectors and the parameters (``p``, ``B``, ``d`` and
@@ -31,9 +31,9 @@ import numpy as np
 import sympy as sp
 
 from derivations import symbols as S
-from derivations.ingredients import Discrete, Gaussian, Mask, StudentT, TokenMask
-from derivations.optimizers import e
-from derivations.vectors import Dot
+from derivations.core.vectors import Dot
+from derivations.definitions.ingredients import Discrete, Gaussian, Mask, StudentT, TokenMask
+from derivations.definitions.optimizers import e
 from numerics.codegen.expressions import stable_form
 from numerics.kernels.numeric_function import numeric_function
 
@@ -157,7 +157,7 @@ class NumericLaw:
 
 @lru_cache(maxsize=None)
 def numeric_law(law) -> NumericLaw:
-    """The :class:`NumericLaw` of ``law`` (a registered :class:`~derivations.laws.DataLaw`;
+    """The :class:`NumericLaw` of ``law`` (a registered :class:`~derivations.definitions.laws.DataLaw`;
     cached per law object, so a redefined law gets its own)."""
     return NumericLaw(law)
 

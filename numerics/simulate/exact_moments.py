@@ -29,10 +29,10 @@ from sympy.polys.domains import QQ
 from sympy.polys.rings import ring
 
 from derivations import symbols as S
-from derivations.ingredients import Mask, TokenMask
-from derivations.optimizers import e as E_ATOM
-from derivations.optimizers import g as G_ATOM
-from derivations.vectors import Dot, LinearVector
+from derivations.core.vectors import Dot, LinearVector
+from derivations.definitions.ingredients import Mask, TokenMask
+from derivations.definitions.optimizers import e as E_ATOM
+from derivations.definitions.optimizers import g as G_ATOM
 from numerics.inputs.validation import check_integer
 
 

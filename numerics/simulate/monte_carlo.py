@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from derivations.moments import R0, TIME_RULES
-from derivations.optimizers import e
-from derivations.recursion import recursion_for
+from derivations.definitions.optimizers import e
+from derivations.engine.moments import R0, TIME_RULES
+from derivations.engine.recursion import recursion_for
 from numerics.inputs.initial_state import default_moments, initial_moments, state_vectors
 from numerics.inputs.parameters import parameter_values
 from numerics.inputs.seeds import check_seed, seed_label, seed_sequence

@@ -33,8 +33,8 @@ from __future__ import annotations
 import numpy as np
 
 from derivations import symbols as S
-from derivations.definition_cache import cached_by_definition
-from derivations.optimizers import e, g, update_rule
+from derivations.definitions.optimizers import e, g, update_rule
+from derivations.engine.definition_cache import cached_by_definition
 from numerics.inputs.parameters import parameter_values
 from numerics.inputs.seeds import check_seed, seed_sequence
 from numerics.inputs.validation import check_integer

@@ -14,8 +14,8 @@ import numpy as np
 import sympy as sp
 
 from derivations import symbols as S
-from derivations.definition_cache import cached_by_definition
-from derivations.optimizers import g, update_rule
+from derivations.definitions.optimizers import g, update_rule
+from derivations.engine.definition_cache import cached_by_definition
 from numerics.kernels.numeric_function import numeric_function
 
 

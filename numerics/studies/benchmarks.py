@@ -16,7 +16,7 @@ import time
 import mpmath
 import numpy as np
 
-from derivations.recursion import recursion_for
+from derivations.engine.recursion import recursion_for
 from numerics.codegen.expressions import scheduled_expressions
 from numerics.codegen.sources import multiply_adds_per_row_step
 from numerics.inputs import schedules

@@ -16,9 +16,9 @@ from fractions import Fraction
 import mpmath
 import numpy as np
 
-from derivations.asymptotics import ExponentPoint
-from derivations.asymptotics import P as ACTIVITY
-from derivations.scaling_limits import scaling_limit
+from derivations.limits.asymptotics import ExponentPoint
+from derivations.limits.asymptotics import P as ACTIVITY
+from derivations.limits.scaling_limits import scaling_limit
 from numerics.analysis.scaling_limit import finite_d_problem
 from numerics.analysis.stability import spectral_radius
 from numerics.results.labelled import Labelled

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from derivations.asymptotics import ExponentPoint
+from derivations.limits.asymptotics import ExponentPoint
 from numerics.analysis.optimal_lr import optimal_learning_rates
 from numerics.analysis.phase_map import PhaseMap, phase_map
 from numerics.analysis.region_exponents import region_exponents
@@ -122,7 +122,7 @@ class HeatmapSetup:
 
     def ansatz(self, kappa, gamma) -> dict:
         """``p``, ``beta``, ``batch``, ``sigma2`` at ``(κ, γ)``: the derived ansatz
-        (:meth:`~derivations.asymptotics.ExponentPoint.at_dimension`, prefactors 1 but
+        (:meth:`~derivations.limits.asymptotics.ExponentPoint.at_dimension`, prefactors 1 but
         ``s²``) at ``d``."""
         point = ExponentPoint(Fraction(kappa).limit_denominator(10**6), self.sigma,
                               Fraction(gamma).limit_denominator(10**6), 0,

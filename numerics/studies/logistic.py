@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from derivations.linearisation import BULK_PARAMETERS
-from derivations.stability import stability_conditions
-from derivations.timescales import timescales
+from derivations.properties.stability import stability_conditions
+from derivations.properties.timescales import timescales
+from derivations.rare_class.linearisation import BULK_PARAMETERS
 from numerics.analysis.linearised import fisher_constants
 from numerics.analysis.mean_field_convergence import StudySetup
 from numerics.inputs.models import RareClassLogistic

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from derivations.asymptotics import ExponentPoint
-from derivations.scaling_limits import scaling_limit
+from derivations.limits.asymptotics import ExponentPoint
+from derivations.limits.scaling_limits import scaling_limit
 from numerics.analysis.mean_field_convergence import DIMENSIONS, StudySetup, run_study
 from numerics.analysis.scaling_limit import (
     finite_d_components,

@@ -21,11 +21,12 @@ import os
 import time
 from pathlib import Path
 
-from derivations import UPDATE_RULES, all_recursions, derive_recursion, store
-from derivations.drift import derive_statistics_map, unsupported_by_statistics_map
-from derivations.laws import LAWS
-from derivations.linearisation import linearise
-from derivations.recursion import shipped_recursions
+from derivations import UPDATE_RULES, all_recursions, derive_recursion
+from derivations.definitions.laws import LAWS
+from derivations.engine import store
+from derivations.engine.recursion import shipped_recursions
+from derivations.rare_class.drift import derive_statistics_map, unsupported_by_statistics_map
+from derivations.rare_class.linearisation import linearise
 from numerics import codegen as generated
 from numerics.runtime.atomic import write_text_atomic
 from numerics.runtime.parallel import parallel_map

@@ -1,7 +1,7 @@
 """The scaling-limit sweep: exponent points in every phase and near each boundary.
 
 For each point: the predicted phase, family and time exponent
-(:func:`derivations.scaling_limits.scaling_limit`), the exact finite-``d`` risk
+(:func:`derivations.limits.scaling_limits.scaling_limit`), the exact finite-``d`` risk
 curves at ``d = 10²…10⁶`` against the limit in rescaled time, and the fitted
 convergence rate (:func:`numerics.analysis.scaling_limit.convergence`).  Points run in a
 process pool, or on a Dask cluster given its scheduler address.  Writes
@@ -21,9 +21,9 @@ from fractions import Fraction
 from functools import partial
 from pathlib import Path
 
-from derivations.asymptotics import ExponentPoint
-from derivations.families import Family
-from derivations.scaling_limits import scaling_limit
+from derivations.limits.asymptotics import ExponentPoint
+from derivations.limits.families import Family
+from derivations.limits.scaling_limits import scaling_limit
 from numerics.analysis.scaling_limit import DIMENSIONS, convergence
 from numerics.runtime.atomic import write_text_atomic
 from numerics.runtime.parallel import parallel_map

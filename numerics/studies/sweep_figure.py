@@ -12,7 +12,7 @@ from matplotlib import colormaps
 from matplotlib.colors import ListedColormap
 from matplotlib.patches import Rectangle
 
-from derivations.families import Family
+from derivations.limits.families import Family
 from numerics.analysis.phase_map import PhaseMap, phase_map
 from numerics.analysis.scaling_limit import DIMENSIONS
 from numerics.runtime.figure_files import write_figure

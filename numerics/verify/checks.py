@@ -16,7 +16,7 @@ import multiprocessing
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from derivations.printing import escape_text
+from derivations.core.printing import escape_text
 from numerics.runtime.parallel import worker_pool
 
 #: Status of a check: passed, failed, or an action the run took that is not a check

@@ -18,8 +18,8 @@ from collections.abc import Iterator
 import mpmath
 import numpy as np
 
-from derivations.drift import unsupported_by_statistics_map
-from derivations.optimizers import UPDATE_RULES
+from derivations.definitions.optimizers import UPDATE_RULES
+from derivations.rare_class.drift import unsupported_by_statistics_map
 from numerics.analysis.linearised import linear_map
 from numerics.analysis.mean_field import expected_next
 from numerics.analysis.mean_field_convergence import StudySetup, convergence_rate, run_point

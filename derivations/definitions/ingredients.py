@@ -1,0 +1,221 @@
+"""The random ingredients a data law draws for each sample, from a vocabulary whose
+expectations the engine computes exactly.
+
+Distributions of one real number, each with its moments ``E X^k`` as SymPy expressions
+(:meth:`Distribution.moment`) and its cumulants (:meth:`Distribution.cumulant`):
+
+* :class:`Gaussian` ``N(0, σ²)``: ``E X^{2j} = σ^{2j} (2j − 1)!!``, odd moments 0;
+* :class:`Discrete` — finitely many values with probabilities: ``E X^k = Σ_i q_i x_i^k``
+  (Bernoulli, Rademacher, sparse ``±1/√q`` features, …);
+* :class:`StudentT` with ``ν`` degrees of freedom and a scale ``c``: ``E X^{2j} =
+  c^{2j} ν^j Π_{i=1}^{j} (2i − 1)/(ν − 2i)`` (finite for ``2j < ν``), odd moments 0.
+
+Ingredients of one sample (independent of each other and across samples):
+
+* :class:`TokenMask` — the row's token is in the sample: ``m ∈ {0, 1}``, ``E m = p`` (the
+  row's activity probability); a step updates the row when any sample of its batch
+  holds the token.  At most one per law; a law without one has dense gradients.
+* :class:`Mask` — another Bernoulli indicator, ``E m = q`` for a given expression ``q``.
+* :class:`Scalar` — a real number drawn from a distribution (label noise).
+* :class:`Vector` — a vector of ``R^d`` with i.i.d. entries drawn from a distribution of
+  mean zero (``Vector(Gaussian(σ²))`` is ``N(0, σ² I_d)``); its inner products are
+  integrated by the cumulant expansion of :mod:`derivations.engine.wick`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import sympy as sp
+
+from ..core import symbols as S
+
+
+class Distribution:
+    """A distribution of one real number, known by its moments."""
+
+    #: The SymPy expressions that define it (fingerprinted, checked for free symbols).
+    arguments: tuple
+
+    def moment(self, k: int) -> sp.Expr:  # pragma: no cover - every subclass defines it
+        raise NotImplementedError
+
+    def cumulant(self, k: int) -> sp.Expr:
+        """``κ_k`` from the moments: ``κ_n = m_n − Σ_{j=1}^{n−1} C(n−1, j−1) κ_j m_{n−j}``."""
+        return _cumulant(self, k)
+
+    @property
+    def free_symbols(self) -> set:
+        return set().union(*(sp.sympify(a).free_symbols for a in self.arguments))
+
+
+@lru_cache(maxsize=None)
+def _cumulant(distribution: Distribution, k: int) -> sp.Expr:
+    moments = [sp.Integer(1)] + [distribution.moment(j) for j in range(1, k + 1)]
+    kappa = [sp.Integer(0)] * (k + 1)
+    for n in range(1, k + 1):
+        kappa[n] = sp.expand(moments[n] - sum(sp.binomial(n - 1, j - 1) * kappa[j] * moments[n - j]
+                                              for j in range(1, n)))
+    return kappa[k]
+
+
+@dataclass(frozen=True)
+class Gaussian(Distribution):
+    """``N(0, variance)``."""
+
+    variance: object = 1
+
+    @property
+    def arguments(self) -> tuple:
+        return (sp.sympify(self.variance),)
+
+    def moment(self, k: int) -> sp.Expr:
+        if k % 2:
+            return sp.Integer(0)
+        return sp.sympify(self.variance) ** (k // 2) * sp.factorial2(k - 1)
+
+    def cumulant(self, k: int) -> sp.Expr:
+        return sp.sympify(self.variance) if k == 2 else sp.Integer(0)
+
+
+@dataclass(frozen=True)
+class Discrete(Distribution):
+    """Finitely many ``values`` taken with ``probabilities`` (which must sum to 1)."""
+
+    values: tuple
+    probabilities: tuple
+
+    def __post_init__(self):
+        object.__setattr__(self, "values", tuple(sp.sympify(x) for x in self.values))
+        object.__setattr__(self, "probabilities", tuple(sp.sympify(q) for q in self.probabilities))
+        if len(self.values) != len(self.probabilities) or not self.values:
+            raise ValueError(f"Discrete needs as many probabilities as values (at least one); "
+                             f"got {len(self.values)} values and {len(self.probabilities)} "
+                             "probabilities")
+        if sp.simplify(sum(self.probabilities) - 1) != 0:
+            raise ValueError(f"Discrete probabilities must sum to 1; they sum to "
+                             f"{sp.simplify(sum(self.probabilities))}")
+
+    @property
+    def arguments(self) -> tuple:
+        return (*self.values, *self.probabilities)
+
+    def moment(self, k: int) -> sp.Expr:
+        return sp.expand(sum(q * x**k for x, q in zip(self.values, self.probabilities)))
+
+
+def rademacher() -> Discrete:
+    """``±1`` with probability ½ each (``E X² = E X⁴ = 1``)."""
+    return Discrete((-1, 1), (sp.Rational(1, 2), sp.Rational(1, 2)))
+
+
+def sparse_sign(q) -> Discrete:
+    """``±1/√q`` with probability ``q/2`` each, else 0: ``E X² = 1``, ``E X⁴ = 1/q``."""
+    q = sp.sympify(q)
+    return Discrete((-1 / sp.sqrt(q), 0, 1 / sp.sqrt(q)), (q / 2, 1 - q, q / 2))
+
+
+@dataclass(frozen=True)
+class StudentT(Distribution):
+    """Student's t with ``dof`` (ν) degrees of freedom times ``scale``: heavy tailed, its
+    moments of order ``k`` exist for ``k < ν`` only (declare ν's interval accordingly)."""
+
+    dof: object
+    scale: object = 1
+
+    @property
+    def arguments(self) -> tuple:
+        return (sp.sympify(self.dof), sp.sympify(self.scale))
+
+    def moment(self, k: int) -> sp.Expr:
+        if k % 2:
+            return sp.Integer(0)
+        nu, c = self.arguments
+        return c**k * nu ** (k // 2) * sp.Mul(*(sp.Integer(2 * i - 1) / (nu - 2 * i)
+                                                for i in range(1, k // 2 + 1)))
+
+
+class Ingredient:
+    """A random quantity of one sample (see the module docstring)."""
+
+    #: ``"vector"`` (an element of ``R^d``) or ``"scalar"``.
+    shape: str = "scalar"
+
+    @property
+    def free_symbols(self) -> set:
+        return set()
+
+    def canonical(self) -> tuple:
+        """What defines the ingredient (for a law's definition fingerprint)."""
+        return (type(self).__name__,)
+
+
+@dataclass(frozen=True)
+class TokenMask(Ingredient):
+    """``m = 1`` when the sample holds the row's token: ``E m^k = p``."""
+
+    @property
+    def probability(self) -> sp.Expr:
+        return S.p
+
+    def canonical(self) -> tuple:
+        return ("TokenMask",)
+
+
+@dataclass(frozen=True)
+class Mask(Ingredient):
+    """A Bernoulli indicator: ``E m^k = probability`` for ``k ≥ 1``."""
+
+    probability: object
+
+    @property
+    def free_symbols(self) -> set:
+        return sp.sympify(self.probability).free_symbols
+
+    def canonical(self) -> tuple:
+        return ("Mask", sp.sympify(self.probability))
+
+
+@dataclass(frozen=True)
+class Scalar(Ingredient):
+    """A real number drawn from ``distribution``."""
+
+    distribution: Distribution
+
+    @property
+    def free_symbols(self) -> set:
+        return self.distribution.free_symbols
+
+    def canonical(self) -> tuple:
+        return ("Scalar", type(self.distribution).__name__, self.distribution.arguments)
+
+
+@dataclass(frozen=True)
+class Vector(Ingredient):
+    """A vector of ``R^d`` with i.i.d. entries drawn from ``distribution`` (mean zero)."""
+
+    distribution: Distribution
+    shape = "vector"
+
+    @property
+    def free_symbols(self) -> set:
+        return self.distribution.free_symbols
+
+    def canonical(self) -> tuple:
+        return ("Vector", type(self.distribution).__name__, self.distribution.arguments)
+
+
+def gaussian_vector(variance=1) -> Vector:
+    """``N(0, variance · I_d)``."""
+    return Vector(Gaussian(variance))
+
+
+def gaussian_noise(variance) -> Scalar:
+    """``N(0, variance)`` label noise."""
+    return Scalar(Gaussian(variance))
+
+
+__all__ = ["Distribution", "Gaussian", "Discrete", "StudentT", "rademacher", "sparse_sign",
+           "Ingredient", "TokenMask", "Mask", "Scalar", "Vector", "gaussian_vector",
+           "gaussian_noise"]

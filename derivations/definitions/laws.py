@@ -1,0 +1,410 @@
+"""Data laws as definitions: what one sample is, its gradient, and the risk.
+
+A :class:`DataLaw` declares, symbolically,
+
+* its **parameters** (:class:`LawParameter`: a SymPy symbol, an interval, scalar or one
+  value per row) besides the dimension ``d``, the batch ``B`` and — when the law uses it —
+  the row's activity probability ``p``;
+* its **ingredients**, the random quantities of one sample, from the vocabulary of
+  :mod:`derivations.definitions.ingredients` (a token mask, other masks, scalars and vectors of
+  i.i.d. entries from Gaussian, discrete or Student-t distributions);
+* the per-sample **gradient** ``G_b`` (a :class:`~derivations.core.vectors.LinearVector` in
+  the sample's vectors and the error ``e``, affine in ``e``), and
+* the **risk** ``R`` as a linear function of ``‖e‖²``.
+
+The engine asks a law for these properties, never its name: the expectation engine
+(:mod:`derivations.engine.expectation`) integrates the ingredients, a law with a token mask has
+sparse updates (``P(a step updates the row) = p_B = 1 − (1 − p)^B``), a law without one
+dense updates.  A law whose second moments do not close at finite ``d`` carries a
+``closure`` (the rare-class law's mean-field statistics, :mod:`derivations.rare_class.statistics`)
+that supplies its moment recursion.
+
+:func:`register_law` makes a law available by name everywhere (``Model(law, …)``,
+``derive_recursion(law.name, …)``), mirroring :func:`~derivations.definitions.optimizers.register_rule`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import sympy as sp
+
+from ..core import symbols as S
+from ..core.symbols import Sample, sample_symbols
+from ..core.vectors import Dot, LinearVector
+from .ingredients import Gaussian, Ingredient, TokenMask, Vector, gaussian_noise
+from .optimizers import RESERVED_NAMES, HyperParameter, e, engine_symbols
+
+#: Model symbols a user law may declare as its own parameter, under their API names: the
+#: label-noise variance ``s²`` (keyword ``sigma2``), which the scaling limits know.
+STANDARD_LAW_SYMBOLS = frozenset({S.sigma2})
+API_NAMES = {S.sigma2: "sigma2"}
+
+#: This module defines laws (the architecture test lets it name them).
+DEFINES_LAWS = True
+
+#: ``‖e‖²``, the argument of a law's risk functional.
+ERROR_ENERGY = sp.Symbol("‖e‖²", nonnegative=True)
+
+
+@dataclass(frozen=True)
+class LawParameter(HyperParameter):
+    """A parameter of a data law: a :class:`~derivations.definitions.optimizers.HyperParameter`
+    (symbol, interval, default, example) that may take one value per row (``per_row``).
+    ``keyword`` is its name in :class:`numerics.inputs.models.Model` (default: the
+    symbol's name)."""
+
+    per_row: bool = True
+    keyword: str | None = None
+
+    @classmethod
+    def of(cls, spec) -> LawParameter:
+        if isinstance(spec, LawParameter):
+            return spec
+        h = HyperParameter.of(spec)
+        return cls(h.symbol, h.lower, h.upper, h.lower_open, h.upper_open, h.default, h.doc,
+                   h.example)
+
+    @property
+    def name(self) -> str:
+        return self.keyword or self.symbol.name
+
+
+@dataclass(frozen=True, eq=False)
+class DataLaw:
+    """A data law (see the module docstring).
+
+    ``gradient(sample, e)`` returns the per-sample gradient, reading the ingredients off
+    ``sample`` by name (``sample.x``, ``sample.xi``); ``risk(energy)`` the risk of one row
+    in terms of ``energy = ‖e‖²``.  ``parameter_text`` is the LaTeX sentence that names the
+    law's parameters in documents (default: made from the parameters); ``source`` cites
+    where the law comes from.  Laws compare by identity; :attr:`definition` identifies
+    what a law *is*.
+    """
+
+    name: str
+    title: str
+    ingredients: Mapping[str, Ingredient]
+    gradient: Callable[[Sample, sp.Symbol], LinearVector]
+    risk: Callable[[sp.Expr], sp.Expr]
+    parameters: tuple = ()
+    parameter_text: str = ""
+    source: str = ""
+    #: For a law whose second moments do not close: supplies ``moment_recursion(model,
+    #: optimizer, time_rule)``, ``sample_expectation(projection)`` and ``risks()``.
+    closure: object = None
+    specs: tuple[LawParameter, ...] = field(init=False, repr=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "ingredients", dict(self.ingredients))
+        object.__setattr__(self, "parameters", tuple(self.parameters))
+        object.__setattr__(self, "specs", tuple(LawParameter.of(h) for h in self.parameters))
+
+    # -- what the engine asks ---------------------------------------------------------
+    @property
+    def closed_moments(self) -> bool:
+        """The second moments close at every finite ``d`` (no ``closure`` needed)."""
+        return self.closure is None
+
+    @property
+    def token_mask(self) -> str | None:
+        """The name of the ingredient that marks the row's token, if any."""
+        return next((n for n, x in self.ingredients.items() if isinstance(x, TokenMask)), None)
+
+    @property
+    def active_probability(self) -> sp.Expr:
+        """``P(a step updates the row)``: ``p_B = 1 − (1 − p)^B`` with a token mask, else 1."""
+        return S.active_probability if self.token_mask else sp.Integer(1)
+
+    @property
+    def symbols(self) -> tuple[sp.Symbol, ...]:
+        """The law's own parameter symbols, in declaration order."""
+        return tuple(h.symbol for h in self.specs)
+
+    @cached_property
+    def uses_p(self) -> bool:
+        """The law has a token mask or uses the activity probability ``p`` elsewhere."""
+        if self.token_mask:
+            return True
+        return S.p in self._free_symbols()
+
+    @property
+    def model_symbols(self) -> tuple[sp.Symbol, ...]:
+        """The model's symbols in the order numeric code passes them: ``p`` (when used),
+        ``B``, ``d``, then the law's own parameters."""
+        return ((S.p,) if self.uses_p else ()) + (S.batch, S.d, *self.symbols)
+
+    def sample(self, b: int) -> Sample:
+        """The symbols of sample ``b`` (1-based) of a batch."""
+        return sample_symbols(b, self.ingredients)
+
+    def sample_gradient(self, sample: Sample, error: sp.Symbol) -> LinearVector:
+        """``G_b`` for ``sample`` at the error atom ``error``."""
+        return self.gradient(sample, error)
+
+    def vectors(self, sample: Sample) -> dict[sp.Symbol, Vector]:
+        """The sample's vector atoms and their ingredients."""
+        return {sample.atoms[n]: x for n, x in self.ingredients.items() if x.shape == "vector"}
+
+    def _free_symbols(self) -> set:
+        sample = self.sample(1)
+        out = set().union(*(x.free_symbols for x in self.ingredients.values()))
+        grad = self.gradient(sample, e)
+        if isinstance(grad, LinearVector):
+            for c in grad.terms.values():
+                out |= {s for s in _scalar_symbols(c) if not isinstance(s, sp.Dummy)}
+        out |= sp.sympify(self.risk(ERROR_ENERGY)).free_symbols - {ERROR_ENERGY}
+        return out
+
+    @cached_property
+    def definition(self) -> str:
+        """SHA-256 of everything that defines the law: name, texts, source, parameters
+        (symbols, intervals, defaults, per row), ingredients, the gradient of a sample whose
+        atoms are renamed canonically, and the risk.  Equal for equal definitions."""
+        sample = self.sample(1)
+        canonical = {atom: sp.Symbol(f"⟪{n}⟫") for n, atom in sample.atoms.items()}
+        grad = self.gradient(sample, e)
+        terms = tuple(sorted(((canonical.get(a, a), sp.sympify(c).xreplace(canonical))
+                              for a, c in grad.terms.items()),
+                             key=lambda t: sp.default_sort_key(t[0])))
+        specs = tuple((h.symbol, h.keyword, h.per_row, *(None if x is None else sp.sympify(x)
+                                                          for x in (h.lower, h.upper, h.default,
+                                                                    h.example)),
+                       h.lower_open, h.upper_open, h.doc) for h in self.specs)
+        ingredients = tuple((n, x.canonical()) for n, x in self.ingredients.items())
+        parts = (self.name, self.title, self.parameter_text, self.source, specs, ingredients,
+                 terms, sp.sympify(self.risk(ERROR_ENERGY)), self.closure is None)
+        return hashlib.sha256(sp.srepr(parts).encode()).hexdigest()
+
+    def risk_weight(self) -> sp.Expr:
+        """``w`` with ``R = w ‖e‖²``."""
+        return sp.diff(sp.sympify(self.risk(ERROR_ENERGY)), ERROR_ENERGY)
+
+    def latex_parameter_text(self) -> str:
+        """The sentence naming the law's parameters in documents."""
+        if self.parameter_text:
+            return self.parameter_text
+        own = ", ".join(f"${sp.latex(h.symbol)}$ {h.doc or 'a parameter of the law'}"
+                        for h in self.specs)
+        p = r"$p$ activity probability, " if self.uses_p else ""
+        return (r"Parameters: $\eta$ learning rate, $\beta$ momentum, " + p
+                + r"$B$ batch size, $d$ dimension" + (f", {own}" if own else "")
+                + r", $R_0 = \|e_0\|^2$.")
+
+    def __repr__(self) -> str:
+        return f"DataLaw({self.name!r})"
+
+
+def _scalar_symbols(expr: sp.Expr) -> set:
+    """The free symbols of ``expr`` outside its inner products."""
+    expr = sp.sympify(expr)
+    return expr.xreplace({dd: sp.Integer(1) for dd in expr.atoms(Dot)}).free_symbols
+
+
+#: Every registered law by name.
+LAWS: dict[str, DataLaw] = {}
+_BUILT_IN_NAMES: set[str] = set()
+
+
+def is_built_in_law(name: str) -> bool:
+    """``name`` is a law shipped with the package."""
+    return name in _BUILT_IN_NAMES
+
+
+def _check_name(law: DataLaw) -> None:
+    if not isinstance(law.name, str) or not law.name \
+            or not all(ch.isalnum() or ch in "-_" for ch in law.name):
+        raise ValueError(f"law name must be letters, digits, '-' and '_'; got {law.name!r}")
+
+
+def _check_ingredients(law: DataLaw) -> None:
+    if not isinstance(law.ingredients, Mapping) or not law.ingredients:
+        raise ValueError("law ingredients must be a non-empty mapping of names to ingredients")
+    for name, x in law.ingredients.items():
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"law ingredient names must be identifiers; got {name!r}")
+        if not isinstance(x, Ingredient):
+            raise ValueError(f"law ingredient {name!r} must be one of TokenMask, Mask, Scalar, "
+                             f"Vector (derivations.definitions.ingredients); got {type(x).__name__}")
+        if isinstance(x, Vector) and sp.simplify(x.distribution.moment(1)) != 0:
+            raise ValueError(f"law ingredient {name!r}: a vector's entries must have mean zero; "
+                             f"the mean of {x.distribution} is {sp.simplify(x.distribution.moment(1))}")
+    masks = [n for n, x in law.ingredients.items() if isinstance(x, TokenMask)]
+    if len(masks) > 1:
+        raise ValueError(f"a law has at most one TokenMask (the row's token); got {masks}")
+
+
+def _check_parameters(law: DataLaw, built_in: bool) -> None:
+    names = [h.name for h in law.specs]
+    if len(set(names)) != len(names) or len(set(law.symbols)) != len(law.symbols):
+        raise ValueError(f"law parameters have repeated names: {names}")
+    for h in law.specs:
+        if not h.name.isidentifier():
+            raise ValueError(f"law parameter name {h.name!r} must be an identifier")
+        if built_in or (h.symbol in STANDARD_LAW_SYMBOLS and h.name == API_NAMES[h.symbol]):
+            continue
+        if h.name in RESERVED_NAMES or h.symbol.name in RESERVED_NAMES or h.name in law.ingredients:
+            raise ValueError(f"law parameter name {h.name!r} must be an identifier other than "
+                             f"the law's ingredients and {', '.join(sorted(RESERVED_NAMES))}")
+        if h.symbol in engine_symbols() or any(f.holds(h.symbol.name) for f in S.FAMILIES):
+            raise ValueError(f"law parameter {h.name!r} is a symbol the engine uses itself; "
+                             "give it another name or assumptions")
+        for bound in (h.lower, h.upper, h.default, h.example):
+            if bound is not None and not sp.sympify(bound).is_real:
+                raise ValueError(f"law parameter {h.name!r}: bounds, default and example must "
+                                 f"be real numbers; got {bound!r}")
+        inside = [sp.sympify(x) for x, closed in ((h.lower, not h.lower_open),
+                                                  (h.upper, not h.upper_open),
+                                                  (h.default, True), (h.example, True))
+                  if x is not None and closed]
+        for x in inside:
+            for assumption in ("positive", "nonnegative", "negative", "nonpositive", "integer"):
+                if getattr(h.symbol, f"is_{assumption}") and getattr(x, f"is_{assumption}") is False:
+                    raise ValueError(f"law parameter {h.name!r} is declared {assumption} (its "
+                                     f"symbol's assumptions) but its interval {h.interval()} "
+                                     f"admits {x}: make them agree")
+
+
+def _check_exact(what: str, expr: sp.Expr) -> None:
+    if expr.atoms(sp.Float):
+        raise ValueError(f"{what} {expr} holds float(s); write exact numbers "
+                         "(sp.Rational(1, 10), not 0.1)")
+    if expr.has(sp.I, sp.oo, -sp.oo, sp.zoo, sp.nan):
+        raise ValueError(f"{what} {expr} is not real and finite")
+
+
+def _check_definition(law: DataLaw) -> None:
+    allowed = {S.d, S.p, *law.symbols}
+    for name, x in law.ingredients.items():
+        extra = x.free_symbols - allowed
+        if extra:
+            raise ValueError(f"law ingredient {name!r} uses undeclared symbols "
+                             f"{sorted(map(str, extra))}; declare them in parameters")
+        for a in getattr(getattr(x, "distribution", None), "arguments", ()) + \
+                ((sp.sympify(x.probability),) if hasattr(x, "probability") else ()):
+            _check_exact(f"law ingredient {name!r}:", sp.sympify(a))
+    sample = law.sample(1)
+    try:
+        grad = law.gradient(sample, e)
+    except (TypeError, AttributeError, ArithmeticError, sp.SympifyError) as exc:
+        raise ValueError(f"law {law.name!r}: its gradient failed on a symbolic sample: "
+                         f"{type(exc).__name__}: {exc}") from None
+    if not isinstance(grad, LinearVector):
+        raise ValueError(f"law gradient must return a LinearVector; got {type(grad).__name__}")
+    vectors = set(law.vectors(sample))
+    if not set(grad.terms) <= vectors | {e}:
+        raise ValueError(f"law gradient is a combination of the sample's vectors and e; it uses "
+                         f"{sorted(map(str, set(grad.terms) - vectors - {e}))}")
+    scalars = {sample.atoms[n] for n, x in law.ingredients.items() if x.shape != "vector"}
+    projections = {Dot(x, e) for x in vectors}
+    for atom, c in grad.terms.items():
+        c = sp.sympify(c)
+        _check_exact("law gradient coefficient", c)
+        dots = c.atoms(Dot)
+        foreign = {dd for dd in dots if dd not in projections and not
+                   (set(dd.args) <= vectors)}
+        if foreign:
+            raise ValueError(f"law gradient coefficient {c} holds inner products "
+                             f"{sorted(map(str, foreign))}: coefficients may use ⟨x, e⟩ and "
+                             "inner products of the sample's vectors")
+        extra = {s for s in _scalar_symbols(c) if s not in allowed | scalars}
+        if extra:
+            raise ValueError(f"law gradient uses undeclared symbols {sorted(map(str, extra))}; "
+                             "declare them in parameters")
+        degree = sp.Poly(c, *projections).total_degree() if projections else 0
+        if degree > (0 if atom == e else 1):
+            raise ValueError(f"law gradient must be affine in the error e (the state); the "
+                             f"coefficient {c} of {atom} is not")
+    risk = sp.sympify(law.risk(ERROR_ENERGY))
+    _check_exact("law risk", risk)
+    if sp.diff(risk, ERROR_ENERGY, 2) != 0 or risk.subs(ERROR_ENERGY, 0) != 0:
+        raise ValueError(f"law risk must be linear in ‖e‖² (R = w ‖e‖²); got {risk}")
+    extra = risk.free_symbols - allowed - {ERROR_ENERGY}
+    if extra:
+        raise ValueError(f"law risk uses undeclared symbols {sorted(map(str, extra))}")
+
+
+def register_law(law: DataLaw, *, replace: bool = False, built_in: bool = False) -> DataLaw:
+    """Make ``law`` available by name everywhere and return the registered law.
+
+    Checks, each with a ``ValueError`` naming what is wrong: the name; the ingredients
+    (vocabulary of :mod:`derivations.definitions.ingredients`, vectors of mean zero, at most one token
+    mask); the parameters (identifiers, not reserved or engine names, intervals that agree
+    with the symbols' assumptions); the gradient (a LinearVector in the sample's vectors
+    and ``e``, affine in ``e``, exact coefficients in declared symbols); the risk (linear
+    in ``‖e‖²``).  Registering a law whose :attr:`~DataLaw.definition` equals the registered
+    one's changes nothing; another definition under a registered name needs
+    ``replace=True``.  Built-in laws are never replaced.
+    """
+    if not isinstance(law, DataLaw):
+        raise ValueError(f"law must be a DataLaw; got {type(law).__name__}")
+    old = LAWS.get(law.name)
+    if old is law:
+        return law
+    _check_name(law)
+    _check_ingredients(law)
+    _check_parameters(law, built_in)
+    if law.closed_moments:
+        _check_definition(law)
+    if old is not None:
+        if law.name in _BUILT_IN_NAMES:
+            raise ValueError(f"law name {law.name!r} is built in and cannot be replaced; "
+                             "choose another name")
+        if old.definition == law.definition:
+            return old
+        if not replace:
+            raise ValueError(f"law name {law.name!r} is already registered with another "
+                             "definition; pass replace=True to replace it")
+    LAWS[law.name] = law
+    if built_in:
+        _BUILT_IN_NAMES.add(law.name)
+    return law
+
+
+def unregister_law(name: str) -> None:
+    """Forget a law registered with :func:`register_law` (built-in laws stay)."""
+    law(name)
+    if name in _BUILT_IN_NAMES:
+        raise ValueError(f"law {name!r} is built in and cannot be unregistered")
+    del LAWS[name]
+
+
+def law(name: str) -> DataLaw:
+    """The data law called ``name``; a ``ValueError`` lists the valid names."""
+    if name not in LAWS:
+        raise ValueError(f"model must be one of {', '.join(map(repr, LAWS))}; got {name!r}")
+    return LAWS[name]
+
+
+def _least_squares_gradient(sample: Sample, error: sp.Symbol) -> LinearVector:
+    """``G_b = m_b x_b (⟨x_b, e⟩ − ξ_b)``."""
+    return LinearVector({sample.x: sample.m * (Dot(sample.x, error) - sample.xi)})
+
+
+#: Sparse least squares (model M1 of ``docs/model.md``): a sample holds the row's token with
+#: probability ``p`` (mask ``m``); then ``x ~ N(0, I_d)`` and ``y = ⟨x, θ*⟩ + ξ`` with
+#: ``Var ξ = s²``, otherwise ``x = 0, y = 0``.  Loss ``ℓ = ½(⟨x, θ⟩ − y)²``, so
+#: ``∇ℓ = m x (⟨x, e⟩ − ξ)``; risk ``R(θ) = ½ p ‖e‖²``.
+LEAST_SQUARES = DataLaw(
+    name="lsq",
+    title="sparse least squares",
+    ingredients={"m": TokenMask(), "x": Vector(Gaussian(1)), "xi": gaussian_noise(S.sigma2)},
+    gradient=_least_squares_gradient,
+    risk=lambda energy: S.p * energy / 2,
+    parameters=(LawParameter(S.sigma2, lower=0, per_row=False, keyword="sigma2", default=0,
+                             doc="label-noise variance"),),
+    parameter_text=(r"Parameters: $\eta$ learning rate, $\beta$ momentum, $p$ activity "
+                    r"probability, $B$ batch size, $d$ dimension, $s^2$ label-noise variance, "
+                    r"$R_0 = \|e_0\|^2$."),
+    source="docs/model.md, model M1",
+)
+register_law(LEAST_SQUARES, built_in=True)
+
+#: Alias kept for the numeric models' docstrings.
+Law = DataLaw
+
+__all__ = ["DataLaw", "Law", "LawParameter", "LAWS", "LEAST_SQUARES", "ERROR_ENERGY",
+           "register_law", "unregister_law", "law", "is_built_in_law"]

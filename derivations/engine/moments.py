@@ -1,0 +1,180 @@
+"""Second-moment recursions as objects: ``X_{k+1} = A X_k + c`` and the mean map.
+
+The engine (:mod:`derivations.engine.recursion`) and the linearisation of a mean-field law
+(:mod:`derivations.rare_class.linearisation`) both produce a :class:`MomentRecursion`; this
+module holds it and the algebra they share (reading a linear map off expressions,
+integrating out idle stretches).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import sympy as sp
+
+from ..core import symbols as S
+from ..core.printing import aligned, display_latex, equation
+from ..core.rational_field import from_idle_symbol, in_field, solve
+from ..definitions.optimizers import e, v
+
+#: Time rules: every step, or active iterates (idle stretches integrated out).
+TIME_RULES = ("steps", "active")
+
+#: Names of the second moments of the error and the classic momentum buffer ``v``.
+MOMENT_NAMES = {(e, e): "R", (e, v): "C", (v, v): "V"}
+
+
+def moment_name(u: sp.Symbol, w: sp.Symbol) -> str:
+    """The name of ``E⟨u, w⟩``: ``R``, ``C``, ``V`` for ``e`` and ``v``, else ``M_{u,w}``
+    (e.g. ``M_{e,y}``, ``M_{y,y}`` for a buffer ``y``)."""
+    return MOMENT_NAMES.get((u, w)) or f"M_{{{u.name},{w.name}}}"
+#: Initial squared error ‖e_0‖² (the buffer starts at v_0 = 0).
+R0 = sp.Symbol("R_0", nonnegative=True)
+
+
+@dataclass(frozen=True)
+class MomentRecursion:
+    """``X_{k+1} = A X_k + c`` for the second moments, with the mean map ``M``.
+
+    ``state[i]`` is the second moment ``meaning[i]`` (a :class:`Dot`) in
+    expectation; ``risk`` is ``E R`` in terms of ``state``; ``initial`` gives
+    ``X_0`` in terms of ``R_0 = ‖e_0‖²`` (buffers start at 0); ``parameters`` are the
+    symbols the matrices use, in the order numeric code passes them (the model's and
+    ``lr``, ``beta``, then the rule's own hyper-parameters); ``hyper_parameters`` are
+    those of them that belong to the optimizer (what a schedule may change per step).
+    """
+
+    model: str
+    optimizer: str
+    time_rule: str
+    state: tuple[sp.Symbol, ...]
+    meaning: tuple[sp.Expr, ...]
+    transition: sp.ImmutableMatrix
+    forcing: sp.ImmutableMatrix
+    mean_state: tuple[sp.Symbol, ...]
+    mean_transition: sp.ImmutableMatrix
+    risk: sp.Expr
+    initial: tuple[sp.Expr, ...]
+    parameters: tuple[sp.Symbol, ...] = field(default=S.PARAMETERS)
+    hyper_parameters: tuple[sp.Symbol, ...] = (S.lr, S.beta)
+    #: The hyper-parameters declared within ``[0, 1]`` (float code keeps ``1 − h`` apart).
+    unit_interval: tuple[sp.Symbol, ...] = ()
+
+    def __post_init__(self):
+        # Every expression rebuilt from its arguments, as unpickling rebuilds it: ``factor``
+        # leaves forms such as ``-(ηp − 3)/3`` that SymPy re-evaluates to ``1 − ηp/3`` when
+        # rebuilt, so a recursion read from the derivation store would otherwise differ
+        # from (and have another fingerprint than) the same recursion derived in memory.
+        for name in ("transition", "forcing", "mean_transition"):
+            object.__setattr__(self, name, sp.ImmutableMatrix(getattr(self, name).applyfunc(rebuilt)))
+        object.__setattr__(self, "risk", rebuilt(sp.sympify(self.risk)))
+        object.__setattr__(self, "initial", tuple(rebuilt(sp.sympify(x)) for x in self.initial))
+
+    @property
+    def risk_weights(self) -> sp.ImmutableMatrix:
+        """Row vector ``w`` with ``E R = w · X``."""
+        return sp.ImmutableMatrix([[sp.diff(self.risk, s) for s in self.state]])
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """SHA-256 of the recursion's canonical form (identifies generated code), the
+        parameters in call order and those within ``[0, 1]`` included: two rules with the
+        same matrices but their hyper-parameters in another order, or declared on other
+        intervals, have other generated functions."""
+        parts = (self.model, self.optimizer, self.time_rule, self.state, self.transition,
+                 self.forcing, self.mean_transition, self.risk, self.initial, self.parameters,
+                 self.hyper_parameters, self.unit_interval)
+        return hashlib.sha256(sp.srepr(parts).encode()).hexdigest()
+
+    def equations(self) -> list[sp.Eq]:
+        """``X_{k+1} = A X_k + c`` written out, one equation per moment."""
+        now = [sp.Symbol(f"{s.name}_k") for s in self.state]
+        nxt = [sp.Symbol(f"{s.name}_k+1") for s in self.state]
+        return [equation(n, affine_form(self.transition.row(i), now, self.forcing[i]))
+                for i, n in enumerate(nxt)]
+
+    def _repr_latex_(self) -> str:
+        """Jupyter: the recursion, one aligned equation per moment."""
+        rows = [f"{display_latex(eq.lhs)} = {display_latex(eq.rhs)}" for eq in self.equations()]
+        return aligned(rows, f"{self.model}, {self.optimizer}, time rule {self.time_rule!r}")
+
+    def mean_equations(self) -> list[sp.Eq]:
+        """``(ē, v̄)_{k+1} = M (ē, v̄)_k`` for the means ``ē = E e``, ``v̄ = E v``."""
+        now = [sp.Symbol(f"{s.name}bar_k") for s in self.mean_state]
+        nxt = [sp.Symbol(f"{s.name}bar_k+1") for s in self.mean_state]
+        return [equation(n, affine_form(self.mean_transition.row(i), now))
+                for i, n in enumerate(nxt)]
+
+
+#: The largest recursion (number of moments) whose symbolic closed forms — the generating
+#: function, Sylvester's formula, the stationary state — are derived: one buffer, three
+#: moments.  With two buffers (six moments) their expressions grow combinatorially (minutes
+#: to hours); exact_risk and the numeric stability tools serve any size.
+SYMBOLIC_MOMENTS = 3
+
+
+class TooLargeForClosedForms(ValueError):
+    """A symbolic closed form was asked of a recursion with more than
+    :data:`SYMBOLIC_MOMENTS` moments."""
+
+
+def require_symbolic_size(recursion: "MomentRecursion", what: str) -> None:
+    """A :class:`TooLargeForClosedForms` (a ``ValueError``) when ``recursion`` has more
+    than :data:`SYMBOLIC_MOMENTS` moments."""
+    n = len(recursion.state)
+    if n > SYMBOLIC_MOMENTS:
+        raise TooLargeForClosedForms(
+            f"{what} is derived for recursions of at most {SYMBOLIC_MOMENTS} moments (one "
+            f"buffer); {recursion.optimizer!r} has {n}, whose symbolic {what} grows "
+            "combinatorially. Use exact_risk (any size, exact on every backend) and "
+            "numerics.is_stable / spectral_radius")
+
+
+def rebuilt(expr: sp.Basic) -> sp.Basic:
+    """``expr`` rebuilt bottom-up from its arguments (``func(*args)``), as pickling does."""
+    if not expr.args or isinstance(expr, sp.MatrixBase):
+        return expr
+    return expr.func(*(rebuilt(a) for a in expr.args))
+
+
+def affine_form(row, symbols: list[sp.Symbol], constant: sp.Expr = sp.S.Zero) -> sp.Expr:
+    """``Σ_j row_j · symbols_j + constant`` with every coefficient factored: the row of
+    ``A X + c`` collected in the state (read off ``A`` and ``c``, nothing expanded)."""
+    return sp.Add(*(sp.factor(a) * x for a, x in zip(row, symbols)), sp.factor(constant))
+
+
+def _factored(expr: sp.Expr) -> sp.Expr:
+    """``factor(expr)``, a lone idle power kept as ``(1 − p)^{jB}`` (not ``(−1)^{jB} (p − 1)^{jB}``)."""
+    return S.with_idle_powers(sp.factor(expr))
+
+
+def linear_map(rows: list[sp.Expr], variables: list[sp.Symbol], what: str):
+    """Coefficient matrix and constant of expressions affine in ``variables``."""
+    matrix, constant = [], []
+    for row in rows:
+        poly = sp.Poly(row, *variables)
+        if poly.total_degree() > 1:
+            raise ArithmeticError(f"{what} is not linear in {variables}: {row}")
+        matrix.append([_factored(poly.coeff_monomial(x)) for x in variables])
+        constant.append(_factored(poly.coeff_monomial(1)))
+    return sp.ImmutableMatrix(matrix), sp.ImmutableMatrix(constant)
+
+
+def moments_of(vectors, pairs, to_state, transform) -> list[sp.Expr]:
+    """``transform(⟨u, w⟩)`` for each pair of vectors, written in the state symbols."""
+    return [transform(vectors[u].dot(vectors[w])).xreplace(to_state) for u, w in pairs]
+
+
+def geometric_stretch(active: sp.ImmutableMatrix, idle: sp.ImmutableMatrix,
+                       p_b: sp.Expr) -> sp.ImmutableMatrix:
+    """``p_B · active · (I − (1 − p_B) idle)^{-1}``: an active step after a
+    geometric number of idle steps."""
+    n = idle.shape[0]
+    # active M⁻¹ = (M⁻ᵀ activeᵀ)ᵀ with M = I − (1 − p_B) idle, solved in the field of
+    # rational functions; each entry factored (as factor(cancel(·)) of the product gives it)
+    M, act, scale = in_field((sp.eye(n) - (1 - p_b) * idle).T, active.T, sp.Matrix([[p_b]]))
+    stretched = (scale[0, 0] * solve(M, act)).transpose()
+    return sp.ImmutableMatrix(active.shape[0], n, lambda i, j: from_idle_symbol(sp.factor(
+        M.domain.to_sympy(stretched[i, j].element))))

@@ -1,0 +1,1 @@
+"""High-dimensional limits by dominant balance, their regions and phase diagram."""

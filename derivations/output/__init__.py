@@ -1,0 +1,1 @@
+"""LaTeX documents of every derived object, in the exact and the paper style."""

@@ -1,0 +1,1 @@
+"""Properties of a recursion: closed forms, stability, timescales, oscillation."""

@@ -1,0 +1,87 @@
+"""Exact stability regions: Schur–Cohn conditions on the characteristic polynomial.
+
+The recursion ``X_{k+1} = A X_k + c`` converges for every start iff all roots of
+``χ(λ) = det(λ I − A)`` lie in the open unit disk.  Schur–Cohn test (real
+coefficients): for ``p(λ) = b_0 λ^m + … + b_m`` the roots lie inside iff
+``δ = b_0² − b_m² > 0`` and the same holds for the reduced polynomial
+``(b_0 p(λ) − b_m p^*(λ))/λ`` (``p^*`` the reversed polynomial), of degree ``m − 1``,
+whose leading coefficient is ``δ``.  The test is run once on a generic monic
+polynomial ``λ^n + χ_1 λ^{n−1} + … + χ_n`` (conditions factored, compact), then the
+coefficients ``χ_j`` of the derived ``χ`` are substituted: polynomial inequalities
+in the coefficients, which are explicit functions of ``(lr, beta, p, batch, d)``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import sympy as sp
+
+from ..core import symbols as S
+from ..core.names import name_of
+from ..engine.definition_cache import cached_by_definition
+from ..engine.recursion import recursion_for
+from ..engine.store import stored
+from .closed_forms import characteristic_coefficients_of, lam
+
+
+def schur_cohn_conditions(poly: sp.Poly) -> list[sp.Expr]:
+    """Expressions ``δ_m, …, δ_1`` that are all ``> 0`` iff the roots of ``poly``
+    (real coefficients) lie in the open unit disk."""
+    b = list(poly.all_coeffs())
+    conditions = []
+    while len(b) > 1:
+        lead, last = b[0], b[-1]
+        conditions.append(sp.expand(lead**2 - last**2))
+        m = len(b) - 1
+        b = [sp.expand(lead * b[i] - last * b[m - i]) for i in range(m)]
+    return conditions
+
+
+def characteristic_coefficients(model: str, optimizer: str, time_rule: str = "steps"):
+    """``{χ_j: coefficient}`` of the monic ``χ(λ) = λ^n + χ_1 λ^{n−1} + … + χ_n``."""
+    coefficients = characteristic_coefficients_of(recursion_for(model, optimizer, time_rule))
+    return {S.CHI(j): c for j, c in enumerate(coefficients, 1)}
+
+
+@lru_cache(maxsize=None)
+def generic_conditions(n: int) -> tuple[sp.Expr, ...]:
+    """Schur–Cohn conditions of the generic monic polynomial of degree ``n``."""
+    chi = [S.CHI(j + 1) for j in range(n)]
+    poly = sp.Poly([1, *chi], lam)
+    return tuple(sp.factor(c) for c in schur_cohn_conditions(poly))
+
+
+#: Degree up to which the generic Schur–Cohn conditions are derived (degree 4 takes about
+#: a second, 5 minutes, 6 is out of reach).
+SCHUR_COHN_MAX_DEGREE = 4
+
+
+def conditions_of(coefficients: dict[sp.Symbol, sp.Expr]) -> tuple[sp.Expr, ...]:
+    """The generic Schur–Cohn conditions with ``{χ_j: value}`` substituted: the
+    left-hand sides of :func:`stability_conditions` from the characteristic coefficients
+    (or from another form of the same coefficients, e.g. one written for numerics)."""
+    return tuple(c.xreplace(coefficients) for c in generic_conditions(len(coefficients)))
+
+
+@cached_by_definition
+@stored
+def _conditions(model: str, optimizer: str, time_rule: str) -> tuple[sp.Expr, ...]:
+    coefficients = characteristic_coefficients(model, optimizer, time_rule)
+    if len(coefficients) > SCHUR_COHN_MAX_DEGREE:
+        raise ValueError(
+            f"symbolic stability conditions are derived up to degree {SCHUR_COHN_MAX_DEGREE}; "
+            f"the recursion of {optimizer!r} on {model!r} has degree {len(coefficients)}. Use "
+            "numerics.is_stable or spectral_radius (eigenvalues, any size)")
+    return conditions_of(coefficients)
+
+
+def stability_conditions(model, optimizer, time_rule: str = "steps") -> list[sp.StrictGreaterThan]:
+    """Polynomial inequalities, all true exactly on the stability region.
+
+    ``model``/``optimizer`` are instances or names; ``time_rule`` picks the step
+    map or the active-iterate map.
+    """
+    model = name_of(model)
+    optimizer = name_of(optimizer)
+    return [sp.StrictGreaterThan(c, 0) for c in _conditions(model, optimizer, time_rule)]

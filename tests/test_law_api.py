@@ -28,6 +28,13 @@ from derivations import (
 from derivations import symbols as S
 from derivations.core.vectors import Dot, LinearVector
 from derivations.definitions.laws import LAWS, LEAST_SQUARES, law
+from derivations.definitions.optimizers import (
+    HyperParameter,
+    UpdateRule,
+    e,
+    register_rule,
+    unregister_rule,
+)
 from derivations.engine import store
 from derivations.engine.wick import MomentsDoNotClose
 from derivations.limits.asymptotics import ExponentPoint
@@ -248,6 +255,17 @@ def test_the_definition_ignores_how_sample_symbols_are_numbered():
                       LawParameter(sp.Symbol("lambda_1"), lower=0))), "engine uses itself"),
     (dict(parameters=(LawParameter(lam, lower=0, lower_open=True),
                       LawParameter(sp.Symbol("x"), lower=0))), "ingredients"),
+    (dict(parameters=(LawParameter(lam, lower=0, lower_open=True),
+                      LawParameter(sp.Symbol("law"), lower=0))), "other than the law"),
+    # E ξ^{-1}, E ξ^{1/2} are no moments the engine knows (it took them as 0 and 1)
+    (dict(gradient=lambda s, error: LinearVector({s.x: s.m * Dot(s.x, error) / s.xi})),
+     "polynomial in the sample's ingredient 'xi'"),
+    (dict(gradient=lambda s, error: LinearVector({s.x: s.m * Dot(s.x, error) * sp.sqrt(s.xi)})),
+     "polynomial in the sample's ingredient 'xi'"),
+    # E x⁴ of a Student t with 3 degrees of freedom is infinite
+    (dict(ingredients={"m": TokenMask(), "x": Vector(StudentT(3)),
+                       "xi": gaussian_noise(S.sigma2)}), r"3 - 4 > 0 fails|-1 > 0 fails"),
+    (dict(variance=-1), "-1 ≥ 0 fails"),
 ])
 def test_register_law_refuses(changes, message):
     with pytest.raises(ValueError, match=message):
@@ -265,6 +283,21 @@ def test_non_closing_moments_are_named():
                             risk=lambda E: S.p * E / 2, parameters=()))
     with pytest.raises(MomentsDoNotClose, match="not an inner product"):
         derive_recursion("probe-law", "sgd")
+
+
+def test_terms_that_cancel_by_the_mask_rule_are_not_expanded():
+    """``(m² − m) ‖x‖² x = 0`` (``m² = m``): a skewed vector in that term no longer stops the
+    derivation (each product was expanded before the masks' moments cancelled it)."""
+    skew = Discrete((-2, 1), (F(1, 3), F(2, 3)))
+    base = dict(ingredients={"m": TokenMask(), "x": Vector(skew), "xi": gaussian_noise(S.sigma2)},
+                risk=lambda E: S.p * E / 2,
+                parameters=(LawParameter(S.sigma2, lower=0, keyword="sigma2", default=0),))
+    register_law(scaled_law(**base))
+    register_law(scaled_law(name="probe-law-2", **base, gradient=lambda s, error: LinearVector(
+        {s.x: s.m * (Dot(s.x, error) - s.xi) + (s.m**2 - s.m) * Dot(s.x, s.x)})))
+    one, two = derive_recursion("probe-law", "heavy-ball"), derive_recursion("probe-law-2",
+                                                                             "heavy-ball")
+    assert one.transition == two.transition and one.forcing == two.forcing
 
 
 def test_unregistering_a_built_in_law_is_refused():
@@ -288,6 +321,70 @@ def test_model_validates_the_laws_parameters(kwargs, message):
                                                      default=0, per_row=False))))
     with pytest.raises(ValueError, match=message):
         Model("probe-law", d=2, **{"p": F(1, 2), **kwargs})
+
+
+nu = sp.Symbol("nu", positive=True)
+
+
+@pytest.mark.parametrize("ingredient, parameter, bad, good", [
+    # E x⁴ enters E‖G‖² (G = m x (⟨x, e⟩ − ξ)): finite for ν > 4 only
+    (Vector(StudentT(nu)), LawParameter(nu, lower=2, lower_open=True), (3, 4, 3.5), (F(9, 2), 5.0)),
+    (Vector(Discrete((-1, 0, 1), (lam / 2, 1 - lam, lam / 2))), LawParameter(lam, upper=2),
+     (F(3, 2), [F(1, 2), 1.25]), (1, [F(1, 2), 0.75])),
+    (Vector(Gaussian(lam)), LawParameter(sp.Symbol("lam", real=True)), (-1, [1, -0.5]), (0, [1, 2])),
+])
+def test_a_model_where_an_ingredient_is_no_distribution_is_refused(ingredient, parameter, bad,
+                                                                   good):
+    """Values inside the declared interval at which an ingredient has a negative variance
+    or probability, or an infinite moment the derivation uses, are refused by ``Model``
+    (the exact backend returned numbers for them)."""
+    symbol = parameter.symbol
+    ingredient = (Vector(Gaussian(symbol)) if isinstance(ingredient.distribution, Gaussian)
+                  else ingredient)
+    register_law(scaled_law(ingredients={"m": TokenMask(), "x": ingredient, "xi":
+                                         gaussian_noise(S.sigma2)},
+                            risk=lambda E: S.p * E / 2,
+                            parameters=(parameter, LawParameter(S.sigma2, lower=0,
+                                                                keyword="sigma2", default=0))))
+    for value in bad:
+        with pytest.raises(ValueError, match=f"ingredient 'x' needs .*{symbol}"):
+            Model("probe-law", d=2, p=F(1, 2), R0=[1, 1], **{symbol.name: value})
+    for value in good:
+        model = Model("probe-law", d=2, p=F(1, 2), R0=[1, 1], **{symbol.name: value})
+        assert exact_risk(model, Optimizer("sgd", lr=F(1, 10)), 2, backend="numpy")[-1] > 0
+
+
+@pytest.mark.parametrize("name", ["values", "rows", "specs", "title", "parameter_values", "_name"])
+def test_a_parameter_named_like_a_model_attribute_is_refused(name):
+    register_law(scaled_law(parameters=(LawParameter(lam, lower=0, lower_open=True,
+                                                     keyword=name),
+                                        LawParameter(S.sigma2, lower=0, keyword="sigma2",
+                                                     default=0))))
+    with pytest.raises(ValueError, match="numeric Model's own attributes"):
+        Model("probe-law", d=2, p=F(1, 2), **{name: 1})
+
+
+def test_a_law_and_a_rule_parameter_of_one_name_are_refused():
+    """A law parameter and a rule hyper-parameter with one name (or one symbol under two
+    keywords) would be one input of the generated code: refused with both names."""
+    tau = sp.Symbol("tau", nonnegative=True)
+    rule = UpdateRule("probe-rule", (e,), lambda x, grad: {e: x[e] - S.lr * tau * grad},
+                      "θ ← θ − η τ g", r"\theta \leftarrow \theta - \eta \tau g",
+                      hyper_parameters=(HyperParameter(tau, lower=0),))
+    register_rule(rule)
+    try:
+        for keyword in ("tau", "tau_law"):
+            register_law(scaled_law(parameters=(LawParameter(tau, lower=0, keyword=keyword),
+                                                LawParameter(S.sigma2, lower=0,
+                                                             keyword="sigma2", default=0)),
+                                    variance=1, risk=lambda E: S.p * E / 2), replace=True)
+            model = Model("probe-law", d=2, p=F(1, 2), **{keyword: F(1, 3)})
+            with pytest.raises(ValueError, match=r"both have parameters named \['tau"):
+                exact_risk(model, Optimizer("probe-rule", lr=F(1, 10), tau=2), 2, backend="exact")
+            with pytest.raises(ValueError, match=r"both have parameters named \['tau"):
+                derive_recursion("probe-law", "probe-rule")
+    finally:
+        unregister_rule("probe-rule")
 
 
 def test_a_model_needs_a_registered_law():

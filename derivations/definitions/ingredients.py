@@ -45,6 +45,11 @@ class Distribution:
         """``κ_k`` from the moments: ``κ_n = m_n − Σ_{j=1}^{n−1} C(n−1, j−1) κ_j m_{n−j}``."""
         return _cumulant(self, k)
 
+    def requirements(self, order: int) -> list[tuple[sp.Expr, bool, str]]:
+        """``(f, strict, why)``: it is a distribution with finite moments up to ``order``
+        where every ``f ≥ 0`` (``f > 0`` when strict)."""
+        return []
+
     @property
     def free_symbols(self) -> set:
         return set().union(*(sp.sympify(a).free_symbols for a in self.arguments))
@@ -78,6 +83,9 @@ class Gaussian(Distribution):
     def cumulant(self, k: int) -> sp.Expr:
         return sp.sympify(self.variance) if k == 2 else sp.Integer(0)
 
+    def requirements(self, order: int) -> list[tuple[sp.Expr, bool, str]]:
+        return [(sp.sympify(self.variance), False, "a variance is ≥ 0")]
+
 
 @dataclass(frozen=True)
 class Discrete(Distribution):
@@ -103,6 +111,10 @@ class Discrete(Distribution):
 
     def moment(self, k: int) -> sp.Expr:
         return sp.expand(sum(q * x**k for x, q in zip(self.values, self.probabilities)))
+
+    def requirements(self, order: int) -> list[tuple[sp.Expr, bool, str]]:
+        return [(q, False, f"the probability of {x} is ≥ 0")
+                for x, q in zip(self.values, self.probabilities) if not q.is_nonnegative]
 
 
 def rademacher() -> Discrete:
@@ -135,6 +147,12 @@ class StudentT(Distribution):
         return c**k * nu ** (k // 2) * sp.Mul(*(sp.Integer(2 * i - 1) / (nu - 2 * i)
                                                 for i in range(1, k // 2 + 1)))
 
+    def requirements(self, order: int) -> list[tuple[sp.Expr, bool, str]]:
+        """``ν > order``: the moments of order ``k`` are finite for ``k < ν`` only."""
+        nu = sp.sympify(self.dof)
+        return [(nu - max(order, 0), True, f"moments of order {order} of a Student t are "
+                 "finite only for degrees of freedom above it")]
+
 
 class Ingredient:
     """A random quantity of one sample (see the module docstring)."""
@@ -149,6 +167,12 @@ class Ingredient:
     def canonical(self) -> tuple:
         """What defines the ingredient (for a law's definition fingerprint)."""
         return (type(self).__name__,)
+
+    def requirements(self, order: int) -> list[tuple[sp.Expr, bool, str]]:
+        """What must hold for the ingredient to exist with finite moments up to ``order``
+        (see :meth:`Distribution.requirements`)."""
+        distribution = getattr(self, "distribution", None)
+        return [] if distribution is None else distribution.requirements(order)
 
 
 @dataclass(frozen=True)
@@ -175,6 +199,10 @@ class Mask(Ingredient):
 
     def canonical(self) -> tuple:
         return ("Mask", sp.sympify(self.probability))
+
+    def requirements(self, order: int) -> list[tuple[sp.Expr, bool, str]]:
+        q = sp.sympify(self.probability)
+        return [(q, False, "a probability is ≥ 0"), (1 - q, False, "a probability is ≤ 1")]
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,9 @@ API_NAMES = {S.sigma2: "sigma2"}
 #: This module defines laws (the architecture test lets it name them).
 DEFINES_LAWS = True
 
+#: Names of the numeric model's own arguments (``Model(law, d, R0, **parameters)``).
+MODEL_ARGUMENTS = frozenset({"law", "d", "R0"})
+
 #: ``‖e‖²``, the argument of a law's risk functional.
 ERROR_ENERGY = sp.Symbol("‖e‖²", nonnegative=True)
 
@@ -149,6 +152,45 @@ class DataLaw:
         """The sample's vector atoms and their ingredients."""
         return {sample.atoms[n]: x for n, x in self.ingredients.items() if x.shape == "vector"}
 
+    @cached_property
+    def moment_orders(self) -> dict[str, int]:
+        """The highest moment of each ingredient the second moments use: twice the degree
+        of the gradient in it (a vector's degree counts its slots in inner products)."""
+        sample = self.sample(1)
+        grad = self.gradient(sample, e)
+        slot = sp.Dummy("slot")
+        out = {}
+        for name, atom in sample.atoms.items():
+            degree = 0
+            for vector, c in grad.terms.items():
+                c = sp.sympify(c)
+                c = c.xreplace({atom: slot, **{dd: dd * slot ** dd.args.count(atom)
+                                               for dd in c.atoms(Dot) if atom in dd.args}})
+                try:
+                    poly = sp.Poly(c, slot)
+                except sp.PolynomialError:
+                    poly = None
+                if poly is None or any(slot in g.free_symbols for g in poly.gens[1:]):
+                    raise ValueError(f"law gradient coefficient {grad.terms[vector]} must be "
+                                     f"a polynomial in the sample's ingredient {name!r}")
+                degree = max(degree, poly.degree() + (vector == atom))
+            out[name] = 2 * degree
+        return out
+
+    @cached_property
+    def requirements(self) -> tuple[tuple[str, sp.Expr, bool, str], ...]:
+        """``(ingredient, f, strict, why)``: the law's ingredients are distributions with the
+        finite moments its second moments use (:attr:`moment_orders`) where every ``f ≥ 0``
+        (``> 0`` when strict) at the model's parameters; those that hold for every value
+        of the symbols (by their assumptions) are left out."""
+        out = []
+        for name, x in self.ingredients.items():
+            for f, strict, why in x.requirements(self.moment_orders.get(name, 0)):
+                f = sp.sympify(f)
+                if not (f.is_positive if strict else f.is_nonnegative):
+                    out.append((name, f, strict, why))
+        return tuple(out)
+
     def _free_symbols(self) -> set:
         sample = self.sample(1)
         out = set().union(*(x.free_symbols for x in self.ingredients.values()))
@@ -246,9 +288,10 @@ def _check_parameters(law: DataLaw, built_in: bool) -> None:
             raise ValueError(f"law parameter name {h.name!r} must be an identifier")
         if built_in or (h.symbol in STANDARD_LAW_SYMBOLS and h.name == API_NAMES[h.symbol]):
             continue
-        if h.name in RESERVED_NAMES or h.symbol.name in RESERVED_NAMES or h.name in law.ingredients:
+        reserved = RESERVED_NAMES | MODEL_ARGUMENTS
+        if h.name in reserved or h.symbol.name in reserved or h.name in law.ingredients:
             raise ValueError(f"law parameter name {h.name!r} must be an identifier other than "
-                             f"the law's ingredients and {', '.join(sorted(RESERVED_NAMES))}")
+                             f"the law's ingredients and {', '.join(sorted(reserved))}")
         if h.symbol in engine_symbols() or any(f.holds(h.symbol.name) for f in S.FAMILIES):
             raise ValueError(f"law parameter {h.name!r} is a symbol the engine uses itself; "
                              "give it another name or assumptions")
@@ -318,6 +361,11 @@ def _check_definition(law: DataLaw) -> None:
         if degree > (0 if atom == e else 1):
             raise ValueError(f"law gradient must be affine in the error e (the state); the "
                              f"coefficient {c} of {atom} is not")
+    for name, f, strict, why in law.requirements:
+        if not f.free_symbols and (f <= 0 if strict else f < 0):
+            raise ValueError(f"law ingredient {name!r} is not a distribution with the moments "
+                             f"the second moments use: {f} {'>' if strict else '≥'} 0 fails "
+                             f"({why})")
     risk = sp.sympify(law.risk(ERROR_ENERGY))
     _check_exact("law risk", risk)
     if sp.diff(risk, ERROR_ENERGY, 2) != 0 or risk.subs(ERROR_ENERGY, 0) != 0:

@@ -143,7 +143,9 @@ class BatchExpectation:
                     cumulants[atom] = ingredient.distribution.cumulant
                 else:
                     scalars[atom] = ingredient.distribution
-        total = sp.Integer(0)
+        # The masks' and scalars' moments first, summed per product of inner products with
+        # the vectors: products whose coefficients cancel (m² − m) are never expanded.
+        by_dots: dict[tuple[Dot, ...], sp.Expr] = {}
         for term in sp.Add.make_args(sp.expand(expr)):
             coeff, factors = term.as_coeff_mul()
             value = sp.sympify(coeff)
@@ -158,7 +160,11 @@ class BatchExpectation:
                     dots.extend([base] * int(exp))
                 else:
                     value *= f
-            if value == 0:
-                continue
-            total += value * cumulant_expectation(dots, vectors, cumulants, S.d)
+            key = tuple(sorted(dots, key=sp.default_sort_key))
+            by_dots[key] = by_dots.get(key, 0) + value
+        total = sp.Integer(0)
+        for dots, value in by_dots.items():
+            value = sp.expand(value)
+            if value != 0:
+                total += value * cumulant_expectation(list(dots), vectors, cumulants, S.d)
         return total

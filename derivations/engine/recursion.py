@@ -67,7 +67,8 @@ def derive_recursion(model: str, optimizer: str, time_rule: str = "steps") -> Mo
     if not law.closed_moments:
         return law.closure.moment_recursion(optimizer, time_rule)
     rule: UpdateRule = update_rule(optimizer)
-    shared = sorted({h.name for h in law.specs} & {h.name for h in rule.specs})
+    shared = sorted({h.name for h in law.specs} & {h.name for h in rule.specs}
+                    | {str(s) for s in set(law.symbols) & {h.symbol for h in rule.specs}})
     if shared:
         raise ValueError(f"law {model!r} and rule {optimizer!r} both have parameters named "
                          f"{shared}: rename one of them")

@@ -49,6 +49,12 @@ class Model:
             raise ValueError(f"model {self.law.name!r} has no parameter(s) {unknown}; its "
                              f"parameters are {[h.name for h in specs]} (and d, R0)")
         self.values: dict[sp.Symbol, np.ndarray] = {}
+        taken = sorted(h.name for h in specs if h.name.startswith("_") or hasattr(self, h.name)
+                       or h.name == "rows")
+        if taken:
+            raise ValueError(f"law {self.law.name!r}: parameter name(s) {taken} are names of "
+                             "the numeric Model's own attributes; register the law with other "
+                             "names (LawParameter(..., keyword=...))")
         for h in specs:
             value = parameters.get(h.name, h.default)
             if value is None:
@@ -61,6 +67,33 @@ class Model:
             self.values[h.symbol] = values
             setattr(self, h.name, values)
         self.rows = common_rows(**{h.name: self.values[h.symbol] for h in specs}, R0=self.R0)
+        if self.law.closed_moments:
+            self._check_requirements()
+
+    def _check_requirements(self) -> None:
+        """Every ``f ≥ 0`` (``> 0``) of :attr:`DataLaw.requirements` holds at every row: the
+        ingredients are distributions with the moments the derivation uses.  Exact values
+        are compared exactly, others in float64."""
+        values = {S.d: np.array(self.d, dtype=object), **self.values}
+        for name, f, strict, why in self.law.requirements:
+            symbols = sorted(f.free_symbols, key=sp.default_sort_key)
+            arrays = [values[s] for s in symbols]
+            try:
+                result = np.asarray(sp.lambdify(symbols, f, "numpy")(*arrays))
+                bad = ~(result > 0 if strict else result >= 0)
+            except (TypeError, AttributeError):      # not rational: in float64
+                floats = [np.asarray(a, dtype=float) for a in arrays]
+                with np.errstate(all="ignore"):
+                    result = np.asarray(sp.lambdify(symbols, f, "numpy")(*floats), dtype=float)
+                bad = ~(result > 0 if strict else result >= 0)
+            if np.any(bad):
+                row = int(np.flatnonzero(np.broadcast_to(bad, (self.rows,)))[0])
+                at = ", ".join(f"{s} = {_show(np.broadcast_to(v, (self.rows,))[row])}"
+                               for s, v in zip(symbols, arrays))
+                where = f" (row {row})" if self.rows > 1 else ""
+                raise ValueError(f"model {self.law.name!r}: ingredient {name!r} needs {f} "
+                                 f"{'>' if strict else '≥'} 0 ({why}); at {at}{where} it is "
+                                 f"{_show(np.broadcast_to(result, (self.rows,))[row])}")
 
     @property
     def specs(self) -> tuple[LawParameter, ...]:

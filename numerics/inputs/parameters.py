@@ -18,6 +18,12 @@ def parameter_values(model, optimizer) -> tuple[int, dict[sp.Symbol, np.ndarray]
     names them otherwise.  Scheduled values are the base values (step 0's multiplier
     is applied by the backends).
     """
+    law_names = {h.name for h in model.specs} | {str(h.symbol) for h in model.specs}
+    shared = sorted(law_names & ({optimizer.keyword_of(s) for s in optimizer.values}
+                                 | {str(s) for s in optimizer.values}))
+    if shared:
+        raise ValueError(f"model {model.name!r} and optimizer {optimizer.name!r} both have "
+                         f"parameters named {shared}: rename one of them")
     rows = common_rows(**{h.name: model.values[h.symbol] for h in model.specs}, R0=model.R0,
                        **{optimizer.keyword_of(s): x for s, x in optimizer.values.items()})
     values = dict(model.parameter_values())

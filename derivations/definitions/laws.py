@@ -122,6 +122,18 @@ class DataLaw:
         """``P(a step updates the row)``: ``p_B = 1 − (1 − p)^B`` with a token mask, else 1."""
         return S.active_probability if self.token_mask else sp.Integer(1)
 
+    @cached_property
+    def idle_without_token(self) -> bool:
+        """``G = 0`` for a sample without the row's token (``m = 0``): a step whose batch
+        does not hold the token leaves the row's gradient at 0.  True without a token mask
+        (every step is active)."""
+        if not self.token_mask:
+            return True
+        sample = self.sample(1)
+        token = sample.atoms[self.token_mask]
+        return all(sp.expand(sp.sympify(c).xreplace({token: 0})) == 0
+                   for c in self.gradient(sample, e).terms.values())
+
     @property
     def symbols(self) -> tuple[sp.Symbol, ...]:
         """The law's own parameter symbols, in declaration order."""

@@ -90,6 +90,10 @@ def derive_recursion(model: str, optimizer: str, time_rule: str = "steps") -> Mo
         transition, forcing = linear_map(rows, list(state), "second-moment update")
         mean_transition, mean_constant = linear_map(mean_rows, list(means), "mean update")
     else:
+        if not law.idle_without_token:
+            raise ValueError(f"time rule 'active' needs a law whose gradient vanishes without "
+                             f"the row's token (idle steps leave the row alone); the gradient "
+                             f"of {model!r} does not: use time rule 'steps'")
         p_b = law.active_probability
         idle = {u: vec.subs({S.active: 0, g: 0}) for u, vec in nxt.items()}
         conditioned = lambda x: expect(S.active * x) / p_b

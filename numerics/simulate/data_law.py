@@ -148,8 +148,7 @@ class NumericLaw:
         self.coefficients = numeric_function([c.xreplace(names) for c in coefficients],
                                              (*self.scalars, *names.values(), *self.parameters))
         #: ``G = 0`` for a sample without the row's token (rows outside a batch are idle).
-        self.idle_without_token = self.token is None or all(
-            sp.expand(c.xreplace({self.token: 0})) == 0 for c in coefficients)
+        self.idle_without_token = law.idle_without_token
         self.risk_weight = numeric_function(law.risk_weight(), self.parameters)
         self.active_probability = numeric_function(stable_form(law.active_probability),
                                                    self.parameters)

@@ -15,6 +15,7 @@ from .definitions.ingredients import (
     Discrete,
     Gaussian,
     Mask,
+    Moments,
     Scalar,
     StudentT,
     TokenMask,
@@ -53,7 +54,7 @@ from .rare_class import law as _rare_class_law  # noqa: F401  (registers the rar
 
 __all__ = [
     "methods", "ingredients", "LAWS", "Law", "DataLaw", "LawParameter", "law", "register_law",
-    "unregister_law", "Discrete", "Gaussian", "Mask", "Scalar", "StudentT", "TokenMask",
+    "unregister_law", "Discrete", "Gaussian", "Mask", "Moments", "Scalar", "StudentT", "TokenMask",
     "Vector", "gaussian_noise", "gaussian_vector", "UPDATE_RULES", "BUILT_IN_RULES",
     "UpdateRule", "HyperParameter", "register_rule", "unregister_rule", "update_rule",
     "TIME_RULES", "MomentRecursion", "all_recursions", "derive_recursion", "recursion_for",

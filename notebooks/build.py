@@ -510,12 +510,13 @@ for name, features, extra in (("rademacher", r"Rademacher, $\\mu_4 = 1$", {}),
                               ("sparse-sign", r"sparse sign, $\\mu_4 = 10$", {"q_x": 0.1})):
     model = Model(name, 8, R0=1, p=0.5, tau2=0.1, **extra)
     left.semilogy(exact_risk(model, opt, 150), label=features)
-left.set_xlabel("step k"); left.set_ylabel("E R(θ_k)"); left.legend()
+left.set_xlabel("step $k$"); left.set_ylabel(r"$E\\,R(\\theta_k)$"); left.legend()
 m = np.linspace(1, 40, 200)
 right.plot(m, sp.lambdify(mu4, floor)(m), label=r"sparse sign, $q_x = 1/\\mu_4$")
 right.plot([1, 3], [float(floor.subs(mu4, 1)), float(floor.subs(mu4, 3))], "o",
            label="Rademacher, Gaussian")
 right.set_xlabel(r"$\\mu_4$"); right.set_ylabel(r"$R_\\infty$"); right.legend()
+fig.tight_layout()
 plt.show()"""),
     ("md", "**4. Student-t label noise** (Lange, Little & Taylor 1989, *Robust statistical modeling "
            "using the t distribution*, JASA 84(408)): $\\xi = \\sigma_t\\, t_\\nu$ with $\\nu > 2$ "

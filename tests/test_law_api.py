@@ -16,6 +16,7 @@ from derivations import (
     Gaussian,
     LawParameter,
     Mask,
+    Moments,
     Scalar,
     StudentT,
     TokenMask,
@@ -45,6 +46,7 @@ from derivations.properties.timescales import timescales
 from numerics import Model, Optimizer, exact_risk
 from numerics.inputs.models import SparseLeastSquares
 from numerics.simulate.exact_moments import expanded_risk
+from numerics.simulate.monte_carlo import monte_carlo_risk
 
 NAMES = ("probe-law", "probe-law-2")
 lam = sp.Symbol("lam", positive=True)
@@ -419,3 +421,27 @@ def test_the_readme_example_of_a_law_runs():
         assert risk.shape == (4,) and risk[-1] < risk[0]
     finally:
         unregister_law("scaled-lsq")
+
+
+def test_noise_given_by_its_moments_only():
+    """A scalar known by ``E ξ² = v`` alone: exact derivations use it (equal to Gaussian noise
+    of variance ``v``, since second moments see only the variance); a moment it does not
+    declare is named; the simulators refuse to draw from it."""
+    v = sp.Symbol("v", positive=True)
+    register_law(scaled_law(ingredients={"m": TokenMask(), "x": Vector(Gaussian(lam)),
+                                         "xi": Scalar(Moments({2: v}))},
+                            parameters=(LawParameter(lam, lower=0, lower_open=True),
+                                        LawParameter(v, lower=0, lower_open=True))))
+    register_law(scaled_law(name="probe-law-2"))
+    ours, gaussian = derive_recursion("probe-law", "heavy-ball"), derive_recursion("probe-law-2", "heavy-ball")
+    assert ours.transition == gaussian.transition
+    assert ours.forcing == gaussian.forcing.xreplace({S.sigma2: v})
+    model = Model("probe-law", d=2, p=F(1, 2), lam=2, v=F(1, 3))
+    assert list(exact_risk(model, Optimizer("sgd", lr=F(1, 8)), 2, backend="exact")) == \
+        expanded_risk(model, Optimizer("sgd", lr=F(1, 8)), 2, [[1, 0]])
+    with pytest.raises(ValueError, match="cannot sample"):
+        monte_carlo_risk(model, Optimizer("sgd", lr=0.1), 2, 10, seed=1)
+    with pytest.raises(ValueError, match=r"E X\^3 .* declares only the orders \[2\]"):
+        Moments({2: v}, symmetric=False).moment(3)
+    with pytest.raises(ValueError, match="orders k ≥ 1"):
+        Moments({0: 1})

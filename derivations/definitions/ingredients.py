@@ -8,7 +8,10 @@ Distributions of one real number, each with its moments ``E X^k`` as SymPy expre
 * :class:`Discrete` — finitely many values with probabilities: ``E X^k = Σ_i q_i x_i^k``
   (Bernoulli, Rademacher, sparse ``±1/√q`` features, …);
 * :class:`StudentT` with ``ν`` degrees of freedom and a scale ``c``: ``E X^{2j} =
-  c^{2j} ν^j Π_{i=1}^{j} (2i − 1)/(ν − 2i)`` (finite for ``2j < ν``), odd moments 0.
+  c^{2j} ν^j Π_{i=1}^{j} (2i − 1)/(ν − 2i)`` (finite for ``2j < ν``), odd moments 0;
+* :class:`Moments` — a law known only by the moments it declares (``{2: s², 4: m₄}``):
+  exact derivations use them (a moment it does not declare is an error naming it); the
+  simulators cannot draw from it.
 
 Ingredients of one sample (independent of each other and across samples):
 
@@ -154,6 +157,35 @@ class StudentT(Distribution):
                  "finite only for degrees of freedom above it")]
 
 
+@dataclass(frozen=True)
+class Moments(Distribution):
+    """A distribution given by its moments ``{k: E X^k}`` (``k ≥ 1``); odd moments not given
+    are 0 when ``symmetric``, any other moment not given is an error."""
+
+    moments: tuple
+    symmetric: bool = True
+
+    def __post_init__(self):
+        given = dict(self.moments)
+        if not given or not all(isinstance(k, int) and k >= 1 for k in given):
+            raise ValueError(f"Moments needs a mapping of orders k ≥ 1 to E X^k; got {given!r}")
+        object.__setattr__(self, "moments", tuple(sorted((k, sp.sympify(v))
+                                                         for k, v in given.items())))
+
+    @property
+    def arguments(self) -> tuple:
+        return tuple(v for _, v in self.moments)
+
+    def moment(self, k: int) -> sp.Expr:
+        given = dict(self.moments)
+        if k in given:
+            return given[k]
+        if k % 2 and self.symmetric:
+            return sp.Integer(0)
+        raise ValueError(f"the derivation needs the moment E X^{k} of a Moments distribution, "
+                         f"which declares only the orders {sorted(given)}")
+
+
 class Ingredient:
     """A random quantity of one sample (see the module docstring)."""
 
@@ -244,6 +276,6 @@ def gaussian_noise(variance) -> Scalar:
     return Scalar(Gaussian(variance))
 
 
-__all__ = ["Distribution", "Gaussian", "Discrete", "StudentT", "rademacher", "sparse_sign",
+__all__ = ["Distribution", "Gaussian", "Discrete", "StudentT", "Moments", "rademacher", "sparse_sign",
            "Ingredient", "TokenMask", "Mask", "Scalar", "Vector", "gaussian_vector",
            "gaussian_noise"]

@@ -22,6 +22,8 @@ from .definitions.ingredients import (
     Vector,
     gaussian_noise,
     gaussian_vector,
+    rademacher,
+    sparse_sign,
 )
 from .definitions.laws import LAWS, DataLaw, Law, LawParameter, law, register_law, unregister_law
 from .definitions.optimizers import (
@@ -55,7 +57,8 @@ from .rare_class import law as _rare_class_law  # noqa: F401  (registers the rar
 __all__ = [
     "methods", "ingredients", "LAWS", "Law", "DataLaw", "LawParameter", "law", "register_law",
     "unregister_law", "Discrete", "Gaussian", "Mask", "Moments", "Scalar", "StudentT", "TokenMask",
-    "Vector", "gaussian_noise", "gaussian_vector", "UPDATE_RULES", "BUILT_IN_RULES",
+    "Vector", "gaussian_noise", "gaussian_vector", "rademacher",
+    "sparse_sign", "UPDATE_RULES", "BUILT_IN_RULES",
     "UpdateRule", "HyperParameter", "register_rule", "unregister_rule", "update_rule",
     "TIME_RULES", "MomentRecursion", "all_recursions", "derive_recursion", "recursion_for",
     "Dot", "LinearVector", "symbols", "ClosedForm", "characteristic_polynomial", "closed_form",

@@ -8,10 +8,12 @@ from dataclasses import replace
 
 import sympy as sp
 
-from derivations import DataLaw, Dot, LawParameter, LinearVector
-from derivations import symbols as S
-from derivations.definitions.ingredients import (
+from derivations import (
+    DataLaw,
+    Dot,
     Gaussian,
+    LawParameter,
+    LinearVector,
     Scalar,
     StudentT,
     TokenMask,
@@ -20,6 +22,7 @@ from derivations.definitions.ingredients import (
     rademacher,
     sparse_sign,
 )
+from derivations import symbols as S
 
 
 def least_squares(sample, e):

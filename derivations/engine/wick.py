@@ -129,8 +129,8 @@ def _contract(dots: list[Dot], blocks: list[list[tuple[int, int]]],
             raise MomentsDoNotClose(
                 f"a coordinate sum over {len(fixed)} fixed vector(s) "
                 f"{', '.join(map(str, fixed))} is not an inner product: the second moments do "
-                "not close for this law (a vector's entries need mean zero, and no fixed vector "
-                "may meet a vector's fourth cumulant more than twice)")
+                "not close for this law (a block of a vector's cumulant κ_k, k ≥ 3 — skewed or "
+                "non-Gaussian entries — ties one coordinate sum to other than two fixed vectors)")
     return value
 
 

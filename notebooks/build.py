@@ -49,16 +49,16 @@ notebook("01_lsq_recursion_and_closed_forms", "Sparse least squares: the exact r
     ("md", """For the error $e=\\theta-\\theta^*$ and buffer $v$, the state
 $X=(E\\|e\\|^2, E\\langle e,v\\rangle, E\\|v\\|^2)$ obeys exactly $X_{k+1}=AX_k+c$
 (docs/model.md, M1). Derived here from the update rule of heavy ball, then checked exactly."""),
-    ("code", """from derivations import derive_recursion
-from numerics import Optimizer, SparseLeastSquares
-from derivations.properties.closed_forms import characteristic_polynomial, generating_function, stationary_risk
+    ("code", """from sparsemom.derivations import derive_recursion
+from sparsemom.numerics import Optimizer, SparseLeastSquares
+from sparsemom.derivations.properties.closed_forms import characteristic_polynomial, generating_function, stationary_risk
 rec = derive_recursion("lsq", "heavy-ball")
 rec      # a MomentRecursion displays itself in LaTeX"""),
     ("md", "**Claim 1** — the recursion is the expectation of the update: equal, in rational arithmetic, "
            "to $E R_k$ expanded as a polynomial in the data (Isserlis for the Gaussians, Bernoulli masks)."),
     ("code", """from fractions import Fraction as F
-from numerics import exact_risk
-from numerics.simulate.exact_moments import expanded_risk
+from sparsemom.numerics import exact_risk
+from sparsemom.numerics.simulate.exact_moments import expanded_risk
 model = SparseLeastSquares(d=2, p=F(1, 3), R0=1, sigma2=F(1, 5))
 opt = Optimizer("heavy-ball", lr=F(1, 4), beta=F(1, 2), batch=2)
 by_recursion = list(exact_risk(model, opt, 3, backend="exact"))
@@ -76,7 +76,7 @@ show(r"F(z) = \\frac{N(z)}{D(z)},", rf"\\deg N = {sp.degree(sp.numer(F_z), z)},\
     ("md", "**Claim 3** — the $k$-step closed form (sum over the roots of $\\chi$) equals the iterated "
            "recursion to 40 digits at 50 digits' working precision."),
     ("code", """import mpmath
-from numerics.analysis.closed_form import closed_form_risk
+from sparsemom.numerics.analysis.closed_form import closed_form_risk
 model = SparseLeastSquares(d=8, p=0.3, R0=1.0, sigma2=0.1)
 opt = Optimizer("heavy-ball", lr=0.05, beta=0.9, batch=4)
 ks = [0, 1, 10, 100]
@@ -99,10 +99,10 @@ assert rel < 1e-13"""),
            "simulation measures (statistical harness: batch means, t-tests, Holm over the time grid, "
            "$\\alpha = 0.01$); the whole state of each row is available as data (`exact_state`, "
            "`to_dataframe()`)."),
-    ("code", """from numerics import exact_state
-from numerics.simulate.harness import compare_with_theory
-from numerics.simulate.monte_carlo import monte_carlo_risk
-from numerics.studies.curves import plot_exact_and_monte_carlo, plot_moments
+    ("code", """from sparsemom.numerics import exact_state
+from sparsemom.numerics.simulate.harness import compare_with_theory
+from sparsemom.numerics.simulate.monte_carlo import monte_carlo_risk
+from sparsemom.numerics.studies.curves import plot_exact_and_monte_carlo, plot_moments
 stream = SparseLeastSquares(d=8, p=[0.5, 0.2, 0.05], R0=1.0, sigma2=0.02)
 opt = Optimizer("heavy-ball", lr=0.05, beta=0.6, batch=2)
 trajectory = exact_state(stream, opt, 80)
@@ -122,22 +122,22 @@ assert comparison.passed"""),
 notebook("02_stability_and_timescales", "Stability regions and timescales", [
     ("md", "Schur–Cohn conditions on $\\chi$ give the exact stability region; the timescales "
            "$\\tau_R$ (retention) and $\\tau_L$ (learning) are read off the active-iterate mean map."),
-    ("code", """from derivations import stability_conditions, timescales
-from numerics import Optimizer, SparseLeastSquares
-from derivations import symbols as S
+    ("code", """from sparsemom.derivations import stability_conditions, timescales
+from sparsemom.numerics import Optimizer, SparseLeastSquares
+from sparsemom.derivations import symbols as S
 (cond,) = stability_conditions("lsq", "sgd")
 show(r"\\text{SGD is stable iff}", sp.simplify(cond))"""),
     ("md", "**Claim 1** — plain SGD is stable exactly for $\\eta < 2B/(d+2+(B-1)p)$."),
     ("code", """bound = 2 * S.batch / (S.d + 2 + (S.batch - 1) * S.p)
 assert sp.simplify(cond.lhs.subs(S.lr, bound)) == 0
-from numerics import is_stable
+from sparsemom.numerics import is_stable
 for d, B, p in [(10, 1, 0.5), (100, 8, 0.01)]:
     b = float(bound.subs({S.d: d, S.batch: B, S.p: p}))
     assert is_stable(SparseLeastSquares(d, p), Optimizer("sgd", lr=0.999 * b, batch=B))
     assert not is_stable(SparseLeastSquares(d, p), Optimizer("sgd", lr=1.001 * b, batch=B))
 display(Markdown("threshold confirmed on both sides by the spectral radius"))"""),
     ("md", "**Claim 2** — Schur–Cohn and the spectral radius agree on a random sample of heavy-ball parameters."),
-    ("code", """from numerics import conditions_hold, spectral_radius
+    ("code", """from sparsemom.numerics import conditions_hold, spectral_radius
 rng = np.random.default_rng(1)
 n = 3000
 m = SparseLeastSquares(16, p=10 ** rng.uniform(-4, 0, n))
@@ -157,8 +157,8 @@ assert sp.simplify(hb.effective_retention - pB * S.beta / (1 - (1 - pB) * S.beta
 assert sp.simplify(lazy.effective_retention - S.beta) == 0"""),
     ("md", "**Claim 4** — the moments oscillate (complex roots, $\\Delta(\\chi)<0$) past critical damping: "
            "without gradient noise ($p=1$, $B\\to\\infty$) heavy ball oscillates from $\\beta=(1-\\sqrt{\\eta p})^2$."),
-    ("code", """from derivations.properties.oscillation import generic_discriminant
-from numerics.analysis.row_phases import momentum_thresholds
+    ("code", """from sparsemom.derivations.properties.oscillation import generic_discriminant
+from sparsemom.numerics.analysis.row_phases import momentum_thresholds
 show(r"\\Delta(\\lambda^3 + \\chi_1\\lambda^2 + \\chi_2\\lambda + \\chi_3) =", generic_discriminant(3))
 lr = 0.1
 th = momentum_thresholds(SparseLeastSquares(8, p=np.array([1.0])), "heavy-ball", lr=lr, batch=10**9)
@@ -167,7 +167,7 @@ assert abs(th.beta_onset[0] - (1 - np.sqrt(lr)) ** 2) < 1e-6"""),
     ("md", "**Claim 5** — the stable region in $(\\eta, 1-\\beta)$ shrinks for rare rows only through "
            "the gradient-noise bound: the Schur–Cohn region for several row frequencies "
            "($d = 8$, $B = 256$), and the spectral radius agrees at every grid point."),
-    ("code", """from numerics.studies.paper import plot_stability_region
+    ("code", """from sparsemom.numerics.studies.paper import plot_stability_region
 lrs, eps = np.geomspace(1e-2, 3e2, 90), np.geomspace(1e-3, 1, 90)
 L, E = np.meshgrid(lrs, eps)
 regions = {}
@@ -188,16 +188,16 @@ plt.show()"""),
 notebook("03_logistic_rare_class", "Logistic regression with a rare class", [
     ("md", "Model M2: the same engine applies the optimizer's update to the statistics "
            "$(s,u,R_\\perp,C_\\perp,V_\\perp)$; Stein's lemma leaves Gaussian integrals of the sigmoid."),
-    ("code", """from numerics import Optimizer, RareClassLogistic
-from derivations.rare_class.drift import derive_statistics_map
-from derivations.rare_class.linearisation import linearise, rare_class_constants, curvature, fourth_moment
+    ("code", """from sparsemom.numerics import Optimizer, RareClassLogistic
+from sparsemom.derivations.rare_class.drift import derive_statistics_map
+from sparsemom.derivations.rare_class.linearisation import linearise, rare_class_constants, curvature, fourth_moment
 stats = derive_statistics_map("logistic", "heavy-ball")
 for name, expr in zip(stats.state, stats.update):
     if name in ("s", "R_perp"):
         show(rf"E[{sp.latex(sp.Symbol(name))}' \\mid \\text{{now}}] =", expr)"""),
     ("md", "**Claim 1** — linearised at $\\theta=\\mu$, the bulk block is a linear recursion in the Fisher "
            "constants $h, w$; for a vanishing rare class $h=p-p^2e^{\\rho^2}+O(p^3)$, $w=p^2e^{\\rho^2}+O(p^3)$."),
-    ("code", """from derivations import symbols as S
+    ("code", """from sparsemom.derivations import symbols as S
 lin = linearise("heavy-ball")
 lin.bulk
 const = rare_class_constants(order=2)
@@ -209,7 +209,7 @@ assert sp.simplify(sp.expand(const[fourth_moment]) - S.p ** 2 * W) == 0"""),
     ("md", "**Claim 2** — the Gaussian–sigmoid integrals by Gauss–Hermite agree with `mpmath.quad` at 50 digits "
            "to better than $10^{-12}$."),
     ("code", """import mpmath
-from numerics.kernels.logistic_normal import logistic_normal_moment, mpmath_moment
+from sparsemom.numerics.kernels.logistic_normal import logistic_normal_moment, mpmath_moment
 worst = 0.0
 for m in (-6.0, -1.0, 0.5):
     for v in (0.25, 2.0, 9.0):
@@ -221,8 +221,8 @@ display(Markdown(f"worst relative error: {worst:.1e}"))
 assert worst < 1e-12"""),
     ("md", "**Claim 3** — Monte Carlo concentrates on the mean-field prediction (statistical harness, "
            "Holm over the time grid, $\\alpha=0.01$)."),
-    ("code", """from numerics.analysis.mean_field_convergence import StudySetup, run_point
-from numerics.studies.logistic import plot_mean_field_vs_monte_carlo
+    ("code", """from sparsemom.numerics.analysis.mean_field_convergence import StudySetup, run_point
+from sparsemom.numerics.studies.logistic import plot_mean_field_vs_monte_carlo
 setup = StudySetup(runs=100)
 pt = run_point(setup, 200)
 display(Markdown(f"d = 200: harness {pt.harness}; RMS deviation of (s, R⊥) {pt.rms_deviation:.4f}"))
@@ -238,8 +238,8 @@ notebook("04_scaling_limits_and_phase_diagram", "High-dimensional limits and the
     ("md", "With $p=d^{-\\kappa}$, $B=d^{\\sigma}$, $1-\\beta=d^{-\\gamma}$ the active-iterate recursion "
            "is taken to $d\\to\\infty$ by dominant balance; each region is a set of linear inequalities."),
     ("code", """from fractions import Fraction as F
-from derivations.limits.asymptotics import ExponentPoint
-from derivations.limits.scaling_limits import scaling_limit
+from sparsemom.derivations.limits.asymptotics import ExponentPoint
+from sparsemom.derivations.limits.scaling_limits import scaling_limit
 limit = scaling_limit("lsq", "heavy-ball", ExponentPoint(F(27, 10), F(3, 2), F(5, 2), F(0)))
 display(limit)      # a ScalingLimit displays its phase, region and limit dynamics
 assert limit.family == "heavy-ball" and limit.phase == "incoherent sparse above resonance\""""),
@@ -256,10 +256,10 @@ inside = scaling_limit("lsq", "heavy-ball", ExponentPoint(F(3), F(3, 2), F(27, 1
 assert inside.phase == limit.phase
 display(Markdown(f"{checked} random points in the region: same phase and τ = γ − κ + σ"))"""),
     ("md", "**Claim 2** — exact finite-$d$ curves converge to the limit (error falls with $d$)."),
-    ("code", """from numerics.analysis.scaling_limit import convergence
-from numerics.analysis.scaling_limit import (convergence, finite_d_components, limit_components,
+    ("code", """from sparsemom.numerics.analysis.scaling_limit import convergence
+from sparsemom.numerics.analysis.scaling_limit import (convergence, finite_d_components, limit_components,
                                            rescaled_times)
-from numerics.studies.curves import plot_limit_components
+from sparsemom.numerics.studies.curves import plot_limit_components
 conv = convergence(limit, dimensions=(10**2, 10**3, 10**4), points=20)
 display(Markdown(f"errors {[f'{e:.2e}' for e in conv.errors]}, rate {conv.rate:.2f}"))
 assert conv.errors[0] > conv.errors[1] > conv.errors[2] and conv.rate > 0.1
@@ -272,8 +272,8 @@ plt.show()"""),
     ("md", "**Claim 3** — the phase diagram: a fine grid labelled from the derived regions (one exact "
            "derivation per region, boundary points classified exactly), with the derived boundary lines."),
     ("code", """from matplotlib.colors import ListedColormap
-from numerics.analysis.phase_map import phase_map
-from numerics.studies.sweep_figure import plot_phase_map
+from sparsemom.numerics.analysis.phase_map import phase_map
+from sparsemom.numerics.studies.sweep_figure import plot_phase_map
 grid_k = [F(x).limit_denominator(10**6) + F(1, 997) for x in np.linspace(0, 3.5, 121)]
 grid_g = [F(x).limit_denominator(10**6) + F(1, 991) for x in np.linspace(0, 3, 121)]
 pm = phase_map("lsq", "heavy-ball", F(3, 2), grid_k, grid_g)
@@ -298,9 +298,9 @@ assert len(set(phases.values())) == 1"""),
 notebook("05_spectral_conflict", "The spectral conflict across token frequencies", [
     ("md", "A Zipf token stream trained with one momentum for all rows, against a frequency-adapted "
            "$\\beta_i=f(p_i)$ — evaluated exactly from the derived recursion, row by row."),
-    ("code", """from numerics.studies.conflict import ConflictSetup, run_conflict, table_markdown, ADAPTED
-from derivations.properties.oscillation import generic_discriminant, oscillation_discriminant
-from derivations.properties.timescales import timescales
+    ("code", """from sparsemom.numerics.studies.conflict import ConflictSetup, run_conflict, table_markdown, ADAPTED
+from sparsemom.derivations.properties.oscillation import generic_discriminant, oscillation_discriminant
+from sparsemom.derivations.properties.timescales import timescales
 delta = oscillation_discriminant("lsq", "heavy-ball")
 show(r"\\text{phases from}\\ \\tau_R/\\tau_L =", timescales("lsq", "heavy-ball").ratio)
 show(r"\\text{oscillation where}\\ \\Delta(\\chi) =", sp.latex(generic_discriminant(3)) + " < 0")
@@ -339,7 +339,7 @@ display(Markdown("| token stream (20 000 rows) | gap: global β* vs β_i = f(p_i
     ("code", """import tempfile
 from pathlib import Path
 from IPython.display import Image
-from numerics.studies.conflict_figure import conflict_figure
+from sparsemom.numerics.studies.conflict_figure import conflict_figure
 png = conflict_figure(result, Path(tempfile.mkdtemp()))[0]
 Image(filename=str(png))"""),
 ])
@@ -355,11 +355,11 @@ notebook("06_your_own_method", "Your own momentum method: defined here, derived,
            "It is registered once; then its exact second-moment recursion (six moments) is derived, "
            "its kernels are generated and compiled into the user cache, and the simulators run it."),
     ("code", """from fractions import Fraction as F
-from derivations import HyperParameter, UpdateRule, register_rule, unregister_rule
-from derivations import symbols as S
-from derivations.definitions.optimizers import UPDATE_RULES, e, v
-from derivations.engine.recursion import derive_recursion
-from numerics import Optimizer, SparseLeastSquares, exact_risk
+from sparsemom.derivations import HyperParameter, UpdateRule, register_rule, unregister_rule
+from sparsemom.derivations import symbols as S
+from sparsemom.derivations.definitions.optimizers import UPDATE_RULES, e, v
+from sparsemom.derivations.engine.recursion import derive_recursion
+from sparsemom.numerics import Optimizer, SparseLeastSquares, exact_risk
 y, mu = sp.Symbol("y"), sp.Symbol("mu", nonnegative=True)
 
 def two_buffers(x, g):
@@ -378,7 +378,7 @@ rec"""),
     ("md", "**Claim 1** — the derived recursion is the expectation of the update: equal, in rational "
            "arithmetic, to $E R_k$ expanded as a polynomial in the data, also with a learning-rate "
            "schedule and non-zero initial buffers."),
-    ("code", """from numerics.simulate.exact_moments import expanded_risk
+    ("code", """from sparsemom.numerics.simulate.exact_moments import expanded_risk
 model = SparseLeastSquares(d=1, p=F(1, 3), R0=F(9, 4), sigma2=F(1, 5))
 opt = Optimizer("two-buffer", lr=F(1, 4), beta=F(2, 5), batch=2, mu=F(1, 3),
                 lr_schedule=[1, F(1, 2), F(3, 2)])
@@ -393,9 +393,9 @@ assert by_recursion == by_expansion"""),
            "schedule) is what a Monte Carlo simulation of the method measures: the harness (batch means, "
            "t-tests, Holm over the time grid, $\\alpha = 0.01$) finds no disagreement."),
     ("code", """import matplotlib.pyplot as plt
-from numerics.inputs import schedules
-from numerics.simulate.harness import compare_with_theory
-from numerics.simulate.monte_carlo import monte_carlo_risk
+from sparsemom.numerics.inputs import schedules
+from sparsemom.numerics.simulate.harness import compare_with_theory
+from sparsemom.numerics.simulate.monte_carlo import monte_carlo_risk
 stream = SparseLeastSquares(d=8, p=[0.1, 0.3, 0.5], R0=1.0, sigma2=0.05)
 opt = Optimizer("two-buffer", lr=0.1, beta=0.6, batch=2, mu=0.5, lr_schedule=schedules.cosine(60, 0.1))
 exact = exact_risk(stream, opt, 60)
@@ -427,7 +427,7 @@ IMPORTS, HETEROSCEDASTIC, SCALED_ROWS, NON_GAUSSIAN, STUDENT_T = module_cells(
 
 notebook("07_your_own_data_law", "Your own data law: defined here, derived, checked", [
     ("md", "A data law says what one sample is: its random **ingredients** (from the vocabulary of "
-           "`derivations.definitions.ingredients`: a token mask, masks, scalars, vectors of i.i.d. entries "
+           "`sparsemom.derivations.definitions.ingredients`: a token mask, masks, scalars, vectors of i.i.d. entries "
            "drawn from Gaussian, discrete or Student-t distributions), the per-sample **gradient** "
            "$G$ (a `LinearVector` in the sample's vectors and the error $e = \\theta - \\theta^*$, "
            "affine in $e$) and the **risk** (linear in $\\|e\\|^2$). Once registered "
@@ -443,10 +443,10 @@ notebook("07_your_own_data_law", "Your own data law: defined here, derived, chec
            "arithmetic equals $E R_k$ expanded as a polynomial in the data (an independent oracle "
            "that knows only the ingredients' moments), and the generated C kernel agrees."),
     ("code", """from fractions import Fraction as F
-from derivations import derive_recursion, register_law
-from derivations.output.latex import latex_document
-from numerics import Model, Optimizer, exact_risk
-from numerics.simulate.exact_moments import expanded_risk
+from sparsemom.derivations import derive_recursion, register_law
+from sparsemom.derivations.output.latex import latex_document
+from sparsemom.numerics import Model, Optimizer, exact_risk
+from sparsemom.numerics.simulate.exact_moments import expanded_risk
 
 def check(law, **values):
     law = register_law(law)
@@ -497,7 +497,7 @@ show(r"A(\\mu_4) - A_{\\mathrm{Gauss}} = (\\mu_4 - 3)", K)"""),
     ("md", "Heavier fourth moments (sparser features) raise the noise floor: the exact risk of the "
            "three laws on one row, and the stationary risk $R_\\infty$ (closed form) against "
            "$\\mu_4$, with the Rademacher and Gaussian laws' own $R_\\infty$ on the curve."),
-    ("code", """from derivations import stationary_risk
+    ("code", """from sparsemom.derivations import stationary_risk
 point = {S.lr: sp.Rational(1, 20), S.beta: sp.Rational(1, 2), S.batch: 4, S.d: 8,
          S.p: sp.Rational(1, 2), tau2: sp.Rational(1, 10)}
 floor = stationary_risk(sparse).subs(point).subs(q, 1 / mu4)
@@ -556,7 +556,7 @@ def text(name: str) -> str:
 
 
 def main(argv=None) -> int:
-    from numerics.runtime.atomic import write_text_atomic
+    from sparsemom.numerics.runtime.atomic import write_text_atomic
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only report stale notebooks")

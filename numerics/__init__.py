@@ -11,25 +11,25 @@ harness) → ``studies`` (figures and their data) → ``cli``.
 
 from importlib import import_module
 
-from numerics.version import __version__
+from sparsemom.numerics.version import __version__
 
 #: The public names and the module each comes from, imported on first use (PEP 562), so
-#: ``import numerics`` (and ``sparsemom --help``) does not load SymPy, pandas or a kernel.
+#: ``import sparsemom.numerics`` (and ``sparsemom --help``) does not load SymPy, pandas or a kernel.
 _EXPORTS = {
-    "Model": "numerics.inputs.models",
-    "SparseLeastSquares": "numerics.inputs.models",
-    "RareClassLogistic": "numerics.inputs.models",
-    "Optimizer": "numerics.inputs.optimizer",
-    "BACKENDS": "numerics.kernels.exact_risk",
-    "BackendFallbackWarning": "numerics.kernels.exact_risk",
-    "DivergenceWarning": "numerics.kernels.exact_risk",
-    "exact_risk": "numerics.kernels.exact_risk",
-    "exact_state": "numerics.kernels.exact_state",
-    "MomentTrajectory": "numerics.kernels.exact_state",
-    "closed_form_risk": "numerics.analysis.closed_form",
-    "conditions_hold": "numerics.analysis.stability",
-    "is_stable": "numerics.analysis.stability",
-    "spectral_radius": "numerics.analysis.stability",
+    "Model": "sparsemom.numerics.inputs.models",
+    "SparseLeastSquares": "sparsemom.numerics.inputs.models",
+    "RareClassLogistic": "sparsemom.numerics.inputs.models",
+    "Optimizer": "sparsemom.numerics.inputs.optimizer",
+    "BACKENDS": "sparsemom.numerics.kernels.exact_risk",
+    "BackendFallbackWarning": "sparsemom.numerics.kernels.exact_risk",
+    "DivergenceWarning": "sparsemom.numerics.kernels.exact_risk",
+    "exact_risk": "sparsemom.numerics.kernels.exact_risk",
+    "exact_state": "sparsemom.numerics.kernels.exact_state",
+    "MomentTrajectory": "sparsemom.numerics.kernels.exact_state",
+    "closed_form_risk": "sparsemom.numerics.analysis.closed_form",
+    "conditions_hold": "sparsemom.numerics.analysis.stability",
+    "is_stable": "sparsemom.numerics.analysis.stability",
+    "spectral_radius": "sparsemom.numerics.analysis.stability",
 }
 
 __all__ = [*_EXPORTS, "__version__"]

@@ -1,4 +1,4 @@
-"""``python -m paper_figures [--full] [--only NAME ...] [--out DIR]``: regenerate every
+"""``python -m sparsemom.paper_figures [--full] [--only NAME ...] [--out DIR]``: regenerate every
 paper figure as PNG and PDF into ``paper_figures/out/`` with ``manifest.json``.
 
 Quick sizes by default (what ``sparsemom reproduce`` runs); ``--full`` for the paper.
@@ -10,14 +10,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from numerics.inputs.arguments import output_dir
-from numerics.studies.manifest import regenerate
-from numerics.studies.output import default_output_dir
-from numerics.studies.paper import FIGURES
+from sparsemom.numerics.inputs.arguments import output_dir
+from sparsemom.numerics.studies.manifest import regenerate
+from sparsemom.numerics.studies.output import default_output_dir
+from sparsemom.numerics.studies.paper import FIGURES
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m paper_figures",
+    parser = argparse.ArgumentParser(prog="python -m sparsemom.paper_figures",
                                      description="regenerate every paper figure as PNG and PDF, "
                                      "with manifest.json; exit 1 if a check on a figure's data fails",
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         figures = regenerate(args.out, args.full, args.only)
     except KeyboardInterrupt:  # workers are terminated by their pool; files written stay whole
-        print("python -m paper_figures: interrupted", file=sys.stderr)
+        print("python -m sparsemom.paper_figures: interrupted", file=sys.stderr)
         return 130
     for fig in figures:
         mark = "PASS" if fig.passed else "FAIL"

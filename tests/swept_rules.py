@@ -9,6 +9,6 @@ only in their coefficients; each is checked on its own in ``test_general_methods
 every verification rung of ``sparsemom verify``.
 """
 
-from derivations import BUILT_IN_RULES
+from sparsemom.derivations import BUILT_IN_RULES
 
 SWEPT_RULES = [rule.name for rule in BUILT_IN_RULES] + ["qhm", "dana"]

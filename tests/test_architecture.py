@@ -1,6 +1,8 @@
 """The layout as a checked map: the import graph (read with ``ast``, nothing imported)
-has no cycle, ``derivations/`` is symbolic only, ``numerics/`` layers import only
-downwards, and imports sit at module top (optional dependencies excepted)."""
+has no cycle, ``derivations/`` is symbolic only, the layers of ``derivations/`` and of
+``numerics/`` import only downwards, every import of the project goes through the one
+import package ``sparsemom``, and imports sit at module top (optional dependencies
+excepted).  Module names below are relative to ``sparsemom`` (``numerics.cli``)."""
 
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ NUMERIC_LIBRARIES = ("numpy", "scipy")
 
 
 def _modules() -> dict[str, Path]:
-    found = {}
+    found = {"sparsemom": ROOT / "sparsemom" / "__init__.py"}
     for package in PACKAGES:
         for path in (ROOT / package).rglob("*.py"):
             parts = list(path.relative_to(ROOT).with_suffix("").parts)
@@ -40,13 +42,13 @@ def _imported(module: str, path: Path, node: ast.AST) -> list[str]:
     """Absolute names imported by one statement (``from a import b`` gives ``a.b`` when
     that is a module, else ``a``)."""
     if isinstance(node, ast.Import):
-        return [alias.name for alias in node.names]
+        return [alias.name.removeprefix("sparsemom.") for alias in node.names]
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     if node.level:
         base = package.split(".")[: len(package.split(".")) - node.level + 1]
         source = ".".join(base + ([node.module] if node.module else []))
     else:
-        source = node.module
+        source = node.module.removeprefix("sparsemom.")
     return [f"{source}.{a.name}" if f"{source}.{a.name}" in MODULES else source for a in node.names]
 
 
@@ -109,9 +111,10 @@ def _cycles(edges: dict[str, set[str]]) -> list[list[str]]:
 
 
 def test_the_walk_sees_the_whole_project():
-    assert {"derivations.engine.recursion", "numerics.kernels.exact_risk", "numerics.cli.main",
-            "paper_figures.__main__"} <= set(MODULES)
+    assert {"sparsemom", "derivations.engine.recursion", "numerics.kernels.exact_risk",
+            "numerics.cli.main", "paper_figures.__main__"} <= set(MODULES)
     assert "derivations.engine.moments" in _edges()["derivations.rare_class.linearisation"]
+    assert "numerics.version" in _edges()["sparsemom"]
 
 
 def test_no_import_cycles():
@@ -231,3 +234,25 @@ def test_no_module_but_a_laws_own_compares_with_its_name(module):
 def test_the_name_comparison_check_catches_one():
     tree = ast.parse('if model == "lsq":\n    pass\nif "logistic" in (a, b):\n    pass\n')
     assert [s for _, s in _compared_strings(tree)] == ["lsq", "logistic"]
+
+
+def _bare_imports(path: Path) -> list[str]:
+    """Imports of ``derivations``, ``numerics`` or ``paper_figures`` not through ``sparsemom``
+    (a second copy of the package under another name: two registries of rules and laws)."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+    names += [n.module for n in ast.walk(tree)
+              if isinstance(n, ast.ImportFrom) and n.level == 0 and n.module]
+    return [name for name in names if name.split(".")[0] in PACKAGES]
+
+
+def test_every_import_goes_through_the_sparsemom_package():
+    scripts = [*MODULES.values(), *(ROOT / "tests").glob("*.py"), ROOT / "notebooks" / "build.py"]
+    assert {str(p.relative_to(ROOT)): names for p in scripts if (names := _bare_imports(p))} == {}
+
+
+def test_the_bare_import_check_catches_one(tmp_path):
+    path = tmp_path / "x.py"
+    path.write_text("import numerics\nfrom derivations.engine import store\n"
+                    "from sparsemom.numerics import exact_risk\n")
+    assert _bare_imports(path) == ["numerics", "derivations.engine"]

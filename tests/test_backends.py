@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from swept_rules import SWEPT_RULES
 
-from derivations import TIME_RULES, UPDATE_RULES
-from numerics import DivergenceWarning, exact_risk
-from numerics.inputs.models import SparseLeastSquares
-from numerics.inputs.optimizer import Optimizer
+from sparsemom.derivations import TIME_RULES, UPDATE_RULES
+from sparsemom.numerics import DivergenceWarning, exact_risk
+from sparsemom.numerics.inputs.models import SparseLeastSquares
+from sparsemom.numerics.inputs.optimizer import Optimizer
 
 
 def stable_stream(name, rows, seed):
@@ -98,8 +98,8 @@ def test_divergence_flagged_in_every_float_backend(backend, name):
 def test_auto_falls_back_to_numpy_without_a_compiler(tmp_path):
     code = (
         "import warnings, numpy as np\n"
-        "from numerics import SparseLeastSquares, Optimizer\n"
-        "from numerics import exact_risk, BackendFallbackWarning\n"
+        "from sparsemom.numerics import SparseLeastSquares, Optimizer\n"
+        "from sparsemom.numerics import exact_risk, BackendFallbackWarning\n"
         "m, o = SparseLeastSquares(5, [0.2, 0.1]), Optimizer('lazy', lr=0.1, beta=0.5)\n"
         "with warnings.catch_warnings(record=True) as w:\n"
         "    warnings.simplefilter('always')\n"

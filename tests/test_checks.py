@@ -9,11 +9,16 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
-from derivations import symbols as S
-from derivations.definitions.optimizers import UpdateRule, e, register_rule, unregister_rule
-from numerics.studies import reproduce
-from numerics.verify import rungs as verification
-from numerics.verify.checks import Check, CheckResult, run_checks
+from sparsemom.derivations import symbols as S
+from sparsemom.derivations.definitions.optimizers import (
+    UpdateRule,
+    e,
+    register_rule,
+    unregister_rule,
+)
+from sparsemom.numerics.studies import reproduce
+from sparsemom.numerics.verify import rungs as verification
+from sparsemom.numerics.verify.checks import Check, CheckResult, run_checks
 
 
 def test_a_raising_check_is_a_fail_with_its_message():
@@ -51,7 +56,7 @@ def test_verify_checks_an_added_rule_without_momentum(damped_sgd):
 
 
 def test_reproduce_reports_regenerated_kernels_as_changed(monkeypatch, tmp_path):
-    from numerics import codegen
+    from sparsemom.numerics import codegen
 
     monkeypatch.setattr(codegen, "generated_files", lambda: {"lsq_sgd_steps.c": ""})
     monkeypatch.setattr(codegen, "stale_sources", lambda: ["lsq_sgd_steps.c"])
@@ -67,9 +72,9 @@ def test_reproduce_reports_regenerated_kernels_as_changed(monkeypatch, tmp_path)
 
 def test_latex_of_a_rule_that_does_not_learn_says_infinity(monkeypatch):
     """τ_L was once printed as \\text{False} for a rule whose curvature vanishes."""
-    from derivations.definitions.optimizers import v
-    from derivations.output.latex import latex_document, latex_equations
-    from derivations.properties.timescales import timescales
+    from sparsemom.derivations.definitions.optimizers import v
+    from sparsemom.derivations.output.latex import latex_document, latex_equations
+    from sparsemom.derivations.properties.timescales import timescales
 
     rule = register_rule(UpdateRule("frozen", (e, v), lambda x, g: {e: x[e], v: S.beta * x[v] + g},
                                     "v ← β v + g, θ unchanged", r"v \leftarrow \beta v + g"))
@@ -87,7 +92,7 @@ def test_latex_of_a_rule_that_does_not_learn_says_infinity(monkeypatch):
 def test_a_registered_suite_runs_with_every_verification():
     """A user's suite joins `sparsemom verify`/`reproduce` (they run the registry); its
     failing and raising checks are FAILs with their messages, a broken suite one FAIL."""
-    from numerics.verify.checks import (
+    from sparsemom.numerics.verify.checks import (
         SUITES,
         Check,
         CheckResult,

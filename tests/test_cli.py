@@ -6,7 +6,7 @@ import sys
 import pytest
 from swept_rules import SWEPT_RULES
 
-from numerics.cli import main
+from sparsemom.numerics.cli import main
 
 
 @pytest.mark.parametrize("name", SWEPT_RULES)
@@ -23,7 +23,7 @@ def test_derive_latex(capsys):
 
 
 def test_bad_optimizer_is_a_usage_error():
-    proc = subprocess.run([sys.executable, "-m", "numerics.cli", "derive", "--optimizer", "adam"],
+    proc = subprocess.run([sys.executable, "-m", "sparsemom.numerics.cli", "derive", "--optimizer", "adam"],
                           capture_output=True, text=True)
     assert proc.returncode == 2 and "invalid choice: 'adam'" in proc.stderr
 
@@ -34,7 +34,7 @@ def test_codegen_check_reports_current(capsys):
 
 
 def test_codegen_check_detects_a_stale_file(tmp_path, capsys):
-    from numerics import codegen
+    from sparsemom.numerics import codegen
     for name, text in codegen.generated_files().items():
         (tmp_path / name).write_text(text)
     (tmp_path / "lsq_sgd_steps.c").write_text("/* edited by hand */\n")
@@ -43,7 +43,7 @@ def test_codegen_check_detects_a_stale_file(tmp_path, capsys):
 
 
 def test_progress_bars_silent_without_a_terminal(capsys, monkeypatch):
-    from numerics.runtime.progress import progress, show_progress
+    from sparsemom.numerics.runtime.progress import progress, show_progress
     monkeypatch.setenv("CI", "true")
     assert not show_progress()
     assert list(progress(range(3))) == [0, 1, 2]
@@ -58,7 +58,7 @@ def test_derive_active_time_rule(capsys):
 def test_phase_json_has_the_documented_fields(capsys):
     import json
 
-    from numerics.cli import main
+    from sparsemom.numerics.cli import main
 
     assert main(["phase", "--optimizer", "heavy-ball", "--sparsity", "27/10", "--batch", "3/2",
                  "--momentum", "5/2", "--json"]) == 0
@@ -73,7 +73,7 @@ def test_phase_json_has_the_documented_fields(capsys):
 def test_phase_rejects_bad_input(capsys):
     import pytest
 
-    from numerics.cli import main
+    from sparsemom.numerics.cli import main
 
     with pytest.raises(SystemExit) as exit_:
         main(["phase", "--sparsity", "1", "--batch", "1", "--momentum", "1", "--lr-rule", "free"])

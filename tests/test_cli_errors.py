@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import numerics
-from numerics.cli import main
-from numerics.runtime.parallel import worker_pool
+import sparsemom.numerics
+from sparsemom.numerics.cli import main
+from sparsemom.numerics.runtime.parallel import worker_pool
 
 #: (argv, the option the error line must name)
 BAD = [
@@ -82,7 +82,7 @@ def test_bad_value_is_one_error_line_with_status_2(argv, option, capsys):
 
 
 def _run(*argv, **kwargs):
-    return subprocess.run([sys.executable, "-m", "numerics.cli", *argv], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "sparsemom.numerics.cli", *argv], capture_output=True,
                           text=True, timeout=120, **kwargs)
 
 
@@ -93,7 +93,7 @@ def test_bad_value_in_a_fresh_process_has_no_traceback():
 
 
 def test_every_subcommand_and_option_has_help(capsys):
-    from numerics.cli.main import COMMANDS, build_parser
+    from sparsemom.numerics.cli.main import COMMANDS, build_parser
 
     for name in COMMANDS:
         parser = build_parser(name)
@@ -112,10 +112,10 @@ def test_every_subcommand_and_option_has_help(capsys):
 
 
 def test_help_is_fast_and_imports_no_study():
-    code = ("import sys, time; t = time.perf_counter(); from numerics.cli.main import build_parser; "
+    code = ("import sys, time; t = time.perf_counter(); from sparsemom.numerics.cli.main import build_parser; "
             "build_parser(None).format_help(); "
-            "print(sorted(m for m in sys.modules if m.startswith(('numerics.studies.conflict', "
-            "'numerics.studies.sweep', 'numerics.studies.logistic', 'paper_figures', 'matplotlib', 'scipy'))))")
+            "print(sorted(m for m in sys.modules if m.startswith(('sparsemom.numerics.studies.conflict', "
+            "'sparsemom.numerics.studies.sweep', 'sparsemom.numerics.studies.logistic', 'sparsemom.paper_figures', 'matplotlib', 'scipy'))))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.stdout.strip() == "[]", proc.stdout + proc.stderr
 
@@ -197,7 +197,7 @@ def test_ctrl_c_while_a_pool_starts_is_delivered_once_the_pool_can_be_terminated
 
 
 def test_ctrl_c_ends_reproduce_with_one_line_and_status_130(tmp_path):
-    proc = subprocess.Popen([sys.executable, "-m", "numerics.cli", "reproduce", "--out",
+    proc = subprocess.Popen([sys.executable, "-m", "sparsemom.numerics.cli", "reproduce", "--out",
                              str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env={**os.environ, "CI": "true"}, preexec_fn=_default_sigint)
     deadline = time.perf_counter() + 120
@@ -213,10 +213,10 @@ def test_ctrl_c_ends_reproduce_with_one_line_and_status_130(tmp_path):
 
 
 def test_ctrl_c_ends_paper_figures_promptly_with_workers_terminated(tmp_path):
-    """The process pool once kept `python -m paper_figures` alive 45–70 s after Ctrl-C."""
+    """The process pool once kept `python -m sparsemom.paper_figures` alive 45–70 s after Ctrl-C."""
     # an empty cache: the pool's tasks derive (seconds), they are not read from the store
     env = {**os.environ, "CI": "true", "SPARSEMOM_CACHE_DIR": str(tmp_path / "cache")}
-    proc = subprocess.Popen([sys.executable, "-m", "paper_figures", "--only", "phase_diagram",
+    proc = subprocess.Popen([sys.executable, "-m", "sparsemom.paper_figures", "--only", "phase_diagram",
                              "--out", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env=env, start_new_session=True, preexec_fn=_default_sigint)
     deadline = time.perf_counter() + 120
@@ -230,13 +230,13 @@ def test_ctrl_c_ends_paper_figures_promptly_with_workers_terminated(tmp_path):
     assert time.perf_counter() - start < 15
     assert proc.returncode == 130, err[-2000:]
     assert "Traceback" not in err, err[-3000:]
-    assert err.strip().splitlines()[-1] == "python -m paper_figures: interrupted"
+    assert err.strip().splitlines()[-1] == "python -m sparsemom.paper_figures: interrupted"
 
 
 def test_version_is_the_installed_distribution():
-    """``sparsemom --version`` and ``numerics.__version__`` name the installed version."""
-    assert numerics.__version__ == version("sparsemom")
-    proc = subprocess.run([sys.executable, "-m", "numerics.cli", "--version"], capture_output=True,
+    """``sparsemom --version`` and ``sparsemom.numerics.__version__`` name the installed version."""
+    assert sparsemom.numerics.__version__ == version("sparsemom")
+    proc = subprocess.run([sys.executable, "-m", "sparsemom.numerics.cli", "--version"], capture_output=True,
                           text=True, timeout=60)
     assert proc.returncode == 0 and proc.stdout.strip() == f"sparsemom {version('sparsemom')}"
 
@@ -320,7 +320,7 @@ def test_a_value_the_work_cannot_handle_is_refused_before_it_starts(argv, option
                                                                      monkeypatch, tmp_path):
     import importlib
 
-    from numerics.cli.main import COMMANDS
+    from sparsemom.numerics.cli.main import COMMANDS
 
     monkeypatch.chdir(tmp_path)
     module = importlib.import_module(COMMANDS[argv[0]])
@@ -335,7 +335,7 @@ def test_an_unwritable_target_is_found_by_a_probe_not_by_permission_bits(tmp_pat
     folder that refuses new files is found by making one."""
     import tempfile
 
-    from numerics.cli.main import COMMANDS  # noqa: F401  (the parser's modules)
+    from sparsemom.numerics.cli.main import COMMANDS  # noqa: F401  (the parser's modules)
 
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
@@ -361,12 +361,12 @@ def test_ctrl_c_while_the_subcommand_imports_is_one_line_and_status_130(monkeypa
     NumPy): a Ctrl-C there printed a 40-line traceback."""
     import importlib
 
-    from numerics.cli import main as cli_main
+    from sparsemom.numerics.cli import main as cli_main
 
     real = importlib.import_module
 
     def interrupted(name, *args):
-        if name.startswith("numerics.cli."):
+        if name.startswith("sparsemom.numerics.cli."):
             raise KeyboardInterrupt
         return real(name, *args)
 
@@ -407,7 +407,7 @@ def test_every_numeric_option_has_a_range():
     import math
     from fractions import Fraction
 
-    from numerics.cli.main import COMMANDS, build_parser
+    from sparsemom.numerics.cli.main import COMMANDS, build_parser
 
     numeric = 0
     for name in COMMANDS:
@@ -467,7 +467,7 @@ _REQUIRED = {"phase": ["--sparsity", "1", "--batch", "0", "--momentum", "1"]}
 def _fuzz_vectors(seed: int, per_command: int):
     """``(argv, option names)``: for every subcommand with numeric options, vectors that
     set one or all of them at random (negative values joined as ``--x=-1``)."""
-    from numerics.cli.main import COMMANDS, build_parser
+    from sparsemom.numerics.cli.main import COMMANDS, build_parser
 
     rng = np.random.default_rng(seed)
     for name in COMMANDS:
@@ -506,7 +506,7 @@ def test_cli_fuzz_every_value_is_refused_in_one_line_or_usable(monkeypatch, caps
     past 20 s (``SIGALRM``). 20 vectors per subcommand, seed 30."""
     import importlib
 
-    from numerics.cli.main import COMMANDS
+    from sparsemom.numerics.cli.main import COMMANDS
 
     seen = {}
     for name, module_name in COMMANDS.items():

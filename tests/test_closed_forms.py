@@ -9,16 +9,21 @@ import pytest
 import sympy as sp
 from swept_rules import SWEPT_RULES
 
-from derivations import TIME_RULES, UPDATE_RULES
-from derivations import symbols as S
-from derivations.engine.moments import R0
-from derivations.engine.recursion import recursion_for
-from derivations.properties.closed_forms import closed_form, generating_function, stationary_risk, z
-from numerics import exact_risk
-from numerics.analysis.closed_form import closed_form_risk, closed_form_values
-from numerics.inputs.models import SparseLeastSquares
-from numerics.inputs.optimizer import Optimizer
-from numerics.inputs.parameters import parameter_values
+from sparsemom.derivations import TIME_RULES, UPDATE_RULES
+from sparsemom.derivations import symbols as S
+from sparsemom.derivations.engine.moments import R0
+from sparsemom.derivations.engine.recursion import recursion_for
+from sparsemom.derivations.properties.closed_forms import (
+    closed_form,
+    generating_function,
+    stationary_risk,
+    z,
+)
+from sparsemom.numerics import exact_risk
+from sparsemom.numerics.analysis.closed_form import closed_form_risk, closed_form_values
+from sparsemom.numerics.inputs.models import SparseLeastSquares
+from sparsemom.numerics.inputs.optimizer import Optimizer
+from sparsemom.numerics.inputs.parameters import parameter_values
 
 KS = [0, 1, 2, 3, 7, 20, 60]
 

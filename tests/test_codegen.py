@@ -12,22 +12,27 @@ import sympy as sp
 from swept_rules import SWEPT_RULES
 from sympy.codegen.cfunctions import expm1, log1p
 
-from derivations import TIME_RULES, all_recursions
-from derivations import symbols as S
-from derivations.engine.moments import R0
-from derivations.engine.recursion import recursion_for
-from numerics.codegen import GENERATED_DIR, generated_files, kernel_expressions, write_sources
-from numerics.codegen.expressions import ACTIVE_PROBABILITY, with_stable_idle_powers
-from numerics.codegen.signature import Signature
-from numerics.codegen.sources import C_INCLUDE_DIR, c_source, python_source
-from numerics.kernels.backends import (
+from sparsemom.derivations import TIME_RULES, all_recursions
+from sparsemom.derivations import symbols as S
+from sparsemom.derivations.engine.moments import R0
+from sparsemom.derivations.engine.recursion import recursion_for
+from sparsemom.numerics.codegen import (
+    GENERATED_DIR,
+    generated_files,
+    kernel_expressions,
+    write_sources,
+)
+from sparsemom.numerics.codegen.expressions import ACTIVE_PROBABILITY, with_stable_idle_powers
+from sparsemom.numerics.codegen.signature import Signature
+from sparsemom.numerics.codegen.sources import C_INCLUDE_DIR, c_source, python_source
+from sparsemom.numerics.kernels.backends import (
     GeneratedCodeWarning,
     StaleGeneratedCode,
     checked_in_module,
     generated_module,
 )
-from numerics.kernels.compiler import compiler, kernel_flags
-from numerics.kernels.numeric_function import numeric_function
+from sparsemom.numerics.kernels.compiler import compiler, kernel_flags
+from sparsemom.numerics.kernels.numeric_function import numeric_function
 
 
 def test_checked_in_sources_are_current(tmp_path):
@@ -145,7 +150,7 @@ def test_stale_generated_code_is_never_used(monkeypatch):
 
 
 def test_missing_c_kernel_is_generated_from_the_derivation(monkeypatch, tmp_path):
-    from numerics.kernels import backends
+    from sparsemom.numerics.kernels import backends
     rec = all_recursions()[2]
     monkeypatch.setattr(backends, "GENERATED_DIR", tmp_path)
     with pytest.warns(GeneratedCodeWarning, match="no generated C kernel"):

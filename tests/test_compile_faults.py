@@ -16,12 +16,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from numerics.inputs.models import SparseLeastSquares
-from numerics.inputs.optimizer import Optimizer
-from numerics.kernels import compiler
-from numerics.kernels.exact_risk import BackendFallbackWarning, exact_risk
+from sparsemom.numerics.inputs.models import SparseLeastSquares
+from sparsemom.numerics.inputs.optimizer import Optimizer
+from sparsemom.numerics.kernels import compiler
+from sparsemom.numerics.kernels.exact_risk import BackendFallbackWarning, exact_risk
 
-exact_risk_module = sys.modules["numerics.kernels.exact_risk"]
+exact_risk_module = sys.modules["sparsemom.numerics.kernels.exact_risk"]
 MODEL = SparseLeastSquares(6, [0.3, 0.02], R0=[1.0, 2.0], sigma2=0.1)
 OPT = Optimizer("heavy-ball", lr=0.05, beta=0.6, batch=3)
 
@@ -40,9 +40,9 @@ wait
 SCRIPT = """
 import json, sys, warnings
 import numpy as np
-from numerics.inputs.models import SparseLeastSquares
-from numerics.inputs.optimizer import Optimizer
-from numerics.kernels.exact_risk import exact_risk
+from sparsemom.numerics.inputs.models import SparseLeastSquares
+from sparsemom.numerics.inputs.optimizer import Optimizer
+from sparsemom.numerics.kernels.exact_risk import exact_risk
 model = SparseLeastSquares(6, [0.3, 0.02], R0=[1.0, 2.0], sigma2=0.1)
 opt = Optimizer("heavy-ball", lr=0.05, beta=0.6, batch=3)
 out = {}
@@ -188,7 +188,7 @@ def test_benchmark_with_a_compiler_that_builds_nothing_is_one_error_line(monkeyp
                                                                          fresh_compiler):
     """``sparsemom benchmark`` measures the C kernel: a compiler that cannot build it ended
     in a traceback."""
-    from numerics.cli.main import main
+    from sparsemom.numerics.cli.main import main
 
     monkeypatch.setenv("CC", "/bin/true")
     status = main(["benchmark", "--which", "exact-risk", "--rows", "10", "--steps", "2"])

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from derivations import derive_recursion
-from numerics.kernels import compiler
-from numerics.kernels.backends import generated_c_source
+from sparsemom.derivations import derive_recursion
+from sparsemom.numerics.kernels import compiler
+from sparsemom.numerics.kernels.backends import generated_c_source
 
 REC = derive_recursion("lsq", "nesterov")
 SYMBOL = "sparsemom_lsq_nesterov_steps"
@@ -53,8 +53,8 @@ def replace_atomically(path: Path, data: bytes) -> None:
 
 RUN_NESTEROV = (
     "import numpy as np\n"
-    "from numerics import SparseLeastSquares, Optimizer\n"
-    "from numerics import exact_risk\n"
+    "from sparsemom.numerics import SparseLeastSquares, Optimizer\n"
+    "from sparsemom.numerics import exact_risk\n"
     "r = exact_risk(SparseLeastSquares(7, [0.3, 0.01]), Optimizer('nesterov', lr=0.05,"
     " beta=0.8), 40, backend='c')\n"
     "print(repr(r.tolist()))\n"

@@ -15,10 +15,10 @@ import time
 
 import pytest
 
-from numerics.cli import main
-from numerics.runtime import dask_map as dask_map_module
-from numerics.runtime.dask_map import ClusterError
-from numerics.runtime.parallel import parallel_map
+from sparsemom.numerics.cli import main
+from sparsemom.numerics.runtime import dask_map as dask_map_module
+from sparsemom.numerics.runtime.dask_map import ClusterError
+from sparsemom.numerics.runtime.parallel import parallel_map
 
 distributed = pytest.importorskip("dask.distributed")
 
@@ -103,7 +103,7 @@ def _bounded(call, seconds: float = 120):
 
 def test_sweep_refuses_a_server_that_is_not_a_scheduler(not_a_scheduler, monkeypatch, capsys):
     started = []
-    monkeypatch.setattr("numerics.cli.sweep.run_sweep", lambda **kw: started.append(kw))
+    monkeypatch.setattr("sparsemom.numerics.cli.sweep.run_sweep", lambda **kw: started.append(kw))
     with pytest.raises(SystemExit) as exit_:
         _bounded(lambda: main(["sweep", "--scheduler", not_a_scheduler]))
     assert exit_.value.code == 2 and started == []
@@ -179,7 +179,7 @@ def test_losing_the_scheduler_mid_sweep_is_one_error_line(tmp_path):
     scheduler, address = _start_scheduler(tmp_path)
     try:
         env = {**os.environ, "SPARSEMOM_DASK_WORKER_TIMEOUT": "600"}
-        sweep = subprocess.Popen([sys.executable, "-m", "numerics.cli", "sweep", "--scheduler",
+        sweep = subprocess.Popen([sys.executable, "-m", "sparsemom.numerics.cli", "sweep", "--scheduler",
                                   address, "--out", str(tmp_path / "out")],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                  env=env)

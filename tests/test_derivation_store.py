@@ -11,12 +11,12 @@ from fractions import Fraction as F
 import pytest
 import sympy as sp
 
-from derivations import UpdateRule, derive_recursion, register_rule, unregister_rule
-from derivations import symbols as S
-from derivations.definitions.optimizers import e
-from derivations.engine import store
-from derivations.limits.asymptotics import ExponentPoint
-from derivations.properties.closed_forms import closed_form
+from sparsemom.derivations import UpdateRule, derive_recursion, register_rule, unregister_rule
+from sparsemom.derivations import symbols as S
+from sparsemom.derivations.definitions.optimizers import e
+from sparsemom.derivations.engine import store
+from sparsemom.derivations.limits.asymptotics import ExponentPoint
+from sparsemom.derivations.properties.closed_forms import closed_form
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def test_a_stored_derivation_is_read_back_equal_without_deriving(folder):
 def test_another_process_reads_what_this_one_stored(folder):
     rec = derive_recursion("lsq", "nesterov", "steps")
     closed_form(rec)
-    code = ("import derivations.engine.recursion as r, derivations.properties.closed_forms as c\n"
+    code = ("import sparsemom.derivations.engine.recursion as r, sparsemom.derivations.properties.closed_forms as c\n"
             "calls = []\n"
             "inner = r.derive_recursion.__wrapped__.__wrapped__\n"
             "rec = r.derive_recursion('lsq', 'nesterov', 'steps')\n"

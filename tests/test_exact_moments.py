@@ -5,12 +5,12 @@ from fractions import Fraction as F
 
 import pytest
 
-from derivations.definitions.optimizers import UPDATE_RULES
-from numerics import exact_risk
-from numerics.inputs.models import SparseLeastSquares
-from numerics.inputs.optimizer import Optimizer
-from numerics.simulate.exact_moments import expanded_risk
-from numerics.verify.rungs import exact_moment_cases
+from sparsemom.derivations.definitions.optimizers import UPDATE_RULES
+from sparsemom.numerics import exact_risk
+from sparsemom.numerics.inputs.models import SparseLeastSquares
+from sparsemom.numerics.inputs.optimizer import Optimizer
+from sparsemom.numerics.simulate.exact_moments import expanded_risk
+from sparsemom.numerics.verify.rungs import exact_moment_cases
 
 CASES = list(exact_moment_cases())
 

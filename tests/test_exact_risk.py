@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from swept_rules import SWEPT_RULES
 
-from derivations.definitions.optimizers import UPDATE_RULES
-from numerics import DivergenceWarning, exact_risk
-from numerics.inputs.models import SparseLeastSquares
-from numerics.inputs.optimizer import Optimizer
+from sparsemom.derivations.definitions.optimizers import UPDATE_RULES
+from sparsemom.numerics import DivergenceWarning, exact_risk
+from sparsemom.numerics.inputs.models import SparseLeastSquares
+from sparsemom.numerics.inputs.optimizer import Optimizer
 
 
 def test_public_api_example():

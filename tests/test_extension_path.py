@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from derivations import symbols as S
-from derivations.core.vectors import NonLinearStep
-from derivations.definitions.optimizers import (
+from sparsemom.derivations import symbols as S
+from sparsemom.derivations.core.vectors import NonLinearStep
+from sparsemom.derivations.definitions.optimizers import (
     HyperParameter,
     UpdateRule,
     e,
@@ -19,14 +19,14 @@ from derivations.definitions.optimizers import (
     unregister_rule,
     update_rule,
 )
-from derivations.engine.recursion import derive_recursion
-from derivations.properties.timescales import timescales
-from numerics import exact_risk
-from numerics.codegen.expressions import kernel_expressions
-from numerics.codegen.sources import _coefficient_names, _PairStep, _vector_name
-from numerics.inputs.models import SparseLeastSquares
-from numerics.inputs.optimizer import Optimizer
-from numerics.kernels.horizon_risk import row_risk_at
+from sparsemom.derivations.engine.recursion import derive_recursion
+from sparsemom.derivations.properties.timescales import timescales
+from sparsemom.numerics import exact_risk
+from sparsemom.numerics.codegen.expressions import kernel_expressions
+from sparsemom.numerics.codegen.sources import _coefficient_names, _PairStep, _vector_name
+from sparsemom.numerics.inputs.models import SparseLeastSquares
+from sparsemom.numerics.inputs.optimizer import Optimizer
+from sparsemom.numerics.kernels.horizon_risk import row_risk_at
 
 NAMES = ("probe-rule", "probe-rule-2")
 

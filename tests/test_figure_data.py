@@ -8,10 +8,10 @@ import json
 import numpy as np
 import pandas as pd
 
-from numerics.runtime.figure_data import COLUMNS, plotted_data
-from numerics.runtime.figure_files import write_figure
-from numerics.runtime.plotting import new_figure
-from numerics.studies import manifest
+from sparsemom.numerics.runtime.figure_data import COLUMNS, plotted_data
+from sparsemom.numerics.runtime.figure_files import write_figure
+from sparsemom.numerics.runtime.plotting import new_figure
+from sparsemom.numerics.studies import manifest
 
 
 def _figure():
@@ -62,7 +62,7 @@ def test_a_figure_needs_its_table():
 
 def test_manifest_lists_the_csv_and_the_versions(tmp_path, monkeypatch):
     def tiny(out, full):
-        from numerics.studies.paper import Figure, _save
+        from sparsemom.numerics.studies.paper import Figure, _save
         return _save(Figure("tiny", "a tiny figure"), _figure(), out,
                      table=pd.DataFrame({"x": [1.0]}))
 

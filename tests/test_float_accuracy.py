@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from derivations import symbols as S
-from derivations.definitions.averaging import averaged
-from derivations.definitions.optimizers import (
+from sparsemom.derivations import symbols as S
+from sparsemom.derivations.definitions.averaging import averaged
+from sparsemom.derivations.definitions.optimizers import (
     UPDATE_RULES,
     HyperParameter,
     UpdateRule,
@@ -24,10 +24,10 @@ from derivations.definitions.optimizers import (
     unregister_rule,
     v,
 )
-from numerics import exact_risk
-from numerics.inputs import schedules
-from numerics.inputs.models import SparseLeastSquares
-from numerics.inputs.optimizer import Optimizer
+from sparsemom.numerics import exact_risk
+from sparsemom.numerics.inputs import schedules
+from sparsemom.numerics.inputs.models import SparseLeastSquares
+from sparsemom.numerics.inputs.optimizer import Optimizer
 
 STEPS = 50
 #: 1 − β, log-spaced over [1e-12, 1] (1 − β = 1 is β = 0).

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from derivations import symbols as S
-from derivations.definitions.averaging import averaged
-from derivations.definitions.methods import delta, g1, g3, nu, tau
-from derivations.definitions.methods import y as y_dana
-from derivations.definitions.optimizers import (
+from sparsemom.derivations import symbols as S
+from sparsemom.derivations.definitions.averaging import averaged
+from sparsemom.derivations.definitions.methods import delta, g1, g3, nu, tau
+from sparsemom.derivations.definitions.methods import y as y_dana
+from sparsemom.derivations.definitions.optimizers import (
     HyperParameter,
     UpdateRule,
     e,
@@ -24,21 +24,25 @@ from derivations.definitions.optimizers import (
     unregister_rule,
     v,
 )
-from derivations.engine.moments import R0
-from derivations.engine.recursion import derive_recursion
-from derivations.output.latex import latex_document
-from derivations.properties.closed_forms import closed_form, generating_function, stationary_risk
-from derivations.properties.stability import stability_conditions
-from numerics import closed_form_risk, exact_risk, is_stable, spectral_radius
-from numerics.analysis.row_phases import row_phases
-from numerics.inputs import schedules
-from numerics.inputs.models import SparseLeastSquares
-from numerics.inputs.optimizer import Optimizer
-from numerics.simulate.exact_moments import expanded_risk
-from numerics.simulate.harness import compare_with_theory
-from numerics.simulate.monte_carlo import monte_carlo_risk
-from numerics.simulate.sparse import sparse_monte_carlo_risk
-from numerics.simulate.update import apply_update
+from sparsemom.derivations.engine.moments import R0
+from sparsemom.derivations.engine.recursion import derive_recursion
+from sparsemom.derivations.output.latex import latex_document
+from sparsemom.derivations.properties.closed_forms import (
+    closed_form,
+    generating_function,
+    stationary_risk,
+)
+from sparsemom.derivations.properties.stability import stability_conditions
+from sparsemom.numerics import closed_form_risk, exact_risk, is_stable, spectral_radius
+from sparsemom.numerics.analysis.row_phases import row_phases
+from sparsemom.numerics.inputs import schedules
+from sparsemom.numerics.inputs.models import SparseLeastSquares
+from sparsemom.numerics.inputs.optimizer import Optimizer
+from sparsemom.numerics.simulate.exact_moments import expanded_risk
+from sparsemom.numerics.simulate.harness import compare_with_theory
+from sparsemom.numerics.simulate.monte_carlo import monte_carlo_risk
+from sparsemom.numerics.simulate.sparse import sparse_monte_carlo_risk
+from sparsemom.numerics.simulate.update import apply_update
 
 y = sp.Symbol("y")
 mu = sp.Symbol("mu", nonnegative=True)

@@ -5,12 +5,12 @@ import pytest
 from scipy import stats
 from swept_rules import SWEPT_RULES
 
-from derivations import TIME_RULES, UPDATE_RULES
-from numerics import exact_risk
-from numerics.inputs.models import SparseLeastSquares
-from numerics.inputs.optimizer import Optimizer
-from numerics.simulate.harness import compare_with_theory, holm
-from numerics.simulate.monte_carlo import monte_carlo_risk
+from sparsemom.derivations import TIME_RULES, UPDATE_RULES
+from sparsemom.numerics import exact_risk
+from sparsemom.numerics.inputs.models import SparseLeastSquares
+from sparsemom.numerics.inputs.optimizer import Optimizer
+from sparsemom.numerics.simulate.harness import compare_with_theory, holm
+from sparsemom.numerics.simulate.monte_carlo import monte_carlo_risk
 
 
 def simulate(model, opt, steps, runs, seed, time="steps"):

@@ -9,13 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from derivations.limits.asymptotics import ExponentPoint
-from derivations.limits.scaling_limits import scaling_limit
-from numerics.analysis.optimal_lr import horizon_risk_ratio, optimal_learning_rates
-from numerics.inputs.models import SparseLeastSquares
-from numerics.inputs.optimizer import Optimizer
-from numerics.kernels.exact_risk import exact_risk_at
-from numerics.studies.heatmap import HeatmapSetup, heatmap_figure, horizons, run_heatmap
+from sparsemom.derivations.limits.asymptotics import ExponentPoint
+from sparsemom.derivations.limits.scaling_limits import scaling_limit
+from sparsemom.numerics.analysis.optimal_lr import horizon_risk_ratio, optimal_learning_rates
+from sparsemom.numerics.inputs.models import SparseLeastSquares
+from sparsemom.numerics.inputs.optimizer import Optimizer
+from sparsemom.numerics.kernels.exact_risk import exact_risk_at
+from sparsemom.numerics.studies.heatmap import HeatmapSetup, heatmap_figure, horizons, run_heatmap
 
 SETUP = HeatmapSetup(d=200, grid=4, sigma=Fraction(1, 2), horizon=3.0)
 
@@ -96,8 +96,8 @@ def test_bad_setups_and_ranges_are_refused():
 def test_heatmap_panel_draws_into_its_axes(small):
     import matplotlib.pyplot as plt
 
-    from numerics.runtime.plotting import new_figure
-    from numerics.studies.heatmap import plot_heatmap
+    from sparsemom.numerics.runtime.plotting import new_figure
+    from sparsemom.numerics.studies.heatmap import plot_heatmap
 
     before = plt.get_fignums()
     figure = new_figure((4, 3))

@@ -23,7 +23,7 @@ def installed(tmp_path_factory):
     source.mkdir()
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, source / name)
-    for folder in ("derivations", "numerics", "paper_figures"):
+    for folder in ("sparsemom", "derivations", "numerics", "paper_figures"):
         shutil.copytree(ROOT / folder, source / folder,
                         ignore=shutil.ignore_patterns("__pycache__", "out"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp / "dist"),
@@ -47,7 +47,7 @@ def _run(python, *args, cwd):
 
 def test_wheel_ships_the_generated_sources(installed):
     python, purelib, tmp = installed
-    shipped = sorted(p.name for p in (purelib / "numerics" / "generated").iterdir() if p.suffix in (".c", ".py"))
+    shipped = sorted(p.name for p in (purelib / "sparsemom" / "numerics" / "generated").iterdir() if p.suffix in (".c", ".py"))
     checked_in = sorted(p.name for p in (ROOT / "numerics" / "generated").iterdir() if p.suffix in (".c", ".py"))
     assert shipped == checked_in
 
@@ -55,36 +55,36 @@ def test_wheel_ships_the_generated_sources(installed):
 def test_installed_package_derives_and_computes(installed):
     python, purelib, tmp = installed
     code = """
-import warnings, numerics
+import warnings, sparsemom.numerics
 warnings.simplefilter("error")
-assert "site-packages" in numerics.__file__, numerics.__file__
-from numerics import Optimizer, SparseLeastSquares
-from numerics import exact_risk
+assert "site-packages" in sparsemom.numerics.__file__, sparsemom.numerics.__file__
+from sparsemom.numerics import Optimizer, SparseLeastSquares
+from sparsemom.numerics import exact_risk
 r = exact_risk(SparseLeastSquares(8, [0.3, 0.01]), Optimizer("heavy-ball", 0.05, 0.5, batch=2), 20)
 print(r.shape, r[-1] < r[0])
 """
     proc = _run(python, "-c", code, cwd=tmp)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.split() == ["(21,)", "True"]
-    proc = _run(python, "-m", "numerics.cli", "derive", "--optimizer", "lazy", cwd=tmp)
+    proc = _run(python, "-m", "sparsemom.numerics.cli", "derive", "--optimizer", "lazy", cwd=tmp)
     assert proc.returncode == 0 and "lazy" in proc.stdout, proc.stderr[-3000:]
 
 
 def test_installed_codegen_needs_a_folder(installed):
     python, purelib, tmp = installed
-    proc = _run(python, "-m", "numerics.cli", "codegen", cwd=tmp)
+    proc = _run(python, "-m", "sparsemom.numerics.cli", "codegen", cwd=tmp)
     assert proc.returncode == 2 and "--out is needed" in proc.stderr
     out = tmp / "regenerated"
-    proc = _run(python, "-m", "numerics.cli", "codegen", "--out", str(out), cwd=tmp)
+    proc = _run(python, "-m", "sparsemom.numerics.cli", "codegen", "--out", str(out), cwd=tmp)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    shipped = {p.name: p.read_text() for p in (purelib / "numerics" / "generated").iterdir()
+    shipped = {p.name: p.read_text() for p in (purelib / "sparsemom" / "numerics" / "generated").iterdir()
                if p.suffix in (".c", ".py")}
     assert {p.name: p.read_text() for p in out.iterdir()} == shipped  # the wheel is current
 
 
 def test_installed_figure(installed):
     python, purelib, tmp = installed
-    proc = _run(python, "-m", "paper_figures", "--only", "stability_region", "--out",
+    proc = _run(python, "-m", "sparsemom.paper_figures", "--only", "stability_region", "--out",
                 str(tmp / "figures"), cwd=tmp)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert (tmp / "figures" / "stability_region.png").stat().st_size > 10_000
@@ -94,13 +94,13 @@ def test_installed_package_ships_the_c_driver_and_compiles_with_it(installed):
     """Generated kernels include the hand-written driver (numerics/codegen/c): the wheel
     carries it, and a kernel compiles from the installed copy into an empty cache."""
     python, purelib, tmp = installed
-    shipped = sorted(p.name for p in (purelib / "numerics" / "codegen" / "c").glob("*.h"))
+    shipped = sorted(p.name for p in (purelib / "sparsemom" / "numerics" / "codegen" / "c").glob("*.h"))
     assert shipped == sorted(p.name for p in (ROOT / "numerics" / "codegen" / "c").glob("*.h"))
     assert "recursion_kernel.h" in shipped and "vector_width.h" in shipped
     code = f"""
 import os
 os.environ["SPARSEMOM_CACHE_DIR"] = {str(tmp / "fresh-cache")!r}
-from numerics import Optimizer, SparseLeastSquares, exact_risk
+from sparsemom.numerics import Optimizer, SparseLeastSquares, exact_risk
 m, o = SparseLeastSquares(8, [0.3, 0.01]), Optimizer("nesterov", 0.05, 0.5, batch=2)
 c, ref = exact_risk(m, o, 20, backend="c"), exact_risk(m, o, 20, backend="numpy")
 print(abs(c - ref).max() <= 1e-12 * abs(ref).max(), len(os.listdir(os.environ["SPARSEMOM_CACHE_DIR"])) > 0)
@@ -108,3 +108,21 @@ print(abs(c - ref).max() <= 1e-12 * abs(ref).max(), len(os.listdir(os.environ["S
     proc = _run(python, "-c", code, cwd=tmp)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.split() == ["True", "True"]
+
+
+def test_the_wheel_is_one_import_package_that_runs_the_readme(installed):
+    """The wheel installs one top-level package, ``sparsemom`` (no ``derivations``,
+    ``numerics`` or ``paper_figures`` beside a user's own modules), typed; the README's
+    first example runs against it, from a folder that is not the checkout."""
+    python, purelib, tmp = installed
+    top = sorted(p.name for p in purelib.iterdir() if (p / "__init__.py").is_file())
+    assert top == ["sparsemom"]
+    assert (purelib / "sparsemom" / "py.typed").is_file()
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    use = readme[readme.index("## Use"):]
+    example = use[use.index("```python\n") + len("```python\n"):use.index("```", use.index("```python\n") + 3)]
+    assert "import sparsemom as sm" in example
+    proc = _run(python, "-c", example + "\nprint(r.shape, type(sm.__version__).__name__)", cwd=tmp)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.split()[-2:] == ["(61,)", "str"]
+    assert _run(python, "-c", "import numerics", cwd=tmp).returncode != 0

@@ -7,13 +7,19 @@ import subprocess
 import sys
 from fractions import Fraction
 
-from derivations import UPDATE_RULES, LinearVector, closed_form, derive_recursion, timescales
-from derivations.limits.asymptotics import ExponentPoint
-from derivations.limits.scaling_limits import scaling_limit
-from numerics.inputs.models import RareClassLogistic, SparseLeastSquares
-from numerics.inputs.optimizer import Optimizer
-from numerics.simulate.monte_carlo import monte_carlo_risk
-from numerics.verify.checks import Check, CheckResult
+from sparsemom.derivations import (
+    UPDATE_RULES,
+    LinearVector,
+    closed_form,
+    derive_recursion,
+    timescales,
+)
+from sparsemom.derivations.limits.asymptotics import ExponentPoint
+from sparsemom.derivations.limits.scaling_limits import scaling_limit
+from sparsemom.numerics.inputs.models import RareClassLogistic, SparseLeastSquares
+from sparsemom.numerics.inputs.optimizer import Optimizer
+from sparsemom.numerics.simulate.monte_carlo import monte_carlo_risk
+from sparsemom.numerics.verify.checks import Check, CheckResult
 
 
 def public_objects():
@@ -54,8 +60,8 @@ def test_figures_do_not_touch_the_backend_or_pyplot(tmp_path):
     code = f"""
 import sys, matplotlib
 matplotlib.use("svg")
-from numerics.studies.paper import stability_region
-from numerics.studies.logistic import study_figure
+from sparsemom.numerics.studies.paper import stability_region
+from sparsemom.numerics.studies.logistic import study_figure
 fig = stability_region(__import__("pathlib").Path({str(tmp_path)!r}), False)
 assert fig.paths and all(p.exists() for p in fig.paths), fig.paths
 print(matplotlib.get_backend(), "matplotlib.pyplot" in sys.modules)
@@ -81,7 +87,7 @@ def test_derived_objects_display_as_latex_without_raw_names():
     subscripts merged, text escaped (no literal underscores in ``\\text``)."""
     import re
 
-    import derivations.definitions.methods  # noqa: F401  (registers dana)
+    import sparsemom.derivations.definitions.methods  # noqa: F401  (registers dana)
 
     shown = [derive_recursion("lsq", "heavy-ball")._repr_latex_(),
              derive_recursion("lsq", "dana")._repr_latex_(),

@@ -10,9 +10,9 @@ from latex_parsing import parse_latex_two_stage
 from sympy.parsing.latex import LaTeXParsingError, parse_latex
 from sympy.polys.domains import ZZ
 
-from derivations import BUILT_IN_RULES, TIME_RULES
-from derivations.output.latex import latex_document, latex_equations
-from numerics.cli import main
+from sparsemom.derivations import BUILT_IN_RULES, TIME_RULES
+from sparsemom.derivations.output.latex import latex_document, latex_equations
+from sparsemom.numerics.cli import main
 
 P, B = sp.Symbol("p"), sp.Symbol("B")
 
@@ -127,7 +127,7 @@ def test_the_zero_test_rejects_a_wrong_coefficient_of_a_mode():
 def test_paper_shorthand_is_undone_exactly():
     """``p_B``, ``q`` and the per-moment factoring change how a relation is written, never
     what it says: written out again it is the derived relation, for every equation."""
-    from derivations.output.paper_style import P_B, Q, expanded, shorthand
+    from sparsemom.derivations.output.paper_style import P_B, Q, expanded, shorthand
 
     for section, relation, _ in latex_equations("lsq", "heavy-ball", "active"):
         if section == "Closed form":
@@ -137,15 +137,15 @@ def test_paper_shorthand_is_undone_exactly():
         # the zero test's p and B carry no assumptions
         assert is_zero(difference.xreplace({s: sp.Symbol(s.name)
                                             for s in difference.free_symbols})), section
-    from derivations import symbols as S
-    from derivations import timescales
+    from sparsemom.derivations import symbols as S
+    from sparsemom.derivations import timescales
     short = shorthand(timescales("lsq", "heavy-ball").effective_retention)
     assert short == P_B * S.beta / (P_B * S.beta - S.beta + 1)
     assert shorthand(1 - S.p) == Q
 
 
 def test_paper_document_is_labelled_matrix_form_without_cdot(tmp_path, pdflatex):
-    import derivations.definitions.methods  # noqa: F401  (registers dana: two buffers, a 6×6 matrix)
+    import sparsemom.derivations.definitions.methods  # noqa: F401  (registers dana: two buffers, a 6×6 matrix)
 
     for optimizer, time in (("heavy-ball", "active"), ("dana", "steps")):
         out = tmp_path / f"{optimizer}.tex"

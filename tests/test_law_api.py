@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
-from derivations import (
+from sparsemom.derivations import (
     DataLaw,
     Discrete,
     Gaussian,
@@ -26,27 +26,27 @@ from derivations import (
     register_law,
     unregister_law,
 )
-from derivations import symbols as S
-from derivations.core.vectors import Dot, LinearVector
-from derivations.definitions.laws import LAWS, LEAST_SQUARES, law
-from derivations.definitions.optimizers import (
+from sparsemom.derivations import symbols as S
+from sparsemom.derivations.core.vectors import Dot, LinearVector
+from sparsemom.derivations.definitions.laws import LAWS, LEAST_SQUARES, law
+from sparsemom.derivations.definitions.optimizers import (
     HyperParameter,
     UpdateRule,
     e,
     register_rule,
     unregister_rule,
 )
-from derivations.engine import store
-from derivations.engine.wick import MomentsDoNotClose
-from derivations.limits.asymptotics import ExponentPoint
-from derivations.limits.scaling_limits import scaling_limit
-from derivations.output.latex import latex_document
-from derivations.properties.stability import stability_conditions
-from derivations.properties.timescales import timescales
-from numerics import Model, Optimizer, exact_risk
-from numerics.inputs.models import SparseLeastSquares
-from numerics.simulate.exact_moments import expanded_risk
-from numerics.simulate.monte_carlo import monte_carlo_risk
+from sparsemom.derivations.engine import store
+from sparsemom.derivations.engine.wick import MomentsDoNotClose
+from sparsemom.derivations.limits.asymptotics import ExponentPoint
+from sparsemom.derivations.limits.scaling_limits import scaling_limit
+from sparsemom.derivations.output.latex import latex_document
+from sparsemom.derivations.properties.stability import stability_conditions
+from sparsemom.derivations.properties.timescales import timescales
+from sparsemom.numerics import Model, Optimizer, exact_risk
+from sparsemom.numerics.inputs.models import SparseLeastSquares
+from sparsemom.numerics.simulate.exact_moments import expanded_risk
+from sparsemom.numerics.simulate.monte_carlo import monte_carlo_risk
 
 NAMES = ("probe-law", "probe-law-2")
 lam = sp.Symbol("lam", positive=True)
@@ -412,7 +412,7 @@ def test_a_model_needs_a_registered_law():
 def test_the_readme_example_of_a_law_runs():
     """The README's own-law example, as written, registers a law that evaluates."""
     text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    start = text.index("  import sympy as sp\n  from derivations import DataLaw")
+    start = text.index("  import sympy as sp\n  from sparsemom.derivations import DataLaw")
     block = "\n".join(line[2:] for line in text[start:text.index("  ```", start)].splitlines())
     namespace: dict = {}
     try:

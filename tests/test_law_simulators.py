@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from derivations import symbols as S
-from derivations.core.vectors import Dot, LinearVector
-from derivations.definitions.ingredients import (
+from sparsemom.derivations import symbols as S
+from sparsemom.derivations.core.vectors import Dot, LinearVector
+from sparsemom.derivations.definitions.ingredients import (
     Distribution,
     Gaussian,
     Mask,
@@ -22,16 +22,21 @@ from derivations.definitions.ingredients import (
     rademacher,
     sparse_sign,
 )
-from derivations.definitions.laws import DataLaw, LawParameter, register_law, unregister_law
-from numerics import exact_risk
-from numerics.inputs.models import Model, RareClassLogistic
-from numerics.inputs.optimizer import Optimizer
-from numerics.simulate.data_law import law_sampler
-from numerics.simulate.harness import compare_with_theory
-from numerics.simulate.monte_carlo import monte_carlo_risk
-from numerics.simulate.sparse import sparse_monte_carlo_risk
-from numerics.verify.checks import run_checks
-from numerics.verify.rungs import law_checks
+from sparsemom.derivations.definitions.laws import (
+    DataLaw,
+    LawParameter,
+    register_law,
+    unregister_law,
+)
+from sparsemom.numerics import exact_risk
+from sparsemom.numerics.inputs.models import Model, RareClassLogistic
+from sparsemom.numerics.inputs.optimizer import Optimizer
+from sparsemom.numerics.simulate.data_law import law_sampler
+from sparsemom.numerics.simulate.harness import compare_with_theory
+from sparsemom.numerics.simulate.monte_carlo import monte_carlo_risk
+from sparsemom.numerics.simulate.sparse import sparse_monte_carlo_risk
+from sparsemom.numerics.verify.checks import run_checks
+from sparsemom.numerics.verify.rungs import law_checks
 
 s2 = sp.Symbol("s2_sim", nonnegative=True)
 tau2 = sp.Symbol("tau2_sim", nonnegative=True)

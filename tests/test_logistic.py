@@ -4,14 +4,17 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from derivations import symbols as S
-from derivations.definitions.optimizers import UPDATE_RULES
-from derivations.engine.recursion import recursion_for
-from derivations.properties.stability import stability_conditions
-from derivations.properties.timescales import timescales
-from derivations.rare_class import statistics as M2
-from derivations.rare_class.drift import derive_statistics_map, unsupported_by_statistics_map
-from derivations.rare_class.linearisation import (
+from sparsemom.derivations import symbols as S
+from sparsemom.derivations.definitions.optimizers import UPDATE_RULES
+from sparsemom.derivations.engine.recursion import recursion_for
+from sparsemom.derivations.properties.stability import stability_conditions
+from sparsemom.derivations.properties.timescales import timescales
+from sparsemom.derivations.rare_class import statistics as M2
+from sparsemom.derivations.rare_class.drift import (
+    derive_statistics_map,
+    unsupported_by_statistics_map,
+)
+from sparsemom.derivations.rare_class.linearisation import (
     class0_moment,
     constant_definitions,
     curvature,
@@ -19,20 +22,23 @@ from derivations.rare_class.linearisation import (
     linearise,
     rare_class_constants,
 )
-from derivations.rare_class.logistic_normal import LogisticNormalMoment, SoftplusNormalMean
-from numerics.analysis.linearised import fisher_constants, stationary_bulk
-from numerics.analysis.mean_field import expected_next, fixed_point, mean_field
-from numerics.inputs.models import RareClassLogistic
-from numerics.inputs.optimizer import Optimizer
-from numerics.kernels.logistic_normal import gauss_hermite, sigmoid_power, softplus
-from numerics.simulate.harness import compare_with_theory
-from numerics.simulate.logistic import (
+from sparsemom.derivations.rare_class.logistic_normal import (
+    LogisticNormalMoment,
+    SoftplusNormalMean,
+)
+from sparsemom.numerics.analysis.linearised import fisher_constants, stationary_bulk
+from sparsemom.numerics.analysis.mean_field import expected_next, fixed_point, mean_field
+from sparsemom.numerics.inputs.models import RareClassLogistic
+from sparsemom.numerics.inputs.optimizer import Optimizer
+from sparsemom.numerics.kernels.logistic_normal import gauss_hermite, sigmoid_power, softplus
+from sparsemom.numerics.simulate.harness import compare_with_theory
+from sparsemom.numerics.simulate.logistic import (
     NAMES,
     monte_carlo_logistic,
     one_step_statistics,
     statistics_of,
 )
-from numerics.verify.logistic import check_linearisation, check_one_step, check_quadrature
+from sparsemom.numerics.verify.logistic import check_linearisation, check_one_step, check_quadrature
 
 #: The rules the logistic statistics map takes (state (e,) or (e, v), parameters lr, beta).
 OPTIMIZERS = tuple(name for name, rule in UPDATE_RULES.items()
@@ -231,9 +237,9 @@ def test_unstable_parameters_are_reported_not_nan():
 def test_logistic_sweep_agrees_with_monte_carlo_and_draws_into_its_axes():
     import matplotlib.pyplot as plt
 
-    from numerics.analysis.mean_field_convergence import StudySetup
-    from numerics.runtime.plotting import new_figure
-    from numerics.studies.logistic_sweeps import (
+    from sparsemom.numerics.analysis.mean_field_convergence import StudySetup
+    from sparsemom.numerics.runtime.plotting import new_figure
+    from sparsemom.numerics.studies.logistic_sweeps import (
         SWEPT,
         checks,
         plot_sweep,

@@ -4,10 +4,10 @@ Monte Carlo rung that `sparsemom verify` runs."""
 import numpy as np
 import pytest
 
-from numerics.inputs.models import SparseLeastSquares
-from numerics.inputs.optimizer import Optimizer
-from numerics.simulate.monte_carlo import monte_carlo_risk
-from numerics.verify.rungs import check_monte_carlo, monte_carlo_cases
+from sparsemom.numerics.inputs.models import SparseLeastSquares
+from sparsemom.numerics.inputs.optimizer import Optimizer
+from sparsemom.numerics.simulate.monte_carlo import monte_carlo_risk
+from sparsemom.numerics.verify.rungs import check_monte_carlo, monte_carlo_cases
 
 CASES = list(monte_carlo_cases())
 
@@ -40,9 +40,9 @@ def test_unknown_time_rule():
 
 
 def _simulators():
-    from numerics.inputs.models import RareClassLogistic
-    from numerics.simulate.logistic import monte_carlo_logistic
-    from numerics.simulate.sparse import sparse_monte_carlo_risk
+    from sparsemom.numerics.inputs.models import RareClassLogistic
+    from sparsemom.numerics.simulate.logistic import monte_carlo_logistic
+    from sparsemom.numerics.simulate.sparse import sparse_monte_carlo_risk
     model = SparseLeastSquares(d=3, p=[0.5, 0.25], R0=1.0, sigma2=0.1)
     opt = Optimizer("heavy-ball", lr=0.2, beta=0.5, batch=2)
     logistic = RareClassLogistic(6, 0.2, 1.5)
@@ -89,9 +89,9 @@ def test_a_seed_of_another_kind_is_refused(simulator, seed):
 
 
 def test_studies_take_every_kind_of_seed_and_check_it_up_front():
-    from numerics.analysis.mean_field_convergence import StudySetup
-    from numerics.analysis.phase_map import phase_map
-    from numerics.inputs.seeds import offset_seed
+    from sparsemom.numerics.analysis.mean_field_convergence import StudySetup
+    from sparsemom.numerics.analysis.phase_map import phase_map
+    from sparsemom.numerics.inputs.seeds import offset_seed
     with pytest.raises(ValueError, match="seed must be an integer ≥ 0, a numpy"):
         StudySetup(seed=2.5)
     with pytest.raises(ValueError, match="seed must be an integer ≥ 0, a numpy"):

@@ -33,9 +33,9 @@ import sys
 import numpy as np
 import pytest
 
-from numerics import Optimizer, SparseLeastSquares, exact_risk
-from numerics.inputs import schedules
-from numerics.simulate.harness import compare_with_theory
+from sparsemom.numerics import Optimizer, SparseLeastSquares, exact_risk
+from sparsemom.numerics.inputs import schedules
+from sparsemom.numerics.simulate.harness import compare_with_theory
 
 if importlib.util.find_spec("jax") is None or importlib.util.find_spec("optax") is None:
     pytest.skip("jax and optax are not installed (the test extra installs them)",

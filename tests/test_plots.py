@@ -9,17 +9,17 @@ from types import SimpleNamespace
 import matplotlib.pyplot as plt
 import numpy as np
 
-from derivations.limits.asymptotics import ExponentPoint
-from derivations.limits.scaling_limits import scaling_limit
-from numerics.analysis.mean_field_convergence import StudySetup
-from numerics.analysis.scaling_limit import rescaled_times
-from numerics.runtime.plotting import new_figure
-from numerics.studies.logistic import (
+from sparsemom.derivations.limits.asymptotics import ExponentPoint
+from sparsemom.derivations.limits.scaling_limits import scaling_limit
+from sparsemom.numerics.analysis.mean_field_convergence import StudySetup
+from sparsemom.numerics.analysis.scaling_limit import rescaled_times
+from sparsemom.numerics.runtime.plotting import new_figure
+from sparsemom.numerics.studies.logistic import (
     plot_concentration,
     plot_mean_field_vs_monte_carlo,
     plot_rare_class_phases,
 )
-from numerics.studies.paper import plot_risk_curves, plot_stability_region
+from sparsemom.numerics.studies.paper import plot_risk_curves, plot_stability_region
 
 
 def _axes():
@@ -66,10 +66,10 @@ def test_logistic_panels_draw_into_their_axes():
 
 
 def test_curves_draw_into_their_axes():
-    from numerics import Optimizer, SparseLeastSquares, exact_state
-    from numerics.analysis.scaling_limit import finite_d_components, limit_components
-    from numerics.simulate.monte_carlo import monte_carlo_risk
-    from numerics.studies.curves import (
+    from sparsemom.numerics import Optimizer, SparseLeastSquares, exact_state
+    from sparsemom.numerics.analysis.scaling_limit import finite_d_components, limit_components
+    from sparsemom.numerics.simulate.monte_carlo import monte_carlo_risk
+    from sparsemom.numerics.studies.curves import (
         plot_exact_and_monte_carlo,
         plot_limit_components,
         plot_moments,
@@ -96,8 +96,8 @@ def test_curves_draw_into_their_axes():
 
 def test_limit_components_table_is_tidy_with_the_point():
     """component_panels' data: one line per curve, t and component, exact values."""
-    from numerics.analysis.scaling_limit import finite_d_components, limit_components
-    from numerics.studies.curves import limit_components_table
+    from sparsemom.numerics.analysis.scaling_limit import finite_d_components, limit_components
+    from sparsemom.numerics.studies.curves import limit_components_table
 
     limit = scaling_limit("lsq", "heavy-ball", ExponentPoint(Fraction(27, 10), Fraction(3, 2),
                                                             Fraction(5, 2), 0))
@@ -119,8 +119,8 @@ def test_limit_components_table_is_tidy_with_the_point():
 def test_risk_curves_table_is_tidy_with_the_point():
     """risk_curves_by_phase's data: exact curves per d, the Monte Carlo mean with its
     standard error, the limit on its fine grid, and the point's exponents as columns."""
-    from numerics.analysis.scaling_limit import limit_curve
-    from numerics.studies.paper import limit_times, risk_curves_table
+    from sparsemom.numerics.analysis.scaling_limit import limit_curve
+    from sparsemom.numerics.studies.paper import limit_times, risk_curves_table
 
     limit = scaling_limit("lsq", "sgd", ExponentPoint(Fraction(23, 20), Fraction(3, 2), 0, 0))
     t = rescaled_times(limit, 8)
@@ -142,7 +142,7 @@ def test_risk_curves_table_is_tidy_with_the_point():
 
 
 def test_stability_table_gives_each_rows_stable_edge():
-    from numerics.studies.paper import stability_table
+    from sparsemom.numerics.studies.paper import stability_table
 
     lr, eps = np.meshgrid(np.geomspace(0.01, 1, 5), np.geomspace(0.01, 1, 3))
     stable = {1.0: lr < 0.2, 0.1: np.array([[True, False, True, False, False],
@@ -161,7 +161,7 @@ def test_stability_table_gives_each_rows_stable_edge():
 
 
 def test_phase_regions_table_holds_each_regions_polygon():
-    from numerics.studies.sweep_figure import _phase_map, phase_regions_table
+    from sparsemom.numerics.studies.sweep_figure import _phase_map, phase_regions_table
 
     phases = _phase_map(("heavy-ball", 9))
     table = phase_regions_table([phases], ("heavy-ball",))
@@ -180,7 +180,7 @@ def test_phase_regions_table_holds_each_regions_polygon():
 
 
 def test_logistic_study_table_holds_the_three_panels():
-    from numerics.studies.logistic import PHASE_D, phase_grid, study_table
+    from sparsemom.numerics.studies.logistic import PHASE_D, phase_grid, study_table
 
     times = np.linspace(0.1, 1, 4)
     point = lambda d, rms: SimpleNamespace(  # noqa: E731

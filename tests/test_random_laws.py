@@ -20,7 +20,7 @@ such ingredient at most 2, so the second moments use its moments up to order 4. 
 rules (SGD, heavy ball, Nesterov, lazy) are written out here as well.
 
 The engine's exact backend must equal the oracle in rationals; so must the exact-moment
-expansion (``numerics.simulate.exact_moments``); a law the engine refuses as not closing
+expansion (``sparsemom.numerics.simulate.exact_moments``); a law the engine refuses as not closing
 must indeed depend on more than ``‖e_0‖²`` (checked with two initial errors of the same
 norm); the float backends agree with the exact one.
 """
@@ -35,7 +35,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from derivations import (
+from sparsemom.derivations import (
     DataLaw,
     Discrete,
     Gaussian,
@@ -48,10 +48,10 @@ from derivations import (
     register_law,
     unregister_law,
 )
-from derivations.core.vectors import Dot, LinearVector
-from derivations.engine.wick import MomentsDoNotClose
-from numerics import Model, Optimizer, exact_risk
-from numerics.simulate.exact_moments import expanded_risk
+from sparsemom.derivations.core.vectors import Dot, LinearVector
+from sparsemom.derivations.engine.wick import MomentsDoNotClose
+from sparsemom.numerics import Model, Optimizer, exact_risk
+from sparsemom.numerics.simulate.exact_moments import expanded_risk
 
 D, STEPS = 2, 3
 #: Two initial errors with ‖e_0‖² = 1: off the axes, and on one.

@@ -28,20 +28,20 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from derivations import symbols as S
-from derivations.definitions.optimizers import (
+from sparsemom.derivations import symbols as S
+from sparsemom.derivations.definitions.optimizers import (
     HyperParameter,
     UpdateRule,
     e,
     register_rule,
     unregister_rule,
 )
-from numerics import exact_risk
-from numerics.inputs.models import SparseLeastSquares
-from numerics.inputs.optimizer import Optimizer
-from numerics.simulate.harness import compare_with_theory
-from numerics.simulate.monte_carlo import monte_carlo_risk
-from numerics.simulate.sparse import sparse_monte_carlo_risk
+from sparsemom.numerics import exact_risk
+from sparsemom.numerics.inputs.models import SparseLeastSquares
+from sparsemom.numerics.inputs.optimizer import Optimizer
+from sparsemom.numerics.simulate.harness import compare_with_theory
+from sparsemom.numerics.simulate.monte_carlo import monte_carlo_risk
+from sparsemom.numerics.simulate.sparse import sparse_monte_carlo_risk
 
 #: Every name the engine gives a symbol of its own (parameters, sample atoms, probes,
 #: moments, closed-form and codegen variables, statistics), names of the generated code
@@ -97,7 +97,7 @@ def _oracle_risk(rule: UpdateRule, values: dict, schedule=None) -> list[F]:
     """``Σ_rows ½ p E‖e_k‖²``, ``k = 0..STEPS``, by the Gram recursion of the module
     docstring, in exact rationals (``values``: the hyper-parameters' rational values;
     ``schedule``: symbol → ``k ↦`` multiplier of step ``k``'s value)."""
-    from derivations.definitions.optimizers import g
+    from sparsemom.derivations.definitions.optimizers import g
 
     new = rule.apply()
     state = rule.state
@@ -238,8 +238,8 @@ def test_scheduled_rules_agree_with_the_oracle_step_by_step(random_rules, backen
     takes each step's values; the exact backend equals it, the others agree to 1e-12 (the
     C backend where the rule has a scheduled kernel: up to 256 per-row factors, here the
     rules of 1 and 2 buffers)."""
-    from derivations.engine.recursion import derive_recursion
-    from numerics.kernels.backends import generated_module
+    from sparsemom.derivations.engine.recursion import derive_recursion
+    from sparsemom.numerics.kernels.backends import generated_module
 
     for rule in (r for r in random_rules if len(r.buffers) <= 3):
         (h,) = rule.specs

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from test_architecture import DERIVATION_LAYERS, LAYERS
 
-from derivations.definitions.methods import METHODS
-from derivations.definitions.optimizers import BUILT_IN_RULES
+from sparsemom.derivations.definitions.methods import METHODS
+from sparsemom.derivations.definitions.optimizers import BUILT_IN_RULES
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -135,12 +135,14 @@ def test_every_repository_path_the_readme_names_exists():
     assert not missing, f"the README names missing paths: {missing}"
 
 
-DOTTED = sorted(set(re.findall(r"(?<![\w.])((?:derivations|numerics)(?:\.\w+)+)", README)))
+DOTTED = sorted(set(re.findall(r"(?<![\w.])(sparsemom(?:\.\w+)+|sm\.\w+)", README)))
 
 
 @pytest.mark.parametrize("name", DOTTED)
 def test_every_dotted_name_the_readme_quotes_resolves(name):
-    parts = name.split(".")
+    """Every ``sparsemom.…`` name the README quotes, and every ``sm.…`` (``import sparsemom
+    as sm``), resolves."""
+    parts = ["sparsemom", *name.split(".")[1:]] if name.startswith("sm.") else name.split(".")
     for i in range(len(parts), 0, -1):
         try:
             obj = importlib.import_module(".".join(parts[:i]))

@@ -5,12 +5,12 @@ import pytest
 import sympy as sp
 from swept_rules import SWEPT_RULES
 
-from derivations import UPDATE_RULES, derive_recursion
-from derivations import symbols as S
-from derivations.core.vectors import Dot
-from derivations.definitions.laws import LEAST_SQUARES
-from derivations.definitions.optimizers import e, g, v
-from derivations.engine.expectation import BatchExpectation
+from sparsemom.derivations import UPDATE_RULES, derive_recursion
+from sparsemom.derivations import symbols as S
+from sparsemom.derivations.core.vectors import Dot
+from sparsemom.derivations.definitions.laws import LEAST_SQUARES
+from sparsemom.derivations.definitions.optimizers import e, g, v
+from sparsemom.derivations.engine.expectation import BatchExpectation
 
 R, C, V = sp.symbols("R C V")
 

@@ -10,8 +10,8 @@ from scipy.optimize import linprog as highs
 from sympy.solvers.simplex import InfeasibleLPError, UnboundedLPError
 from sympy.solvers.simplex import linprog as sympy_linprog
 
-from derivations.limits.rational_lp import feasible_point
-from derivations.limits.regions import implied, reduce_region
+from sparsemom.derivations.limits.rational_lp import feasible_point
+from sparsemom.derivations.limits.regions import implied, reduce_region
 
 
 def _row(rng, n):

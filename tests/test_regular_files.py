@@ -10,8 +10,8 @@ import stat
 
 import pytest
 
-from numerics.cli import main
-from numerics.runtime.atomic import NotRegularFile, write_text_atomic
+from sparsemom.numerics.cli import main
+from sparsemom.numerics.runtime.atomic import NotRegularFile, write_text_atomic
 
 
 def _fifo(path):
@@ -109,7 +109,7 @@ def test_a_file_that_turns_out_not_regular_while_writing_is_one_error_line(tmp_p
 def test_an_output_folder_holding_an_entry_named_probe_is_accepted(tmp_path):
     """The folder probe wrote a file named ``probe`` through the regular-file check: a
     folder (or a link to a device) of that name in ``--out`` made the option fail."""
-    from numerics.inputs.arguments import output_dir
+    from sparsemom.numerics.inputs.arguments import output_dir
 
     (tmp_path / "probe").mkdir()
     (tmp_path / "other").mkdir()

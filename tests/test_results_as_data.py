@@ -9,15 +9,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from derivations.limits.asymptotics import ExponentPoint
-from derivations.limits.scaling_limits import scaling_limit
-from numerics import DivergenceWarning, Optimizer, SparseLeastSquares, exact_risk, exact_state
-from numerics.analysis.mean_field import mean_field
-from numerics.analysis.scaling_limit import limit_components, limit_curve, rescaled_times
-from numerics.inputs.models import RareClassLogistic
-from numerics.simulate.logistic import NAMES, monte_carlo_logistic
-from numerics.simulate.monte_carlo import monte_carlo_risk
-from numerics.simulate.sparse import sparse_monte_carlo_risk
+from sparsemom.derivations.limits.asymptotics import ExponentPoint
+from sparsemom.derivations.limits.scaling_limits import scaling_limit
+from sparsemom.numerics import (
+    DivergenceWarning,
+    Optimizer,
+    SparseLeastSquares,
+    exact_risk,
+    exact_state,
+)
+from sparsemom.numerics.analysis.mean_field import mean_field
+from sparsemom.numerics.analysis.scaling_limit import limit_components, limit_curve, rescaled_times
+from sparsemom.numerics.inputs.models import RareClassLogistic
+from sparsemom.numerics.simulate.logistic import NAMES, monte_carlo_logistic
+from sparsemom.numerics.simulate.monte_carlo import monte_carlo_risk
+from sparsemom.numerics.simulate.sparse import sparse_monte_carlo_risk
 
 ROWS_P = [Fraction(1, 2), Fraction(1, 4), Fraction(1, 8)]
 

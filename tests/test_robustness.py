@@ -13,15 +13,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from numerics.inputs.models import RareClassLogistic, SparseLeastSquares
-from numerics.inputs.optimizer import Optimizer
-from numerics.kernels import compiler
-from numerics.kernels.exact_risk import BackendFallbackWarning, exact_risk
-from numerics.runtime.atomic import write_text_atomic
-from numerics.simulate.monte_carlo import LongSimulationWarning, monte_carlo_risk
+from sparsemom.numerics.inputs.models import RareClassLogistic, SparseLeastSquares
+from sparsemom.numerics.inputs.optimizer import Optimizer
+from sparsemom.numerics.kernels import compiler
+from sparsemom.numerics.kernels.exact_risk import BackendFallbackWarning, exact_risk
+from sparsemom.numerics.runtime.atomic import write_text_atomic
+from sparsemom.numerics.simulate.monte_carlo import LongSimulationWarning, monte_carlo_risk
 
 #: The module (the package re-exports its function under the same name).
-exact_risk_module = sys.modules["numerics.kernels.exact_risk"]
+exact_risk_module = sys.modules["sparsemom.numerics.kernels.exact_risk"]
 MODEL = SparseLeastSquares(6, [0.3, 0.02], R0=[1.0, 2.0], sigma2=0.1)
 OPT = Optimizer("heavy-ball", lr=0.05, beta=0.6, batch=3)
 
@@ -92,7 +92,7 @@ def test_a_very_long_dense_simulation_warns_before_it_starts():
 
 
 def test_a_damaged_manifest_is_rebuilt_with_a_warning(tmp_path):
-    from numerics.studies.manifest import previous_entries
+    from sparsemom.numerics.studies.manifest import previous_entries
 
     path = tmp_path / "manifest.json"
     for damaged in ('{"figures": [', '{"figures": [1, 2]}', "[]", "\xff\xfe"):
@@ -104,7 +104,7 @@ def test_a_damaged_manifest_is_rebuilt_with_a_warning(tmp_path):
 
 
 def test_long_stages_print_one_line_each_when_not_in_a_terminal(capsys, monkeypatch):
-    from numerics.runtime.progress import progress
+    from sparsemom.numerics.runtime.progress import progress
 
     monkeypatch.setenv("CI", "true")
     assert list(progress(["derive", "codegen"], desc="stages", lines=True)) == ["derive", "codegen"]
@@ -130,7 +130,7 @@ def test_a_failed_write_names_the_file_and_leaves_no_temporary(tmp_path, monkeyp
     command line then could not say which file): the atomic writer names its target."""
     import errno
 
-    from numerics.runtime.atomic import probe_atomic_write, write_text_atomic
+    from sparsemom.numerics.runtime.atomic import probe_atomic_write, write_text_atomic
 
     def full(self, *args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")

@@ -4,7 +4,7 @@ Any rule linear in ``(e, v, g)`` has an exact second-moment recursion.  Here man
 random rules — rational and symbolic coefficients (in ``lr``, ``beta`` and the
 step activity ``a``), with and without a buffer — are registered, derived by the
 engine, and their risk compared ``==`` in rationals with the brute-force
-exact-moment oracle (:mod:`numerics.simulate.exact_moments`), which expands the same rule
+exact-moment oracle (:mod:`sparsemom.numerics.simulate.exact_moments`), which expands the same rule
 in coordinates and takes expectations monomial by monomial.
 """
 
@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from derivations import derive_recursion, stability_conditions, timescales
-from derivations import symbols as S
-from derivations.core.vectors import LinearVector
-from derivations.definitions.optimizers import (
+from sparsemom.derivations import derive_recursion, stability_conditions, timescales
+from sparsemom.derivations import symbols as S
+from sparsemom.derivations.core.vectors import LinearVector
+from sparsemom.derivations.definitions.optimizers import (
     UPDATE_RULES,
     UpdateRule,
     e,
@@ -29,13 +29,13 @@ from derivations.definitions.optimizers import (
     unregister_rule,
     v,
 )
-from derivations.properties.oscillation import oscillation_discriminant
-from numerics import exact_risk
-from numerics.inputs.models import SparseLeastSquares
-from numerics.inputs.optimizer import Optimizer
-from numerics.simulate.exact_moments import expanded_risk
-from numerics.simulate.sparse import idle_maps
-from numerics.simulate.update import apply_update
+from sparsemom.derivations.properties.oscillation import oscillation_discriminant
+from sparsemom.numerics import exact_risk
+from sparsemom.numerics.inputs.models import SparseLeastSquares
+from sparsemom.numerics.inputs.optimizer import Optimizer
+from sparsemom.numerics.simulate.exact_moments import expanded_risk
+from sparsemom.numerics.simulate.sparse import idle_maps
+from sparsemom.numerics.simulate.update import apply_update
 
 RULES = 24
 

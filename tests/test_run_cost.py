@@ -11,11 +11,11 @@ import os
 import numpy as np
 import pytest
 
-from numerics.inputs.models import SparseLeastSquares
-from numerics.inputs.optimizer import Optimizer
-from numerics.kernels import backends, run_cost
-from numerics.kernels.exact_risk import exact_risk
-from numerics.kernels.exact_state import exact_state
+from sparsemom.numerics.inputs.models import SparseLeastSquares
+from sparsemom.numerics.inputs.optimizer import Optimizer
+from sparsemom.numerics.kernels import backends, run_cost
+from sparsemom.numerics.kernels.exact_risk import exact_risk
+from sparsemom.numerics.kernels.exact_state import exact_state
 
 OPT = Optimizer("heavy-ball", lr=0.05, beta=0.6, batch=3)
 SMALL = SparseLeastSquares(6, [0.3, 0.02], R0=[1.0, 2.0], sigma2=0.1)

@@ -8,18 +8,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from derivations.limits.asymptotics import ExponentPoint
-from derivations.limits.families import Family
-from derivations.limits.scaling_limits import scaling_limit
-from numerics.analysis.scaling_limit import (
+from sparsemom.derivations.limits.asymptotics import ExponentPoint
+from sparsemom.derivations.limits.families import Family
+from sparsemom.derivations.limits.scaling_limits import scaling_limit
+from sparsemom.numerics.analysis.scaling_limit import (
     convergence,
     finite_d_problem,
     limit_curve,
     rescaled_times,
 )
-from numerics.kernels.exact_risk import exact_risk, exact_risk_at
-from numerics.runtime.parallel import parallel_map
-from numerics.studies.sweep import SWEEP_POINTS, SweepPoint, run_point
+from sparsemom.numerics.kernels.exact_risk import exact_risk, exact_risk_at
+from sparsemom.numerics.runtime.parallel import parallel_map
+from sparsemom.numerics.studies.sweep import SWEEP_POINTS, SweepPoint, run_point
 
 DIMS = (10**2, 10**3, 10**4, 10**5)
 
@@ -119,7 +119,7 @@ def test_sweep_covers_every_phase_and_at_least_twenty_points():
 
 
 def test_sweep_writes_table_and_figure_atomically(tmp_path):
-    from numerics.studies.sweep import table_markdown, write_sweep
+    from sparsemom.numerics.studies.sweep import table_markdown, write_sweep
 
     chosen = [p for p in SWEEP_POINTS if p.optimizer == "sgd"] + [SWEEP_POINTS[0]]
     results = [run_point(p, dimensions=(100, 1000)) for p in chosen]
@@ -156,8 +156,12 @@ def test_critical_batch_with_dense_data_converges(gamma):
 def test_critical_line_rates_approach_the_limit_and_draw_into_their_axes():
     import matplotlib.pyplot as plt
 
-    from numerics.runtime.plotting import new_figure
-    from numerics.studies.critical_line import checks, plot_critical_line, run_critical_line
+    from sparsemom.numerics.runtime.plotting import new_figure
+    from sparsemom.numerics.studies.critical_line import (
+        checks,
+        plot_critical_line,
+        run_critical_line,
+    )
 
     result = run_critical_line(p_stars=(0.5, 2.0), dimensions=(10**2, 10**3), fine=3)
     assert all(c.passed for c in checks(result)), [str(c) for c in checks(result)]

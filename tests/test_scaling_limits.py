@@ -6,12 +6,18 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from derivations.limits.asymptotics import ExponentPoint, gamma, kappa, leading_term, sigma
-from derivations.limits.decay import hurwitz_stable, linear_dynamics_decay
-from derivations.limits.phase_diagram import phase_atlas, regions
-from derivations.limits.scaling_limits import scaling_limit
-from derivations.properties.timescales import timescales
-from numerics.analysis.phase_map import phase_map
+from sparsemom.derivations.limits.asymptotics import (
+    ExponentPoint,
+    gamma,
+    kappa,
+    leading_term,
+    sigma,
+)
+from sparsemom.derivations.limits.decay import hurwitz_stable, linear_dynamics_decay
+from sparsemom.derivations.limits.phase_diagram import phase_atlas, regions
+from sparsemom.derivations.limits.scaling_limits import scaling_limit
+from sparsemom.derivations.properties.timescales import timescales
+from sparsemom.numerics.analysis.phase_map import phase_map
 
 SIGMA = Fraction(3, 2)
 
@@ -207,7 +213,7 @@ def test_every_free_lr_exponent_gets_an_answer(k, s, g):
 
 
 def test_cli_accepts_negative_fractions(capsys):
-    from numerics.cli import main
+    from sparsemom.numerics.cli import main
 
     assert main(["phase", "--sparsity", "27/10", "--batch", "3/2", "--momentum", "8/5",
                  "--lr-rule", "free", "--lr-exponent", "-4/5"]) == 0

@@ -7,18 +7,18 @@ import numpy as np
 import pytest
 from swept_rules import SWEPT_RULES
 
-from derivations import UPDATE_RULES, register_rule, unregister_rule
-from derivations import symbols as S
-from derivations.definitions.averaging import averaged
-from numerics import exact_risk
-from numerics.inputs import schedules
-from numerics.inputs.models import SparseLeastSquares
-from numerics.inputs.optimizer import Optimizer
-from numerics.simulate.harness import compare_samples, compare_with_theory
-from numerics.simulate.monte_carlo import monte_carlo_risk
-from numerics.simulate.sparse import IdleProducts, idle_maps, sparse_monte_carlo_risk
-from numerics.simulate.token_stream import zipf_frequencies
-from numerics.simulate.update import apply_update
+from sparsemom.derivations import UPDATE_RULES, register_rule, unregister_rule
+from sparsemom.derivations import symbols as S
+from sparsemom.derivations.definitions.averaging import averaged
+from sparsemom.numerics import exact_risk
+from sparsemom.numerics.inputs import schedules
+from sparsemom.numerics.inputs.models import SparseLeastSquares
+from sparsemom.numerics.inputs.optimizer import Optimizer
+from sparsemom.numerics.simulate.harness import compare_samples, compare_with_theory
+from sparsemom.numerics.simulate.monte_carlo import monte_carlo_risk
+from sparsemom.numerics.simulate.sparse import IdleProducts, idle_maps, sparse_monte_carlo_risk
+from sparsemom.numerics.simulate.token_stream import zipf_frequencies
+from sparsemom.numerics.simulate.update import apply_update
 
 STREAM = SparseLeastSquares(d=4, p=[0.3, 0.2, 0.1, 0.05], R0=[1.0, 2.0, 0.5, 1.0], sigma2=0.1)
 
@@ -126,7 +126,7 @@ def test_a_run_whose_touched_rows_do_not_fit_is_refused_before_any_work(monkeypa
     """The touched-row store grows during a run: a run too large for memory died of
     MemoryError late, where the old dense arrays failed at once. Its expected size,
     ``runs · Σ_i (1 − (1 − p_i)^{B·steps})`` pairs, is checked first."""
-    from numerics.simulate import sparse
+    from sparsemom.numerics.simulate import sparse
 
     def started(*args, **kwargs):
         raise AssertionError("the simulation started")

@@ -10,15 +10,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from derivations import UPDATE_RULES
-from derivations import symbols as S
-from derivations.engine.moments import R0 as R0_SYMBOL
-from derivations.engine.recursion import recursion_for
-from derivations.properties.oscillation import generic_discriminant, oscillation_discriminant
-from derivations.properties.stability import stability_conditions
-from numerics import DivergenceWarning, exact_risk, spectral_radius
-from numerics.analysis import row_phases as row_phases_module
-from numerics.analysis.row_phases import (
+from sparsemom.derivations import UPDATE_RULES
+from sparsemom.derivations import symbols as S
+from sparsemom.derivations.engine.moments import R0 as R0_SYMBOL
+from sparsemom.derivations.engine.recursion import recursion_for
+from sparsemom.derivations.properties.oscillation import (
+    generic_discriminant,
+    oscillation_discriminant,
+)
+from sparsemom.derivations.properties.stability import stability_conditions
+from sparsemom.numerics import DivergenceWarning, exact_risk, spectral_radius
+from sparsemom.numerics.analysis import row_phases as row_phases_module
+from sparsemom.numerics.analysis.row_phases import (
     HEAVY_BALL,
     SGD_LIKE,
     UNSTABLE,
@@ -26,23 +29,23 @@ from numerics.analysis.row_phases import (
     positive,
     row_phases,
 )
-from numerics.analysis.stability import eigenvalues, lambdified
-from numerics.cli import main
-from numerics.codegen.signature import Signature
-from numerics.inputs.models import SparseLeastSquares
-from numerics.inputs.optimizer import Optimizer
-from numerics.inputs.parameters import parameter_values
-from numerics.kernels import horizon_risk
-from numerics.kernels.backends import float_arguments
-from numerics.kernels.horizon_risk import row_risk_at
-from numerics.runtime.plotting import new_figure
-from numerics.simulate.token_stream import (
+from sparsemom.numerics.analysis.stability import eigenvalues, lambdified
+from sparsemom.numerics.cli import main
+from sparsemom.numerics.codegen.signature import Signature
+from sparsemom.numerics.inputs.models import SparseLeastSquares
+from sparsemom.numerics.inputs.optimizer import Optimizer
+from sparsemom.numerics.inputs.parameters import parameter_values
+from sparsemom.numerics.kernels import horizon_risk
+from sparsemom.numerics.kernels.backends import float_arguments
+from sparsemom.numerics.kernels.horizon_risk import row_risk_at
+from sparsemom.numerics.runtime.plotting import new_figure
+from sparsemom.numerics.simulate.token_stream import (
     decade_bands,
     stream_frequencies,
     word_frequencies,
     zipf_frequencies,
 )
-from numerics.studies.conflict import (
+from sparsemom.numerics.studies.conflict import (
     ADAPTED,
     ConflictSetup,
     _horizon_risk,
@@ -50,7 +53,7 @@ from numerics.studies.conflict import (
     run_conflict,
     table_markdown,
 )
-from numerics.studies.conflict_figure import (
+from sparsemom.numerics.studies.conflict_figure import (
     plot_band_risk_at_horizon,
     plot_band_risk_over_time,
     plot_global_scan,
@@ -78,7 +81,7 @@ def test_generic_discriminant_sign_counts_complex_pairs():
 @pytest.mark.parametrize("name", [n for n, rule in UPDATE_RULES.items() if rule.uses_beta])
 @pytest.mark.parametrize("time", ["steps", "active"])
 def test_discriminant_sign_matches_eigenvalues(name, time):
-    """Δ(χ) < 0 (sign certified by :func:`numerics.analysis.row_phases.positive`) exactly where
+    """Δ(χ) < 0 (sign certified by :func:`sparsemom.numerics.analysis.row_phases.positive`) exactly where
     the numeric transition has a complex pair (points with |Im λ| clearly nonzero or zero),
     including clustered roots near 1 where float64 alone loses the sign."""
     rng = np.random.default_rng(7)

@@ -5,18 +5,18 @@ import pytest
 import sympy as sp
 from swept_rules import SWEPT_RULES
 
-from derivations import TIME_RULES, UPDATE_RULES
-from derivations import symbols as S
-from derivations.engine.recursion import derive_recursion
-from derivations.properties.closed_forms import lam
-from derivations.properties.stability import (
+from sparsemom.derivations import TIME_RULES, UPDATE_RULES
+from sparsemom.derivations import symbols as S
+from sparsemom.derivations.engine.recursion import derive_recursion
+from sparsemom.derivations.properties.closed_forms import lam
+from sparsemom.derivations.properties.stability import (
     generic_conditions,
     schur_cohn_conditions,
     stability_conditions,
 )
-from numerics.analysis.stability import conditions_hold, is_stable, spectral_radius
-from numerics.inputs.models import SparseLeastSquares
-from numerics.inputs.optimizer import Optimizer
+from sparsemom.numerics.analysis.stability import conditions_hold, is_stable, spectral_radius
+from sparsemom.numerics.inputs.models import SparseLeastSquares
+from sparsemom.numerics.inputs.optimizer import Optimizer
 
 #: Example values of each rule's own hyper-parameters.
 EXAMPLES = {name: rule.example_hyper_parameters() for name, rule in UPDATE_RULES.items()}

@@ -2,8 +2,8 @@
 
 import sympy as sp
 
-from derivations import symbols as S
-from derivations.properties.timescales import timescales
+from sparsemom.derivations import symbols as S
+from sparsemom.derivations.properties.timescales import timescales
 
 pB = 1 - (1 - S.p) ** S.batch
 

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from derivations import symbols as S
-from derivations.definitions.optimizers import UPDATE_RULES, e, v
-from numerics.simulate.update import apply_update
+from sparsemom.derivations import symbols as S
+from sparsemom.derivations.definitions.optimizers import UPDATE_RULES, e, v
+from sparsemom.numerics.simulate.update import apply_update
 
 rng = np.random.default_rng(7)
 E0, V0, G0 = rng.standard_normal((3, 4))

@@ -17,7 +17,7 @@ import pytest
 import sympy as sp
 import user_laws as U
 
-from derivations import (
+from sparsemom.derivations import (
     derive_recursion,
     generating_function,
     register_law,
@@ -25,14 +25,14 @@ from derivations import (
     stationary_risk,
     unregister_law,
 )
-from derivations import symbols as S
-from derivations.output.latex import latex_document
-from derivations.properties.closed_forms import z
-from numerics import Model, Optimizer, closed_form_risk, exact_risk, is_stable
-from numerics.inputs.parameters import parameter_values
-from numerics.simulate.exact_moments import expanded_risk
-from numerics.simulate.harness import compare_with_theory
-from numerics.simulate.monte_carlo import monte_carlo_risk
+from sparsemom.derivations import symbols as S
+from sparsemom.derivations.output.latex import latex_document
+from sparsemom.derivations.properties.closed_forms import z
+from sparsemom.numerics import Model, Optimizer, closed_form_risk, exact_risk, is_stable
+from sparsemom.numerics.inputs.parameters import parameter_values
+from sparsemom.numerics.simulate.exact_moments import expanded_risk
+from sparsemom.numerics.simulate.harness import compare_with_theory
+from sparsemom.numerics.simulate.monte_carlo import monte_carlo_risk
 
 LAWS = (U.HETEROSCEDASTIC, U.SCALED_ROWS, U.RADEMACHER, U.SPARSE_SIGN, U.STUDENT_T)
 NOISE = {"p": [F(1, 3), F(1, 2)], "tau2": [F(1, 5), F(2, 3)]}

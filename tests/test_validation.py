@@ -6,11 +6,11 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from numerics import exact_risk
-from numerics.inputs.models import SparseLeastSquares
-from numerics.inputs.optimizer import Optimizer
-from numerics.inputs.validation import check_per_row
-from numerics.simulate.monte_carlo import monte_carlo_risk
+from sparsemom.numerics import exact_risk
+from sparsemom.numerics.inputs.models import SparseLeastSquares
+from sparsemom.numerics.inputs.optimizer import Optimizer
+from sparsemom.numerics.inputs.validation import check_per_row
+from sparsemom.numerics.simulate.monte_carlo import monte_carlo_risk
 
 GOOD_MODEL = dict(d=4, p=0.5, R0=1.0, sigma2=0.0)
 
@@ -111,7 +111,7 @@ def test_float_arrays_are_checked_as_arrays_with_the_same_verdicts():
 
 def test_a_batch_beyond_float64_integers_is_refused():
     """``batch=10**400`` was accepted, then failed (or overflowed) inside the kernels."""
-    from numerics.inputs.optimizer import Optimizer
+    from sparsemom.numerics.inputs.optimizer import Optimizer
 
     with pytest.raises(ValueError, match=r"batch must be an integer ≤ 2\^53"):
         Optimizer("sgd", lr=0.1, batch=10**400)

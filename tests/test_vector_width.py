@@ -11,16 +11,22 @@ import subprocess
 import numpy as np
 import pytest
 
-from derivations import all_recursions
-from numerics import exact_risk
-from numerics.codegen.sources import C_INCLUDE_DIR, module_name
-from numerics.inputs import schedules
-from numerics.inputs.models import SparseLeastSquares
-from numerics.inputs.optimizer import Optimizer
-from numerics.kernels.backends import generated_c_source
-from numerics.kernels.compiler import compiler, cpu_flags, extra_flags, kernel_flags, load_kernel
-from numerics.kernels.machine_limit import compiled_width, probe_rate, vector_isa
-from numerics.studies.tile_benchmark import sweep_tiles
+from sparsemom.derivations import all_recursions
+from sparsemom.numerics import exact_risk
+from sparsemom.numerics.codegen.sources import C_INCLUDE_DIR, module_name
+from sparsemom.numerics.inputs import schedules
+from sparsemom.numerics.inputs.models import SparseLeastSquares
+from sparsemom.numerics.inputs.optimizer import Optimizer
+from sparsemom.numerics.kernels.backends import generated_c_source
+from sparsemom.numerics.kernels.compiler import (
+    compiler,
+    cpu_flags,
+    extra_flags,
+    kernel_flags,
+    load_kernel,
+)
+from sparsemom.numerics.kernels.machine_limit import compiled_width, probe_rate, vector_isa
+from sparsemom.numerics.studies.tile_benchmark import sweep_tiles
 
 
 def native_lanes() -> int:

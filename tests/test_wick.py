@@ -2,9 +2,9 @@
 
 import sympy as sp
 
-from derivations.core.symbols import d
-from derivations.core.vectors import Dot
-from derivations.engine.wick import gaussian_expectation
+from sparsemom.derivations.core.symbols import d
+from sparsemom.derivations.core.vectors import Dot
+from sparsemom.derivations.engine.wick import gaussian_expectation
 
 x, y, e, v = sp.symbols("x y e v")
 G = {x: 1}

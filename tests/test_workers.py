@@ -8,9 +8,9 @@ import os
 
 import pytest
 
-from numerics.cli import main
-from numerics.runtime import parallel
-from numerics.runtime.parallel import check_workers, max_workers, parallel_map
+from sparsemom.numerics.cli import main
+from sparsemom.numerics.runtime import parallel
+from sparsemom.numerics.runtime.parallel import check_workers, max_workers, parallel_map
 
 
 def _square(x):

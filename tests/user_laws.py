@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import sympy as sp
 
-from derivations import (
+from sparsemom.derivations import (
     DataLaw,
     Dot,
     Gaussian,
@@ -22,7 +22,7 @@ from derivations import (
     rademacher,
     sparse_sign,
 )
-from derivations import symbols as S
+from sparsemom.derivations import symbols as S
 
 
 def least_squares(sample, e):

@@ -92,7 +92,7 @@ _ATOMS: dict[tuple, sp.Dummy] = {}
 
 def sample_symbols(b: int, ingredients) -> Sample:
     """Symbols for sample ``b`` (1-based) of a batch of a law with ``ingredients`` (name →
-    :class:`~derivations.definitions.ingredients.Ingredient`): the same ``Dummy`` symbols at every call
+    :class:`~sparsemom.derivations.definitions.ingredients.Ingredient`): the same ``Dummy`` symbols at every call
     in a process (printed ``_x_1``, ``_xi_1``).  Masks are nonnegative, scalars real."""
     atoms = {}
     for name, ingredient in ingredients.items():

@@ -8,10 +8,10 @@ after the rule's own step by
 with the hyper-parameter ``avg`` (γ ∈ [0, 1]).  A constant ``γ`` is an exponential
 moving average of the iterates (optax's ``ema`` of the parameters, Polyak–Juditsky with
 exponential weights); the schedule ``γ_k = (k + 1)/(k + 2)`` makes ``θ̄_k`` the uniform
-(Polyak–Ruppert) average of ``θ_0 … θ_k`` (:func:`numerics.inputs.schedules.polyak`).
+(Polyak–Ruppert) average of ``θ_0 … θ_k`` (:func:`sparsemom.numerics.inputs.schedules.polyak`).
 The averaged rule is linear in its state like the original, so its second moments have an
 exact recursion; the risk of ``θ̄`` is read off it with
-:func:`derivations.engine.recursion.observing` (``exact_risk(..., iterate="ebar")``).
+:func:`sparsemom.derivations.engine.recursion.observing` (``exact_risk(..., iterate="ebar")``).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from ..core.names import name_of
 from .optimizers import HyperParameter, UpdateRule, e, update_rule
 
 #: Rules defined here through the public API: the symbols of this module are those rules'
-#: own (a user may reuse them), not the engine's (:func:`~derivations.definitions.optimizers.engine_symbols`).
+#: own (a user may reuse them), not the engine's (:func:`~sparsemom.derivations.definitions.optimizers.engine_symbols`).
 DEFINES_RULES = True
 
 #: The averaged iterate's error θ̄ − θ*.

@@ -22,7 +22,7 @@ Ingredients of one sample (independent of each other and across samples):
 * :class:`Scalar` — a real number drawn from a distribution (label noise).
 * :class:`Vector` — a vector of ``R^d`` with i.i.d. entries drawn from a distribution of
   mean zero (``Vector(Gaussian(σ²))`` is ``N(0, σ² I_d)``); its inner products are
-  integrated by the cumulant expansion of :mod:`derivations.engine.wick`.
+  integrated by the cumulant expansion of :mod:`sparsemom.derivations.engine.wick`.
 """
 
 from __future__ import annotations

@@ -6,21 +6,21 @@ A :class:`DataLaw` declares, symbolically,
   value per row) besides the dimension ``d``, the batch ``B`` and — when the law uses it —
   the row's activity probability ``p``;
 * its **ingredients**, the random quantities of one sample, from the vocabulary of
-  :mod:`derivations.definitions.ingredients` (a token mask, other masks, scalars and vectors of
+  :mod:`sparsemom.derivations.definitions.ingredients` (a token mask, other masks, scalars and vectors of
   i.i.d. entries from Gaussian, discrete or Student-t distributions);
-* the per-sample **gradient** ``G_b`` (a :class:`~derivations.core.vectors.LinearVector` in
+* the per-sample **gradient** ``G_b`` (a :class:`~sparsemom.derivations.core.vectors.LinearVector` in
   the sample's vectors and the error ``e``, affine in ``e``), and
 * the **risk** ``R`` as a linear function of ``‖e‖²``.
 
 The engine asks a law for these properties, never its name: the expectation engine
-(:mod:`derivations.engine.expectation`) integrates the ingredients, a law with a token mask has
+(:mod:`sparsemom.derivations.engine.expectation`) integrates the ingredients, a law with a token mask has
 sparse updates (``P(a step updates the row) = p_B = 1 − (1 − p)^B``), a law without one
 dense updates.  A law whose second moments do not close at finite ``d`` carries a
-``closure`` (the rare-class law's mean-field statistics, :mod:`derivations.rare_class.statistics`)
+``closure`` (the rare-class law's mean-field statistics, :mod:`sparsemom.derivations.rare_class.statistics`)
 that supplies its moment recursion.
 
 :func:`register_law` makes a law available by name everywhere (``Model(law, …)``,
-``derive_recursion(law.name, …)``), mirroring :func:`~derivations.definitions.optimizers.register_rule`.
+``derive_recursion(law.name, …)``), mirroring :func:`~sparsemom.derivations.definitions.optimizers.register_rule`.
 """
 
 from __future__ import annotations
@@ -55,9 +55,9 @@ ERROR_ENERGY = sp.Symbol("‖e‖²", nonnegative=True)
 
 @dataclass(frozen=True)
 class LawParameter(HyperParameter):
-    """A parameter of a data law: a :class:`~derivations.definitions.optimizers.HyperParameter`
+    """A parameter of a data law: a :class:`~sparsemom.derivations.definitions.optimizers.HyperParameter`
     (symbol, interval, default, example) that may take one value per row (``per_row``).
-    ``keyword`` is its name in :class:`numerics.inputs.models.Model` (default: the
+    ``keyword`` is its name in :class:`sparsemom.numerics.inputs.models.Model` (default: the
     symbol's name)."""
 
     per_row: bool = True
@@ -282,7 +282,7 @@ def _check_ingredients(law: DataLaw) -> None:
             raise ValueError(f"law ingredient names must be identifiers; got {name!r}")
         if not isinstance(x, Ingredient):
             raise ValueError(f"law ingredient {name!r} must be one of TokenMask, Mask, Scalar, "
-                             f"Vector (derivations.definitions.ingredients); got {type(x).__name__}")
+                             f"Vector (sparsemom.derivations.definitions.ingredients); got {type(x).__name__}")
         if isinstance(x, Vector) and sp.simplify(x.distribution.moment(1)) != 0:
             raise ValueError(f"law ingredient {name!r}: a vector's entries must have mean zero; "
                              f"the mean of {x.distribution} is {sp.simplify(x.distribution.moment(1))}")
@@ -391,7 +391,7 @@ def register_law(law: DataLaw, *, replace: bool = False, built_in: bool = False)
     """Make ``law`` available by name everywhere and return the registered law.
 
     Checks, each with a ``ValueError`` naming what is wrong: the name; the ingredients
-    (vocabulary of :mod:`derivations.definitions.ingredients`, vectors of mean zero, at most one token
+    (vocabulary of :mod:`sparsemom.derivations.definitions.ingredients`, vectors of mean zero, at most one token
     mask); the parameters (identifiers, not reserved or engine names, intervals that agree
     with the symbols' assumptions); the gradient (a LinearVector in the sample's vectors
     and ``e``, affine in ``e``, exact coefficients in declared symbols); the risk (linear

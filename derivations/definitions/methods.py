@@ -1,5 +1,5 @@
 """Momentum methods of the literature and of optimizer libraries, defined through the
-public rule API (:func:`~derivations.definitions.optimizers.register_rule`) exactly as a user
+public rule API (:func:`~sparsemom.derivations.definitions.optimizers.register_rule`) exactly as a user
 defines one: no part of the engine knows them by name.
 
 Every method here is linear in its state, so its second moments obey an exact
@@ -28,7 +28,7 @@ recursion like the classic ones.  Conventions (``g`` the batch gradient):
   ``g3`` and ``delta``; ``beta`` is unused.  The coefficients depend on the step only
   through these four values, so DANA-decaying (``γ3_k ∝ (1 + k)^{−1/(2α)}``,
   ``Δ_k = (1 + k/6)^{−1}`` in the authors' runs) is this rule with schedules
-  (:func:`numerics.inputs.schedules.dana_decaying`), and DANA-constant is it without.
+  (:func:`sparsemom.numerics.inputs.schedules.dana_decaying`), and DANA-constant is it without.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from ..core import symbols as S
 from .optimizers import HyperParameter, UpdateRule, e, register_rule, v
 
 #: Rules defined here through the public API: the symbols of this module are those rules'
-#: own (a user may reuse them), not the engine's (:func:`~derivations.definitions.optimizers.engine_symbols`).
+#: own (a user may reuse them), not the engine's (:func:`~sparsemom.derivations.definitions.optimizers.engine_symbols`).
 DEFINES_RULES = True
 
 #: PyTorch's dampening τ ∈ [0, 1] of the gradient entering the buffer (keyword ``tau``).

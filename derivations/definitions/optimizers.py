@@ -48,7 +48,7 @@ RESERVED_NAMES = frozenset({"lr", "beta", "p", "batch", "d", "sigma2", "R0", "a"
 @dataclass(frozen=True)
 class HyperParameter:
     """A scalar hyper-parameter of a rule: its SymPy symbol (its name is the keyword
-    of :class:`numerics.inputs.optimizer.Optimizer`), the closed or open interval of
+    of :class:`sparsemom.numerics.inputs.optimizer.Optimizer`), the closed or open interval of
     valid values, and a default (``None``: the user must give it)."""
 
     symbol: sp.Symbol
@@ -417,7 +417,7 @@ def register_rule(rule: UpdateRule, *, replace: bool = False,
     :attr:`~UpdateRule.definition` equals the registered one's again (a re-run notebook
     cell) changes nothing and returns the registered rule; another definition under a
     registered name needs ``replace=True`` (its results are then derived afresh, and an
-    :class:`~numerics.inputs.optimizer.Optimizer` made for the old rule is refused).
+    :class:`~sparsemom.numerics.inputs.optimizer.Optimizer` made for the old rule is refused).
     Built-in rules are never replaced.
     """
     if not isinstance(rule, UpdateRule):

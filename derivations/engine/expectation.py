@@ -1,8 +1,8 @@
 """Expectation over one batch, taken from moment rules.
 
-A data law (:mod:`derivations.definitions.laws`) describes what one sample contributes: its
-per-sample gradient ``G_b`` as a :class:`~derivations.core.vectors.LinearVector` in the
-sample's ingredients (:mod:`derivations.definitions.ingredients`).  The batch gradient is the mean
+A data law (:mod:`sparsemom.derivations.definitions.laws`) describes what one sample contributes: its
+per-sample gradient ``G_b`` as a :class:`~sparsemom.derivations.core.vectors.LinearVector` in the
+sample's ingredients (:mod:`sparsemom.derivations.definitions.ingredients`).  The batch gradient is the mean
 ``g = (1/B) Σ_b G_b``.  The engine takes ``E[·]`` of any polynomial in the step-activity
 indicator ``a``, the fixed inner products, and inner products involving ``g``, by these
 rules:
@@ -16,12 +16,12 @@ rules:
   E[F Π_{b≤n}(1 − m_b)]``; without a token mask every step is active (``a = 1``);
 * masks: ``m_b^k = m_b``, ``E m_b = q`` (``p`` for the token mask), independent;
 * scalars: ``E ξ^k`` the ``k``-th moment of their distribution;
-* vectors of i.i.d. entries: the cumulant expansion of :mod:`derivations.engine.wick`
+* vectors of i.i.d. entries: the cumulant expansion of :mod:`sparsemom.derivations.engine.wick`
   (Wick/Isserlis for Gaussian vectors), dimension ``d``.
 
 A law whose second moments do not close (the logistic model) supplies its own
 expectation over independent samples through its closure (Stein's lemma,
-:mod:`derivations.rare_class.statistics`); the batch sums above are shared.
+:mod:`sparsemom.derivations.rare_class.statistics`); the batch sums above are shared.
 """
 
 from __future__ import annotations

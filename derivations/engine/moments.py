@@ -1,7 +1,7 @@
 """Second-moment recursions as objects: ``X_{k+1} = A X_k + c`` and the mean map.
 
-The engine (:mod:`derivations.engine.recursion`) and the linearisation of a mean-field law
-(:mod:`derivations.rare_class.linearisation`) both produce a :class:`MomentRecursion`; this
+The engine (:mod:`sparsemom.derivations.engine.recursion`) and the linearisation of a mean-field law
+(:mod:`sparsemom.derivations.rare_class.linearisation`) both produce a :class:`MomentRecursion`; this
 module holds it and the algebra they share (reading a linear map off expressions,
 integrating out idle stretches).
 """
@@ -129,7 +129,7 @@ def require_symbolic_size(recursion: "MomentRecursion", what: str) -> None:
             f"{what} is derived for recursions of at most {SYMBOLIC_MOMENTS} moments (one "
             f"buffer); {recursion.optimizer!r} has {n}, whose symbolic {what} grows "
             "combinatorially. Use exact_risk (any size, exact on every backend) and "
-            "numerics.is_stable / spectral_radius")
+            "sparsemom.numerics.is_stable / spectral_radius")
 
 
 def rebuilt(expr: sp.Basic) -> sp.Basic:

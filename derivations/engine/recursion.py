@@ -8,7 +8,7 @@ exactly and at every finite ``d``,
     X_{k+1} = A X_k + c,
 
 where ``A`` and the noise forcing ``c`` are derived by taking ``E[⟨u', w'⟩ | e, v]``
-of the optimizer's update with :class:`~derivations.engine.expectation.BatchExpectation`.
+of the optimizer's update with :class:`~sparsemom.derivations.engine.expectation.BatchExpectation`.
 The means obey ``(E e, E v)_{k+1} = M (E e, E v)_k``.  The risk is read off the
 state by the model's risk functional (``½ p R`` for least squares).
 """
@@ -44,7 +44,7 @@ from .store import stored
 def derive_recursion(model: str, optimizer: str, time_rule: str = "steps") -> MomentRecursion:
     """Derive the exact second-moment recursion of ``model`` under ``optimizer``.
 
-    The expectations are taken over the law's ingredients (:mod:`derivations.engine.expectation`);
+    The expectations are taken over the law's ingredients (:mod:`sparsemom.derivations.engine.expectation`);
     a law whose moments do not close supplies the recursion through its ``closure`` (the
     logistic model: the linearisation of its statistics map at the optimum).
 

@@ -4,11 +4,11 @@ worker) reads what an earlier one derived instead of deriving it again.
 An entry is keyed by everything its value is derived from: the text of every module of
 this package, the SymPy and Python versions, the function, and its arguments — the name
 of a built-in update rule or model as it is (the package's text defines it), the name of
-a rule registered at run time together with its :attr:`~derivations.definitions.optimizers.UpdateRule.definition`
+a rule registered at run time together with its :attr:`~sparsemom.derivations.definitions.optimizers.UpdateRule.definition`
 (so a user's rule is derived once, in the first process that needs it, and a changed
-definition is derived again), a :class:`~derivations.engine.moments.MomentRecursion` by its
+definition is derived again), a :class:`~sparsemom.derivations.engine.moments.MomentRecursion` by its
 fingerprint (the SHA-256 of its canonical form), a law registered at run time by its
-:attr:`~derivations.definitions.laws.DataLaw.definition` (one with its own closure is derived in memory
+:attr:`~sparsemom.derivations.definitions.laws.DataLaw.definition` (one with its own closure is derived in memory
 only). Anything else in the arguments, or a value holding a ``Dummy`` symbol
 (whose identity does not survive a process), is never stored. A damaged or unreadable
 entry is derived again; entries are written atomically (temporary file, then rename).
@@ -38,7 +38,7 @@ from ..definitions.optimizers import UPDATE_RULES, is_built_in
 from .moments import MomentRecursion
 
 _PACKAGE = Path(__file__).resolve().parents[1]   # derivations/
-_ROOT_PACKAGE = __package__.partition(".")[0]
+_ROOT_PACKAGE = __package__.rpartition(".")[0]   # …derivations
 
 
 def source_digest(folder: Path, patterns: tuple[str, ...] = ("*.py",)) -> str:

@@ -1,7 +1,7 @@
 """The phase diagram: which limit holds where in exponent space.
 
 :func:`phase_atlas` classifies a grid of ``(κ, γ)`` at fixed ``σ`` with
-:func:`~derivations.limits.scaling_limits.scaling_limit` and collects the distinct
+:func:`~sparsemom.derivations.limits.scaling_limits.scaling_limit` and collects the distinct
 phases with the linear inequalities the algebra gives for each — the regions are
 found, not listed by hand.  Grid points that fall exactly on a boundary show up
 as their own (lower-dimensional) phases, e.g. *at resonance* or the *critical*
@@ -40,7 +40,7 @@ def phase_atlas(model: str, optimizer: str, sigma, kappas, gammas, lr_rule: str 
     """Classify every ``(κ, γ)`` of the grid at batch exponent ``sigma``.
 
     ``mapper`` maps :func:`classify` over the argument tuples (``map``, a process
-    pool's ``map``, or :func:`numerics.runtime.parallel.parallel_map`)."""
+    pool's ``map``, or :func:`sparsemom.numerics.runtime.parallel.parallel_map`)."""
     tasks = [(model, optimizer, Fraction(k), Fraction(sigma), Fraction(g), lr_rule)
              for g in gammas for k in kappas]
     return list(mapper(classify, tasks))

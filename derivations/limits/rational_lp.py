@@ -5,7 +5,7 @@ there is none: phase one of the simplex method (minimise the sum of artificial v
 on :class:`fractions.Fraction` entries, so the verdict is exact.  Entering columns follow
 Dantzig's rule (most negative reduced cost) and switch for good to Bland's rule (lowest
 index) after a run of degenerate pivots, which cannot cycle.  Built for
-:mod:`derivations.limits.regions`, whose implication tests are systems of a handful of rows.
+:mod:`sparsemom.derivations.limits.regions`, whose implication tests are systems of a handful of rows.
 """
 
 from __future__ import annotations

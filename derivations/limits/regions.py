@@ -85,7 +85,7 @@ def implied(c, others, equalities) -> bool:
     throughout.  By the affine Farkas lemma, exactly when ``c = Σ λ_j o_j + Σ μ_k e_k + r``
     for some ``λ ≥ 0``, ``μ`` and ``r`` with coefficients and constant ``≥ 0``: a linear
     system in ``(λ, μ⁺, μ⁻)`` of one row per coefficient, decided exactly
-    (:func:`derivations.limits.rational_lp.feasible_point`)."""
+    (:func:`sparsemom.derivations.limits.rational_lp.feasible_point`)."""
     coefficients, constant = c
     columns = [(o, 1) for o in others] + [(e, 1) for e in equalities] + [(e, -1) for e in equalities]
     A = [[sign * form[0][v] for form, sign in columns] for v in range(len(coefficients))]

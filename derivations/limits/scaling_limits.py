@@ -1,11 +1,11 @@
 """High-dimensional limits of the active-iterate recursion, region by region.
 
 Per active update the second moments obey ``X' = X + G X + c`` (``G = T − I``,
-:func:`~derivations.engine.recursion.derive_recursion` with ``time_rule="active"``).
-Under the ansatz of :mod:`derivations.limits.asymptotics` the dominant balance is read
+:func:`~sparsemom.derivations.engine.recursion.derive_recursion` with ``time_rule="active"``).
+Under the ansatz of :mod:`sparsemom.derivations.limits.asymptotics` the dominant balance is read
 off the leading terms:
 
-* **timescales** ``τ_R ~ d^{r}``, ``τ_L ~ d^{ℓ}`` (:mod:`derivations.properties.timescales`);
+* **timescales** ``τ_R ~ d^{r}``, ``τ_L ~ d^{ℓ}`` (:mod:`sparsemom.derivations.properties.timescales`);
   their ratio exponent ``r − ℓ`` sets the family: ``< 0`` SGD-like (the buffer
   follows the error adiabatically), ``= 0`` heavy-ball (both scales coincide),
   ``> 0`` learning faster than retention;

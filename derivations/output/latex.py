@@ -116,7 +116,7 @@ def latex_document(model: str, optimizer: str, time_rule: str = "steps",
 
     ``style="exact"``: every equation printed so that it parses back to its relation
     (explicit ``\\cdot``, one unnumbered equation each).  ``style="paper"``: the paper's
-    notation (:mod:`derivations.output.paper_style`): juxtaposition, ``p_B``/``q`` shorthand, the
+    notation (:mod:`sparsemom.derivations.output.paper_style`): juxtaposition, ``p_B``/``q`` shorthand, the
     recursion in matrix form, long relations over several lines, numbered and labelled.
     """
     if style not in STYLES:

@@ -3,7 +3,7 @@
 Products by juxtaposition; the batch activity ``p_B = 1 − (1 − p)^B`` and ``q = 1 − p``
 as shorthand (:func:`shorthand`, undone exactly by :func:`expanded`); the recursion as
 one matrix equation; long relations broken over lines (``multline``); every equation
-numbered and labelled.  The exact style (:func:`derivations.output.latex.latex_document`) stays
+numbered and labelled.  The exact style (:func:`sparsemom.derivations.output.latex.latex_document`) stays
 the one whose every equation parses back to its relation.
 """
 

@@ -10,7 +10,7 @@
   ``E R_k = R_∞ + Σ_i λ_i^k γ_i``,
   ``γ_i = w · Π_{j≠i} (A − λ_j I) (X_0 − X_∞) / Π_{j≠i} (λ_i − λ_j)``.
   Repeated roots are handled when evaluating at numbers
-  (:mod:`numerics.analysis.closed_form`: confluent partial fractions of ``F``).
+  (:mod:`sparsemom.numerics.analysis.closed_form`: confluent partial fractions of ``F``).
 """
 
 from __future__ import annotations

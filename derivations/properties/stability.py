@@ -72,7 +72,7 @@ def _conditions(model: str, optimizer: str, time_rule: str) -> tuple[sp.Expr, ..
         raise ValueError(
             f"symbolic stability conditions are derived up to degree {SCHUR_COHN_MAX_DEGREE}; "
             f"the recursion of {optimizer!r} on {model!r} has degree {len(coefficients)}. Use "
-            "numerics.is_stable or spectral_radius (eigenvalues, any size)")
+            "sparsemom.numerics.is_stable or spectral_radius (eigenvalues, any size)")
     return conditions_of(coefficients)
 
 

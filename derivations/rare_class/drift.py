@@ -4,17 +4,17 @@ For a law whose gradient is not polynomial in the data (model M2) the second
 moments do not close, but the statistics of the current iterate do: along ``μ̂``
 the signal error and buffer ``(s, u) = (⟨e, μ̂⟩, ⟨v, μ̂⟩)``, orthogonal to ``μ`` the
 energies ``(R⊥, C⊥, V⊥) = (‖e⊥‖², ⟨e⊥, v⊥⟩, ‖v⊥‖²)``.  From the optimizer's update
-``(e, v) ↦ (e', v')`` (:mod:`derivations.definitions.optimizers`, linear in ``(e, v, g)``) the
+``(e, v) ↦ (e', v')`` (:mod:`sparsemom.derivations.definitions.optimizers`, linear in ``(e, v, g)``) the
 engine forms ``⟨e', μ̂⟩, ⟨v', μ̂⟩`` and the ⊥ inner products of ``(e', v')``, and
 takes ``E[· | θ, v]`` over one batch with the shared batch-sum rules of
-:class:`~derivations.engine.expectation.BatchExpectation` and the law's own sample
-expectation (Stein's lemma, :mod:`derivations.rare_class.statistics`):
+:class:`~sparsemom.derivations.engine.expectation.BatchExpectation` and the law's own sample
+expectation (Stein's lemma, :mod:`sparsemom.derivations.rare_class.statistics`):
 
     X_{k+1} = E[X_{k+1} | X_k] = F(X_k),    Δ(X) = F(X) − X,
 
 exact at every ``d`` given the current iterate (a function of ``X`` only);
 iterated on deterministic statistics it is the mean-field prediction, exact as
-``d → ∞`` (see :mod:`derivations.rare_class.statistics`).
+``d → ∞`` (see :mod:`sparsemom.derivations.rare_class.statistics`).
 
 Time rules: a law whose every step is active (``p_B = 1``, as for M2) has no idle
 stretches, so its active-iterate map *is* its step map; lazy momentum, which only

@@ -1,8 +1,8 @@
 """The rare-class data law (model M2 of ``docs/model.md``) as a definition, and how it
 closes: its second moments do not close at finite ``d``; its mean-field statistics do
-(:mod:`derivations.rare_class.statistics`, :mod:`derivations.rare_class.drift`), and its exact second-moment
+(:mod:`sparsemom.derivations.rare_class.statistics`, :mod:`sparsemom.derivations.rare_class.drift`), and its exact second-moment
 recursion is the bulk block of their linearisation at the optimum
-(:mod:`derivations.rare_class.linearisation`)."""
+(:mod:`sparsemom.derivations.rare_class.linearisation`)."""
 
 from __future__ import annotations
 
@@ -24,8 +24,8 @@ DEFINES_LAWS = True
 class MeanFieldStatistics:
     """How the rare-class law closes (its ``closure``): its second moments do not close at
     finite ``d``; the statistics ``(s, u, R⊥, V⊥, C⊥)`` do, in mean field
-    (:mod:`derivations.rare_class.drift`), and its exact second-moment recursion is the bulk block of
-    their linearisation at the optimum (:mod:`derivations.rare_class.linearisation`)."""
+    (:mod:`sparsemom.derivations.rare_class.drift`), and its exact second-moment recursion is the bulk block of
+    their linearisation at the optimum (:mod:`sparsemom.derivations.rare_class.linearisation`)."""
 
     @staticmethod
     def sample_expectation(projection: str) -> M2.SteinExpectation:

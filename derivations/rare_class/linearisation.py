@@ -1,13 +1,13 @@
 """The logistic model near its optimum: exact second-moment dynamics of the linearisation.
 
-Linearising the derived statistics map ``X ↦ F(X)`` (:mod:`derivations.rare_class.drift`) at
+Linearising the derived statistics map ``X ↦ F(X)`` (:mod:`sparsemom.derivations.rare_class.drift`) at
 ``θ = μ`` (``s = u = R⊥ = C⊥ = V⊥ = 0``) gives the affine recursion
 
     X_{k+1} = J X_k + c,    J = ∂F/∂X |_*,  c = F(0),
 
 whose coefficients are logistic-normal moments at the Bayes logit
 ``c* ~ N(b*, ρ²)`` (class 0).  The change of measure between the classes
-(:func:`~derivations.rare_class.logistic_normal.bayes_identity`) eliminates every class-1
+(:func:`~sparsemom.derivations.rare_class.logistic_normal.bayes_identity`) eliminates every class-1
 moment, and three Fisher-information constants remain, each derived from its
 definition as an expectation:
 
@@ -24,7 +24,7 @@ fourth-moment term is ``O(p²)``, where least squares has ``O(p)``.
 
 The bulk block ``(R⊥, C⊥, V⊥)`` does not depend on the signal at linear order
 (derived: its ``s``-derivatives vanish at the optimum), so it is an exact
-:class:`~derivations.engine.recursion.MomentRecursion` in ``(η, β, B, d, h, w)`` and every
+:class:`~sparsemom.derivations.engine.recursion.MomentRecursion` in ``(η, β, B, d, h, w)`` and every
 closed form, stability condition and timescale of the engine applies to it.
 """
 

@@ -11,7 +11,7 @@ With ``m = ρ + s`` (``s = ⟨θ − μ, μ̂⟩``), ``R⊥ = ‖θ⊥‖²``, `
 ``y`` it is Gaussian with mean ``b* + y ρ m`` and variance ``q = m² + R⊥``.
 Gaussian integration by parts (Stein's lemma; ``c`` depends on ``z⊥`` only
 through ``⟨θ⊥, z⊥⟩`` and ``θ⊥ = e⊥``) turns every expectation the optimizer
-needs into :mod:`~derivations.rare_class.logistic_normal` integrals:
+needs into :mod:`~sparsemom.derivations.rare_class.logistic_normal` integrals:
 
 * ``E[F(c) ⟨z⊥, w⟩] = E[F'(c)] ⟨e⊥, w⊥⟩``;
 * ``E[F(c) ⟨z⊥, w₁⟩⟨z⊥, w₂⟩] = E[F] ⟨w₁⊥, w₂⊥⟩ + E[F''] ⟨e⊥, w₁⟩⟨e⊥, w₂⟩``,
@@ -37,7 +37,7 @@ from ..core.vectors import Dot
 from ..definitions.optimizers import e
 from .logistic_normal import gaussian_expectation, sig, sigmoid_derivative
 
-#: The name the rare-class law is registered under (:mod:`derivations.rare_class.law`).
+#: The name the rare-class law is registered under (:mod:`sparsemom.derivations.rare_class.law`).
 NAME = "logistic"
 #: This module names a law (the architecture test lets it).
 DEFINES_LAWS = True

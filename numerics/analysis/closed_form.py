@@ -24,10 +24,10 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from derivations.engine.moments import R0
-from derivations.engine.recursion import recursion_for
-from derivations.properties.closed_forms import z
-from numerics.inputs.parameters import parameter_values
+from sparsemom.derivations.engine.moments import R0
+from sparsemom.derivations.engine.recursion import recursion_for
+from sparsemom.derivations.properties.closed_forms import z
+from sparsemom.numerics.inputs.parameters import parameter_values
 
 
 @dataclass(frozen=True)

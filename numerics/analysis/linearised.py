@@ -1,7 +1,7 @@
 """Numbers for the logistic model's linearisation at the optimum.
 
 The Fisher constants ``h = E[σ'(c*)]``, ``w = E[σ'(c*)²]``, ``h_∥`` of
-:mod:`derivations.rare_class.linearisation` are evaluated from their derived definitions
+:mod:`sparsemom.derivations.rare_class.linearisation` are evaluated from their derived definitions
 (class-0 logistic-normal moments, Gauss–Hermite); the linearised affine map
 ``X ↦ J X + c`` and the closed-form stationary bulk energy of its bulk recursion
 are lambdified from the derived matrices — nothing is retyped.
@@ -13,14 +13,18 @@ from functools import lru_cache
 
 import numpy as np
 
-from derivations import symbols as S
-from derivations.engine.definition_cache import cached_by_definition
-from derivations.properties.closed_forms import stationary_state
-from derivations.rare_class import statistics as M2
-from derivations.rare_class.linearisation import CONSTANTS, constant_definitions, linearise
-from numerics.kernels.logistic_normal import INTEGRALS_BACKEND
-from numerics.kernels.numeric_function import numeric_function
-from numerics.kernels.statistics_map import bayes_bias, parameter_tuple
+from sparsemom.derivations import symbols as S
+from sparsemom.derivations.engine.definition_cache import cached_by_definition
+from sparsemom.derivations.properties.closed_forms import stationary_state
+from sparsemom.derivations.rare_class import statistics as M2
+from sparsemom.derivations.rare_class.linearisation import (
+    CONSTANTS,
+    constant_definitions,
+    linearise,
+)
+from sparsemom.numerics.kernels.logistic_normal import INTEGRALS_BACKEND
+from sparsemom.numerics.kernels.numeric_function import numeric_function
+from sparsemom.numerics.kernels.statistics_map import bayes_bias, parameter_tuple
 
 _MODEL_ARGS = (S.p, S.rho, M2.bias)
 

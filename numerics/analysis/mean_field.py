@@ -1,12 +1,12 @@
 """The logistic model's predicted trajectory: the derived statistics map, iterated.
 
 ``X_{k+1} = F(X_k)`` with ``X = (s, u, R⊥, C⊥, V⊥)`` (``(s, R⊥)`` for sgd) is the
-derived :class:`~derivations.rare_class.drift.StatisticsMap`, lambdified once with its
+derived :class:`~sparsemom.derivations.rare_class.drift.StatisticsMap`, lambdified once with its
 logistic-normal integrals evaluated by error-controlled Gauss–Hermite
-(:mod:`numerics.kernels.logistic_normal`).  Along the trajectory the model's risks are
+(:mod:`sparsemom.numerics.kernels.logistic_normal`).  Along the trajectory the model's risks are
 evaluated from the statistics: the excess cross-entropy (population KL from the
 Bayes posterior) and the squared error ``s² + R⊥``.  This is the mean-field
-counterpart of :func:`numerics.kernels.exact_risk.exact_risk`: exact as ``d → ∞`` with
+counterpart of :func:`sparsemom.numerics.kernels.exact_risk.exact_risk`: exact as ``d → ∞`` with
 ``η = O(1/d)``; at finite ``d`` it is the prediction Monte Carlo is compared with.
 
 A trajectory whose statistics overflow (unstable parameters) is reported as
@@ -21,14 +21,14 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import root
 
-from numerics.inputs.validation import check_integer
-from numerics.kernels.statistics_map import (
+from sparsemom.numerics.inputs.validation import check_integer
+from sparsemom.numerics.kernels.statistics_map import (
     compiled_statistics_map,
     initial_state,
     parameter_tuple,
     risks_of,
 )
-from numerics.results.labelled import Labelled, problem_metadata
+from sparsemom.numerics.results.labelled import Labelled, problem_metadata
 
 #: Statistics beyond this magnitude count as diverged.
 DIVERGENCE = 1e100

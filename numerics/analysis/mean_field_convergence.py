@@ -1,8 +1,8 @@
 """Mean field against Monte Carlo for the rare-class model, over dimensions ``d``.
 
 For each ``d`` the same problem in rescaled time ``t = k/d`` (``η = η̄/d``): the
-derived statistics map is iterated (:func:`numerics.analysis.mean_field.mean_field`) and
-SGD-M is simulated on sampled data (:mod:`numerics.simulate.logistic`).  Per ``d``: the
+derived statistics map is iterated (:func:`sparsemom.numerics.analysis.mean_field.mean_field`) and
+SGD-M is simulated on sampled data (:mod:`sparsemom.numerics.simulate.logistic`).  Per ``d``: the
 statistical harness on the excess cross-entropy, the RMS deviation of single runs'
 ``(s, R⊥)`` from the prediction (the mean-field claim: it vanishes like ``d^{-1/2}``),
 and the mean deviation (the ``O(1/d)`` bias of mean field).
@@ -14,14 +14,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from derivations.definitions.optimizers import update_rule
-from numerics.analysis.mean_field import mean_field
-from numerics.inputs.models import RareClassLogistic
-from numerics.inputs.optimizer import Optimizer
-from numerics.inputs.seeds import check_seed, offset_seed
-from numerics.inputs.validation import check_integer
-from numerics.simulate.harness import compare_with_theory
-from numerics.simulate.logistic import monte_carlo_logistic
+from sparsemom.derivations.definitions.optimizers import update_rule
+from sparsemom.numerics.analysis.mean_field import mean_field
+from sparsemom.numerics.inputs.models import RareClassLogistic
+from sparsemom.numerics.inputs.optimizer import Optimizer
+from sparsemom.numerics.inputs.seeds import check_seed, offset_seed
+from sparsemom.numerics.inputs.validation import check_integer
+from sparsemom.numerics.simulate.harness import compare_with_theory
+from sparsemom.numerics.simulate.logistic import monte_carlo_logistic
 
 DIMENSIONS = (100, 200, 500, 1000, 2000)
 

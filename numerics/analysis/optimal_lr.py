@@ -2,7 +2,7 @@
 
 For problem ``j`` (its own ``p_j``, ``β_j`` and horizon ``k_j``; common ``d``, ``B``,
 ``s²``) the objective is ``r_j(η) = E R_{k_j}(η) / E R_0`` from the exact finite-``d``
-recursion (:func:`numerics.kernels.horizon_risk.row_risk_at`, binary powering, so the
+recursion (:func:`sparsemom.numerics.kernels.horizon_risk.row_risk_at`, binary powering, so the
 cost does not grow with ``k``).  The search brackets the minimum on a log grid of
 ``η`` (every problem's scan is one batch of rows), then narrows each bracket by golden
 section in ``log η``.  An overflowing (unstable) ``η`` has ``r = inf`` and loses every
@@ -25,12 +25,12 @@ from dataclasses import dataclass
 import mpmath
 import numpy as np
 
-from numerics.analysis.golden import golden_section
-from numerics.inputs.models import SparseLeastSquares
-from numerics.inputs.optimizer import Optimizer
-from numerics.inputs.validation import check_integer
-from numerics.kernels.exact_risk import DivergenceWarning, exact_risk_at
-from numerics.kernels.horizon_risk import row_risk_at
+from sparsemom.numerics.analysis.golden import golden_section
+from sparsemom.numerics.inputs.models import SparseLeastSquares
+from sparsemom.numerics.inputs.optimizer import Optimizer
+from sparsemom.numerics.inputs.validation import check_integer
+from sparsemom.numerics.kernels.exact_risk import DivergenceWarning, exact_risk_at
+from sparsemom.numerics.kernels.horizon_risk import row_risk_at
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The phase diagram on a fine grid, from the derived regions.
 
-A :class:`~derivations.limits.scaling_limits.ScalingLimit` carries its region: strict linear
+A :class:`~sparsemom.derivations.limits.scaling_limits.ScalingLimit` carries its region: strict linear
 inequalities (and equalities) in ``κ, σ, γ`` (``θ`` too for a free learning rate).  So
 the heavy work — deriving a limit — is done once per region: classify one unlabelled
 grid point exactly, give every grid point that satisfies that limit's region its
@@ -20,10 +20,10 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
-from derivations.limits.asymptotics import ExponentPoint, gamma, kappa, sigma, theta
-from derivations.limits.scaling_limits import ScalingLimit, scaling_limit
-from numerics.inputs.seeds import check_seed, seed_sequence
-from numerics.inputs.validation import check_integer
+from sparsemom.derivations.limits.asymptotics import ExponentPoint, gamma, kappa, sigma, theta
+from sparsemom.derivations.limits.scaling_limits import ScalingLimit, scaling_limit
+from sparsemom.numerics.inputs.seeds import check_seed, seed_sequence
+from sparsemom.numerics.inputs.validation import check_integer
 
 #: Points closer than this to a boundary line (in exponent units) are classified exactly.
 BOUNDARY = 1e-9

@@ -1,6 +1,6 @@
 """Exponents that are linear inside each derived region, on a whole grid.
 
-Inside one region of a :class:`~numerics.analysis.phase_map.PhaseMap` the dominant
+Inside one region of a :class:`~sparsemom.numerics.analysis.phase_map.PhaseMap` the dominant
 balance is the same, so the limit's exponents — the time exponent ``τ`` (``k = t·d^τ``
 active updates) and the learning-rate exponent ``θ`` of the largest stable rate
 (``η = η*·d^θ``) — are affine in ``(κ, γ)``.  Per region they are fitted exactly (in
@@ -15,8 +15,8 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
-from derivations.limits.asymptotics import ExponentPoint
-from derivations.limits.scaling_limits import scaling_limit
+from sparsemom.derivations.limits.asymptotics import ExponentPoint
+from sparsemom.derivations.limits.scaling_limits import scaling_limit
 
 #: The exponents read off a limit: ``τ`` and ``θ``.
 EXPONENTS = {"tau": lambda limit: limit.time_exponent, "theta": lambda limit: limit.point.theta}

@@ -25,25 +25,25 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from derivations import symbols as S
-from derivations import update_rule
-from derivations.engine.definition_cache import cached_by_definition
-from derivations.engine.recursion import recursion_for
-from derivations.limits.families import Family
-from derivations.properties.oscillation import discriminant_of, oscillation_discriminant
-from derivations.properties.stability import (
+from sparsemom.derivations import symbols as S
+from sparsemom.derivations import update_rule
+from sparsemom.derivations.engine.definition_cache import cached_by_definition
+from sparsemom.derivations.engine.recursion import recursion_for
+from sparsemom.derivations.limits.families import Family
+from sparsemom.derivations.properties.oscillation import discriminant_of, oscillation_discriminant
+from sparsemom.derivations.properties.stability import (
     characteristic_coefficients,
     conditions_of,
     stability_conditions,
 )
-from numerics.analysis.stability import lambdified
-from numerics.codegen.expressions import stable_form, with_stable_idle_powers
-from numerics.codegen.signature import Signature
-from numerics.inputs.optimizer import Optimizer
-from numerics.inputs.parameters import parameter_values
-from numerics.inputs.validation import check_integer
-from numerics.kernels.backends import float_arguments, to_mpf
-from numerics.kernels.numeric_function import numeric_function
+from sparsemom.numerics.analysis.stability import lambdified
+from sparsemom.numerics.codegen.expressions import stable_form, with_stable_idle_powers
+from sparsemom.numerics.codegen.signature import Signature
+from sparsemom.numerics.inputs.optimizer import Optimizer
+from sparsemom.numerics.inputs.parameters import parameter_values
+from sparsemom.numerics.inputs.validation import check_integer
+from sparsemom.numerics.kernels.backends import float_arguments, to_mpf
+from sparsemom.numerics.kernels.numeric_function import numeric_function
 
 #: Phase codes per row and the family each stands for (``PHASES[code].label`` names it).
 PHASES = (Family.SGD, Family.HEAVY_BALL, Family.UNSTABLE)

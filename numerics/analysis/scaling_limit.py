@@ -7,7 +7,7 @@
   (idle stretches are integrated out exactly), so no renewal equation arises.
 * :func:`finite_d_curve` evaluates the exact recursion at ``d`` with
   ``p = p*·d^(−κ)``, ``B = round(B*·d^σ)``, ``1 − β = ε*·d^(−γ)``, ``η = η*·d^θ``
-  at the same rescaled times (binary powering, :func:`numerics.kernels.exact_risk.exact_risk_at`).
+  at the same rescaled times (binary powering, :func:`sparsemom.numerics.kernels.exact_risk.exact_risk_at`).
 * :func:`convergence` measures ``err(d) = max_t |finite − limit|`` over
   ``d = 10²…10⁶`` and fits ``err ∝ d^(−rate)``; for an unstable point it measures
   the growth rate ``log(E R_k/R_0)/t`` against the predicted ``a``.
@@ -20,16 +20,16 @@ from dataclasses import dataclass, fields
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from derivations import symbols as S
-from derivations.definitions.optimizers import update_rule
-from derivations.limits.asymptotics import eps
-from derivations.limits.families import Family
-from derivations.limits.scaling_limits import ScalingLimit
-from numerics.inputs.models import SparseLeastSquares
-from numerics.inputs.optimizer import Optimizer
-from numerics.kernels.exact_risk import exact_risk_at, exact_state_at
-from numerics.results.labelled import Labelled, plain
-from numerics.version import __version__
+from sparsemom.derivations import symbols as S
+from sparsemom.derivations.definitions.optimizers import update_rule
+from sparsemom.derivations.limits.asymptotics import eps
+from sparsemom.derivations.limits.families import Family
+from sparsemom.derivations.limits.scaling_limits import ScalingLimit
+from sparsemom.numerics.inputs.models import SparseLeastSquares
+from sparsemom.numerics.inputs.optimizer import Optimizer
+from sparsemom.numerics.kernels.exact_risk import exact_risk_at, exact_state_at
+from sparsemom.numerics.results.labelled import Labelled, plain
+from sparsemom.numerics.version import __version__
 
 DIMENSIONS = (10**2, 10**3, 10**4, 10**5, 10**6)
 
@@ -98,7 +98,7 @@ def limit_curve(limit: ScalingLimit, times) -> np.ndarray:
 
 
 def ansatz_at_dimension(point, d: int) -> dict:
-    """The derived ansatz of an :class:`~derivations.limits.asymptotics.ExponentPoint` at ``d``
+    """The derived ansatz of an :class:`~sparsemom.derivations.limits.asymptotics.ExponentPoint` at ``d``
     as numbers: ``p``, ``lr``, ``beta = 1 − ε``, ``sigma2`` (floats) and ``batch`` rounded
     to a whole number of samples (at least 1)."""
     v = {atom: float(x) for atom, x in point.at_dimension(d).items()}

@@ -14,12 +14,17 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from derivations.engine.recursion import recursion_for
-from derivations.properties.stability import stability_conditions
-from numerics.codegen.signature import Signature
-from numerics.inputs.parameters import parameter_values
-from numerics.kernels.backends import coefficient_arrays, float_arguments, generated_module, to_mpf
-from numerics.kernels.numeric_function import numeric_function
+from sparsemom.derivations.engine.recursion import recursion_for
+from sparsemom.derivations.properties.stability import stability_conditions
+from sparsemom.numerics.codegen.signature import Signature
+from sparsemom.numerics.inputs.parameters import parameter_values
+from sparsemom.numerics.kernels.backends import (
+    coefficient_arrays,
+    float_arguments,
+    generated_module,
+    to_mpf,
+)
+from sparsemom.numerics.kernels.numeric_function import numeric_function
 
 
 def _rows_of_args(model, optimizer, time):
@@ -66,7 +71,7 @@ def is_stable(model, optimizer, time: str = "steps", dps: int | None = None):
 def lambdified(expr: sp.Expr, inputs: tuple[sp.Symbol, ...], module: str):
     """``expr`` (a derived expression in a recursion's inputs, :class:`Signature`) as a
     function of ``inputs`` in ``module`` ("numpy" or "mpmath"), through
-    :func:`~numerics.kernels.numeric_function.numeric_function`; cached on the expression
+    :func:`~sparsemom.numerics.kernels.numeric_function.numeric_function`; cached on the expression
     itself (evaluation loops call it often)."""
     return numeric_function(expr, inputs, module, cse=True)
 

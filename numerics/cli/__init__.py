@@ -1,5 +1,5 @@
 """The ``sparsemom`` command line: a thin layer over the Python API."""
 
-from numerics.cli.main import main
+from sparsemom.numerics.cli.main import main
 
 __all__ = ["main"]

@@ -1,7 +1,7 @@
-"""``python -m numerics.cli``: the ``sparsemom`` command."""
+"""``python -m sparsemom.numerics.cli``: the ``sparsemom`` command."""
 
 import sys
 
-from numerics.cli.main import main
+from sparsemom.numerics.cli.main import main
 
 sys.exit(main())

@@ -7,15 +7,15 @@ import pkgutil
 import warnings
 from pathlib import Path
 
-from numerics.inputs.arguments import output_dir
-from numerics.studies.output import default_output_dir
+from sparsemom.numerics.inputs.arguments import output_dir
+from sparsemom.numerics.studies.output import default_output_dir
 
 DESCRIPTION = ("build the HTML API reference of the derivations and numerics packages from "
                "their docstrings (pdoc; pip install 'sparsemom[docs]'); a warning fails the build")
 
 #: The documented packages (the generated kernels are documented by their generator).
-PACKAGES = ("derivations", "numerics")
-SKIPPED = ("numerics.generated",)
+PACKAGES = ("sparsemom.derivations", "sparsemom.numerics")
+SKIPPED = ("sparsemom.numerics.generated",)
 
 
 def documented_specs() -> list[str]:

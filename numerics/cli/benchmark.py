@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import sys
 
-from numerics.inputs.arguments import integer_in
-from numerics.kernels.compiler import CompileError
-from numerics.studies.benchmarks import print_exact_risk_benchmark, print_monte_carlo_benchmark
-from numerics.studies.tile_benchmark import print_tile_benchmark
+from sparsemom.numerics.inputs.arguments import integer_in
+from sparsemom.numerics.kernels.compiler import CompileError
+from sparsemom.numerics.studies.benchmarks import (
+    print_exact_risk_benchmark,
+    print_monte_carlo_benchmark,
+)
+from sparsemom.numerics.studies.tile_benchmark import print_tile_benchmark
 
 DESCRIPTION = ("measure the exact-risk backends (and the Monte Carlo simulators) on a Zipf token "
                "stream; with --which tiles, the C kernel's tile on this CPU")

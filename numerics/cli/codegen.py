@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from numerics.codegen import GENERATED_DIR, source_checkout, stale_sources, write_sources
-from numerics.inputs.arguments import output_dir
+from sparsemom.numerics.codegen import GENERATED_DIR, source_checkout, stale_sources, write_sources
+from sparsemom.numerics.inputs.arguments import output_dir
 
 DESCRIPTION = ("print every derived recursion as NumPy, mpmath and C source into "
                "numerics/generated (in a source checkout) or into --out")

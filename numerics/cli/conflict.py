@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from derivations import UPDATE_RULES
-from numerics.inputs.arguments import check_setup, integer_in, output_dir, real_in
-from numerics.inputs.models import MAX_DIMENSION
-from numerics.studies.conflict import (
+from sparsemom.derivations import UPDATE_RULES
+from sparsemom.numerics.inputs.arguments import check_setup, integer_in, output_dir, real_in
+from sparsemom.numerics.inputs.models import MAX_DIMENSION
+from sparsemom.numerics.studies.conflict import (
     ConflictSetup,
     check_some_momentum_stable,
     run_conflict,
     table_markdown,
 )
-from numerics.studies.conflict_figure import write_conflict
-from numerics.studies.output import default_output_dir
+from sparsemom.numerics.studies.conflict_figure import write_conflict
+from sparsemom.numerics.studies.output import default_output_dir
 
 
 def add_arguments(parser) -> None:

@@ -6,9 +6,9 @@ import sys
 
 import sympy as sp
 
-from derivations import LAWS, TIME_RULES, UPDATE_RULES, derive_recursion
-from derivations.rare_class.drift import derive_statistics_map, unsupported_by_model
-from numerics.inputs.arguments import check_model_takes
+from sparsemom.derivations import LAWS, TIME_RULES, UPDATE_RULES, derive_recursion
+from sparsemom.derivations.rare_class.drift import derive_statistics_map, unsupported_by_model
+from sparsemom.numerics.inputs.arguments import check_model_takes
 
 DESCRIPTION = ("print the exact second-moment recursion (and the mean map and risk) of a model "
                "under an optimizer, derived from their definitions")

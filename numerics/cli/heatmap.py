@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from derivations import UPDATE_RULES
-from derivations.limits.scaling_limits import unsupported_by_scaling_limit
-from numerics.inputs.arguments import check_setup, fraction_in, integer_in, output_dir, real_in
-from numerics.inputs.models import MAX_DIMENSION
-from numerics.studies.heatmap import (
+from sparsemom.derivations import UPDATE_RULES
+from sparsemom.derivations.limits.scaling_limits import unsupported_by_scaling_limit
+from sparsemom.numerics.inputs.arguments import (
+    check_setup,
+    fraction_in,
+    integer_in,
+    output_dir,
+    real_in,
+)
+from sparsemom.numerics.inputs.models import MAX_DIMENSION
+from sparsemom.numerics.studies.heatmap import (
     HORIZON_BITS,
     HORIZON_RULES,
     MAX_GRID,
@@ -14,7 +20,7 @@ from numerics.studies.heatmap import (
     heatmap_figure,
     run_heatmap,
 )
-from numerics.studies.output import default_output_dir
+from sparsemom.numerics.studies.output import default_output_dir
 
 DESCRIPTION = ("for each (κ, γ) of a grid at batch exponent σ and dimension d, the learning "
                "rate minimising the exact finite-d risk at a horizon (bracketing scan and golden "

@@ -5,10 +5,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from derivations import LAWS, TIME_RULES, UPDATE_RULES
-from derivations.output.latex import STYLES, latex_document
-from numerics.inputs.arguments import check_model_takes, output_file
-from numerics.runtime.atomic import write_text_atomic
+from sparsemom.derivations import LAWS, TIME_RULES, UPDATE_RULES
+from sparsemom.derivations.output.latex import STYLES, latex_document
+from sparsemom.numerics.inputs.arguments import check_model_takes, output_file
+from sparsemom.numerics.runtime.atomic import write_text_atomic
 
 DESCRIPTION = ("write a standalone amsmath document: recursion, generating function, closed "
                "form, stability conditions, timescales, stationary risk")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from numerics.analysis.mean_field_convergence import DIMENSIONS, StudySetup, run_study
-from numerics.inputs.arguments import check_setup, integer_in, output_dir
-from numerics.studies.logistic import table_markdown, write_study
-from numerics.studies.output import default_output_dir
+from sparsemom.numerics.analysis.mean_field_convergence import DIMENSIONS, StudySetup, run_study
+from sparsemom.numerics.inputs.arguments import check_setup, integer_in, output_dir
+from sparsemom.numerics.studies.logistic import table_markdown, write_study
+from sparsemom.numerics.studies.output import default_output_dir
 
 
 def add_arguments(parser) -> None:

@@ -16,26 +16,26 @@ import os
 import signal
 import sys
 
-from numerics import __version__
-from numerics.cli.argv import join_negative_values
-from numerics.runtime.atomic import NotRegularFile
+from sparsemom.numerics import __version__
+from sparsemom.numerics.cli.argv import join_negative_values
+from sparsemom.numerics.runtime.atomic import NotRegularFile
 
 #: Every subcommand and its module.  A module holds ``add_arguments(parser)`` and
 #: ``run(args)``, optionally ``DESCRIPTION`` and ``validate(args)``; it is imported only
 #: when its subcommand runs, so ``sparsemom --help`` stays fast.
 COMMANDS = {
-    "derive": "numerics.cli.derive",
-    "codegen": "numerics.cli.codegen",
-    "latex": "numerics.cli.latex",
-    "benchmark": "numerics.cli.benchmark",
-    "verify": "numerics.cli.verify",
-    "phase": "numerics.cli.phase",
-    "logistic": "numerics.cli.logistic",
-    "reproduce": "numerics.cli.reproduce",
-    "conflict": "numerics.cli.conflict",
-    "sweep": "numerics.cli.sweep",
-    "heatmap": "numerics.cli.heatmap",
-    "apidocs": "numerics.cli.apidocs",
+    "derive": "sparsemom.numerics.cli.derive",
+    "codegen": "sparsemom.numerics.cli.codegen",
+    "latex": "sparsemom.numerics.cli.latex",
+    "benchmark": "sparsemom.numerics.cli.benchmark",
+    "verify": "sparsemom.numerics.cli.verify",
+    "phase": "sparsemom.numerics.cli.phase",
+    "logistic": "sparsemom.numerics.cli.logistic",
+    "reproduce": "sparsemom.numerics.cli.reproduce",
+    "conflict": "sparsemom.numerics.cli.conflict",
+    "sweep": "sparsemom.numerics.cli.sweep",
+    "heatmap": "sparsemom.numerics.cli.heatmap",
+    "apidocs": "sparsemom.numerics.cli.apidocs",
 }
 
 #: One line of help per subcommand, for ``sparsemom --help`` (no module imported).

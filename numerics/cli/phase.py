@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 
-from derivations import LAWS, UPDATE_RULES, law
-from derivations.limits.asymptotics import ExponentPoint
-from derivations.limits.scaling_limits import (
+from sparsemom.derivations import LAWS, UPDATE_RULES, law
+from sparsemom.derivations.limits.asymptotics import ExponentPoint
+from sparsemom.derivations.limits.scaling_limits import (
     scaling_limit,
     unsupported_by_scaling_limit,
     unsupported_point,
 )
-from numerics.inputs.arguments import fraction_in
+from sparsemom.numerics.inputs.arguments import fraction_in
 
 DESCRIPTION = ("the d → ∞ limit at an exponent point: region, family, timescale exponents, limit "
                "dynamics and the inequalities bounding the region")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from numerics.inputs.arguments import output_dir
-from numerics.studies.output import default_output_dir
-from numerics.studies.reproduce import reproduce
+from sparsemom.numerics.inputs.arguments import output_dir
+from sparsemom.numerics.studies.output import default_output_dir
+from sparsemom.numerics.studies.reproduce import reproduce
 
 
 def add_arguments(parser) -> None:

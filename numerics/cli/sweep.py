@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sys
 
-from numerics.inputs.arguments import integer_in, output_dir
-from numerics.runtime.dask_map import ClusterError, reachable_scheduler
-from numerics.runtime.parallel import max_workers
-from numerics.studies.output import default_output_dir
-from numerics.studies.sweep import run_sweep, table_markdown, write_sweep
+from sparsemom.numerics.inputs.arguments import integer_in, output_dir
+from sparsemom.numerics.runtime.dask_map import ClusterError, reachable_scheduler
+from sparsemom.numerics.runtime.parallel import max_workers
+from sparsemom.numerics.studies.output import default_output_dir
+from sparsemom.numerics.studies.sweep import run_sweep, table_markdown, write_sweep
 
 
 def add_arguments(parser) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import time
 
-from derivations import all_recursions
-from numerics.runtime.progress import progress
-from numerics.verify.rungs import run_all
+from sparsemom.derivations import all_recursions
+from sparsemom.numerics.runtime.progress import progress
+from sparsemom.numerics.verify.rungs import run_all
 
 DESCRIPTION = ("run every verification rung (exact moments, closed forms, backends, Monte Carlo, "
                "logistic quadrature, drift, linearisation, mean field); exit 1 on a failure")

@@ -5,8 +5,8 @@ each backend prints it), several printers, and :func:`write_sources` writing
 the checked-in files under ``numerics/generated/``.
 """
 
-from numerics.codegen.expressions import KernelExpressions, kernel_expressions
-from numerics.codegen.sources import (
+from sparsemom.numerics.codegen.expressions import KernelExpressions, kernel_expressions
+from sparsemom.numerics.codegen.sources import (
                       GENERATED_DIR,
                       generated_files,
                       module_name,

@@ -32,9 +32,9 @@ from functools import lru_cache
 import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 
-from derivations import MomentRecursion
-from derivations import symbols as S
-from numerics.codegen.signature import Signature
+from sparsemom.derivations import MomentRecursion
+from sparsemom.derivations import symbols as S
+from sparsemom.numerics.codegen.signature import Signature
 
 #: The intermediate holding p_B = 1 − (1 − p)^B.
 ACTIVE_PROBABILITY = sp.Symbol("p_B")
@@ -94,7 +94,7 @@ def _stabilise(expr: sp.Expr) -> sp.Expr:
 
 def unit_hyper_parameters(recursion: MomentRecursion) -> tuple[sp.Symbol, ...]:
     """The hyper-parameters of ``recursion`` declared within ``[0, 1]`` (β and the rule's
-    own: :attr:`~derivations.engine.moments.MomentRecursion.unit_interval`, part of its
+    own: :attr:`~sparsemom.derivations.engine.moments.MomentRecursion.unit_interval`, part of its
     fingerprint, so code printed for one declaration is never used for another)."""
     return recursion.unit_interval
 

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from derivations import MomentRecursion
-from derivations import symbols as S
-from derivations.engine.moments import R0
+from sparsemom.derivations import MomentRecursion
+from sparsemom.derivations import symbols as S
+from sparsemom.derivations.engine.moments import R0
 
 #: API names of the derivation's symbols (what users and generated code call them).
 API_NAMES = {S.lr: "lr", S.beta: "beta", S.p: "p", S.batch: "batch", S.d: "d",

@@ -16,18 +16,18 @@ from sympy.printing.c import C99CodePrinter
 from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.pycode import MpmathPrinter
 
-from derivations import MomentRecursion, all_recursions, law
-from derivations.engine.store import stored_with
-from numerics.codegen.expressions import (
+from sparsemom.derivations import MomentRecursion, all_recursions, law
+from sparsemom.derivations.engine.store import stored_with
+from sparsemom.numerics.codegen.expressions import (
     KernelExpressions,
     ScheduledExpressions,
     kernel_expressions,
     module_name,
     scheduled_expressions,
 )
-from numerics.codegen.powers import as_product
-from numerics.codegen.signature import api_name
-from numerics.runtime.atomic import write_text_atomic
+from sparsemom.numerics.codegen.powers import as_product
+from sparsemom.numerics.codegen.signature import api_name
+from sparsemom.numerics.runtime.atomic import write_text_atomic
 
 GENERATED_DIR = Path(__file__).resolve().parent.parent / "generated"
 #: The hand-written C beside the generator: the native vector width and tile
@@ -36,7 +36,7 @@ GENERATED_DIR = Path(__file__).resolve().parent.parent / "generated"
 C_INCLUDE_DIR = Path(__file__).resolve().parent / "c"
 
 
-#: Generated sources are kept in the derivation store (:mod:`derivations.engine.store`), keyed
+#: Generated sources are kept in the derivation store (:mod:`sparsemom.derivations.engine.store`), keyed
 #: by the recursion's fingerprint and by the text of this code generator (its modules and
 #: C headers): a new process reads them instead of printing them again.
 _stored = stored_with(Path(__file__).resolve().parent, ("*.py", "*.h"))
@@ -76,7 +76,7 @@ def _python_function(kx: KernelExpressions, name: str, printer, doc: str) -> lis
 
 def _scheduled_monomials(sx: ScheduledExpressions | None) -> list[str]:
     """The monomials ``mu[a]`` of the C kernel's scheduled step, as data for the code
-    that fills its table (:class:`~numerics.codegen.expressions.ScheduledExpressions`):
+    that fills its table (:class:`~sparsemom.numerics.codegen.expressions.ScheduledExpressions`):
     ``μ_a(k) = Π_i m_i(k)^(α_a)_i · Π_j n_j(k)^(α_a)_(I+j)`` over the ``I``
     hyper-parameters (API names) with per-step multipliers ``m_i`` and the complements
     ``n_j = 1 − Π_i m_i^(e_j)_i``; all ``None`` without a scheduled step."""

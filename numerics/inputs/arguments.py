@@ -17,8 +17,8 @@ import tempfile
 from fractions import Fraction
 from pathlib import Path
 
-from derivations.rare_class.drift import unsupported_by_model
-from numerics.runtime.atomic import NotRegularFile, probe_atomic_write, regular_target
+from sparsemom.derivations.rare_class.drift import unsupported_by_model
+from sparsemom.numerics.runtime.atomic import NotRegularFile, probe_atomic_write, regular_target
 
 #: The longest text a numeric option is read from: any float64 written out in full
 #: (17 significant digits, sign, exponent) or a fraction of two 40-digit integers fits.

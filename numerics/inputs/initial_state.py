@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from derivations import MomentRecursion
-from derivations.engine.moments import R0 as R0_SYMBOL
-from numerics.inputs.validation import as_values, common_rows
+from sparsemom.derivations import MomentRecursion
+from sparsemom.derivations.engine.moments import R0 as R0_SYMBOL
+from sparsemom.numerics.inputs.validation import as_values, common_rows
 
 
 def initial_moments(recursion: MomentRecursion, initial_state: dict | None, rows: int,

@@ -1,7 +1,7 @@
-"""Models with numbers: a data law (:mod:`derivations.definitions.laws`) and its validated parameters.
+"""Models with numbers: a data law (:mod:`sparsemom.derivations.definitions.laws`) and its validated parameters.
 
 ``Model(law, d, R0=…, **parameters)`` serves every law, built in or registered with
-:func:`derivations.definitions.laws.register_law`: the keywords are the law's parameters (and ``p``,
+:func:`sparsemom.derivations.definitions.laws.register_law`: the keywords are the law's parameters (and ``p``,
 the rows' activity probabilities, when the law uses it), each checked against its declared
 interval when the model is made (a ``ValueError`` names the parameter).  Per-row values
 are arrays (one entry per row of a token stream).
@@ -12,11 +12,16 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from derivations import symbols as S
-from derivations.definitions.laws import LAWS, LEAST_SQUARES, LawParameter
-from derivations.definitions.laws import law as law_named
-from derivations.rare_class.law import RARE_CLASS
-from numerics.inputs.validation import check_declared, check_integer, check_per_row, common_rows
+from sparsemom.derivations import symbols as S
+from sparsemom.derivations.definitions.laws import LAWS, LEAST_SQUARES, LawParameter
+from sparsemom.derivations.definitions.laws import law as law_named
+from sparsemom.derivations.rare_class.law import RARE_CLASS
+from sparsemom.numerics.inputs.validation import (
+    check_declared,
+    check_integer,
+    check_per_row,
+    common_rows,
+)
 
 #: The largest dimension ``d`` (and batch): the kernels compute in float64, which holds
 #: every integer up to ``2^53`` exactly.
@@ -37,7 +42,7 @@ class Model:
     def __init__(self, law, d: int, R0=1, **parameters):
         self.law = law_named(law) if isinstance(law, str) else law
         if LAWS.get(getattr(self.law, "name", None)) is not self.law:
-            raise ValueError(f"law must be a registered law (derivations.register_law) or its "
+            raise ValueError(f"law must be a registered law (sparsemom.derivations.register_law) or its "
                              f"name; got {law!r}")
         self._name = self.law.name
         self.title = self.law.title
@@ -122,7 +127,7 @@ class Model:
 
 
 class SparseLeastSquares(Model):
-    """Sparse least squares (model M1, :data:`derivations.definitions.laws.LEAST_SQUARES`) with numbers.
+    """Sparse least squares (model M1, :data:`sparsemom.derivations.definitions.laws.LEAST_SQUARES`) with numbers.
 
     Parameters: ``d`` row dimension (an integer in ``[1, 2^53]``); ``p`` activity
     probability in (0, 1], scalar or one entry per row; ``R0 = ‖e_0‖² ≥ 0``,
@@ -138,7 +143,7 @@ class SparseLeastSquares(Model):
 
 
 class RareClassLogistic(Model):
-    """Logistic regression with a rare class (model M2, :data:`derivations.rare_class.statistics.RARE_CLASS`).
+    """Logistic regression with a rare class (model M2, :data:`sparsemom.derivations.rare_class.statistics.RARE_CLASS`).
 
     Parameters: ``d ≥ 2`` (a signal direction and its orthogonal bulk); ``p`` in
     (0, 1) the rare-class probability; ``rho > 0``; the initial signal error

@@ -1,4 +1,4 @@
-"""An optimizer with numbers: an update rule (:mod:`derivations.definitions.optimizers`), its
+"""An optimizer with numbers: an update rule (:mod:`sparsemom.derivations.definitions.optimizers`), its
 validated hyper-parameters and their per-step schedules."""
 
 from __future__ import annotations
@@ -6,15 +6,15 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from derivations import symbols as S
-from derivations.definitions.optimizers import (
+from sparsemom.derivations import symbols as S
+from sparsemom.derivations.definitions.optimizers import (
     STANDARD_HYPER_PARAMETERS,
     UPDATE_RULES,
     HyperParameter,
     update_rule,
 )
-from numerics.inputs.schedules import Schedule, as_schedule
-from numerics.inputs.validation import check_declared, check_integer, common_rows
+from sparsemom.numerics.inputs.schedules import Schedule, as_schedule
+from sparsemom.numerics.inputs.validation import check_declared, check_integer, common_rows
 
 #: The largest batch: float64 holds every integer up to 2^53 exactly (and ``(1 − p)^B``
 #: is computed from ``B`` as a float).
@@ -41,7 +41,7 @@ class Optimizer:
     Schedules (``lr_schedule``, ``beta_schedule``, or ``schedules={"nu": …}`` for any
     hyper-parameter) make step ``k`` use ``value · s[k]`` on every row: ``s`` a 1-D array
     of multipliers (length ≥ steps) or a callable ``k ↦ s[k]``
-    (:mod:`numerics.inputs.schedules`).  Every scheduled value is checked against the
+    (:mod:`sparsemom.numerics.inputs.schedules`).  Every scheduled value is checked against the
     hyper-parameter's interval when the number of steps is known
     (:meth:`scheduled_values`).
     """

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from derivations import symbols as S
-from derivations.engine.moments import R0
-from numerics.inputs.validation import common_rows
+from sparsemom.derivations import symbols as S
+from sparsemom.derivations.engine.moments import R0
+from sparsemom.numerics.inputs.validation import common_rows
 
 
 def parameter_values(model, optimizer) -> tuple[int, dict[sp.Symbol, np.ndarray]]:

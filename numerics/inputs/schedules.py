@@ -31,7 +31,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from numerics.inputs.validation import as_values, check_integer
+from sparsemom.numerics.inputs.validation import as_values, check_integer
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,7 @@ def power_law(power: float, time_scale: float = 1.0) -> Schedule:
 
 
 def dana_decaying(alpha: float, delta_time_scale: float = 6.0) -> dict[str, Schedule]:
-    """The schedules of DANA-decaying (the rule ``dana`` of :mod:`derivations.definitions.methods`), as
+    """The schedules of DANA-decaying (the rule ``dana`` of :mod:`sparsemom.derivations.definitions.methods`), as
     its authors run it: ``γ3_k = γ3 (1 + k)^{−1/(2α)}`` and ``Δ_k = Δ (1 + k/6)^{−1}``
     (``α`` the power-law exponent of the data spectrum).  Pass as ``schedules=``."""
     if not alpha > 0:

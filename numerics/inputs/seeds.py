@@ -13,7 +13,7 @@ from numbers import Integral
 
 import numpy as np
 
-from numerics.inputs.validation import check_integer
+from sparsemom.numerics.inputs.validation import check_integer
 
 
 def check_seed(seed, name: str = "seed"):

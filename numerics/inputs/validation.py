@@ -128,7 +128,7 @@ def _shown(x) -> str:
 
 def check_declared(spec, key: str, value) -> np.ndarray:
     """``value`` validated against the interval of a declared parameter ``spec`` (a
-    :class:`~derivations.definitions.optimizers.HyperParameter` or law parameter, reported as ``key``),
+    :class:`~sparsemom.derivations.definitions.optimizers.HyperParameter` or law parameter, reported as ``key``),
     and integral when its symbol is declared ``integer``."""
     values = check_per_row(key, value, lower=exact_bound(spec.lower), upper=exact_bound(spec.upper),
                            lower_open=spec.lower_open, upper_open=spec.upper_open)

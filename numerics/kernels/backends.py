@@ -5,7 +5,7 @@ or, for ``exact``, the SymPy objects themselves; each returns the risk curve
 ``E R_k = Σ_rows w · X_k`` and the first step at which it overflowed (or -1).
 
 * ``numpy``: the generated NumPy coefficients, iterated in row blocks;
-* ``c``: the generated C kernel, compiled at run time (:mod:`numerics.kernels.compiler`);
+* ``c``: the generated C kernel, compiled at run time (:mod:`sparsemom.numerics.kernels.compiler`);
 * ``mpmath``: the generated mpmath coefficients at ``dps`` digits;
 * ``exact``: rational arithmetic on the SymPy matrices.
 """
@@ -23,12 +23,12 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from derivations import MomentRecursion
-from derivations.engine.recursion import derive_recursion, shipped_recursions
-from numerics.codegen.signature import Signature, api_name
-from numerics.codegen.sources import GENERATED_DIR, c_source, module_name, python_source
-from numerics.kernels.compiler import load_kernel
-from numerics.kernels.evaluate import evaluate_exact
+from sparsemom.derivations import MomentRecursion
+from sparsemom.derivations.engine.recursion import derive_recursion, shipped_recursions
+from sparsemom.numerics.codegen.signature import Signature, api_name
+from sparsemom.numerics.codegen.sources import GENERATED_DIR, c_source, module_name, python_source
+from sparsemom.numerics.kernels.compiler import load_kernel
+from sparsemom.numerics.kernels.evaluate import evaluate_exact
 
 #: Rows per block of the NumPy backend (coefficients and state stay in cache).
 NUMPY_BLOCK = 16_384
@@ -53,7 +53,7 @@ def checked_in_module(rec: MomentRecursion):
     when it is missing or its fingerprint differs from the derivation's."""
     name = module_name(rec)
     try:
-        module = importlib.import_module(f"numerics.generated.{name}")
+        module = importlib.import_module(f"sparsemom.numerics.generated.{name}")
     except ModuleNotFoundError as exc:
         raise StaleGeneratedCode(f"no generated code for {name}: run `sparsemom codegen`") from exc
     if module.FINGERPRINT != rec.fingerprint:
@@ -238,7 +238,7 @@ def schedule_monomials(rec: MomentRecursion, multipliers: dict, steps: int) -> n
     if module.SCHEDULED_MONOMIALS is None:
         raise ValueError(f"the recursion of {rec.optimizer!r} ({rec.time_rule}) has no "
                          "scheduled C kernel (it is not polynomial in its hyper-parameters, or "
-                         "too large: numerics.codegen.expressions.SCHEDULED_MAX_FACTORS); use "
+                         "too large: sparsemom.numerics.codegen.expressions.SCHEDULED_MAX_FACTORS); use "
                          "backend='numpy'")
     names, complements = module.SCHEDULED_HYPER_PARAMETERS, module.SCHEDULED_COMPLEMENTS
     exponents = np.array(module.SCHEDULED_MONOMIALS, dtype=int).reshape(

@@ -33,9 +33,9 @@ from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 
-from numerics.codegen.sources import C_INCLUDE_DIR, c_headers
-from numerics.runtime.atomic import current_umask
-from numerics.runtime.limits import seconds_from_environment
+from sparsemom.numerics.codegen.sources import C_INCLUDE_DIR, c_headers
+from sparsemom.numerics.runtime.atomic import current_umask
+from sparsemom.numerics.runtime.limits import seconds_from_environment
 
 FLAGS = ("-O3", "-march=native", "-fPIC", "-shared", "-fopenmp-simd", "-std=gnu11")
 OPENMP_FLAG = "-fopenmp"

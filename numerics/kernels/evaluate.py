@@ -14,8 +14,8 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
-from derivations import MomentRecursion
-from numerics.codegen.signature import Signature
+from sparsemom.derivations import MomentRecursion
+from sparsemom.numerics.codegen.signature import Signature
 
 
 @dataclass(frozen=True)

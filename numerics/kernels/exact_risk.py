@@ -11,14 +11,14 @@ import warnings
 import mpmath
 import numpy as np
 
-from derivations.engine.moments import R0
-from derivations.engine.recursion import observing, recursion_for
-from numerics.inputs.initial_state import initial_moments
-from numerics.inputs.parameters import parameter_values
-from numerics.inputs.validation import check_integer
-from numerics.kernels import backends
-from numerics.kernels.compiler import CompileError
-from numerics.kernels.run_cost import (
+from sparsemom.derivations.engine.moments import R0
+from sparsemom.derivations.engine.recursion import observing, recursion_for
+from sparsemom.numerics.inputs.initial_state import initial_moments
+from sparsemom.numerics.inputs.parameters import parameter_values
+from sparsemom.numerics.inputs.validation import check_integer
+from sparsemom.numerics.kernels import backends
+from sparsemom.numerics.kernels.compiler import CompileError
+from sparsemom.numerics.kernels.run_cost import (
     MAX_HOURS,
     check_curve_memory,
     check_max_hours,
@@ -60,9 +60,9 @@ def exact_risk(model, optimizer, steps: int, backend: str = "auto", dps: int = 5
     uses ``X_{k+1} = A_k X_k + c_k`` with the scheduled values of step ``k`` (time
     ``"steps"`` only: with active time each row has its own clock).  ``initial_state``
     (``{"C": C0, "V": V0, …}``) starts from given second moments of the buffers instead
-    of 0 (:mod:`numerics.inputs.initial_state`).  ``iterate`` names the state vector whose
+    of 0 (:mod:`sparsemom.numerics.inputs.initial_state`).  ``iterate`` names the state vector whose
     risk is returned: ``"e"`` (``θ_k``), or e.g. ``"ebar"`` for the averaged iterate of a
-    rule made by :func:`derivations.definitions.averaging.averaged`.
+    rule made by :func:`sparsemom.derivations.definitions.averaging.averaged`.
 
     Divergence: in float64 backends, when the risk overflows (unstable
     parameters) every entry from that step on is ``inf`` — never NaN — and a
@@ -72,7 +72,7 @@ def exact_risk(model, optimizer, steps: int, backend: str = "auto", dps: int = 5
     the steps (the curve, the schedules, the C kernel's buffer per thread) must fit in
     half the free memory, and the exact and mpmath backends must be estimated to finish
     within ``max_hours`` hours (``math.inf``: no limit;
-    :func:`numerics.kernels.run_cost.estimated_seconds`).
+    :func:`sparsemom.numerics.kernels.run_cost.estimated_seconds`).
     """
     steps = check_integer("steps", steps, minimum=0)
     if backend not in BACKENDS:
@@ -155,7 +155,7 @@ def require_closed_moments(model) -> None:
         raise ValueError(
             f"model must have exact second-moment dynamics (SparseLeastSquares); "
             f"{type(model).__name__} has a mean-field statistics map instead: use "
-            "numerics.analysis.mean_field.mean_field(model, optimizer, steps) for its predicted "
+            "sparsemom.numerics.analysis.mean_field.mean_field(model, optimizer, steps) for its predicted "
             "trajectory and risks")
 
 

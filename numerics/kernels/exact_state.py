@@ -1,7 +1,7 @@
 """The whole second-moment state ``X_k`` per row, as data.
 
 :func:`exact_state` iterates the same derived recursion as
-:func:`numerics.kernels.exact_risk.exact_risk` and keeps every moment of every row:
+:func:`sparsemom.numerics.kernels.exact_risk.exact_risk` and keeps every moment of every row:
 ``state[k, r, i] = X_k^{(r)}_i`` with the moments named as the recursion's state
 (``R``, ``C``, ``V``, ``M_{u,w}``).  The risk is ``E R_k = Σ_r w^{(r)} · X_k^{(r)}``.
 """
@@ -14,17 +14,17 @@ from dataclasses import dataclass, field
 import mpmath
 import numpy as np
 
-from numerics.inputs.validation import check_integer
-from numerics.kernels import backends
-from numerics.kernels.exact_risk import DivergenceWarning, recursion_problem
-from numerics.kernels.run_cost import (
+from sparsemom.numerics.inputs.validation import check_integer
+from sparsemom.numerics.kernels import backends
+from sparsemom.numerics.kernels.exact_risk import DivergenceWarning, recursion_problem
+from sparsemom.numerics.kernels.run_cost import (
     MAX_HOURS,
     check_curve_memory,
     check_max_hours,
     check_run_time,
     input_bits,
 )
-from numerics.results.labelled import Labelled, per_row_columns, problem_metadata
+from sparsemom.numerics.results.labelled import Labelled, per_row_columns, problem_metadata
 
 STATE_BACKENDS = ("numpy", "mpmath", "exact")
 
@@ -96,12 +96,12 @@ def exact_state(model, optimizer, steps: int, backend: str = "numpy", dps: int =
                 iterate: str = "e", max_hours: float = MAX_HOURS) -> MomentTrajectory:
     """Every moment of every row for ``k = 0..steps`` (:class:`MomentTrajectory`).
 
-    Same problem and keywords as :func:`~numerics.kernels.exact_risk.exact_risk`;
+    Same problem and keywords as :func:`~sparsemom.numerics.kernels.exact_risk.exact_risk`;
     ``backend`` is ``"numpy"`` (float64, the generated NumPy code), ``"mpmath"`` (``dps``
     digits) or ``"exact"`` (rationals).  ``trajectory.risk`` equals ``exact_risk`` of the
     same backend.  Memory: ``(steps+1)·rows·n`` values, refused up front when it would
     exceed half the free memory.  Overflow (unstable parameters) stores ``inf`` from that
-    step on, with a :class:`~numerics.kernels.exact_risk.DivergenceWarning`.
+    step on, with a :class:`~sparsemom.numerics.kernels.exact_risk.DivergenceWarning`.
     """
     steps = check_integer("steps", steps, minimum=0)
     if backend not in STATE_BACKENDS:

@@ -4,7 +4,7 @@ For each row, ``X_k = A^k X_0 + (I + A + … + A^{k−1}) c`` is the top of
 ``[[A, c], [0, 1]]^k (X_0, 1)``; ``E R_k = w · X_k``.  The augmented matrix is
 squared ``⌊log₂ k⌋`` times in its block form (float64, every row at once, rows in
 cache-sized blocks), so the cost does not grow with ``k``: the tool for optimising over
-parameters at a fixed horizon, where :func:`numerics.kernels.exact_risk` gives whole curves.
+parameters at a fixed horizon, where :func:`sparsemom.numerics.kernels.exact_risk` gives whole curves.
 The coefficients are the generated NumPy code of the derived recursion.
 """
 
@@ -16,11 +16,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from derivations.engine.recursion import recursion_for
-from numerics.inputs.parameters import parameter_values
-from numerics.inputs.validation import check_integer
-from numerics.kernels.backends import coefficient_arrays, float_arguments
-from numerics.kernels.exact_risk import DivergenceWarning
+from sparsemom.derivations.engine.recursion import recursion_for
+from sparsemom.numerics.inputs.parameters import parameter_values
+from sparsemom.numerics.inputs.validation import check_integer
+from sparsemom.numerics.kernels.backends import coefficient_arrays, float_arguments
+from sparsemom.numerics.kernels.exact_risk import DivergenceWarning
 
 #: Rows per block: n² + n float64 arrays per power stay within a few MB.
 BLOCK = 32_768
@@ -54,9 +54,9 @@ def row_risk_at(model, optimizer, k, time: str = "steps", threads: int | None = 
     Rows whose moments overflow float64 (unstable parameters) get ``inf`` — never
     NaN — and one :class:`DivergenceWarning` counts them.  An unstable row that has
     not overflowed by step ``k`` keeps its large finite value: stability itself is
-    decided by :func:`numerics.analysis.row_phases.row_phases` or :func:`numerics.is_stable`.
+    decided by :func:`sparsemom.numerics.analysis.row_phases.row_phases` or :func:`sparsemom.numerics.is_stable`.
     A scheduled optimizer is refused (powering needs one time-invariant map; use
-    :func:`numerics.kernels.exact_risk.exact_risk`).
+    :func:`sparsemom.numerics.kernels.exact_risk.exact_risk`).
     """
     optimizer.require_constant("row_risk_at (powers of one time-invariant map)")
     if threads is None:

@@ -1,4 +1,4 @@
-"""Numeric values of the Gaussian–sigmoid integrals of :mod:`derivations.rare_class.logistic_normal`.
+"""Numeric values of the Gaussian–sigmoid integrals of :mod:`sparsemom.derivations.rare_class.logistic_normal`.
 
 ``S_k(m, v) = E[σ(G)^k]`` and ``L(m, v) = E[log(1 + e^G)]``, ``G ~ N(m, v)``, by
 Gauss–Hermite quadrature ``E f(G) ≈ Σ_i w_i f(m + √v x_i) / √(2π)`` (probabilists'
@@ -23,7 +23,7 @@ import numpy as np
 from scipy.integrate import quad
 from scipy.special import expit, roots_hermitenorm
 
-from numerics.kernels.numeric_function import register_backend
+from sparsemom.numerics.kernels.numeric_function import register_backend
 
 #: Gauss–Hermite orders tried (doubling); beyond the last the quadrature reports failure.
 ORDERS = (16, 32, 64, 128, 256, 512, 1024, 2048, 4096)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ctypes
 import time
 
-from numerics.kernels.compiler import load_kernel
+from sparsemom.numerics.kernels.compiler import load_kernel
 
 
 def _probe_source(chains: int) -> str:

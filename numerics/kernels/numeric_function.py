@@ -1,6 +1,6 @@
 """The one road from a derived expression to a run-time numeric function.
 
-Generated, fingerprinted source (``numerics/generated``, :mod:`numerics.kernels.backends`)
+Generated, fingerprinted source (``numerics/generated``, :mod:`sparsemom.numerics.kernels.backends`)
 serves the recursions; every other derived expression a numeric module evaluates —
 stability conditions, the logistic statistics map, gradient coefficients, idle
 stretches, linearisations — is turned into a function here, by ``sympy.lambdify``.  The
@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
-from numerics.codegen.powers import as_product
-from numerics.codegen.signature import Signature
+from sparsemom.numerics.codegen.powers import as_product
+from sparsemom.numerics.codegen.signature import Signature
 
 #: Backends: the modules ``lambdify`` prints for.  A module that implements named
 #: functions of derived expressions adds its own (:func:`register_backend`; the

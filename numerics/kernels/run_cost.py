@@ -65,7 +65,7 @@ def check_curve_memory(steps: int, backend: str, values_per_step: int = 1,
             f"steps={steps} needs {need / 2**30:.1f} GiB ({shown}; {backend} backend), more "
             f"than half of the {free / 2**30:.1f} GiB of free memory; ask for fewer steps "
             "(or fewer threads), or for the risk at chosen steps only with "
-            "numerics.kernels.exact_risk.exact_risk_at")
+            "sparsemom.numerics.kernels.exact_risk.exact_risk_at")
 
 
 #: Growth of the exact backend with the steps: its rationals gain about as many bits per

@@ -1,18 +1,18 @@
-"""The logistic statistics map as numbers: the derived :class:`~derivations.rare_class.drift.StatisticsMap`
+"""The logistic statistics map as numbers: the derived :class:`~sparsemom.derivations.rare_class.drift.StatisticsMap`
 lambdified once, with its logistic-normal integrals evaluated by error-controlled
-Gauss–Hermite (:mod:`numerics.kernels.logistic_normal`), and the model's risks read off
+Gauss–Hermite (:mod:`sparsemom.numerics.kernels.logistic_normal`), and the model's risks read off
 the statistics."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from derivations import symbols as S
-from derivations.engine.definition_cache import cached_by_definition
-from derivations.rare_class import statistics as M2
-from derivations.rare_class.drift import statistics_map_for
-from numerics.kernels.logistic_normal import INTEGRALS_BACKEND
-from numerics.kernels.numeric_function import numeric_function
+from sparsemom.derivations import symbols as S
+from sparsemom.derivations.engine.definition_cache import cached_by_definition
+from sparsemom.derivations.rare_class import statistics as M2
+from sparsemom.derivations.rare_class.drift import statistics_map_for
+from sparsemom.numerics.kernels.logistic_normal import INTEGRALS_BACKEND
+from sparsemom.numerics.kernels.numeric_function import numeric_function
 
 
 @cached_by_definition

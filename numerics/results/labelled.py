@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from mpmath.libmp import repr_dps
 
-from numerics.version import __version__
+from sparsemom.numerics.version import __version__
 
 #: The metadata value of a parameter that differs between rows (its values are a column).
 PER_ROW = "per row"

@@ -18,8 +18,8 @@ import time
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
-from numerics.runtime.limits import seconds_from_environment
-from numerics.runtime.progress import progress
+from sparsemom.numerics.runtime.limits import seconds_from_environment
+from sparsemom.numerics.runtime.progress import progress
 
 #: Seconds to connect to a scheduler and hear it answer.
 CONNECT_TIMEOUT = 10.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from numerics.runtime.atomic import atomic_path, write_text_atomic
+from sparsemom.numerics.runtime.atomic import atomic_path, write_text_atomic
 
 
 def write_figure(fig, directory, stem: str, dpi: int = 120, formats=("png", "pdf"), *,

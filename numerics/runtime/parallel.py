@@ -13,8 +13,8 @@ import signal
 import threading
 from contextlib import contextmanager
 
-from numerics.runtime.dask_map import dask_map
-from numerics.runtime.progress import progress
+from sparsemom.numerics.runtime.dask_map import dask_map
+from sparsemom.numerics.runtime.progress import progress
 
 
 def max_workers() -> int:
@@ -43,8 +43,8 @@ def parallel_map(func, tasks, scheduler: str | None = None, workers: int | None 
     or a ``Client``/``LocalCluster``; ``None`` uses a local process pool of
     ``workers`` processes (default: all cores; :func:`check_workers` gives the range),
     never more than there are tasks.  ``workers=1`` runs in-process.  On a cluster a
-    :class:`~numerics.runtime.dask_map.ClusterError` says when it cannot run the tasks
-    (:func:`~numerics.runtime.dask_map.dask_map`).
+    :class:`~sparsemom.numerics.runtime.dask_map.ClusterError` says when it cannot run the tasks
+    (:func:`~sparsemom.numerics.runtime.dask_map.dask_map`).
     """
     tasks = list(tasks)
     check_workers(workers)

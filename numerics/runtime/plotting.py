@@ -3,7 +3,7 @@
 The library never calls ``matplotlib.use`` nor keeps pyplot state: a
 :class:`~matplotlib.figure.Figure` made here is independent of the user's backend
 (inline plots in a notebook keep working) and is saved by
-:func:`numerics.runtime.atomic.write_figure`.
+:func:`sparsemom.numerics.runtime.atomic.write_figure`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Numeric form of a data law, from its symbolic definition, for the simulators.
 
-A law (:mod:`derivations.definitions.laws`) declares the ingredients of one sample and its gradient
+A law (:mod:`sparsemom.derivations.definitions.laws`) declares the ingredients of one sample and its gradient
 ``G = Σ_u c_u u`` over the sample's vectors ``u`` (and the error ``e``); each coefficient
 ``c_u`` is a function of the sample's scalars (masks, noise), the projections ``⟨u, e⟩``,
 the inner products ``⟨u, w⟩`` of its vectors and the parameters (``p``, ``B``, ``d`` and
@@ -30,12 +30,18 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from derivations import symbols as S
-from derivations.core.vectors import Dot
-from derivations.definitions.ingredients import Discrete, Gaussian, Mask, StudentT, TokenMask
-from derivations.definitions.optimizers import e
-from numerics.codegen.expressions import stable_form
-from numerics.kernels.numeric_function import numeric_function
+from sparsemom.derivations import symbols as S
+from sparsemom.derivations.core.vectors import Dot
+from sparsemom.derivations.definitions.ingredients import (
+    Discrete,
+    Gaussian,
+    Mask,
+    StudentT,
+    TokenMask,
+)
+from sparsemom.derivations.definitions.optimizers import e
+from sparsemom.numerics.codegen.expressions import stable_form
+from sparsemom.numerics.kernels.numeric_function import numeric_function
 
 
 def _bernoulli(arguments):
@@ -123,7 +129,7 @@ class NumericLaw:
             raise ValueError(f"model must have a law with closed second moments for these "
                              f"Monte Carlo simulators; the {law.title} law closes through its "
                              "own statistics (its closure): simulate it with its own simulator "
-                             "(numerics.simulate.logistic for the rare class)")
+                             "(sparsemom.numerics.simulate.logistic for the rare class)")
         self.law = law
         sample = law.sample(1)
         self.parameters = law.model_symbols
@@ -156,7 +162,7 @@ class NumericLaw:
 
 @lru_cache(maxsize=None)
 def numeric_law(law) -> NumericLaw:
-    """The :class:`NumericLaw` of ``law`` (a registered :class:`~derivations.definitions.laws.DataLaw`;
+    """The :class:`NumericLaw` of ``law`` (a registered :class:`~sparsemom.derivations.definitions.laws.DataLaw`;
     cached per law object, so a redefined law gets its own)."""
     return NumericLaw(law)
 

@@ -28,12 +28,12 @@ import sympy as sp
 from sympy.polys.domains import QQ
 from sympy.polys.rings import ring
 
-from derivations import symbols as S
-from derivations.core.vectors import Dot, LinearVector
-from derivations.definitions.ingredients import Mask, TokenMask
-from derivations.definitions.optimizers import e as E_ATOM
-from derivations.definitions.optimizers import g as G_ATOM
-from numerics.inputs.validation import check_integer
+from sparsemom.derivations import symbols as S
+from sparsemom.derivations.core.vectors import Dot, LinearVector
+from sparsemom.derivations.definitions.ingredients import Mask, TokenMask
+from sparsemom.derivations.definitions.optimizers import e as E_ATOM
+from sparsemom.derivations.definitions.optimizers import g as G_ATOM
+from sparsemom.numerics.inputs.validation import check_integer
 
 
 def _require_exact(name: str, values: np.ndarray) -> list[Fraction]:

@@ -3,7 +3,7 @@
 Each step draws, per run, ``B`` labels ``y ~ Bernoulli(p)`` and inputs
 ``x = y μ + z``, ``z ~ N(0, I_d)`` (``μ = ρ e_1``), forms the batch-mean
 cross-entropy gradient ``g = (1/B) Σ_b (σ(⟨θ, x_b⟩ + b*) − y_b) x_b`` and applies the
-optimizer's update rule (:mod:`numerics.simulate.update`, from its symbolic definition).
+optimizer's update rule (:mod:`sparsemom.numerics.simulate.update`, from its symbolic definition).
 The statistics ``(s, u, R⊥, C⊥, V⊥)`` of every run are recorded on a grid of steps;
 the risks follow from ``(s, R⊥)`` exactly (the population loss depends on ``θ``
 only through them), with the same functional as the prediction.
@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import expit
 
-from numerics.inputs.seeds import check_seed, seed_label, seed_sequence
-from numerics.inputs.validation import check_integer
-from numerics.kernels.statistics_map import initial_state, parameter_tuple, risks_of
-from numerics.results.labelled import Labelled, problem_metadata
-from numerics.runtime.progress import progress
-from numerics.simulate.update import apply_update
+from sparsemom.numerics.inputs.seeds import check_seed, seed_label, seed_sequence
+from sparsemom.numerics.inputs.validation import check_integer
+from sparsemom.numerics.kernels.statistics_map import initial_state, parameter_tuple, risks_of
+from sparsemom.numerics.results.labelled import Labelled, problem_metadata
+from sparsemom.numerics.runtime.progress import progress
+from sparsemom.numerics.simulate.update import apply_update
 
 NAMES = ("s", "u", "R_perp", "C_perp", "V_perp")
 
@@ -52,7 +52,7 @@ class LogisticMonteCarlo(Labelled):
 def monte_carlo_logistic(model, optimizer, steps: int, runs: int, seed,
                          record_every: int = 1) -> LogisticMonteCarlo:
     """Simulate ``runs`` independent SGD-M trajectories for ``steps`` steps; ``seed``: an
-    integer ``≥ 0``, a ``SeedSequence`` or a ``Generator`` (:mod:`numerics.inputs.seeds`)."""
+    integer ``≥ 0``, a ``SeedSequence`` or a ``Generator`` (:mod:`sparsemom.numerics.inputs.seeds`)."""
     steps = check_integer("steps", steps, minimum=0)
     runs = check_integer("runs", runs, minimum=1)
     seed = check_seed(seed)

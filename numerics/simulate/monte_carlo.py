@@ -2,7 +2,7 @@
 
 Simulates the stochastic process of docs/model.md — never the moment recursion: each
 step draws, per run and row, ``B`` samples of the model's data law (every ingredient it
-declares: token mask, other masks, noise, vectors; :mod:`numerics.simulate.data_law`),
+declares: token mask, other masks, noise, vectors; :mod:`sparsemom.numerics.simulate.data_law`),
 forms the batch-mean gradient ``g = (1/B) Σ_b G_b`` (the law's per-sample gradient) and
 applies the optimizer's update rule; the step is active for a row when a sample holds its
 token (always, for a law without a token mask).  Rows of a token stream are simulated with
@@ -18,17 +18,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from derivations.definitions.optimizers import e
-from derivations.engine.moments import R0, TIME_RULES
-from derivations.engine.recursion import recursion_for
-from numerics.inputs.initial_state import default_moments, initial_moments, state_vectors
-from numerics.inputs.parameters import parameter_values
-from numerics.inputs.seeds import check_seed, seed_label, seed_sequence
-from numerics.inputs.validation import check_integer
-from numerics.results.labelled import Labelled, problem_metadata
-from numerics.runtime.progress import progress
-from numerics.simulate.data_law import law_sampler
-from numerics.simulate.update import apply_update
+from sparsemom.derivations.definitions.optimizers import e
+from sparsemom.derivations.engine.moments import R0, TIME_RULES
+from sparsemom.derivations.engine.recursion import recursion_for
+from sparsemom.numerics.inputs.initial_state import default_moments, initial_moments, state_vectors
+from sparsemom.numerics.inputs.parameters import parameter_values
+from sparsemom.numerics.inputs.seeds import check_seed, seed_label, seed_sequence
+from sparsemom.numerics.inputs.validation import check_integer
+from sparsemom.numerics.results.labelled import Labelled, problem_metadata
+from sparsemom.numerics.runtime.progress import progress
+from sparsemom.numerics.simulate.data_law import law_sampler
+from sparsemom.numerics.simulate.update import apply_update
 
 #: Runs simulated together; fixed so results depend on ``seed`` only.
 RUNS_PER_BLOCK = 1024
@@ -110,9 +110,9 @@ def monte_carlo_risk(model, optimizer, steps: int, runs: int, seed,
     Schedules of the optimizer are sampled as they are iterated exactly: step ``k``
     uses the scheduled values of step ``k`` (time ``"steps"`` only).
     ``seed``: an integer ``≥ 0``, a ``numpy.random.SeedSequence`` or a
-    ``numpy.random.Generator`` (:mod:`numerics.inputs.seeds`).
+    ``numpy.random.Generator`` (:mod:`sparsemom.numerics.inputs.seeds`).
     ``initial_state`` gives initial second moments of the buffers, as for
-    :func:`~numerics.kernels.exact_risk.exact_risk`: every run starts from vectors
+    :func:`~sparsemom.numerics.kernels.exact_risk.exact_risk`: every run starts from vectors
     with exactly those inner products.  ``iterate`` names the state vector whose risk is
     recorded (``"e"``: ``θ_k``; ``"ebar"``: an averaged iterate).
     """
@@ -163,7 +163,7 @@ def _warn_if_long(sampler, runs, steps, active_time) -> None:
         warnings.warn(
             f"this dense simulation needs about {expected_steps:.3g} steps and {work:.2g} sampled "
             f"values (minutes to hours); for rare tokens use "
-            "numerics.simulate.sparse.sparse_monte_carlo_risk, whose cost per step is the "
+            "sparsemom.numerics.simulate.sparse.sparse_monte_carlo_risk, whose cost per step is the "
             "tokens in the batch", LongSimulationWarning, stacklevel=3)
 
 

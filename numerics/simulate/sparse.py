@@ -2,7 +2,7 @@
 
 Each sample carries one token: row ``i`` with probability ``p_i`` (or none, with
 probability ``1 − Σ p_i``), drawn directly; the other ingredients of the data law are
-drawn for the samples that hold a token only (:mod:`numerics.simulate.data_law`, with
+drawn for the samples that hold a token only (:mod:`sparsemom.numerics.simulate.data_law`, with
 each row's parameters).  A row that is not in the batch is idle: its gradient is 0 (the
 law's gradient must vanish without the token), and its state vectors move by the rule's
 idle map ``M_0(k)`` (the update with ``g = 0``, ``a = 0``, at step ``k``'s
@@ -32,23 +32,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from derivations import symbols as S
-from derivations.definitions.optimizers import e, g, update_rule
-from derivations.engine.definition_cache import cached_by_definition
-from numerics.inputs.parameters import parameter_values
-from numerics.inputs.seeds import check_seed, seed_sequence
-from numerics.inputs.validation import check_integer
-from numerics.kernels.numeric_function import numeric_function
-from numerics.kernels.run_cost import available_memory
-from numerics.simulate.data_law import law_sampler
-from numerics.simulate.monte_carlo import (
+from sparsemom.derivations import symbols as S
+from sparsemom.derivations.definitions.optimizers import e, g, update_rule
+from sparsemom.derivations.engine.definition_cache import cached_by_definition
+from sparsemom.numerics.inputs.parameters import parameter_values
+from sparsemom.numerics.inputs.seeds import check_seed, seed_sequence
+from sparsemom.numerics.inputs.validation import check_integer
+from sparsemom.numerics.kernels.numeric_function import numeric_function
+from sparsemom.numerics.kernels.run_cost import available_memory
+from sparsemom.numerics.simulate.data_law import law_sampler
+from sparsemom.numerics.simulate.monte_carlo import (
     RUNS_PER_BLOCK,
     MonteCarloResult,
     simulate_in_blocks,
     simulation_metadata,
     summarise,
 )
-from numerics.simulate.update import apply_update
+from sparsemom.numerics.simulate.update import apply_update
 
 
 @cached_by_definition
@@ -178,7 +178,7 @@ def sparse_monte_carlo_risk(model, optimizer, steps: int, runs: int, seed,
     """Simulate ``runs`` trajectories of a token stream (see module docstring); the risk of
     the state vector ``iterate`` (``"e"``: ``θ_k``; ``"ebar"``: an averaged iterate).
     ``seed``: an integer ``≥ 0``, a ``SeedSequence`` or a ``Generator``
-    (:mod:`numerics.inputs.seeds`)."""
+    (:mod:`sparsemom.numerics.inputs.seeds`)."""
     steps = check_integer("steps", steps, minimum=0)
     runs = check_integer("runs", runs, minimum=2)
     seed = check_seed(seed)
@@ -186,14 +186,14 @@ def sparse_monte_carlo_risk(model, optimizer, steps: int, runs: int, seed,
     rows, _ = parameter_values(model, optimizer)
     if any(x.ndim for x in optimizer.values.values()):
         raise ValueError("lr, beta and the other hyper-parameters must be scalars for the sparse "
-                         "simulator (use numerics.simulate.monte_carlo.monte_carlo_risk for "
+                         "simulator (use sparsemom.numerics.simulate.monte_carlo.monte_carlo_risk for "
                          "per-row values)")
     observed = optimizer.rule.vector(iterate)
     sampler = law_sampler(model, optimizer.batch, rows)
     if not sampler.numeric.idle_without_token:
         raise ValueError(f"model {model.name!r}: the sparse simulator needs a gradient that "
                          "vanishes for a sample without the row's token (rows outside the "
-                         "batch are idle); use numerics.simulate.monte_carlo.monte_carlo_risk")
+                         "batch are idle); use sparsemom.numerics.simulate.monte_carlo.monte_carlo_risk")
     p = None
     if sampler.has_token:
         p = np.broadcast_to(sampler.values[S.p], (rows,))

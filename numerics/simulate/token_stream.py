@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from numerics.inputs.validation import check_integer, check_per_row
+from sparsemom.numerics.inputs.validation import check_integer, check_per_row
 
 
 def zipf_frequencies(rows: int, exponent: float = 1.1, tokens_per_sample: float = 1.0) -> np.ndarray:

@@ -13,10 +13,10 @@ from collections.abc import Mapping
 import numpy as np
 import sympy as sp
 
-from derivations import symbols as S
-from derivations.definitions.optimizers import g, update_rule
-from derivations.engine.definition_cache import cached_by_definition
-from numerics.kernels.numeric_function import numeric_function
+from sparsemom.derivations import symbols as S
+from sparsemom.derivations.definitions.optimizers import g, update_rule
+from sparsemom.derivations.engine.definition_cache import cached_by_definition
+from sparsemom.numerics.kernels.numeric_function import numeric_function
 
 
 @cached_by_definition

@@ -4,7 +4,7 @@
 (heavy-ball), for the C kernel (one and all threads; one thread with a cosine learning-rate
 schedule), the generated NumPy
 backend, a plain full-array NumPy loop (the baseline), and mpmath at 50 digits;
-next to the machine's limit (:mod:`numerics.kernels.machine_limit`).
+next to the machine's limit (:mod:`sparsemom.numerics.kernels.machine_limit`).
 """
 
 from __future__ import annotations
@@ -16,19 +16,19 @@ import time
 import mpmath
 import numpy as np
 
-from derivations.engine.recursion import recursion_for
-from numerics.codegen.expressions import scheduled_expressions
-from numerics.codegen.sources import multiply_adds_per_row_step
-from numerics.inputs import schedules
-from numerics.inputs.models import SparseLeastSquares
-from numerics.inputs.optimizer import Optimizer
-from numerics.inputs.parameters import parameter_values
-from numerics.kernels.backends import coefficient_arrays, float_arguments
-from numerics.kernels.exact_risk import exact_risk
-from numerics.kernels.machine_limit import compiled_width, peak_fma_per_second, vector_isa
-from numerics.simulate.monte_carlo import monte_carlo_risk
-from numerics.simulate.sparse import sparse_monte_carlo_risk
-from numerics.simulate.token_stream import zipf_frequencies
+from sparsemom.derivations.engine.recursion import recursion_for
+from sparsemom.numerics.codegen.expressions import scheduled_expressions
+from sparsemom.numerics.codegen.sources import multiply_adds_per_row_step
+from sparsemom.numerics.inputs import schedules
+from sparsemom.numerics.inputs.models import SparseLeastSquares
+from sparsemom.numerics.inputs.optimizer import Optimizer
+from sparsemom.numerics.inputs.parameters import parameter_values
+from sparsemom.numerics.kernels.backends import coefficient_arrays, float_arguments
+from sparsemom.numerics.kernels.exact_risk import exact_risk
+from sparsemom.numerics.kernels.machine_limit import compiled_width, peak_fma_per_second, vector_isa
+from sparsemom.numerics.simulate.monte_carlo import monte_carlo_risk
+from sparsemom.numerics.simulate.sparse import sparse_monte_carlo_risk
+from sparsemom.numerics.simulate.token_stream import zipf_frequencies
 
 
 def _plain_numpy_loop(model, optimizer, steps: int) -> np.ndarray:

@@ -6,7 +6,7 @@ by SGD with momentum at a common learning rate.  Rows are independent and the ri
 is the sum of the rows' risks, so everything below is exact — the derived
 second-moment recursion evaluated per row, no sampling:
 
-* **phases** of every row at a momentum (:mod:`numerics.analysis.row_phases`) and, per
+* **phases** of every row at a momentum (:mod:`sparsemom.numerics.analysis.row_phases`) and, per
   frequency, the momentum at which oscillation starts and the stability edge;
 * the **best global momentum** ``β*``: minimises the total risk ``Σ_i E R_i(T)`` at
   the horizon ``T`` (log-grid scan in ``1 − β``, then Brent's method between the
@@ -30,8 +30,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from scipy.optimize import minimize_scalar
 
-from numerics.analysis.golden import golden_section
-from numerics.analysis.row_phases import (
+from sparsemom.numerics.analysis.golden import golden_section
+from sparsemom.numerics.analysis.row_phases import (
     FALLBACK_DPS,
     PHASES,
     UNSTABLE,
@@ -39,14 +39,19 @@ from numerics.analysis.row_phases import (
     require_momentum,
     row_phases,
 )
-from numerics.analysis.stability import is_stable
-from numerics.inputs.models import SparseLeastSquares
-from numerics.inputs.optimizer import Optimizer
-from numerics.inputs.validation import check_integer, check_per_row
-from numerics.kernels.exact_risk import DivergenceWarning, exact_risk
-from numerics.kernels.horizon_risk import row_risk_at
-from numerics.runtime.progress import progress
-from numerics.simulate.token_stream import Band, check_stream, decade_bands, stream_frequencies
+from sparsemom.numerics.analysis.stability import is_stable
+from sparsemom.numerics.inputs.models import SparseLeastSquares
+from sparsemom.numerics.inputs.optimizer import Optimizer
+from sparsemom.numerics.inputs.validation import check_integer, check_per_row
+from sparsemom.numerics.kernels.exact_risk import DivergenceWarning, exact_risk
+from sparsemom.numerics.kernels.horizon_risk import row_risk_at
+from sparsemom.numerics.runtime.progress import progress
+from sparsemom.numerics.simulate.token_stream import (
+    Band,
+    check_stream,
+    decade_bands,
+    stream_frequencies,
+)
 
 #: Decades of frequency a Zipf stream may span (``rows^-exponent ≥ 10^-RAREST_DECADES``):
 #: the row phases are certified in mpmath at ``FALLBACK_DPS`` (50) digits, where
@@ -58,7 +63,7 @@ RAREST_DECADES = FALLBACK_DPS - 10
 class ConflictSetup:
     """A token stream of ``rows`` rows trained for ``horizon`` steps: ``stream`` is
     ``"zipf"`` (exponent ``exponent``) or ``"words-LANG"`` (a language's word frequencies,
-    :func:`~numerics.simulate.token_stream.word_frequencies`)."""
+    :func:`~sparsemom.numerics.simulate.token_stream.word_frequencies`)."""
 
     rows: int = 1_000_000
     exponent: float = 1.1

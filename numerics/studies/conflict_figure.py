@@ -19,10 +19,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from numerics.runtime.atomic import write_text_atomic
-from numerics.runtime.figure_files import write_figure
-from numerics.runtime.plotting import new_figure
-from numerics.studies.conflict import ADAPTED, ONSET, ConflictResult, stream_label, table_markdown
+from sparsemom.numerics.runtime.atomic import write_text_atomic
+from sparsemom.numerics.runtime.figure_files import write_figure
+from sparsemom.numerics.runtime.plotting import new_figure
+from sparsemom.numerics.studies.conflict import (
+    ADAPTED,
+    ONSET,
+    ConflictResult,
+    stream_label,
+    table_markdown,
+)
 
 
 def plot_phases(result: ConflictResult, ax) -> None:

@@ -16,14 +16,14 @@ from fractions import Fraction
 import mpmath
 import numpy as np
 
-from derivations.limits.asymptotics import ExponentPoint
-from derivations.limits.asymptotics import P as ACTIVITY
-from derivations.limits.scaling_limits import scaling_limit
-from numerics.analysis.scaling_limit import finite_d_problem
-from numerics.analysis.stability import spectral_radius
-from numerics.results.labelled import Labelled
-from numerics.verify.checks import CheckResult
-from numerics.version import __version__
+from sparsemom.derivations.limits.asymptotics import ExponentPoint
+from sparsemom.derivations.limits.asymptotics import P as ACTIVITY
+from sparsemom.derivations.limits.scaling_limits import scaling_limit
+from sparsemom.numerics.analysis.scaling_limit import finite_d_problem
+from sparsemom.numerics.analysis.stability import spectral_radius
+from sparsemom.numerics.results.labelled import Labelled
+from sparsemom.numerics.verify.checks import CheckResult
+from sparsemom.numerics.version import __version__
 
 #: (label, γ) on the line κ = σ = 1: one SGD-like and one heavy-ball family.
 GAMMAS = (("below resonance (γ = 1/2)", Fraction(1, 2)), ("above resonance (γ = 2)", Fraction(2)))

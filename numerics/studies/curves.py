@@ -9,7 +9,7 @@ import pandas as pd
 
 def plot_exact_and_monte_carlo(ax, exact, mc, title: str = "", every: int = 1) -> None:
     """The exact ``E R_k`` (a line) and the Monte Carlo mean ± 2 standard errors of
-    ``mc`` (a :class:`~numerics.simulate.monte_carlo.MonteCarloResult`) at every
+    ``mc`` (a :class:`~sparsemom.numerics.simulate.monte_carlo.MonteCarloResult`) at every
     ``every``-th step, on a log scale."""
     k = np.arange(len(exact))
     ax.plot(k, np.asarray(exact, dtype=float), "-", color="C0", lw=2,
@@ -27,7 +27,7 @@ def plot_exact_and_monte_carlo(ax, exact, mc, title: str = "", every: int = 1) -
 
 def plot_moments(ax, trajectory, row: int = 0) -> None:
     """Every second moment of row ``row`` of a
-    :class:`~numerics.kernels.exact_state.MomentTrajectory` against the step."""
+    :class:`~sparsemom.numerics.kernels.exact_state.MomentTrajectory` against the step."""
     k = np.arange(trajectory.steps + 1)
     for i, name in enumerate(trajectory.names):
         ax.plot(k, trajectory.state[:, row, i].astype(float), lw=1.6, label=f"${name}_k$")
@@ -41,7 +41,7 @@ def plot_moments(ax, trajectory, row: int = 0) -> None:
 
 def plot_limit_components(ax, limit, finite: list, title: str = "") -> None:
     """Each balanced component of ``limit`` (a dense
-    :class:`~numerics.analysis.scaling_limit.LimitCurve`, dashed) and of the exact
+    :class:`~sparsemom.numerics.analysis.scaling_limit.LimitCurve`, dashed) and of the exact
     finite-``d`` curves ``finite`` (LimitCurves with ``metadata["d"]``, solid, paler for
     smaller ``d``), one colour per component."""
     shades = np.linspace(0.35, 1.0, len(finite)) if finite else []

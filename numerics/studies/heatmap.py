@@ -3,16 +3,16 @@
 At batch exponent ``σ`` and dimension ``d``, each grid point has ``p = d^{−κ}``,
 ``B = round(d^σ)`` (one batch size for the whole map) and ``1 − β = d^{−γ}``.  Its
 learning rate ``η*`` minimises the exact finite-``d`` risk ``E R_k / E R_0`` at the
-horizon set by the rule (:func:`~numerics.analysis.optimal_lr.optimal_learning_rates`):
+horizon set by the rule (:func:`~sparsemom.numerics.analysis.optimal_lr.optimal_learning_rates`):
 
 * ``active``: ``k = T`` active iterates;
 * ``dynamical``: ``k = T·d^τ`` active iterates, ``τ`` the time exponent of the point's
   ``d → ∞`` limit (one horizon in the limit's own time);
 * ``samples``: a budget of ``T·d`` samples, i.e. ``⌈T·d / B⌉`` steps (every step counted).
 
-The derived regions (:func:`~numerics.analysis.phase_map.phase_map`) give every point
+The derived regions (:func:`~sparsemom.numerics.analysis.phase_map.phase_map`) give every point
 its phase and, affine per region, ``τ`` and the exponent ``θ = −α`` of the largest stable
-rate (:func:`~numerics.analysis.region_exponents.region_exponents`):
+rate (:func:`~sparsemom.numerics.analysis.region_exponents.region_exponents`):
 ``η*·d^α`` is then ``O(1)`` inside each region when the predicted exponent is right.
 """
 
@@ -25,19 +25,19 @@ from pathlib import Path
 
 import numpy as np
 
-from derivations.limits.asymptotics import ExponentPoint
-from numerics.analysis.optimal_lr import optimal_learning_rates
-from numerics.analysis.phase_map import PhaseMap, phase_map
-from numerics.analysis.region_exponents import region_exponents
-from numerics.analysis.scaling_limit import ansatz_at_dimension
-from numerics.inputs.models import MAX_DIMENSION
-from numerics.inputs.validation import check_integer
-from numerics.results.labelled import Labelled
-from numerics.runtime.atomic import write_text_atomic
-from numerics.runtime.figure_files import write_figure
-from numerics.runtime.plotting import new_figure
-from numerics.studies.sweep_figure import draw_region_boundaries
-from numerics.version import __version__
+from sparsemom.derivations.limits.asymptotics import ExponentPoint
+from sparsemom.numerics.analysis.optimal_lr import optimal_learning_rates
+from sparsemom.numerics.analysis.phase_map import PhaseMap, phase_map
+from sparsemom.numerics.analysis.region_exponents import region_exponents
+from sparsemom.numerics.analysis.scaling_limit import ansatz_at_dimension
+from sparsemom.numerics.inputs.models import MAX_DIMENSION
+from sparsemom.numerics.inputs.validation import check_integer
+from sparsemom.numerics.results.labelled import Labelled
+from sparsemom.numerics.runtime.atomic import write_text_atomic
+from sparsemom.numerics.runtime.figure_files import write_figure
+from sparsemom.numerics.runtime.plotting import new_figure
+from sparsemom.numerics.studies.sweep_figure import draw_region_boundaries
+from sparsemom.numerics.version import __version__
 
 HORIZON_RULES = ("active", "dynamical", "samples")
 
@@ -122,7 +122,7 @@ class HeatmapSetup:
 
     def ansatz(self, kappa, gamma) -> dict:
         """``p``, ``beta``, ``batch``, ``sigma2`` at ``(κ, γ)``: the derived ansatz
-        (:meth:`~derivations.limits.asymptotics.ExponentPoint.at_dimension`, prefactors 1 but
+        (:meth:`~sparsemom.derivations.limits.asymptotics.ExponentPoint.at_dimension`, prefactors 1 but
         ``s²``) at ``d``."""
         point = ExponentPoint(Fraction(kappa).limit_denominator(10**6), self.sigma,
                               Fraction(gamma).limit_denominator(10**6), 0,

@@ -1,8 +1,8 @@
 """Logistic rare class: Monte Carlo at d = 100…2000 against the mean-field prediction.
 
 For each ``d`` the same problem in rescaled time ``t = k/d`` (``η = η̄/d``): the
-derived statistics map is iterated (:func:`numerics.analysis.mean_field.mean_field`) and
-SGD-M is simulated on sampled data (:mod:`numerics.simulate.logistic`).  Reported
+derived statistics map is iterated (:func:`sparsemom.numerics.analysis.mean_field.mean_field`) and
+SGD-M is simulated on sampled data (:mod:`sparsemom.numerics.simulate.logistic`).  Reported
 per ``d``:
 
 * the statistical harness on the excess cross-entropy (``H0``: the Monte Carlo
@@ -25,16 +25,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from derivations.properties.stability import stability_conditions
-from derivations.properties.timescales import timescales
-from derivations.rare_class.linearisation import BULK_PARAMETERS
-from numerics.analysis.linearised import fisher_constants
-from numerics.analysis.mean_field_convergence import StudySetup
-from numerics.inputs.models import RareClassLogistic
-from numerics.kernels.numeric_function import numeric_function
-from numerics.runtime.atomic import write_text_atomic
-from numerics.runtime.figure_files import write_figure
-from numerics.runtime.plotting import new_figure
+from sparsemom.derivations.properties.stability import stability_conditions
+from sparsemom.derivations.properties.timescales import timescales
+from sparsemom.derivations.rare_class.linearisation import BULK_PARAMETERS
+from sparsemom.numerics.analysis.linearised import fisher_constants
+from sparsemom.numerics.analysis.mean_field_convergence import StudySetup
+from sparsemom.numerics.inputs.models import RareClassLogistic
+from sparsemom.numerics.kernels.numeric_function import numeric_function
+from sparsemom.numerics.runtime.atomic import write_text_atomic
+from sparsemom.numerics.runtime.figure_files import write_figure
+from sparsemom.numerics.runtime.plotting import new_figure
 
 
 def table_markdown(points, rate: float) -> str:

@@ -1,6 +1,6 @@
 """The rare-class model across its parameters: mean field against Monte Carlo.
 
-Around a base problem (:class:`~numerics.analysis.mean_field_convergence.StudySetup`,
+Around a base problem (:class:`~sparsemom.numerics.analysis.mean_field_convergence.StudySetup`,
 rescaled time ``t = k/d``, ``η = η̄/d``) one parameter at a time is swept — the momentum
 gap ``ε = 1 − β``, the rare-class probability ``p``, the learning-rate scale ``η̄``, the
 class separation ``ρ`` and the batch size ``B`` — and the excess cross-entropy at the
@@ -19,10 +19,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from numerics.analysis.mean_field import mean_field
-from numerics.analysis.mean_field_convergence import StudySetup, run_point
-from numerics.runtime.parallel import parallel_map
-from numerics.verify.checks import CheckResult
+from sparsemom.numerics.analysis.mean_field import mean_field
+from sparsemom.numerics.analysis.mean_field_convergence import StudySetup, run_point
+from sparsemom.numerics.runtime.parallel import parallel_map
+from sparsemom.numerics.verify.checks import CheckResult
 
 #: Swept parameter → (label, values measured by Monte Carlo — the ends of the range first —,
 #: range of the prediction).

@@ -15,11 +15,11 @@ from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
 
-from numerics.runtime.atomic import write_text_atomic
-from numerics.runtime.parallel import parallel_map
-from numerics.runtime.progress import progress
-from numerics.studies.output import git_revision, package_versions
-from numerics.studies.paper import FIGURES, make, runs_a_pool
+from sparsemom.numerics.runtime.atomic import write_text_atomic
+from sparsemom.numerics.runtime.parallel import parallel_map
+from sparsemom.numerics.runtime.progress import progress
+from sparsemom.numerics.studies.output import git_revision, package_versions
+from sparsemom.numerics.studies.paper import FIGURES, make, runs_a_pool
 
 
 def _entry(fig, out: Path) -> dict:

@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from derivations.limits.asymptotics import ExponentPoint
-from derivations.limits.scaling_limits import scaling_limit
-from numerics.analysis.mean_field_convergence import DIMENSIONS, StudySetup, run_study
-from numerics.analysis.scaling_limit import (
+from sparsemom.derivations.limits.asymptotics import ExponentPoint
+from sparsemom.derivations.limits.scaling_limits import scaling_limit
+from sparsemom.numerics.analysis.mean_field_convergence import DIMENSIONS, StudySetup, run_study
+from sparsemom.numerics.analysis.scaling_limit import (
     finite_d_components,
     finite_d_curve,
     finite_d_problem,
@@ -28,25 +28,30 @@ from numerics.analysis.scaling_limit import (
     limit_curve,
     rescaled_times,
 )
-from numerics.analysis.stability import conditions_hold, spectral_radius
-from numerics.inputs.models import SparseLeastSquares
-from numerics.inputs.optimizer import Optimizer
-from numerics.runtime.atomic import write_text_atomic
-from numerics.runtime.figure_files import write_figure
-from numerics.runtime.parallel import parallel_map
-from numerics.runtime.plotting import new_figure
-from numerics.simulate.harness import compare_with_theory
-from numerics.simulate.monte_carlo import monte_carlo_risk
-from numerics.studies.conflict import ConflictSetup, quick_setup, run_conflict, table_markdown
-from numerics.studies.conflict_figure import conflict_figure
-from numerics.studies.critical_line import checks as critical_line_checks
-from numerics.studies.critical_line import plot_critical_line, run_critical_line
-from numerics.studies.curves import limit_components_table, plot_limit_components
-from numerics.studies.logistic import study_figure
-from numerics.studies.logistic_sweeps import checks as logistic_sweep_checks
-from numerics.studies.logistic_sweeps import plot_sweep, run_sweeps, sweeps_table
-from numerics.studies.sweep import SWEEP_POINTS, run_point
-from numerics.studies.sweep_figure import (
+from sparsemom.numerics.analysis.stability import conditions_hold, spectral_radius
+from sparsemom.numerics.inputs.models import SparseLeastSquares
+from sparsemom.numerics.inputs.optimizer import Optimizer
+from sparsemom.numerics.runtime.atomic import write_text_atomic
+from sparsemom.numerics.runtime.figure_files import write_figure
+from sparsemom.numerics.runtime.parallel import parallel_map
+from sparsemom.numerics.runtime.plotting import new_figure
+from sparsemom.numerics.simulate.harness import compare_with_theory
+from sparsemom.numerics.simulate.monte_carlo import monte_carlo_risk
+from sparsemom.numerics.studies.conflict import (
+    ConflictSetup,
+    quick_setup,
+    run_conflict,
+    table_markdown,
+)
+from sparsemom.numerics.studies.conflict_figure import conflict_figure
+from sparsemom.numerics.studies.critical_line import checks as critical_line_checks
+from sparsemom.numerics.studies.critical_line import plot_critical_line, run_critical_line
+from sparsemom.numerics.studies.curves import limit_components_table, plot_limit_components
+from sparsemom.numerics.studies.logistic import study_figure
+from sparsemom.numerics.studies.logistic_sweeps import checks as logistic_sweep_checks
+from sparsemom.numerics.studies.logistic_sweeps import plot_sweep, run_sweeps, sweeps_table
+from sparsemom.numerics.studies.sweep import SWEEP_POINTS, run_point
+from sparsemom.numerics.studies.sweep_figure import (
     PANEL_OPTIMIZERS,
     atlases,
     convergence_table,
@@ -54,7 +59,7 @@ from numerics.studies.sweep_figure import (
     draw_phase_panels,
     phase_regions_table,
 )
-from numerics.verify.checks import CheckResult
+from sparsemom.numerics.verify.checks import CheckResult
 
 
 @dataclass

@@ -6,7 +6,7 @@
    differ from the checked-in sources (a changed model), and reported;
 3. **verify**: every rung of ``sparsemom verify`` (exact moments, high precision,
    backends, Monte Carlo, quadrature, one-step drift, linearisation, mean field);
-4. **figures**: ``python -m paper_figures`` (their checks are rungs too: Monte Carlo
+4. **figures**: ``python -m sparsemom.paper_figures`` (their checks are rungs too: Monte Carlo
    per phase, scaling-limit convergence, stability, the spectral conflict);
 5. **report**: ``report.md`` beside the figures, one line per check and the figure paths.
 
@@ -21,21 +21,24 @@ import os
 import time
 from pathlib import Path
 
-from derivations import UPDATE_RULES, all_recursions, derive_recursion
-from derivations.definitions.laws import LAWS
-from derivations.engine import store
-from derivations.engine.recursion import shipped_recursions
-from derivations.rare_class.drift import derive_statistics_map, unsupported_by_statistics_map
-from derivations.rare_class.linearisation import linearise
-from numerics import codegen as generated
-from numerics.runtime.atomic import write_text_atomic
-from numerics.runtime.parallel import parallel_map
-from numerics.runtime.progress import progress
-from numerics.studies.manifest import regenerate
-from numerics.studies.output import git_revision
-from numerics.studies.paper import FIGURES
-from numerics.verify.checks import CheckResult
-from numerics.verify.rungs import run_all
+from sparsemom.derivations import UPDATE_RULES, all_recursions, derive_recursion
+from sparsemom.derivations.definitions.laws import LAWS
+from sparsemom.derivations.engine import store
+from sparsemom.derivations.engine.recursion import shipped_recursions
+from sparsemom.derivations.rare_class.drift import (
+    derive_statistics_map,
+    unsupported_by_statistics_map,
+)
+from sparsemom.derivations.rare_class.linearisation import linearise
+from sparsemom.numerics import codegen as generated
+from sparsemom.numerics.runtime.atomic import write_text_atomic
+from sparsemom.numerics.runtime.parallel import parallel_map
+from sparsemom.numerics.runtime.progress import progress
+from sparsemom.numerics.studies.manifest import regenerate
+from sparsemom.numerics.studies.output import git_revision
+from sparsemom.numerics.studies.paper import FIGURES
+from sparsemom.numerics.verify.checks import CheckResult
+from sparsemom.numerics.verify.rungs import run_all
 
 
 def _derive_in_worker(task: tuple) -> str:

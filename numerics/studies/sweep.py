@@ -1,9 +1,9 @@
 """The scaling-limit sweep: exponent points in every phase and near each boundary.
 
 For each point: the predicted phase, family and time exponent
-(:func:`derivations.limits.scaling_limits.scaling_limit`), the exact finite-``d`` risk
+(:func:`sparsemom.derivations.limits.scaling_limits.scaling_limit`), the exact finite-``d`` risk
 curves at ``d = 10²…10⁶`` against the limit in rescaled time, and the fitted
-convergence rate (:func:`numerics.analysis.scaling_limit.convergence`).  Points run in a
+convergence rate (:func:`sparsemom.numerics.analysis.scaling_limit.convergence`).  Points run in a
 process pool, or on a Dask cluster given its scheduler address.  Writes
 ``sweep.csv``, ``sweep.md`` and ``sweep.png``/``.pdf`` (phase diagrams with the
 points, error against ``d``).
@@ -21,13 +21,13 @@ from fractions import Fraction
 from functools import partial
 from pathlib import Path
 
-from derivations.limits.asymptotics import ExponentPoint
-from derivations.limits.families import Family
-from derivations.limits.scaling_limits import scaling_limit
-from numerics.analysis.scaling_limit import DIMENSIONS, convergence
-from numerics.runtime.atomic import write_text_atomic
-from numerics.runtime.parallel import parallel_map
-from numerics.studies.sweep_figure import sweep_figure
+from sparsemom.derivations.limits.asymptotics import ExponentPoint
+from sparsemom.derivations.limits.families import Family
+from sparsemom.derivations.limits.scaling_limits import scaling_limit
+from sparsemom.numerics.analysis.scaling_limit import DIMENSIONS, convergence
+from sparsemom.numerics.runtime.atomic import write_text_atomic
+from sparsemom.numerics.runtime.parallel import parallel_map
+from sparsemom.numerics.studies.sweep_figure import sweep_figure
 
 
 @dataclass(frozen=True)

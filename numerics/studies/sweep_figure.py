@@ -12,12 +12,12 @@ from matplotlib import colormaps
 from matplotlib.colors import ListedColormap
 from matplotlib.patches import Rectangle
 
-from derivations.limits.families import Family
-from numerics.analysis.phase_map import PhaseMap, phase_map
-from numerics.analysis.scaling_limit import DIMENSIONS
-from numerics.runtime.figure_files import write_figure
-from numerics.runtime.parallel import parallel_map
-from numerics.runtime.plotting import new_figure
+from sparsemom.derivations.limits.families import Family
+from sparsemom.numerics.analysis.phase_map import PhaseMap, phase_map
+from sparsemom.numerics.analysis.scaling_limit import DIMENSIONS
+from sparsemom.numerics.runtime.figure_files import write_figure
+from sparsemom.numerics.runtime.parallel import parallel_map
+from sparsemom.numerics.runtime.plotting import new_figure
 
 #: Batch exponent of the phase-diagram panels and the optimizers shown.
 PANEL_SIGMA = Fraction(3, 2)
@@ -37,7 +37,7 @@ def _phase_map(args) -> PhaseMap:
 
 def atlases(n: int, optimizers=PANEL_OPTIMIZERS, scheduler=None, workers=None) -> list[PhaseMap]:
     """The ``n × n`` phase map of each optimizer in ``(κ, γ)`` at ``σ = PANEL_SIGMA``, in
-    parallel (one exact derivation per region, :func:`~numerics.analysis.phase_map.phase_map`)."""
+    parallel (one exact derivation per region, :func:`~sparsemom.numerics.analysis.phase_map.phase_map`)."""
     return parallel_map(_phase_map, [(opt, n) for opt in optimizers], scheduler=scheduler,
                         workers=workers, description="phase diagram")
 

@@ -15,14 +15,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from derivations import UPDATE_RULES
-from numerics.inputs.models import SparseLeastSquares
-from numerics.inputs.optimizer import Optimizer
-from numerics.kernels.compiler import extra_flags
-from numerics.kernels.exact_risk import exact_risk
-from numerics.kernels.machine_limit import ISA_OF_LANES, compiled_width
-from numerics.runtime.progress import progress
-from numerics.simulate.token_stream import zipf_frequencies
+from sparsemom.derivations import UPDATE_RULES
+from sparsemom.numerics.inputs.models import SparseLeastSquares
+from sparsemom.numerics.inputs.optimizer import Optimizer
+from sparsemom.numerics.kernels.compiler import extra_flags
+from sparsemom.numerics.kernels.exact_risk import exact_risk
+from sparsemom.numerics.kernels.machine_limit import ISA_OF_LANES, compiled_width
+from sparsemom.numerics.runtime.progress import progress
+from sparsemom.numerics.simulate.token_stream import zipf_frequencies
 
 #: Tiles tried (vectors of rows per tile).
 TILES = (1, 2, 3, 4, 6, 8)

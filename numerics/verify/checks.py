@@ -16,8 +16,8 @@ import multiprocessing
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from derivations.core.printing import escape_text
-from numerics.runtime.parallel import worker_pool
+from sparsemom.derivations.core.printing import escape_text
+from sparsemom.numerics.runtime.parallel import worker_pool
 
 #: Status of a check: passed, failed, or an action the run took that is not a check
 #: (e.g. generated kernels regenerated after a model change).

@@ -18,23 +18,27 @@ from collections.abc import Iterator
 import mpmath
 import numpy as np
 
-from derivations.definitions.optimizers import UPDATE_RULES
-from derivations.rare_class.drift import unsupported_by_statistics_map
-from numerics.analysis.linearised import linear_map
-from numerics.analysis.mean_field import expected_next
-from numerics.analysis.mean_field_convergence import StudySetup, convergence_rate, run_point
-from numerics.inputs.models import RareClassLogistic
-from numerics.inputs.optimizer import Optimizer
-from numerics.kernels.logistic_normal import (
+from sparsemom.derivations.definitions.optimizers import UPDATE_RULES
+from sparsemom.derivations.rare_class.drift import unsupported_by_statistics_map
+from sparsemom.numerics.analysis.linearised import linear_map
+from sparsemom.numerics.analysis.mean_field import expected_next
+from sparsemom.numerics.analysis.mean_field_convergence import (
+    StudySetup,
+    convergence_rate,
+    run_point,
+)
+from sparsemom.numerics.inputs.models import RareClassLogistic
+from sparsemom.numerics.inputs.optimizer import Optimizer
+from sparsemom.numerics.kernels.logistic_normal import (
     gauss_hermite,
     logistic_normal_moment,
     mpmath_references,
     sigmoid_power,
     softplus_normal_mean,
 )
-from numerics.simulate.harness import compare_with_theory
-from numerics.simulate.logistic import NAMES, one_step_statistics, statistics_of
-from numerics.verify.checks import Check, CheckResult
+from sparsemom.numerics.simulate.harness import compare_with_theory
+from sparsemom.numerics.simulate.logistic import NAMES, one_step_statistics, statistics_of
+from sparsemom.numerics.verify.checks import Check, CheckResult
 
 QUADRATURE_MEANS = (-9.2, -5.0, -2.0, 0.0, 1.5)
 QUADRATURE_VARIANCES = (0.25, 1.0, 4.0, 9.0, 16.0)

@@ -1,12 +1,12 @@
 """The verification rungs that ``sparsemom verify`` runs and reports.
 
-* exact moments: :func:`~numerics.kernels.exact_risk` in rational arithmetic vs the
-  brute-force expansion of :mod:`numerics.simulate.exact_moments` — must be *equal*;
+* exact moments: :func:`~sparsemom.numerics.kernels.exact_risk` in rational arithmetic vs the
+  brute-force expansion of :mod:`sparsemom.numerics.simulate.exact_moments` — must be *equal*;
 * Monte Carlo: the dense simulator vs ``exact_risk`` for every optimizer and
-  time rule, through the statistical harness (:mod:`numerics.simulate.harness`);
+  time rule, through the statistical harness (:mod:`sparsemom.numerics.simulate.harness`);
   :func:`law_checks` gives the same rung (dense and sparse) for any model whose law has
   closed moments, to register as a suite;
-* the logistic model's rungs (:mod:`numerics.verify.logistic`): quadrature vs
+* the logistic model's rungs (:mod:`sparsemom.numerics.verify.logistic`): quadrature vs
   mpmath, exact one-step drift, linearisation, mean field vs Monte Carlo.
 """
 
@@ -19,17 +19,17 @@ from fractions import Fraction as F
 import mpmath
 import numpy as np
 
-from derivations import TIME_RULES, UPDATE_RULES
-from numerics.analysis.closed_form import closed_form_risk
-from numerics.inputs.models import SparseLeastSquares
-from numerics.inputs.optimizer import Optimizer
-from numerics.kernels.exact_risk import exact_risk
-from numerics.simulate.exact_moments import expanded_risk
-from numerics.simulate.harness import compare_with_theory
-from numerics.simulate.monte_carlo import monte_carlo_risk
-from numerics.simulate.sparse import sparse_monte_carlo_risk
-from numerics.verify.checks import Check, CheckResult, register_suite, run_registered
-from numerics.verify.logistic import checks as logistic_checks
+from sparsemom.derivations import TIME_RULES, UPDATE_RULES
+from sparsemom.numerics.analysis.closed_form import closed_form_risk
+from sparsemom.numerics.inputs.models import SparseLeastSquares
+from sparsemom.numerics.inputs.optimizer import Optimizer
+from sparsemom.numerics.kernels.exact_risk import exact_risk
+from sparsemom.numerics.simulate.exact_moments import expanded_risk
+from sparsemom.numerics.simulate.harness import compare_with_theory
+from sparsemom.numerics.simulate.monte_carlo import monte_carlo_risk
+from sparsemom.numerics.simulate.sparse import sparse_monte_carlo_risk
+from sparsemom.numerics.verify.checks import Check, CheckResult, register_suite, run_registered
+from sparsemom.numerics.verify.logistic import checks as logistic_checks
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,7 @@ def check_monte_carlo(name, time, model, opt, seed: int = 2026,
 
 def law_checks(model, rules=None) -> Iterator[Check]:
     """Monte Carlo checks of ``model`` — any law with closed moments, e.g. one registered
-    with :func:`derivations.register_law` — against ``exact_risk``: the dense simulator
+    with :func:`sparsemom.derivations.register_law` — against ``exact_risk``: the dense simulator
     under every time rule and the sparse one, for each of ``rules`` (default: every
     registered rule) with its example hyper-parameters, ``lr = 0.1``, ``B = 3``.  Register
     them as a suite: ``register_suite("my law", lambda: law_checks(Model(my_law, …)))``."""

@@ -1,0 +1,55 @@
+"""sparsemom: exact second-moment dynamics of stochastic momentum under sparse updates.
+
+One import package: ``import sparsemom as sm``.  Its subpackages are the repository's
+folders — :mod:`sparsemom.derivations` (SymPy: data laws, update rules, and what is
+derived from them), :mod:`sparsemom.numerics` (numbers from the derived objects: kernels,
+simulators, analyses, studies, the ``sparsemom`` command) and
+:mod:`sparsemom.paper_figures` — and the names a notebook reaches for first are here:
+``sm.derive_recursion``, ``sm.register_rule``, ``sm.register_law``, ``sm.Model``,
+``sm.Optimizer``, ``sm.exact_risk``, ….  They are imported on first use (PEP 562), so
+``import sparsemom`` (and the command line) loads neither SymPy nor a kernel.
+"""
+
+from importlib import import_module
+from pathlib import Path
+
+# A source checkout (``python -m pytest`` or a notebook run at its root, installed or not):
+# the subpackages are the folders beside this one.
+_CHECKOUT = Path(__file__).resolve().parent.parent
+if (_CHECKOUT / "pyproject.toml").is_file() and (_CHECKOUT / "derivations" / "__init__.py").is_file():
+    __path__.append(str(_CHECKOUT))  # noqa: F821 (a package's __path__)
+
+from sparsemom.numerics.version import __version__  # noqa: E402
+
+_DERIVATIONS = (
+    "LAWS", "UPDATE_RULES", "BUILT_IN_RULES", "TIME_RULES", "DataLaw", "LawParameter",
+    "UpdateRule", "HyperParameter", "register_law", "unregister_law", "register_rule",
+    "unregister_rule", "law", "update_rule", "Discrete", "Gaussian", "Mask", "Moments",
+    "Scalar", "StudentT", "TokenMask", "Vector", "gaussian_noise", "gaussian_vector",
+    "rademacher", "sparse_sign", "MomentRecursion", "derive_recursion", "recursion_for",
+    "all_recursions", "Dot", "LinearVector", "symbols", "ClosedForm",
+    "characteristic_polynomial", "closed_form", "generating_function", "stationary_risk",
+    "stationary_state", "stability_conditions", "Timescales", "timescales",
+)
+_NUMERICS = (
+    "Model", "SparseLeastSquares", "RareClassLogistic", "Optimizer", "BACKENDS",
+    "BackendFallbackWarning", "DivergenceWarning", "exact_risk", "exact_state",
+    "MomentTrajectory", "closed_form_risk", "conditions_hold", "is_stable", "spectral_radius",
+)
+#: Every public name and the subpackage it comes from.
+_EXPORTS = {**{n: "sparsemom.derivations" for n in _DERIVATIONS},
+            **{n: "sparsemom.numerics" for n in _NUMERICS}}
+
+__all__ = [*_EXPORTS, "__version__"]
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'sparsemom' has no attribute {name!r}")
+    value = getattr(import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

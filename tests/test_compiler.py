@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from sparsemom.derivations import derive_recursion
+from sparsemom.derivations.core.user_cache import cache_root
+from sparsemom.derivations.engine import store
 from sparsemom.numerics.kernels import compiler
 from sparsemom.numerics.kernels.backends import generated_c_source
 
@@ -104,3 +106,15 @@ def test_compile_error_is_reported(cache, monkeypatch):
         build()
     compiler._compiler_identity.cache_clear()
     compiler._openmp_works.cache_clear()
+
+
+def test_one_cache_root_holds_kernels_and_derivations(monkeypatch, tmp_path):
+    """Compiled kernels and stored derivations live under one root: the platform's user
+    cache folder (XDG on Linux), or ``$SPARSEMOM_CACHE_DIR`` when set."""
+    monkeypatch.delenv("SPARSEMOM_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_root() == tmp_path / "xdg" / "sparsemom"
+    assert {compiler.cache_dir().parent, store.store_dir().parent} == {cache_root()}
+    monkeypatch.setenv("SPARSEMOM_CACHE_DIR", str(tmp_path / "mine"))
+    assert compiler.cache_dir() == tmp_path / "mine" / "kernels"
+    assert store.store_dir() == tmp_path / "mine" / "derivations"

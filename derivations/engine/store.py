@@ -13,8 +13,8 @@ only). Anything else in the arguments, or a value holding a ``Dummy`` symbol
 (whose identity does not survive a process), is never stored. A damaged or unreadable
 entry is derived again; entries are written atomically (temporary file, then rename).
 
-Folder: ``$SPARSEMOM_CACHE_DIR/derivations`` when that is set, else
-``$XDG_CACHE_HOME/sparsemom/derivations`` (default ``~/.cache/sparsemom/derivations``).
+Folder: ``derivations`` in the user cache (:func:`~sparsemom.derivations.core.user_cache.cache_root`:
+``$SPARSEMOM_CACHE_DIR``, else the platform's, ``~/.cache/sparsemom`` on Linux).
 ``SPARSEMOM_DERIVATION_CACHE=off`` turns the store off.
 """
 
@@ -33,6 +33,7 @@ from pathlib import Path
 
 import sympy as sp
 
+from ..core.user_cache import cache_root
 from ..definitions.laws import LAWS, is_built_in_law
 from ..definitions.optimizers import UPDATE_RULES, is_built_in
 from .moments import MomentRecursion
@@ -57,12 +58,9 @@ _VERSIONS = f"sympy {sp.__version__}, python {platform.python_version()}"
 
 
 def store_dir() -> Path:
-    """The folder of stored derivations (see the module docstring)."""
-    root = os.environ.get("SPARSEMOM_CACHE_DIR")
-    if root:
-        return Path(root) / "derivations"
-    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(xdg) / "sparsemom" / "derivations"
+    """The folder of stored derivations: ``derivations`` in the user cache
+    (:func:`~sparsemom.derivations.core.user_cache.cache_root`)."""
+    return cache_root() / "derivations"
 
 
 def enabled() -> bool:

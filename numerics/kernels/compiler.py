@@ -1,9 +1,9 @@
 """Run-time compilation of generated C kernels, cached and loaded with ctypes.
 
 A kernel is compiled with the system C compiler (``$CC``, else ``cc``) at ``-O3
--march=native`` (with OpenMP when the compiler has it) into the user cache,
-``$SPARSEMOM_CACHE_DIR/kernels`` or ``$XDG_CACHE_HOME/sparsemom/kernels`` (default
-``~/.cache/sparsemom/kernels``). The file name is keyed by the SHA-256 of the source and
+-march=native`` (with OpenMP when the compiler has it) into ``kernels`` in the user cache
+(:func:`sparsemom.derivations.core.user_cache.cache_root`: ``$SPARSEMOM_CACHE_DIR``, else
+the platform's, ``~/.cache/sparsemom`` on Linux). The file name is keyed by the SHA-256 of the source and
 of the C headers it includes (``numerics/codegen/c``), the compiler's identity, the
 flags and the CPU's feature flags. A library is compiled to a temporary file in the same
 folder and renamed into place atomically, so concurrent builders never see a half-
@@ -33,6 +33,7 @@ from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 
+from sparsemom.derivations.core.user_cache import cache_root
 from sparsemom.numerics.codegen.sources import C_INCLUDE_DIR, c_headers
 from sparsemom.numerics.runtime.atomic import current_umask
 from sparsemom.numerics.runtime.limits import seconds_from_environment
@@ -104,11 +105,8 @@ def _kill_group(proc: subprocess.Popen) -> None:
 
 
 def cache_dir() -> Path:
-    root = os.environ.get("SPARSEMOM_CACHE_DIR")
-    if root:
-        return Path(root) / "kernels"
-    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(xdg) / "sparsemom" / "kernels"
+    """The folder of compiled kernels: ``kernels`` in the user cache (:func:`cache_root`)."""
+    return cache_root() / "kernels"
 
 
 _EXTRA_FLAGS: ContextVar[tuple[str, ...]] = ContextVar("sparsemom_extra_flags", default=())

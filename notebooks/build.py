@@ -338,10 +338,10 @@ display(Markdown("| token stream (20 000 rows) | gap: global β* vs β_i = f(p_i
                  + "\\n".join(f"| {name} | {gap:.3f} |" for name, gap in gaps.items())))"""),
     ("code", """import tempfile
 from pathlib import Path
-from IPython.display import Image
+from IPython.display import Image, display
 from sparsemom.numerics.studies.conflict_figure import conflict_figure
-png = conflict_figure(result, Path(tempfile.mkdtemp()))[0]
-Image(filename=str(png))"""),
+with tempfile.TemporaryDirectory() as folder:   # the figure's files, read, then removed
+    display(Image(filename=str(conflict_figure(result, Path(folder))[0])))"""),
 ])
 
 

@@ -65,3 +65,7 @@ def test_executed_copy_is_published_and_current(name):
     errors = [o for c in published.cells if c.cell_type == "code" for o in c.get("outputs", [])
               if o.get("output_type") == "error"]
     assert not errors
+    warnings = [o.get("text", "") for c in published.cells if c.cell_type == "code"
+                for o in c.get("outputs", []) if o.get("name") == "stderr"
+                and "Warning" in o.get("text", "")]
+    assert not warnings, f"{path.name} prints warnings: {warnings[0][:300]}"

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import matplotlib
+
 from sparsemom.numerics.runtime.atomic import atomic_path, write_text_atomic
+
+#: TrueType (Type 42) fonts embedded in PDF and PostScript, as journals ask (Matplotlib's
+#: default, Type 3, is refused by some submission systems and does not stay editable).
+EMBEDDED_FONTS = {"pdf.fonttype": 42, "ps.fonttype": 42}
 
 
 def write_figure(fig, directory, stem: str, dpi: int = 120, formats=("png", "pdf"), *,
@@ -16,7 +22,7 @@ def write_figure(fig, directory, stem: str, dpi: int = 120, formats=("png", "pdf
     paths = []
     for suffix in formats:
         path = Path(directory) / f"{stem}.{suffix}"
-        with atomic_path(path) as tmp:
+        with atomic_path(path) as tmp, matplotlib.rc_context(EMBEDDED_FONTS):
             fig.savefig(tmp, dpi=dpi, format=suffix)
         paths.append(path)
     path = Path(directory) / f"{stem}.data.csv"

@@ -82,3 +82,14 @@ def test_a_figure_given_its_table_saves_that_table_as_its_data(tmp_path):
     paths = write_figure(_figure(), tmp_path, "demo", formats=("png",), table=table)
     assert [p.name for p in paths] == ["demo.png", "demo.data.csv"]
     pd.testing.assert_frame_equal(pd.read_csv(paths[1]), table)
+
+
+def test_written_pdfs_embed_truetype_fonts(tmp_path):
+    """Figures embed TrueType (Type 42) fonts, not Type 3, whatever the rc defaults."""
+    fig = new_figure((3, 2))
+    ax = fig.add_subplot()
+    ax.plot([0, 1], [1, 0], label=r"$\beta_{eff}$")
+    ax.set_xlabel(r"step $k$")
+    pdf = write_figure(fig, tmp_path, "fonts", formats=("pdf",),
+                       table=pd.DataFrame({"x": [0, 1]}))[0].read_bytes()
+    assert b"/FontFile2" in pdf and b"/Type3" not in pdf

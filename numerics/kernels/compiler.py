@@ -27,6 +27,7 @@ import shlex
 import signal
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -63,6 +64,10 @@ def _shown(cc: tuple[str, ...]) -> str:
     return shlex.join(cc)
 
 
+#: How often a wait for the compiler looks for a pending Ctrl-C (seconds).
+SIGNAL_CHECK_SECONDS = 0.2
+
+
 def _run_compiler(cc: tuple[str, ...], arguments: list[str], what: str):
     """``cc arguments`` (a ``CompletedProcess`` with text output), in a process group of
     its own that is killed whole when it outlasts :func:`compile_timeout` or this process
@@ -78,8 +83,19 @@ def _run_compiler(cc: tuple[str, ...], arguments: list[str], what: str):
                                 start_new_session=True)
     except OSError as exc:
         raise CompileError(f"C compiler {_shown(cc)!r} not usable: {exc.strerror or exc}") from exc
+    deadline = time.monotonic() + limit
     try:
-        out, err = proc.communicate(timeout=limit)
+        while True:
+            # Waited in short slices: a Ctrl-C that the kernel hands to another thread (a
+            # BLAS or OpenMP worker) does not wake this one, which then sees it at the next
+            # slice; one long wait would hold it until the time limit.
+            try:
+                out, err = proc.communicate(timeout=min(SIGNAL_CHECK_SECONDS,
+                                                        max(deadline - time.monotonic(), 0)))
+                break
+            except subprocess.TimeoutExpired:
+                if time.monotonic() >= deadline:
+                    raise
     except subprocess.TimeoutExpired:
         _kill_group(proc)
         raise CompileError(f"C compiler {_shown(cc)!r} did not finish {what} within the "

@@ -185,8 +185,11 @@ def test_ctrl_c_during_a_compile_stops_the_compiler(tmp_path, target):
     children.write_text("")
     env = {**os.environ, "CC": str(cc), "SPARSEMOM_COMPILE_TIMEOUT": "600",
            "SPARSEMOM_CACHE_DIR": str(tmp_path / "cache"), "CHILD_PIDS": str(children)}
+    # A terminal's process reacts to Ctrl-C, also when this suite runs in a background job
+    # (whose SIGINT is ignored, and an ignored SIGINT is inherited: Python keeps it ignored).
     proc = subprocess.Popen([sys.executable, "-c", SCRIPT, "c"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
+                            stderr=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 120
         while not children.read_text().split():  # the compiler has started its child

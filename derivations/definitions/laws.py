@@ -463,8 +463,5 @@ LEAST_SQUARES = DataLaw(
 )
 register_law(LEAST_SQUARES, built_in=True)
 
-#: Alias kept for the numeric models' docstrings.
-Law = DataLaw
-
-__all__ = ["DataLaw", "Law", "LawParameter", "LAWS", "LEAST_SQUARES", "ERROR_ENERGY",
+__all__ = ["DataLaw", "LawParameter", "LAWS", "LEAST_SQUARES", "ERROR_ENERGY",
            "register_law", "unregister_law", "law", "is_built_in_law"]

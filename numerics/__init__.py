@@ -9,8 +9,7 @@ recursions) → ``simulate`` (Monte Carlo and the exact-moment oracle) → ``ana
 harness) → ``studies`` (figures and their data) → ``cli``.
 """
 
-from importlib import import_module
-
+from sparsemom.numerics.runtime.lazy_exports import lazy_exports
 from sparsemom.numerics.version import __version__
 
 #: The public names and the module each comes from, imported on first use (PEP 562), so
@@ -34,14 +33,4 @@ _EXPORTS = {
 
 __all__ = [*_EXPORTS, "__version__"]
 
-
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'numerics' has no attribute {name!r}")
-    value = getattr(import_module(_EXPORTS[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)

@@ -10,7 +10,6 @@ simulators, analyses, studies, the ``sparsemom`` command) and
 ``import sparsemom`` (and the command line) loads neither SymPy nor a kernel.
 """
 
-from importlib import import_module
 from pathlib import Path
 
 # A source checkout (``python -m pytest`` or a notebook run at its root, installed or not):
@@ -19,6 +18,7 @@ _CHECKOUT = Path(__file__).resolve().parent.parent
 if (_CHECKOUT / "pyproject.toml").is_file() and (_CHECKOUT / "derivations" / "__init__.py").is_file():
     __path__.append(str(_CHECKOUT))  # noqa: F821 (a package's __path__)
 
+from sparsemom.numerics.runtime.lazy_exports import lazy_exports  # noqa: E402
 from sparsemom.numerics.version import __version__  # noqa: E402
 
 _DERIVATIONS = (
@@ -42,14 +42,4 @@ _EXPORTS = {**{n: "sparsemom.derivations" for n in _DERIVATIONS},
 
 __all__ = [*_EXPORTS, "__version__"]
 
-
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'sparsemom' has no attribute {name!r}")
-    value = getattr(import_module(_EXPORTS[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)

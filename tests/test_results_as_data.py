@@ -100,6 +100,22 @@ def test_divergence_is_flagged_and_stored_as_inf_never_nan():
     assert np.isinf(trajectory.state[-1]).all()
 
 
+def test_the_risk_of_a_diverged_trajectory_is_inf_as_exact_risk_reports_it():
+    """Overflowed moments (``C`` → −inf under a zero risk weight gave 0 · inf = NaN): the
+    risk of a diverged row is inf from the step it diverged, equal to exact_risk's."""
+    model = SparseLeastSquares(d=8, p=[0.5, 0.2], R0=1.0)
+    optimizer = Optimizer("heavy-ball", lr=3.0, beta=0.9, batch=2)
+    with pytest.warns(DivergenceWarning):
+        trajectory = exact_state(model, optimizer, 2000, backend="numpy")
+    with pytest.warns(DivergenceWarning):
+        risk = exact_risk(model, optimizer, 2000, backend="numpy")
+    assert not np.isnan(trajectory.row_risk).any() and not np.isnan(trajectory.risk).any()
+    assert np.isinf(trajectory.risk[-1])
+    np.testing.assert_array_equal(np.isinf(trajectory.risk), np.isinf(risk))
+    finite = np.isfinite(risk)
+    np.testing.assert_allclose(trajectory.risk[finite], risk[finite], rtol=1e-12)
+
+
 def test_monte_carlo_results_are_tables_with_their_seed():
     model = SparseLeastSquares(d=3, p=[0.5, 0.25], R0=1.0, sigma2=0.0)
     opt = Optimizer("heavy-ball", lr=0.2, beta=0.5, batch=1)

@@ -33,6 +33,7 @@ from functools import cached_property
 import sympy as sp
 
 from ..core import symbols as S
+from ..core.registry import Registry
 from ..core.symbols import Sample, sample_symbols
 from ..core.vectors import Dot, LinearVector
 from .ingredients import Gaussian, Ingredient, TokenMask, Vector, gaussian_noise
@@ -259,19 +260,13 @@ def _scalar_symbols(expr: sp.Expr) -> set:
 
 
 #: Every registered law by name.
-LAWS: dict[str, DataLaw] = {}
-_BUILT_IN_NAMES: set[str] = set()
+_LAWS = Registry("law", "model")
+LAWS: dict[str, DataLaw] = _LAWS.entries
 
 
 def is_built_in_law(name: str) -> bool:
     """``name`` is a law shipped with the package."""
-    return name in _BUILT_IN_NAMES
-
-
-def _check_name(law: DataLaw) -> None:
-    if not isinstance(law.name, str) or not law.name \
-            or not all(ch.isalnum() or ch in "-_" for ch in law.name):
-        raise ValueError(f"law name must be letters, digits, '-' and '_'; got {law.name!r}")
+    return _LAWS.is_built_in(name)
 
 
 def _check_ingredients(law: DataLaw) -> None:
@@ -307,20 +302,7 @@ def _check_parameters(law: DataLaw, built_in: bool) -> None:
         if h.symbol in engine_symbols() or any(f.holds(h.symbol.name) for f in S.FAMILIES):
             raise ValueError(f"law parameter {h.name!r} is a symbol the engine uses itself; "
                              "give it another name or assumptions")
-        for bound in (h.lower, h.upper, h.default, h.example):
-            if bound is not None and not sp.sympify(bound).is_real:
-                raise ValueError(f"law parameter {h.name!r}: bounds, default and example must "
-                                 f"be real numbers; got {bound!r}")
-        inside = [sp.sympify(x) for x, closed in ((h.lower, not h.lower_open),
-                                                  (h.upper, not h.upper_open),
-                                                  (h.default, True), (h.example, True))
-                  if x is not None and closed]
-        for x in inside:
-            for assumption in ("positive", "nonnegative", "negative", "nonpositive", "integer"):
-                if getattr(h.symbol, f"is_{assumption}") and getattr(x, f"is_{assumption}") is False:
-                    raise ValueError(f"law parameter {h.name!r} is declared {assumption} (its "
-                                     f"symbol's assumptions) but its interval {h.interval()} "
-                                     f"admits {x}: make them agree")
+        h.check_values("law parameter")
 
 
 def _check_exact(what: str, expr: sp.Expr) -> None:
@@ -401,42 +383,24 @@ def register_law(law: DataLaw, *, replace: bool = False, built_in: bool = False)
     """
     if not isinstance(law, DataLaw):
         raise ValueError(f"law must be a DataLaw; got {type(law).__name__}")
-    old = LAWS.get(law.name)
-    if old is law:
+    if LAWS.get(law.name) is law:
         return law
-    _check_name(law)
+    _LAWS.check_name(law.name)
     _check_ingredients(law)
     _check_parameters(law, built_in)
     if law.closed_moments:
         _check_definition(law)
-    if old is not None:
-        if law.name in _BUILT_IN_NAMES:
-            raise ValueError(f"law name {law.name!r} is built in and cannot be replaced; "
-                             "choose another name")
-        if old.definition == law.definition:
-            return old
-        if not replace:
-            raise ValueError(f"law name {law.name!r} is already registered with another "
-                             "definition; pass replace=True to replace it")
-    LAWS[law.name] = law
-    if built_in:
-        _BUILT_IN_NAMES.add(law.name)
-    return law
+    return _LAWS.add(law, replace=replace, built_in=built_in)
 
 
 def unregister_law(name: str) -> None:
     """Forget a law registered with :func:`register_law` (built-in laws stay)."""
-    law(name)
-    if name in _BUILT_IN_NAMES:
-        raise ValueError(f"law {name!r} is built in and cannot be unregistered")
-    del LAWS[name]
+    _LAWS.remove(name)
 
 
 def law(name: str) -> DataLaw:
     """The data law called ``name``; a ``ValueError`` lists the valid names."""
-    if name not in LAWS:
-        raise ValueError(f"model must be one of {', '.join(map(repr, LAWS))}; got {name!r}")
-    return LAWS[name]
+    return _LAWS.get(name)
 
 
 def _least_squares_gradient(sample: Sample, error: sp.Symbol) -> LinearVector:

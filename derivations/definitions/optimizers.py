@@ -25,6 +25,7 @@ from functools import cached_property, lru_cache
 import sympy as sp
 
 from ..core import symbols as S
+from ..core.registry import Registry
 from ..core.vectors import LinearVector, NonLinearStep
 
 #: Vector atoms of the optimizer state and of the batch gradient.
@@ -43,6 +44,12 @@ RESERVED_NAMES = frozenset({"lr", "beta", "p", "batch", "d", "sigma2", "R0", "a"
                             "s^2", "R_0", "rho", "W", "R", "C", "V", "e", "g", "mu_hat",
                             "time", "steps", "name", "self", "schedules", "lr_schedule",
                             "beta_schedule"})
+
+
+#: Assumptions of a hyper-parameter's symbol that its values must satisfy (SymPy
+#: simplifies with them: ``Abs(ν) → −ν`` for a negative ``ν``).
+_VALUE_ASSUMPTIONS = ("positive", "nonnegative", "negative", "nonpositive", "nonzero", "zero",
+                      "integer", "real")
 
 
 @dataclass(frozen=True)
@@ -94,6 +101,43 @@ class HyperParameter:
         left = "(" if self.lower is None or self.lower_open else "["
         right = ")" if self.upper is None or self.upper_open else "]"
         return f"{left}{lo}, {hi}{right}"
+
+    def example_value(self):
+        """Its default, else its example, else a value inside its interval (the midpoint,
+        ½ inside a one-sided bound, or ½)."""
+        if self.default is not None or self.example is not None:
+            return self.default if self.default is not None else self.example
+        if self.lower is not None and self.upper is not None:
+            return (sp.Rational(self.lower) + sp.Rational(self.upper)) / 2
+        if self.lower is not None:
+            return sp.Rational(self.lower) + sp.Rational(1, 2)
+        if self.upper is not None:
+            return sp.Rational(self.upper) - sp.Rational(1, 2)
+        return sp.Rational(1, 2)
+
+    def check_values(self, what: str) -> None:
+        """Its bounds, default and example are real numbers, and they and a value inside
+        its interval satisfy its symbol's assumptions (a ``negative`` symbol declared on
+        ``[0, 1]`` would be simplified for values it never takes); a ``ValueError`` naming
+        it as ``what`` (``"hyper-parameter"``, ``"law parameter"``) otherwise."""
+        for bound in (self.lower, self.upper, self.default, self.example):
+            if bound is not None and not sp.sympify(bound).is_real:
+                raise ValueError(f"{what} {self.name!r}: bounds, default and example must be "
+                                 f"real numbers; got {bound!r}")
+        candidates = ((self.lower, "bound", not self.lower_open),
+                      (self.upper, "bound", not self.upper_open), (self.default, "value", True),
+                      (self.example, "value", True), (self.example_value(), "inside", True))
+        for x, kind in ((sp.sympify(x), kind) for x, kind, taken in candidates
+                        if x is not None and taken):
+            for assumption in _VALUE_ASSUMPTIONS:
+                if kind == "inside" and assumption == "integer":
+                    continue  # a value inside an integer's interval need not be an integer
+                if getattr(self.symbol, f"is_{assumption}") and \
+                        getattr(x, f"is_{assumption}") is False:
+                    raise ValueError(
+                        f"{what} {self.name!r} is declared {assumption} (its symbol's "
+                        f"assumptions) but its interval {self.interval()} or default admits "
+                        f"{x}: make the interval and the assumptions agree")
 
 
 #: The hyper-parameters every rule has: ``η > 0`` and ``β ∈ [0, 1)``.
@@ -197,21 +241,9 @@ class UpdateRule:
         return value if self.uses_beta else 0
 
     def example_hyper_parameters(self) -> dict[str, object]:
-        """Keyword values for every hyper-parameter: its default, else its example, else a
-        value inside its interval (for checks that run every rule)."""
-        out = {}
-        for h in self.specs:
-            if h.default is not None or h.example is not None:
-                out[h.name] = h.default if h.default is not None else h.example
-            elif h.lower is not None and h.upper is not None:
-                out[h.name] = (sp.Rational(h.lower) + sp.Rational(h.upper)) / 2
-            elif h.lower is not None:
-                out[h.name] = sp.Rational(h.lower) + sp.Rational(1, 2)
-            elif h.upper is not None:
-                out[h.name] = sp.Rational(h.upper) - sp.Rational(1, 2)
-            else:
-                out[h.name] = sp.Rational(1, 2)
-        return out
+        """Keyword values for every hyper-parameter (:meth:`HyperParameter.example_value`),
+        for checks that run every rule."""
+        return {h.name: h.example_value() for h in self.specs}
 
 
 def _sgd(x: Vectors, grad: LinearVector) -> Vectors:
@@ -238,7 +270,9 @@ def _lazy(x: Vectors, grad: LinearVector) -> Vectors:
     return {e: x[e] - a * S.lr * v_new, v: v_new}
 
 
-UPDATE_RULES: dict[str, UpdateRule] = {}
+#: Every registered rule by name.
+_RULES = Registry("rule", "optimizer name")
+UPDATE_RULES: dict[str, UpdateRule] = _RULES.entries
 BUILT_IN_RULES = (
     UpdateRule("sgd", (e,), _sgd, "θ ← θ − η g", r"\theta \leftarrow \theta - \eta g"),
     UpdateRule("heavy-ball", (e, v), _heavy_ball, "v ← β v + g, θ ← θ − η v",
@@ -310,36 +344,7 @@ def _check_hyper_parameters(rule: UpdateRule) -> None:
         if h.name in {u.name for u in rule.state}:
             raise ValueError(f"hyper-parameter {h.name!r} has the name of a state vector of "
                              f"the rule; give it another name")
-        for bound in (h.lower, h.upper, h.default):
-            if bound is not None and not sp.sympify(bound).is_real:
-                raise ValueError(f"hyper-parameter {h.name!r}: bounds and default must be real "
-                                 f"numbers; got {bound!r}")
-        _check_assumptions(h, rule)
-
-
-#: Assumptions of a hyper-parameter's symbol that its values must satisfy (SymPy
-#: simplifies with them: ``Abs(ν) → −ν`` for a negative ``ν``).
-_VALUE_ASSUMPTIONS = ("positive", "nonnegative", "negative", "nonpositive", "nonzero", "zero",
-                      "integer", "real")
-
-
-def _check_assumptions(h: HyperParameter, rule: UpdateRule) -> None:
-    """The closed bounds, the default, the example and a value inside the interval of
-    ``h`` satisfy its symbol's assumptions (a ``negative`` symbol declared on ``[0, 1]``
-    would be simplified for values it never takes)."""
-    inside = rule.example_hyper_parameters()[h.name]
-    candidates = ((h.lower, "bound", not h.lower_open), (h.upper, "bound", not h.upper_open),
-                  (h.default, "value", True), (h.example, "value", True), (inside, "inside", True))
-    for x, kind in ((sp.sympify(x), kind) for x, kind, taken in candidates
-                    if x is not None and taken):
-        for assumption in _VALUE_ASSUMPTIONS:
-            if kind == "inside" and assumption == "integer":
-                continue  # a value inside an integer's interval need not be an integer
-            if getattr(h.symbol, f"is_{assumption}") and getattr(x, f"is_{assumption}") is False:
-                raise ValueError(
-                    f"hyper-parameter {h.name!r} is declared {assumption} (its symbol's "
-                    f"assumptions) but its interval {h.interval()} or default admits {x}: "
-                    f"make the interval and the assumptions agree")
+        h.check_values("hyper-parameter")
 
 
 def _check_engine_symbols(rule: UpdateRule) -> None:
@@ -400,11 +405,6 @@ def _check_step(rule: UpdateRule) -> None:
                     f"{[h.name for h in rule.specs]} — declare them in hyper_parameters")
 
 
-#: Rules that ship with the package (registered with ``built_in=True``): they cannot be
-#: unregistered.
-_BUILT_IN_NAMES: set[str] = set()
-
-
 def register_rule(rule: UpdateRule, *, replace: bool = False,
                   built_in: bool = False) -> UpdateRule:
     """Make ``rule`` available by name everywhere (``Optimizer(rule.name, ...)``) and
@@ -422,42 +422,25 @@ def register_rule(rule: UpdateRule, *, replace: bool = False,
     """
     if not isinstance(rule, UpdateRule):
         raise ValueError(f"rule must be an UpdateRule; got {type(rule).__name__}")
-    old = UPDATE_RULES.get(rule.name)
-    if old is rule:
+    if UPDATE_RULES.get(rule.name) is rule:
         return rule
-    if not rule.name or not all(ch.isalnum() or ch in "-_" for ch in rule.name):
-        raise ValueError(f"rule name must be letters, digits, '-' and '_'; got {rule.name!r}")
+    _RULES.check_name(rule.name)
     _check_state(rule)
     _check_hyper_parameters(rule)
     _check_step(rule)
     if not built_in:
         _check_engine_symbols(rule)
-    if old is not None:
-        if rule.name in _BUILT_IN_NAMES:
-            raise ValueError(f"rule name {rule.name!r} is already registered: it is built in "
-                             "and cannot be replaced; choose another name")
-        if old.definition == rule.definition:
-            return old
-        if not replace:
-            raise ValueError(f"rule name {rule.name!r} is already registered with another "
-                             "definition; pass replace=True to replace it")
-    UPDATE_RULES[rule.name] = rule
-    if built_in:
-        _BUILT_IN_NAMES.add(rule.name)
-    return rule
+    return _RULES.add(rule, replace=replace, built_in=built_in)
 
 
 def is_built_in(name: str) -> bool:
     """``name`` is a rule shipped with the package (it cannot be unregistered or redefined)."""
-    return name in _BUILT_IN_NAMES
+    return _RULES.is_built_in(name)
 
 
 def unregister_rule(name: str) -> None:
     """Forget a rule registered with :func:`register_rule` (built-in rules stay)."""
-    update_rule(name)
-    if name in _BUILT_IN_NAMES:
-        raise ValueError(f"rule {name!r} is built in and cannot be unregistered")
-    del UPDATE_RULES[name]
+    _RULES.remove(name)
 
 
 for _rule in BUILT_IN_RULES:
@@ -466,11 +449,7 @@ for _rule in BUILT_IN_RULES:
 
 def update_rule(name: str) -> UpdateRule:
     """The update rule called ``name``; a ``ValueError`` lists the valid names."""
-    if name not in UPDATE_RULES:
-        raise ValueError(
-            f"optimizer name must be one of {', '.join(map(repr, UPDATE_RULES))}; got {name!r}"
-        )
-    return UPDATE_RULES[name]
+    return _RULES.get(name)
 
 
 __all__ = ["UpdateRule", "HyperParameter", "UPDATE_RULES", "BUILT_IN_RULES", "register_rule",

@@ -26,7 +26,7 @@ expectation over independent samples through its closure (Stein's lemma,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import sympy as sp
 
@@ -34,21 +34,10 @@ from ..core import symbols as S
 from ..core.symbols import Sample
 from ..core.vectors import Dot, LinearVector
 from ..definitions.ingredients import Mask, TokenMask
-from .wick import cumulant_expectation
+from .wick import cumulant_expectation, set_partitions
 
 #: A law's own ``E[·]`` over independent samples (default: the ingredients' moments).
 SampleExpectation = Callable[[sp.Expr, list[Sample]], sp.Expr]
-
-
-def _set_partitions(items: list[int]) -> Iterator[list[list[int]]]:
-    if not items:
-        yield []
-        return
-    first, rest = items[0], items[1:]
-    for part in _set_partitions(rest):
-        yield [[first], *part]
-        for i in range(len(part)):
-            yield part[:i] + [[first, *part[i]]] + part[i + 1 :]
 
 
 def _falling(n: sp.Expr, k: int) -> sp.Expr:
@@ -94,7 +83,7 @@ class BatchExpectation:
             prob = self.law.active_probability if activity else 1
             return rest * prob
         total = sp.Integer(0)
-        for partition in _set_partitions(list(range(k))):
+        for partition in set_partitions(list(range(k))):
             samples = [self.law.sample(b + 1) for b in range(len(partition))]
             label = {}
             for b, block in enumerate(partition):

@@ -26,18 +26,20 @@ from collections.abc import Callable, Iterator, Mapping
 import sympy as sp
 
 from ..core.vectors import Dot
+from ..definitions.ingredients import Gaussian
 
 
 class MomentsDoNotClose(ArithmeticError):
     """An expectation is not a polynomial in inner products of the fixed vectors."""
 
 
-def _partitions(items: list) -> Iterator[list[list]]:
+def set_partitions(items: list) -> Iterator[list[list]]:
+    """Every partition of ``items`` into non-empty blocks (each once)."""
     if not items:
         yield []
         return
     first, rest = items[0], items[1:]
-    for part in _partitions(rest):
+    for part in set_partitions(rest):
         yield [[first], *part]
         for i in range(len(part)):
             yield part[:i] + [[first, *part[i]]] + part[i + 1:]
@@ -45,7 +47,7 @@ def _partitions(items: list) -> Iterator[list[list]]:
 
 def _block_partitions(slots: list, cumulant: Callable[[int], sp.Expr]):
     """``(blocks, Π κ_{|β|})`` over partitions of ``slots`` with every ``κ`` non-zero."""
-    for partition in _partitions(slots):
+    for partition in set_partitions(slots):
         weight = sp.Integer(1)
         for block in partition:
             kappa = cumulant(len(block)) if len(block) > 1 else sp.Integer(0)
@@ -137,6 +139,6 @@ def _contract(dots: list[Dot], blocks: list[list[tuple[int, int]]],
 def gaussian_expectation(dots: list[Dot], gaussian_sample: Mapping[sp.Symbol, object],
                          dim: sp.Expr) -> sp.Expr:
     """``E[Π dots]`` over independent ``N(0, I_d)`` vectors (atom → sample label): Wick."""
-    unit = lambda k: sp.Integer(1) if k == 2 else sp.Integer(0)   # noqa: E731
+    unit = Gaussian(1).cumulant
     return cumulant_expectation(dots, gaussian_sample,
                                 {group: unit for group in set(gaussian_sample.values())}, dim)

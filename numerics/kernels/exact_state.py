@@ -70,10 +70,16 @@ class MomentTrajectory(Labelled):
     @property
     def row_risk(self) -> np.ndarray:
         """``E R_k`` of each row, ``w^{(r)} · X_k^{(r)}``, shape (steps+1, rows); mpmath
-        values summed at the trajectory's own precision (``metadata["dps"]``)."""
+        values summed at the trajectory's own precision (``metadata["dps"]``); ``inf`` from
+        the step a row diverged on (as :func:`exact_risk`)."""
         with np.errstate(invalid="ignore", over="ignore"), \
                 mpmath.workdps(self.metadata.get("dps", mpmath.mp.dps)):
-            return (self.state * self.weights[None]).sum(axis=2)
+            risk = (self.state * self.weights[None]).sum(axis=2)
+        if risk.dtype.kind == "f":
+            # a diverged row (a moment overflowed: ±inf, where a zero weight gives NaN) has
+            # an infinite risk, as exact_risk reports it — never NaN
+            risk[~np.isfinite(self.state).all(axis=2)] = np.inf
+        return risk
 
     @property
     def risk(self) -> np.ndarray:

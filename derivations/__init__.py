@@ -10,6 +10,7 @@ timescales) → ``limits`` (scaling limits, regions, phases) → ``output`` (LaT
 
 from .core import symbols
 from .core.vectors import Dot, LinearVector
+from .definitions import covariance as _covariance  # noqa: F401  (registers the Gaussian law)
 from .definitions import ingredients, methods
 from .definitions.ingredients import (
     Discrete,

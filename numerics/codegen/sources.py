@@ -67,7 +67,7 @@ def _python_function(kx: KernelExpressions, name: str, printer, doc: str) -> lis
     for sym, expr in kx.intermediates:
         lines.append(f"    {sym.name} = {printer.doprint(expr)}")
     lines.append("    return (")
-    for block in ("transition", "forcing", "risk_weights", "initial"):
+    for block, _ in kx.signature.outputs:
         values = ", ".join(printer.doprint(x) for x in kx.block(block))
         lines.append(f"        ({values},),  # {block}")
     lines.append("    )")
@@ -99,6 +99,9 @@ def python_source(recursion: MomentRecursion) -> str:
     kx = kernel_expressions(recursion)
     doc = ("Per-row ``(A row-major, c, w, X_0)`` of ``X_{k+1} = A X_k + c``, "
            "``E R_k = w · X_k`` (BACKEND).")
+    if recursion.coupled:
+        doc = ("Per-mode ``(A row-major, c, w, X_0, u, q)`` of ``X_{j,k+1} = A_j X_{j,k} + c_j "
+               "+ u_j Σ_i q_i · X_{i,k}``, ``E R_k = Σ_j w_j · X_{j,k}`` (BACKEND).")
     lines = [
         '"""' + _header(recursion, "") + '\n"""',
         "",
@@ -418,7 +421,8 @@ def generated_files() -> dict[str, str]:
     files = {"__init__.py": '"""Generated kernels (see numerics/codegen). Do not edit."""\n'}
     for rec in all_recursions():
         files[f"{module_name(rec)}.py"] = python_source(rec)
-        files[f"{module_name(rec)}.c"] = c_source(rec)
+        if not rec.coupled:     # coupled modes: no C kernel yet (numerics.kernels.coupled)
+            files[f"{module_name(rec)}.c"] = c_source(rec)
     return files
 
 

@@ -361,6 +361,8 @@ def c_source(recursion: MomentRecursion) -> str:
     pr = _VectorCPrinter()
     name = f"sparsemom_{module_name(recursion)}"
     n = kx.size
+    if recursion.coupled:
+        return _coupled_c_source(recursion, kx, pr, name)
 
     used = set().union(*(x.free_symbols for _, x in kx.intermediates),
                        *(x.free_symbols for x in kx.outputs))
@@ -376,9 +378,7 @@ def c_source(recursion: MomentRecursion) -> str:
         return " + ".join(f"{_vector_name(('w', i))}[g] * {state(i)}" for i in range(n)
                           if ("w", i) in names) or "zero"
 
-    def macro(head: str, lines: list[str]) -> list[str]:
-        return [f"#define {head} \\", "    do { \\", *(f"        {x} \\" for x in lines),
-                "    } while (0)"]
+    macro = _macro
 
     step = _update(lambda i: _affine_row(i, n, names.__contains__, "A", "c"), n, risk, "acc")
     if n <= PAIR_MAX_MOMENTS:
@@ -415,14 +415,83 @@ def c_source(recursion: MomentRecursion) -> str:
     return "\n".join(head + coef + specialise)
 
 
+def _macro(head: str, lines: list[str]) -> list[str]:
+    """A C statement macro ``head`` of ``lines`` (``do { … } while (0)``)."""
+    return [f"#define {head} \\", "    do { \\", *(f"        {x} \\" for x in lines),
+            "    } while (0)"]
+
+
+def _coupled_c_source(recursion: MomentRecursion, kx: KernelExpressions, pr: _VectorCPrinter,
+                      name: str) -> str:
+    """The C kernel of coupled modes: the coefficient function and the macros that
+    specialise ``c/coupled_kernel.h`` — the kept coefficients (entries of ``A``, ``c``,
+    ``u``, ``q``, ``w`` not identically 0) and the step ``x ← A x + c + u S``."""
+    n = kx.size
+    start = {block: s.start for block, s in kx.signature.slices().items()}
+    letters = {"transition": "A", "forcing": "c", "coupling": "u", "coupling_weights": "q",
+               "risk_weights": "w"}
+    kept: dict[tuple, int] = {}
+    for block, letter in letters.items():
+        values = kx.block(block)
+        for index, value in enumerate(values):
+            if value != 0:
+                key = (letter, *divmod(index, n)) if letter == "A" else (letter, index)
+                kept[key] = start[block] + index
+    slot = {key: i for i, key in enumerate(kept)}
+
+    def k(key) -> str:
+        return f"k[{slot[key]}]"
+
+    def dot(letter: str) -> str:
+        return " + ".join(f"{k((letter, i))} * x[{i}]" for i in range(n)
+                          if (letter, i) in slot) or "((vec){0})"
+
+    def row(i: int) -> str:
+        terms = [f"{k(('A', i, j))} * x[{j}]" for j in range(n) if ("A", i, j) in slot]
+        terms += [k(("c", i))] if ("c", i) in slot else []
+        terms += [f"{k(('u', i))} * (S)"] if ("u", i) in slot else []
+        return " + ".join(terms) or "((vec){0})"
+
+    macro = _macro
+    used = set().union(*(x.free_symbols for _, x in kx.intermediates),
+                       *(x.free_symbols for x in kx.outputs))
+    inputs = ", ".join(a.name for a in kx.arguments)
+    coef = [f"/* The outputs ({', '.join(f'{b} {c}' for b, c in kx.signature.outputs)}) of a "
+            f"group of modes, lane l from mode l's inputs ({inputs}). */",
+            *_vector_function(pr, f"{name}_coefficients", kx.arguments, used,
+                              kx.intermediates, kx.outputs)]
+    specialise = [
+        "",
+        f"#define KERNEL {name}",
+        f'#define KERNEL_FINGERPRINT "{recursion.fingerprint}"',
+        f"#define N_ARGUMENTS {len(kx.arguments)}",
+        f"#define N_OUTPUTS {len(kx.outputs)}",
+        f"#define N_STATE {n}",
+        f"#define N_COEFFICIENTS {len(kept)}",
+        f"#define COEFFICIENTS(arg, out) {name}_coefficients(arg, out)",
+        *macro("KEEP_COEFFICIENTS(out, k)", [f"(k)[{slot[key]}] = (out)[{o}];"
+                                             for key, o in kept.items()]),
+        *macro("INITIAL_OF(out, x)", [f"(x)[{i}] = (out)[{start['initial'] + i}];"
+                                      for i in range(n)]),
+        f"#define COUPLING_OF(k, x) ({dot('q')})",
+        f"#define RISK_OF(k, x) ({dot('w')})",
+        *macro("COUPLED_STEP(k, x, S)", [*[f"const vec y{i} = {row(i)};" for i in range(n)],
+                                         *[f"x[{i}] = y{i};" for i in range(n)]]),
+        "", '#include "coupled_kernel.h"', "",
+    ]
+    head = ["/*", _header(recursion, " * "), " */", "", '#include "lanewise.h"', "",
+            *(line for f, arity in sorted(pr.lanewise.items()) for line in _lanewise(f, arity)),
+            *([""] if pr.lanewise else [])]
+    return "\n".join(head + coef + specialise)
+
+
 # -- files ----------------------------------------------------------------------------
 def generated_files() -> dict[str, str]:
     """File name → source text for every derived recursion."""
     files = {"__init__.py": '"""Generated kernels (see numerics/codegen). Do not edit."""\n'}
     for rec in all_recursions():
         files[f"{module_name(rec)}.py"] = python_source(rec)
-        if not rec.coupled:     # coupled modes: no C kernel yet (numerics.kernels.coupled)
-            files[f"{module_name(rec)}.c"] = c_source(rec)
+        files[f"{module_name(rec)}.c"] = c_source(rec)
     return files
 
 

@@ -16,14 +16,18 @@ the risk is ``inf`` from that step on.
 
 from __future__ import annotations
 
+import ctypes
+import os
 from collections.abc import Callable
 from fractions import Fraction
 
 import mpmath
 import numpy as np
 
+from sparsemom.numerics.codegen.expressions import module_name
 from sparsemom.numerics.codegen.signature import Signature
 from sparsemom.numerics.kernels import backends
+from sparsemom.numerics.kernels.compiler import load_kernel
 from sparsemom.numerics.kernels.evaluate import evaluate_exact
 
 #: Arrays of one step: ``(A (n, n, modes), c (n, modes), u (n, modes))``.
@@ -144,6 +148,53 @@ def risk_exact(rec, values: dict, rows: int, steps: int, multipliers: dict | Non
         return a.transition, a.forcing, a.coupling
 
     return iterate(step_arrays, X0, num.risk_weights, num.coupling_weights, steps, sum, record)
+
+
+def risk_c(rec, values: dict, rows: int, steps: int, threads: int | None,
+           multipliers: dict | None = None, initial: dict | None = None):
+    """The generated C kernel of coupled modes (``c/coupled_kernel.h``): one pass per
+    step over every mode, the reduction ``S`` and the risk fused into it; ``threads``
+    OpenMP threads (default: all cores from 4 096 modes on)."""
+    symbol = f"sparsemom_{module_name(rec)}"
+    kernel = load_kernel(backends.generated_c_source(rec), symbol, rec.fingerprint)
+    fn = kernel.function
+    double_pp = ctypes.POINTER(ctypes.POINTER(ctypes.c_double))
+    long_p, double_p = ctypes.POINTER(ctypes.c_long), ctypes.POINTER(ctypes.c_double)
+    fn.restype = ctypes.c_long
+    fn.argtypes = [ctypes.c_long, ctypes.c_long, double_pp, long_p, double_pp, long_p, double_p,
+                   double_p, ctypes.c_int]
+    args = backends.float_arguments(rec, values)
+    pointers, strides = backends.pointer_array(args)
+    start = backends.initial_column(initial, rec, rows)
+    if start:
+        derived = _float_arrays(rec, values, rows)["initial"]
+        columns = [np.ascontiguousarray(np.asarray(start[i], dtype=float)) if i in start
+                   else np.ascontiguousarray(derived[i]) for i in range(len(rec.state))]
+        init_pointers, init_strides = backends.pointer_array(columns)
+    else:
+        columns, init_pointers, init_strides = [], None, None
+    table = None
+    if multipliers:
+        inputs = Signature.of(rec).inputs
+        table = np.ones((steps, len(inputs)))
+        for j, s in enumerate(inputs):
+            if s in multipliers:
+                table[:, j] = np.asarray(multipliers[s], dtype=float)[:steps]
+        table = np.ascontiguousarray(table)
+    risk = np.empty(steps + 1)
+    if threads is None:
+        threads = (os.cpu_count() or 1) if rows >= PARALLEL_MODES else 1
+    code = fn(rows, steps, pointers, strides, init_pointers, init_strides,
+              None if table is None else table.ctypes.data_as(double_p),
+              risk.ctypes.data_as(double_p), threads if kernel.openmp else 1)
+    if code == -2:
+        raise MemoryError("the coupled C kernel could not allocate its state")
+    return risk, int(code)
+
+
+#: Modes from which the C kernel uses every core by default: below, one barrier per step
+#: costs more than the pass it splits.
+PARALLEL_MODES = 4096
 
 
 def _start(rec, derived: np.ndarray, initial: dict | None, rows: int, kind) -> np.ndarray:

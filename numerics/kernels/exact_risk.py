@@ -93,7 +93,7 @@ def exact_risk(model, optimizer, steps: int, backend: str = "auto", dps: int = 5
     multipliers = run["multipliers"]
 
     if rec.coupled:
-        risk, diverged = _coupled_risk(rec, values, rows, steps, backend, dps, run)
+        risk, diverged = _coupled_risk(rec, values, rows, steps, backend, dps, threads, run)
         if diverged >= 0:
             warnings.warn(f"expected risk overflowed float64 at step {diverged}: the "
                           "parameters are outside the stability region", DivergenceWarning,
@@ -123,16 +123,20 @@ def exact_risk(model, optimizer, steps: int, backend: str = "auto", dps: int = 5
     return risk
 
 
-def _coupled_risk(rec, values, rows, steps, backend, dps, run):
-    """The risk of coupled modes (:mod:`sparsemom.numerics.kernels.coupled`): every backend
-    but ``"c"`` (``"auto"`` is NumPy)."""
+def _coupled_risk(rec, values, rows, steps, backend, dps, threads, run):
+    """The risk of coupled modes (:mod:`sparsemom.numerics.kernels.coupled`) on ``backend``
+    (``"auto"``: the C kernel when a compiler works, else NumPy)."""
     if backend == "exact":
         return coupled.risk_exact(rec, values, rows, steps, **run)
     if backend == "mpmath":
         return coupled.risk_mpmath(rec, values, rows, steps, dps, **run)
+    if backend == "auto" and _C_UNAVAILABLE is None:
+        try:
+            return coupled.risk_c(rec, values, rows, steps, threads, **run)
+        except CompileError as exc:
+            _mark_c_unavailable(exc)
     if backend == "c":
-        raise ValueError(f"backend 'c' has no kernel for the coupled modes of {rec.model!r} "
-                         "yet; use backend='numpy' (or 'auto'), 'mpmath' or 'exact'")
+        return coupled.risk_c(rec, values, rows, steps, threads, **run)
     return coupled.risk_numpy(rec, values, rows, steps, **run)
 
 

@@ -286,3 +286,93 @@ def test_exact_backend_needs_no_warning_and_generated_code_is_shipped():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         exact_risk(model, Optimizer("heavy-ball", lr=F(1, 2), beta=F(1, 2)), 3, backend="numpy")
+
+
+# -- stability ---------------------------------------------------------------------------
+def _dense_radius(model, opt) -> float:
+    """``ρ`` of the whole row's ``blockdiag(A_j) + u qᵀ``, built densely from the generated
+    coefficients (the test's own assembly)."""
+    from sparsemom.derivations import recursion_for
+    from sparsemom.numerics.inputs.parameters import parameter_values
+    from sparsemom.numerics.kernels.coupled import float_coefficients
+    rows, values = parameter_values(model, opt, coupled=True)
+    rec = recursion_for(model, opt)
+    a = float_coefficients(rec, values, rows)
+    n = len(rec.state)
+    T = np.zeros((n * rows, n * rows))
+    for j in range(rows):
+        T[j * n:(j + 1) * n, j * n:(j + 1) * n] = a["transition"][:, :, j]
+    T += np.outer(a["coupling"].T.ravel(), a["coupling_weights"].T.ravel())
+    return float(np.max(np.abs(np.linalg.eigvals(T))))
+
+
+def test_spectral_radius_and_stability_agree_with_the_dense_transition():
+    """Random rules, step sizes, batches and spectra (stable and unstable): the secular
+    radius ``max(ρ_D, μ*)`` equals the dense eigenvalue computation, and ``is_stable`` is
+    ``ρ < 1``."""
+    rng = np.random.default_rng(20261207)
+    unstable = 0
+    for _ in range(40):
+        name = str(rng.choice(["sgd", "heavy-ball", "nesterov", "qhm", "dana"]))
+        hyper = dict(lr=rng.uniform(0.05, 2.5))
+        if name in ("heavy-ball", "nesterov", "qhm"):
+            hyper["beta"] = rng.uniform(0, 0.95)
+        if name == "dana":
+            hyper.update(g3=rng.uniform(0, 0.3), delta=rng.uniform(0.01, 1))
+        opt = Optimizer(name, batch=int(rng.integers(1, 5)), **hyper)
+        model = GaussianCovariance(rng.uniform(0.05, 1, size=int(rng.integers(1, 7))))
+        dense = _dense_radius(model, opt)
+        assert sm.spectral_radius(model, opt) == pytest.approx(dense, rel=1e-10)
+        assert sm.is_stable(model, opt) == (dense < 1)
+        unstable += dense >= 1
+    assert 5 < unstable < 35       # both sides of the boundary were drawn
+
+
+def test_the_kernel_mass_of_sgd_is_the_known_sum():
+    from sparsemom.derivations import symbols as S
+    from sparsemom.derivations.definitions.covariance import eigenvalue
+    from sparsemom.derivations.properties.stability import kernel_mass_term
+    from sparsemom.numerics.analysis.coupled_stability import kernel_mass
+    lr, B, d = S.lr, S.batch, S.d
+    expected = d * lr * eigenvalue / (2 * B - (B + 1) * lr * eigenvalue)
+    assert (kernel_mass_term("gaussian", "sgd") - expected).simplify() == 0
+    lam, g, b = np.array([0.5, 0.3, 0.01]), 0.7, 2
+    model = GaussianCovariance(lam)
+    assert kernel_mass(model, Optimizer("sgd", lr=g, batch=b)) == pytest.approx(
+        np.sum(g * lam / (2 * b - (b + 1) * g * lam)), rel=1e-14)
+
+
+def test_stability_is_where_the_exact_curve_converges():
+    """Either side of the SGD boundary (kernel mass 1 at η ≈ 0.42) of a power-law spectrum
+    whose modes are each stable alone up to η = 1: the risk settles below its start, or
+    grows without bound — the coupling alone makes the row unstable."""
+    model = power_law_covariance(0.6, 0.5, 200)
+    for lr, stable in ((0.35, True), (0.6, False)):
+        opt = Optimizer("sgd", lr=lr, batch=1)
+        assert sm.is_stable(model, opt) is stable
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", sm.numerics.DivergenceWarning)
+            risk = exact_risk(model, opt, 4000)
+        assert bool(risk[-1] < risk[0]) is stable
+        assert bool(risk[-1] > 1e6 * risk[0]) is not stable
+
+
+def test_per_row_analyses_refuse_coupled_modes():
+    from sparsemom.derivations import closed_form, generating_function, stability_conditions
+    from sparsemom.numerics.analysis.stability import conditions_hold, eigenvalues
+    from sparsemom.numerics.kernels.exact_risk import exact_risk_at
+    from sparsemom.numerics.kernels.horizon_risk import row_risk_at
+    model = power_law_covariance(1, 0.5, 4)
+    opt = Optimizer("sgd", lr=0.1)
+    for call in (lambda: eigenvalues(model, opt), lambda: conditions_hold(model, opt),
+                 lambda: exact_risk_at(model, opt, [10]), lambda: row_risk_at(model, opt, 10),
+                 lambda: sm.closed_form_risk(model, opt, [3])):
+        with pytest.raises(ValueError, match="coupled modes of one row"):
+            call()
+    rec = derive_recursion("gaussian", "sgd")
+    for call in (lambda: closed_form(rec), lambda: generating_function(rec),
+                 lambda: stability_conditions("gaussian", "sgd")):
+        with pytest.raises(ValueError, match="modes couple"):
+            call()
+    with pytest.raises(ValueError, match="time='active'"):
+        sm.is_stable(model, opt, time="active")

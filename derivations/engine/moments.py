@@ -148,6 +148,17 @@ def require_symbolic_size(recursion: "MomentRecursion", what: str) -> None:
             "sparsemom.numerics.is_stable / spectral_radius")
 
 
+def require_uncoupled(recursion: "MomentRecursion", what: str) -> None:
+    """A ``ValueError`` when ``recursion`` is one coupled mode of a row: ``what`` of its block
+    alone is not that of the row (the modes move together through ``u qᵀ``)."""
+    if recursion.coupled:
+        raise ValueError(
+            f"{what} is derived for rows that are independent; {recursion.model!r} describes one "
+            "mode of a row whose modes couple (block diagonal plus rank one). Use exact_risk / "
+            "exact_state (every backend) and sparsemom.numerics.is_stable / spectral_radius, "
+            "which know the coupling")
+
+
 def rebuilt(expr: sp.Basic) -> sp.Basic:
     """``expr`` rebuilt bottom-up from its arguments (``func(*args)``), as pickling does."""
     if not expr.args or isinstance(expr, sp.MatrixBase):

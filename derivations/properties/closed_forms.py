@@ -28,7 +28,7 @@ from ..core.rational_field import (
     in_idle_symbol,
     solve,
 )
-from ..engine.moments import MomentRecursion, require_symbolic_size
+from ..engine.moments import MomentRecursion, require_symbolic_size, require_uncoupled
 from ..engine.store import stored
 
 z = sp.Symbol("z")
@@ -50,6 +50,7 @@ def tidy(x: sp.Expr) -> sp.Expr:
 def characteristic_coefficients_of(rec: MomentRecursion) -> tuple[sp.Expr, ...]:
     """``(χ_1, …, χ_n)`` of ``χ(λ) = det(λ I − A) = λ^n + χ_1 λ^{n−1} + … + χ_n``, each
     in :func:`tidy` form (the determinant taken in the field of rational functions)."""
+    require_uncoupled(rec, "the characteristic polynomial")
     (A,) = in_field(rec.transition)
     return tuple(from_idle_symbol(tidy(A.domain.to_sympy(c))) for c in A.charpoly()[1:])
 
@@ -65,6 +66,7 @@ def characteristic_polynomial(rec: MomentRecursion) -> sp.Expr:
 def generating_function(rec: MomentRecursion) -> sp.Expr:
     """``F(z) = w · (I − zA)^{-1} (X_0 + z c / (1 − z))`` as one fraction in ``z``."""
     require_symbolic_size(rec, "the generating function")
+    require_uncoupled(rec, "the generating function")
     n = rec.transition.shape[0]
     vec = (1 - z) * sp.Matrix(rec.initial) + z * sp.Matrix(rec.forcing)
     M, v, w = in_field(sp.eye(n) - z * rec.transition, vec, rec.risk_weights)
@@ -98,6 +100,7 @@ def stationary_state(rec: MomentRecursion) -> sp.ImmutableMatrix:
     """``X_∞ = (I − A)^{-1} c``: the fixed point of the recursion
     (:class:`NoStationaryState` when ``I − A`` is singular)."""
     require_symbolic_size(rec, "the stationary state")
+    require_uncoupled(rec, "the stationary state")
     n = rec.transition.shape[0]
     M, c = in_field(sp.eye(n) - rec.transition, rec.forcing)
     try:
@@ -143,6 +146,7 @@ class ClosedForm:
 def closed_form(rec: MomentRecursion) -> ClosedForm:
     """Sylvester's formula for ``w · A^k (X_0 − X_∞)`` with symbolic distinct roots."""
     require_symbolic_size(rec, "the closed form")
+    require_uncoupled(rec, "the closed form")
     n = rec.transition.shape[0]
     a = sp.Matrix(n, n, lambda i, j: ENTRY(i + 1, j + 1))
     w = sp.Matrix(1, n, lambda _, i: WEIGHT(i + 1))

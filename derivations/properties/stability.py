@@ -19,6 +19,7 @@ import sympy as sp
 
 from ..core import symbols as S
 from ..core.names import name_of
+from ..core.rational_field import in_field, solve
 from ..engine.definition_cache import cached_by_definition
 from ..engine.recursion import recursion_for
 from ..engine.store import stored
@@ -85,3 +86,23 @@ def stability_conditions(model, optimizer, time_rule: str = "steps") -> list[sp.
     model = name_of(model)
     optimizer = name_of(optimizer)
     return [sp.StrictGreaterThan(c, 0) for c in _conditions(model, optimizer, time_rule)]
+
+
+@cached_by_definition
+def kernel_mass_term(model: str, optimizer: str) -> sp.Expr:
+    """The mode's share ``q (I − A)^{−1} u`` of the kernel mass of a coupled law (one
+    rational function of the mode's and the rule's parameters).
+
+    The modes' coupled sum obeys the renewal equation ``S_k = F_k + Σ_s K_{k−1−s} S_s``
+    with ``K_m = Σ_j q_j A_j^m u_j ≥ 0`` (second moments), so the row's second moments
+    converge iff every mode's block does and ``Σ_j q_j (I − A_j)^{−1} u_j < 1``
+    (:mod:`sparsemom.numerics.analysis.coupled_stability`).  SGD on Gaussian data:
+    ``η λ / (2B − (B + 1) η λ)`` per mode of multiplicity 1."""
+    rec = recursion_for(model, optimizer, "steps")
+    if not rec.coupled:
+        raise ValueError(f"the kernel mass belongs to laws whose modes couple; {model!r} has "
+                         "independent rows (use stability_conditions)")
+    n = rec.transition.shape[0]
+    M, u, q = in_field(sp.eye(n) - rec.transition, rec.coupling, rec.coupling_weights)
+    value = (q * solve(M, u)).to_Matrix()[0, 0]
+    return sp.factor(value)

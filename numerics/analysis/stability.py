@@ -16,6 +16,7 @@ import sympy as sp
 
 from sparsemom.derivations.engine.recursion import recursion_for
 from sparsemom.derivations.properties.stability import stability_conditions
+from sparsemom.numerics.analysis.coupled_stability import coupled_is_stable, coupled_spectral_radius
 from sparsemom.numerics.codegen.signature import Signature
 from sparsemom.numerics.inputs.parameters import parameter_values
 from sparsemom.numerics.kernels.backends import (
@@ -45,7 +46,11 @@ def eigenvalues(model, optimizer, time: str = "steps") -> np.ndarray:
 
 
 def spectral_radius(model, optimizer, time: str = "steps", dps: int | None = None):
-    """``max |λ|`` over the eigenvalues of ``A``, per row (a float for one row)."""
+    """``max |λ|`` over the eigenvalues of ``A``, per row (a float for one row); for coupled
+    modes the radius of the whole row's ``blockdiag(A_j) + u qᵀ``
+    (:mod:`sparsemom.numerics.analysis.coupled_stability`)."""
+    if _coupled(model, time, dps):
+        return coupled_spectral_radius(model, optimizer)
     rows, rec, args = _rows_of_args(model, optimizer, time)
     n = len(rec.state)
     if dps is None:
@@ -62,9 +67,22 @@ def spectral_radius(model, optimizer, time: str = "steps", dps: int | None = Non
 
 
 def is_stable(model, optimizer, time: str = "steps", dps: int | None = None):
-    """``spectral_radius < 1``: the second moments converge (per row, or one bool)."""
+    """``spectral_radius < 1``: the second moments converge (per row, or one bool); for
+    coupled modes: every mode stable and the kernel mass below 1."""
+    if _coupled(model, time, dps):
+        return coupled_is_stable(model, optimizer)
     radius = np.asarray(spectral_radius(model, optimizer, time, dps))
     return bool(radius < 1) if radius.ndim == 0 else np.array(radius < 1, dtype=bool)
+
+
+def _coupled(model, time: str, dps) -> bool:
+    """The model's rows are coupled modes (refusing what their analysis does not take)."""
+    if getattr(model.law, "coupling", None) is None:
+        return False
+    if time != "steps" or dps is not None:
+        raise ValueError(f"the coupled modes of {model.name!r} are analysed in float64 with time "
+                         f"'steps'; got time={time!r}, dps={dps!r}")
+    return True
 
 
 @lru_cache(maxsize=None)

@@ -73,11 +73,11 @@ def risk_numpy(rec, values: dict, rows: int, steps: int, multipliers: dict | Non
                initial: dict | None = None, record: dict | None = None):
     """Float64, from the generated NumPy coefficients of every mode at once."""
     multipliers = multipliers or {}
-    arrays = _float_arrays(rec, values, rows)
+    arrays = float_coefficients(rec, values, rows)
     X0 = _start(rec, arrays["initial"], initial, rows, float)
 
     def step_arrays(k: int) -> StepArrays:
-        a = arrays if not multipliers else _float_arrays(
+        a = arrays if not multipliers else float_coefficients(
             rec, backends.values_at_step(values, multipliers, k), rows)
         return a["transition"], a["forcing"], a["coupling"]
 
@@ -86,8 +86,10 @@ def risk_numpy(rec, values: dict, rows: int, steps: int, multipliers: dict | Non
                        steps, _pairwise_sum, record)
 
 
-def _float_arrays(rec, values: dict, rows: int) -> dict[str, np.ndarray]:
-    """The generated float64 coefficients by block, each (entries, modes); ``A`` (n, n, modes)."""
+def float_coefficients(rec, values: dict, rows: int) -> dict[str, np.ndarray]:
+    """The generated float64 coefficients by block name (``transition``, ``forcing``,
+    ``risk_weights``, ``initial``, ``coupling``, ``coupling_weights``), each (entries,
+    modes); ``transition`` reshaped to (n, n, modes)."""
     n = len(rec.state)
     args = backends.float_arguments(rec, values)
     with np.errstate(all="ignore"):
@@ -167,7 +169,7 @@ def risk_c(rec, values: dict, rows: int, steps: int, threads: int | None,
     pointers, strides = backends.pointer_array(args)
     start = backends.initial_column(initial, rec, rows)
     if start:
-        derived = _float_arrays(rec, values, rows)["initial"]
+        derived = float_coefficients(rec, values, rows)["initial"]
         columns = [np.ascontiguousarray(np.asarray(start[i], dtype=float)) if i in start
                    else np.ascontiguousarray(derived[i]) for i in range(len(rec.state))]
         init_pointers, init_strides = backends.pointer_array(columns)

@@ -162,7 +162,7 @@ def recursion_problem(model, optimizer, steps: int, time: str, initial_state, it
     observing ``iterate`` under ``time``, the parameter values, the number of rows and the
     backends' keywords (schedule multipliers and initial moments)."""
     require_closed_moments(model)
-    rows, values = parameter_values(model, optimizer)
+    rows, values = parameter_values(model, optimizer, coupled=True)
     if optimizer.scheduled and time != "steps":
         raise ValueError(f"time must be 'steps' for a scheduled optimizer (a schedule counts "
                          f"every step; active iterates have a clock per row); got {time!r}")

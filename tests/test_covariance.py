@@ -14,14 +14,34 @@
 
 from __future__ import annotations
 
+import subprocess
 import warnings
 from fractions import Fraction
 
 import numpy as np
 import pytest
+import sympy as sp
+from latex_parsing import parse_latex_two_stage
 
 import sparsemom as sm
-from sparsemom.derivations import derive_recursion
+from sparsemom.derivations import (
+    closed_form,
+    derive_recursion,
+    generating_function,
+    recursion_for,
+    stability_conditions,
+)
+from sparsemom.derivations import symbols as S
+from sparsemom.derivations.definitions.covariance import eigenvalue
+from sparsemom.derivations.output.latex import latex_equations
+from sparsemom.derivations.properties.stability import kernel_mass_term
+from sparsemom.numerics.analysis.coupled_stability import kernel_mass
+from sparsemom.numerics.analysis.stability import conditions_hold, eigenvalues
+from sparsemom.numerics.cli.main import main
+from sparsemom.numerics.inputs.parameters import parameter_values
+from sparsemom.numerics.kernels.coupled import float_coefficients
+from sparsemom.numerics.kernels.exact_risk import exact_risk_at
+from sparsemom.numerics.kernels.horizon_risk import row_risk_at
 from sparsemom.numerics import Optimizer, SparseLeastSquares, exact_risk, exact_state
 from sparsemom.numerics.inputs import schedules
 from sparsemom.numerics.inputs.spectra import (
@@ -39,7 +59,6 @@ F = Fraction
 # -- the oracle: the full covariance of (e, buffer), from the model's definition ---------
 def _rule_maps(name: str, h: dict):
     """``(m, n)`` of the update ``z' = (m ⊗ I) z + (n ⊗ I) g`` for ``z = (e, buffer)``,
-    from the rules' definitions (``docs/model.md``)."""
     lr, beta = h["lr"], h.get("beta", F(0))
     if name == "sgd":
         return [[1, 0], [0, 0]], [-lr, 0]
@@ -292,9 +311,6 @@ def test_exact_backend_needs_no_warning_and_generated_code_is_shipped():
 def _dense_radius(model, opt) -> float:
     """``ρ`` of the whole row's ``blockdiag(A_j) + u qᵀ``, built densely from the generated
     coefficients (the test's own assembly)."""
-    from sparsemom.derivations import recursion_for
-    from sparsemom.numerics.inputs.parameters import parameter_values
-    from sparsemom.numerics.kernels.coupled import float_coefficients
     rows, values = parameter_values(model, opt, coupled=True)
     rec = recursion_for(model, opt)
     a = float_coefficients(rec, values, rows)
@@ -329,10 +345,6 @@ def test_spectral_radius_and_stability_agree_with_the_dense_transition():
 
 
 def test_the_kernel_mass_of_sgd_is_the_known_sum():
-    from sparsemom.derivations import symbols as S
-    from sparsemom.derivations.definitions.covariance import eigenvalue
-    from sparsemom.derivations.properties.stability import kernel_mass_term
-    from sparsemom.numerics.analysis.coupled_stability import kernel_mass
     lr, B, d = S.lr, S.batch, S.d
     expected = d * lr * eigenvalue / (2 * B - (B + 1) * lr * eigenvalue)
     assert (kernel_mass_term("gaussian", "sgd") - expected).simplify() == 0
@@ -358,10 +370,6 @@ def test_stability_is_where_the_exact_curve_converges():
 
 
 def test_per_row_analyses_refuse_coupled_modes():
-    from sparsemom.derivations import closed_form, generating_function, stability_conditions
-    from sparsemom.numerics.analysis.stability import conditions_hold, eigenvalues
-    from sparsemom.numerics.kernels.exact_risk import exact_risk_at
-    from sparsemom.numerics.kernels.horizon_risk import row_risk_at
     model = power_law_covariance(1, 0.5, 4)
     opt = Optimizer("sgd", lr=0.1)
     for call in (lambda: eigenvalues(model, opt), lambda: conditions_hold(model, opt),
@@ -376,3 +384,43 @@ def test_per_row_analyses_refuse_coupled_modes():
             call()
     with pytest.raises(ValueError, match="time='active'"):
         sm.is_stable(model, opt, time="active")
+
+
+# -- documents and the command line -------------------------------------------------------
+def test_the_latex_of_a_mode_holds_its_coupling_and_round_trips():
+    equations = latex_equations("gaussian", "heavy-ball")
+    assert [s for s, _, _ in equations] == ["Second-moment recursion"] * 3 + [
+        "Coupling", "Risk", "Stability", "Stability"]
+    recursion = [text for section, _, text in equations if section == "Second-moment recursion"]
+    assert all("S_{k}" in text for text in recursion)
+    _, mass, text = equations[-1]
+    parsed = parse_latex_two_stage(text)
+    plain = {s: sp.Symbol(s.name.replace("{", "").replace("}", "")) for s in parsed.free_symbols}
+    parsed = parsed.xreplace(plain)
+    source = mass.xreplace({s: sp.Symbol(s.name) for s in mass.free_symbols})
+    assert sp.simplify((source.lhs - source.rhs) - (parsed.lhs - parsed.rhs)) == 0
+    assert equations[-2][2] == r"\sum_{j=1}^{M} m_{j} < 1"
+
+
+@pytest.mark.parametrize("style", ["exact", "paper"])
+def test_the_gaussian_document_compiles(tmp_path, pdflatex, style):
+    out = tmp_path / "gaussian.tex"
+    assert main(["latex", "--model", "gaussian", "--optimizer", "nesterov", "--style", style,
+                 "-o", str(out)]) == 0
+    text = out.read_text()
+    assert r"\subsection*{Coupling}" in text and "m_{j} < 1" in text.replace("} <", "} <")
+    proc = subprocess.run([pdflatex, "-interaction=nonstopmode", "-halt-on-error", out.name],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:]
+
+
+def test_the_command_line_prints_the_coupling_and_refuses_active_time(capsys):
+    assert main(["derive", "--model", "gaussian", "--optimizer", "sgd", "--format", "text"]) == 0
+    out = capsys.readouterr().out
+    assert "coupling" in out and "Eq(S_k, Sum(R_k*lambda_j, (j, 1, M)))" in out
+    assert "S_k*d*eta**2*lambda_j/B" in out
+    for command in ("derive", "latex"):
+        with pytest.raises(SystemExit) as exit_info:
+            main([command, "--model", "gaussian", "--time", "active"])
+        assert exit_info.value.code == 2
+        assert "argument --time: the modes of model 'gaussian' couple" in capsys.readouterr().err

@@ -30,6 +30,10 @@ def moment_name(u: sp.Symbol, w: sp.Symbol) -> str:
     """The name of ``E⟨u, w⟩``: ``R``, ``C``, ``V`` for ``e`` and ``v``, else ``M_{u,w}``
     (e.g. ``M_{e,y}``, ``M_{y,y}`` for a buffer ``y``)."""
     return MOMENT_NAMES.get((u, w)) or f"M_{{{u.name},{w.name}}}"
+#: ``S_k``, the coupled sum of a row's modes, its mode index ``j`` and their number ``M``.
+COUPLED_SUM = sp.Symbol("S_k")
+MODE = sp.Symbol("j", integer=True, positive=True)
+MODES = sp.Symbol("M", integer=True, positive=True)
 #: Initial squared error ‖e_0‖² (the buffer starts at v_0 = 0).
 R0 = sp.Symbol("R_0", nonnegative=True)
 
@@ -105,11 +109,24 @@ class MomentRecursion:
         return hashlib.sha256(sp.srepr(parts).encode()).hexdigest()
 
     def equations(self) -> list[sp.Eq]:
-        """``X_{k+1} = A X_k + c`` written out, one equation per moment."""
+        """``X_{k+1} = A X_k + c`` written out, one equation per moment (``+ u S_k`` for a
+        coupled mode, :meth:`coupling_equation`)."""
         now = [sp.Symbol(f"{s.name}_k") for s in self.state]
         nxt = [sp.Symbol(f"{s.name}_k+1") for s in self.state]
-        return [equation(n, affine_form(self.transition.row(i), now, self.forcing[i]))
+        extra = [self.coupling[i] * COUPLED_SUM for i in range(len(now))] if self.coupled \
+            else [sp.S.Zero] * len(now)
+        return [equation(n, affine_form(self.transition.row(i), now, self.forcing[i])
+                         + sp.factor(extra[i]))
                 for i, n in enumerate(nxt)]
+
+    def coupling_equation(self) -> sp.Eq:
+        """``S_k = Σ_{j=1}^{M} q_j · X_{j,k}`` over the ``M`` modes of the row (each mode's
+        moments written as the mode's own ``R_k``, …)."""
+        if not self.coupled:
+            raise ValueError(f"{self.model!r} has independent rows: no coupling")
+        now = [sp.Symbol(f"{s.name}_k") for s in self.state]
+        term = sum((q * x for q, x in zip(self.coupling_weights, now)), sp.S.Zero)
+        return equation(COUPLED_SUM, sp.Sum(term, (MODE, 1, MODES)))
 
     def _repr_latex_(self) -> str:
         """Jupyter: the recursion, one aligned equation per moment."""

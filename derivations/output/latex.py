@@ -15,7 +15,7 @@ from ..core.printing import equation, to_latex
 from ..core.vectors import Dot
 from ..definitions.laws import law as law_named
 from ..definitions.optimizers import e, update_rule
-from ..engine.moments import SYMBOLIC_MOMENTS
+from ..engine.moments import MODE, MODES, SYMBOLIC_MOMENTS
 from ..engine.recursion import recursion_for
 from ..properties.closed_forms import (
     characteristic_polynomial,
@@ -28,6 +28,7 @@ from ..properties.stability import (
     SCHUR_COHN_MAX_DEGREE,
     characteristic_coefficients,
     generic_conditions,
+    kernel_mass_term,
 )
 from ..properties.timescales import timescales
 from . import paper_style
@@ -38,6 +39,16 @@ F = sp.Symbol("F")                 # F = Σ_k r_k z^k
 CHI = sp.Symbol("chi")
 BETA_EFF, KAPPA = sp.Symbol("beta_eff"), sp.Symbol("kappa")
 TAU_R, TAU_L = sp.Symbol("tau_R"), sp.Symbol("tau_L")
+MASS = sp.Symbol("m_j")            # a mode's share of the kernel mass
+
+
+def positive_fraction(expr: sp.Expr) -> sp.Expr:
+    """``N/D`` with ``N`` factored, ``D`` expanded and the sign carried so that ``N`` has
+    none (``dηλ/(2B − …)``, not ``−dηλ/(… − 2B)``)."""
+    numerator, denominator = sp.fraction(sp.factor(expr))
+    if numerator.could_extract_minus_sign():
+        numerator, denominator = -numerator, -denominator
+    return sp.Mul(sp.factor(numerator), sp.Pow(sp.expand(denominator), -1), evaluate=False)
 
 
 def latex_equations(model: str, optimizer: str, time_rule: str = "steps"):
@@ -55,7 +66,14 @@ def latex_equations(model: str, optimizer: str, time_rule: str = "steps"):
 
     for eq in rec.equations():
         add("Second-moment recursion", eq)
-    add("Risk", equation(RISK_K, rec.risk.subs(rec.state[0], sp.Symbol(f"{rec.state[0].name}_k"))))
+    risk = rec.risk.subs(rec.state[0], sp.Symbol(f"{rec.state[0].name}_k"))
+    if rec.coupled:     # one mode of a row: the row's sum, its coupling and kernel mass
+        add("Coupling", rec.coupling_equation())
+        add("Risk", equation(RISK_K, sp.Sum(risk, (MODE, 1, MODES))))
+        add("Stability", sp.StrictLessThan(sp.Sum(MASS, (MODE, 1, MODES)), 1, evaluate=False))
+        add("Stability", equation(MASS, positive_fraction(kernel_mass_term(model, optimizer))))
+        return out
+    add("Risk", equation(RISK_K, risk))
     small = len(rec.state) <= SYMBOLIC_MOMENTS   # else: closed forms omitted (said in the text)
     if small:
         add("Generating function", equation(F, generating_function(rec)))
@@ -103,7 +121,14 @@ _TEXT = {
     r"$\tau_L = 1/(2\eta\kappa)$ the number of active updates that cut "
     r"$\mathbb{E}\|e\|^2$ by a factor $\mathrm{e}$:",
     "Stationary risk": r"The noise floor $r_\infty = \lim_{k\to\infty} r_k$:",
+    "Coupling": r"The modes $j = 1, \dots, M$ of the row move together through the sum "
+    r"$S_k$ of their moments (block diagonal plus rank one):",
 }
+
+#: The stability text of a coupled law: the renewal equation's kernel mass.
+_COUPLED_STABILITY = (r"The coupled sum obeys a renewal equation whose kernel "
+                      r"$K_m = \sum_j q_j A_j^m u_j \ge 0$; the second moments converge exactly "
+                      r"when every mode's block is stable and its mass is below one:")
 
 
 #: Styles of :func:`latex_document`.
@@ -136,10 +161,12 @@ def latex_document(model: str, optimizer: str, time_rule: str = "steps",
     ]
     intro = {**_TEXT, **(law.closure.latex_text if law.closure is not None else {})}
     intro["Risk"] = intro["Risk"].replace("{risk}", sp.latex(law.risk(Dot(e, e))))
-    if not timescales(model, optimizer).learning.is_finite:
+    rec = recursion_for(model, optimizer, time_rule)
+    if rec.coupled:
+        intro["Stability"] = _COUPLED_STABILITY
+    elif not timescales(model, optimizer).learning.is_finite:
         intro["Timescales"] += (r" here $\kappa = 0$: the update does not reduce the error, "
                                 r"so $\tau_L = \infty$ (no learning).")
-    rec = recursion_for(model, optimizer, time_rule)
     section, number = None, 0
     if style == "paper" and law.token_mask:
         lines.append(r"Shorthand: $p_B = 1 - (1 - p)^B$, the probability that a batch holds "
@@ -151,7 +178,7 @@ def latex_document(model: str, optimizer: str, time_rule: str = "steps",
         if style == "exact":
             lines += [r"\begin{equation*}", text, r"\end{equation*}"]
             continue
-        if name == "Second-moment recursion" and law.closed_moments:
+        if name == "Second-moment recursion" and law.closed_moments and not rec.coupled:
             if number:           # the whole recursion at once, in matrix form
                 continue
             displays = paper_style.matrix_displays(rec)
@@ -168,7 +195,7 @@ def latex_document(model: str, optimizer: str, time_rule: str = "steps",
                   rf"{SYMBOLIC_MOMENTS} moments, one buffer). The risk is computed exactly by "
                   r"iterating the recursion, and stability numerically from the eigenvalues "
                   r"of $A$."]
-    elif not has_stationary_state(rec):
+    elif not rec.coupled and not has_stationary_state(rec):
         lines += [r"\subsection*{Stationary risk}",
                   r"$1$ is an eigenvalue of $A$ for every parameter value: there is no "
                   r"stationary state, hence no noise floor and no closed form around it."]

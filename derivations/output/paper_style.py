@@ -39,6 +39,8 @@ def shorthand(expr):
     expr = sp.sympify(expr)
     if isinstance(expr, sp.core.relational.Relational):
         return expr.func(shorthand(expr.lhs), shorthand(expr.rhs), evaluate=False)
+    if isinstance(expr, sp.Sum):      # a sum over the modes of a row: its terms
+        return sp.Sum(shorthand(expr.function), *expr.limits)
     if expr.has(sp.Order) or not expr.free_symbols:
         return expr
     moments = sorted((x for x in expr.free_symbols if _STEP_SYMBOL.search(x.name)), key=str)
@@ -88,6 +90,12 @@ def _multline(lhs: str, op: str, rhs) -> tuple[str, str]:
     return " \\\\\n".join(lines), "multline" if len(lines) > 1 else "scaled"
 
 
+#: The sign of each relation the documents print (a relation not listed is a KeyError,
+#: never printed as ``=``).
+RELATION_SIGNS = {sp.Eq: "=", sp.StrictGreaterThan: ">", sp.StrictLessThan: "<",
+                  sp.GreaterThan: r"\ge", sp.LessThan: r"\le"}
+
+
 def relation_displays(relation) -> list[tuple[str, str]]:
     r"""The displays ``(latex, layout)`` that write ``relation`` in the paper's notation.
 
@@ -97,7 +105,7 @@ def relation_displays(relation) -> list[tuple[str, str]]:
     denominator ``D``."""
     relation = shorthand(relation)
     lhs, rhs = display_latex(relation.lhs), relation.rhs
-    op = {sp.Eq: "=", sp.StrictGreaterThan: ">"}.get(type(relation), "=")
+    op = RELATION_SIGNS[type(relation)]
     whole = f"{lhs} {op} {display_latex(rhs)}"
     if len(whole) <= LINE:
         return [(whole, "line")]

@@ -7,8 +7,9 @@ import sys
 import sympy as sp
 
 from sparsemom.derivations import LAWS, TIME_RULES, UPDATE_RULES, derive_recursion
+from sparsemom.derivations.engine.moments import MODE, MODES
 from sparsemom.derivations.rare_class.drift import derive_statistics_map, unsupported_by_model
-from sparsemom.numerics.inputs.arguments import check_model_takes
+from sparsemom.numerics.inputs.arguments import check_model_takes, check_model_time
 
 DESCRIPTION = ("print the exact second-moment recursion (and the mean map and risk) of a model "
                "under an optimizer, derived from their definitions")
@@ -30,11 +31,16 @@ def _print_recursion(model: str, optimizer: str, time: str, fmt: str, out) -> No
               "h, w", file=out)
     _print_map(f"fingerprint {rec.fingerprint[:16]}", "state (expectations):", "E ", rec,
                "second moments:", render, out)
+    if rec.coupled:
+        print("coupling (the modes of a row, j = 1..M, move together through it):", file=out)
+        print(render(rec.coupling_equation()), file=out)
     print("means:", file=out)
     for eq in rec.mean_equations():
         print(render(eq), file=out)
-    print("risk:", render(sp.Eq(sp.Symbol("E R_k"), rec.risk.subs(rec.state[0], sp.Symbol(
-        f"{rec.state[0].name}_k")))), file=out)
+    risk = rec.risk.subs(rec.state[0], sp.Symbol(f"{rec.state[0].name}_k"))
+    if rec.coupled:
+        risk = sp.Sum(risk, (MODE, 1, MODES))
+    print("risk:", render(sp.Eq(sp.Symbol("E R_k"), risk)), file=out)
 
 
 def _print_map(header: str, state_title: str, prefix: str, derived, equations_title: str,
@@ -52,6 +58,7 @@ def _print_map(header: str, state_title: str, prefix: str, derived, equations_ti
 def validate(args) -> None:
     if args.optimizer != "all":
         check_model_takes(args.model, args.optimizer)
+    check_model_time(args.model, args.time)
 
 
 def run(args) -> int:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sparsemom.derivations import LAWS, TIME_RULES, UPDATE_RULES
 from sparsemom.derivations.output.latex import STYLES, latex_document
-from sparsemom.numerics.inputs.arguments import check_model_takes, output_file
+from sparsemom.numerics.inputs.arguments import check_model_takes, check_model_time, output_file
 from sparsemom.numerics.runtime.atomic import write_text_atomic
 
 DESCRIPTION = ("write a standalone amsmath document: recursion, generating function, closed "
@@ -16,6 +16,7 @@ DESCRIPTION = ("write a standalone amsmath document: recursion, generating funct
 
 def validate(args) -> None:
     check_model_takes(args.model, args.optimizer)
+    check_model_time(args.model, args.time)
 
 
 def run(args) -> int:

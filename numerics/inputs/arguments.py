@@ -17,6 +17,7 @@ import tempfile
 from fractions import Fraction
 from pathlib import Path
 
+from sparsemom.derivations.definitions.laws import law
 from sparsemom.derivations.rare_class.drift import unsupported_by_model
 from sparsemom.numerics.runtime.atomic import NotRegularFile, probe_atomic_write, regular_target
 
@@ -246,6 +247,13 @@ def check_model_takes(model: str, optimizer: str) -> None:
     if reason:
         raise ValueError(f"argument --optimizer: model {model!r} does not support "
                          f"{optimizer!r}: {reason}")
+
+
+def check_model_time(model: str, time: str) -> None:
+    """A ``ValueError`` for ``--time`` when ``model``'s modes couple (one clock: ``steps``)."""
+    if law(model).coupling is not None and time != "steps":
+        raise ValueError(f"argument --time: the modes of model {model!r} couple and share one "
+                         f"clock: use --time steps; got {time!r}")
 
 
 def check_setup(setup_from, args):

@@ -35,20 +35,20 @@ from sparsemom.derivations import symbols as S
 from sparsemom.derivations.definitions.covariance import eigenvalue
 from sparsemom.derivations.output.latex import latex_equations
 from sparsemom.derivations.properties.stability import kernel_mass_term
+from sparsemom.numerics import Optimizer, SparseLeastSquares, exact_risk, exact_state
 from sparsemom.numerics.analysis.coupled_stability import kernel_mass
 from sparsemom.numerics.analysis.stability import conditions_hold, eigenvalues
 from sparsemom.numerics.cli.main import main
-from sparsemom.numerics.inputs.parameters import parameter_values
-from sparsemom.numerics.kernels.coupled import float_coefficients
-from sparsemom.numerics.kernels.exact_risk import exact_risk_at
-from sparsemom.numerics.kernels.horizon_risk import row_risk_at
-from sparsemom.numerics import Optimizer, SparseLeastSquares, exact_risk, exact_state
 from sparsemom.numerics.inputs import schedules
+from sparsemom.numerics.inputs.parameters import parameter_values
 from sparsemom.numerics.inputs.spectra import (
     GaussianCovariance,
     PowerLawRandomFeatures,
     power_law_covariance,
 )
+from sparsemom.numerics.kernels.coupled import float_coefficients
+from sparsemom.numerics.kernels.exact_risk import exact_risk_at
+from sparsemom.numerics.kernels.horizon_risk import row_risk_at
 from sparsemom.numerics.simulate.covariance import features_monte_carlo_risk, modes_monte_carlo_risk
 from sparsemom.numerics.simulate.harness import compare_with_theory
 from sparsemom.numerics.simulate.monte_carlo import monte_carlo_risk
@@ -59,6 +59,7 @@ F = Fraction
 # -- the oracle: the full covariance of (e, buffer), from the model's definition ---------
 def _rule_maps(name: str, h: dict):
     """``(m, n)`` of the update ``z' = (m ⊗ I) z + (n ⊗ I) g`` for ``z = (e, buffer)``,
+    from the rules' definitions (``docs/model.md``)."""
     lr, beta = h["lr"], h.get("beta", F(0))
     if name == "sgd":
         return [[1, 0], [0, 0]], [-lr, 0]

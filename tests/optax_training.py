@@ -72,3 +72,38 @@ def risk_trajectories(case: str, hyper: dict, p, d: int, R0, sigma2: float, batc
         params = optax.apply_updates(params, updates)
         risk[:, k + 1] = 0.5 * np.sum(p * np.sum(np.asarray(params) ** 2, axis=2), axis=1)
     return risk
+
+
+def plrf_risk_trajectories(case: str, hyper: dict, W, data_variances, target, optimum,
+                           batch: int, runs: int, steps: int, seed: int) -> np.ndarray:
+    """Power-law random features trained by optax from ``θ_0 = 0``: each step samples
+    ``x ~ N(0, diag(data_variances))`` in ``R^v``, features ``φ = Wᵀx`` and labels
+    ``y = ⟨x, target⟩``; the gradient of ``½ mean_b (⟨φ_b, θ⟩ − y_b)²`` is JAX's own
+    (``jax.grad``). Records the excess risk ``½ (θ − θ*)ᵀ WᵀDW (θ − θ*)`` (runs × steps+1)."""
+    rng = np.random.default_rng(seed)
+    W, sd = jnp.asarray(W), np.sqrt(np.asarray(data_variances))
+    K = W.T @ (jnp.asarray(data_variances)[:, None] * W)
+    optimum = jnp.asarray(optimum)
+
+    def loss(theta, phi, y):
+        return 0.5 * jnp.mean((phi @ theta - y) ** 2)
+
+    batched_grad = jax.jit(jax.vmap(jax.grad(loss)))
+    opt = optax_optimizer(case, steps=steps, **hyper)
+    params = jnp.zeros((runs, W.shape[1]))
+    state = opt.init(params)
+    step = jax.jit(lambda grads, state, params: opt.update(grads, state, params))
+
+    def risk(theta):
+        e = theta - optimum
+        return np.asarray(0.5 * jnp.einsum("ri,ij,rj->r", e, K, e))
+
+    out = np.empty((runs, steps + 1))
+    out[:, 0] = risk(params)
+    for k in range(steps):
+        x = jnp.asarray(rng.standard_normal((runs, batch, W.shape[0])) * sd)
+        grads = batched_grad(params, x @ W, x @ jnp.asarray(target))
+        updates, state = step(grads, state, params)
+        params = optax.apply_updates(params, updates)
+        out[:, k + 1] = risk(params)
+    return out

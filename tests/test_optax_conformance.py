@@ -33,7 +33,8 @@ import sys
 import numpy as np
 import pytest
 
-from sparsemom.numerics import Optimizer, SparseLeastSquares, exact_risk
+from sparsemom.derivations import symbols as S
+from sparsemom.numerics import Optimizer, PowerLawRandomFeatures, SparseLeastSquares, exact_risk
 from sparsemom.numerics.inputs import schedules
 from sparsemom.numerics.simulate.harness import compare_with_theory
 
@@ -101,3 +102,43 @@ def test_the_test_process_never_imports_jax(optax_process):
     """JAX stays in the spawned process (after a training ran there)."""
     optax_risk_trajectories(optax_process, "sgd", 2, SEED)
     assert "jax" not in sys.modules and "optax_training" not in sys.modules
+
+
+#: Power-law random features (model M3 through its constructor), trained by optax in
+#: feature space: the whole chain — W, the SVD, the residual as label noise, the coupled
+#: modes — against exact_risk.
+PLRF = PowerLawRandomFeatures(1.0, 0.7, v=24, d=12, seed=1)
+PLRF_CASES = {
+    "sgd": Optimizer("sgd", lr=0.8, batch=2),
+    "heavy-ball": Optimizer("heavy-ball", lr=0.3, beta=0.6, batch=2),
+    "nesterov": Optimizer("nesterov", lr=0.3, beta=0.5, batch=2),
+}
+
+
+def _train_plrf(*args) -> np.ndarray:
+    """Runs in the spawned process (as :func:`_train`)."""
+    import optax_training
+    return optax_training.plrf_risk_trajectories(*args)
+
+
+@pytest.mark.parametrize("case", list(PLRF_CASES))
+def test_optax_on_power_law_random_features_is_exact_risk(optax_process, case):
+    optimizer = PLRF_CASES[case]
+    hyper = dict(lr=float(optimizer.values[S.lr]), beta=float(optimizer.values.get(S.beta, 0)),
+                 tau=TAU, nu=NU)
+    trajectories = optax_process.apply(_train_plrf, (
+        case, hyper, PLRF.W, PLRF.data_variances, PLRF.target, PLRF.optimum,
+        optimizer.batch, RUNS, STEPS, SEED))
+    comparison = compare_with_theory(trajectories, exact_risk(PLRF, optimizer, STEPS))
+    print(f"PLRF {case}: {comparison}")
+    assert comparison.passed, f"PLRF {case}: {comparison}"
+
+
+def test_on_random_features_a_different_rule_is_detected(optax_process):
+    """Power on the same data: optax's heavy ball is not sparsemom's nesterov."""
+    hyper = dict(lr=0.3, beta=0.6, tau=TAU, nu=NU)
+    trajectories = optax_process.apply(_train_plrf, (
+        "heavy-ball", hyper, PLRF.W, PLRF.data_variances, PLRF.target, PLRF.optimum, 2, RUNS,
+        STEPS, SEED))
+    wrong = Optimizer("nesterov", lr=0.3, beta=0.6, batch=2)
+    assert not compare_with_theory(trajectories, exact_risk(PLRF, wrong, STEPS)).passed

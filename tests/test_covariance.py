@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 import sympy as sp
 from latex_parsing import parse_latex_two_stage
+from scipy.integrate import solve_ivp
 
 import sparsemom as sm
 from sparsemom.derivations import (
@@ -36,6 +37,7 @@ from sparsemom.derivations.definitions.covariance import eigenvalue
 from sparsemom.derivations.output.latex import latex_equations
 from sparsemom.derivations.properties.stability import kernel_mass_term
 from sparsemom.numerics import Optimizer, SparseLeastSquares, exact_risk, exact_state
+from sparsemom.numerics.analysis.continuized import continuized_risk, steps_needed
 from sparsemom.numerics.analysis.coupled_stability import kernel_mass
 from sparsemom.numerics.analysis.stability import conditions_hold, eigenvalues
 from sparsemom.numerics.cli.main import main
@@ -425,3 +427,33 @@ def test_the_command_line_prints_the_coupling_and_refuses_active_time(capsys):
             main([command, "--model", "gaussian", "--time", "active"])
         assert exit_info.value.code == 2
         assert "argument --time: the modes of model 'gaussian' couple" in capsys.readouterr().err
+
+
+# -- the continuized dynamics --------------------------------------------------------------
+def test_the_poisson_average_solves_the_continuized_ode():
+    """``Σ_k Pois(k; t) R_k`` against ``dX/dt = (T − I) X + c`` integrated by SciPy on the
+    whole row (dense ``T``), heavy ball on a small power-law instance."""
+    model = power_law_covariance(1.0, 0.5, 6, sigma2=0.1)
+    opt = Optimizer("heavy-ball", lr=0.4, beta=0.6, batch=2)
+    rows, values = parameter_values(model, opt, coupled=True)
+    a = float_coefficients(recursion_for(model, opt), values, rows)
+    n = a["transition"].shape[0]
+    T = np.zeros((n * rows, n * rows))
+    for j in range(rows):
+        T[j * n:(j + 1) * n, j * n:(j + 1) * n] = a["transition"][:, :, j]
+    T += np.outer(a["coupling"].T.ravel(), a["coupling_weights"].T.ravel())
+    c, w, x0 = (a[b].T.ravel() for b in ("forcing", "risk_weights", "initial"))
+    times = np.array([0.0, 0.5, 3.0, 20.0, 60.0])
+    ode = solve_ivp(lambda t, x: (T - np.eye(T.shape[0])) @ x + c, (0, times[-1]), x0,
+                    t_eval=times, rtol=1e-11, atol=1e-14, method="DOP853")
+    discrete = exact_risk(model, opt, steps_needed(times[-1]), backend="numpy")
+    np.testing.assert_allclose(continuized_risk(discrete, times), w @ ode.y, rtol=1e-8)
+
+
+def test_continuized_risk_refuses_a_short_or_diverged_curve():
+    with pytest.raises(ValueError, match="needs"):
+        continuized_risk(np.ones(10), [50.0])
+    with pytest.raises(ValueError, match="finite"):
+        continuized_risk(np.array([1.0, np.inf]), [0.1])
+    with pytest.raises(ValueError, match="times"):
+        continuized_risk(np.ones(10), [-1.0])

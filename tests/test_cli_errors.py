@@ -469,8 +469,9 @@ def _fuzz_vectors(seed: int, per_command: int):
     set one or all of them at random (negative values joined as ``--x=-1``)."""
     from sparsemom.numerics.cli.main import COMMANDS, build_parser
 
-    rng = np.random.default_rng(seed)
     for name in COMMANDS:
+        # one stream per subcommand: an option added to one leaves the others' vectors alone
+        rng = np.random.default_rng([seed, *name.encode()])
         options = _numeric_actions(build_parser(name), name)
         if not options:
             continue

@@ -308,10 +308,16 @@ def _below(expr: sp.Expr, point: ExponentPoint, shift: sp.Expr):
 SCALED_LAW_SYMBOLS = frozenset({S.sigma2, S.rho, S.p})
 
 
+def law_parameters_without_scale(law) -> list[str]:
+    """The law's own parameters the dominant balance has no exponent for (a law with any has
+    no scaling limit)."""
+    return sorted(h.name for h in law.specs if h.symbol not in SCALED_LAW_SYMBOLS)
+
+
 def unsupported_point(model: str, point: ExponentPoint) -> str | None:
     """Why ``model`` has no scaling limit at ``point`` (``None`` when it has one)."""
     law = law_named(model)
-    own = sorted(h.name for h in law.specs if h.symbol not in SCALED_LAW_SYMBOLS)
+    own = law_parameters_without_scale(law)
     if own:
         return (f"the scaling limit gives exponents to p = d^-kappa, B = d^sigma, 1 - beta = "
                 f"d^-gamma and eta = d^-theta only; law {model!r} has parameter(s) {own} the "

@@ -7,6 +7,7 @@ import json
 from sparsemom.derivations import LAWS, UPDATE_RULES, law
 from sparsemom.derivations.limits.asymptotics import ExponentPoint
 from sparsemom.derivations.limits.scaling_limits import (
+    law_parameters_without_scale,
     scaling_limit,
     unsupported_by_scaling_limit,
     unsupported_point,
@@ -84,7 +85,7 @@ def run(args) -> int:
 
 
 def add_arguments(parser) -> None:
-    models = sorted(LAWS)
+    models = sorted(name for name, law in LAWS.items() if not law_parameters_without_scale(law))
     optimizers = [name for name, rule in UPDATE_RULES.items()
                   if unsupported_by_scaling_limit(rule) is None]
     parser.add_argument("--model", choices=models, default="lsq",

@@ -33,7 +33,16 @@ from sparsemom.derivations import (
     stability_conditions,
 )
 from sparsemom.derivations import symbols as S
+from sparsemom.derivations.core.vectors import Dot, LinearVector
 from sparsemom.derivations.definitions.covariance import eigenvalue
+from sparsemom.derivations.definitions.ingredients import Gaussian, Scalar, Vector, gaussian_noise
+from sparsemom.derivations.definitions.laws import (
+    DataLaw,
+    LawParameter,
+    RowCoupling,
+    register_law,
+    unregister_law,
+)
 from sparsemom.derivations.output.latex import latex_equations
 from sparsemom.derivations.properties.stability import kernel_mass_term
 from sparsemom.numerics import Optimizer, SparseLeastSquares, exact_risk, exact_state
@@ -48,9 +57,10 @@ from sparsemom.numerics.inputs.spectra import (
     PowerLawRandomFeatures,
     power_law_covariance,
 )
-from sparsemom.numerics.kernels.coupled import float_coefficients
+from sparsemom.numerics.kernels.coupled import float_coefficients, risk_c
 from sparsemom.numerics.kernels.exact_risk import exact_risk_at
 from sparsemom.numerics.kernels.horizon_risk import row_risk_at
+from sparsemom.numerics.kernels.renewal import risk_renewal, solve_renewal
 from sparsemom.numerics.simulate.covariance import features_monte_carlo_risk, modes_monte_carlo_risk
 from sparsemom.numerics.simulate.harness import compare_with_theory
 from sparsemom.numerics.simulate.monte_carlo import monte_carlo_risk
@@ -167,13 +177,20 @@ def test_backends_agree_with_a_dana_decaying_schedule():
 ])
 @pytest.mark.parametrize("threads", [1, 2, 5])
 def test_the_coupled_c_kernel_equals_numpy(name, hyper, threads):
-    """The generated C kernel (one pass per step, the reduction fused in, threads owning
-    ranges of modes) against the NumPy iteration: 37 modes (padding lanes at every vector
-    width), a schedule, and more threads than groups of modes."""
+    """The C paths against the NumPy iteration: ``exact_risk`` (the renewal equation for a
+    constant stable row) and the direct kernel (one pass per step, the reduction fused in,
+    threads owning ranges of modes); 37 modes (padding lanes at every vector width), a
+    schedule, and more threads than groups of modes."""
     model = power_law_covariance(1.0, 0.6, 37, sigma2=0.05)
     opt = Optimizer(name, batch=2, **hyper)
-    np.testing.assert_allclose(exact_risk(model, opt, 300, backend="c", threads=threads),
-                               exact_risk(model, opt, 300, backend="numpy"), rtol=1e-12)
+    numpy = exact_risk(model, opt, 300, backend="numpy")
+    np.testing.assert_allclose(exact_risk(model, opt, 300, backend="c", threads=threads), numpy,
+                               rtol=1e-12)     # constant and stable: the renewal equation
+    rows, values = parameter_values(model, opt, coupled=True)
+    direct, diverged = risk_c(recursion_for(model, opt), values, rows, 300, threads,
+                              multipliers=opt.multipliers(300))
+    assert diverged == -1
+    np.testing.assert_allclose(direct, numpy, rtol=1e-12)
 
 
 def test_the_c_kernel_takes_initial_buffer_moments():
@@ -457,3 +474,67 @@ def test_continuized_risk_refuses_a_short_or_diverged_curve():
         continuized_risk(np.array([1.0, np.inf]), [0.1])
     with pytest.raises(ValueError, match="times"):
         continuized_risk(np.ones(10), [-1.0])
+
+
+# -- the renewal equation ----------------------------------------------------------------
+def test_the_renewal_solver_equals_the_direct_sums():
+    """Divide and conquer with FFT convolutions against the O(k²) recurrence, on a
+    positive kernel of mass 0.9 and a forcing over several decades (lengths around the
+    leaf size and powers of two, to cross every branch)."""
+    rng = np.random.default_rng(5)
+    for n in (1, 2, 63, 64, 65, 200, 1025):
+        K = rng.random(n) * np.geomspace(1, 1e-3, n)
+        K *= 0.9 / K.sum()
+        F = np.geomspace(1, 1e-4, n) * (1 + rng.random(n))
+        S = np.array(F)
+        for t in range(1, n):
+            S[t] = F[t] + np.dot(K[t - 1::-1], S[:t])
+        np.testing.assert_allclose(solve_renewal(F, K), S, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name,hyper", [
+    ("sgd", dict(lr=0.5)),
+    ("heavy-ball", dict(lr=0.1, beta=0.8)),
+    ("nesterov", dict(lr=0.1, beta=0.7)),
+    ("qhm", dict(lr=0.4, beta=0.8, nu=0.7)),
+])
+def test_the_renewal_curve_equals_the_direct_iteration(name, hyper):
+    """The risk from the renewal equation (uncoupled C runs + the Volterra solve) against
+    the step-by-step coupled iteration, 200 modes over 3 000 steps (values over four
+    decades)."""
+    model = power_law_covariance(1.0, 0.6, 200, sigma2=1e-4)
+    opt = Optimizer(name, batch=2, **hyper)
+    rows, values = parameter_values(model, opt, coupled=True)
+    rec = recursion_for(model, opt)
+    renewal, _ = risk_renewal(rec, values, rows, 3000, 1)
+    direct = exact_risk(model, opt, 3000, backend="numpy")
+    np.testing.assert_allclose(renewal, direct, rtol=1e-9)
+
+
+def test_the_renewal_risk_with_weights_not_proportional_to_the_coupling():
+    """A user's coupled law (through the public API) whose risk weights are not a multiple
+    of its coupling weights (``w = λ²/2`` against ``q = λ``) takes the two extra runs ``G``
+    and ``L``; its curve equals the direct iteration."""
+    lam = sp.Symbol("lam", positive=True)
+    rest = sp.Symbol("rest", nonnegative=True)
+    law = DataLaw(
+        "curved-modes", "Gaussian modes with a curved risk",
+        ingredients={"x": Vector(Gaussian(lam)), "z": Scalar(Gaussian(rest)),
+                     "xi": gaussian_noise(S.sigma2)},
+        gradient=lambda s, e: LinearVector({s.x: Dot(s.x, e) + s.z - s.xi}),
+        risk=lambda energy: lam**2 * energy / 2,
+        parameters=[LawParameter(lam, lower=0, lower_open=True),
+                    LawParameter(S.sigma2, lower=0, per_row=False, keyword="sigma2", default=0)],
+        coupling=RowCoupling(rest, lam))
+    register_law(law)
+    try:
+        model = sm.Model("curved-modes", 1, R0=[1, 0.5, 0.25], lam=[1, 0.5, 0.1], sigma2=0.01)
+        opt = Optimizer("heavy-ball", lr=0.2, beta=0.5)
+        rows, values = parameter_values(model, opt, coupled=True)
+        rec = recursion_for(model, opt)
+        assert rec.coupled
+        renewal, _ = risk_renewal(rec, values, rows, 500, 1)
+        np.testing.assert_allclose(renewal, exact_risk(model, opt, 500, backend="numpy"),
+                                   rtol=1e-10)
+    finally:
+        unregister_law("curved-modes")

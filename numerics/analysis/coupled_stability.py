@@ -22,7 +22,7 @@ import numpy as np
 
 from sparsemom.derivations.engine.recursion import recursion_for
 from sparsemom.numerics.inputs.parameters import parameter_values
-from sparsemom.numerics.kernels.coupled import float_coefficients
+from sparsemom.numerics.kernels.coupled import block_kernel_mass, float_coefficients
 
 #: Bisection steps for ``μ*`` (relative precision ``2^{−60}`` of the bracket).
 BISECTION_STEPS = 200
@@ -46,10 +46,7 @@ def _g(mu: float, A: np.ndarray, u: np.ndarray, q: np.ndarray) -> float:
 
 def kernel_mass(model, optimizer) -> float:
     """``Σ_j q_jᵀ (I − A_j)^{−1} u_j`` (``inf`` when a mode is unstable on its own)."""
-    A, u, q = _blocks(model, optimizer)
-    if np.max(np.abs(np.linalg.eigvals(A))) >= 1:
-        return float("inf")
-    return _g(1.0, A, u, q)
+    return block_kernel_mass(*_blocks(model, optimizer))
 
 
 def coupled_spectral_radius(model, optimizer) -> float:

@@ -199,6 +199,23 @@ def risk_c(rec, values: dict, rows: int, steps: int, threads: int | None,
 PARALLEL_MODES = 4096
 
 
+def block_kernel_mass(A: np.ndarray, u: np.ndarray, q: np.ndarray) -> float:
+    """``Σ_j q_jᵀ (I − A_j)^{−1} u_j`` for blocks ``A`` (modes, n, n), ``u`` and ``q``
+    (modes, n); ``inf`` when a block is not stable on its own (``ρ(A_j) ≥ 1``)."""
+    if A.shape[0] == 0 or np.max(np.abs(np.linalg.eigvals(A))) >= 1:
+        return float("inf")
+    y = np.linalg.solve(np.eye(A.shape[1])[None] - A, u[:, :, None])[:, :, 0]
+    return float(np.sum(q * y))
+
+
+def kernel_mass(rec, values: dict, rows: int) -> float:
+    """:func:`block_kernel_mass` of the generated float64 coefficients."""
+    with np.errstate(all="ignore"):
+        a = float_coefficients(rec, values, rows)
+    return block_kernel_mass(a["transition"].transpose(2, 0, 1), a["coupling"].T,
+                             a["coupling_weights"].T)
+
+
 def _start(rec, derived: np.ndarray, initial: dict | None, rows: int, kind) -> np.ndarray:
     """``X_0`` (n, modes): the derived initial state with any given moments put in."""
     given = backends.initial_column(initial, rec, rows)

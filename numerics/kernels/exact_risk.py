@@ -16,7 +16,7 @@ from sparsemom.derivations.engine.recursion import observing, recursion_for
 from sparsemom.numerics.inputs.initial_state import initial_moments
 from sparsemom.numerics.inputs.parameters import parameter_values
 from sparsemom.numerics.inputs.validation import check_integer
-from sparsemom.numerics.kernels import backends, coupled
+from sparsemom.numerics.kernels import backends, coupled, renewal
 from sparsemom.numerics.kernels.compiler import CompileError
 from sparsemom.numerics.kernels.run_cost import (
     MAX_HOURS,
@@ -132,12 +132,21 @@ def _coupled_risk(rec, values, rows, steps, backend, dps, threads, run):
         return coupled.risk_mpmath(rec, values, rows, steps, dps, **run)
     if backend == "auto" and _C_UNAVAILABLE is None:
         try:
-            return coupled.risk_c(rec, values, rows, steps, threads, **run)
+            return _coupled_c(rec, values, rows, steps, threads, run)
         except CompileError as exc:
             _mark_c_unavailable(exc)
     if backend == "c":
-        return coupled.risk_c(rec, values, rows, steps, threads, **run)
+        return _coupled_c(rec, values, rows, steps, threads, run)
     return coupled.risk_numpy(rec, values, rows, steps, **run)
+
+
+def _coupled_c(rec, values, rows, steps, threads, run):
+    """Constant hyper-parameters and a row that converges (every mode stable, kernel mass
+    below 1): the renewal equation over two uncoupled C runs; else the direct C kernel,
+    one fused pass per step (which also reports divergence)."""
+    if not run["multipliers"] and coupled.kernel_mass(rec, values, rows) < 1:
+        return renewal.risk_renewal(rec, values, rows, steps, threads, run["initial"])
+    return coupled.risk_c(rec, values, rows, steps, threads, **run)
 
 
 def _has_scheduled_kernel(rec) -> bool:

@@ -272,18 +272,18 @@ plot_limit_components(limit_components(limit, times),
 plt.show()"""),
     ("md", "**Claim 3** — the phase diagram: a fine grid labelled from the derived regions (one exact "
            "derivation per region, boundary points classified exactly), with the derived boundary lines."),
-    ("code", """from matplotlib.colors import ListedColormap
-from sparsemom.numerics.analysis.phase_map import phase_map
-from sparsemom.numerics.studies.sweep_figure import plot_phase_map
+    ("code", """from sparsemom.numerics.analysis.phase_map import phase_map
+from sparsemom.numerics.studies.sweep_figure import phase_colormap, plot_phase_map
 grid_k = [F(x).limit_denominator(10**6) + F(1, 997) for x in np.linspace(0, 3.5, 121)]
 grid_g = [F(x).limit_denominator(10**6) + F(1, 991) for x in np.linspace(0, 3, 121)]
 pm = phase_map("lsq", "heavy-ball", F(3, 2), grid_k, grid_g)
 names = list(dict.fromkeys(pm.phases))
-fig, ax = plt.subplots(figsize=(7, 5))
-plot_phase_map(pm, ax=ax, names=names, cmap=ListedColormap([f"C{i}" for i in range(len(names))]),
+cmap = phase_colormap(len(names))
+fig, ax = plt.subplots(figsize=(10, 5), layout="constrained")
+plot_phase_map(pm, ax=ax, names=names, cmap=cmap,
                title=f"heavy ball, σ = 3/2: {len(names)} phases, {pm.exact} exact derivations")
-ax.legend(handles=[plt.Rectangle((0, 0), 1, 1, color=f"C{i}") for i in range(len(names))],
-          labels=names, fontsize=7, loc="upper left")
+ax.legend(handles=[plt.Rectangle((0, 0), 1, 1, color=cmap(i), alpha=0.85) for i in range(len(names))],
+          labels=names, fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1))   # off the map
 plt.show()
 assert limit.phase in names"""),
     ("md", "**Claim 4** — for the logistic rare class the regions do not depend on the sparsity exponent "

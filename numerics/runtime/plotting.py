@@ -56,3 +56,9 @@ def math_symbol(name: str, index: str = "") -> str:
     base, _, sub = name.partition("_")
     subscript = ",".join(part for part in (sub, index) if part)
     return f"{base}_{{{subscript}}}" if subscript else base
+
+
+def math_power(base: str, exponent) -> str:
+    """``base^{exponent}`` as mathtext (without the ``$``), ``base`` alone for exponent 1:
+    ``("d", Fraction(13, 20))`` → ``d^{13/20}``."""
+    return base if exponent == 1 else f"{base}^{{{exponent}}}"

@@ -111,7 +111,7 @@ def plot_band_risk_over_time(result: ConflictResult, *, ax=None):
     ax.plot([], [], "k-", label=rf"global $\beta^*$ = {glob.beta:.3f}")
     ax.plot([], [], "k--", label=SHOWN[ADAPTED])
     ax.set_xlabel("step $k$")
-    ax.set_ylabel(r"$\sum_{i \in \mathrm{band}}\, E\,R_i(k)$")
+    ax.set_ylabel(r"$\Sigma_{i \in \mathrm{band}}\, E\,R_i(k)$")
     ax.set_title(f"risk by frequency band over time ({s.rows:,} rows, {stream_label(s)})")
     ax.legend(fontsize=8, ncol=2, loc="lower left")
     ax.grid(True, which="both", alpha=0.3)
@@ -152,7 +152,7 @@ def plot_global_scan(result: ConflictResult, *, ax=None):
     low = min(result.risk_at_horizon.values())
     ax.set_ylim(0.9 * low, 1.25 * max(result.risk_at_horizon.values()))
     ax.set_xlabel(r"$1 - \beta$ (global)")
-    ax.set_ylabel(rf"total risk $\sum_i E\,R_i(T)$, $T$ = {s.horizon:,}")
+    ax.set_ylabel(rf"total risk $\Sigma_i E\,R_i(T)$, $T$ = {s.horizon:,}")
     ax.set_title(rf"the gap: best global $\beta$ leaves {result.gap:.3f}× the risk of "
                  r"$f(p_i)$")
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)
@@ -186,7 +186,7 @@ def plot_band_risk_at_horizon(result: ConflictResult, *, ax=None):
                label=SHOWN.get(name, name))
     ax.set_yscale("log")
     ax.set_xticks(x, [b.label for b in result.split_global.bands], rotation=20, fontsize=8)
-    ax.set_ylabel(rf"$\sum_{{i \in \mathrm{{band}}}}\, E\,R_i(T)$, $T$ = {s.horizon:,}")
+    ax.set_ylabel(rf"$\Sigma_{{i \in \mathrm{{band}}}}\, E\,R_i(T)$, $T$ = {s.horizon:,}")
     ax.set_title("where the risk sits at the horizon")
     ax.legend(fontsize=8, loc="upper left")
     ax.grid(True, axis="y", which="both", alpha=0.3)
@@ -239,7 +239,7 @@ def conflict_table(result: ConflictResult) -> pd.DataFrame:
 def conflict_figure(result: ConflictResult, out: Path) -> list[Path]:
     """The four panels into one figure, written as PNG and PDF into ``out`` with its data
     (:func:`conflict_table`)."""
-    fig = new_figure((15, 11))
+    fig = new_figure((15, 12.5))
     axes = fig.subplots(2, 2)
     plot_phases(result, ax=axes[0, 0])
     plot_band_risk_over_time(result, ax=axes[0, 1])

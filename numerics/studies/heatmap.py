@@ -263,11 +263,11 @@ def heatmap_figure(result: HeatmapResult, out: Path) -> list[Path]:
                  cmap="plasma")
     plot_heatmap(result, np.log10(result.risk), ax=axes[2],
                  label=r"$\log_{10}\, E R_k / E R_0$ at $\eta^*$", cmap="magma")
-    horizon = {"active": f"k = {s.horizon:g} active iterates",
-               "dynamical": f"k = {s.horizon:g}·d^τ active iterates",
-               "samples": f"{s.horizon:g}·d samples"}[s.rule]
-    fig.suptitle(f"{s.optimizer}: optimal learning rate at d = {s.d}, σ = {s.sigma} "
-                 f"(B = {s.batch}), horizon {horizon}; exact finite-d recursion, "
+    horizon = {"active": f"$k$ = {s.horizon:g} active iterates",
+               "dynamical": rf"$k = {s.horizon:g}\,d^{{\tau}}$ active iterates",
+               "samples": rf"${s.horizon:g}\,d$ samples"}[s.rule]
+    fig.suptitle(rf"{s.optimizer}: optimal learning rate at $d$ = {s.d}, $\sigma$ = {s.sigma} "
+                 f"($B$ = {s.batch}), horizon {horizon}; exact finite-$d$ recursion, "
                  "derived region boundaries in white")
     fig.subplots_adjust(left=0.05, right=0.95, bottom=0.11, top=0.88)
     out = Path(out)

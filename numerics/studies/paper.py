@@ -34,7 +34,7 @@ from sparsemom.numerics.inputs.optimizer import Optimizer
 from sparsemom.numerics.runtime.atomic import write_text_atomic
 from sparsemom.numerics.runtime.figure_files import write_figure
 from sparsemom.numerics.runtime.parallel import parallel_map
-from sparsemom.numerics.runtime.plotting import ERRORBAR_ZORDER, axes_or_new, new_figure
+from sparsemom.numerics.runtime.plotting import ERRORBAR_ZORDER, axes_or_new, math_power, new_figure
 from sparsemom.numerics.simulate.harness import compare_with_theory
 from sparsemom.numerics.simulate.monte_carlo import monte_carlo_risk
 from sparsemom.numerics.studies.conflict import (
@@ -172,7 +172,8 @@ def plot_risk_curves(limit, t: np.ndarray, exact: dict, runs: np.ndarray, *, ax=
                 fmt="o", ms=3, color="C1", zorder=ERRORBAR_ZORDER,
                 label=rf"Monte Carlo, $d$ = {small:,}, {runs.shape[0]} runs ($\pm 2$ SE)")
     ax.set_yscale("log")
-    ax.set_xlabel(rf"rescaled time $t = k / d^{{{limit.time_exponent}}}$ (active updates)")
+    ax.set_xlabel(rf"rescaled time $t = k / {math_power('d', limit.time_exponent)}$ "
+                  "(active updates)")
     ax.set_ylabel(r"$E\,R_k / E\,R_0$  (limit units)")
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8, loc="best")
@@ -244,7 +245,7 @@ def component_panels(out: Path, full: bool) -> Figure:
         finite = [finite_d_components(limit, d, times) for d in dims]
         plot_limit_components(target, finite, ax=ax,
                               title=f"{limit.phase}\nκ = {kappa}, σ = {sigma}, γ = {gamma}; "
-                              rf"$k = t\,d^{{{limit.time_exponent}}}$")
+                              rf"$k = t\,{math_power('d', limit.time_exponent)}$")
         tables.append(limit_components_table(target, finite, region=name))
         errors = [float(np.max(np.abs(f.components - target.components))) for f in finite]
         figure.checks.append(CheckResult(
@@ -259,7 +260,7 @@ def critical_line(out: Path, full: bool) -> Figure:
     p_stars = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0) if full else (0.1, 1.0, 10.0)
     dims = (10**2, 10**3, 10**4, 10**5) if full else (10**2, 10**3, 10**4)
     result = run_critical_line(p_stars, dims, fine=25 if full else 7)
-    fig, ax = _subplots(1, 1, (8, 5.5))
+    fig, ax = _subplots(1, 1, (8, 6.5))
     plot_critical_line(result, ax=ax)
     figure = Figure("critical_line", "decay rate vs P* = 1 − exp(−p*B*) on κ = σ",
                     parameters={"p_star": list(p_stars), "dimensions": list(dims)},

@@ -10,6 +10,7 @@ timescales) → ``limits`` (scaling limits, regions, phases) → ``output`` (LaT
 
 from .core import symbols
 from .core.vectors import Dot, LinearVector
+from .definitions import covariance as _covariance  # noqa: F401  (registers the Gaussian law)
 from .definitions import ingredients, methods
 from .definitions.ingredients import (
     Discrete,
@@ -25,7 +26,15 @@ from .definitions.ingredients import (
     rademacher,
     sparse_sign,
 )
-from .definitions.laws import LAWS, DataLaw, LawParameter, law, register_law, unregister_law
+from .definitions.laws import (
+    LAWS,
+    DataLaw,
+    LawParameter,
+    RowCoupling,
+    law,
+    register_law,
+    unregister_law,
+)
 from .definitions.optimizers import (
     BUILT_IN_RULES,
     UPDATE_RULES,
@@ -55,7 +64,8 @@ from .properties.timescales import Timescales, timescales
 from .rare_class import law as _rare_class_law  # noqa: F401  (registers the rare-class law)
 
 __all__ = [
-    "methods", "ingredients", "LAWS", "DataLaw", "LawParameter", "law", "register_law",
+    "methods", "ingredients", "LAWS", "DataLaw", "LawParameter", "RowCoupling", "law",
+    "register_law",
     "unregister_law", "Discrete", "Gaussian", "Mask", "Moments", "Scalar", "StudentT", "TokenMask",
     "Vector", "gaussian_noise", "gaussian_vector", "rademacher",
     "sparse_sign", "UPDATE_RULES", "BUILT_IN_RULES",

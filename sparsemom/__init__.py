@@ -23,6 +23,7 @@ from sparsemom.numerics.version import __version__  # noqa: E402
 
 _DERIVATIONS = (
     "LAWS", "UPDATE_RULES", "BUILT_IN_RULES", "TIME_RULES", "DataLaw", "LawParameter",
+    "RowCoupling",
     "UpdateRule", "HyperParameter", "register_law", "unregister_law", "register_rule",
     "unregister_rule", "law", "update_rule", "Discrete", "Gaussian", "Mask", "Moments",
     "Scalar", "StudentT", "TokenMask", "Vector", "gaussian_noise", "gaussian_vector",
@@ -32,7 +33,8 @@ _DERIVATIONS = (
     "stationary_state", "stability_conditions", "Timescales", "timescales",
 )
 _NUMERICS = (
-    "Model", "SparseLeastSquares", "RareClassLogistic", "Optimizer", "BACKENDS",
+    "Model", "SparseLeastSquares", "RareClassLogistic", "GaussianCovariance",
+    "PowerLawRandomFeatures", "power_law_covariance", "Optimizer", "BACKENDS",
     "BackendFallbackWarning", "DivergenceWarning", "exact_risk", "exact_state",
     "MomentTrajectory", "closed_form_risk", "conditions_hold", "is_stable", "spectral_radius",
 )

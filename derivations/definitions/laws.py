@@ -55,6 +55,36 @@ ERROR_ENERGY = sp.Symbol("‖e‖²", nonnegative=True)
 
 
 @dataclass(frozen=True)
+class RowCoupling:
+    """The modes of one row are coupled through the row's prediction error.
+
+    A law with a coupling describes one *mode* of a row (its own error vector ``e``, of
+    dimension ``d``); the rest of the row enters the mode's gradient only through a
+    scalar ingredient whose variance is the symbol ``variance`` (declared
+    ``nonnegative``): for mode ``j``,
+
+        ρ_j = Σ_{i ≠ j} weight_i ‖e_i‖²,
+
+    ``weight`` an expression in the law's parameters evaluated at mode ``i`` (for Gaussian
+    data ``x ~ N(0, K)`` in ``K``'s eigenbasis: ``weight = λ``, and ``ρ_j`` is the variance
+    of ``Σ_{i≠j} x_i e_i``).  The derived mode recursion is then ``X_j' = A_j X_j + c_j +
+    u_j ρ_j`` with ``u_j = ∂c_j/∂ρ``; in expectation ``E ρ_j = ⟨q, X⟩ − q_j · X_j`` with the
+    row vector ``q_i = weight_i`` on ``E‖e_i‖²``: block diagonal plus rank one.
+    """
+
+    variance: sp.Symbol
+    weight: object
+    doc: str = ""
+
+    @property
+    def free_symbols(self) -> set:
+        return sp.sympify(self.weight).free_symbols
+
+    def canonical(self) -> tuple:
+        return (self.variance, sp.sympify(self.weight), self.doc)
+
+
+@dataclass(frozen=True)
 class LawParameter(HyperParameter):
     """A parameter of a data law: a :class:`~sparsemom.derivations.definitions.optimizers.HyperParameter`
     (symbol, interval, default, example) that may take one value per row (``per_row``).
@@ -100,6 +130,9 @@ class DataLaw:
     #: For a law whose second moments do not close: supplies ``moment_recursion(model,
     #: optimizer, time_rule)``, ``sample_expectation(projection)`` and ``risks()``.
     closure: object = None
+    #: For a law of one mode of a row whose modes couple through the row's prediction
+    #: (:class:`RowCoupling`); ``None``: rows are independent.
+    coupling: RowCoupling | None = None
     specs: tuple[LawParameter, ...] = field(init=False, repr=False)
 
     def __post_init__(self):
@@ -232,6 +265,8 @@ class DataLaw:
         ingredients = tuple((n, x.canonical()) for n, x in self.ingredients.items())
         parts = (self.name, self.title, self.parameter_text, self.source, specs, ingredients,
                  terms, sp.sympify(self.risk(ERROR_ENERGY)), self.closure is None)
+        if self.coupling is not None:
+            parts += (self.coupling.canonical(),)
         return hashlib.sha256(sp.srepr(parts).encode()).hexdigest()
 
     def risk_weight(self) -> sp.Expr:
@@ -313,8 +348,32 @@ def _check_exact(what: str, expr: sp.Expr) -> None:
         raise ValueError(f"{what} {expr} is not real and finite")
 
 
+def _check_coupling(law: DataLaw, built_in: bool) -> None:
+    """A coupling's variance is a fresh nonnegative symbol used only by the ingredients;
+    its weight an exact expression in the law's parameters."""
+    c = law.coupling
+    if c is None:
+        return
+    if not isinstance(c, RowCoupling):
+        raise ValueError(f"law coupling must be a RowCoupling; got {type(c).__name__}")
+    if not isinstance(c.variance, sp.Symbol) or not c.variance.is_nonnegative:
+        raise ValueError(f"law coupling variance must be a SymPy symbol declared "
+                         f"nonnegative=True; got {c.variance!r}")
+    if c.variance in {S.d, S.p, *law.symbols} or (not built_in and c.variance in engine_symbols()):
+        raise ValueError(f"law coupling variance {c.variance} must be a symbol of its own "
+                         "(not a parameter of the law or a symbol the engine uses)")
+    weight = sp.sympify(c.weight)
+    _check_exact("law coupling weight", weight)
+    extra = weight.free_symbols - {S.d, S.p, *law.symbols}
+    if extra:
+        raise ValueError(f"law coupling weight uses undeclared symbols {sorted(map(str, extra))}")
+    if law.token_mask:
+        raise ValueError("a coupled law has dense gradients (its modes share one clock); "
+                         "it may not have a TokenMask")
+
+
 def _check_definition(law: DataLaw) -> None:
-    allowed = {S.d, S.p, *law.symbols}
+    allowed = {S.d, S.p, *law.symbols} | ({law.coupling.variance} if law.coupling else set())
     for name, x in law.ingredients.items():
         extra = x.free_symbols - allowed
         if extra:
@@ -389,7 +448,10 @@ def register_law(law: DataLaw, *, replace: bool = False, built_in: bool = False)
     _check_ingredients(law)
     _check_parameters(law, built_in)
     if law.closed_moments:
+        _check_coupling(law, built_in)
         _check_definition(law)
+    elif law.coupling is not None:
+        raise ValueError("a coupled law needs closed moments (no closure)")
     return _LAWS.add(law, replace=replace, built_in=built_in)
 
 
@@ -427,5 +489,5 @@ LEAST_SQUARES = DataLaw(
 )
 register_law(LEAST_SQUARES, built_in=True)
 
-__all__ = ["DataLaw", "LawParameter", "LAWS", "LEAST_SQUARES", "ERROR_ENERGY",
+__all__ = ["DataLaw", "LawParameter", "RowCoupling", "LAWS", "LEAST_SQUARES", "ERROR_ENERGY",
            "register_law", "unregister_law", "law", "is_built_in_law"]

@@ -61,16 +61,30 @@ class MomentRecursion:
     hyper_parameters: tuple[sp.Symbol, ...] = (S.lr, S.beta)
     #: The hyper-parameters declared within ``[0, 1]`` (float code keeps ``1 − h`` apart).
     unit_interval: tuple[sp.Symbol, ...] = ()
+    #: For a coupled law (:class:`~sparsemom.derivations.definitions.laws.RowCoupling`): the
+    #: column ``u`` (n × 1) and the row ``q`` (1 × n) of the rank-one coupling of the modes of
+    #: a row, ``X_j' = A_j X_j + c_j + u_j Σ_i q_i X_i`` (``A_j`` already holds ``−u_j q_j``,
+    #: so the sum runs over every mode of the row, ``j`` included); ``None`` for rows that
+    #: are independent.
+    coupling: sp.ImmutableMatrix | None = None
+    coupling_weights: sp.ImmutableMatrix | None = None
 
     def __post_init__(self):
         # Every expression rebuilt from its arguments, as unpickling rebuilds it: ``factor``
         # leaves forms such as ``-(ηp − 3)/3`` that SymPy re-evaluates to ``1 − ηp/3`` when
         # rebuilt, so a recursion read from the derivation store would otherwise differ
         # from (and have another fingerprint than) the same recursion derived in memory.
-        for name in ("transition", "forcing", "mean_transition"):
-            object.__setattr__(self, name, sp.ImmutableMatrix(getattr(self, name).applyfunc(rebuilt)))
+        for name in ("transition", "forcing", "mean_transition", "coupling", "coupling_weights"):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name,
+                                   sp.ImmutableMatrix(getattr(self, name).applyfunc(rebuilt)))
         object.__setattr__(self, "risk", rebuilt(sp.sympify(self.risk)))
         object.__setattr__(self, "initial", tuple(rebuilt(sp.sympify(x)) for x in self.initial))
+
+    @property
+    def coupled(self) -> bool:
+        """The modes of a row couple (:attr:`coupling` is set)."""
+        return self.coupling is not None
 
     @property
     def risk_weights(self) -> sp.ImmutableMatrix:
@@ -86,6 +100,8 @@ class MomentRecursion:
         parts = (self.model, self.optimizer, self.time_rule, self.state, self.transition,
                  self.forcing, self.mean_transition, self.risk, self.initial, self.parameters,
                  self.hyper_parameters, self.unit_interval)
+        if self.coupled:
+            parts += (self.coupling, self.coupling_weights)
         return hashlib.sha256(sp.srepr(parts).encode()).hexdigest()
 
     def equations(self) -> list[sp.Eq]:

@@ -64,11 +64,15 @@ def derive_recursion(model: str, optimizer: str, time_rule: str = "steps") -> Mo
         raise ValueError(f"time rule must be one of {', '.join(map(repr, TIME_RULES))}; "
                          f"got {time_rule!r}")
     law = law_named(model)
+    if law.coupling is not None and time_rule != "steps":
+        raise ValueError(f"the modes of law {model!r} are coupled and share one clock: use "
+                         "time rule 'steps'")
     if not law.closed_moments:
         return law.closure.moment_recursion(optimizer, time_rule)
     rule: UpdateRule = update_rule(optimizer)
+    own = set(law.symbols) | ({law.coupling.variance} if law.coupling else set())
     shared = sorted({h.name for h in law.specs} & {h.name for h in rule.specs}
-                    | {str(s) for s in set(law.symbols) & {h.symbol for h in rule.specs}})
+                    | {str(s) for s in own & {h.symbol for h in rule.specs}})
     if shared:
         raise ValueError(f"law {model!r} and rule {optimizer!r} both have parameters named "
                          f"{shared}: rename one of them")
@@ -112,6 +116,11 @@ def derive_recursion(model: str, optimizer: str, time_rule: str = "steps") -> Mo
     if any(c != 0 for c in mean_constant):
         raise ArithmeticError("mean update has a constant term")
 
+    coupling = coupling_weights = None
+    if law.coupling is not None:
+        transition, forcing, coupling, coupling_weights = _coupled(
+            law.coupling, transition, forcing, mean_transition, state)
+
     starts_at_error = {e, *rule.start_equal_to_error}
     initial = tuple(R0 if set(pair) <= starts_at_error else sp.Integer(0) for pair in pairs)
     return MomentRecursion(
@@ -129,7 +138,26 @@ def derive_recursion(model: str, optimizer: str, time_rule: str = "steps") -> Mo
         parameters=(S.lr, S.beta, *law.model_symbols, *rule.symbols),
         hyper_parameters=(S.lr, S.beta, *rule.symbols),
         unit_interval=tuple(h for h in (S.lr, S.beta, *rule.symbols) if h in rule.unit_interval),
+        coupling=coupling,
+        coupling_weights=coupling_weights,
     )
+
+
+def _coupled(coupling, transition, forcing, mean_transition, state):
+    """``(A − u q_self, c|_{ϱ=0}, u, q)`` of a mode whose forcing is affine in the coupled
+    variance ``ϱ = Σ_{i≠j} q_i X_i`` (:class:`~sparsemom.derivations.definitions.laws.RowCoupling`):
+    ``u = ∂c/∂ϱ`` and ``q`` the weight on ``E‖e‖²`` (``state[0]``).  Writing ``ϱ`` as the
+    sum over every mode minus the mode's own term moves ``−u q`` into the mode's block."""
+    rho = coupling.variance
+    if transition.has(rho) or mean_transition.has(rho):
+        raise ArithmeticError(f"the coupled variance {rho} enters the transition, not only "
+                              "the forcing")
+    u = forcing.diff(rho)
+    if u.has(rho):
+        raise ArithmeticError(f"the forcing is not affine in the coupled variance {rho}")
+    q = sp.ImmutableMatrix([[sp.sympify(coupling.weight)] + [0] * (len(state) - 1)])
+    block = sp.ImmutableMatrix(transition - u * q).applyfunc(sp.factor)
+    return (block, forcing.subs(rho, 0).applyfunc(sp.factor), u.applyfunc(sp.factor), q)
 
 
 @cached_by_definition
@@ -159,7 +187,8 @@ def shipped_recursions() -> list[tuple[str, str, str]]:
     time rule (rules a user registers get their code generated at run time)."""
     return [(name, rule.name, t) for name, law in LAWS.items()
             if is_built_in_law(name) and law.closed_moments
-            for rule in BUILT_IN_RULES for t in TIME_RULES]
+            for rule in BUILT_IN_RULES for t in TIME_RULES
+            if law.coupling is None or t == "steps"]
 
 
 def all_recursions() -> list[MomentRecursion]:

@@ -155,7 +155,8 @@ def kernel_expressions(recursion: MomentRecursion) -> KernelExpressions:
     """Prepare ``recursion`` for the printers (see module docstring)."""
     signature = Signature.of(recursion)
     blocks = {"transition": recursion.transition, "forcing": recursion.forcing,
-              "risk_weights": recursion.risk_weights, "initial": recursion.initial}
+              "risk_weights": recursion.risk_weights, "initial": recursion.initial,
+              "coupling": recursion.coupling, "coupling_weights": recursion.coupling_weights}
     entries = [x for name, _ in signature.outputs for x in blocks[name]]
     signature.check_inputs(entries, f"the recursion {recursion.fingerprint[:12]}")
     rename = signature.renaming

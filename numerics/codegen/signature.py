@@ -6,7 +6,8 @@ backend passes values in), each named in generated code by its API name (``lr``,
 ``h_nu``).  Outputs
 are the named blocks of the recursion ``X_{k+1} = A X_k + c``, ``E R_k = w · X_k``
 from ``X_0``: ``transition`` (``A`` row-major, ``n²`` entries), ``forcing``,
-``risk_weights`` and ``initial`` (``n`` each).  :meth:`Signature.check_inputs` refuses
+``risk_weights`` and ``initial`` (``n`` each); a coupled recursion adds ``coupling`` (``u``)
+and ``coupling_weights`` (``q``), ``n`` each.  :meth:`Signature.check_inputs` refuses
 an expression with a free symbol that is not an input, so no generated function can
 read a value nobody passes.
 """
@@ -64,8 +65,10 @@ class Signature:
         if len(set(names)) != len(names):
             raise ValueError(f"input names of {recursion.model}/{recursion.optimizer} collide: "
                              f"{names}")
-        return cls(inputs, names, (("transition", n * n), ("forcing", n), ("risk_weights", n),
-                                   ("initial", n)))
+        outputs = (("transition", n * n), ("forcing", n), ("risk_weights", n), ("initial", n))
+        if recursion.coupled:
+            outputs += (("coupling", n), ("coupling_weights", n))
+        return cls(inputs, names, outputs)
 
     @property
     def renaming(self) -> dict[sp.Symbol, sp.Symbol]:

@@ -67,7 +67,7 @@ def _python_function(kx: KernelExpressions, name: str, printer, doc: str) -> lis
     for sym, expr in kx.intermediates:
         lines.append(f"    {sym.name} = {printer.doprint(expr)}")
     lines.append("    return (")
-    for block in ("transition", "forcing", "risk_weights", "initial"):
+    for block, _ in kx.signature.outputs:
         values = ", ".join(printer.doprint(x) for x in kx.block(block))
         lines.append(f"        ({values},),  # {block}")
     lines.append("    )")
@@ -99,6 +99,9 @@ def python_source(recursion: MomentRecursion) -> str:
     kx = kernel_expressions(recursion)
     doc = ("Per-row ``(A row-major, c, w, X_0)`` of ``X_{k+1} = A X_k + c``, "
            "``E R_k = w · X_k`` (BACKEND).")
+    if recursion.coupled:
+        doc = ("Per-mode ``(A row-major, c, w, X_0, u, q)`` of ``X_{j,k+1} = A_j X_{j,k} + c_j "
+               "+ u_j Σ_i q_i · X_{i,k}``, ``E R_k = Σ_j w_j · X_{j,k}`` (BACKEND).")
     lines = [
         '"""' + _header(recursion, "") + '\n"""',
         "",
@@ -358,6 +361,8 @@ def c_source(recursion: MomentRecursion) -> str:
     pr = _VectorCPrinter()
     name = f"sparsemom_{module_name(recursion)}"
     n = kx.size
+    if recursion.coupled:
+        return _coupled_c_source(recursion, kx, pr, name)
 
     used = set().union(*(x.free_symbols for _, x in kx.intermediates),
                        *(x.free_symbols for x in kx.outputs))
@@ -373,9 +378,7 @@ def c_source(recursion: MomentRecursion) -> str:
         return " + ".join(f"{_vector_name(('w', i))}[g] * {state(i)}" for i in range(n)
                           if ("w", i) in names) or "zero"
 
-    def macro(head: str, lines: list[str]) -> list[str]:
-        return [f"#define {head} \\", "    do { \\", *(f"        {x} \\" for x in lines),
-                "    } while (0)"]
+    macro = _macro
 
     step = _update(lambda i: _affine_row(i, n, names.__contains__, "A", "c"), n, risk, "acc")
     if n <= PAIR_MAX_MOMENTS:
@@ -406,6 +409,76 @@ def c_source(recursion: MomentRecursion) -> str:
     if sx is not None:
         coef += ["", *_scheduled_c(sx, name, kx, pr, risk, macro, specialise)]
     specialise += ["", '#include "recursion_kernel.h"', ""]
+    head = ["/*", _header(recursion, " * "), " */", "", '#include "lanewise.h"', "",
+            *(line for f, arity in sorted(pr.lanewise.items()) for line in _lanewise(f, arity)),
+            *([""] if pr.lanewise else [])]
+    return "\n".join(head + coef + specialise)
+
+
+def _macro(head: str, lines: list[str]) -> list[str]:
+    """A C statement macro ``head`` of ``lines`` (``do { … } while (0)``)."""
+    return [f"#define {head} \\", "    do { \\", *(f"        {x} \\" for x in lines),
+            "    } while (0)"]
+
+
+def _coupled_c_source(recursion: MomentRecursion, kx: KernelExpressions, pr: _VectorCPrinter,
+                      name: str) -> str:
+    """The C kernel of coupled modes: the coefficient function and the macros that
+    specialise ``c/coupled_kernel.h`` — the kept coefficients (entries of ``A``, ``c``,
+    ``u``, ``q``, ``w`` not identically 0) and the step ``x ← A x + c + u S``."""
+    n = kx.size
+    start = {block: s.start for block, s in kx.signature.slices().items()}
+    letters = {"transition": "A", "forcing": "c", "coupling": "u", "coupling_weights": "q",
+               "risk_weights": "w"}
+    kept: dict[tuple, int] = {}
+    for block, letter in letters.items():
+        values = kx.block(block)
+        for index, value in enumerate(values):
+            if value != 0:
+                key = (letter, *divmod(index, n)) if letter == "A" else (letter, index)
+                kept[key] = start[block] + index
+    slot = {key: i for i, key in enumerate(kept)}
+
+    def k(key) -> str:
+        return f"k[{slot[key]}]"
+
+    def dot(letter: str) -> str:
+        return " + ".join(f"{k((letter, i))} * x[{i}]" for i in range(n)
+                          if (letter, i) in slot) or "((vec){0})"
+
+    def row(i: int) -> str:
+        terms = [f"{k(('A', i, j))} * x[{j}]" for j in range(n) if ("A", i, j) in slot]
+        terms += [k(("c", i))] if ("c", i) in slot else []
+        terms += [f"{k(('u', i))} * (S)"] if ("u", i) in slot else []
+        return " + ".join(terms) or "((vec){0})"
+
+    macro = _macro
+    used = set().union(*(x.free_symbols for _, x in kx.intermediates),
+                       *(x.free_symbols for x in kx.outputs))
+    inputs = ", ".join(a.name for a in kx.arguments)
+    coef = [f"/* The outputs ({', '.join(f'{b} {c}' for b, c in kx.signature.outputs)}) of a "
+            f"group of modes, lane l from mode l's inputs ({inputs}). */",
+            *_vector_function(pr, f"{name}_coefficients", kx.arguments, used,
+                              kx.intermediates, kx.outputs)]
+    specialise = [
+        "",
+        f"#define KERNEL {name}",
+        f'#define KERNEL_FINGERPRINT "{recursion.fingerprint}"',
+        f"#define N_ARGUMENTS {len(kx.arguments)}",
+        f"#define N_OUTPUTS {len(kx.outputs)}",
+        f"#define N_STATE {n}",
+        f"#define N_COEFFICIENTS {len(kept)}",
+        f"#define COEFFICIENTS(arg, out) {name}_coefficients(arg, out)",
+        *macro("KEEP_COEFFICIENTS(out, k)", [f"(k)[{slot[key]}] = (out)[{o}];"
+                                             for key, o in kept.items()]),
+        *macro("INITIAL_OF(out, x)", [f"(x)[{i}] = (out)[{start['initial'] + i}];"
+                                      for i in range(n)]),
+        f"#define COUPLING_OF(k, x) ({dot('q')})",
+        f"#define RISK_OF(k, x) ({dot('w')})",
+        *macro("COUPLED_STEP(k, x, S)", [*[f"const vec y{i} = {row(i)};" for i in range(n)],
+                                         *[f"x[{i}] = y{i};" for i in range(n)]]),
+        "", '#include "coupled_kernel.h"', "",
+    ]
     head = ["/*", _header(recursion, " * "), " */", "", '#include "lanewise.h"', "",
             *(line for f, arity in sorted(pr.lanewise.items()) for line in _lanewise(f, arity)),
             *([""] if pr.lanewise else [])]

@@ -73,6 +73,14 @@ def check_per_row(name: str, value, *, lower=None, upper=None,
     return values
 
 
+def check_real(name: str, value, *, lower=None, lower_open=False) -> float:
+    """A real scalar (``check_per_row``'s checks, then not an array), as a float."""
+    values = check_per_row(name, value, lower=lower, lower_open=lower_open)
+    if values.ndim:
+        raise ValueError(f"{name} must be a scalar; got an array of shape {values.shape}")
+    return float(values[()])
+
+
 def _float_exact(bound) -> bool:
     """``bound`` is None, infinite, or a number that a float64 holds exactly (e.g. 0, 1,
     1/2, or a float bound itself)."""

@@ -221,7 +221,7 @@ def default_threads(rows: int) -> int:
     return max(1, min(os.cpu_count() or 1, rows // 16_384 or 1))
 
 
-def _pointers(arrays: list[np.ndarray]):
+def pointer_array(arrays: list[np.ndarray]):
     """``double *[]`` and strides (0: a scalar broadcast over rows) of float64 arrays."""
     pointers = (ctypes.POINTER(ctypes.c_double) * len(arrays))(
         *[a.ctypes.data_as(ctypes.POINTER(ctypes.c_double)) for a in arrays])
@@ -269,13 +269,13 @@ def risk_c(rec: MomentRecursion, values: dict, rows: int, steps: int, threads: i
     fn.argtypes = [ctypes.c_long, ctypes.c_long, double_pp, long_p, double_pp, long_p, double_p,
                    double_p, ctypes.c_int]
     args = float_arguments(rec, values)
-    pointers, strides = _pointers(args)
+    pointers, strides = pointer_array(args)
     start = initial_column(initial, rec, rows)
     if start:
         x0 = coefficient_arrays(rec, args, rows)[3]     # the derived X_0 of the others
         columns = [np.ascontiguousarray(np.asarray(start[i], dtype=float)) if i in start
                    else np.ascontiguousarray(x0[i]) for i in range(len(rec.state))]
-        init_pointers, init_strides = _pointers(columns)
+        init_pointers, init_strides = pointer_array(columns)
     else:
         columns, init_pointers, init_strides = [], None, None
     table = schedule_monomials(rec, multipliers, steps) if multipliers else None

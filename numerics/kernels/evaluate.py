@@ -30,6 +30,9 @@ class NumericRecursion:
     forcing: np.ndarray
     risk_weights: np.ndarray
     initial: np.ndarray
+    #: ``u`` and ``q`` (n, rows) of a coupled recursion (rows are the modes of one row).
+    coupling: np.ndarray | None = None
+    coupling_weights: np.ndarray | None = None
 
 
 def _symbols(recursion: MomentRecursion) -> tuple[sp.Symbol, ...]:
@@ -43,6 +46,8 @@ def _entries(recursion: MomentRecursion) -> dict[str, list[sp.Expr]]:
         "forcing": list(recursion.forcing),
         "risk_weights": list(recursion.risk_weights),
         "initial": list(recursion.initial),
+        **({"coupling": list(recursion.coupling),
+            "coupling_weights": list(recursion.coupling_weights)} if recursion.coupled else {}),
     }
 
 

@@ -16,7 +16,7 @@ from sparsemom.derivations.engine.recursion import observing, recursion_for
 from sparsemom.numerics.inputs.initial_state import initial_moments
 from sparsemom.numerics.inputs.parameters import parameter_values
 from sparsemom.numerics.inputs.validation import check_integer
-from sparsemom.numerics.kernels import backends
+from sparsemom.numerics.kernels import backends, coupled
 from sparsemom.numerics.kernels.compiler import CompileError
 from sparsemom.numerics.kernels.run_cost import (
     MAX_HOURS,
@@ -92,6 +92,13 @@ def exact_risk(model, optimizer, steps: int, backend: str = "auto", dps: int = 5
                    input_bits(values.values()) if backend == "exact" else 1)
     multipliers = run["multipliers"]
 
+    if rec.coupled:
+        risk, diverged = _coupled_risk(rec, values, rows, steps, backend, dps, threads, run)
+        if diverged >= 0:
+            warnings.warn(f"expected risk overflowed float64 at step {diverged}: the "
+                          "parameters are outside the stability region", DivergenceWarning,
+                          stacklevel=2)
+        return risk
     if backend == "exact":
         return backends.risk_exact(rec, values, rows, steps, **run)[0]
     if backend == "mpmath":
@@ -114,6 +121,23 @@ def exact_risk(model, optimizer, steps: int, backend: str = "auto", dps: int = 5
         warnings.warn(f"expected risk overflowed float64 at step {diverged}: the parameters "
                       "are outside the stability region", DivergenceWarning, stacklevel=2)
     return risk
+
+
+def _coupled_risk(rec, values, rows, steps, backend, dps, threads, run):
+    """The risk of coupled modes (:mod:`sparsemom.numerics.kernels.coupled`) on ``backend``
+    (``"auto"``: the C kernel when a compiler works, else NumPy)."""
+    if backend == "exact":
+        return coupled.risk_exact(rec, values, rows, steps, **run)
+    if backend == "mpmath":
+        return coupled.risk_mpmath(rec, values, rows, steps, dps, **run)
+    if backend == "auto" and _C_UNAVAILABLE is None:
+        try:
+            return coupled.risk_c(rec, values, rows, steps, threads, **run)
+        except CompileError as exc:
+            _mark_c_unavailable(exc)
+    if backend == "c":
+        return coupled.risk_c(rec, values, rows, steps, threads, **run)
+    return coupled.risk_numpy(rec, values, rows, steps, **run)
 
 
 def _has_scheduled_kernel(rec) -> bool:

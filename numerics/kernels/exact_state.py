@@ -15,7 +15,7 @@ import mpmath
 import numpy as np
 
 from sparsemom.numerics.inputs.validation import check_integer
-from sparsemom.numerics.kernels import backends
+from sparsemom.numerics.kernels import backends, coupled
 from sparsemom.numerics.kernels.exact_risk import DivergenceWarning, recursion_problem
 from sparsemom.numerics.kernels.run_cost import (
     MAX_HOURS,
@@ -121,7 +121,11 @@ def exact_state(model, optimizer, steps: int, backend: str = "numpy", dps: int =
     check_run_time(backend, rows, steps, len(rec.state), max_hours,
                    input_bits(values.values()) if backend == "exact" else 1)
     record: dict = {}
-    if backend == "numpy":
+    if rec.coupled:
+        iterate = {"numpy": coupled.risk_numpy, "exact": coupled.risk_exact,
+                   "mpmath": lambda *a, **k: coupled.risk_mpmath(*a[:4], dps, *a[4:], **k)}
+        _, diverged = iterate[backend](rec, values, rows, steps, record=record, **run)
+    elif backend == "numpy":
         _, diverged = backends.risk_numpy(rec, values, rows, steps, record=record, **run)
     elif backend == "mpmath":
         _, diverged = backends.risk_mpmath(rec, values, rows, steps, dps, record=record, **run)

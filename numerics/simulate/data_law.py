@@ -246,6 +246,10 @@ def law_sampler(model, batch: int, rows: int | None = None) -> LawSampler:
     ``ValueError`` names an ingredient whose distribution is invalid at the model's
     parameters (a negative variance, a probability outside [0, 1], …)."""
     model.name   # refuses a model whose law was redefined
+    if model.law.coupling is not None:
+        raise ValueError(f"law {model.law.name!r} describes one mode of a row whose modes "
+                         "couple; sample the whole row with sparsemom.numerics.simulate.covariance "
+                         "(modes_monte_carlo_risk, features_monte_carlo_risk)")
     numeric = numeric_law(model.law)
     rows = model.rows if rows is None else rows
     values = {S.d: float(model.d), S.batch: float(batch)}

@@ -1,0 +1,151 @@
+"""Gaussian data with a covariance spectrum, with numbers (model M3 of ``docs/model.md``).
+
+:class:`GaussianCovariance` is the law :data:`~sparsemom.derivations.definitions.covariance.GAUSSIAN_COVARIANCE`
+with its modes as the rows of a :class:`~sparsemom.numerics.inputs.models.Model`: the
+eigenvalues ``λ_j`` of ``K``, the initial errors ``R0_j = ‖e_{j,0}‖²`` projected on the
+eigenvectors, the label-noise variance ``s²`` and the multiplicity ``d`` of every mode.
+
+Two problem constructors, with the conventions of E. Paquette, C. Paquette, L. Xiao,
+J. Pennington, "4+3 phases of compute-optimal neural scaling laws" (arXiv 2405.15074):
+
+* :func:`power_law_covariance` — ``K = diag(j^{−2α})``, target ``θ*_j = j^{−β}``,
+  ``θ_0 = 0``: ``λ_j = j^{−2α}``, ``R0_j = j^{−2β}``, ``j = 1..d``;
+* :class:`PowerLawRandomFeatures` — data ``x ~ N(0, D)`` in ``R^v`` with ``D = diag(j^{−2α})``,
+  target ``y = ⟨x, b⟩`` with ``b_j = j^{−β}``, features ``φ = Wᵀx ∈ R^d`` for a fixed
+  ``W ∈ R^{v×d}`` of i.i.d. ``N(0, 1/d)`` entries, model ``⟨φ, θ⟩`` from ``θ_0 = 0``.  With
+  ``D^{1/2} W = U Σ Vᵀ`` (thin SVD), the features' covariance ``K = Wᵀ D W = V Σ² Vᵀ`` has
+  eigenvalues ``λ_j = σ_j²``; the best ``θ* = V Σ^{−1} Uᵀ D^{1/2} b`` leaves the residual
+  ``y − ⟨φ, θ*⟩``, which is Gaussian and uncorrelated with ``φ``, hence independent of it:
+  exactly label noise of variance ``s² = 2 R_∞``, ``R_∞ = ½ ‖(I − U Uᵀ) D^{1/2} b‖²``.  The
+  initial error ``e_0 = −θ*`` has projections ``λ_j R0_j = (Uᵀ D^{1/2} b)_j²``.  Modes with
+  ``σ_j = 0`` (when ``v < d``) neither move nor count and are left out.
+"""
+
+from __future__ import annotations
+
+import mpmath
+import numpy as np
+
+from sparsemom.derivations.definitions.covariance import GAUSSIAN_COVARIANCE
+from sparsemom.numerics.inputs.models import MAX_DIMENSION, Model
+from sparsemom.numerics.inputs.seeds import check_seed, seed_sequence
+from sparsemom.numerics.inputs.validation import check_integer, check_real
+
+#: Precisions of the random-features spectrum: NumPy's SVD, or mpmath's at ``dps`` digits.
+SPECTRUM_PRECISIONS = ("float64", "mpmath")
+
+
+class GaussianCovariance(Model):
+    """``x ~ N(0, K)``, ``y = ⟨x, θ*⟩ + ξ`` in ``K``'s eigenbasis: one row of coupled modes.
+
+    Parameters: ``eigenvalues`` ``λ_j > 0`` (one per mode); ``R0`` the initial errors
+    ``‖e_{j,0}‖² ≥ 0`` projected on the modes (scalar or one per mode); ``sigma2 = s² ≥ 0``
+    the label-noise variance; ``multiplicity`` ``d`` the dimension of every mode (1: the
+    eigenvalues are those of ``K``, each once).  The excess risk is
+    ``R = ½ Σ_j λ_j ‖e_j‖²``; :attr:`risk_floor` ``= ½ s²`` is what no ``θ`` removes.
+    """
+
+    def __init__(self, eigenvalues, R0=1, sigma2=0, multiplicity: int = 1):
+        super().__init__(GAUSSIAN_COVARIANCE, multiplicity, R0=R0, eigenvalue=eigenvalues,
+                         sigma2=sigma2)
+
+    @property
+    def modes(self) -> int:
+        return self.rows
+
+    @property
+    def risk_floor(self) -> float:
+        """``R_∞ = ½ s²``: the risk of the best ``θ``."""
+        return float(self.sigma2) / 2
+
+    def __repr__(self) -> str:
+        return (f"GaussianCovariance({self.modes} modes, multiplicity {self.d}, "
+                f"sigma2={float(self.sigma2):.6g})")
+
+
+def power_law_covariance(alpha, beta, d: int, sigma2=0) -> GaussianCovariance:
+    """``λ_j = j^{−2α}``, ``R0_j = j^{−2β}`` (``θ*_j = j^{−β}``, ``θ_0 = 0``), ``j = 1..d``.
+
+    ``alpha > 0``; ``beta`` real with ``2α + 2β > 1`` is what keeps the initial risk
+    ``½ Σ_j j^{−2α−2β}`` bounded as ``d → ∞`` (not required at finite ``d``)."""
+    alpha = check_real("alpha", alpha, lower=0, lower_open=True)
+    beta = check_real("beta", beta)
+    d = check_integer("d", d, minimum=1, maximum=MAX_DIMENSION)
+    j = np.arange(1, d + 1, dtype=float)
+    return GaussianCovariance(j ** (-2 * alpha), R0=j ** (-2 * beta), sigma2=sigma2)
+
+
+class PowerLawRandomFeatures(GaussianCovariance):
+    """Power-law random features with ``W`` fixed (see the module docstring).
+
+    ``alpha > 0``, ``beta`` real, ``v ≥ 1`` data dimension, ``d ≥ 1`` features, ``seed``
+    (an integer ``≥ 0``, a ``SeedSequence`` or a ``Generator``) draws ``W``.  ``precision``
+    ``"float64"`` (NumPy's SVD) or ``"mpmath"`` (``dps`` digits; ``O((v+d)³)`` in software:
+    for ``v, d`` up to a few hundred).  Keeps ``W``, ``D`` (:attr:`data_variances`), ``b``
+    (:attr:`target`), ``θ*`` (:attr:`optimum`) and :attr:`risk_floor` ``R_∞``.
+    """
+
+    def __init__(self, alpha, beta, v: int, d: int, seed=0, precision: str = "float64",
+                 dps: int = 50):
+        self.alpha = check_real("alpha", alpha, lower=0, lower_open=True)
+        self.beta = check_real("beta", beta)
+        self.v = check_integer("v", v, minimum=1, maximum=MAX_DIMENSION)
+        self.features = check_integer("d", d, minimum=1, maximum=MAX_DIMENSION)
+        if precision not in SPECTRUM_PRECISIONS:
+            raise ValueError(f"precision must be one of {SPECTRUM_PRECISIONS}; got {precision!r}")
+        dps = check_integer("dps", dps, minimum=15)
+        rng = np.random.default_rng(seed_sequence(check_seed(seed)))
+        self.W = rng.standard_normal((self.v, self.features)) / np.sqrt(self.features)
+        j = np.arange(1, self.v + 1, dtype=float)
+        self.data_variances = j ** (-2 * self.alpha)
+        self.target = j ** (-self.beta)
+        spectrum = (_spectrum_float64 if precision == "float64" else _spectrum_mpmath)(
+            np.sqrt(self.data_variances)[:, None] * self.W, np.sqrt(self.data_variances) * self.target,
+            dps)
+        sigma, projections, residual, self._basis = spectrum
+        keep = sigma > 0
+        self.floor = residual / 2
+        super().__init__(sigma[keep] ** 2, R0=projections[keep] ** 2 / sigma[keep] ** 2,
+                         sigma2=residual)
+
+    @property
+    def risk_floor(self) -> float:
+        """``R_∞ = ½ ‖(I − U Uᵀ) D^{1/2} b‖²``, the risk of the best ``θ``."""
+        return float(self.floor)
+
+    @property
+    def optimum(self) -> np.ndarray:
+        """``θ* = V Σ^{−1} Uᵀ D^{1/2} b`` in feature coordinates."""
+        V, sigma, projections = self._basis
+        keep = sigma > 0
+        return V[:, keep] @ (projections[keep] / sigma[keep])
+
+    def __repr__(self) -> str:
+        return (f"PowerLawRandomFeatures(alpha={self.alpha}, beta={self.beta}, v={self.v}, "
+                f"d={self.features}, {self.modes} modes, R_inf={self.risk_floor:.6g})")
+
+
+def _spectrum_float64(M: np.ndarray, target: np.ndarray, dps: int):
+    """``(σ, Uᵀt, ‖(I − UUᵀ)t‖², (V, σ, Uᵀt))`` of ``M = U Σ Vᵀ`` and ``t = D^{1/2} b``."""
+    U, sigma, Vt = np.linalg.svd(M, full_matrices=False)
+    sigma = np.where(sigma > sigma.max(initial=0) * max(M.shape) * np.finfo(float).eps, sigma, 0)
+    projections = U.T @ target
+    residual = float(np.sum((target - U @ projections) ** 2))
+    return sigma, projections, residual, (Vt.T, sigma, projections)
+
+
+def _spectrum_mpmath(M: np.ndarray, target: np.ndarray, dps: int):
+    """As :func:`_spectrum_float64`, the SVD at ``dps`` digits (results rounded to float64)."""
+    with mpmath.workdps(dps):
+        A = mpmath.matrix(M.tolist())
+        U, S, V = mpmath.svd_r(A, full_matrices=False, compute_uv=True)
+        t = mpmath.matrix(target.tolist())
+        proj = U.T * t
+        rest = t - U * proj
+        residual = float(mpmath.fsum(x ** 2 for x in rest))
+        sigma = np.array([float(S[i]) for i in range(S.rows)])
+        projections = np.array([float(proj[i]) for i in range(proj.rows)])
+        Vt = np.array([[float(V[i, j]) for j in range(V.cols)] for i in range(V.rows)])
+    tol = sigma.max(initial=0) * max(M.shape) * 10.0 ** (-dps + 2)
+    sigma = np.where(sigma > tol, sigma, 0)
+    return sigma, projections, residual, (Vt.T, sigma, projections)

@@ -1,0 +1,207 @@
+"""Coupled modes: ``X_{j,k+1} = A_j X_{j,k} + c_j + u_j S_k``, ``S_k = Σ_i q_i · X_{i,k}``.
+
+A law with a :class:`~sparsemom.derivations.definitions.laws.RowCoupling` (Gaussian data
+with a covariance spectrum: :mod:`sparsemom.derivations.definitions.covariance`) derives the
+recursion of one mode with its coupling column ``u`` and weights ``q``
+(:class:`~sparsemom.derivations.engine.moments.MomentRecursion`); the rows of the numeric
+model are the modes of one row, so every step first reduces ``S_k`` over all modes, then
+advances every mode: block diagonal plus rank one.  The risk is ``E R_k = Σ_j w_j · X_{j,k}``.
+
+One iteration serves the three backends, on arrays of shape ``(n, modes)``: float64 (the
+generated NumPy coefficients), ``mpf`` (the generated mpmath coefficients) and
+``Fraction`` (the SymPy matrices at exact rationals).  Schedules give each step its own
+coefficients.  In float64 a non-finite state (unstable parameters) stops the iteration:
+the risk is ``inf`` from that step on.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+from collections.abc import Callable
+from fractions import Fraction
+
+import mpmath
+import numpy as np
+
+from sparsemom.numerics.codegen.expressions import module_name
+from sparsemom.numerics.codegen.signature import Signature
+from sparsemom.numerics.kernels import backends
+from sparsemom.numerics.kernels.compiler import load_kernel
+from sparsemom.numerics.kernels.evaluate import evaluate_exact
+
+#: Arrays of one step: ``(A (n, n, modes), c (n, modes), u (n, modes))``.
+StepArrays = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def iterate(step_arrays: Callable[[int], StepArrays], X0: np.ndarray, w: np.ndarray,
+            q: np.ndarray, steps: int, total: Callable, record: dict | None = None):
+    """``(risk, diverged)``: ``E R_k`` for ``k = 0..steps`` of the coupled recursion from
+    ``X0`` (n, modes), and the first step whose state is not finite (``-1``: none).
+    ``total`` sums an array as the backend's arithmetic wants (NumPy's pairwise sum of
+    floats, ``mpmath.fsum``, ``sum`` of fractions)."""
+    n = X0.shape[0]
+    X = X0
+    risk = np.empty(steps + 1, dtype=X0.dtype)
+    floating = X0.dtype.kind == "f"
+    if record is not None:
+        record["weights"] = w.T.copy()
+        record["state"] = np.full((steps + 1, X0.shape[1], n), np.inf, dtype=X0.dtype) \
+            if floating else np.empty((steps + 1, X0.shape[1], n), dtype=object)
+        record["state"][0] = X.T
+    risk[0] = total((w * X).ravel())
+    for k in range(steps):
+        A, c, u = step_arrays(k)
+        S = total((q * X).ravel())
+        X = np.stack([sum(A[i, j] * X[j] for j in range(n)) + c[i] + u[i] * S
+                      for i in range(n)])
+        risk[k + 1] = total((w * X).ravel())
+        if floating and not (np.isfinite(risk[k + 1]) and np.isfinite(X).all()):
+            risk[k + 1:] = np.inf
+            return risk, k + 1
+        if record is not None:
+            record["state"][k + 1] = X.T
+    return risk, -1
+
+
+def _pairwise_sum(x: np.ndarray) -> float:
+    """NumPy's pairwise sum (error ``O(ε log n)``)."""
+    return float(np.sum(x))
+
+
+def risk_numpy(rec, values: dict, rows: int, steps: int, multipliers: dict | None = None,
+               initial: dict | None = None, record: dict | None = None):
+    """Float64, from the generated NumPy coefficients of every mode at once."""
+    multipliers = multipliers or {}
+    arrays = _float_arrays(rec, values, rows)
+    X0 = _start(rec, arrays["initial"], initial, rows, float)
+
+    def step_arrays(k: int) -> StepArrays:
+        a = arrays if not multipliers else _float_arrays(
+            rec, backends.values_at_step(values, multipliers, k), rows)
+        return a["transition"], a["forcing"], a["coupling"]
+
+    with np.errstate(all="ignore"):
+        return iterate(step_arrays, X0, arrays["risk_weights"], arrays["coupling_weights"],
+                       steps, _pairwise_sum, record)
+
+
+def _float_arrays(rec, values: dict, rows: int) -> dict[str, np.ndarray]:
+    """The generated float64 coefficients by block, each (entries, modes); ``A`` (n, n, modes)."""
+    n = len(rec.state)
+    args = backends.float_arguments(rec, values)
+    with np.errstate(all="ignore"):
+        groups = backends.generated_module(rec).coefficients(*args)
+    names = [name for name, _ in Signature.of(rec).outputs]
+    out = {name: np.stack([np.broadcast_to(np.asarray(x, dtype=np.float64), (rows,)) for x in g])
+           for name, g in zip(names, groups)}
+    out["transition"] = out["transition"].reshape(n, n, rows)
+    return out
+
+
+def risk_mpmath(rec, values: dict, rows: int, steps: int, dps: int,
+                multipliers: dict | None = None, initial: dict | None = None,
+                record: dict | None = None):
+    """``mpf`` at ``dps`` digits, from the generated mpmath coefficients."""
+    multipliers = multipliers or {}
+    with mpmath.workdps(dps):
+        arrays = _mp_arrays(rec, values, rows)
+        X0 = _start(rec, arrays["initial"], initial, rows, backends.to_mpf)
+
+        def step_arrays(k: int) -> StepArrays:
+            a = arrays if not multipliers else _mp_arrays(
+                rec, backends.values_at_step(values, multipliers, k), rows)
+            return a["transition"], a["forcing"], a["coupling"]
+
+        return iterate(step_arrays, X0, arrays["risk_weights"], arrays["coupling_weights"],
+                       steps, lambda x: mpmath.fsum(x), record)
+
+
+def _mp_arrays(rec, values: dict, rows: int) -> dict[str, np.ndarray]:
+    n = len(rec.state)
+    coefficients = backends.generated_module(rec).coefficients_mp
+    columns = [np.broadcast_to(np.asarray(values[s], dtype=object), (rows,))
+               for s in Signature.of(rec).inputs]
+    names = [name for name, _ in Signature.of(rec).outputs]
+    per_mode = [coefficients(*[backends.to_mpf(col[r]) for col in columns]) for r in range(rows)]
+    out = {}
+    for b, name in enumerate(names):
+        block = np.empty((len(per_mode[0][b]), rows), dtype=object)
+        for r in range(rows):
+            block[:, r] = [mpmath.mpf(x) for x in per_mode[r][b]]
+        out[name] = block
+    out["transition"] = out["transition"].reshape(n, n, rows)
+    return out
+
+
+def risk_exact(rec, values: dict, rows: int, steps: int, multipliers: dict | None = None,
+               initial: dict | None = None, record: dict | None = None):
+    """Rational arithmetic on the SymPy matrices (``Fraction``)."""
+    multipliers = multipliers or {}
+    num = evaluate_exact(rec, values, rows)
+    X0 = _start(rec, num.initial, initial, rows, Fraction)
+    per_step = [evaluate_exact(rec, backends.values_at_step(values, multipliers, k), rows)
+                for k in range(steps)] if multipliers else None
+
+    def step_arrays(k: int) -> StepArrays:
+        a = num if per_step is None else per_step[k]
+        return a.transition, a.forcing, a.coupling
+
+    return iterate(step_arrays, X0, num.risk_weights, num.coupling_weights, steps, sum, record)
+
+
+def risk_c(rec, values: dict, rows: int, steps: int, threads: int | None,
+           multipliers: dict | None = None, initial: dict | None = None):
+    """The generated C kernel of coupled modes (``c/coupled_kernel.h``): one pass per
+    step over every mode, the reduction ``S`` and the risk fused into it; ``threads``
+    OpenMP threads (default: all cores from 4 096 modes on)."""
+    symbol = f"sparsemom_{module_name(rec)}"
+    kernel = load_kernel(backends.generated_c_source(rec), symbol, rec.fingerprint)
+    fn = kernel.function
+    double_pp = ctypes.POINTER(ctypes.POINTER(ctypes.c_double))
+    long_p, double_p = ctypes.POINTER(ctypes.c_long), ctypes.POINTER(ctypes.c_double)
+    fn.restype = ctypes.c_long
+    fn.argtypes = [ctypes.c_long, ctypes.c_long, double_pp, long_p, double_pp, long_p, double_p,
+                   double_p, ctypes.c_int]
+    args = backends.float_arguments(rec, values)
+    pointers, strides = backends.pointer_array(args)
+    start = backends.initial_column(initial, rec, rows)
+    if start:
+        derived = _float_arrays(rec, values, rows)["initial"]
+        columns = [np.ascontiguousarray(np.asarray(start[i], dtype=float)) if i in start
+                   else np.ascontiguousarray(derived[i]) for i in range(len(rec.state))]
+        init_pointers, init_strides = backends.pointer_array(columns)
+    else:
+        columns, init_pointers, init_strides = [], None, None
+    table = None
+    if multipliers:
+        inputs = Signature.of(rec).inputs
+        table = np.ones((steps, len(inputs)))
+        for j, s in enumerate(inputs):
+            if s in multipliers:
+                table[:, j] = np.asarray(multipliers[s], dtype=float)[:steps]
+        table = np.ascontiguousarray(table)
+    risk = np.empty(steps + 1)
+    if threads is None:
+        threads = (os.cpu_count() or 1) if rows >= PARALLEL_MODES else 1
+    code = fn(rows, steps, pointers, strides, init_pointers, init_strides,
+              None if table is None else table.ctypes.data_as(double_p),
+              risk.ctypes.data_as(double_p), threads if kernel.openmp else 1)
+    if code == -2:
+        raise MemoryError("the coupled C kernel could not allocate its state")
+    return risk, int(code)
+
+
+#: Modes from which the C kernel uses every core by default: below, one barrier per step
+#: costs more than the pass it splits.
+PARALLEL_MODES = 4096
+
+
+def _start(rec, derived: np.ndarray, initial: dict | None, rows: int, kind) -> np.ndarray:
+    """``X_0`` (n, modes): the derived initial state with any given moments put in."""
+    given = backends.initial_column(initial, rec, rows)
+    X0 = np.empty(derived.shape, dtype=float if kind is float else object)
+    for i in range(derived.shape[0]):
+        column = given[i] if i in given else derived[i]
+        X0[i] = [kind(x) for x in column]
+    return X0

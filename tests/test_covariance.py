@@ -1,0 +1,288 @@
+"""Gaussian data with a covariance spectrum (model M3): coupled modes, exactly.
+
+* The exact backend ``==`` an oracle written here from the model's definition: the full
+  covariance ``Σ = E[z zᵀ]`` of the stacked state ``z = (e, buffer)`` in ``R^{2D}`` (cross
+  terms between modes included), advanced with Isserlis' theorem ``E[x xᵀ M x xᵀ] =
+  K M K + K Mᵀ K + tr(K M) K`` — rationals, several modes, multiplicities 1 and 2.
+* Isotropic ``K = I`` ``==`` dense least squares (``p = 1``), both as one mode of
+  multiplicity ``d`` and as ``d`` modes of multiplicity 1 (rationals).
+* The backends agree (NumPy, mpmath, exact; a DANA-decaying schedule included).
+* Monte Carlo of the actual optimizer on power-law random features in feature space and
+  in the eigenbasis agrees with ``exact_risk`` (harness: batch means, Holm, α = 0.001 each);
+  the harness rejects the recursion without its coupling and without the residual noise.
+"""
+
+from __future__ import annotations
+
+import warnings
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+import sparsemom as sm
+from sparsemom.derivations import derive_recursion
+from sparsemom.numerics import Optimizer, SparseLeastSquares, exact_risk, exact_state
+from sparsemom.numerics.inputs import schedules
+from sparsemom.numerics.inputs.spectra import (
+    GaussianCovariance,
+    PowerLawRandomFeatures,
+    power_law_covariance,
+)
+from sparsemom.numerics.simulate.covariance import features_monte_carlo_risk, modes_monte_carlo_risk
+from sparsemom.numerics.simulate.harness import compare_with_theory
+from sparsemom.numerics.simulate.monte_carlo import monte_carlo_risk
+
+F = Fraction
+
+
+# -- the oracle: the full covariance of (e, buffer), from the model's definition ---------
+def _rule_maps(name: str, h: dict):
+    """``(m, n)`` of the update ``z' = (m ⊗ I) z + (n ⊗ I) g`` for ``z = (e, buffer)``,
+    from the rules' definitions (``docs/model.md``)."""
+    lr, beta = h["lr"], h.get("beta", F(0))
+    if name == "sgd":
+        return [[1, 0], [0, 0]], [-lr, 0]
+    if name == "heavy-ball":          # v ← βv + g, θ ← θ − ηv
+        return [[1, -lr * beta], [0, beta]], [-lr, 1]
+    if name == "nesterov":            # v ← βv + g, θ ← θ − η(g + βv)
+        return [[1, -lr * beta * beta], [0, beta]], [-lr * (1 + beta), 1]
+    if name == "dana":                # y ← (1−Δ)y + γ1 g, θ ← θ − ηg − γ3 y
+        g1, g3, delta = h["g1"], h["g3"], h["delta"]
+        return [[1, -g3 * (1 - delta)], [0, 1 - delta]], [-lr - g3 * g1, g1]
+    raise AssertionError(name)
+
+
+def _oracle_risk(eigenvalues, multiplicity, e0, sigma2, batch, name, h, steps):
+    """``½ tr(K Σ_ee)`` for ``k = 0..steps``, ``K = diag(λ_j repeated)`` (Fractions)."""
+    lam = [F(x) for x in eigenvalues for _ in range(multiplicity)]
+    D = len(lam)
+    K = np.diag(np.array(lam, dtype=object))
+    m, n = _rule_maps(name, h)
+    eye = np.eye(D, dtype=int).astype(object) * F(1)
+    M = np.block([[m[0][0] * eye, m[0][1] * eye], [m[1][0] * eye, m[1][1] * eye]])
+    N = np.vstack([n[0] * eye, n[1] * eye])
+    z0 = np.array([F(x) for x in e0] + [F(0)] * D, dtype=object)
+    Sigma = np.outer(z0, z0)
+    out = []
+    for _ in range(steps + 1):
+        See = Sigma[:D, :D]
+        out.append(sum(K[i, i] * See[i, i] for i in range(D)) / 2)
+        KSK = K @ See @ K
+        trace = sum(K[i, i] * See[i, i] for i in range(D))
+        G = (1 - F(1, batch)) * KSK + F(1, batch) * (2 * KSK + trace * K + F(sigma2) * K)
+        cross = M @ Sigma[:, :D] @ K @ N.T
+        Sigma = M @ Sigma @ M.T + cross + cross.T + N @ G @ N.T
+    return out
+
+
+HYPER = {
+    "sgd": dict(lr=F(1, 3)),
+    "heavy-ball": dict(lr=F(1, 4), beta=F(1, 2)),
+    "nesterov": dict(lr=F(1, 5), beta=F(2, 5)),
+    "dana": dict(lr=F(1, 4), g1=F(1), g3=F(1, 10), delta=F(1, 5)),
+}
+
+
+@pytest.mark.parametrize("name", list(HYPER))
+@pytest.mark.parametrize("multiplicity", [1, 2])
+def test_exact_backend_equals_the_full_covariance_oracle(name, multiplicity):
+    eigenvalues = [F(1), F(1, 2), F(1, 7)]
+    e0 = [F(1), F(-2, 3), F(1, 2), F(3, 4), F(-1, 5), F(2)][: 3 * multiplicity]
+    R0 = [sum(x * x for x in e0[j * multiplicity:(j + 1) * multiplicity]) for j in range(3)]
+    model = GaussianCovariance(eigenvalues, R0=R0, sigma2=F(1, 3), multiplicity=multiplicity)
+    opt = Optimizer(name, batch=2, **HYPER[name])
+    got = exact_risk(model, opt, 4, backend="exact")
+    assert list(got) == _oracle_risk(eigenvalues, multiplicity, e0, F(1, 3), 2, name,
+                                     HYPER[name], 4)
+
+
+@pytest.mark.parametrize("name", ["sgd", "heavy-ball", "nesterov", "dana"])
+def test_isotropic_covariance_is_dense_least_squares(name):
+    """``K = I_3``: one mode of multiplicity 3, and three modes of multiplicity 1, both
+    ``==`` sparse least squares with ``p = 1`` (a dense row of dimension 3)."""
+    opt = Optimizer(name, batch=3, **HYPER[name])
+    dense = exact_risk(SparseLeastSquares(d=3, p=1, R0=F(7, 4), sigma2=F(1, 2)), opt, 5,
+                       backend="exact")
+    one = exact_risk(GaussianCovariance(1, R0=F(7, 4), sigma2=F(1, 2), multiplicity=3), opt, 5,
+                     backend="exact")
+    three = exact_risk(GaussianCovariance([1, 1, 1], R0=[F(1), F(1, 2), F(1, 4)],
+                                          sigma2=F(1, 2)), opt, 5, backend="exact")
+    assert list(one) == list(dense)
+    assert list(three) == list(dense)
+
+
+def test_the_mode_recursion_with_its_coupling_is_the_dense_row_recursion():
+    """Symbolically: ``A_mode + u q`` at ``λ = 1`` is least squares' ``A`` at ``p = 1``."""
+    for rule in ("sgd", "heavy-ball", "nesterov", "lazy"):
+        mode = derive_recursion("gaussian", rule)
+        dense = derive_recursion("lsq", rule)
+        lam = next(s for s in mode.parameters if s.name == "lambda_j")
+        p = next(s for s in dense.parameters if s.name == "p")
+        full = (mode.transition + mode.coupling * mode.coupling_weights).subs(lam, 1)
+        assert (full - dense.transition.subs(p, 1)).applyfunc(lambda x: x.simplify()).is_zero_matrix
+        assert (mode.forcing.subs(lam, 1) - dense.forcing.subs(p, 1)).is_zero_matrix
+
+
+def test_backends_agree_with_a_dana_decaying_schedule():
+    model = power_law_covariance(1.0, 0.6, 12, sigma2=0.05)
+    opt = Optimizer("dana", lr=0.4, g3=0.05, delta=0.2, batch=2,
+                    schedules=schedules.dana_decaying(1.0))
+    floats = exact_risk(model, opt, 40, backend="numpy")
+    mp = np.array(exact_risk(model, opt, 40, backend="mpmath", dps=30), dtype=float)
+    exact = np.array(exact_risk(model, opt, 40, backend="exact"), dtype=float)
+    np.testing.assert_allclose(floats, exact, rtol=1e-12)
+    np.testing.assert_allclose(mp, exact, rtol=1e-14)
+    state = exact_state(model, opt, 40)
+    np.testing.assert_allclose(state.risk, floats, rtol=1e-12)
+    assert state.rows == 12
+
+
+@pytest.mark.parametrize("name,hyper", [
+    ("sgd", dict(lr=0.5)),
+    ("heavy-ball", dict(lr=0.3, beta=0.7)),
+    ("dana", dict(lr=0.4, g3=0.05, delta=0.2, schedules=schedules.dana_decaying(1.0))),
+])
+@pytest.mark.parametrize("threads", [1, 2, 5])
+def test_the_coupled_c_kernel_equals_numpy(name, hyper, threads):
+    """The generated C kernel (one pass per step, the reduction fused in, threads owning
+    ranges of modes) against the NumPy iteration: 37 modes (padding lanes at every vector
+    width), a schedule, and more threads than groups of modes."""
+    model = power_law_covariance(1.0, 0.6, 37, sigma2=0.05)
+    opt = Optimizer(name, batch=2, **hyper)
+    np.testing.assert_allclose(exact_risk(model, opt, 300, backend="c", threads=threads),
+                               exact_risk(model, opt, 300, backend="numpy"), rtol=1e-12)
+
+
+def test_the_c_kernel_takes_initial_buffer_moments():
+    model = power_law_covariance(1.0, 0.6, 9)
+    opt = Optimizer("heavy-ball", lr=0.3, beta=0.7)
+    start = {"C": 0.1, "V": np.linspace(0.5, 1.5, 9)}
+    np.testing.assert_allclose(exact_risk(model, opt, 50, backend="c", initial_state=start),
+                               exact_risk(model, opt, 50, backend="exact", initial_state=start)
+                               .astype(float), rtol=1e-12)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "c"])
+def test_unstable_parameters_give_inf_never_nan(backend):
+    model = power_law_covariance(0.5, 0.5, 30)
+    opt = Optimizer("heavy-ball", lr=3.0, beta=0.9, batch=1)
+    with pytest.warns(sm.numerics.DivergenceWarning):
+        risk = exact_risk(model, opt, 3000, backend=backend)
+    assert not np.isnan(risk).any()
+    first = int(np.argmax(np.isinf(risk)))
+    assert first > 0 and np.isinf(risk[first:]).all() and np.isfinite(risk[:first]).all()
+
+
+# -- random features ---------------------------------------------------------------------
+def test_random_features_spectrum_in_float64_and_mpmath_agree():
+    f = PowerLawRandomFeatures(1.0, 0.7, v=30, d=16, seed=5)
+    m = PowerLawRandomFeatures(1.0, 0.7, v=30, d=16, seed=5, precision="mpmath", dps=40)
+    np.testing.assert_allclose(m.eigenvalue, f.eigenvalue, rtol=1e-12)
+    np.testing.assert_allclose(m.eigenvalue * m.R0, f.eigenvalue * f.R0, rtol=1e-9, atol=1e-15)
+    assert m.risk_floor == pytest.approx(f.risk_floor, rel=1e-10)
+    # the excess risk at θ_0 = 0 plus the floor is the whole risk ½ E⟨x, b⟩² = ½ Σ_j D_j b_j²
+    whole = 0.5 * np.sum(f.data_variances * f.target ** 2)
+    assert 0.5 * np.sum(f.eigenvalue * f.R0) + f.risk_floor == pytest.approx(whole, rel=1e-12)
+    assert f.sigma2 == pytest.approx(2 * f.risk_floor)
+
+
+def test_fewer_data_dimensions_than_features_leave_the_null_modes_out():
+    f = PowerLawRandomFeatures(1.0, 0.7, v=5, d=9, seed=1)
+    assert f.modes == 5
+    assert f.risk_floor == pytest.approx(0, abs=1e-25)
+
+
+CASES = [
+    ("sgd", dict(lr=0.8)),
+    ("heavy-ball", dict(lr=0.3, beta=0.6)),
+    ("nesterov", dict(lr=0.3, beta=0.5)),
+    ("qhm", dict(lr=0.8, beta=0.7, nu=0.7)),
+    ("dana", dict(lr=0.5, g3=0.05, delta=0.1)),
+    ("dana", dict(lr=0.5, g3=0.05, delta=1.0, schedules=schedules.dana_decaying(1.0))),
+]
+
+
+#: Each comparison at α = 0.001: the file's eight Monte Carlo agreements then have a
+#: family-wise false-alarm rate of at most 1% (Bonferroni); the rejections below hold at
+#: the same α.
+ALPHA = 0.001
+
+
+@pytest.fixture(scope="module")
+def plrf():
+    return PowerLawRandomFeatures(1.0, 0.7, v=24, d=12, seed=1)
+
+
+@pytest.mark.parametrize("name,hyper", CASES, ids=["sgd", "heavy-ball", "nesterov", "qhm",
+                                                   "dana-constant", "dana-decaying"])
+def test_feature_space_monte_carlo_agrees_with_exact_risk(plrf, name, hyper):
+    opt = Optimizer(name, batch=2, **hyper)
+    exact = exact_risk(plrf, opt, 30)
+    mc = features_monte_carlo_risk(plrf, opt, 30, 4000, seed=11, keep_trajectories=True)
+    comparison = compare_with_theory(mc.trajectories, exact, alpha=ALPHA)
+    assert comparison.passed, str(comparison)
+
+
+def test_eigenbasis_monte_carlo_agrees_with_exact_risk(plrf):
+    opt = Optimizer("heavy-ball", lr=0.3, beta=0.6, batch=3)
+    mc = modes_monte_carlo_risk(plrf, opt, 30, 4000, seed=12, keep_trajectories=True)
+    assert compare_with_theory(mc.trajectories, exact_risk(plrf, opt, 30), alpha=ALPHA).passed
+
+
+def test_the_harness_rejects_the_recursion_without_coupling_or_without_residual_noise(plrf):
+    """Power: dropping the coupling ``u ⟨q, X⟩`` (modes as if independent) or the residual
+    noise ``s² = 2 R_∞`` gives curves the Monte Carlo rejects."""
+    opt = Optimizer("sgd", lr=0.8, batch=2)
+    mc = features_monte_carlo_risk(plrf, opt, 30, 4000, seed=13, keep_trajectories=True)
+    assert compare_with_theory(mc.trajectories, exact_risk(plrf, opt, 30), alpha=ALPHA).passed
+    noiseless = GaussianCovariance(plrf.eigenvalue, R0=plrf.R0, sigma2=0)
+    assert not compare_with_theory(mc.trajectories, exact_risk(noiseless, opt, 30),
+                                  alpha=ALPHA).passed
+    lam, R0, s2 = plrf.eigenvalue, plrf.R0, plrf.sigma2
+    uncoupled = sum(exact_risk(GaussianCovariance(lam[j], R0=R0[j], sigma2=s2), opt, 30)
+                    for j in range(plrf.modes))
+    assert not compare_with_theory(mc.trajectories, uncoupled, alpha=ALPHA).passed
+
+
+# -- bad input ---------------------------------------------------------------------------
+@pytest.mark.parametrize("call,message", [
+    (lambda: GaussianCovariance([1, 0]), "eigenvalue must be > 0"),
+    (lambda: GaussianCovariance([1, -2]), "eigenvalue must be > 0"),
+    (lambda: GaussianCovariance([1, 2], R0=[1, -1]), "R0 must be ≥ 0"),
+    (lambda: GaussianCovariance([1, 2], R0=[1, 1, 1]), "R0"),
+    (lambda: GaussianCovariance([1], sigma2=-1), "sigma2 must be ≥ 0"),
+    (lambda: GaussianCovariance([1], multiplicity=0), "d must be"),
+    (lambda: power_law_covariance(0, 1, 10), "alpha must be > 0"),
+    (lambda: power_law_covariance(1, float("nan"), 10), "beta must be finite"),
+    (lambda: power_law_covariance(1, 1, 0), "d must be"),
+    (lambda: PowerLawRandomFeatures(-1, 1, 10, 5), "alpha must be > 0"),
+    (lambda: PowerLawRandomFeatures(1, 1, 0, 5), "v must be"),
+    (lambda: PowerLawRandomFeatures(1, 1, 10, 5, precision="float32"), "precision must be"),
+    (lambda: PowerLawRandomFeatures(1, 1, 10, 5, seed=-1), "seed must be"),
+])
+def test_bad_input_is_refused_with_the_parameter_named(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_what_coupled_modes_do_not_support_is_refused_clearly():
+    model = power_law_covariance(1, 0.5, 4)
+    opt = Optimizer("heavy-ball", lr=0.1, beta=0.5)
+    with pytest.raises(ValueError, match="share one clock"):
+        exact_risk(model, opt, 3, time="active")
+    with pytest.raises(ValueError, match="simulate.covariance"):
+        monte_carlo_risk(model, opt, 3, 10, seed=0)
+    with pytest.raises(ValueError, match="per-row hyper-parameters"):
+        modes_monte_carlo_risk(model, Optimizer("sgd", lr=[0.1, 0.2, 0.1, 0.1]), 3, 10, seed=0)
+    with pytest.raises(ValueError, match="GaussianCovariance"):
+        modes_monte_carlo_risk(SparseLeastSquares(d=2, p=0.5), opt, 3, 10, seed=0)
+    with pytest.raises(ValueError, match="PowerLawRandomFeatures"):
+        features_monte_carlo_risk(model, opt, 3, 10, seed=0)
+
+
+def test_exact_backend_needs_no_warning_and_generated_code_is_shipped():
+    model = GaussianCovariance([1, F(1, 2)], R0=[1, 1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        exact_risk(model, Optimizer("heavy-ball", lr=F(1, 2), beta=F(1, 2)), 3, backend="numpy")

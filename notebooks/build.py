@@ -109,8 +109,9 @@ trajectory = exact_state(stream, opt, 80)
 mc = monte_carlo_risk(stream, opt, 80, 3000, seed=11, keep_trajectories=True)
 comparison = compare_with_theory(mc.trajectories, trajectory.risk)
 fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8))
-plot_exact_and_monte_carlo(left, trajectory.risk, mc, "heavy ball on a 3-row token stream", every=4)
-plot_moments(right, trajectory, row=2)
+plot_exact_and_monte_carlo(trajectory.risk, mc, ax=left, title="heavy ball on a 3-row token stream",
+                           every=4)
+plot_moments(trajectory, ax=right, row=2)
 plt.show()
 display(trajectory.to_dataframe().head())
 display(Markdown(str(comparison)))
@@ -179,7 +180,7 @@ for p in (1.0, 0.1, 0.01):
     clear = np.abs(radius - 1) > 1e-6
     assert np.all(regions[p][clear] == (radius[clear] < 1))
 fig, ax = plt.subplots(figsize=(6.5, 4.5))
-plot_stability_region(ax, L, E, regions, "heavy ball: stable region, d = 8, B = 256")
+plot_stability_region(L, E, regions, ax=ax, title="heavy ball: stable region, $d$ = 8, $B$ = 256")
 plt.show()"""),
 ])
 
@@ -227,7 +228,7 @@ setup = StudySetup(runs=100)
 pt = run_point(setup, 200)
 display(Markdown(f"d = 200: harness {pt.harness}; RMS deviation of (s, R⊥) {pt.rms_deviation:.4f}"))
 fig, ax = plt.subplots(figsize=(6.5, 4))
-plot_mean_field_vs_monte_carlo(setup, [pt], ax)
+plot_mean_field_vs_monte_carlo(setup, [pt], ax=ax)
 plt.show()
 assert pt.harness.passed"""),
 ])
@@ -265,24 +266,24 @@ display(Markdown(f"errors {[f'{e:.2e}' for e in conv.errors]}, rate {conv.rate:.
 assert conv.errors[0] > conv.errors[1] > conv.errors[2] and conv.rate > 0.1
 times = rescaled_times(limit, 40)
 fig, ax = plt.subplots(figsize=(7, 4.2))
-plot_limit_components(ax, limit_components(limit, times),
+plot_limit_components(limit_components(limit, times),
                       [finite_d_components(limit, d, times) for d in (10**2, 10**3, 10**4)],
-                      f"{limit.phase}: every balanced component")
+                      ax=ax, title=f"{limit.phase}: every balanced component")
 plt.show()"""),
     ("md", "**Claim 3** — the phase diagram: a fine grid labelled from the derived regions (one exact "
            "derivation per region, boundary points classified exactly), with the derived boundary lines."),
-    ("code", """from matplotlib.colors import ListedColormap
-from sparsemom.numerics.analysis.phase_map import phase_map
-from sparsemom.numerics.studies.sweep_figure import plot_phase_map
+    ("code", """from sparsemom.numerics.analysis.phase_map import phase_map
+from sparsemom.numerics.studies.sweep_figure import phase_colormap, plot_phase_map
 grid_k = [F(x).limit_denominator(10**6) + F(1, 997) for x in np.linspace(0, 3.5, 121)]
 grid_g = [F(x).limit_denominator(10**6) + F(1, 991) for x in np.linspace(0, 3, 121)]
 pm = phase_map("lsq", "heavy-ball", F(3, 2), grid_k, grid_g)
 names = list(dict.fromkeys(pm.phases))
-fig, ax = plt.subplots(figsize=(7, 5))
-plot_phase_map(ax, pm, names, ListedColormap([f"C{i}" for i in range(len(names))]),
-               f"heavy ball, σ = 3/2: {len(names)} phases, {pm.exact} exact derivations")
-ax.legend(handles=[plt.Rectangle((0, 0), 1, 1, color=f"C{i}") for i in range(len(names))],
-          labels=names, fontsize=7, loc="upper left")
+cmap = phase_colormap(len(names))
+fig, ax = plt.subplots(figsize=(10, 5), layout="constrained")
+plot_phase_map(pm, ax=ax, names=names, cmap=cmap,
+               title=f"heavy ball, σ = 3/2: {len(names)} phases, {pm.exact} exact derivations")
+ax.legend(handles=[plt.Rectangle((0, 0), 1, 1, color=cmap(i), alpha=0.85) for i in range(len(names))],
+          labels=names, fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1))   # off the map
 plt.show()
 assert limit.phase in names"""),
     ("md", "**Claim 4** — for the logistic rare class the regions do not depend on the sparsity exponent "

@@ -102,7 +102,7 @@ def test_heatmap_panel_draws_into_its_axes(small):
     before = plt.get_fignums()
     figure = new_figure((4, 3))
     ax = figure.add_subplot()
-    plot_heatmap(ax, small, np.log10(small.lr), "log10 lr", "viridis")
+    assert plot_heatmap(small, np.log10(small.lr), ax=ax, label="log10 lr", cmap="viridis") is ax
     assert figure.axes == [ax] and plt.get_fignums() == before
     assert ax.collections and ax.get_title() == "log10 lr"
 

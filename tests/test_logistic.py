@@ -261,7 +261,7 @@ def test_logistic_sweep_agrees_with_monte_carlo_and_draws_into_its_axes():
     before = plt.get_fignums()
     figure = new_figure((4, 3))
     ax = figure.add_subplot()
-    plot_sweep(ax, sweep, 200)
+    assert plot_sweep(sweep, 200, ax=ax) is ax
     assert figure.axes == [ax] and plt.get_fignums() == before and len(ax.lines) >= 1
     # the figure's data: each line with the whole problem it was computed at
     table = sweeps_table(setup, [sweep], 200)

@@ -185,5 +185,5 @@ def test_critical_line_rates_approach_the_limit_and_draw_into_their_axes():
     before = plt.get_fignums()
     figure = new_figure((4, 3))
     ax = figure.add_subplot()
-    plot_critical_line(ax, result)
+    assert plot_critical_line(result, ax=ax) is ax
     assert figure.axes == [ax] and plt.get_fignums() == before and len(ax.lines) == 6

@@ -459,6 +459,6 @@ def test_every_conflict_panel_draws_into_the_axes_it_is_given(small_result, plot
     figure = new_figure((4, 3))
     ax = figure.add_subplot()
     before = plt.get_fignums()
-    plot(small_result, ax)
+    assert plot(small_result, ax=ax) is ax
     assert _drawn(ax) > 0 and ax.get_title()
     assert figure.axes == [ax] and plt.get_fignums() == before

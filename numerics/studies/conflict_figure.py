@@ -1,7 +1,7 @@
 """Figure of the spectral conflict (``sparsemom conflict``): four panels.
 
-Each panel is drawn by a ``plot_*(result, ax)`` function into a given Matplotlib
-``Axes``; :func:`conflict_figure` composes them.
+Each panel is drawn by a ``plot_*(result, ax=None)`` function into a Matplotlib ``Axes``
+(given, or a new figure's) and returns it; :func:`conflict_figure` composes them.
 
 1. the phases in ``(p, 1 − β)`` over the stream's frequencies — SGD-like above the
    oscillation onset, heavy-ball between it and the stability edge, unstable below —
@@ -21,7 +21,7 @@ import pandas as pd
 
 from sparsemom.numerics.runtime.atomic import write_text_atomic
 from sparsemom.numerics.runtime.figure_files import write_figure
-from sparsemom.numerics.runtime.plotting import new_figure
+from sparsemom.numerics.runtime.plotting import axes_or_new, new_figure
 from sparsemom.numerics.studies.conflict import (
     ADAPTED,
     ONSET,
@@ -30,9 +30,29 @@ from sparsemom.numerics.studies.conflict import (
     table_markdown,
 )
 
+#: How each assignment of β is written in the panels (mathtext; the tables keep the names).
+SHOWN = {ADAPTED: r"$\beta_i = f(p_i)$", ONSET: r"$\beta_i = \beta_{\mathrm{osc}}(p_i)$",
+         "SGD (β = 0)": r"SGD ($\beta = 0$)", "best global β": r"best global $\beta$"}
 
-def plot_phases(result: ConflictResult, ax) -> None:
-    """The phases in ``(p, 1 − β)`` with the best global ``β*`` and the adapted ``f(p)``."""
+
+def plot_phases(result: ConflictResult, *, ax=None):
+    """The phases in ``(p, 1 − β)`` — SGD-like above the oscillation onset ``1 − β_osc(p)``,
+    heavy-ball down to the stability edge ``1 − β_stab(p)``, unstable below — with the best
+    global ``β*`` and the adapted ``f(p)``; the legend below the panel.
+
+    Parameters
+    ----------
+    result : ConflictResult
+        The study (:func:`~sparsemom.numerics.studies.conflict.run_conflict`).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure's Axes when ``None``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn into.
+    """
+    ax = axes_or_new(ax)
     s = result.setup
     glob = result.global_momentum
     th = result.thresholds
@@ -45,78 +65,132 @@ def plot_phases(result: ConflictResult, ax) -> None:
     ax.fill_between(th.p, floor, np.maximum(th.stability_edge, floor), color="0.5", alpha=0.35,
                     label="unstable")
     ax.plot(th.p, np.maximum(th.oscillation_onset, floor), color="tab:orange", lw=1.5,
-            label="oscillation onset 1 − β_osc(p)")
+            label=r"oscillation onset $1 - \beta_{\mathrm{osc}}(p)$")
     ax.plot(th.p, np.maximum(th.stability_edge, floor), color="black", lw=1.5,
-            label="stability edge 1 − β_stab(p)")
-    ax.axhline(1 - glob.beta, color="tab:red", lw=2, label=f"best global β* = {glob.beta:.3f}")
+            label=r"stability edge $1 - \beta_{\mathrm{stab}}(p)$")
+    ax.axhline(1 - glob.beta, color="tab:red", lw=2, label=rf"best global $\beta^*$ = {glob.beta:.3f}")
     for name, style in ((ADAPTED, "-"), (ONSET, ":")):
         rule = result.rules[name]
-        ax.plot(rule.p_grid, 1 - rule(rule.p_grid), style, color="tab:green", lw=2.2, label=name)
+        ax.plot(rule.p_grid, 1 - rule(rule.p_grid), style, color="tab:green", lw=2.2,
+                label=SHOWN[name])
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_ylim(floor[0], 1.05)
-    ax.set_xlabel("token frequency p (row active probability per sample)")
-    ax.set_ylabel("1 − β")
-    ax.set_title(f"phases on the active clock: {s.optimizer}, lr = {s.lr}, B = {s.batch}, d = {s.d}")
-    ax.legend(fontsize=8, loc="lower left")
+    ax.set_xlabel("token frequency $p$ (row active probability per sample)")
+    ax.set_ylabel(r"$1 - \beta$")
+    ax.set_title(f"phases on the active clock: {s.optimizer}, lr = {s.lr}, $B$ = {s.batch}, "
+                 f"$d$ = {s.d}")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3)
     ax.grid(True, which="both", alpha=0.3)
+    return ax
 
 
-def plot_band_risk_over_time(result: ConflictResult, ax) -> None:
-    """Risk of each frequency band over time: global ``β*`` (solid) against ``f(p_i)`` (dashed)."""
+def plot_band_risk_over_time(result: ConflictResult, *, ax=None):
+    """Risk of each frequency band over time, ``Σ_{i ∈ band} E R_i(k)``: global ``β*``
+    (solid) against ``β_i = f(p_i)`` (dashed).
+
+    Parameters
+    ----------
+    result : ConflictResult
+        The study (:func:`~sparsemom.numerics.studies.conflict.run_conflict`).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure's Axes when ``None``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn into.
+    """
+    ax = axes_or_new(ax)
     s = result.setup
     glob = result.global_momentum
     k = np.arange(1, s.horizon + 1)
     for j, band in enumerate(result.split_global.bands):
         ax.loglog(k, result.split_global.curves[j, 1:], "-", color=f"C{j}", label=band.label)
         ax.loglog(k, result.split_adapted.curves[j, 1:], "--", color=f"C{j}")
-    ax.plot([], [], "k-", label=f"global β* = {glob.beta:.3f}")
-    ax.plot([], [], "k--", label=ADAPTED)
-    ax.set_xlabel("step k")
-    ax.set_ylabel("Σ over the band of E R_i(k)")
+    ax.plot([], [], "k-", label=rf"global $\beta^*$ = {glob.beta:.3f}")
+    ax.plot([], [], "k--", label=SHOWN[ADAPTED])
+    ax.set_xlabel("step $k$")
+    ax.set_ylabel(r"$\Sigma_{i \in \mathrm{band}}\, E\,R_i(k)$")
     ax.set_title(f"risk by frequency band over time ({s.rows:,} rows, {stream_label(s)})")
-    ax.legend(fontsize=8, ncol=2)
+    ax.legend(fontsize=8, ncol=2, loc="lower left")
     ax.grid(True, which="both", alpha=0.3)
+    return ax
 
 
-def plot_global_scan(result: ConflictResult, ax) -> None:
-    """Total risk at the horizon against a global ``1 − β``; the adapted assignments as lines."""
+def plot_global_scan(result: ConflictResult, *, ax=None):
+    """Total risk at the horizon against a global ``1 − β``, with the adapted assignments
+    and SGD as horizontal lines (the gap); the legend below the panel.
+
+    Parameters
+    ----------
+    result : ConflictResult
+        The study (:func:`~sparsemom.numerics.studies.conflict.run_conflict`).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure's Axes when ``None``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn into.
+    """
+    ax = axes_or_new(ax)
     s = result.setup
     glob = result.global_momentum
     finite = np.isfinite(glob.risk_scan) & (glob.risk_scan < 10 * glob.risk_scan[0])
     ax.semilogx(glob.eps_scan[finite], glob.risk_scan[finite], "o-", color="tab:red",
-                label="one global β (exact, all rows)")
+                label=r"one global $\beta$ (exact, all rows)")
     unstable = ~finite
     if unstable.any():
         ax.axvspan(glob.eps_scan[unstable].min() / 1.5, glob.eps_scan[unstable].max(), color="0.5",
-                   alpha=0.3, label="risk at T > 10× its β = 0 value (rows diverging)")
-    ax.plot([1 - glob.beta], [glob.risk], "*", ms=16, color="tab:red", label="best global β*")
+                   alpha=0.3, label=r"risk at $T$ > 10× its $\beta = 0$ value (rows diverging)")
+    ax.plot([1 - glob.beta], [glob.risk], "*", ms=16, color="tab:red",
+            label=r"best global $\beta^*$")
     for name, style in ((ADAPTED, "-"), (ONSET, ":"), ("SGD (β = 0)", "--")):
         ax.axhline(result.risk_at_horizon[name], ls=style, color="tab:green" if name != "SGD (β = 0)"
-                   else "tab:blue", label=f"{name}: {result.risk_at_horizon[name]:.4g}")
+                   else "tab:blue", label=f"{SHOWN[name]}: {result.risk_at_horizon[name]:.4g}")
     low = min(result.risk_at_horizon.values())
     ax.set_ylim(0.9 * low, 1.25 * max(result.risk_at_horizon.values()))
-    ax.set_xlabel("1 − β (global)")
-    ax.set_ylabel(f"total risk Σ_i E R_i(T), T = {s.horizon:,}")
-    ax.set_title(f"the gap: best global β leaves {result.gap:.3f}× the risk of f(p_i)")
-    ax.legend(fontsize=8)
+    ax.set_xlabel(r"$1 - \beta$ (global)")
+    ax.set_ylabel(rf"total risk $\Sigma_i E\,R_i(T)$, $T$ = {s.horizon:,}")
+    ax.set_title(rf"the gap: best global $\beta$ leaves {result.gap:.3f}× the risk of "
+                 r"$f(p_i)$")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)
     ax.grid(True, which="both", alpha=0.3)
+    return ax
 
 
-def plot_band_risk_at_horizon(result: ConflictResult, ax) -> None:
-    """Risk of each band at the horizon for every assignment."""
+def plot_band_risk_at_horizon(result: ConflictResult, *, ax=None):
+    """Risk of each frequency band at the horizon, ``Σ_{i ∈ band} E R_i(T)``, for every
+    assignment of β (grouped bars).
+
+    Parameters
+    ----------
+    result : ConflictResult
+        The study (:func:`~sparsemom.numerics.studies.conflict.run_conflict`).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure's Axes when ``None``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn into.
+    """
+    ax = axes_or_new(ax)
     s = result.setup
     names = list(result.band_risk)
     width = 0.8 / len(names)
     x = np.arange(len(result.split_global.bands))
     for i, name in enumerate(names):
-        ax.bar(x + (i - (len(names) - 1) / 2) * width, result.band_risk[name], width, label=name)
+        ax.bar(x + (i - (len(names) - 1) / 2) * width, result.band_risk[name], width,
+               label=SHOWN.get(name, name))
     ax.set_yscale("log")
     ax.set_xticks(x, [b.label for b in result.split_global.bands], rotation=20, fontsize=8)
-    ax.set_ylabel(f"Σ over the band of E R_i(T), T = {s.horizon:,}")
+    ax.set_ylabel(rf"$\Sigma_{{i \in \mathrm{{band}}}}\, E\,R_i(T)$, $T$ = {s.horizon:,}")
     ax.set_title("where the risk sits at the horizon")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left")
     ax.grid(True, axis="y", which="both", alpha=0.3)
+    return ax
 
 
 #: Steps at which the band curves are tabulated: about this many, log-spaced (the panel is
@@ -165,12 +239,12 @@ def conflict_table(result: ConflictResult) -> pd.DataFrame:
 def conflict_figure(result: ConflictResult, out: Path) -> list[Path]:
     """The four panels into one figure, written as PNG and PDF into ``out`` with its data
     (:func:`conflict_table`)."""
-    fig = new_figure((15, 11))
+    fig = new_figure((15, 12.5))
     axes = fig.subplots(2, 2)
-    plot_phases(result, axes[0, 0])
-    plot_band_risk_over_time(result, axes[0, 1])
-    plot_global_scan(result, axes[1, 0])
-    plot_band_risk_at_horizon(result, axes[1, 1])
+    plot_phases(result, ax=axes[0, 0])
+    plot_band_risk_over_time(result, ax=axes[0, 1])
+    plot_global_scan(result, ax=axes[1, 0])
+    plot_band_risk_at_horizon(result, ax=axes[1, 1])
     fig.tight_layout()
     return write_figure(fig, out, "spectral_conflict", dpi=110, table=conflict_table(result))
 

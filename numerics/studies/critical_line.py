@@ -22,6 +22,7 @@ from sparsemom.derivations.limits.scaling_limits import scaling_limit
 from sparsemom.numerics.analysis.scaling_limit import finite_d_problem
 from sparsemom.numerics.analysis.stability import spectral_radius
 from sparsemom.numerics.results.labelled import Labelled
+from sparsemom.numerics.runtime.plotting import axes_or_new
 from sparsemom.numerics.verify.checks import CheckResult
 from sparsemom.numerics.version import __version__
 
@@ -136,20 +137,36 @@ def checks(result: CriticalLine) -> list[CheckResult]:
     return out
 
 
-def plot_critical_line(ax, result: CriticalLine) -> None:
-    """Decay rate against ``P*``: the limit's (line) and the exact finite-``d`` rates
-    (markers, darker for larger ``d``), one colour per ``γ``."""
+def plot_critical_line(result: CriticalLine, *, ax=None):
+    """Decay rate against ``P*``: the limit's (a line) and the exact finite-``d`` rates
+    (markers, one shape per ``d``, darker for larger ``d``), one colour per ``γ``; the
+    legend below the panel.
+
+    Parameters
+    ----------
+    result : CriticalLine
+        The sweep (:func:`run_critical_line`).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure's Axes when ``None``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn into.
+    """
+    ax = axes_or_new(ax)
     for i, label in enumerate(result.labels):
         colour = f"C{i}"
         ax.plot(result.fine_activity, result.fine_limit[i], "-", color=colour, lw=2,
-                label=f"{label}: d → ∞ limit")
+                label=rf"{label}: $d \to \infty$ limit")
         for k, d in enumerate(result.dimensions):
             ax.plot(result.activity, result.finite[i, k], "os^dv"[k % 5], color=colour,
                     ms=4, alpha=0.4 + 0.6 * (k + 1) / len(result.dimensions),
-                    label=f"{label}: exact, d = {d:,}")
+                    label=f"{label}: exact, $d$ = {d:,}")
     ax.set_xlabel(r"limiting activity $P^* = 1 - e^{-p^* B^*}$")
     ax.set_ylabel("decay rate per unit of rescaled time")
     ax.set_yscale("log")
-    ax.set_title("heavy ball on the critical batch line κ = σ = 1", fontsize=10)
-    ax.legend(fontsize=6, ncol=2)
+    ax.set_title(r"heavy ball on the critical batch line $\kappa = \sigma = 1$", fontsize=10)
+    ax.legend(fontsize=7, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.12))
     ax.grid(True, alpha=0.3)
+    return ax

@@ -35,7 +35,7 @@ from sparsemom.numerics.inputs.validation import check_integer
 from sparsemom.numerics.results.labelled import Labelled
 from sparsemom.numerics.runtime.atomic import write_text_atomic
 from sparsemom.numerics.runtime.figure_files import write_figure
-from sparsemom.numerics.runtime.plotting import new_figure
+from sparsemom.numerics.runtime.plotting import axes_or_new, new_figure
 from sparsemom.numerics.studies.sweep_figure import draw_region_boundaries
 from sparsemom.numerics.version import __version__
 
@@ -208,8 +208,31 @@ def run_heatmap(setup: HeatmapSetup) -> HeatmapResult:
                          best.at_edge.reshape(shape), metadata)
 
 
-def plot_heatmap(ax, result: HeatmapResult, values: np.ndarray, label: str, cmap: str) -> None:
-    """``values`` over ``(κ, γ)`` with the derived region boundaries on top."""
+def plot_heatmap(result: HeatmapResult, values: np.ndarray, *, ax=None, label: str = "",
+                 cmap: str = "viridis"):
+    """``values`` over the ``(κ, γ)`` grid of ``result`` with the derived region
+    boundaries on top (white) and, red crosses, the points whose optimal ``η*`` lies at
+    the end of the scanned range.
+
+    Parameters
+    ----------
+    result : HeatmapResult
+        The study (:func:`run_heatmap`).
+    values : numpy.ndarray
+        One value per grid point, ``(len(γ), len(κ))``.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure's Axes when ``None``.
+    label : str
+        The panel's title and its colour bar's label.
+    cmap : str
+        A Matplotlib colormap name.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn into; the colour bar is an inset of it.
+    """
+    ax = axes_or_new(ax)
     mesh = ax.pcolormesh(result.phases.kappas, result.phases.gammas, values, cmap=cmap,
                          shading="nearest", rasterized=True)
     # the colour bar lives inside ``ax`` (an inset): no Axes is added to the caller's figure
@@ -218,11 +241,12 @@ def plot_heatmap(ax, result: HeatmapResult, values: np.ndarray, label: str, cmap
     edge = np.argwhere(result.at_edge)
     if len(edge):
         ax.plot(result.phases.kappas[edge[:, 1]], result.phases.gammas[edge[:, 0]], "x",
-                color="red", ms=4, label="η* at the end of the scanned range")
+                color="red", ms=4, label=r"$\eta^*$ at the end of the scanned range")
         ax.legend(fontsize=7, loc="upper left")
     ax.set_xlabel(r"sparsity exponent $\kappa$  ($p = d^{-\kappa}$)")
     ax.set_ylabel(r"momentum-decay exponent $\gamma$  ($1-\beta = d^{-\gamma}$)")
     ax.set_title(label, fontsize=10)
+    return ax
 
 
 def heatmap_figure(result: HeatmapResult, out: Path) -> list[Path]:
@@ -232,16 +256,18 @@ def heatmap_figure(result: HeatmapResult, out: Path) -> list[Path]:
     s = result.setup
     fig = new_figure((20, 5.6))
     axes = fig.subplots(1, 3, gridspec_kw={"wspace": 0.45})
-    plot_heatmap(axes[0], result, np.log10(result.lr), r"$\log_{10}\eta^*$", "viridis")
-    plot_heatmap(axes[1], result, np.log10(result.lr_scaled),
-                 r"$\log_{10}(\eta^* d^{\alpha})$, $\alpha$ of the largest stable rate", "plasma")
-    plot_heatmap(axes[2], result, np.log10(result.risk),
-                 r"$\log_{10}\, E R_k / E R_0$ at $\eta^*$", "magma")
-    horizon = {"active": f"k = {s.horizon:g} active iterates",
-               "dynamical": f"k = {s.horizon:g}·d^τ active iterates",
-               "samples": f"{s.horizon:g}·d samples"}[s.rule]
-    fig.suptitle(f"{s.optimizer}: optimal learning rate at d = {s.d}, σ = {s.sigma} "
-                 f"(B = {s.batch}), horizon {horizon}; exact finite-d recursion, "
+    plot_heatmap(result, np.log10(result.lr), ax=axes[0], label=r"$\log_{10}\eta^*$",
+                 cmap="viridis")
+    plot_heatmap(result, np.log10(result.lr_scaled), ax=axes[1],
+                 label=r"$\log_{10}(\eta^* d^{\alpha})$, $\alpha$ of the largest stable rate",
+                 cmap="plasma")
+    plot_heatmap(result, np.log10(result.risk), ax=axes[2],
+                 label=r"$\log_{10}\, E R_k / E R_0$ at $\eta^*$", cmap="magma")
+    horizon = {"active": f"$k$ = {s.horizon:g} active iterates",
+               "dynamical": rf"$k = {s.horizon:g}\,d^{{\tau}}$ active iterates",
+               "samples": rf"${s.horizon:g}\,d$ samples"}[s.rule]
+    fig.suptitle(rf"{s.optimizer}: optimal learning rate at $d$ = {s.d}, $\sigma$ = {s.sigma} "
+                 f"($B$ = {s.batch}), horizon {horizon}; exact finite-$d$ recursion, "
                  "derived region boundaries in white")
     fig.subplots_adjust(left=0.05, right=0.95, bottom=0.11, top=0.88)
     out = Path(out)

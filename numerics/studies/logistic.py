@@ -34,7 +34,7 @@ from sparsemom.numerics.inputs.models import RareClassLogistic
 from sparsemom.numerics.kernels.numeric_function import numeric_function
 from sparsemom.numerics.runtime.atomic import write_text_atomic
 from sparsemom.numerics.runtime.figure_files import write_figure
-from sparsemom.numerics.runtime.plotting import new_figure
+from sparsemom.numerics.runtime.plotting import ERRORBAR_ZORDER, axes_or_new, new_figure
 
 
 def table_markdown(points, rate: float) -> str:
@@ -139,58 +139,114 @@ def study_table(setup: StudySetup, points, rate: float, phase_n: int = 60) -> pd
     return table.astype({"d": "Int64", "runs": "Int64"})
 
 
-def plot_mean_field_vs_monte_carlo(setup: StudySetup, points, ax) -> None:
-    """Excess cross-entropy: the mean-field prediction (lines) and Monte Carlo means with
-    ±2 standard errors, at the smallest, middle and largest ``d``."""
+def plot_mean_field_vs_monte_carlo(setup: StudySetup, points, *, ax=None):
+    """Excess cross-entropy against ``t = k / d``: the mean-field prediction (lines) and
+    the Monte Carlo means ``± 2`` standard errors (markers, above the lines), at the
+    smallest, middle and largest ``d`` of ``points``.
+
+    Parameters
+    ----------
+    setup : StudySetup
+        The problem (its parameters title the panel).
+    points : list
+        Study points (:func:`~sparsemom.numerics.analysis.mean_field_convergence.run_point`),
+        in increasing ``d``.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure's Axes when ``None``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn into.
+    """
+    ax = axes_or_new(ax)
     shown = shown_points(points)
     for i, pt in enumerate(shown):
-        color = f"C{i}"
-        ax.plot(pt.times, pt.predicted["excess cross-entropy"], "-", color=color,
-                label=f"mean field, d = {pt.d}")
+        ax.plot(pt.times, pt.predicted["excess cross-entropy"], "-", color=f"C{i}",
+                label=f"mean field, $d$ = {pt.d}")
+    for i, pt in enumerate(shown):
         ax.errorbar(pt.times, pt.simulated_mean["excess cross-entropy"],
                     yerr=2 * pt.simulated_stderr["excess cross-entropy"], fmt="o", ms=3,
-                    color=color, label=f"Monte Carlo ±2 SE, d = {pt.d}")
+                    color=f"C{i}", zorder=ERRORBAR_ZORDER,
+                    label=rf"Monte Carlo $\pm 2$ SE, $d$ = {pt.d}")
     ax.set_yscale("log")
-    ax.set_xlabel("rescaled time t = k / d")
+    ax.set_xlabel("rescaled time $t = k / d$")
     ax.set_ylabel("excess cross-entropy (population KL)")
-    ax.set_title(f"{setup.optimizer}, p = {setup.p}, ρ = {setup.rho}, β = {setup.beta}, "
-                 f"η = {setup.lr_scale}/d, B = {setup.batch}")
-    ax.legend(fontsize=8)
+    ax.set_title(f"{setup.optimizer}, $p$ = {setup.p}, $\\rho$ = {setup.rho}, "
+                 f"$\\beta$ = {setup.beta}, $\\eta$ = {setup.lr_scale}$/d$, $B$ = {setup.batch}")
+    ax.legend(fontsize=8, loc="upper right")
     ax.grid(True, which="both", alpha=0.3)
+    return ax
 
 
-def plot_concentration(points, rate: float, ax) -> None:
-    """RMS deviation of single runs from the prediction against ``d``, with its fit and
-    the mean-field rate ``d^{-1/2}``."""
+def plot_concentration(points, rate: float, *, ax=None):
+    """RMS deviation of single runs' ``(s, R⊥)`` from the prediction against ``d``, with
+    its least-squares power law ``∝ d^{-rate}`` and the mean-field rate ``d^{-1/2}``.
+
+    Parameters
+    ----------
+    points : list
+        Study points (:func:`~sparsemom.numerics.analysis.mean_field_convergence.run_point`).
+    rate : float
+        The fitted rate (:func:`concentration_fit`'s exponent).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure's Axes when ``None``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn into.
+    """
+    ax = axes_or_new(ax)
     d, rms, fitted = concentration_fit(points)
-    ax.loglog(d, rms, "o", label="RMS deviation of single runs' (s, R⊥)")
-    ax.loglog(d, fitted, "--", label=f"fit ∝ d^-{rate:.2f}")
-    ax.loglog(d, rms[0] * np.sqrt(d[0] / d), ":", color="gray", label="d^-1/2 (mean field)")
-    ax.set_xlabel("dimension d")
+    ax.loglog(d, rms, "o", label=r"RMS deviation of single runs' $(s, R_\perp)$")
+    ax.loglog(d, fitted, "--", label=rf"fit $\propto d^{{-{rate:.2f}}}$")
+    ax.loglog(d, rms[0] * np.sqrt(d[0] / d), ":", color="gray", label=r"$d^{-1/2}$ (mean field)")
+    ax.set_xlabel("dimension $d$")
     ax.set_ylabel("deviation from the prediction")
     ax.set_title("concentration on the mean-field trajectory")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper right")
     ax.grid(True, which="both", alpha=0.3)
+    return ax
 
 
-def plot_rare_class_phases(setup: StudySetup, ax, phase_n: int = 60):
-    """``log10 τ_R/τ_L`` over ``(p, 1 − β)`` with the linearised stability boundary;
-    returns the mesh (for a colorbar)."""
+def plot_rare_class_phases(setup: StudySetup, *, ax=None, phase_n: int = 60):
+    """``log10 τ_R/τ_L`` over ``(p, 1 − β)`` (``d``, ``B``, ``η`` of :data:`PHASE_D`,
+    :data:`PHASE_BATCH`, :data:`PHASE_LR_SCALE`) with the linearised stability boundary
+    (black), unstable points grey and ``τ_R = τ_L`` white dashed.
+
+    Parameters
+    ----------
+    setup : StudySetup
+        Its ``rho`` and ``optimizer`` are used.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure's Axes when ``None``.
+    phase_n : int
+        Grid points per axis (:func:`phase_grid`).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn into; its first collection is the ``log10 τ_R/τ_L`` mesh (for a
+        colour bar).
+    """
+    ax = axes_or_new(ax)
     ps, eps, log_ratio, stable = phase_grid(setup.rho, setup.optimizer, n=phase_n)
-    mesh = ax.pcolormesh(ps, eps, np.where(stable, log_ratio, np.nan), cmap="coolwarm",
-                         vmin=-4, vmax=4, shading="nearest")
+    ax.pcolormesh(ps, eps, np.where(stable, log_ratio, np.nan), cmap="coolwarm",
+                  vmin=-4, vmax=4, shading="nearest")
     ax.pcolormesh(ps, eps, np.where(stable, np.nan, 1.0), cmap="Greys", vmin=0, vmax=2,
                   shading="nearest")
     ax.contour(ps, eps, stable.astype(float), levels=[0.5], colors="black", linewidths=1.5)
     ax.contour(ps, eps, log_ratio, levels=[0.0], colors="white", linestyles="--", linewidths=1.5)
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("rare-class probability p")
-    ax.set_ylabel("1 − β")
-    ax.set_title(f"rare-class phases, d = {PHASE_D}, η = {PHASE_LR_SCALE}/d, ρ = {setup.rho}, "
-                 f"B = {PHASE_BATCH}:\nlog10 τ_R/τ_L; white dashed τ_R = τ_L; grey: unstable "
+    ax.set_xlabel("rare-class probability $p$")
+    ax.set_ylabel(r"$1 - \beta$")
+    ax.set_title(f"rare-class phases, $d$ = {PHASE_D}, $\\eta$ = {PHASE_LR_SCALE}$/d$, "
+                 f"$\\rho$ = {setup.rho}, $B$ = {PHASE_BATCH}:\n"
+                 r"$\log_{10} \tau_R/\tau_L$; white dashed $\tau_R = \tau_L$; grey: unstable "
                  "(linearised, black boundary)", fontsize=9)
-    return mesh
+    return ax
 
 
 def study_figure(setup: StudySetup, points, rate: float, out: Path, phase_n: int = 60) -> list[Path]:
@@ -198,10 +254,11 @@ def study_figure(setup: StudySetup, points, rate: float, out: Path, phase_n: int
     (:func:`study_table`)."""
     fig = new_figure((18, 5.2))
     axes = fig.subplots(1, 3)
-    plot_mean_field_vs_monte_carlo(setup, points, axes[0])
-    plot_concentration(points, rate, axes[1])
-    mesh = plot_rare_class_phases(setup, axes[2], phase_n)
-    fig.colorbar(mesh, ax=axes[2], label="log10 τ_R / τ_L   (< 0 SGD-like, ≈ 0 heavy ball)")
+    plot_mean_field_vs_monte_carlo(setup, points, ax=axes[0])
+    plot_concentration(points, rate, ax=axes[1])
+    mesh = plot_rare_class_phases(setup, ax=axes[2], phase_n=phase_n).collections[0]
+    fig.colorbar(mesh, ax=axes[2],
+                 label=r"$\log_{10} \tau_R / \tau_L$   (< 0 SGD-like, ≈ 0 heavy ball)")
     fig.tight_layout()
     return write_figure(fig, out, "logistic", dpi=120,
                         table=study_table(setup, points, rate, phase_n))

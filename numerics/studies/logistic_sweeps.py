@@ -22,16 +22,17 @@ import pandas as pd
 from sparsemom.numerics.analysis.mean_field import mean_field
 from sparsemom.numerics.analysis.mean_field_convergence import StudySetup, run_point
 from sparsemom.numerics.runtime.parallel import parallel_map
+from sparsemom.numerics.runtime.plotting import ERRORBAR_ZORDER, axes_or_new
 from sparsemom.numerics.verify.checks import CheckResult
 
 #: Swept parameter → (label, values measured by Monte Carlo — the ends of the range first —,
 #: range of the prediction).
 SWEPT = {
-    "eps": ("ε = 1 − β", (0.1, 0.9, 0.3, 0.5), (0.05, 1.0)),
-    "p": ("rare-class probability p", (0.05, 0.4, 0.1, 0.2), (0.03, 0.45)),
-    "lr_scale": ("learning-rate scale η·d", (0.25, 2.0, 0.5, 1.0), (0.2, 2.5)),
-    "rho": ("class separation ρ", (1.0, 3.0, 1.5, 2.0), (0.8, 3.2)),
-    "batch": ("batch size B", (1, 8, 2, 4), (1, 8)),
+    "eps": (r"$\varepsilon = 1 - \beta$", (0.1, 0.9, 0.3, 0.5), (0.05, 1.0)),
+    "p": ("rare-class probability $p$", (0.05, 0.4, 0.1, 0.2), (0.03, 0.45)),
+    "lr_scale": (r"learning-rate scale $\eta d$", (0.25, 2.0, 0.5, 1.0), (0.2, 2.5)),
+    "rho": (r"class separation $\rho$", (1.0, 3.0, 1.5, 2.0), (0.8, 3.2)),
+    "batch": ("batch size $B$", (1, 8, 2, 4), (1, 8)),
 }
 CURVE = "excess cross-entropy"
 
@@ -125,18 +126,35 @@ def _row(setup: StudySetup, name: str, x, d: int, series: str, value, stderr) ->
             "optimizer": at.optimizer, "runs": at.runs}
 
 
-def plot_sweep(ax, sweep: Sweep, d: int) -> None:
-    """The prediction at the horizon over the swept parameter and the Monte Carlo means
-    (± 2 SE) at the horizon."""
+def plot_sweep(sweep: Sweep, d: int, *, ax=None):
+    """The mean-field excess cross-entropy at the horizon over the swept parameter (a
+    line) and the Monte Carlo means ``± 2`` SE there (markers, above the line).
+
+    Parameters
+    ----------
+    sweep : Sweep
+        One swept parameter (:func:`run_sweeps`).
+    d : int
+        The dimension the sweep ran at (in the legend).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure's Axes when ``None``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn into.
+    """
+    ax = axes_or_new(ax)
     label = SWEPT[sweep.name][0]
     ax.plot(sweep.grid, sweep.predicted, "-", color="C0", lw=2, label="mean field")
     means = [pt.simulated_mean[CURVE][-1] for pt in sweep.points]
     errors = [2 * pt.simulated_stderr[CURVE][-1] for pt in sweep.points]
     ax.errorbar(sweep.values, means, yerr=errors, fmt="o", color="C1", ms=5,
-                label=f"Monte Carlo, d = {d} (± 2 SE)")
+                zorder=ERRORBAR_ZORDER, label=rf"Monte Carlo, $d$ = {d} ($\pm 2$ SE)")
     ax.set_yscale("log")
     ax.set_xlabel(label)
     ax.set_ylabel("excess cross-entropy at the horizon")
     ax.set_title(f"sweep of {label}", fontsize=10)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="best")
     ax.grid(True, which="both", alpha=0.3)
+    return ax

@@ -34,7 +34,7 @@ from sparsemom.numerics.inputs.optimizer import Optimizer
 from sparsemom.numerics.runtime.atomic import write_text_atomic
 from sparsemom.numerics.runtime.figure_files import write_figure
 from sparsemom.numerics.runtime.parallel import parallel_map
-from sparsemom.numerics.runtime.plotting import new_figure
+from sparsemom.numerics.runtime.plotting import ERRORBAR_ZORDER, axes_or_new, math_power, new_figure
 from sparsemom.numerics.simulate.harness import compare_with_theory
 from sparsemom.numerics.simulate.monte_carlo import monte_carlo_risk
 from sparsemom.numerics.studies.conflict import (
@@ -55,9 +55,9 @@ from sparsemom.numerics.studies.sweep_figure import (
     PANEL_OPTIMIZERS,
     atlases,
     convergence_table,
-    draw_convergence,
     draw_phase_panels,
     phase_regions_table,
+    plot_convergence,
 )
 from sparsemom.numerics.verify.checks import CheckResult
 
@@ -134,24 +134,51 @@ def risk_curves_table(limit, t: np.ndarray, exact: dict, runs: np.ndarray,
     return table.assign(**labels, **point)[[*labels, *columns, *point]]
 
 
-def plot_risk_curves(ax, limit, t: np.ndarray, exact: dict, runs: np.ndarray, title: str) -> None:
-    """One phase in limit units: exact finite-``d`` curves (``{d: values at t}``), the
-    Monte Carlo mean ± 2 SE of ``runs`` (runs × times, at the smallest ``d``) and the
-    ``d → ∞`` limit."""
+def plot_risk_curves(limit, t: np.ndarray, exact: dict, runs: np.ndarray, *, ax=None,
+                     title: str = ""):
+    """One phase in limit units ``E R_k / E R_0`` against ``t = k / d^τ``: the exact
+    finite-``d`` curves, the Monte Carlo mean ``± 2`` SE at the smallest ``d`` and the
+    ``d → ∞`` limit (on :func:`limit_times`).
+
+    Parameters
+    ----------
+    limit : ScalingLimit
+        The limit of the phase (its ``time_exponent`` is ``τ``).
+    t : numpy.ndarray
+        Rescaled times of the exact curves and of the runs.
+    exact : dict
+        ``{d: E R_k / E R_0 at t}`` of the exact recursion, one entry per ``d``.
+    runs : numpy.ndarray
+        Monte Carlo risks in limit units, ``runs × len(t)``, at the smallest ``d``.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure's Axes when ``None``.
+    title : str
+        The panel's title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn into.
+    """
+    ax = axes_or_new(ax)
     (small, first), *larger = sorted(exact.items())
-    ax.plot(t, first, "-", color="C0", lw=2, label=f"exact, d = {small}")
+    ax.plot(t, first, "-", color="C0", lw=2, label=f"exact, $d$ = {small:,}")
     for j, (d, values) in enumerate(larger):
-        ax.plot(t, values, "-", color=f"C{2 + j}", lw=1.5, label=f"exact, d = {d:,}")
-    ax.errorbar(t, runs.mean(axis=0), yerr=2 * runs.std(axis=0, ddof=1) / np.sqrt(runs.shape[0]),
-                fmt="o", ms=3, color="C1", label=f"Monte Carlo, {runs.shape[0]} runs (±2 SE)")
+        ax.plot(t, values, "-", color=f"C{2 + j}", lw=1.5, label=f"exact, $d$ = {d:,}")
     dense_t = limit_times(t)
-    ax.plot(dense_t, limit_curve(limit, dense_t), "--", color="black", label="d → ∞ limit")
+    ax.plot(dense_t, limit_curve(limit, dense_t), "--", color="black",
+            label=r"$d \to \infty$ limit")
+    ax.errorbar(t, runs.mean(axis=0), yerr=2 * runs.std(axis=0, ddof=1) / np.sqrt(runs.shape[0]),
+                fmt="o", ms=3, color="C1", zorder=ERRORBAR_ZORDER,
+                label=rf"Monte Carlo, $d$ = {small:,}, {runs.shape[0]} runs ($\pm 2$ SE)")
     ax.set_yscale("log")
-    ax.set_xlabel(f"rescaled time t = k / d^{limit.time_exponent} (active updates)")
-    ax.set_ylabel("E R_k / E R_0  (limit units)")
+    ax.set_xlabel(rf"rescaled time $t = k / {math_power('d', limit.time_exponent)}$ "
+                  "(active updates)")
+    ax.set_ylabel(r"$E\,R_k / E\,R_0$  (limit units)")
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="best")
     ax.grid(True, which="both", alpha=0.3)
+    return ax
 
 
 def risk_curves_by_phase(out: Path, full: bool) -> Figure:
@@ -178,8 +205,8 @@ def risk_curves_by_phase(out: Path, full: bool) -> Figure:
         traj = in_limit_units(limit, d, mc.trajectories[:, ks], mc.trajectories[:, :1])
         cmp = compare_with_theory(traj, exact, alpha=0.01, groups=40)
         curves = {d: exact, large: finite_d_curve(limit, large, t)}
-        plot_risk_curves(ax, limit, t, curves, traj,
-                         f"{title}\n{opt}, κ = {kappa}, σ = {sigma}, γ = {gamma}"
+        plot_risk_curves(limit, t, curves, traj, ax=ax,
+                         title=f"{title}\n{opt}, κ = {kappa}, σ = {sigma}, γ = {gamma}"
                          + (f", θ = {theta}" if rule == "free" else ", largest stable lr"))
         tables.append(risk_curves_table(limit, t, curves, traj, panel=title))
         figure.checks.append(CheckResult(
@@ -216,9 +243,9 @@ def component_panels(out: Path, full: bool) -> Figure:
         times = rescaled_times(limit, 40)
         target = limit_components(limit, times)
         finite = [finite_d_components(limit, d, times) for d in dims]
-        plot_limit_components(ax, target, finite,
-                              f"{limit.phase}\nκ = {kappa}, σ = {sigma}, γ = {gamma}; "
-                              f"k = t·d^{limit.time_exponent}")
+        plot_limit_components(target, finite, ax=ax,
+                              title=f"{limit.phase}\nκ = {kappa}, σ = {sigma}, γ = {gamma}; "
+                              rf"$k = t\,{math_power('d', limit.time_exponent)}$")
         tables.append(limit_components_table(target, finite, region=name))
         errors = [float(np.max(np.abs(f.components - target.components))) for f in finite]
         figure.checks.append(CheckResult(
@@ -233,8 +260,8 @@ def critical_line(out: Path, full: bool) -> Figure:
     p_stars = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0) if full else (0.1, 1.0, 10.0)
     dims = (10**2, 10**3, 10**4, 10**5) if full else (10**2, 10**3, 10**4)
     result = run_critical_line(p_stars, dims, fine=25 if full else 7)
-    fig, ax = _subplots(1, 1, (8, 5.5))
-    plot_critical_line(ax, result)
+    fig, ax = _subplots(1, 1, (8, 6.5))
+    plot_critical_line(result, ax=ax)
     figure = Figure("critical_line", "decay rate vs P* = 1 − exp(−p*B*) on κ = σ",
                     parameters={"p_star": list(p_stars), "dimensions": list(dims)},
                     checks=critical_line_checks(result))
@@ -260,20 +287,43 @@ def phase_diagram(out: Path, full: bool) -> Figure:
 STABILITY_P = (1.0, 0.1, 0.01, 0.001)
 
 
-def plot_stability_region(ax, lr: np.ndarray, eps: np.ndarray, regions: dict, title: str) -> None:
-    """Stable regions over the grid ``(lr, 1 − β)``, one filled contour per row
-    frequency (``{p: boolean grid}``)."""
+def plot_stability_region(lr: np.ndarray, eps: np.ndarray, regions: dict, *, ax=None,
+                          title: str = ""):
+    """Stable regions over the grid ``(η, 1 − β)``, one filled contour per row frequency
+    ``p``, on log–log axes; the legend sits in the lower right, where the noise bound
+    ``η ≲ 2B(1 − β)/(d + 2)`` leaves every region's outside.
+
+    Parameters
+    ----------
+    lr : numpy.ndarray
+        Learning rates ``η`` of the grid (``meshgrid`` layout: one row per ``1 − β``).
+    eps : numpy.ndarray
+        ``1 − β`` of the grid, the same shape as ``lr``.
+    regions : dict
+        ``{p: boolean grid}``, ``True`` where the recursion is stable.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure's Axes when ``None``.
+    title : str
+        The panel's title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn into.
+    """
+    ax = axes_or_new(ax)
     for j, (p, stable) in enumerate(regions.items()):
         ax.contourf(lr, eps, stable.astype(float), levels=[0.5, 1.5], colors=[f"C{j}"], alpha=0.12)
         ax.contour(lr, eps, stable.astype(float), levels=[0.5], colors=[f"C{j}"], linewidths=2)
-        ax.plot([], [], color=f"C{j}", lw=2, label=f"p = {p:g}")
+        ax.plot([], [], color=f"C{j}", lw=2, label=f"$p$ = {p:g}")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("learning rate η")
-    ax.set_ylabel("1 − β")
+    ax.set_xlabel(r"learning rate $\eta$")
+    ax.set_ylabel(r"$1 - \beta$")
     ax.set_title(title)
-    ax.legend(title="row frequency")
+    ax.legend(title="row frequency", loc="lower right")
     ax.grid(True, which="both", alpha=0.3)
+    return ax
 
 
 def stability_table(lr: np.ndarray, eps: np.ndarray, regions: dict, **labels) -> pd.DataFrame:
@@ -321,9 +371,9 @@ def stability_region(out: Path, full: bool) -> Figure:
             radius = spectral_radius(model, opt).reshape(L.shape)
             clear = np.abs(radius - 1) > 1e-6
             disagreements += int(np.sum((regions[p] != (radius < 1)) & clear))
-        plot_stability_region(ax, L, E, regions,
-                              f"{name}: stable region (inside = left of each curve), d = {d}, "
-                              f"B = {batch}")
+        plot_stability_region(L, E, regions, ax=ax,
+                              title=f"{name}: stable region (inside = left of each curve), "
+                              f"$d$ = {d}, $B$ = {batch}")
         tables.append(stability_table(L, E, regions, optimizer=name, d=d, batch=batch))
     _save(figure, fig, out, table=pd.concat(tables, ignore_index=True))
     figure.checks.append(CheckResult("stability", f"Schur–Cohn vs spectral radius on {2 * len(STABILITY_P) * n * n} "
@@ -381,7 +431,7 @@ def logistic_sweeps(out: Path, full: bool) -> Figure:
     sweeps = run_sweeps(setup, d, fine=41 if full else 13, measured=None if full else 2)
     fig, axes = _subplots(1, len(sweeps), (4.6 * len(sweeps), 4.2))
     for ax, sweep in zip(axes, sweeps):
-        plot_sweep(ax, sweep, d)
+        plot_sweep(sweep, d, ax=ax)
     figure = Figure("logistic_sweeps", "logistic rare class: mean field vs Monte Carlo across "
                     "ε, p, η, ρ, B", parameters={"d": d, "runs": setup.runs},
                     checks=logistic_sweep_checks(sweeps))
@@ -404,8 +454,7 @@ def convergence(out: Path, full: bool) -> Figure:
     fig, ax = _subplots(1, 1, (10, 6.5))
     figure = Figure("convergence", "convergence of exact finite-d risk to the d → ∞ limit",
                     parameters={"dimensions": list(dims), "points": len(points)})
-    draw_convergence(ax, results, dims)
-    ax.legend(fontsize=8)
+    plot_convergence(results, dims, ax=ax)
     for r in results:
         figure.checks.append(CheckResult("scaling limit", f"{r.point.label} ({r.point.optimizer})",
                                          r.as_predicted,

@@ -17,7 +17,7 @@ from sparsemom.numerics.analysis.phase_map import PhaseMap, phase_map
 from sparsemom.numerics.analysis.scaling_limit import DIMENSIONS
 from sparsemom.numerics.runtime.figure_files import write_figure
 from sparsemom.numerics.runtime.parallel import parallel_map
-from sparsemom.numerics.runtime.plotting import new_figure
+from sparsemom.numerics.runtime.plotting import axes_or_new, new_figure
 
 #: Batch exponent of the phase-diagram panels and the optimizers shown.
 PANEL_SIGMA = Fraction(3, 2)
@@ -57,9 +57,38 @@ def draw_region_boundaries(ax, phases: PhaseMap, color: str, lw: float = 1.1) ->
     return box
 
 
-def plot_phase_map(ax, phases: PhaseMap, names: list[str], cmap, title: str) -> None:
-    """One phase map: a colour per phase (index into ``names``) and the derived boundary
-    lines (edges of each region's polygon inside the box)."""
+def phase_colormap(phases: int) -> ListedColormap:
+    """One colour per phase, paired tab20 colours in order (distinct up to 20 phases)."""
+    colors = colormaps["tab20"].colors
+    return ListedColormap([colors[(2 * i) % 20 + (2 * i) // 20] for i in range(max(phases, 1))])
+
+
+def plot_phase_map(phases: PhaseMap, *, ax=None, names: list[str] | None = None, cmap=None,
+                   title: str = ""):
+    """One phase map over ``(κ, γ)``: a colour per phase and the derived boundary lines
+    (the edges of each region's polygon inside the box).
+
+    Parameters
+    ----------
+    phases : PhaseMap
+        The labelled grid (:func:`~sparsemom.numerics.analysis.phase_map.phase_map`).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure's Axes when ``None``.
+    names : list of str, optional
+        Phase names in colour order (shared by several panels); ``phases.phases`` by default.
+    cmap : matplotlib.colors.Colormap, optional
+        Colour ``i`` for ``names[i]``; :func:`phase_colormap` by default.
+    title : str
+        The panel's title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn into.
+    """
+    ax = axes_or_new(ax)
+    names = list(dict.fromkeys(phases.phases)) if names is None else names
+    cmap = phase_colormap(len(names)) if cmap is None else cmap
     grid = np.array([names.index(name) for name in phases.phases])[phases.labels]
     ax.pcolormesh(phases.kappas, phases.gammas, grid, cmap=cmap, vmin=-0.5,
                   vmax=len(names) - 0.5, shading="nearest", alpha=0.85, rasterized=True)
@@ -69,6 +98,7 @@ def plot_phase_map(ax, phases: PhaseMap, names: list[str], cmap, title: str) -> 
     ax.set_xlabel(r"sparsity exponent $\kappa$  ($p = d^{-\kappa}$)")
     ax.set_ylabel(r"momentum-decay exponent $\gamma$  ($1-\beta = d^{-\gamma}$)")
     ax.set_title(title)
+    return ax
 
 
 def draw_phase_panels(fig, axes, maps: list[PhaseMap], optimizers=PANEL_OPTIMIZERS) -> list[str]:
@@ -77,12 +107,11 @@ def draw_phase_panels(fig, axes, maps: list[PhaseMap], optimizers=PANEL_OPTIMIZE
     names: list[str] = []
     for phases in maps:
         names += [name for name in phases.phases if name not in names]
-    colors = colormaps["tab20"].colors
-    cmap = ListedColormap([colors[(2 * i) % 20 + (2 * i) // 20] for i in range(max(len(names), 1))])
+    cmap = phase_colormap(len(names))
     for ax, opt, phases in zip(axes, optimizers, maps):
         n_k, n_g = len(phases.kappas), len(phases.gammas)
-        plot_phase_map(ax, phases, names, cmap,
-                       f"{opt}: phases at batch exponent $\\sigma$ = {float(phases.sigma)}\n"
+        plot_phase_map(phases, ax=ax, names=names, cmap=cmap,
+                       title=f"{opt}: phases at batch exponent $\\sigma$ = {float(phases.sigma)}\n"
                        f"(largest stable lr, {n_k}×{n_g} grid, {phases.exact} exact derivations)")
     handles = [Rectangle((0, 0), 1, 1, color=cmap(i), alpha=0.85) for i in range(len(names))]
     fig.legend(handles, names, loc="upper center", ncol=3, fontsize=9, frameon=False)
@@ -105,23 +134,43 @@ def phase_regions_table(maps: list[PhaseMap], optimizers=PANEL_OPTIMIZERS) -> pd
     return pd.DataFrame(rows)
 
 
-def draw_convergence(ax, results, dimensions) -> None:
-    """Error of the exact finite-``d`` curves against the limit vs ``d``, one line per
-    stable sweep result (log–log)."""
+def plot_convergence(results, dimensions, *, ax=None):
+    """The error ``max_t |E R_{t d^τ} / R_0 − R̃(t)|`` of the exact finite-``d`` curves
+    against the limit vs ``d``, one line per stable sweep result (log–log).
+
+    Parameters
+    ----------
+    results : list
+        Sweep results (:func:`~sparsemom.numerics.studies.sweep.run_point`); unstable
+        points are left out.
+    dimensions : sequence of int
+        The ``d`` of each result's ``errors``.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure's Axes when ``None``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn into, its legend in the lower left (the errors fall with ``d``).
+    """
+    ax = axes_or_new(ax)
     for r in results:
         if r.family == Family.UNSTABLE:
             continue
         dims = np.array(dimensions[:len(r.errors)], dtype=float)
         ax.loglog(dims, r.errors, "o-", lw=1.2, ms=4,
                   label=f"{r.point.label} ({r.point.optimizer}): rate {r.rate:.2f}")
-    ax.set_xlabel("dimension d")
+    ax.set_xlabel("dimension $d$")
     ax.set_ylabel(r"$\max_t\,|E R_{t d^\tau}/R_0 - \tilde R(t)|$")
-    ax.set_title("exact finite-d risk vs the d → ∞ limit in rescaled time (stable points)")
+    ax.set_title(r"exact finite-$d$ risk vs the $d \to \infty$ limit in rescaled time "
+                 "(stable points)")
+    ax.legend(fontsize=8, loc="lower left")
     ax.grid(True, which="both", alpha=0.3)
+    return ax
 
 
 def convergence_table(results, dimensions) -> pd.DataFrame:
-    """What :func:`draw_convergence` shows, tidy: per stable sweep result and ``d`` the
+    """What :func:`plot_convergence` shows, tidy: per stable sweep result and ``d`` the
     error against the limit, with the point (label, optimizer, exponents, lr rule), its
     phase, family, time exponent and the fitted rate."""
     rows = []
@@ -170,7 +219,7 @@ def sweep_figure(results, out: Path, n: int = 201, scheduler=None, workers=None)
                         color="black", ms=7, mfc="white" if marker == "o" else None)
 
     ax = fig.add_subplot(gs[1, :])
-    draw_convergence(ax, results, DIMENSIONS)
+    plot_convergence(results, DIMENSIONS, ax=ax)
     ax.legend(fontsize=7, ncol=2, loc="lower left")
     fig.tight_layout(rect=(0, 0, 1, 0.93))
     paths = write_figure(fig, out, "sweep", dpi=130, table=sweep_table(results, maps))

@@ -423,9 +423,12 @@ def test_the_latex_of_a_mode_holds_its_coupling_and_round_trips():
 
 
 @pytest.mark.parametrize("style", ["exact", "paper"])
-def test_the_gaussian_document_compiles(tmp_path, pdflatex, style):
+@pytest.mark.parametrize("optimizer", ["nesterov", "dana"])
+def test_the_gaussian_document_compiles(tmp_path, pdflatex, style, optimizer):
+    """Both styles compile, for a rule whose buffer is ``v`` and for DANA's buffer ``y``
+    (moments ``M_{e,y}``: with a step subscript, ``M_{e,y,k}``, never a double subscript)."""
     out = tmp_path / "gaussian.tex"
-    assert main(["latex", "--model", "gaussian", "--optimizer", "nesterov", "--style", style,
+    assert main(["latex", "--model", "gaussian", "--optimizer", optimizer, "--style", style,
                  "-o", str(out)]) == 0
     text = out.read_text()
     assert r"\subsection*{Coupling}" in text and "m_{j} < 1" in text.replace("} <", "} <")
@@ -439,6 +442,9 @@ def test_the_command_line_prints_the_coupling_and_refuses_active_time(capsys):
     out = capsys.readouterr().out
     assert "coupling" in out and "Eq(S_k, Sum(R_k*lambda_j, (j, 1, M)))" in out
     assert "S_k*d*eta**2*lambda_j/B" in out
+    assert main(["derive", "--model", "gaussian", "--optimizer", "dana", "--format", "latex"]) == 0
+    out = capsys.readouterr().out
+    assert "M_{e,y,k}" in out and "}_k" not in out
     for command in ("derive", "latex"):
         with pytest.raises(SystemExit) as exit_info:
             main([command, "--model", "gaussian", "--time", "active"])

@@ -2,7 +2,7 @@
 
 :func:`to_latex` is what the LaTeX document uses (every equation parses back to its
 relation); :func:`display_latex` is for reading (in Jupyter: the ``_repr_latex_`` of
-recursions, timescales and limits), with step subscripts merged (``M_{e,y,k+1}``).
+recursions, timescales and limits).  Both merge step subscripts (``M_{e,y,k+1}``).
 """
 
 from __future__ import annotations
@@ -23,12 +23,12 @@ def equation(lhs, rhs) -> sp.Eq:
 _STEP = re.compile(r"^(?P<base>.*\})_(?P<step>k(\+1)?)$")
 
 
-def _symbol_names(expr, d_name: str, merge_steps: bool) -> dict:
-    """LaTeX names: ``d`` as ``d_name``; ``R_perp_k`` as ``R_{\\perp,k}``; with
-    ``merge_steps``, ``M_{e,y}_k`` as ``M_{e,y,k}``."""
+def _symbol_names(expr, d_name: str) -> dict:
+    """LaTeX names: ``d`` as ``d_name``; ``R_perp_k`` as ``R_{\\perp,k}``; ``M_{e,y}_k`` as
+    ``M_{e,y,k}``."""
     names = {S.d: d_name}
     for symbol in getattr(expr, "free_symbols", ()):
-        match = _STEP.match(symbol.name) if merge_steps else None
+        match = _STEP.match(symbol.name)
         if match:
             names[symbol] = f"{match['base'][:-1]},{match['step']}}}"
             continue
@@ -42,14 +42,14 @@ def _symbol_names(expr, d_name: str, merge_steps: bool) -> dict:
 def to_latex(expr) -> str:
     r"""LaTeX with explicit products; ``d`` braced so that ``d \cdot x`` is never read
     as a differential; ``R_perp_k`` printed as ``R_{\perp,k}``, ``h_parallel`` as
-    ``h_{\parallel}``."""
-    return sp.latex(expr, mul_symbol="dot", symbol_names=_symbol_names(expr, "{d}", False))
+    ``h_{\parallel}``, a moment named with braces and a step (``M_{e,y}_k``) as
+    ``M_{e,y,k}`` (TeX refuses a double subscript)."""
+    return sp.latex(expr, mul_symbol="dot", symbol_names=_symbol_names(expr, "{d}"))
 
 
 def display_latex(expr) -> str:
-    """:func:`to_latex` for reading: products by juxtaposition, and a moment named with
-    braces and a step (``M_{e,y}_k``) printed ``M_{e,y,k}``."""
-    return sp.latex(expr, symbol_names=_symbol_names(expr, "d", True))
+    """:func:`to_latex` for reading: products by juxtaposition."""
+    return sp.latex(expr, symbol_names=_symbol_names(expr, "d"))
 
 
 def aligned(rows: list[str], title: str = "") -> str:

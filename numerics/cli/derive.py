@@ -7,6 +7,7 @@ import sys
 import sympy as sp
 
 from sparsemom.derivations import LAWS, TIME_RULES, UPDATE_RULES, derive_recursion
+from sparsemom.derivations.core.printing import display_latex
 from sparsemom.derivations.engine.moments import MODE, MODES
 from sparsemom.derivations.rare_class.drift import derive_statistics_map, unsupported_by_model
 from sparsemom.numerics.inputs.arguments import check_model_takes, check_model_time
@@ -19,7 +20,7 @@ def _print_recursion(model: str, optimizer: str, time: str, fmt: str, out) -> No
     rec = derive_recursion(model, optimizer, time)
     law, rule = LAWS[model], UPDATE_RULES[optimizer]
     render = {"pretty": lambda x: sp.pretty(x, use_unicode=True, wrap_line=False),
-              "latex": sp.latex, "text": sp.sstr}[fmt]
+              "latex": display_latex, "text": sp.sstr}[fmt]
     print(f"# {law.title} ({model}) under {optimizer}: {rule.summary}; time rule {time!r}",
           file=out)
     if not law.closed_moments:

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import warnings
 from fractions import Fraction
@@ -35,7 +36,13 @@ from sparsemom.derivations import (
 from sparsemom.derivations import symbols as S
 from sparsemom.derivations.core.vectors import Dot, LinearVector
 from sparsemom.derivations.definitions.covariance import eigenvalue
-from sparsemom.derivations.definitions.ingredients import Gaussian, Scalar, Vector, gaussian_noise
+from sparsemom.derivations.definitions.ingredients import (
+    Gaussian,
+    Scalar,
+    TokenMask,
+    Vector,
+    gaussian_noise,
+)
 from sparsemom.derivations.definitions.laws import (
     DataLaw,
     LawParameter,
@@ -303,6 +310,54 @@ def test_the_harness_rejects_the_recursion_without_coupling_or_without_residual_
 def test_bad_input_is_refused_with_the_parameter_named(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+_LAM = sp.Symbol("lam", positive=True)
+_REST = sp.Symbol("rest", nonnegative=True)
+
+
+def _coupled_law(weight=_LAM, variance=_REST, ingredients=None, gradient=None, risk=None):
+    """A user's law of one Gaussian mode coupled through ``rest`` (as ``gaussian``), with one
+    part of its definition replaced."""
+    return DataLaw(
+        "user-modes", "user modes",
+        ingredients=ingredients or {"x": Vector(Gaussian(_LAM)), "z": Scalar(Gaussian(_REST)),
+                                    "xi": gaussian_noise(S.sigma2)},
+        gradient=gradient or (lambda s, e: LinearVector({s.x: Dot(s.x, e) + s.z - s.xi})),
+        risk=risk or (lambda energy: _LAM * energy / 2),
+        parameters=[LawParameter(_LAM, lower=0, lower_open=True),
+                    LawParameter(S.sigma2, lower=0, per_row=False, keyword="sigma2", default=0)],
+        coupling=RowCoupling(variance, weight))
+
+
+@pytest.mark.parametrize("change,message", [
+    (dict(weight=-_LAM), "weight -lam must be ≥ 0"),
+    (dict(weight=_LAM - 1), "weight lam - 1 must be ≥ 0"),
+    (dict(variance=2 * _REST), "variance must be a SymPy symbol declared nonnegative"),
+    (dict(variance=sp.Symbol("rest")), "variance must be a SymPy symbol declared nonnegative"),
+    (dict(variance=_LAM), "must be a symbol of its own"),
+    (dict(ingredients={"x": Vector(Gaussian(_LAM + _REST)), "z": Scalar(Gaussian(_REST)),
+                       "xi": gaussian_noise(S.sigma2)}),
+     "ingredient 'x': the coupled variance rest may only be the variance of a scalar"),
+    (dict(gradient=lambda s, e: LinearVector({s.x: Dot(s.x, e) + _REST - s.xi})),
+     "gradient uses the coupled variance rest itself"),
+    (dict(gradient=lambda s, e: LinearVector({s.x: Dot(s.x, e) * (1 + _REST) + s.z})),
+     "gradient uses the coupled variance rest itself"),
+    (dict(risk=lambda energy: (_LAM + _REST) * energy / 2),
+     "risk uses the coupled variance rest itself"),
+    (dict(ingredients={"x": Vector(Gaussian(_LAM)), "z": Scalar(Gaussian(_REST)),
+                       "m": TokenMask(), "xi": gaussian_noise(S.sigma2)}), "TokenMask"),
+])
+def test_a_bad_coupling_is_refused_when_the_law_is_registered(change, message):
+    """The coupled variance ``ϱ = Σ_{i≠j} weight_i ‖e_i‖²`` is a variance: its weight must be
+    nonnegative (else the numbers, and the kernel-mass criterion built on ``K_m ≥ 0``, mean
+    nothing), and it enters only as the variance of a scalar ingredient."""
+    try:
+        with pytest.raises(ValueError, match=re.escape(message)):
+            register_law(_coupled_law(**change))
+    finally:
+        if "user-modes" in sm.LAWS:
+            unregister_law("user-modes")
 
 
 def test_what_coupled_modes_do_not_support_is_refused_clearly():

@@ -36,7 +36,7 @@ from ..core import symbols as S
 from ..core.registry import Registry
 from ..core.symbols import Sample, sample_symbols
 from ..core.vectors import Dot, LinearVector
-from .ingredients import Gaussian, Ingredient, TokenMask, Vector, gaussian_noise
+from .ingredients import Gaussian, Ingredient, Scalar, TokenMask, Vector, gaussian_noise
 from .optimizers import RESERVED_NAMES, HyperParameter, e, engine_symbols
 
 #: Model symbols a user law may declare as its own parameter, under their API names: the
@@ -349,8 +349,9 @@ def _check_exact(what: str, expr: sp.Expr) -> None:
 
 
 def _check_coupling(law: DataLaw, built_in: bool) -> None:
-    """A coupling's variance is a fresh nonnegative symbol used only by the ingredients;
-    its weight an exact expression in the law's parameters."""
+    """A coupling's variance is a fresh nonnegative symbol used only by the scalar
+    ingredients (:func:`_check_definition`); its weight an exact expression in the law's
+    parameters, nonnegative for every value of them (``ρ_j`` is a variance)."""
     c = law.coupling
     if c is None:
         return
@@ -367,15 +368,24 @@ def _check_coupling(law: DataLaw, built_in: bool) -> None:
     extra = weight.free_symbols - {S.d, S.p, *law.symbols}
     if extra:
         raise ValueError(f"law coupling weight uses undeclared symbols {sorted(map(str, extra))}")
+    if not weight.is_nonnegative:
+        raise ValueError(f"law coupling weight {weight} must be ≥ 0 for every value of the law's "
+                         "parameters (ρ_j = Σ_{i≠j} weight_i ‖e_i‖² is a variance), as SymPy "
+                         "reads it from the symbols' assumptions (e.g. positive=True)")
     if law.token_mask:
         raise ValueError("a coupled law has dense gradients (its modes share one clock); "
                          "it may not have a TokenMask")
 
 
 def _check_definition(law: DataLaw) -> None:
-    allowed = {S.d, S.p, *law.symbols} | ({law.coupling.variance} if law.coupling else set())
+    allowed = {S.d, S.p, *law.symbols}
+    coupled = {law.coupling.variance} if law.coupling else set()
     for name, x in law.ingredients.items():
-        extra = x.free_symbols - allowed
+        if x.free_symbols & coupled and not isinstance(x, Scalar):
+            raise ValueError(f"law ingredient {name!r}: the coupled variance "
+                             f"{law.coupling.variance} may only be the variance of a scalar "
+                             "ingredient (the rest of the row's prediction error)")
+        extra = x.free_symbols - allowed - coupled
         if extra:
             raise ValueError(f"law ingredient {name!r} uses undeclared symbols "
                              f"{sorted(map(str, extra))}; declare them in parameters")
@@ -399,6 +409,7 @@ def _check_definition(law: DataLaw) -> None:
     for atom, c in grad.terms.items():
         c = sp.sympify(c)
         _check_exact("law gradient coefficient", c)
+        _check_not_coupled(law, "gradient", c)
         dots = c.atoms(Dot)
         foreign = {dd for dd in dots if dd not in projections and not
                    (set(dd.args) <= vectors)}
@@ -421,11 +432,20 @@ def _check_definition(law: DataLaw) -> None:
                              f"({why})")
     risk = sp.sympify(law.risk(ERROR_ENERGY))
     _check_exact("law risk", risk)
+    _check_not_coupled(law, "risk", risk)
     if sp.diff(risk, ERROR_ENERGY, 2) != 0 or risk.subs(ERROR_ENERGY, 0) != 0:
         raise ValueError(f"law risk must be linear in ‖e‖² (R = w ‖e‖²); got {risk}")
     extra = risk.free_symbols - allowed - {ERROR_ENERGY}
     if extra:
         raise ValueError(f"law risk uses undeclared symbols {sorted(map(str, extra))}")
+
+
+def _check_not_coupled(law: DataLaw, what: str, expr: sp.Expr) -> None:
+    """The coupled variance enters a law only through its scalar ingredient."""
+    if law.coupling is not None and expr.has(law.coupling.variance):
+        raise ValueError(f"law {what} uses the coupled variance {law.coupling.variance} itself; "
+                         "it enters only as the variance of a scalar ingredient (the rest of "
+                         "the row's prediction error)")
 
 
 def register_law(law: DataLaw, *, replace: bool = False, built_in: bool = False) -> DataLaw:

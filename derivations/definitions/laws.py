@@ -65,7 +65,7 @@ class RowCoupling:
 
         ρ_j = Σ_{i ≠ j} weight_i ‖e_i‖²,
 
-    ``weight`` an expression in the law's parameters evaluated at mode ``i`` (for Gaussian
+    ``weight ≥ 0`` an expression in the law's parameters evaluated at mode ``i`` (for Gaussian
     data ``x ~ N(0, K)`` in ``K``'s eigenbasis: ``weight = λ``, and ``ρ_j`` is the variance
     of ``Σ_{i≠j} x_i e_i``).  The derived mode recursion is then ``X_j' = A_j X_j + c_j +
     u_j ρ_j`` with ``u_j = ∂c_j/∂ρ``; in expectation ``E ρ_j = ⟨q, X⟩ − q_j · X_j`` with the

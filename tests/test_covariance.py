@@ -220,6 +220,19 @@ def test_unstable_parameters_give_inf_never_nan(backend):
     assert first > 0 and np.isinf(risk[first:]).all() and np.isfinite(risk[:first]).all()
 
 
+@pytest.mark.parametrize("backend", ["numpy", "c", "auto"])
+def test_coefficients_that_overflow_float64_give_inf_on_every_float_backend(backend):
+    """``η = 10^300``: ``η²λ²`` overflows float64 in the coefficients themselves; the C path
+    (which first computes the kernel mass) reports the divergence as NumPy does."""
+    model = power_law_covariance(1.0, 0.5, 5)
+    opt = Optimizer("sgd", lr=1e300)
+    with pytest.warns(sm.numerics.DivergenceWarning):
+        risk = exact_risk(model, opt, 5, backend=backend)
+    assert np.isfinite(risk[0]) and np.isinf(risk[1:]).all()
+    assert kernel_mass(model, opt) == np.inf and not sm.is_stable(model, opt)
+    assert sm.spectral_radius(model, opt) == np.inf
+
+
 # -- random features ---------------------------------------------------------------------
 def test_random_features_spectrum_in_float64_and_mpmath_agree():
     f = PowerLawRandomFeatures(1.0, 0.7, v=30, d=16, seed=5)

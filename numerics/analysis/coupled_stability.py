@@ -50,8 +50,11 @@ def kernel_mass(model, optimizer) -> float:
 
 
 def coupled_spectral_radius(model, optimizer) -> float:
-    """``ρ(T) = max(ρ_D, μ*)`` (module docstring), ``μ*`` by bisection on ``g(μ) = 1``."""
+    """``ρ(T) = max(ρ_D, μ*)`` (module docstring), ``μ*`` by bisection on ``g(μ) = 1``;
+    ``inf`` when the coefficients overflowed float64."""
     A, u, q = _blocks(model, optimizer)
+    if not all(np.isfinite(x).all() for x in (A, u, q)):
+        return float("inf")
     rho_d = float(np.max(np.abs(np.linalg.eigvals(A))))
     lo = rho_d * (1 + 1e-12) + 1e-300
     if not _g(lo, A, u, q) > 1:

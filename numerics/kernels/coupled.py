@@ -193,8 +193,10 @@ PARALLEL_MODES = 4096
 
 def block_kernel_mass(A: np.ndarray, u: np.ndarray, q: np.ndarray) -> float:
     """``Σ_j q_jᵀ (I − A_j)^{−1} u_j`` for blocks ``A`` (modes, n, n), ``u`` and ``q``
-    (modes, n); ``inf`` when a block is not stable on its own (``ρ(A_j) ≥ 1``)."""
-    if A.shape[0] == 0 or np.max(np.abs(np.linalg.eigvals(A))) >= 1:
+    (modes, n); ``inf`` when a block is not stable on its own (``ρ(A_j) ≥ 1``) or its
+    coefficients overflowed float64."""
+    if A.shape[0] == 0 or not all(np.isfinite(x).all() for x in (A, u, q)) \
+            or np.max(np.abs(np.linalg.eigvals(A))) >= 1:
         return float("inf")
     y = np.linalg.solve(np.eye(A.shape[1])[None] - A, u[:, :, None])[:, :, 0]
     return float(np.sum(q * y))

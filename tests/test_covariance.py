@@ -64,6 +64,7 @@ from sparsemom.numerics.inputs.spectra import (
     PowerLawRandomFeatures,
     power_law_covariance,
 )
+from sparsemom.numerics.kernels import renewal as renewal_module
 from sparsemom.numerics.kernels.coupled import float_coefficients, risk_c
 from sparsemom.numerics.kernels.exact_risk import exact_risk_at
 from sparsemom.numerics.kernels.horizon_risk import row_risk_at
@@ -430,6 +431,57 @@ def test_spectral_radius_and_stability_agree_with_the_dense_transition():
         assert sm.is_stable(model, opt) == (dense < 1)
         unstable += dense >= 1
     assert 5 < unstable < 35       # both sides of the boundary were drawn
+
+
+def test_stability_of_a_coupling_whose_blocks_are_not_second_moment_maps():
+    """A user's mode coupled with weight ``10 λ``: ``z`` has ten times the others' prediction
+    variance, a valid law, but the block ``A_j − u_j q_j`` is no second-moment map (its
+    ``R → R`` entry goes negative), so ``K_m ≥ 0`` fails.  ``is_stable`` and
+    ``spectral_radius`` still equal the dense eigenvalue computation of the row's map."""
+    register_law(_coupled_law(weight=10 * _LAM))
+    try:
+        rng = np.random.default_rng(7)
+        verdicts, negative_block = set(), False
+        for _ in range(30):
+            name = str(rng.choice(["sgd", "heavy-ball", "nesterov"]))
+            hyper = dict(lr=rng.uniform(0.02, 1.0))
+            if name != "sgd":
+                hyper["beta"] = rng.uniform(0, 0.95)
+            opt = Optimizer(name, batch=int(rng.integers(1, 5)), **hyper)
+            model = sm.Model("user-modes", 1, R0=1, lam=rng.uniform(0.01, 1, int(rng.integers(1, 5))),
+                             sigma2=0.1)
+            rows, values = parameter_values(model, opt, coupled=True)
+            negative_block |= bool(np.any(float_coefficients(recursion_for(model, opt), values,
+                                                             rows)["transition"][0, 0] < 0))
+            dense = _dense_radius(model, opt)
+            assert sm.spectral_radius(model, opt) == pytest.approx(dense, rel=1e-9)
+            assert sm.is_stable(model, opt) == (dense < 1)
+            verdicts.add(dense < 1)
+        assert verdicts == {True, False} and negative_block
+    finally:
+        unregister_law("user-modes")
+
+
+@pytest.mark.parametrize("name,hyper", [("sgd", dict(lr=0.5)),
+                                        ("heavy-ball", dict(lr=0.1, beta=0.5))])
+def test_modes_within_rounding_of_neutral_are_stable(monkeypatch, name, hyper):
+    """``λ_j = j^{−10}`` down to ``10^{−20}``: the float64 blocks of the last modes are the
+    identity (``ηλ`` below rounding), yet the row is stable.  The derived sums certify it,
+    the kernel mass is SGD's known sum, and ``exact_risk`` takes the renewal equation."""
+    model = power_law_covariance(5.0, 0.0, 100)
+    opt = Optimizer(name, batch=1, **hyper)
+    assert sm.is_stable(model, opt) and sm.spectral_radius(model, opt) < 1
+    mass = kernel_mass(model, opt)
+    if name == "sgd":
+        lam, lr = model.eigenvalue, hyper["lr"]
+        assert mass == pytest.approx(np.sum(lr * lam / (2 - 2 * lr * lam)), rel=1e-13)
+    assert 0 < mass < 1
+    calls = []
+    monkeypatch.setattr(renewal_module, "risk_renewal",
+                        lambda *a, **k: calls.append(1) or risk_renewal(*a, **k))
+    risk = exact_risk(model, opt, 400, backend="c")
+    assert calls == [1]
+    np.testing.assert_allclose(risk, exact_risk(model, opt, 400, backend="numpy"), rtol=1e-9)
 
 
 def test_the_kernel_mass_of_sgd_is_the_known_sum():

@@ -126,9 +126,10 @@ _TEXT = {
 }
 
 #: The stability text of a coupled law: the renewal equation's kernel mass.
-_COUPLED_STABILITY = (r"The coupled sum obeys a renewal equation whose kernel "
-                      r"$K_m = \sum_j q_j A_j^m u_j \ge 0$; the second moments converge exactly "
-                      r"when every mode's block is stable and its mass is below one:")
+_COUPLED_STABILITY = (r"The coupled sum obeys a renewal equation with kernel "
+                      r"$K_m = \sum_j q_j A_j^m u_j$. When $K_m \ge 0$ (Gaussian data: each "
+                      r"block is the second-moment map of its mode) the second moments converge "
+                      r"exactly when every mode's block is stable and its mass is below one:")
 
 
 #: Styles of :func:`latex_document`.

@@ -89,20 +89,42 @@ def stability_conditions(model, optimizer, time_rule: str = "steps") -> list[sp.
 
 
 @cached_by_definition
-def kernel_mass_term(model: str, optimizer: str) -> sp.Expr:
-    """The mode's share ``q (I − A)^{−1} u`` of the kernel mass of a coupled law (one
-    rational function of the mode's and the rule's parameters).
-
-    The modes' coupled sum obeys the renewal equation ``S_k = F_k + Σ_s K_{k−1−s} S_s``
-    with ``K_m = Σ_j q_j A_j^m u_j ≥ 0`` (second moments), so the row's second moments
-    converge iff every mode's block does and ``Σ_j q_j (I − A_j)^{−1} u_j < 1``
-    (:mod:`sparsemom.numerics.analysis.coupled_stability`).  SGD on Gaussian data:
-    ``η λ / (2B − (B + 1) η λ)`` per mode of multiplicity 1."""
+@stored
+def mode_resolvent(model: str, optimizer: str) -> sp.ImmutableMatrix | None:
+    """``(I − A)^{−1} [u, x_I]`` (n × 2, entries factored) of one mode of a coupled law:
+    summed over every step, the moments its block accumulates from a unit of coupled
+    variance (``u``) and from the state ``x_I`` whose Gram matrix is the identity (``1`` on
+    each ``E‖w‖²``, ``0`` on each cross moment); ``None`` when ``1`` is an eigenvalue of the
+    block for every parameter value.  Rational functions of the parameters, so a block
+    within rounding of the identity in float64 (``η λ = 10^{−20}``) still gives them to
+    rounding (:mod:`sparsemom.numerics.analysis.coupled_stability`)."""
     rec = recursion_for(model, optimizer, "steps")
     if not rec.coupled:
         raise ValueError(f"the kernel mass belongs to laws whose modes couple; {model!r} has "
                          "independent rows (use stability_conditions)")
     n = rec.transition.shape[0]
-    M, u, q = in_field(sp.eye(n) - rec.transition, rec.coupling, rec.coupling_weights)
-    value = (q * solve(M, u)).to_Matrix()[0, 0]
-    return sp.factor(value)
+    identity_gram = sp.Matrix([int(dot.args[0] == dot.args[1]) for dot in rec.meaning])
+    M, rhs = in_field(sp.eye(n) - rec.transition, rec.coupling.row_join(identity_gram))
+    try:
+        sums = solve(M, rhs).to_Matrix()
+    except ZeroDivisionError:
+        return None
+    return sp.ImmutableMatrix(sums.applyfunc(sp.factor))
+
+
+def kernel_mass_term(model: str, optimizer: str) -> sp.Expr:
+    """The mode's share ``q (I − A)^{−1} u`` of the kernel mass of a coupled law (one
+    rational function of the mode's and the rule's parameters).
+
+    The modes' coupled sum obeys the renewal equation ``S_k = F_k + Σ_s K_{k−1−s} S_s``
+    with ``K_m = Σ_j q_j A_j^m u_j``; for Gaussian data ``K_m ≥ 0`` (each block is the
+    second-moment map of its mode), so the row's second moments converge iff every mode's
+    block does and ``Σ_j q_j (I − A_j)^{−1} u_j < 1``
+    (:mod:`sparsemom.numerics.analysis.coupled_stability`).  SGD on Gaussian data:
+    ``η λ / (2B − (B + 1) η λ)`` per mode of multiplicity 1."""
+    sums = mode_resolvent(model, optimizer)
+    if sums is None:
+        raise ValueError(f"1 is an eigenvalue of every block of {optimizer!r} on {model!r}: "
+                         "the modes do not converge and there is no kernel mass")
+    rec = recursion_for(model, optimizer, "steps")
+    return sp.factor((rec.coupling_weights * sums[:, 0])[0, 0])

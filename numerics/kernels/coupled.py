@@ -24,9 +24,12 @@ from fractions import Fraction
 import mpmath
 import numpy as np
 
+from sparsemom.derivations.properties.stability import mode_resolvent
 from sparsemom.numerics.codegen.signature import Signature
+from sparsemom.numerics.inputs.initial_state import gram_matrices
 from sparsemom.numerics.kernels import backends
 from sparsemom.numerics.kernels.evaluate import evaluate_exact
+from sparsemom.numerics.kernels.numeric_function import numeric_function
 
 #: Arrays of one step: ``(A (n, n, modes), c (n, modes), u (n, modes))``.
 StepArrays = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -191,23 +194,107 @@ def risk_c(rec, values: dict, rows: int, steps: int, threads: int | None,
 PARALLEL_MODES = 4096
 
 
-def block_kernel_mass(A: np.ndarray, u: np.ndarray, q: np.ndarray) -> float:
-    """``Σ_j q_jᵀ (I − A_j)^{−1} u_j`` for blocks ``A`` (modes, n, n), ``u`` and ``q``
-    (modes, n); ``inf`` when a block is not stable on its own (``ρ(A_j) ≥ 1``) or its
-    coefficients overflowed float64."""
-    if A.shape[0] == 0 or not all(np.isfinite(x).all() for x in (A, u, q)) \
-            or np.max(np.abs(np.linalg.eigvals(A))) >= 1:
-        return float("inf")
-    y = np.linalg.solve(np.eye(A.shape[1])[None] - A, u[:, :, None])[:, :, 0]
-    return float(np.sum(q * y))
+#: A block whose float64 spectral radius exceeds 1 by at most this is within rounding of
+#: neutral (a mode with ``η λ = 10^{−20}`` moves at that rate): over ``k`` steps it grows by at
+#: most ``e^{k · NEUTRAL}``, so the renewal runs take it.
+NEUTRAL = 1e-9
+
+
+def blocks_bounded(A: np.ndarray) -> bool:
+    """Every block ``A`` (modes, n, n) is finite and of float64 spectral radius at most
+    ``1 + NEUTRAL``."""
+    return bool(A.shape[0] and np.isfinite(A).all()
+                and np.max(np.abs(np.linalg.eigvals(A))) <= 1 + NEUTRAL)
+
+
+#: A block is resolved in float64 when ``max(1, ‖A_j‖) ‖(I − A_j)^{−1}‖ ≤ RESOLVED``: the
+#: rounding of ``A_j`` (``ε max(1, ‖A_j‖)``) then moves its sums by a relative ``RESOLVED · ε``
+#: at most.
+RESOLVED = 1e8
+
+
+def identity_moments(rec) -> np.ndarray:
+    """``x_I``: the moments whose Gram matrix is the identity (``1`` on each ``E‖w‖²``)."""
+    return np.array([float(dot.args[0] == dot.args[1]) for dot in rec.meaning])
+
+
+def block_sums(A: np.ndarray, u: np.ndarray, x: np.ndarray, mu: float = 1.0):
+    """``(b, a)``, each (n, modes): ``b_j = (μ − A_j)^{−1} u_j`` and ``a_j = (μ − A_j)^{−1} x``
+    from the float64 blocks ``A`` (modes, n, n) and ``u`` (modes, n); ``None`` when ``μ`` is
+    an eigenvalue of a block."""
+    rhs = np.stack([u, np.broadcast_to(x, u.shape)], axis=2)
+    with np.errstate(all="ignore"):
+        try:
+            sums = np.linalg.solve(mu * np.eye(A.shape[1])[None] - A, rhs)
+        except np.linalg.LinAlgError:
+            return None
+    return sums[:, :, 0].T, sums[:, :, 1].T
+
+
+def mode_sums(rec, values, rows, coefficients: dict | None = None):
+    """``(b, a)``, each (n, modes): ``b_j = (I − A_j)^{−1} u_j`` and ``a_j = (I − A_j)^{−1}
+    x_I`` (:func:`identity_moments`); ``None`` when ``1`` is an eigenvalue of every block.
+    From the float64 blocks when each is resolved (:data:`RESOLVED`), else from the derived
+    :func:`~sparsemom.derivations.properties.stability.mode_resolvent` in float64, to
+    rounding however close a block is to the identity (a mode with ``η λ = 10^{−20}``)."""
+    a = coefficients or float_coefficients(rec, values, rows)
+    A = a["transition"].transpose(2, 0, 1)
+    if np.isfinite(A).all() and np.isfinite(a["coupling"]).all():
+        try:
+            inverse = np.linalg.inv(np.eye(A.shape[1])[None] - A)
+        except np.linalg.LinAlgError:
+            inverse = None
+        norm = lambda M: np.linalg.norm(M, ord=np.inf, axis=(1, 2))
+        if inverse is not None and np.all(np.maximum(1, norm(A)) * norm(inverse) <= RESOLVED):
+            return (np.einsum("mij,mj->im", inverse, a["coupling"].T),
+                    np.einsum("mij,j->im", inverse, identity_moments(rec)))
+    derived = mode_resolvent(rec.model, rec.optimizer)
+    if derived is None:
+        return None
+    n = len(rec.state)
+    f = numeric_function(tuple(derived), Signature.of(rec).inputs, "numpy")
+    with np.errstate(all="ignore"):
+        out = np.stack([np.broadcast_to(np.asarray(x, dtype=np.float64), (rows,))
+                        for x in f(*backends.float_arguments(rec, values))])
+    return out[0::2].reshape(n, rows), out[1::2].reshape(n, rows)
+
+
+def row_certified(rec, b: np.ndarray, a: np.ndarray, q: np.ndarray) -> bool:
+    """``y = (μ − T)^{−1} x_I`` are the moments of real vectors (every mode's Gram matrix
+    positive definite), from the modes' ``b_j = (μ − A_j)^{−1} u_j`` and ``a_j = (μ −
+    A_j)^{−1} x_I`` (n, modes) by Sherman–Morrison, ``y = a + b (q·a)/(1 − q·b)``; for the
+    row's map ``T = blockdiag(A_j) + u qᵀ`` this holds iff ``ρ(T) < μ``
+    (:mod:`sparsemom.numerics.analysis.coupled_stability`)."""
+    with np.errstate(all="ignore"):
+        y = a + b * (np.sum(q * a) / (1 - np.sum(q * b)))
+        G = gram_matrices(rec, {s.name: y[i] for i, s in enumerate(rec.state)}, y.shape[1])
+        diagonal = np.diagonal(G, axis1=1, axis2=2)
+        if not (np.isfinite(G).all() and (diagonal > 0).all()):
+            return False
+        scale = 1 / np.sqrt(diagonal)
+        return bool(np.all(np.linalg.eigvalsh(G * scale[:, :, None] * scale[:, None, :])[:, 0]
+                           > 0))
+
+
+def converges(rec, values: dict, rows: int) -> bool:
+    """The row's second moments converge, ``ρ(blockdiag(A_j) + u qᵀ) < 1``: certified by
+    :func:`row_certified` at ``μ = 1`` from :func:`mode_sums`."""
+    a = float_coefficients(rec, values, rows)
+    sums = mode_sums(rec, values, rows, a)
+    return sums is not None and row_certified(rec, *sums, a["coupling_weights"])
 
 
 def kernel_mass(rec, values: dict, rows: int) -> float:
-    """:func:`block_kernel_mass` of the generated float64 coefficients."""
-    with np.errstate(all="ignore"):
-        a = float_coefficients(rec, values, rows)
-    return block_kernel_mass(a["transition"].transpose(2, 0, 1), a["coupling"].T,
-                             a["coupling_weights"].T)
+    """``Σ_j q_jᵀ (I − A_j)^{−1} u_j`` from :func:`mode_sums`; ``inf`` when a block grows on
+    its own (:func:`blocks_bounded`) or its coefficients overflowed float64."""
+    a = float_coefficients(rec, values, rows)
+    sums = mode_sums(rec, values, rows, a)
+    if sums is None or not (blocks_bounded(a["transition"].transpose(2, 0, 1))
+                            and all(np.isfinite(a[k]).all()
+                                    for k in ("coupling", "coupling_weights"))):
+        return float("inf")
+    mass = float(np.sum(a["coupling_weights"] * sums[0]))
+    return mass if np.isfinite(mass) else float("inf")
 
 
 def _start(rec, derived: np.ndarray, initial: dict | None, rows: int, kind) -> np.ndarray:

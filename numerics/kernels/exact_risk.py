@@ -141,10 +141,13 @@ def _coupled_risk(rec, values, rows, steps, backend, dps, threads, run):
 
 
 def _coupled_c(rec, values, rows, steps, threads, run):
-    """Constant hyper-parameters and a row that converges (every mode stable, kernel mass
-    below 1): the renewal equation over two uncoupled C runs; else the direct C kernel,
-    one fused pass per step (which also reports divergence)."""
-    if not run["multipliers"] and coupled.kernel_mass(rec, values, rows) < 1:
+    """Constant hyper-parameters, a row that converges and blocks that do not grow on their
+    own (the renewal equation's runs stay bounded): the renewal equation over two uncoupled
+    C runs; else the direct C kernel, one fused pass per step (which also reports
+    divergence)."""
+    if not run["multipliers"] and coupled.converges(rec, values, rows) and \
+            coupled.blocks_bounded(
+                coupled.float_coefficients(rec, values, rows)["transition"].transpose(2, 0, 1)):
         return renewal.risk_renewal(rec, values, rows, steps, threads, run["initial"])
     return coupled.risk_c(rec, values, rows, steps, threads, **run)
 

@@ -14,9 +14,10 @@ S_s`` from two more runs with the weights ``w``.  The equation is solved by divi
 conquer with FFT convolutions, ``O(k log² k)`` for ``k`` steps whatever the number of modes;
 its rounding error is at most about ``ε log₂ k · max_s S_s · Σ_m K_m`` in absolute terms.
 
-Used when every mode is stable and the kernel mass ``Σ_m K_m < 1`` (the curve converges);
-otherwise the direct kernel (:mod:`sparsemom.numerics.kernels.coupled`) reports the
-divergence step by step.
+Used when the row converges (:func:`~sparsemom.numerics.kernels.coupled.converges`; for
+Gaussian data: every mode stable and the kernel mass ``Σ_m K_m < 1``) and no block grows on
+its own (the runs stay bounded); otherwise the direct kernel
+(:mod:`sparsemom.numerics.kernels.coupled`) reports the divergence step by step.
 """
 
 from __future__ import annotations

@@ -55,6 +55,7 @@ from sparsemom.derivations.properties.stability import kernel_mass_term
 from sparsemom.numerics import Optimizer, SparseLeastSquares, exact_risk, exact_state
 from sparsemom.numerics.analysis.continuized import continuized_risk, steps_needed
 from sparsemom.numerics.analysis.coupled_stability import kernel_mass
+from sparsemom.numerics.analysis.row_phases import momentum_thresholds
 from sparsemom.numerics.analysis.stability import conditions_hold, eigenvalues
 from sparsemom.numerics.cli.main import main
 from sparsemom.numerics.inputs import schedules
@@ -524,6 +525,8 @@ def test_per_row_analyses_refuse_coupled_modes():
             call()
     with pytest.raises(ValueError, match="time='active'"):
         sm.is_stable(model, opt, time="active")
+    with pytest.raises(ValueError, match="no activity probability"):
+        momentum_thresholds(model, "heavy-ball", 0.1)
 
 
 # -- documents and the command line -------------------------------------------------------

@@ -274,6 +274,9 @@ def momentum_thresholds(model, optimizer_name: str, lr, batch: int = 1, grid: in
     (every row at every grid point in one evaluation); each bisection evaluates only its
     own expressions."""
     require_momentum(optimizer_name)
+    if not model.law.uses_p:
+        raise ValueError(f"momentum thresholds are per frequency p; model {model.name!r} has no "
+                         "activity probability (its law has no TokenMask)")
     grid = check_integer("grid", grid, minimum=2)
     bisections = check_integer("bisections", bisections, minimum=0)
     rows = np.asarray(model.p).size

@@ -71,6 +71,7 @@ from sparsemom.numerics.kernels.exact_risk import exact_risk_at
 from sparsemom.numerics.kernels.horizon_risk import row_risk_at
 from sparsemom.numerics.kernels.renewal import risk_renewal, solve_renewal
 from sparsemom.numerics.simulate.covariance import features_monte_carlo_risk, modes_monte_carlo_risk
+from sparsemom.numerics.simulate.exact_moments import expanded_risk
 from sparsemom.numerics.simulate.harness import compare_with_theory
 from sparsemom.numerics.simulate.monte_carlo import monte_carlo_risk
 
@@ -527,6 +528,8 @@ def test_per_row_analyses_refuse_coupled_modes():
         sm.is_stable(model, opt, time="active")
     with pytest.raises(ValueError, match="no activity probability"):
         momentum_thresholds(model, "heavy-ball", 0.1)
+    with pytest.raises(ValueError, match="coupled modes of one row"):
+        expanded_risk(GaussianCovariance([1, F(1, 2)]), opt, 2, [[F(1)], [F(1)]])
 
 
 # -- documents and the command line -------------------------------------------------------

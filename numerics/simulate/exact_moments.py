@@ -176,6 +176,9 @@ def expanded_risk(model, optimizer, steps: int, initial_errors,
     steps = check_integer("steps", steps, minimum=0)
     law = model.law
     model.name   # refuses a model whose law was redefined
+    if law.coupling is not None:
+        raise ValueError(f"the exact-moment oracle expands rows that are independent; the rows of "
+                         f"{model.name!r} are the coupled modes of one row")
     rows = model.rows
     own = {h.symbol: _require_exact(h.name, model.values[h.symbol]) for h in model.specs}
     own = {s: x * rows if len(x) == 1 else x for s, x in own.items()}

@@ -121,10 +121,11 @@ def exact_state(model, optimizer, steps: int, backend: str = "numpy", dps: int =
     check_run_time(backend, rows, steps, len(rec.state), max_hours,
                    input_bits(values.values()) if backend == "exact" else 1)
     record: dict = {}
-    if rec.coupled:
-        iterate = {"numpy": coupled.risk_numpy, "exact": coupled.risk_exact,
-                   "mpmath": lambda *a, **k: coupled.risk_mpmath(*a[:4], dps, *a[4:], **k)}
-        _, diverged = iterate[backend](rec, values, rows, steps, record=record, **run)
+    if rec.coupled and backend == "mpmath":
+        _, diverged = coupled.risk_mpmath(rec, values, rows, steps, dps, record=record, **run)
+    elif rec.coupled:
+        iterate = coupled.risk_numpy if backend == "numpy" else coupled.risk_exact
+        _, diverged = iterate(rec, values, rows, steps, record=record, **run)
     elif backend == "numpy":
         _, diverged = backends.risk_numpy(rec, values, rows, steps, record=record, **run)
     elif backend == "mpmath":

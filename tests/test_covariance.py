@@ -50,6 +50,7 @@ from sparsemom.numerics.analysis.continuized import continuized_risk, steps_need
 from sparsemom.numerics.analysis.coupled_stability import kernel_mass
 from sparsemom.numerics.analysis.stability import conditions_hold, eigenvalues
 from sparsemom.numerics.cli.main import main
+from sparsemom.numerics.codegen.mode_polynomials import mode_polynomials
 from sparsemom.numerics.inputs import schedules
 from sparsemom.numerics.inputs.parameters import parameter_values
 from sparsemom.numerics.inputs.spectra import (
@@ -611,3 +612,56 @@ def test_the_horizon_risk_refuses_what_it_cannot_do():
         coupled_risk_at(model, Optimizer("sgd", lr=0.1), [-1])
     with pytest.raises(ValueError, match="coupled_risk_at"):
         exact_risk_at(model, Optimizer("sgd", lr=0.1), [10])
+
+
+# -- the polynomial step of the coupled C kernel ----------------------------------------------
+@pytest.mark.parametrize("name,hyper", [
+    ("heavy-ball", dict(lr=0.3, beta=0.7)),
+    ("qhm", dict(lr=0.4, beta=0.8, nu=0.7)),
+    ("dana", dict(lr=0.4, g3=0.05, delta=0.2, schedules=schedules.dana_decaying(1.0))),
+])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_polynomial_step_equals_the_stored_coefficients(name, hyper, threads):
+    """Scalar hyper-parameters take the polynomial step (entries built from the step's
+    coefficients and each mode's monomials); the same values given per mode take the
+    step with stored per-mode coefficients: the two agree."""
+    model = power_law_covariance(1.0, 0.6, 37, sigma2=0.05)
+    scalar = Optimizer(name, batch=2, **hyper)
+    per_mode = Optimizer(name, batch=2, **{**hyper, "lr": np.full(37, hyper["lr"])})
+    rec = recursion_for(model, scalar)
+    assert mode_polynomials(rec) is not None
+    curves = []
+    for opt in (scalar, per_mode):
+        rows, values = parameter_values(model, opt, coupled=True)
+        curve, diverged = risk_c(rec, values, rows, 300, threads,
+                                 multipliers=opt.multipliers(300))
+        assert diverged == -1
+        curves.append(curve)
+    np.testing.assert_allclose(curves[0], curves[1], rtol=1e-13)
+    np.testing.assert_allclose(curves[0], exact_risk(model, scalar, 300, backend="numpy"),
+                               rtol=1e-12)
+
+
+def test_a_law_not_polynomial_in_its_mode_parameters_keeps_stored_coefficients():
+    """Inputs of variance ``1/λ``: the entries are not polynomials in ``λ``, the kernel
+    steps with stored coefficients, and agrees with NumPy."""
+    lam = sp.Symbol("lam", positive=True)
+    rest = sp.Symbol("rest", nonnegative=True)
+    law = DataLaw(
+        "inverse-modes", "Gaussian modes of variance 1/lam",
+        ingredients={"x": Vector(Gaussian(1 / lam)), "z": Scalar(Gaussian(rest)),
+                     "xi": gaussian_noise(S.sigma2)},
+        gradient=lambda s, e: LinearVector({s.x: Dot(s.x, e) + s.z - s.xi}),
+        risk=lambda energy: energy / (2 * lam),
+        parameters=[LawParameter(lam, lower=0, lower_open=True),
+                    LawParameter(S.sigma2, lower=0, per_row=False, keyword="sigma2", default=0)],
+        coupling=RowCoupling(rest, 1 / lam))
+    register_law(law)
+    try:
+        model = sm.Model("inverse-modes", 1, R0=[1, 0.5, 0.25], lam=[1, 2, 8], sigma2=0.01)
+        opt = Optimizer("heavy-ball", lr=0.2, beta=0.5, lr_schedule=schedules.cosine(50, 0.1))
+        assert mode_polynomials(recursion_for(model, opt)) is None
+        np.testing.assert_allclose(exact_risk(model, opt, 50, backend="c"),
+                                   exact_risk(model, opt, 50, backend="numpy"), rtol=1e-12)
+    finally:
+        unregister_law("inverse-modes")

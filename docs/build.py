@@ -54,8 +54,9 @@ def performance_block(reports: list[dict]) -> str:
     ``case | unit | note``; between :data:`BEGIN` and :data:`END`."""
     parts = [BEGIN, ""]
     for report in reports:
+        load = f", load average {report['load']} at the start" if report.get("load") else ""
         machine = (f"{report['cpu']}, {report['cores']} cores, {report['isa']}, tile "
-                   f"{report['tile']}; measured {report['date']} (sparsemom "
+                   f"{report['tile']}; measured {report['date']}{load} (sparsemom "
                    f"{report['sparsemom']}, Python {report['python']}, NumPy {report['numpy']})")
         for section in report["sections"]:
             parts += [f"**{section['title']}** — {machine}", "",

@@ -118,11 +118,14 @@ def cpu_name() -> str:
 
 def machine() -> dict:
     """Where and when a benchmark ran: the CPU's name, its cores, the vector ISA and tile the
-    kernels are compiled for here, the date (UTC) and the versions that matter."""
+    kernels are compiled for here, the date (UTC), the host's 1-minute load average when it
+    started (other jobs on a shared host lower the 2-thread rows) and the versions that
+    matter."""
     lanes, tile = compiled_width()
     return {"cpu": cpu_name(), "cores": os.cpu_count() or 1, "isa": vector_isa(),
             "lanes": lanes, "tile": tile,
             "date": datetime.datetime.now(datetime.timezone.utc).date().isoformat(),
+            "load": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
             "python": platform.python_version(), "numpy": np.__version__,
             "mpmath": mpmath.__version__, "sparsemom": __version__}
 

@@ -364,13 +364,7 @@ def c_source(recursion: MomentRecursion) -> str:
     if recursion.coupled:
         return _coupled_c_source(recursion, kx, pr, name)
 
-    used = set().union(*(x.free_symbols for _, x in kx.intermediates),
-                       *(x.free_symbols for x in kx.outputs))
-    inputs = ", ".join(a.name for a in kx.arguments)
-    coef = [f"/* The outputs ({', '.join(f'{b} {k}' for b, k in kx.signature.outputs)}) of a "
-            f"group of rows, lane l from row l's inputs ({inputs}). */",
-            *_vector_function(pr, f"{name}_coefficients", kx.arguments, used,
-                              kx.intermediates, kx.outputs)]
+    coef = _coefficient_function(kx, pr, name, "row")
 
     names = _coefficient_names(kx)
 
@@ -391,13 +385,7 @@ def c_source(recursion: MomentRecursion) -> str:
     else:  # no PAIR_STEP: the driver steps one at a time (see PAIR_MAX_MOMENTS)
         pair_macros = []
     specialise = [
-        "",
-        f"#define KERNEL {name}",
-        f'#define KERNEL_FINGERPRINT "{recursion.fingerprint}"',
-        f"#define N_ARGUMENTS {len(kx.arguments)}",
-        f"#define N_OUTPUTS {len(kx.outputs)}",
-        f"#define N_STATE {n}",
-        f"#define COEFFICIENTS(arg, out) {name}_coefficients(arg, out)",
+        *_kernel_defines(recursion, kx, name),
         *_tile_vectors("TRANSITION", [k for k in names if k[0] in ("A", "c")], names, macro),
         *_tile_vectors("STATE", [k for k in names if k[0] in ("w", "x")], names, macro),
         *macro("LOAD_INITIAL(g, l, x)", [f"x{i}[g][l] = x[{i}];" for i in range(n)]),
@@ -409,6 +397,34 @@ def c_source(recursion: MomentRecursion) -> str:
     if sx is not None:
         coef += ["", *_scheduled_c(sx, name, kx, pr, risk, macro, specialise)]
     specialise += ["", '#include "recursion_kernel.h"', ""]
+    return _c_file(recursion, pr, coef, specialise)
+
+
+def _coefficient_function(kx: KernelExpressions, pr: _VectorCPrinter, name: str,
+                          unit: str) -> list[str]:
+    """The comment and the vector coefficient function of a C kernel: the outputs of a group
+    of ``unit``s (rows or modes), lane ``l`` from that ``unit``'s inputs."""
+    used = set().union(*(x.free_symbols for _, x in kx.intermediates),
+                       *(x.free_symbols for x in kx.outputs))
+    inputs = ", ".join(a.name for a in kx.arguments)
+    return [f"/* The outputs ({', '.join(f'{b} {k}' for b, k in kx.signature.outputs)}) of a "
+            f"group of {unit}s, lane l from {unit} l's inputs ({inputs}). */",
+            *_vector_function(pr, f"{name}_coefficients", kx.arguments, used,
+                              kx.intermediates, kx.outputs)]
+
+
+def _kernel_defines(recursion: MomentRecursion, kx: KernelExpressions, name: str) -> list[str]:
+    """The macros every C driver reads: the entry point, fingerprint and sizes."""
+    return ["", f"#define KERNEL {name}", f'#define KERNEL_FINGERPRINT "{recursion.fingerprint}"',
+            f"#define N_ARGUMENTS {len(kx.arguments)}", f"#define N_OUTPUTS {len(kx.outputs)}",
+            f"#define N_STATE {kx.size}",
+            f"#define COEFFICIENTS(arg, out) {name}_coefficients(arg, out)"]
+
+
+def _c_file(recursion: MomentRecursion, pr: _VectorCPrinter, coef: list[str],
+            specialise: list[str]) -> str:
+    """The generated C file: header, the lane-by-lane wrappers ``pr`` recorded, the
+    coefficient function and the driver's specialisation."""
     head = ["/*", _header(recursion, " * "), " */", "", '#include "lanewise.h"', "",
             *(line for f, arity in sorted(pr.lanewise.items()) for line in _lanewise(f, arity)),
             *([""] if pr.lanewise else [])]
@@ -453,22 +469,10 @@ def _coupled_c_source(recursion: MomentRecursion, kx: KernelExpressions, pr: _Ve
         return " + ".join(terms) or "((vec){0})"
 
     macro = _macro
-    used = set().union(*(x.free_symbols for _, x in kx.intermediates),
-                       *(x.free_symbols for x in kx.outputs))
-    inputs = ", ".join(a.name for a in kx.arguments)
-    coef = [f"/* The outputs ({', '.join(f'{b} {c}' for b, c in kx.signature.outputs)}) of a "
-            f"group of modes, lane l from mode l's inputs ({inputs}). */",
-            *_vector_function(pr, f"{name}_coefficients", kx.arguments, used,
-                              kx.intermediates, kx.outputs)]
+    coef = _coefficient_function(kx, pr, name, "mode")
     specialise = [
-        "",
-        f"#define KERNEL {name}",
-        f'#define KERNEL_FINGERPRINT "{recursion.fingerprint}"',
-        f"#define N_ARGUMENTS {len(kx.arguments)}",
-        f"#define N_OUTPUTS {len(kx.outputs)}",
-        f"#define N_STATE {n}",
+        *_kernel_defines(recursion, kx, name),
         f"#define N_COEFFICIENTS {len(kept)}",
-        f"#define COEFFICIENTS(arg, out) {name}_coefficients(arg, out)",
         *macro("KEEP_COEFFICIENTS(out, k)", [f"(k)[{slot[key]}] = (out)[{o}];"
                                              for key, o in kept.items()]),
         *macro("INITIAL_OF(out, x)", [f"(x)[{i}] = (out)[{start['initial'] + i}];"
@@ -479,10 +483,7 @@ def _coupled_c_source(recursion: MomentRecursion, kx: KernelExpressions, pr: _Ve
                                          *[f"x[{i}] = y{i};" for i in range(n)]]),
         "", '#include "coupled_kernel.h"', "",
     ]
-    head = ["/*", _header(recursion, " * "), " */", "", '#include "lanewise.h"', "",
-            *(line for f, arity in sorted(pr.lanewise.items()) for line in _lanewise(f, arity)),
-            *([""] if pr.lanewise else [])]
-    return "\n".join(head + coef + specialise)
+    return _c_file(recursion, pr, coef, specialise)
 
 
 # -- files ----------------------------------------------------------------------------

@@ -62,8 +62,8 @@ static inline void sparsemom_gaussian_lazy_steps_coefficients(const vec *arg, ve
 #define N_ARGUMENTS 7
 #define N_OUTPUTS 24
 #define N_STATE 3
-#define N_COEFFICIENTS 17
 #define COEFFICIENTS(arg, out) sparsemom_gaussian_lazy_steps_coefficients(arg, out)
+#define N_COEFFICIENTS 17
 #define KEEP_COEFFICIENTS(out, k) \
     do { \
         (k)[0] = (out)[0]; \

@@ -35,8 +35,8 @@ static inline void sparsemom_gaussian_sgd_steps_coefficients(const vec *arg, vec
 #define N_ARGUMENTS 7
 #define N_OUTPUTS 6
 #define N_STATE 1
-#define N_COEFFICIENTS 5
 #define COEFFICIENTS(arg, out) sparsemom_gaussian_sgd_steps_coefficients(arg, out)
+#define N_COEFFICIENTS 5
 #define KEEP_COEFFICIENTS(out, k) \
     do { \
         (k)[0] = (out)[0]; \

@@ -258,8 +258,10 @@ def schedule_monomials(rec: MomentRecursion, multipliers: dict, steps: int) -> n
     return np.ascontiguousarray(table)
 
 
-def risk_c(rec: MomentRecursion, values: dict, rows: int, steps: int, threads: int | None,
-           multipliers: dict | None = None, initial: dict | None = None):
+def kernel_entry(rec: MomentRecursion):
+    """``(kernel, function, symbol)``: the compiled C kernel of ``rec`` and its entry point
+    ``long KERNEL(rows, steps, args, strides, initial, initial_strides, table, risk, threads)``,
+    typed for ctypes (the signature every generated driver exports)."""
     symbol = f"sparsemom_{module_name(rec)}"
     kernel = load_kernel(generated_c_source(rec), symbol, rec.fingerprint)
     fn = kernel.function
@@ -268,6 +270,13 @@ def risk_c(rec: MomentRecursion, values: dict, rows: int, steps: int, threads: i
     fn.restype = ctypes.c_long
     fn.argtypes = [ctypes.c_long, ctypes.c_long, double_pp, long_p, double_pp, long_p, double_p,
                    double_p, ctypes.c_int]
+    return kernel, fn, symbol
+
+
+def risk_c(rec: MomentRecursion, values: dict, rows: int, steps: int, threads: int | None,
+           multipliers: dict | None = None, initial: dict | None = None):
+    kernel, fn, symbol = kernel_entry(rec)
+    double_p = ctypes.POINTER(ctypes.c_double)
     args = float_arguments(rec, values)
     pointers, strides = pointer_array(args)
     start = initial_column(initial, rec, rows)

@@ -24,10 +24,8 @@ from fractions import Fraction
 import mpmath
 import numpy as np
 
-from sparsemom.numerics.codegen.expressions import module_name
 from sparsemom.numerics.codegen.signature import Signature
 from sparsemom.numerics.kernels import backends
-from sparsemom.numerics.kernels.compiler import load_kernel
 from sparsemom.numerics.kernels.evaluate import evaluate_exact
 
 #: Arrays of one step: ``(A (n, n, modes), c (n, modes), u (n, modes))``.
@@ -157,14 +155,8 @@ def risk_c(rec, values: dict, rows: int, steps: int, threads: int | None,
     """The generated C kernel of coupled modes (``c/coupled_kernel.h``): one pass per
     step over every mode, the reduction ``S`` and the risk fused into it; ``threads``
     OpenMP threads (default: all cores from 4 096 modes on)."""
-    symbol = f"sparsemom_{module_name(rec)}"
-    kernel = load_kernel(backends.generated_c_source(rec), symbol, rec.fingerprint)
-    fn = kernel.function
-    double_pp = ctypes.POINTER(ctypes.POINTER(ctypes.c_double))
-    long_p, double_p = ctypes.POINTER(ctypes.c_long), ctypes.POINTER(ctypes.c_double)
-    fn.restype = ctypes.c_long
-    fn.argtypes = [ctypes.c_long, ctypes.c_long, double_pp, long_p, double_pp, long_p, double_p,
-                   double_p, ctypes.c_int]
+    kernel, fn, _ = backends.kernel_entry(rec)
+    double_p = ctypes.POINTER(ctypes.c_double)
     args = backends.float_arguments(rec, values)
     pointers, strides = backends.pointer_array(args)
     start = backends.initial_column(initial, rec, rows)

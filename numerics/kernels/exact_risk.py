@@ -243,6 +243,10 @@ def exact_state_at(model, optimizer, ks, time: str = "steps", dps: int = 40):
     weights, by the binary powering of :func:`exact_risk_at`."""
     ks = [check_integer("ks", k, minimum=0) for k in ks]
     dps = check_integer("dps", dps, minimum=1)
+    if getattr(model.law, "coupling", None) is not None:
+        raise ValueError(f"the rows of {model.name!r} are the coupled modes of one row: their "
+                         "risk at any horizon is sparsemom.coupled_risk_at (a contour integral "
+                         "of the whole row's resolvent)")
     if optimizer.scheduled:
         raise ValueError("exact_risk_at powers one time-invariant map: the optimizer must have "
                          "no schedule (use exact_risk for scheduled optimizers)")

@@ -163,7 +163,8 @@ def print_exact_risk_benchmark(**kwargs) -> None:
         print(f"{name:32s} {rate:12.3g}  {note}")
 
 
-def _seconds(fn, repeat: int = 1) -> float:
+def best_seconds(fn, repeat: int = 1) -> float:
+    """The shortest wall time of ``repeat`` calls of ``fn``."""
     best = np.inf
     for _ in range(repeat):
         start = time.perf_counter()
@@ -187,15 +188,15 @@ def benchmark_monte_carlo(rows: int = 100_000, d: int = 8, batch: int = 8, runs:
         return SparseLeastSquares(d, np.full(r, 1.0 / r), R0=1.0, sigma2=0.1)
 
     model = stream(rows)
-    dense = _seconds(lambda: monte_carlo_risk(model, opt, dense_steps, runs, 0)) / dense_steps
-    sparse = _seconds(lambda: sparse_monte_carlo_risk(model, opt, sparse_steps, runs, 0)) \
+    dense = best_seconds(lambda: monte_carlo_risk(model, opt, dense_steps, runs, 0)) / dense_steps
+    sparse = best_seconds(lambda: sparse_monte_carlo_risk(model, opt, sparse_steps, runs, 0)) \
         / sparse_steps
     out.append((f"dense, {rows} rows, {runs} runs", dense, ""))
     out.append((f"sparse, {rows} rows, {runs} runs", sparse, f"{dense / sparse:.0f}x faster"))
     for r in (1_000, 10_000):
         m = stream(r)
         out.append((f"sparse, {r} rows, {runs} runs",
-                    _seconds(lambda: sparse_monte_carlo_risk(m, opt, sparse_steps, runs, 0))
+                    best_seconds(lambda: sparse_monte_carlo_risk(m, opt, sparse_steps, runs, 0))
                     / sparse_steps, "per step"))
     small, large = sparse_cost_against_rows(rows, d, batch, scaling_runs, sparse_steps)
     out.append((f"sparse, 1000 rows, {scaling_runs} runs, {sparse_steps} steps", small,
@@ -205,12 +206,12 @@ def benchmark_monte_carlo(rows: int = 100_000, d: int = 8, batch: int = 8, runs:
     # Monte Carlo vs theory for one curve within 1 % (one row, 200 steps).
     one = SparseLeastSquares(d, 0.3, R0=1.0, sigma2=0.1)
     steps, pilot = 200, 2_000
-    mc_time = _seconds(lambda: monte_carlo_risk(one, opt, steps, pilot, 1))
+    mc_time = best_seconds(lambda: monte_carlo_risk(one, opt, steps, pilot, 1))
     traj = monte_carlo_risk(one, opt, steps, pilot, 1, keep_trajectories=True).trajectories
     rel_sd = np.max(traj[:, 1:].std(axis=0) / traj[:, 1:].mean(axis=0))
     needed = int(np.ceil((rel_sd / 0.01) ** 2))  # runs for a standard error of 1 %
     mc_needed = mc_time * needed / pilot
-    theory = _seconds(lambda: exact_risk(one, opt, steps), repeat=5)
+    theory = best_seconds(lambda: exact_risk(one, opt, steps), repeat=5)
     out.append(("Monte Carlo to 1 % (extrapolated)", mc_needed,
                 f"{needed} runs from a {pilot}-run pilot"))
     out.append(("exact theory (exact_risk)", theory, f"theory {mc_needed / theory:.0f}x faster"))
@@ -225,7 +226,7 @@ def sparse_cost_against_rows(rows: int = 100_000, d: int = 8, batch: int = 8, ru
     opt = Optimizer("heavy-ball", lr=0.05, beta=0.9, batch=batch)
     small, large = (SparseLeastSquares(d, np.full(r, 1.0 / r), R0=1.0, sigma2=0.1)
                     for r in (1_000, rows))
-    return tuple(_seconds(lambda m=m: sparse_monte_carlo_risk(m, opt, steps, runs, 0), repeat=3)
+    return tuple(best_seconds(lambda m=m: sparse_monte_carlo_risk(m, opt, steps, runs, 0), repeat=3)
                  for m in (small, large))
 
 

@@ -9,9 +9,6 @@ the multiply-adds of one coupled mode-step (the non-zero entries of ``A``, ``u``
 from __future__ import annotations
 
 import os
-import time
-
-import numpy as np
 
 from sparsemom.derivations.engine.recursion import recursion_for
 from sparsemom.numerics.inputs import schedules
@@ -21,7 +18,7 @@ from sparsemom.numerics.inputs.spectra import power_law_covariance
 from sparsemom.numerics.kernels.coupled import risk_c
 from sparsemom.numerics.kernels.exact_risk import exact_risk
 from sparsemom.numerics.kernels.machine_limit import peak_fma_per_second, vector_isa
-from sparsemom.numerics.studies.benchmarks import cpu_name, section
+from sparsemom.numerics.studies.benchmarks import best_seconds, cpu_name, section
 
 
 def multiply_adds_per_mode_step(rec) -> int:
@@ -30,15 +27,6 @@ def multiply_adds_per_mode_step(rec) -> int:
     for block in (rec.coupling, rec.coupling_weights, rec.risk_weights):
         count += sum(1 for x in block if x != 0)
     return count
-
-
-def _best_seconds(fn, repeat: int = 3) -> float:
-    best = np.inf
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def benchmark_coupled(modes: int = 10_000, steps: int = 2_000) -> list[tuple[str, float, str]]:
@@ -60,22 +48,22 @@ def benchmark_coupled(modes: int = 10_000, steps: int = 2_000) -> list[tuple[str
     out = []
     for threads in (1, cores):
         exact_risk(model, heavy, 2, backend="c", threads=threads)
-        rate = work / _best_seconds(lambda t=threads: exact_risk(model, heavy, steps,
+        rate = work / best_seconds(lambda t=threads: exact_risk(model, heavy, steps,
                                                                  backend="c", threads=t))
         out.append((f"c, heavy ball, renewal, {threads} thread(s)", rate,
                     f"{rate / (peak * threads / fma):.2f} of the limit at {fma} FMA per "
                     f"mode-step; its two runs do {uncoupled_fma}: "
                     f"{rate * uncoupled_fma / (peak * threads):.2f} of the peak"))
     for threads in (1, cores):
-        rate = work / _best_seconds(lambda t=threads: risk_c(rec, values, rows, steps, t))
+        rate = work / best_seconds(lambda t=threads: risk_c(rec, values, rows, steps, t))
         out.append((f"c, heavy ball, direct, {threads} thread(s)", rate,
                     f"{rate / (peak * threads / fma):.2f} of the limit ({fma} FMA per mode-step)"))
     exact_risk(model, dana, 2, backend="c", threads=1)
-    rate = work / _best_seconds(lambda: exact_risk(model, dana, steps, backend="c", threads=1))
+    rate = work / best_seconds(lambda: exact_risk(model, dana, steps, backend="c", threads=1))
     out.append(("c, DANA-decaying, direct, 1 thread", rate,
                 f"{rate / (peak / fma):.2f} of the limit ({fma} FMA per mode-step, plus the "
                 "coefficients of every step)"))
-    rate = work / 10 / _best_seconds(lambda: exact_risk(model, heavy, steps // 10,
+    rate = work / 10 / best_seconds(lambda: exact_risk(model, heavy, steps // 10,
                                                         backend="numpy"), 1)
     out.append(("numpy, heavy ball, direct", rate, ""))
     out.append(("machine limit, 1 core, heavy ball", peak / fma,

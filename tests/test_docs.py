@@ -73,13 +73,31 @@ def test_every_relative_link_resolves(page):
 
 def test_the_performance_tables_are_generated_from_the_benchmark_json():
     """``docs/performance.md`` holds between its markers exactly what ``docs/build.py``
-    renders from ``docs/benchmark.json`` (the output of ``sparsemom benchmark --json``),
-    with the CPU, its vector ISA and the date named."""
+    renders from ``docs/benchmark.json`` (reports of ``sparsemom benchmark --json``), with
+    each report's CPU, vector ISA and date named."""
     build = build_script()
-    report = json.loads((DOCS / "benchmark.json").read_text(encoding="utf-8"))
-    for key in ("cpu", "isa", "date", "sections"):
-        assert report[key], f"benchmark.json has no {key}"
+    reports = json.loads((DOCS / "benchmark.json").read_text(encoding="utf-8"))
+    assert [r["which"] for r in reports] == list(build.BENCHMARKS)
     page = (DOCS / "performance.md").read_text(encoding="utf-8")
-    assert build.performance_block(report) in page, \
+    assert build.performance_block(reports) in page, \
         "docs/performance.md is stale: run python docs/build.py --tables-only"
-    assert report["cpu"] in page and report["date"] in page
+    for report in reports:
+        assert report["cpu"] in page and report["isa"] in page and report["date"] in page
+        assert report["sections"] and all(s["rows"] for s in report["sections"])
+
+
+def test_benchmark_json_names_the_machine_and_the_rows(capsys):
+    """``sparsemom benchmark --json`` prints one JSON report: where and when it ran (CPU,
+    cores, vector ISA, date) and each benchmark's rows with their unit."""
+    from sparsemom.numerics.cli import main
+
+    assert main(["benchmark", "--which", "exact-risk", "--rows", "50", "--steps", "2",
+                 "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["cpu"] and report["cores"] >= 1 and report["isa"] and report["date"]
+    (section,) = report["sections"]
+    assert section["name"] == "exact-risk" and section["unit"] == "row-steps/s"
+    cases = [row["case"] for row in section["rows"]]
+    assert cases[0] == "c, 1 thread" and cases[-1] == "machine limit, 1 core"
+    assert all(row["value"] > 0 for row in section["rows"])
+    assert build_script().performance_block([report]).count("\n| ") == len(cases) + 1

@@ -45,7 +45,7 @@ class Model:
         A registered law or its name (``"lsq"``, ``"gaussian"``, …).
     d : int
         The dimension of a row, in $[m, 2^{53}]$ with $m$ = ``min_dimension`` (1; 2 for the
-    rare-class model).
+        rare-class model).
     R0 : float or array_like
         $R_0 = \lVert e_0 \rVert^2 \ge 0$, scalar or one per row.
     **parameters

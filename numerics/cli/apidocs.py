@@ -91,6 +91,20 @@ def link_guide_pages(out: Path, pages: dict[str, Path]) -> None:
                         encoding="utf-8")
 
 
+#: A Sphinx-style short reference as pdoc renders it: ``:class:`~a.b.C``` →
+#: ``<code>~<a href="…">a.b.C</a></code>`` (or without the link when it does not resolve).
+SHORT_REFERENCE = re.compile(r'<code>~(<a [^>]*>)?(?:[\w]+\.)*([\w]+(?:\(\))?)(</a>)?</code>')
+
+
+def shorten_references(out: Path) -> None:
+    """Show a ``~``-reference by its last name, as Sphinx does (``~a.b.C`` → ``C``)."""
+    for page in Path(out).rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        short = SHORT_REFERENCE.sub(lambda m: f"<code>{m[1] or ''}{m[2]}{m[3] or ''}</code>", html)
+        if short != html:
+            page.write_text(short, encoding="utf-8")
+
+
 def build_api_docs(out: Path, docs: Path = PACKAGE_ROOT / "docs") -> list[Path]:
     """Write the reference into ``out`` (HTML, one page per module), with the user guide of
     ``docs`` (:func:`guide_pages`) when there is one; a ``RuntimeError`` lists the warnings
@@ -134,6 +148,7 @@ def build_api_docs(out: Path, docs: Path = PACKAGE_ROOT / "docs") -> list[Path]:
                     del sys.modules[name]
     if pages:
         link_guide_pages(out, pages)
+    shorten_references(out)
     if caught:
         raise RuntimeError("pdoc warned:\n" + "\n".join(f"{w.category.__name__}: {w.message}"
                                                          for w in caught))

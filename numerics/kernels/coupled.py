@@ -7,11 +7,14 @@ recursion of one mode with its coupling column ``u`` and weights ``q``
 model are the modes of one row, so every step first reduces ``S_k`` over all modes, then
 advances every mode: block diagonal plus rank one.  The risk is ``E R_k = Σ_j w_j · X_{j,k}``.
 
-One iteration serves the three backends, on arrays of shape ``(n, modes)``: float64 (the
+One iteration serves three backends, on arrays of shape ``(n, modes)``: float64 (the
 generated NumPy coefficients), ``mpf`` (the generated mpmath coefficients) and
 ``Fraction`` (the SymPy matrices at exact rationals).  Schedules give each step its own
 coefficients.  In float64 a non-finite state (unstable parameters) stops the iteration:
-the risk is ``inf`` from that step on.
+the risk is ``inf`` from that step on.  :func:`risk_c` runs the generated C kernel of
+coupled modes (``codegen/c/coupled_kernel.h``: one fused pass per step); the kernel mass
+``Σ_j q_j (I − A_j)^{−1} u_j`` (:func:`block_kernel_mass`) decides whether a row converges
+(:mod:`sparsemom.numerics.analysis.coupled_stability`, :mod:`sparsemom.numerics.kernels.renewal`).
 """
 
 from __future__ import annotations

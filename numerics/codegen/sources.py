@@ -554,7 +554,13 @@ def _mode_polynomial_defines(mp: ModePolynomials, kx: KernelExpressions, name: s
 
 # -- files ----------------------------------------------------------------------------
 def generated_files() -> dict[str, str]:
-    """File name → source text for every derived recursion."""
+    """File name → source text for every shipped recursion (NumPy/mpmath module and C kernel).
+
+    Returns
+    -------
+    dict of str to str
+        What ``sparsemom codegen`` writes into ``numerics/generated/``.
+    """
     files = {"__init__.py": '"""Generated kernels (see numerics/codegen). Do not edit."""\n'}
     for rec in all_recursions():
         files[f"{module_name(rec)}.py"] = python_source(rec)
@@ -563,22 +569,50 @@ def generated_files() -> dict[str, str]:
 
 
 def stale_sources(folder: Path | None = None) -> list[str]:
-    """Names of the generated files missing from ``folder`` (default: the package's
-    ``generated/``) or differing from what the current derivations generate."""
+    """Names of the generated files missing from ``folder`` or differing from what the current
+    derivations generate.
+
+    Parameters
+    ----------
+    folder : Path or None
+        The folder to compare (default: the package's ``generated/``).
+
+    Returns
+    -------
+    list of str
+        The stale file names (empty: up to date).
+    """
     folder = Path(GENERATED_DIR if folder is None else folder)
     return [name for name, text in generated_files().items()
             if not (folder / name).exists() or (folder / name).read_text(encoding="utf-8") != text]
 
 
 def source_checkout() -> bool:
-    """The package runs from a source checkout (``pyproject.toml`` beside it), so
-    ``sparsemom codegen`` may rewrite its ``generated/``; an installed copy is not
-    rewritten (name a folder instead)."""
+    """The package runs from a source checkout (``pyproject.toml`` beside it), so ``sparsemom
+    codegen`` may rewrite its ``generated/``; an installed copy is not rewritten (name a folder
+    instead).
+
+    Returns
+    -------
+    bool
+        Whether this is a source checkout.
+    """
     return (GENERATED_DIR.parents[1] / "pyproject.toml").is_file()
 
 
 def write_sources(folder: Path = GENERATED_DIR) -> list[Path]:
-    """Write every generated source into ``folder``; stale generated files are removed."""
+    """Write every generated source into ``folder``; stale generated files are removed.
+
+    Parameters
+    ----------
+    folder : Path
+        The target folder (default: the package's ``generated/``).
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     files = generated_files()

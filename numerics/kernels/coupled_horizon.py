@@ -41,8 +41,29 @@ RESOLUTION = 1e-14
 
 
 def coupled_risk_at(model, optimizer, ks, tolerance: float = TOLERANCE) -> np.ndarray:
-    """``E R_k`` (float64) at each step of ``ks`` for a model whose modes couple, constant
-    hyper-parameters and a row that converges (module docstring)."""
+    r"""$E R_k$ at each step of ``ks`` for a model whose modes couple, constant hyper-parameters and
+    a row that converges, without iterating: $E R_k - E R_\infty = w^\top T^k (X_0 - X_\infty)$
+    with $T = \mathrm{blockdiag}(A_j) + u q^\top$, as the contour integral
+    $\frac{1}{2\pi i} \int_\Gamma w^\top (e^\sigma I - T)^{-1} (X_0 - X_\infty)\, e^{(k+1)\sigma}\,
+    d\sigma$ (module docstring).
+
+    Parameters
+    ----------
+    model : Model
+        A model whose modes couple (:class:`~sparsemom.numerics.inputs.spectra.GaussianCovariance`).
+    optimizer : Optimizer
+        Constant hyper-parameters; every mode stable and the kernel mass below 1.
+    ks : int or sequence of int
+        The steps.
+    tolerance : float
+        In $(0, 1)$: the agreement required between two node counts, relative to $E R_k$
+        (else a ``ValueError`` says to iterate with ``exact_risk``).
+
+    Returns
+    -------
+    numpy.ndarray
+        $E R_k$ (float64) for each step of ``ks``.
+    """
     ks = np.array([check_integer("ks", k, minimum=0) for k in np.atleast_1d(ks)], dtype=np.int64)
     if not 0 < tolerance < 1:
         raise ValueError(f"tolerance must be in (0, 1); got {tolerance!r}")

@@ -27,6 +27,7 @@ _EXPORTS = {
     "DivergenceWarning": "sparsemom.numerics.kernels.exact_risk",
     "exact_risk": "sparsemom.numerics.kernels.exact_risk",
     "exact_state": "sparsemom.numerics.kernels.exact_state",
+    "coupled_risk_at": "sparsemom.numerics.kernels.coupled_horizon",
     "MomentTrajectory": "sparsemom.numerics.kernels.exact_state",
     "closed_form_risk": "sparsemom.numerics.analysis.closed_form",
     "conditions_hold": "sparsemom.numerics.analysis.stability",

@@ -35,7 +35,7 @@ _DERIVATIONS = (
 _NUMERICS = (
     "Model", "SparseLeastSquares", "RareClassLogistic", "GaussianCovariance",
     "PowerLawRandomFeatures", "power_law_covariance", "Optimizer", "BACKENDS",
-    "BackendFallbackWarning", "DivergenceWarning", "exact_risk", "exact_state",
+    "BackendFallbackWarning", "DivergenceWarning", "exact_risk", "exact_state", "coupled_risk_at",
     "MomentTrajectory", "closed_form_risk", "conditions_hold", "is_stable", "spectral_radius",
 )
 #: Every public name and the subpackage it comes from.

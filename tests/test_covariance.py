@@ -58,6 +58,7 @@ from sparsemom.numerics.analysis.coupled_stability import kernel_mass
 from sparsemom.numerics.analysis.row_phases import momentum_thresholds
 from sparsemom.numerics.analysis.stability import conditions_hold, eigenvalues
 from sparsemom.numerics.cli.main import main
+from sparsemom.numerics.codegen.mode_polynomials import mode_polynomials
 from sparsemom.numerics.inputs import schedules
 from sparsemom.numerics.inputs.parameters import parameter_values
 from sparsemom.numerics.inputs.spectra import (
@@ -67,6 +68,7 @@ from sparsemom.numerics.inputs.spectra import (
 )
 from sparsemom.numerics.kernels import renewal as renewal_module
 from sparsemom.numerics.kernels.coupled import float_coefficients, risk_c
+from sparsemom.numerics.kernels.coupled_horizon import coupled_risk_at
 from sparsemom.numerics.kernels.exact_risk import exact_risk_at
 from sparsemom.numerics.kernels.horizon_risk import row_risk_at
 from sparsemom.numerics.kernels.renewal import risk_renewal, solve_renewal
@@ -281,7 +283,8 @@ def plrf():
 def test_feature_space_monte_carlo_agrees_with_exact_risk(plrf, name, hyper):
     opt = Optimizer(name, batch=2, **hyper)
     exact = exact_risk(plrf, opt, 30)
-    mc = features_monte_carlo_risk(plrf, opt, 30, 4000, seed=11, keep_trajectories=True)
+    seed = np.random.SeedSequence([11, CASES.index((name, hyper))])  # independent per case
+    mc = features_monte_carlo_risk(plrf, opt, 30, 4000, seed=seed, keep_trajectories=True)
     comparison = compare_with_theory(mc.trajectories, exact, alpha=ALPHA)
     assert comparison.passed, str(comparison)
 
@@ -670,3 +673,127 @@ def test_the_renewal_risk_with_weights_not_proportional_to_the_coupling():
                                    rtol=1e-10)
     finally:
         unregister_law("curved-modes")
+
+
+# -- any horizon --------------------------------------------------------------------------
+HORIZON_RULES = [("sgd", dict(lr=0.5)), ("heavy-ball", dict(lr=0.1, beta=0.8)),
+                 ("nesterov", dict(lr=0.1, beta=0.7)), ("qhm", dict(lr=0.4, beta=0.8, nu=0.7)),
+                 ("dana", dict(lr=0.3, g3=0.02, delta=0.05))]
+
+
+@pytest.mark.parametrize("name,hyper", HORIZON_RULES)
+def test_the_risk_at_a_horizon_equals_iterating(name, hyper):
+    """The contour integral of the resolvent against the iterated curve, on a power-law
+    covariance and on random features, at steps from 0 (iterated) to 20 000."""
+    ks = [0, 10, 300, 1000, 5000, 20000]
+    for model in (power_law_covariance(1.0, 0.6, 200, sigma2=1e-3),
+                  PowerLawRandomFeatures(1.0, 0.7, v=120, d=60, seed=0)):
+        opt = Optimizer(name, batch=2, **hyper)
+        curve = exact_risk(model, opt, 20000, backend="c")
+        np.testing.assert_allclose(coupled_risk_at(model, opt, ks), curve[ks], rtol=1e-9)
+
+
+def test_the_horizon_risk_is_right_or_refused_never_silently_wrong():
+    """Heavy ball up to β = 0.9999 (slow oscillating modes, where the parabolic contour
+    does not converge): each case agrees with iterating to 1e-7, or is refused."""
+    model = power_law_covariance(1.0, 0.6, 50, sigma2=1e-3)
+    rng = np.random.default_rng(1)
+    outcomes = {"agrees": 0, "refused": 0}
+    ks = [300, 3000, 20000]
+    for _ in range(40):
+        beta = 1 - 10 ** rng.uniform(-4, -0.3)
+        opt = Optimizer("heavy-ball", lr=10 ** rng.uniform(-3, 0) * (1 - beta), beta=beta,
+                        batch=int(rng.integers(1, 4)))
+        if not sm.is_stable(model, opt):
+            continue
+        try:
+            at = coupled_risk_at(model, opt, ks)
+        except ValueError as exc:
+            assert "did not converge" in str(exc)
+            outcomes["refused"] += 1
+            continue
+        np.testing.assert_allclose(at, exact_risk(model, opt, ks[-1], backend="c")[ks],
+                                   rtol=1e-7)
+        outcomes["agrees"] += 1
+    assert outcomes["agrees"] >= 5 and outcomes["refused"] >= 5, outcomes
+
+
+def test_a_billion_steps_of_ten_thousand_modes():
+    """Without label noise the risk decays to 0, monotonically for SGD, at 10⁵ … 10⁹ steps
+    (below 10^{−14} of the start, the float64 resolution, the value is absolute-accurate
+    only); with noise it tends to the stationary risk."""
+    model = power_law_covariance(1.0, 0.75, 10_000)
+    opt = Optimizer("sgd", lr=0.5, batch=4)
+    curve = coupled_risk_at(model, opt, [10**5, 10**6, 10**7, 10**8, 10**9])
+    assert np.all(np.diff(curve) < 0) and curve[-1] >= 0
+    noisy = power_law_covariance(1.0, 0.75, 10_000, sigma2=1e-3)
+    far, farther = coupled_risk_at(noisy, opt, [10**12, 10**15])
+    assert far == pytest.approx(farther, rel=1e-12) and far > 0
+
+
+def test_the_horizon_risk_refuses_what_it_cannot_do():
+    model = power_law_covariance(1.0, 0.6, 20)
+    with pytest.raises(ValueError, match="converges"):
+        coupled_risk_at(model, Optimizer("sgd", lr=1.9, batch=1), [10**6])
+    with pytest.raises(ValueError, match="schedule"):
+        coupled_risk_at(model, Optimizer("sgd", lr=0.1, lr_schedule=schedules.cosine(10, 0.1)),
+                        [5])
+    with pytest.raises(ValueError, match="independent rows"):
+        coupled_risk_at(SparseLeastSquares(d=2, p=0.5), Optimizer("sgd", lr=0.1), [5])
+    with pytest.raises(ValueError, match="ks"):
+        coupled_risk_at(model, Optimizer("sgd", lr=0.1), [-1])
+    with pytest.raises(ValueError, match="coupled_risk_at"):
+        exact_risk_at(model, Optimizer("sgd", lr=0.1), [10])
+
+
+# -- the polynomial step of the coupled C kernel ----------------------------------------------
+@pytest.mark.parametrize("name,hyper", [
+    ("heavy-ball", dict(lr=0.3, beta=0.7)),
+    ("qhm", dict(lr=0.4, beta=0.8, nu=0.7)),
+    ("dana", dict(lr=0.4, g3=0.05, delta=0.2, schedules=schedules.dana_decaying(1.0))),
+])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_polynomial_step_equals_the_stored_coefficients(name, hyper, threads):
+    """Scalar hyper-parameters take the polynomial step (entries built from the step's
+    coefficients and each mode's monomials); the same values given per mode take the
+    step with stored per-mode coefficients: the two agree."""
+    model = power_law_covariance(1.0, 0.6, 37, sigma2=0.05)
+    scalar = Optimizer(name, batch=2, **hyper)
+    per_mode = Optimizer(name, batch=2, **{**hyper, "lr": np.full(37, hyper["lr"])})
+    rec = recursion_for(model, scalar)
+    assert mode_polynomials(rec) is not None
+    curves = []
+    for opt in (scalar, per_mode):
+        rows, values = parameter_values(model, opt, coupled=True)
+        curve, diverged = risk_c(rec, values, rows, 300, threads,
+                                 multipliers=opt.multipliers(300))
+        assert diverged == -1
+        curves.append(curve)
+    np.testing.assert_allclose(curves[0], curves[1], rtol=1e-13)
+    np.testing.assert_allclose(curves[0], exact_risk(model, scalar, 300, backend="numpy"),
+                               rtol=1e-12)
+
+
+def test_a_law_not_polynomial_in_its_mode_parameters_keeps_stored_coefficients():
+    """Inputs of variance ``1/λ``: the entries are not polynomials in ``λ``, the kernel
+    steps with stored coefficients, and agrees with NumPy."""
+    lam = sp.Symbol("lam", positive=True)
+    rest = sp.Symbol("rest", nonnegative=True)
+    law = DataLaw(
+        "inverse-modes", "Gaussian modes of variance 1/lam",
+        ingredients={"x": Vector(Gaussian(1 / lam)), "z": Scalar(Gaussian(rest)),
+                     "xi": gaussian_noise(S.sigma2)},
+        gradient=lambda s, e: LinearVector({s.x: Dot(s.x, e) + s.z - s.xi}),
+        risk=lambda energy: energy / (2 * lam),
+        parameters=[LawParameter(lam, lower=0, lower_open=True),
+                    LawParameter(S.sigma2, lower=0, per_row=False, keyword="sigma2", default=0)],
+        coupling=RowCoupling(rest, 1 / lam))
+    register_law(law)
+    try:
+        model = sm.Model("inverse-modes", 1, R0=[1, 0.5, 0.25], lam=[1, 2, 8], sigma2=0.01)
+        opt = Optimizer("heavy-ball", lr=0.2, beta=0.5, lr_schedule=schedules.cosine(50, 0.1))
+        assert mode_polynomials(recursion_for(model, opt)) is None
+        np.testing.assert_allclose(exact_risk(model, opt, 50, backend="c"),
+                                   exact_risk(model, opt, 50, backend="numpy"), rtol=1e-12)
+    finally:
+        unregister_law("inverse-modes")

@@ -119,7 +119,7 @@ def test_the_wheel_is_one_import_package_that_runs_the_readme(installed):
     assert top == ["sparsemom"]
     assert (purelib / "sparsemom" / "py.typed").is_file()
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    use = readme[readme.index("## Use"):]
+    use = readme[readme.index("## A first result"):]
     example = use[use.index("```python\n") + len("```python\n"):use.index("```", use.index("```python\n") + 3)]
     assert "import sparsemom as sm" in example
     proc = _run(python, "-c", example + "\nprint(r.shape, type(sm.__version__).__name__)", cwd=tmp)

@@ -409,14 +409,15 @@ def test_a_model_needs_a_registered_law():
     assert isinstance(SparseLeastSquares(2, 0.5), Model)
 
 
-def test_the_readme_example_of_a_law_runs():
-    """The README's own-law example, as written, registers a law that evaluates."""
-    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    start = text.index("  import sympy as sp\n  from sparsemom.derivations import DataLaw")
-    block = "\n".join(line[2:] for line in text[start:text.index("  ```", start)].splitlines())
+def test_the_guide_example_of_a_law_runs():
+    """The user guide's own-law example, as written, registers a law that evaluates."""
+    page = Path(__file__).resolve().parents[1] / "docs" / "custom-rules-and-laws.md"
+    text = page.read_text(encoding="utf-8")
+    start = text.index("import sympy as sp\nfrom sparsemom.derivations import DataLaw")
+    block = text[start:text.index("```", start)]
     namespace: dict = {}
     try:
-        exec(compile(block, "README.md", "exec"), namespace)
+        exec(compile(block, page.name, "exec"), namespace)
         risk = exact_risk(namespace["model"], Optimizer("sgd", lr=0.001), 3)
         assert risk.shape == (4,) and risk[-1] < risk[0]
     finally:

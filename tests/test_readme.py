@@ -1,8 +1,8 @@
-"""The README as a checked map of the repository: every path it names exists (outputs that
-git ignores excepted), every ``derivations.…``/``numerics.…`` name it quotes resolves, its
-Layout tree lists what is there (every module of ``derivations/``, every layer of
-``numerics/`` in import order, every built-in method) and the counts it quotes match the
-files."""
+"""The README and the user guide (``docs/*.md``) as a checked map of the repository: every
+path they name exists (outputs that git ignores excepted), every ``sparsemom.…``/``sm.…``
+name they quote resolves, the README's Layout tree lists what is there (every module of
+``derivations/``, every layer of ``numerics/`` in import order, every built-in method) and
+the counts they quote match the files."""
 
 from __future__ import annotations
 
@@ -18,14 +18,17 @@ from sparsemom.derivations.definitions.optimizers import BUILT_IN_RULES
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+#: The README and every page of the user guide, by name.
+PAGES = {p.relative_to(ROOT).as_posix(): p.read_text(encoding="utf-8")
+         for p in (ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")))}
 #: A name in the Layout tree: a folder (``numerics/``) or a file (``laws.py``, ``docs/model.md``).
 TREE_NAME = re.compile(r"[\w.-]+(/[\w.-]+)*(/|\.[a-z]+)")
 NUMBER_WORDS = ("zero one two three four five six seven eight nine ten eleven twelve").split()
 
 
-def _section(title: str) -> str:
-    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", README, re.S | re.M)
-    assert match, f"README has no section {title!r}"
+def _section(title: str, page: str = "README.md") -> str:
+    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", PAGES[page], re.S | re.M)
+    assert match, f"{page} has no section {title!r}"
     return match.group(1)
 
 
@@ -111,7 +114,8 @@ def test_counts_quoted_for_the_notebooks_match():
     assert count, f"the Layout does not count the notebooks: {description!r}"
     assert NUMBER_WORDS.index(count.group(1)) == len(notebooks), \
         f"the Layout counts {count.group(1)} notebooks; notebooks/ holds {len(notebooks)}"
-    first, last = re.search(r"Notebooks (\d\d)–(\d\d)", _section("Notebooks")).groups()
+    first, last = re.search(r"Notebooks (\d\d)–(\d\d)",
+                            _section("Notebooks", "docs/studies-and-figures.md")).groups()
     assert (first, last) == (notebooks[0].name[:2], notebooks[-1].name[:2]), \
         f"the Notebooks section names {first}–{last}; notebooks/ holds {len(notebooks)}"
 
@@ -122,26 +126,31 @@ def _ignored_folders() -> list[str]:
     return [line for line in lines if line.endswith("/") and "/" in line[:-1]]
 
 
-def test_every_repository_path_the_readme_names_exists():
-    """Any word of the README with a ``/`` whose first part is an entry of the repository's
-    top folder (``derivations/…``, ``notebooks/build.py``, ``.ci/run``) exists."""
+@pytest.mark.parametrize("page", PAGES)
+def test_every_repository_path_a_page_names_exists(page):
+    """Any word of the README or a guide page with a ``/`` whose first part is an entry of
+    the repository's top folder (``derivations/…``, ``notebooks/build.py``, ``.ci/run``)
+    exists (``docs/_build/``, the built reference, aside)."""
     top = {p.name for p in ROOT.iterdir()}
-    ignored = _ignored_folders()
-    named = {m.rstrip(".,:;") for m in re.findall(r"(?<![\w/.$-])((?:[\w.-]+/)+[\w.-]*)", README)}
+    ignored = [*_ignored_folders(), "docs/_build/"]
+    named = {m.rstrip(".,:;") for m in re.findall(r"(?<![\w/.$-])((?:[\w.-]+/)+[\w.-]*)",
+                                                  PAGES[page])}
     checked = [path for path in named if path.split("/")[0] in top
                and not any((path.rstrip("/") + "/").startswith(folder) for folder in ignored)]
-    assert len(checked) > 20, "no repository paths found in the README"
+    if page == "README.md":
+        assert len(checked) > 20, "no repository paths found in the README"
     missing = sorted(path for path in checked if not (ROOT / path).exists())
-    assert not missing, f"the README names missing paths: {missing}"
+    assert not missing, f"{page} names missing paths: {missing}"
 
 
-DOTTED = sorted(set(re.findall(r"(?<![\w.])(sparsemom(?:\.\w+)+|sm\.\w+)", README)))
+DOTTED = sorted({name for text in PAGES.values()
+                 for name in re.findall(r"(?<![\w.])(sparsemom(?:\.\w+)+|sm\.\w+)", text)})
 
 
 @pytest.mark.parametrize("name", DOTTED)
-def test_every_dotted_name_the_readme_quotes_resolves(name):
-    """Every ``sparsemom.…`` name the README quotes, and every ``sm.…`` (``import sparsemom
-    as sm``), resolves."""
+def test_every_dotted_name_the_docs_quote_resolves(name):
+    """Every ``sparsemom.…`` name the README or a guide page quotes, and every ``sm.…``
+    (``import sparsemom as sm``), resolves."""
     parts = ["sparsemom", *name.split(".")[1:]] if name.startswith("sm.") else name.split(".")
     for i in range(len(parts), 0, -1):
         try:

@@ -16,7 +16,13 @@ import sympy as sp
 
 
 class Dot(sp.Function):
-    """Inner product ⟨u, w⟩ of two vector atoms (symmetric: arguments sorted)."""
+    r"""Inner product $\langle u, w \rangle$ of two vector atoms (symmetric: arguments sorted).
+
+    Parameters
+    ----------
+    u, w : sympy.Symbol
+        The vector atoms.
+    """
 
     nargs = 2
     is_commutative = True
@@ -57,7 +63,14 @@ def _scalar(vector: "LinearVector", value, what: str):
 
 
 class LinearVector:
-    """A vector ``Σ c_u u`` over vector atoms ``u`` with SymPy coefficients ``c_u``."""
+    r"""A vector $\sum_u c_u u$ over vector atoms $u$ with SymPy coefficients $c_u$ (what an update
+    rule's step and a law's gradient return).
+
+    Parameters
+    ----------
+    terms : Mapping[sympy.Symbol, sympy.Expr] or None
+        Atom → coefficient (zero coefficients dropped; ``None``: the zero vector).
+    """
 
     __slots__ = ("terms",)
 

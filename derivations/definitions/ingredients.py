@@ -70,7 +70,13 @@ def _cumulant(distribution: Distribution, k: int) -> sp.Expr:
 
 @dataclass(frozen=True)
 class Gaussian(Distribution):
-    """``N(0, variance)``."""
+    r"""$N(0, \sigma^2)$: moments $E X^{2k} = \sigma^{2k} (2k - 1)!!$, odd moments 0.
+
+    Parameters
+    ----------
+    variance : sympy.Expr or number
+        $\sigma^2$, a number or an expression in the law's parameters.
+    """
 
     variance: object = 1
 
@@ -92,7 +98,16 @@ class Gaussian(Distribution):
 
 @dataclass(frozen=True)
 class Discrete(Distribution):
-    """Finitely many ``values`` taken with ``probabilities`` (which must sum to 1)."""
+    r"""Finitely many ``values`` $x_i$ taken with ``probabilities`` $\pi_i$:
+    $E X^k = \sum_i \pi_i x_i^k$.
+
+    Parameters
+    ----------
+    values : tuple
+        The values (numbers or expressions).
+    probabilities : tuple
+        Their probabilities, which must sum to 1.
+    """
 
     values: tuple
     probabilities: tuple
@@ -121,20 +136,45 @@ class Discrete(Distribution):
 
 
 def rademacher() -> Discrete:
-    """``±1`` with probability ½ each (``E X² = E X⁴ = 1``)."""
+    r"""$\pm 1$ with probability ½ each ($E X^2 = E X^4 = 1$).
+
+    Returns
+    -------
+    Discrete
+        The distribution.
+    """
     return Discrete((-1, 1), (sp.Rational(1, 2), sp.Rational(1, 2)))
 
 
 def sparse_sign(q) -> Discrete:
-    """``±1/√q`` with probability ``q/2`` each, else 0: ``E X² = 1``, ``E X⁴ = 1/q``."""
+    r"""$\pm 1/\sqrt{q}$ with probability $q/2$ each, else 0: $E X^2 = 1$, $E X^4 = 1/q$.
+
+    Parameters
+    ----------
+    q : sympy.Expr or number
+        The probability of a non-zero value, in $(0, 1]$.
+
+    Returns
+    -------
+    Discrete
+        The distribution.
+    """
     q = sp.sympify(q)
     return Discrete((-1 / sp.sqrt(q), 0, 1 / sp.sqrt(q)), (q / 2, 1 - q, q / 2))
 
 
 @dataclass(frozen=True)
 class StudentT(Distribution):
-    """Student's t with ``dof`` (ν) degrees of freedom times ``scale``: heavy tailed, its
-    moments of order ``k`` exist for ``k < ν`` only (declare ν's interval accordingly)."""
+    r"""Student's t with $\nu$ degrees of freedom times ``scale``: heavy tailed, its moments of
+    order $k$ exist for $k < \nu$ only (declare $\nu$'s interval accordingly).
+
+    Parameters
+    ----------
+    dof : sympy.Expr or number
+        $\nu$, the degrees of freedom.
+    scale : sympy.Expr or number
+        The factor the t variable is multiplied by.
+    """
 
     dof: object
     scale: object = 1
@@ -159,8 +199,16 @@ class StudentT(Distribution):
 
 @dataclass(frozen=True)
 class Moments(Distribution):
-    """A distribution given by its moments ``{k: E X^k}`` (``k ≥ 1``); odd moments not given
-    are 0 when ``symmetric``, any other moment not given is an error."""
+    r"""A distribution given by its moments $E X^k$ ($k \ge 1$); odd moments not given are 0 when
+    ``symmetric``, any other moment not given is an error (named when a derivation needs it).
+
+    Parameters
+    ----------
+    moments : Mapping[int, sympy.Expr]
+        Order $k \ge 1$ → $E X^k$.
+    symmetric : bool
+        Odd moments not given are 0.
+    """
 
     moments: tuple
     symmetric: bool = True
@@ -209,7 +257,9 @@ class Ingredient:
 
 @dataclass(frozen=True)
 class TokenMask(Ingredient):
-    """``m = 1`` when the sample holds the row's token: ``E m^k = p``."""
+    r"""$m = 1$ when the sample holds the row's token: $E m^k = p$ for $k \ge 1$ (the row's
+    activity probability ``p``).
+    """
 
     @property
     def probability(self) -> sp.Expr:
@@ -221,7 +271,13 @@ class TokenMask(Ingredient):
 
 @dataclass(frozen=True)
 class Mask(Ingredient):
-    """A Bernoulli indicator: ``E m^k = probability`` for ``k ≥ 1``."""
+    r"""A Bernoulli indicator: $E m^k = q$ for $k \ge 1$.
+
+    Parameters
+    ----------
+    probability : sympy.Expr or number
+        $q$, in $[0, 1]$.
+    """
 
     probability: object
 
@@ -239,7 +295,13 @@ class Mask(Ingredient):
 
 @dataclass(frozen=True)
 class Scalar(Ingredient):
-    """A real number drawn from ``distribution``."""
+    """A real number drawn from ``distribution`` (a label noise, a scale).
+
+    Parameters
+    ----------
+    distribution : Distribution
+        Its law (:class:`Gaussian`, :class:`Discrete`, :class:`StudentT`, :class:`Moments`).
+    """
 
     distribution: Distribution
 
@@ -253,7 +315,13 @@ class Scalar(Ingredient):
 
 @dataclass(frozen=True)
 class Vector(Ingredient):
-    """A vector of ``R^d`` with i.i.d. entries drawn from ``distribution`` (mean zero)."""
+    r"""A vector of $\mathbb{R}^d$ with i.i.d. entries drawn from ``distribution`` (mean zero).
+
+    Parameters
+    ----------
+    distribution : Distribution
+        The law of each entry.
+    """
 
     distribution: Distribution
     shape = "vector"
@@ -267,12 +335,34 @@ class Vector(Ingredient):
 
 
 def gaussian_vector(variance=1) -> Vector:
-    """``N(0, variance · I_d)``."""
+    r"""$N(0, \sigma^2 I_d)$.
+
+    Parameters
+    ----------
+    variance : sympy.Expr or number
+        $\sigma^2$.
+
+    Returns
+    -------
+    Vector
+        The ingredient.
+    """
     return Vector(Gaussian(variance))
 
 
 def gaussian_noise(variance) -> Scalar:
-    """``N(0, variance)`` label noise."""
+    r"""$N(0, \sigma^2)$ label noise.
+
+    Parameters
+    ----------
+    variance : sympy.Expr or number
+        $\sigma^2$.
+
+    Returns
+    -------
+    Scalar
+        The ingredient.
+    """
     return Scalar(Gaussian(variance))
 
 

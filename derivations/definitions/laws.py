@@ -56,20 +56,30 @@ ERROR_ENERGY = sp.Symbol("‖e‖²", nonnegative=True)
 
 @dataclass(frozen=True)
 class RowCoupling:
-    """The modes of one row are coupled through the row's prediction error.
+    r"""The modes of one row are coupled through the row's prediction error.
 
     A law with a coupling describes one *mode* of a row (its own error vector ``e``, of
     dimension ``d``); the rest of the row enters the mode's gradient only through a
     scalar ingredient whose variance is the symbol ``variance`` (declared
     ``nonnegative``): for mode ``j``,
 
-        ρ_j = Σ_{i ≠ j} weight_i ‖e_i‖²,
+    $$\varrho_j = \sum_{i \ne j} w_i \lVert e_i \rVert^2,$$
 
-    ``weight ≥ 0`` an expression in the law's parameters evaluated at mode ``i`` (for Gaussian
-    data ``x ~ N(0, K)`` in ``K``'s eigenbasis: ``weight = λ``, and ``ρ_j`` is the variance
-    of ``Σ_{i≠j} x_i e_i``).  The derived mode recursion is then ``X_j' = A_j X_j + c_j +
-    u_j ρ_j`` with ``u_j = ∂c_j/∂ρ``; in expectation ``E ρ_j = ⟨q, X⟩ − q_j · X_j`` with the
-    row vector ``q_i = weight_i`` on ``E‖e_i‖²``: block diagonal plus rank one.
+    $w_i \ge 0$ = ``weight`` evaluated at mode ``i`` (for Gaussian data ``x ~ N(0, K)`` in ``K``'s
+    eigenbasis: ``weight = λ``, and $\varrho_j$ is the variance of $\sum_{i \ne j} x_i e_i$).
+    The derived mode recursion is then $X_j' = A_j X_j + c_j + u_j \varrho_j$ with
+    $u_j = \partial c_j / \partial \varrho$; in expectation
+    $E \varrho_j = \langle q, X \rangle - q_j \cdot X_j$ with the row vector $q_i = w_i$ on
+    $E \lVert e_i \rVert^2$: block diagonal plus rank one.
+
+    Parameters
+    ----------
+    variance : sympy.Symbol
+        The variance $\varrho$ of the scalar ingredient through which the other modes enter.
+    weight : sympy.Expr
+        $w \ge 0$, an expression in the law's parameters: mode ``i``'s weight in $\varrho$.
+    doc : str
+        What the coupling means, for documents.
     """
 
     variance: sp.Symbol
@@ -87,9 +97,29 @@ class RowCoupling:
 @dataclass(frozen=True)
 class LawParameter(HyperParameter):
     """A parameter of a data law: a :class:`~sparsemom.derivations.definitions.optimizers.HyperParameter`
-    (symbol, interval, default, example) that may take one value per row (``per_row``).
-    ``keyword`` is its name in :class:`sparsemom.numerics.inputs.models.Model` (default: the
-    symbol's name)."""
+    that may take one value per row.
+
+    Parameters
+    ----------
+    symbol : sympy.Symbol
+        The parameter as the law's expressions use it.
+    lower, upper : number or None
+        The interval of valid values (``None``: unbounded on that side).
+    lower_open, upper_open : bool
+        Whether that end of the interval is excluded.
+    default : number or None
+        The value when a :class:`~sparsemom.numerics.inputs.models.Model` omits it (``None``:
+        required).
+    doc : str
+        What the parameter means.
+    example : number or None
+        A valid value for checks that run every law (default: one inside the interval).
+    per_row : bool
+        Whether it may take one value per row (an array over a token stream's rows).
+    keyword : str or None
+        Its keyword in :class:`~sparsemom.numerics.inputs.models.Model` (default: the symbol's
+        name).
+    """
 
     per_row: bool = True
     keyword: str | None = None
@@ -109,14 +139,42 @@ class LawParameter(HyperParameter):
 
 @dataclass(frozen=True, eq=False)
 class DataLaw:
-    """A data law (see the module docstring).
+    r"""A data law: what one sample draws, its per-sample gradient and the risk (see the module
+    docstring).
 
-    ``gradient(sample, e)`` returns the per-sample gradient, reading the ingredients off
-    ``sample`` by name (``sample.x``, ``sample.xi``); ``risk(energy)`` the risk of one row
-    in terms of ``energy = ‖e‖²``.  ``parameter_text`` is the LaTeX sentence that names the
-    law's parameters in documents (default: made from the parameters); ``source`` cites
-    where the law comes from.  Laws compare by identity; :attr:`definition` identifies
+    For a row with error $e = \theta - \theta^\ast$ the engine takes
+    $E[\,\cdot \mid e, \text{buffers}]$ of an update rule's step over the batch mean
+    $g = \frac{1}{B} \sum_b \nabla \ell_b$ of ``gradient``; the risk of a row is
+    ``risk`` of $\lVert e \rVert^2$.  Laws compare by identity; :attr:`definition` identifies
     what a law *is*.
+
+    Parameters
+    ----------
+    name : str
+        The law's name (``Model(name, …)``, ``derive_recursion(name, …)``).
+    title : str
+        A short description for documents.
+    ingredients : Mapping[str, Ingredient]
+        What one sample draws, by name (:mod:`sparsemom.derivations.definitions.ingredients`).
+    gradient : callable
+        ``gradient(sample, e)``: the per-sample gradient as a
+        :class:`~sparsemom.derivations.core.vectors.LinearVector`, reading the ingredients off
+        ``sample`` by name (``sample.x``, ``sample.xi``).
+    risk : callable
+        ``risk(energy)``: the risk of one row in terms of ``energy`` $= \lVert e \rVert^2$
+        (linear in it).
+    parameters : tuple
+        The law's parameters (:class:`LawParameter` or bare symbols).
+    parameter_text : str
+        The LaTeX sentence that names the parameters in documents (default: made from them).
+    source : str
+        Where the law comes from.
+    closure : object
+        For a law whose second moments do not close: supplies ``moment_recursion(model,
+        optimizer, time_rule)``, ``sample_expectation(projection)`` and ``risks()``.
+    coupling : RowCoupling or None
+        For a law of one mode of a row whose modes couple through the row's prediction
+        (``None``: rows are independent).
     """
 
     name: str
@@ -449,16 +507,30 @@ def _check_not_coupled(law: DataLaw, what: str, expr: sp.Expr) -> None:
 
 
 def register_law(law: DataLaw, *, replace: bool = False, built_in: bool = False) -> DataLaw:
-    """Make ``law`` available by name everywhere and return the registered law.
+    r"""Make ``law`` available by name everywhere and return the registered law.
 
     Checks, each with a ``ValueError`` naming what is wrong: the name; the ingredients
-    (vocabulary of :mod:`sparsemom.derivations.definitions.ingredients`, vectors of mean zero, at most one token
-    mask); the parameters (identifiers, not reserved or engine names, intervals that agree
-    with the symbols' assumptions); the gradient (a LinearVector in the sample's vectors
-    and ``e``, affine in ``e``, exact coefficients in declared symbols); the risk (linear
-    in ``‖e‖²``).  Registering a law whose :attr:`~DataLaw.definition` equals the registered
-    one's changes nothing; another definition under a registered name needs
-    ``replace=True``.  Built-in laws are never replaced.
+    (vocabulary of :mod:`sparsemom.derivations.definitions.ingredients`, vectors of mean zero,
+    at most one token mask); the parameters (identifiers, not reserved or engine names,
+    intervals that agree with the symbols' assumptions); the gradient (a LinearVector in the
+    sample's vectors and ``e``, affine in ``e``, exact coefficients in declared symbols); the
+    risk (linear in $\lVert e \rVert^2$).  Registering a law whose :attr:`~DataLaw.definition`
+    equals the registered one's changes nothing; another definition under a registered name
+    needs ``replace=True``.  Built-in laws are never replaced.
+
+    Parameters
+    ----------
+    law : DataLaw
+        The law to register.
+    replace : bool
+        Replace another definition registered under the same name (derived afresh).
+    built_in : bool
+        Register as built in (the package's own laws: never replaced nor unregistered).
+
+    Returns
+    -------
+    DataLaw
+        The registered law (the one already registered when the definitions are equal).
     """
     if not isinstance(law, DataLaw):
         raise ValueError(f"law must be a DataLaw; got {type(law).__name__}")
@@ -476,12 +548,30 @@ def register_law(law: DataLaw, *, replace: bool = False, built_in: bool = False)
 
 
 def unregister_law(name: str) -> None:
-    """Forget a law registered with :func:`register_law` (built-in laws stay)."""
+    """Forget a law registered with :func:`register_law` (built-in laws stay).
+
+    Parameters
+    ----------
+    name : str
+        The law's name.
+    """
     _LAWS.remove(name)
 
 
 def law(name: str) -> DataLaw:
-    """The data law called ``name``; a ``ValueError`` lists the valid names."""
+    """The data law called ``name``; a ``ValueError`` lists the valid names.
+
+    Parameters
+    ----------
+    name : str
+        A registered law's name (``"lsq"``, ``"gaussian"``, ``"logistic"``, or one of
+        :func:`register_law`).
+
+    Returns
+    -------
+    DataLaw
+        The registered law.
+    """
     return _LAWS.get(name)
 
 

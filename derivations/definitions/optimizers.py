@@ -54,9 +54,27 @@ _VALUE_ASSUMPTIONS = ("positive", "nonnegative", "negative", "nonpositive", "non
 
 @dataclass(frozen=True)
 class HyperParameter:
-    """A scalar hyper-parameter of a rule: its SymPy symbol (its name is the keyword
-    of :class:`sparsemom.numerics.inputs.optimizer.Optimizer`), the closed or open interval of
-    valid values, and a default (``None``: the user must give it)."""
+    r"""A scalar hyper-parameter of a rule: its SymPy symbol (its name is the keyword of
+    :class:`sparsemom.numerics.inputs.optimizer.Optimizer`), the closed or open interval of valid
+    values, and a default.
+
+    Parameters
+    ----------
+    symbol : sympy.Symbol
+        The hyper-parameter as the rule's step uses it; its name is the keyword.
+    lower, upper : number or None
+        The interval of valid values (``None``: unbounded on that side).  An interval within
+        $[0, 1]$ makes the generated code compute $1 - u$ from the float $u$ and keep its digits
+        as $u \to 1$.
+    lower_open, upper_open : bool
+        Whether that end of the interval is excluded.
+    default : number or None
+        The value when the optimizer omits it (``None``: the user must give it).
+    doc : str
+        What it means.
+    example : number or None
+        A typical value, for checks that run every rule (used when there is no default).
+    """
 
     symbol: sp.Symbol
     lower: object = None
@@ -147,15 +165,35 @@ STANDARD_HYPER_PARAMETERS = (HyperParameter(S.lr, lower=0, lower_open=True),
 
 @dataclass(frozen=True, eq=False)
 class UpdateRule:
-    """One optimizer step ``(e, buffers…) ↦ (e', buffers'…)`` as linear vectors in the
-    state and ``g``.
+    r"""One optimizer step $(e, \text{buffers}) \mapsto (e', \text{buffers}')$ as linear vectors in
+    the state and the batch gradient $g$, e.g. heavy ball $v' = \beta v + g$,
+    $e' = e - \eta v'$.
 
-    ``state`` starts with ``e``; ``hyper_parameters`` lists the scalars the step uses
-    besides ``lr``, ``beta`` and ``a`` (symbols or :class:`HyperParameter`); ``source``
-    cites where the method is defined (paper or library); buffers listed in
-    ``start_equal_to_error`` start at ``e_0`` (an averaged iterate), the others at 0.
     Rules compare by identity: a rule redefined under the same name is a new rule;
     :attr:`definition` identifies what the rule *is* (equal for equal definitions).
+
+    Parameters
+    ----------
+    name : str
+        The rule's name (``Optimizer(name, …)``).
+    state : tuple of sympy.Symbol
+        The state vectors: the error ``e`` first, then any number of buffers.
+    step : callable
+        ``step(x, g)``: ``x`` maps each state vector to a
+        :class:`~sparsemom.derivations.core.vectors.LinearVector`; returns the new state by
+        the same keys, linear in the state and ``g``, with coefficients in ``lr``, ``beta``,
+        the step activity ``a``, the rule's hyper-parameters and exact numbers.
+    summary : str
+        The update in plain text (``"v ← β v + g, θ ← θ − η v"``).
+    latex : str
+        The update in LaTeX.
+    hyper_parameters : tuple
+        The scalars the step uses besides ``lr``, ``beta`` and ``a`` (symbols or
+        :class:`HyperParameter`).
+    source : str
+        Where the method is defined (paper or library).
+    start_equal_to_error : tuple of sympy.Symbol
+        Buffers that start at $e_0$ (an averaged iterate); the others start at 0.
     """
 
     name: str
@@ -407,18 +445,32 @@ def _check_step(rule: UpdateRule) -> None:
 
 def register_rule(rule: UpdateRule, *, replace: bool = False,
                   built_in: bool = False) -> UpdateRule:
-    """Make ``rule`` available by name everywhere (``Optimizer(rule.name, ...)``) and
-    return the registered rule.
+    """Make ``rule`` available by name everywhere (``Optimizer(rule.name, ...)``) and return the
+    registered rule.
 
-    The rule's state must start with the error ``e``, followed by any number of buffers;
-    its step must return a :class:`LinearVector` for each state vector, linear in the
-    state and ``g``, with coefficients in ``lr``, ``beta``, the step activity ``a``, the
-    rule's declared hyper-parameters and exact numbers.  Registering a rule whose
-    :attr:`~UpdateRule.definition` equals the registered one's again (a re-run notebook
-    cell) changes nothing and returns the registered rule; another definition under a
-    registered name needs ``replace=True`` (its results are then derived afresh, and an
+    The rule's state must start with the error ``e``, followed by any number of buffers; its
+    step must return a :class:`LinearVector` for each state vector, linear in the state and
+    ``g``, with coefficients in ``lr``, ``beta``, the step activity ``a``, the rule's declared
+    hyper-parameters and exact numbers.  Registering a rule whose
+    :attr:`~UpdateRule.definition` equals the registered one's again (a re-run notebook cell)
+    changes nothing; another definition under a registered name needs ``replace=True`` (its
+    results are then derived afresh, and an
     :class:`~sparsemom.numerics.inputs.optimizer.Optimizer` made for the old rule is refused).
     Built-in rules are never replaced.
+
+    Parameters
+    ----------
+    rule : UpdateRule
+        The rule to register.
+    replace : bool
+        Replace another definition registered under the same name.
+    built_in : bool
+        Register as built in (the package's own rules: never replaced nor unregistered).
+
+    Returns
+    -------
+    UpdateRule
+        The registered rule (the one already registered when the definitions are equal).
     """
     if not isinstance(rule, UpdateRule):
         raise ValueError(f"rule must be an UpdateRule; got {type(rule).__name__}")
@@ -439,7 +491,13 @@ def is_built_in(name: str) -> bool:
 
 
 def unregister_rule(name: str) -> None:
-    """Forget a rule registered with :func:`register_rule` (built-in rules stay)."""
+    """Forget a rule registered with :func:`register_rule` (built-in rules stay).
+
+    Parameters
+    ----------
+    name : str
+        The rule's name.
+    """
     _RULES.remove(name)
 
 
@@ -448,7 +506,19 @@ for _rule in BUILT_IN_RULES:
 
 
 def update_rule(name: str) -> UpdateRule:
-    """The update rule called ``name``; a ``ValueError`` lists the valid names."""
+    """The update rule called ``name``; a ``ValueError`` lists the valid names.
+
+    Parameters
+    ----------
+    name : str
+        A registered rule's name (``"sgd"``, ``"heavy-ball"``, …, or one of
+        :func:`register_rule`).
+
+    Returns
+    -------
+    UpdateRule
+        The registered rule.
+    """
     return _RULES.get(name)
 
 

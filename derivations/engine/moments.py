@@ -40,14 +40,50 @@ R0 = sp.Symbol("R_0", nonnegative=True)
 
 @dataclass(frozen=True)
 class MomentRecursion:
-    """``X_{k+1} = A X_k + c`` for the second moments, with the mean map ``M``.
+    r"""$X_{k+1} = A X_k + c$ for the second moments, with the mean map $M$ of the first moments;
+    the risk is $E R_k = w^\top X_k$.
 
-    ``state[i]`` is the second moment ``meaning[i]`` (a :class:`Dot`) in
-    expectation; ``risk`` is ``E R`` in terms of ``state``; ``initial`` gives
-    ``X_0`` in terms of ``R_0 = ‖e_0‖²`` (buffers start at 0); ``parameters`` are the
-    symbols the matrices use, in the order numeric code passes them (the model's and
-    ``lr``, ``beta``, then the rule's own hyper-parameters); ``hyper_parameters`` are
-    those of them that belong to the optimizer (what a schedule may change per step).
+    Parameters
+    ----------
+    model : str
+        The law's name.
+    optimizer : str
+        The rule's name.
+    time_rule : str
+        ``"steps"`` or ``"active"``.
+    state : tuple of sympy.Symbol
+        The moment symbols $X = (R, C, V, \dots)$.
+    meaning : tuple of sympy.Expr
+        What each is in expectation: a :class:`~sparsemom.derivations.core.vectors.Dot` of
+        two state vectors.
+    transition : sympy.ImmutableMatrix
+        $A$.
+    forcing : sympy.ImmutableMatrix
+        $c$.
+    mean_state : tuple of sympy.Symbol
+        The first moments of the mean map.
+    mean_transition : sympy.ImmutableMatrix
+        $M$: $E[\text{state}'] = M\, E[\text{state}]$.
+    risk : sympy.Expr
+        $E R$ in terms of ``state``.
+    initial : tuple of sympy.Expr
+        $X_0$ in terms of $R_0 = \lVert e_0 \rVert^2$ (buffers start at 0, an averaged iterate
+        at $e_0$).
+    parameters : tuple of sympy.Symbol
+        The symbols the matrices use, in the order numeric code passes them (the model's, then
+        ``lr``, ``beta``, then the rule's own hyper-parameters).
+    hyper_parameters : tuple of sympy.Symbol
+        Those of ``parameters`` that belong to the optimizer (what a schedule may change per
+        step).
+    unit_interval : tuple of sympy.Symbol
+        The hyper-parameters declared within $[0, 1]$ (float code keeps $1 - h$ apart).
+    coupling : sympy.ImmutableMatrix or None
+        For a coupled law (:class:`~sparsemom.derivations.definitions.laws.RowCoupling`): the
+        column $u$ ($n \times 1$) of the rank-one coupling of the modes of a row,
+        $X_j' = A_j X_j + c_j + u_j \sum_i q_i X_i$ ($A_j$ already holds $-u_j q_j$, so the sum
+        runs over every mode of the row); ``None`` for independent rows.
+    coupling_weights : sympy.ImmutableMatrix or None
+        The row $q$ ($1 \times n$) of that coupling.
     """
 
     model: str

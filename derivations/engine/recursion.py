@@ -42,23 +42,39 @@ from .store import stored
 @cached_by_definition
 @stored
 def derive_recursion(model: str, optimizer: str, time_rule: str = "steps") -> MomentRecursion:
-    """Derive the exact second-moment recursion of ``model`` under ``optimizer``.
+    r"""Derive the exact second-moment recursion $X_{k+1} = A X_k + c$ of ``model`` under
+    ``optimizer``.
 
-    The expectations are taken over the law's ingredients (:mod:`sparsemom.derivations.engine.expectation`);
-    a law whose moments do not close supplies the recursion through its ``closure`` (the
-    logistic model: the linearisation of its statistics map at the optimum).
+    The expectations are taken over the law's ingredients
+    (:mod:`sparsemom.derivations.engine.expectation`); a law whose moments do not close supplies
+    the recursion through its ``closure`` (the logistic model: the linearisation of its
+    statistics map at the optimum).
 
-    ``time_rule="steps"``: one map per step, ``X_{k+1} = E[step] X_k + c``.
-    ``time_rule="active"``: one map per *active* step (one whose batch holds the
-    row's token).  With ``q = 1 − p_B`` and the idle stretch ``N ~ Geometric``,
-    ``P(N = n) = q^n p_B``, the map between consecutive active iterates is
+    ``time_rule="steps"``: one map per step, $X_{k+1} = E[\text{step}]\, X_k + c$.
+    ``time_rule="active"``: one map per *active* step (one whose batch holds the row's token).
+    With $q = 1 - p_B$ and the idle stretch $N \sim \text{Geometric}$,
+    $P(N = n) = q^n p_B$, the map between consecutive active iterates is
 
-        T = A_1 Σ_n q^n p_B M_0^n = p_B A_1 (I − q M_0)^{-1},   c_1,
+    $$T = A_1 \sum_n q^n p_B M_0^n = p_B A_1 (I - q M_0)^{-1}, \qquad c_1,$$
 
-    where ``M_0`` is the (deterministic) idle-step map (``g = 0``, ``a = 0``) and
-    ``A_1``, ``c_1`` the moments of a step conditioned on being active,
-    ``E[a ·]/p_B``.  For the buffer this gives the effective retention
-    ``β̄ = E β^{N+1} = p_B β / (1 − q β)`` of dense-decay momentum.
+    where $M_0$ is the (deterministic) idle-step map ($g = 0$, $a = 0$) and $A_1$, $c_1$ the
+    moments of a step conditioned on being active, $E[a\,\cdot]/p_B$.  For the buffer this
+    gives the effective retention $\bar\beta = E \beta^{N+1} = p_B \beta / (1 - q \beta)$ of
+    dense-decay momentum.
+
+    Parameters
+    ----------
+    model : str
+        A registered law's name (``"lsq"``, ``"gaussian"``, ``"logistic"``, …).
+    optimizer : str
+        A registered rule's name (``"heavy-ball"``, …).
+    time_rule : str
+        ``"steps"`` or ``"active"`` (coupled modes share one clock: ``"steps"`` only).
+
+    Returns
+    -------
+    MomentRecursion
+        $A$, $c$, the risk weights, the initial state and the mean map, in SymPy.
     """
     if time_rule not in TIME_RULES:
         raise ValueError(f"time rule must be one of {', '.join(map(repr, TIME_RULES))}; "
@@ -177,7 +193,23 @@ def observing(model: str, optimizer: str, time_rule: str, vector: str) -> Moment
 
 
 def recursion_for(model, optimizer, time_rule: str = "steps") -> MomentRecursion:
-    """The recursion of a model instance (or name) under an optimizer (or name)."""
+    """The recursion of a model instance (or name) under an optimizer (or name):
+    :func:`derive_recursion` of their names.
+
+    Parameters
+    ----------
+    model : str or Model
+        The data law.
+    optimizer : str or Optimizer
+        The update rule.
+    time_rule : str
+        ``"steps"`` or ``"active"``.
+
+    Returns
+    -------
+    MomentRecursion
+        The derived recursion.
+    """
     return derive_recursion(name_of(model), name_of(optimizer), time_rule)
 
 
@@ -192,5 +224,11 @@ def shipped_recursions() -> list[tuple[str, str, str]]:
 
 
 def all_recursions() -> list[MomentRecursion]:
-    """Every recursion of :func:`shipped_recursions`, derived."""
+    """Every recursion of :func:`shipped_recursions`, derived.
+
+    Returns
+    -------
+    list of MomentRecursion
+        One per built-in law with closed moments × built-in rule × time rule.
+    """
     return [derive_recursion(*key) for key in shipped_recursions()]

@@ -56,7 +56,18 @@ def characteristic_coefficients_of(rec: MomentRecursion) -> tuple[sp.Expr, ...]:
 
 
 def characteristic_polynomial(rec: MomentRecursion) -> sp.Expr:
-    """``χ(λ) = det(λ I − A)``, a monic polynomial in ``λ`` (collected in powers)."""
+    r"""$\chi(\lambda) = \det(\lambda I - A)$, a monic polynomial in $\lambda$ (collected in powers).
+
+    Parameters
+    ----------
+    rec : MomentRecursion
+        The recursion $X_{k+1} = A X_k + c$ (uncoupled rows).
+
+    Returns
+    -------
+    sympy.Expr
+        $\chi(\lambda)$ in the symbol ``lambda``.
+    """
     n = rec.transition.shape[0]
     return sp.Add(lam**n, *(c * lam**(n - j) for j, c in enumerate(characteristic_coefficients_of(rec), 1)))
 
@@ -64,7 +75,19 @@ def characteristic_polynomial(rec: MomentRecursion) -> sp.Expr:
 @lru_cache(maxsize=None)
 @stored
 def generating_function(rec: MomentRecursion) -> sp.Expr:
-    """``F(z) = w · (I − zA)^{-1} (X_0 + z c / (1 − z))`` as one fraction in ``z``."""
+    r"""$F(z) = \sum_k E R_k z^k = w^\top (I - zA)^{-1} \left(X_0 + \frac{z c}{1 - z}\right)$ as one
+    fraction in $z$ (recursions of up to 3 moments).
+
+    Parameters
+    ----------
+    rec : MomentRecursion
+        The recursion (uncoupled rows).
+
+    Returns
+    -------
+    sympy.Expr
+        $F(z)$, numerator and denominator polynomials in ``z``.
+    """
     require_symbolic_size(rec, "the generating function")
     require_uncoupled(rec, "the generating function")
     n = rec.transition.shape[0]
@@ -97,8 +120,19 @@ def has_stationary_state(rec: MomentRecursion) -> bool:
 @lru_cache(maxsize=None)
 @stored
 def stationary_state(rec: MomentRecursion) -> sp.ImmutableMatrix:
-    """``X_∞ = (I − A)^{-1} c``: the fixed point of the recursion
-    (:class:`NoStationaryState` when ``I − A`` is singular)."""
+    r"""$X_\infty = (I - A)^{-1} c$: the fixed point of the recursion
+    (:class:`NoStationaryState` when $I - A$ is singular).
+
+    Parameters
+    ----------
+    rec : MomentRecursion
+        The recursion (uncoupled rows, up to 3 moments).
+
+    Returns
+    -------
+    sympy.ImmutableMatrix
+        $X_\infty$, a column in the parameters.
+    """
     require_symbolic_size(rec, "the stationary state")
     require_uncoupled(rec, "the stationary state")
     n = rec.transition.shape[0]
@@ -113,18 +147,41 @@ def stationary_state(rec: MomentRecursion) -> sp.ImmutableMatrix:
 
 
 def stationary_risk(rec: MomentRecursion) -> sp.Expr:
-    """``R_∞ = w · X_∞``: the risk floor set by the label noise."""
+    r"""$R_\infty = w^\top X_\infty$: the risk floor set by the label noise.
+
+    Parameters
+    ----------
+    rec : MomentRecursion
+        The recursion (uncoupled rows, up to 3 moments).
+
+    Returns
+    -------
+    sympy.Expr
+        $R_\infty$ in the parameters.
+    """
     x_inf = in_idle_symbol(stationary_state(rec))
     return from_idle_symbol(tidy((in_idle_symbol(rec.risk_weights) * x_inf)[0]))
 
 
 @dataclass(frozen=True)
 class ClosedForm:
-    """``E R_k = R_∞ + Σ_i γ_i λ_i^k`` with ``λ_i`` the roots of ``χ`` (distinct).
+    r"""$E R_k = R_\infty + \sum_i \gamma_i \lambda_i^k$ with $\lambda_i$ the roots of $\chi$
+    (distinct): Sylvester's formula for $w^\top A^k (X_0 - X_\infty)$.
 
-    ``entries`` names the symbols used for the matrix entries: ``a_{ij}`` for ``A``,
-    ``w_i`` for the risk weights and ``u_i`` for ``X_0 − X_∞``; ``definitions``
-    gives each in terms of the parameters.
+    The coefficients are written in entry symbols ($a_{ij}$ for $A$, $w_i$ for the risk weights,
+    $u_i$ for $X_0 - X_\infty$) that ``definitions`` gives in terms of the parameters;
+    :meth:`substituted` puts them in.
+
+    Parameters
+    ----------
+    roots : tuple of sympy.Symbol
+        The symbols $\lambda_i$ standing for the roots of $\chi$.
+    coefficients : tuple of sympy.Expr
+        $\gamma_i$, rational in the roots and the entry symbols.
+    stationary : sympy.Expr
+        $R_\infty$.
+    definitions : dict
+        Entry symbol → its expression in the parameters.
     """
 
     roots: tuple[sp.Symbol, ...]
@@ -144,7 +201,21 @@ class ClosedForm:
 @lru_cache(maxsize=None)
 @stored
 def closed_form(rec: MomentRecursion) -> ClosedForm:
-    """Sylvester's formula for ``w · A^k (X_0 − X_∞)`` with symbolic distinct roots."""
+    r"""Sylvester's formula for $w^\top A^k (X_0 - X_\infty)$ with symbolic distinct roots:
+    $E R_k = R_\infty + \sum_i \gamma_i \lambda_i^k$,
+    $\gamma_i = \frac{w^\top \prod_{j \ne i} (A - \lambda_j I)\,(X_0 - X_\infty)}
+    {\prod_{j \ne i} (\lambda_i - \lambda_j)}$.
+
+    Parameters
+    ----------
+    rec : MomentRecursion
+        The recursion (uncoupled rows, up to 3 moments).
+
+    Returns
+    -------
+    ClosedForm
+        The coefficients and the floor.
+    """
     require_symbolic_size(rec, "the closed form")
     require_uncoupled(rec, "the closed form")
     n = rec.transition.shape[0]

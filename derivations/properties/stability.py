@@ -78,10 +78,23 @@ def _conditions(model: str, optimizer: str, time_rule: str) -> tuple[sp.Expr, ..
 
 
 def stability_conditions(model, optimizer, time_rule: str = "steps") -> list[sp.StrictGreaterThan]:
-    """Polynomial inequalities, all true exactly on the stability region.
+    r"""Polynomial inequalities, all true exactly on the stability region: the Schur–Cohn
+    conditions that every root of $\chi(\lambda) = \det(\lambda I - A)$ lies in $|\lambda| < 1$,
+    as polynomials in the coefficients of $\chi$ (generic up to degree 4).
 
-    ``model``/``optimizer`` are instances or names; ``time_rule`` picks the step
-    map or the active-iterate map.
+    Parameters
+    ----------
+    model : str or Model
+        The data law (a name or a model instance).
+    optimizer : str or Optimizer
+        The update rule (a name or an optimizer instance).
+    time_rule : str
+        ``"steps"`` (the step map) or ``"active"`` (the active-iterate map).
+
+    Returns
+    -------
+    list of sympy.StrictGreaterThan
+        Inequalities $f_i > 0$ in the parameters.
     """
     model = name_of(model)
     optimizer = name_of(optimizer)

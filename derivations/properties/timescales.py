@@ -33,7 +33,21 @@ from ..engine.store import stored
 
 @dataclass(frozen=True)
 class Timescales:
-    """``β̄``, ``κ``, ``τ_R``, ``τ_L`` and ``τ_R / τ_L`` as SymPy expressions."""
+    r"""The retention and learning timescales (module docstring) as SymPy expressions:
+    $\tau_R = 1/(1 - \bar\beta)$, $\tau_L = 1/(2 \eta \kappa)$, and :attr:`ratio`
+    $\tau_R / \tau_L$.
+
+    Parameters
+    ----------
+    effective_retention : sympy.Expr
+        $\bar\beta$, the buffer's retention per active update.
+    curvature : sympy.Expr
+        $\kappa$, the effective curvature per active update.
+    retention : sympy.Expr
+        $\tau_R$.
+    learning : sympy.Expr
+        $\tau_L$ (``oo`` for a rule that does not learn).
+    """
 
     effective_retention: sp.Expr
     curvature: sp.Expr
@@ -78,8 +92,22 @@ def _timescales(model: str, optimizer: str) -> Timescales:
 
 
 def timescales(model, optimizer) -> Timescales:
-    """The retention and learning timescales of ``optimizer`` on ``model`` (names
-    or instances), counted in active updates."""
+    r"""The retention and learning timescales of ``optimizer`` on ``model``, counted in active
+    updates: $\tau_R = 1/(1 - \bar\beta)$ and $\tau_L = 1/(2 \eta \kappa)$ with
+    $\kappa = m_{ee} + m_{ev} m_{ve} / (1 - \bar\beta)$ (module docstring).
+
+    Parameters
+    ----------
+    model : str or Model
+        The data law (a name or an instance).
+    optimizer : str or Optimizer
+        The update rule (a name or an instance).
+
+    Returns
+    -------
+    Timescales
+        $\bar\beta$, $\kappa$, $\tau_R$, $\tau_L$.
+    """
     model = name_of(model)
     optimizer = name_of(optimizer)
     return _timescales(model, optimizer)

@@ -123,8 +123,30 @@ def closed_form_values(rec, row_values: dict, dps: int = 50) -> ClosedFormValues
 
 
 def closed_form_risk(model, optimizer, ks, time: str = "steps", dps: int = 50) -> list:
-    """``E R_k`` for each ``k`` in ``ks`` from the closed form, summed over rows
-    (parameters taken at their exact values), at ``dps`` digits."""
+    r"""$E R_k = R_\infty + \sum_i P_i(k) \lambda_i^k$ for each $k$ in ``ks``, from the
+    partial fractions of the generating function over the roots $\lambda_i$ of $\chi$
+    ($P_i$ a polynomial of degree below the root's multiplicity: repeated roots handled by
+    confluent partial fractions), summed over rows, the parameters taken at their exact
+    values, at ``dps`` digits.
+
+    Parameters
+    ----------
+    model : Model
+        The model (uncoupled rows).
+    optimizer : Optimizer
+        The optimizer, with constant hyper-parameters.
+    ks : sequence of int
+        The steps.
+    time : str
+        ``"steps"`` or ``"active"``.
+    dps : int
+        Digits of the evaluation.
+
+    Returns
+    -------
+    list of mpmath.mpf
+        $E R_k$ for each $k$ of ``ks``.
+    """
     optimizer.require_constant("the closed form")
     rows, values = parameter_values(model, optimizer)
     rec = recursion_for(model, optimizer, time)

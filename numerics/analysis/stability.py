@@ -46,9 +46,27 @@ def eigenvalues(model, optimizer, time: str = "steps") -> np.ndarray:
 
 
 def spectral_radius(model, optimizer, time: str = "steps", dps: int | None = None):
-    """``max |λ|`` over the eigenvalues of ``A``, per row (a float for one row); for coupled
-    modes the radius of the whole row's ``blockdiag(A_j) + u qᵀ``
-    (:mod:`sparsemom.numerics.analysis.coupled_stability`)."""
+    r"""$\rho(A) = \max |\lambda|$ over the eigenvalues of the derived transition $A$, per row; for
+    coupled modes the radius of the whole row's $\mathrm{blockdiag}(A_j) + u q^\top$
+    (:mod:`sparsemom.numerics.analysis.coupled_stability`).
+
+    Parameters
+    ----------
+    model : Model
+        The model (one row or a token stream; coupled modes for model M3).
+    optimizer : Optimizer
+        The optimizer, with constant hyper-parameters.
+    time : str
+        ``"steps"`` (the step map) or ``"active"`` (the active-iterate map).
+    dps : int or None
+        ``None``: float64; else mpmath at ``dps`` digits.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The radius (a float for one row, an array over the rows otherwise; ``mpf`` with
+        ``dps``).
+    """
     if _coupled(model, time, dps):
         return coupled_spectral_radius(model, optimizer)
     rows, rec, args = _rows_of_args(model, optimizer, time)
@@ -67,8 +85,25 @@ def spectral_radius(model, optimizer, time: str = "steps", dps: int | None = Non
 
 
 def is_stable(model, optimizer, time: str = "steps", dps: int | None = None):
-    """``spectral_radius < 1``: the second moments converge (per row, or one bool); for
-    coupled modes: every mode stable and the kernel mass below 1."""
+    r"""$\rho(A) < 1$: the second moments converge.  For coupled modes: every mode stable on its
+    own and the kernel mass $\sum_j q_j^\top (I - A_j)^{-1} u_j < 1$.
+
+    Parameters
+    ----------
+    model : Model
+        The model (one row or a token stream; coupled modes for model M3).
+    optimizer : Optimizer
+        The optimizer, with constant hyper-parameters.
+    time : str
+        ``"steps"`` (the step map) or ``"active"`` (the active-iterate map).
+    dps : int or None
+        ``None``: float64; else mpmath at ``dps`` digits.
+
+    Returns
+    -------
+    bool or numpy.ndarray
+        One bool for one row (or coupled modes), else one per row.
+    """
     if _coupled(model, time, dps):
         return coupled_is_stable(model, optimizer)
     radius = np.asarray(spectral_radius(model, optimizer, time, dps))
@@ -100,7 +135,25 @@ def _lambdified_conditions(model: str, optimizer: str, time: str, module: str):
 
 
 def conditions_hold(model, optimizer, time: str = "steps", dps: int | None = None):
-    """The symbolic Schur–Cohn inequalities evaluated per row."""
+    r"""The symbolic Schur–Cohn inequalities (:func:`~sparsemom.derivations.properties.stability.stability_conditions`)
+    evaluated per row: all $f_i > 0$ exactly when $\rho(A) < 1$.
+
+    Parameters
+    ----------
+    model : Model
+        The model (one row or a token stream; coupled modes for model M3).
+    optimizer : Optimizer
+        The optimizer, with constant hyper-parameters.
+    time : str
+        ``"steps"`` (the step map) or ``"active"`` (the active-iterate map).
+    dps : int or None
+        ``None``: float64; else mpmath at ``dps`` digits.
+
+    Returns
+    -------
+    bool or numpy.ndarray
+        One bool for one row, else one per row.
+    """
     rows, rec, args = _rows_of_args(model, optimizer, time)
     if dps is None:
         ok = np.ones(rows, dtype=bool)

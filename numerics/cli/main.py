@@ -98,9 +98,20 @@ _DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one subcommand; Ctrl-C at any moment (its imports included) ends it with one
-    line and status 130, a full disk (or a failed write of a named file: a read-only file
-    system, an I/O error) with one ``error:`` line naming the file."""
+    """Run one subcommand of ``sparsemom``.  Ctrl-C at any moment (its imports included) ends it
+    with one line and status 130, a full disk (or a failed write of a named file: a read-only
+    file system, an I/O error) with one ``error:`` line naming the file.
+
+    Parameters
+    ----------
+    argv : list of str or None
+        The arguments after ``sparsemom`` (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit status: 0 done, 1 a failed check or run, 2 bad arguments, 130 interrupted.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     name = " ".join(["sparsemom", *filter(None, [_command(argv)])])
     try:

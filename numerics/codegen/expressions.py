@@ -44,9 +44,24 @@ ACTIVE_PROBABILITY = sp.Symbol("p_B")
 class KernelExpressions:
     """Intermediates and outputs of one recursion, ready for any printer.
 
-    ``outputs`` holds the signature's output blocks in order (the ``n²`` transition
-    entries row-major, then ``n`` forcing, ``n`` risk-weight and ``n`` initial-state
-    entries); ``arguments`` are the inputs under their API names.
+    Parameters
+    ----------
+    name : str
+        The module name (:func:`module_name`).
+    fingerprint : str
+        The SHA-256 of the derivation, written into every generated file.
+    size : int
+        $n$, the number of moments.
+    signature : Signature
+        The named inputs and output blocks.
+    intermediates : tuple of (sympy.Symbol, sympy.Expr)
+        Common subexpressions, in the order they are computed.
+    outputs : tuple of sympy.Expr
+        The signature's output blocks in order (the $n^2$ transition entries row-major, then
+        $n$ forcing, $n$ risk-weight and $n$ initial-state entries, then a coupled law's
+        blocks).
+    arguments : tuple of sympy.Symbol
+        The inputs under their API names.
     """
 
     name: str
@@ -63,8 +78,19 @@ class KernelExpressions:
 
 
 def module_name(recursion: MomentRecursion) -> str:
-    """``<model>_<optimizer>_<time rule>``, a C identifier (names hold letters, digits,
-    ``-`` and ``_``; ``-`` becomes ``_``)."""
+    """``<model>_<optimizer>_<time rule>``, a C identifier (names hold letters, digits, ``-`` and
+    ``_``; ``-`` becomes ``_``).
+
+    Parameters
+    ----------
+    recursion : MomentRecursion
+        The derived recursion.
+
+    Returns
+    -------
+    str
+        The name of its generated module and C kernel.
+    """
     return (f"{recursion.model.replace('-', '_')}_{recursion.optimizer.replace('-', '_')}_"
             f"{recursion.time_rule}")
 
@@ -152,7 +178,20 @@ def in_unit_basis(expr: sp.Expr, complements: dict[sp.Symbol, sp.Symbol]) -> sp.
 
 @lru_cache(maxsize=None)
 def kernel_expressions(recursion: MomentRecursion) -> KernelExpressions:
-    """Prepare ``recursion`` for the printers (see module docstring)."""
+    r"""Prepare ``recursion`` for the printers (see module docstring): common subexpressions,
+    $(1 - p)^B$ as $1 - p_B$ with $p_B = -\mathrm{expm1}(B \,\mathrm{log1p}(-p))$, polynomial
+    factors in the Bernstein basis of hyper-parameters in $[0, 1]$.
+
+    Parameters
+    ----------
+    recursion : MomentRecursion
+        The derived recursion.
+
+    Returns
+    -------
+    KernelExpressions
+        What every printer (NumPy, mpmath, C) prints.
+    """
     signature = Signature.of(recursion)
     blocks = {"transition": recursion.transition, "forcing": recursion.forcing,
               "risk_weights": recursion.risk_weights, "initial": recursion.initial,

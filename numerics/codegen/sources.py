@@ -17,6 +17,7 @@ from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.pycode import MpmathPrinter
 
 from sparsemom.derivations import MomentRecursion, all_recursions, law
+from sparsemom.derivations.engine.moments import R0
 from sparsemom.derivations.engine.store import stored_with
 from sparsemom.numerics.codegen.expressions import (
     KernelExpressions,
@@ -25,6 +26,7 @@ from sparsemom.numerics.codegen.expressions import (
     module_name,
     scheduled_expressions,
 )
+from sparsemom.numerics.codegen.mode_polynomials import ModePolynomials, mode_polynomials
 from sparsemom.numerics.codegen.powers import as_product
 from sparsemom.numerics.codegen.signature import api_name
 from sparsemom.numerics.runtime.atomic import write_text_atomic
@@ -481,14 +483,84 @@ def _coupled_c_source(recursion: MomentRecursion, kx: KernelExpressions, pr: _Ve
         f"#define RISK_OF(k, x) ({dot('w')})",
         *macro("COUPLED_STEP(k, x, S)", [*[f"const vec y{i} = {row(i)};" for i in range(n)],
                                          *[f"x[{i}] = y{i};" for i in range(n)]]),
-        "", '#include "coupled_kernel.h"', "",
     ]
+    mp = mode_polynomials(recursion)
+    if mp is not None:
+        coef += ["", *_mode_polynomial_c(mp, kx, pr, name)]
+        specialise += _mode_polynomial_defines(mp, kx, name)
+    specialise += ["", '#include "coupled_kernel.h"', ""]
     return _c_file(recursion, pr, coef, specialise)
+
+
+def _mode_polynomial_c(mp: ModePolynomials, kx: KernelExpressions, pr: _VectorCPrinter,
+                       name: str) -> list[str]:
+    """The functions of the polynomial step (:mod:`~sparsemom.numerics.codegen.mode_polynomials`):
+    the scalar coefficients ``C`` of a step from its arguments, the monomials of a group of
+    modes, and the step ``x ← A(C, m) x + c(C, m) + u(C, m) S``."""
+    rename = kx.signature.renaming
+    inputs = kx.signature.inputs
+    scalar = C99CodePrinter()
+    exprs = [c.xreplace(rename) for c in mp.coefficients]
+    replacements, reduced = sp.cse(exprs, symbols=sp.numbered_symbols("t"), order="canonical")
+    used = set().union(*(x.free_symbols for _, x in replacements), *(x.free_symbols for x in reduced))
+    lines = [f"/* The step's coefficients C[0..{len(reduced)}) of the mode polynomials, from "
+             "its scalar arguments a[]. */",
+             f"static void {name}_poly_coefficients(const double *a, double *C)", "{"]
+    lines += [f"    const double {s.name} = a[{i}];" for i, s in enumerate(kx.arguments) if s in used]
+    lines += [f"    const double {sym.name} = {scalar.doprint(e)};" for sym, e in replacements]
+    lines += [f"    C[{i}] = {scalar.doprint(e)};" for i, e in enumerate(reduced)]
+    lines += ["}", ""]
+    lines += [f"/* The monomials of the per-mode parameters "
+              f"({', '.join(map(str, mp.per_mode))}) of a group of modes. */",
+              f"static inline void {name}_mode_monomials(const vec *arg, vec *mono)", "{"]
+    for s in mp.per_mode:
+        lines.append(f"    const vec {rename[s].name} = arg[{inputs.index(s)}];")
+    for a, exponents in enumerate(mp.monomials[1:]):
+        product = sp.Mul(*(rename[s] ** e for s, e in zip(mp.per_mode, exponents)))
+        lines.append(f"    mono[{a}] = {pr.vector(product)};")
+    lines += ["}", ""]
+
+    def entry(key) -> str:
+        parts = [f"C[{c}]" if m == 0 else f"C[{c}] * mono[{m - 1}]" for m, c in mp.terms[key]]
+        return "(" + " + ".join(parts) + ")"
+
+    n = kx.size
+    lines += ["/* x <- A x + c + u S, the entries built from the step's coefficients C and the "
+              "group's monomials. */",
+              f"static inline void {name}_poly_step(const vec *mono, vec *x, vec S, "
+              "const double *C)", "{", "    const vec zero = {0};", "    (void)mono;"]
+    for i in range(n):
+        terms = [f"{entry(('A', i, j))} * x[{j}]" for j in range(n) if ("A", i, j) in mp.terms]
+        terms += [f"(zero + {entry(('c', i))})"] if ("c", i) in mp.terms else []
+        terms += [f"{entry(('u', i))} * S"] if ("u", i) in mp.terms else []
+        lines.append(f"    const vec y{i} = {' + '.join(terms) or 'zero'};")
+    lines += [f"    x[{i}] = y{i};" for i in range(n)]
+    lines += ["}"]
+    return lines
+
+
+def _mode_polynomial_defines(mp: ModePolynomials, kx: KernelExpressions, name: str) -> list[str]:
+    """The macros that switch the coupled driver's polynomial step on."""
+    inputs = kx.signature.inputs
+    per_mode = [inputs.index(s) for s in (*mp.per_mode, R0)]
+    return ["#define POLY 1",
+            f"#define N_MODE_MONOMIALS {max(len(mp.monomials) - 1, 1)}",
+            f"#define N_POLY_COEFFICIENTS {len(mp.coefficients)}",
+            "#define PER_MODE_ARGUMENT(j) (" + " || ".join(f"(j) == {i}" for i in per_mode) + ")",
+            f"#define POLY_COEFFICIENTS(a, C) {name}_poly_coefficients(a, C)",
+            f"#define MODE_MONOMIALS(arg, mono) {name}_mode_monomials(arg, mono)",
+            f"#define POLY_STEP(mono, x, S, C) {name}_poly_step(mono, x, S, C)"]
 
 
 # -- files ----------------------------------------------------------------------------
 def generated_files() -> dict[str, str]:
-    """File name → source text for every derived recursion."""
+    """File name → source text for every shipped recursion (NumPy/mpmath module and C kernel).
+
+    Returns
+    -------
+    dict of str to str
+        What ``sparsemom codegen`` writes into ``numerics/generated/``.
+    """
     files = {"__init__.py": '"""Generated kernels (see numerics/codegen). Do not edit."""\n'}
     for rec in all_recursions():
         files[f"{module_name(rec)}.py"] = python_source(rec)
@@ -497,22 +569,50 @@ def generated_files() -> dict[str, str]:
 
 
 def stale_sources(folder: Path | None = None) -> list[str]:
-    """Names of the generated files missing from ``folder`` (default: the package's
-    ``generated/``) or differing from what the current derivations generate."""
+    """Names of the generated files missing from ``folder`` or differing from what the current
+    derivations generate.
+
+    Parameters
+    ----------
+    folder : Path or None
+        The folder to compare (default: the package's ``generated/``).
+
+    Returns
+    -------
+    list of str
+        The stale file names (empty: up to date).
+    """
     folder = Path(GENERATED_DIR if folder is None else folder)
     return [name for name, text in generated_files().items()
             if not (folder / name).exists() or (folder / name).read_text(encoding="utf-8") != text]
 
 
 def source_checkout() -> bool:
-    """The package runs from a source checkout (``pyproject.toml`` beside it), so
-    ``sparsemom codegen`` may rewrite its ``generated/``; an installed copy is not
-    rewritten (name a folder instead)."""
+    """The package runs from a source checkout (``pyproject.toml`` beside it), so ``sparsemom
+    codegen`` may rewrite its ``generated/``; an installed copy is not rewritten (name a folder
+    instead).
+
+    Returns
+    -------
+    bool
+        Whether this is a source checkout.
+    """
     return (GENERATED_DIR.parents[1] / "pyproject.toml").is_file()
 
 
 def write_sources(folder: Path = GENERATED_DIR) -> list[Path]:
-    """Write every generated source into ``folder``; stale generated files are removed."""
+    """Write every generated source into ``folder``; stale generated files are removed.
+
+    Parameters
+    ----------
+    folder : Path
+        The target folder (default: the package's ``generated/``).
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     files = generated_files()

@@ -57,6 +57,66 @@ static inline void sparsemom_gaussian_heavy_ball_steps_coefficients(const vec *a
     out[23] = (zero + 0);
 }
 
+/* The step's coefficients C[0..20) of the mode polynomials, from its scalar arguments a[]. */
+static void sparsemom_gaussian_heavy_ball_steps_poly_coefficients(const double *a, double *C)
+{
+    const double lr = a[0];
+    const double beta = a[1];
+    const double batch = a[2];
+    const double d = a[3];
+    const double sigma2 = a[5];
+    const double t0 = pow(lr, 2);
+    const double t1 = 1.0/batch;
+    const double t2 = t1*(batch + 1);
+    const double t3 = 2*lr;
+    const double t4 = 2*beta;
+    const double t5 = -beta*t3;
+    const double t6 = pow(beta, 2);
+    const double t7 = d*t1;
+    const double t8 = sigma2*t7;
+    C[0] = t0*t2;
+    C[1] = -t3;
+    C[2] = 1;
+    C[3] = t0*t4;
+    C[4] = t5;
+    C[5] = t0*t6;
+    C[6] = -lr*t2;
+    C[7] = 1;
+    C[8] = t5;
+    C[9] = beta;
+    C[10] = -lr*t6;
+    C[11] = t2;
+    C[12] = t4;
+    C[13] = t6;
+    C[14] = t0*t8;
+    C[15] = -lr*t8;
+    C[16] = t8;
+    C[17] = t0*t7;
+    C[18] = -lr*t7;
+    C[19] = t7;
+}
+
+/* The monomials of the per-mode parameters (lambda_j) of a group of modes. */
+static inline void sparsemom_gaussian_heavy_ball_steps_mode_monomials(const vec *arg, vec *mono)
+{
+    const vec h_lambda_j = arg[4];
+    mono[0] = (h_lambda_j*h_lambda_j);
+    mono[1] = h_lambda_j;
+}
+
+/* x <- A x + c + u S, the entries built from the step's coefficients C and the group's monomials. */
+static inline void sparsemom_gaussian_heavy_ball_steps_poly_step(const vec *mono, vec *x, vec S, const double *C)
+{
+    const vec zero = {0};
+    (void)mono;
+    const vec y0 = (C[0] * mono[0] + C[1] * mono[1] + C[2]) * x[0] + (C[3] * mono[1] + C[4]) * x[1] + (C[5]) * x[2] + (zero + (C[14] * mono[1])) + (C[17] * mono[1]) * S;
+    const vec y1 = (C[6] * mono[0] + C[7] * mono[1]) * x[0] + (C[8] * mono[1] + C[9]) * x[1] + (C[10]) * x[2] + (zero + (C[15] * mono[1])) + (C[18] * mono[1]) * S;
+    const vec y2 = (C[11] * mono[0]) * x[0] + (C[12] * mono[1]) * x[1] + (C[13]) * x[2] + (zero + (C[16] * mono[1])) + (C[19] * mono[1]) * S;
+    x[0] = y0;
+    x[1] = y1;
+    x[2] = y2;
+}
+
 #define KERNEL sparsemom_gaussian_heavy_ball_steps
 #define KERNEL_FINGERPRINT "458b7487b7b96ca19fde328024dd4d3c4b46d8552ecc5fb9d6da3fe7f5ae0c2a"
 #define N_ARGUMENTS 7
@@ -101,5 +161,12 @@ static inline void sparsemom_gaussian_heavy_ball_steps_coefficients(const vec *a
         x[1] = y1; \
         x[2] = y2; \
     } while (0)
+#define POLY 1
+#define N_MODE_MONOMIALS 2
+#define N_POLY_COEFFICIENTS 20
+#define PER_MODE_ARGUMENT(j) ((j) == 4 || (j) == 6)
+#define POLY_COEFFICIENTS(a, C) sparsemom_gaussian_heavy_ball_steps_poly_coefficients(a, C)
+#define MODE_MONOMIALS(arg, mono) sparsemom_gaussian_heavy_ball_steps_mode_monomials(arg, mono)
+#define POLY_STEP(mono, x, S, C) sparsemom_gaussian_heavy_ball_steps_poly_step(mono, x, S, C)
 
 #include "coupled_kernel.h"

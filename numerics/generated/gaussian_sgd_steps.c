@@ -30,6 +30,39 @@ static inline void sparsemom_gaussian_sgd_steps_coefficients(const vec *arg, vec
     out[5] = h_lambda_j;
 }
 
+/* The step's coefficients C[0..5) of the mode polynomials, from its scalar arguments a[]. */
+static void sparsemom_gaussian_sgd_steps_poly_coefficients(const double *a, double *C)
+{
+    const double lr = a[0];
+    const double batch = a[2];
+    const double d = a[3];
+    const double sigma2 = a[5];
+    const double t0 = pow(lr, 2)/batch;
+    const double t1 = d*t0;
+    C[0] = t0*(batch + 1);
+    C[1] = -2*lr;
+    C[2] = 1;
+    C[3] = sigma2*t1;
+    C[4] = t1;
+}
+
+/* The monomials of the per-mode parameters (lambda_j) of a group of modes. */
+static inline void sparsemom_gaussian_sgd_steps_mode_monomials(const vec *arg, vec *mono)
+{
+    const vec h_lambda_j = arg[4];
+    mono[0] = (h_lambda_j*h_lambda_j);
+    mono[1] = h_lambda_j;
+}
+
+/* x <- A x + c + u S, the entries built from the step's coefficients C and the group's monomials. */
+static inline void sparsemom_gaussian_sgd_steps_poly_step(const vec *mono, vec *x, vec S, const double *C)
+{
+    const vec zero = {0};
+    (void)mono;
+    const vec y0 = (C[0] * mono[0] + C[1] * mono[1] + C[2]) * x[0] + (zero + (C[3] * mono[1])) + (C[4] * mono[1]) * S;
+    x[0] = y0;
+}
+
 #define KERNEL sparsemom_gaussian_sgd_steps
 #define KERNEL_FINGERPRINT "87fa140e7fd0fcfe8452e9d805b2b36571538e5140ba0dc3d75f49f4a9b8fb0b"
 #define N_ARGUMENTS 7
@@ -56,5 +89,12 @@ static inline void sparsemom_gaussian_sgd_steps_coefficients(const vec *arg, vec
         const vec y0 = k[0] * x[0] + k[1] + k[2] * (S); \
         x[0] = y0; \
     } while (0)
+#define POLY 1
+#define N_MODE_MONOMIALS 2
+#define N_POLY_COEFFICIENTS 5
+#define PER_MODE_ARGUMENT(j) ((j) == 4 || (j) == 6)
+#define POLY_COEFFICIENTS(a, C) sparsemom_gaussian_sgd_steps_poly_coefficients(a, C)
+#define MODE_MONOMIALS(arg, mono) sparsemom_gaussian_sgd_steps_mode_monomials(arg, mono)
+#define POLY_STEP(mono, x, S, C) sparsemom_gaussian_sgd_steps_poly_step(mono, x, S, C)
 
 #include "coupled_kernel.h"

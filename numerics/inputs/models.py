@@ -32,10 +32,25 @@ ACTIVITY = LawParameter(S.p, lower=0, upper=1, lower_open=True, keyword="p",
 
 
 class Model:
-    """A data law with numbers: ``d`` (an integer in ``[min_dimension, 2^53]``), ``R0 =
-    ‖e_0‖² ≥ 0`` (scalar or per row) and the law's parameters by keyword (``p`` in (0, 1]
-    per row when the law uses it; each declared parameter within its interval, scalar
-    or per row as declared; a parameter with a default may be left out)."""
+    r"""A data law with numbers: one row or a token stream of rows, each with its parameters.
+
+    Each value is validated before any work (a ``ValueError`` names the parameter and the
+    interval): the law's parameters within their declared intervals, scalar or per row as
+    declared (``p`` in $(0, 1]$ per row when the law uses it); a parameter with a default may
+    be left out.
+
+    Parameters
+    ----------
+    law : str or DataLaw
+        A registered law or its name (``"lsq"``, ``"gaussian"``, …).
+    d : int
+        The dimension of a row, in $[m, 2^{53}]$ with $m$ = ``min_dimension`` (1; 2 for the
+        rare-class model).
+    R0 : float or array_like
+        $R_0 = \lVert e_0 \rVert^2 \ge 0$, scalar or one per row.
+    **parameters
+        The law's parameters by keyword, scalars or arrays over the rows.
+    """
 
     min_dimension = 1
 
@@ -127,11 +142,21 @@ class Model:
 
 
 class SparseLeastSquares(Model):
-    """Sparse least squares (model M1, :data:`sparsemom.derivations.definitions.laws.LEAST_SQUARES`) with numbers.
+    r"""Sparse least squares (model M1, :data:`sparsemom.derivations.definitions.laws.LEAST_SQUARES`)
+    with numbers: $x \sim N(0, I_d)$ when the sample holds the row's token (probability $p$),
+    $y = \langle x, \theta^\ast \rangle + \xi$, excess risk $R = \tfrac12 p \lVert e \rVert^2$ per
+    row.  ``Model("lsq", d, p=p, R0=R0, sigma2=sigma2)``.
 
-    Parameters: ``d`` row dimension (an integer in ``[1, 2^53]``); ``p`` activity
-    probability in (0, 1], scalar or one entry per row; ``R0 = ‖e_0‖² ≥ 0``,
-    scalar or per row; ``sigma2 = s² ≥ 0`` the label-noise variance (one for all rows).
+    Parameters
+    ----------
+    d : int
+        The row dimension, in $[1, 2^{53}]$.
+    p : float or array_like
+        The activity probability in $(0, 1]$, scalar or one per row of a token stream.
+    R0 : float or array_like
+        $\lVert e_0 \rVert^2 \ge 0$, scalar or per row.
+    sigma2 : float
+        $s^2 \ge 0$, the label-noise variance (one for all rows).
     """
 
     def __init__(self, d: int, p, R0=1, sigma2=0):
@@ -143,13 +168,25 @@ class SparseLeastSquares(Model):
 
 
 class RareClassLogistic(Model):
-    """Logistic regression with a rare class (model M2, :data:`sparsemom.derivations.rare_class.statistics.RARE_CLASS`).
+    r"""Logistic regression with a rare class (model M2,
+    :data:`sparsemom.derivations.rare_class.statistics.RARE_CLASS`): $x = y \mu + z$,
+    $y \sim \text{Bernoulli}(p)$, $\lVert \mu \rVert = \rho$, bias held at
+    $b^\ast = \log\frac{p}{1 - p} - \frac{\rho^2}{2}$ so that $\theta^\ast = \mu$.  There is no
+    label-noise parameter: the labels are the mixture's own.
 
-    Parameters: ``d ≥ 2`` (a signal direction and its orthogonal bulk); ``p`` in
-    (0, 1) the rare-class probability; ``rho > 0``; the initial signal error
-    ``s0 = ⟨θ_0 − μ, μ̂⟩`` (real) and bulk energy ``R0 = ‖θ_0⊥‖² ≥ 0``.  There is no
-    label-noise parameter: the labels are the mixture's own, which is what makes
-    ``θ* = μ`` the optimum.
+    Parameters
+    ----------
+    d : int
+        $d \ge 2$: a signal direction and its orthogonal bulk.
+    p : float
+        The rare-class probability, in $(0, 1)$.
+    rho : float
+        $\rho > 0$.
+    s0 : float or None
+        The initial signal error $s_0 = \langle \theta_0 - \mu, \hat\mu \rangle$ (default
+        $-\rho$: $\theta_0 = 0$).
+    R0 : float
+        The initial bulk energy $\lVert \theta_{0\perp} \rVert^2 \ge 0$.
     """
 
     min_dimension = 2

@@ -30,20 +30,36 @@ def _keyword(spec: HyperParameter) -> str:
 
 
 class Optimizer:
-    """An optimizer with its hyper-parameters and schedules.
+    r"""An update rule with its hyper-parameters and schedules.
 
-    ``lr`` (η > 0) and ``beta`` (β ∈ [0, 1)) are scalars or per-row arrays (one
-    entry per row of a token stream); ``batch`` (B) is a positive integer; a rule's
-    own hyper-parameters are keywords named as its symbols (``nu=0.7``), scalars or
-    per-row, checked against their intervals (a default applies when the rule has one).
-    A rule that does not use ``β`` needs ``beta = 0``.
+    A schedule makes step $k$ use $\text{value} \cdot s_k$ on every row
+    (:mod:`sparsemom.numerics.inputs.schedules`); every scheduled value is checked against the
+    hyper-parameter's interval when the number of steps is known (:meth:`scheduled_values`).
+    An unknown or missing hyper-parameter, or a value outside its interval, raises a
+    ``ValueError`` naming it.
 
-    Schedules (``lr_schedule``, ``beta_schedule``, or ``schedules={"nu": …}`` for any
-    hyper-parameter) make step ``k`` use ``value · s[k]`` on every row: ``s`` a 1-D array
-    of multipliers (length ≥ steps) or a callable ``k ↦ s[k]``
-    (:mod:`sparsemom.numerics.inputs.schedules`).  Every scheduled value is checked against the
-    hyper-parameter's interval when the number of steps is known
-    (:meth:`scheduled_values`).
+    Parameters
+    ----------
+    name : str
+        A registered rule (``"sgd"``, ``"heavy-ball"``, ``"nesterov"``, ``"lazy"``,
+        ``"heavy-ball-dampened"``, ``"nesterov-dampened"``, ``"qhm"``, ``"ema"``, ``"dana"`` or
+        one of :func:`~sparsemom.derivations.definitions.optimizers.register_rule`).
+    lr : float or array_like
+        $\eta > 0$, scalar or one per row of a token stream.
+    beta : float or array_like
+        $\beta \in [0, 1)$, scalar or per row; 0 for a rule that does not use it.
+    batch : int
+        $B \ge 1$, the samples per step.
+    lr_schedule : array_like or callable or None
+        Multipliers $s_k$ of ``lr`` (a 1-D array at least as long as the run, or
+        $k \mapsto s_k$).
+    beta_schedule : array_like or callable or None
+        Multipliers of ``beta``.
+    schedules : dict or None
+        Keyword → schedule, for any hyper-parameter (``{"nu": …}``, ``{"avg": polyak()}``).
+    **hyper_parameters
+        The rule's own hyper-parameters by keyword (``nu=0.7``, ``tau=0.1``), scalars or per
+        row; one with a default may be left out.
     """
 
     def __init__(self, name: str, lr, beta=0, batch: int = 1, *, lr_schedule=None,

@@ -36,13 +36,22 @@ SPECTRUM_PRECISIONS = ("float64", "mpmath")
 
 
 class GaussianCovariance(Model):
-    """``x ~ N(0, K)``, ``y = ⟨x, θ*⟩ + ξ`` in ``K``'s eigenbasis: one row of coupled modes.
+    r"""$x \sim N(0, K)$, $y = \langle x, \theta^\ast \rangle + \xi$ in $K$'s eigenbasis: one row of
+    coupled modes (model M3).  The excess risk is
+    $R = \tfrac12 \sum_j \lambda_j \lVert e_j \rVert^2$; :attr:`risk_floor` $= \tfrac12 s^2$ is
+    what no $\theta$ removes.
 
-    Parameters: ``eigenvalues`` ``λ_j > 0`` (one per mode); ``R0`` the initial errors
-    ``‖e_{j,0}‖² ≥ 0`` projected on the modes (scalar or one per mode); ``sigma2 = s² ≥ 0``
-    the label-noise variance; ``multiplicity`` ``d`` the dimension of every mode (1: the
-    eigenvalues are those of ``K``, each once).  The excess risk is
-    ``R = ½ Σ_j λ_j ‖e_j‖²``; :attr:`risk_floor` ``= ½ s²`` is what no ``θ`` removes.
+    Parameters
+    ----------
+    eigenvalues : array_like
+        $\lambda_j > 0$, one per mode.
+    R0 : float or array_like
+        The initial errors $\lVert e_{j,0} \rVert^2 \ge 0$ projected on the modes (scalar or
+        one per mode).
+    sigma2 : float
+        $s^2 \ge 0$, the label-noise variance.
+    multiplicity : int
+        $d$, the dimension of every mode (1: the eigenvalues are those of $K$, each once).
     """
 
     def __init__(self, eigenvalues, R0=1, sigma2=0, multiplicity: int = 1):
@@ -64,10 +73,27 @@ class GaussianCovariance(Model):
 
 
 def power_law_covariance(alpha, beta, d: int, sigma2=0) -> GaussianCovariance:
-    """``λ_j = j^{−2α}``, ``R0_j = j^{−2β}`` (``θ*_j = j^{−β}``, ``θ_0 = 0``), ``j = 1..d``.
+    r"""$\lambda_j = j^{-2\alpha}$, $R_{0,j} = j^{-2\beta}$ ($\theta^\ast_j = j^{-\beta}$,
+    $\theta_0 = 0$), $j = 1, \dots, d$.  $2\alpha + 2\beta > 1$ keeps the initial risk
+    $\tfrac12 \sum_j j^{-2\alpha - 2\beta}$ bounded as $d \to \infty$ (not required at
+    finite $d$).
 
-    ``alpha > 0``; ``beta`` real with ``2α + 2β > 1`` is what keeps the initial risk
-    ``½ Σ_j j^{−2α−2β}`` bounded as ``d → ∞`` (not required at finite ``d``)."""
+    Parameters
+    ----------
+    alpha : float
+        $\alpha > 0$, the spectrum's exponent.
+    beta : float
+        $\beta$, the target's exponent (real).
+    d : int
+        The number of modes.
+    sigma2 : float
+        $s^2 \ge 0$, the label-noise variance.
+
+    Returns
+    -------
+    GaussianCovariance
+        The model.
+    """
     alpha = check_real("alpha", alpha, lower=0, lower_open=True)
     beta = check_real("beta", beta)
     d = check_integer("d", d, minimum=1, maximum=MAX_DIMENSION)
@@ -76,13 +102,30 @@ def power_law_covariance(alpha, beta, d: int, sigma2=0) -> GaussianCovariance:
 
 
 class PowerLawRandomFeatures(GaussianCovariance):
-    """Power-law random features with ``W`` fixed (see the module docstring).
+    r"""Power-law random features with $W$ fixed (see the module docstring): data
+    $x \sim N(0, D)$ in $\mathbb{R}^v$, $D = \mathrm{diag}(j^{-2\alpha})$, target
+    $b_j = j^{-\beta}$, features $\varphi = W^\top x$; with $D^{1/2} W = U \Sigma V^\top$ the
+    modes have $\lambda_j = \sigma_j^2$ and the unrepresentable part of the target is label
+    noise of variance $2 R_\infty$.  Keeps $W$, $D$ (:attr:`data_variances`), $b$
+    (:attr:`target`), $\theta^\ast$ (:attr:`optimum`) and :attr:`risk_floor` $R_\infty$.
 
-    ``alpha > 0``, ``beta`` real, ``v ≥ 1`` data dimension, ``d ≥ 1`` features, ``seed``
-    (an integer ``≥ 0``, a ``SeedSequence`` or a ``Generator``) draws ``W``.  ``precision``
-    ``"float64"`` (NumPy's SVD) or ``"mpmath"`` (``dps`` digits; ``O((v+d)³)`` in software:
-    for ``v, d`` up to a few hundred).  Keeps ``W``, ``D`` (:attr:`data_variances`), ``b``
-    (:attr:`target`), ``θ*`` (:attr:`optimum`) and :attr:`risk_floor` ``R_∞``.
+    Parameters
+    ----------
+    alpha : float
+        $\alpha > 0$.
+    beta : float
+        $\beta$ (real).
+    v : int
+        The data dimension, $\ge 1$.
+    d : int
+        The number of features, $\ge 1$.
+    seed : int, SeedSequence or Generator
+        Draws $W$ (an int $\ge 0$ gives ``SeedSequence(seed)``).
+    precision : str
+        ``"float64"`` (NumPy's SVD) or ``"mpmath"`` (``dps`` digits; $O((v + d)^3)$ in
+        software: for $v, d$ up to a few hundred).
+    dps : int
+        Digits of the mpmath SVD.
     """
 
     def __init__(self, alpha, beta, v: int, d: int, seed=0, precision: str = "float64",

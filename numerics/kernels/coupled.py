@@ -7,11 +7,14 @@ recursion of one mode with its coupling column ``u`` and weights ``q``
 model are the modes of one row, so every step first reduces ``S_k`` over all modes, then
 advances every mode: block diagonal plus rank one.  The risk is ``E R_k = Σ_j w_j · X_{j,k}``.
 
-One iteration serves the three backends, on arrays of shape ``(n, modes)``: float64 (the
+One iteration serves three backends, on arrays of shape ``(n, modes)``: float64 (the
 generated NumPy coefficients), ``mpf`` (the generated mpmath coefficients) and
 ``Fraction`` (the SymPy matrices at exact rationals).  Schedules give each step its own
 coefficients.  In float64 a non-finite state (unstable parameters) stops the iteration:
-the risk is ``inf`` from that step on.
+the risk is ``inf`` from that step on.  :func:`risk_c` runs the generated C kernel of
+coupled modes (``codegen/c/coupled_kernel.h``: one fused pass per step); :func:`converges`
+certifies that a row converges (:mod:`sparsemom.numerics.analysis.coupled_stability`,
+:mod:`sparsemom.numerics.kernels.renewal`).
 """
 
 from __future__ import annotations
@@ -276,10 +279,14 @@ def row_certified(rec, b: np.ndarray, a: np.ndarray, q: np.ndarray) -> bool:
                            > 0))
 
 
-def converges(rec, values: dict, rows: int) -> bool:
+def converges(rec, values: dict, rows: int, bounded_blocks: bool = False) -> bool:
     """The row's second moments converge, ``ρ(blockdiag(A_j) + u qᵀ) < 1``: certified by
-    :func:`row_certified` at ``μ = 1`` from :func:`mode_sums`."""
+    :func:`row_certified` at ``μ = 1`` from :func:`mode_sums`; with ``bounded_blocks``, and
+    no block grows on its own (:func:`blocks_bounded`: what the renewal equation and the
+    contour integral, which take the modes one by one, need besides)."""
     a = float_coefficients(rec, values, rows)
+    if bounded_blocks and not blocks_bounded(a["transition"].transpose(2, 0, 1)):
+        return False
     sums = mode_sums(rec, values, rows, a)
     return sums is not None and row_certified(rec, *sums, a["coupling_weights"])
 

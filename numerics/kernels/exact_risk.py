@@ -44,35 +44,58 @@ def exact_risk(model, optimizer, steps: int, backend: str = "auto", dps: int = 5
                threads: int | None = None, time: str = "steps",
                initial_state: dict | None = None, iterate: str = "e",
                max_hours: float = MAX_HOURS) -> np.ndarray:
-    """``E R(θ_k)`` for ``k = 0..steps`` (shape ``(steps + 1,)``).
+    r"""$E R(\theta_k)$ for $k = 0, \dots, \text{steps}$: the derived recursion
+    $X_{k+1} = A X_k + c$ of every row iterated from $X_0$, $E R_k = \sum_{\text{rows}} w^\top X_k$.
 
-    ``time="steps"`` counts every step; ``time="active"`` counts active iterates
-    (``k`` = number of active steps taken; idle stretches integrated out exactly).
+    Schedules of the optimizer are iterated exactly: step $k$ uses $X_{k+1} = A_k X_k + c_k$ with
+    the scheduled values of step $k$ (time ``"steps"`` only: with active time each row has its
+    own clock).  Coupled modes (model M3) iterate $X_{j,k+1} = A_j X_{j,k} + c_j + u_j S_k$,
+    $S_k = \sum_i q_i^\top X_{i,k}$; with constant hyper-parameters and a stable row the C
+    backend solves the renewal equation instead.
 
-    Backends: ``"c"`` (generated C kernel, compiled at run time), ``"numpy"``
-    (generated NumPy code), ``"auto"`` (C when a compiler works, else NumPy with
-    a one-line warning), ``"mpmath"`` (``dps`` digits, object array of ``mpf``)
-    and ``"exact"`` (rational arithmetic, object array of ``Fraction``).
-    Per-row ``lr``/``beta`` work in every backend.  ``threads`` (C only) defaults
-    to all cores for large token streams.
+    Divergence: in float64 backends, when the risk overflows (unstable parameters) every entry
+    from that step on is ``inf`` — never NaN — and a :class:`DivergenceWarning` names the
+    first such step.  Cost, checked before any work (a ``ValueError`` with the estimate): the
+    arrays over the steps (the curve, the schedules, the C kernel's buffer per thread) must fit
+    in half the free memory, and the exact and mpmath backends must be estimated to finish
+    within ``max_hours`` hours (:func:`sparsemom.numerics.kernels.run_cost.estimated_seconds`).
 
-    Schedules of the optimizer (``lr_schedule``, …) are iterated exactly: step ``k``
-    uses ``X_{k+1} = A_k X_k + c_k`` with the scheduled values of step ``k`` (time
-    ``"steps"`` only: with active time each row has its own clock).  ``initial_state``
-    (``{"C": C0, "V": V0, …}``) starts from given second moments of the buffers instead
-    of 0 (:mod:`sparsemom.numerics.inputs.initial_state`).  ``iterate`` names the state vector whose
-    risk is returned: ``"e"`` (``θ_k``), or e.g. ``"ebar"`` for the averaged iterate of a
-    rule made by :func:`sparsemom.derivations.definitions.averaging.averaged`.
+    Parameters
+    ----------
+    model : Model
+        The data law with numbers (:class:`~sparsemom.numerics.inputs.models.Model`).
+    optimizer : Optimizer
+        The update rule with its hyper-parameters and schedules.
+    steps : int
+        The last step $k$.
+    backend : str
+        ``"c"`` (generated C kernel, compiled at run time), ``"numpy"`` (generated NumPy
+        code), ``"auto"`` (C when a compiler works, else NumPy with a
+        :class:`BackendFallbackWarning`), ``"mpmath"`` (``dps`` digits) or ``"exact"``
+        (rational arithmetic).
+    dps : int
+        Digits of the mpmath backend.
+    threads : int or None
+        Threads of the C kernel (default: all cores for large token streams).
+    time : str
+        ``"steps"`` (every step) or ``"active"`` ($k$ = active steps taken; idle stretches
+        integrated out exactly).
+    initial_state : dict or None
+        Second moments of the buffers at step 0 by name (``{"C": C0, "V": V0}``; default 0;
+        :mod:`sparsemom.numerics.inputs.initial_state`).
+    iterate : str
+        The state vector whose risk is returned: ``"e"`` ($\theta_k$), or e.g. ``"ebar"`` for
+        the averaged iterate of a rule made by
+        :func:`sparsemom.derivations.definitions.averaging.averaged`.
+    max_hours : float
+        The longest estimated run accepted for the exact and mpmath backends (``math.inf``:
+        no limit).
 
-    Divergence: in float64 backends, when the risk overflows (unstable
-    parameters) every entry from that step on is ``inf`` — never NaN — and a
-    :class:`DivergenceWarning` names the first such step.
-
-    Cost, checked before any work (a ``ValueError`` with the estimate): the arrays over
-    the steps (the curve, the schedules, the C kernel's buffer per thread) must fit in
-    half the free memory, and the exact and mpmath backends must be estimated to finish
-    within ``max_hours`` hours (``math.inf``: no limit;
-    :func:`sparsemom.numerics.kernels.run_cost.estimated_seconds`).
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(steps + 1,)``: float64, or an object array of ``mpf`` (mpmath) or
+        ``Fraction`` (exact).
     """
     steps = check_integer("steps", steps, minimum=0)
     if backend not in BACKENDS:
@@ -145,9 +168,7 @@ def _coupled_c(rec, values, rows, steps, threads, run):
     own (the renewal equation's runs stay bounded): the renewal equation over two uncoupled
     C runs; else the direct C kernel, one fused pass per step (which also reports
     divergence)."""
-    if not run["multipliers"] and coupled.converges(rec, values, rows) and \
-            coupled.blocks_bounded(
-                coupled.float_coefficients(rec, values, rows)["transition"].transpose(2, 0, 1)):
+    if not run["multipliers"] and coupled.converges(rec, values, rows, bounded_blocks=True):
         return renewal.risk_renewal(rec, values, rows, steps, threads, run["initial"])
     return coupled.risk_c(rec, values, rows, steps, threads, **run)
 
@@ -223,6 +244,10 @@ def exact_state_at(model, optimizer, ks, time: str = "steps", dps: int = 40):
     weights, by the binary powering of :func:`exact_risk_at`."""
     ks = [check_integer("ks", k, minimum=0) for k in ks]
     dps = check_integer("dps", dps, minimum=1)
+    if getattr(model.law, "coupling", None) is not None:
+        raise ValueError(f"the rows of {model.name!r} are the coupled modes of one row: their "
+                         "risk at any horizon is sparsemom.coupled_risk_at (a contour integral "
+                         "of the whole row's resolvent)")
     if optimizer.scheduled:
         raise ValueError("exact_risk_at powers one time-invariant map: the optimizer must have "
                          "no schedule (use exact_risk for scheduled optimizers)")

@@ -31,12 +31,23 @@ STATE_BACKENDS = ("numpy", "mpmath", "exact")
 
 @dataclass(frozen=True)
 class MomentTrajectory(Labelled):
-    """``state[k, r, i]``: moment ``names[i]`` of row ``r`` after ``k`` steps.
+    r"""``state[k, r, i]``: moment ``names[i]`` of row ``r`` after ``k`` steps, with
+    $E R_k = \sum_{r, i} \text{weights}_{r,i}\, \text{state}_{k,r,i}$.  Float64 arrays (``inf``
+    from a row's overflow on) or object arrays of ``mpf`` / ``Fraction``;
+    :meth:`to_dataframe` gives the long table.
 
-    ``weights[r, i]`` are the risk weights (``E R_k = Σ_{r,i} weights[r,i]·state[k,r,i]``);
-    ``row_parameters`` the per-row parameters (``p``, ``lr``, …) by keyword; ``metadata``
-    the scalar parameters, time rule, iterate and backend.  Float64 arrays (``inf`` from a
-    row's overflow on) or object arrays of ``mpf`` / ``Fraction``.
+    Parameters
+    ----------
+    state : numpy.ndarray
+        Shape ``(steps + 1, rows, n)``.
+    names : tuple of str
+        The moments' names (``("R", "C", "V")``).
+    weights : numpy.ndarray
+        Shape ``(rows, n)``: the risk weights.
+    row_parameters : dict
+        The per-row parameters (``p``, ``lr``, …) by keyword.
+    metadata : dict
+        The scalar parameters, time rule, iterate and backend.
     """
 
     state: np.ndarray
@@ -100,14 +111,40 @@ class MomentTrajectory(Labelled):
 def exact_state(model, optimizer, steps: int, backend: str = "numpy", dps: int = 50,
                 time: str = "steps", initial_state: dict | None = None,
                 iterate: str = "e", max_hours: float = MAX_HOURS) -> MomentTrajectory:
-    """Every moment of every row for ``k = 0..steps`` (:class:`MomentTrajectory`).
+    r"""Every moment of every row for $k = 0, \dots, \text{steps}$: $X_{k+1} = A X_k + c$ kept at
+    every step, so that ``trajectory.risk`` equals :func:`~sparsemom.numerics.kernels.exact_risk.exact_risk`
+    of the same backend.
 
-    Same problem and keywords as :func:`~sparsemom.numerics.kernels.exact_risk.exact_risk`;
-    ``backend`` is ``"numpy"`` (float64, the generated NumPy code), ``"mpmath"`` (``dps``
-    digits) or ``"exact"`` (rationals).  ``trajectory.risk`` equals ``exact_risk`` of the
-    same backend.  Memory: ``(steps+1)·rows·n`` values, refused up front when it would
-    exceed half the free memory.  Overflow (unstable parameters) stores ``inf`` from that
-    step on, with a :class:`~sparsemom.numerics.kernels.exact_risk.DivergenceWarning`.
+    Memory: ``(steps + 1) · rows · n`` values, refused up front when it would exceed half the
+    free memory.  Overflow (unstable parameters) stores ``inf`` from that step on, with a
+    :class:`~sparsemom.numerics.kernels.exact_risk.DivergenceWarning`.
+
+    Parameters
+    ----------
+    model : Model
+        The data law with numbers.
+    optimizer : Optimizer
+        The update rule with its hyper-parameters and schedules.
+    steps : int
+        The last step $k$.
+    backend : str
+        ``"numpy"`` (float64, the generated NumPy code), ``"mpmath"`` (``dps`` digits) or
+        ``"exact"`` (rationals).
+    dps : int
+        Digits of the mpmath backend.
+    time : str
+        ``"steps"`` or ``"active"``.
+    initial_state : dict or None
+        Second moments of the buffers at step 0, by name.
+    iterate : str
+        The state vector whose risk :attr:`MomentTrajectory.risk` reports (``"e"``, ``"ebar"``).
+    max_hours : float
+        The longest estimated run accepted for the exact and mpmath backends.
+
+    Returns
+    -------
+    MomentTrajectory
+        ``state[k, row, i]`` with its names, risk weights and parameters.
     """
     steps = check_integer("steps", steps, minimum=0)
     if backend not in STATE_BACKENDS:
@@ -121,10 +158,11 @@ def exact_state(model, optimizer, steps: int, backend: str = "numpy", dps: int =
     check_run_time(backend, rows, steps, len(rec.state), max_hours,
                    input_bits(values.values()) if backend == "exact" else 1)
     record: dict = {}
-    if rec.coupled:
-        iterate = {"numpy": coupled.risk_numpy, "exact": coupled.risk_exact,
-                   "mpmath": lambda *a, **k: coupled.risk_mpmath(*a[:4], dps, *a[4:], **k)}
-        _, diverged = iterate[backend](rec, values, rows, steps, record=record, **run)
+    if rec.coupled and backend == "mpmath":
+        _, diverged = coupled.risk_mpmath(rec, values, rows, steps, dps, record=record, **run)
+    elif rec.coupled:
+        iterate = coupled.risk_numpy if backend == "numpy" else coupled.risk_exact
+        _, diverged = iterate(rec, values, rows, steps, record=record, **run)
     elif backend == "numpy":
         _, diverged = backends.risk_numpy(rec, values, rows, steps, record=record, **run)
     elif backend == "mpmath":

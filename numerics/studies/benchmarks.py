@@ -9,6 +9,7 @@ next to the machine's limit (:mod:`sparsemom.numerics.kernels.machine_limit`).
 
 from __future__ import annotations
 
+import datetime
 import os
 import platform
 import time
@@ -29,6 +30,7 @@ from sparsemom.numerics.kernels.machine_limit import compiled_width, peak_fma_pe
 from sparsemom.numerics.simulate.monte_carlo import monte_carlo_risk
 from sparsemom.numerics.simulate.sparse import sparse_monte_carlo_risk
 from sparsemom.numerics.simulate.token_stream import zipf_frequencies
+from sparsemom.numerics.version import __version__
 
 
 def _plain_numpy_loop(model, optimizer, steps: int) -> np.ndarray:
@@ -112,6 +114,41 @@ def cpu_name() -> str:
     except OSError:
         pass
     return platform.processor() or "unknown CPU"
+
+
+def machine() -> dict:
+    """Where and when a benchmark ran: the CPU's name, its cores, the vector ISA and tile the
+    kernels are compiled for here, the date (UTC), the host's 1-minute load average when it
+    started (other jobs on a shared host lower the 2-thread rows) and the versions that
+    matter."""
+    lanes, tile = compiled_width()
+    return {"cpu": cpu_name(), "cores": os.cpu_count() or 1, "isa": vector_isa(),
+            "lanes": lanes, "tile": tile,
+            "date": datetime.datetime.now(datetime.timezone.utc).date().isoformat(),
+            "load": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
+            "python": platform.python_version(), "numpy": np.__version__,
+            "mpmath": mpmath.__version__, "sparsemom": __version__}
+
+
+def section(name: str, title: str, unit: str, rows) -> dict:
+    """One benchmark's rows ``(case, value, note)`` as data: ``{"name", "title", "unit",
+    "rows": [{"case", "value", "note"}, …]}`` (what ``sparsemom benchmark --json`` prints)."""
+    return {"name": name, "title": title, "unit": unit,
+            "rows": [{"case": case, "value": float(value), "note": note}
+                     for case, value, note in rows]}
+
+
+def exact_risk_section(rows: int = 1_000_000, steps: int = 200) -> dict:
+    """:func:`benchmark_exact_risk` as a :func:`section`."""
+    return section("exact-risk", f"exact_risk, heavy-ball, Zipf(1.1) token stream of {rows} "
+                   f"rows, {steps} steps", "row-steps/s",
+                   benchmark_exact_risk(rows=rows, steps=steps))
+
+
+def monte_carlo_section() -> dict:
+    """:func:`benchmark_monte_carlo` as a :func:`section`."""
+    return section("monte-carlo", "Monte Carlo: heavy-ball, uniform token stream, d = 8, B = 8",
+                   "s", benchmark_monte_carlo())
 
 
 def print_exact_risk_benchmark(**kwargs) -> None:

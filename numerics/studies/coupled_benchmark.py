@@ -18,7 +18,7 @@ from sparsemom.numerics.inputs.spectra import power_law_covariance
 from sparsemom.numerics.kernels.coupled import risk_c
 from sparsemom.numerics.kernels.exact_risk import exact_risk
 from sparsemom.numerics.kernels.machine_limit import peak_fma_per_second, vector_isa
-from sparsemom.numerics.studies.benchmarks import best_seconds, cpu_name
+from sparsemom.numerics.studies.benchmarks import best_seconds, cpu_name, section
 
 
 def multiply_adds_per_mode_step(rec) -> int:
@@ -69,6 +69,12 @@ def benchmark_coupled(modes: int = 10_000, steps: int = 2_000) -> list[tuple[str
     out.append(("machine limit, 1 core, heavy ball", peak / fma,
                 f"{peak / 1e9:.1f} GFMA/s at {vector_isa()} width / {fma} FMA per mode-step"))
     return out
+
+
+def coupled_section(modes: int = 10_000, steps: int = 20_000) -> dict:
+    """:func:`benchmark_coupled` as a :func:`~sparsemom.numerics.studies.benchmarks.section`."""
+    return section("coupled", f"exact_risk of coupled modes: power-law covariance, {modes} "
+                   f"modes, {steps} steps", "mode-steps/s", benchmark_coupled(modes, steps))
 
 
 def print_coupled_benchmark(modes: int = 10_000, steps: int = 20_000) -> None:

@@ -23,6 +23,7 @@ from sparsemom.numerics.kernels.exact_risk import exact_risk
 from sparsemom.numerics.kernels.machine_limit import ISA_OF_LANES, compiled_width
 from sparsemom.numerics.runtime.progress import progress
 from sparsemom.numerics.simulate.token_stream import zipf_frequencies
+from sparsemom.numerics.studies.benchmarks import section
 
 #: Tiles tried (vectors of rows per tile).
 TILES = (1, 2, 3, 4, 6, 8)
@@ -80,6 +81,22 @@ def sweep_tiles(rows: int = 200_000, steps: int = 200, tiles=TILES, rules=TILE_R
         rates[rule].append(rows * steps / best)
     return TileSweep(lanes, default_tile, tuple(tiles),
                      {rule: tuple(r) for rule, r in rates.items()}, rows, steps)
+
+
+def tile_section(rows: int = 200_000, steps: int = 200) -> dict:
+    """:func:`sweep_tiles` as a :func:`~sparsemom.numerics.studies.benchmarks.section`: one
+    row per recursion and tile, the default tile and the best marked in the note."""
+    sweep = sweep_tiles(rows, steps)
+    cases = []
+    for rule, rates in sweep.rates.items():
+        best = sweep.best_tile(rule)
+        for tile, rate in zip(sweep.tiles, rates):
+            marks = [m for m, on in (("default", tile == sweep.default_tile),
+                                     ("best", tile == best)) if on]
+            cases.append((f"{rule}, tile {tile}", rate, ", ".join(marks)))
+    isa = ISA_OF_LANES.get(sweep.lanes, "unknown")
+    return section("tiles", f"C kernel tile, {isa} ({sweep.lanes} doubles), {rows} rows x "
+                   f"{steps} steps, 1 thread", "row-steps/s", cases)
 
 
 def print_tile_benchmark(rows: int = 200_000, steps: int = 200) -> None:

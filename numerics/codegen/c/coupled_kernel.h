@@ -19,7 +19,14 @@
  * risk. OpenMP threads own contiguous ranges of groups; each step ends with one barrier,
  * and every thread sums the per-thread partials in the same fixed order (deterministic
  * whatever the thread count's scheduling). Per-step multipliers of the arguments
- * (schedules) recompute the coefficients of step t from the base arguments. */
+ * (schedules) recompute the coefficients of step t from the base arguments.
+ *
+ * With POLY defined (entries polynomial in the per-mode parameters,
+ * numerics/codegen/mode_polynomials.py) and every other argument one scalar, a step
+ * instead computes the scalar coefficients C of its polynomials once and builds each
+ * group's entries from C and the group's monomials, in registers:
+ *   N_MODE_MONOMIALS, N_POLY_COEFFICIENTS, PER_MODE_ARGUMENT(j), POLY_COEFFICIENTS(a, C),
+ *   MODE_MONOMIALS(arg, mono), POLY_STEP(mono, x, S, C). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +112,20 @@ long KERNEL(long rows, long steps, const double *const *args, const long *stride
         free(coef); free(state); free(base); free(partial);
         return -2;
     }
+#ifdef POLY
+    /* The polynomial step (POLY_STEP) when every argument but the per-mode ones is one
+     * scalar for all modes: per mode only the monomials, weights and state are kept. */
+    int poly = 1;
+    for (int j = 0; j < N_ARGUMENTS; ++j)
+        if (strides[j] != 0 && !PER_MODE_ARGUMENT(j))
+            poly = 0;
+    vec *monos = poly
+        ? aligned_alloc(sizeof(vec), (size_t)groups * N_MODE_MONOMIALS * sizeof(vec)) : NULL;
+    if (poly && !monos) {
+        free(coef); free(state); free(base); free(partial);
+        return -2;
+    }
+#endif
     long diverged = -1;
 #pragma omp parallel num_threads(threads)
     {
@@ -121,6 +142,10 @@ long KERNEL(long rows, long steps, const double *const *args, const long *stride
             if (base)
                 memcpy(base + g * N_ARGUMENTS, arg, sizeof arg);
             SPARSEMOM_CAT(KERNEL, _group_coefficients)(k, rows, g, arg, NULL, x);
+#ifdef POLY
+            if (poly)
+                MODE_MONOMIALS(arg, monos + g * N_MODE_MONOMIALS);
+#endif
             if (initial)
                 for (int l = 0; l < LANES && g * LANES + l < rows; ++l)
                     for (int i = 0; i < N_STATE; ++i)
@@ -150,6 +175,23 @@ long KERNEL(long rows, long steps, const double *const *args, const long *stride
             const double *mult = multipliers ? multipliers + (size_t)t * N_ARGUMENTS : NULL;
             s_acc = 0.0;
             r_acc = 0.0;
+#ifdef POLY
+            if (poly) {
+                double a[N_ARGUMENTS], C[N_POLY_COEFFICIENTS];
+                for (int j = 0; j < N_ARGUMENTS; ++j)
+                    a[j] = mult ? args[j][0] * mult[j] : args[j][0];
+                POLY_COEFFICIENTS(a, C);
+                for (long g = g0; g < g1; ++g) {
+                    vec *k = coef + g * N_COEFFICIENTS, *x = state + g * N_STATE;
+                    POLY_STEP(monos + g * N_MODE_MONOMIALS, x, Sv, C);
+                    for (long l = rows - g * LANES; l < LANES; ++l)   /* padding lanes */
+                        for (int i = 0; i < N_STATE; ++i)
+                            x[i][l] = 0.0;
+                    s_acc += SPARSEMOM_CAT(KERNEL, _lanes_sum)(COUPLING_OF(k, x));
+                    r_acc += SPARSEMOM_CAT(KERNEL, _lanes_sum)(RISK_OF(k, x));
+                }
+            } else
+#endif
             for (long g = g0; g < g1; ++g) {
                 vec *k = coef + g * N_COEFFICIENTS, *x = state + g * N_STATE;
                 if (mult)
@@ -169,6 +211,9 @@ long KERNEL(long rows, long steps, const double *const *args, const long *stride
         for (long t = diverged; t <= steps; ++t)
             risk[t] = INFINITY;
     free(coef); free(state); free(base); free(partial);
+#ifdef POLY
+    free(monos);
+#endif
     return diverged;
 }
 

@@ -472,7 +472,8 @@ def test_stability_of_a_coupling_whose_blocks_are_not_second_moment_maps():
 def test_modes_within_rounding_of_neutral_are_stable(monkeypatch, name, hyper):
     """``λ_j = j^{−10}`` down to ``10^{−20}``: the float64 blocks of the last modes are the
     identity (``ηλ`` below rounding), yet the row is stable.  The derived sums certify it,
-    the kernel mass is SGD's known sum, and ``exact_risk`` takes the renewal equation."""
+    the kernel mass is SGD's known sum, ``exact_risk`` takes the renewal equation and
+    ``coupled_risk_at`` agrees with it."""
     model = power_law_covariance(5.0, 0.0, 100)
     opt = Optimizer(name, batch=1, **hyper)
     assert sm.is_stable(model, opt) and sm.spectral_radius(model, opt) < 1
@@ -484,9 +485,12 @@ def test_modes_within_rounding_of_neutral_are_stable(monkeypatch, name, hyper):
     calls = []
     monkeypatch.setattr(renewal_module, "risk_renewal",
                         lambda *a, **k: calls.append(1) or risk_renewal(*a, **k))
-    risk = exact_risk(model, opt, 400, backend="c")
+    risk = exact_risk(model, opt, 3000, backend="c")
     assert calls == [1]
-    np.testing.assert_allclose(risk, exact_risk(model, opt, 400, backend="numpy"), rtol=1e-9)
+    np.testing.assert_allclose(risk, exact_risk(model, opt, 3000, backend="numpy"), rtol=1e-9)
+    # the horizon's stationary state from the derived sums (the float64 blocks are singular)
+    np.testing.assert_allclose(sm.coupled_risk_at(model, opt, [400, 3000]), risk[[400, 3000]],
+                               rtol=1e-8)
 
 
 def test_the_kernel_mass_of_sgd_is_the_known_sum():

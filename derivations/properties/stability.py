@@ -104,11 +104,11 @@ def stability_conditions(model, optimizer, time_rule: str = "steps") -> list[sp.
 @cached_by_definition
 @stored
 def mode_resolvent(model: str, optimizer: str) -> sp.ImmutableMatrix | None:
-    """``(I − A)^{−1} [u, x_I]`` (n × 2, entries factored) of one mode of a coupled law:
+    """``(I − A)^{−1} [u, x_I, c]`` (n × 3, entries factored) of one mode of a coupled law:
     summed over every step, the moments its block accumulates from a unit of coupled
-    variance (``u``) and from the state ``x_I`` whose Gram matrix is the identity (``1`` on
-    each ``E‖w‖²``, ``0`` on each cross moment); ``None`` when ``1`` is an eigenvalue of the
-    block for every parameter value.  Rational functions of the parameters, so a block
+    variance (``u``), from the state ``x_I`` whose Gram matrix is the identity (``1`` on
+    each ``E‖w‖²``, ``0`` on each cross moment) and from its forcing ``c``; ``None`` when
+    ``1`` is an eigenvalue of the block for every parameter value.  Rational functions of the parameters, so a block
     within rounding of the identity in float64 (``η λ = 10^{−20}``) still gives them to
     rounding (:mod:`sparsemom.numerics.analysis.coupled_stability`)."""
     rec = recursion_for(model, optimizer, "steps")
@@ -117,7 +117,8 @@ def mode_resolvent(model: str, optimizer: str) -> sp.ImmutableMatrix | None:
                          "independent rows (use stability_conditions)")
     n = rec.transition.shape[0]
     identity_gram = sp.Matrix([int(dot.args[0] == dot.args[1]) for dot in rec.meaning])
-    M, rhs = in_field(sp.eye(n) - rec.transition, rec.coupling.row_join(identity_gram))
+    M, rhs = in_field(sp.eye(n) - rec.transition,
+                      rec.coupling.row_join(identity_gram).row_join(rec.forcing))
     try:
         sums = solve(M, rhs).to_Matrix()
     except ZeroDivisionError:

@@ -235,8 +235,9 @@ def block_sums(A: np.ndarray, u: np.ndarray, x: np.ndarray, mu: float = 1.0):
 
 
 def mode_sums(rec, values, rows, coefficients: dict | None = None):
-    """``(b, a)``, each (n, modes): ``b_j = (I − A_j)^{−1} u_j`` and ``a_j = (I − A_j)^{−1}
-    x_I`` (:func:`identity_moments`); ``None`` when ``1`` is an eigenvalue of every block.
+    """``(b, a, f)``, each (n, modes): ``b_j = (I − A_j)^{−1} u_j``, ``a_j = (I − A_j)^{−1}
+    x_I`` (:func:`identity_moments`) and ``f_j = (I − A_j)^{−1} c_j``; ``None`` when ``1`` is
+    an eigenvalue of every block.
     From the float64 blocks when each is resolved (:data:`RESOLVED`), else from the derived
     :func:`~sparsemom.derivations.properties.stability.mode_resolvent` in float64, to
     rounding however close a block is to the identity (a mode with ``η λ = 10^{−20}``)."""
@@ -250,7 +251,8 @@ def mode_sums(rec, values, rows, coefficients: dict | None = None):
         norm = lambda M: np.linalg.norm(M, ord=np.inf, axis=(1, 2))
         if inverse is not None and np.all(np.maximum(1, norm(A)) * norm(inverse) <= RESOLVED):
             return (np.einsum("mij,mj->im", inverse, a["coupling"].T),
-                    np.einsum("mij,j->im", inverse, identity_moments(rec)))
+                    np.einsum("mij,j->im", inverse, identity_moments(rec)),
+                    np.einsum("mij,mj->im", inverse, a["forcing"].T))
     derived = mode_resolvent(rec.model, rec.optimizer)
     if derived is None:
         return None
@@ -259,7 +261,19 @@ def mode_sums(rec, values, rows, coefficients: dict | None = None):
     with np.errstate(all="ignore"):
         out = np.stack([np.broadcast_to(np.asarray(x, dtype=np.float64), (rows,))
                         for x in f(*backends.float_arguments(rec, values))])
-    return out[0::2].reshape(n, rows), out[1::2].reshape(n, rows)
+    return out[0::3].reshape(n, rows), out[1::3].reshape(n, rows), out[2::3].reshape(n, rows)
+
+
+def stationary(rec, values: dict, rows: int) -> np.ndarray | None:
+    """``X_∞ = (I − T)^{−1} c`` (n, modes) of a row that converges, by Sherman–Morrison from
+    :func:`mode_sums`: ``f + b (q·f)/(1 − q·b)``; ``None`` without a resolvent."""
+    a = float_coefficients(rec, values, rows)
+    sums = mode_sums(rec, values, rows, a)
+    if sums is None:
+        return None
+    b, _, f = sums
+    q = a["coupling_weights"]
+    return f + b * (np.sum(q * f) / (1 - np.sum(q * b)))
 
 
 def row_certified(rec, b: np.ndarray, a: np.ndarray, q: np.ndarray) -> bool:
@@ -288,7 +302,7 @@ def converges(rec, values: dict, rows: int, bounded_blocks: bool = False) -> boo
     if bounded_blocks and not blocks_bounded(a["transition"].transpose(2, 0, 1)):
         return False
     sums = mode_sums(rec, values, rows, a)
-    return sums is not None and row_certified(rec, *sums, a["coupling_weights"])
+    return sums is not None and row_certified(rec, *sums[:2], a["coupling_weights"])
 
 
 def kernel_mass(rec, values: dict, rows: int) -> float:

@@ -79,9 +79,8 @@ def coupled_risk_at(model, optimizer, ks, tolerance: float = TOLERANCE) -> np.nd
                          "exact_risk reports the divergence")
     a = coupled.float_coefficients(rec, values, rows)
     A = a["transition"].transpose(2, 0, 1)
-    u, q, w, c, x0 = (a[b].T for b in ("coupling", "coupling_weights", "risk_weights",
-                                       "forcing", "initial"))
-    stationary = _resolvent(1.0, A, u, q, c)
+    u, q, w, x0 = (a[b].T for b in ("coupling", "coupling_weights", "risk_weights", "initial"))
+    stationary = coupled.stationary(rec, values, rows).T   # derived sums: exact near neutral
     y = x0 - stationary
     floor = float(np.sum(w * stationary))
     scale = abs(float(np.sum(w * x0))) + abs(floor)

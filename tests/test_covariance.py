@@ -533,6 +533,8 @@ def test_per_row_analyses_refuse_coupled_modes():
             call()
     with pytest.raises(ValueError, match="time='active'"):
         sm.is_stable(model, opt, time="active")
+    with pytest.raises(ValueError, match="couple and move together"):
+        sm.timescales("gaussian", "sgd")
     with pytest.raises(ValueError, match="no activity probability"):
         momentum_thresholds(model, "heavy-ball", 0.1)
     with pytest.raises(ValueError, match="coupled modes of one row"):

@@ -26,6 +26,7 @@ from ..core import symbols as S
 from ..core.names import name_of
 from ..core.printing import aligned, display_latex
 from ..core.rational_field import from_idle_symbol, in_idle_symbol
+from ..definitions.laws import law as law_named
 from ..engine.definition_cache import cached_by_definition
 from ..engine.recursion import recursion_for
 from ..engine.store import stored
@@ -110,4 +111,8 @@ def timescales(model, optimizer) -> Timescales:
     """
     model = name_of(model)
     optimizer = name_of(optimizer)
+    if law_named(model).coupling is not None:
+        raise ValueError(f"timescales count a row's own active updates; the modes of "
+                         f"{model!r} couple and move together (use is_stable, spectral_radius "
+                         "and exact_risk)")
     return _timescales(model, optimizer)

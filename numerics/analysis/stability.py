@@ -85,8 +85,10 @@ def spectral_radius(model, optimizer, time: str = "steps", dps: int | None = Non
 
 
 def is_stable(model, optimizer, time: str = "steps", dps: int | None = None):
-    r"""$\rho(A) < 1$: the second moments converge.  For coupled modes: every mode stable on its
-    own and the kernel mass $\sum_j q_j^\top (I - A_j)^{-1} u_j < 1$.
+    r"""$\rho(A) < 1$: the second moments converge.  For coupled modes $\rho(T) < 1$ for the whole
+    row's $T = \mathrm{blockdiag}(A_j) + u q^\top$, by its positivity certificate
+    (:mod:`sparsemom.numerics.analysis.coupled_stability`); for Gaussian data: every mode stable
+    on its own and the kernel mass $\sum_j q_j^\top (I - A_j)^{-1} u_j < 1$.
 
     Parameters
     ----------

@@ -72,6 +72,7 @@ from sparsemom.numerics.kernels.coupled_horizon import coupled_risk_at
 from sparsemom.numerics.kernels.exact_risk import exact_risk_at
 from sparsemom.numerics.kernels.horizon_risk import row_risk_at
 from sparsemom.numerics.kernels.renewal import risk_renewal, solve_renewal
+from sparsemom.numerics.runtime import memory
 from sparsemom.numerics.simulate.covariance import features_monte_carlo_risk, modes_monte_carlo_risk
 from sparsemom.numerics.simulate.exact_moments import expanded_risk
 from sparsemom.numerics.simulate.harness import compare_with_theory
@@ -803,3 +804,14 @@ def test_a_law_not_polynomial_in_its_mode_parameters_keeps_stored_coefficients()
                                    exact_risk(model, opt, 50, backend="numpy"), rtol=1e-12)
     finally:
         unregister_law("inverse-modes")
+
+
+def test_problems_too_large_for_memory_are_refused_before_any_work(monkeypatch):
+    """A spectrum or a feature matrix that would not fit in half the free memory is a
+    ``ValueError`` with the estimate, not NumPy's ``MemoryError`` (free memory: 1 GiB)."""
+    monkeypatch.setattr(memory, "available_memory", lambda: 1 << 30)
+    with pytest.raises(ValueError, match=r"d = 100000000 modes needs about .* GiB, more than"):
+        power_law_covariance(1.0, 1.0, 10**8)
+    with pytest.raises(ValueError, match=r"v = 100000, d = 10000 \(W and its SVD\) needs"):
+        PowerLawRandomFeatures(1.0, 1.0, 10**5, 10**4)
+    assert power_law_covariance(1.0, 1.0, 10**5).modes == 10**5

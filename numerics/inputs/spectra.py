@@ -30,7 +30,12 @@ from sparsemom.derivations.definitions.covariance import GAUSSIAN_COVARIANCE
 from sparsemom.numerics.inputs.models import MAX_DIMENSION, Model
 from sparsemom.numerics.inputs.seeds import check_seed, seed_sequence
 from sparsemom.numerics.inputs.validation import check_integer, check_real
+from sparsemom.numerics.runtime.memory import check_memory
 
+#: Bytes per mode of a model's arrays (eigenvalues, initial errors, their checked copies).
+MODE_BYTES = 64
+#: Bytes per entry of ``W`` while its SVD runs (``W``, ``D^{1/2} W``, the factors, LAPACK's work).
+SVD_BYTES = 48
 #: Precisions of the random-features spectrum: NumPy's SVD, or mpmath's at ``dps`` digits.
 SPECTRUM_PRECISIONS = ("float64", "mpmath")
 
@@ -97,6 +102,7 @@ def power_law_covariance(alpha, beta, d: int, sigma2=0) -> GaussianCovariance:
     alpha = check_real("alpha", alpha, lower=0, lower_open=True)
     beta = check_real("beta", beta)
     d = check_integer("d", d, minimum=1, maximum=MAX_DIMENSION)
+    check_memory(f"a power-law covariance of d = {d} modes", MODE_BYTES * d)
     j = np.arange(1, d + 1, dtype=float)
     return GaussianCovariance(j ** (-2 * alpha), R0=j ** (-2 * beta), sigma2=sigma2)
 
@@ -137,6 +143,8 @@ class PowerLawRandomFeatures(GaussianCovariance):
         if precision not in SPECTRUM_PRECISIONS:
             raise ValueError(f"precision must be one of {SPECTRUM_PRECISIONS}; got {precision!r}")
         dps = check_integer("dps", dps, minimum=15)
+        check_memory(f"random features of v = {self.v}, d = {self.features} (W and its SVD)",
+                     SVD_BYTES * self.v * self.features + MODE_BYTES * (self.v + self.features))
         rng = np.random.default_rng(seed_sequence(check_seed(seed)))
         self.W = rng.standard_normal((self.v, self.features)) / np.sqrt(self.features)
         j = np.arange(1, self.v + 1, dtype=float)

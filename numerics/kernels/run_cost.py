@@ -6,10 +6,11 @@ the time of the exact and mpmath backends (pure Python, one row at a time).
 from __future__ import annotations
 
 import math
-import os
 from fractions import Fraction
 
 import numpy as np
+
+from sparsemom.numerics.runtime.memory import available_memory
 
 #: Bytes per stored risk value, by backend (float64, mpf, Fraction: typical sizes).
 BYTES_PER_VALUE = {"auto": 8, "numpy": 8, "c": 8, "mpmath": 120, "exact": 200}
@@ -29,14 +30,6 @@ OPERATIONS_PER_SECOND = {"exact": 2e5, "mpmath": 1e6}
 #: Hours of estimated run time above which the exact and mpmath backends are refused
 #: unless the caller raises ``max_hours``.
 MAX_HOURS = 1.0
-
-
-def available_memory() -> int:
-    """Bytes of free physical memory (8 GiB when the system does not say)."""
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return 8 << 30
 
 
 def check_curve_memory(steps: int, backend: str, values_per_step: int = 1,

@@ -734,8 +734,8 @@ def test_a_billion_steps_of_ten_thousand_modes():
     curve = coupled_risk_at(model, opt, [10**5, 10**6, 10**7, 10**8, 10**9])
     assert np.all(np.diff(curve) < 0) and curve[-1] >= 0
     noisy = power_law_covariance(1.0, 0.75, 10_000, sigma2=1e-3)
-    far, farther = coupled_risk_at(noisy, opt, [10**12, 10**15])
-    assert far == pytest.approx(farther, rel=1e-12) and far > 0
+    far, farther, farthest = coupled_risk_at(noisy, opt, [10**12, 10**15, 10**18])
+    assert far == pytest.approx(farther, rel=1e-12) == farthest and far > 0
 
 
 def test_the_horizon_risk_refuses_what_it_cannot_do():

@@ -102,9 +102,11 @@ def coupled_risk_at(model, optimizer, ks, tolerance: float = TOLERANCE) -> np.nd
     return out
 
 
-def _resolvent(mu, A, u, q, v) -> np.ndarray:
-    """``(μ I − T)^{−1} v`` per mode (modes, n) for ``T = blockdiag(A) + u qᵀ``."""
-    M = mu * np.eye(A.shape[1])[None] - A
+def _resolvent(shift, B, u, q, v) -> np.ndarray:
+    """``(μ I − T)^{−1} v`` per mode (modes, n) for ``T = blockdiag(A) + u qᵀ``, given
+    ``B = I − A`` and ``shift = μ − 1``: ``μ I − A = B + shift·I`` keeps a shift far below
+    the float64 resolution of 1 (``μ = e^σ`` with ``|σ| ~ N/k``, ``k`` up to ``10^18``)."""
+    M = B + shift * np.eye(B.shape[1])[None]
     Y = np.linalg.solve(M, v[:, :, None])[:, :, 0]
     Z = np.linalg.solve(M, u[:, :, None])[:, :, 0]
     return Y + Z * (np.sum(q * Y) / (1 - np.sum(q * Z)))
@@ -117,8 +119,9 @@ def _contour(t: float, nodes: int, A, u, q, w, y) -> float:
     half = theta[theta > 0]
     sigma = nodes / t * (0.1309 - 0.1194 * half**2 + 0.25j * half)
     dsigma = nodes / t * (-0.2388 * half + 0.25j)
+    B = np.eye(A.shape[1])[None] - A.astype(complex)
     total = 0.0
     for s, ds in zip(sigma, dsigma):
-        value = np.sum(w * _resolvent(np.exp(s), A.astype(complex), u, q, y))
+        value = np.sum(w * _resolvent(np.expm1(s), B, u, q, y))
         total += (value * np.exp(t * s) * ds).imag
     return float(2 * total / nodes)

@@ -17,8 +17,6 @@ GUIDE_PAGES = ("guide.html", "guide/model.html", "guide/models_and_rules.html",
                "guide/optax_pytorch.html", "guide/performance.html")
 
 
-@pytest.mark.skipif(importlib.util.find_spec("pdoc") is None,
-                    reason="pdoc is not installed (the docs and test extras install it)")
 def test_api_reference_builds_without_warnings(tmp_path, capsys):
     assert main(["apidocs", "--out", str(tmp_path)]) == 0   # a pdoc warning raises
     pages = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.html")}

@@ -403,18 +403,22 @@ def test_exact_backend_needs_no_warning_and_generated_code_is_shipped():
 
 
 # -- stability ---------------------------------------------------------------------------
-def _dense_radius(model, opt) -> float:
-    """``ρ`` of the whole row's ``blockdiag(A_j) + u qᵀ``, built densely from the generated
-    coefficients (the test's own assembly)."""
+def _dense_row_map(model, opt):
+    """``(T, coefficients)``: the whole row's ``blockdiag(A_j) + u qᵀ``, built densely from
+    the generated coefficients (the test's own assembly), and those coefficients."""
     rows, values = parameter_values(model, opt, coupled=True)
-    rec = recursion_for(model, opt)
-    a = float_coefficients(rec, values, rows)
-    n = len(rec.state)
+    a = float_coefficients(recursion_for(model, opt), values, rows)
+    n = a["transition"].shape[0]
     T = np.zeros((n * rows, n * rows))
     for j in range(rows):
         T[j * n:(j + 1) * n, j * n:(j + 1) * n] = a["transition"][:, :, j]
     T += np.outer(a["coupling"].T.ravel(), a["coupling_weights"].T.ravel())
-    return float(np.max(np.abs(np.linalg.eigvals(T))))
+    return T, a
+
+
+def _dense_radius(model, opt) -> float:
+    """``ρ`` of the whole row's map (:func:`_dense_row_map`)."""
+    return float(np.max(np.abs(np.linalg.eigvals(_dense_row_map(model, opt)[0]))))
 
 
 def test_spectral_radius_and_stability_agree_with_the_dense_transition():
@@ -594,13 +598,7 @@ def test_the_poisson_average_solves_the_continuized_ode():
     whole row (dense ``T``), heavy ball on a small power-law instance."""
     model = power_law_covariance(1.0, 0.5, 6, sigma2=0.1)
     opt = Optimizer("heavy-ball", lr=0.4, beta=0.6, batch=2)
-    rows, values = parameter_values(model, opt, coupled=True)
-    a = float_coefficients(recursion_for(model, opt), values, rows)
-    n = a["transition"].shape[0]
-    T = np.zeros((n * rows, n * rows))
-    for j in range(rows):
-        T[j * n:(j + 1) * n, j * n:(j + 1) * n] = a["transition"][:, :, j]
-    T += np.outer(a["coupling"].T.ravel(), a["coupling_weights"].T.ravel())
+    T, a = _dense_row_map(model, opt)
     c, w, x0 = (a[b].T.ravel() for b in ("forcing", "risk_weights", "initial"))
     times = np.array([0.0, 0.5, 3.0, 20.0, 60.0])
     ode = solve_ivp(lambda t, x: (T - np.eye(T.shape[0])) @ x + c, (0, times[-1]), x0,

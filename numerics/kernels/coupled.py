@@ -221,6 +221,12 @@ def identity_moments(rec) -> np.ndarray:
     return np.array([float(dot.args[0] == dot.args[1]) for dot in rec.meaning])
 
 
+def rank_one_solve(a: np.ndarray, b: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """``(μ − D − u qᵀ)^{−1} v = a + b (q·a)/(1 − q·b)`` (Sherman–Morrison) from the block
+    solves ``a = (μ − D)^{−1} v`` and ``b = (μ − D)^{−1} u`` (any layout, the same for all)."""
+    return a + b * (np.sum(q * a) / (1 - np.sum(q * b)))
+
+
 def block_sums(A: np.ndarray, u: np.ndarray, x: np.ndarray, mu: float = 1.0):
     """``(b, a)``, each (n, modes): ``b_j = (μ − A_j)^{−1} u_j`` and ``a_j = (μ − A_j)^{−1} x``
     from the float64 blocks ``A`` (modes, n, n) and ``u`` (modes, n); ``None`` when ``μ`` is
@@ -272,8 +278,7 @@ def stationary(rec, values: dict, rows: int) -> np.ndarray | None:
     if sums is None:
         return None
     b, _, f = sums
-    q = a["coupling_weights"]
-    return f + b * (np.sum(q * f) / (1 - np.sum(q * b)))
+    return rank_one_solve(f, b, a["coupling_weights"])
 
 
 def row_certified(rec, b: np.ndarray, a: np.ndarray, q: np.ndarray) -> bool:
@@ -283,7 +288,7 @@ def row_certified(rec, b: np.ndarray, a: np.ndarray, q: np.ndarray) -> bool:
     row's map ``T = blockdiag(A_j) + u qᵀ`` this holds iff ``ρ(T) < μ``
     (:mod:`sparsemom.numerics.analysis.coupled_stability`)."""
     with np.errstate(all="ignore"):
-        y = a + b * (np.sum(q * a) / (1 - np.sum(q * b)))
+        y = rank_one_solve(a, b, q)
         G = gram_matrices(rec, {s.name: y[i] for i, s in enumerate(rec.state)}, y.shape[1])
         diagonal = np.diagonal(G, axis1=1, axis2=2)
         if not (np.isfinite(G).all() and (diagonal > 0).all()):

@@ -109,7 +109,7 @@ def _resolvent(shift, B, u, q, v) -> np.ndarray:
     M = B + shift * np.eye(B.shape[1])[None]
     Y = np.linalg.solve(M, v[:, :, None])[:, :, 0]
     Z = np.linalg.solve(M, u[:, :, None])[:, :, 0]
-    return Y + Z * (np.sum(q * Y) / (1 - np.sum(q * Z)))
+    return coupled.rank_one_solve(Y, Z, q)
 
 
 def _contour(t: float, nodes: int, A, u, q, w, y) -> float:

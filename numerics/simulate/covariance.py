@@ -23,6 +23,7 @@ from sparsemom.derivations.definitions.optimizers import e
 from sparsemom.numerics.inputs.seeds import check_seed, seed_sequence
 from sparsemom.numerics.inputs.spectra import GaussianCovariance, PowerLawRandomFeatures
 from sparsemom.numerics.inputs.validation import check_integer
+from sparsemom.numerics.kernels.numeric_function import numeric_function
 from sparsemom.numerics.simulate.monte_carlo import (
     MonteCarloResult,
     simulate_in_blocks,
@@ -46,16 +47,26 @@ def modes_monte_carlo_risk(model: GaussianCovariance, optimizer, steps: int, run
     e0[:, 0] = np.sqrt(np.broadcast_to(np.asarray(model.R0, dtype=float), (model.modes,)))
     noise = float(np.sqrt(float(model.sigma2)))
     scale = np.sqrt(lam)
+    weight = np.repeat(_risk_weights(model), model.d)   # the law's R = w ‖e‖², per mode
 
     def sample(rng, n, B):
         x = rng.standard_normal((n, B, lam.size)) * scale
         return x, noise * rng.standard_normal((n, B))
 
     def risk(error):
-        return 0.5 * np.sum(lam * error ** 2, axis=-1)
+        return np.sum(weight * error ** 2, axis=-1)
 
     return _simulate(model, optimizer, steps, runs, seed, e0.ravel(), sample, risk,
                      keep_trajectories, "eigenbasis")
+
+
+def _risk_weights(model) -> np.ndarray:
+    """The law's risk weight ``w`` of ``R = w ‖e‖²`` (derived: ``λ_j / 2``) at every mode."""
+    law = model.law
+    symbols = tuple(law.symbols)
+    f = numeric_function(law.risk_weight(), symbols)
+    values = [np.asarray(model.values[s], dtype=float) for s in symbols]
+    return np.broadcast_to(np.asarray(f(*values), dtype=float), (model.modes,))
 
 
 def features_monte_carlo_risk(model: PowerLawRandomFeatures, optimizer, steps: int, runs: int,

@@ -549,10 +549,18 @@ def test_per_row_analyses_refuse_coupled_modes():
 # -- documents and the command line -------------------------------------------------------
 def test_the_latex_of_a_mode_holds_its_coupling_and_round_trips():
     equations = latex_equations("gaussian", "heavy-ball")
-    assert [s for s, _, _ in equations] == ["Second-moment recursion"] * 3 + [
-        "Coupling", "Risk", "Stability", "Stability"]
+    sections = [s for s, _, _ in equations]
+    assert list(dict.fromkeys(sections)) == ["Second-moment recursion", "Coupling", "Risk",
+                                             "Stability"]
+    assert sections[-2:] == ["Stability", "Stability"]
     recursion = [text for section, _, text in equations if section == "Second-moment recursion"]
-    assert all("S_{k}" in text for text in recursion)
+    assert all(text.endswith(rf"u_{{{i}}} \cdot S_{{k}}") for i, text in enumerate(recursion[:3], 1))
+    # the coupling column, defined once, is the derived u
+    rec = derive_recursion("gaussian", "heavy-ball")
+    defined = {str(rel.lhs): rel.rhs for section, rel, _ in equations
+               if section == "Second-moment recursion" and str(rel.lhs).startswith("u_")}
+    assert [defined[f"u_{i}"] for i in (1, 2, 3)] == list(rec.coupling)
+    assert equations[sections.index("Coupling")][2] == r"S_{k} = \sum_{j=1}^{M} \lambda_{j} \cdot R_{k}"
     _, mass, text = equations[-1]
     parsed = parse_latex_two_stage(text)
     plain = {s: sp.Symbol(s.name.replace("{", "").replace("}", "")) for s in parsed.free_symbols}
@@ -575,6 +583,8 @@ def test_the_gaussian_document_compiles(tmp_path, pdflatex, style, optimizer):
     proc = subprocess.run([pdflatex, "-interaction=nonstopmode", "-halt-on-error", out.name],
                           cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-2000:]
+    log = (tmp_path / "gaussian.log").read_text(errors="replace")
+    assert "Overfull \\hbox" not in log
 
 
 def test_the_command_line_prints_the_coupling_and_refuses_active_time(capsys):

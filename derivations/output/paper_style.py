@@ -1,10 +1,10 @@
-"""The paper's way of writing the derived objects (``sparsemom latex --style paper``).
+"""How a document is set (``sparsemom latex``): the paper's shorthand, the recursion as
+one matrix equation, relations aligned and broken over lines at their terms.
 
-Products by juxtaposition; the batch activity ``p_B = 1 − (1 − p)^B`` and ``q = 1 − p``
-as shorthand (:func:`shorthand`, undone exactly by :func:`expanded`); the recursion as
-one matrix equation; long relations broken over lines (``multline``); every equation
-numbered and labelled.  The exact style (:func:`sparsemom.derivations.output.latex.latex_document`) stays
-the one whose every equation parses back to its relation.
+The batch activity ``p_B = 1 − (1 − p)^B`` and ``q = 1 − p`` are the paper style's
+shorthand (undone exactly by :func:`expanded`).  A relation longer than :data:`LINE`
+(in :func:`width`, about the width of a printed character) continues on the next line
+after ``&\\quad``; nothing is ever scaled down.
 """
 
 from __future__ import annotations
@@ -14,140 +14,192 @@ import re
 import sympy as sp
 
 from ..core import symbols as S
-from ..core.printing import display_latex, equation
+from ..core.printing import display_latex
 
 #: ``p_B = 1 − (1 − p)^B``: the probability that a batch holds the row's token.
 P_B = sp.Symbol("p_B", positive=True)
 #: ``q = 1 − p``: the probability that a sample does not.
 Q = sp.Symbol("q", positive=True)
+#: The paper style writes ``1 − p`` as ``q`` (when printing).
+SHORT = {1 - S.p: Q, S.p - 1: -Q}
+
+#: Printed width of one display line, in characters of math (the text width of a 10pt
+#: article holds about 60 at display spacing; the margin leaves room for the number).
+LINE = 52
 
 _STEP_SYMBOL = re.compile(r"_k(\+1)?$")
 
-#: Expressions up to this many operations are brought over one denominator and factored;
-#: larger ones (closed forms over the roots) are printed as derived.
-FACTOR_OPS = 400
 
-#: LaTeX source characters per line before a relation is broken (``multline``): about
-#: one printed line of an article's text width.
-LINE = 150
-
-
-def shorthand(expr):
-    """``expr`` with ``(1 − p)^{jB} → (1 − p_B)^j`` and ``1 − p → q``: a rational
-    function over one denominator, factored; a sum linear in moments at a step
-    (``R_k``, ``C_k``, …) keeps one factored coefficient per moment."""
-    expr = sp.sympify(expr)
-    if isinstance(expr, sp.core.relational.Relational):
-        return expr.func(shorthand(expr.lhs), shorthand(expr.rhs), evaluate=False)
-    if isinstance(expr, sp.Sum):      # a sum over the modes of a row: its terms
-        return sp.Sum(shorthand(expr.function), *expr.limits)
-    if expr.has(sp.Order) or not expr.free_symbols:
-        return expr
-    moments = sorted((x for x in expr.free_symbols if _STEP_SYMBOL.search(x.name)), key=str)
-    if moments:
-        linear = sp.expand(expr)
-        parts = [shorthand(linear.coeff(m)) * m for m in moments]
-        rest = linear.xreplace({m: 0 for m in moments})
-        return sp.Add(*parts, shorthand(rest))
-    out = S.replace_idle_powers(expr, 1 - P_B)
-    if sp.count_ops(out) <= FACTOR_OPS and not _has_symbolic_powers(out):
-        out = sp.factor(out)
-    return out.xreplace({1 - S.p: Q, S.p - 1: -Q})
-
-
-def _has_symbolic_powers(expr) -> bool:
-    """Powers such as ``λ_i^k`` (a closed form over the roots): left as derived."""
-    return any(not x.exp.is_number for x in expr.atoms(sp.Pow))
+def is_moment(symbol: sp.Symbol) -> bool:
+    """A moment at a step: ``R_k``, ``C_k+1``, ``s_k``."""
+    return bool(_STEP_SYMBOL.search(symbol.name))
 
 
 def expanded(expr):
-    """The inverse of :func:`shorthand`: ``p_B`` and ``q`` written out in ``p`` and ``B``."""
+    """``p_B`` and ``q`` written out in ``p`` and ``B``."""
     return sp.sympify(expr).xreplace({P_B: S.active_probability, Q: 1 - S.p})
 
 
-def _terms(expr) -> list[str]:
-    """The top-level terms of a sum, each printed with its sign (``+ …`` / ``- …``)."""
-    out = []
-    for term in sp.Add.make_args(expr):
-        text = display_latex(term)
-        out.append(text if text.startswith("-") else f"+ {text}")
+_TOKEN = re.compile(r"\\[A-Za-z]+|\\.|[{}^_]|\s+|.")
+_INVISIBLE = {r"\left", r"\right", r"\quad", r"\displaystyle", r"\!", r"\,", r"\;", r"\ "}
+
+
+def width(tex: str) -> float:
+    """The printed width of the LaTeX math ``tex`` in characters, roughly: a fraction
+    as wide as its wider part, scripts at 0.7, operators with their spacing."""
+    tokens = _TOKEN.findall(tex)
+    total, _ = _width(tokens, 0)
+    return total
+
+
+def _group(tokens: list[str], i: int) -> tuple[float, int]:
+    """The width of the braced group (or single token) at ``i``, and the index after it."""
+    if i < len(tokens) and tokens[i] == "{":
+        return _width(tokens, i + 1, closing=True)
+    if i < len(tokens):
+        return _width(tokens[i:i + 1], 0)[0], i + 1
+    return 0.0, i
+
+
+def _width(tokens: list[str], i: int, closing: bool = False) -> tuple[float, int]:
+    total = 0.0
+    while i < len(tokens):
+        token = tokens[i]
+        if token == "}" and closing:
+            return total, i + 1
+        if token == r"\frac":
+            top, i = _group(tokens, i + 1)
+            bottom, i = _group(tokens, i)
+            total += max(top, bottom) + 0.6
+            continue
+        if token in ("^", "_"):
+            script, i = _group(tokens, i + 1)
+            total += 0.7 * script
+            continue
+        if token == "{":
+            inner, i = _width(tokens, i + 1, closing=True)
+            total += inner
+            continue
+        i += 1
+        if token.isspace() or token in _INVISIBLE or token == "}":
+            continue
+        total += 2.2 if token in "+-=>" or token in (r"\cdot", "&") else 1.0
+    return total, i
+
+
+def lines(lhs: str, op: str, terms: list[str], line: float = LINE) -> list[str]:
+    r"""``lhs op term term …`` broken before a term where a line would pass :data:`LINE`
+    (a term wider than a line broken between its factors, :func:`factors`): the first
+    line ``lhs & op …``, the others ``& \quad …``.  An inequality (its left side the
+    long part) is set ``& lhs op rhs``."""
+    if op != "=":
+        pieces = factors(lhs)
+        pieces[-1] += f" {op} {' '.join(terms)}"
+        return _broken(pieces[1:], width(pieces[0]), f"& {pieces[0]} ", line)
+    return _broken([piece for term in terms for piece in factors(term)],
+                   width(lhs) + 2.2, f"{lhs} &{op} ", line)
+
+
+def _broken(pieces: list[str], used: float, first: str, line: float) -> list[str]:
+    """``pieces`` after ``first``, a new line where the next would pass :data:`LINE`; a
+    product's factor (:data:`_FACTOR`) that starts a line gets ``\times``."""
+    out, current = [], first
+    for piece in pieces:
+        factor = piece.startswith(_FACTOR)
+        piece = piece.removeprefix(_FACTOR)
+        size = width(piece)
+        if used + size > line and current.strip() not in ("", first.strip(), r"&\quad"):
+            out.append(current.rstrip())
+            current, used = r"&\quad " + (r"\times " if factor else ""), 3.0
+        current += piece + " "
+        used += size
+    out.append(current.rstrip())
     return out
 
 
-def _multline(lhs: str, op: str, rhs) -> tuple[str, str]:
-    """A sum broken into lines of about :data:`LINE` characters."""
-    lines, current = [], f"{lhs} {op} "
-    for i, term in enumerate(_terms(rhs)):
-        piece = term[2:] if i == 0 and term.startswith("+ ") else term
-        if len(current) + len(piece) > LINE and current.strip() not in (f"{lhs} {op}", ""):
-            lines.append(current.rstrip())
-            current = ""
-        current += piece + " "
-    lines.append(current.rstrip())
-    # a single term longer than a line is scaled down to fit its line
-    lines = [r"\resizebox{0.92\linewidth}{!}{$\displaystyle " + line + "$}"
-             if len(line) > 2 * LINE else line for line in lines]
-    return " \\\\\n".join(lines), "multline" if len(lines) > 1 else "scaled"
+#: Marks a factor of a product split by :func:`factors` (``\times`` if it starts a line).
+_FACTOR = "\x00"
+_FACTOR_END = re.compile(r"\\right\)(\^\{\d+\})?$")
+_DEPTH = {"{": 1, r"\left": 1, "}": -1, r"\right": -1}
 
 
-#: The sign of each relation the documents print (a relation not listed is a KeyError,
-#: never printed as ``=``).
-RELATION_SIGNS = {sp.Eq: "=", sp.StrictGreaterThan: ">", sp.StrictLessThan: "<",
-                  sp.GreaterThan: r"\ge", sp.LessThan: r"\le"}
+def factors(term: str) -> list[str]:
+    r"""A product wider than :data:`LINE` split between its parenthesised factors (the
+    later ones marked :data:`_FACTOR`, or starting with ``\cdot`` as printed); any other
+    term whole."""
+    if width(term) <= LINE:
+        return [term]
+    pieces, depth, start = [], 0, 0
+    for match in _TOKEN.finditer(term):
+        token = match.group()
+        depth += _DEPTH.get(token, 0)
+        if depth == 0 and token.isspace():
+            before, after = term[start:match.start()], term[match.end():]
+            if _FACTOR_END.search(before) and after.startswith((r"\left(", r"\cdot \left(")):
+                pieces.append(before)
+                start = match.end()
+    pieces.append(term[start:])
+    pieces = [pieces[0]] + [p if p.startswith(r"\cdot") else _FACTOR + p for p in pieces[1:]]
+    return [part for piece in pieces for part in _opened(piece)]
 
 
-def relation_displays(relation) -> list[tuple[str, str]]:
-    r"""The displays ``(latex, layout)`` that write ``relation`` in the paper's notation.
-
-    ``layout`` is ``"line"`` (it fits), ``"multline"`` (a long sum over lines joined by
-    ``\\``) or ``"scaled"`` (one long term, scaled to the line width).  A long quotient is
-    written ``N/D``, followed by the expanded numerator ``N`` and (unless it is short)
-    denominator ``D``."""
-    relation = shorthand(relation)
-    lhs, rhs = display_latex(relation.lhs), relation.rhs
-    op = RELATION_SIGNS[type(relation)]
-    whole = f"{lhs} {op} {display_latex(rhs)}"
-    if len(whole) <= LINE:
-        return [(whole, "line")]
-    if rhs.is_Add:
-        return [_multline(lhs, op, rhs)]
-    numerator, denominator = sp.fraction(rhs)
-    if denominator != 1:
-        tag = f"_{{{lhs}}}" if isinstance(relation.lhs, sp.Symbol) else ""
-        N = sp.Symbol(f"N{tag}")
-        if len(display_latex(denominator)) <= LINE // 2:      # a short denominator stays
-            return [(f"{lhs} {op} \\frac{{{display_latex(N)}}}{{{display_latex(denominator)}}}",
-                     "line"), *relation_displays(equation(N, sp.expand(numerator)))]
-        D = sp.Symbol(f"D{tag}")
-        return [(f"{lhs} {op} {display_latex(N / D)}", "line"),
-                *relation_displays(equation(N, sp.expand(numerator))),
-                *relation_displays(equation(D, sp.expand(denominator)))]
-    expanded_rhs = sp.expand(rhs)
-    if expanded_rhs.is_Add:
-        return [_multline(lhs, op, expanded_rhs)]
-    return [(whole, "scaled")]
+_SUM_FACTOR = re.compile(r"^(?P<head>.*?)\\left\((?P<inner>.*)\\right\)(?P<tail>(\^\{\d+\})?)$",
+                         re.S)
 
 
-def matrix_displays(recursion) -> list[tuple[str, str]]:
-    """``X_{k+1} = A X_k + c`` with the entries as symbols ``a_{ij}``, ``c_i`` (zeros
-    shown), then each non-zero entry written out (:func:`relation_displays`)."""
+def _opened(piece: str) -> list[str]:
+    r"""A factor ``… \left(t_1 + t_2 + …\right)`` wider than :data:`LINE` as pieces
+    ``… \bigl(t_1``, ``+ t_2``, …, ``+ t_n \bigr)`` (a sum may break inside its
+    parentheses); any other piece whole."""
+    match = _SUM_FACTOR.match(piece)
+    if width(piece) <= LINE or match is None:
+        return [piece]
+    terms, depth, start = [], 0, 0
+    inner = match["inner"]
+    for token in _TOKEN.finditer(inner):
+        depth += _DEPTH.get(token.group(), 0)
+        if depth == 0 and token.group() in "+-" and token.start() > 0 and \
+                inner[token.start() - 1] == " ":
+            terms.append(inner[start:token.start() - 1])
+            start = token.start()
+    terms.append(inner[start:])
+    if len(terms) < 2 or _DEPTH.get(match["head"][-5:], 0):
+        return [piece]
+    return [match["head"] + r"\bigl(" + terms[0], *terms[1:-1],
+            terms[-1] + r"\bigr)" + match["tail"]]
+
+
+def aligned(displays: list, section: str | None, line: float = LINE) -> list[str]:
+    """The lines of one ``align`` of ``displays`` (``(lhs, op, terms)``, or a line already
+    set), at most ``line`` wide: numbered and labelled per relation when ``section`` is
+    given, else ``align*``."""
+    env = "align" if section is not None else "align*"
+    rows = []
+    for number, display in enumerate(displays, 1):
+        broken = [display] if isinstance(display, str) else lines(*display, line=line)
+        if section is not None:
+            broken = [line + r" \nonumber" for line in broken[:-1]] + \
+                [broken[-1] + rf" \label{{{label(section, number)}}}"]
+        rows.append(" \\\\\n".join(source_lines(line) for line in broken))
+    return [rf"\begin{{{env}}}", " \\\\\n".join(rows), rf"\end{{{env}}}"]
+
+
+def matrix_equation(recursion) -> str:
+    """``X_{k+1} = A X_k + c`` (``+ u S_k`` for a coupled mode) with the entries as symbols
+    ``a_{ij}``, ``c_i``, ``u_i`` (zeros shown), as an aligned line."""
     n = len(recursion.state)
     X = sp.Matrix([sp.Symbol(f"{s.name}_k") for s in recursion.state])
     nxt = sp.Matrix([sp.Symbol(f"{s.name}_k+1") for s in recursion.state])
-    a = [[sp.Symbol(f"a_{{{i + 1}{j + 1}}}") if recursion.transition[i, j] != 0 else sp.S.Zero
-          for j in range(n)] for i in range(n)]
-    c = [sp.Symbol(f"c_{{{i + 1}}}") if recursion.forcing[i] != 0 else sp.S.Zero
-         for i in range(n)]
-    shown = [(f"{display_latex(nxt)} = {display_latex(sp.Matrix(a))} {display_latex(X)} + "
-              f"{display_latex(sp.Matrix(c))}", "line")]
-    for i in range(n):
-        for j in range(n):
-            if a[i][j] != 0:
-                shown += relation_displays(equation(a[i][j], recursion.transition[i, j]))
-    for i in range(n):
-        if c[i] != 0:
-            shown += relation_displays(equation(c[i], recursion.forcing[i]))
-    return shown
+    a = sp.Matrix(n, n, lambda i, j: sp.Symbol(f"a_{{{i + 1}{j + 1}}}")
+                  if recursion.transition[i, j] != 0 else 0)
+    c = sp.Matrix([sp.Symbol(f"c_{{{i + 1}}}") if recursion.forcing[i] != 0 else 0
+                   for i in range(n)])
+    text = f"{display_latex(nxt)} &= {display_latex(a)} {display_latex(X)} + {display_latex(c)}"
+    if recursion.coupled:    # a mode of a row: + u S_k
+        u = sp.Matrix([sp.Symbol(f"u_{{{i + 1}}}") if recursion.coupling[i] != 0 else 0
+                       for i in range(n)])
+        text += f" + {display_latex(u)} S_k"
+    return text
 
 
 def source_lines(body: str, width: int = 1000) -> str:
@@ -162,18 +214,6 @@ def source_lines(body: str, width: int = 1000) -> str:
         start = cut + 1
     out.append(body[start:])
     return "\n".join(out)
-
-
-def display(body: str, layout: str, label_text: str) -> list[str]:
-    """The lines of one numbered, labelled display of ``body`` set as ``layout``."""
-    body = source_lines(body)
-    if layout == "line" and len(body) > 3 * LINE:
-        layout = "scaled"
-    if layout == "multline":
-        return [r"\begin{multline}", rf"\label{{{label_text}}}", body, r"\end{multline}"]
-    if layout == "scaled":
-        body = r"\resizebox{\linewidth}{!}{$\displaystyle " + body + "$}"
-    return [r"\begin{equation}", rf"\label{{{label_text}}}", body, r"\end{equation}"]
 
 
 def label(section: str, index: int) -> str:

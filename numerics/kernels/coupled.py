@@ -78,7 +78,7 @@ def risk_numpy(rec, values: dict, rows: int, steps: int, multipliers: dict | Non
     """Float64, from the generated NumPy coefficients of every mode at once."""
     multipliers = multipliers or {}
     arrays = float_coefficients(rec, values, rows)
-    X0 = _start(rec, arrays["initial"], initial, rows, float)
+    X0 = start_state(rec, arrays["initial"], initial, rows, float)
 
     def step_arrays(k: int) -> StepArrays:
         a = arrays if not multipliers else float_coefficients(
@@ -112,7 +112,7 @@ def risk_mpmath(rec, values: dict, rows: int, steps: int, dps: int,
     multipliers = multipliers or {}
     with mpmath.workdps(dps):
         arrays = _mp_arrays(rec, values, rows)
-        X0 = _start(rec, arrays["initial"], initial, rows, backends.to_mpf)
+        X0 = start_state(rec, arrays["initial"], initial, rows, backends.to_mpf)
 
         def step_arrays(k: int) -> StepArrays:
             a = arrays if not multipliers else _mp_arrays(
@@ -145,7 +145,7 @@ def risk_exact(rec, values: dict, rows: int, steps: int, multipliers: dict | Non
     """Rational arithmetic on the SymPy matrices (``Fraction``)."""
     multipliers = multipliers or {}
     num = evaluate_exact(rec, values, rows)
-    X0 = _start(rec, num.initial, initial, rows, Fraction)
+    X0 = start_state(rec, num.initial, initial, rows, Fraction)
     per_step = [evaluate_exact(rec, backends.values_at_step(values, multipliers, k), rows)
                 for k in range(steps)] if multipliers else None
 
@@ -323,7 +323,7 @@ def kernel_mass(rec, values: dict, rows: int) -> float:
     return mass if np.isfinite(mass) else float("inf")
 
 
-def _start(rec, derived: np.ndarray, initial: dict | None, rows: int, kind) -> np.ndarray:
+def start_state(rec, derived: np.ndarray, initial: dict | None, rows: int, kind) -> np.ndarray:
     """``X_0`` (n, modes): the derived initial state with any given moments put in."""
     given = backends.initial_column(initial, rec, rows)
     X0 = np.empty(derived.shape, dtype=float if kind is float else object)

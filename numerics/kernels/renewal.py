@@ -6,11 +6,15 @@ For ``X_{j,k+1} = A_j X_{j,k} + c_j + u_j S_k`` with ``S_k = Σ_j q_j · X_{j,k}
     S_k = F_k + Σ_{s<k} K_{k−1−s} S_s,   F_k = Σ_j q_j · X^{free}_{j,k},   K_m = Σ_j q_j A_j^m u_j,
 
 where ``X^{free}`` is the mode run alone (``u = 0``) from ``X_0`` — a discrete Volterra
-(renewal) equation whose inputs are sums over independent modes: two runs of the ordinary,
-uncoupled C kernel (the time loop inside tiles of modes, state and coefficients in
-registers), one from ``X_0`` with the forcing, one from ``u`` without it.  The risk is
+(renewal) equation whose inputs are sums over independent modes.  When every block is
+strictly stable they are sums of sequences ``q_j · A_j^m x_j`` (``F_k = Σ_j q_j·f_j +
+Σ_j q_j·A_j^k (X_{j,0} − f_j)`` around each mode's own fixed point ``f_j = (I − A_j)^{−1}
+c_j``), run by the blocks' characteristic recurrences in differences
+(:mod:`~sparsemom.numerics.kernels.characteristic_sums`: ``2n`` operations per mode-step);
+otherwise (a block within rounding of neutral) two runs of the ordinary, uncoupled C
+kernel, one from ``X_0`` with the forcing, one from ``u`` without it.  The risk is
 ``E R_k = α S_k`` when ``w = α q`` (Gaussian data: ``α = ½``), else ``G_k + Σ_{s<k} L_{k−1−s}
-S_s`` from two more runs with the weights ``w``.  The equation is solved by divide and
+S_s`` from the same sums with the weights ``w``.  The equation is solved by divide and
 conquer with FFT convolutions, ``O(k log² k)`` for ``k`` steps whatever the number of modes;
 its rounding error is at most about ``ε log₂ k · max_s S_s · Σ_m K_m`` in absolute terms.
 
@@ -29,7 +33,12 @@ import sympy as sp
 from scipy.signal import fftconvolve
 
 from sparsemom.numerics.kernels import backends
-from sparsemom.numerics.kernels.coupled import float_coefficients
+from sparsemom.numerics.kernels.characteristic_sums import (
+    characteristic_coefficients,
+    difference_starts,
+    sequence_sums,
+)
+from sparsemom.numerics.kernels.coupled import float_coefficients, mode_sums, start_state
 
 #: Below this many steps a block of the renewal equation is solved by direct sums.
 LEAF = 64
@@ -80,10 +89,55 @@ def proportional(w: np.ndarray, q: np.ndarray) -> float | None:
 
 def risk_renewal(rec, values: dict, rows: int, steps: int, threads: int | None,
                  initial: dict | None = None):
-    """``(risk, -1)``: the coupled risk curve from the renewal equation, the sums over
-    modes by the uncoupled C kernel (module docstring)."""
+    """``(risk, -1)``: the coupled risk curve from the renewal equation, its sums over
+    modes by the blocks' characteristic recurrences when every block is strictly stable,
+    else by runs of the uncoupled C kernel (module docstring)."""
     a = float_coefficients(rec, values, rows)
-    q_row, w_row = list(rec.coupling_weights), list(rec.risk_weights)
+    alpha = proportional(a["risk_weights"], a["coupling_weights"])
+    weights = [a["coupling_weights"]] + ([] if alpha is not None else [a["risk_weights"]])
+    sums = _characteristic_sums(rec, values, rows, steps, threads, initial, a, weights)
+    if sums is None:
+        sums = _uncoupled_sums(rec, values, rows, steps, threads, initial, a,
+                               alpha is not None)
+    F, K = sums[0]
+    S = solve_renewal(F, K)
+    if alpha is not None:
+        return alpha * S, -1
+    G, L = sums[1]
+    risk = G.copy()
+    risk[1:] += fftconvolve(S[:-1], L[:-1])[: steps]
+    return risk, -1
+
+
+def _characteristic_sums(rec, values, rows, steps, threads, initial, a, weights):
+    """``[(F, K), (G, L)]`` over ``steps + 1`` terms by
+    :func:`~sparsemom.numerics.kernels.characteristic_sums.sequence_sums`:
+    ``F_k = Σ_j q_j·f_j + Σ_j q_j·A_j^k (X_{j,0} − f_j)`` with ``f_j = (I − A_j)^{−1} c_j``
+    the mode's own fixed point, ``K_k = Σ_j q_j·A_j^k u_j`` (and ``G``, ``L`` with ``w``);
+    ``None`` unless every block is strictly stable and its fixed point finite."""
+    A = a["transition"].transpose(2, 0, 1)
+    if not (np.isfinite(A).all() and np.max(np.abs(np.linalg.eigvals(A))) < 1):
+        return None
+    resolved = mode_sums(rec, values, rows, a)
+    if resolved is None or not np.isfinite(resolved[2]).all():
+        return None
+    fixed = resolved[2]
+    away = start_state(rec, a["initial"], initial, rows, float) - fixed
+    B = A - np.eye(A.shape[1])
+    chi = characteristic_coefficients(B)
+    starts = [difference_starts(B, w.T, x.T) for w in weights for x in (away, a["coupling"])]
+    runs = sequence_sums(chi, starts, steps + 1, backends.default_threads(rows)
+                         if threads is None else threads)
+    out = []
+    for i, w in enumerate(weights):
+        free, kernel = runs[2 * i], runs[2 * i + 1]
+        out.append((free + np.sum(w * fixed), kernel))
+    return out
+
+
+def _uncoupled_sums(rec, values, rows, steps, threads, initial, a, proportional_risk: bool):
+    """``[(F, K), (G, L)]`` by runs of the uncoupled C kernel: from ``X_0`` with the forcing
+    and from ``u`` without, observed with ``q`` (and ``w``)."""
     names = [s.name for s in rec.state]
     from_u = {name: a["coupling"][i] for i, name in enumerate(names)}
 
@@ -91,14 +145,6 @@ def risk_renewal(rec, values: dict, rows: int, steps: int, threads: int | None,
         return backends.risk_c(uncoupled(rec, weights, forcing), values, rows, steps, threads,
                                initial=start)[0]
 
-    F = curve(q_row, True, initial)
-    K = curve(q_row, False, from_u)
-    S = solve_renewal(F, K)
-    alpha = proportional(a["risk_weights"], a["coupling_weights"])
-    if alpha is not None:
-        return alpha * S, -1
-    G = curve(w_row, True, initial)
-    L = curve(w_row, False, from_u)
-    risk = G.copy()
-    risk[1:] += fftconvolve(S[:-1], L[:-1])[: steps]
-    return risk, -1
+    rows_of = [list(rec.coupling_weights)] + ([] if proportional_risk else
+                                               [list(rec.risk_weights)])
+    return [(curve(w, True, initial), curve(w, False, from_u)) for w in rows_of]

@@ -29,17 +29,7 @@
 
 #include "vector_width.h"
 
-#if defined(__SSE2__)
-#include <xmmintrin.h>
-/* Flush subnormals to zero (FTZ | DAZ) in this thread while the kernel runs: a decaying
- * mode reaches them within a few hundred steps, and each subnormal operation costs about
- * a hundred cycles; their values (below 2.3e-308) are far below the rounding of the sums. */
-#define SUBNORMALS_OFF(saved) unsigned saved = _mm_getcsr(); _mm_setcsr(saved | 0x8040)
-#define SUBNORMALS_RESTORE(saved) _mm_setcsr(saved)
-#else
-#define SUBNORMALS_OFF(saved) int saved = 0
-#define SUBNORMALS_RESTORE(saved) (void)saved
-#endif
+#include "subnormals.h"
 
 #ifndef BLOCK
 #define BLOCK 256

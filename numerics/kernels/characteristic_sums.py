@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import os
 
 import numpy as np
 
@@ -60,6 +61,13 @@ def difference_starts(B: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray
         out[:, i] = np.einsum("ji,ji->j", a, x)
         x = np.einsum("jik,jk->ji", A, x)
     return out
+
+
+def default_threads(modes: int, steps: int) -> int:
+    """All cores once the work pays for a thread (``10⁷`` mode-steps, 64 modes per
+    thread), else one: threads split the modes, each runs the whole time loop."""
+    cores = os.cpu_count() or 1
+    return cores if modes * steps >= 10_000_000 and modes >= 64 * cores else 1
 
 
 def _kernel(order: int, sequences: int):

@@ -35,6 +35,7 @@ from scipy.signal import fftconvolve
 from sparsemom.numerics.kernels import backends
 from sparsemom.numerics.kernels.characteristic_sums import (
     characteristic_coefficients,
+    default_threads,
     difference_starts,
     sequence_sums,
 )
@@ -126,7 +127,7 @@ def _characteristic_sums(rec, values, rows, steps, threads, initial, a, weights)
     B = A - np.eye(A.shape[1])
     chi = characteristic_coefficients(B)
     starts = [difference_starts(B, w.T, x.T) for w in weights for x in (away, a["coupling"])]
-    runs = sequence_sums(chi, starts, steps + 1, backends.default_threads(rows)
+    runs = sequence_sums(chi, starts, steps + 1, default_threads(rows, steps + 1)
                          if threads is None else threads)
     out = []
     for i, w in enumerate(weights):

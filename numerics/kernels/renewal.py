@@ -30,6 +30,7 @@ from dataclasses import replace
 
 import numpy as np
 import sympy as sp
+from scipy.linalg import solve_triangular, toeplitz
 from scipy.signal import fftconvolve
 
 from sparsemom.numerics.kernels import backends
@@ -39,29 +40,43 @@ from sparsemom.numerics.kernels.characteristic_sums import (
     difference_starts,
     sequence_sums,
 )
-from sparsemom.numerics.kernels.coupled import float_coefficients, mode_sums, start_state
+from sparsemom.numerics.kernels.coupled import (
+    block_radius,
+    float_coefficients,
+    mode_sums,
+    start_state,
+)
 
-#: Below this many steps a block of the renewal equation is solved by direct sums.
-LEAF = 64
+#: Below this many steps a block of the renewal equation is solved as one unit-triangular
+#: Toeplitz system (forward substitution in LAPACK), and a convolution is direct, not by FFT.
+LEAF = 256
+DIRECT_CONVOLUTION = 1024
 
 
 def solve_renewal(F: np.ndarray, K: np.ndarray) -> np.ndarray:
     """``S_k = F_k + Σ_{s<k} K_{k−1−s} S_s`` for ``k = 0..len(F)−1`` (``K`` at least
     ``len(F) − 1`` long), by divide and conquer over ``[lo, hi)``: solve the first half,
-    add its contribution to the second by one FFT convolution, solve the second half."""
+    add its contribution to the second by one convolution (FFT when long), solve the second
+    half; a block of at most :data:`LEAF` steps is ``(I − L) S = F`` with ``L`` the strictly
+    lower-triangular Toeplitz matrix ``L_{ts} = K_{t−1−s}``."""
     S = np.array(F, dtype=float)
     K = np.asarray(K, dtype=float)
     if S.size > 1 and K.size < S.size - 1:
         raise ValueError(f"K needs {S.size - 1} terms; got {K.size}")
+    size = min(LEAF, S.size)
+    lower = toeplitz(np.concatenate([[1.0], -K[: size - 1]]), np.zeros(size))
 
     def solve(lo: int, hi: int) -> None:
         if hi - lo <= LEAF:
-            for t in range(lo + 1, hi):
-                S[t] += np.dot(K[t - 1 - lo::-1][: t - lo], S[lo:t])
+            m = hi - lo
+            S[lo:hi] = solve_triangular(lower[:m, :m], S[lo:hi], lower=True,
+                                        unit_diagonal=True, check_finite=False)
             return
         mid = (lo + hi) // 2
         solve(lo, mid)
-        conv = fftconvolve(S[lo:mid], K[: hi - lo - 1])
+        head, kernel = S[lo:mid], K[: hi - lo - 1]
+        conv = (np.convolve(head, kernel) if mid - lo <= DIRECT_CONVOLUTION
+                else fftconvolve(head, kernel))
         S[mid:hi] += conv[mid - 1 - lo: hi - 1 - lo]
         solve(mid, hi)
 
@@ -89,11 +104,13 @@ def proportional(w: np.ndarray, q: np.ndarray) -> float | None:
 
 
 def risk_renewal(rec, values: dict, rows: int, steps: int, threads: int | None,
-                 initial: dict | None = None):
+                 initial: dict | None = None, coefficients: dict | None = None):
     """``(risk, -1)``: the coupled risk curve from the renewal equation, its sums over
     modes by the blocks' characteristic recurrences when every block is strictly stable,
-    else by runs of the uncoupled C kernel (module docstring)."""
-    a = float_coefficients(rec, values, rows)
+    else by runs of the uncoupled C kernel (module docstring).  ``coefficients``:
+    :func:`~sparsemom.numerics.kernels.coupled.float_coefficients`, when the caller has
+    them."""
+    a = coefficients or float_coefficients(rec, values, rows)
     alpha = proportional(a["risk_weights"], a["coupling_weights"])
     weights = [a["coupling_weights"]] + ([] if alpha is not None else [a["risk_weights"]])
     sums = _characteristic_sums(rec, values, rows, steps, threads, initial, a, weights)
@@ -116,9 +133,9 @@ def _characteristic_sums(rec, values, rows, steps, threads, initial, a, weights)
     ``F_k = Σ_j q_j·f_j + Σ_j q_j·A_j^k (X_{j,0} − f_j)`` with ``f_j = (I − A_j)^{−1} c_j``
     the mode's own fixed point, ``K_k = Σ_j q_j·A_j^k u_j`` (and ``G``, ``L`` with ``w``);
     ``None`` unless every block is strictly stable and its fixed point finite."""
-    A = a["transition"].transpose(2, 0, 1)
-    if not (np.isfinite(A).all() and np.max(np.abs(np.linalg.eigvals(A))) < 1):
+    if not block_radius(a) < 1:
         return None
+    A = a["transition"].transpose(2, 0, 1)
     resolved = mode_sums(rec, values, rows, a)
     if resolved is None or not np.isfinite(resolved[2]).all():
         return None

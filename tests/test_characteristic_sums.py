@@ -18,6 +18,7 @@ from sparsemom.numerics.kernels.characteristic_sums import (
     sequence_sums,
 )
 from sparsemom.numerics.kernels.coupled import risk_c
+from sparsemom.numerics.studies.coupled_benchmark import benchmark_coupled
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 6])
@@ -130,3 +131,13 @@ def test_a_block_at_rounding_of_neutral_takes_the_iterated_runs():
     direct = risk_c(rec, values, rows, 300, 1)[0]
     np.testing.assert_allclose(sm.exact_risk(model, opt, 300, backend="c"), direct,
                                rtol=1e-12)
+
+
+def test_the_coupled_benchmark_measures_every_case():
+    """`sparsemom benchmark --which coupled` on a small problem: every row a positive,
+    finite rate with its note (the rates themselves are the benchmark's)."""
+    rows = benchmark_coupled(modes=64, steps=50)
+    names = [name for name, _, _ in rows]
+    assert any("characteristic-sums kernel" in name for name in names)
+    assert any("renewal" in name for name in names) and any("DANA" in name for name in names)
+    assert all(np.isfinite(rate) and rate > 0 for _, rate, _ in rows)

@@ -127,12 +127,13 @@ def risk_renewal(rec, values: dict, rows: int, steps: int, threads: int | None,
     return risk, -1
 
 
-def _characteristic_sums(rec, values, rows, steps, threads, initial, a, weights):
-    """``[(F, K), (G, L)]`` over ``steps + 1`` terms by
-    :func:`~sparsemom.numerics.kernels.characteristic_sums.sequence_sums`:
-    ``F_k = Σ_j q_j·f_j + Σ_j q_j·A_j^k (X_{j,0} − f_j)`` with ``f_j = (I − A_j)^{−1} c_j``
-    the mode's own fixed point, ``K_k = Σ_j q_j·A_j^k u_j`` (and ``G``, ``L`` with ``w``);
-    ``None`` unless every block is strictly stable and its fixed point finite."""
+def characteristic_inputs(rec, values, rows, initial, a, weights):
+    """``(chi, starts, offsets)`` of the renewal's sums for
+    :func:`~sparsemom.numerics.kernels.characteristic_sums.sequence_sums`: the blocks'
+    ``d`` for ``B_j = A_j − I``, the differences of ``q_j·A_j^m (X_{j,0} − f_j)`` and
+    ``q_j·A_j^m u_j`` for each weight row ``q`` in ``weights`` (``f_j = (I − A_j)^{−1} c_j``
+    the mode's own fixed point), and the constants ``Σ_j q_j·f_j``; ``None`` unless every
+    block is strictly stable and its fixed point finite."""
     if not block_radius(a) < 1:
         return None
     A = a["transition"].transpose(2, 0, 1)
@@ -142,15 +143,22 @@ def _characteristic_sums(rec, values, rows, steps, threads, initial, a, weights)
     fixed = resolved[2]
     away = start_state(rec, a["initial"], initial, rows, float) - fixed
     B = A - np.eye(A.shape[1])
-    chi = characteristic_coefficients(B)
     starts = [difference_starts(B, w.T, x.T) for w in weights for x in (away, a["coupling"])]
+    return characteristic_coefficients(B), starts, [float(np.sum(w * fixed)) for w in weights]
+
+
+def _characteristic_sums(rec, values, rows, steps, threads, initial, a, weights):
+    """``[(F, K), (G, L)]`` over ``steps + 1`` terms by the characteristic recurrences
+    (:func:`characteristic_inputs`): ``F_k = Σ_j q_j·f_j + Σ_j q_j·A_j^k (X_{j,0} − f_j)``,
+    ``K_k = Σ_j q_j·A_j^k u_j`` (and ``G``, ``L`` with ``w``); ``None`` where those
+    recurrences are not used."""
+    inputs = characteristic_inputs(rec, values, rows, initial, a, weights)
+    if inputs is None:
+        return None
+    chi, starts, offsets = inputs
     runs = sequence_sums(chi, starts, steps + 1, default_threads(rows, steps + 1)
                          if threads is None else threads)
-    out = []
-    for i, w in enumerate(weights):
-        free, kernel = runs[2 * i], runs[2 * i + 1]
-        out.append((free + np.sum(w * fixed), kernel))
-    return out
+    return [(runs[2 * i] + offset, runs[2 * i + 1]) for i, offset in enumerate(offsets)]
 
 
 def _uncoupled_sums(rec, values, rows, steps, threads, initial, a, proportional_risk: bool):

@@ -560,7 +560,10 @@ def test_the_latex_of_a_mode_holds_its_coupling_and_round_trips():
     defined = {str(rel.lhs): rel.rhs for section, rel, _ in equations
                if section == "Second-moment recursion" and str(rel.lhs).startswith("u_")}
     assert [defined[f"u_{i}"] for i in (1, 2, 3)] == list(rec.coupling)
-    assert equations[sections.index("Coupling")][2] == r"S_{k} = \sum_{j=1}^{M} \lambda_{j} \cdot R_{k}"
+    # a sum over the modes names each mode's moment with its index: R_{j,k}, never R_k
+    assert equations[sections.index("Coupling")][2] == r"S_{k} = \sum_{j=1}^{M} \lambda_{j} \cdot R_{j,k}"
+    assert equations[sections.index("Risk")][2] == \
+        r"r_{k} = \sum_{j=1}^{M} \frac{\lambda_{j}}{2} \cdot R_{j,k}"
     _, mass, text = equations[-1]
     parsed = parse_latex_two_stage(text)
     plain = {s: sp.Symbol(s.name.replace("{", "").replace("}", "")) for s in parsed.free_symbols}

@@ -355,3 +355,23 @@ def test_plain_text_becomes_latex_text():
         r"the authors' $\gamma_{1}$, of (1 $-$ $\tau$) g"
     assert latex_text(r"Δ: the noise $\xi = \sigma_t t_\nu$") == \
         r"$\Delta$: the noise $\xi = \sigma_t t_\nu$"      # a doc's own LaTeX math kept
+
+
+def test_long_sums_of_a_factored_form_are_collected_and_factors_go_into_fractions():
+    """χ_3 of DANA: the factored form keeps its long sum collected in the parameters
+    (``B − 2Bpη + p(2 + d − p + Bp)η²``, not six expanded terms); a number before a sum
+    is not distributed (``2 (1 − δ)``, never ``(2 − 2δ)``); a factor before a fraction is
+    written into its numerator (``\\frac{2 p …}{B}``, never ``p \\frac{2 …}{B}``)."""
+    from sparsemom.derivations.definitions.methods import delta
+    from sparsemom.derivations.output.written import Printer, written
+
+    eta, p, b, d = S.lr, S.p, S.batch, S.d
+    chi3 = -(1 - delta) ** 3 * (1 - eta * p) * sp.expand(
+        b - 2 * b * eta * p + eta**2 * p * (2 + d - p + b * p)) / b
+    w = written(sp.expand(chi3), (eta, delta))
+    text = w.latex(Printer())
+    assert r"p \left(2 + d - p + B p\right) \eta^{2}" in text, text
+    assert sp.expand(w.value - chi3) == 0
+    document = latex_document("lsq", "dana", style="paper")
+    assert r"\left(2 - 2 \delta\right)" not in document
+    assert not re.search(r"[a-z}] \\frac", document)

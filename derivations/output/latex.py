@@ -152,6 +152,10 @@ class _Sections:
             numerator = numerator.negated() if negative else numerator
             numerator = self._named(section, sp.Symbol(f"N_{{{tag}}}"), numerator)
             numerator = numerator.negated() if negative else numerator
+        # a denominator named with its sign in front: D = 2B(1 − β²) − …, never D = −2B…
+        flipped = isinstance(denominator, Sum) and denominator.leads_negative(printer)
+        denominator = denominator.negated() if flipped else denominator
+        numerator = numerator.negated() if flipped else numerator
         known = {**self._defined, **{part.latex(printer): symbol
                                      for _, symbol, part in self._pending}}
         if denominator.latex(printer) in known:

@@ -338,6 +338,10 @@ def test_the_text_names_the_rules_parameters_buffers_and_moments(style):
     assert r"$M_{y,y} = \mathbb{E}\left\|y\right\|^{2}$" in moments and r"\|v" not in moments
     assert r"$\nu$ immediate discount" in _line(latex_document("lsq", "qhm", style=style),
                                                  "Parameters:")
+    heavy_ball = latex_document("lsq", "heavy-ball", style=style)
+    assert r"$\beta_{\mathrm{eff}}$ is the buffer's retention" in heavy_ball   # eff upright
+    if style == "paper":
+        assert r"\beta_{\mathrm{eff}} &=" in heavy_ball and r"\beta_{eff}" not in heavy_ball
 
 
 @pytest.mark.parametrize("name", ["dana", "heavy-ball-dampened"])

@@ -411,7 +411,9 @@ def _printer(style: str) -> Printer:
 
 
 def _names(expr, style: str) -> dict:
-    return symbol_names(expr, "{d}" if style == "exact" else "d")
+    if style == "exact":     # names SymPy's LaTeX parser reads back
+        return symbol_names(expr, "{d}")
+    return {**symbol_names(expr, "d"), BETA_EFF: r"\beta_{\mathrm{eff}}"}
 
 
 def latex_equations(model: str, optimizer: str, time_rule: str = "steps"):
@@ -452,9 +454,10 @@ _TEXT = {
     r"exactly when (Schur--Cohn, in the coefficients $\chi_j$ above):",
     "Coupling": r"The modes $j = 1, \dots, M$ of the row move together through the sum "
     r"$S_k$ of their moments (block diagonal plus rank one):",
-    "Timescales": r"In active updates: $\beta_{eff}$ is the buffer's retention per active "
-    r"update, $\tau_R = 1/(1 - \beta_{eff})$ the retention time, $\kappa$ the effective "
-    r"curvature per active update with the buffer following the error adiabatically, "
+    "Timescales": r"In active updates: $\beta_{\mathrm{eff}}$ is the buffer's retention per "
+    r"active update, $\tau_R = 1/(1 - \beta_{\mathrm{eff}})$ the retention time, $\kappa$ "
+    r"the effective curvature per active update with the buffer following the error "
+    r"adiabatically, "
     r"$\tau_L = 1/(2\eta\kappa)$ the number of active updates that cut "
     r"$\mathbb{E}\|e\|^2$ by a factor $\mathrm{e}$:",
 }

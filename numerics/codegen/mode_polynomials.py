@@ -1,7 +1,8 @@
 """The step of coupled modes as polynomials in the modes' own parameters.
 
 For a law whose modes differ only in their per-row parameters (Gaussian data: the
-eigenvalue ``λ_j``), every entry of ``A_j``, ``c_j`` and ``u_j`` is a polynomial in those
+eigenvalue ``λ_j``), every entry of ``A_j``, ``c_j``, ``u_j`` and of the weights ``q_j``,
+``w_j`` is a polynomial in those
 parameters whose coefficients depend on the scalars only (``η``, ``β``, ``B``, ``d``, ``s²``,
 the rule's own):
 
@@ -10,9 +11,9 @@ the rule's own):
 with monomials ``m_a`` of the per-mode parameters (computed once per mode) and
 coefficients ``C_a(k)`` that a schedule changes every step but that are the same for every
 mode (computed once per step).  The coupled C kernel then keeps per mode only the
-monomials, the weights and the state, and builds the step's matrix in registers — no
-per-mode coefficients stream from memory, and a schedule costs one scalar evaluation per
-step.  ``None`` when an entry is not a polynomial in the per-mode parameters.
+monomials and the state, and builds the step's matrix and the weights of its sums in
+registers — no per-mode coefficients stream from memory, and a schedule costs one scalar
+evaluation per step.  ``None`` when an entry is not a polynomial in the per-mode parameters.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ class ModePolynomials:
     """``per_mode`` symbols; ``monomials`` their exponents (index 0 the constant 1);
     ``coefficients`` the scalar expressions ``C``; ``terms[key]`` the ``(monomial,
     coefficient)`` index pairs of the entry ``key`` (``("A", i, j)``, ``("c", i)``,
-    ``("u", i)``)."""
+    ``("u", i)``, and the weights ``("q", i)``, ``("w", i)`` of the coupled sum and the
+    risk)."""
 
     per_mode: tuple[sp.Symbol, ...]
     monomials: tuple[tuple[int, ...], ...]
@@ -48,6 +50,8 @@ def mode_polynomials(recursion: MomentRecursion) -> ModePolynomials | None:
     entries = {("A", i, j): recursion.transition[i, j] for i in range(n) for j in range(n)}
     entries.update({("c", i): recursion.forcing[i] for i in range(n)})
     entries.update({("u", i): recursion.coupling[i] for i in range(n)})
+    entries.update({("q", i): recursion.coupling_weights[i] for i in range(n)})
+    entries.update({("w", i): recursion.risk_weights[i] for i in range(n)})
     zero = (0,) * len(per_mode)
     monomials: dict[tuple[int, ...], int] = {zero: 0}
     coefficients: list[sp.Expr] = []

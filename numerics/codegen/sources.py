@@ -496,7 +496,8 @@ def _mode_polynomial_c(mp: ModePolynomials, kx: KernelExpressions, pr: _VectorCP
                        name: str) -> list[str]:
     """The functions of the polynomial step (:mod:`~sparsemom.numerics.codegen.mode_polynomials`):
     the scalar coefficients ``C`` of a step from its arguments, the monomials of a group of
-    modes, and the step ``x ← A(C, m) x + c(C, m) + u(C, m) S``."""
+    modes, the step ``x ← A(C, m) x + c(C, m) + u(C, m) S`` and the sums ``q(C, m)·x``,
+    ``w(C, m)·x``."""
     rename = kx.signature.renaming
     inputs = kx.signature.inputs
     scalar = C99CodePrinter()
@@ -520,21 +521,41 @@ def _mode_polynomial_c(mp: ModePolynomials, kx: KernelExpressions, pr: _VectorCP
         lines.append(f"    mono[{a}] = {pr.vector(product)};")
     lines += ["}", ""]
 
-    def entry(key) -> str:
-        parts = [f"C[{c}]" if m == 0 else f"C[{c}] * mono[{m - 1}]" for m, c in mp.terms[key]]
-        return "(" + " + ".join(parts) + ")"
+    def by_monomial(parts: list[tuple[str, tuple]]) -> str:
+        """``Σ_m mono_m (Σ C·factor)``: the terms of ``parts`` (factor, entry key) grouped
+        by their monomial, each group's sum multiplied by its monomial once (the constant
+        monomial's group unmultiplied)."""
+        groups: dict[int, list[str]] = {}
+        for factor, key in parts:
+            for m, c in mp.terms.get(key, ()):
+                groups.setdefault(m, []).append(f"C[{c}]" if factor == "1" else
+                                                f"C[{c}] * {factor}")
+        sums = []
+        for m in sorted(groups):
+            inner = " + ".join(groups[m])
+            inner = inner if any("*" in g for g in groups[m]) else f"(zero + {inner})"
+            sums.append(inner if m == 0 else f"mono[{m - 1}] * ({inner})")
+        return " + ".join(sums) or "zero"
 
     n = kx.size
     lines += ["/* x <- A x + c + u S, the entries built from the step's coefficients C and the "
-              "group's monomials. */",
+              "group's monomials: each monomial multiplies the sum of its terms once. */",
               f"static inline void {name}_poly_step(const vec *mono, vec *x, vec S, "
               "const double *C)", "{", "    const vec zero = {0};", "    (void)mono;"]
     for i in range(n):
-        terms = [f"{entry(('A', i, j))} * x[{j}]" for j in range(n) if ("A", i, j) in mp.terms]
-        terms += [f"(zero + {entry(('c', i))})"] if ("c", i) in mp.terms else []
-        terms += [f"{entry(('u', i))} * S"] if ("u", i) in mp.terms else []
-        lines.append(f"    const vec y{i} = {' + '.join(terms) or 'zero'};")
+        parts = [(f"x[{j}]", ("A", i, j)) for j in range(n)]
+        parts += [("1", ("c", i)), ("S", ("u", i))]
+        lines.append(f"    const vec y{i} = {by_monomial(parts)};")
     lines += [f"    x[{i}] = y{i};" for i in range(n)]
+    lines += ["}", ""]
+    lines += ["/* s += q . x and r += w . x, the weights built from C and the group's monomials. */",
+              f"static inline void {name}_poly_weights(const vec *mono, const vec *x, "
+              "const double *C, vec *s, vec *r)", "{", "    const vec zero = {0};",
+              "    (void)mono;", "    (void)zero;"]
+    for out, letter in (("s", "q"), ("r", "w")):
+        terms = by_monomial([(f"x[{i}]", (letter, i)) for i in range(n)])
+        if terms != "zero":
+            lines.append(f"    *{out} += {terms};")
     lines += ["}"]
     return lines
 
@@ -549,7 +570,8 @@ def _mode_polynomial_defines(mp: ModePolynomials, kx: KernelExpressions, name: s
             "#define PER_MODE_ARGUMENT(j) (" + " || ".join(f"(j) == {i}" for i in per_mode) + ")",
             f"#define POLY_COEFFICIENTS(a, C) {name}_poly_coefficients(a, C)",
             f"#define MODE_MONOMIALS(arg, mono) {name}_mode_monomials(arg, mono)",
-            f"#define POLY_STEP(mono, x, S, C) {name}_poly_step(mono, x, S, C)"]
+            f"#define POLY_STEP(mono, x, S, C) {name}_poly_step(mono, x, S, C)",
+            f"#define POLY_WEIGHTS(mono, x, C, s, r) {name}_poly_weights(mono, x, C, s, r)"]
 
 
 # -- files ----------------------------------------------------------------------------

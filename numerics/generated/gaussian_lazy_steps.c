@@ -57,7 +57,7 @@ static inline void sparsemom_gaussian_lazy_steps_coefficients(const vec *arg, ve
     out[23] = (zero + 0);
 }
 
-/* The step's coefficients C[0..20) of the mode polynomials, from its scalar arguments a[]. */
+/* The step's coefficients C[0..22) of the mode polynomials, from its scalar arguments a[]. */
 static void sparsemom_gaussian_lazy_steps_poly_coefficients(const double *a, double *C)
 {
     const double lr = a[0];
@@ -94,6 +94,8 @@ static void sparsemom_gaussian_lazy_steps_poly_coefficients(const double *a, dou
     C[17] = t0*t7;
     C[18] = -lr*t7;
     C[19] = t7;
+    C[20] = 1;
+    C[21] = 1.0/2.0;
 }
 
 /* The monomials of the per-mode parameters (lambda_j) of a group of modes. */
@@ -104,17 +106,27 @@ static inline void sparsemom_gaussian_lazy_steps_mode_monomials(const vec *arg, 
     mono[1] = h_lambda_j;
 }
 
-/* x <- A x + c + u S, the entries built from the step's coefficients C and the group's monomials. */
+/* x <- A x + c + u S, the entries built from the step's coefficients C and the group's monomials: each monomial multiplies the sum of its terms once. */
 static inline void sparsemom_gaussian_lazy_steps_poly_step(const vec *mono, vec *x, vec S, const double *C)
 {
     const vec zero = {0};
     (void)mono;
-    const vec y0 = (C[0] * mono[0] + C[1] * mono[1] + C[2]) * x[0] + (C[3] * mono[1] + C[4]) * x[1] + (C[5]) * x[2] + (zero + (C[14] * mono[1])) + (C[17] * mono[1]) * S;
-    const vec y1 = (C[6] * mono[0] + C[7] * mono[1]) * x[0] + (C[8] * mono[1] + C[9]) * x[1] + (C[10]) * x[2] + (zero + (C[15] * mono[1])) + (C[18] * mono[1]) * S;
-    const vec y2 = (C[11] * mono[0]) * x[0] + (C[12] * mono[1]) * x[1] + (C[13]) * x[2] + (zero + (C[16] * mono[1])) + (C[19] * mono[1]) * S;
+    const vec y0 = C[2] * x[0] + C[4] * x[1] + C[5] * x[2] + mono[0] * (C[0] * x[0]) + mono[1] * (C[1] * x[0] + C[3] * x[1] + C[14] + C[17] * S);
+    const vec y1 = C[9] * x[1] + C[10] * x[2] + mono[0] * (C[6] * x[0]) + mono[1] * (C[7] * x[0] + C[8] * x[1] + C[15] + C[18] * S);
+    const vec y2 = C[13] * x[2] + mono[0] * (C[11] * x[0]) + mono[1] * (C[12] * x[1] + C[16] + C[19] * S);
     x[0] = y0;
     x[1] = y1;
     x[2] = y2;
+}
+
+/* s += q . x and r += w . x, the weights built from C and the group's monomials. */
+static inline void sparsemom_gaussian_lazy_steps_poly_weights(const vec *mono, const vec *x, const double *C, vec *s, vec *r)
+{
+    const vec zero = {0};
+    (void)mono;
+    (void)zero;
+    *s += mono[1] * (C[20] * x[0]);
+    *r += mono[1] * (C[21] * x[0]);
 }
 
 #define KERNEL sparsemom_gaussian_lazy_steps
@@ -163,10 +175,11 @@ static inline void sparsemom_gaussian_lazy_steps_poly_step(const vec *mono, vec 
     } while (0)
 #define POLY 1
 #define N_MODE_MONOMIALS 2
-#define N_POLY_COEFFICIENTS 20
+#define N_POLY_COEFFICIENTS 22
 #define PER_MODE_ARGUMENT(j) ((j) == 4 || (j) == 6)
 #define POLY_COEFFICIENTS(a, C) sparsemom_gaussian_lazy_steps_poly_coefficients(a, C)
 #define MODE_MONOMIALS(arg, mono) sparsemom_gaussian_lazy_steps_mode_monomials(arg, mono)
 #define POLY_STEP(mono, x, S, C) sparsemom_gaussian_lazy_steps_poly_step(mono, x, S, C)
+#define POLY_WEIGHTS(mono, x, C, s, r) sparsemom_gaussian_lazy_steps_poly_weights(mono, x, C, s, r)
 
 #include "coupled_kernel.h"

@@ -30,7 +30,7 @@ static inline void sparsemom_gaussian_sgd_steps_coefficients(const vec *arg, vec
     out[5] = h_lambda_j;
 }
 
-/* The step's coefficients C[0..5) of the mode polynomials, from its scalar arguments a[]. */
+/* The step's coefficients C[0..7) of the mode polynomials, from its scalar arguments a[]. */
 static void sparsemom_gaussian_sgd_steps_poly_coefficients(const double *a, double *C)
 {
     const double lr = a[0];
@@ -44,6 +44,8 @@ static void sparsemom_gaussian_sgd_steps_poly_coefficients(const double *a, doub
     C[2] = 1;
     C[3] = sigma2*t1;
     C[4] = t1;
+    C[5] = 1;
+    C[6] = 1.0/2.0;
 }
 
 /* The monomials of the per-mode parameters (lambda_j) of a group of modes. */
@@ -54,13 +56,23 @@ static inline void sparsemom_gaussian_sgd_steps_mode_monomials(const vec *arg, v
     mono[1] = h_lambda_j;
 }
 
-/* x <- A x + c + u S, the entries built from the step's coefficients C and the group's monomials. */
+/* x <- A x + c + u S, the entries built from the step's coefficients C and the group's monomials: each monomial multiplies the sum of its terms once. */
 static inline void sparsemom_gaussian_sgd_steps_poly_step(const vec *mono, vec *x, vec S, const double *C)
 {
     const vec zero = {0};
     (void)mono;
-    const vec y0 = (C[0] * mono[0] + C[1] * mono[1] + C[2]) * x[0] + (zero + (C[3] * mono[1])) + (C[4] * mono[1]) * S;
+    const vec y0 = C[2] * x[0] + mono[0] * (C[0] * x[0]) + mono[1] * (C[1] * x[0] + C[3] + C[4] * S);
     x[0] = y0;
+}
+
+/* s += q . x and r += w . x, the weights built from C and the group's monomials. */
+static inline void sparsemom_gaussian_sgd_steps_poly_weights(const vec *mono, const vec *x, const double *C, vec *s, vec *r)
+{
+    const vec zero = {0};
+    (void)mono;
+    (void)zero;
+    *s += mono[1] * (C[5] * x[0]);
+    *r += mono[1] * (C[6] * x[0]);
 }
 
 #define KERNEL sparsemom_gaussian_sgd_steps
@@ -91,10 +103,11 @@ static inline void sparsemom_gaussian_sgd_steps_poly_step(const vec *mono, vec *
     } while (0)
 #define POLY 1
 #define N_MODE_MONOMIALS 2
-#define N_POLY_COEFFICIENTS 5
+#define N_POLY_COEFFICIENTS 7
 #define PER_MODE_ARGUMENT(j) ((j) == 4 || (j) == 6)
 #define POLY_COEFFICIENTS(a, C) sparsemom_gaussian_sgd_steps_poly_coefficients(a, C)
 #define MODE_MONOMIALS(arg, mono) sparsemom_gaussian_sgd_steps_mode_monomials(arg, mono)
 #define POLY_STEP(mono, x, S, C) sparsemom_gaussian_sgd_steps_poly_step(mono, x, S, C)
+#define POLY_WEIGHTS(mono, x, C, s, r) sparsemom_gaussian_sgd_steps_poly_weights(mono, x, C, s, r)
 
 #include "coupled_kernel.h"

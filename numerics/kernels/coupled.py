@@ -23,6 +23,7 @@ import ctypes
 import os
 from collections.abc import Callable
 from fractions import Fraction
+from functools import lru_cache
 
 import mpmath
 import numpy as np
@@ -78,7 +79,7 @@ def risk_numpy(rec, values: dict, rows: int, steps: int, multipliers: dict | Non
     """Float64, from the generated NumPy coefficients of every mode at once."""
     multipliers = multipliers or {}
     arrays = float_coefficients(rec, values, rows)
-    X0 = _start(rec, arrays["initial"], initial, rows, float)
+    X0 = start_state(rec, arrays["initial"], initial, rows, float)
 
     def step_arrays(k: int) -> StepArrays:
         a = arrays if not multipliers else float_coefficients(
@@ -112,7 +113,7 @@ def risk_mpmath(rec, values: dict, rows: int, steps: int, dps: int,
     multipliers = multipliers or {}
     with mpmath.workdps(dps):
         arrays = _mp_arrays(rec, values, rows)
-        X0 = _start(rec, arrays["initial"], initial, rows, backends.to_mpf)
+        X0 = start_state(rec, arrays["initial"], initial, rows, backends.to_mpf)
 
         def step_arrays(k: int) -> StepArrays:
             a = arrays if not multipliers else _mp_arrays(
@@ -145,7 +146,7 @@ def risk_exact(rec, values: dict, rows: int, steps: int, multipliers: dict | Non
     """Rational arithmetic on the SymPy matrices (``Fraction``)."""
     multipliers = multipliers or {}
     num = evaluate_exact(rec, values, rows)
-    X0 = _start(rec, num.initial, initial, rows, Fraction)
+    X0 = start_state(rec, num.initial, initial, rows, Fraction)
     per_step = [evaluate_exact(rec, backends.values_at_step(values, multipliers, k), rows)
                 for k in range(steps)] if multipliers else None
 
@@ -203,11 +204,21 @@ PARALLEL_MODES = 4096
 NEUTRAL = 1e-9
 
 
-def blocks_bounded(A: np.ndarray) -> bool:
-    """Every block ``A`` (modes, n, n) is finite and of float64 spectral radius at most
-    ``1 + NEUTRAL``."""
-    return bool(A.shape[0] and np.isfinite(A).all()
-                and np.max(np.abs(np.linalg.eigvals(A))) <= 1 + NEUTRAL)
+def block_radius(coefficients: dict) -> float:
+    """The largest float64 spectral radius of the blocks ``A_j`` of
+    :func:`float_coefficients` (``inf`` when one is not finite), computed once and kept in
+    the dict."""
+    if "block_radius" not in coefficients:
+        A = coefficients["transition"].transpose(2, 0, 1)
+        coefficients["block_radius"] = (float(np.max(np.abs(np.linalg.eigvals(A))))
+                                        if A.shape[0] and np.isfinite(A).all() else np.inf)
+    return coefficients["block_radius"]
+
+
+def blocks_bounded(coefficients: dict) -> bool:
+    """Every block ``A_j`` of :func:`float_coefficients` is finite and of float64 spectral
+    radius at most ``1 + NEUTRAL``."""
+    return block_radius(coefficients) <= 1 + NEUTRAL
 
 
 #: A block is resolved in float64 when ``max(1, ‖A_j‖) ‖(I − A_j)^{−1}‖ ≤ RESOLVED``: the
@@ -259,15 +270,24 @@ def mode_sums(rec, values, rows, coefficients: dict | None = None):
             return (np.einsum("mij,mj->im", inverse, a["coupling"].T),
                     np.einsum("mij,j->im", inverse, identity_moments(rec)),
                     np.einsum("mij,mj->im", inverse, a["forcing"].T))
-    derived = mode_resolvent(rec.model, rec.optimizer)
-    if derived is None:
+    f = _resolvent_function(rec)
+    if f is None:
         return None
     n = len(rec.state)
-    f = numeric_function(tuple(derived), Signature.of(rec).inputs, "numpy")
     with np.errstate(all="ignore"):
         out = np.stack([np.broadcast_to(np.asarray(x, dtype=np.float64), (rows,))
                         for x in f(*backends.float_arguments(rec, values))])
     return out[0::3].reshape(n, rows), out[1::3].reshape(n, rows), out[2::3].reshape(n, rows)
+
+
+@lru_cache(maxsize=64)
+def _resolvent_function(rec):
+    """The derived :func:`~sparsemom.derivations.properties.stability.mode_resolvent` of
+    ``rec`` as a NumPy function (``None`` without one), made once per recursion."""
+    derived = mode_resolvent(rec.model, rec.optimizer)
+    if derived is None:
+        return None
+    return numeric_function(tuple(derived), Signature.of(rec).inputs, "numpy")
 
 
 def stationary(rec, values: dict, rows: int) -> np.ndarray | None:
@@ -298,13 +318,15 @@ def row_certified(rec, b: np.ndarray, a: np.ndarray, q: np.ndarray) -> bool:
                            > 0))
 
 
-def converges(rec, values: dict, rows: int, bounded_blocks: bool = False) -> bool:
+def converges(rec, values: dict, rows: int, bounded_blocks: bool = False,
+              coefficients: dict | None = None) -> bool:
     """The row's second moments converge, ``ρ(blockdiag(A_j) + u qᵀ) < 1``: certified by
     :func:`row_certified` at ``μ = 1`` from :func:`mode_sums`; with ``bounded_blocks``, and
     no block grows on its own (:func:`blocks_bounded`: what the renewal equation and the
-    contour integral, which take the modes one by one, need besides)."""
-    a = float_coefficients(rec, values, rows)
-    if bounded_blocks and not blocks_bounded(a["transition"].transpose(2, 0, 1)):
+    contour integral, which take the modes one by one, need besides).  ``coefficients``:
+    :func:`float_coefficients`, when the caller has them."""
+    a = coefficients or float_coefficients(rec, values, rows)
+    if bounded_blocks and not blocks_bounded(a):
         return False
     sums = mode_sums(rec, values, rows, a)
     return sums is not None and row_certified(rec, *sums[:2], a["coupling_weights"])
@@ -315,7 +337,7 @@ def kernel_mass(rec, values: dict, rows: int) -> float:
     its own (:func:`blocks_bounded`) or its coefficients overflowed float64."""
     a = float_coefficients(rec, values, rows)
     sums = mode_sums(rec, values, rows, a)
-    if sums is None or not (blocks_bounded(a["transition"].transpose(2, 0, 1))
+    if sums is None or not (blocks_bounded(a)
                             and all(np.isfinite(a[k]).all()
                                     for k in ("coupling", "coupling_weights"))):
         return float("inf")
@@ -323,7 +345,7 @@ def kernel_mass(rec, values: dict, rows: int) -> float:
     return mass if np.isfinite(mass) else float("inf")
 
 
-def _start(rec, derived: np.ndarray, initial: dict | None, rows: int, kind) -> np.ndarray:
+def start_state(rec, derived: np.ndarray, initial: dict | None, rows: int, kind) -> np.ndarray:
     """``X_0`` (n, modes): the derived initial state with any given moments put in."""
     given = backends.initial_column(initial, rec, rows)
     X0 = np.empty(derived.shape, dtype=float if kind is float else object)

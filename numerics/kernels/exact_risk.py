@@ -165,11 +165,14 @@ def _coupled_risk(rec, values, rows, steps, backend, dps, threads, run):
 
 def _coupled_c(rec, values, rows, steps, threads, run):
     """Constant hyper-parameters, a row that converges and blocks that do not grow on their
-    own (the renewal equation's runs stay bounded): the renewal equation over two uncoupled
-    C runs; else the direct C kernel, one fused pass per step (which also reports
-    divergence)."""
-    if not run["multipliers"] and coupled.converges(rec, values, rows, bounded_blocks=True):
-        return renewal.risk_renewal(rec, values, rows, steps, threads, run["initial"])
+    own (the renewal equation's runs stay bounded): the renewal equation
+    (:mod:`~sparsemom.numerics.kernels.renewal`); else the direct C kernel, one fused pass
+    per step (which also reports divergence)."""
+    if run["multipliers"]:
+        return coupled.risk_c(rec, values, rows, steps, threads, **run)
+    a = coupled.float_coefficients(rec, values, rows)
+    if coupled.converges(rec, values, rows, bounded_blocks=True, coefficients=a):
+        return renewal.risk_renewal(rec, values, rows, steps, threads, run["initial"], a)
     return coupled.risk_c(rec, values, rows, steps, threads, **run)
 
 

@@ -17,6 +17,16 @@ Every ingredient except the token mask is shared by the rows of a sample; each r
 risk depends only on its own marginal law, which is the law's.  Everything is rational,
 so the result is exact.  It is exponential in the number of steps; use it for ``d ≤ 2``,
 ``B ≤ 2``, ``k ≤ 3``.
+
+A law whose modes couple (:class:`~sparsemom.derivations.definitions.laws.RowCoupling`,
+Gaussian data) is expanded as the *whole row*, never through the engine's reduction:
+each mode ``i`` has its own data ``x_i`` (the law's vector ingredient, with mode ``i``'s
+parameters), the other scalar ingredients (label noise) are shared by all modes of a
+sample, and the coupled scalar of mode ``j`` is the rest of the row's prediction error
+``z_j = Σ_{i≠j} ⟨x_i, e_i⟩`` in the same data — the model ``x ~ N(0, K)``,
+``G = x(⟨x, e⟩ − ξ)`` written in ``K``'s eigenbasis.  Cross-mode moments are thus kept,
+and the oracle tests the engine's claim that the diagonal blocks plus the rank-one
+coupling are exact.
 """
 
 from __future__ import annotations
@@ -55,7 +65,7 @@ def _fraction(x: sp.Expr) -> Fraction:
 class _Expansion:
     """Polynomial ring of the data of ``steps`` steps of a law, and its moment rules."""
 
-    def __init__(self, law, rows: int, d: int, batch: int, steps: int):
+    def __init__(self, law, rows: int, d: int, batch: int, steps: int, coupled: str | None = None):
         names, self.kind = [], []
         self.index = {}
         self.law = law
@@ -71,9 +81,15 @@ class _Expansion:
                     if isinstance(ingredient, TokenMask):
                         for i in range(rows):
                             add((name, t, b, i), ("token", (t, b), i))
+                    elif ingredient.shape == "vector" and coupled is not None:
+                        for i in range(rows):       # each mode its own coordinates
+                            for j in range(d):
+                                add((name, t, b, i, j), ("moment", name, i))
                     elif ingredient.shape == "vector":
                         for j in range(d):
                             add((name, t, b, j), ("moment", name, None))
+                    elif name == coupled:           # z_j: the other modes' ⟨x_i, e_i⟩
+                        continue
                     else:
                         add((name, t, b), ("mask" if isinstance(ingredient, Mask) else "moment",
                                            name, None))
@@ -108,16 +124,19 @@ class _Expansion:
             out[key] = out.get(key, 0) + coeff
         return self.ring({m: c for m, c in out.items() if c})
 
-    def expectation(self, poly, p: list[Fraction], values: dict) -> Fraction:
-        """``E poly`` with the row's parameter ``values`` (symbol → rational)."""
+    def expectation(self, poly, p: list[Fraction], values: dict,
+                    mode_values: list[dict] | None = None) -> Fraction:
+        """``E poly`` with the row's parameter ``values`` (symbol → rational); a variable
+        of mode ``i`` of a coupled row with ``mode_values[i]``."""
         moments: dict[tuple, Fraction] = {}
 
-        def moment(name: str, n: int) -> Fraction:
-            if (name, n) not in moments:
+        def moment(name: str, n: int, mode) -> Fraction:
+            if (name, n, mode) not in moments:
                 x = self.law.ingredients[name]
                 expr = x.probability if isinstance(x, Mask) else x.distribution.moment(n)
-                moments[name, n] = _fraction(sp.nsimplify(sp.sympify(expr).xreplace(values)))
-            return moments[name, n]
+                at = values if mode is None else mode_values[mode]
+                moments[name, n, mode] = _fraction(sp.nsimplify(sp.sympify(expr).xreplace(at)))
+            return moments[name, n, mode]
 
         total = Fraction(0)
         for monom, coeff in poly.items():
@@ -126,7 +145,7 @@ class _Expansion:
                 if not n:
                     continue
                 kind, name, row = self.kind[k]
-                value *= p[row] if kind == "token" else moment(name, n)
+                value *= p[row] if kind == "token" else moment(name, n, row)
                 if not value:
                     break
             total += value
@@ -176,9 +195,7 @@ def expanded_risk(model, optimizer, steps: int, initial_errors,
     steps = check_integer("steps", steps, minimum=0)
     law = model.law
     model.name   # refuses a model whose law was redefined
-    if law.coupling is not None:
-        raise ValueError(f"the exact-moment oracle expands rows that are independent; the rows of "
-                         f"{model.name!r} are the coupled modes of one row")
+    coupled = _coupled_scalar(law)
     rows = model.rows
     own = {h.symbol: _require_exact(h.name, model.values[h.symbol]) for h in model.specs}
     own = {s: x * rows if len(x) == 1 else x for s, x in own.items()}
@@ -205,7 +222,7 @@ def expanded_risk(model, optimizer, steps: int, initial_errors,
                   for name, x in (initial_buffers or {}).items()})
     observed = rule.vector(iterate)
 
-    data = _Expansion(law, rows, model.d, optimizer.batch, steps)
+    data = _Expansion(law, rows, model.d, optimizer.batch, steps, coupled)
     zero = data.ring.zero
     update = rule.apply()
 
@@ -223,12 +240,17 @@ def expanded_risk(model, optimizer, steps: int, initial_errors,
         total = Fraction(0)
         for i in range(rows):
             energy = data.reduce(sum((x * x for x in state[i][observed]), zero))
-            value = data.expectation(energy, p, row_values[i])
+            value = data.expectation(energy, p, row_values[i], row_values)
             total += _fraction(weight.xreplace(row_values[i])) * value
         return total
 
+    def coordinates(name: str, t: int, b: int, i: int) -> list:
+        key = (name, t, b, i) if coupled is not None else (name, t, b)
+        return [data.var(*key, j) for j in range(model.d)]
+
     out = [risk()]
     for t in range(steps):
+        errors = [state[i][E_ATOM] for i in range(rows)]   # all modes at step t
         for i in range(rows):
             grad = [zero] * model.d
             none_active = zero + 1
@@ -242,7 +264,12 @@ def expanded_risk(model, optimizer, steps: int, initial_errors,
                         scalars[atom] = data.var(name, t, b, i)
                         none_active = none_active * (1 - scalars[atom])
                     elif ingredient.shape == "vector":
-                        vectors[atom] = [data.var(name, t, b, j) for j in range(model.d)]
+                        vectors[atom] = coordinates(name, t, b, i)
+                    elif name == coupled:     # z_i = Σ_{m≠i} ⟨x_m, e_m⟩, the same data
+                        x = next(n for n, v in law.ingredients.items() if v.shape == "vector")
+                        scalars[atom] = sum((a * c for m in range(rows) if m != i
+                                             for a, c in zip(coordinates(x, t, b, m), errors[m])),
+                                            zero)
                     else:
                         scalars[atom] = data.var(name, t, b)
                 G = _combine(law.sample_gradient(sample, E_ATOM), scalars, vectors, zero,
@@ -259,6 +286,34 @@ def expanded_risk(model, optimizer, steps: int, initial_errors,
                         for u in rule.state}
         out.append(risk())
     return out
+
+
+def _coupled_scalar(law) -> str | None:
+    """The name of the scalar ingredient through which a coupled law's modes meet (None
+    for a law of independent rows).  The oracle realizes it as ``Σ_{i≠j} ⟨x_i, e_i⟩``
+    over the law's one vector ingredient ``x``, whose variance must be the coupling
+    weight (so that its variance is ``ϱ_j = Σ_{i≠j} w_i ‖e_i‖²``), and shares every other
+    scalar ingredient between the modes, so none may depend on a mode's parameters."""
+    coupling = law.coupling
+    if coupling is None:
+        return None
+    vectors = [x for x in law.ingredients.values() if x.shape == "vector"]
+    if len(vectors) != 1 or sp.simplify(vectors[0].distribution.moment(2) - coupling.weight) != 0:
+        raise ValueError(f"the exact-moment oracle writes the coupled scalar of law {law.name!r} "
+                         f"as the other modes' ⟨x_i, e_i⟩: it needs one vector ingredient whose "
+                         f"variance is the coupling weight {coupling.weight}")
+    per_mode = {h.symbol for h in law.parameters if getattr(h, "per_row", True)}
+    name = None
+    for key, x in law.ingredients.items():
+        if x.shape == "vector" or isinstance(x, Mask):
+            continue
+        free = sp.sympify(x.distribution.moment(2)).free_symbols
+        if coupling.variance in free:
+            name = key
+        elif free & per_mode:
+            raise ValueError(f"the exact-moment oracle shares scalar ingredient {key!r} between "
+                             f"the modes of a row; its law depends on a mode's parameters")
+    return name
 
 
 def _vectors(name: str, values, rows: int, d: int) -> list[list[Fraction]]:

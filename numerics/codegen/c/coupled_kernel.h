@@ -26,7 +26,8 @@
  * instead computes the scalar coefficients C of its polynomials once and builds each
  * group's entries from C and the group's monomials, in registers:
  *   N_MODE_MONOMIALS, N_POLY_COEFFICIENTS, PER_MODE_ARGUMENT(j), POLY_COEFFICIENTS(a, C),
- *   MODE_MONOMIALS(arg, mono), POLY_STEP(mono, x, S, C). */
+ *   MODE_MONOMIALS(arg, mono), POLY_STEP(mono, x, S, C), POLY_WEIGHTS(mono, x, C, s, r)
+ *   (s += q . x, r += w . x): the per-mode coefficients are not read in this step. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,7 @@
 #endif
 
 #include "lanewise.h"
+#include "subnormals.h"
 
 #define SPARSEMOM_CAT2(a, b) a##b
 #define SPARSEMOM_CAT(a, b) SPARSEMOM_CAT2(a, b)
@@ -133,8 +135,9 @@ long KERNEL(long rows, long steps, const double *const *args, const long *stride
 #ifdef _OPENMP
         tid = omp_get_thread_num();
 #endif
+        SUBNORMALS_OFF(csr);
         const long g0 = groups * tid / threads, g1 = groups * (tid + 1) / threads;
-        double s_acc = 0.0, r_acc = 0.0;
+        vec s_vec = {0}, r_vec = {0};   /* lane-wise partial sums: one lane sum per step */
         for (long g = g0; g < g1; ++g) {
             vec arg[N_ARGUMENTS];
             vec *k = coef + g * N_COEFFICIENTS, *x = state + g * N_STATE;
@@ -150,11 +153,11 @@ long KERNEL(long rows, long steps, const double *const *args, const long *stride
                 for (int l = 0; l < LANES && g * LANES + l < rows; ++l)
                     for (int i = 0; i < N_STATE; ++i)
                         x[i][l] = initial[i][(g * LANES + l) * initial_strides[i]];
-            s_acc += SPARSEMOM_CAT(KERNEL, _lanes_sum)(COUPLING_OF(k, x));
-            r_acc += SPARSEMOM_CAT(KERNEL, _lanes_sum)(RISK_OF(k, x));
+            s_vec += COUPLING_OF(k, x);
+            r_vec += RISK_OF(k, x);
         }
-        partial[2 * tid] = s_acc;
-        partial[2 * tid + 1] = r_acc;
+        partial[2 * tid] = SPARSEMOM_CAT(KERNEL, _lanes_sum)(s_vec);
+        partial[2 * tid + 1] = SPARSEMOM_CAT(KERNEL, _lanes_sum)(r_vec);
 #pragma omp barrier
         for (long t = 0;; ++t) {
             const double *mine = partial + (size_t)2 * threads * (t % 2);
@@ -173,8 +176,8 @@ long KERNEL(long rows, long steps, const double *const *args, const long *stride
                 break;
             const vec Sv = (vec){0} + S;
             const double *mult = multipliers ? multipliers + (size_t)t * N_ARGUMENTS : NULL;
-            s_acc = 0.0;
-            r_acc = 0.0;
+            s_vec = (vec){0};
+            r_vec = (vec){0};
 #ifdef POLY
             if (poly) {
                 double a[N_ARGUMENTS], C[N_POLY_COEFFICIENTS];
@@ -182,13 +185,13 @@ long KERNEL(long rows, long steps, const double *const *args, const long *stride
                     a[j] = mult ? args[j][0] * mult[j] : args[j][0];
                 POLY_COEFFICIENTS(a, C);
                 for (long g = g0; g < g1; ++g) {
-                    vec *k = coef + g * N_COEFFICIENTS, *x = state + g * N_STATE;
-                    POLY_STEP(monos + g * N_MODE_MONOMIALS, x, Sv, C);
+                    vec *x = state + g * N_STATE;
+                    const vec *mono = monos + g * N_MODE_MONOMIALS;
+                    POLY_STEP(mono, x, Sv, C);
                     for (long l = rows - g * LANES; l < LANES; ++l)   /* padding lanes */
                         for (int i = 0; i < N_STATE; ++i)
                             x[i][l] = 0.0;
-                    s_acc += SPARSEMOM_CAT(KERNEL, _lanes_sum)(COUPLING_OF(k, x));
-                    r_acc += SPARSEMOM_CAT(KERNEL, _lanes_sum)(RISK_OF(k, x));
+                    POLY_WEIGHTS(mono, x, C, &s_vec, &r_vec);
                 }
             } else
 #endif
@@ -198,14 +201,15 @@ long KERNEL(long rows, long steps, const double *const *args, const long *stride
                     SPARSEMOM_CAT(KERNEL, _group_coefficients)(k, rows, g, base + g * N_ARGUMENTS,
                                                                mult, NULL);
                 COUPLED_STEP(k, x, Sv);
-                s_acc += SPARSEMOM_CAT(KERNEL, _lanes_sum)(COUPLING_OF(k, x));
-                r_acc += SPARSEMOM_CAT(KERNEL, _lanes_sum)(RISK_OF(k, x));
+                s_vec += COUPLING_OF(k, x);
+                r_vec += RISK_OF(k, x);
             }
             double *next = partial + (size_t)2 * threads * ((t + 1) % 2);
-            next[2 * tid] = s_acc;
-            next[2 * tid + 1] = r_acc;
+            next[2 * tid] = SPARSEMOM_CAT(KERNEL, _lanes_sum)(s_vec);
+            next[2 * tid + 1] = SPARSEMOM_CAT(KERNEL, _lanes_sum)(r_vec);
 #pragma omp barrier
         }
+        SUBNORMALS_RESTORE(csr);
     }
     if (diverged >= 0)
         for (long t = diverged; t <= steps; ++t)

@@ -67,6 +67,11 @@ BAD = [
     (["phase", "--sparsity", "1", "--batch", "0", "--momentum", "1", "--eps-star", "0"], "--eps-star"),
     (["phase", "--sparsity", "1", "--batch", "0", "--momentum", "1", "--lr-rule", "free"],
      "--lr-exponent"),
+    # an option a run would ignore is refused, not dropped
+    (["phase", "--sparsity", "1", "--batch", "0", "--momentum", "1", "--rho", "2"], "--rho"),
+    (["benchmark", "--modes", "10", "--which", "exact-risk"], "--modes"),
+    # a negative value of a two-value option is read as a value, and its range named
+    (["heatmap", "--kappa", "-1", "1"], "must be a finite number in [0, 52]; got '-1'"),
 ]
 
 
@@ -109,6 +114,9 @@ def test_every_subcommand_and_option_has_help(capsys):
         assert "``" not in text and ":func:" not in text, name
         if any(a.default not in (None, False) for a in sub._actions if a.dest != "help"):
             assert "(default:" in text, name
+        # no default where there is none to tell, none told twice
+        assert "(default: None)" not in text and "(default: False)" not in text, name
+        assert not re.search(r"default[^()]*\) \(default:", text.replace("\n", " ")), name
 
 
 def test_help_is_fast_and_imports_no_study():

@@ -617,14 +617,23 @@ def test_the_latex_of_a_mode_holds_its_coupling_and_round_trips():
     defined = {str(rel.lhs): rel.rhs for section, rel, _ in equations
                if section == "Second-moment recursion" and str(rel.lhs).startswith("u_")}
     assert [defined[f"u_{i}"] for i in (1, 2, 3)] == list(rec.coupling)
-    assert equations[sections.index("Coupling")][2] == r"S_{k} = \sum_{j=1}^{M} \lambda_{j} \cdot R_{k}"
-    _, mass, text = equations[-1]
-    parsed = parse_latex_two_stage(text)
-    plain = {s: sp.Symbol(s.name.replace("{", "").replace("}", "")) for s in parsed.free_symbols}
-    parsed = parsed.xreplace(plain)
-    source = mass.xreplace({s: sp.Symbol(s.name) for s in mass.free_symbols})
-    assert sp.simplify((source.lhs - source.rhs) - (parsed.lhs - parsed.rhs)) == 0
-    assert equations[-2][2] == r"\sum_{j=1}^{M} m_{j} < 1"
+    # a sum over the modes names each mode's moment with its index: R_{j,k}, never R_k
+    assert equations[sections.index("Coupling")][2] == r"S_{k} = \sum_{j=1}^{M} \lambda_{j} \cdot R_{j,k}"
+    assert equations[sections.index("Risk")][2] == \
+        r"r_{k} = \sum_{j=1}^{M} \frac{\lambda_{j}}{2} \cdot R_{j,k}"
+    stability = [(rel, text) for section, rel, text in equations if section == "Stability"]
+    assert stability[0][1] == r"\sum_{j=1}^{M} m_{j} < 1"
+    for relation, text in stability[1:]:      # m_j (its denominator named D_{m_j} if long)
+        parsed = parse_latex_two_stage(text)
+        plain = {s: sp.Symbol(s.name.replace("{", "").replace("}", "")) for s in parsed.free_symbols}
+        parsed = parsed.xreplace(plain)
+        source = relation.xreplace({s: sp.Symbol(s.name.replace("{", "").replace("}", ""))
+                                    for s in relation.free_symbols})
+        assert sp.simplify((source.lhs - source.rhs) - (parsed.lhs - parsed.rhs)) == 0, text
+        assert not text.split(" = ", 1)[1].startswith("- "), text    # D = 2B(…) − …, m_j > 0
+    mass = {str(rel.lhs): rel.rhs for rel, _ in stability[1:]}
+    named = {sp.Symbol(k): v for k, v in mass.items() if k != "m_j"}
+    assert sp.simplify(mass["m_j"].xreplace(named) - kernel_mass_term("gaussian", "heavy-ball")) == 0
 
 
 @pytest.mark.parametrize("style", ["exact", "paper"])

@@ -307,3 +307,75 @@ def test_the_two_stage_parser_reads_what_sympys_parser_reads():
         assert parse_latex_two_stage(text) == parse_latex(text), text[:80]
     with pytest.raises(LaTeXParsingError):
         parse_latex_two_stage(r"\frac{1}{")
+
+
+def _line(document: str, start: str) -> str:
+    return next(line for line in document.splitlines() if line.startswith(start))
+
+
+@pytest.mark.parametrize("style", ["exact", "paper"])
+def test_the_text_names_the_rules_parameters_buffers_and_moments(style):
+    """The sentences around the equations are the rule's, in the symbols the equations
+    print: SGD has no β and no buffer (one moment, R); DANA names g_1, g_3, δ (not the
+    authors' γ_1, γ_3, Δ: the document's γ_i are Sylvester's, Δ(z) a determinant), its
+    buffer y and moments M_{e,y}, M_{y,y}; QHM its ν."""
+    sgd = latex_document("lsq", "sgd", style=style)
+    assert r"\beta" not in _line(sgd, "Parameters:")
+    assert _line(sgd, "With $e") == (r"With $e = \theta - \theta^*$, "
+                                      r"$R = \mathbb{E}\left\|e\right\|^{2}$ obeys exactly "
+                                      r"$X_{k+1} = A X_k + c$:")
+    dana = latex_document("lsq", "dana", style=style)
+    update, parameters = _line(dana, "Update:"), _line(dana, "Parameters:")
+    assert r"\gamma" not in update and r"\Delta" not in update
+    assert all(s in update for s in ("g_{1}", "g_{3}", r"\delta")), update
+    assert r"\beta" not in parameters
+    assert all(f"${s}$ " in parameters for s in ("g_{1}", "g_{3}", r"\delta")), parameters
+    equations = dana.partition(r"\subsection*")[2]
+    assert all(s in equations for s in ("g_{1}", "g_{3}", r"\delta"))
+    moments = _line(dana, "With $e")
+    assert r"buffer $y$ ($y_0 = 0$)" in moments
+    assert r"$M_{e,y} = \mathbb{E}\left\langle e, y\right\rangle$" in moments
+    assert r"$M_{y,y} = \mathbb{E}\left\|y\right\|^{2}$" in moments and r"\|v" not in moments
+    assert r"$\nu$ immediate discount" in _line(latex_document("lsq", "qhm", style=style),
+                                                 "Parameters:")
+    heavy_ball = latex_document("lsq", "heavy-ball", style=style)
+    assert r"$\beta_{\mathrm{eff}}$ is the buffer's retention" in heavy_ball   # eff upright
+    if style == "paper":
+        assert r"\beta_{\mathrm{eff}} &=" in heavy_ball and r"\beta_{eff}" not in heavy_ball
+
+
+@pytest.mark.parametrize("name", ["dana", "heavy-ball-dampened"])
+def test_a_document_with_the_rules_own_parameters_compiles(tmp_path, pdflatex, name):
+    """The rule's hyper-parameter docs (Greek letters, a minus sign in plain text) are set
+    as LaTeX: the document compiles without an overfull line."""
+    log = _compiled(tmp_path, pdflatex, "rule", latex_document("lsq", name, style="paper"))
+    assert "Overfull \\hbox" not in log
+
+
+def test_plain_text_becomes_latex_text():
+    from sparsemom.derivations.core.printing import latex_text
+
+    assert latex_text("the authors' γ1, of (1 − τ) g") == \
+        r"the authors' $\gamma_{1}$, of (1 $-$ $\tau$) g"
+    assert latex_text(r"Δ: the noise $\xi = \sigma_t t_\nu$") == \
+        r"$\Delta$: the noise $\xi = \sigma_t t_\nu$"      # a doc's own LaTeX math kept
+
+
+def test_long_sums_of_a_factored_form_are_collected_and_factors_go_into_fractions():
+    """χ_3 of DANA: the factored form keeps its long sum collected in the parameters
+    (``B − 2Bpη + p(2 + d − p + Bp)η²``, not six expanded terms); a number before a sum
+    is not distributed (``2 (1 − δ)``, never ``(2 − 2δ)``); a factor before a fraction is
+    written into its numerator (``\\frac{2 p …}{B}``, never ``p \\frac{2 …}{B}``)."""
+    from sparsemom.derivations.definitions.methods import delta
+    from sparsemom.derivations.output.written import Printer, written
+
+    eta, p, b, d = S.lr, S.p, S.batch, S.d
+    chi3 = -(1 - delta) ** 3 * (1 - eta * p) * sp.expand(
+        b - 2 * b * eta * p + eta**2 * p * (2 + d - p + b * p)) / b
+    w = written(sp.expand(chi3), (eta, delta))
+    text = w.latex(Printer())
+    assert r"p \left(2 + d - p + B p\right) \eta^{2}" in text, text
+    assert sp.expand(w.value - chi3) == 0
+    document = latex_document("lsq", "dana", style="paper")
+    assert r"\left(2 - 2 \delta\right)" not in document
+    assert not re.search(r"[a-z}] \\frac", document)

@@ -231,3 +231,20 @@ def test_trajectory_repr_is_one_line_naming_the_problem():
     assert repr(trajectory) == ("MomentTrajectory(lsq × heavy-ball, 500 rows, 20 steps, "
                                 "moments R, C, V, backend numpy)")
     assert str(trajectory) == repr(trajectory)
+
+
+def test_every_result_repr_is_one_line_of_shapes_never_arrays():
+    """Monte Carlo (trajectories kept), the logistic simulation and the mean field print
+    as one line: the problem and each array by its shape."""
+    model = SparseLeastSquares(d=4, p=[0.3, 0.05], R0=1.0, sigma2=0.1)
+    mc = monte_carlo_risk(model, Optimizer("heavy-ball", lr=0.05, beta=0.9, batch=4), 300, 50,
+                          seed=1, keep_trajectories=True)
+    assert repr(mc) == ("MonteCarloResult(lsq × heavy-ball, mean=array(301,), "
+                        "stderr=array(301,), runs=50, diverged=0, trajectories=array(50, 301))")
+    logistic = RareClassLogistic(d=20, p=0.2, rho=2.0)
+    opt = Optimizer("heavy-ball", lr=0.05, beta=0.5)
+    for result in (monte_carlo_logistic(logistic, opt, 6, 40, seed=0),
+                   mean_field(logistic, opt, 6)):
+        text = repr(result)
+        assert "\n" not in text and len(text) < 300 and "array(" in text, text
+        assert text.startswith(f"{type(result).__name__}(logistic × heavy-ball"), text

@@ -8,6 +8,7 @@ recursions, timescales and limits).  Both merge step subscripts (``M_{e,y,k+1}``
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import sympy as sp
 
@@ -64,3 +65,25 @@ def escape_text(text: str) -> str:
     """``text`` safe inside ``\\text{…}``: LaTeX's special characters escaped."""
     return re.sub(r"([#$%&_{}])", r"\\\1", text).replace("~", r"\textasciitilde{}") \
         .replace("^", r"\textasciicircum{}")
+
+
+#: Greek letters whose Unicode name differs from their LaTeX command.
+_GREEK_SPELLING = {"lamda": "lambda"}
+
+
+def _greek_latex(match: re.Match) -> str:
+    """One Greek letter (and the digits after it, as a subscript) in math mode."""
+    words = unicodedata.name(match.group(1)).split()
+    letter = _GREEK_SPELLING.get(words[-1].lower(), words[-1].lower())
+    name = letter.capitalize() if "CAPITAL" in words else letter
+    return f"${sp.latex(sp.Symbol(name + match.group(2)))}$"
+
+
+def latex_text(text: str) -> str:
+    """A parameter's ``doc`` as LaTeX text that pdflatex sets: outside its ``$…$`` (a doc
+    may hold LaTeX math), Greek letters in math (``γ1`` → ``$\\gamma_{1}$``) and ``−`` as a
+    minus; the rest as written."""
+    pieces = re.split(r"(?<!\\)(\$[^$]*\$)", text)
+    return "".join(piece if piece.startswith("$") else
+                   re.sub(r"([\u0370-\u03ff])(\d*)", _greek_latex, piece.replace("−", "$-$"))
+                   for piece in pieces)

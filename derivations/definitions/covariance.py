@@ -55,7 +55,7 @@ GAUSSIAN_COVARIANCE = DataLaw(
                              example=1, doc="eigenvalue of the mode"),
                 LawParameter(S.sigma2, lower=0, per_row=False, keyword="sigma2", default=0,
                              doc="label-noise variance")),
-    parameter_text=(r"Parameters: $\eta$ learning rate, $\beta$ momentum, $B$ batch size, "
+    parameter_text=(r"$B$ batch size, "
                     r"$\lambda_j$ the mode's eigenvalue, $d$ its multiplicity, $s^2$ "
                     r"label-noise variance, $\varrho_j = \sum_{i \neq j} \lambda_i \|e_i\|^2$ "
                     r"the rest of the row's prediction variance, $R_0 = \|e_{j,0}\|^2$."),

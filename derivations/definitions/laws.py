@@ -33,6 +33,7 @@ from functools import cached_property
 import sympy as sp
 
 from ..core import symbols as S
+from ..core.printing import latex_text
 from ..core.registry import Registry
 from ..core.symbols import Sample, sample_symbols
 from ..core.vectors import Dot, LinearVector
@@ -166,7 +167,8 @@ class DataLaw:
     parameters : tuple
         The law's parameters (:class:`LawParameter` or bare symbols).
     parameter_text : str
-        The LaTeX sentence that names the parameters in documents (default: made from them).
+        The LaTeX naming the law's parameters in documents, after the update rule's
+        (``"$s^2$ label-noise variance, …, $R_0 = \\|e_0\\|^2$."``; default: made from them).
     source : str
         Where the law comes from.
     closure : object
@@ -331,16 +333,20 @@ class DataLaw:
         """``w`` with ``R = w ‖e‖²``."""
         return sp.diff(sp.sympify(self.risk(ERROR_ENERGY)), ERROR_ENERGY)
 
-    def latex_parameter_text(self) -> str:
-        """The sentence naming the law's parameters in documents."""
+    def latex_parameter_text(self, rule=None) -> str:
+        """The sentence naming the parameters in documents: the update rule's
+        (:meth:`~sparsemom.derivations.definitions.optimizers.UpdateRule.latex_parameter_text`;
+        without a rule, ``η`` and ``β``), then the law's (:attr:`parameter_text`, else made
+        from its parameters)."""
+        head = (rule.latex_parameter_text() if rule is not None
+                else r"$\eta$ learning rate, $\beta$ momentum")
         if self.parameter_text:
-            return self.parameter_text
-        own = ", ".join(f"${sp.latex(h.symbol)}$ {h.doc or 'a parameter of the law'}"
+            return f"Parameters: {head}, {self.parameter_text}"
+        own = ", ".join(f"${sp.latex(h.symbol)}$ {latex_text(h.doc) or 'a parameter of the law'}"
                         for h in self.specs)
         p = r"$p$ activity probability, " if self.uses_p else ""
-        return (r"Parameters: $\eta$ learning rate, $\beta$ momentum, " + p
-                + r"$B$ batch size, $d$ dimension" + (f", {own}" if own else "")
-                + r", $R_0 = \|e_0\|^2$.")
+        return (f"Parameters: {head}, " + p + r"$B$ batch size, $d$ dimension"
+                + (f", {own}" if own else "") + r", $R_0 = \|e_0\|^2$.")
 
     def __repr__(self) -> str:
         return f"DataLaw({self.name!r})"
@@ -592,9 +598,8 @@ LEAST_SQUARES = DataLaw(
     risk=lambda energy: S.p * energy / 2,
     parameters=(LawParameter(S.sigma2, lower=0, per_row=False, keyword="sigma2", default=0,
                              doc="label-noise variance"),),
-    parameter_text=(r"Parameters: $\eta$ learning rate, $\beta$ momentum, $p$ activity "
-                    r"probability, $B$ batch size, $d$ dimension, $s^2$ label-noise variance, "
-                    r"$R_0 = \|e_0\|^2$."),
+    parameter_text=(r"$p$ activity probability, $B$ batch size, $d$ dimension, $s^2$ label-noise "
+                    r"variance, $R_0 = \|e_0\|^2$."),
     source="docs/model.md, model M1",
 )
 register_law(LEAST_SQUARES, built_in=True)

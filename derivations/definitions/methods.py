@@ -80,7 +80,7 @@ def _dana(x, grad):
 
 
 _DAMPENING = HyperParameter(tau, lower=0, upper=1, default=0,
-                            doc="PyTorch's dampening τ: the buffer takes (1 − τ) g")
+                            doc="dampening (PyTorch's): the buffer takes (1 − τ) g")
 _TORCH = "PyTorch torch.optim.SGD (momentum, dampening), https://pytorch.org/docs/stable/generated/torch.optim.SGD.html"
 
 METHODS = (
@@ -103,13 +103,15 @@ METHODS = (
                r"v \leftarrow \beta v + (1 - \beta) g,\ \theta \leftarrow \theta - \eta v",
                source="optax.ema(decay=β, debias=False) then optax.scale(−η)"),
     UpdateRule("dana", (e, y), _dana, "y ← (1 − Δ) y + γ1 g, θ ← θ − (η g + γ3 y)",
-               r"y \leftarrow (1 - \Delta) y + \gamma_1 g,\ "
-               r"\theta \leftarrow \theta - (\eta g + \gamma_3 y)",
+               # the symbols the derived objects print (g_1, g_3, δ: Δ is the document's det)
+               r"y \leftarrow (1 - \delta) y + g_{1} g,\ "
+               r"\theta \leftarrow \theta - (\eta g + g_{3} y)",
                hyper_parameters=(
-                   HyperParameter(g1, lower=0, default=1, doc="γ1: gradient into the buffer"),
-                   HyperParameter(g3, lower=0, doc="γ3: buffer into the iterate",
+                   HyperParameter(g1, lower=0, default=1,
+                                  doc="gradient into the buffer (the authors' γ1)"),
+                   HyperParameter(g3, lower=0, doc="buffer into the iterate (γ3)",
                                   example=sp.Rational(1, 1000)),
-                   HyperParameter(delta, lower=0, upper=1, doc="Δ: buffer decay per step",
+                   HyperParameter(delta, lower=0, upper=1, doc="buffer decay per step (Δ)",
                                   example=sp.Rational(1, 2))),
                source="Ferbach et al., Dimension-adapted Momentum Outscales SGD, "
                       "arXiv:2505.16098; LosVolterrosHermanos/Experimental optimizers.py "

@@ -25,6 +25,7 @@ from functools import cached_property, lru_cache
 import sympy as sp
 
 from ..core import symbols as S
+from ..core.printing import latex_text
 from ..core.registry import Registry
 from ..core.vectors import LinearVector, NonLinearStep
 
@@ -272,6 +273,14 @@ class UpdateRule:
     def uses_beta(self) -> bool:
         """The update depends on the momentum parameter ``β``."""
         return any(c.has(S.beta) for c in self.coefficients)
+
+    def latex_parameter_text(self) -> str:
+        """The rule's parameters named in documents: ``η``, ``β`` when the update uses it,
+        and the rule's own hyper-parameters with their ``doc``."""
+        names = [r"$\eta$ learning rate", *([r"$\beta$ momentum"] if self.uses_beta else []),
+                 *(f"${sp.latex(h.symbol)}$ {latex_text(h.doc) or 'a hyper-parameter of the rule'}"
+                   for h in self.specs)]
+        return ", ".join(names)
 
     def example_beta(self, value):
         """``value`` when the rule uses ``β``, else 0: example parameters for checks

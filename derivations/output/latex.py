@@ -12,7 +12,9 @@ Substituted back, they are the derived objects (tested exactly).
 
 :func:`latex_equations` gives each as ``(section, relation, latex)`` with explicit
 ``\\cdot``, and every such string parses back (``sympy.parsing.latex``) to its relation
-(tested); :func:`latex_document` sets them in a standalone amsmath document.
+(tested for every built-in rule; a coupled mode's sums over the modes write each mode's
+moments ``R_{j,k}``, which that parser does not read); :func:`latex_document` sets them in a
+standalone amsmath document.
 """
 
 from __future__ import annotations
@@ -150,6 +152,10 @@ class _Sections:
             numerator = numerator.negated() if negative else numerator
             numerator = self._named(section, sp.Symbol(f"N_{{{tag}}}"), numerator)
             numerator = numerator.negated() if negative else numerator
+        # a denominator named with its sign in front: D = 2B(1 − β²) − …, never D = −2B…
+        flipped = isinstance(denominator, Sum) and denominator.leads_negative(printer)
+        denominator = denominator.negated() if flipped else denominator
+        numerator = numerator.negated() if flipped else numerator
         known = {**self._defined, **{part.latex(printer): symbol
                                      for _, symbol, part in self._pending}}
         if denominator.latex(printer) in known:
@@ -262,7 +268,7 @@ def exported(model: str, optimizer: str, time_rule: str = "steps",
 
     weights = [sections.write(w) for w in rec.risk_weights]
     if rec.coupled:          # one mode of a row: the row's sums and its kernel mass
-        _coupled_mode(sections, rec, model, optimizer, weights, now)
+        _coupled_mode(sections, rec, model, optimizer, weights)
         return sections.shown
     sections.add("Risk", RISK_K, _combination(weights, now))
 
@@ -297,12 +303,13 @@ def exported(model: str, optimizer: str, time_rule: str = "steps",
     return sections.shown
 
 
-def _coupled_mode(sections: _Sections, rec, model: str, optimizer: str, weights, now) -> None:
+def _coupled_mode(sections: _Sections, rec, model: str, optimizer: str, weights) -> None:
     """A mode ``j`` of a row: ``S_k = Σ_j q·X_{j,k}``, ``r_k = Σ_j w·X_{j,k}`` and the
     stability criterion ``Σ_j m_j < 1`` with ``m_j = q (I − A_j)^{−1} u_j``."""
     weights_q = [sections.write(q) for q in rec.coupling_weights]
-    sections.add("Coupling", COUPLED_SUM, Summed(_combination(weights_q, now), MODE, MODES))
-    sections.add("Risk", RISK_K, Summed(_combination(weights, now), MODE, MODES))
+    of_mode = [_moment(s, f"{MODE},k") for s in rec.state]    # R_{j,k}: mode j's moments
+    sections.add("Coupling", COUPLED_SUM, Summed(_combination(weights_q, of_mode), MODE, MODES))
+    sections.add("Risk", RISK_K, Summed(_combination(weights, of_mode), MODE, MODES))
     sections.add("Stability", Summed(Leaf(MASS), MODE, MODES), Leaf(sp.S.One), op="<")
     sections.add("Stability", MASS, sections.write(kernel_mass_term(model, optimizer)))
     sections.flush()
@@ -404,7 +411,9 @@ def _printer(style: str) -> Printer:
 
 
 def _names(expr, style: str) -> dict:
-    return symbol_names(expr, "{d}" if style == "exact" else "d")
+    if style == "exact":     # names SymPy's LaTeX parser reads back
+        return symbol_names(expr, "{d}")
+    return {**symbol_names(expr, "d"), BETA_EFF: r"\beta_{\mathrm{eff}}"}
 
 
 def latex_equations(model: str, optimizer: str, time_rule: str = "steps"):
@@ -430,9 +439,6 @@ def _text(shown: Shown, style: str, split: bool = False):
 
 
 _TEXT = {
-    "Second-moment recursion": r"With $e = \theta - \theta^*$ and buffer $v$ ($v_0 = 0$), "
-    r"$R = \mathbb{E}\|e\|^2$, $C = \mathbb{E}\langle e, v\rangle$, $V = \mathbb{E}\|v\|^2$ "
-    r"obey exactly $X_{k+1} = A X_k + c$:",
     "Risk": r"The expected risk $r_k = \mathbb{E}\,\mathcal{R}(\theta_k)$, "
     r"$\mathcal{R} = {risk}$:",
     "Characteristic polynomial": r"$\chi(\lambda) = \det(\lambda I - A)$ of the transition "
@@ -448,9 +454,10 @@ _TEXT = {
     r"exactly when (Schur--Cohn, in the coefficients $\chi_j$ above):",
     "Coupling": r"The modes $j = 1, \dots, M$ of the row move together through the sum "
     r"$S_k$ of their moments (block diagonal plus rank one):",
-    "Timescales": r"In active updates: $\beta_{eff}$ is the buffer's retention per active "
-    r"update, $\tau_R = 1/(1 - \beta_{eff})$ the retention time, $\kappa$ the effective "
-    r"curvature per active update with the buffer following the error adiabatically, "
+    "Timescales": r"In active updates: $\beta_{\mathrm{eff}}$ is the buffer's retention per "
+    r"active update, $\tau_R = 1/(1 - \beta_{\mathrm{eff}})$ the retention time, $\kappa$ "
+    r"the effective curvature per active update with the buffer following the error "
+    r"adiabatically, "
     r"$\tau_L = 1/(2\eta\kappa)$ the number of active updates that cut "
     r"$\mathbb{E}\|e\|^2$ by a factor $\mathrm{e}$:",
 }
@@ -458,10 +465,13 @@ _TEXT = {
 
 #: The text before a coupled law's recursion and its stability criterion (the renewal
 #: equation's kernel mass).
-_COUPLED_RECURSION = r"A X_k + c + u S_k$, coupled to the other modes through $S_k$ below:"
+_COUPLED_RECURSION = (r"A X_k + c + u S_k$ for each mode $j$ (its moments, written "
+                      r"$R_{j,k}, \dots$ in sums over the modes), coupled to the other modes "
+                      r"through $S_k$ below:")
 _COUPLED_STABILITY = (r"The coupled sum obeys a renewal equation with kernel "
-                      r"$K_m = \sum_j q_j A_j^m u_j$. When $K_m \ge 0$ (Gaussian data: each "
-                      r"block is the second-moment map of its mode) the second moments converge "
+                      r"$K_m = \sum_j q_j^\top A_j^m u_j$ ($q_j$ the weights of mode $j$ in "
+                      r"$S_k$). When $K_m \ge 0$ (Gaussian data: each block is the second-moment "
+                      r"map of its mode) the second moments converge "
                       r"exactly when every mode's block is stable and its mass is below one:")
 
 #: The exact style's line (its ``\cdot`` and ``(1 - p)^{B}`` print wider than counted).
@@ -496,14 +506,15 @@ def latex_document(model: str, optimizer: str, time_rule: str = "steps",
         + ("every step." if time_rule == "steps" else
            "active iterates (steps whose batch holds the row's token; idle stretches "
            "integrated out)."),
-        law.latex_parameter_text(),
+        law.latex_parameter_text(rule),
     ]
-    intro = {**_TEXT, **(law.closure.latex_text if law.closure is not None else {})}
+    rec = recursion_for(model, optimizer, time_rule)
+    intro = {**_TEXT, "Second-moment recursion": _moments_text(rule, rec),
+             **(law.closure.latex_text if law.closure is not None else {})}
     energy = sp.Symbol("zz_energy", nonnegative=True)   # sorts last: "p \|e\|^2"
     intro["Risk"] = intro["Risk"].replace(
         "{risk}", sp.latex(law.risk(energy), symbol_names={energy: r"\|e\|^2"},
                            fold_short_frac=True))
-    rec = recursion_for(model, optimizer, time_rule)
     if rec.coupled:
         intro["Second-moment recursion"] = intro["Second-moment recursion"].replace(
             "A X_k + c$:", _COUPLED_RECURSION)
@@ -533,6 +544,20 @@ def latex_document(model: str, optimizer: str, time_rule: str = "steps",
                   r"stationary state, hence no noise floor and no closed form around it."]
     lines.append(r"\end{document}")
     return "\n".join(lines) + "\n"
+
+
+def _moments_text(rule, rec) -> str:
+    """What the moments of ``rec`` are: the error, the rule's buffers and where they start,
+    each moment as the expectation of an inner product (``C = E⟨e, v⟩``)."""
+    buffers = [rf"${sp.latex(b)}$ (${sp.latex(b)}_0 = "
+               + ("e_0" if b in rule.start_equal_to_error else "0") + "$)" for b in rule.buffers]
+    vectors = (f" and buffer{'s' if len(buffers) > 1 else ''} {', '.join(buffers)}"
+               if buffers else "")
+    moments = ", ".join(rf"${sp.latex(s)} = \mathbb{{E}}{sp.latex(m)}$"
+                        for s, m in zip(rec.state, rec.meaning))
+    verb = "obeys" if len(rec.state) == 1 else "obey"
+    return (rf"With $e = \theta - \theta^*${vectors}, {moments} {verb} exactly "
+            r"$X_{k+1} = A X_k + c$:")
 
 
 def _omitted(n: int) -> str:

@@ -151,7 +151,7 @@ class Product(Written):
 
     def signed(self, printer: Printer) -> Signed:
         negative, texts = False, []
-        for item in self.items:
+        for item in _into_fractions(_flat(self)):
             item, flipped = _leading_plus(item, printer)
             negative ^= flipped
             piece = item.signed(printer)
@@ -235,10 +235,41 @@ def distributed(node: Written) -> Written:
     out = []
     for item in node.items[-1].items:
         head, rest = (item.items[0], item.items[1:]) if isinstance(item, Product) else (item, ())
-        head = (Leaf(factor * head.expr, head.variables) if isinstance(head, Leaf) else
-                Product((*shared, head)))
+        head = _times(factor, shared, head)
         out.append(Product((head, *rest)) if rest else head)
     return Sum(tuple(out))
+
+
+def _times(factor: sp.Expr, shared: tuple, node: Written) -> Written:
+    """``factor · node``, the factor taken into the node's leading leaf (into a fraction's
+    numerator: ``\\frac{p q}{B}``, not ``p \\frac{q}{B}``); ``shared`` (its leaves) in front
+    of anything else."""
+    if isinstance(node, Leaf):
+        return Leaf(factor * node.expr, node.variables)
+    if isinstance(node, Quotient):
+        return Quotient(_times(factor, shared, node.numerator), node.denominator)
+    if isinstance(node, Product):
+        # the leading leaves that are not sums (a sum times a number would be distributed)
+        items = _flat(node)
+        n = next((i for i, x in enumerate(items) if not isinstance(x, Leaf) or x.expr.is_Add),
+                 len(items))
+        if n:
+            head = Leaf(sp.Mul(factor, *(x.expr for x in items[:n])), items[0].variables)
+            return Product((head, *items[n:])) if n < len(items) else head
+    return Product((*shared, node))
+
+
+def _into_fractions(items: tuple[Written, ...]) -> tuple[Written, ...]:
+    """Factors with a leaf (not a sum) before a fraction taken into its numerator:
+    ``p \\frac{q}{B}`` is written ``\\frac{p q}{B}``."""
+    out: list[Written] = []
+    for item in items:
+        if isinstance(item, Quotient) and out and isinstance(out[-1], Leaf) \
+                and not out[-1].expr.is_Add:
+            leaf = out.pop()
+            item = Quotient(_times(leaf.expr, (leaf,), item.numerator), item.denominator)
+        out.append(item)
+    return tuple(out)
 
 
 def _flat(product: Product) -> tuple[Written, ...]:
@@ -359,7 +390,33 @@ def written(expr, variables=()) -> Written:
     wide = width(factored.latex(printer))
     if factored.expr.is_Add or wide > LINE:      # an irreducible or too long sum: collected
         return collected
+    # factored, its long sums collected like the whole
+    factored = _with_sums_collected(factored.expr, variables)
     return min((collected, factored), key=lambda x: width(x.latex(printer)))
+
+
+def _with_sums_collected(product: sp.Expr, variables) -> Written:
+    """The factored ``product`` with each long sum among its factors (more than
+    :data:`SHORT` terms, to the power ±1) collected in ``variables``: ``(1 − η p)(B −
+    2Bηp + 2η²p + …)`` as ``(1 − η p)(B(1 − 2ηp) + p(2 + …)η²)``."""
+    short, above, below = [], [], []
+    for factor in sp.Mul.make_args(product):
+        base, exp = factor.as_base_exp()
+        if base.is_Add and len(base.args) > SHORT and exp in (1, -1):
+            (above if exp == 1 else below).append(written(base, variables))
+        else:
+            short.append(factor)
+    if not above and not below:
+        return Leaf(product, variables)
+    # the rational coefficient apart: SymPy would distribute it into a sum (2 − 2δ)
+    coefficient = sp.Mul(*(f for f in short if f.is_Rational))
+    up, down = sp.fraction(sp.Mul(*(f for f in short if not f.is_Rational)))
+    top = [Leaf(x, variables) for x in (sp.Integer(coefficient.p), up) if x != 1] + above
+    bottom = [Leaf(x, variables) for x in (sp.Integer(coefficient.q), down) if x != 1] + below
+    numerator = Product(tuple(top)) if len(top) > 1 else top[0] if top else Leaf(sp.S.One)
+    if not bottom:
+        return numerator
+    return Quotient(numerator, Product(tuple(bottom)) if len(bottom) > 1 else bottom[0])
 
 
 def _shared(polynomial: sp.Expr) -> sp.Expr:

@@ -106,9 +106,9 @@ RARE_CLASS = DataLaw(
                 LawParameter(S.rho, lower=0, lower_open=True, per_row=False, keyword="rho",
                              doc="norm of the class mean"),),
     parameter_text=(
-        r"Parameters: $\eta$ learning rate, $\beta$ momentum, $p$ rare-class "
-        r"probability, $\rho = \|\mu\|$, $B$ batch size, $d$ dimension; every step is active "
-        r"(dense gradients), so lazy momentum is heavy ball and active iterates are steps."),
+        r"$p$ rare-class probability, $\rho = \|\mu\|$, $B$ batch size, $d$ dimension; every "
+        r"step is active (dense gradients), so lazy momentum is heavy ball and active iterates "
+        r"are steps."),
     source="docs/model.md, model M2",
     closure=MeanFieldStatistics(),
 )

@@ -34,7 +34,7 @@ from sparsemom.numerics.results.labelled import Labelled, problem_metadata
 DIVERGENCE = 1e100
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)   # Labelled's one-line repr
 class MeanFieldTrajectory(Labelled):
     """Predicted statistics ``state[k, i]`` (``names[i]``) and risks at steps ``0..steps``;
     ``metadata`` holds the parameters and the time rule (``to_dataframe()``: one line per

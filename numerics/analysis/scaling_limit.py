@@ -41,7 +41,7 @@ def _matrix(limit: ScalingLimit):
     return L, f, x0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)   # Labelled's one-line repr
 class LimitCurve(Labelled):
     """Every balanced component of the limit, ``components[j, i] = X̃_i(times[j])``
     (``names[i]`` as the limit's state; ``R̃ = X̃_0``), at rescaled times ``t`` with

@@ -7,13 +7,15 @@ import re
 NEGATIVE_NUMBER = re.compile(r"^-(\d+(\.\d*)?|\.\d+)(/\d+)?$")
 
 
-def join_negative_values(argv: list[str]) -> list[str]:
+def join_negative_values(argv: list[str], single: frozenset[str] | None = None) -> list[str]:
     """``--lr-exponent -4/5`` → ``--lr-exponent=-4/5``: argparse would read ``-4/5`` as
-    an option (it only knows ``-4`` and ``-0.5`` as numbers)."""
+    an option (it only knows ``-4`` and ``-0.5`` as numbers).  Only after an option of
+    ``single`` (those taking one value; default: any): ``--kappa -1 1`` (two values) stays,
+    and argparse reads ``-1`` as its first value."""
     out: list[str] = []
     for token in argv:
         if (out and NEGATIVE_NUMBER.match(token) and out[-1].startswith("--")
-                and "=" not in out[-1]):
+                and "=" not in out[-1] and (single is None or out[-1] in single)):
             out[-1] = f"{out[-1]}={token}"
         else:
             out.append(token)

@@ -24,6 +24,19 @@ DESCRIPTION = ("measure the exact-risk backends (and the Monte Carlo simulators)
 
 #: Steps of the stream benchmarks (the coupled one runs 100 times as many by default).
 STEPS_DEFAULT = 200
+#: Modes of the coupled benchmark's covariance spectrum.
+MODES_DEFAULT = 10_000
+
+
+def validate(args) -> None:
+    """``--modes`` sizes only the coupled benchmark: given with another, it is refused."""
+    if args.modes is not None and args.which != "coupled":
+        raise ValueError(f"argument --modes: only used with --which coupled (got --which "
+                         f"{args.which})")
+
+
+def _modes(args) -> int:
+    return MODES_DEFAULT if args.modes is None else args.modes
 
 
 def _coupled_steps(args) -> int:
@@ -41,7 +54,7 @@ def report(args) -> dict:
     if args.which == "tiles":
         sections.append(tile_section(rows=args.rows, steps=args.steps))
     if args.which == "coupled":
-        sections.append(coupled_section(modes=args.modes, steps=_coupled_steps(args)))
+        sections.append(coupled_section(modes=_modes(args), steps=_coupled_steps(args)))
     return {**machine(), "which": args.which, "sections": sections}
 
 
@@ -57,7 +70,7 @@ def run(args) -> int:
         if args.which == "tiles":
             print_tile_benchmark(rows=args.rows, steps=args.steps)
         if args.which == "coupled":
-            print_coupled_benchmark(modes=args.modes, steps=_coupled_steps(args))
+            print_coupled_benchmark(modes=_modes(args), steps=_coupled_steps(args))
     except CompileError as exc:  # the C kernel it measures cannot be built here: one line
         print(f"sparsemom benchmark: error: {exc}", file=sys.stderr)
         return 1
@@ -72,8 +85,9 @@ def add_arguments(parser) -> None:
                              "kernel at tiles 1-8 for 1, 3 and 6 moments: 18 kernels, about 10 s at "
                              "--rows 200000; coupled: the coupled-mode kernels of Gaussian data "
                              "with a covariance spectrum, --modes modes)")
-    parser.add_argument("--modes", type=integer_in(1, 10**6), default=10_000,
-                        help="modes of the covariance spectrum (--which coupled)")
+    parser.add_argument("--modes", type=integer_in(1, 10**6), default=None,
+                        help=f"modes of the covariance spectrum (--which coupled only; default "
+                             f"{MODES_DEFAULT})")
     parser.add_argument("--rows", type=integer_in(1, 10**7), default=1_000_000, help="rows of the stream")
     parser.add_argument("--steps", type=integer_in(1, 10**5), default=STEPS_DEFAULT,
                         help="steps per run (--which coupled: 100 times the default unless given)")

@@ -60,10 +60,20 @@ SUMMARIES = {
 }
 
 
+class _Defaults(argparse.ArgumentDefaultsHelpFormatter):
+    """Every option's default in its help, except where there is none to tell (``None``, a
+    flag's ``False``) or its help already says it."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.default is False or "default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
 def _add(sub, name: str, help_text: str, description: str | None = None):
     """A subcommand whose help lists every option's default."""
     command = sub.add_parser(name, help=help_text, description=description or help_text,
-                             formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                             formatter_class=_Defaults)
     command.set_defaults(command_parser=command)
     return command
 
@@ -71,7 +81,7 @@ def _add(sub, name: str, help_text: str, description: str | None = None):
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser; a subcommand's options are added only when ``command`` names it."""
     parser = argparse.ArgumentParser(prog="sparsemom", description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                                     formatter_class=_Defaults)
     parser.add_argument("--version", action="version", version=f"sparsemom {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, module_name in COMMANDS.items():
@@ -86,6 +96,16 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                 action.help += f"; {action.type.what}"
         command_parser.set_defaults(run=module.run, validate=getattr(module, "validate", None))
     return parser
+
+
+def _single_value_options(parser: argparse.ArgumentParser) -> frozenset[str]:
+    """The option strings, of the parser and of its subcommands, that take one value."""
+    parsers = [parser, *(sub for action in parser._actions
+                         if isinstance(action, argparse._SubParsersAction)
+                         for sub in action.choices.values())]
+    return frozenset(option for p in parsers for action in p._actions
+                     if action.nargs is None and action.option_strings
+                     for option in action.option_strings)
 
 
 def _command(argv: list[str]) -> str | None:
@@ -129,8 +149,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str]) -> int:
-    argv = join_negative_values(argv)
     parser = build_parser(_command(argv))
+    argv = join_negative_values(argv, _single_value_options(parser))
     args = parser.parse_args(argv)
     for action in args.command_parser._actions:
         # argparse drops a value "--" (``--grid=--``) and stores [] without reading a value

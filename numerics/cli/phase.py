@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from sparsemom.derivations import LAWS, UPDATE_RULES, law
+from sparsemom.derivations import symbols as S
 from sparsemom.derivations.limits.asymptotics import ExponentPoint
 from sparsemom.derivations.limits.scaling_limits import (
     law_parameters_without_scale,
@@ -28,6 +29,7 @@ PREFACTOR = fraction_in(0, 10**12, lower_open=True, max_denominator=10**12)
 NOISE = fraction_in(0, 10**12, max_denominator=10**12)
 #: ρ = ‖μ‖ of the logistic law, whose Fisher constant w carries e^(ρ²): a float64 for ρ ≤ 26.
 RHO = fraction_in(0, 26, lower_open=True, max_denominator=10**12)
+RHO_DEFAULT = 1
 
 #: ExponentPoint's fields and the ``sparsemom phase`` options that set them.
 _PHASE_OPTIONS = {"kappa": "--sparsity", "sigma": "--batch", "gamma": "--momentum",
@@ -42,10 +44,12 @@ def validate(args):
         raise ValueError("--lr-rule free needs --lr-exponent THETA")
     if args.lr_rule != "free" and args.lr_exponent is not None:
         raise ValueError("--lr-exponent is only used with --lr-rule free")
+    if args.rho is not None and S.rho not in {h.symbol for h in law(args.model).specs}:
+        raise ValueError(f"argument --rho: model {args.model!r} has no parameter rho")
     try:
         point = ExponentPoint(args.sparsity, args.batch, args.momentum, args.lr_exponent or 0,
                               args.p_star, args.batch_star, args.eps_star, args.lr_star,
-                              args.noise, args.rho)
+                              args.noise, RHO_DEFAULT if args.rho is None else args.rho)
     except ValueError as exc:  # name the option, not the field
         field = str(exc).split()[0]
         raise ValueError(f"argument {_PHASE_OPTIONS.get(field, field)}: {exc}") from None
@@ -110,5 +114,6 @@ def add_arguments(parser) -> None:
     parser.add_argument("--lr-star", type=PREFACTOR, default=1, help="prefactor eta*")
     parser.add_argument("--noise", type=NOISE, default=0, metavar="S2",
                         help="label-noise variance s²")
-    parser.add_argument("--rho", type=RHO, default=1, help="logistic: rho = ‖mu‖")
+    parser.add_argument("--rho", type=RHO, default=None,
+                        help=f"rho = ‖mu‖, for a law with that parameter (default {RHO_DEFAULT})")
     parser.add_argument("--json", action="store_true", help="print a JSON object")

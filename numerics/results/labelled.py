@@ -8,6 +8,7 @@ them) and in ``DataFrame.attrs``.
 
 from __future__ import annotations
 
+from dataclasses import fields, is_dataclass
 from fractions import Fraction
 
 import mpmath
@@ -28,6 +29,17 @@ class Labelled:
 
     def columns(self) -> dict[str, np.ndarray]:
         raise NotImplementedError
+
+    def __repr__(self) -> str:
+        """One line: the problem (model × optimizer), then each field by what it is — an
+        array by its shape, a dict by its keys, a number as itself — never the arrays'
+        values (``to_dataframe()`` shows those)."""
+        meta = getattr(self, "metadata", None) or {}
+        parts = [" × ".join(str(meta[key]) for key in ("model", "optimizer") if key in meta)]
+        for f in fields(self) if is_dataclass(self) else ():
+            if f.name != "metadata" and (text := _short(getattr(self, f.name))) is not None:
+                parts.append(f"{f.name}={text}")
+        return f"{type(self).__name__}({', '.join(p for p in parts if p)})"
 
     def to_dataframe(self, parameters: bool = True, exact: bool = False) -> pd.DataFrame:
         """The result in long form, one row per observation, numbers as float64.
@@ -54,6 +66,21 @@ class Labelled:
         frame.attrs.update({key: str(value) if isinstance(value, Fraction) else value
                             for key, value in self.metadata.items()})
         return frame
+
+
+def _short(value) -> str | None:
+    """A field in a few characters (``None`` left out)."""
+    if value is None:
+        return None
+    if isinstance(value, np.ndarray):
+        return f"array{value.shape}"
+    if isinstance(value, dict):
+        return "{" + ", ".join(map(str, value)) + "}"
+    if isinstance(value, (tuple, list)):
+        return f"({', '.join(map(str, value))})" if len(value) <= 6 else f"{len(value)} items"
+    if isinstance(value, (str, int, float, Fraction, np.number)):
+        return repr(value) if isinstance(value, str) else str(value)
+    return type(value).__name__
 
 
 def exact_text(value) -> str:

@@ -27,7 +27,7 @@ from sparsemom.numerics.simulate.update import apply_update
 NAMES = ("s", "u", "R_perp", "C_perp", "V_perp")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)   # Labelled's one-line repr
 class LogisticMonteCarlo(Labelled):
     """Per-run statistics ``runs × len(steps) × 5`` (``NAMES``) and risks at ``steps``;
     ``metadata`` holds the parameters, the seed and the runs (``to_dataframe()``: one line

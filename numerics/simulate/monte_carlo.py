@@ -34,7 +34,7 @@ from sparsemom.numerics.simulate.update import apply_update
 RUNS_PER_BLOCK = 1024
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)   # Labelled's one-line repr
 class MonteCarloResult(Labelled):
     """Risk statistics over runs: ``mean[k]``, ``stderr[k]`` for ``k = 0..steps``.
 

@@ -30,7 +30,7 @@ from sparsemom.numerics.version import __version__
 GAMMAS = (("below resonance (γ = 1/2)", Fraction(1, 2)), ("above resonance (γ = 2)", Fraction(2)))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)   # Labelled's one-line repr
 class CriticalLine(Labelled):
     """Per ``γ`` (rows) and ``p*`` (columns): ``P*``, the limit's decay rate and the exact
     rate at each ``d`` of ``dimensions`` (``finite[γ, d, p*]``); ``to_dataframe()``: one

@@ -142,7 +142,7 @@ class HeatmapSetup:
                 for i in range(self.grid)]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)   # Labelled's one-line repr
 class HeatmapResult(Labelled):
     """Per grid point ``[i, j]`` (``γ_i``, ``κ_j``): the phase index into ``phases``,
     ``τ``, ``α``, the horizon ``k`` (active iterates, or steps for ``samples``), ``η*``,

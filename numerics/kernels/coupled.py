@@ -257,8 +257,16 @@ def mode_sums(rec, values, rows, coefficients: dict | None = None):
     an eigenvalue of every block.
     From the float64 blocks when each is resolved (:data:`RESOLVED`), else from the derived
     :func:`~sparsemom.derivations.properties.stability.mode_resolvent` in float64, to
-    rounding however close a block is to the identity (a mode with ``η λ = 10^{−20}``)."""
+    rounding however close a block is to the identity (a mode with ``η λ = 10^{−20}``).
+    Kept in ``coefficients`` (the dict of :func:`float_coefficients`) when given."""
     a = coefficients or float_coefficients(rec, values, rows)
+    if "mode_sums" not in a:
+        a["mode_sums"] = _mode_sums(rec, values, rows, a)
+    return a["mode_sums"]
+
+
+def _mode_sums(rec, values, rows, a: dict):
+    """:func:`mode_sums` from the coefficients ``a``."""
     A = a["transition"].transpose(2, 0, 1)
     if np.isfinite(A).all() and np.isfinite(a["coupling"]).all():
         try:

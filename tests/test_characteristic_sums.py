@@ -93,10 +93,17 @@ def test_subnormals_are_flushed_without_changing_the_sums():
     assert (np.array([1e-310]) * 1.0)[0] == 1e-310
 
 
-def test_bad_starts_are_refused():
+def test_bad_input_is_refused_before_any_work():
     chi = np.zeros((3, 2))
     with pytest.raises(ValueError, match=r"starts must be 2 arrays of shape \(3, 2\)"):
         sequence_sums(chi, [np.zeros((3, 2)), np.zeros((3, 3))], 5)
+    for call, message in [(lambda: sequence_sums(chi, [chi], -1), "steps"),
+                          (lambda: sequence_sums(chi, [chi], 5, 0), "threads"),
+                          (lambda: sequence_sums(chi, [chi], 2.5), "steps"),
+                          (lambda: sequence_sums(np.zeros((0, 2)), [], 5), "chi must have"),
+                          (lambda: sequence_sums(np.zeros(4), [chi], 5), "chi must have")]:
+        with pytest.raises(ValueError, match=message):
+            call()
 
 
 # -- the renewal equation on these sums -----------------------------------------------------

@@ -27,6 +27,7 @@ import os
 import numpy as np
 
 from sparsemom.numerics.codegen.sources import C_INCLUDE_DIR
+from sparsemom.numerics.inputs.validation import check_integer
 from sparsemom.numerics.kernels.compiler import load_kernel
 
 #: The C driver (its text is part of the kernel's fingerprint).
@@ -90,7 +91,11 @@ def sequence_sums(chi: np.ndarray, starts: list[np.ndarray], steps: int,
     at ``starts[q]`` (``(modes, n)``: its differences ``D_i`` at ``m = 0``) and continued by
     the recurrence of ``chi`` (``d`` of ``B = A − I``; module docstring).  Shape
     ``(len(starts), steps)``."""
+    steps = check_integer("steps", steps, minimum=0)
+    threads = check_integer("threads", threads, minimum=1)
     chi = np.ascontiguousarray(chi, dtype=float)
+    if chi.ndim != 2 or not chi.shape[0] or not chi.shape[1]:
+        raise ValueError(f"chi must have shape (modes, n) with modes, n ≥ 1; got {chi.shape}")
     modes, n = chi.shape
     if any(np.shape(x) != (modes, n) for x in starts):
         raise ValueError(f"starts must be {len(starts)} arrays of shape {(modes, n)}; got "

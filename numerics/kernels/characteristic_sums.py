@@ -37,7 +37,12 @@ DRIVER = "characteristic_sums.h"
 def characteristic_coefficients(A: np.ndarray) -> np.ndarray:
     r"""``χ`` of every block, shape ``(modes, n)``: ``det(λI − A_j) = λ^n + Σ_i χ_{j,i}
     λ^{n−i}`` by Faddeev–LeVerrier, ``M_k = A M_{k−1} + χ_{k−1} I``,
-    ``χ_k = −tr(A M_k)/k`` (``M_1 = I``, ``χ_0 = 1``)."""
+    ``χ_k = −tr(A M_k)/k`` (``M_1 = I``, ``χ_0 = 1``).
+
+    Numbers from numbers, on the derived blocks: applied to ``B = A − I`` (its entries
+    small where the roots cluster at 1) it keeps their relative accuracy, where the derived
+    symbolic coefficients (:func:`sparsemom.derivations.properties.stability.characteristic_coefficients`)
+    shifted to ``δ = λ − 1`` and evaluated in float64 would cancel."""
     A = np.asarray(A, dtype=float)
     modes, n, _ = A.shape
     eye = np.broadcast_to(np.eye(n), A.shape)

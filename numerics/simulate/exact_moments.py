@@ -195,7 +195,7 @@ def expanded_risk(model, optimizer, steps: int, initial_errors,
     steps = check_integer("steps", steps, minimum=0)
     law = model.law
     model.name   # refuses a model whose law was redefined
-    coupled = _coupled_scalar(law)
+    coupled, vector = _coupled_ingredients(law)
     rows = model.rows
     own = {h.symbol: _require_exact(h.name, model.values[h.symbol]) for h in model.specs}
     own = {s: x * rows if len(x) == 1 else x for s, x in own.items()}
@@ -251,6 +251,10 @@ def expanded_risk(model, optimizer, steps: int, initial_errors,
     out = [risk()]
     for t in range(steps):
         errors = [state[i][E_ATOM] for i in range(rows)]   # all modes at step t
+        # each mode's prediction error ⟨x_m, e_m⟩ in every sample of the step, once
+        predictions = [[sum((a * c for a, c in zip(coordinates(vector, t, b, m), errors[m])),
+                            zero) for m in range(rows)]
+                       for b in range(optimizer.batch)] if coupled is not None else []
         for i in range(rows):
             grad = [zero] * model.d
             none_active = zero + 1
@@ -266,9 +270,7 @@ def expanded_risk(model, optimizer, steps: int, initial_errors,
                     elif ingredient.shape == "vector":
                         vectors[atom] = coordinates(name, t, b, i)
                     elif name == coupled:     # z_i = Σ_{m≠i} ⟨x_m, e_m⟩, the same data
-                        x = next(n for n, v in law.ingredients.items() if v.shape == "vector")
-                        scalars[atom] = sum((a * c for m in range(rows) if m != i
-                                             for a, c in zip(coordinates(x, t, b, m), errors[m])),
+                        scalars[atom] = sum((predictions[b][m] for m in range(rows) if m != i),
                                             zero)
                     else:
                         scalars[atom] = data.var(name, t, b)
@@ -288,17 +290,19 @@ def expanded_risk(model, optimizer, steps: int, initial_errors,
     return out
 
 
-def _coupled_scalar(law) -> str | None:
-    """The name of the scalar ingredient through which a coupled law's modes meet (None
-    for a law of independent rows).  The oracle realizes it as ``Σ_{i≠j} ⟨x_i, e_i⟩``
+def _coupled_ingredients(law) -> tuple[str | None, str | None]:
+    """The names of the scalar ingredient through which a coupled law's modes meet and of
+    its vector ingredient ``x`` (``(None, None)`` for a law of independent rows).  The
+    oracle realizes the scalar as ``Σ_{i≠j} ⟨x_i, e_i⟩``
     over the law's one vector ingredient ``x``, whose variance must be the coupling
     weight (so that its variance is ``ϱ_j = Σ_{i≠j} w_i ‖e_i‖²``), and shares every other
     scalar ingredient between the modes, so none may depend on a mode's parameters."""
     coupling = law.coupling
     if coupling is None:
-        return None
-    vectors = [x for x in law.ingredients.values() if x.shape == "vector"]
-    if len(vectors) != 1 or sp.simplify(vectors[0].distribution.moment(2) - coupling.weight) != 0:
+        return None, None
+    vectors = {key: x for key, x in law.ingredients.items() if x.shape == "vector"}
+    if len(vectors) != 1 or sp.simplify(next(iter(vectors.values())).distribution.moment(2)
+                                        - coupling.weight) != 0:
         raise ValueError(f"the exact-moment oracle writes the coupled scalar of law {law.name!r} "
                          f"as the other modes' ⟨x_i, e_i⟩: it needs one vector ingredient whose "
                          f"variance is the coupling weight {coupling.weight}")
@@ -313,7 +317,7 @@ def _coupled_scalar(law) -> str | None:
         elif free & per_mode:
             raise ValueError(f"the exact-moment oracle shares scalar ingredient {key!r} between "
                              f"the modes of a row; its law depends on a mode's parameters")
-    return name
+    return name, next(iter(vectors))
 
 
 def _vectors(name: str, values, rows: int, d: int) -> list[list[Fraction]]:

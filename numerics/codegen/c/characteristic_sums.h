@@ -69,53 +69,47 @@ static void SPARSEMOM_CAT(KERNEL, _load)(long modes, long g, const double *chi,
 }
 
 /* One tile of `count` groups (count <= TILE) over `len` steps: acc[q][m] += the tile's
- * s^{(q)}_m, the state advanced in place. */
-static inline void SPARSEMOM_CAT(KERNEL, _tile)(int count, long len, vec c[][ORDER],
-                                                vec s[][SEQS][ORDER], vec acc[][BLOCK])
+ * s^{(q)}_m, the state advanced in place. Always inlined, so that the call with
+ * count == TILE is compiled for that constant, its state and d in registers. */
+static inline __attribute__((always_inline)) void
+SPARSEMOM_CAT(KERNEL, _run)(int count, long len, vec c[][ORDER], vec s[][SEQS][ORDER],
+                            vec acc[][BLOCK])
 {
-    if (count == TILE) {
-        vec cc[TILE][ORDER], ss[TILE][SEQS][ORDER];
-        memcpy(cc, c, sizeof cc);
-        memcpy(ss, s, sizeof ss);
-        for (long m = 0; m < len; ++m) {
-            for (int q = 0; q < SEQS; ++q) {
-                vec total = ss[0][q][0];
-                for (int t = 1; t < TILE; ++t)
-                    total += ss[t][q][0];
-                acc[q][m] += total;
-            }
-            for (int t = 0; t < TILE; ++t)
-                for (int q = 0; q < SEQS; ++q) {
-                    /* two partial sums: half the latency of one chain */
-                    vec even = -cc[t][0] * ss[t][q][ORDER - 1], odd = (vec){0};
-                    for (int i = 1; i < ORDER; ++i) {
-                        if (i % 2)
-                            odd -= cc[t][i] * ss[t][q][ORDER - 1 - i];
-                        else
-                            even -= cc[t][i] * ss[t][q][ORDER - 1 - i];
-                    }
-                    for (int i = 0; i < ORDER - 1; ++i)
-                        ss[t][q][i] += ss[t][q][i + 1];
-                    ss[t][q][ORDER - 1] += even + odd;
-                }
-        }
-        memcpy(s, ss, sizeof ss);
-        return;
-    }
+    vec cc[TILE][ORDER], ss[TILE][SEQS][ORDER];
+    memcpy(cc, c, sizeof cc[0] * (size_t)count);
+    memcpy(ss, s, sizeof ss[0] * (size_t)count);
     for (long m = 0; m < len; ++m) {
-        for (int q = 0; q < SEQS; ++q)
-            for (int t = 0; t < count; ++t)
-                acc[q][m] += s[t][q][0];
+        for (int q = 0; q < SEQS; ++q) {
+            vec total = ss[0][q][0];
+            for (int t = 1; t < count; ++t)
+                total += ss[t][q][0];
+            acc[q][m] += total;
+        }
         for (int t = 0; t < count; ++t)
             for (int q = 0; q < SEQS; ++q) {
-                vec next = (vec){0};
-                for (int i = 0; i < ORDER; ++i)
-                    next -= c[t][i] * s[t][q][ORDER - 1 - i];
+                /* two partial sums: half the latency of one chain */
+                vec even = -cc[t][0] * ss[t][q][ORDER - 1], odd = (vec){0};
+                for (int i = 1; i < ORDER; ++i) {
+                    if (i % 2)
+                        odd -= cc[t][i] * ss[t][q][ORDER - 1 - i];
+                    else
+                        even -= cc[t][i] * ss[t][q][ORDER - 1 - i];
+                }
                 for (int i = 0; i < ORDER - 1; ++i)
-                    s[t][q][i] += s[t][q][i + 1];
-                s[t][q][ORDER - 1] += next;
+                    ss[t][q][i] += ss[t][q][i + 1];
+                ss[t][q][ORDER - 1] += even + odd;
             }
     }
+    memcpy(s, ss, sizeof ss[0] * (size_t)count);
+}
+
+static void SPARSEMOM_CAT(KERNEL, _tile)(int count, long len, vec c[][ORDER],
+                                         vec s[][SEQS][ORDER], vec acc[][BLOCK])
+{
+    if (count == TILE)
+        SPARSEMOM_CAT(KERNEL, _run)(TILE, len, c, s, acc);
+    else
+        SPARSEMOM_CAT(KERNEL, _run)(count, len, c, s, acc);
 }
 
 /* Returns 0, or -1 when memory ran out. */

@@ -155,14 +155,9 @@ class PowerLawRandomFeatures(GaussianCovariance):
             dps)
         sigma, projections, residual, self._basis = spectrum
         keep = sigma > 0
-        self.floor = residual / 2
+        # s² = ‖(I − U Uᵀ) D^{1/2} b‖²: the inherited risk_floor ½ s² is R_∞
         super().__init__(sigma[keep] ** 2, R0=projections[keep] ** 2 / sigma[keep] ** 2,
                          sigma2=residual)
-
-    @property
-    def risk_floor(self) -> float:
-        """``R_∞ = ½ ‖(I − U Uᵀ) D^{1/2} b‖²``, the risk of the best ``θ``."""
-        return float(self.floor)
 
     @property
     def optimum(self) -> np.ndarray:

@@ -18,6 +18,7 @@ from sparsemom.numerics.kernels.characteristic_sums import (
     sequence_sums,
 )
 from sparsemom.numerics.kernels.coupled import risk_c
+from sparsemom.numerics.kernels.stacked_threads import MIN_CHUNK, stacked_map
 from sparsemom.numerics.studies.coupled_benchmark import benchmark_coupled
 
 
@@ -148,3 +149,15 @@ def test_the_coupled_benchmark_measures_every_case():
     assert any("characteristic-sums kernel" in name for name in names)
     assert any("renewal" in name for name in names) and any("DANA" in name for name in names)
     assert all(np.isfinite(rate) and rate > 0 for _, rate, _ in rows)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3, 8])
+def test_stacked_linear_algebra_in_threads_is_the_same_per_matrix(threads):
+    """``stacked_map`` splits a stack of matrices over threads: every matrix's eigenvalues
+    are exactly those of the whole stack at once, in order, for stacks that do and do not
+    split evenly (and below one chunk per thread)."""
+    rng = np.random.default_rng(7)
+    for size in (5, MIN_CHUNK * 2 + 3, MIN_CHUNK * 5):
+        stack = rng.standard_normal((size, 3, 3))
+        assert np.array_equal(stacked_map(np.linalg.eigvals, stack, threads),
+                              np.linalg.eigvals(stack))

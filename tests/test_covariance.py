@@ -855,6 +855,43 @@ def test_the_polynomial_step_equals_the_stored_coefficients(name, hyper, threads
                                rtol=1e-12)
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_polynomial_step_sums_many_weight_pairs(threads):
+    """A user's law whose risk weights hold three monomials (``w = (λ + λ² + λ³)/2``, the
+    coupling ``q = λ``): the polynomial step sums ``λ^m x`` once per (monomial, entry) pair,
+    more pairs than the two sums of the stored-coefficient step, and a DANA-decaying run over
+    a number of modes no vector width divides agrees with NumPy."""
+    lam = sp.Symbol("lam", positive=True)
+    rest = sp.Symbol("rest", nonnegative=True)
+    law = DataLaw(
+        "cubic-risk-modes", "Gaussian modes with a cubic risk weight",
+        ingredients={"x": Vector(Gaussian(lam)), "z": Scalar(Gaussian(rest)),
+                     "xi": gaussian_noise(S.sigma2)},
+        gradient=lambda s, e: LinearVector({s.x: Dot(s.x, e) + s.z - s.xi}),
+        risk=lambda energy: (lam + lam**2 + lam**3) * energy / 2,
+        parameters=[LawParameter(lam, lower=0, lower_open=True),
+                    LawParameter(S.sigma2, lower=0, per_row=False, keyword="sigma2", default=0)],
+        coupling=RowCoupling(rest, lam))
+    register_law(law)
+    try:
+        spectrum = 1.0 / np.arange(1, 38)
+        model = sm.Model("cubic-risk-modes", 1, R0=spectrum, lam=spectrum, sigma2=0.01)
+        opt = Optimizer("dana", lr=0.4, g3=0.05, delta=0.2, batch=2,
+                        schedules=schedules.dana_decaying(1.0))
+        rec = recursion_for(model, opt)
+        polynomials = mode_polynomials(rec)
+        pairs = {(m, i) for letter in ("q", "w") for i in range(len(rec.state))
+                 for m, _ in polynomials.terms.get((letter, i), ())}
+        assert len(pairs) == 3
+        rows, values = parameter_values(model, opt, coupled=True)
+        curve, diverged = risk_c(rec, values, rows, 200, threads, multipliers=opt.multipliers(200))
+        assert diverged == -1
+        np.testing.assert_allclose(curve, exact_risk(model, opt, 200, backend="numpy"),
+                                   rtol=1e-12)
+    finally:
+        unregister_law("cubic-risk-modes")
+
+
 def test_a_law_not_polynomial_in_its_mode_parameters_keeps_stored_coefficients():
     """Inputs of variance ``1/λ``: the entries are not polynomials in ``λ``, the kernel
     steps with stored coefficients, and agrees with NumPy."""

@@ -32,12 +32,35 @@ class ModePolynomials:
     ``coefficients`` the scalar expressions ``C``; ``terms[key]`` the ``(monomial,
     coefficient)`` index pairs of the entry ``key`` (``("A", i, j)``, ``("c", i)``,
     ``("u", i)``, and the weights ``("q", i)``, ``("w", i)`` of the coupled sum and the
-    risk)."""
+    risk); ``size`` the number of state entries."""
 
     per_mode: tuple[sp.Symbol, ...]
     monomials: tuple[tuple[int, ...], ...]
     coefficients: tuple[sp.Expr, ...]
     terms: dict
+    size: int
+
+    def forcing_slots(self) -> list[tuple[int, int]]:
+        """The ``(state entry, monomial)`` pairs that carry forcing ``c`` or coupling ``u``
+        terms: a step's forcing ``F = C_c + C_u S`` is one scalar per pair."""
+        return sorted({(i, m) for i in range(self.size) for letter in ("c", "u")
+                       for m, _ in self.terms.get((letter, i), ())})
+
+    def weight_pairs(self) -> list[tuple[int, int]]:
+        """The ``(monomial, state entry)`` pairs of the weights ``q`` and ``w``: the kernel
+        sums ``mono_m x_i`` over modes once per pair, and makes both weighted sums from
+        them."""
+        return sorted({(m, i) for i in range(self.size) for letter in ("q", "w")
+                       for m, _ in self.terms.get((letter, i), ())})
+
+    def operations_per_mode_step(self) -> int:
+        """Vector operations (multiplies, adds, FMAs) of the polynomial step per mode:
+        each entry of ``A`` built from its non-constant monomials (one per term), ``A x``
+        (one per non-zero entry), the forcing (one per slot) and the weights' sums (one per
+        pair)."""
+        a_keys = [key for key in self.terms if key[0] == "A"]
+        return (sum(1 for key in a_keys for m, _ in self.terms[key] if m != 0) + len(a_keys)
+                + len(self.forcing_slots()) + len(self.weight_pairs()))
 
 
 @lru_cache(maxsize=None)
@@ -71,4 +94,4 @@ def mode_polynomials(recursion: MomentRecursion) -> ModePolynomials | None:
             pairs.append((index, len(coefficients)))
             coefficients.append(sp.factor(coefficient))
         terms[key] = tuple(pairs)
-    return ModePolynomials(per_mode, tuple(monomials), tuple(coefficients), terms)
+    return ModePolynomials(per_mode, tuple(monomials), tuple(coefficients), terms, n)

@@ -521,41 +521,65 @@ def _mode_polynomial_c(mp: ModePolynomials, kx: KernelExpressions, pr: _VectorCP
         lines.append(f"    mono[{a}] = {pr.vector(product)};")
     lines += ["}", ""]
 
-    def by_monomial(parts: list[tuple[str, tuple]]) -> str:
-        """``Σ_m mono_m (Σ C·factor)``: the terms of ``parts`` (factor, entry key) grouped
-        by their monomial, each group's sum multiplied by its monomial once (the constant
-        monomial's group unmultiplied)."""
-        groups: dict[int, list[str]] = {}
-        for factor, key in parts:
-            for m, c in mp.terms.get(key, ()):
-                groups.setdefault(m, []).append(f"C[{c}]" if factor == "1" else
-                                                f"C[{c}] * {factor}")
-        sums = []
-        for m in sorted(groups):
-            inner = " + ".join(groups[m])
-            inner = inner if any("*" in g for g in groups[m]) else f"(zero + {inner})"
-            sums.append(inner if m == 0 else f"mono[{m - 1}] * ({inner})")
-        return " + ".join(sums) or "zero"
-
     n = kx.size
-    lines += ["/* x <- A x + c + u S, the entries built from the step's coefficients C and the "
-              "group's monomials: each monomial multiplies the sum of its terms once. */",
-              f"static inline void {name}_poly_step(const vec *mono, vec *x, vec S, "
-              "const double *C)", "{", "    const vec zero = {0};", "    (void)mono;"]
-    for i in range(n):
-        parts = [(f"x[{j}]", ("A", i, j)) for j in range(n)]
-        parts += [("1", ("c", i)), ("S", ("u", i))]
-        lines.append(f"    const vec y{i} = {by_monomial(parts)};")
-    lines += [f"    x[{i}] = y{i};" for i in range(n)]
+    forcing = mp.forcing_slots()
+    pairs = mp.weight_pairs()
+    lines += [f"/* The step's forcing F[0..{max(len(forcing), 1)}) per state entry and monomial: "
+              "the sums C_c + C_u S of the coefficients of c and u, once per step. */",
+              f"static inline void {name}_poly_forcing(const double *restrict C, double S, "
+              "double *restrict F)", "{", "    (void)C;", "    (void)S;"]
+    for slot, (i, m) in enumerate(forcing):
+        terms = [f"C[{c}]" for mm, c in mp.terms.get(("c", i), ()) if mm == m]
+        terms += [f"C[{c}] * S" for mm, c in mp.terms.get(("u", i), ()) if mm == m]
+        lines.append(f"    F[{slot}] = {' + '.join(terms)};")
     lines += ["}", ""]
-    lines += ["/* s += q . x and r += w . x, the weights built from C and the group's monomials. */",
-              f"static inline void {name}_poly_weights(const vec *mono, const vec *x, "
-              "const double *C, vec *s, vec *r)", "{", "    const vec zero = {0};",
-              "    (void)mono;", "    (void)zero;"]
+
+    def entry(key) -> str | None:
+        """The entry ``Σ_m C·mono_m`` of ``key`` (its constant term first), ``None`` when 0."""
+        terms = mp.terms.get(key, ())
+        const = [f"C[{c}]" for m, c in terms if m == 0]
+        rest = [f"C[{c}] * m{m - 1}" for m, c in terms if m != 0]
+        if not terms:
+            return None
+        if not rest:
+            return const[0]
+        return " + ".join(([f"(zero + {const[0]})"] if const else []) + rest)
+
+    lines += ["/* x <- A x + c + u S: each entry of A built from the step's coefficients C and "
+              "the group's monomials, the forcing from F (poly_forcing). */",
+              f"static inline void {name}_poly_step(const vec *restrict mono, vec *restrict x, "
+              "const double *restrict C, const double *restrict F)", "{",
+              "    const vec zero = {0};", "    (void)zero;", "    (void)mono;", "    (void)F;"]
+    lines += [f"    const vec m{a} = mono[{a}];" for a in range(len(mp.monomials) - 1)]
+    lines += [f"    const vec x{i} = x[{i}];" for i in range(n)]
+    for i in range(n):
+        terms = []
+        for j in range(n):
+            e = entry(("A", i, j))
+            if e is not None:
+                terms.append(f"{e} * x{j}" if e.startswith("C[") and " " not in e
+                             else f"({e}) * x{j}")
+        for slot, (ii, m) in enumerate(forcing):
+            if ii == i:
+                terms.append(f"F[{slot}]" if m == 0 else f"F[{slot}] * m{m - 1}")
+        lines.append(f"    x[{i}] = {' + '.join(terms) or 'zero'};")
+    lines += ["}", ""]
+    lines += [f"/* T[p] += mono_m x_i for the pairs p = (m, i) of the weights q and w "
+              f"({len(pairs)} pair(s)): their sums over modes make both q . x and w . x "
+              "(poly_sums). */",
+              f"static inline void {name}_poly_moments(const vec *restrict mono, "
+              "const vec *restrict x, vec *restrict T)", "{", "    (void)mono;", "    (void)x;",
+              "    (void)T;"]
+    for p, (m, i) in enumerate(pairs):
+        lines.append(f"    T[{p}] += x[{i}];" if m == 0 else f"    T[{p}] += mono[{m - 1}] * x[{i}];")
+    lines += ["}", ""]
+    lines += ["/* s = q . x and r = w . x summed over modes, from the pair sums T and C. */",
+              f"static inline void {name}_poly_sums(const double *C, const double *T, "
+              "double *s, double *r)", "{", "    (void)C;", "    (void)T;"]
     for out, letter in (("s", "q"), ("r", "w")):
-        terms = by_monomial([(f"x[{i}]", (letter, i)) for i in range(n)])
-        if terms != "zero":
-            lines.append(f"    *{out} += {terms};")
+        terms = [f"C[{c}] * T[{pairs.index((m, i))}]" for i in range(n)
+                 for m, c in mp.terms.get((letter, i), ())]
+        lines.append(f"    *{out} = {' + '.join(terms) or '0.0'};")
     lines += ["}"]
     return lines
 
@@ -567,11 +591,15 @@ def _mode_polynomial_defines(mp: ModePolynomials, kx: KernelExpressions, name: s
     return ["#define POLY 1",
             f"#define N_MODE_MONOMIALS {max(len(mp.monomials) - 1, 1)}",
             f"#define N_POLY_COEFFICIENTS {len(mp.coefficients)}",
+            f"#define N_POLY_FORCING {max(len(mp.forcing_slots()), 1)}",
+            f"#define N_WEIGHT_PAIRS {max(len(mp.weight_pairs()), 1)}",
             "#define PER_MODE_ARGUMENT(j) (" + " || ".join(f"(j) == {i}" for i in per_mode) + ")",
             f"#define POLY_COEFFICIENTS(a, C) {name}_poly_coefficients(a, C)",
             f"#define MODE_MONOMIALS(arg, mono) {name}_mode_monomials(arg, mono)",
-            f"#define POLY_STEP(mono, x, S, C) {name}_poly_step(mono, x, S, C)",
-            f"#define POLY_WEIGHTS(mono, x, C, s, r) {name}_poly_weights(mono, x, C, s, r)"]
+            f"#define POLY_FORCING(C, S, F) {name}_poly_forcing(C, S, F)",
+            f"#define POLY_STEP(mono, x, C, F) {name}_poly_step(mono, x, C, F)",
+            f"#define POLY_MOMENTS(mono, x, T) {name}_poly_moments(mono, x, T)",
+            f"#define POLY_SUMS(C, T, s, r) {name}_poly_sums(C, T, s, r)"]
 
 
 # -- files ----------------------------------------------------------------------------

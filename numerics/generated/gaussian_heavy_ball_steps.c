@@ -106,27 +106,49 @@ static inline void sparsemom_gaussian_heavy_ball_steps_mode_monomials(const vec 
     mono[1] = h_lambda_j;
 }
 
-/* x <- A x + c + u S, the entries built from the step's coefficients C and the group's monomials: each monomial multiplies the sum of its terms once. */
-static inline void sparsemom_gaussian_heavy_ball_steps_poly_step(const vec *mono, vec *x, vec S, const double *C)
+/* The step's forcing F[0..3) per state entry and monomial: the sums C_c + C_u S of the coefficients of c and u, once per step. */
+static inline void sparsemom_gaussian_heavy_ball_steps_poly_forcing(const double *restrict C, double S, double *restrict F)
 {
-    const vec zero = {0};
-    (void)mono;
-    const vec y0 = C[2] * x[0] + C[4] * x[1] + C[5] * x[2] + mono[0] * (C[0] * x[0]) + mono[1] * (C[1] * x[0] + C[3] * x[1] + C[14] + C[17] * S);
-    const vec y1 = C[9] * x[1] + C[10] * x[2] + mono[0] * (C[6] * x[0]) + mono[1] * (C[7] * x[0] + C[8] * x[1] + C[15] + C[18] * S);
-    const vec y2 = C[13] * x[2] + mono[0] * (C[11] * x[0]) + mono[1] * (C[12] * x[1] + C[16] + C[19] * S);
-    x[0] = y0;
-    x[1] = y1;
-    x[2] = y2;
+    (void)C;
+    (void)S;
+    F[0] = C[14] + C[17] * S;
+    F[1] = C[15] + C[18] * S;
+    F[2] = C[16] + C[19] * S;
 }
 
-/* s += q . x and r += w . x, the weights built from C and the group's monomials. */
-static inline void sparsemom_gaussian_heavy_ball_steps_poly_weights(const vec *mono, const vec *x, const double *C, vec *s, vec *r)
+/* x <- A x + c + u S: each entry of A built from the step's coefficients C and the group's monomials, the forcing from F (poly_forcing). */
+static inline void sparsemom_gaussian_heavy_ball_steps_poly_step(const vec *restrict mono, vec *restrict x, const double *restrict C, const double *restrict F)
 {
     const vec zero = {0};
-    (void)mono;
     (void)zero;
-    *s += mono[1] * (C[20] * x[0]);
-    *r += mono[1] * (C[21] * x[0]);
+    (void)mono;
+    (void)F;
+    const vec m0 = mono[0];
+    const vec m1 = mono[1];
+    const vec x0 = x[0];
+    const vec x1 = x[1];
+    const vec x2 = x[2];
+    x[0] = ((zero + C[2]) + C[0] * m0 + C[1] * m1) * x0 + ((zero + C[4]) + C[3] * m1) * x1 + C[5] * x2 + F[0] * m1;
+    x[1] = (C[6] * m0 + C[7] * m1) * x0 + ((zero + C[9]) + C[8] * m1) * x1 + C[10] * x2 + F[1] * m1;
+    x[2] = (C[11] * m0) * x0 + (C[12] * m1) * x1 + C[13] * x2 + F[2] * m1;
+}
+
+/* T[p] += mono_m x_i for the pairs p = (m, i) of the weights q and w (1 pair(s)): their sums over modes make both q . x and w . x (poly_sums). */
+static inline void sparsemom_gaussian_heavy_ball_steps_poly_moments(const vec *restrict mono, const vec *restrict x, vec *restrict T)
+{
+    (void)mono;
+    (void)x;
+    (void)T;
+    T[0] += mono[1] * x[0];
+}
+
+/* s = q . x and r = w . x summed over modes, from the pair sums T and C. */
+static inline void sparsemom_gaussian_heavy_ball_steps_poly_sums(const double *C, const double *T, double *s, double *r)
+{
+    (void)C;
+    (void)T;
+    *s = C[20] * T[0];
+    *r = C[21] * T[0];
 }
 
 #define KERNEL sparsemom_gaussian_heavy_ball_steps
@@ -176,10 +198,14 @@ static inline void sparsemom_gaussian_heavy_ball_steps_poly_weights(const vec *m
 #define POLY 1
 #define N_MODE_MONOMIALS 2
 #define N_POLY_COEFFICIENTS 22
+#define N_POLY_FORCING 3
+#define N_WEIGHT_PAIRS 1
 #define PER_MODE_ARGUMENT(j) ((j) == 4 || (j) == 6)
 #define POLY_COEFFICIENTS(a, C) sparsemom_gaussian_heavy_ball_steps_poly_coefficients(a, C)
 #define MODE_MONOMIALS(arg, mono) sparsemom_gaussian_heavy_ball_steps_mode_monomials(arg, mono)
-#define POLY_STEP(mono, x, S, C) sparsemom_gaussian_heavy_ball_steps_poly_step(mono, x, S, C)
-#define POLY_WEIGHTS(mono, x, C, s, r) sparsemom_gaussian_heavy_ball_steps_poly_weights(mono, x, C, s, r)
+#define POLY_FORCING(C, S, F) sparsemom_gaussian_heavy_ball_steps_poly_forcing(C, S, F)
+#define POLY_STEP(mono, x, C, F) sparsemom_gaussian_heavy_ball_steps_poly_step(mono, x, C, F)
+#define POLY_MOMENTS(mono, x, T) sparsemom_gaussian_heavy_ball_steps_poly_moments(mono, x, T)
+#define POLY_SUMS(C, T, s, r) sparsemom_gaussian_heavy_ball_steps_poly_sums(C, T, s, r)
 
 #include "coupled_kernel.h"

@@ -37,6 +37,8 @@ def as_values(name: str, value) -> np.ndarray:
         raise ValueError(f"{name} must be a scalar or a 1-d array over rows; got shape {items.shape}")
     if items.ndim == 1 and items.size == 0:
         raise ValueError(f"{name} must not be empty")
+    if not floats and items.ndim == 1 and all(type(x) is float for x in items):
+        floats, items = True, items.astype(float)   # plain floats: no exact value among them
     if not floats:
         flat = list(items.ravel())
         for x in flat:

@@ -34,6 +34,7 @@ from sparsemom.numerics.inputs.initial_state import gram_matrices
 from sparsemom.numerics.kernels import backends
 from sparsemom.numerics.kernels.evaluate import evaluate_exact
 from sparsemom.numerics.kernels.numeric_function import numeric_function
+from sparsemom.numerics.kernels.stacked_threads import stacked_map
 
 #: Arrays of one step: ``(A (n, n, modes), c (n, modes), u (n, modes))``.
 StepArrays = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -204,14 +205,15 @@ PARALLEL_MODES = 4096
 NEUTRAL = 1e-9
 
 
-def block_radius(coefficients: dict) -> float:
+def block_radius(coefficients: dict, threads: int = 1) -> float:
     """The largest float64 spectral radius of the blocks ``A_j`` of
-    :func:`float_coefficients` (``inf`` when one is not finite), computed once and kept in
-    the dict."""
+    :func:`float_coefficients` (``inf`` when one is not finite), computed once (on up to
+    ``threads`` threads) and kept in the dict."""
     if "block_radius" not in coefficients:
         A = coefficients["transition"].transpose(2, 0, 1)
-        coefficients["block_radius"] = (float(np.max(np.abs(np.linalg.eigvals(A))))
-                                        if A.shape[0] and np.isfinite(A).all() else np.inf)
+        coefficients["block_radius"] = (
+            float(np.max(np.abs(stacked_map(np.linalg.eigvals, A, threads))))
+            if A.shape[0] and np.isfinite(A).all() else np.inf)
     return coefficients["block_radius"]
 
 
@@ -356,6 +358,8 @@ def kernel_mass(rec, values: dict, rows: int) -> float:
 def start_state(rec, derived: np.ndarray, initial: dict | None, rows: int, kind) -> np.ndarray:
     """``X_0`` (n, modes): the derived initial state with any given moments put in."""
     given = backends.initial_column(initial, rec, rows)
+    if kind is float and not given and derived.dtype == np.float64:
+        return np.array(derived)
     X0 = np.empty(derived.shape, dtype=float if kind is float else object)
     for i in range(derived.shape[0]):
         column = given[i] if i in given else derived[i]

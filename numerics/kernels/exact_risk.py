@@ -17,6 +17,7 @@ from sparsemom.numerics.inputs.initial_state import initial_moments
 from sparsemom.numerics.inputs.parameters import parameter_values
 from sparsemom.numerics.inputs.validation import check_integer
 from sparsemom.numerics.kernels import backends, coupled, renewal
+from sparsemom.numerics.kernels.characteristic_sums import default_threads
 from sparsemom.numerics.kernels.compiler import CompileError
 from sparsemom.numerics.kernels.run_cost import (
     MAX_HOURS,
@@ -171,6 +172,7 @@ def _coupled_c(rec, values, rows, steps, threads, run):
     if run["multipliers"]:
         return coupled.risk_c(rec, values, rows, steps, threads, **run)
     a = coupled.float_coefficients(rec, values, rows)
+    coupled.block_radius(a, default_threads(rows, steps + 1) if threads is None else threads)
     if coupled.converges(rec, values, rows, bounded_blocks=True, coefficients=a):
         return renewal.risk_renewal(rec, values, rows, steps, threads, run["initial"], a)
     return coupled.risk_c(rec, values, rows, steps, threads, **run)

@@ -23,11 +23,15 @@
  *
  * With POLY defined (entries polynomial in the per-mode parameters,
  * numerics/codegen/mode_polynomials.py) and every other argument one scalar, a step
- * instead computes the scalar coefficients C of its polynomials once and builds each
- * group's entries from C and the group's monomials, in registers:
- *   N_MODE_MONOMIALS, N_POLY_COEFFICIENTS, PER_MODE_ARGUMENT(j), POLY_COEFFICIENTS(a, C),
- *   MODE_MONOMIALS(arg, mono), POLY_STEP(mono, x, S, C), POLY_WEIGHTS(mono, x, C, s, r)
- *   (s += q . x, r += w . x): the per-mode coefficients are not read in this step. */
+ * instead computes the scalar coefficients C of its polynomials and the forcing
+ * F = C_c + C_u S once, and builds each group's entries from C and the group's monomials,
+ * in registers; the weighted sums come from one sum over modes per (monomial, entry) pair
+ * of the weights, T_p = sum_j mono_m x_i, combined with C once per step:
+ *   N_MODE_MONOMIALS, N_POLY_COEFFICIENTS, N_POLY_FORCING, N_WEIGHT_PAIRS,
+ *   PER_MODE_ARGUMENT(j), POLY_COEFFICIENTS(a, C), MODE_MONOMIALS(arg, mono),
+ *   POLY_FORCING(C, S, F), POLY_STEP(mono, x, C, F), POLY_MOMENTS(mono, x, T) (T += ...),
+ *   POLY_SUMS(C, T, s, r) (s = q . x, r = w . x): the per-mode coefficients are not read
+ *   in this step. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +43,12 @@
 #include "subnormals.h"
 
 #define SPARSEMOM_CAT2(a, b) a##b
+/* Partial sums per thread and step: s and r, or the pair sums T of the polynomial step. */
+#if defined(POLY) && N_WEIGHT_PAIRS > 2
+#define N_PARTIAL N_WEIGHT_PAIRS
+#else
+#define N_PARTIAL 2
+#endif
 #define SPARSEMOM_CAT(a, b) SPARSEMOM_CAT2(a, b)
 
 /* The arguments of group g, lane l from mode g * LANES + l (a padding lane repeats the
@@ -109,7 +119,7 @@ long KERNEL(long rows, long steps, const double *const *args, const long *stride
     vec *state = aligned_alloc(sizeof(vec), (size_t)groups * N_STATE * sizeof(vec));
     vec *base = multipliers
         ? aligned_alloc(sizeof(vec), (size_t)groups * N_ARGUMENTS * sizeof(vec)) : NULL;
-    double *partial = malloc((size_t)4 * threads * sizeof(double));
+    double *partial = malloc((size_t)2 * N_PARTIAL * threads * sizeof(double));
     if (!coef || !state || !partial || (multipliers && !base)) {
         free(coef); free(state); free(base); free(partial);
         return -2;
@@ -156,15 +166,27 @@ long KERNEL(long rows, long steps, const double *const *args, const long *stride
             s_vec += COUPLING_OF(k, x);
             r_vec += RISK_OF(k, x);
         }
-        partial[2 * tid] = SPARSEMOM_CAT(KERNEL, _lanes_sum)(s_vec);
-        partial[2 * tid + 1] = SPARSEMOM_CAT(KERNEL, _lanes_sum)(r_vec);
+        partial[N_PARTIAL * tid] = SPARSEMOM_CAT(KERNEL, _lanes_sum)(s_vec);
+        partial[N_PARTIAL * tid + 1] = SPARSEMOM_CAT(KERNEL, _lanes_sum)(r_vec);
+#ifdef POLY
+        double C[N_POLY_COEFFICIENTS];   /* the coefficients of the last polynomial step */
+#endif
 #pragma omp barrier
         for (long t = 0;; ++t) {
-            const double *mine = partial + (size_t)2 * threads * (t % 2);
+            const double *mine = partial + (size_t)N_PARTIAL * threads * (t % 2);
             double S = 0.0, R = 0.0;
+#ifdef POLY
+            if (poly && t > 0) {
+                double T[N_PARTIAL] = {0};
+                for (int i = 0; i < threads; ++i)
+                    for (int p = 0; p < N_PARTIAL; ++p)
+                        T[p] += mine[N_PARTIAL * i + p];
+                POLY_SUMS(C, T, &S, &R);
+            } else
+#endif
             for (int i = 0; i < threads; ++i) {
-                S += mine[2 * i];
-                R += mine[2 * i + 1];
+                S += mine[N_PARTIAL * i];
+                R += mine[N_PARTIAL * i + 1];
             }
             const int bad = !isfinite(R) || !isfinite(S);
             if (tid == 0) {
@@ -180,19 +202,27 @@ long KERNEL(long rows, long steps, const double *const *args, const long *stride
             r_vec = (vec){0};
 #ifdef POLY
             if (poly) {
-                double a[N_ARGUMENTS], C[N_POLY_COEFFICIENTS];
+                double a[N_ARGUMENTS], F[N_POLY_FORCING];
+                vec T[N_PARTIAL] = {{0}};
                 for (int j = 0; j < N_ARGUMENTS; ++j)
                     a[j] = mult ? args[j][0] * mult[j] : args[j][0];
                 POLY_COEFFICIENTS(a, C);
+                POLY_FORCING(C, S, F);
                 for (long g = g0; g < g1; ++g) {
                     vec *x = state + g * N_STATE;
                     const vec *mono = monos + g * N_MODE_MONOMIALS;
-                    POLY_STEP(mono, x, Sv, C);
-                    for (long l = rows - g * LANES; l < LANES; ++l)   /* padding lanes */
-                        for (int i = 0; i < N_STATE; ++i)
-                            x[i][l] = 0.0;
-                    POLY_WEIGHTS(mono, x, C, &s_vec, &r_vec);
+                    POLY_STEP(mono, x, C, F);
+                    if (g == groups - 1)   /* padding lanes */
+                        for (long l = rows - g * LANES; l < LANES; ++l)
+                            for (int i = 0; i < N_STATE; ++i)
+                                x[i][l] = 0.0;
+                    POLY_MOMENTS(mono, x, T);
                 }
+                double *next = partial + (size_t)N_PARTIAL * threads * ((t + 1) % 2);
+                for (int p = 0; p < N_PARTIAL; ++p)
+                    next[N_PARTIAL * tid + p] = SPARSEMOM_CAT(KERNEL, _lanes_sum)(T[p]);
+#pragma omp barrier
+                continue;
             } else
 #endif
             for (long g = g0; g < g1; ++g) {
@@ -204,9 +234,9 @@ long KERNEL(long rows, long steps, const double *const *args, const long *stride
                 s_vec += COUPLING_OF(k, x);
                 r_vec += RISK_OF(k, x);
             }
-            double *next = partial + (size_t)2 * threads * ((t + 1) % 2);
-            next[2 * tid] = SPARSEMOM_CAT(KERNEL, _lanes_sum)(s_vec);
-            next[2 * tid + 1] = SPARSEMOM_CAT(KERNEL, _lanes_sum)(r_vec);
+            double *next = partial + (size_t)N_PARTIAL * threads * ((t + 1) % 2);
+            next[N_PARTIAL * tid] = SPARSEMOM_CAT(KERNEL, _lanes_sum)(s_vec);
+            next[N_PARTIAL * tid + 1] = SPARSEMOM_CAT(KERNEL, _lanes_sum)(r_vec);
 #pragma omp barrier
         }
         SUBNORMALS_RESTORE(csr);

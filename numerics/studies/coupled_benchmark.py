@@ -32,6 +32,10 @@ def multiply_adds_per_mode_step(rec) -> int:
     return count
 
 
+#: Timed calls per case (the best is kept), each after one untimed call that compiles.
+REPEAT = 3
+
+
 def benchmark_coupled(modes: int = 10_000, steps: int = 2_000) -> list[tuple[str, float, str]]:
     """``(name, mode-steps/s, note)`` per case (module docstring).  Heavy ball with constant
     hyper-parameters goes through the renewal equation (its sums over modes by the blocks'
@@ -53,28 +57,37 @@ def benchmark_coupled(modes: int = 10_000, steps: int = 2_000) -> list[tuple[str
     recurrence_ops = 2 * 2 * n    # two sequences of n FMAs and n adds (characteristic_sums)
     rows, values = parameter_values(model, heavy, coupled=True)
     out = []
-    for threads in (1, cores):
-        exact_risk(model, heavy, 2, backend="c", threads=threads)
-        rate = work / best_seconds(lambda t=threads: exact_risk(model, heavy, steps,
-                                                                 backend="c", threads=t))
-        out.append((f"c, heavy ball, renewal, {threads} thread(s)", rate,
-                    f"{rate / (peak * threads / fma):.2f} of the limit at {fma} FMA per "
-                    f"mode-step; its characteristic recurrences do {recurrence_ops} "
-                    f"operations: {rate * recurrence_ops / (peak * threads):.2f} of the peak"))
+
+    def timed(name: str, run, note) -> None:
+        """One row per thread count: ``run(threads)`` timed after an untimed call that
+        compiles; the note ``note(rate, threads)``, and the speed-up over one thread."""
+        first = None
+        for threads in (1, cores):
+            run(threads, 2)
+            rate = work / best_seconds(lambda t=threads: run(t, steps), REPEAT)
+            first = first or rate
+            gain = f"; {rate / first:.2f}x the 1-thread run" if threads > 1 else ""
+            out.append((f"{name}, {threads} thread(s)", rate, note(rate, threads) + gain))
+
+    timed("c, heavy ball, renewal (the whole exact_risk call)",
+          lambda t, k: exact_risk(model, heavy, k, backend="c", threads=t),
+          lambda rate, t: f"{rate / (peak * t / fma):.2f} of the limit at {fma} FMA per "
+                          f"mode-step; its characteristic recurrences do {recurrence_ops} "
+                          f"operations: {rate * recurrence_ops / (peak * t):.2f} of the peak")
     a = float_coefficients(rec, values, rows)
     chi, starts, _ = characteristic_inputs(rec, values, rows, None, a, [a["coupling_weights"]])
-    for threads in (1, cores):
-        rate = work / best_seconds(lambda t=threads: sequence_sums(chi, starts, steps + 1, t))
-        out.append((f"c, its characteristic-sums kernel, {threads} thread(s)", rate,
-                    f"{rate / (peak * threads / fma):.2f} of the limit at {fma} FMA per "
-                    f"mode-step; {recurrence_ops} operations: "
-                    f"{rate * recurrence_ops / (peak * threads):.2f} of the peak"))
-    for threads in (1, cores):
-        rate = work / best_seconds(lambda t=threads: risk_c(rec, values, rows, steps, t))
-        out.append((f"c, heavy ball, direct, {threads} thread(s)", rate,
-                    f"{rate / (peak * threads / fma):.2f} of the limit ({fma} FMA per mode-step)"))
+    timed("c, its characteristic-sums kernel",
+          lambda t, k: sequence_sums(chi, starts, k + 1, t),
+          lambda rate, t: f"{rate / (peak * t / fma):.2f} of the limit at {fma} FMA per "
+                          f"mode-step; {recurrence_ops} operations: "
+                          f"{rate * recurrence_ops / (peak * t):.2f} of the peak")
+    ops = mode_polynomials(rec).operations_per_mode_step()
+    timed("c, heavy ball, direct", lambda t, k: risk_c(rec, values, rows, k, t),
+          lambda rate, t: f"{rate / (peak * t / fma):.2f} of the limit ({fma} FMA per "
+                          f"mode-step); its polynomial step does {ops} operations")
     exact_risk(model, dana, 2, backend="c", threads=1)
-    rate = work / best_seconds(lambda: exact_risk(model, dana, steps, backend="c", threads=1))
+    rate = work / best_seconds(lambda: exact_risk(model, dana, steps, backend="c", threads=1),
+                               REPEAT)
     ops = mode_polynomials(recursion_for(model, dana)).operations_per_mode_step()
     out.append(("c, DANA-decaying, direct, 1 thread", rate,
                 f"{rate / (peak / ops):.2f} of the limit at its {ops} operations per mode-step "

@@ -23,6 +23,8 @@ J. Pennington, "4+3 phases of compute-optimal neural scaling laws" (arXiv 2405.1
 
 from __future__ import annotations
 
+import math
+
 import mpmath
 import numpy as np
 
@@ -77,7 +79,7 @@ class GaussianCovariance(Model):
                 f"sigma2={float(self.sigma2):.6g})")
 
 
-def power_law_covariance(alpha, beta, d: int, sigma2=0) -> GaussianCovariance:
+def power_law_covariance(alpha, beta, d: int, sigma2=0, v=None) -> GaussianCovariance:
     r"""$\lambda_j = j^{-2\alpha}$, $R_{0,j} = j^{-2\beta}$ ($\theta^\ast_j = j^{-\beta}$,
     $\theta_0 = 0$), $j = 1, \dots, d$.  $2\alpha + 2\beta > 1$ keeps the initial risk
     $\tfrac12 \sum_j j^{-2\alpha - 2\beta}$ bounded as $d \to \infty$ (not required at
@@ -93,6 +95,13 @@ def power_law_covariance(alpha, beta, d: int, sigma2=0) -> GaussianCovariance:
         The number of modes.
     sigma2 : float
         $s^2 \ge 0$, the label-noise variance.
+    v : int, ``math.inf`` or None
+        The population's dimension $v \ge d$ when the model sees only the first $d$
+        coordinates of $x \in \mathbb{R}^v$: the rest of the target,
+        $\sum_{j>d} x_j \theta^\ast_j$, is Gaussian and independent of the first $d$, so it
+        is label noise of variance $\sum_{j=d+1}^{v} j^{-2\alpha-2\beta}$ (the Hurwitz zeta
+        $\zeta(2\alpha + 2\beta, d + 1)$ for $v = \infty$, which needs $2\alpha + 2\beta > 1$),
+        added to ``sigma2``. ``None``: $v = d$.
 
     Returns
     -------
@@ -102,9 +111,28 @@ def power_law_covariance(alpha, beta, d: int, sigma2=0) -> GaussianCovariance:
     alpha = check_real("alpha", alpha, lower=0, lower_open=True)
     beta = check_real("beta", beta)
     d = check_integer("d", d, minimum=1, maximum=MAX_DIMENSION)
+    sigma2 = check_real("sigma2", sigma2, lower=0)
+    tail = _tail_variance(alpha, beta, d, v)
     check_memory(f"a power-law covariance of d = {d} modes", MODE_BYTES * d)
     j = np.arange(1, d + 1, dtype=float)
-    return GaussianCovariance(j ** (-2 * alpha), R0=j ** (-2 * beta), sigma2=sigma2)
+    return GaussianCovariance(j ** (-2 * alpha), R0=j ** (-2 * beta), sigma2=sigma2 + tail)
+
+
+def _tail_variance(alpha: float, beta: float, d: int, v) -> float:
+    """``Σ_{j=d+1}^{v} j^{−2α−2β}``: the target beyond the ``d`` coordinates the model sees
+    (:func:`power_law_covariance`)."""
+    if v is None:
+        return 0.0
+    power = 2 * alpha + 2 * beta
+    if v == math.inf:
+        if not power > 1:
+            raise ValueError(f"v = inf needs 2*alpha + 2*beta > 1 (else the target's tail has "
+                             f"infinite variance); got {power:g}")
+        return float(mpmath.zeta(power, d + 1))
+    v = check_integer("v", v, minimum=d, maximum=MAX_DIMENSION)
+    if power == 1:
+        return float(mpmath.harmonic(v) - mpmath.harmonic(d))
+    return float(mpmath.zeta(power, d + 1) - mpmath.zeta(power, v + 1))
 
 
 class PowerLawRandomFeatures(GaussianCovariance):

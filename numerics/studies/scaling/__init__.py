@@ -1,0 +1,1 @@
+"""Scaling-law studies of Gaussian data with a power-law spectrum, from exact curves."""

@@ -35,6 +35,7 @@ COMMANDS = {
     "conflict": "sparsemom.numerics.cli.conflict",
     "sweep": "sparsemom.numerics.cli.sweep",
     "heatmap": "sparsemom.numerics.cli.heatmap",
+    "scaling": "sparsemom.numerics.cli.scaling",
     "apidocs": "sparsemom.numerics.cli.apidocs",
 }
 
@@ -56,6 +57,9 @@ SUMMARIES = {
               "table and figure"),
     "heatmap": ("optimal learning rate and risk at a horizon over (κ, γ), exact at finite d, "
                 "with the derived region boundaries; figure and CSV"),
+    "scaling": ("scaling laws of power-law data: exact SGD loss curves over sizes d = 2^k, one "
+                "point per phase, their parts, fitted vs predicted exponents, compute-optimal "
+                "frontier; figures, CSV, table (on Dask)"),
     "apidocs": "build the HTML API reference from the docstrings (pdoc)",
 }
 

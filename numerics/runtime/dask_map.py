@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import logging
+import os
 import socket
 import threading
 import time
@@ -109,10 +110,10 @@ def _identity(address: str, timeout: float) -> str:
     return reply.get("type", "no type") if isinstance(reply, dict) else "an unknown reply"
 
 
-def dask_map(func, tasks: list, scheduler, description: str) -> list:
+def dask_map(func, tasks: list, scheduler, description: str, on_result=None) -> list:
     """``[func(t) for t in tasks]`` on the cluster of ``scheduler`` (an address, a
-    ``LocalCluster`` or a ``Client``), results in task order; a :class:`ClusterError`
-    when the cluster cannot run them."""
+    ``LocalCluster`` or a ``Client``), results in task order (``on_result(i, value)`` called
+    here as each arrives); a :class:`ClusterError` when the cluster cannot run them."""
     from dask.distributed import Client
 
     own = not isinstance(scheduler, Client)  # an address or a cluster: connect, and close after
@@ -127,7 +128,10 @@ def dask_map(func, tasks: list, scheduler, description: str) -> list:
         results = [None] * len(tasks)
         for future in progress(_completed(client, futures, address, limit),
                                total=len(tasks), desc=description):
-            results[index[future.key]] = future.result()
+            i = index[future.key]
+            results[i] = future.result()
+            if on_result is not None:
+                on_result(i, results[i])
         return results
     except ClusterError:
         if own:  # the client's own log of the lost connection would repeat the error
@@ -138,6 +142,27 @@ def dask_map(func, tasks: list, scheduler, description: str) -> list:
     finally:
         if own:
             client.close()
+
+
+def dask_installed() -> bool:
+    """``dask.distributed`` can be imported (the ``dask`` extra is installed)."""
+    return importlib.util.find_spec("distributed") is not None
+
+
+@contextmanager
+def local_cluster(workers: int | None = None):
+    """A Dask ``LocalCluster`` of ``workers`` processes (default: every core), one thread
+    each and no dashboard, closed when the block ends."""
+    from dask.distributed import LocalCluster
+
+    with _quiet_client_log():
+        cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
+                               processes=True, dashboard_address=None)
+    try:
+        yield cluster
+    finally:
+        with _quiet_client_log():
+            cluster.close()
 
 
 @contextmanager

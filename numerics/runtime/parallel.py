@@ -36,30 +36,38 @@ def check_workers(workers: int | None) -> None:
 
 
 def parallel_map(func, tasks, scheduler: str | None = None, workers: int | None = None,
-                 description: str = "tasks") -> list:
+                 description: str = "tasks", on_result=None) -> list:
     """``[func(t) for t in tasks]`` in parallel.
 
     ``scheduler``: a ``dask.distributed`` scheduler address (``"tcp://host:8786"``)
     or a ``Client``/``LocalCluster``; ``None`` uses a local process pool of
     ``workers`` processes (default: all cores; :func:`check_workers` gives the range),
-    never more than there are tasks.  ``workers=1`` runs in-process.  On a cluster a
+    never more than there are tasks.  ``workers=1`` runs in-process.  ``on_result(i, value)``,
+    when given, is called in this process as each result arrives (a study keeps them as they
+    come, so an interrupted one resumes).  On a cluster a
     :class:`~sparsemom.numerics.runtime.dask_map.ClusterError` says when it cannot run the tasks
     (:func:`~sparsemom.numerics.runtime.dask_map.dask_map`).
     """
     tasks = list(tasks)
     check_workers(workers)
     if scheduler is not None:
-        return dask_map(func, tasks, scheduler, description)
+        return dask_map(func, tasks, scheduler, description, on_result)
     workers = min(workers or os.cpu_count() or 1, len(tasks))
-    if workers == 1 or len(tasks) <= 1:
-        return [func(t) for t in progress(tasks, desc=description)]
     results = [None] * len(tasks)
+    if workers == 1 or len(tasks) <= 1:
+        for i, task in enumerate(progress(tasks, desc=description)):
+            results[i] = func(task)
+            if on_result is not None:
+                on_result(i, results[i])
+        return results
     # a multiprocessing pool, because leaving its `with` block terminates the workers:
     # Ctrl-C (or an error) ends the map at once instead of waiting for running tasks
     with worker_pool(workers) as pool:
         done = pool.imap_unordered(_indexed, [(i, func, t) for i, t in enumerate(tasks)])
         for i, value in progress(done, total=len(tasks), desc=description):
             results[i] = value
+            if on_result is not None:
+                on_result(i, value)
     return results
 
 

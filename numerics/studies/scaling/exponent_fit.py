@@ -25,8 +25,9 @@ class ExponentFit:
     points: int
 
 
-#: Fewest points a window (and each of its halves) must hold.
-MIN_POINTS = 3
+#: Fewest points each part of the window must hold (a slope needs two), and the window.
+MIN_POINTS = 2
+MIN_WINDOW_POINTS = 4
 
 
 def fit_exponent(x, y, window: tuple[float, float]) -> ExponentFit:
@@ -57,9 +58,9 @@ def fit_exponent(x, y, window: tuple[float, float]) -> ExponentFit:
                          f"window {window!r} holds {np.count_nonzero(~(y[inside] > 0))} "
                          "non-positive or non-finite values")
     lx, ly = np.log(x[inside]), np.log(y[inside])
-    if lx.size < 2 * MIN_POINTS:
+    if lx.size < MIN_WINDOW_POINTS:
         raise ValueError(f"window {window!r} holds {lx.size} points; a fit and its halves "
-                         f"need at least {2 * MIN_POINTS}")
+                         f"need at least {MIN_WINDOW_POINTS}")
     slope = _slope(lx, ly)
     a, b = np.log(lo), np.log(hi)
     quarter = (b - a) / 4

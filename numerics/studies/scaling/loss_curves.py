@@ -81,10 +81,12 @@ class CurveTask:
 @dataclass(frozen=True)
 class CurveResult:
     """The parts of one exact curve (:class:`~sparsemom.numerics.studies.scaling.risk_parts.RiskParts`
-    as arrays), its learning rate, and the seconds it took."""
+    as arrays), its learning rate, the problem's smallest eigenvalue ``λ_min``, and the seconds
+    it took."""
 
     task: CurveTask
     lr: float
+    smallest_eigenvalue: float
     steps: np.ndarray
     parts: dict = field(repr=False)
     seconds: float = 0.0
@@ -128,7 +130,8 @@ def run_curve(task: CurveTask) -> CurveResult:
     steps = horizon_grid(model, lr, task.horizons)
     parts = risk_parts(model, Optimizer("sgd", lr=lr, batch=task.batch), steps, TOLERANCE)
     arrays = {name: np.array(parts.part(name)) for name in PARTS}
-    return CurveResult(task, lr, steps, arrays, time.perf_counter() - start)
+    return CurveResult(task, lr, float(np.min(model.values[eigenvalue])), steps, arrays,
+                       time.perf_counter() - start)
 
 
 def curve_tasks(problem: str, points=PHASE_POINTS, dims=tuple(2 ** k for k in range(6, 15)),

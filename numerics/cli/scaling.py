@@ -1,0 +1,127 @@
+"""``sparsemom scaling``: exact SGD loss curves of power-law data over a family of sizes, one
+point per phase; their parts, fitted exponents against the predicted ones, and the
+compute-optimal frontier."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from sparsemom.numerics.inputs.arguments import integer_in, output_dir
+from sparsemom.numerics.runtime.dask_map import (
+    ClusterError,
+    dask_installed,
+    local_cluster,
+    reachable_scheduler,
+)
+from sparsemom.numerics.runtime.parallel import max_workers
+from sparsemom.numerics.studies.output import default_output_dir
+from sparsemom.numerics.studies.scaling.exponents import exponent_rows, rows_markdown
+from sparsemom.numerics.studies.scaling.loss_curves import PHASE_POINTS, PROBLEMS, curve_tasks
+from sparsemom.numerics.studies.scaling.study import run_curves, write_study
+
+DESCRIPTION = __doc__.split("``: ", 1)[1].replace("\n", " ")
+
+#: log₂ of the sizes per problem: the default (quick) family, the ``--full`` one, and the
+#: largest accepted (random features need the SVD of a 4d × d matrix).
+SIZES = {"power-law": ((6, 14), (6, 16), 20), "random-features": ((6, 10), (6, 12), 13)}
+#: ``--scheduler`` value for a Dask LocalCluster of ``--workers`` processes.
+LOCAL = "local"
+
+
+def size_range(text: str) -> tuple[int, int]:
+    """``K1:K2`` (``1 ≤ K1``, ``K1 + 2 ≤ K2 ≤ 20``): the sizes ``d = 2^K1 … 2^K2``."""
+    try:
+        first, last = (int(part) for part in text.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected K1:K2, two integers (sizes 2^K1 … 2^K2); "
+                                         f"got {text!r}") from None
+    if not 1 <= first and first + 2 <= last <= 20:
+        raise argparse.ArgumentTypeError(f"expected 1 <= K1 and K1 + 2 <= K2 <= 20 (at least 3 "
+                                         f"sizes for a frontier); got {text!r}")
+    return first, last
+
+
+def phase_names(text: str) -> tuple[str, ...]:
+    """Comma-separated phase names of the study's points."""
+    known = [p.phase for p in PHASE_POINTS]
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    bad = [n for n in names if n not in known]
+    if not names or bad:
+        raise argparse.ArgumentTypeError(f"expected phase names among {', '.join(known)}; "
+                                         f"got {text!r}")
+    return names
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--problem", choices=PROBLEMS, default="power-law",
+                        help="the truncated power law (first d coordinates of an infinite "
+                        "population) or power-law random features (v = 4d)")
+    parser.add_argument("--phases", type=phase_names, default=None,
+                        help="comma-separated phases (default: every phase: "
+                        f"{', '.join(p.phase for p in PHASE_POINTS)})")
+    parser.add_argument("--sizes", type=size_range, default=None,
+                        help="K1:K2, sizes d = 2^K1 … 2^K2 (default: power-law 6:14, "
+                        "random-features 6:10; with --full 6:16 and 6:12)")
+    parser.add_argument("--full", action="store_true", help="the paper-size family of sizes")
+    parser.add_argument("--batch", type=integer_in(1, 1024), default=1, help="batch size B")
+    parser.add_argument("--seed", type=integer_in(0, 2**32 - 1), default=0,
+                        help="seed of the random features")
+    parser.add_argument("--scheduler", default=None,
+                        help=f"Dask scheduler address, e.g. tcp://host:8786, or '{LOCAL}' for a "
+                        "Dask LocalCluster (default: a LocalCluster when Dask is installed, "
+                        "else a local process pool)")
+    parser.add_argument("--workers", type=integer_in(1, max_workers()), default=None,
+                        help=f"local processes, at most {max_workers()} (default: all cores)")
+    parser.add_argument("--out", type=output_dir, default=default_output_dir("scaling"),
+                        help="output directory")
+    parser.add_argument("--cache", type=output_dir, default=None,
+                        help="folder of the curves kept by key, so that an interrupted study "
+                        "resumes (default: OUT/cache)")
+    parser.add_argument("--no-cache", action="store_true", help="keep no curves")
+
+
+def validate(args) -> None:
+    """The sizes within the problem's limit; a named scheduler answers before the study."""
+    quick, full, top = SIZES[args.problem]
+    args.sizes = args.sizes or (full if args.full else quick)
+    if args.sizes[1] > top:
+        raise ValueError(f"--sizes for {args.problem} must end at K2 <= {top}; got "
+                         f"{args.sizes[0]}:{args.sizes[1]}")
+    if args.scheduler == LOCAL and not dask_installed():
+        raise ValueError("--scheduler local needs Dask: pip install 'sparsemom[dask]'")
+    if args.scheduler not in (None, LOCAL):
+        reachable_scheduler(args.scheduler)
+
+
+def run(args) -> int:
+    points = [p for p in PHASE_POINTS if args.phases is None or p.phase in args.phases]
+    dims = [2**k for k in range(args.sizes[0], args.sizes[1] + 1)]
+    tasks = curve_tasks(args.problem, points, dims, args.batch, args.seed)
+    cache = None if args.no_cache else (args.cache or args.out / "cache")
+    scheduler = args.scheduler
+    if scheduler is None and dask_installed():
+        scheduler = LOCAL
+    try:
+        if scheduler == LOCAL:
+            with local_cluster(args.workers) as cluster:
+                run_ = run_curves(tasks, cluster, args.workers, cache)
+        else:
+            run_ = run_curves(tasks, scheduler, args.workers, cache)
+    except ClusterError as exc:
+        print(f"sparsemom scaling: error: {exc}", file=sys.stderr)
+        return 1
+    start = time.perf_counter()
+    rows = exponent_rows(run_.results)
+    fitting = time.perf_counter() - start
+    paths = write_study(run_.results, args.out, rows)
+    writing = time.perf_counter() - start - fitting
+    print(rows_markdown(rows))
+    computing = sum(r.seconds for r in run_.results)
+    print(f"\n{len(tasks)} curves ({run_.cached} from the cache) in {run_.seconds:.1f} s "
+          f"on {scheduler or 'a process pool'} ({computing:.1f} s of curves in all); "
+          f"fits {fitting:.1f} s; figures and tables {writing:.1f} s")
+    for path in paths:
+        print(path)
+    return 0

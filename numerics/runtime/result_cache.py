@@ -1,0 +1,54 @@
+"""Results of pure tasks kept on disk by key, so that an interrupted study resumes.
+
+One pickle per key in a folder, written atomically as each result arrives
+(:func:`~sparsemom.numerics.runtime.atomic.atomic_path`): a study killed at any moment leaves
+whole files only, and its next run computes just the keys that are missing. A file records
+the ``schema`` it was written under (the study's name and the package version by default);
+one written under another schema, or that does not unpickle, is treated as missing and
+overwritten.
+"""
+
+from __future__ import annotations
+
+import pickle
+import re
+from pathlib import Path
+
+from sparsemom.numerics.runtime.atomic import atomic_path
+from sparsemom.numerics.version import __version__
+
+#: What a key may hold: it names a file.
+KEY = re.compile(r"[A-Za-z0-9._+-]{1,200}")
+
+
+class ResultCache:
+    """``get``/``put`` of picklable results by key in ``folder`` (module docstring)."""
+
+    def __init__(self, folder, schema: str):
+        self.folder = Path(folder)
+        self.schema = f"{schema} {__version__}"
+
+    def path(self, key: str) -> Path:
+        """The file of ``key`` (a ``ValueError`` unless it is a plain file name)."""
+        if not KEY.fullmatch(key):
+            raise ValueError(f"key must be 1-200 letters, digits or ._+-; got {key!r}")
+        return self.folder / f"{key}.pickle"
+
+    def get(self, key: str):
+        """The result kept for ``key``, or ``None``."""
+        path = self.path(key)
+        try:
+            with open(path, "rb") as file:
+                schema, value = pickle.load(file)
+        except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError,
+                AttributeError, ImportError):
+            return None
+        return value if schema == self.schema else None
+
+    def put(self, key: str, value) -> None:
+        """Keep ``value`` for ``key`` (atomically)."""
+        path = self.path(key)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path) as tmp:
+            with open(tmp, "wb") as file:
+                pickle.dump((self.schema, value), file, protocol=pickle.HIGHEST_PROTOCOL)

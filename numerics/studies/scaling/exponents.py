@@ -1,0 +1,149 @@
+"""Measured exponents of a family of exact curves against the predicted ones.
+
+Per problem and phase point, from the curves of every size ``d`` of the family:
+
+* the time exponents of the forcing and of the noise-kernel part, fitted at the largest
+  ``d`` on the window ``[10/η, 0.1/(η λ_min)]`` of steps (past the first steps, before the
+  slowest mode is learnt); predicted: the forcing ``(2α + 2β − 1)/(2α)``
+  (:func:`~sparsemom.derivations.limits.power_law_phases.spectral_decay`), the kernel part
+  ``min`` of that and the kernel's own ``(4α − 1)/(2α)`` (derived: ``(K ∗ S)(t) ≈ (Σ K) S(t) +
+  (Σ S) K(t)`` for a summable kernel, ``2α > 1``);
+* the floor's exponent in ``d`` (the problem's floor term), fitted over the family;
+* the compute-optimal ``η`` and ``ξ`` from the frontier
+  (:mod:`~sparsemom.numerics.studies.scaling.frontier`), predicted by
+  :func:`~sparsemom.derivations.limits.power_law_phases.compute_optimal` where ``2α > 1``.
+
+A quantity whose window holds too few points is reported without a measurement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import pandas as pd
+import sympy as sp
+
+from sparsemom.derivations.limits.power_law_phases import (
+    alpha,
+    beta,
+    compute_optimal,
+    random_features_terms,
+    spectral_decay,
+    truncated_power_law_terms,
+)
+from sparsemom.numerics.studies.scaling.exponent_fit import fit_exponent
+from sparsemom.numerics.studies.scaling.frontier import compute_frontier
+
+#: The steps of the time window, in units of ``1/η`` (start) and ``1/(η λ_min)`` (end).
+WINDOW = (10.0, 0.1)
+
+
+@dataclass(frozen=True)
+class ExponentRow:
+    """One quantity of one phase point: predicted (``None``: no prediction; ``source`` says
+    where it comes from) and measured (``None``: the window holds too few points) with its
+    window error, over the sizes ``dims``."""
+
+    problem: str
+    phase: str
+    alpha: float
+    beta: float
+    quantity: str
+    predicted: float | None
+    source: str
+    measured: float | None
+    error: float | None
+    window: str
+    dims: str
+
+
+def terms_of(problem: str):
+    """The loss terms the problem's predictions come from."""
+    return random_features_terms() if problem == "random-features" else truncated_power_law_terms()
+
+
+def exponent_rows(results) -> list[ExponentRow]:
+    """Every :class:`ExponentRow` of the curve results (one group per problem and point)."""
+    groups: dict = {}
+    for r in results:
+        groups.setdefault((r.task.problem, r.task.point), []).append(r)
+    rows = []
+    for (problem, point), group in groups.items():
+        group = sorted(group, key=lambda r: r.task.d)
+        rows += _group_rows(problem, point, group)
+    return rows
+
+
+def _group_rows(problem, point, group) -> list[ExponentRow]:
+    """The rows of one problem and phase point, its curves sorted by ``d``."""
+    a, b = Fraction(str(point.alpha)), Fraction(str(point.beta))
+    where = {alpha: sp.Rational(a.numerator, a.denominator),
+             beta: sp.Rational(b.numerator, b.denominator)}
+    dims = [r.task.d for r in group]
+    span = f"{dims[0]}-{dims[-1]}"
+    above = 2 * a > 1
+    terms = terms_of(problem)
+    source = "4+3" if problem == "random-features" else "derived"
+
+    def row(quantity, predicted, origin, fit, sizes) -> ExponentRow:
+        cited = "" if predicted is None else (
+            "4+3 (Table 1/2, recalled)" if origin == "4+3" else origin)
+        return ExponentRow(problem, point.phase, point.alpha, point.beta, quantity,
+                           predicted, cited, *fit, sizes)
+
+    largest = group[-1]
+    window = (WINDOW[0] / largest.lr, WINDOW[1] / (largest.lr * largest.smallest_eigenvalue))
+    forcing = float(spectral_decay(2 * alpha + 2 * beta).subs(where))
+    kernel_own = float(spectral_decay(4 * alpha).subs(where))
+    floor_term = next(t for t in terms if t.name == "F0")
+    floor = float(sp.piecewise_fold(sp.sympify(floor_term.dimension_exponent)).subs(where))
+    frontier = compute_frontier(dims, [r.steps for r in group], [r.total for r in group],
+                                group[0].task.batch)
+    optimum = compute_optimal(terms, a, b) if above else None
+    f = frontier.flops
+    flops = (f[0], f[-1]) if f.size >= 2 else (1.0, 1.0)
+    at = f"d = {dims[-1]}"
+    return [
+        row("forcing time exponent", forcing, source,
+            _fit(largest.steps, largest.parts["forcing"], window), at),
+        row("noise-kernel part time exponent", min(forcing, kernel_own) if above else None,
+            "derived", _fit(largest.steps, largest.parts["kernel"], window), at),
+        row("floor d exponent", floor, floor_term.source,
+            _fit(dims, [float(r.parts["floor"][0]) for r in group], (dims[0], dims[-1])), span),
+        row("compute-optimal loss exponent eta", float(optimum.eta) if optimum else None,
+            source, _fit(f, frontier.loss, flops), span),
+        row("optimal size exponent xi", float(optimum.xi) if optimum else None, source,
+            _fit(f, 1 / frontier.size if f.size else f, flops), span),
+    ]
+
+
+def _fit(x, y, window) -> tuple:
+    """``(exponent, error, window text)`` of :func:`fit_exponent` (``y ∝ x^{−e}``), or
+    ``(None, None, window text)`` when the window cannot be fitted."""
+    lo, hi = window
+    text = f"{lo:.3g}-{hi:.3g}"
+    try:
+        fit = fit_exponent(x, y, window)
+    except ValueError:
+        return None, None, text
+    return fit.exponent, fit.error, text
+
+
+def rows_table(rows):
+    """The rows as a ``DataFrame`` (one row per quantity)."""
+    return pd.DataFrame([r.__dict__ for r in rows])
+
+
+def rows_markdown(rows) -> str:
+    """The rows as a Markdown table: phase, quantity, predicted, measured ± error, window,
+    sizes."""
+    lines = ["| problem | phase (α, β) | quantity | predicted | measured | window | d |",
+             "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        predicted = "—" if r.predicted is None else f"{r.predicted:.3f}"
+        measured = ("too few points in the window" if r.measured is None
+                    else f"{r.measured:.3f} ± {r.error:.3f}")
+        lines.append(f"| {r.problem} | {r.phase} ({r.alpha:g}, {r.beta:g}) | {r.quantity} | "
+                     f"{predicted} | {measured} | {r.window} | {r.dims} |")
+    return "\n".join(lines)

@@ -1,0 +1,155 @@
+"""Figures of a loss-curve study: the curves with their parts, the compute-optimal frontier.
+
+Panels follow :mod:`sparsemom.numerics.runtime.plotting` (``plot_*(…, ax=None)``); the
+figures are written with their tidy data (one row per plotted point, the problem's and
+phase's parameters in columns).
+"""
+
+from __future__ import annotations
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+
+from sparsemom.numerics.runtime.figure_files import write_figure
+from sparsemom.numerics.runtime.plotting import axes_or_new, new_figure
+from sparsemom.numerics.studies.scaling.frontier import compute_frontier
+from sparsemom.numerics.studies.scaling.risk_parts import PARTS
+
+#: How each part is drawn for the largest model of a panel.
+PART_STYLES = {"forcing": ("forcing (target)", "--", "black"),
+               "kernel": ("noise kernel", ":", "black"),
+               "label_noise": ("label noise", "-.", "black"),
+               "floor": ("floor $R_\\infty$", "-", "0.55")}
+#: The lowest risk shown, as a fraction of the smallest total risk of a panel (the parts
+#: fall exponentially once the slowest mode is learnt; below this they only squash the
+#: curves).
+SHOWN_BELOW_FLOOR = 0.03
+
+
+def _groups(results) -> dict:
+    """The results by (problem, phase point), each sorted by ``d``."""
+    groups: dict = {}
+    for r in results:
+        groups.setdefault((r.task.problem, r.task.point), []).append(r)
+    return {k: sorted(v, key=lambda r: r.task.d) for k, v in groups.items()}
+
+
+def _colours(dims):
+    """A colour per size, dark (small ``d``) to light (large)."""
+    cmap = mpl.colormaps["viridis"]
+    return [cmap(0.9 * i / max(len(dims) - 1, 1)) for i in range(len(dims))]
+
+
+def plot_loss_curves(group, *, ax=None):
+    """The total risk of every size of one phase point against steps, and the parts of the
+    largest size (forcing, noise kernel, label noise, floor)."""
+    ax = axes_or_new(ax)
+    for r, colour in zip(group, _colours([r.task.d for r in group])):
+        keep = r.steps > 0
+        ax.loglog(r.steps[keep], r.total[keep], color=colour, lw=1.2, label=f"d = {r.task.d}")
+    largest = group[-1]
+    keep = largest.steps > 0
+    for name in PARTS:
+        values = np.broadcast_to(largest.parts[name], largest.steps.shape)[keep]
+        label, style, colour = PART_STYLES[name]
+        positive = values > 0
+        if positive.any():
+            ax.loglog(largest.steps[keep][positive], values[positive], color=colour, lw=1,
+                      ls=style, label=f"{label}, d = {largest.task.d}")
+    lowest = min(float(np.min(r.total)) for r in group)
+    ax.set_ylim(bottom=SHOWN_BELOW_FLOOR * lowest)
+    p = largest.task.point
+    ax.set_title(f"{p.phase}: α = {p.alpha:g}, β = {p.beta:g}")
+    ax.set_xlabel("steps t")
+    ax.set_ylabel("risk")
+    return ax
+
+
+def plot_frontier(group, *, ax=None, rows=()):
+    """Every size's risk against compute ``f = d B t``, the frontier ``min_d`` and the fitted
+    and predicted ``f^{−η}`` (from ``rows``, :func:`~sparsemom.numerics.studies.scaling.exponents.exponent_rows`)."""
+    ax = axes_or_new(ax)
+    dims = [r.task.d for r in group]
+    batch = group[0].task.batch
+    for r, colour in zip(group, _colours(dims)):
+        keep = r.steps > 0
+        ax.loglog(r.task.d * batch * r.steps[keep], r.total[keep], color=colour, lw=1,
+                  label=f"d = {r.task.d}")
+    frontier = compute_frontier(dims, [r.steps for r in group], [r.total for r in group], batch)
+    if frontier.flops.size:
+        ax.loglog(frontier.flops, frontier.loss, color="black", lw=2.5, alpha=0.6,
+                  label="frontier")
+        eta = next((r for r in rows if r.quantity.startswith("compute-optimal")), None)
+        middle = frontier.flops.size // 2
+        f0, p0 = frontier.flops[middle], frontier.loss[middle]
+        for value, style, text in ((eta and eta.measured, "r--", "fitted"),
+                                   (eta and eta.predicted, "b:", "predicted")):
+            if value is not None:
+                ax.loglog(frontier.flops, p0 * (frontier.flops / f0) ** -value, style, lw=1.2,
+                          label=f"{text} η = {value:.3f}")
+    p = group[0].task.point
+    ax.set_title(f"{p.phase}: α = {p.alpha:g}, β = {p.beta:g}")
+    ax.set_xlabel("compute f = d·B·t")
+    ax.set_ylabel("risk")
+    return ax
+
+
+def _panels(groups):
+    """A figure with one panel per group (three columns)."""
+    columns = min(3, len(groups))
+    rows = -(-len(groups) // columns)
+    fig = new_figure((5.2 * columns, 4.2 * rows))
+    return fig, [fig.add_subplot(rows, columns, i + 1) for i in range(len(groups))]
+
+
+def _parameters(r) -> dict:
+    p = r.task.point
+    return dict(problem=r.task.problem, phase=p.phase, alpha=p.alpha, beta=p.beta, d=r.task.d,
+                batch=r.task.batch, seed=r.task.seed, lr=r.lr)
+
+
+def curves_table(results) -> pd.DataFrame:
+    """One row per curve, step and part (``total`` included): the data of both figures."""
+    frames = []
+    for r in results:
+        for name in (*PARTS, "total"):
+            values = r.total if name == "total" else np.broadcast_to(r.parts[name], r.steps.shape)
+            frames.append(pd.DataFrame({**_parameters(r), "part": name, "t": r.steps,
+                                        "flops": r.task.d * r.task.batch * r.steps,
+                                        "risk": values}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def loss_curves_figure(results, out) -> list:
+    """``loss_curves.png``/``.pdf`` and its data: :func:`plot_loss_curves` per phase point."""
+    groups = _groups(results)
+    fig, axes = _panels(groups)
+    for ax, group in zip(axes, groups.values()):
+        plot_loss_curves(group, ax=ax)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=min(7, len(labels)), fontsize=8)
+    problem = next(iter(groups))[0]
+    fig.suptitle(f"Exact SGD risk, {problem}: every size, and the parts of the largest")
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    return write_figure(fig, out, "loss_curves", table=curves_table(results))
+
+
+def frontier_figure(results, rows, out) -> list:
+    """``frontier.png``/``.pdf`` and its data: :func:`plot_frontier` per phase point."""
+    groups = _groups(results)
+    fig, axes = _panels(groups)
+    for ax, (key, group) in zip(axes, groups.items()):
+        mine = [r for r in rows if (r.problem, r.phase) == (key[0], key[1].phase)]
+        plot_frontier(group, ax=ax, rows=mine)
+        handles, labels = ax.get_legend_handles_labels()
+        own = [(h, t) for h, t in zip(handles, labels) if not t.startswith("d =")]
+        if own:
+            ax.legend(*zip(*own), fontsize=7, loc="lower left")
+    handles, labels = axes[0].get_legend_handles_labels()
+    sizes = [(h, t) for h, t in zip(handles, labels) if t.startswith("d =")]
+    fig.legend(*zip(*sizes), loc="lower center", ncol=len(sizes), fontsize=8)
+    fig.suptitle(f"Compute-optimal frontier, {next(iter(groups))[0]}")
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    table = curves_table(results)
+    return write_figure(fig, out, "frontier", table=table[table.part == "total"])

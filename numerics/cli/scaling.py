@@ -26,8 +26,9 @@ DESCRIPTION = __doc__.split("``: ", 1)[1].replace("\n", " ")
 #: log₂ of the sizes per problem: the default (quick) family, the ``--full`` one, and the
 #: largest accepted (random features need the SVD of a 4d × d matrix).
 SIZES = {"power-law": ((6, 14), (6, 16), 20), "random-features": ((6, 10), (6, 12), 13)}
-#: ``--scheduler`` value for a Dask LocalCluster of ``--workers`` processes.
-LOCAL = "local"
+#: ``--scheduler`` values for a Dask LocalCluster and for a local process pool, each of
+#: ``--workers`` processes.
+LOCAL, POOL = "local", "pool"
 
 
 def size_range(text: str) -> tuple[int, int]:
@@ -37,7 +38,7 @@ def size_range(text: str) -> tuple[int, int]:
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected K1:K2, two integers (sizes 2^K1 … 2^K2); "
                                          f"got {text!r}") from None
-    if not 1 <= first and first + 2 <= last <= 20:
+    if not (1 <= first and first + 2 <= last <= 20):
         raise argparse.ArgumentTypeError(f"expected 1 <= K1 and K1 + 2 <= K2 <= 20 (at least 3 "
                                          f"sizes for a frontier); got {text!r}")
     return first, last
@@ -69,9 +70,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--seed", type=integer_in(0, 2**32 - 1), default=0,
                         help="seed of the random features")
     parser.add_argument("--scheduler", default=None,
-                        help=f"Dask scheduler address, e.g. tcp://host:8786, or '{LOCAL}' for a "
-                        "Dask LocalCluster (default: a LocalCluster when Dask is installed, "
-                        "else a local process pool)")
+                        help=f"Dask scheduler address, e.g. tcp://host:8786; '{LOCAL}' for a "
+                        f"Dask LocalCluster; '{POOL}' for a local process pool (default: "
+                        f"'{LOCAL}' when Dask is installed, else '{POOL}')")
     parser.add_argument("--workers", type=integer_in(1, max_workers()), default=None,
                         help=f"local processes, at most {max_workers()} (default: all cores)")
     parser.add_argument("--out", type=output_dir, default=default_output_dir("scaling"),
@@ -91,7 +92,7 @@ def validate(args) -> None:
                          f"{args.sizes[0]}:{args.sizes[1]}")
     if args.scheduler == LOCAL and not dask_installed():
         raise ValueError("--scheduler local needs Dask: pip install 'sparsemom[dask]'")
-    if args.scheduler not in (None, LOCAL):
+    if args.scheduler not in (None, LOCAL, POOL):
         reachable_scheduler(args.scheduler)
 
 
@@ -100,15 +101,14 @@ def run(args) -> int:
     dims = [2**k for k in range(args.sizes[0], args.sizes[1] + 1)]
     tasks = curve_tasks(args.problem, points, dims, args.batch, args.seed)
     cache = None if args.no_cache else (args.cache or args.out / "cache")
-    scheduler = args.scheduler
-    if scheduler is None and dask_installed():
-        scheduler = LOCAL
+    scheduler = args.scheduler or (LOCAL if dask_installed() else POOL)
     try:
         if scheduler == LOCAL:
             with local_cluster(args.workers) as cluster:
                 run_ = run_curves(tasks, cluster, args.workers, cache)
         else:
-            run_ = run_curves(tasks, scheduler, args.workers, cache)
+            run_ = run_curves(tasks, None if scheduler == POOL else scheduler, args.workers,
+                              cache)
     except ClusterError as exc:
         print(f"sparsemom scaling: error: {exc}", file=sys.stderr)
         return 1
@@ -120,7 +120,8 @@ def run(args) -> int:
     print(rows_markdown(rows))
     computing = sum(r.seconds for r in run_.results)
     print(f"\n{len(tasks)} curves ({run_.cached} from the cache) in {run_.seconds:.1f} s "
-          f"on {scheduler or 'a process pool'} ({computing:.1f} s of curves in all); "
+          f"on {'a process pool' if scheduler == POOL else scheduler} ({computing:.1f} s of "
+          "curves in all); "
           f"fits {fitting:.1f} s; figures and tables {writing:.1f} s")
     for path in paths:
         print(path)

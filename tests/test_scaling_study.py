@@ -1,0 +1,299 @@
+"""Scaling-law studies from exact curves (``numerics/studies/scaling``): the risk's parts,
+exponent fits, the compute-optimal frontier, the study's cache and its command line."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+import time
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from sparsemom.derivations.definitions.covariance import eigenvalue
+from sparsemom.numerics import Optimizer, exact_risk
+from sparsemom.numerics.cli.main import main
+from sparsemom.numerics.inputs.spectra import (
+    GaussianCovariance,
+    PowerLawRandomFeatures,
+    power_law_covariance,
+)
+from sparsemom.numerics.runtime.result_cache import ResultCache
+from sparsemom.numerics.studies.scaling.exponent_fit import fit_exponent
+from sparsemom.numerics.studies.scaling.exponents import exponent_rows
+from sparsemom.numerics.studies.scaling.frontier import compute_frontier
+from sparsemom.numerics.studies.scaling.loss_curves import (
+    PHASE_POINTS,
+    CurveTask,
+    curve_tasks,
+    run_curve,
+)
+from sparsemom.numerics.studies.scaling.risk_parts import risk_parts, without_label_noise
+from sparsemom.numerics.studies.scaling.study import run_curves
+
+RULES = [("sgd", dict(lr=0.3)), ("heavy-ball", dict(lr=0.1, beta=0.6)),
+         ("nesterov", dict(lr=0.1, beta=0.5)), ("dana", dict(lr=0.2, g3=0.02, delta=0.3))]
+
+
+# -- the parts -------------------------------------------------------------------------------
+@pytest.mark.parametrize("name,hyper", RULES)
+def test_the_parts_add_up_to_the_exact_risk(name, hyper):
+    """Forcing + noise kernel + label noise + floor = ``exact_risk`` + ``R_∞`` at every step,
+    on random features (label noise from the residual) with ``B = 2``."""
+    model = PowerLawRandomFeatures(1.0, 0.7, 48, 24, seed=1)
+    opt = Optimizer(name, batch=2, **hyper)
+    steps = np.arange(0, 301, 7)
+    parts = risk_parts(model, opt, steps)
+    curve = exact_risk(model, opt, 300, backend="numpy")
+    np.testing.assert_allclose(parts.total - parts.floor, curve[steps], rtol=1e-10)
+    assert parts.floor == model.risk_floor > 0
+    assert abs(parts.kernel[0]) <= 1e-15 * parts.total[0] and parts.label_noise[0] == 0
+
+
+def test_the_label_noise_part_is_exactly_what_the_noise_adds():
+    """The premise of the split, in rationals: the risk is affine in the initial state and in
+    ``s²``, so the risk with label noise minus the risk without equals the risk of the noise
+    alone (``R_0 = 0``); the float part equals it."""
+    lam = [Fraction(1), Fraction(1, 2), Fraction(1, 5)]
+    r0 = [Fraction(1), Fraction(1, 3), Fraction(1, 7)]
+    opt = Optimizer("heavy-ball", lr=Fraction(1, 4), beta=Fraction(1, 2), batch=2)
+    noisy = GaussianCovariance(lam, R0=r0, sigma2=Fraction(1, 10))
+    quiet = GaussianCovariance(lam, R0=r0, sigma2=0)
+    alone = GaussianCovariance(lam, R0=0, sigma2=Fraction(1, 10))
+    with_noise, without, noise = (exact_risk(m, opt, 6, backend="exact")
+                                  for m in (noisy, quiet, alone))
+    assert [a - b for a, b in zip(with_noise, without)] == list(noise)
+    parts = risk_parts(noisy, opt, range(7))
+    np.testing.assert_allclose(parts.label_noise, [float(x) for x in noise], rtol=1e-12,
+                               atol=1e-15)
+
+
+def test_the_sgd_forcing_and_kernel_are_the_renewal_equation():
+    """SGD on Gaussian modes from the definition: a sample's gradient on mode ``j`` is
+    ``x_j(x_j e_j + z_j)`` with ``x_j ~ N(0, λ_j)`` and ``z_j`` the other modes' prediction
+    error (variance ``ϱ_j = S − λ_j e_j²``), so with ``E x⁴ = 3λ²`` the batch mean has
+    ``E g² = λ²e²(1 + 1/B) + λS/B`` and ``E e'² = a_j e² + u_j S``, ``a_j = (1 − ηλ_j)² +
+    η²λ_j²/B``, ``u_j = η²λ_j/B``. Hence the forcing ``F_k = Σ_j (λ_j/2) a_j^k R0_j`` and the
+    risk ``r = F + K ∗ (2r)`` with ``K_m = Σ_j (λ_j/2) a_j^m u_j``."""
+    model = power_law_covariance(1.0, 0.6, 40)
+    lr, batch = 0.4, 3
+    parts = risk_parts(model, Optimizer("sgd", lr=lr, batch=batch), range(121))
+    lam, r0 = model.values[eigenvalue], model.R0
+    a = (1 - lr * lam) ** 2 + lr**2 * lam**2 / batch
+    u = lr**2 * lam / batch
+    forcing = np.array([np.sum(lam / 2 * a**k * r0) for k in range(121)])
+    np.testing.assert_allclose(parts.forcing, forcing, rtol=1e-12)
+    kernel = np.array([np.sum(lam / 2 * a**m * u) for m in range(121)])
+    risk = parts.forcing + parts.kernel
+    for k in range(1, 121):
+        assert parts.kernel[k] == pytest.approx(np.dot(kernel[:k][::-1], 2 * risk[:k]),
+                                                rel=1e-10)
+
+
+def test_the_parts_at_a_billion_steps_are_the_floor_and_the_noise():
+    """Far past every timescale the target's parts are gone and the risk is the floor plus
+    the stationary label-noise excess; no step is iterated."""
+    model = power_law_covariance(1.0, 0.75, 512, v=math.inf)
+    parts = risk_parts(model, Optimizer("sgd", lr=0.3), [10**9])
+    assert parts.forcing[0] < 1e-30 and abs(parts.kernel[0]) < 1e-16
+    assert 0 < parts.label_noise[0] < parts.floor
+
+
+def test_the_truncated_power_law_puts_the_tail_into_the_label_noise():
+    """``v`` coordinates seen through their first ``d``: the rest of the target
+    ``Σ_{j>d} j^{−2α−2β}`` is the label noise, summed directly."""
+    model = power_law_covariance(0.8, 0.4, 50, sigma2=0.01, v=5000)
+    j = np.arange(51, 5001, dtype=float)
+    assert float(model.sigma2) == pytest.approx(0.01 + math.fsum(j ** -2.4), rel=1e-12)
+    assert float(without_label_noise(model).sigma2) == 0
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda: risk_parts(power_law_covariance(1, 1, 8), Optimizer("sgd", lr=0.1), []),
+     "steps must not be empty"),
+    (lambda: risk_parts(power_law_covariance(1, 1, 8), Optimizer("sgd", lr=0.1), [-1]),
+     "steps must be"),
+    (lambda: risk_parts(power_law_covariance(1, 1, 8), Optimizer("sgd", lr=0.1), [2.5]),
+     "steps must be"),
+    (lambda: risk_parts(power_law_covariance(1, 1, 8),
+                        Optimizer("sgd", lr=0.1, lr_schedule=lambda k: 1.0), [3]),
+     "time-invariant"),
+    (lambda: power_law_covariance(1, 1, 8, v=4), "v must be an integer ≥ 8"),
+    (lambda: power_law_covariance(0.2, 0.2, 8, v=math.inf), "2\\*alpha \\+ 2\\*beta > 1"),
+])
+def test_bad_input_is_refused_naming_the_parameter(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+# -- fits and frontiers ----------------------------------------------------------------------
+def test_a_power_law_is_fitted_exactly_and_a_bent_curve_shows_its_drift():
+    x = np.logspace(0, 6, 61)
+    fit = fit_exponent(x, 3 * x**-0.7, (10, 1e5))
+    assert fit.exponent == pytest.approx(0.7, abs=1e-12) and fit.error < 1e-12
+    bent = fit_exponent(x, x**-0.7 + 1e-3, (10, 1e5))
+    assert bent.error > 0.05          # the floor bends the curve inside the window
+    for window, message in (((10, 10), "0 < lo < hi"), ((1e5, 1.5e5), "holds"),
+                            ((-1, 10), "0 < lo < hi")):
+        with pytest.raises(ValueError, match=message):
+            fit_exponent(x, x**-1.0, window)
+    with pytest.raises(ValueError, match="positive and finite"):
+        fit_exponent(x, -x, (10, 1e5))
+
+
+def test_the_frontier_of_two_power_laws_is_their_balance():
+    """``P = t^{−a} + d^{−b}``: the frontier falls as ``f^{−ab/(a+b)}`` and ``d* ∝ f^{a/(a+b)}``
+    (minimise ``t^{−a} + d^{−b}`` at ``d t = f``); measured on a family of 13 sizes."""
+    a, b = 0.8, 1.6
+    dims = [2**k for k in range(4, 17)]
+    steps = [np.unique(np.round(np.logspace(0, 12, 400))) for _ in dims]
+    losses = [k**-a + d**-b for d, k in zip(dims, steps)]
+    frontier = compute_frontier(dims, steps, losses)
+    f = frontier.flops
+    window = (f[len(f) // 4], f[3 * len(f) // 4])
+    assert fit_exponent(f, frontier.loss, window).exponent == pytest.approx(a * b / (a + b),
+                                                                           abs=0.01)
+    assert fit_exponent(f, 1 / frontier.size, window).exponent == pytest.approx(a / (a + b),
+                                                                               abs=0.01)
+
+
+# -- the study -------------------------------------------------------------------------------
+def test_the_predicted_exponents_are_measured_above_the_high_dimensional_line():
+    """Phases Ia and II of the truncated power law over d = 2^6 … 2^12: the forcing's time
+    exponent, the floor's d exponent and the compute-optimal η within 0.05 (the window's
+    drift) of the prediction."""
+    points = [p for p in PHASE_POINTS if p.phase in ("Ia", "II")]
+    results = [run_curve(t) for t in curve_tasks("power-law", points,
+                                                  [2**k for k in range(6, 13)])]
+    rows = {(r.phase, r.quantity): r for r in exponent_rows(results)}
+    for phase in ("Ia", "II"):
+        for quantity in ("forcing time exponent", "floor d exponent",
+                         "compute-optimal loss exponent eta"):
+            row = rows[(phase, quantity)]
+            assert row.measured == pytest.approx(row.predicted, abs=0.05), row
+
+
+def test_an_interrupted_study_resumes_from_its_cache(tmp_path):
+    """Results are kept as they arrive: a study that computed half its tasks, run again in
+    full, computes only the other half, and its curves equal a run without cache."""
+    tasks = curve_tasks("power-law", PHASE_POINTS[:2], [64, 128, 256])
+    first = run_curves(tasks[:3], workers=1, cache_dir=tmp_path)
+    assert first.cached == 0
+    second = run_curves(tasks, workers=2, cache_dir=tmp_path)
+    assert second.cached == 3
+    again = run_curves(tasks, workers=1, cache_dir=tmp_path)
+    assert again.cached == len(tasks)
+    fresh = run_curves(tasks, workers=1)
+    for kept, new in zip(again.results, fresh.results):
+        assert kept.task == new.task
+        np.testing.assert_array_equal(kept.total, new.total)
+
+
+def test_the_cache_ignores_what_it_cannot_trust(tmp_path):
+    cache = ResultCache(tmp_path, "one")
+    cache.put("a", [1, 2])
+    assert cache.get("a") == [1, 2]
+    assert ResultCache(tmp_path, "two").get("a") is None      # another schema
+    (tmp_path / "b.pickle").write_bytes(b"not a pickle")
+    assert cache.get("b") is None
+    for key in ("", "../x", "a/b", "x" * 201):
+        with pytest.raises(ValueError, match="key must be"):
+            cache.put(key, 1)
+
+
+def test_the_command_line_writes_figures_table_and_cache(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["scaling", "--phases", "Ia,III", "--sizes", "6:8", "--scheduler", "pool",
+                 "--workers", "1", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "| power-law | Ia (0.7, 0.3) | forcing time exponent | 0.714 |" in text
+    assert "6 curves (0 from the cache)" in text
+    for name in ("loss_curves.png", "loss_curves.data.csv", "frontier.png", "exponents.md",
+                 "exponents.csv"):
+        assert (out / name).stat().st_size > 0
+    assert len(list((out / "cache").glob("*.pickle"))) == 6
+    assert main(["scaling", "--phases", "Ia,III", "--sizes", "6:8", "--scheduler", "pool",
+                 "--workers", "1", "--out", str(out)]) == 0
+    assert "6 curves (6 from the cache)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--sizes", "6:7"], "K1 + 2 <= K2"),
+    (["--sizes", "6"], "expected K1:K2"),
+    (["--sizes", "a:b"], "expected K1:K2"),
+    (["--sizes", "0:5"], "1 <= K1"),
+    (["--sizes", "6:21"], "K2 <= 20"),
+    (["--phases", "V"], "expected phase names"),
+    (["--phases", ","], "expected phase names"),
+    (["--problem", "gaussian"], "invalid choice"),
+    (["--problem", "random-features", "--sizes", "6:14"], "must end at K2 <= 13"),
+    (["--batch", "0"], "--batch"),
+    (["--workers", "0"], "--workers"),
+])
+def test_the_command_line_refuses_bad_values_in_one_line(argv, message, capsys, tmp_path):
+    with pytest.raises(SystemExit) as exit_:
+        main(["scaling", "--out", str(tmp_path), *argv])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_a_task_key_names_every_parameter():
+    task = CurveTask("power-law", PHASE_POINTS[0], 64)
+    others = [CurveTask("random-features", PHASE_POINTS[0], 64),
+              CurveTask("power-law", PHASE_POINTS[1], 64), CurveTask("power-law", PHASE_POINTS[0], 128),
+              CurveTask("power-law", PHASE_POINTS[0], 64, batch=2),
+              CurveTask("power-law", PHASE_POINTS[0], 64, seed=1),
+              CurveTask("power-law", PHASE_POINTS[0], 64, horizons=10)]
+    assert len({task.key, *(t.key for t in others)}) == 7
+
+
+# -- on a Dask cluster of separate processes -------------------------------------------------
+def _start(command: list[str]) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", *command], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
+def test_a_study_survives_a_worker_killed_mid_study(tmp_path):
+    """A real ``dask scheduler`` and two ``dask worker`` processes: one worker is killed once
+    the first curves are kept; the study finishes on the other, and its exponents table equals
+    that of a run on a local process pool."""
+    pytest.importorskip("dask.distributed")
+    file = tmp_path / "scheduler.json"
+    scheduler = _start(["distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0",
+                        "--no-dashboard", "--scheduler-file", str(file)])
+    workers = []
+    try:
+        deadline = time.monotonic() + 60
+        while not file.exists() or not file.read_text().strip():
+            assert time.monotonic() < deadline, "the scheduler did not start within 60 s"
+            time.sleep(0.1)
+        address = json.loads(file.read_text())["address"]
+        workers = [_start(["distributed.cli.dask_worker", address, "--nthreads", "1",
+                           "--no-dashboard", "--name", f"w{i}"]) for i in range(2)]
+        argv = ["sparsemom.numerics.cli", "scaling", "--phases", "Ia,II,III", "--sizes", "6:12",
+                "--out", str(tmp_path / "dask"), "--scheduler", address]
+        study = subprocess.Popen([sys.executable, "-m", *argv], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)
+        cache = tmp_path / "dask" / "cache"
+        deadline = time.monotonic() + 120
+        while not (cache.exists() and any(cache.glob("*.pickle"))):
+            assert study.poll() is None and time.monotonic() < deadline, study.stderr.read()
+            time.sleep(0.05)
+        kept = len(list(cache.glob("*.pickle")))
+        workers[0].kill()
+        out, err = study.communicate(timeout=300)
+        assert study.returncode == 0, err
+        assert kept < 21, "the study ended before the worker was killed"
+        assert "21 curves (0 from the cache)" in out
+    finally:
+        for proc in (*workers, scheduler):
+            proc.kill()
+            proc.wait()
+    assert main(["scaling", "--phases", "Ia,II,III", "--sizes", "6:12", "--scheduler", "pool",
+                 "--workers", "2", "--out", str(tmp_path / "pool"), "--no-cache"]) == 0
+    dask_table = (tmp_path / "dask" / "exponents.csv").read_text()
+    assert dask_table == (tmp_path / "pool" / "exponents.csv").read_text()

@@ -297,3 +297,24 @@ def test_a_study_survives_a_worker_killed_mid_study(tmp_path):
                  "--workers", "2", "--out", str(tmp_path / "pool"), "--no-cache"]) == 0
     dask_table = (tmp_path / "dask" / "exponents.csv").read_text()
     assert dask_table == (tmp_path / "pool" / "exponents.csv").read_text()
+
+
+def test_sizes_too_large_for_the_memory_are_refused_before_any_curve(monkeypatch, capsys,
+                                                                      tmp_path):
+    """Random features of ``d = 2^12`` hold ``W`` (``4d × d``) and its SVD, about 3 GiB: with
+    8 GiB free one worker may build them, two at once (two phases) may not; the study is
+    refused in one line naming ``--sizes`` before any curve starts."""
+    from sparsemom.numerics.cli import scaling
+    from sparsemom.numerics.runtime import memory
+
+    monkeypatch.setattr(memory, "available_memory", lambda: 8 << 30)
+    monkeypatch.setattr(scaling, "run", lambda args: 0)
+    argv = ["scaling", "--problem", "random-features", "--sizes", "6:12", "--phases", "Ia,II",
+            "--scheduler", "pool", "--out", str(tmp_path)]
+    assert main([*argv, "--workers", "1"]) == 0
+    with pytest.raises(SystemExit) as exit_:
+        main([*argv, "--workers", "2"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("sparsemom scaling: error: argument --sizes: 2 curves of d = 4096")
+    assert "Traceback" not in "\n".join(err)

@@ -5,6 +5,7 @@ compute-optimal frontier."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
@@ -15,10 +16,17 @@ from sparsemom.numerics.runtime.dask_map import (
     local_cluster,
     reachable_scheduler,
 )
+from sparsemom.numerics.runtime.memory import check_memory
 from sparsemom.numerics.runtime.parallel import max_workers
 from sparsemom.numerics.studies.output import default_output_dir
 from sparsemom.numerics.studies.scaling.exponents import exponent_rows, rows_markdown
-from sparsemom.numerics.studies.scaling.loss_curves import PHASE_POINTS, PROBLEMS, curve_tasks
+from sparsemom.numerics.studies.scaling.loss_curves import (
+    PHASE_POINTS,
+    PROBLEMS,
+    CurveTask,
+    curve_tasks,
+    problem_bytes,
+)
 from sparsemom.numerics.studies.scaling.study import run_curves, write_study
 
 DESCRIPTION = __doc__.split("``: ", 1)[1].replace("\n", " ")
@@ -84,7 +92,9 @@ def add_arguments(parser) -> None:
 
 
 def validate(args) -> None:
-    """The sizes within the problem's limit; a named scheduler answers before the study."""
+    """The sizes within the problem's limit and, for curves run on this machine, within its
+    memory (the largest size on every worker at once: the largest tasks start first); a named
+    scheduler answers before the study."""
     quick, full, top = SIZES[args.problem]
     args.sizes = args.sizes or (full if args.full else quick)
     if args.sizes[1] > top:
@@ -94,10 +104,24 @@ def validate(args) -> None:
         raise ValueError("--scheduler local needs Dask: pip install 'sparsemom[dask]'")
     if args.scheduler not in (None, LOCAL, POOL):
         reachable_scheduler(args.scheduler)
+        return
+    points = _points(args)
+    largest = CurveTask(args.problem, points[0], 2 ** args.sizes[1])
+    at_once = min(args.workers or os.cpu_count() or 1, len(points))
+    try:
+        check_memory(f"{at_once} curve{'s' * (at_once > 1)} of d = {largest.d} at once",
+                     at_once * problem_bytes(largest))
+    except ValueError as exc:
+        raise ValueError(f"argument --sizes: {exc}; use a smaller K2 or fewer --workers") from None
+
+
+def _points(args) -> list:
+    """The phase points of ``--phases``, in the order of ``PHASE_POINTS``."""
+    return [p for p in PHASE_POINTS if args.phases is None or p.phase in args.phases]
 
 
 def run(args) -> int:
-    points = [p for p in PHASE_POINTS if args.phases is None or p.phase in args.phases]
+    points = _points(args)
     dims = [2**k for k in range(args.sizes[0], args.sizes[1] + 1)]
     tasks = curve_tasks(args.problem, points, dims, args.batch, args.seed)
     cache = None if args.no_cache else (args.cache or args.out / "cache")

@@ -135,6 +135,12 @@ def _tail_variance(alpha: float, beta: float, d: int, v) -> float:
     return float(mpmath.zeta(power, d + 1) - mpmath.zeta(power, v + 1))
 
 
+def random_features_bytes(v: int, d: int) -> int:
+    """Bytes that :class:`PowerLawRandomFeatures` of ``v`` data dimensions and ``d`` features
+    needs while it builds its spectrum: ``W`` and its SVD, and the per-mode arrays."""
+    return SVD_BYTES * v * d + MODE_BYTES * (v + d)
+
+
 class PowerLawRandomFeatures(GaussianCovariance):
     r"""Power-law random features with $W$ fixed (see the module docstring): data
     $x \sim N(0, D)$ in $\mathbb{R}^v$, $D = \mathrm{diag}(j^{-2\alpha})$, target
@@ -172,7 +178,7 @@ class PowerLawRandomFeatures(GaussianCovariance):
             raise ValueError(f"precision must be one of {SPECTRUM_PRECISIONS}; got {precision!r}")
         dps = check_integer("dps", dps, minimum=15)
         check_memory(f"random features of v = {self.v}, d = {self.features} (W and its SVD)",
-                     SVD_BYTES * self.v * self.features + MODE_BYTES * (self.v + self.features))
+                     random_features_bytes(self.v, self.features))
         rng = np.random.default_rng(seed_sequence(check_seed(seed)))
         self.W = rng.standard_normal((self.v, self.features)) / np.sqrt(self.features)
         j = np.arange(1, self.v + 1, dtype=float)

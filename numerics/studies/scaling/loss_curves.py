@@ -28,7 +28,12 @@ import numpy as np
 from sparsemom.derivations.definitions.covariance import eigenvalue
 from sparsemom.derivations.limits.power_law_phases import PHASES
 from sparsemom.numerics.inputs.optimizer import Optimizer
-from sparsemom.numerics.inputs.spectra import PowerLawRandomFeatures, power_law_covariance
+from sparsemom.numerics.inputs.spectra import (
+    MODE_BYTES,
+    PowerLawRandomFeatures,
+    power_law_covariance,
+    random_features_bytes,
+)
 from sparsemom.numerics.studies.scaling.risk_parts import PARTS, risk_parts
 
 #: The problems a study can run.
@@ -106,6 +111,13 @@ def build_problem(task: CurveTask):
         return PowerLawRandomFeatures(p.alpha, p.beta, FEATURE_RATIO * task.d, task.d,
                                       seed=task.seed)
     raise ValueError(f"problem must be one of {PROBLEMS}; got {task.problem!r}")
+
+
+def problem_bytes(task: CurveTask) -> int:
+    """Bytes that building the problem of ``task`` needs (:func:`build_problem`)."""
+    if task.problem == "random-features":
+        return random_features_bytes(FEATURE_RATIO * task.d, task.d)
+    return MODE_BYTES * task.d
 
 
 def learning_rate(model, batch: int) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 import sys
 import time
@@ -15,12 +16,14 @@ import pytest
 
 from sparsemom.derivations.definitions.covariance import eigenvalue
 from sparsemom.numerics import Optimizer, exact_risk
+from sparsemom.numerics.cli import scaling
 from sparsemom.numerics.cli.main import main
 from sparsemom.numerics.inputs.spectra import (
     GaussianCovariance,
     PowerLawRandomFeatures,
     power_law_covariance,
 )
+from sparsemom.numerics.runtime import memory
 from sparsemom.numerics.runtime.result_cache import ResultCache
 from sparsemom.numerics.studies.scaling.exponent_fit import fit_exponent
 from sparsemom.numerics.studies.scaling.exponents import exponent_rows
@@ -225,6 +228,7 @@ def test_the_command_line_writes_figures_table_and_cache(tmp_path, capsys):
     (["--sizes", "6"], "expected K1:K2"),
     (["--sizes", "a:b"], "expected K1:K2"),
     (["--sizes", "0:5"], "1 <= K1"),
+    (["--sizes", "-1:5"], "1 <= K1"),
     (["--sizes", "6:21"], "K2 <= 20"),
     (["--phases", "V"], "expected phase names"),
     (["--phases", ","], "expected phase names"),
@@ -304,9 +308,6 @@ def test_sizes_too_large_for_the_memory_are_refused_before_any_curve(monkeypatch
     """Random features of ``d = 2^12`` hold ``W`` (``4d × d``) and its SVD, about 3 GiB: with
     8 GiB free one worker may build them, two at once (two phases) may not; the study is
     refused in one line naming ``--sizes`` before any curve starts."""
-    from sparsemom.numerics.cli import scaling
-    from sparsemom.numerics.runtime import memory
-
     monkeypatch.setattr(memory, "available_memory", lambda: 8 << 30)
     monkeypatch.setattr(scaling, "run", lambda args: 0)
     argv = ["scaling", "--problem", "random-features", "--sizes", "6:12", "--phases", "Ia,II",
@@ -318,3 +319,31 @@ def test_sizes_too_large_for_the_memory_are_refused_before_any_curve(monkeypatch
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("sparsemom scaling: error: argument --sizes: 2 curves of d = 4096")
     assert "Traceback" not in "\n".join(err)
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--no-cache", "--cache", "c"], "argument --cache: not allowed with argument --no-cache"),
+    (["--full", "--sizes", "6:9"], "argument --sizes: not allowed with argument --full"),
+    (["--scheduler", "tcp://127.0.0.1:1", "--workers", "2"],
+     "argument --workers: the processes of --scheduler local or pool"),
+])
+def test_options_that_contradict_are_refused_in_one_line(argv, message, capsys, tmp_path):
+    """An option the others would silently override is refused, naming both."""
+    with pytest.raises(SystemExit) as exit_:
+        main(["scaling", "--out", str(tmp_path), *argv])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert message in err[-1], err
+
+
+def test_the_summary_names_the_scheduler_and_counts_only_the_curves_computed(tmp_path, capsys):
+    argv = ["scaling", "--phases", "II", "--sizes", "6:8", "--scheduler", "pool", "--workers",
+            "1", "--out", str(tmp_path)]
+    assert main(argv) == 0
+    first = capsys.readouterr().out
+    assert re.search(r"3 curves \(0 from the cache\) in [\d.]+ s on a process pool "
+                     r"\([\d.]+ s computing them\)", first), first
+    assert main(argv) == 0
+    assert "(0.0 s computing them)" in capsys.readouterr().out
+    assert scaling.where("local") == "a Dask LocalCluster"
+    assert scaling.where("tcp://h:1") == "the cluster at tcp://h:1"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-NEGATIVE_NUMBER = re.compile(r"^-(\d+(\.\d*)?|\.\d+)(/\d+)?$")
+#: A negative number, a fraction ``-4/5`` or a range ``-1:5`` (argparse reads them as options).
+NEGATIVE_NUMBER = re.compile(r"^-(\d+(\.\d*)?|\.\d+)(/\d+|:-?\d+)?$")
 
 
 def join_negative_values(argv: list[str], single: frozenset[str] | None = None) -> list[str]:

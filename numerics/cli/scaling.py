@@ -70,10 +70,13 @@ def add_arguments(parser) -> None:
     parser.add_argument("--phases", type=phase_names, default=None,
                         help="comma-separated phases (default: every phase: "
                         f"{', '.join(p.phase for p in PHASE_POINTS)})")
-    parser.add_argument("--sizes", type=size_range, default=None,
+    family = parser.add_mutually_exclusive_group()
+    family.add_argument("--full", action="store_true", help="the paper-size family of sizes")
+    family.add_argument("--sizes", type=size_range, default=None,
                         help="K1:K2, sizes d = 2^K1 … 2^K2 (default: power-law 6:14, "
-                        "random-features 6:10; with --full 6:16 and 6:12)")
-    parser.add_argument("--full", action="store_true", help="the paper-size family of sizes")
+                        "random-features 6:10; with --full 6:16 and 6:12; K2 at most "
+                        f"{SIZES['power-law'][2]} and {SIZES['random-features'][2]}, and within "
+                        "the free memory)")
     parser.add_argument("--batch", type=integer_in(1, 1024), default=1, help="batch size B")
     parser.add_argument("--seed", type=integer_in(0, 2**32 - 1), default=0,
                         help="seed of the random features")
@@ -82,13 +85,15 @@ def add_arguments(parser) -> None:
                         f"Dask LocalCluster; '{POOL}' for a local process pool (default: "
                         f"'{LOCAL}' when Dask is installed, else '{POOL}')")
     parser.add_argument("--workers", type=integer_in(1, max_workers()), default=None,
-                        help=f"local processes, at most {max_workers()} (default: all cores)")
+                        help=f"local processes of --scheduler {LOCAL} or {POOL}, at most "
+                        f"{max_workers()} (default: all cores)")
     parser.add_argument("--out", type=output_dir, default=default_output_dir("scaling"),
                         help="output directory")
-    parser.add_argument("--cache", type=output_dir, default=None,
-                        help="folder of the curves kept by key, so that an interrupted study "
-                        "resumes (default: OUT/cache)")
-    parser.add_argument("--no-cache", action="store_true", help="keep no curves")
+    kept = parser.add_mutually_exclusive_group()
+    kept.add_argument("--no-cache", action="store_true", help="keep no curves")
+    kept.add_argument("--cache", type=output_dir, default=None,
+                      help="folder of the curves kept by key, so that an interrupted study "
+                      "resumes (default: OUT/cache)")
 
 
 def validate(args) -> None:
@@ -103,6 +108,9 @@ def validate(args) -> None:
     if args.scheduler == LOCAL and not dask_installed():
         raise ValueError("--scheduler local needs Dask: pip install 'sparsemom[dask]'")
     if args.scheduler not in (None, LOCAL, POOL):
+        if args.workers is not None:
+            raise ValueError(f"argument --workers: the processes of --scheduler {LOCAL} or "
+                             f"{POOL}; the cluster at {args.scheduler} has its own workers")
         reachable_scheduler(args.scheduler)
         return
     points = _points(args)
@@ -113,6 +121,13 @@ def validate(args) -> None:
                      at_once * problem_bytes(largest))
     except ValueError as exc:
         raise ValueError(f"argument --sizes: {exc}; use a smaller K2 or fewer --workers") from None
+
+
+def where(scheduler: str) -> str:
+    """Where the curves of ``--scheduler`` run, for the summary."""
+    if scheduler == POOL:
+        return "a process pool"
+    return "a Dask LocalCluster" if scheduler == LOCAL else f"the cluster at {scheduler}"
 
 
 def _points(args) -> list:
@@ -142,10 +157,8 @@ def run(args) -> int:
     paths = write_study(run_.results, args.out, rows)
     writing = time.perf_counter() - start - fitting
     print(rows_markdown(rows))
-    computing = sum(r.seconds for r in run_.results)
     print(f"\n{len(tasks)} curves ({run_.cached} from the cache) in {run_.seconds:.1f} s "
-          f"on {'a process pool' if scheduler == POOL else scheduler} ({computing:.1f} s of "
-          "curves in all); "
+          f"on {where(scheduler)} ({run_.computing:.1f} s computing them); "
           f"fits {fitting:.1f} s; figures and tables {writing:.1f} s")
     for path in paths:
         print(path)

@@ -27,11 +27,13 @@ SCHEMA = "scaling-curves-2"
 
 @dataclass(frozen=True)
 class StudyRun:
-    """The results in task order; how many came from the cache; wall seconds of the map."""
+    """The results in task order; how many came from the cache; wall seconds of the map;
+    seconds the curves computed by this run took (their sum over the workers)."""
 
     results: list
     cached: int
     seconds: float
+    computing: float = 0.0
 
 
 def run_curves(tasks, scheduler=None, workers: int | None = None,
@@ -54,7 +56,8 @@ def run_curves(tasks, scheduler=None, workers: int | None = None,
                             "exact curves", on_result=keep) if missing else []
     for i, value in zip(missing, computed):
         results[i] = value
-    return StudyRun(results, len(tasks) - len(missing), time.perf_counter() - start)
+    return StudyRun(results, len(tasks) - len(missing), time.perf_counter() - start,
+                    sum(value.seconds for value in computed))
 
 
 def write_study(results, out, rows=None) -> list[Path]:

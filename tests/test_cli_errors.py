@@ -432,6 +432,16 @@ def test_every_numeric_option_has_a_range():
     assert numeric >= 29
 
 
+def test_an_integer_bound_is_shown_exactly():
+    """A bound is shown as written: a power as one (``10^8``, ``2^53``), any other integer in
+    full (``2^32 − 1`` was shown as ``4.29497e+09``, which is not the bound)."""
+    from sparsemom.numerics.inputs.arguments import integer_in
+
+    assert integer_in(0, 2**32 - 1).what == "an integer in [0, 4294967295]"
+    assert integer_in(1, 10**8).what == "an integer in [1, 10^8]"
+    assert integer_in(1, 2**53).what == "an integer in [1, 2^53]"
+
+
 def _numeric_actions(parser, name):
     sub = next(a for a in parser._actions if a.dest == "command").choices[name]
     return [a for a in sub._actions if getattr(a.type, "__name__", "") in

@@ -45,7 +45,7 @@ def _bad(what: str, text: str):
 
 
 def _shown(bound) -> str:
-    """A bound as a reader takes it in: ``10^8``, ``2^53``, ``1e-12``, ``26``."""
+    """A bound as a reader takes it in: ``10^8``, ``2^53``, ``1e-12``, ``26``, ``4294967295``."""
     if isinstance(bound, (float, Fraction)) and bound == int(bound):
         bound = int(bound)
     if isinstance(bound, int) and bound >= 10**6:
@@ -53,8 +53,8 @@ def _shown(bound) -> str:
             power = round(math.log(bound, base))
             if base**power == bound:
                 return f"{base}^{power}"
-    if isinstance(bound, Fraction):
-        return str(bound)
+    if isinstance(bound, (int, Fraction)):
+        return str(bound)          # exactly: ``:g`` rounds 2^32 − 1 to 4.29497e+09
     return f"{bound:g}"
 
 

@@ -23,6 +23,7 @@ from sparsemom.numerics.inputs.spectra import (
     PowerLawRandomFeatures,
     power_law_covariance,
 )
+from sparsemom.numerics.kernels.coupled_horizon import MAX_STEP, coupled_risk_at
 from sparsemom.numerics.runtime import memory
 from sparsemom.numerics.runtime.result_cache import ResultCache
 from sparsemom.numerics.studies.scaling.exponent_fit import fit_exponent
@@ -105,6 +106,16 @@ def test_the_parts_at_a_billion_steps_are_the_floor_and_the_noise():
     assert 0 < parts.label_noise[0] < parts.floor
 
 
+def test_the_parts_at_the_largest_step_are_finite():
+    """``k = 2^62`` (the largest step, an int64 with room for ``k + 1``) is the stationary
+    risk; a NumPy integer step is taken as the integer it is."""
+    model = power_law_covariance(1.0, 0.75, 64, v=math.inf)
+    opt = Optimizer("sgd", lr=0.3)
+    parts = risk_parts(model, opt, np.array([MAX_STEP, 10**9], dtype=np.int64))
+    assert np.isfinite(parts.total).all()
+    assert parts.total[0] == pytest.approx(parts.total[1], rel=1e-9)
+
+
 def test_the_truncated_power_law_puts_the_tail_into_the_label_noise():
     """``v`` coordinates seen through their first ``d``: the rest of the target
     ``Σ_{j>d} j^{−2α−2β}`` is the label noise, summed directly."""
@@ -124,6 +135,10 @@ def test_the_truncated_power_law_puts_the_tail_into_the_label_noise():
     (lambda: risk_parts(power_law_covariance(1, 1, 8),
                         Optimizer("sgd", lr=0.1, lr_schedule=lambda k: 1.0), [3]),
      "time-invariant"),
+    (lambda: risk_parts(power_law_covariance(1, 1, 8), Optimizer("sgd", lr=0.1), [2**63]),
+     "steps must be an integer ≤ 2\\^62"),
+    (lambda: coupled_risk_at(power_law_covariance(1, 1, 8), Optimizer("sgd", lr=0.1), [10**30]),
+     "ks must be an integer ≤ 2\\^62"),
     (lambda: power_law_covariance(1, 1, 8, v=4), "v must be an integer ≥ 8"),
     (lambda: power_law_covariance(0.2, 0.2, 8, v=math.inf), "2\\*alpha \\+ 2\\*beta > 1"),
 ])

@@ -35,6 +35,8 @@ from sparsemom.numerics.kernels import coupled
 NODES = 32
 #: Steps up to which the curve is iterated instead.
 DIRECT_STEPS = 256
+#: The largest step: an int64 with room for ``k + 1`` (the contour's time).
+MAX_STEP = 2**62
 #: Agreement required between the two node counts, relative to ``E R_k`` …
 TOLERANCE = 1e-8
 #: … or absolute, relative to ``E R_0 + E R_∞`` (the float64 resolution of the integrand),
@@ -58,7 +60,7 @@ def coupled_risk_at(model, optimizer, ks, tolerance: float = TOLERANCE) -> np.nd
     optimizer : Optimizer
         Constant hyper-parameters; every mode stable and the kernel mass below 1.
     ks : int or sequence of int
-        The steps.
+        The steps, $0 \le k \le 2^{62}$ (:data:`MAX_STEP`).
     tolerance : float
         In $(0, 1)$: the agreement required between two node counts, relative to $E R_k$
         (else a ``ValueError`` says to iterate with ``exact_risk``).
@@ -68,7 +70,8 @@ def coupled_risk_at(model, optimizer, ks, tolerance: float = TOLERANCE) -> np.nd
     numpy.ndarray
         $E R_k$ (float64) for each step of ``ks``.
     """
-    ks = np.array([check_integer("ks", k, minimum=0) for k in np.atleast_1d(ks)], dtype=np.int64)
+    ks = np.array([check_integer("ks", k, minimum=0, maximum=MAX_STEP) for k in np.atleast_1d(ks)],
+                  dtype=np.int64)
     if not 0 < tolerance < 1:
         raise ValueError(f"tolerance must be in (0, 1); got {tolerance!r}")
     if getattr(model.law, "coupling", None) is None:

@@ -35,7 +35,7 @@ from sparsemom.numerics.inputs.parameters import parameter_values
 from sparsemom.numerics.inputs.spectra import GaussianCovariance
 from sparsemom.numerics.inputs.validation import check_integer
 from sparsemom.numerics.kernels import coupled
-from sparsemom.numerics.kernels.coupled_horizon import TOLERANCE, coupled_risk_at
+from sparsemom.numerics.kernels.coupled_horizon import MAX_STEP, TOLERANCE, coupled_risk_at
 
 #: The parts of :class:`RiskParts`, in the order they are summed and plotted.
 PARTS = ("forcing", "kernel", "label_noise", "floor")
@@ -107,7 +107,7 @@ def risk_parts(model: GaussianCovariance, optimizer, steps, tolerance: float = T
     optimizer : Optimizer
         Constant hyper-parameters.
     steps : int or sequence of int
-        The horizons ``k ≥ 0``.
+        The horizons ``0 ≤ k ≤ 2^62``, in any order.
     tolerance : float
         The contour integrals' agreement, relative to the risk
         (:func:`~sparsemom.numerics.kernels.coupled_horizon.coupled_risk_at`).
@@ -130,8 +130,10 @@ def risk_parts(model: GaussianCovariance, optimizer, steps, tolerance: float = T
 
 
 def _steps(steps) -> np.ndarray:
-    """``steps`` as a 1-d int64 array of integers ``≥ 0`` (a ``ValueError`` names it)."""
-    values = [check_integer("steps", k, minimum=0) for k in np.atleast_1d(steps).tolist()]
+    """``steps`` as a 1-d int64 array of integers ``0 ≤ k ≤ 2^62`` (a ``ValueError`` names
+    it)."""
+    values = [check_integer("steps", k, minimum=0, maximum=MAX_STEP)
+              for k in np.atleast_1d(steps).tolist()]
     if not values:
         raise ValueError("steps must not be empty")
     return np.array(values, dtype=np.int64)

@@ -162,6 +162,20 @@ def test_a_power_law_is_fitted_exactly_and_a_bent_curve_shows_its_drift():
         fit_exponent(x, -x, (10, 1e5))
 
 
+@pytest.mark.parametrize("x,window,message", [
+    (np.where(np.arange(61) == 30, np.nan, np.logspace(0, 6, 61)), (10, 1e5),
+     "x must be finite"),                               # was dropped from the window silently
+    (np.full(61, 100.0), (10, 1e5), "distinct values of x"),       # was a NaN exponent
+    (np.repeat(np.logspace(1, 5, 3), 20).tolist() + [1.0], (10, 1e5), "distinct values of x"),
+    (np.logspace(0, 6, 61), (10, 100, 1000), "window must be \\(lo, hi\\)"),
+    (np.logspace(0, 6, 61), 10, "window must be \\(lo, hi\\)"),
+])
+def test_a_fit_refuses_x_it_cannot_fit(x, window, message):
+    x = np.asarray(x, dtype=float)
+    with pytest.raises(ValueError, match=message):
+        fit_exponent(x, np.abs(x) ** -0.5 + 1, window)
+
+
 def test_the_frontier_of_two_power_laws_is_their_balance():
     """``P = t^{−a} + d^{−b}``: the frontier falls as ``f^{−ab/(a+b)}`` and ``d* ∝ f^{a/(a+b)}``
     (minimise ``t^{−a} + d^{−b}`` at ``d t = f``); measured on a family of 13 sizes."""

@@ -25,7 +25,8 @@ class ExponentFit:
     points: int
 
 
-#: Fewest points each part of the window must hold (a slope needs two), and the window.
+#: Fewest distinct ``x`` each part of the window must hold (a slope needs two), and the
+#: window.
 MIN_POINTS = 2
 MIN_WINDOW_POINTS = 4
 
@@ -36,7 +37,7 @@ def fit_exponent(x, y, window: tuple[float, float]) -> ExponentFit:
     Parameters
     ----------
     x, y : array_like
-        Positive, finite values of the same length.
+        Of one length; ``x`` finite, both positive and ``y`` finite within the window.
     window : (float, float)
         ``0 < lo < hi``: the range of ``x`` fitted.
 
@@ -49,18 +50,19 @@ def fit_exponent(x, y, window: tuple[float, float]) -> ExponentFit:
     if x.shape != y.shape or x.ndim != 1:
         raise ValueError(f"x and y must be 1-d arrays of one length; got shapes {x.shape} "
                          f"and {y.shape}")
-    lo, hi = (float(w) for w in window)
-    if not 0 < lo < hi < np.inf:
-        raise ValueError(f"window must be (lo, hi) with 0 < lo < hi < inf; got {window!r}")
+    if not np.isfinite(x).all():
+        raise ValueError(f"x must be finite (a NaN would fall out of the window unseen); got "
+                         f"{np.count_nonzero(~np.isfinite(x))} non-finite values")
+    lo, hi = _window(window)
     inside = (x >= lo) & (x <= hi)
     if not (np.isfinite(y[inside]).all() and (y[inside] > 0).all() and (x[inside] > 0).all()):
         raise ValueError("y must be positive and finite on the window (a log-log fit); "
                          f"window {window!r} holds {np.count_nonzero(~(y[inside] > 0))} "
                          "non-positive or non-finite values")
     lx, ly = np.log(x[inside]), np.log(y[inside])
-    if lx.size < MIN_WINDOW_POINTS:
-        raise ValueError(f"window {window!r} holds {lx.size} points; a fit and its halves "
-                         f"need at least {MIN_WINDOW_POINTS}")
+    if np.unique(lx).size < MIN_WINDOW_POINTS:
+        raise ValueError(f"window {window!r} holds {np.unique(lx).size} distinct values of x; "
+                         f"a fit and its halves need at least {MIN_WINDOW_POINTS}")
     slope = _slope(lx, ly)
     a, b = np.log(lo), np.log(hi)
     quarter = (b - a) / 4
@@ -68,11 +70,22 @@ def fit_exponent(x, y, window: tuple[float, float]) -> ExponentFit:
     drift = []
     for p, q in parts:
         keep = (lx >= p) & (lx <= q)
-        if np.count_nonzero(keep) >= MIN_POINTS:
+        if np.unique(lx[keep]).size >= MIN_POINTS:
             drift.append(abs(_slope(lx[keep], ly[keep]) - slope))
     if not drift:
         raise ValueError(f"window {window!r}: its halves hold too few points for an error")
     return ExponentFit(-slope, max(drift), (lo, hi), int(lx.size))
+
+
+def _window(window) -> tuple[float, float]:
+    """``(lo, hi)`` with ``0 < lo < hi < ∞`` (a ``ValueError`` names ``window``)."""
+    try:
+        lo, hi = (float(w) for w in window)
+    except (TypeError, ValueError):
+        lo = hi = np.nan
+    if not 0 < lo < hi < np.inf:
+        raise ValueError(f"window must be (lo, hi) with 0 < lo < hi < inf; got {window!r}")
+    return lo, hi
 
 
 def _slope(lx: np.ndarray, ly: np.ndarray) -> float:

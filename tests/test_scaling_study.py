@@ -192,6 +192,35 @@ def test_the_frontier_of_two_power_laws_is_their_balance():
                                                                                abs=0.01)
 
 
+def _curves(dims=(16, 32, 64)):
+    steps = [np.unique(np.round(np.logspace(0, 6, 50))) for _ in dims]
+    return list(dims), steps, [k**-1.0 + d**-1.0 for d, k in zip(dims, steps)]
+
+
+@pytest.mark.parametrize("change,message", [
+    (lambda d, k, p: (d, k[:2], p), "one curve per size"),       # was an empty frontier
+    (lambda d, k, p: (d, k, [*p[:2], p[2][:-1]]), "steps\\[2\\] and losses\\[2\\]"),
+    (lambda d, k, p: (d, [k[0][::-1], *k[1:]], [p[0][::-1], *p[1:]]), "increasing"),
+    (lambda d, k, p: (d, [np.array([0.0, 1.0]), *k[1:]], [np.ones(2), *p[1:]]),
+     "two positive steps"),                                    # was a NumPy reduction error
+    (lambda d, k, p: (d, k, [-p[0], *p[1:]]), "positive and finite"),
+    (lambda d, k, p: (d, k, [p[0] * np.nan, *p[1:]]), "positive and finite"),
+])
+def test_the_frontier_refuses_curves_it_cannot_interpolate(change, message):
+    with pytest.raises(ValueError, match=message):
+        compute_frontier(*change(*_curves()))
+
+
+@pytest.mark.parametrize("keyword,message", [
+    (dict(batch=0), "batch must be a positive integer"),      # was warnings, an empty frontier
+    (dict(batch=1.5), "batch must be a positive integer"),
+    (dict(points=1), "points must be an integer ≥ 2"),
+])
+def test_the_frontier_refuses_a_bad_batch_or_grid(keyword, message):
+    with pytest.raises(ValueError, match=message):
+        compute_frontier(*_curves(), **keyword)
+
+
 # -- the study -------------------------------------------------------------------------------
 def test_the_predicted_exponents_are_measured_above_the_high_dimensional_line():
     """Phases Ia and II of the truncated power law over d = 2^6 … 2^12: the forcing's time

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sparsemom.numerics.inputs.validation import check_integer
+
 
 @dataclass(frozen=True)
 class Frontier:
@@ -40,13 +42,41 @@ def curves_at_flops(dims, steps, losses, batch: int, flops: np.ndarray) -> np.nd
     return out
 
 
+def _curves(dims, steps, losses) -> tuple[list, list]:
+    """Each curve's steps and losses as float arrays, checked for a log-log interpolation:
+    one curve per size, steps increasing from ``≥ 0`` with at least two positive, losses
+    positive and finite at the positive steps (a ``ValueError`` names the curve)."""
+    steps, losses = list(steps), list(losses)
+    if not len(steps) == len(losses) == dims.size:
+        raise ValueError(f"steps and losses must hold one curve per size; got {dims.size} "
+                         f"sizes, {len(steps)} step arrays and {len(losses)} loss arrays")
+    for i, (k, p) in enumerate(zip(steps, losses)):
+        k, p = np.asarray(k, dtype=float), np.asarray(p, dtype=float)
+        if k.ndim != 1 or k.shape != p.shape:
+            raise ValueError(f"steps[{i}] and losses[{i}] must be 1-d arrays of one length; got "
+                             f"shapes {k.shape} and {p.shape}")
+        if not (np.isfinite(k).all() and k.size and k[0] >= 0 and np.all(np.diff(k) > 0)):
+            raise ValueError(f"steps[{i}] must be finite and increasing from ≥ 0")
+        if np.count_nonzero(k > 0) < 2:
+            raise ValueError(f"steps[{i}] must hold at least two positive steps to interpolate "
+                             "between")
+        if not (np.isfinite(p[k > 0]).all() and (p[k > 0] > 0).all()):
+            raise ValueError(f"losses[{i}] must be positive and finite at the positive steps "
+                             "(interpolated in log P)")
+        steps[i], losses[i] = k, p
+    return steps, losses
+
+
 def compute_frontier(dims, steps, losses, batch: int = 1, points: int = 200) -> Frontier:
     """The frontier of the curves ``losses[i]`` at ``steps[i]`` of sizes ``dims[i]``
-    (module docstring), on ``points`` flops spaced evenly in ``log f``."""
+    (increasing; module docstring), on ``points ≥ 2`` flops spaced evenly in ``log f``."""
     dims = np.asarray(dims, dtype=float)
-    if dims.size < 3 or np.any(np.diff(dims) <= 0):
+    if dims.ndim != 1 or dims.size < 3 or np.any(np.diff(dims) <= 0):
         raise ValueError(f"dims must hold at least 3 increasing sizes; got {dims.tolist()}")
-    lo = min(d * batch * np.min(np.asarray(k)[np.asarray(k) > 0]) for d, k in zip(dims, steps))
+    batch = check_integer("batch", batch, minimum=1)
+    points = check_integer("points", points, minimum=2)
+    steps, losses = _curves(dims, steps, losses)
+    lo = min(d * batch * np.min(k[k > 0]) for d, k in zip(dims, steps))
     hi = max(d * batch * np.max(k) for d, k in zip(dims, steps))
     flops = np.logspace(np.log10(lo), np.log10(hi), points)
     table = curves_at_flops(dims, steps, losses, batch, flops)

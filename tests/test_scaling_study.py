@@ -12,6 +12,7 @@ import time
 from fractions import Fraction
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sparsemom.derivations.definitions.covariance import eigenvalue
@@ -36,7 +37,7 @@ from sparsemom.numerics.studies.scaling.loss_curves import (
     run_curve,
 )
 from sparsemom.numerics.studies.scaling.risk_parts import risk_parts, without_label_noise
-from sparsemom.numerics.studies.scaling.study import run_curves
+from sparsemom.numerics.studies.scaling.study import run_curves, write_study
 
 RULES = [("sgd", dict(lr=0.3)), ("heavy-ball", dict(lr=0.1, beta=0.6)),
          ("nesterov", dict(lr=0.1, beta=0.5)), ("dana", dict(lr=0.2, g3=0.02, delta=0.3))]
@@ -235,6 +236,32 @@ def test_the_predicted_exponents_are_measured_above_the_high_dimensional_line():
                          "compute-optimal loss exponent eta"):
             row = rows[(phase, quantity)]
             assert row.measured == pytest.approx(row.predicted, abs=0.05), row
+
+
+def test_the_exponents_table_is_tidy_and_says_why_a_quantity_is_not_measured(tmp_path):
+    """``exponents.csv`` has numbers in numeric columns (the window's ends and the sizes,
+    not ``"81.4-6.47e+05"`` and ``"d = 512"``) and the variable each window is of; below
+    ``2α = 1`` (phase Ic) the time window ``[10/η, 0.1/(η λ_min)]`` is empty at these sizes,
+    and the table says so rather than "too few points"."""
+    points = [p for p in PHASE_POINTS if p.phase in ("Ic", "II")]
+    results = [run_curve(t) for t in curve_tasks("power-law", points, [64, 128, 256])]
+    write_study(results, tmp_path)
+    table = pd.read_csv(tmp_path / "exponents.csv")
+    assert len(table) == 10
+    for column in ("window_lo", "window_hi", "d_min", "d_max", "predicted", "measured"):
+        assert pd.api.types.is_float_dtype(table[column]) or \
+            pd.api.types.is_integer_dtype(table[column]), column
+    assert set(table.variable) == {"t", "d", "f"}
+    time_rows = table[table.variable == "t"]
+    assert (time_rows.d_min == 256).all() and (time_rows.d_max == 256).all()
+    assert (table[table.variable == "d"].d_min == 64).all()
+    ic = time_rows[time_rows.phase == "Ic"]
+    assert (ic.window_lo > ic.window_hi).all() and ic.measured.isna().all()
+    assert ic.note.str.startswith("empty window").all()
+    assert (time_rows[time_rows.phase == "II"].note.isna()).all()
+    text = (tmp_path / "exponents.md").read_text()
+    assert "| power-law | Ic (0.2, 0.8) | forcing time exponent | 2.500 | empty window" in text
+    assert "| t ∈ [" in text
 
 
 def test_an_interrupted_study_resumes_from_its_cache(tmp_path):

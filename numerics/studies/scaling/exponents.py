@@ -13,7 +13,8 @@ Per problem and phase point, from the curves of every size ``d`` of the family:
   (:mod:`~sparsemom.numerics.studies.scaling.frontier`), predicted by
   :func:`~sparsemom.derivations.limits.power_law_phases.compute_optimal` where ``2α > 1``.
 
-A quantity whose window holds too few points is reported without a measurement.
+A quantity that cannot be fitted on its window (empty, or holding too few points) is
+reported without a measurement, and the reason in its ``note``.
 """
 
 from __future__ import annotations
@@ -42,8 +43,9 @@ WINDOW = (10.0, 0.1)
 @dataclass(frozen=True)
 class ExponentRow:
     """One quantity of one phase point: predicted (``None``: no prediction; ``source`` says
-    where it comes from) and measured (``None``: the window holds too few points) with its
-    window error, over the sizes ``dims``."""
+    where it comes from) and measured (``None``: not fitted, ``note`` says why) with its
+    window error, fitted against ``variable`` (``t`` steps, ``d`` size, ``f`` compute) on
+    ``[window_lo, window_hi]``, from the curves of sizes ``d_min … d_max``."""
 
     problem: str
     phase: str
@@ -54,8 +56,12 @@ class ExponentRow:
     source: str
     measured: float | None
     error: float | None
-    window: str
-    dims: str
+    variable: str
+    window_lo: float
+    window_hi: float
+    d_min: int
+    d_max: int
+    note: str = ""
 
 
 def terms_of(problem: str):
@@ -81,16 +87,17 @@ def _group_rows(problem, point, group) -> list[ExponentRow]:
     where = {alpha: sp.Rational(a.numerator, a.denominator),
              beta: sp.Rational(b.numerator, b.denominator)}
     dims = [r.task.d for r in group]
-    span = f"{dims[0]}-{dims[-1]}"
+    span = (dims[0], dims[-1])
     above = 2 * a > 1
     terms = terms_of(problem)
     source = "4+3" if problem == "random-features" else "derived"
 
-    def row(quantity, predicted, origin, fit, sizes) -> ExponentRow:
+    def row(quantity, predicted, origin, variable, fit, sizes) -> ExponentRow:
         cited = "" if predicted is None else (
             "4+3 (Table 1/2, recalled)" if origin == "4+3" else origin)
+        measured, error, (lo, hi), note = fit
         return ExponentRow(problem, point.phase, point.alpha, point.beta, quantity,
-                           predicted, cited, *fit, sizes)
+                           predicted, cited, measured, error, variable, lo, hi, *sizes, note)
 
     largest = group[-1]
     window = (WINDOW[0] / largest.lr, WINDOW[1] / (largest.lr * largest.smallest_eigenvalue))
@@ -103,47 +110,49 @@ def _group_rows(problem, point, group) -> list[ExponentRow]:
     optimum = compute_optimal(terms, a, b) if above else None
     f = frontier.flops
     flops = (f[0], f[-1]) if f.size >= 2 else (1.0, 1.0)
-    at = f"d = {dims[-1]}"
+    at = (dims[-1], dims[-1])
     return [
-        row("forcing time exponent", forcing, source,
+        row("forcing time exponent", forcing, source, "t",
             _fit(largest.steps, largest.parts["forcing"], window), at),
         row("noise-kernel part time exponent", min(forcing, kernel_own) if above else None,
-            "derived", _fit(largest.steps, largest.parts["kernel"], window), at),
-        row("floor d exponent", floor, floor_term.source,
+            "derived", "t", _fit(largest.steps, largest.parts["kernel"], window), at),
+        row("floor d exponent", floor, floor_term.source, "d",
             _fit(dims, [float(r.parts["floor"][0]) for r in group], (dims[0], dims[-1])), span),
         row("compute-optimal loss exponent eta", float(optimum.eta) if optimum else None,
-            source, _fit(f, frontier.loss, flops), span),
-        row("optimal size exponent xi", float(optimum.xi) if optimum else None, source,
+            source, "f", _fit(f, frontier.loss, flops), span),
+        row("optimal size exponent xi", float(optimum.xi) if optimum else None, source, "f",
             _fit(f, 1 / frontier.size if f.size else f, flops), span),
     ]
 
 
 def _fit(x, y, window) -> tuple:
-    """``(exponent, error, window text)`` of :func:`fit_exponent` (``y ∝ x^{−e}``), or
-    ``(None, None, window text)`` when the window cannot be fitted."""
-    lo, hi = window
-    text = f"{lo:.3g}-{hi:.3g}"
+    """``(exponent, error, window, note)`` of :func:`fit_exponent` (``y ∝ x^{−e}``), or
+    ``(None, None, window, why)`` when the window cannot be fitted."""
+    lo, hi = (float(w) for w in window)
+    if not lo < hi:
+        return None, None, (lo, hi), "empty window (its start is past its end)"
     try:
-        fit = fit_exponent(x, y, window)
-    except ValueError:
-        return None, None, text
-    return fit.exponent, fit.error, text
+        fit = fit_exponent(x, y, (lo, hi))
+    except ValueError as exc:
+        return None, None, (lo, hi), str(exc)
+    return fit.exponent, fit.error, (lo, hi), ""
 
 
 def rows_table(rows):
-    """The rows as a ``DataFrame`` (one row per quantity)."""
+    """The rows as a ``DataFrame`` (one row per quantity, one column per field)."""
     return pd.DataFrame([r.__dict__ for r in rows])
 
 
 def rows_markdown(rows) -> str:
-    """The rows as a Markdown table: phase, quantity, predicted, measured ± error, window,
-    sizes."""
+    """The rows as a Markdown table: phase, quantity, predicted, measured ± error (or why
+    not), window, sizes."""
     lines = ["| problem | phase (α, β) | quantity | predicted | measured | window | d |",
              "|---|---|---|---|---|---|---|"]
     for r in rows:
         predicted = "—" if r.predicted is None else f"{r.predicted:.3f}"
-        measured = ("too few points in the window" if r.measured is None
-                    else f"{r.measured:.3f} ± {r.error:.3f}")
+        measured = r.note if r.measured is None else f"{r.measured:.3f} ± {r.error:.3f}"
+        sizes = f"{r.d_min}" if r.d_min == r.d_max else f"{r.d_min}–{r.d_max}"
         lines.append(f"| {r.problem} | {r.phase} ({r.alpha:g}, {r.beta:g}) | {r.quantity} | "
-                     f"{predicted} | {measured} | {r.window} | {r.dims} |")
+                     f"{predicted} | {measured} | {r.variable} ∈ [{r.window_lo:.3g}, "
+                     f"{r.window_hi:.3g}] | {sizes} |")
     return "\n".join(lines)

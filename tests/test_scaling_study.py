@@ -33,6 +33,7 @@ from sparsemom.numerics.studies.scaling.frontier import compute_frontier
 from sparsemom.numerics.studies.scaling.loss_curves import (
     PHASE_POINTS,
     CurveTask,
+    PhasePoint,
     curve_tasks,
     run_curve,
 )
@@ -338,6 +339,10 @@ def test_a_task_key_names_every_parameter():
               CurveTask("power-law", PHASE_POINTS[0], 64, seed=1),
               CurveTask("power-law", PHASE_POINTS[0], 64, horizons=10)]
     assert len({task.key, *(t.key for t in others)}) == 7
+    near = PhasePoint("Ia", 0.7000001, 0.3)        # ":g" wrote both alphas as "0.7"
+    assert CurveTask("power-law", near, 64).key != task.key
+    numpy_point = PhasePoint("Ia", np.float64(0.7), np.float64(0.3))
+    assert CurveTask("power-law", numpy_point, 64).key == task.key
 
 
 # -- on a Dask cluster of separate processes -------------------------------------------------

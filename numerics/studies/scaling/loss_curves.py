@@ -77,9 +77,10 @@ class CurveTask:
 
     @property
     def key(self) -> str:
-        """A name unique to the task's parameters (the key of its cached result)."""
+        """A name unique to the task's parameters (the key of its cached result; ``α, β`` in
+        full, as ``repr`` writes a float: a NumPy float is written as the float it is)."""
         p = self.point
-        return (f"{self.problem}-{p.phase}-a{p.alpha:g}-b{p.beta:g}-d{self.d}-B{self.batch}"
+        return (f"{self.problem}-{p.phase}-a{float(p.alpha)!r}-b{float(p.beta)!r}-d{self.d}-B{self.batch}"
                 f"-s{self.seed}-h{self.horizons}")
 
 

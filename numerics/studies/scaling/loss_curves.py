@@ -80,8 +80,8 @@ class CurveTask:
         """A name unique to the task's parameters (the key of its cached result; ``α, β`` in
         full, as ``repr`` writes a float: a NumPy float is written as the float it is)."""
         p = self.point
-        return (f"{self.problem}-{p.phase}-a{float(p.alpha)!r}-b{float(p.beta)!r}-d{self.d}-B{self.batch}"
-                f"-s{self.seed}-h{self.horizons}")
+        return (f"{self.problem}-{p.phase}-a{float(p.alpha)!r}-b{float(p.beta)!r}-d{self.d}"
+                f"-B{self.batch}-s{self.seed}-h{self.horizons}")
 
 
 @dataclass(frozen=True)

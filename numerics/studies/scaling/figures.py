@@ -14,6 +14,7 @@ import pandas as pd
 from sparsemom.numerics.runtime.figure_files import write_figure
 from sparsemom.numerics.runtime.plotting import axes_or_new, new_figure
 from sparsemom.numerics.studies.scaling.frontier import compute_frontier
+from sparsemom.numerics.studies.scaling.loss_curves import by_point
 from sparsemom.numerics.studies.scaling.risk_parts import PARTS
 
 #: How each part is drawn for the largest model of a panel.
@@ -25,14 +26,6 @@ PART_STYLES = {"forcing": ("forcing (target)", "--", "black"),
 #: fall exponentially once the slowest mode is learnt; below this they only squash the
 #: curves).
 SHOWN_BELOW_FLOOR = 0.03
-
-
-def _groups(results) -> dict:
-    """The results by (problem, phase point), each sorted by ``d``."""
-    groups: dict = {}
-    for r in results:
-        groups.setdefault((r.task.problem, r.task.point), []).append(r)
-    return {k: sorted(v, key=lambda r: r.task.d) for k, v in groups.items()}
 
 
 def _colours(dims):
@@ -123,7 +116,7 @@ def curves_table(results) -> pd.DataFrame:
 
 def loss_curves_figure(results, out) -> list:
     """``loss_curves.png``/``.pdf`` and its data: :func:`plot_loss_curves` per phase point."""
-    groups = _groups(results)
+    groups = by_point(results)
     fig, axes = _panels(groups)
     for ax, group in zip(axes, groups.values()):
         plot_loss_curves(group, ax=ax)
@@ -137,7 +130,7 @@ def loss_curves_figure(results, out) -> list:
 
 def frontier_figure(results, rows, out) -> list:
     """``frontier.png``/``.pdf`` and its data: :func:`plot_frontier` per phase point."""
-    groups = _groups(results)
+    groups = by_point(results)
     fig, axes = _panels(groups)
     for ax, (key, group) in zip(axes, groups.items()):
         mine = [r for r in rows if (r.problem, r.phase) == (key[0], key[1].phase)]

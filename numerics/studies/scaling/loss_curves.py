@@ -147,6 +147,15 @@ def run_curve(task: CurveTask) -> CurveResult:
                        time.perf_counter() - start)
 
 
+def by_point(results) -> dict:
+    """The results grouped by (problem, phase point), in the order they first appear, each
+    group sorted by ``d``."""
+    groups: dict = {}
+    for r in results:
+        groups.setdefault((r.task.problem, r.task.point), []).append(r)
+    return {key: sorted(group, key=lambda r: r.task.d) for key, group in groups.items()}
+
+
 def curve_tasks(problem: str, points=PHASE_POINTS, dims=tuple(2 ** k for k in range(6, 15)),
                 batch: int = 1, seed: int = 0, horizons: int = HORIZONS) -> list[CurveTask]:
     """Every ``(point, d)`` task of a study, largest ``d`` first (the longest tasks start

@@ -121,6 +121,22 @@ def test_below_the_high_dimensional_line_no_exponent_is_claimed():
         compute_optimal(random_features_terms(), Fraction(2, 5), Fraction(4, 5))
 
 
+@pytest.mark.parametrize("a,b,message", [
+    (Fraction(7, 10), Fraction(-1, 2), "2\\*\\(alpha \\+ beta\\) > 1"),   # was η = 0
+    (float("nan"), Fraction(3, 10), "alpha must be a finite number"),
+    (Fraction(7, 10), float("inf"), "beta must be a finite number"),
+    (Fraction(7, 10), "x", "beta must be a finite number"),
+])
+def test_a_point_outside_the_plane_of_finite_risk_is_refused_naming_it(a, b, message):
+    """``2(α + β) ≤ 1`` has no finite initial risk in the population limit: no exponent;
+    a non-number is named (``Fraction`` said "cannot convert NaN to integer ratio")."""
+    with pytest.raises(ValueError, match=message):
+        compute_optimal(random_features_terms(), a, b)
+    if "2" not in message:
+        with pytest.raises(ValueError, match=message):
+            phase_of(a, b)
+
+
 def test_the_truncated_power_law_has_no_embedding_term():
     """Without random features the pure-point forcing balances the tail floor wherever the
     target decays slower than the noise (``β < α``): Ia's exponents, also for ``2β > 1``;

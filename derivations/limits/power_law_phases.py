@@ -155,10 +155,23 @@ PHASES = (
 )
 
 
+def rational_point(a, b) -> dict:
+    """``{α: a, β: b}`` as exact rationals (a float as the binary fraction it is); a
+    ``ValueError`` names a value that is not a finite number."""
+    point = {}
+    for symbol, value in ((alpha, a), (beta, b)):
+        try:
+            exact = Fraction(value)
+        except (TypeError, ValueError, OverflowError):
+            raise ValueError(f"{symbol} must be a finite number; got {value!r}") from None
+        point[symbol] = sp.Rational(exact.numerator, exact.denominator)
+    return point
+
+
 def phase_of(a, b) -> str | None:
     """The name of the phase of :data:`PHASES` holding ``(α, β) = (a, b)`` (exact for
     rationals), ``None`` on a boundary or outside ``2(α + β) > 1``."""
-    point = {alpha: sp.Rational(str(Fraction(a))), beta: sp.Rational(str(Fraction(b)))}
+    point = rational_point(a, b)
     found = [p.name for p in PHASES if bool(p.condition.subs(point))]
     return found[0] if len(found) == 1 else None
 
@@ -184,7 +197,7 @@ class ComputeOptimal:
 
 def present_terms(terms, a, b) -> list[Term]:
     """The terms present at ``(α, β) = (a, b)``."""
-    point = {alpha: sp.Rational(str(Fraction(a))), beta: sp.Rational(str(Fraction(b)))}
+    point = rational_point(a, b)
     return [term for term in terms if bool(term.condition.subs(point))]
 
 
@@ -194,12 +207,16 @@ def compute_optimal(terms, a, b) -> ComputeOptimal:
     ``ξ``: a term of saturation ``s`` only from ``ξ_s = 1/(1 + s)`` on (``t < d^s``). Between
     saturations the function is concave and piecewise linear, so the candidates are the
     ends, every crossing of two terms, and every ``ξ_s`` with and without (its left limit)
-    the terms that start there."""
-    point = {alpha: sp.Rational(str(Fraction(a))), beta: sp.Rational(str(Fraction(b)))}
-    if not 2 * Fraction(a) > 1:
+    the terms that start there. Needs ``2α > 1`` and ``2(α + β) > 1`` (a finite initial risk
+    in the population limit)."""
+    point = rational_point(a, b)
+    if not 2 * point[alpha] > 1:
         raise ValueError(f"alpha must be > 1/2 for these exponents (a dimension-free learning "
                          f"rate needs tr K bounded; below the high-dimensional line it scales "
                          f"with d); got alpha={a}")
+    if not 2 * (point[alpha] + point[beta]) > 1:
+        raise ValueError(f"beta must have 2*(alpha + beta) > 1 (else the initial risk grows "
+                         f"with the population: no scaling law); got alpha={a}, beta={b}")
     lines = []
     for t in present_terms(terms, a, b):
         start = (Fraction(0) if t.saturation is None
@@ -262,7 +279,7 @@ def _in_phase(expr: sp.Expr, phase: Phase) -> sp.Expr:
     phase's sample point: the phases do not straddle a term's branches)."""
     if not isinstance(expr, sp.Piecewise):
         return expr
-    point = {alpha: sp.Rational(str(phase.sample[0])), beta: sp.Rational(str(phase.sample[1]))}
+    point = rational_point(*phase.sample)
     for value, condition in expr.args:
         if bool(sp.sympify(condition).subs(point)):
             return value

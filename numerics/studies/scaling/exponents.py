@@ -30,11 +30,13 @@ from sparsemom.derivations.limits.power_law_phases import (
     beta,
     compute_optimal,
     random_features_terms,
+    rational_point,
     spectral_decay,
     truncated_power_law_terms,
 )
 from sparsemom.numerics.studies.scaling.exponent_fit import fit_exponent
 from sparsemom.numerics.studies.scaling.frontier import compute_frontier
+from sparsemom.numerics.studies.scaling.loss_curves import by_point
 
 #: The steps of the time window, in units of ``1/η`` (start) and ``1/(η λ_min)`` (end).
 WINDOW = (10.0, 0.1)
@@ -71,21 +73,16 @@ def terms_of(problem: str):
 
 def exponent_rows(results) -> list[ExponentRow]:
     """Every :class:`ExponentRow` of the curve results (one group per problem and point)."""
-    groups: dict = {}
-    for r in results:
-        groups.setdefault((r.task.problem, r.task.point), []).append(r)
     rows = []
-    for (problem, point), group in groups.items():
-        group = sorted(group, key=lambda r: r.task.d)
+    for (problem, point), group in by_point(results).items():
         rows += _group_rows(problem, point, group)
     return rows
 
 
 def _group_rows(problem, point, group) -> list[ExponentRow]:
     """The rows of one problem and phase point, its curves sorted by ``d``."""
-    a, b = Fraction(str(point.alpha)), Fraction(str(point.beta))
-    where = {alpha: sp.Rational(a.numerator, a.denominator),
-             beta: sp.Rational(b.numerator, b.denominator)}
+    a, b = Fraction(str(point.alpha)), Fraction(str(point.beta))     # 0.7 as 7/10
+    where = rational_point(a, b)
     dims = [r.task.d for r in group]
     span = (dims[0], dims[-1])
     above = 2 * a > 1

@@ -26,6 +26,7 @@ from sparsemom.numerics.inputs.spectra import (
 )
 from sparsemom.numerics.kernels.coupled_horizon import MAX_STEP, coupled_risk_at
 from sparsemom.numerics.runtime import memory
+from sparsemom.numerics.runtime.dask_map import ClusterError
 from sparsemom.numerics.runtime.result_cache import ResultCache
 from sparsemom.numerics.studies.scaling.exponent_fit import fit_exponent
 from sparsemom.numerics.studies.scaling.exponents import exponent_rows
@@ -437,3 +438,20 @@ def test_the_summary_names_the_scheduler_and_counts_only_the_curves_computed(tmp
     assert "(0.0 s computing them)" in capsys.readouterr().out
     assert scaling.where("local") == "a Dask LocalCluster"
     assert scaling.where("tcp://h:1") == "the cluster at tcp://h:1"
+
+
+def test_a_local_cluster_has_no_more_workers_than_curves(monkeypatch, capsys, tmp_path):
+    """``--workers 64`` on a study of 3 curves starts 3 Dask workers (a pool is capped the
+    same way), not 64 processes for 2 cores."""
+    started = []
+
+    def cluster(workers):
+        started.append(workers)
+        raise ClusterError("stopped by the test")
+
+    monkeypatch.setattr(scaling, "dask_installed", lambda: True)
+    monkeypatch.setattr(scaling, "local_cluster", cluster)
+    assert main(["scaling", "--phases", "II", "--sizes", "6:8", "--scheduler", "local",
+                 "--workers", "64", "--out", str(tmp_path)]) == 1
+    assert started == [3]
+    assert "stopped by the test" in capsys.readouterr().err

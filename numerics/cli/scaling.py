@@ -142,8 +142,8 @@ def run(args) -> int:
     cache = None if args.no_cache else (args.cache or args.out / "cache")
     scheduler = args.scheduler or (LOCAL if dask_installed() else POOL)
     try:
-        if scheduler == LOCAL:
-            with local_cluster(args.workers) as cluster:
+        if scheduler == LOCAL:       # no more workers than curves, as a pool
+            with local_cluster(min(args.workers or os.cpu_count() or 1, len(tasks))) as cluster:
                 run_ = run_curves(tasks, cluster, args.workers, cache)
         else:
             run_ = run_curves(tasks, None if scheduler == POOL else scheduler, args.workers,

@@ -36,6 +36,7 @@ COMMANDS = {
     "sweep": "sparsemom.numerics.cli.sweep",
     "heatmap": "sparsemom.numerics.cli.heatmap",
     "scaling": "sparsemom.numerics.cli.scaling",
+    "outscaling": "sparsemom.numerics.cli.outscaling",
     "apidocs": "sparsemom.numerics.cli.apidocs",
 }
 
@@ -60,6 +61,9 @@ SUMMARIES = {
     "scaling": ("scaling laws of power-law data: exact SGD loss curves over sizes d = 2^k, one "
                 "point per phase, their parts, fitted vs predicted exponents, compute-optimal "
                 "frontier; figures, CSV, table (on Dask)"),
+    "outscaling": ("SGD vs SGD with momentum vs DANA-decaying on exact curves of power-law data, "
+                   "one point per phase: time exponents against the predicted ones; figure, "
+                   "CSV, table (on Dask)"),
     "apidocs": "build the HTML API reference from the docstrings (pdoc)",
 }
 

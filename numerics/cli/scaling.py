@@ -8,14 +8,16 @@ import argparse
 import sys
 import time
 
-from sparsemom.numerics.inputs.arguments import integer_in, output_dir
-from sparsemom.numerics.runtime.dask_map import (
-    ClusterError,
-    dask_installed,
-    local_cluster,
-    reachable_scheduler,
+from sparsemom.numerics.cli.cluster_options import (
+    POOL,
+    add_cluster_arguments,
+    cache_folder,
+    scheduler_name,
+    scheduler_of,
+    validate_cluster,
 )
-from sparsemom.numerics.runtime.parallel import max_workers
+from sparsemom.numerics.inputs.arguments import integer_in, output_dir
+from sparsemom.numerics.runtime.dask_map import ClusterError
 from sparsemom.numerics.studies.output import default_output_dir
 from sparsemom.numerics.studies.scaling.exponents import exponent_rows, rows_markdown
 from sparsemom.numerics.studies.scaling.loss_curves import PHASE_POINTS, PROBLEMS, curve_tasks
@@ -26,9 +28,6 @@ DESCRIPTION = __doc__.split("``: ", 1)[1].replace("\n", " ")
 #: log₂ of the sizes per problem: the default (quick) family, the ``--full`` one, and the
 #: largest accepted (random features need the SVD of a 4d × d matrix).
 SIZES = {"power-law": ((6, 14), (6, 16), 20), "random-features": ((6, 10), (6, 12), 13)}
-#: ``--scheduler`` values for a Dask LocalCluster and for a local process pool, each of
-#: ``--workers`` processes.
-LOCAL, POOL = "local", "pool"
 
 
 def size_range(text: str) -> tuple[int, int]:
@@ -69,18 +68,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--batch", type=integer_in(1, 1024), default=1, help="batch size B")
     parser.add_argument("--seed", type=integer_in(0, 2**32 - 1), default=0,
                         help="seed of the random features")
-    parser.add_argument("--scheduler", default=None,
-                        help=f"Dask scheduler address, e.g. tcp://host:8786; '{LOCAL}' for a "
-                        f"Dask LocalCluster; '{POOL}' for a local process pool (default: "
-                        f"'{LOCAL}' when Dask is installed, else '{POOL}')")
-    parser.add_argument("--workers", type=integer_in(1, max_workers()), default=None,
-                        help=f"local processes, at most {max_workers()} (default: all cores)")
     parser.add_argument("--out", type=output_dir, default=default_output_dir("scaling"),
                         help="output directory")
-    parser.add_argument("--cache", type=output_dir, default=None,
-                        help="folder of the curves kept by key, so that an interrupted study "
-                        "resumes (default: OUT/cache)")
-    parser.add_argument("--no-cache", action="store_true", help="keep no curves")
+    add_cluster_arguments(parser)
 
 
 def validate(args) -> None:
@@ -90,25 +80,17 @@ def validate(args) -> None:
     if args.sizes[1] > top:
         raise ValueError(f"--sizes for {args.problem} must end at K2 <= {top}; got "
                          f"{args.sizes[0]}:{args.sizes[1]}")
-    if args.scheduler == LOCAL and not dask_installed():
-        raise ValueError("--scheduler local needs Dask: pip install 'sparsemom[dask]'")
-    if args.scheduler not in (None, LOCAL, POOL):
-        reachable_scheduler(args.scheduler)
+    validate_cluster(args)
 
 
 def run(args) -> int:
     points = [p for p in PHASE_POINTS if args.phases is None or p.phase in args.phases]
     dims = [2**k for k in range(args.sizes[0], args.sizes[1] + 1)]
     tasks = curve_tasks(args.problem, points, dims, args.batch, args.seed)
-    cache = None if args.no_cache else (args.cache or args.out / "cache")
-    scheduler = args.scheduler or (LOCAL if dask_installed() else POOL)
+    scheduler = scheduler_name(args)
     try:
-        if scheduler == LOCAL:
-            with local_cluster(args.workers) as cluster:
-                run_ = run_curves(tasks, cluster, args.workers, cache)
-        else:
-            run_ = run_curves(tasks, None if scheduler == POOL else scheduler, args.workers,
-                              cache)
+        with scheduler_of(args) as where:
+            run_ = run_curves(tasks, where, args.workers, cache_folder(args))
     except ClusterError as exc:
         print(f"sparsemom scaling: error: {exc}", file=sys.stderr)
         return 1

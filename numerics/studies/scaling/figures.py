@@ -14,6 +14,7 @@ import pandas as pd
 from sparsemom.numerics.runtime.figure_files import write_figure
 from sparsemom.numerics.runtime.plotting import axes_or_new, new_figure
 from sparsemom.numerics.studies.scaling.frontier import compute_frontier
+from sparsemom.numerics.studies.scaling.methods import local_exponents
 from sparsemom.numerics.studies.scaling.risk_parts import PARTS
 
 #: How each part is drawn for the largest model of a panel.
@@ -153,3 +154,71 @@ def frontier_figure(results, rows, out) -> list:
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     table = curves_table(results)
     return write_figure(fig, out, "frontier", table=table[table.part == "total"])
+
+
+#: Colour of each method in the methods figure.
+METHOD_COLOURS = {"sgd": "tab:blue", "sgd-m": "tab:orange", "dana-decaying": "tab:green"}
+
+
+def plot_method_curves(group, *, ax=None):
+    """The excess risk of each method against steps, one problem and phase point."""
+    ax = axes_or_new(ax)
+    for r in group:
+        keep = np.isfinite(r.excess) & (r.excess > 0)
+        ax.loglog(r.steps[keep], r.excess[keep], color=METHOD_COLOURS.get(r.task.method),
+                  lw=1.4, label=r.task.method)
+    p = group[0].task.point
+    ax.set_title(f"{p.phase}: α = {p.alpha:g}, β = {p.beta:g}, d = {group[0].task.d}")
+    ax.set_xlabel("steps t")
+    ax.set_ylabel("excess risk")
+    return ax
+
+
+def plot_method_exponents(group, rows, *, ax=None):
+    """Each method's local exponent ``−d log P/d log t`` against steps, its predicted value
+    (dashed) and the fit window (shaded)."""
+    ax = axes_or_new(ax)
+    for r in group:
+        t, slope = local_exponents(r.steps, r.excess)
+        colour = METHOD_COLOURS.get(r.task.method)
+        ax.semilogx(t, slope, color=colour, lw=1.4, label=r.task.method)
+        row = next(x for x in rows if x.method == r.task.method)
+        if row.predicted is not None:
+            ax.axhline(row.predicted, color=colour, ls="--", lw=1)
+    lo, hi = (float(x) for x in rows[0].window.split("-", 1))
+    ax.axvspan(lo, hi, color="0.9", zorder=0, label="fit window")
+    ax.set_ylim(0, 1.6 * max(r.predicted or 0 for r in rows) + 0.2)
+    ax.set_xlabel("steps t")
+    ax.set_ylabel("local exponent −d log P / d log t")
+    return ax
+
+
+def methods_table(results) -> pd.DataFrame:
+    """One row per method, problem, phase point and step: the data of the methods figure."""
+    frames = []
+    for r in results:
+        p = r.task.point
+        frames.append(pd.DataFrame({"method": r.task.method, "problem": r.task.problem,
+                                    "phase": p.phase, "alpha": p.alpha, "beta": p.beta,
+                                    "d": r.task.d, "batch": r.task.batch, "lr": r.lr,
+                                    "t": r.steps, "excess_risk": r.excess}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def methods_figure(results, rows, out) -> list:
+    """``methods.png``/``.pdf`` and its data: per phase point, the methods' curves (top) and
+    their local exponents against the predicted ones (bottom)."""
+    groups: dict = {}
+    for r in results:
+        groups.setdefault((r.task.problem, r.task.point, r.task.d), []).append(r)
+    fig = new_figure((5.2 * len(groups), 8.4))
+    for i, (key, group) in enumerate(groups.items()):
+        mine = [x for x in rows if (x.problem, x.phase, x.d) == (key[0], key[1].phase, key[2])]
+        plot_method_curves(group, ax=fig.add_subplot(2, len(groups), i + 1))
+        plot_method_exponents(group, mine, ax=fig.add_subplot(2, len(groups), len(groups) + i + 1))
+    handles, labels = fig.axes[1].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=9)
+    fig.suptitle(f"SGD, SGD with momentum (β = 0.9) and DANA-decaying, {key[0]}; dashed: "
+                 "predicted exponents")
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    return write_figure(fig, out, "methods", table=methods_table(results))

@@ -551,5 +551,6 @@ def test_cli_fuzz_every_value_is_refused_in_one_line_or_usable(monkeypatch, caps
                 assert re.match(rf"sparsemom( {argv[0]})?: error: ", last), (argv, err)
     finally:
         signal.signal(signal.SIGALRM, previous)
-    assert set(counts) == {"benchmark", "phase", "logistic", "conflict", "sweep", "heatmap"}
+    assert set(counts) == {"benchmark", "phase", "logistic", "conflict", "sweep", "heatmap",
+                           "scaling", "outscaling"}
     assert seen.get("phase", 0) >= 1            # some accepted points were run

@@ -31,6 +31,15 @@ from sparsemom.numerics.studies.scaling.loss_curves import (
     curve_tasks,
     run_curve,
 )
+from sparsemom.numerics.studies.scaling.methods import (
+    METHODS,
+    MethodTask,
+    dana_time_scale,
+    horizon,
+    method_optimizer,
+    method_rows,
+    run_method,
+)
 from sparsemom.numerics.studies.scaling.risk_parts import risk_parts, without_label_noise
 from sparsemom.numerics.studies.scaling.study import run_curves
 
@@ -297,3 +306,53 @@ def test_a_study_survives_a_worker_killed_mid_study(tmp_path):
                  "--workers", "2", "--out", str(tmp_path / "pool"), "--no-cache"]) == 0
     dask_table = (tmp_path / "dask" / "exponents.csv").read_text()
     assert dask_table == (tmp_path / "pool" / "exponents.csv").read_text()
+
+
+# -- SGD, SGD-M and DANA ---------------------------------------------------------------------
+def test_momentum_keeps_sgds_exponent_and_dana_improves_it():
+    """Phase II of the truncated power law at d = 2^12 (exact curves): SGD and SGD-M
+    (β = 0.9 at the same effective step) decay with the forcing's exponent within 0.03;
+    DANA-decaying decays faster than both by more than 0.15."""
+    point = next(p for p in PHASE_POINTS if p.phase == "II")
+    steps = horizon("power-law", point, 4096)
+    results = [run_method(MethodTask(m, "power-law", point, 4096, steps)) for m in METHODS]
+    rows = {r.method: r for r in method_rows(results)}
+    for method in ("sgd", "sgd-m"):
+        assert rows[method].measured == pytest.approx(rows[method].predicted, abs=0.03)
+    assert rows["dana-decaying"].measured > max(rows["sgd"].measured,
+                                                rows["sgd-m"].measured) + 0.15
+    assert not any(r.diverged for r in rows.values())
+
+
+def test_the_method_conventions():
+    """SGD-M's effective step ``lr/(1 − β)`` is SGD's; DANA's ``Δ_t = δ/(δ + t)`` with
+    ``δ = 4 + (α + β)/α`` and ``γ3_t = 3 η (1 + t)^{−1/(2α)}``."""
+    point = PHASE_POINTS[0]
+    momentum = method_optimizer("sgd-m", 0.2, point)
+    assert float(momentum.lr) / (1 - float(momentum.beta)) == pytest.approx(0.2)
+    dana = method_optimizer("dana-decaying", 0.2, point)
+    table = dana.multipliers(101)
+    delta = dana_time_scale(point.alpha, point.beta)
+    assert delta == pytest.approx(4 + (0.7 + 0.3) / 0.7)
+    multiplier = {s.name: np.asarray(v, dtype=float) for s, v in table.items()}
+    assert multiplier["delta"][100] == pytest.approx(delta / (delta + 100))
+    assert multiplier["g3"][100] == pytest.approx(101 ** (-1 / 1.4))
+    with pytest.raises(ValueError, match="method must be one of"):
+        method_optimizer("adam", 0.2, point)
+
+
+def test_the_outscaling_command_line(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["outscaling", "--phases", "Ia", "--size", "8", "--scheduler", "pool",
+                 "--workers", "1", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "| Ia (0.7, 0.3) | sgd | 0.714 |" in text and "dana-decaying" in text
+    for name in ("methods.png", "methods.data.csv", "methods.md", "methods.csv"):
+        assert (out / name).stat().st_size > 0
+    for argv, message in ((["--size", "17"], "--size"), (["--size", "x"], "--size"),
+                          (["--problem", "random-features", "--size", "13"], "at most 12"),
+                          (["--phases", "IIa"], "expected phase names")):
+        with pytest.raises(SystemExit) as exit_:
+            main(["outscaling", "--out", str(out), *argv])
+        assert exit_.value.code == 2
+        assert message in capsys.readouterr().err

@@ -44,7 +44,20 @@ def _colours(dims):
 
 def plot_loss_curves(group, *, ax=None):
     """The total risk of every size of one phase point against steps, and the parts of the
-    largest size (forcing, noise kernel, label noise, floor)."""
+    largest size (forcing, noise kernel, label noise, floor).
+
+    Parameters
+    ----------
+    group : list of CurveResult
+        The curves of one problem and phase point, sorted by ``d``.
+    ax : matplotlib.axes.Axes or None
+        Where to draw (``None``: a new figure).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn into.
+    """
     ax = axes_or_new(ax)
     for r, colour in zip(group, _colours([r.task.d for r in group])):
         keep = r.steps > 0
@@ -69,7 +82,23 @@ def plot_loss_curves(group, *, ax=None):
 
 def plot_frontier(group, *, ax=None, rows=()):
     """Every size's risk against compute ``f = d B t``, the frontier ``min_d`` and the fitted
-    and predicted ``f^{−η}`` (from ``rows``, :func:`~sparsemom.numerics.studies.scaling.exponents.exponent_rows`)."""
+    and predicted ``f^{−η}``.
+
+    Parameters
+    ----------
+    group : list of CurveResult
+        The curves of one problem and phase point, sorted by ``d`` (at least 3 sizes).
+    ax : matplotlib.axes.Axes or None
+        Where to draw (``None``: a new figure).
+    rows : sequence of ExponentRow
+        The point's rows of :func:`~sparsemom.numerics.studies.scaling.exponents.exponent_rows`
+        (their compute-optimal ``η``, fitted and predicted, drawn as lines; empty: none).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn into.
+    """
     ax = axes_or_new(ax)
     dims = [r.task.d for r in group]
     batch = group[0].task.batch
@@ -161,7 +190,20 @@ METHOD_COLOURS = {"sgd": "tab:blue", "sgd-m": "tab:orange", "dana-decaying": "ta
 
 
 def plot_method_curves(group, *, ax=None):
-    """The excess risk of each method against steps, one problem and phase point."""
+    """The excess risk of each method against steps, one problem and phase point.
+
+    Parameters
+    ----------
+    group : list of MethodResult
+        The methods' curves on one problem, phase point and size.
+    ax : matplotlib.axes.Axes or None
+        Where to draw (``None``: a new figure).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn into.
+    """
     ax = axes_or_new(ax)
     for r in group:
         keep = np.isfinite(r.excess) & (r.excess > 0)
@@ -176,7 +218,23 @@ def plot_method_curves(group, *, ax=None):
 
 def plot_method_exponents(group, rows, *, ax=None):
     """Each method's local exponent ``−d log P/d log t`` against steps, its predicted value
-    (dashed) and the fit window (shaded)."""
+    (dashed) and the fit window (shaded).
+
+    Parameters
+    ----------
+    group : list of MethodResult
+        The methods' curves on one problem, phase point and size.
+    rows : list of MethodRow
+        Their rows of :func:`~sparsemom.numerics.studies.scaling.methods.method_rows` (the
+        predicted exponents and the common window).
+    ax : matplotlib.axes.Axes or None
+        Where to draw (``None``: a new figure).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn into.
+    """
     ax = axes_or_new(ax)
     for r in group:
         t, slope = local_exponents(r.steps, r.excess)

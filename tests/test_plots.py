@@ -58,6 +58,7 @@ from sparsemom.numerics.studies.scaling.methods import (
     method_rows,
     run_method,
 )
+from sparsemom.numerics.studies.scaling.plane import plane_points, plane_tasks
 from sparsemom.numerics.studies.sweep_figure import _phase_map
 
 
@@ -399,11 +400,44 @@ def _method_exponents(data):
     return (methods, rows), {}, check
 
 
+@pytest.fixture(scope="module")
+def plane():
+    """A 2 × 2 grid of the (α, β) plane, sizes 2^6 … 2^8."""
+    tasks = plane_tasks("power-law", [0.7, 1.0], [0.3, 0.6], [64, 128, 256])
+    return plane_points([run_curve(t) for t in tasks])
+
+
+@case(scaling_figures.plot_plane_exponent)
+def _plane_exponent(data):
+    points = data["plane"]
+
+    def check(ax):
+        (mesh,) = [c for c in ax.collections if isinstance(c, QuadMesh)]
+        grid = mesh.get_array().reshape(2, 2)          # rows β, columns α
+        for p in points:
+            assert grid[[0.3, 0.6].index(p.beta), [0.7, 1.0].index(p.alpha)] == p.predicted_xi
+    return (points,), {"quantity": "xi", "predicted": True}, check
+
+
+@case(scaling_figures.plot_plane_dominant)
+def _plane_dominant(data):
+    points = data["plane"]
+    names = ["forcing", "kernel", "label_noise"]
+
+    def check(ax):
+        (mesh,) = [c for c in ax.collections if isinstance(c, QuadMesh)]
+        grid = mesh.get_array().reshape(2, 2)
+        for p in points:
+            assert grid[[0.3, 0.6].index(p.beta), [0.7, 1.0].index(p.alpha)] == \
+                names.index(p.dominant)
+    return (points,), {}, check
+
+
 @pytest.fixture
 def data(request):
     """The module fixtures the cases read, by name."""
     return {name: request.getfixturevalue(name)
-            for name in ("trajectory_and_mc", "phases", "conflict", "scaling")}
+            for name in ("trajectory_and_mc", "phases", "conflict", "scaling", "plane")}
 
 
 # ---- the tests ------------------------------------------------------------------------

@@ -40,6 +40,7 @@ from sparsemom.numerics.studies.scaling.methods import (
     method_rows,
     run_method,
 )
+from sparsemom.numerics.studies.scaling.plane import plane_points, plane_tasks
 from sparsemom.numerics.studies.scaling.risk_parts import risk_parts, without_label_noise
 from sparsemom.numerics.studies.scaling.study import run_curves
 
@@ -354,5 +355,34 @@ def test_the_outscaling_command_line(tmp_path, capsys):
                           (["--phases", "IIa"], "expected phase names")):
         with pytest.raises(SystemExit) as exit_:
             main(["outscaling", "--out", str(out), *argv])
+        assert exit_.value.code == 2
+        assert message in capsys.readouterr().err
+
+
+# -- the (α, β) plane ------------------------------------------------------------------------
+def test_the_plane_measures_the_predicted_exponents_in_phases_ia_and_ii(tmp_path, capsys):
+    """A 3 × 3 grid above the high-dimensional line (sizes 2^8 … 2^11): at every point of
+    phases Ia and II the measured η is within 0.03 of the predicted one; the command line
+    writes the maps and the table, and refuses bad ranges."""
+    out = tmp_path / "plane"
+    assert main(["scaling-plane", "--grid", "3", "--alpha", "0.7", "1.1", "--beta", "0.2", "0.6",
+                 "--scheduler", "pool", "--workers", "2", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "| 0.7 | 0.2 | Ia |" in text
+    for name in ("plane.png", "plane.data.csv", "plane.md"):
+        assert (out / name).stat().st_size > 0
+    cached = run_curves(plane_tasks("power-law", [0.7, 0.9, 1.1], [0.2, 0.4, 0.6],
+                                    [2**k for k in range(8, 12)]), cache_dir=out / "cache")
+    assert cached.cached == len(cached.results) == 36
+    checked = 0
+    for p in plane_points(cached.results):
+        if p.phase in ("Ia", "II"):
+            assert p.eta == pytest.approx(p.predicted_eta, abs=0.03), p
+            checked += 1
+    assert checked >= 6
+    for argv, message in ((["--alpha", "1", "0.5"], "LOW < HIGH"), (["--grid", "1"], "--grid"),
+                          (["--beta", "0", "1"], "--beta"), (["--sizes", "8:9"], "K1 + 2")):
+        with pytest.raises(SystemExit) as exit_:
+            main(["scaling-plane", "--out", str(out), *argv])
         assert exit_.value.code == 2
         assert message in capsys.readouterr().err

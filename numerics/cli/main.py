@@ -37,6 +37,7 @@ COMMANDS = {
     "heatmap": "sparsemom.numerics.cli.heatmap",
     "scaling": "sparsemom.numerics.cli.scaling",
     "outscaling": "sparsemom.numerics.cli.outscaling",
+    "scaling-plane": "sparsemom.numerics.cli.scaling_plane",
     "apidocs": "sparsemom.numerics.cli.apidocs",
 }
 
@@ -64,6 +65,9 @@ SUMMARIES = {
     "outscaling": ("SGD vs SGD with momentum vs DANA-decaying on exact curves of power-law data, "
                    "one point per phase: time exponents against the predicted ones; figure, "
                    "CSV, table (on Dask)"),
+    "scaling-plane": ("the (α, β) plane of power-law data: compute-optimal exponents from exact "
+                      "curves at every grid point, against the predicted ones, and the leading "
+                      "part; heatmaps with the phase boundaries (on Dask)"),
     "apidocs": "build the HTML API reference from the docstrings (pdoc)",
 }
 

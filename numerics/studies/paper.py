@@ -51,9 +51,11 @@ from sparsemom.numerics.studies.logistic import study_figure
 from sparsemom.numerics.studies.logistic_sweeps import checks as logistic_sweep_checks
 from sparsemom.numerics.studies.logistic_sweeps import plot_sweep, run_sweeps, sweeps_table
 from sparsemom.numerics.studies.scaling.exponents import exponent_rows
+from sparsemom.numerics.studies.scaling.figures import plane_figure
 from sparsemom.numerics.studies.scaling.loss_curves import PHASE_POINTS as POWER_LAW_POINTS
 from sparsemom.numerics.studies.scaling.loss_curves import curve_tasks
 from sparsemom.numerics.studies.scaling.methods import METHODS, MethodTask, horizon, method_rows
+from sparsemom.numerics.studies.scaling.plane import plane_points, plane_tasks
 from sparsemom.numerics.studies.scaling.study import (
     run_curves,
     run_methods,
@@ -545,6 +547,28 @@ def outscaling(out: Path, full: bool) -> Figure:
     return figure
 
 
+@runs_its_own_pool
+def scaling_plane(out: Path, full: bool) -> Figure:
+    """The (α, β) plane of the truncated power law: a 6 × 6 grid at sizes 2^8 … 2^11
+    (``full``: 16 × 16 at 2^8 … 2^14); measured against predicted η where it is predicted."""
+    grid, sizes = (16, range(8, 15)) if full else (6, range(8, 12))
+    alphas = np.round(np.linspace(0.15, 1.2, grid), 6)
+    betas = np.round(np.linspace(0.15, 1.4, grid), 6)
+    points = plane_points(run_curves(plane_tasks("power-law", alphas, betas,
+                                                 [2**k for k in sizes])).results)
+    figure = Figure("scaling_plane", "the (α, β) plane: compute-optimal exponents from exact "
+                    "curves and the leading part", parameters={"grid": grid,
+                                                                "d": f"2^{sizes[0]} … 2^{sizes[-1]}"})
+    figure.paths = plane_figure(points, "power-law", out / "scaling_plane")
+    for p in points:
+        if p.phase in ("Ia", "II") and not np.isnan(p.eta):
+            figure.checks.append(CheckResult(
+                "scaling laws", f"plane ({p.alpha:g}, {p.beta:g}), {p.phase}: η",
+                abs(p.eta - p.predicted_eta) <= EXPONENT_TOLERANCE,
+                f"measured {p.eta:.3f}, predicted {p.predicted_eta:.3f}"))
+    return figure
+
+
 def runs_a_pool(figure_function) -> bool:
     """The figure maps its work over a process pool itself (:func:`runs_its_own_pool`)."""
     return getattr(figure_function, "runs_its_own_pool", False)
@@ -562,6 +586,7 @@ FIGURES = {
     "convergence": convergence,
     "scaling_laws": scaling_laws,
     "outscaling": outscaling,
+    "scaling_plane": scaling_plane,
 }
 
 

@@ -7,10 +7,13 @@ phase's parameters in columns).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import matplotlib as mpl
 import numpy as np
 import pandas as pd
 
+from sparsemom.derivations.limits.power_law_phases import PHASES
 from sparsemom.numerics.runtime.figure_files import write_figure
 from sparsemom.numerics.runtime.plotting import axes_or_new, new_figure
 from sparsemom.numerics.studies.scaling.frontier import compute_frontier
@@ -280,3 +283,131 @@ def methods_figure(results, rows, out) -> list:
                  "predicted exponents")
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     return write_figure(fig, out, "methods", table=methods_table(results))
+
+
+def _plane_grid(points, values):
+    """``(alphas, betas, Z)``: the points' values on their grid (``nan`` where skipped)."""
+    alphas = np.unique([p.alpha for p in points])
+    betas = np.unique([p.beta for p in points])
+    grid = np.full((betas.size, alphas.size), np.nan)
+    for p, v in zip(points, values):
+        grid[np.searchsorted(betas, p.beta), np.searchsorted(alphas, p.alpha)] = v
+    return alphas, betas, grid
+
+
+def _edges(centres: np.ndarray) -> np.ndarray:
+    """Cell edges around evenly or unevenly spaced centres."""
+    middle = (centres[1:] + centres[:-1]) / 2
+    first = centres[0] - (middle[0] - centres[0]) if centres.size > 1 else centres[0] - 0.5
+    last = centres[-1] + (centres[-1] - middle[-1]) if centres.size > 1 else centres[0] + 0.5
+    return np.concatenate([[first], middle, [last]])
+
+
+def _phase_boundaries(ax, alphas, betas) -> None:
+    """The boundaries of the 4+3 phases: ``2β = 1``, ``2α = 1``, ``4α = 1``, ``β = α`` (above
+    the line), ``2(α + β) = 1``, labelled by phase at each phase's sample."""
+    a0, a1 = _edges(alphas)[[0, -1]]
+    b0, b1 = _edges(betas)[[0, -1]]
+    style = dict(color="white", lw=1.2, ls="--")
+    ax.plot([a0, a1], [0.5, 0.5], **style)
+    ax.plot([0.5, 0.5], [b0, b1], **style)
+    ax.plot([0.25, 0.25], [0.5, b1], **style)
+    top = min(a1, b1)
+    ax.plot([0.5, top], [0.5, top], **style)
+    ax.plot([a0, 0.5 - b0], [0.5 - a0, b0], **style)
+    for phase in PHASES:
+        a, b = (float(x) for x in phase.sample)
+        if a0 <= a <= a1 and b0 <= b <= b1:
+            ax.text(a, b, phase.name, color="white", ha="center", va="center", fontsize=10,
+                    fontweight="bold")
+    ax.set_xlim(a0, a1)
+    ax.set_ylim(b0, b1)
+
+
+def plot_plane_exponent(points, *, ax=None, quantity: str = "eta", predicted: bool = False):
+    """A heatmap over ``(α, β)`` of a compute-optimal exponent, measured or predicted, with
+    the phase boundaries.
+
+    Parameters
+    ----------
+    points : list of PlanePoint
+        The grid (:func:`~sparsemom.numerics.studies.scaling.plane.plane_points`).
+    ax : matplotlib.axes.Axes or None
+        Where to draw (``None``: a new figure).
+    quantity : str
+        ``"eta"`` (loss exponent) or ``"xi"`` (optimal size exponent).
+    predicted : bool
+        Draw the predicted exponent (``nan`` below the high-dimensional line) instead.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn into.
+    """
+    if quantity not in ("eta", "xi"):
+        raise ValueError(f"quantity must be 'eta' or 'xi'; got {quantity!r}")
+    ax = axes_or_new(ax)
+    name = f"predicted_{quantity}" if predicted else quantity
+    alphas, betas, grid = _plane_grid(points, [getattr(p, name) for p in points])
+    ax.pcolormesh(_edges(alphas), _edges(betas), grid, cmap="viridis", shading="flat")
+    ax.set_title(("predicted " if predicted else "measured ")
+                 + {"eta": "η (P* ∝ f^−η)", "xi": "ξ (d* ∝ f^ξ)"}[quantity])
+    _phase_boundaries(ax, alphas, betas)
+    ax.set_xlabel("α (spectrum j^−2α)")
+    ax.set_ylabel("β (target j^−β)")
+    return ax
+
+
+def plot_plane_dominant(points, *, ax=None):
+    """Which part of the excess risk (forcing, noise kernel, label noise) is the largest at
+    the middle of each point's frontier.
+
+    Parameters
+    ----------
+    points : list of PlanePoint
+        The grid (:func:`~sparsemom.numerics.studies.scaling.plane.plane_points`).
+    ax : matplotlib.axes.Axes or None
+        Where to draw (``None``: a new figure).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn into.
+    """
+    ax = axes_or_new(ax)
+    names = [name for name in PARTS if name != "floor"]
+    alphas, betas, grid = _plane_grid(points, [names.index(p.dominant) if p.dominant in names
+                                               else np.nan for p in points])
+    cmap = mpl.colors.ListedColormap(["tab:blue", "tab:orange", "tab:green"])
+    ax.pcolormesh(_edges(alphas), _edges(betas), grid, cmap=cmap, vmin=-0.5,
+                  vmax=len(names) - 0.5, shading="flat")
+    for i, name in enumerate(names):
+        ax.fill_between([], [], color=cmap(i), label=PART_STYLES[name][0])
+    _phase_boundaries(ax, alphas, betas)
+    ax.legend(fontsize=7, loc="upper right")
+    ax.set_title("the part of the excess risk that leads at the optimum")
+    ax.set_xlabel("α (spectrum j^−2α)")
+    ax.set_ylabel("β (target j^−β)")
+    return ax
+
+
+def plane_table(points) -> pd.DataFrame:
+    """One row per grid point: the data of the plane figure."""
+    return pd.DataFrame([p.__dict__ for p in points])
+
+
+def plane_figure(points, problem: str, out) -> list:
+    """``plane.png``/``.pdf`` and its data: measured and predicted ``η``, measured ``ξ``,
+    and the dominant part over ``(α, β)``."""
+    Path(out).mkdir(parents=True, exist_ok=True)
+    fig = new_figure((16, 11))
+    for i, (quantity, predicted) in enumerate((("eta", False), ("eta", True), ("xi", False))):
+        ax = plot_plane_exponent(points, ax=fig.add_subplot(2, 2, i + 1), quantity=quantity,
+                                 predicted=predicted)
+        fig.colorbar(ax.collections[0], ax=ax)
+    plot_plane_dominant(points, ax=fig.add_subplot(2, 2, 4))
+    fig.suptitle(f"The (α, β) plane, {problem}: compute-optimal exponents from exact curves and "
+                 "the part of the excess risk that leads at the optimum\ndashed: the 4+3 phase "
+                 "boundaries; blank: outside 2(α + β) > 1, or no frontier inside the sizes")
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    return write_figure(fig, out, "plane", table=plane_table(points))

@@ -562,5 +562,5 @@ def test_cli_fuzz_every_value_is_refused_in_one_line_or_usable(monkeypatch, caps
     finally:
         signal.signal(signal.SIGALRM, previous)
     assert set(counts) == {"benchmark", "phase", "logistic", "conflict", "sweep", "heatmap",
-                           "scaling"}
+                           "scaling", "outscaling", "scaling-plane"}
     assert seen.get("phase", 0) >= 1            # some accepted points were run

@@ -47,6 +47,18 @@ from sparsemom.numerics.studies.conflict import ADAPTED, ConflictSetup, run_conf
 from sparsemom.numerics.studies.critical_line import CriticalLine
 from sparsemom.numerics.studies.logistic import phase_grid
 from sparsemom.numerics.studies.logistic_sweeps import Sweep
+from sparsemom.numerics.studies.scaling import figures as scaling_figures
+from sparsemom.numerics.studies.scaling.exponents import exponent_rows
+from sparsemom.numerics.studies.scaling.loss_curves import PHASE_POINTS as POWER_LAW_POINTS
+from sparsemom.numerics.studies.scaling.loss_curves import CurveTask, run_curve
+from sparsemom.numerics.studies.scaling.methods import (
+    METHODS,
+    MethodTask,
+    local_exponents,
+    method_rows,
+    run_method,
+)
+from sparsemom.numerics.studies.scaling.plane import plane_points, plane_tasks
 from sparsemom.numerics.studies.sweep_figure import _phase_map
 
 
@@ -331,11 +343,101 @@ def _convergence(data):
     return (results, (100, 1000)), {}, check
 
 
+@pytest.fixture(scope="module")
+def scaling():
+    """Exact curves of the truncated power law (phase Ia) at d = 16, 32, 64, and the three
+    methods' curves at d = 64."""
+    point = POWER_LAW_POINTS[0]
+    curves = [run_curve(CurveTask("power-law", point, d, horizons=12)) for d in (16, 32, 64)]
+    methods = [run_method(MethodTask(m, "power-law", point, 64, 3000)) for m in METHODS]
+    return curves, exponent_rows(curves), methods, method_rows(methods)
+
+
+@case(scaling_figures.plot_loss_curves)
+def _loss_curves(data):
+    curves = data["scaling"][0]
+
+    def check(ax):
+        for r in curves:
+            _same(_line(ax, f"d = {r.task.d}").get_ydata(), r.total[r.steps > 0])
+        forcing = _line(ax, "forcing (target), d = 64")
+        _same(forcing.get_ydata(), curves[-1].parts["forcing"][curves[-1].steps > 0])
+    return (curves,), {}, check
+
+
+@case(scaling_figures.plot_frontier)
+def _frontier(data):
+    curves, rows = data["scaling"][:2]
+
+    def check(ax):
+        for r in curves:
+            _same(_line(ax, f"d = {r.task.d}").get_xdata(), r.task.d * r.steps[r.steps > 0])
+        eta = next(r for r in rows if r.quantity.startswith("compute-optimal"))
+        assert _line(ax, f"predicted η = {eta.predicted:.3f}") is not None
+    return (curves,), {"rows": rows}, check
+
+
+@case(scaling_figures.plot_method_curves)
+def _method_curves(data):
+    methods = data["scaling"][2]
+
+    def check(ax):
+        for r in methods:
+            keep = r.excess > 0
+            _same(_line(ax, r.task.method).get_ydata(), r.excess[keep])
+    return (methods,), {}, check
+
+
+@case(scaling_figures.plot_method_exponents)
+def _method_exponents(data):
+    methods, rows = data["scaling"][2:]
+
+    def check(ax):
+        for r in methods:
+            _same(_line(ax, r.task.method).get_ydata(), local_exponents(r.steps, r.excess)[1])
+        predicted = {line.get_ydata()[0] for line in ax.lines if line.get_linestyle() == "--"}
+        assert predicted == {row.predicted for row in rows if row.predicted is not None}
+    return (methods, rows), {}, check
+
+
+@pytest.fixture(scope="module")
+def plane():
+    """A 2 × 2 grid of the (α, β) plane, sizes 2^6 … 2^8."""
+    tasks = plane_tasks("power-law", [0.7, 1.0], [0.3, 0.6], [64, 128, 256])
+    return plane_points([run_curve(t) for t in tasks])
+
+
+@case(scaling_figures.plot_plane_exponent)
+def _plane_exponent(data):
+    points = data["plane"]
+
+    def check(ax):
+        (mesh,) = [c for c in ax.collections if isinstance(c, QuadMesh)]
+        grid = mesh.get_array().reshape(2, 2)          # rows β, columns α
+        for p in points:
+            assert grid[[0.3, 0.6].index(p.beta), [0.7, 1.0].index(p.alpha)] == p.predicted_xi
+    return (points,), {"quantity": "xi", "predicted": True}, check
+
+
+@case(scaling_figures.plot_plane_dominant)
+def _plane_dominant(data):
+    points = data["plane"]
+    names = ["forcing", "kernel", "label_noise"]
+
+    def check(ax):
+        (mesh,) = [c for c in ax.collections if isinstance(c, QuadMesh)]
+        grid = mesh.get_array().reshape(2, 2)
+        for p in points:
+            assert grid[[0.3, 0.6].index(p.beta), [0.7, 1.0].index(p.alpha)] == \
+                names.index(p.dominant)
+    return (points,), {}, check
+
+
 @pytest.fixture
 def data(request):
     """The module fixtures the cases read, by name."""
     return {name: request.getfixturevalue(name)
-            for name in ("trajectory_and_mc", "phases", "conflict")}
+            for name in ("trajectory_and_mc", "phases", "conflict", "scaling", "plane")}
 
 
 # ---- the tests ------------------------------------------------------------------------

@@ -3,6 +3,7 @@ exponent fits, the compute-optimal frontier, the study's cache and its command l
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import re
@@ -17,7 +18,8 @@ import pytest
 
 from sparsemom.derivations.definitions.covariance import eigenvalue
 from sparsemom.numerics import Optimizer, exact_risk
-from sparsemom.numerics.cli import scaling
+from sparsemom.numerics.cli import cluster_options, scaling
+from sparsemom.numerics.cli.cluster_options import scheduler_where
 from sparsemom.numerics.cli.main import main
 from sparsemom.numerics.inputs.spectra import (
     GaussianCovariance,
@@ -38,6 +40,16 @@ from sparsemom.numerics.studies.scaling.loss_curves import (
     curve_tasks,
     run_curve,
 )
+from sparsemom.numerics.studies.scaling.methods import (
+    METHODS,
+    MethodTask,
+    dana_time_scale,
+    horizon,
+    method_optimizer,
+    method_rows,
+    run_method,
+)
+from sparsemom.numerics.studies.scaling.plane import plane_points, plane_tasks
 from sparsemom.numerics.studies.scaling.risk_parts import risk_parts, without_label_noise
 from sparsemom.numerics.studies.scaling.study import run_curves, write_study
 
@@ -436,22 +448,105 @@ def test_the_summary_names_the_scheduler_and_counts_only_the_curves_computed(tmp
                      r"\([\d.]+ s computing them\)", first), first
     assert main(argv) == 0
     assert "(0.0 s computing them)" in capsys.readouterr().out
-    assert scaling.where("local") == "a Dask LocalCluster"
-    assert scaling.where("tcp://h:1") == "the cluster at tcp://h:1"
+    for scheduler, where in (("local", "a Dask LocalCluster"), ("pool", "a process pool"),
+                             ("tcp://h:1", "the cluster at tcp://h:1")):
+        assert scheduler_where(argparse.Namespace(scheduler=scheduler)) == where
 
 
 def test_a_local_cluster_has_no_more_workers_than_curves(monkeypatch, capsys, tmp_path):
     """``--workers 64`` on a study of 3 curves starts 3 Dask workers (a pool is capped the
-    same way), not 64 processes for 2 cores."""
+    same way), not 64 processes for 2 cores; so do the other studies of the cluster options."""
     started = []
 
     def cluster(workers):
         started.append(workers)
         raise ClusterError("stopped by the test")
 
-    monkeypatch.setattr(scaling, "dask_installed", lambda: True)
-    monkeypatch.setattr(scaling, "local_cluster", cluster)
+    monkeypatch.setattr(cluster_options, "dask_installed", lambda: True)
+    monkeypatch.setattr(cluster_options, "local_cluster", cluster)
     assert main(["scaling", "--phases", "II", "--sizes", "6:8", "--scheduler", "local",
                  "--workers", "64", "--out", str(tmp_path)]) == 1
     assert started == [3]
     assert "stopped by the test" in capsys.readouterr().err
+    assert main(["outscaling", "--phases", "II", "--size", "6", "--scheduler", "local",
+                 "--workers", "64", "--out", str(tmp_path)]) == 1
+    assert started == [3, 3]                                   # SGD, SGD-M, DANA
+
+
+# -- SGD, SGD-M and DANA ---------------------------------------------------------------------
+def test_momentum_keeps_sgds_exponent_and_dana_improves_it():
+    """Phase II of the truncated power law at d = 2^12 (exact curves): SGD and SGD-M
+    (β = 0.9 at the same effective step) decay with the forcing's exponent within 0.03;
+    DANA-decaying decays faster than both by more than 0.15."""
+    point = next(p for p in PHASE_POINTS if p.phase == "II")
+    steps = horizon("power-law", point, 4096)
+    results = [run_method(MethodTask(m, "power-law", point, 4096, steps)) for m in METHODS]
+    rows = {r.method: r for r in method_rows(results)}
+    for method in ("sgd", "sgd-m"):
+        assert rows[method].measured == pytest.approx(rows[method].predicted, abs=0.03)
+    assert rows["dana-decaying"].measured > max(rows["sgd"].measured,
+                                                rows["sgd-m"].measured) + 0.15
+    assert not any(r.diverged for r in rows.values())
+
+
+def test_the_method_conventions():
+    """SGD-M's effective step ``lr/(1 − β)`` is SGD's; DANA's ``Δ_t = δ/(δ + t)`` with
+    ``δ = 4 + (α + β)/α`` and ``γ3_t = 3 η (1 + t)^{−1/(2α)}``."""
+    point = PHASE_POINTS[0]
+    momentum = method_optimizer("sgd-m", 0.2, point)
+    assert float(momentum.lr) / (1 - float(momentum.beta)) == pytest.approx(0.2)
+    dana = method_optimizer("dana-decaying", 0.2, point)
+    table = dana.multipliers(101)
+    delta = dana_time_scale(point.alpha, point.beta)
+    assert delta == pytest.approx(4 + (0.7 + 0.3) / 0.7)
+    multiplier = {s.name: np.asarray(v, dtype=float) for s, v in table.items()}
+    assert multiplier["delta"][100] == pytest.approx(delta / (delta + 100))
+    assert multiplier["g3"][100] == pytest.approx(101 ** (-1 / 1.4))
+    with pytest.raises(ValueError, match="method must be one of"):
+        method_optimizer("adam", 0.2, point)
+
+
+def test_the_outscaling_command_line(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["outscaling", "--phases", "Ia", "--size", "8", "--scheduler", "pool",
+                 "--workers", "1", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "| Ia (0.7, 0.3) | sgd | 0.714 |" in text and "dana-decaying" in text
+    for name in ("methods.png", "methods.data.csv", "methods.md", "methods.csv"):
+        assert (out / name).stat().st_size > 0
+    for argv, message in ((["--size", "17"], "--size"), (["--size", "x"], "--size"),
+                          (["--problem", "random-features", "--size", "13"], "at most 12"),
+                          (["--phases", "IIa"], "expected phase names")):
+        with pytest.raises(SystemExit) as exit_:
+            main(["outscaling", "--out", str(out), *argv])
+        assert exit_.value.code == 2
+        assert message in capsys.readouterr().err
+
+
+# -- the (α, β) plane ------------------------------------------------------------------------
+def test_the_plane_measures_the_predicted_exponents_in_phases_ia_and_ii(tmp_path, capsys):
+    """A 3 × 3 grid above the high-dimensional line (sizes 2^8 … 2^11): at every point of
+    phases Ia and II the measured η is within 0.03 of the predicted one; the command line
+    writes the maps and the table, and refuses bad ranges."""
+    out = tmp_path / "plane"
+    assert main(["scaling-plane", "--grid", "3", "--alpha", "0.7", "1.1", "--beta", "0.2", "0.6",
+                 "--scheduler", "pool", "--workers", "2", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "| 0.7 | 0.2 | Ia |" in text
+    for name in ("plane.png", "plane.data.csv", "plane.md"):
+        assert (out / name).stat().st_size > 0
+    cached = run_curves(plane_tasks("power-law", [0.7, 0.9, 1.1], [0.2, 0.4, 0.6],
+                                    [2**k for k in range(8, 12)]), cache_dir=out / "cache")
+    assert cached.cached == len(cached.results) == 36
+    checked = 0
+    for p in plane_points(cached.results):
+        if p.phase in ("Ia", "II"):
+            assert p.eta == pytest.approx(p.predicted_eta, abs=0.03), p
+            checked += 1
+    assert checked >= 6
+    for argv, message in ((["--alpha", "1", "0.5"], "LOW < HIGH"), (["--grid", "1"], "--grid"),
+                          (["--beta", "0", "1"], "--beta"), (["--sizes", "8:9"], "K1 + 2")):
+        with pytest.raises(SystemExit) as exit_:
+            main(["scaling-plane", "--out", str(out), *argv])
+        assert exit_.value.code == 2
+        assert message in capsys.readouterr().err

@@ -36,6 +36,8 @@ COMMANDS = {
     "sweep": "sparsemom.numerics.cli.sweep",
     "heatmap": "sparsemom.numerics.cli.heatmap",
     "scaling": "sparsemom.numerics.cli.scaling",
+    "outscaling": "sparsemom.numerics.cli.outscaling",
+    "scaling-plane": "sparsemom.numerics.cli.scaling_plane",
     "apidocs": "sparsemom.numerics.cli.apidocs",
 }
 
@@ -60,6 +62,12 @@ SUMMARIES = {
     "scaling": ("scaling laws of power-law data: exact SGD loss curves over sizes d = 2^k, one "
                 "point per phase, their parts, fitted vs predicted exponents, compute-optimal "
                 "frontier; figures, CSV, table (on Dask)"),
+    "outscaling": ("SGD vs SGD with momentum vs DANA-decaying on exact curves of power-law data, "
+                   "one point per phase: time exponents against the predicted ones; figure, "
+                   "CSV, table (on Dask)"),
+    "scaling-plane": ("the (α, β) plane of power-law data: compute-optimal exponents from exact "
+                      "curves at every grid point, against the predicted ones, and the leading "
+                      "part; heatmaps with the phase boundaries (on Dask)"),
     "apidocs": "build the HTML API reference from the docstrings (pdoc)",
 }
 

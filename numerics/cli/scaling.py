@@ -9,15 +9,17 @@ import os
 import sys
 import time
 
-from sparsemom.numerics.inputs.arguments import integer_in, output_dir
-from sparsemom.numerics.runtime.dask_map import (
-    ClusterError,
-    dask_installed,
-    local_cluster,
-    reachable_scheduler,
+from sparsemom.numerics.cli.cluster_options import (
+    add_cluster_arguments,
+    cache_folder,
+    runs_here,
+    scheduler_of,
+    scheduler_where,
+    validate_cluster,
 )
+from sparsemom.numerics.inputs.arguments import integer_in, output_dir
+from sparsemom.numerics.runtime.dask_map import ClusterError
 from sparsemom.numerics.runtime.memory import check_memory
-from sparsemom.numerics.runtime.parallel import max_workers
 from sparsemom.numerics.studies.output import default_output_dir
 from sparsemom.numerics.studies.scaling.exponents import exponent_rows, rows_markdown
 from sparsemom.numerics.studies.scaling.loss_curves import (
@@ -34,9 +36,6 @@ DESCRIPTION = __doc__.split("``: ", 1)[1].replace("\n", " ")
 #: log₂ of the sizes per problem: the default (quick) family, the ``--full`` one, and the
 #: largest accepted (random features need the SVD of a 4d × d matrix).
 SIZES = {"power-law": ((6, 14), (6, 16), 20), "random-features": ((6, 10), (6, 12), 13)}
-#: ``--scheduler`` values for a Dask LocalCluster and for a local process pool, each of
-#: ``--workers`` processes.
-LOCAL, POOL = "local", "pool"
 
 
 def size_range(text: str) -> tuple[int, int]:
@@ -80,20 +79,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--batch", type=integer_in(1, 1024), default=1, help="batch size B")
     parser.add_argument("--seed", type=integer_in(0, 2**32 - 1), default=0,
                         help="seed of the random features")
-    parser.add_argument("--scheduler", default=None,
-                        help=f"Dask scheduler address, e.g. tcp://host:8786; '{LOCAL}' for a "
-                        f"Dask LocalCluster; '{POOL}' for a local process pool (default: "
-                        f"'{LOCAL}' when Dask is installed, else '{POOL}')")
-    parser.add_argument("--workers", type=integer_in(1, max_workers()), default=None,
-                        help=f"local processes of --scheduler {LOCAL} or {POOL}, at most "
-                        f"{max_workers()} (default: all cores)")
     parser.add_argument("--out", type=output_dir, default=default_output_dir("scaling"),
                         help="output directory")
-    kept = parser.add_mutually_exclusive_group()
-    kept.add_argument("--no-cache", action="store_true", help="keep no curves")
-    kept.add_argument("--cache", type=output_dir, default=None,
-                      help="folder of the curves kept by key, so that an interrupted study "
-                      "resumes (default: OUT/cache)")
+    add_cluster_arguments(parser)
 
 
 def validate(args) -> None:
@@ -105,13 +93,8 @@ def validate(args) -> None:
     if args.sizes[1] > top:
         raise ValueError(f"--sizes for {args.problem} must end at K2 <= {top}; got "
                          f"{args.sizes[0]}:{args.sizes[1]}")
-    if args.scheduler == LOCAL and not dask_installed():
-        raise ValueError("--scheduler local needs Dask: pip install 'sparsemom[dask]'")
-    if args.scheduler not in (None, LOCAL, POOL):
-        if args.workers is not None:
-            raise ValueError(f"argument --workers: the processes of --scheduler {LOCAL} or "
-                             f"{POOL}; the cluster at {args.scheduler} has its own workers")
-        reachable_scheduler(args.scheduler)
+    validate_cluster(args)
+    if not runs_here(args):
         return
     points = _points(args)
     largest = CurveTask(args.problem, points[0], 2 ** args.sizes[1])
@@ -123,13 +106,6 @@ def validate(args) -> None:
         raise ValueError(f"argument --sizes: {exc}; use a smaller K2 or fewer --workers") from None
 
 
-def where(scheduler: str) -> str:
-    """Where the curves of ``--scheduler`` run, for the summary."""
-    if scheduler == POOL:
-        return "a process pool"
-    return "a Dask LocalCluster" if scheduler == LOCAL else f"the cluster at {scheduler}"
-
-
 def _points(args) -> list:
     """The phase points of ``--phases``, in the order of ``PHASE_POINTS``."""
     return [p for p in PHASE_POINTS if args.phases is None or p.phase in args.phases]
@@ -139,15 +115,9 @@ def run(args) -> int:
     points = _points(args)
     dims = [2**k for k in range(args.sizes[0], args.sizes[1] + 1)]
     tasks = curve_tasks(args.problem, points, dims, args.batch, args.seed)
-    cache = None if args.no_cache else (args.cache or args.out / "cache")
-    scheduler = args.scheduler or (LOCAL if dask_installed() else POOL)
     try:
-        if scheduler == LOCAL:       # no more workers than curves, as a pool
-            with local_cluster(min(args.workers or os.cpu_count() or 1, len(tasks))) as cluster:
-                run_ = run_curves(tasks, cluster, args.workers, cache)
-        else:
-            run_ = run_curves(tasks, None if scheduler == POOL else scheduler, args.workers,
-                              cache)
+        with scheduler_of(args, len(tasks)) as where:
+            run_ = run_curves(tasks, where, args.workers, cache_folder(args))
     except ClusterError as exc:
         print(f"sparsemom scaling: error: {exc}", file=sys.stderr)
         return 1
@@ -158,7 +128,7 @@ def run(args) -> int:
     writing = time.perf_counter() - start - fitting
     print(rows_markdown(rows))
     print(f"\n{len(tasks)} curves ({run_.cached} from the cache) in {run_.seconds:.1f} s "
-          f"on {where(scheduler)} ({run_.computing:.1f} s computing them); "
+          f"on {scheduler_where(args)} ({run_.computing:.1f} s computing them); "
           f"fits {fitting:.1f} s; figures and tables {writing:.1f} s")
     for path in paths:
         print(path)

@@ -4,7 +4,9 @@ Per problem and phase point, from the curves of every size ``d`` of the family:
 
 * the time exponents of the forcing and of the noise-kernel part, fitted at the largest
   ``d`` on the window ``[10/η, 0.1/(η λ_min)]`` of steps (past the first steps, before the
-  slowest mode is learnt); predicted: the forcing ``(2α + 2β − 1)/(2α)``
+  slowest mode is learnt; for random features with an embedding term, also before the
+  embedding's forcing takes over, ``0.1 d^{α/β}/η``, and after it, the late forcing
+  ``(2α − 1)/(2α)``); predicted: the forcing ``(2α + 2β − 1)/(2α)``
   (:func:`~sparsemom.derivations.limits.power_law_phases.spectral_decay`), the kernel part
   ``min`` of that and the kernel's own ``(4α − 1)/(2α)`` (derived: ``(K ∗ S)(t) ≈ (Σ K) S(t) +
   (Σ S) K(t)`` for a summable kernel, ``2α > 1``);
@@ -29,6 +31,7 @@ from sparsemom.derivations.limits.power_law_phases import (
     alpha,
     beta,
     compute_optimal,
+    present_terms,
     random_features_terms,
     rational_point,
     spectral_decay,
@@ -98,6 +101,13 @@ def _group_rows(problem, point, group) -> list[ExponentRow]:
 
     largest = group[-1]
     window = (WINDOW[0] / largest.lr, WINDOW[1] / (largest.lr * largest.smallest_eigenvalue))
+    embedding = [t for t in present_terms(terms, a, b) if t.name == "Fac"]
+    if embedding:
+        # the forcing holds the pure-point part until the embedding's takes over, at
+        # η t ≍ d^{α/β} (Fpp = Fac); its exponent is fitted before that, the late one after
+        crossover = largest.task.d ** (point.alpha / point.beta) / largest.lr
+        late = (crossover / WINDOW[1], window[1])
+        window = (window[0], min(window[1], WINDOW[1] * crossover))
     forcing = float(spectral_decay(2 * alpha + 2 * beta).subs(where))
     kernel_own = float(spectral_decay(4 * alpha).subs(where))
     floor_term = next(t for t in terms if t.name == "F0")
@@ -108,7 +118,7 @@ def _group_rows(problem, point, group) -> list[ExponentRow]:
     f = frontier.flops
     flops = (f[0], f[-1]) if f.size >= 2 else (1.0, 1.0)
     at = (dims[-1], dims[-1])
-    return [
+    rows = [
         row("forcing time exponent", forcing, source, "t",
             _fit(largest.steps, largest.parts["forcing"], window), at),
         row("noise-kernel part time exponent", min(forcing, kernel_own) if above else None,
@@ -120,6 +130,11 @@ def _group_rows(problem, point, group) -> list[ExponentRow]:
         row("optimal size exponent xi", float(optimum.xi) if optimum else None, source, "f",
             _fit(f, 1 / frontier.size if f.size else f, flops), span),
     ]
+    if embedding:
+        rows.insert(1, row("late forcing time exponent (embedding)",
+                           float(embedding[0].time_exponent.subs(where)), "4+3", "t",
+                           _fit(largest.steps, largest.parts["forcing"], late), at))
+    return rows
 
 
 def _fit(x, y, window) -> tuple:

@@ -7,14 +7,18 @@ phase's parameters in columns).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import matplotlib as mpl
 import numpy as np
 import pandas as pd
 
+from sparsemom.derivations.limits.power_law_phases import PHASES
 from sparsemom.numerics.runtime.figure_files import write_figure
 from sparsemom.numerics.runtime.plotting import axes_or_new, new_figure
 from sparsemom.numerics.studies.scaling.frontier import compute_frontier
 from sparsemom.numerics.studies.scaling.loss_curves import by_point
+from sparsemom.numerics.studies.scaling.methods import local_exponents
 from sparsemom.numerics.studies.scaling.risk_parts import PARTS
 
 #: How each part is drawn for the largest model of a panel.
@@ -36,7 +40,20 @@ def _colours(dims):
 
 def plot_loss_curves(group, *, ax=None):
     """The total risk of every size of one phase point against steps, and the parts of the
-    largest size (forcing, noise kernel, label noise, floor)."""
+    largest size (forcing, noise kernel, label noise, floor).
+
+    Parameters
+    ----------
+    group : list of CurveResult
+        The curves of one problem and phase point, sorted by ``d``.
+    ax : matplotlib.axes.Axes or None
+        Where to draw (``None``: a new figure).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn into.
+    """
     ax = axes_or_new(ax)
     for r, colour in zip(group, _colours([r.task.d for r in group])):
         keep = r.steps > 0
@@ -61,7 +78,23 @@ def plot_loss_curves(group, *, ax=None):
 
 def plot_frontier(group, *, ax=None, rows=()):
     """Every size's risk against compute ``f = d B t``, the frontier ``min_d`` and the fitted
-    and predicted ``f^{−η}`` (from ``rows``, :func:`~sparsemom.numerics.studies.scaling.exponents.exponent_rows`)."""
+    and predicted ``f^{−η}``.
+
+    Parameters
+    ----------
+    group : list of CurveResult
+        The curves of one problem and phase point, sorted by ``d`` (at least 3 sizes).
+    ax : matplotlib.axes.Axes or None
+        Where to draw (``None``: a new figure).
+    rows : sequence of ExponentRow
+        The point's rows of :func:`~sparsemom.numerics.studies.scaling.exponents.exponent_rows`
+        (their compute-optimal ``η``, fitted and predicted, drawn as lines; empty: none).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn into.
+    """
     ax = axes_or_new(ax)
     dims = [r.task.d for r in group]
     batch = group[0].task.batch
@@ -146,3 +179,228 @@ def frontier_figure(results, rows, out) -> list:
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     table = curves_table(results)
     return write_figure(fig, out, "frontier", table=table[table.part == "total"])
+
+
+#: Colour of each method in the methods figure.
+METHOD_COLOURS = {"sgd": "tab:blue", "sgd-m": "tab:orange", "dana-decaying": "tab:green"}
+
+
+def plot_method_curves(group, *, ax=None):
+    """The excess risk of each method against steps, one problem and phase point.
+
+    Parameters
+    ----------
+    group : list of MethodResult
+        The methods' curves on one problem, phase point and size.
+    ax : matplotlib.axes.Axes or None
+        Where to draw (``None``: a new figure).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn into.
+    """
+    ax = axes_or_new(ax)
+    for r in group:
+        keep = np.isfinite(r.excess) & (r.excess > 0)
+        ax.loglog(r.steps[keep], r.excess[keep], color=METHOD_COLOURS.get(r.task.method),
+                  lw=1.4, label=r.task.method)
+    p = group[0].task.point
+    ax.set_title(f"{p.phase}: α = {p.alpha:g}, β = {p.beta:g}, d = {group[0].task.d}")
+    ax.set_xlabel("steps t")
+    ax.set_ylabel("excess risk")
+    return ax
+
+
+def plot_method_exponents(group, rows, *, ax=None):
+    """Each method's local exponent ``−d log P/d log t`` against steps, its predicted value
+    (dashed) and the fit window (shaded).
+
+    Parameters
+    ----------
+    group : list of MethodResult
+        The methods' curves on one problem, phase point and size.
+    rows : list of MethodRow
+        Their rows of :func:`~sparsemom.numerics.studies.scaling.methods.method_rows` (the
+        predicted exponents and the common window).
+    ax : matplotlib.axes.Axes or None
+        Where to draw (``None``: a new figure).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn into.
+    """
+    ax = axes_or_new(ax)
+    for r in group:
+        t, slope = local_exponents(r.steps, r.excess)
+        colour = METHOD_COLOURS.get(r.task.method)
+        ax.semilogx(t, slope, color=colour, lw=1.4, label=r.task.method)
+        row = next(x for x in rows if x.method == r.task.method)
+        if row.predicted is not None:
+            ax.axhline(row.predicted, color=colour, ls="--", lw=1)
+    lo, hi = (float(x) for x in rows[0].window.split("-", 1))
+    ax.axvspan(lo, hi, color="0.9", zorder=0, label="fit window")
+    ax.set_ylim(0, 1.6 * max(r.predicted or 0 for r in rows) + 0.2)
+    ax.set_xlabel("steps t")
+    ax.set_ylabel("local exponent −d log P / d log t")
+    return ax
+
+
+def methods_table(results) -> pd.DataFrame:
+    """One row per method, problem, phase point and step: the data of the methods figure."""
+    frames = []
+    for r in results:
+        p = r.task.point
+        frames.append(pd.DataFrame({"method": r.task.method, "problem": r.task.problem,
+                                    "phase": p.phase, "alpha": p.alpha, "beta": p.beta,
+                                    "d": r.task.d, "batch": r.task.batch, "lr": r.lr,
+                                    "t": r.steps, "excess_risk": r.excess}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def methods_figure(results, rows, out) -> list:
+    """``methods.png``/``.pdf`` and its data: per phase point, the methods' curves (top) and
+    their local exponents against the predicted ones (bottom)."""
+    groups: dict = {}
+    for r in results:
+        groups.setdefault((r.task.problem, r.task.point, r.task.d), []).append(r)
+    fig = new_figure((5.2 * len(groups), 8.4))
+    for i, (key, group) in enumerate(groups.items()):
+        mine = [x for x in rows if (x.problem, x.phase, x.d) == (key[0], key[1].phase, key[2])]
+        plot_method_curves(group, ax=fig.add_subplot(2, len(groups), i + 1))
+        plot_method_exponents(group, mine, ax=fig.add_subplot(2, len(groups), len(groups) + i + 1))
+    handles, labels = fig.axes[1].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=9)
+    fig.suptitle(f"SGD, SGD with momentum (β = 0.9) and DANA-decaying, {key[0]}; dashed: "
+                 "predicted exponents")
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    return write_figure(fig, out, "methods", table=methods_table(results))
+
+
+def _plane_grid(points, values):
+    """``(alphas, betas, Z)``: the points' values on their grid (``nan`` where skipped)."""
+    alphas = np.unique([p.alpha for p in points])
+    betas = np.unique([p.beta for p in points])
+    grid = np.full((betas.size, alphas.size), np.nan)
+    for p, v in zip(points, values):
+        grid[np.searchsorted(betas, p.beta), np.searchsorted(alphas, p.alpha)] = v
+    return alphas, betas, grid
+
+
+def _edges(centres: np.ndarray) -> np.ndarray:
+    """Cell edges around evenly or unevenly spaced centres."""
+    middle = (centres[1:] + centres[:-1]) / 2
+    first = centres[0] - (middle[0] - centres[0]) if centres.size > 1 else centres[0] - 0.5
+    last = centres[-1] + (centres[-1] - middle[-1]) if centres.size > 1 else centres[0] + 0.5
+    return np.concatenate([[first], middle, [last]])
+
+
+def _phase_boundaries(ax, alphas, betas) -> None:
+    """The boundaries of the 4+3 phases: ``2β = 1``, ``2α = 1``, ``4α = 1``, ``β = α`` (above
+    the line), ``2(α + β) = 1``, labelled by phase at each phase's sample."""
+    a0, a1 = _edges(alphas)[[0, -1]]
+    b0, b1 = _edges(betas)[[0, -1]]
+    style = dict(color="white", lw=1.2, ls="--")
+    ax.plot([a0, a1], [0.5, 0.5], **style)
+    ax.plot([0.5, 0.5], [b0, b1], **style)
+    ax.plot([0.25, 0.25], [0.5, b1], **style)
+    top = min(a1, b1)
+    ax.plot([0.5, top], [0.5, top], **style)
+    ax.plot([a0, 0.5 - b0], [0.5 - a0, b0], **style)
+    for phase in PHASES:
+        a, b = (float(x) for x in phase.sample)
+        if a0 <= a <= a1 and b0 <= b <= b1:
+            ax.text(a, b, phase.name, color="white", ha="center", va="center", fontsize=10,
+                    fontweight="bold")
+    ax.set_xlim(a0, a1)
+    ax.set_ylim(b0, b1)
+
+
+def plot_plane_exponent(points, *, ax=None, quantity: str = "eta", predicted: bool = False):
+    """A heatmap over ``(α, β)`` of a compute-optimal exponent, measured or predicted, with
+    the phase boundaries.
+
+    Parameters
+    ----------
+    points : list of PlanePoint
+        The grid (:func:`~sparsemom.numerics.studies.scaling.plane.plane_points`).
+    ax : matplotlib.axes.Axes or None
+        Where to draw (``None``: a new figure).
+    quantity : str
+        ``"eta"`` (loss exponent) or ``"xi"`` (optimal size exponent).
+    predicted : bool
+        Draw the predicted exponent (``nan`` below the high-dimensional line) instead.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn into.
+    """
+    if quantity not in ("eta", "xi"):
+        raise ValueError(f"quantity must be 'eta' or 'xi'; got {quantity!r}")
+    ax = axes_or_new(ax)
+    name = f"predicted_{quantity}" if predicted else quantity
+    alphas, betas, grid = _plane_grid(points, [getattr(p, name) for p in points])
+    ax.pcolormesh(_edges(alphas), _edges(betas), grid, cmap="viridis", shading="flat")
+    ax.set_title(("predicted " if predicted else "measured ")
+                 + {"eta": "η (P* ∝ f^−η)", "xi": "ξ (d* ∝ f^ξ)"}[quantity])
+    _phase_boundaries(ax, alphas, betas)
+    ax.set_xlabel("α (spectrum j^−2α)")
+    ax.set_ylabel("β (target j^−β)")
+    return ax
+
+
+def plot_plane_dominant(points, *, ax=None):
+    """Which part of the excess risk (forcing, noise kernel, label noise) is the largest at
+    the middle of each point's frontier.
+
+    Parameters
+    ----------
+    points : list of PlanePoint
+        The grid (:func:`~sparsemom.numerics.studies.scaling.plane.plane_points`).
+    ax : matplotlib.axes.Axes or None
+        Where to draw (``None``: a new figure).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn into.
+    """
+    ax = axes_or_new(ax)
+    names = [name for name in PARTS if name != "floor"]
+    alphas, betas, grid = _plane_grid(points, [names.index(p.dominant) if p.dominant in names
+                                               else np.nan for p in points])
+    cmap = mpl.colors.ListedColormap(["tab:blue", "tab:orange", "tab:green"])
+    ax.pcolormesh(_edges(alphas), _edges(betas), grid, cmap=cmap, vmin=-0.5,
+                  vmax=len(names) - 0.5, shading="flat")
+    for i, name in enumerate(names):
+        ax.fill_between([], [], color=cmap(i), label=PART_STYLES[name][0])
+    _phase_boundaries(ax, alphas, betas)
+    ax.legend(fontsize=7, loc="upper right")
+    ax.set_title("the part of the excess risk that leads at the optimum")
+    ax.set_xlabel("α (spectrum j^−2α)")
+    ax.set_ylabel("β (target j^−β)")
+    return ax
+
+
+def plane_table(points) -> pd.DataFrame:
+    """One row per grid point: the data of the plane figure."""
+    return pd.DataFrame([p.__dict__ for p in points])
+
+
+def plane_figure(points, problem: str, out) -> list:
+    """``plane.png``/``.pdf`` and its data: measured and predicted ``η``, measured ``ξ``,
+    and the dominant part over ``(α, β)``."""
+    Path(out).mkdir(parents=True, exist_ok=True)
+    fig = new_figure((16, 11))
+    for i, (quantity, predicted) in enumerate((("eta", False), ("eta", True), ("xi", False))):
+        ax = plot_plane_exponent(points, ax=fig.add_subplot(2, 2, i + 1), quantity=quantity,
+                                 predicted=predicted)
+        fig.colorbar(ax.collections[0], ax=ax)
+    plot_plane_dominant(points, ax=fig.add_subplot(2, 2, 4))
+    fig.suptitle(f"The (α, β) plane, {problem}: compute-optimal exponents from exact curves and "
+                 "the part of the excess risk that leads at the optimum\ndashed: the 4+3 phase "
+                 "boundaries; blank: outside 2(α + β) > 1, or no frontier inside the sizes")
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    return write_figure(fig, out, "plane", table=plane_table(points))

@@ -1,11 +1,13 @@
-"""A loss-curve study run as a map over pure tasks, its results kept by key.
+"""Scaling studies run as maps over pure tasks, their results kept by key.
 
-:func:`run_curves` computes :func:`~sparsemom.numerics.studies.scaling.loss_curves.run_curve`
-for every task that the cache does not already hold — on a local process pool, a Dask
-``LocalCluster`` or the cluster of a scheduler address — and keeps each result as it arrives
+:func:`run_tasks` computes a study's task function (a loss curve,
+:func:`~sparsemom.numerics.studies.scaling.loss_curves.run_curve`; a method's curve,
+:func:`~sparsemom.numerics.studies.scaling.methods.run_method`) for every task that the cache
+does not already hold — on a local process pool, a Dask ``LocalCluster`` or the cluster of a
+scheduler address — and keeps each result as it arrives
 (:class:`~sparsemom.numerics.runtime.result_cache.ResultCache`), so a study that is
-interrupted, or loses a worker, resumes where it stopped. :func:`write_study` writes its
-figures, their data and the exponents table.
+interrupted, or loses a worker, resumes where it stopped. :func:`write_study` and
+:func:`write_methods` write the figures, their data and the tables.
 """
 
 from __future__ import annotations
@@ -14,15 +16,23 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from sparsemom.numerics.runtime.atomic import write_text_atomic
 from sparsemom.numerics.runtime.parallel import parallel_map
 from sparsemom.numerics.runtime.result_cache import ResultCache
 from sparsemom.numerics.studies.scaling.exponents import exponent_rows, rows_markdown, rows_table
-from sparsemom.numerics.studies.scaling.figures import frontier_figure, loss_curves_figure
+from sparsemom.numerics.studies.scaling.figures import (
+    frontier_figure,
+    loss_curves_figure,
+    methods_figure,
+)
 from sparsemom.numerics.studies.scaling.loss_curves import run_curve
+from sparsemom.numerics.studies.scaling.methods import method_rows_markdown, run_method
 
-#: The schema of the cached curve results (change it when CurveResult changes).
+#: The schemas of the cached results (change one when its result class changes).
 SCHEMA = "scaling-curves-2"
+METHODS_SCHEMA = "scaling-methods-1"
 
 
 @dataclass(frozen=True)
@@ -36,14 +46,14 @@ class StudyRun:
     computing: float = 0.0
 
 
-def run_curves(tasks, scheduler=None, workers: int | None = None,
-               cache_dir=None) -> StudyRun:
-    """Every task's :class:`~sparsemom.numerics.studies.scaling.loss_curves.CurveResult`,
-    in task order (module docstring). ``scheduler``: ``None`` (a local process pool of
-    ``workers``), a Dask ``LocalCluster``/``Client`` or a scheduler address; ``cache_dir``:
-    the folder of kept results (``None``: none kept)."""
+def run_tasks(function, tasks, scheduler=None, workers: int | None = None, cache_dir=None,
+              schema: str = SCHEMA) -> StudyRun:
+    """``function(task)`` for every task that the cache does not already hold, in task order
+    (module docstring). ``scheduler``: ``None`` (a local process pool of ``workers``), a Dask
+    ``LocalCluster``/``Client`` or a scheduler address; ``cache_dir``: the folder of kept
+    results (``None``: none kept), each task's under its ``key``."""
     tasks = list(tasks)
-    cache = ResultCache(cache_dir, SCHEMA) if cache_dir is not None else None
+    cache = ResultCache(cache_dir, schema) if cache_dir is not None else None
     results = [cache.get(t.key) if cache else None for t in tasks]
     missing = [i for i, r in enumerate(results) if r is None]
 
@@ -52,12 +62,22 @@ def run_curves(tasks, scheduler=None, workers: int | None = None,
             cache.put(tasks[missing[i]].key, value)
 
     start = time.perf_counter()
-    computed = parallel_map(run_curve, [tasks[i] for i in missing], scheduler, workers,
+    computed = parallel_map(function, [tasks[i] for i in missing], scheduler, workers,
                             "exact curves", on_result=keep) if missing else []
     for i, value in zip(missing, computed):
         results[i] = value
     return StudyRun(results, len(tasks) - len(missing), time.perf_counter() - start,
                     sum(value.seconds for value in computed))
+
+
+def run_curves(tasks, scheduler=None, workers: int | None = None, cache_dir=None) -> StudyRun:
+    """:func:`run_tasks` of :func:`~sparsemom.numerics.studies.scaling.loss_curves.run_curve`."""
+    return run_tasks(run_curve, tasks, scheduler, workers, cache_dir, SCHEMA)
+
+
+def run_methods(tasks, scheduler=None, workers: int | None = None, cache_dir=None) -> StudyRun:
+    """:func:`run_tasks` of :func:`~sparsemom.numerics.studies.scaling.methods.run_method`."""
+    return run_tasks(run_method, tasks, scheduler, workers, cache_dir, METHODS_SCHEMA)
 
 
 def write_study(results, out, rows=None) -> list[Path]:
@@ -73,4 +93,16 @@ def write_study(results, out, rows=None) -> list[Path]:
     write_text_atomic(table, rows_markdown(rows) + "\n")
     csv = out / "exponents.csv"
     write_text_atomic(csv, rows_table(rows).to_csv(index=False))
+    return [*paths, table, csv]
+
+
+def write_methods(results, out, rows) -> list[Path]:
+    """The methods figure with its data and the table of their exponents (Markdown, CSV)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = methods_figure(results, rows, out)
+    table = out / "methods.md"
+    write_text_atomic(table, method_rows_markdown(rows) + "\n")
+    csv = out / "methods.csv"
+    write_text_atomic(csv, pd.DataFrame([r.__dict__ for r in rows]).to_csv(index=False))
     return [*paths, table, csv]

@@ -514,6 +514,12 @@ def test_the_outscaling_command_line(tmp_path, capsys):
     assert "| Ia (0.7, 0.3) | sgd | 0.714 |" in text and "dana-decaying" in text
     for name in ("methods.png", "methods.data.csv", "methods.md", "methods.csv"):
         assert (out / name).stat().st_size > 0
+    table = pd.read_csv(out / "methods.csv")      # the window's ends as numbers, not "a-b"
+    assert pd.api.types.is_float_dtype(table.window_lo) and (table.window_lo > 0).all()
+    assert "window" not in table
+    # at d = 2^8 the window [10/η, DANA's saturation/10] is empty: said so, not "too few points"
+    assert (table.window_lo > table.window_hi).all() and table.measured.isna().all()
+    assert "| Ia (0.7, 0.3) | sgd | 0.714 | empty window |" in text
     for argv, message in ((["--size", "17"], "--size"), (["--size", "x"], "--size"),
                           (["--problem", "random-features", "--size", "13"], "at most 12"),
                           (["--phases", "IIa"], "expected phase names")):

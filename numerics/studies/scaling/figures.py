@@ -239,8 +239,7 @@ def plot_method_exponents(group, rows, *, ax=None):
         row = next(x for x in rows if x.method == r.task.method)
         if row.predicted is not None:
             ax.axhline(row.predicted, color=colour, ls="--", lw=1)
-    lo, hi = (float(x) for x in rows[0].window.split("-", 1))
-    ax.axvspan(lo, hi, color="0.9", zorder=0, label="fit window")
+    ax.axvspan(rows[0].window_lo, rows[0].window_hi, color="0.9", zorder=0, label="fit window")
     ax.set_ylim(0, 1.6 * max(r.predicted or 0 for r in rows) + 0.2)
     ax.set_xlabel("steps t")
     ax.set_ylabel("local exponent −d log P / d log t")

@@ -162,7 +162,8 @@ def run_method(task: MethodTask) -> MethodResult:
 
 @dataclass(frozen=True)
 class MethodRow:
-    """A method's time exponent at one phase point: predicted and measured ± window error."""
+    """A method's time exponent at one phase point: predicted and measured ± window error on
+    the steps ``[window_lo, window_hi]``."""
 
     method: str
     problem: str
@@ -173,7 +174,8 @@ class MethodRow:
     predicted: float | None
     measured: float | None
     error: float | None
-    window: str
+    window_lo: float
+    window_hi: float
     diverged: bool
 
 
@@ -192,7 +194,7 @@ def method_rows(results) -> list[MethodRow]:
             measured = error = None
         rows.append(MethodRow(t.method, t.problem, t.point.phase, t.point.alpha, t.point.beta,
                               t.d, predicted_time_exponent(t.method, t.point), measured, error,
-                              f"{lo:.3g}-{hi:.3g}", diverged))
+                              lo, hi, diverged))
     return rows
 
 
@@ -209,9 +211,15 @@ def method_rows_markdown(rows) -> str:
     lines = ["| phase (α, β) | method | predicted | measured | window | d |",
              "|---|---|---|---|---|---|"]
     for r in rows:
-        measured = ("diverged" if r.diverged else "too few points in the window"
-                    if r.measured is None else f"{r.measured:.3f} ± {r.error:.3f}")
+        if r.diverged:
+            measured = "diverged"
+        elif r.measured is None:
+            measured = ("empty window" if r.window_lo >= r.window_hi
+                        else "too few points in the window")
+        else:
+            measured = f"{r.measured:.3f} ± {r.error:.3f}"
         predicted = "—" if r.predicted is None else f"{r.predicted:.3f}"
         lines.append(f"| {r.phase} ({r.alpha:g}, {r.beta:g}) | {r.method} | "
-                     f"{predicted} | {measured} | {r.window} | {r.d} |")
+                     f"{predicted} | {measured} | t ∈ [{r.window_lo:.3g}, {r.window_hi:.3g}] | "
+                     f"{r.d} |")
     return "\n".join(lines)

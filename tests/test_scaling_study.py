@@ -422,6 +422,11 @@ def test_sizes_too_large_for_the_memory_are_refused_before_any_curve(monkeypatch
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("sparsemom scaling: error: argument --sizes: 2 curves of d = 4096")
     assert "Traceback" not in "\n".join(err)
+    with pytest.raises(SystemExit) as exit_:          # the plane's grid points alike
+        main(["scaling-plane", "--problem", "random-features", "--sizes", "6:12", "--grid", "2",
+              "--scheduler", "pool", "--workers", "2", "--out", str(tmp_path)])
+    assert exit_.value.code == 2
+    assert "argument --sizes: 2 curves of d = 4096" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("argv,message", [

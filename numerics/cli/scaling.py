@@ -94,11 +94,18 @@ def validate(args) -> None:
         raise ValueError(f"--sizes for {args.problem} must end at K2 <= {top}; got "
                          f"{args.sizes[0]}:{args.sizes[1]}")
     validate_cluster(args)
+    points = _points(args)
+    check_sizes_fit(args, points[0], len(points))
+
+
+def check_sizes_fit(args, point, points: int) -> None:
+    """A ``ValueError`` naming ``--sizes`` when the curves run on this machine and the
+    largest size at ``point``, on every worker at once (``points`` of them at most: the
+    largest tasks start first), needs more than half the free memory."""
     if not runs_here(args):
         return
-    points = _points(args)
-    largest = CurveTask(args.problem, points[0], 2 ** args.sizes[1])
-    at_once = min(args.workers or os.cpu_count() or 1, len(points))
+    largest = CurveTask(args.problem, point, 2 ** args.sizes[1])
+    at_once = min(args.workers or os.cpu_count() or 1, points)
     try:
         check_memory(f"{at_once} curve{'s' * (at_once > 1)} of d = {largest.d} at once",
                      at_once * problem_bytes(largest))

@@ -16,14 +16,19 @@ from sparsemom.numerics.cli.cluster_options import (
     scheduler_where,
     validate_cluster,
 )
-from sparsemom.numerics.cli.scaling import SIZES, size_range
+from sparsemom.numerics.cli.scaling import SIZES, check_sizes_fit, size_range
 from sparsemom.numerics.inputs.arguments import integer_in, output_dir, real_in
 from sparsemom.numerics.runtime.atomic import write_text_atomic
 from sparsemom.numerics.runtime.dask_map import ClusterError
 from sparsemom.numerics.studies.output import default_output_dir
 from sparsemom.numerics.studies.scaling.figures import plane_figure
 from sparsemom.numerics.studies.scaling.loss_curves import PROBLEMS
-from sparsemom.numerics.studies.scaling.plane import plane_markdown, plane_points, plane_tasks
+from sparsemom.numerics.studies.scaling.plane import (
+    grid_points,
+    plane_markdown,
+    plane_points,
+    plane_tasks,
+)
 from sparsemom.numerics.studies.scaling.study import run_curves
 
 DESCRIPTION = __doc__.split("``: ", 1)[1].replace("\n", " ")
@@ -55,11 +60,19 @@ def validate(args) -> None:
         raise ValueError(f"--sizes for {args.problem} must end at K2 <= {top}; got "
                          f"{args.sizes[0]}:{args.sizes[1]}")
     validate_cluster(args)
+    points = grid_points(*_axes(args))
+    if points:
+        check_sizes_fit(args, points[0], len(points))
+
+
+def _axes(args) -> tuple:
+    """The grid's values of ``α`` and of ``β``."""
+    return (np.round(np.linspace(*args.alpha, args.grid), 6),
+            np.round(np.linspace(*args.beta, args.grid), 6))
 
 
 def run(args) -> int:
-    alphas = np.round(np.linspace(*args.alpha, args.grid), 6)
-    betas = np.round(np.linspace(*args.beta, args.grid), 6)
+    alphas, betas = _axes(args)
     dims = [2**k for k in range(args.sizes[0], args.sizes[1] + 1)]
     tasks = plane_tasks(args.problem, alphas, betas, dims)
     try:

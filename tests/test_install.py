@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -126,3 +127,19 @@ def test_the_wheel_is_one_import_package_that_runs_the_readme(installed):
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.split()[-2:] == ["(61,)", "str"]
     assert _run(python, "-c", "import numerics", cwd=tmp).returncode != 0
+
+
+def test_the_package_list_names_every_package():
+    """Every folder with an ``__init__.py`` under the package's folders is listed in
+    ``pyproject.toml`` (``numerics/studies/scaling`` was not: a wheel had no scaling study),
+    and every listed package exists."""
+    tool = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    folders = {name: ROOT / folder for name, folder in tool["package-dir"].items()}
+    found = set()
+    for name, folder in folders.items():
+        for init in folder.rglob("__init__.py"):
+            if "__pycache__" in init.parts or "out" in init.relative_to(folder).parts:
+                continue
+            parts = init.parent.relative_to(folder).parts
+            found.add(".".join((name, *parts)))
+    assert found == set(tool["packages"])

@@ -703,7 +703,7 @@ four sizes make a short frontier): the table shows how far, and the paper-size r
 from sparsemom.numerics.studies.scaling.exponents import exponent_rows
 from sparsemom.numerics.studies.scaling.figures import plot_frontier
 rows = exponent_rows(curves)
-table = pd.DataFrame([r.__dict__ for r in rows])[["quantity", "predicted", "measured", "error", "window", "dims"]]
+table = pd.DataFrame([r.__dict__ for r in rows])[["quantity", "predicted", "measured", "error", "variable", "window_lo", "window_hi", "d_min", "d_max"]]
 display(table)
 by = {r.quantity: r for r in rows}
 assert abs(by["floor d exponent"].measured - by["floor d exponent"].predicted) < 0.1
@@ -727,7 +727,7 @@ print("excess risk at the horizon:", {r.task.method: f"{r.excess[-1]:.3g}" for r
 truncated = [run_method(MethodTask(m, "power-law", point, 4096, horizon("power-law", point, 4096)))
              for m in METHODS]
 method_table = method_rows(truncated)
-display(pd.DataFrame([r.__dict__ for r in method_table])[["method", "predicted", "measured", "error", "window", "d"]])
+display(pd.DataFrame([r.__dict__ for r in method_table])[["method", "predicted", "measured", "error", "window_lo", "window_hi", "d"]])
 by = {r.method: r for r in method_table}
 assert abs(by["sgd-m"].measured - by["sgd"].measured) < 0.05
 assert by["dana-decaying"].measured > by["sgd"].measured + 0.1

@@ -19,6 +19,7 @@ from sparsemom.numerics.runtime.dask_map import ClusterError
 from sparsemom.numerics.studies.output import default_output_dir
 from sparsemom.numerics.studies.scaling.loss_curves import PHASE_POINTS, PROBLEMS
 from sparsemom.numerics.studies.scaling.methods import (
+    LR_RULES,
     METHODS,
     MethodTask,
     horizon,
@@ -42,6 +43,9 @@ def add_arguments(parser) -> None:
                         help=f"comma-separated phases (default: {','.join(ABOVE_THE_LINE)})")
     parser.add_argument("--size", type=integer_in(4, 16), default=None,
                         help="K: the size d = 2^K (default: power-law 14, random-features 10)")
+    parser.add_argument("--lr", choices=LR_RULES, default="rule",
+                        help="each method's base learning rate: the authors' rule, or tuned "
+                        "to the least exact risk at the horizon (per method and size)")
     parser.add_argument("--batch", type=integer_in(1, 1024), default=1, help="batch size B")
     parser.add_argument("--seed", type=integer_in(0, 2**32 - 1), default=0,
                         help="seed of the random features")
@@ -63,7 +67,7 @@ def run(args) -> int:
     tasks = []
     for point in (p for p in PHASE_POINTS if p.phase in args.phases):
         steps = horizon(args.problem, point, d, args.batch, args.seed)
-        tasks += [MethodTask(m, args.problem, point, d, steps, args.batch, args.seed)
+        tasks += [MethodTask(m, args.problem, point, d, steps, args.batch, args.seed, args.lr)
                   for m in METHODS]
     try:
         with scheduler_of(args, len(tasks)) as where:

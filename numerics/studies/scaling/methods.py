@@ -17,6 +17,9 @@ conventions:
   the scale ``c = 3`` (:data:`DANA_SCALE`) is chosen here: on the truncated power law at
   ``α = 0.7`` the exponent rises with ``c`` up to about 3, and the run slows at 10.
 
+With ``lr_rule="tuned"`` each method's base ``η`` (for DANA ``γ2`` and ``γ3`` together) is
+instead the one minimising its exact risk at the horizon, per size.
+
 Every curve is the exact excess risk iterated to a common horizon (``exact_risk``). The
 predicted time exponent of SGD and SGD-M is the slower of the pure-point forcing's
 ``(2α + 2β − 1)/(2α)`` and the noise kernel's ``(4α − 1)/(2α)``
@@ -36,6 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sparsemom.derivations.definitions.covariance import eigenvalue
+from sparsemom.numerics.analysis.tuned_lr import tuned_learning_rate
 from sparsemom.numerics.inputs import schedules
 from sparsemom.numerics.inputs.optimizer import Optimizer
 from sparsemom.numerics.kernels.exact_risk import DivergenceWarning, exact_risk
@@ -53,6 +57,11 @@ METHODS = ("sgd", "sgd-m", "dana-decaying")
 MOMENTUM = 0.9
 #: DANA-decaying's ``γ3`` in units of ``η`` at ``t = 0``.
 DANA_SCALE = 3.0
+#: How each method's base learning rate is set: the authors' rule, or tuned to the least
+#: risk at the horizon (:func:`~sparsemom.numerics.analysis.tuned_lr.tuned_learning_rate`)
+#: within :data:`TUNING_RANGE` times the rule either way.
+LR_RULES = ("rule", "tuned")
+TUNING_RANGE = 8.0
 
 
 def dana_time_scale(alpha: float, beta: float) -> float:
@@ -98,12 +107,13 @@ class MethodTask:
     steps: int
     batch: int = 1
     seed: int = 0
+    lr_rule: str = "rule"
 
     @property
     def key(self) -> str:
         p = self.point
-        return (f"{self.method}-{self.problem}-{p.phase}-a{p.alpha:g}-b{p.beta:g}-d{self.d}"
-                f"-t{self.steps}-B{self.batch}-s{self.seed}")
+        return (f"{self.method}-{self.problem}-{p.phase}-a{p.alpha!r}-b{p.beta!r}-d{self.d}"
+                f"-t{self.steps}-B{self.batch}-s{self.seed}-{self.lr_rule}")
 
 
 @dataclass(frozen=True)
@@ -149,6 +159,12 @@ def run_method(task: MethodTask) -> MethodResult:
     start = time.perf_counter()
     model = build_problem(CurveTask(task.problem, task.point, task.d, task.batch, task.seed))
     lr = learning_rate(model, task.batch)
+    if task.lr_rule == "tuned":
+        lr = tuned_learning_rate(model, lambda x: method_optimizer(task.method, x, task.point,
+                                                                   task.batch),
+                                 task.steps, (lr / TUNING_RANGE, lr * TUNING_RANGE)).lr
+    elif task.lr_rule != "rule":
+        raise ValueError(f"lr_rule must be one of {LR_RULES}; got {task.lr_rule!r}")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DivergenceWarning)   # reported as inf, and in the table
         # one thread: a study runs its tasks side by side, one per core
@@ -180,12 +196,20 @@ class MethodRow:
 
 
 def method_rows(results) -> list[MethodRow]:
-    """One :class:`MethodRow` per result, fitted on its problem's common window."""
+    """One :class:`MethodRow` per result, fitted on the window common to the methods of its
+    problem, point and size (the narrowest, when their learning rates differ)."""
+    windows: dict = {}
+    for r in results:
+        t = r.task
+        key = (t.problem, t.point, t.d, t.batch, t.seed)
+        lo = WINDOW_START / r.lr
+        hi = dana_saturation(r.lr, r.smallest_eigenvalue, t.point.alpha) / WINDOW_END
+        old = windows.get(key, (0.0, np.inf))
+        windows[key] = (max(old[0], lo), min(old[1], hi))
     rows = []
     for r in results:
         t = r.task
-        lo = WINDOW_START / r.lr
-        hi = dana_saturation(r.lr, r.smallest_eigenvalue, t.point.alpha) / WINDOW_END
+        lo, hi = windows[(t.problem, t.point, t.d, t.batch, t.seed)]
         diverged = not np.isfinite(r.excess).all()
         try:
             fit = fit_exponent(r.steps, r.excess, (lo, hi))

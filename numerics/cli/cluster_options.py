@@ -1,15 +1,24 @@
 """The options a study shares to say where its tasks run and where its results are kept:
 ``--scheduler`` (a Dask LocalCluster, a local process pool, or a scheduler address),
-``--workers``, ``--cache`` and ``--no-cache``."""
+``--workers``, ``--cache`` and ``--no-cache``; the problem options of the scaling studies
+(``--problem``, ``--batch``, ``--seed``); and running a study's map with one error line when
+its cluster fails."""
 
 from __future__ import annotations
 
 import os
+import sys
 from contextlib import contextmanager
 
 from sparsemom.numerics.inputs.arguments import integer_in, output_dir
-from sparsemom.numerics.runtime.dask_map import dask_installed, local_cluster, reachable_scheduler
+from sparsemom.numerics.runtime.dask_map import (
+    ClusterError,
+    dask_installed,
+    local_cluster,
+    reachable_scheduler,
+)
 from sparsemom.numerics.runtime.parallel import max_workers
+from sparsemom.numerics.studies.scaling.loss_curves import PROBLEMS
 
 #: ``--scheduler`` values for a Dask LocalCluster and for a local process pool, each of
 #: ``--workers`` processes.
@@ -30,6 +39,28 @@ def add_cluster_arguments(parser) -> None:
     kept.add_argument("--cache", type=output_dir, default=None,
                       help="folder of the results kept by key, so that an interrupted study "
                       "resumes (default: OUT/cache)")
+
+
+def add_problem_arguments(parser) -> None:
+    """``--problem`` (of :data:`~sparsemom.numerics.studies.scaling.loss_curves.PROBLEMS`),
+    ``--batch``, ``--seed``."""
+    parser.add_argument("--problem", choices=PROBLEMS, default="power-law",
+                        help="the truncated power law (first d coordinates of an infinite "
+                        "population) or power-law random features (v = 4d)")
+    parser.add_argument("--batch", type=integer_in(1, 1024), default=1, help="batch size B")
+    parser.add_argument("--seed", type=integer_in(0, 2**32 - 1), default=0,
+                        help="seed of the random features")
+
+
+def run_map(args, command: str, run_tasks, tasks):
+    """``run_tasks(tasks, scheduler, workers, cache)`` on the study's scheduler; ``None``
+    after one error line naming ``command`` when the cluster cannot run them."""
+    try:
+        with scheduler_of(args, len(tasks)) as where:
+            return run_tasks(tasks, where, args.workers, cache_folder(args))
+    except ClusterError as exc:
+        print(f"sparsemom {command}: error: {exc}", file=sys.stderr)
+        return None
 
 
 def validate_cluster(args) -> None:

@@ -4,20 +4,17 @@ predicted ones."""
 
 from __future__ import annotations
 
-import sys
-
 from sparsemom.numerics.cli.cluster_options import (
     add_cluster_arguments,
-    cache_folder,
-    scheduler_of,
+    add_problem_arguments,
+    run_map,
     scheduler_where,
     validate_cluster,
 )
 from sparsemom.numerics.cli.scaling import phase_names
 from sparsemom.numerics.inputs.arguments import integer_in, output_dir
-from sparsemom.numerics.runtime.dask_map import ClusterError
 from sparsemom.numerics.studies.output import default_output_dir
-from sparsemom.numerics.studies.scaling.loss_curves import PHASE_POINTS, PROBLEMS
+from sparsemom.numerics.studies.scaling.loss_curves import PHASE_POINTS
 from sparsemom.numerics.studies.scaling.methods import (
     LR_RULES,
     METHODS,
@@ -37,8 +34,7 @@ ABOVE_THE_LINE = tuple(p.phase for p in PHASE_POINTS if 2 * p.alpha > 1)
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--problem", choices=PROBLEMS, default="power-law",
-                        help="the truncated power law or power-law random features (v = 4d)")
+    add_problem_arguments(parser)
     parser.add_argument("--phases", type=phase_names, default=ABOVE_THE_LINE,
                         help=f"comma-separated phases (default: {','.join(ABOVE_THE_LINE)})")
     parser.add_argument("--size", type=integer_in(4, 16), default=None,
@@ -46,9 +42,6 @@ def add_arguments(parser) -> None:
     parser.add_argument("--lr", choices=LR_RULES, default="rule",
                         help="each method's base learning rate: the authors' rule, or tuned "
                         "to the least exact risk at the horizon (per method and size)")
-    parser.add_argument("--batch", type=integer_in(1, 1024), default=1, help="batch size B")
-    parser.add_argument("--seed", type=integer_in(0, 2**32 - 1), default=0,
-                        help="seed of the random features")
     parser.add_argument("--out", type=output_dir, default=default_output_dir("outscaling"),
                         help="output directory")
     add_cluster_arguments(parser)
@@ -69,11 +62,8 @@ def run(args) -> int:
         steps = horizon(args.problem, point, d, args.batch, args.seed)
         tasks += [MethodTask(m, args.problem, point, d, steps, args.batch, args.seed, args.lr)
                   for m in METHODS]
-    try:
-        with scheduler_of(args, len(tasks)) as where:
-            run_ = run_methods(tasks, where, args.workers, cache_folder(args))
-    except ClusterError as exc:
-        print(f"sparsemom outscaling: error: {exc}", file=sys.stderr)
+    run_ = run_map(args, "outscaling", run_methods, tasks)
+    if run_ is None:
         return 1
     rows = method_rows(run_.results)
     paths = write_methods(run_.results, args.out, rows)

@@ -6,25 +6,22 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 
 from sparsemom.numerics.cli.cluster_options import (
     add_cluster_arguments,
-    cache_folder,
+    add_problem_arguments,
+    run_map,
     runs_here,
-    scheduler_of,
     scheduler_where,
     validate_cluster,
 )
-from sparsemom.numerics.inputs.arguments import integer_in, output_dir
-from sparsemom.numerics.runtime.dask_map import ClusterError
+from sparsemom.numerics.inputs.arguments import output_dir
 from sparsemom.numerics.runtime.memory import check_memory
 from sparsemom.numerics.studies.output import default_output_dir
 from sparsemom.numerics.studies.scaling.exponents import exponent_rows, rows_markdown
 from sparsemom.numerics.studies.scaling.loss_curves import (
     PHASE_POINTS,
-    PROBLEMS,
     CurveTask,
     curve_tasks,
     problem_bytes,
@@ -63,9 +60,7 @@ def phase_names(text: str) -> tuple[str, ...]:
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--problem", choices=PROBLEMS, default="power-law",
-                        help="the truncated power law (first d coordinates of an infinite "
-                        "population) or power-law random features (v = 4d)")
+    add_problem_arguments(parser)
     parser.add_argument("--phases", type=phase_names, default=None,
                         help="comma-separated phases (default: every phase: "
                         f"{', '.join(p.phase for p in PHASE_POINTS)})")
@@ -76,9 +71,6 @@ def add_arguments(parser) -> None:
                         "random-features 6:10; with --full 6:16 and 6:12; K2 at most "
                         f"{SIZES['power-law'][2]} and {SIZES['random-features'][2]}, and within "
                         "the free memory)")
-    parser.add_argument("--batch", type=integer_in(1, 1024), default=1, help="batch size B")
-    parser.add_argument("--seed", type=integer_in(0, 2**32 - 1), default=0,
-                        help="seed of the random features")
     parser.add_argument("--out", type=output_dir, default=default_output_dir("scaling"),
                         help="output directory")
     add_cluster_arguments(parser)
@@ -122,11 +114,8 @@ def run(args) -> int:
     points = _points(args)
     dims = [2**k for k in range(args.sizes[0], args.sizes[1] + 1)]
     tasks = curve_tasks(args.problem, points, dims, args.batch, args.seed)
-    try:
-        with scheduler_of(args, len(tasks)) as where:
-            run_ = run_curves(tasks, where, args.workers, cache_folder(args))
-    except ClusterError as exc:
-        print(f"sparsemom scaling: error: {exc}", file=sys.stderr)
+    run_ = run_map(args, "scaling", run_curves, tasks)
+    if run_ is None:
         return 1
     start = time.perf_counter()
     rows = exponent_rows(run_.results)

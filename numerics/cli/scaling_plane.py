@@ -5,24 +5,20 @@ boundaries."""
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 
 from sparsemom.numerics.cli.cluster_options import (
     add_cluster_arguments,
-    cache_folder,
-    scheduler_of,
+    add_problem_arguments,
+    run_map,
     scheduler_where,
     validate_cluster,
 )
 from sparsemom.numerics.cli.scaling import SIZES, check_sizes_fit, size_range
 from sparsemom.numerics.inputs.arguments import integer_in, output_dir, real_in
 from sparsemom.numerics.runtime.atomic import write_text_atomic
-from sparsemom.numerics.runtime.dask_map import ClusterError
 from sparsemom.numerics.studies.output import default_output_dir
 from sparsemom.numerics.studies.scaling.figures import plane_figure
-from sparsemom.numerics.studies.scaling.loss_curves import PROBLEMS
 from sparsemom.numerics.studies.scaling.plane import (
     grid_points,
     plane_markdown,
@@ -35,8 +31,7 @@ DESCRIPTION = __doc__.split("``: ", 1)[1].replace("\n", " ")
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--problem", choices=PROBLEMS, default="power-law",
-                        help="the truncated power law or power-law random features (v = 4d)")
+    add_problem_arguments(parser)
     parser.add_argument("--grid", type=integer_in(2, 64), default=6,
                         help="points per axis")
     parser.add_argument("--alpha", type=real_in(0.05, 3.0), nargs=2, default=(0.15, 1.2),
@@ -75,11 +70,8 @@ def run(args) -> int:
     alphas, betas = _axes(args)
     dims = [2**k for k in range(args.sizes[0], args.sizes[1] + 1)]
     tasks = plane_tasks(args.problem, alphas, betas, dims)
-    try:
-        with scheduler_of(args, len(tasks)) as where:
-            run_ = run_curves(tasks, where, args.workers, cache_folder(args))
-    except ClusterError as exc:
-        print(f"sparsemom scaling-plane: error: {exc}", file=sys.stderr)
+    run_ = run_map(args, "scaling-plane", run_curves, tasks)
+    if run_ is None:
         return 1
     points = plane_points(run_.results)
     paths = plane_figure(points, args.problem, args.out)

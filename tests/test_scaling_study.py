@@ -476,7 +476,7 @@ def test_a_local_cluster_has_no_more_workers_than_curves(monkeypatch, capsys, tm
     assert "stopped by the test" in capsys.readouterr().err
     assert main(["outscaling", "--phases", "II", "--size", "6", "--scheduler", "local",
                  "--workers", "64", "--out", str(tmp_path)]) == 1
-    assert started == [3, 3]                                   # SGD, SGD-M, DANA
+    assert started == [3, 4]                    # SGD, SGD-M, DANA-constant, DANA-decaying
 
 
 # -- SGD, SGD-M and DANA ---------------------------------------------------------------------
@@ -499,9 +499,12 @@ def test_the_method_conventions():
     """SGD-M's effective step ``lr/(1 − β)`` is SGD's; DANA's ``Δ_t = δ/(δ + t)`` with
     ``δ = 4 + (α + β)/α`` and ``γ3_t = 3 η (1 + t)^{−1/(2α)}``."""
     point = PHASE_POINTS[0]
-    momentum = method_optimizer("sgd-m", 0.2, point)
+    momentum = method_optimizer("sgd-m", 0.2, point, 64)
     assert float(momentum.lr) / (1 - float(momentum.beta)) == pytest.approx(0.2)
-    dana = method_optimizer("dana-decaying", 0.2, point)
+    constant = method_optimizer("dana-constant", 0.2, point, 64)
+    g3 = next(value for symbol, value in constant.values.items() if symbol.name == "g3")
+    assert float(g3) == pytest.approx(3 * 0.2 / 64)
+    dana = method_optimizer("dana-decaying", 0.2, point, 64)
     table = dana.multipliers(101)
     delta = dana_time_scale(point.alpha, point.beta)
     assert delta == pytest.approx(4 + (0.7 + 0.3) / 0.7)
@@ -509,7 +512,7 @@ def test_the_method_conventions():
     assert multiplier["delta"][100] == pytest.approx(delta / (delta + 100))
     assert multiplier["g3"][100] == pytest.approx(101 ** (-1 / 1.4))
     with pytest.raises(ValueError, match="method must be one of"):
-        method_optimizer("adam", 0.2, point)
+        method_optimizer("adam", 0.2, point, 64)
 
 
 def test_the_outscaling_command_line(tmp_path, capsys):
@@ -523,8 +526,12 @@ def test_the_outscaling_command_line(tmp_path, capsys):
     table = pd.read_csv(out / "methods.csv")      # the window's ends as numbers, not "a-b"
     assert pd.api.types.is_float_dtype(table.window_lo) and (table.window_lo > 0).all()
     assert "window" not in table
-    # at d = 2^8 the window [10/η, DANA's saturation/10] is empty: said so, not "too few points"
-    assert (table.window_lo > table.window_hi).all() and table.measured.isna().all()
+    # at d = 2^8 the window [10/η, DANA's saturation/10] is empty: said so, not "too few
+    # points"; DANA-constant is fitted on its own steps, from 2d on
+    common = table[table.method != "dana-constant"]
+    assert (common.window_lo > common.window_hi).all() and common.measured.isna().all()
+    constant = table[table.method == "dana-constant"]
+    assert (constant.window_lo == 2 * 256).all() and (constant.window_hi > 512).all()
     assert "| Ia (0.7, 0.3) | sgd | 0.714 | empty window |" in text
     for argv, message in ((["--size", "17"], "--size"), (["--size", "x"], "--size"),
                           (["--problem", "random-features", "--size", "13"], "at most 12"),

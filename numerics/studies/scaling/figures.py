@@ -182,7 +182,8 @@ def frontier_figure(results, rows, out) -> list:
 
 
 #: Colour of each method in the methods figure.
-METHOD_COLOURS = {"sgd": "tab:blue", "sgd-m": "tab:orange", "dana-decaying": "tab:green"}
+METHOD_COLOURS = {"sgd": "tab:blue", "sgd-m": "tab:orange", "dana-constant": "tab:red",
+                  "dana-decaying": "tab:green"}
 
 
 def plot_method_curves(group, *, ax=None):

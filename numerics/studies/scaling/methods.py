@@ -10,6 +10,9 @@ conventions:
 * ``sgd``: ``η`` by the authors' rule (:func:`~sparsemom.numerics.studies.scaling.loss_curves.learning_rate`);
 * ``sgd-m``: heavy ball with ``β = 0.9`` and ``lr = (1 − β) η``: the same effective step
   ``lr/(1 − β) = η`` (:data:`MOMENTUM`);
+* ``dana-constant``: the rule ``dana`` with ``γ2 = η``, ``γ1 = 1``, a constant
+  ``γ3 = c η/d`` (dimension-adapted) and the same ``Δ_t`` as below; its exponent is fitted
+  from ``t = 2d`` on, where its momentum leads;
 * ``dana-decaying``: the rule ``dana`` with ``γ2 = η``, ``γ1 = 1``,
   ``γ3_t = c η (1 + t)^{−1/(2α)}`` and ``Δ_t = δ/(δ + t)``, ``δ = 4 + (α + β)/α`` (the
   authors' ``powerlaw_schedule(1, 0, −1, δ)`` in their ``DANADecayHighD`` notebook and
@@ -52,11 +55,15 @@ from sparsemom.numerics.studies.scaling.loss_curves import (
 )
 
 #: The methods compared.
-METHODS = ("sgd", "sgd-m", "dana-decaying")
+METHODS = ("sgd", "sgd-m", "dana-constant", "dana-decaying")
 #: SGD-M's dimension-free momentum.
 MOMENTUM = 0.9
-#: DANA-decaying's ``γ3`` in units of ``η`` at ``t = 0``.
+#: DANA-decaying's ``γ3`` in units of ``η`` at ``t = 0``, and DANA-constant's in units of
+#: ``η/d``.
 DANA_SCALE = 3.0
+#: DANA-constant is fitted from ``t = DANA_CONSTANT_START · d`` on: its momentum adds an
+#: effective time ``≍ t²/d`` that leads only once ``t ≳ d``.
+DANA_CONSTANT_START = 2.0
 #: How each method's base learning rate is set: the authors' rule, or tuned to the least
 #: risk at the horizon (:func:`~sparsemom.numerics.analysis.tuned_lr.tuned_learning_rate`)
 #: within :data:`TUNING_RANGE` times the rule either way.
@@ -69,16 +76,21 @@ def dana_time_scale(alpha: float, beta: float) -> float:
     return 4 + (alpha + beta) / alpha
 
 
-def method_optimizer(method: str, lr: float, point: PhasePoint, batch: int = 1) -> Optimizer:
-    """The optimizer of ``method`` at the base learning rate ``lr`` (module docstring)."""
+def method_optimizer(method: str, lr: float, point: PhasePoint, d: int,
+                     batch: int = 1) -> Optimizer:
+    """The optimizer of ``method`` at the base learning rate ``lr`` on ``d`` parameters
+    (module docstring)."""
     if method == "sgd":
         return Optimizer("sgd", lr=lr, batch=batch)
     if method == "sgd-m":
         return Optimizer("heavy-ball", lr=(1 - MOMENTUM) * lr, beta=MOMENTUM, batch=batch)
+    delta = dana_time_scale(point.alpha, point.beta)
+    if method == "dana-constant":
+        return Optimizer("dana", lr=lr, g3=DANA_SCALE * lr / d, delta=1.0, batch=batch,
+                         schedules={"delta": schedules.power_law(-1.0, delta)})
     if method == "dana-decaying":
         return Optimizer("dana", lr=lr, g3=DANA_SCALE * lr, delta=1.0, batch=batch,
-                         schedules=schedules.dana_decaying(
-                             point.alpha, dana_time_scale(point.alpha, point.beta)))
+                         schedules=schedules.dana_decaying(point.alpha, delta))
     raise ValueError(f"method must be one of {METHODS}; got {method!r}")
 
 
@@ -86,14 +98,18 @@ def predicted_time_exponent(method: str, point: PhasePoint) -> float | None:
     """The predicted decay exponent of the excess risk in the power-law window (module
     docstring): for SGD and SGD-M the slower of the forcing ``(2α + 2β − 1)/(2α)`` and, when
     ``2β > 1``, the noise kernel ``(4α − 1)/(2α)`` (the noise-kernel part of the exponents
-    table); for DANA-decaying the forcing's times ``2 − 1/(2α)`` where the forcing is the
-    slower (``β < α`` or ``2β < 1``), else ``None`` (no prediction where the noise leads)."""
+    table); where the forcing is the slower (``β < α`` or ``2β < 1``), for DANA-decaying the
+    forcing's times ``2 − 1/(2α)`` and for DANA-constant twice the forcing's (its effective
+    time ``t + t²/d``, for ``t ≫ d``: heuristics), else ``None`` (no prediction where the
+    noise leads)."""
     a, b = point.alpha, point.beta
     forcing = (2 * a + 2 * b - 1) / (2 * a)
     kernel = (4 * a - 1) / (2 * a) if 2 * b > 1 and 4 * a > 1 else np.inf
-    if method != "dana-decaying":
+    if method in ("sgd", "sgd-m"):
         return min(forcing, kernel)
-    return forcing * (2 - 1 / (2 * a)) if forcing <= kernel else None
+    if forcing > kernel:
+        return None
+    return 2 * forcing if method == "dana-constant" else forcing * (2 - 1 / (2 * a))
 
 
 @dataclass(frozen=True)
@@ -161,7 +177,7 @@ def run_method(task: MethodTask) -> MethodResult:
     lr = learning_rate(model, task.batch)
     if task.lr_rule == "tuned":
         lr = tuned_learning_rate(model, lambda x: method_optimizer(task.method, x, task.point,
-                                                                   task.batch),
+                                                                   task.d, task.batch),
                                  task.steps, (lr / TUNING_RANGE, lr * TUNING_RANGE)).lr
     elif task.lr_rule != "rule":
         raise ValueError(f"lr_rule must be one of {LR_RULES}; got {task.lr_rule!r}")
@@ -169,7 +185,7 @@ def run_method(task: MethodTask) -> MethodResult:
         warnings.simplefilter("ignore", DivergenceWarning)   # reported as inf, and in the table
         # one thread: a study runs its tasks side by side, one per core
         curve = np.asarray(exact_risk(model, method_optimizer(task.method, lr, task.point,
-                                                              task.batch), task.steps,
+                                                              task.d, task.batch), task.steps,
                                       threads=1), dtype=float)
     keep = np.unique(np.round(np.logspace(0, np.log10(task.steps), GRID)).astype(np.int64))
     return MethodResult(task, lr, float(np.min(model.values[eigenvalue])), keep, curve[keep],
@@ -179,7 +195,7 @@ def run_method(task: MethodTask) -> MethodResult:
 @dataclass(frozen=True)
 class MethodRow:
     """A method's time exponent at one phase point: predicted and measured ± window error on
-    the steps ``[window_lo, window_hi]``."""
+    the steps ``[window_lo, window_hi]``, and SGD's on the same window (``sgd_measured``)."""
 
     method: str
     problem: str
@@ -193,6 +209,7 @@ class MethodRow:
     window_lo: float
     window_hi: float
     diverged: bool
+    sgd_measured: float | None = None
 
 
 def method_rows(results) -> list[MethodRow]:
@@ -206,20 +223,31 @@ def method_rows(results) -> list[MethodRow]:
         hi = dana_saturation(r.lr, r.smallest_eigenvalue, t.point.alpha) / WINDOW_END
         old = windows.get(key, (0.0, np.inf))
         windows[key] = (max(old[0], lo), min(old[1], hi))
+    sgd = {(r.task.problem, r.task.point, r.task.d, r.task.batch, r.task.seed): r
+           for r in results if r.task.method == "sgd"}
     rows = []
     for r in results:
         t = r.task
-        lo, hi = windows[(t.problem, t.point, t.d, t.batch, t.seed)]
-        diverged = not np.isfinite(r.excess).all()
-        try:
-            fit = fit_exponent(r.steps, r.excess, (lo, hi))
-            measured, error = fit.exponent, fit.error
-        except ValueError:
-            measured = error = None
+        key = (t.problem, t.point, t.d, t.batch, t.seed)
+        lo, hi = windows[key]
+        if t.method == "dana-constant":     # its own regime: t ≳ d, to the common horizon
+            lo, hi = DANA_CONSTANT_START * t.d, t.steps / HORIZON
+        measured, error = _fitted(r, lo, hi)
+        baseline = _fitted(sgd[key], lo, hi)[0] if key in sgd else None
         rows.append(MethodRow(t.method, t.problem, t.point.phase, t.point.alpha, t.point.beta,
                               t.d, predicted_time_exponent(t.method, t.point), measured, error,
-                              lo, hi, diverged))
+                              lo, hi, not np.isfinite(r.excess).all(), baseline))
     return rows
+
+
+def _fitted(result, lo: float, hi: float) -> tuple:
+    """``(exponent, error)`` of the result's excess risk on ``[lo, hi]``, ``(None, None)``
+    when the window cannot be fitted."""
+    try:
+        fit = fit_exponent(result.steps, result.excess, (lo, hi))
+    except ValueError:
+        return None, None
+    return fit.exponent, fit.error
 
 
 def local_exponents(steps: np.ndarray, excess: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -232,8 +260,8 @@ def local_exponents(steps: np.ndarray, excess: np.ndarray) -> tuple[np.ndarray, 
 
 def method_rows_markdown(rows) -> str:
     """The rows as a Markdown table."""
-    lines = ["| phase (α, β) | method | predicted | measured | window | d |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| phase (α, β) | method | predicted | measured | SGD on its window | window | d |",
+             "|---|---|---|---|---|---|---|"]
     for r in rows:
         if r.diverged:
             measured = "diverged"
@@ -243,7 +271,8 @@ def method_rows_markdown(rows) -> str:
         else:
             measured = f"{r.measured:.3f} ± {r.error:.3f}"
         predicted = "—" if r.predicted is None else f"{r.predicted:.3f}"
+        baseline = "—" if r.sgd_measured is None else f"{r.sgd_measured:.3f}"
         lines.append(f"| {r.phase} ({r.alpha:g}, {r.beta:g}) | {r.method} | "
-                     f"{predicted} | {measured} | t ∈ [{r.window_lo:.3g}, {r.window_hi:.3g}] | "
-                     f"{r.d} |")
+                     f"{predicted} | {measured} | {baseline} | "
+                     f"t ∈ [{r.window_lo:.3g}, {r.window_hi:.3g}] | {r.d} |")
     return "\n".join(lines)

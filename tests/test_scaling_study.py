@@ -28,6 +28,7 @@ from sparsemom.numerics.inputs.spectra import (
     power_law_covariance,
 )
 from sparsemom.numerics.kernels.coupled_horizon import MAX_STEP, coupled_risk_at
+from sparsemom.numerics.runtime import dask_map as dask_map_module
 from sparsemom.numerics.runtime import memory
 from sparsemom.numerics.runtime.dask_map import ClusterError
 from sparsemom.numerics.runtime.result_cache import ResultCache
@@ -469,7 +470,7 @@ def test_a_local_cluster_has_no_more_workers_than_curves(monkeypatch, capsys, tm
         raise ClusterError("stopped by the test")
 
     monkeypatch.setattr(cluster_options, "dask_installed", lambda: True)
-    monkeypatch.setattr(cluster_options, "local_cluster", cluster)
+    monkeypatch.setattr(dask_map_module, "local_cluster", cluster)
     assert main(["scaling", "--phases", "II", "--sizes", "6:8", "--scheduler", "local",
                  "--workers", "64", "--out", str(tmp_path)]) == 1
     assert started == [3]
@@ -477,6 +478,29 @@ def test_a_local_cluster_has_no_more_workers_than_curves(monkeypatch, capsys, tm
     assert main(["outscaling", "--phases", "II", "--size", "6", "--scheduler", "local",
                  "--workers", "64", "--out", str(tmp_path)]) == 1
     assert started == [3, 4]                    # SGD, SGD-M, DANA-constant, DANA-decaying
+
+
+def test_a_study_whose_curves_are_all_kept_starts_no_cluster(monkeypatch, capsys, tmp_path):
+    """Every curve in the cache: the LocalCluster is never started (and one missing curve
+    starts it with one worker)."""
+    assert main(["scaling", "--phases", "II", "--sizes", "6:8", "--scheduler", "pool",
+                 "--workers", "1", "--out", str(tmp_path)]) == 0
+    started = []
+
+    def cluster(workers):
+        started.append(workers)
+        raise ClusterError("stopped by the test")
+
+    monkeypatch.setattr(cluster_options, "dask_installed", lambda: True)
+    monkeypatch.setattr(dask_map_module, "local_cluster", cluster)
+    capsys.readouterr()
+    assert main(["scaling", "--phases", "II", "--sizes", "6:8", "--scheduler", "local",
+                 "--out", str(tmp_path)]) == 0
+    assert started == [] and "3 curves (3 from the cache)" in capsys.readouterr().out
+    (tmp_path / "cache" / f"{curve_tasks('power-law', [PHASE_POINTS[3]], [64])[0].key}.pickle").unlink()
+    assert main(["scaling", "--phases", "II", "--sizes", "6:8", "--scheduler", "local",
+                 "--out", str(tmp_path)]) == 1
+    assert started == [1]
 
 
 # -- SGD, SGD-M and DANA ---------------------------------------------------------------------

@@ -13,8 +13,8 @@ from contextlib import contextmanager
 from sparsemom.numerics.inputs.arguments import integer_in, output_dir
 from sparsemom.numerics.runtime.dask_map import (
     ClusterError,
+    OnDemandCluster,
     dask_installed,
-    local_cluster,
     reachable_scheduler,
 )
 from sparsemom.numerics.runtime.parallel import max_workers
@@ -103,11 +103,15 @@ def cache_folder(args):
 @contextmanager
 def scheduler_of(args, tasks: int):
     """What :func:`~sparsemom.numerics.studies.scaling.study.run_tasks` takes as its
-    scheduler: a LocalCluster for the block (no more workers than the ``tasks``, as a pool),
-    ``None`` (the process pool) or the address."""
+    scheduler: a LocalCluster for the block, started only if some task is not kept already
+    (:class:`~sparsemom.numerics.runtime.dask_map.OnDemandCluster`: no more workers than the
+    ``tasks`` left, as a pool), ``None`` (the process pool) or the address."""
     name = scheduler_name(args)
     if name == LOCAL:
-        with local_cluster(max(1, min(args.workers or os.cpu_count() or 1, tasks))) as cluster:
+        cluster = OnDemandCluster(min(args.workers or os.cpu_count() or 1, tasks))
+        try:
             yield cluster
+        finally:
+            cluster.close()
     else:
         yield None if name == POOL else name

@@ -16,7 +16,7 @@ import os
 import socket
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from urllib.parse import urlsplit
 
 from sparsemom.numerics.runtime.limits import seconds_from_environment
@@ -163,6 +163,27 @@ def local_cluster(workers: int | None = None):
     finally:
         with _quiet_client_log():
             cluster.close()
+
+
+class OnDemandCluster:
+    """A Dask ``LocalCluster`` started only when a map has tasks to run (:meth:`for_tasks`),
+    with no more than ``workers`` processes nor more than those tasks; :meth:`close` closes
+    it (a study whose results are all kept starts none)."""
+
+    def __init__(self, workers: int | None = None):
+        self.workers = workers or os.cpu_count() or 1
+        self._stack = ExitStack()
+        self.cluster = None
+
+    def for_tasks(self, tasks: int):
+        """The cluster, started on the first call with ``min(workers, tasks)`` workers."""
+        if self.cluster is None:
+            self.cluster = self._stack.enter_context(local_cluster(max(1, min(self.workers,
+                                                                               tasks))))
+        return self.cluster
+
+    def close(self) -> None:
+        self._stack.close()
 
 
 @contextmanager

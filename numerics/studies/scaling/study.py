@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from sparsemom.numerics.runtime.atomic import write_text_atomic
+from sparsemom.numerics.runtime.dask_map import OnDemandCluster
 from sparsemom.numerics.runtime.parallel import parallel_map
 from sparsemom.numerics.runtime.result_cache import ResultCache
 from sparsemom.numerics.studies.scaling.exponents import exponent_rows, rows_markdown, rows_table
@@ -50,8 +51,10 @@ def run_tasks(function, tasks, scheduler=None, workers: int | None = None, cache
               schema: str = SCHEMA) -> StudyRun:
     """``function(task)`` for every task that the cache does not already hold, in task order
     (module docstring). ``scheduler``: ``None`` (a local process pool of ``workers``), a Dask
-    ``LocalCluster``/``Client`` or a scheduler address; ``cache_dir``: the folder of kept
-    results (``None``: none kept), each task's under its ``key``."""
+    ``LocalCluster``/``Client``, an
+    :class:`~sparsemom.numerics.runtime.dask_map.OnDemandCluster` (started only when a task
+    is missing) or a scheduler address; ``cache_dir``: the folder of kept results (``None``:
+    none kept), each task's under its ``key``."""
     tasks = list(tasks)
     cache = ResultCache(cache_dir, schema) if cache_dir is not None else None
     results = [cache.get(t.key) if cache else None for t in tasks]
@@ -62,6 +65,8 @@ def run_tasks(function, tasks, scheduler=None, workers: int | None = None, cache
             cache.put(tasks[missing[i]].key, value)
 
     start = time.perf_counter()
+    if missing and isinstance(scheduler, OnDemandCluster):
+        scheduler = scheduler.for_tasks(len(missing))
     computed = parallel_map(function, [tasks[i] for i in missing], scheduler, workers,
                             "exact curves", on_result=keep) if missing else []
     for i, value in zip(missing, computed):

@@ -29,7 +29,7 @@ from sparsemom.numerics.inputs.spectra import (
 )
 from sparsemom.numerics.kernels.coupled_horizon import MAX_STEP, coupled_risk_at
 from sparsemom.numerics.runtime import dask_map as dask_map_module
-from sparsemom.numerics.runtime import memory
+from sparsemom.numerics.runtime import memory, result_cache
 from sparsemom.numerics.runtime.dask_map import ClusterError
 from sparsemom.numerics.runtime.result_cache import ResultCache
 from sparsemom.numerics.studies.scaling.exponent_fit import fit_exponent
@@ -296,11 +296,13 @@ def test_an_interrupted_study_resumes_from_its_cache(tmp_path):
         np.testing.assert_array_equal(kept.total, new.total)
 
 
-def test_the_cache_ignores_what_it_cannot_trust(tmp_path):
+def test_the_cache_ignores_what_it_cannot_trust(tmp_path, monkeypatch):
     cache = ResultCache(tmp_path, "one")
     cache.put("a", [1, 2])
     assert cache.get("a") == [1, 2]
     assert ResultCache(tmp_path, "two").get("a") is None      # another schema
+    monkeypatch.setattr(result_cache, "source_fingerprint", lambda: "other code")
+    assert ResultCache(tmp_path, "one").get("a") is None      # computed by other code
     (tmp_path / "b.pickle").write_bytes(b"not a pickle")
     assert cache.get("b") is None
     for key in ("", "../x", "a/b", "x" * 201):

@@ -15,9 +15,12 @@ from sparsemom.derivations.limits.power_law_phases import (
     beta,
     compute_optimal,
     compute_optimal_formulas,
+    crossover_exponent,
+    kernel_part_exponent,
     phase_of,
     random_features_terms,
     spectral_decay,
+    time_exponent,
     truncated_power_law_terms,
 )
 
@@ -148,3 +151,16 @@ def test_the_truncated_power_law_has_no_embedding_term():
     optimum = compute_optimal(truncated_power_law_terms(), Fraction(7, 10), Fraction(1))
     assert optimum.balance == ("F0",) and "Kpp" in optimum.saturated
     assert (optimum.xi, optimum.eta) == (Fraction(5, 12), Fraction(1))
+
+
+def test_the_term_exponents_the_studies_consume():
+    """At a point, a term's time exponent (``None`` where it is absent), the noise-kernel
+    part's (the slower of forcing and kernel), and the crossover of two terms, exact:
+    ``Fpp = Fac`` at ``t = d^{α/β}``."""
+    terms = random_features_terms()
+    a, b = Fraction(7, 10), Fraction(3, 5)
+    assert time_exponent(terms, "Fpp", a, b) == Fraction(8, 7)          # (2α + 2β − 1)/(2α)
+    assert time_exponent(terms, "Fac", Fraction(7, 10), Fraction(3, 10)) is None   # 2β < 1
+    assert kernel_part_exponent(terms, a, b) == Fraction(8, 7)           # β < α: the forcing
+    assert kernel_part_exponent(terms, Fraction(7, 10), Fraction(1)) == Fraction(9, 7)  # Kpp
+    assert crossover_exponent(terms, "Fpp", "Fac", a, b) == a / b

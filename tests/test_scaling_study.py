@@ -462,17 +462,24 @@ def test_the_summary_names_the_scheduler_and_counts_only_the_curves_computed(tmp
         assert scheduler_where(argparse.Namespace(scheduler=scheduler)) == where
 
 
-def test_a_local_cluster_has_no_more_workers_than_curves(monkeypatch, capsys, tmp_path):
-    """``--workers 64`` on a study of 3 curves starts 3 Dask workers (a pool is capped the
-    same way), not 64 processes for 2 cores; so do the other studies of the cluster options."""
-    started = []
+@pytest.fixture
+def started(monkeypatch) -> list:
+    """Dask "installed", and a LocalCluster that records its worker count and stops the study
+    with a ClusterError instead of starting: the counts, in order."""
+    counts = []
 
     def cluster(workers):
-        started.append(workers)
+        counts.append(workers)
         raise ClusterError("stopped by the test")
 
     monkeypatch.setattr(cluster_options, "dask_installed", lambda: True)
     monkeypatch.setattr(dask_map_module, "local_cluster", cluster)
+    return counts
+
+
+def test_a_local_cluster_has_no_more_workers_than_curves(started, capsys, tmp_path):
+    """``--workers 64`` on a study of 3 curves starts 3 Dask workers (a pool is capped the
+    same way), not 64 processes for 2 cores; so do the other studies of the cluster options."""
     assert main(["scaling", "--phases", "II", "--sizes", "6:8", "--scheduler", "local",
                  "--workers", "64", "--out", str(tmp_path)]) == 1
     assert started == [3]
@@ -482,19 +489,11 @@ def test_a_local_cluster_has_no_more_workers_than_curves(monkeypatch, capsys, tm
     assert started == [3, 4]                    # SGD, SGD-M, DANA-constant, DANA-decaying
 
 
-def test_a_study_whose_curves_are_all_kept_starts_no_cluster(monkeypatch, capsys, tmp_path):
+def test_a_study_whose_curves_are_all_kept_starts_no_cluster(started, capsys, tmp_path):
     """Every curve in the cache: the LocalCluster is never started (and one missing curve
     starts it with one worker)."""
     assert main(["scaling", "--phases", "II", "--sizes", "6:8", "--scheduler", "pool",
                  "--workers", "1", "--out", str(tmp_path)]) == 0
-    started = []
-
-    def cluster(workers):
-        started.append(workers)
-        raise ClusterError("stopped by the test")
-
-    monkeypatch.setattr(cluster_options, "dask_installed", lambda: True)
-    monkeypatch.setattr(dask_map_module, "local_cluster", cluster)
     capsys.readouterr()
     assert main(["scaling", "--phases", "II", "--sizes", "6:8", "--scheduler", "local",
                  "--out", str(tmp_path)]) == 0

@@ -168,6 +168,31 @@ def rational_point(a, b) -> dict:
     return point
 
 
+def time_exponent(terms, name: str, a, b) -> Fraction | None:
+    """The time exponent of the term ``name`` at ``(α, β) = (a, b)`` (exact), ``None`` where
+    that term is absent."""
+    point = rational_point(a, b)
+    term = next((t for t in present_terms(terms, a, b) if t.name == name), None)
+    return None if term is None else _value(term.time_exponent, point)
+
+
+def kernel_part_exponent(terms, a, b) -> Fraction:
+    """The time exponent of what the noise kernel adds to the target's risk, the slower of
+    the forcing's and the kernel's own (``Kpp``, where present): for a summable kernel
+    ``(K ∗ S)(t) ≈ (Σ K) S(t) + (Σ S) K(t)`` (derived here)."""
+    exponents = [time_exponent(terms, name, a, b) for name in ("Fpp", "Kpp")]
+    return min(e for e in exponents if e is not None)
+
+
+def crossover_exponent(terms, first: str, second: str, a, b) -> Fraction:
+    """``s`` with the terms ``first`` and ``second`` equal at ``t = d^s``:
+    ``t^{−a_1} d^{−b_1} = t^{−a_2} d^{−b_2}``, ``s = (b_2 − b_1)/(a_1 − a_2)``."""
+    point = rational_point(a, b)
+    one, two = (next(t for t in terms if t.name == name) for name in (first, second))
+    return ((_value(two.dimension_exponent, point) - _value(one.dimension_exponent, point))
+            / (_value(one.time_exponent, point) - _value(two.time_exponent, point)))
+
+
 def phase_of(a, b) -> str | None:
     """The name of the phase of :data:`PHASES` holding ``(α, β) = (a, b)`` (exact for
     rationals), ``None`` on a boundary or outside ``2(α + β) > 1``."""

@@ -28,13 +28,13 @@ import pandas as pd
 import sympy as sp
 
 from sparsemom.derivations.limits.power_law_phases import (
-    alpha,
-    beta,
     compute_optimal,
+    crossover_exponent,
+    kernel_part_exponent,
     present_terms,
     random_features_terms,
     rational_point,
-    spectral_decay,
+    time_exponent,
     truncated_power_law_terms,
 )
 from sparsemom.numerics.studies.scaling.exponent_fit import fit_exponent
@@ -105,11 +105,12 @@ def _group_rows(problem, point, group) -> list[ExponentRow]:
     if embedding:
         # the forcing holds the pure-point part until the embedding's takes over, at
         # η t ≍ d^{α/β} (Fpp = Fac); its exponent is fitted before that, the late one after
-        crossover = largest.task.d ** (point.alpha / point.beta) / largest.lr
+        crossover = largest.task.d ** float(crossover_exponent(terms, "Fpp", "Fac", a, b)) \
+            / largest.lr
         late = (crossover / WINDOW[1], window[1])
         window = (window[0], min(window[1], WINDOW[1] * crossover))
-    forcing = float(spectral_decay(2 * alpha + 2 * beta).subs(where))
-    kernel_own = float(spectral_decay(4 * alpha).subs(where))
+    forcing = float(time_exponent(terms, "Fpp", a, b))
+    kernel_part = float(kernel_part_exponent(terms, a, b))
     floor_term = next(t for t in terms if t.name == "F0")
     floor = float(sp.piecewise_fold(sp.sympify(floor_term.dimension_exponent)).subs(where))
     frontier = compute_frontier(dims, [r.steps for r in group], [r.total for r in group],
@@ -121,7 +122,7 @@ def _group_rows(problem, point, group) -> list[ExponentRow]:
     rows = [
         row("forcing time exponent", forcing, source, "t",
             _fit(largest.steps, largest.parts["forcing"], window), at),
-        row("noise-kernel part time exponent", min(forcing, kernel_own) if above else None,
+        row("noise-kernel part time exponent", kernel_part if above else None,
             "derived", "t", _fit(largest.steps, largest.parts["kernel"], window), at),
         row("floor d exponent", floor, floor_term.source, "d",
             _fit(dims, [float(r.parts["floor"][0]) for r in group], (dims[0], dims[-1])), span),
@@ -132,7 +133,7 @@ def _group_rows(problem, point, group) -> list[ExponentRow]:
     ]
     if embedding:
         rows.insert(1, row("late forcing time exponent (embedding)",
-                           float(embedding[0].time_exponent.subs(where)), "4+3", "t",
+                           float(time_exponent(terms, "Fac", a, b)), "4+3", "t",
                            _fit(largest.steps, largest.parts["forcing"], late), at))
     return rows
 

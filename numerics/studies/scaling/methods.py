@@ -42,11 +42,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sparsemom.derivations.definitions.covariance import eigenvalue
+from sparsemom.derivations.limits.power_law_phases import kernel_part_exponent, time_exponent
 from sparsemom.numerics.analysis.tuned_lr import tuned_learning_rate
 from sparsemom.numerics.inputs import schedules
 from sparsemom.numerics.inputs.optimizer import Optimizer
 from sparsemom.numerics.kernels.exact_risk import DivergenceWarning, exact_risk
 from sparsemom.numerics.studies.scaling.exponent_fit import fit_exponent
+from sparsemom.numerics.studies.scaling.exponents import terms_of
 from sparsemom.numerics.studies.scaling.loss_curves import (
     CurveTask,
     PhasePoint,
@@ -94,20 +96,22 @@ def method_optimizer(method: str, lr: float, point: PhasePoint, d: int,
     raise ValueError(f"method must be one of {METHODS}; got {method!r}")
 
 
-def predicted_time_exponent(method: str, point: PhasePoint) -> float | None:
+def predicted_time_exponent(method: str, point: PhasePoint,
+                            problem: str = "power-law") -> float | None:
     """The predicted decay exponent of the excess risk in the power-law window (module
-    docstring): for SGD and SGD-M the slower of the forcing ``(2α + 2β − 1)/(2α)`` and, when
-    ``2β > 1``, the noise kernel ``(4α − 1)/(2α)`` (the noise-kernel part of the exponents
-    table); where the forcing is the slower (``β < α`` or ``2β < 1``), for DANA-decaying the
-    forcing's times ``2 − 1/(2α)`` and for DANA-constant twice the forcing's (its effective
-    time ``t + t²/d``, for ``t ≫ d``: heuristics), else ``None`` (no prediction where the
-    noise leads)."""
-    a, b = point.alpha, point.beta
-    forcing = (2 * a + 2 * b - 1) / (2 * a)
-    kernel = (4 * a - 1) / (2 * a) if 2 * b > 1 and 4 * a > 1 else np.inf
+    docstring), from the problem's derived terms: for SGD and SGD-M the noise-kernel part's
+    (:func:`~sparsemom.derivations.limits.power_law_phases.kernel_part_exponent`: the slower
+    of the forcing ``(2α + 2β − 1)/(2α)`` and the kernel's own); where the forcing is the
+    slower, for DANA-decaying the forcing's times ``2 − 1/(2α)`` and for DANA-constant twice
+    the forcing's (its effective time ``t + t²/d``, for ``t ≫ d``: heuristics), else ``None``
+    (no prediction where the noise leads)."""
+    terms = terms_of(problem)
+    a = point.alpha
+    forcing = float(time_exponent(terms, "Fpp", point.alpha, point.beta))
+    slower = float(kernel_part_exponent(terms, point.alpha, point.beta))
     if method in ("sgd", "sgd-m"):
-        return min(forcing, kernel)
-    if forcing > kernel:
+        return slower
+    if slower < forcing:
         return None
     return 2 * forcing if method == "dana-constant" else forcing * (2 - 1 / (2 * a))
 
@@ -235,7 +239,8 @@ def method_rows(results) -> list[MethodRow]:
         measured, error = _fitted(r, lo, hi)
         baseline = _fitted(sgd[key], lo, hi)[0] if key in sgd else None
         rows.append(MethodRow(t.method, t.problem, t.point.phase, t.point.alpha, t.point.beta,
-                              t.d, predicted_time_exponent(t.method, t.point), measured, error,
+                              t.d, predicted_time_exponent(t.method, t.point, t.problem), measured,
+                              error,
                               lo, hi, not np.isfinite(r.excess).all(), baseline))
     return rows
 

@@ -38,7 +38,7 @@ from sparsemom.derivations.limits.power_law_phases import (
     truncated_power_law_terms,
 )
 from sparsemom.numerics.studies.scaling.exponent_fit import fit_exponent
-from sparsemom.numerics.studies.scaling.frontier import compute_frontier
+from sparsemom.numerics.studies.scaling.frontier import Frontier, compute_frontier
 from sparsemom.numerics.studies.scaling.loss_curves import by_point
 
 #: The steps of the time window, in units of ``1/η`` (start) and ``1/(η λ_min)`` (end).
@@ -67,6 +67,28 @@ class ExponentRow:
     d_min: int
     d_max: int
     note: str = ""
+
+
+@dataclass(frozen=True)
+class FrontierFit:
+    """A family's :class:`~sparsemom.numerics.studies.scaling.frontier.Frontier` and its two
+    exponents, each ``(measured, error, window, note)`` of a fit over the frontier's whole
+    range of compute: ``η`` of ``P* ∝ f^{−η}`` and ``ξ`` of ``d* ∝ f^{ξ}``."""
+
+    frontier: Frontier
+    eta: tuple
+    xi: tuple
+
+
+def fit_frontier(dims, steps, losses, batch: int = 1) -> FrontierFit:
+    """The frontier of the curves ``losses[i]`` at ``steps[i]`` of sizes ``dims[i]``
+    (:func:`~sparsemom.numerics.studies.scaling.frontier.compute_frontier`) and its fitted
+    ``η`` and ``ξ`` (:class:`FrontierFit`)."""
+    frontier = compute_frontier(dims, steps, losses, batch)
+    f = frontier.flops
+    flops = (f[0], f[-1]) if f.size >= 2 else (1.0, 1.0)
+    return FrontierFit(frontier, _fit(f, frontier.loss, flops),
+                       _fit(f, 1 / frontier.size if f.size else f, flops))
 
 
 def terms_of(problem: str):
@@ -113,11 +135,9 @@ def _group_rows(problem, point, group) -> list[ExponentRow]:
     kernel_part = float(kernel_part_exponent(terms, a, b))
     floor_term = next(t for t in terms if t.name == "F0")
     floor = float(sp.piecewise_fold(sp.sympify(floor_term.dimension_exponent)).subs(where))
-    frontier = compute_frontier(dims, [r.steps for r in group], [r.total for r in group],
-                                group[0].task.batch)
+    fitted = fit_frontier(dims, [r.steps for r in group], [r.total for r in group],
+                          group[0].task.batch)
     optimum = compute_optimal(terms, a, b) if above else None
-    f = frontier.flops
-    flops = (f[0], f[-1]) if f.size >= 2 else (1.0, 1.0)
     at = (dims[-1], dims[-1])
     rows = [
         row("forcing time exponent", forcing, source, "t",
@@ -127,9 +147,9 @@ def _group_rows(problem, point, group) -> list[ExponentRow]:
         row("floor d exponent", floor, floor_term.source, "d",
             _fit(dims, [float(r.parts["floor"][0]) for r in group], (dims[0], dims[-1])), span),
         row("compute-optimal loss exponent eta", float(optimum.eta) if optimum else None,
-            source, "f", _fit(f, frontier.loss, flops), span),
+            source, "f", fitted.eta, span),
         row("optimal size exponent xi", float(optimum.xi) if optimum else None, source, "f",
-            _fit(f, 1 / frontier.size if f.size else f, flops), span),
+            fitted.xi, span),
     ]
     if embedding:
         rows.insert(1, row("late forcing time exponent (embedding)",

@@ -278,6 +278,122 @@ def methods_figure(results, rows, out) -> list:
     return write_figure(fig, out, "methods", table=methods_table(results))
 
 
+#: The methods whose family of curves a frontier panel draws thin, besides the frontiers.
+FAMILY_METHODS = ("sgd", "dana-decaying")
+
+
+def plot_method_frontiers(frontiers, *, ax=None, families=FAMILY_METHODS):
+    """Each method's compute-optimal frontier ``P*(f)`` (thick) on one problem and phase
+    point, and the curves ``E R_t`` of every size of ``families`` against ``f = d B t``
+    (thin), the fitted ``η`` in the legend.
+
+    Parameters
+    ----------
+    frontiers : list of MethodFrontier
+        The methods' families on one problem and phase point
+        (:func:`~sparsemom.numerics.studies.scaling.method_frontier.method_frontiers`).
+    ax : matplotlib.axes.Axes or None
+        Where to draw (``None``: a new figure).
+    families : sequence of str
+        The methods whose curves are drawn thin.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn into.
+    """
+    ax = axes_or_new(ax)
+    for family in frontiers:
+        if family.method not in families:
+            continue
+        colour = METHOD_COLOURS.get(family.method)
+        for r, k, p in zip(family.results, family.steps, family.losses):
+            keep = k > 0
+            ax.loglog(r.task.d * r.task.batch * k[keep], p[keep], color=colour, lw=0.6,
+                      alpha=0.35, label=f"{family.method}, d = {r.task.d}")
+    for family in frontiers:
+        f = family.fit.frontier
+        eta = family.fit.eta[0]
+        text = "" if eta is None else f", η = {eta:.3f}"
+        ax.loglog(f.flops, f.loss, color=METHOD_COLOURS.get(family.method), lw=2.4,
+                  label=f"{family.method} frontier{text}")
+    p = frontiers[0].results[0].task.point
+    ax.set_title(f"{p.phase}: α = {p.alpha:g}, β = {p.beta:g}")
+    ax.set_xlabel("compute f = d·B·t")
+    ax.set_ylabel("risk E R (floor included)")
+    return ax
+
+
+def plot_optimal_sizes(frontiers, *, ax=None):
+    """Each method's compute-optimal size ``d*(f)`` against compute, the fitted ``ξ`` in the
+    legend.
+
+    Parameters
+    ----------
+    frontiers : list of MethodFrontier
+        The methods' families on one problem and phase point.
+    ax : matplotlib.axes.Axes or None
+        Where to draw (``None``: a new figure).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn into.
+    """
+    ax = axes_or_new(ax)
+    for family in frontiers:
+        f = family.fit.frontier
+        xi = family.fit.xi[0]
+        text = "" if xi is None else f", ξ = {xi:.3f}"
+        ax.loglog(f.flops, f.size, color=METHOD_COLOURS.get(family.method), lw=1.8,
+                  label=f"{family.method}{text}")
+    ax.set_xlabel("compute f = d·B·t")
+    ax.set_ylabel("optimal size d*(f)")
+    return ax
+
+
+def method_frontiers_table(frontiers) -> pd.DataFrame:
+    """The data of the methods' frontier figure, tidy: one row per method, problem, phase
+    point and plotted point: ``series`` ``"frontier"`` (``d`` the optimal size ``d*(f)``,
+    ``t = f/(d* B)``) or ``"curve"`` (one size's ``E R_t``)."""
+    frames = []
+    for (problem, point, method), family in frontiers.items():
+        batch = family.results[0].task.batch
+        labels = dict(method=method, problem=problem, phase=point.phase, alpha=point.alpha,
+                      beta=point.beta, batch=batch)
+        f = family.fit.frontier
+        frames.append(pd.DataFrame({**labels, "series": "frontier", "d": f.size,
+                                    "t": f.flops / (f.size * batch), "flops": f.flops,
+                                    "risk": f.loss}))
+        for r, k, p in zip(family.results, family.steps, family.losses):
+            frames.append(pd.DataFrame({**labels, "series": "curve", "d": float(r.task.d),
+                                        "t": k, "flops": r.task.d * batch * k, "risk": p}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def method_frontiers_figure(frontiers, out) -> list:
+    """``method_frontiers.png``/``.pdf`` and its data: per phase point, the methods'
+    frontiers with the families of :data:`FAMILY_METHODS` (top) and their optimal sizes
+    (bottom)."""
+    points: dict = {}
+    for (problem, point, _), family in frontiers.items():
+        points.setdefault((problem, point), []).append(family)
+    fig = new_figure((5.2 * len(points), 8.8))
+    for i, group in enumerate(points.values()):
+        top = plot_method_frontiers(group, ax=fig.add_subplot(2, len(points), i + 1))
+        handles, labels = top.get_legend_handles_labels()
+        own = [(h, t) for h, t in zip(handles, labels) if "frontier" in t]
+        top.legend(*zip(*own), fontsize=7, loc="lower left")
+        bottom = plot_optimal_sizes(group, ax=fig.add_subplot(2, len(points), len(points) + i + 1))
+        bottom.legend(fontsize=7, loc="upper left")
+    dims = sorted({d for family in frontiers.values() for d in family.dims})
+    fig.suptitle(f"Compute-optimal frontiers of SGD, SGD-M and DANA, {next(iter(points))[0]}, "
+                 f"d = {dims[0]} … {dims[-1]}; thin: the curves of "
+                 f"{' and '.join(FAMILY_METHODS)}")
+    fig.tight_layout(rect=(0, 0, 1, 0.96))
+    return write_figure(fig, out, "method_frontiers", table=method_frontiers_table(frontiers))
+
+
 def _plane_grid(points, values):
     """``(alphas, betas, Z)``: the points' values on their grid (``nan`` where skipped)."""
     alphas = np.unique([p.alpha for p in points])

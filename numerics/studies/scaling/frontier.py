@@ -7,7 +7,10 @@ On a common log grid of ``f`` each curve is interpolated linearly in ``log P`` a
 ``log P`` at the best ``d`` of the family and its two neighbours (in ``log d``), so that it
 moves continuously between the family's sizes. Only compute where the best size is inside the
 family (not its smallest or largest ``d``) is kept: elsewhere the family, not the law,
-decides.
+decides; and only compute where no curve has ended below the best: a loss curve does not
+rise, so a size whose curve ended below ``min_d P_d(f)`` might be the best at ``f``, and the
+frontier there is unknown (a curve cut before its bend to the floor would otherwise hand the
+frontier to the next size).
 """
 
 from __future__ import annotations
@@ -81,7 +84,11 @@ def compute_frontier(dims, steps, losses, batch: int = 1, points: int = 200) -> 
     flops = np.logspace(np.log10(lo), np.log10(hi), points)
     table = curves_at_flops(dims, steps, losses, batch, flops)
     best = np.argmin(table, axis=0)
-    keep = (best > 0) & (best < dims.size - 1) & np.isfinite(table.min(axis=0))
+    lowest = table.min(axis=0)
+    ended = np.array([d * batch * k[-1] for d, k in zip(dims, steps)])[:, None] < flops
+    last = np.array([p[-1] for p in losses])[:, None]
+    unknown = np.any(ended & (last < lowest), axis=0)
+    keep = (best > 0) & (best < dims.size - 1) & np.isfinite(lowest) & ~unknown
     logd = np.log(dims)
     sizes = []
     for j in np.flatnonzero(keep):

@@ -23,7 +23,10 @@ conventions:
 With ``lr_rule="tuned"`` each method's base ``η`` (for DANA ``γ2`` and ``γ3`` together) is
 instead the one minimising its exact risk at the horizon, per size.
 
-Every curve is the exact excess risk iterated to a common horizon (``exact_risk``). The
+Every curve is the exact excess risk to a common horizon: iterated (``exact_risk``), or, for
+constant hyper-parameters past :data:`ITERATED_STEPS`, evaluated at the kept steps by the
+contour integral of the coupled modes (``coupled_risk_at``, the same numbers to ``10⁻⁶`` and
+far cheaper at ``d^{2α}`` steps). The
 predicted time exponent of SGD and SGD-M is the slower of the pure-point forcing's
 ``(2α + 2β − 1)/(2α)`` and the noise kernel's ``(4α − 1)/(2α)``
 (:func:`predicted_time_exponent`); for DANA-decaying the momentum turns ``t`` steps into an
@@ -46,10 +49,13 @@ from sparsemom.derivations.limits.power_law_phases import kernel_part_exponent, 
 from sparsemom.numerics.analysis.tuned_lr import tuned_learning_rate
 from sparsemom.numerics.inputs import schedules
 from sparsemom.numerics.inputs.optimizer import Optimizer
+from sparsemom.numerics.kernels.coupled_horizon import coupled_risk_at
 from sparsemom.numerics.kernels.exact_risk import DivergenceWarning, exact_risk
 from sparsemom.numerics.studies.scaling.exponent_fit import fit_exponent
 from sparsemom.numerics.studies.scaling.exponents import terms_of
 from sparsemom.numerics.studies.scaling.loss_curves import (
+    SATURATION,
+    TOLERANCE,
     CurveTask,
     PhasePoint,
     build_problem,
@@ -139,8 +145,9 @@ class MethodTask:
 @dataclass(frozen=True)
 class MethodResult:
     """The excess risk ``E R_t − R_∞`` (``inf`` from a divergence on) at ``steps`` (a log grid
-    of :data:`GRID` points of the iterated curve), the base learning rate, ``λ_min``, and the
-    seconds it took."""
+    of :data:`GRID` points of the curve), the base learning rate, ``λ_min``, the seconds it
+    took, and the floor ``R_∞`` (:attr:`total` adds it back: the loss of a compute-optimal
+    frontier)."""
 
     task: MethodTask
     lr: float
@@ -148,10 +155,25 @@ class MethodResult:
     steps: np.ndarray = field(repr=False)
     excess: np.ndarray = field(repr=False)
     seconds: float = 0.0
+    floor: float = 0.0
+
+    @property
+    def total(self) -> np.ndarray:
+        """``E R_t``, the floor included."""
+        return self.excess + self.floor
 
 
-#: Points kept of each iterated curve, spaced evenly in ``log t``.
+#: DANA's frontier horizon in units of :func:`dana_saturation`: in phase III its curve
+#: plunges to the floor at 3–6 of them, and the next size's (``2d``, a floor ``2^{2α+2β−1}``
+#: times lower) passes that plateau only at its own plunge, ``≈ 2^{2 + 1/(2 − 1/(2α))}``
+#: times later in compute (:func:`frontier_horizon`).
+DANA_FRONTIER = 40.0
+#: Points kept of each curve, spaced evenly in ``log t``.
 GRID = 400
+#: Constant hyper-parameters are iterated up to this many steps, and evaluated by the contour
+#: integral past it (module docstring): at ``2^22`` steps both take about a second at
+#: ``d = 2^10``; at ``10^7`` steps and ``d = 2^12`` iterating SGD takes 20 s, the contour 1 s.
+ITERATED_STEPS = 2**22
 #: The exponent window: from ``WINDOW_START/η`` steps to ``1/WINDOW_END`` of DANA-decaying's
 #: saturation ``(1/(η λ_min))^{1/(2 − 1/(2α))}`` (its effective time reaching the slowest
 #: mode), the same window for every method; the curves run to :data:`HORIZON` times that
@@ -185,15 +207,67 @@ def run_method(task: MethodTask) -> MethodResult:
                                  task.steps, (lr / TUNING_RANGE, lr * TUNING_RANGE)).lr
     elif task.lr_rule != "rule":
         raise ValueError(f"lr_rule must be one of {LR_RULES}; got {task.lr_rule!r}")
+    optimizer = method_optimizer(task.method, lr, task.point, task.d, task.batch)
+    keep = np.unique(np.round(np.logspace(0, np.log10(task.steps), GRID)).astype(np.int64))
+    return MethodResult(task, lr, float(np.min(model.values[eigenvalue])), keep,
+                        _excess_at(model, optimizer, keep), time.perf_counter() - start,
+                        float(model.risk_floor))
+
+
+def _excess_at(model, optimizer, keep: np.ndarray) -> np.ndarray:
+    """``E R_k − R_∞`` at the increasing steps ``keep`` (module docstring): by the contour
+    integral for constant hyper-parameters past :data:`ITERATED_STEPS` steps, else (or when
+    the contour does not apply: a row that does not converge, a contour that does not
+    settle) iterated, a divergence reported as ``inf``."""
+    if not optimizer.scheduled and keep[-1] > ITERATED_STEPS:
+        try:
+            return coupled_risk_at(model, optimizer, keep, TOLERANCE)
+        except ValueError:
+            pass
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DivergenceWarning)   # reported as inf, and in the table
         # one thread: a study runs its tasks side by side, one per core
-        curve = np.asarray(exact_risk(model, method_optimizer(task.method, lr, task.point,
-                                                              task.d, task.batch), task.steps,
-                                      threads=1), dtype=float)
-    keep = np.unique(np.round(np.logspace(0, np.log10(task.steps), GRID)).astype(np.int64))
-    return MethodResult(task, lr, float(np.min(model.values[eigenvalue])), keep, curve[keep],
-                        time.perf_counter() - start)
+        curve = np.asarray(exact_risk(model, optimizer, int(keep[-1]), threads=1), dtype=float)
+    return curve[keep]
+
+
+def frontier_horizon(method: str, problem: str, point: PhasePoint, d: int, batch: int = 1,
+                     seed: int = 0) -> int:
+    """The horizon of ``method``'s curve at size ``d`` in a compute-optimal frontier: past the
+    bend to the floor, so that compute ``f = d B t`` reaches the optimum of every size. With
+    constant hyper-parameters ``SATURATION/(η λ_min)``, the end of the SGD curves' grid
+    (:func:`~sparsemom.numerics.studies.scaling.loss_curves.horizon_grid`); with scheduled
+    ones (DANA) :data:`DANA_FRONTIER` times the step at which DANA-decaying's effective time
+    ``t^{2 − 1/(2α)}`` reaches ``1/(η λ_min)`` (:func:`dana_saturation`), which also passes
+    DANA-constant's optimum (its effective time ``t + c t²/(2δd)`` is longer from ``t ≳ d``
+    on). DANA-decaying's curve keeps falling slowly past its bend (its noise shrinks with
+    ``γ3_t``), so the frontier keeps only the compute where no size's curve has ended below
+    it (:func:`~sparsemom.numerics.studies.scaling.frontier.compute_frontier`)."""
+    model = build_problem(CurveTask(problem, point, d, batch, seed))
+    lr = learning_rate(model, batch)
+    smallest = float(np.min(model.values[eigenvalue]))
+    if method_optimizer(method, lr, point, d, batch).scheduled:
+        if not 4 * point.alpha > 1:
+            raise ValueError(f"point.alpha must be > 1/4 for DANA's effective time "
+                             f"t^(2 - 1/(2α)) to grow; got {point.alpha!r}")
+        return int(np.ceil(DANA_FRONTIER * dana_saturation(lr, smallest, point.alpha)))
+    return int(np.ceil(SATURATION / (lr * smallest)))
+
+
+def frontier_tasks(problem: str, points, dims, batch: int = 1, seed: int = 0,
+                   methods=METHODS) -> list[MethodTask]:
+    """Every ``(method, point, d)`` curve of the methods' frontiers at the authors' learning
+    rate, each to its :func:`frontier_horizon`, largest ``d`` first (the longest tasks start
+    first on a pool)."""
+    bad = [m for m in methods if m not in METHODS]
+    if bad or not methods:
+        raise ValueError(f"methods must be among {METHODS}; got {list(methods)!r}")
+    if len(set(dims)) < 3 or min(dims) < 1:
+        raise ValueError(f"dims must hold at least 3 distinct sizes >= 1 for a frontier; got "
+                         f"{list(dims)!r}")
+    return [MethodTask(m, problem, p, d, frontier_horizon(m, problem, p, d, batch, seed),
+                       batch, seed) for d in sorted(set(dims), reverse=True) for p in points
+            for m in methods]
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ does not already hold — on a local process pool, a Dask ``LocalCluster`` or th
 scheduler address — and keeps each result as it arrives
 (:class:`~sparsemom.numerics.runtime.result_cache.ResultCache`), so a study that is
 interrupted, or loses a worker, resumes where it stopped. :func:`write_study` and
-:func:`write_methods` write the figures, their data and the tables.
+:func:`write_methods` and :func:`write_method_frontiers` write the figures, their data
+and the tables.
 """
 
 from __future__ import annotations
@@ -26,14 +27,19 @@ from sparsemom.numerics.studies.scaling.exponents import exponent_rows, rows_mar
 from sparsemom.numerics.studies.scaling.figures import (
     frontier_figure,
     loss_curves_figure,
+    method_frontiers_figure,
     methods_figure,
 )
 from sparsemom.numerics.studies.scaling.loss_curves import run_curve
+from sparsemom.numerics.studies.scaling.method_frontier import (
+    frontier_rows_markdown,
+    frontier_rows_table,
+)
 from sparsemom.numerics.studies.scaling.methods import method_rows_markdown, run_method
 
 #: The schemas of the cached results (change one when its result class changes).
 SCHEMA = "scaling-curves-2"
-METHODS_SCHEMA = "scaling-methods-1"
+METHODS_SCHEMA = "scaling-methods-2"
 
 
 @dataclass(frozen=True)
@@ -110,4 +116,17 @@ def write_methods(results, out, rows) -> list[Path]:
     write_text_atomic(table, method_rows_markdown(rows) + "\n")
     csv = out / "methods.csv"
     write_text_atomic(csv, pd.DataFrame([r.__dict__ for r in rows]).to_csv(index=False))
+    return [*paths, table, csv]
+
+
+def write_method_frontiers(frontiers, out, rows) -> list[Path]:
+    """The methods' frontier figure with its data and the table of their frontier exponents
+    (Markdown, CSV: one row per method, phase point and exponent)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = method_frontiers_figure(frontiers, out)
+    table = out / "method_frontiers.md"
+    write_text_atomic(table, frontier_rows_markdown(rows) + "\n")
+    csv = out / "method_frontiers.csv"
+    write_text_atomic(csv, frontier_rows_table(rows).to_csv(index=False))
     return [*paths, table, csv]

@@ -54,11 +54,23 @@ from sparsemom.numerics.studies.scaling.exponents import exponent_rows
 from sparsemom.numerics.studies.scaling.figures import plane_figure
 from sparsemom.numerics.studies.scaling.loss_curves import PHASE_POINTS as POWER_LAW_POINTS
 from sparsemom.numerics.studies.scaling.loss_curves import curve_tasks
-from sparsemom.numerics.studies.scaling.methods import METHODS, MethodTask, horizon, method_rows
+from sparsemom.numerics.studies.scaling.method_frontier import (
+    frontier_ratio,
+    method_frontier_rows,
+    method_frontiers,
+)
+from sparsemom.numerics.studies.scaling.methods import (
+    METHODS,
+    MethodTask,
+    frontier_tasks,
+    horizon,
+    method_rows,
+)
 from sparsemom.numerics.studies.scaling.plane import plane_points, plane_tasks
 from sparsemom.numerics.studies.scaling.study import (
     run_curves,
     run_methods,
+    write_method_frontiers,
     write_methods,
     write_study,
 )
@@ -520,17 +532,26 @@ def scaling_laws(out: Path, full: bool) -> Figure:
 
 @runs_its_own_pool
 def outscaling(out: Path, full: bool) -> Figure:
-    """SGD, SGD-M and DANA-decaying on the truncated power law at d = 2^12 (``full``: 2^16),
-    phases Ia, II, III: SGD-M keeps SGD's exponent, DANA improves it where the forcing leads."""
+    """SGD, SGD-M and DANA on the truncated power law at d = 2^12 (``full``: 2^16), phases
+    Ia, II, III: SGD-M keeps SGD's exponent, DANA improves it where the forcing leads; and
+    every method's compute-optimal frontier over d = 2^6 … 2^10 (``full``: 2^14): SGD-M's
+    exponents are SGD's, and where DANA-decaying outscales SGD in time its frontier is no
+    worse than SGD's."""
     d = 2 ** (16 if full else 12)
+    dims = [2**k for k in range(6, 15 if full else 11)]
     points = [p for p in POWER_LAW_POINTS if 2 * p.alpha > 1]
     tasks = [MethodTask(m, "power-law", p, d, horizon("power-law", p, d))
              for p in points for m in METHODS]
-    results = run_methods(tasks).results
-    rows = method_rows(results)
-    figure = Figure("outscaling", "SGD vs SGD with momentum vs DANA on exact curves",
-                    parameters={"d": d})
-    figure.paths = write_methods(results, out / "outscaling", rows)
+    family = frontier_tasks("power-law", points, dims)
+    results = run_methods([*tasks, *family]).results
+    rows = method_rows(results[:len(tasks)])
+    frontiers = method_frontiers(results[len(tasks):])
+    frontier_rows = method_frontier_rows(frontiers)
+    figure = Figure("outscaling", "SGD vs SGD with momentum vs DANA on exact curves, and "
+                    "their compute-optimal frontiers",
+                    parameters={"d": d, "frontier d": f"2^6 … 2^{14 if full else 10}"})
+    figure.paths = [*write_methods(results[:len(tasks)], out / "outscaling", rows),
+                    *write_method_frontiers(frontiers, out / "outscaling", frontier_rows)]
     by = {(r.phase, r.method): r for r in rows}
     for point in points:
         sgd, momentum = by[(point.phase, "sgd")], by[(point.phase, "sgd-m")]
@@ -548,7 +569,55 @@ def outscaling(out: Path, full: bool) -> Figure:
                     f"{method} {dana.measured or float('nan'):.3f} against SGD "
                     f"{dana.sgd_measured or float('nan'):.3f} on the same steps (heuristic "
                     f"asymptote {dana.predicted:.3f})"))
+    figure.checks += frontier_checks(frontiers, frontier_rows, rows)
     return figure
+
+
+def frontier_checks(frontiers, frontier_rows, rows) -> list[CheckResult]:
+    """The methods' frontiers against SGD's, per phase point: SGD's ``η`` and ``ξ`` within
+    :data:`EXPONENT_TOLERANCE` of the predicted ones in Ia and II (as in ``scaling_laws``);
+    SGD-M's within it of SGD's; and where DANA-decaying outscales SGD in time (its row of
+    ``rows`` more than 0.1 above SGD's on the same steps), its frontier ``η`` no more than
+    the tolerance below SGD's and its loss no higher at the largest compute both frontiers
+    hold."""
+    checks = []
+    by = {(r.phase, r.method, r.quantity): r for r in frontier_rows}
+    outscales = {r.phase for r in rows if r.method == "dana-decaying" and None not in
+                 (r.measured, r.sgd_measured) and r.measured > r.sgd_measured + 0.1}
+    for (problem, point, method), family in frontiers.items():
+        for quantity in ("eta", "xi"):
+            mine, sgd = by[(point.phase, method, quantity)], by[(point.phase, "sgd", quantity)]
+            if method == "sgd" and mine.predicted is not None and point.phase in ("Ia", "II"):
+                checks.append(CheckResult(
+                    "outscaling", f"{point.phase}: SGD's frontier {quantity}",
+                    mine.measured is not None
+                    and abs(mine.measured - mine.predicted) <= EXPONENT_TOLERANCE,
+                    f"measured {_value(mine.measured, mine.error)}, predicted "
+                    f"{mine.predicted:.3f}"))
+            if method == "sgd-m":
+                checks.append(CheckResult(
+                    "outscaling", f"{point.phase}: SGD-M's frontier {quantity} is SGD's",
+                    None not in (mine.measured, sgd.measured)
+                    and abs(mine.measured - sgd.measured) <= EXPONENT_TOLERANCE,
+                    f"SGD-M {_value(mine.measured, mine.error)}, SGD "
+                    f"{_value(sgd.measured, sgd.error)}"))
+        if method == "dana-decaying" and point.phase in outscales:
+            eta, sgd = by[(point.phase, method, "eta")], by[(point.phase, "sgd", "eta")]
+            ratio = frontier_ratio(family, frontiers[(problem, point, "sgd")])
+            checks.append(CheckResult(
+                "outscaling", f"{point.phase}: DANA-decaying's frontier is no worse than SGD's",
+                None not in (eta.measured, sgd.measured, ratio)
+                and eta.measured >= sgd.measured - EXPONENT_TOLERANCE and ratio[1] <= 1,
+                f"η: DANA-decaying {_value(eta.measured, eta.error)}, SGD "
+                f"{_value(sgd.measured, sgd.error)}; P*_DANA/P*_SGD "
+                + ("—: no common compute" if ratio is None
+                   else f"= {ratio[1]:.3f} at f = {ratio[0]:.3g}")))
+    return checks
+
+
+def _value(measured, error) -> str:
+    """``measured ± error``, or ``not fitted``."""
+    return "not fitted" if measured is None else f"{measured:.3f} ± {error:.3f}"
 
 
 @runs_its_own_pool

@@ -278,6 +278,8 @@ def methods_figure(results, rows, out) -> list:
     return write_figure(fig, out, "methods", table=methods_table(results))
 
 
+#: Line style of each method's frontier (SGD-M's dashed: it lies on SGD's).
+METHOD_STYLES = {"sgd-m": "--"}
 #: The methods whose family of curves a frontier panel draws thin, besides the frontiers.
 FAMILY_METHODS = ("sgd", "dana-decaying")
 
@@ -316,7 +318,7 @@ def plot_method_frontiers(frontiers, *, ax=None, families=FAMILY_METHODS):
         eta = family.fit.eta[0]
         text = "" if eta is None else f", η = {eta:.3f}"
         ax.loglog(f.flops, f.loss, color=METHOD_COLOURS.get(family.method), lw=2.4,
-                  label=f"{family.method} frontier{text}")
+                  ls=METHOD_STYLES.get(family.method, "-"), label=f"{family.method} frontier{text}")
     p = frontiers[0].results[0].task.point
     ax.set_title(f"{p.phase}: α = {p.alpha:g}, β = {p.beta:g}")
     ax.set_xlabel("compute f = d·B·t")
@@ -346,7 +348,7 @@ def plot_optimal_sizes(frontiers, *, ax=None):
         xi = family.fit.xi[0]
         text = "" if xi is None else f", ξ = {xi:.3f}"
         ax.loglog(f.flops, f.size, color=METHOD_COLOURS.get(family.method), lw=1.8,
-                  label=f"{family.method}{text}")
+                  ls=METHOD_STYLES.get(family.method, "-"), label=f"{family.method}{text}")
     ax.set_xlabel("compute f = d·B·t")
     ax.set_ylabel("optimal size d*(f)")
     return ax

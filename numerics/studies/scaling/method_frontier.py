@@ -190,3 +190,18 @@ def frontier_rows_markdown(rows) -> str:
                      f"[{eta.window_lo:.3g}, {eta.window_hi:.3g}] | "
                      f"{eta.d_min}–{eta.d_max} |")
     return "\n".join(lines)
+
+
+def frontier_ratio(family: MethodFrontier, baseline: MethodFrontier) -> tuple | None:
+    """``(f, P*_family(f)/P*_baseline(f))`` at the largest compute ``f`` both frontiers hold
+    (each interpolated linearly in ``log P`` against ``log f``), ``None`` when their ranges
+    of compute do not overlap."""
+    a, b = family.fit.frontier, baseline.fit.frontier
+    if not (a.flops.size and b.flops.size):
+        return None
+    top = min(a.flops[-1], b.flops[-1])
+    if top < max(a.flops[0], b.flops[0]):
+        return None
+    ours, theirs = (np.exp(np.interp(np.log(top), np.log(x.flops), np.log(x.loss)))
+                    for x in (a, b))
+    return float(top), float(ours / theirs)

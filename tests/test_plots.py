@@ -51,9 +51,11 @@ from sparsemom.numerics.studies.scaling import figures as scaling_figures
 from sparsemom.numerics.studies.scaling.exponents import exponent_rows
 from sparsemom.numerics.studies.scaling.loss_curves import PHASE_POINTS as POWER_LAW_POINTS
 from sparsemom.numerics.studies.scaling.loss_curves import CurveTask, run_curve
+from sparsemom.numerics.studies.scaling.method_frontier import method_frontiers
 from sparsemom.numerics.studies.scaling.methods import (
     METHODS,
     MethodTask,
+    frontier_tasks,
     local_exponents,
     method_rows,
     run_method,
@@ -433,11 +435,49 @@ def _plane_dominant(data):
     return (points,), {}, check
 
 
+@pytest.fixture(scope="module")
+def frontiers():
+    """Every method's family at phase Ia, d = 16, 32, 64, 128, each to its frontier horizon."""
+    tasks = frontier_tasks("power-law", [POWER_LAW_POINTS[0]], [16, 32, 64, 128])
+    return list(method_frontiers([run_method(t) for t in tasks]).values())
+
+
+@case(scaling_figures.plot_method_frontiers)
+def _method_frontiers(data):
+    families = data["frontiers"]
+
+    def check(ax):
+        for family in families:
+            f = family.fit.frontier
+            line = next(line for line in ax.lines
+                        if line.get_label().startswith(f"{family.method} frontier"))
+            _same(line.get_xdata(), f.flops)
+            _same(line.get_ydata(), f.loss)
+        sgd = next(family for family in families if family.method == "sgd")
+        for r, k, p in zip(sgd.results, sgd.steps, sgd.losses):
+            _same(_line(ax, f"sgd, d = {r.task.d}").get_ydata(), p[k > 0])
+        assert not [line for line in ax.lines if line.get_label().startswith("sgd-m, d =")]
+    return (families,), {"families": ("sgd",)}, check
+
+
+@case(scaling_figures.plot_optimal_sizes)
+def _optimal_sizes(data):
+    families = data["frontiers"]
+
+    def check(ax):
+        assert len(ax.lines) == len(families) == len(METHODS)
+        for line, family in zip(ax.lines, families):
+            assert line.get_label().startswith(family.method)
+            _same(line.get_ydata(), family.fit.frontier.size)
+    return (families,), {}, check
+
+
 @pytest.fixture
 def data(request):
     """The module fixtures the cases read, by name."""
     return {name: request.getfixturevalue(name)
-            for name in ("trajectory_and_mc", "phases", "conflict", "scaling", "plane")}
+            for name in ("trajectory_and_mc", "phases", "conflict", "scaling", "plane",
+                         "frontiers")}
 
 
 # ---- the tests ------------------------------------------------------------------------

@@ -32,9 +32,10 @@ from sparsemom.numerics.runtime import dask_map as dask_map_module
 from sparsemom.numerics.runtime import memory, result_cache
 from sparsemom.numerics.runtime.dask_map import ClusterError
 from sparsemom.numerics.runtime.result_cache import ResultCache
+from sparsemom.numerics.studies.scaling import methods as methods_module
 from sparsemom.numerics.studies.scaling.exponent_fit import fit_exponent
 from sparsemom.numerics.studies.scaling.exponents import exponent_rows
-from sparsemom.numerics.studies.scaling.frontier import compute_frontier
+from sparsemom.numerics.studies.scaling.frontier import compute_frontier, curves_at_flops
 from sparsemom.numerics.studies.scaling.loss_curves import (
     PHASE_POINTS,
     CurveTask,
@@ -42,10 +43,18 @@ from sparsemom.numerics.studies.scaling.loss_curves import (
     curve_tasks,
     run_curve,
 )
+from sparsemom.numerics.studies.scaling.method_frontier import (
+    frontier_ratio,
+    method_frontier_rows,
+    method_frontiers,
+)
 from sparsemom.numerics.studies.scaling.methods import (
     METHODS,
+    MethodResult,
     MethodTask,
     dana_time_scale,
+    frontier_horizon,
+    frontier_tasks,
     horizon,
     method_optimizer,
     method_rows,
@@ -53,7 +62,7 @@ from sparsemom.numerics.studies.scaling.methods import (
 )
 from sparsemom.numerics.studies.scaling.plane import plane_points, plane_tasks
 from sparsemom.numerics.studies.scaling.risk_parts import risk_parts, without_label_noise
-from sparsemom.numerics.studies.scaling.study import run_curves, write_study
+from sparsemom.numerics.studies.scaling.study import run_curves, write_method_frontiers, write_study
 
 RULES = [("sgd", dict(lr=0.3)), ("heavy-ball", dict(lr=0.1, beta=0.6)),
          ("nesterov", dict(lr=0.1, beta=0.5)), ("dana", dict(lr=0.2, g3=0.02, delta=0.3))]
@@ -561,6 +570,180 @@ def test_the_outscaling_command_line(tmp_path, capsys):
     for argv, message in ((["--size", "17"], "--size"), (["--size", "x"], "--size"),
                           (["--problem", "random-features", "--size", "13"], "at most 12"),
                           (["--phases", "IIa"], "expected phase names")):
+        with pytest.raises(SystemExit) as exit_:
+            main(["outscaling", "--out", str(out), *argv])
+        assert exit_.value.code == 2
+        assert message in capsys.readouterr().err
+
+
+# -- the methods' compute-optimal frontiers --------------------------------------------------
+@pytest.fixture(scope="module")
+def method_family():
+    """Every method at phases Ia and II, d = 2^5 … 2^8, each to its frontier horizon."""
+    points = [p for p in PHASE_POINTS if p.phase in ("Ia", "II")]
+    return [run_method(t) for t in frontier_tasks("power-law", points, [32, 64, 128, 256])]
+
+
+def test_each_methods_frontier_on_small_sizes(method_family):
+    """The frontier is the least loss of the family at each compute, its optimal size inside
+    the family; SGD-M's exponents are SGD's within 0.03; DANA-decaying's frontier lies below
+    SGD's where both hold compute, and every curve ends with its floor added back."""
+    frontiers = method_frontiers(method_family)
+    assert len(frontiers) == 2 * len(METHODS)
+    for (problem, point, method), family in frontiers.items():
+        f = family.fit.frontier
+        assert f.flops.size >= 20 and family.dims == [32, 64, 128, 256]
+        table = curves_at_flops(family.dims, family.steps, family.losses, 1, f.flops)
+        np.testing.assert_allclose(f.loss, table.min(axis=0), rtol=1e-12)
+        assert ((f.size > 32) & (f.size < 256)).all()
+        for r in family.results:
+            assert r.floor > 0 and np.array_equal(r.total, r.excess + r.floor)
+    rows = {(r.phase, r.method, r.quantity): r for r in method_frontier_rows(frontiers)}
+    for phase in ("Ia", "II"):
+        for quantity in ("eta", "xi"):
+            sgd, momentum = rows[(phase, "sgd", quantity)], rows[(phase, "sgd-m", quantity)]
+            assert momentum.measured == pytest.approx(sgd.measured, abs=0.03)
+            assert momentum.predicted == sgd.predicted and "Ferbach" in momentum.source
+            assert rows[(phase, "dana-decaying", quantity)].predicted is None
+        point = next(p for p in PHASE_POINTS if p.phase == phase)
+        flops, ratio = frontier_ratio(frontiers[("power-law", point, "dana-decaying")],
+                                      frontiers[("power-law", point, "sgd")])
+        assert flops > 0 and ratio < 1
+
+
+def test_sgds_method_frontier_is_the_sgd_studys_frontier():
+    """On the same curves (SGD's study's, given as SGD's method results), the methods'
+    frontier path gives SGD's study's frontier and its η and ξ exactly."""
+    point = PHASE_POINTS[3]
+    curves = [run_curve(CurveTask("power-law", point, d, horizons=24)) for d in (16, 32, 64, 128)]
+    as_methods = [MethodResult(MethodTask("sgd", "power-law", point, c.task.d,
+                                          int(c.steps[-1])),
+                               c.lr, c.smallest_eigenvalue, c.steps, c.total) for c in curves]
+    (family,) = method_frontiers(as_methods).values()
+    frontier = compute_frontier([16, 32, 64, 128], [c.steps for c in curves],
+                                [c.total for c in curves])
+    for name in ("flops", "loss", "size"):
+        np.testing.assert_array_equal(getattr(family.fit.frontier, name),
+                                      getattr(frontier, name))
+    study = {r.quantity: r for r in exponent_rows(curves)}
+    mine = {r.quantity: r for r in method_frontier_rows({("power-law", point, "sgd"): family})}
+    assert frontier.flops.size > 10
+    for name, quantity in (("eta", "compute-optimal loss exponent eta"),
+                           ("xi", "optimal size exponent xi")):
+        assert (mine[name].measured, mine[name].error, mine[name].predicted) == \
+            (study[quantity].measured, study[quantity].error, study[quantity].predicted)
+        assert mine[name].sgd_measured == mine[name].measured
+
+
+def test_a_curve_that_ends_below_the_best_leaves_the_frontier_unknown():
+    """Curves ``P_d(t) = a_d + 1/t`` of d = 1 … 16 with ``a = 1, 0.1, 0.5, 0.3, 0.6``: d = 2
+    is the best wherever its curve runs (to f = 2·10⁴), and past its end, below every other
+    size's, the frontier is unknown (not d = 8's, whose neighbours are whole); its curve cut
+    at t = 10 (f = 20), the same from there on, and the compute before keeps its points."""
+    dims, floors = [1, 2, 4, 8, 16], [1.0, 0.1, 0.5, 0.3, 0.6]
+    steps = [np.geomspace(1, 1e4, 100) for _ in dims]
+    losses = [a + 1 / t for a, t in zip(floors, steps)]
+    whole = compute_frontier(dims, steps, losses)
+    assert 5e3 < whole.flops[-1] <= 2e4 and np.allclose(whole.loss, 0.1 + 2 / whole.flops, rtol=0.01)
+    steps[1], losses[1] = steps[1][steps[1] <= 10], losses[1][steps[1] <= 10]
+    cut = compute_frontier(dims, steps, losses)
+    assert 10 < cut.flops[-1] <= 20 and np.allclose(cut.loss, 0.1 + 2 / cut.flops, rtol=0.01)
+
+
+def test_the_contour_gives_the_iterated_curve(monkeypatch):
+    """Past ITERATED_STEPS a constant optimizer's curve is the contour integral's: SGD-M's at
+    d = 64 matches the iterated one to 1e-6; DANA (scheduled) is iterated either way."""
+    point = PHASE_POINTS[0]
+    iterated = run_method(MethodTask("sgd-m", "power-law", point, 64, 5000))
+    dana = run_method(MethodTask("dana-decaying", "power-law", point, 64, 5000))
+    monkeypatch.setattr(methods_module, "ITERATED_STEPS", 100)
+    contour = run_method(MethodTask("sgd-m", "power-law", point, 64, 5000))
+    np.testing.assert_allclose(contour.excess, iterated.excess, rtol=1e-6)
+    np.testing.assert_array_equal(run_method(MethodTask("dana-decaying", "power-law", point,
+                                                        64, 5000)).excess, dana.excess)
+
+
+def test_frontier_horizons_pass_each_methods_bend():
+    """SGD and SGD-M run to ``10/(η λ_min)``; DANA to 40 of DANA-decaying's saturation
+    steps, which at d = 2^8 is fewer steps than SGD's."""
+    point = PHASE_POINTS[0]
+    sgd = frontier_horizon("sgd", "power-law", point, 256)
+    assert frontier_horizon("sgd-m", "power-law", point, 256) == sgd
+    dana = frontier_horizon("dana-decaying", "power-law", point, 256)
+    assert dana == frontier_horizon("dana-constant", "power-law", point, 256) < sgd
+    tasks = frontier_tasks("power-law", [point], [16, 32, 64])
+    assert [t.d for t in tasks] == [64] * 4 + [32] * 4 + [16] * 4
+    assert {t.lr_rule for t in tasks} == {"rule"}
+
+
+def test_bad_frontier_inputs_are_refused(method_family):
+    point = PHASE_POINTS[0]
+    sgd = [r for r in method_family if r.task.method == "sgd" and r.task.point == point]
+    with pytest.raises(ValueError, match="at least 3 sizes"):
+        method_frontiers(sgd[:2])
+    with pytest.raises(ValueError, match="two curves of one size"):
+        method_frontiers([*sgd, sgd[0]])
+    with pytest.raises(ValueError, match="one batch and seed"):
+        method_frontiers([*sgd, *[MethodResult(MethodTask("sgd", "power-law", PHASE_POINTS[3],
+                                                          r.task.d, r.task.steps, batch=2),
+                                               r.lr, r.smallest_eigenvalue, r.steps, r.excess)
+                                  for r in sgd]])
+    with pytest.raises(ValueError, match="methods"):
+        method_frontiers([MethodResult(MethodTask("adam", "power-law", point, 8, 10), 0.1, 0.1,
+                                       np.arange(3), np.ones(3))])
+    diverged = [MethodResult(r.task, r.lr, r.smallest_eigenvalue, r.steps,
+                             np.where(r.steps > 1, np.inf, r.excess), floor=r.floor)
+                for r in sgd]
+    with pytest.raises(ValueError, match="finite curves"):
+        method_frontiers(diverged)
+    with pytest.raises(ValueError, match="methods must be among"):
+        frontier_tasks("power-law", [point], [16, 32, 64], methods=("adam",))
+    with pytest.raises(ValueError, match="at least 3 distinct sizes"):
+        frontier_tasks("power-law", [point], [16, 32, 32])
+    with pytest.raises(ValueError, match="alpha must be > 1/4"):
+        frontier_horizon("dana-decaying", "power-law", PhasePoint("Ic", 0.2, 0.8), 64)
+    with pytest.raises(ValueError, match="problem must be one of"):
+        frontier_horizon("sgd", "gaussian", point, 64)
+
+
+def test_the_frontier_tables_are_tidy(method_family, tmp_path):
+    """``method_frontiers.csv``: one row per method, phase and exponent, numbers as floats;
+    the figure's data: one row per method, phase, series, size and step, ``f = d B t``."""
+    frontiers = method_frontiers(method_family)
+    rows = method_frontier_rows(frontiers)
+    paths = write_method_frontiers(frontiers, tmp_path, rows)
+    assert {p.name for p in paths} == {"method_frontiers.png", "method_frontiers.pdf",
+                                       "method_frontiers.data.csv", "method_frontiers.md",
+                                       "method_frontiers.csv"}
+    table = pd.read_csv(tmp_path / "method_frontiers.csv")
+    assert len(table) == 2 * len(METHODS) * 2
+    assert not table.duplicated(["method", "phase", "quantity"]).any()
+    for column in ("measured", "error", "window_lo", "window_hi", "sgd_measured", "alpha"):
+        assert pd.api.types.is_float_dtype(table[column]), column
+    assert (table.window_lo < table.window_hi).all() and set(table.quantity) == {"eta", "xi"}
+    data = pd.read_csv(tmp_path / "method_frontiers.data.csv")
+    assert set(data.series) == {"frontier", "curve"} and set(data.method) == set(METHODS)
+    assert not data.duplicated(["method", "phase", "series", "d", "t"]).any()
+    np.testing.assert_allclose(data.flops, data.d * data.batch * data.t, rtol=1e-12)
+    markdown = (tmp_path / "method_frontiers.md").read_text()
+    assert markdown.count("\n") == 2 + 2 * len(METHODS)
+
+
+def test_the_outscaling_frontier_command_line(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["outscaling", "--phases", "II", "--size", "7", "--frontier", "--sizes", "5:7",
+                 "--scheduler", "pool", "--workers", "1", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "Compute-optimal frontiers, d = 2^5 … 2^7" in text
+    assert re.search(r"\| II \(0\.7, 0\.6\) \| sgd-m \| \d\.\d{3} ± \d\.\d{3} \| 0\.667 \|", text)
+    assert "16 curves (0 from the cache)" in text
+    for name in ("method_frontiers.png", "method_frontiers.csv", "methods.csv"):
+        assert (out / name).stat().st_size > 0
+    for argv, message in ((["--sizes", "5:7"], "add --frontier"),
+                          (["--frontier", "--lr", "tuned"], "needs --lr rule"),
+                          (["--frontier", "--phases", "Ic"], "needs α > 1/4"),
+                          (["--frontier", "--sizes", "5:17"], "K2 <= 16"),
+                          (["--frontier", "--sizes", "5:6"], "at least 3 sizes")):
         with pytest.raises(SystemExit) as exit_:
             main(["outscaling", "--out", str(out), *argv])
         assert exit_.value.code == 2

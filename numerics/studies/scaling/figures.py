@@ -330,7 +330,7 @@ def plot_plane_exponent(points, *, ax=None, quantity: str = "eta", predicted: bo
     quantity : str
         ``"eta"`` (loss exponent) or ``"xi"`` (optimal size exponent).
     predicted : bool
-        Draw the predicted exponent (``nan`` below the high-dimensional line) instead.
+        Draw the predicted exponent (``nan`` where there is none) instead.
 
     Returns
     -------

@@ -10,6 +10,9 @@ Per problem and phase point, from the curves of every size ``d`` of the family:
   (:func:`~sparsemom.derivations.limits.power_law_phases.spectral_decay`), the kernel part
   ``min`` of that and the kernel's own ``(4α − 1)/(2α)`` (derived: ``(K ∗ S)(t) ≈ (Σ K) S(t) +
   (Σ S) K(t)`` for a summable kernel, ``4α > 1``);
+* where the problem splits its forcing (random features), the time exponents of the
+  pure-point and absolutely continuous components on the whole window, against ``Fpp``'s and
+  ``Fac``'s;
 * the floor's exponent in ``d`` (the problem's floor term), fitted over the family;
 * the compute-optimal ``η`` and ``ξ`` from the frontier
   (:mod:`~sparsemom.numerics.studies.scaling.frontier`), predicted by
@@ -103,7 +106,8 @@ def _group_rows(problem, point, group) -> list[ExponentRow]:
 
     largest = group[-1]
     window = (WINDOW[0] / largest.lr, WINDOW[1] / (largest.lr * largest.smallest_eigenvalue))
-    embedding = [t for t in present_terms(terms, a, b) if t.name == "Fac"]
+    # the embedding's forcing decays as a power of t only above the line (below it: flat)
+    embedding = [t for t in present_terms(terms, a, b) if t.name == "Fac" and 2 * a > 1]
     if embedding:
         # the forcing holds the pure-point part until the embedding's takes over, at
         # η t ≍ d^{α/β} (Fpp = Fac); its exponent is fitted before that, the late one after
@@ -138,6 +142,16 @@ def _group_rows(problem, point, group) -> list[ExponentRow]:
         rows.insert(1, row("late forcing time exponent (embedding)",
                            float(time_exponent(terms, "Fac", a, b)), "4+3", "t",
                            _fit(largest.steps, largest.parts["forcing"], late), at))
+    if "forcing_pure_point" in largest.parts:
+        # the forcing's components, split exactly: each on the whole window
+        full = (WINDOW[0] / largest.lr, WINDOW[1] / (largest.lr * largest.smallest_eigenvalue))
+        continuous = time_exponent(terms, "Fac", a, b) if 2 * a > 1 else None
+        rows[1:1] = [
+            row("pure-point forcing time exponent", forcing, source, "t",
+                _fit(largest.steps, largest.parts["forcing_pure_point"], full), at),
+            row("absolutely continuous forcing time exponent",
+                None if continuous is None else float(continuous), source, "t",
+                _fit(largest.steps, largest.parts["forcing_absolutely_continuous"], full), at)]
     return rows
 
 

@@ -675,8 +675,13 @@ print(f"at (0.7, 0.6): xi = {float(optimum.xi):.4f}, eta = {float(optimum.eta):.
 each), SGD with the authors' learning rate $\\eta = 0.375 \\min(2/(B+1), 1/\\mathrm{tr} K)$.
 Each curve is split exactly: the forcing (every mode by its own block), what the noise kernel
 adds, what the label noise (the residual the features cannot represent) adds, and the floor
-$R_\\infty$; the contour integral gives each at any step without iterating. **Claim**: the parts
-add up to `exact_risk`."""),
+$R_\\infty$; the contour integral gives each at any step without iterating. The forcing splits
+further, per mode $k$, by the data coordinates $j$ its target weight $\\sum_j U_{jk}^2 t_j^2$
+comes from: those at least four times earlier ($j < k/4$) make the **absolutely continuous**
+part (their weight on a mode is $\\propto \\lambda_k/d$: the embedding), the rest the
+**pure-point** part; the cross terms left over have mean zero over $W$. **Claims**: the parts
+add up to `exact_risk`; the forcing's components add up to the forcing, and late in training
+the absolutely continuous part leads (phase II)."""),
     ("code", """import sparsemom as sm
 from sparsemom.numerics.studies.scaling.figures import plot_loss_curves
 from sparsemom.numerics.studies.scaling.loss_curves import PHASE_POINTS, CurveTask, build_problem, run_curve
@@ -688,6 +693,12 @@ direct = sm.exact_risk(model, sm.Optimizer("sgd", lr=largest.lr), 2000)
 inside = largest.steps <= 2000
 assert np.allclose(largest.total[inside] - largest.parts["floor"][inside],
                    direct[largest.steps[inside]], rtol=1e-9)
+components = ("forcing_pure_point", "forcing_absolutely_continuous", "forcing_cross")
+assert np.allclose(sum(largest.parts[c] for c in components), largest.parts["forcing"],
+                   rtol=1e-10, atol=1e-15)
+late = largest.steps > 0.01 / (largest.lr * largest.smallest_eigenvalue)
+assert (largest.parts["forcing_absolutely_continuous"][late]
+        > largest.parts["forcing_pure_point"][late]).all()
 fig, ax = plt.subplots(figsize=(7, 4.5))
 plot_loss_curves(curves, ax=ax)
 ax.legend(fontsize=7, loc="lower left"); fig.tight_layout(); plt.show()"""),
@@ -696,8 +707,9 @@ $d$ between $10/\\eta$ and $0.1/(\\eta\\lambda_{\\min})$, the floor's over the f
 compute-optimal $\\eta, \\xi$ on the frontier $\\min_d$ of the curves against compute
 $f = dBt$; each error is the drift of the slope across its window. **Claim**: the floor falls as
 $d^{-2\\alpha}$, within 0.1. Sizes up to 512 are far from the asymptotes of the time and
-compute-optimal exponents (the forcing still mixes its pure-point and embedding parts, and
-four sizes make a short frontier): the table shows how far, and the paper-size run is
+compute-optimal exponents (the absolutely continuous part's sum over modes is cut at
+$d$ before its power law sets in, and four sizes make a short frontier): the table shows how
+far, and the paper-size run is
 `sparsemom scaling --problem random-features --full` (sizes to $2^{12}$)."""),
     ("code", """import pandas as pd
 from sparsemom.numerics.studies.scaling.exponents import exponent_rows

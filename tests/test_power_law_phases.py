@@ -71,30 +71,35 @@ def test_the_exponents_are_continuous_across_the_phase_boundaries():
 
 
 def test_the_optimum_is_the_best_of_a_fine_grid():
-    """At random rational points above the high-dimensional line, no ``ξ`` of a grid of 2001
-    does better than :func:`compute_optimal`, and the terms present at the optimum (just
-    left of it when terms saturate there) are at its value: ``f^{−η}`` is the largest term at
-    ``d = f^ξ``, ``t = f^{1−ξ}``, a term of saturation ``s`` counting only while
-    ``t < d^s``."""
+    """At random rational points on both sides of the high-dimensional line, no ``ξ`` of a
+    grid of 2001 does better than :func:`compute_optimal`, and the terms present at the
+    optimum (just left of it when terms saturate there) are at its value: ``f^{−η}`` is the
+    largest term ``η^k (η t)^{−a} d^{−b}`` at ``d = f^ξ``, ``t = f^{1−ξ}`` and the authors'
+    ``η = 1/tr K ≍ d^{−max(0, 1 − 2α)}``, a term of saturation ``s`` counting only while
+    ``η t < d^s``."""
     rng = np.random.default_rng(3)
     for terms in (random_features_terms(), truncated_power_law_terms()):
-        for _ in range(25):
-            a = Fraction(int(rng.integers(51, 200)), 100)
+        for _ in range(40):
+            a = Fraction(int(rng.integers(5, 200)), 100)
             b = Fraction(int(rng.integers(1, 200)), 100)
+            if a == Fraction(1, 2) or 2 * (a + b) <= 1:
+                continue
             optimum = compute_optimal(terms, a, b)
             point = {alpha: sp.Rational(a.numerator, a.denominator),
                      beta: sp.Rational(b.numerator, b.denominator)}
+            g = max(Fraction(0), 1 - 2 * a)          # log_f η = −g ξ
 
             def number(expr):
-                return Fraction(str(sp.nsimplify(sp.sympify(expr).subs(point))))
+                return Fraction(str(sp.nsimplify(sp.piecewise_fold(sp.sympify(expr)).subs(point))))
 
-            lines = [(number(t.time_exponent), number(t.dimension_exponent),
+            lines = [(number(t.time_exponent), number(t.dimension_exponent), t.lr_power,
                       None if t.saturation is None else number(t.saturation))
                      for t in terms if bool(t.condition.subs(point))]
 
             def largest_term_exponent(xi):
-                live = [ai * (1 - xi) + bi * xi for ai, bi, s in lines
-                        if s is None or (1 - xi) < s * xi]   # t < d^s
+                log_lr, log_t = -g * xi, 1 - xi
+                live = [-(k * log_lr - ai * (log_lr + log_t) - bi * xi)
+                        for ai, bi, k, s in lines if s is None or log_lr + log_t < s * xi]
                 return min(live) if live else Fraction(10**9)
 
             assert all(largest_term_exponent(Fraction(k, 2000)) <= optimum.eta
@@ -119,9 +124,41 @@ def test_the_phases_are_disjoint_and_their_boundaries_belong_to_none():
         assert phase_of(a, b) is None
 
 
-def test_below_the_high_dimensional_line_no_exponent_is_claimed():
-    with pytest.raises(ValueError, match=r"alpha must be > 1/2"):
-        compute_optimal(random_features_terms(), Fraction(2, 5), Fraction(4, 5))
+def test_on_the_high_dimensional_line_no_exponent_is_claimed():
+    with pytest.raises(ValueError, match=r"alpha must not be 1/2"):
+        compute_optimal(random_features_terms(), Fraction(1, 2), Fraction(4, 5))
+
+
+#: Below the line, derived here by the learning-rate substitution ``η ∝ d^{2α−1}`` (written
+#: from the balance in the test): Ib balances ``Fpp`` against ``F0 = d^{−(2α+2β−1)}`` just as
+#: both saturate at ``t = d``; IV balances the noise kernel ``η (ηt)^{−(4α−1)/(2α)}`` against
+#: ``F0 = d^{−2α}`` there too; Ic balances ``(ηt)^{−a}``, ``a = (2α+2β−1)/(2α)``, against
+#: ``d^{−2α}``.
+BELOW_THE_LINE = {
+    "Ib": (sp.Rational(1, 2), alpha + beta - sp.Rational(1, 2)),
+    "IV": (sp.Rational(1, 2), alpha),
+    "Ic": ((2 * alpha + 2 * beta - 1) / (2 * alpha)
+           / (2 * alpha + (2 * alpha + 2 * beta - 1) / (2 * alpha) * 2 * (1 - alpha)),
+           2 * alpha * (2 * alpha + 2 * beta - 1) / (2 * alpha)
+           / (2 * alpha + (2 * alpha + 2 * beta - 1) / (2 * alpha) * 2 * (1 - alpha))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BELOW_THE_LINE))
+def test_below_the_line_the_exponents_follow_from_the_learning_rate_rule(name):
+    """Ib and IV have the universal ``d* ∝ f^{1/2}`` (with ``η = α + β − ½`` and ``α``);
+    Ic's crossing lies past it."""
+    phase = next(p for p in PHASES if p.name == name)
+    xi, eta = compute_optimal_formulas(random_features_terms(), phase)
+    assert sp.simplify(xi - BELOW_THE_LINE[name][0]) == 0
+    assert sp.simplify(eta - BELOW_THE_LINE[name][1]) == 0
+
+
+def test_the_kernel_part_has_no_power_law_where_the_kernel_is_not_summable():
+    """``4α < 1``: ``Σ_j λ_j² e^{−2ηλ_j t}`` is flat until the last modes are learnt."""
+    assert kernel_part_exponent(random_features_terms(), Fraction(1, 5), Fraction(4, 5)) is None
+    assert kernel_part_exponent(random_features_terms(), Fraction(2, 5), Fraction(4, 5)) \
+        == Fraction(3, 4)
 
 
 @pytest.mark.parametrize("a,b,message", [

@@ -74,6 +74,13 @@ class GaussianCovariance(Model):
         """``R_∞ = ½ s²``: the risk of the best ``θ``."""
         return float(self.sigma2) / 2
 
+    def forcing_components(self) -> dict[str, np.ndarray]:
+        """The initial errors split by where the target's weight on each mode comes from,
+        each ``≥ 0`` per mode, their sum at most ``R0`` (the rest is cross terms): here the
+        target lies on ``K``'s eigenvectors, so all of it is pure point."""
+        return {"pure_point": np.broadcast_to(np.asarray(self.R0, dtype=float),
+                                              (self.modes,)).copy()}
+
     def __repr__(self) -> str:
         return (f"GaussianCovariance({self.modes} modes, multiplicity {self.d}, "
                 f"sigma2={float(self.sigma2):.6g})")
@@ -187,11 +194,26 @@ class PowerLawRandomFeatures(GaussianCovariance):
         spectrum = (_spectrum_float64 if precision == "float64" else _spectrum_mpmath)(
             np.sqrt(self.data_variances)[:, None] * self.W, np.sqrt(self.data_variances) * self.target,
             dps)
-        sigma, projections, residual, self._basis = spectrum
+        sigma, projections, residual, self._basis, diagonal, far = spectrum
         keep = sigma > 0
         # s² = ‖(I − U Uᵀ) D^{1/2} b‖²: the inherited risk_floor ½ s² is R_∞
         super().__init__(sigma[keep] ** 2, R0=projections[keep] ** 2 / sigma[keep] ** 2,
                          sigma2=residual)
+        self._components = {"pure_point": (diagonal - far)[keep] / sigma[keep] ** 2,
+                            "absolutely_continuous": far[keep] / sigma[keep] ** 2}
+
+    def forcing_components(self) -> dict[str, np.ndarray]:
+        r"""The target's weight on mode $k$ (in initial errors, $/\sigma_k^2$), split by the
+        data coordinates it comes from: with $t = D^{1/2} b$ and $D^{1/2} W = U \Sigma V^	op$,
+        $(U^	op t)_k^2 = \sum_j U_{jk}^2 t_j^2 + 	ext{cross terms}$, the cross terms of mean
+        zero over $W$ (flipping the sign of row $j$ of $W$ leaves $W$'s law, $\Sigma$ and
+        every $U_{ik}^2$ unchanged and flips $U_{jk}$). Of the diagonal sum, the coordinates
+        $j < k/$:data:`FAR` (stiffer by at least ``FAR^{2α}``) make the **absolutely
+        continuous** part — their weight on a mode is $\propto \lambda_k/d$, the embedding
+        term of [4+3] — and the rest, $j \ge k/$``FAR``, the **pure-point** part. A fixed
+        ``FAR`` moves weight between neighbouring coordinates only, which changes no
+        exponent."""
+        return {name: value.copy() for name, value in self._components.items()}
 
     @property
     def optimum(self) -> np.ndarray:
@@ -205,13 +227,39 @@ class PowerLawRandomFeatures(GaussianCovariance):
                 f"d={self.features}, {self.modes} modes, R_inf={self.risk_floor:.6g})")
 
 
+#: The coordinates ``j < k/FAR`` of the data make mode ``k``'s absolutely continuous part
+#: (:meth:`PowerLawRandomFeatures.forcing_components`).
+FAR = 4
+#: Columns of ``U`` squared at a time by :func:`_diagonal_weights`.
+COLUMN_BLOCK = 256
+
+
+def _diagonal_weights(U: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(Σ_j U_jk² t_j², Σ_{j < k/FAR} U_jk² t_j²)`` per column ``k = 1 … d`` (``j`` from 1),
+    a block of columns at a time."""
+    v, d = U.shape
+    weights = target ** 2
+    diagonal, far = np.empty(d), np.empty(d)
+    for start in range(0, d, COLUMN_BLOCK):
+        block = U[:, start:start + COLUMN_BLOCK] ** 2 * weights[:, None]
+        cumulative = np.cumsum(block, axis=0)
+        k = np.arange(start + 1, start + block.shape[1] + 1)
+        below = -(-k // FAR) - 1                       # j < k/FAR: the first ⌈k/FAR⌉ − 1
+        diagonal[start:start + block.shape[1]] = cumulative[-1]
+        far[start:start + block.shape[1]] = np.where(
+            below > 0, cumulative[np.maximum(below, 1) - 1, np.arange(block.shape[1])], 0.0)
+    return diagonal, far
+
+
 def _spectrum_float64(M: np.ndarray, target: np.ndarray, dps: int):
-    """``(σ, Uᵀt, ‖(I − UUᵀ)t‖², (V, σ, Uᵀt))`` of ``M = U Σ Vᵀ`` and ``t = D^{1/2} b``."""
+    """``(σ, Uᵀt, ‖(I − UUᵀ)t‖², (V, σ, Uᵀt), diagonal, far)`` of ``M = U Σ Vᵀ`` and
+    ``t = D^{1/2} b`` (:func:`_diagonal_weights`)."""
     U, sigma, Vt = np.linalg.svd(M, full_matrices=False)
     sigma = np.where(sigma > sigma.max(initial=0) * max(M.shape) * np.finfo(float).eps, sigma, 0)
     projections = U.T @ target
     residual = float(np.sum((target - U @ projections) ** 2))
-    return sigma, projections, residual, (Vt.T, sigma, projections)
+    return (sigma, projections, residual, (Vt.T, sigma, projections),
+            *_diagonal_weights(U, target))
 
 
 def _spectrum_mpmath(M: np.ndarray, target: np.ndarray, dps: int):
@@ -226,6 +274,8 @@ def _spectrum_mpmath(M: np.ndarray, target: np.ndarray, dps: int):
         sigma = np.array([float(S[i]) for i in range(S.rows)])
         projections = np.array([float(proj[i]) for i in range(proj.rows)])
         Vt = np.array([[float(V[i, j]) for j in range(V.cols)] for i in range(V.rows)])
+        Uf = np.array([[float(U[i, j]) for j in range(U.cols)] for i in range(U.rows)])
     tol = sigma.max(initial=0) * max(M.shape) * 10.0 ** (-dps + 2)
     sigma = np.where(sigma > tol, sigma, 0)
-    return sigma, projections, residual, (Vt.T, sigma, projections)
+    return (sigma, projections, residual, (Vt.T, sigma, projections),
+            *_diagonal_weights(Uf, target))

@@ -516,12 +516,14 @@ def scaling_laws(out: Path, full: bool) -> Figure:
     for r in rows:
         # checked: the floor everywhere; the time and compute-optimal exponents above the
         # high-dimensional line, where d^{2α} leaves decades of power law at these sizes
-        # (and not III's frontier, whose saturation carries logarithms: docs/model.md)
+        # (and not III's frontier, whose saturation carries logarithms: docs/model.md);
+        # below it, the derived Ib frontier of the truncated law
         checked = r.predicted is not None and r.measured is not None and (
             r.quantity == "floor d exponent"
             or (2 * r.alpha > 1 and r.quantity == "forcing time exponent")
             or (r.quantity.startswith(("compute-optimal", "optimal size"))
-                and r.phase in ("Ia", "II")))
+                and (r.phase in ("Ia", "II")
+                     or (r.phase == "Ib" and r.problem == "power-law"))))
         if checked:
             figure.checks.append(CheckResult(
                 "scaling laws", f"{r.problem} {r.phase}: {r.quantity}",

@@ -9,11 +9,15 @@ Per problem and phase point, from the curves of every size ``d`` of the family:
   ``(2α − 1)/(2α)``); predicted: the forcing ``(2α + 2β − 1)/(2α)``
   (:func:`~sparsemom.derivations.limits.power_law_phases.spectral_decay`), the kernel part
   ``min`` of that and the kernel's own ``(4α − 1)/(2α)`` (derived: ``(K ∗ S)(t) ≈ (Σ K) S(t) +
-  (Σ S) K(t)`` for a summable kernel, ``2α > 1``);
+  (Σ S) K(t)`` for a summable kernel, ``4α > 1``);
+* where the problem splits its forcing (random features), the time exponents of the
+  pure-point and absolutely continuous components on the whole window, against ``Fpp``'s and
+  ``Fac``'s;
 * the floor's exponent in ``d`` (the problem's floor term), fitted over the family;
 * the compute-optimal ``η`` and ``ξ`` from the frontier
   (:mod:`~sparsemom.numerics.studies.scaling.frontier`), predicted by
-  :func:`~sparsemom.derivations.limits.power_law_phases.compute_optimal` where ``2α > 1``.
+  :func:`~sparsemom.derivations.limits.power_law_phases.compute_optimal` off the line
+  ``2α = 1`` (below it with the learning rate ``∝ d^{2α−1}``: derived, not published).
 
 A quantity that cannot be fitted on its window (empty, or holding too few points) is
 reported without a measurement, and the reason in its ``note``.
@@ -110,9 +114,10 @@ def _group_rows(problem, point, group) -> list[ExponentRow]:
     where = rational_point(a, b)
     dims = [r.task.d for r in group]
     span = (dims[0], dims[-1])
-    above = 2 * a > 1
     terms = terms_of(problem)
     source = "4+3" if problem == "random-features" else "derived"
+    # below the high-dimensional line the compute-optimal exponents are derived here
+    optimal_source = source if 2 * a > 1 else "derived (learning rate ∝ d^(2α−1))"
 
     def row(quantity, predicted, origin, variable, fit, sizes) -> ExponentRow:
         cited = "" if predicted is None else (
@@ -123,7 +128,8 @@ def _group_rows(problem, point, group) -> list[ExponentRow]:
 
     largest = group[-1]
     window = (WINDOW[0] / largest.lr, WINDOW[1] / (largest.lr * largest.smallest_eigenvalue))
-    embedding = [t for t in present_terms(terms, a, b) if t.name == "Fac"]
+    # the embedding's forcing decays as a power of t only above the line (below it: flat)
+    embedding = [t for t in present_terms(terms, a, b) if t.name == "Fac" and 2 * a > 1]
     if embedding:
         # the forcing holds the pure-point part until the embedding's takes over, at
         # η t ≍ d^{α/β} (Fpp = Fac); its exponent is fitted before that, the late one after
@@ -132,29 +138,40 @@ def _group_rows(problem, point, group) -> list[ExponentRow]:
         late = (crossover / WINDOW[1], window[1])
         window = (window[0], min(window[1], WINDOW[1] * crossover))
     forcing = float(time_exponent(terms, "Fpp", a, b))
-    kernel_part = float(kernel_part_exponent(terms, a, b))
+    kernel_part = kernel_part_exponent(terms, a, b)
     floor_term = next(t for t in terms if t.name == "F0")
     floor = float(sp.piecewise_fold(sp.sympify(floor_term.dimension_exponent)).subs(where))
     fitted = fit_frontier(dims, [r.steps for r in group], [r.total for r in group],
                           group[0].task.batch)
-    optimum = compute_optimal(terms, a, b) if above else None
+    optimum = compute_optimal(terms, a, b) if 2 * a != 1 else None
     at = (dims[-1], dims[-1])
     rows = [
         row("forcing time exponent", forcing, source, "t",
             _fit(largest.steps, largest.parts["forcing"], window), at),
-        row("noise-kernel part time exponent", kernel_part if above else None,
+        row("noise-kernel part time exponent",
+            None if kernel_part is None else float(kernel_part),
             "derived", "t", _fit(largest.steps, largest.parts["kernel"], window), at),
         row("floor d exponent", floor, floor_term.source, "d",
             _fit(dims, [float(r.parts["floor"][0]) for r in group], (dims[0], dims[-1])), span),
         row("compute-optimal loss exponent eta", float(optimum.eta) if optimum else None,
-            source, "f", fitted.eta, span),
-        row("optimal size exponent xi", float(optimum.xi) if optimum else None, source, "f",
-            fitted.xi, span),
+            optimal_source, "f", fitted.eta, span),
+        row("optimal size exponent xi", float(optimum.xi) if optimum else None,
+            optimal_source, "f", fitted.xi, span),
     ]
     if embedding:
         rows.insert(1, row("late forcing time exponent (embedding)",
                            float(time_exponent(terms, "Fac", a, b)), "4+3", "t",
                            _fit(largest.steps, largest.parts["forcing"], late), at))
+    if "forcing_pure_point" in largest.parts:
+        # the forcing's components, split exactly: each on the whole window
+        full = (WINDOW[0] / largest.lr, WINDOW[1] / (largest.lr * largest.smallest_eigenvalue))
+        continuous = time_exponent(terms, "Fac", a, b) if 2 * a > 1 else None
+        rows[1:1] = [
+            row("pure-point forcing time exponent", forcing, source, "t",
+                _fit(largest.steps, largest.parts["forcing_pure_point"], full), at),
+            row("absolutely continuous forcing time exponent",
+                None if continuous is None else float(continuous), source, "t",
+                _fit(largest.steps, largest.parts["forcing_absolutely_continuous"], full), at)]
     return rows
 
 

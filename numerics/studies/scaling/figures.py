@@ -25,7 +25,13 @@ from sparsemom.numerics.studies.scaling.risk_parts import PARTS
 PART_STYLES = {"forcing": ("forcing (target)", "--", "black"),
                "kernel": ("noise kernel", ":", "black"),
                "label_noise": ("label noise", "-.", "black"),
-               "floor": ("floor $R_\\infty$", "-", "0.55")}
+               "floor": ("floor $R_\\infty$", "-", "0.55"),
+               "forcing_pure_point": ("forcing, pure point", (0, (5, 1)), "tab:blue"),
+               "forcing_absolutely_continuous": ("forcing, abs. continuous", (0, (5, 1)),
+                                                 "tab:red")}
+#: The parts drawn for the largest size, where the curve has them (the forcing's cross terms,
+#: of either sign, are in the data only).
+DRAWN_PARTS = (*PARTS, "forcing_pure_point", "forcing_absolutely_continuous")
 #: The lowest risk shown, as a fraction of the smallest total risk of a panel (the parts
 #: fall exponentially once the slowest mode is learnt; below this they only squash the
 #: curves).
@@ -40,7 +46,8 @@ def _colours(dims):
 
 def plot_loss_curves(group, *, ax=None):
     """The total risk of every size of one phase point against steps, and the parts of the
-    largest size (forcing, noise kernel, label noise, floor).
+    largest size (forcing, noise kernel, label noise, floor; for random features also the
+    forcing's pure-point and absolutely continuous parts).
 
     Parameters
     ----------
@@ -60,7 +67,7 @@ def plot_loss_curves(group, *, ax=None):
         ax.loglog(r.steps[keep], r.total[keep], color=colour, lw=1.2, label=f"d = {r.task.d}")
     largest = group[-1]
     keep = largest.steps > 0
-    for name in PARTS:
+    for name in (n for n in DRAWN_PARTS if n in largest.parts):
         values = np.broadcast_to(largest.parts[name], largest.steps.shape)[keep]
         label, style, colour = PART_STYLES[name]
         positive = values > 0
@@ -136,10 +143,11 @@ def _parameters(r) -> dict:
 
 
 def curves_table(results) -> pd.DataFrame:
-    """One row per curve, step and part (``total`` included): the data of both figures."""
+    """One row per curve, step and part (``total`` and the forcing's components included):
+    the data of both figures."""
     frames = []
     for r in results:
-        for name in (*PARTS, "total"):
+        for name in (*PARTS, *(n for n in r.parts if n not in PARTS), "total"):
             values = r.total if name == "total" else np.broadcast_to(r.parts[name], r.steps.shape)
             frames.append(pd.DataFrame({**_parameters(r), "part": name, "t": r.steps,
                                         "flops": r.task.d * r.task.batch * r.steps,
@@ -448,7 +456,7 @@ def plot_plane_exponent(points, *, ax=None, quantity: str = "eta", predicted: bo
     quantity : str
         ``"eta"`` (loss exponent) or ``"xi"`` (optimal size exponent).
     predicted : bool
-        Draw the predicted exponent (``nan`` below the high-dimensional line) instead.
+        Draw the predicted exponent (``nan`` where there is none) instead.
 
     Returns
     -------

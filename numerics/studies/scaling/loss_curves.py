@@ -87,8 +87,9 @@ class CurveTask:
 @dataclass(frozen=True)
 class CurveResult:
     """The parts of one exact curve (:class:`~sparsemom.numerics.studies.scaling.risk_parts.RiskParts`
-    as arrays), its learning rate, the problem's smallest eigenvalue ``λ_min``, and the seconds
-    it took."""
+    as arrays, with the forcing's components as ``forcing_<component>`` where the problem has
+    them), its learning rate, the problem's smallest eigenvalue ``λ_min``, and the seconds it
+    took."""
 
     task: CurveTask
     lr: float
@@ -143,6 +144,7 @@ def run_curve(task: CurveTask) -> CurveResult:
     steps = horizon_grid(model, lr, task.horizons)
     parts = risk_parts(model, Optimizer("sgd", lr=lr, batch=task.batch), steps, TOLERANCE)
     arrays = {name: np.array(parts.part(name)) for name in PARTS}
+    arrays.update({f"forcing_{name}": values for name, values in parts.forcing_split.items()})
     return CurveResult(task, lr, float(np.min(model.values[eigenvalue])), steps, arrays,
                        time.perf_counter() - start)
 

@@ -15,7 +15,7 @@ the family.
 Predictions (``source`` of each row):
 
 * ``sgd``: :func:`~sparsemom.derivations.limits.power_law_phases.compute_optimal` where
-  ``2α > 1`` (as SGD's study);
+  ``2α ≠ 1`` and ``2(α + β) > 1`` (as SGD's study);
 * ``sgd-m``: SGD's, the claim of Ferbach et al. (arXiv 2505.16098): momentum with a
   dimension-free ``β`` at the same effective step ``lr/(1 − β) = η`` has SGD's exponents;
 * DANA: none (``—``). Its time exponent is predicted only where the forcing leads, by a
@@ -133,10 +133,12 @@ def _prediction(method: str, problem: str, point) -> tuple:
     """``(η, ξ, source)`` predicted for ``method`` (module docstring), ``(None, None, "")``
     where there is none."""
     a, b = Fraction(str(point.alpha)), Fraction(str(point.beta))
-    if method not in ("sgd", "sgd-m") or not 2 * a > 1:
+    if method not in ("sgd", "sgd-m") or 2 * a == 1 or not 2 * (a + b) > 1:
         return None, None, ""
     optimum = compute_optimal(terms_of(problem), a, b)
     source = "4+3 (Table 1/2, recalled)" if problem == "random-features" else "derived"
+    if not 2 * a > 1:
+        source = "derived (learning rate ∝ d^(2α−1))"
     if method == "sgd-m":
         source = f"SGD's ({source}; SGD-M = SGD: Ferbach et al. 2505.16098)"
     return float(optimum.eta), float(optimum.xi), source

@@ -110,11 +110,14 @@ def predicted_time_exponent(method: str, point: PhasePoint,
     of the forcing ``(2α + 2β − 1)/(2α)`` and the kernel's own); where the forcing is the
     slower, for DANA-decaying the forcing's times ``2 − 1/(2α)`` and for DANA-constant twice
     the forcing's (its effective time ``t + t²/d``, for ``t ≫ d``: heuristics), else ``None``
-    (no prediction where the noise leads)."""
+    (no prediction where the noise leads, nor for ``4α < 1``)."""
     terms = terms_of(problem)
     a = point.alpha
     forcing = float(time_exponent(terms, "Fpp", point.alpha, point.beta))
-    slower = float(kernel_part_exponent(terms, point.alpha, point.beta))
+    slower = kernel_part_exponent(terms, point.alpha, point.beta)
+    if slower is None:          # 4α < 1: no power law of the kernel part
+        return None
+    slower = float(slower)
     if method in ("sgd", "sgd-m"):
         return slower
     if slower < forcing:

@@ -26,7 +26,7 @@ from sparsemom.numerics.studies.scaling.risk_parts import PARTS
 @dataclass(frozen=True)
 class PlanePoint:
     """One grid point: the measured ``η``, ``ξ`` (``nan`` when the family's frontier has too
-    few points inside it), the predicted ones (``nan`` below the high-dimensional line), the
+    few points inside it), the predicted ones (``nan`` on the line ``2α = 1``), the
     part of the excess risk that dominates at the middle of the frontier (``-`` without one),
     and the phase (``None`` on a boundary)."""
 
@@ -66,13 +66,21 @@ def plane_points(results) -> list[PlanePoint]:
                 xi = fit_exponent(f, 1 / frontier.size, (f[0], f[-1])).exponent
             except ValueError:
                 pass
-        predicted = (compute_optimal(terms_of(problem), point.alpha, point.beta)
-                     if 2 * point.alpha > 1 else None)
+        predicted = _predicted(problem, point)
         out.append(PlanePoint(point.alpha, point.beta, phase_of(point.alpha, point.beta),
                               eta, xi, float(predicted.eta) if predicted else np.nan,
                               float(predicted.xi) if predicted else np.nan,
                               _dominant(group, frontier)))
     return out
+
+
+def _predicted(problem, point):
+    """The derived compute-optimal exponents at ``point``, ``None`` where there are none (on
+    the line ``2α = 1``, or ``2(α + β) ≤ 1``)."""
+    try:
+        return compute_optimal(terms_of(problem), point.alpha, point.beta)
+    except ValueError:
+        return None
 
 
 def _dominant(group, frontier) -> str:

@@ -18,6 +18,11 @@ without any of the gradient noise the row's risk feeds back (its own share inclu
 * ``label_noise``: the risk minus the target-only risk (``X_0 = 0`` with the forcing);
 * ``floor``: ``R_∞ = ½ s²``, what no ``θ`` removes.
 
+The forcing is linear in the initial errors, so it splits further by the model's
+:meth:`~sparsemom.numerics.inputs.spectra.GaussianCovariance.forcing_components` (for random
+features the pure-point and the absolutely continuous parts, and the cross terms, of mean
+zero over the features, as the remainder): :attr:`RiskParts.forcing_split`.
+
 The two risks come from :func:`~sparsemom.numerics.kernels.coupled_horizon.coupled_risk_at`
 (a contour integral per horizon: ``k = 10^{12}`` costs what ``k = 10^3`` does), so a curve
 over ``d^{2α}`` steps never iterates them.
@@ -25,7 +30,7 @@ over ``d^{2α}`` steps never iterates them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -39,17 +44,22 @@ from sparsemom.numerics.kernels.coupled_horizon import MAX_STEP, TOLERANCE, coup
 
 #: The parts of :class:`RiskParts`, in the order they are summed and plotted.
 PARTS = ("forcing", "kernel", "label_noise", "floor")
+#: The parts of the forcing (:attr:`RiskParts.forcing_split`) a model may have.
+FORCING_COMPONENTS = ("pure_point", "absolutely_continuous", "cross")
 
 
 @dataclass(frozen=True)
 class RiskParts:
-    """The parts of ``E R_k`` at ``steps`` (module docstring); :attr:`total` their sum."""
+    """The parts of ``E R_k`` at ``steps`` (module docstring); :attr:`total` their sum;
+    :attr:`forcing_split` the forcing by component (names of :data:`FORCING_COMPONENTS`,
+    summing to ``forcing``), empty when the model has only its pure-point part."""
 
     steps: np.ndarray
     forcing: np.ndarray
     kernel: np.ndarray
     label_noise: np.ndarray
     floor: float
+    forcing_split: dict = field(default_factory=dict)
 
     @property
     def total(self) -> np.ndarray:
@@ -63,10 +73,25 @@ class RiskParts:
         return np.broadcast_to(np.asarray(getattr(self, name), dtype=float), self.steps.shape)
 
 
-def without_label_noise(model: GaussianCovariance) -> GaussianCovariance:
-    """The same modes and initial errors with ``s² = 0``."""
-    return GaussianCovariance(model.values[eigenvalue], R0=model.R0, sigma2=0,
-                              multiplicity=model.d)
+def without_label_noise(model: GaussianCovariance, R0=None) -> GaussianCovariance:
+    """The same modes with ``s² = 0``, and the model's initial errors or ``R0``."""
+    return GaussianCovariance(model.values[eigenvalue], R0=model.R0 if R0 is None else R0,
+                              sigma2=0, multiplicity=model.d)
+
+
+def forcing_split(model: GaussianCovariance, optimizer, steps, forcing: np.ndarray) -> dict:
+    """The forcing of each of ``model``'s forcing components (initial errors ``R0`` split,
+    :meth:`~sparsemom.numerics.inputs.spectra.GaussianCovariance.forcing_components`), and
+    ``cross``, what the forcing ``forcing`` at ``steps`` holds beyond their sum; empty when
+    the one component is all of ``R0``."""
+    components = model.forcing_components()
+    if len(components) == 1 and np.array_equal(next(iter(components.values())),
+                                                np.broadcast_to(model.R0, (model.modes,))):
+        return {}
+    split = {name: forcing_at(without_label_noise(model, R0), optimizer, steps)
+             for name, R0 in components.items()}
+    split["cross"] = forcing - sum(split.values())
+    return split
 
 
 def forcing_at(model: GaussianCovariance, optimizer, steps) -> np.ndarray:
@@ -115,7 +140,8 @@ def risk_parts(model: GaussianCovariance, optimizer, steps, tolerance: float = T
     Returns
     -------
     RiskParts
-        The parts; ``total`` equals ``exact_risk`` plus the floor at every step.
+        The parts; ``total`` equals ``exact_risk`` plus the floor at every step, and the
+        forcing's components sum to the forcing.
     """
     if not isinstance(model, GaussianCovariance):
         raise ValueError(f"model must be a GaussianCovariance (its parts are those of coupled "
@@ -126,7 +152,8 @@ def risk_parts(model: GaussianCovariance, optimizer, steps, tolerance: float = T
     target = coupled_risk_at(target_only, optimizer, ks, tolerance)
     total = coupled_risk_at(model, optimizer, ks, tolerance) if model.risk_floor > 0 else target
     forcing = forcing_at(target_only, optimizer, ks)
-    return RiskParts(ks, forcing, target - forcing, total - target, model.risk_floor)
+    return RiskParts(ks, forcing, target - forcing, total - target, model.risk_floor,
+                     forcing_split(model, optimizer, ks, forcing))
 
 
 def _steps(steps) -> np.ndarray:

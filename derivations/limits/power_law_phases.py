@@ -261,6 +261,13 @@ def present_terms(terms, a, b) -> list[Term]:
     return [term for term in terms if bool(term.condition.subs(point))]
 
 
+def has_compute_optimum(a, b) -> bool:
+    """Whether :func:`compute_optimal` has exponents at ``(α, β) = (a, b)``: off the line
+    ``2α = 1`` and inside ``2(α + β) > 1``."""
+    point = rational_point(a, b)
+    return 2 * point[alpha] != 1 and 2 * (point[alpha] + point[beta]) > 1
+
+
 def compute_optimal(terms, a, b) -> ComputeOptimal:
     """The exact supremum over ``ξ ∈ [0, 1]`` of ``min_i a_i (1 − ξ) + b_i ξ`` at the rational
     point ``(α, β) = (a, b)`` (module docstring), the minimum over the terms present at

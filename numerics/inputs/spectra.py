@@ -76,10 +76,10 @@ class GaussianCovariance(Model):
 
     def forcing_components(self) -> dict[str, np.ndarray]:
         """The initial errors split by where the target's weight on each mode comes from,
-        each ``≥ 0`` per mode, their sum at most ``R0`` (the rest is cross terms): here the
-        target lies on ``K``'s eigenvectors, so all of it is pure point."""
-        return {"pure_point": np.broadcast_to(np.asarray(self.R0, dtype=float),
-                                              (self.modes,)).copy()}
+        each ``≥ 0`` per mode (what their sum leaves of ``R0`` is cross terms); empty when
+        there is nothing to split: here the target lies on ``K``'s eigenvectors, so all of
+        it is pure point."""
+        return {}
 
     def __repr__(self) -> str:
         return (f"GaussianCovariance({self.modes} modes, multiplicity {self.d}, "
@@ -242,12 +242,12 @@ def _diagonal_weights(U: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np
     diagonal, far = np.empty(d), np.empty(d)
     for start in range(0, d, COLUMN_BLOCK):
         block = U[:, start:start + COLUMN_BLOCK] ** 2 * weights[:, None]
-        cumulative = np.cumsum(block, axis=0)
-        k = np.arange(start + 1, start + block.shape[1] + 1)
-        below = -(-k // FAR) - 1                       # j < k/FAR: the first ⌈k/FAR⌉ − 1
-        diagonal[start:start + block.shape[1]] = cumulative[-1]
-        far[start:start + block.shape[1]] = np.where(
-            below > 0, cumulative[np.maximum(below, 1) - 1, np.arange(block.shape[1])], 0.0)
+        # partial[n] = Σ_{j ≤ n}, from partial[0] = 0
+        partial = np.concatenate([np.zeros((1, block.shape[1])), np.cumsum(block, axis=0)])
+        columns = np.arange(block.shape[1])
+        below = -(-(start + 1 + columns) // FAR) - 1    # j < k/FAR: the first ⌈k/FAR⌉ − 1
+        diagonal[start:start + columns.size] = partial[-1]
+        far[start:start + columns.size] = partial[below, columns]
     return diagonal, far
 
 

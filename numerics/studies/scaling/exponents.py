@@ -32,8 +32,10 @@ import pandas as pd
 import sympy as sp
 
 from sparsemom.derivations.limits.power_law_phases import (
+    ComputeOptimal,
     compute_optimal,
     crossover_exponent,
+    has_compute_optimum,
     kernel_part_exponent,
     present_terms,
     random_features_terms,
@@ -100,6 +102,34 @@ def terms_of(problem: str):
     return random_features_terms() if problem == "random-features" else truncated_power_law_terms()
 
 
+def exact_point(point) -> tuple[Fraction, Fraction]:
+    """``(α, β)`` of a phase point as the decimals they are written as (0.7 as 7/10)."""
+    return Fraction(str(point.alpha)), Fraction(str(point.beta))
+
+
+#: Where the predictions come from, by problem (a key of
+#: :data:`~sparsemom.derivations.limits.power_law_phases.SOURCES`): [4+3] for random features
+#: (above the high-dimensional line), derived here for the truncated power law.
+SOURCE = {"random-features": "4+3", "power-law": "derived"}
+#: How a source is cited in the tables.
+CITED = {"4+3": "4+3 (Table 1/2, recalled)"}
+#: The source of the compute-optimal exponents below the high-dimensional line.
+BELOW_THE_LINE = "derived (learning rate ∝ d^(2α−1))"
+
+
+def predicted_optimum(problem: str, point) -> tuple[ComputeOptimal | None, str]:
+    """The compute-optimal exponents of ``problem`` at ``point``
+    (:func:`~sparsemom.derivations.limits.power_law_phases.compute_optimal`) and where they
+    come from, as cited (:data:`SOURCE`, :data:`CITED`; :data:`BELOW_THE_LINE` for
+    ``2α < 1``); ``(None, "")`` where
+    there are none (``2α = 1``, or ``2(α + β) ≤ 1``)."""
+    a, b = exact_point(point)
+    if not has_compute_optimum(a, b):
+        return None, ""
+    return (compute_optimal(terms_of(problem), a, b),
+            CITED.get(SOURCE[problem], SOURCE[problem]) if 2 * a > 1 else BELOW_THE_LINE)
+
+
 def exponent_rows(results) -> list[ExponentRow]:
     """Every :class:`ExponentRow` of the curve results (one group per problem and point)."""
     rows = []
@@ -110,24 +140,23 @@ def exponent_rows(results) -> list[ExponentRow]:
 
 def _group_rows(problem, point, group) -> list[ExponentRow]:
     """The rows of one problem and phase point, its curves sorted by ``d``."""
-    a, b = Fraction(str(point.alpha)), Fraction(str(point.beta))     # 0.7 as 7/10
+    a, b = exact_point(point)
     where = rational_point(a, b)
     dims = [r.task.d for r in group]
     span = (dims[0], dims[-1])
     terms = terms_of(problem)
-    source = "4+3" if problem == "random-features" else "derived"
-    # below the high-dimensional line the compute-optimal exponents are derived here
-    optimal_source = source if 2 * a > 1 else "derived (learning rate ∝ d^(2α−1))"
+    source = SOURCE[problem]
+    optimum, optimal_source = predicted_optimum(problem, point)
 
     def row(quantity, predicted, origin, variable, fit, sizes) -> ExponentRow:
-        cited = "" if predicted is None else (
-            "4+3 (Table 1/2, recalled)" if origin == "4+3" else origin)
+        cited = "" if predicted is None else CITED.get(origin, origin)
         measured, error, (lo, hi), note = fit
         return ExponentRow(problem, point.phase, point.alpha, point.beta, quantity,
                            predicted, cited, measured, error, variable, lo, hi, *sizes, note)
 
     largest = group[-1]
-    window = (WINDOW[0] / largest.lr, WINDOW[1] / (largest.lr * largest.smallest_eigenvalue))
+    full = (WINDOW[0] / largest.lr, WINDOW[1] / (largest.lr * largest.smallest_eigenvalue))
+    window = full
     # the embedding's forcing decays as a power of t only above the line (below it: flat)
     embedding = [t for t in present_terms(terms, a, b) if t.name == "Fac" and 2 * a > 1]
     if embedding:
@@ -143,7 +172,6 @@ def _group_rows(problem, point, group) -> list[ExponentRow]:
     floor = float(sp.piecewise_fold(sp.sympify(floor_term.dimension_exponent)).subs(where))
     fitted = fit_frontier(dims, [r.steps for r in group], [r.total for r in group],
                           group[0].task.batch)
-    optimum = compute_optimal(terms, a, b) if 2 * a != 1 else None
     at = (dims[-1], dims[-1])
     rows = [
         row("forcing time exponent", forcing, source, "t",
@@ -164,7 +192,6 @@ def _group_rows(problem, point, group) -> list[ExponentRow]:
                            _fit(largest.steps, largest.parts["forcing"], late), at))
     if "forcing_pure_point" in largest.parts:
         # the forcing's components, split exactly: each on the whole window
-        full = (WINDOW[0] / largest.lr, WINDOW[1] / (largest.lr * largest.smallest_eigenvalue))
         continuous = time_exponent(terms, "Fac", a, b) if 2 * a > 1 else None
         rows[1:1] = [
             row("pure-point forcing time exponent", forcing, source, "t",

@@ -12,8 +12,9 @@ from pathlib import Path
 import matplotlib as mpl
 import numpy as np
 import pandas as pd
+import sympy as sp
 
-from sparsemom.derivations.limits.power_law_phases import PHASES
+from sparsemom.derivations.limits.power_law_phases import PHASES, alpha, beta
 from sparsemom.numerics.runtime.figure_files import write_figure
 from sparsemom.numerics.runtime.plotting import axes_or_new, new_figure
 from sparsemom.numerics.studies.scaling.frontier import compute_frontier
@@ -422,19 +423,24 @@ def _edges(centres: np.ndarray) -> np.ndarray:
     return np.concatenate([[first], middle, [last]])
 
 
+#: Points per axis of the grid on which the phase boundaries are traced.
+BOUNDARY_GRID = 601
+
+
 def _phase_boundaries(ax, alphas, betas) -> None:
-    """The boundaries of the 4+3 phases: ``2β = 1``, ``2α = 1``, ``4α = 1``, ``β = α`` (above
-    the line), ``2(α + β) = 1``, labelled by phase at each phase's sample."""
+    """The outline of every phase of
+    :data:`~sparsemom.derivations.limits.power_law_phases.PHASES`, traced from its condition
+    on a fine grid (so also the edge ``2(α + β) = 1`` of the plane), each labelled at its
+    sample."""
     a0, a1 = _edges(alphas)[[0, -1]]
     b0, b1 = _edges(betas)[[0, -1]]
-    style = dict(color="white", lw=1.2, ls="--")
-    ax.plot([a0, a1], [0.5, 0.5], **style)
-    ax.plot([0.5, 0.5], [b0, b1], **style)
-    ax.plot([0.25, 0.25], [0.5, b1], **style)
-    top = min(a1, b1)
-    ax.plot([0.5, top], [0.5, top], **style)
-    ax.plot([a0, 0.5 - b0], [0.5 - a0, b0], **style)
+    A, B = np.meshgrid(np.linspace(a0, a1, BOUNDARY_GRID), np.linspace(b0, b1, BOUNDARY_GRID))
     for phase in PHASES:
+        inside = np.broadcast_to(sp.lambdify((alpha, beta), phase.condition, "numpy")(A, B),
+                                 A.shape)
+        if inside.any() and not inside.all():
+            ax.contour(A, B, inside.astype(float), levels=[0.5], colors="white",
+                       linewidths=0.9)
         a, b = (float(x) for x in phase.sample)
         if a0 <= a <= a1 and b0 <= b <= b1:
             ax.text(a, b, phase.name, color="white", ha="center", va="center", fontsize=10,
@@ -526,7 +532,7 @@ def plane_figure(points, problem: str, out) -> list:
         fig.colorbar(ax.collections[0], ax=ax)
     plot_plane_dominant(points, ax=fig.add_subplot(2, 2, 4))
     fig.suptitle(f"The (α, β) plane, {problem}: compute-optimal exponents from exact curves and "
-                 "the part of the excess risk that leads at the optimum\ndashed: the 4+3 phase "
+                 "the part of the excess risk that leads at the optimum\nwhite lines: the 4+3 phase "
                  "boundaries; blank: outside 2(α + β) > 1, or no frontier inside the sizes")
     fig.tight_layout(rect=(0, 0, 1, 0.95))
     return write_figure(fig, out, "plane", table=plane_table(points))

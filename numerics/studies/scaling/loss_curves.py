@@ -128,10 +128,21 @@ def learning_rate(model, batch: int) -> float:
     return 0.375 * min(2 / (batch + 1), 1 / trace)
 
 
-def horizon_grid(model, lr: float, points: int) -> np.ndarray:
+def learning_scales(model, batch: int) -> tuple[float, float]:
+    """``(η, λ_min)``: the authors' learning rate (:func:`learning_rate`) and the problem's
+    smallest eigenvalue, which set every horizon of the studies."""
+    return learning_rate(model, batch), float(np.min(model.values[eigenvalue]))
+
+
+def learnt_step(lr: float, smallest_eigenvalue: float) -> float:
+    """``SATURATION/(η λ_min)``: :data:`SATURATION` times the steps the slowest mode needs."""
+    return SATURATION / (lr * smallest_eigenvalue)
+
+
+def horizon_grid(lr: float, smallest_eigenvalue: float, points: int) -> np.ndarray:
     """``0`` and ``points`` distinct steps spaced evenly in ``log k`` from 1 to
-    ``SATURATION/(η λ_min)``."""
-    last = SATURATION / (lr * float(np.min(model.values[eigenvalue])))
+    :func:`learnt_step`."""
+    last = learnt_step(lr, smallest_eigenvalue)
     grid = np.unique(np.round(np.logspace(0, math.log10(max(last, 10.0)), points)))
     return np.concatenate([[0], grid.astype(np.int64)])
 
@@ -140,13 +151,12 @@ def run_curve(task: CurveTask) -> CurveResult:
     """The exact parts of ``task``'s curve under SGD (module docstring)."""
     start = time.perf_counter()
     model = build_problem(task)
-    lr = learning_rate(model, task.batch)
-    steps = horizon_grid(model, lr, task.horizons)
+    lr, smallest = learning_scales(model, task.batch)
+    steps = horizon_grid(lr, smallest, task.horizons)
     parts = risk_parts(model, Optimizer("sgd", lr=lr, batch=task.batch), steps, TOLERANCE)
     arrays = {name: np.array(parts.part(name)) for name in PARTS}
     arrays.update({f"forcing_{name}": values for name, values in parts.forcing_split.items()})
-    return CurveResult(task, lr, float(np.min(model.values[eigenvalue])), steps, arrays,
-                       time.perf_counter() - start)
+    return CurveResult(task, lr, smallest, steps, arrays, time.perf_counter() - start)
 
 
 def by_point(results) -> dict:

@@ -26,13 +26,15 @@ Predictions (``source`` of each row):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 
 import numpy as np
 import pandas as pd
 
-from sparsemom.derivations.limits.power_law_phases import compute_optimal
-from sparsemom.numerics.studies.scaling.exponents import FrontierFit, fit_frontier, terms_of
+from sparsemom.numerics.studies.scaling.exponents import (
+    FrontierFit,
+    fit_frontier,
+    predicted_optimum,
+)
 from sparsemom.numerics.studies.scaling.methods import METHODS
 
 #: The two exponents of a frontier, by quantity name (as in SGD's exponents table).
@@ -132,13 +134,9 @@ class MethodFrontierRow:
 def _prediction(method: str, problem: str, point) -> tuple:
     """``(η, ξ, source)`` predicted for ``method`` (module docstring), ``(None, None, "")``
     where there is none."""
-    a, b = Fraction(str(point.alpha)), Fraction(str(point.beta))
-    if method not in ("sgd", "sgd-m") or 2 * a == 1 or not 2 * (a + b) > 1:
+    optimum, source = predicted_optimum(problem, point)
+    if method not in ("sgd", "sgd-m") or optimum is None:
         return None, None, ""
-    optimum = compute_optimal(terms_of(problem), a, b)
-    source = "4+3 (Table 1/2, recalled)" if problem == "random-features" else "derived"
-    if not 2 * a > 1:
-        source = "derived (learning rate ∝ d^(2α−1))"
     if method == "sgd-m":
         source = f"SGD's ({source}; SGD-M = SGD: Ferbach et al. 2505.16098)"
     return float(optimum.eta), float(optimum.xi), source

@@ -44,7 +44,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sparsemom.derivations.definitions.covariance import eigenvalue
 from sparsemom.derivations.limits.power_law_phases import kernel_part_exponent, time_exponent
 from sparsemom.numerics.analysis.tuned_lr import tuned_learning_rate
 from sparsemom.numerics.inputs import schedules
@@ -54,12 +53,12 @@ from sparsemom.numerics.kernels.exact_risk import DivergenceWarning, exact_risk
 from sparsemom.numerics.studies.scaling.exponent_fit import fit_exponent
 from sparsemom.numerics.studies.scaling.exponents import terms_of
 from sparsemom.numerics.studies.scaling.loss_curves import (
-    SATURATION,
     TOLERANCE,
     CurveTask,
     PhasePoint,
     build_problem,
-    learning_rate,
+    learning_scales,
+    learnt_step,
 )
 
 #: The methods compared.
@@ -77,6 +76,13 @@ DANA_CONSTANT_START = 2.0
 #: within :data:`TUNING_RANGE` times the rule either way.
 LR_RULES = ("rule", "tuned")
 TUNING_RANGE = 8.0
+
+
+def dana_time_power(alpha: float) -> float:
+    """``p`` of DANA-decaying's effective time ``t^p``: its accumulated momentum step
+    ``Σ_{s≤t} γ3_s/Δ_s`` with ``γ3_s ∝ s^{−1/(2α)}`` and ``1/Δ_s ∝ s`` is ``≍ t^{2 − 1/(2α)}``
+    (module docstring; a heuristic)."""
+    return 2 - 1 / (2 * alpha)
 
 
 def dana_time_scale(alpha: float, beta: float) -> float:
@@ -122,7 +128,7 @@ def predicted_time_exponent(method: str, point: PhasePoint,
         return slower
     if slower < forcing:
         return None
-    return 2 * forcing if method == "dana-constant" else forcing * (2 - 1 / (2 * a))
+    return 2 * forcing if method == "dana-constant" else forcing * dana_time_power(a)
 
 
 @dataclass(frozen=True)
@@ -187,23 +193,28 @@ WINDOW_START, WINDOW_END, HORIZON = 30.0, 10.0, 3.0
 def dana_saturation(lr: float, smallest_eigenvalue: float, alpha: float) -> float:
     """The step at which DANA-decaying's effective time ``t^{2 − 1/(2α)}`` reaches
     ``1/(η λ_min)``."""
-    return (1 / (lr * smallest_eigenvalue)) ** (1 / (2 - 1 / (2 * alpha)))
+    return (1 / (lr * smallest_eigenvalue)) ** (1 / dana_time_power(alpha))
+
+
+def problem_scales(problem: str, point: PhasePoint, d: int, batch: int = 1,
+                   seed: int = 0) -> tuple[float, float]:
+    """``(η, λ_min)`` of the problem of size ``d``
+    (:func:`~sparsemom.numerics.studies.scaling.loss_curves.learning_scales`)."""
+    return learning_scales(build_problem(CurveTask(problem, point, d, batch, seed)), batch)
 
 
 def horizon(problem: str, point: PhasePoint, d: int, batch: int = 1, seed: int = 0) -> int:
     """The common horizon of the methods' curves on one problem: :data:`HORIZON` times
     DANA-decaying's saturation."""
-    model = build_problem(CurveTask(problem, point, d, batch, seed))
-    lr = learning_rate(model, batch)
-    return int(HORIZON * dana_saturation(lr, float(np.min(model.values[eigenvalue])),
-                                         point.alpha))
+    lr, smallest = problem_scales(problem, point, d, batch, seed)
+    return int(HORIZON * dana_saturation(lr, smallest, point.alpha))
 
 
 def run_method(task: MethodTask) -> MethodResult:
     """The exact curve of ``task`` (module docstring)."""
     start = time.perf_counter()
     model = build_problem(CurveTask(task.problem, task.point, task.d, task.batch, task.seed))
-    lr = learning_rate(model, task.batch)
+    lr, smallest = learning_scales(model, task.batch)
     if task.lr_rule == "tuned":
         lr = tuned_learning_rate(model, lambda x: method_optimizer(task.method, x, task.point,
                                                                    task.d, task.batch),
@@ -212,9 +223,8 @@ def run_method(task: MethodTask) -> MethodResult:
         raise ValueError(f"lr_rule must be one of {LR_RULES}; got {task.lr_rule!r}")
     optimizer = method_optimizer(task.method, lr, task.point, task.d, task.batch)
     keep = np.unique(np.round(np.logspace(0, np.log10(task.steps), GRID)).astype(np.int64))
-    return MethodResult(task, lr, float(np.min(model.values[eigenvalue])), keep,
-                        _excess_at(model, optimizer, keep), time.perf_counter() - start,
-                        float(model.risk_floor))
+    return MethodResult(task, lr, smallest, keep, _excess_at(model, optimizer, keep),
+                        time.perf_counter() - start, float(model.risk_floor))
 
 
 def _excess_at(model, optimizer, keep: np.ndarray) -> np.ndarray:
@@ -238,7 +248,8 @@ def frontier_horizon(method: str, problem: str, point: PhasePoint, d: int, batch
                      seed: int = 0) -> int:
     """The horizon of ``method``'s curve at size ``d`` in a compute-optimal frontier: past the
     bend to the floor, so that compute ``f = d B t`` reaches the optimum of every size. With
-    constant hyper-parameters ``SATURATION/(η λ_min)``, the end of the SGD curves' grid
+    constant hyper-parameters :func:`~sparsemom.numerics.studies.scaling.loss_curves.learnt_step`,
+    the end of the SGD curves' grid
     (:func:`~sparsemom.numerics.studies.scaling.loss_curves.horizon_grid`); with scheduled
     ones (DANA) :data:`DANA_FRONTIER` times the step at which DANA-decaying's effective time
     ``t^{2 − 1/(2α)}`` reaches ``1/(η λ_min)`` (:func:`dana_saturation`), which also passes
@@ -246,31 +257,40 @@ def frontier_horizon(method: str, problem: str, point: PhasePoint, d: int, batch
     on). DANA-decaying's curve keeps falling slowly past its bend (its noise shrinks with
     ``γ3_t``), so the frontier keeps only the compute where no size's curve has ended below
     it (:func:`~sparsemom.numerics.studies.scaling.frontier.compute_frontier`)."""
-    model = build_problem(CurveTask(problem, point, d, batch, seed))
-    lr = learning_rate(model, batch)
-    smallest = float(np.min(model.values[eigenvalue]))
+    return _frontier_steps(method, *problem_scales(problem, point, d, batch, seed), point, d,
+                           batch)
+
+
+def _frontier_steps(method: str, lr: float, smallest: float, point: PhasePoint, d: int,
+                    batch: int) -> int:
+    """:func:`frontier_horizon` from the problem's ``(η, λ_min)``."""
     if method_optimizer(method, lr, point, d, batch).scheduled:
         if not 4 * point.alpha > 1:
             raise ValueError(f"point.alpha must be > 1/4 for DANA's effective time "
                              f"t^(2 - 1/(2α)) to grow; got {point.alpha!r}")
         return int(np.ceil(DANA_FRONTIER * dana_saturation(lr, smallest, point.alpha)))
-    return int(np.ceil(SATURATION / (lr * smallest)))
+    return int(np.ceil(learnt_step(lr, smallest)))
 
 
 def frontier_tasks(problem: str, points, dims, batch: int = 1, seed: int = 0,
                    methods=METHODS) -> list[MethodTask]:
     """Every ``(method, point, d)`` curve of the methods' frontiers at the authors' learning
     rate, each to its :func:`frontier_horizon`, largest ``d`` first (the longest tasks start
-    first on a pool)."""
+    first on a pool; each problem is built once, for all the methods)."""
     bad = [m for m in methods if m not in METHODS]
     if bad or not methods:
         raise ValueError(f"methods must be among {METHODS}; got {list(methods)!r}")
     if len(set(dims)) < 3 or min(dims) < 1:
         raise ValueError(f"dims must hold at least 3 distinct sizes >= 1 for a frontier; got "
                          f"{list(dims)!r}")
-    return [MethodTask(m, problem, p, d, frontier_horizon(m, problem, p, d, batch, seed),
-                       batch, seed) for d in sorted(set(dims), reverse=True) for p in points
-            for m in methods]
+    tasks = []
+    for d in sorted(set(dims), reverse=True):
+        for p in points:
+            scales = problem_scales(problem, p, d, batch, seed)   # one problem per size
+            tasks += [MethodTask(m, problem, p, d,
+                                 _frontier_steps(m, *scales, p, d, batch), batch, seed)
+                      for m in methods]
+    return tasks
 
 
 @dataclass(frozen=True)

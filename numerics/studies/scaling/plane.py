@@ -15,10 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sparsemom.derivations.limits.power_law_phases import compute_optimal, phase_of
-from sparsemom.numerics.studies.scaling.exponent_fit import fit_exponent
-from sparsemom.numerics.studies.scaling.exponents import terms_of
-from sparsemom.numerics.studies.scaling.frontier import compute_frontier
+from sparsemom.derivations.limits.power_law_phases import phase_of
+from sparsemom.numerics.studies.scaling.exponents import fit_frontier, predicted_optimum
 from sparsemom.numerics.studies.scaling.loss_curves import PhasePoint, by_point, curve_tasks
 from sparsemom.numerics.studies.scaling.risk_parts import PARTS
 
@@ -56,31 +54,15 @@ def plane_points(results) -> list[PlanePoint]:
     out = []
     for (problem, point), group in by_point(results).items():
         dims = [r.task.d for r in group]
-        frontier = compute_frontier(dims, [r.steps for r in group], [r.total for r in group],
-                                    group[0].task.batch)
-        eta = xi = np.nan
-        f = frontier.flops
-        if f.size >= 4:
-            try:
-                eta = fit_exponent(f, frontier.loss, (f[0], f[-1])).exponent
-                xi = fit_exponent(f, 1 / frontier.size, (f[0], f[-1])).exponent
-            except ValueError:
-                pass
-        predicted = _predicted(problem, point)
+        fitted = fit_frontier(dims, [r.steps for r in group], [r.total for r in group],
+                              group[0].task.batch)
+        eta, xi = (np.nan if e[0] is None else e[0] for e in (fitted.eta, fitted.xi))
+        predicted, _ = predicted_optimum(problem, point)
         out.append(PlanePoint(point.alpha, point.beta, phase_of(point.alpha, point.beta),
                               eta, xi, float(predicted.eta) if predicted else np.nan,
                               float(predicted.xi) if predicted else np.nan,
-                              _dominant(group, frontier)))
+                              _dominant(group, fitted.frontier)))
     return out
-
-
-def _predicted(problem, point):
-    """The derived compute-optimal exponents at ``point``, ``None`` where there are none (on
-    the line ``2α = 1``, or ``2(α + β) ≤ 1``)."""
-    try:
-        return compute_optimal(terms_of(problem), point.alpha, point.beta)
-    except ValueError:
-        return None
 
 
 def _dominant(group, frontier) -> str:

@@ -83,10 +83,9 @@ def forcing_split(model: GaussianCovariance, optimizer, steps, forcing: np.ndarr
     """The forcing of each of ``model``'s forcing components (initial errors ``R0`` split,
     :meth:`~sparsemom.numerics.inputs.spectra.GaussianCovariance.forcing_components`), and
     ``cross``, what the forcing ``forcing`` at ``steps`` holds beyond their sum; empty when
-    the one component is all of ``R0``."""
+    the model has no components."""
     components = model.forcing_components()
-    if len(components) == 1 and np.array_equal(next(iter(components.values())),
-                                                np.broadcast_to(model.R0, (model.modes,))):
+    if not components:
         return {}
     split = {name: forcing_at(without_label_noise(model, R0), optimizer, steps)
              for name, R0 in components.items()}
